@@ -1,0 +1,169 @@
+// Package seal encrypts sensitive fields before they enter a command, and
+// computes keyed blind indexes so an exact value can be found without storing it.
+//
+// Two suites are offered: AES-256-GCM with HMAC-SHA256 (default) and SM4-GCM
+// with HMAC-SM3 (国密), selected per keyring. A sealed value names its suite
+// and key id, so keys can be rotated while old values stay readable.
+package seal
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+
+	"github.com/emmansun/gmsm/sm3"
+	"github.com/emmansun/gmsm/sm4"
+
+	"github.com/fengqiao/fengqiao/core/errs"
+)
+
+// Suite names a cipher and MAC pair.
+type Suite string
+
+// The supported suites.
+const (
+	AES256GCM Suite = "aes-256-gcm" // AES-256-GCM, HMAC-SHA256 blind index
+	SM4GCM    Suite = "sm4-gcm"     // SM4-GCM (GB/T 32907), HMAC-SM3 blind index
+)
+
+const version = 1
+
+// Key is one generation of key material.
+type Key struct {
+	ID    byte   // identifies the generation inside sealed values
+	Enc   []byte // 32 bytes for AES-256, 16 for SM4
+	Index []byte // blind-index MAC key, at least 32 bytes
+}
+
+// Keyring seals with its newest key and opens with any it holds.
+type Keyring struct {
+	suite   Suite
+	current Key
+	aeads   map[byte]cipher.AEAD
+	index   []byte
+	rand    io.Reader
+}
+
+// NewKeyring builds a keyring. keys[0] is the current key; later entries are
+// older generations kept for opening. The blind index always uses keys[0].Index:
+// rotating it means re-indexing, which is a deliberate operation.
+func NewKeyring(suite Suite, keys ...Key) (*Keyring, error) {
+	if len(keys) == 0 {
+		return nil, errs.Invalid("keys", "required", "at least one key is required")
+	}
+	k := &Keyring{suite: suite, current: keys[0], aeads: map[byte]cipher.AEAD{}, index: keys[0].Index, rand: rand.Reader}
+	if len(k.index) < 32 {
+		return nil, errs.Invalid("keys.index", "length", "blind-index key must be at least 32 bytes")
+	}
+	for _, key := range keys {
+		if _, dup := k.aeads[key.ID]; dup {
+			return nil, errs.Invalid("keys.id", "unique", "key id %d appears twice", key.ID)
+		}
+		a, err := newAEAD(suite, key.Enc)
+		if err != nil {
+			return nil, err
+		}
+		k.aeads[key.ID] = a
+	}
+	return k, nil
+}
+
+func newAEAD(suite Suite, key []byte) (cipher.AEAD, error) {
+	var (
+		b   cipher.Block
+		err error
+	)
+	switch suite {
+	case AES256GCM:
+		if len(key) != 32 {
+			return nil, errs.Invalid("keys.enc", "length", "AES-256 needs a 32-byte key, got %d", len(key))
+		}
+		b, err = aes.NewCipher(key)
+	case SM4GCM:
+		if len(key) != 16 {
+			return nil, errs.Invalid("keys.enc", "length", "SM4 needs a 16-byte key, got %d", len(key))
+		}
+		b, err = sm4.NewCipher(key)
+	default:
+		return nil, errs.Invalid("cipher", "enum", "unknown cipher suite %q (want %s or %s)", suite, AES256GCM, SM4GCM)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("seal: %w", err)
+	}
+	return cipher.NewGCM(b)
+}
+
+// GenerateKey makes fresh random key material for suite.
+func GenerateKey(suite Suite, id byte) (Key, error) {
+	n := 32
+	if suite == SM4GCM {
+		n = 16
+	}
+	k := Key{ID: id, Enc: make([]byte, n), Index: make([]byte, 32)}
+	if _, err := io.ReadFull(rand.Reader, k.Enc); err != nil {
+		return Key{}, err
+	}
+	if _, err := io.ReadFull(rand.Reader, k.Index); err != nil {
+		return Key{}, err
+	}
+	return k, nil
+}
+
+// Suite reports the keyring's suite.
+func (k *Keyring) Suite() Suite { return k.suite }
+
+// Seal encrypts plaintext bound to aad (e.g. the record id and field name) and
+// returns a printable token: base64(version|keyID|nonce|ciphertext).
+func (k *Keyring) Seal(plaintext []byte, aad string) (string, error) {
+	a := k.aeads[k.current.ID]
+	buf := make([]byte, 2+a.NonceSize(), 2+a.NonceSize()+len(plaintext)+a.Overhead())
+	buf[0], buf[1] = version, k.current.ID
+	if _, err := io.ReadFull(k.rand, buf[2:]); err != nil {
+		return "", fmt.Errorf("seal: nonce: %w", err)
+	}
+	out := a.Seal(buf, buf[2:], plaintext, []byte(aad))
+	return base64.RawStdEncoding.EncodeToString(out), nil
+}
+
+// Open decrypts a token made by Seal with the same aad.
+func (k *Keyring) Open(token, aad string) ([]byte, error) {
+	raw, err := base64.RawStdEncoding.DecodeString(token)
+	if err != nil || len(raw) < 2 || raw[0] != version {
+		return nil, &errs.FieldError{Kind: errs.ErrTampered, Field: "sealed", Rule: "format", Msg: "not a sealed value"}
+	}
+	a, ok := k.aeads[raw[1]]
+	if !ok {
+		return nil, &errs.FieldError{Kind: errs.ErrNotFound, Field: "sealed", Rule: "key", Msg: fmt.Sprintf("no key with id %d", raw[1])}
+	}
+	ns := a.NonceSize()
+	if len(raw) < 2+ns+a.Overhead() {
+		return nil, &errs.FieldError{Kind: errs.ErrTampered, Field: "sealed", Rule: "format", Msg: "sealed value too short"}
+	}
+	pt, err := a.Open(nil, raw[2:2+ns], raw[2+ns:], []byte(aad))
+	if err != nil {
+		return nil, &errs.FieldError{Kind: errs.ErrTampered, Field: "sealed", Rule: "auth", Msg: "authentication failed"}
+	}
+	return pt, nil
+}
+
+// BlindIndex returns a keyed, deterministic digest of value within domain
+// (e.g. "id_number"), hex encoded. Equal values give equal indexes; without
+// the key nothing about the value can be learnt from it.
+func (k *Keyring) BlindIndex(domain, value string) string {
+	var h func() hash.Hash = sha256.New
+	if k.suite == SM4GCM {
+		h = sm3.New
+	}
+	m := hmac.New(h, k.index)
+	m.Write([]byte(domain))
+	m.Write([]byte{0})
+	m.Write([]byte(value))
+	return hex.EncodeToString(m.Sum(nil)[:16])
+}

@@ -1,0 +1,75 @@
+package seal
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/fengqiao/fengqiao/core/errs"
+)
+
+func TestRoundTripBothSuites(t *testing.T) {
+	for _, s := range []Suite{AES256GCM, SM4GCM} {
+		key, err := GenerateKey(s, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, err := NewKeyring(s, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := k.Seal([]byte("51010719900307123X"), "person/1/id_number")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(tok, "5101071990") {
+			t.Fatalf("%s: token leaks plaintext", s)
+		}
+		pt, err := k.Open(tok, "person/1/id_number")
+		if err != nil || string(pt) != "51010719900307123X" {
+			t.Fatalf("%s: open = %q, %v", s, pt, err)
+		}
+		// Wrong aad (record swap) and flipped bits are both detected.
+		if _, err := k.Open(tok, "person/2/id_number"); !errors.Is(err, errs.ErrTampered) {
+			t.Fatalf("%s: aad swap not detected: %v", s, err)
+		}
+		b := []byte(tok)
+		b[len(b)-3] ^= 1
+		if _, err := k.Open(string(b), "person/1/id_number"); err == nil {
+			t.Fatalf("%s: tampering not detected", s)
+		}
+		if k.BlindIndex("id", "a") != k.BlindIndex("id", "a") || k.BlindIndex("id", "a") == k.BlindIndex("id", "b") {
+			t.Fatalf("%s: blind index not a function of the value", s)
+		}
+	}
+}
+
+func TestRotation(t *testing.T) {
+	old, _ := GenerateKey(AES256GCM, 1)
+	k1, _ := NewKeyring(AES256GCM, old)
+	tok, _ := k1.Seal([]byte("secret"), "x")
+	cur, _ := GenerateKey(AES256GCM, 2)
+	k2, err := NewKeyring(AES256GCM, cur, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pt, err := k2.Open(tok, "x"); err != nil || string(pt) != "secret" {
+		t.Fatalf("old token unreadable after rotation: %v", err)
+	}
+	tok2, _ := k2.Seal([]byte("secret"), "x")
+	if _, err := k1.Open(tok2, "x"); !errors.Is(err, errs.ErrNotFound) {
+		t.Fatalf("old ring must not know the new key: %v", err)
+	}
+}
+
+func TestBadKeys(t *testing.T) {
+	if _, err := NewKeyring(AES256GCM); !errors.Is(err, errs.ErrInvalid) {
+		t.Fatal("no keys must be invalid")
+	}
+	if _, err := NewKeyring(SM4GCM, Key{ID: 1, Enc: make([]byte, 32), Index: make([]byte, 32)}); errs.Field(err) != "keys.enc" {
+		t.Fatalf("wrong SM4 key size: %v", err)
+	}
+	if _, err := NewKeyring("rot13", Key{ID: 1, Enc: make([]byte, 32), Index: make([]byte, 32)}); errs.Field(err) != "cipher" {
+		t.Fatalf("unknown suite: %v", err)
+	}
+}

@@ -1,0 +1,11 @@
+module github.com/fengqiao/fengqiao
+
+go 1.26
+
+require (
+	github.com/emmansun/gmsm v0.44.0
+	github.com/paulmach/orb v0.14.0
+	github.com/tidwall/rtree v1.10.0
+)
+
+require github.com/tidwall/geoindex v1.7.0 // indirect
