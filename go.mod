@@ -8,4 +8,9 @@ require (
 	github.com/tidwall/rtree v1.10.0
 )
 
-require github.com/tidwall/geoindex v1.7.0 // indirect
+require (
+	github.com/tidwall/geoindex v1.7.0 // indirect
+	go.etcd.io/bbolt v1.5.0 // indirect
+	go.uber.org/goleak v1.3.0 // indirect
+	golang.org/x/sys v0.46.0 // indirect
+)

@@ -81,7 +81,9 @@ func parseGeometry(field string, data []byte) (orb.Geometry, error) {
 
 // ParseGeometry decodes a Polygon or MultiPolygon (or a Feature holding one)
 // without the strict checks; it is for trusted boundary data.
-func ParseGeometry(field string, data []byte) (orb.Geometry, error) { return parseGeometry(field, data) }
+func ParseGeometry(field string, data []byte) (orb.Geometry, error) {
+	return parseGeometry(field, data)
+}
 
 // ValidatePolygon checks that p is a valid simple polygon: at least one ring,
 // every ring closed with four or more positions, coordinates in range, no

@@ -21,9 +21,9 @@ func TestValidate(t *testing.T) {
 	bad := []struct{ id, rule string }{
 		{"5101071990030712", "length"},
 		{"51010719900307A23" + "1", "digits"},
-		{valid("51010719900230123"), "birth_date"},        // 30 February
-		{valid("51010720300101123"), "birth_date"},        // future
-		{valid("99999919900307123"), "region"},            // unknown region
+		{valid("51010719900230123"), "birth_date"},          // 30 February
+		{valid("51010720300101123"), "birth_date"},          // future
+		{valid("99999919900307123"), "region"},              // unknown region
 		{good[:17] + string(flip(good[17])), "check_digit"}, // wrong check char
 	}
 	for _, b := range bad {

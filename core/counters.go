@@ -1,0 +1,95 @@
+package core
+
+import (
+	"encoding/binary"
+	"sort"
+
+	"go.etcd.io/bbolt"
+)
+
+// Metric indexes of a counter set. Counters are kept on apply; figures are
+// read from one record, never computed by scanning events.
+const (
+	mReported = iota
+	mAccepted
+	mAcceptedInTime
+	mRejected
+	mRated
+	mSatisfied
+	mOverdue
+	mSupervised
+	mMerged
+	mSelfResolved
+	mStateBase // one per Status, in statusOrder
+)
+
+const nMetrics = mStateBase + 10
+
+type counterSet [nMetrics]int64
+
+func (c *counterSet) encode() []byte {
+	b := make([]byte, 8*nMetrics)
+	for i, v := range c {
+		binary.BigEndian.PutUint64(b[i*8:], uint64(v))
+	}
+	return b
+}
+
+func decodeCounters(b []byte) counterSet {
+	var c counterSet
+	for i := 0; i < nMetrics && (i+1)*8 <= len(b); i++ {
+		c[i] = int64(binary.BigEndian.Uint64(b[i*8:]))
+	}
+	return c
+}
+
+// counterKeys lists the scopes an event counts in: every jurisdiction level
+// above it (all-time and its month, all categories and its own) and its grid.
+func counterKeys(ev *Event) []string {
+	keys := make([]string, 0, 24)
+	for _, p := range ancestorsOf(ev.Jurisdiction) {
+		keys = append(keys,
+			"j/"+p+"//",
+			"j/"+p+"/"+ev.Period+"/",
+			"j/"+p+"//"+ev.Category,
+			"j/"+p+"/"+ev.Period+"/"+ev.Category)
+	}
+	if ev.Grid != "" {
+		keys = append(keys, "g/"+ev.Grid+"//", "g/"+ev.Grid+"/"+ev.Period+"/")
+	}
+	return keys
+}
+
+// bump applies fn to every counter scope of ev.
+func (t *txn) bump(ev *Event, fn func(c *counterSet)) {
+	for _, k := range counterKeys(ev) {
+		cs, ok := t.counters[k]
+		if !ok {
+			v := decodeCounters(t.b(bCounter).Get([]byte(k)))
+			cs = &v
+			t.counters[k] = cs
+		}
+		fn(cs)
+	}
+}
+
+// flush writes buffered counters in key order.
+func (t *txn) flush() error {
+	ks := make([]string, 0, len(t.counters))
+	for k := range t.counters {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	b := t.b(bCounter)
+	for _, k := range ks {
+		if err := b.Put([]byte(k), t.counters[k].encode()); err != nil {
+			return err
+		}
+	}
+	t.counters = map[string]*counterSet{}
+	return nil
+}
+
+func readCounters(tx *bbolt.Tx, k string) counterSet {
+	return decodeCounters(tx.Bucket(bCounter).Get([]byte(k)))
+}

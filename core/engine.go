@@ -1,0 +1,207 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/geo"
+)
+
+// Entry is one encoded command at a log position. In embedded mode the
+// position is a local sequence; under Raft it is the Raft log index.
+type Entry struct {
+	Index uint64
+	Data  []byte
+}
+
+// Result is the outcome of applying one entry: a value, or a deterministic
+// rejection that changed nothing.
+type Result struct {
+	Value any
+	Err   error
+}
+
+// Engine is the deterministic state machine over one bbolt file. Apply is a
+// pure function of the current state and the entries: no clock, randomness,
+// network or plugins, and no map order leaks into what is written.
+type Engine struct {
+	mu     sync.RWMutex // writers: ApplyBatch and reads share; Restore excludes both
+	path   string
+	db     *bbolt.DB
+	grids  *geo.Index
+	noSync bool
+}
+
+// EngineOptions tune the bbolt file.
+type EngineOptions struct {
+	// NoSync skips fsync. Only for tests and bulk benchmarks that say so.
+	NoSync bool
+}
+
+// OpenEngine opens (or creates) the state file state.db in dir.
+func OpenEngine(dir string, opts EngineOptions) (*Engine, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("core: data dir: %w", err)
+	}
+	e := &Engine{path: filepath.Join(dir, "state.db"), noSync: opts.NoSync}
+	if err := e.open(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *Engine) open() error {
+	db, err := bbolt.Open(e.path, 0o600, &bbolt.Options{Timeout: time.Second, NoSync: e.noSync, FreelistType: bbolt.FreelistMapType})
+	if err != nil {
+		return fmt.Errorf("core: open %s: %w", e.path, err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		for _, b := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return fmt.Errorf("core: init buckets: %w", err)
+	}
+	e.db = db
+	return e.rebuildCaches()
+}
+
+// rebuildCaches reloads what is kept in memory (the grid index) from the file.
+func (e *Engine) rebuildCaches() error {
+	idx := geo.NewIndex()
+	err := e.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bGrid).ForEach(func(k, v []byte) error {
+			g, err := decodeGrid(v)
+			if err != nil {
+				return err
+			}
+			if g.Status == GridActive {
+				idx.Put(g.Code, g.polygon)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("core: load grid index: %w", err)
+	}
+	e.grids = idx
+	return nil
+}
+
+// Close closes the file.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.db == nil {
+		return nil
+	}
+	err := e.db.Close()
+	e.db = nil
+	return err
+}
+
+// Path is the state file.
+func (e *Engine) Path() string { return e.path }
+
+// View runs fn in a read transaction.
+func (e *Engine) View(fn func(tx *bbolt.Tx) error) error {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.db == nil {
+		return errs.ErrClosed
+	}
+	return e.db.View(fn)
+}
+
+// AppliedIndex returns the index of the last applied entry.
+func (e *Engine) AppliedIndex() (uint64, error) {
+	var idx uint64
+	err := e.View(func(tx *bbolt.Tx) error {
+		idx = getU64(tx.Bucket(bMeta).Get([]byte("applied")))
+		return nil
+	})
+	return idx, err
+}
+
+// ApplyBatch applies entries in order inside one bbolt transaction and
+// records the last index as applied in the same transaction, so a restart
+// never re-applies. A rejected entry is isolated: the transaction is rolled
+// back and replayed without it, so it leaves no trace. Entries at or below
+// the applied index are skipped (they were applied before a crash).
+func (e *Engine) ApplyBatch(entries []Entry) ([]Result, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.db == nil {
+		return nil, errs.ErrClosed
+	}
+	results := make([]Result, len(entries))
+	skip := make([]bool, len(entries))
+	for {
+		tx, err := e.db.Begin(true)
+		if err != nil {
+			return nil, fmt.Errorf("core: begin: %w", err)
+		}
+		t := newTxn(tx)
+		applied := getU64(tx.Bucket(bMeta).Get([]byte("applied")))
+		failed := -1
+		for i, en := range entries {
+			if skip[i] {
+				continue
+			}
+			if en.Index <= applied {
+				results[i] = Result{Err: errs.Conflict("index", "applied", "entry %d already applied", en.Index)}
+				continue
+			}
+			v, err := t.applyEntry(en)
+			if err != nil {
+				results[i] = Result{Err: err}
+				failed = i
+				break
+			}
+			results[i] = Result{Value: v}
+		}
+		if failed >= 0 {
+			tx.Rollback()
+			skip[failed] = true
+			continue
+		}
+		if n := len(entries); n > 0 && entries[n-1].Index > applied {
+			if err := tx.Bucket(bMeta).Put([]byte("applied"), u64(entries[n-1].Index)); err != nil {
+				tx.Rollback()
+				return nil, err
+			}
+		}
+		if err := t.flush(); err != nil {
+			tx.Rollback()
+			return nil, fmt.Errorf("core: flush counters: %w", err)
+		}
+		if err := tx.Commit(); err != nil {
+			return nil, fmt.Errorf("core: commit: %w", err)
+		}
+		for _, fx := range t.effects {
+			fx(e)
+		}
+		return results, nil
+	}
+}
+
+// LocateGrid returns the active grid containing the point.
+func (e *Engine) LocateGrid(lng, lat float64) (string, bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.grids.Locate([2]float64{lng, lat})
+}
+
+var errStop = errors.New("stop")

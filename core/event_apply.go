@@ -1,0 +1,468 @@
+package core
+
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/fengqiao/fengqiao/core/divisions"
+	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/workcal"
+)
+
+func init() {
+	register("event.report", 1, applyEventReport)
+	register("event.act", 1, applyEventAct)
+	register("event.sweep", 1, applyEventSweep)
+}
+
+func evLocKey(ev *Event) string {
+	if ev.Grid != "" {
+		return ev.Grid
+	}
+	return ev.Jurisdiction
+}
+
+func timelineKey(id string, rev int) []byte {
+	k := make([]byte, len(id)+5)
+	copy(k, id)
+	k[len(id)] = '/'
+	binary.BigEndian.PutUint32(k[len(id)+1:], uint32(rev))
+	return k
+}
+
+func (t *txn) loadEvent(field, id string) (*Event, error) {
+	var ev Event
+	ok, err := t.getJSON(bEvent, []byte(id), &ev)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, errs.NotFound(field, "event %s not found", id)
+	}
+	return &ev, nil
+}
+
+func deadlineKey(ev *Event) []byte { return []byte(timeKey(ev.Deadline.Unix()) + ev.ID) }
+
+// index writes (add) or removes (!add) ev's index entries for its current state.
+func (t *txn) indexEvent(ev *Event, add bool) error {
+	loc := evLocKey(ev)
+	keys := []struct {
+		b []byte
+		k []byte
+	}{
+		{bEvLoc, key(loc, ev.ID)},
+		{bEvStatus, key(string(ev.Status), loc, ev.ID)},
+		{bEvCat, key(ev.Category, loc, ev.ID)},
+	}
+	if ev.Status.active() && !ev.Overdue {
+		keys = append(keys, struct{ b, k []byte }{bEvDeadline, deadlineKey(ev)})
+	}
+	if ev.Overdue && ev.Status.open() {
+		keys = append(keys, struct{ b, k []byte }{bEvOverdue, key(loc, ev.ID)})
+	}
+	for _, x := range keys {
+		var err error
+		if add {
+			err = t.put(x.b, x.k)
+		} else {
+			err = t.del(x.b, x.k)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *txn) saveEvent(ev *Event, c *Command, action string, from Status, note string, data map[string]string) error {
+	ev.Rev++
+	e := TimelineEntry{Rev: ev.Rev, At: c.At, Actor: c.Actor, Action: action, From: from, To: ev.Status, Note: note, Data: data}
+	if err := t.putJSON(bEventLog, timelineKey(ev.ID, ev.Rev), e); err != nil {
+		return err
+	}
+	return t.putJSON(bEvent, []byte(ev.ID), ev)
+}
+
+func applyEventReport(t *txn, c *Command) (any, error) {
+	var r Report
+	if err := decodePayload(c, &r); err != nil {
+		return nil, err
+	}
+	return t.reportEvent(c, &r)
+}
+
+// reportEvent creates an event; other commands (lost contact, overdue visits)
+// open events through it too, inside their own transaction.
+func (t *txn) reportEvent(c *Command, r *Report) (*Event, error) {
+	if err := r.check(); err != nil {
+		return nil, err
+	}
+	if _, ok, err := t.category(r.Category); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, errs.Invalid("category", "enum", "unknown category %q", r.Category)
+	}
+	jur := r.Jurisdiction
+	if r.Grid != "" {
+		var g Grid
+		if ok, err := t.getJSON(bGrid, []byte(r.Grid), &g); err != nil {
+			return nil, err
+		} else if !ok || g.Status != GridActive {
+			return nil, errs.NotFound("grid", "active grid %s not found", r.Grid)
+		}
+		if jur != "" && !isUnder(g.Jurisdiction, jur) {
+			return nil, errs.Invalid("grid", "scope", "grid %s is not under jurisdiction %s", r.Grid, jur)
+		}
+		jur = g.Jurisdiction
+	} else {
+		var j Jurisdiction
+		if ok, err := t.getJSON(bJur, []byte(jur), &j); err != nil {
+			return nil, err
+		} else if !ok {
+			return nil, errs.NotFound("jurisdiction", "jurisdiction %s not found", jur)
+		}
+		if j.Tier == divisions.Province || j.Tier == divisions.City {
+			return nil, errs.Invalid("jurisdiction", "tier", "an event belongs to a county or below, not a %s", j.Tier)
+		}
+	}
+	acceptBy, deadline, err := t.deadlines(r.Category, r.Urgency, c.At)
+	if err != nil {
+		return nil, err
+	}
+	prefix := eventNumberPrefix(jur, c.At)
+	n, err := t.nextSeq("ev/" + prefix)
+	if err != nil {
+		return nil, err
+	}
+	ev := &Event{
+		ID: fmt.Sprintf("%s-%06d", prefix, n), Status: StatusReported, Source: r.Source, Category: r.Category,
+		Urgency: r.Urgency, Location: r.Location, Grid: r.Grid, Jurisdiction: jur, Reporter: r.Reporter,
+		Description: r.Description, Attachments: r.Attachments, ReportedAt: c.At, AcceptBy: acceptBy,
+		Deadline: deadline, Period: c.At.In(workcal.CST).Format("200601"),
+	}
+	if err := t.saveEvent(ev, c, "report", "", "", nil); err != nil {
+		return nil, err
+	}
+	if err := t.indexEvent(ev, true); err != nil {
+		return nil, err
+	}
+	t.bump(ev, func(cs *counterSet) { cs[mReported]++; cs[statusSlot(StatusReported)]++ })
+	return ev, nil
+}
+
+// isUnder reports whether code lies in the subtree of ancestor.
+func isUnder(code, ancestor string) bool {
+	p := prefixOf(ancestor)
+	return len(code) >= len(p) && code[:len(p)] == p
+}
+
+type actPayload struct {
+	ID     string `json:"id"`
+	Action Action `json:"action"`
+}
+
+var satisfactions = []string{"satisfied", "basically_satisfied", "unsatisfied"}
+
+// check validates an action's fields, before proposing and again in apply.
+func (a *Action) check() error {
+	if len(a.Note) > maxText {
+		return errs.Invalid("note", "length", "note is longer than %d bytes", maxText)
+	}
+	need := func(field, v string) error {
+		if v == "" {
+			return errs.Invalid(field, "required", "%s needs %s", a.Action, field)
+		}
+		if len(v) > maxText {
+			return errs.Invalid(field, "length", "%s is too long", field)
+		}
+		return nil
+	}
+	switch a.Action {
+	case "accept", "sign", "resolve", "supervise", "escalate", "resume", "self_resolve", "comment":
+		if a.Action == "comment" {
+			return need("note", a.Note)
+		}
+		return nil
+	case "dispatch":
+		return need("handler", a.Handler)
+	case "reject", "return", "suspend":
+		return need("reason", a.Reason)
+	case "verify":
+		if a.Passed == nil {
+			return errs.Invalid("passed", "required", "verify needs passed: true or false")
+		}
+		return nil
+	case "rate":
+		if !contains(satisfactions, a.Satisfaction) {
+			return errs.Invalid("satisfaction", "enum", "satisfaction must be one of %v", satisfactions)
+		}
+		return nil
+	case "extend":
+		if a.Deadline == nil {
+			return errs.Invalid("deadline", "required", "extend needs a new deadline")
+		}
+		return need("reason", a.Reason)
+	case "merge":
+		return need("into", a.Into)
+	case "":
+		return errs.Invalid("action", "required", "action is required")
+	}
+	return errs.Invalid("action", "enum", "unknown action %q", a.Action)
+}
+
+func applyEventAct(t *txn, c *Command) (any, error) {
+	var p actPayload
+	if err := decodePayload(c, &p); err != nil {
+		return nil, err
+	}
+	a := p.Action
+	if err := a.check(); err != nil {
+		return nil, err
+	}
+	ev, err := t.loadEvent("id", p.ID)
+	if err != nil {
+		return nil, err
+	}
+	from := ev.Status
+	old := *ev
+	data := map[string]string{}
+	note := a.Note
+	illegal := func() error { return errs.Illegal(a.Action, string(from)) }
+	var bumps []func(*counterSet)
+
+	switch a.Action {
+	case "accept":
+		if from != StatusReported {
+			return nil, illegal()
+		}
+		ev.Status, ev.AcceptedAt = StatusAccepted, c.At
+		inTime := !c.At.After(ev.AcceptBy)
+		bumps = append(bumps, func(cs *counterSet) {
+			cs[mAccepted]++
+			if inTime {
+				cs[mAcceptedInTime]++
+			}
+		})
+	case "reject":
+		if from != StatusReported {
+			return nil, illegal()
+		}
+		ev.Status = StatusRejected
+		data["reason"] = a.Reason
+		bumps = append(bumps, func(cs *counterSet) { cs[mRejected]++ })
+	case "dispatch":
+		if from != StatusAccepted {
+			return nil, illegal()
+		}
+		if a.Deadline != nil {
+			if !a.Deadline.After(c.At) {
+				return nil, errs.Invalid("deadline", "future", "deadline must be in the future")
+			}
+			ev.Deadline = a.Deadline.UTC()
+			data["deadline"] = ev.Deadline.Format("2006-01-02T15:04:05Z")
+		}
+		ev.Status, ev.Handler = StatusDispatched, a.Handler
+		data["handler"] = a.Handler
+	case "sign":
+		if from != StatusDispatched {
+			return nil, illegal()
+		}
+		ev.Status = StatusInProgress
+	case "return":
+		if from != StatusDispatched && from != StatusInProgress {
+			return nil, illegal()
+		}
+		ev.Status, ev.Handler = StatusAccepted, ""
+		data["reason"] = a.Reason
+	case "resolve":
+		if from != StatusInProgress {
+			return nil, illegal()
+		}
+		ev.Status = StatusResolved
+	case "verify":
+		if from != StatusResolved {
+			return nil, illegal()
+		}
+		if *a.Passed {
+			ev.Status, ev.ClosedAt = StatusClosed, c.At
+			data["passed"] = "true"
+		} else {
+			ev.Status = StatusInProgress
+			data["passed"] = "false"
+		}
+	case "rate":
+		if from != StatusClosed {
+			return nil, illegal()
+		}
+		if ev.Satisfaction != "" {
+			return nil, errs.Conflict("action", "rated", "event %s was already rated", ev.ID)
+		}
+		data["satisfaction"] = a.Satisfaction
+		satisfied := a.Satisfaction != "unsatisfied"
+		bumps = append(bumps, func(cs *counterSet) {
+			cs[mRated]++
+			if satisfied {
+				cs[mSatisfied]++
+			}
+		})
+		if satisfied {
+			ev.Satisfaction = a.Satisfaction
+		} else {
+			ev.Status = StatusInProgress // reopened; the next closure can be rated again
+		}
+	case "extend":
+		if !from.open() {
+			return nil, illegal()
+		}
+		if !a.Deadline.After(ev.Deadline) {
+			return nil, errs.Invalid("deadline", "later", "the new deadline must be after the current one (%s)", ev.Deadline.Format("2006-01-02T15:04Z07:00"))
+		}
+		ev.Deadline = a.Deadline.UTC()
+		data["deadline"], data["reason"] = ev.Deadline.Format("2006-01-02T15:04:05Z"), a.Reason
+	case "suspend":
+		if !from.active() {
+			return nil, illegal()
+		}
+		ev.Status, ev.Prior, ev.SuspendedAt = StatusSuspended, from, c.At
+		data["reason"] = a.Reason
+	case "resume":
+		if from != StatusSuspended {
+			return nil, illegal()
+		}
+		cal, err := t.calendar()
+		if err != nil {
+			return nil, err
+		}
+		// The clock was paused: push deadlines back by the working time suspended.
+		paused := cal.Between(ev.SuspendedAt, c.At)
+		ev.Deadline = cal.Add(ev.Deadline, paused).UTC()
+		if ev.AcceptedAt.IsZero() {
+			ev.AcceptBy = cal.Add(ev.AcceptBy, paused).UTC()
+		}
+		ev.Status, ev.Prior, ev.SuspendedAt = ev.Prior, "", time.Time{}
+		data["paused_minutes"] = fmt.Sprint(int(paused.Minutes()))
+	case "supervise":
+		if !from.open() {
+			return nil, illegal()
+		}
+		first := ev.Supervised == 0
+		ev.Supervised++
+		ev.Priority++
+		if first {
+			bumps = append(bumps, func(cs *counterSet) { cs[mSupervised]++ })
+		}
+	case "escalate":
+		if !from.active() {
+			return nil, illegal()
+		}
+		ev.Status = StatusEscalated
+	case "merge":
+		if !from.active() {
+			return nil, illegal()
+		}
+		if a.Into == ev.ID {
+			return nil, errs.Invalid("into", "self", "an event cannot be merged into itself")
+		}
+		target, err := t.loadEvent("into", a.Into)
+		if err != nil {
+			return nil, err
+		}
+		if !target.Status.open() {
+			return nil, errs.Conflict("into", "closed", "target %s is %s, not open", target.ID, target.Status)
+		}
+		target.Merged = append(target.Merged, ev.ID)
+		if err := t.saveEvent(target, c, "merged_in", target.Status, "", map[string]string{"from": ev.ID}); err != nil {
+			return nil, err
+		}
+		ev.Status, ev.MergedInto = StatusMerged, target.ID
+		data["into"] = target.ID
+		bumps = append(bumps, func(cs *counterSet) { cs[mMerged]++ })
+	case "self_resolve":
+		if from != StatusReported {
+			return nil, illegal()
+		}
+		cat, _, err := t.category(ev.Category)
+		if err != nil {
+			return nil, err
+		}
+		if !cat.Minor {
+			return nil, errs.Conflict("action", "not_minor", "category %s is not a minor matter; it cannot be settled on the spot", ev.Category)
+		}
+		ev.Status, ev.ClosedAt, ev.AcceptedAt = StatusClosed, c.At, c.At
+		inTime := !c.At.After(ev.AcceptBy)
+		bumps = append(bumps, func(cs *counterSet) {
+			cs[mSelfResolved]++
+			cs[mAccepted]++
+			if inTime {
+				cs[mAcceptedInTime]++
+			}
+		})
+	case "comment":
+	}
+
+	if err := t.indexEvent(&old, false); err != nil {
+		return nil, err
+	}
+	if err := t.indexEvent(ev, true); err != nil {
+		return nil, err
+	}
+	if len(data) == 0 {
+		data = nil
+	}
+	if err := t.saveEvent(ev, c, a.Action, from, note, data); err != nil {
+		return nil, err
+	}
+	if from != ev.Status {
+		bumps = append(bumps, func(cs *counterSet) { cs[statusSlot(from)]--; cs[statusSlot(ev.Status)]++ })
+	}
+	t.bump(ev, func(cs *counterSet) {
+		for _, b := range bumps {
+			b(cs)
+		}
+	})
+	return ev, nil
+}
+
+type sweepPayload struct {
+	IDs []string `json:"ids"`
+}
+
+func applyEventSweep(t *txn, c *Command) (any, error) {
+	var p sweepPayload
+	if err := decodePayload(c, &p); err != nil {
+		return nil, err
+	}
+	if len(p.IDs) == 0 || len(p.IDs) > 10000 {
+		return nil, errs.Invalid("ids", "length", "sweep takes 1..10000 ids")
+	}
+	ids := slices.Clone(p.IDs)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	marked := 0
+	for _, id := range ids {
+		ev, err := t.loadEvent("ids", id)
+		if err != nil {
+			return nil, err
+		}
+		// The state may have moved on since the sweeper looked: skip, don't fail.
+		if !ev.Status.active() || ev.Overdue || !c.At.After(ev.Deadline) {
+			continue
+		}
+		if err := t.indexEvent(ev, false); err != nil {
+			return nil, err
+		}
+		ev.Overdue = true
+		if err := t.indexEvent(ev, true); err != nil {
+			return nil, err
+		}
+		if err := t.saveEvent(ev, c, "overdue", ev.Status, "", nil); err != nil {
+			return nil, err
+		}
+		t.bump(ev, func(cs *counterSet) { cs[mOverdue]++ })
+		marked++
+	}
+	return marked, nil
+}

@@ -1,0 +1,384 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/paulmach/orb"
+	"go.etcd.io/bbolt"
+
+	"github.com/fengqiao/fengqiao/core/divisions"
+	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/geo"
+)
+
+// Jurisdiction is one administrative division (行政区划) in the store.
+type Jurisdiction struct {
+	Code      string         `json:"code"`
+	Name      string         `json:"name"`
+	Parent    string         `json:"parent,omitempty"`
+	Tier      divisions.Tier `json:"tier"`
+	HasBounds bool           `json:"has_bounds,omitempty"`
+	Derived   bool           `json:"derived_bounds,omitempty"` // bounds were derived, not surveyed
+}
+
+// Jurisdictions is the typed API for the administrative tree.
+type Jurisdictions struct{ s *Store }
+
+var tierLen = map[divisions.Tier]int{divisions.Province: 6, divisions.City: 6, divisions.County: 6, divisions.Township: 9, divisions.Village: 12}
+
+func validDivision(i int, d divisions.Division) error {
+	f := fmt.Sprintf("divisions[%d]", i)
+	n, ok := tierLen[d.Tier]
+	if !ok {
+		return errs.Invalid(f+".tier", "enum", "unknown tier %q", d.Tier)
+	}
+	if len(d.Code) != n || strings.Trim(d.Code, "0123456789") != "" {
+		return errs.Invalid(f+".code", "format", "%s code must be %d digits, got %q", d.Tier, n, d.Code)
+	}
+	if d.Name == "" || len(d.Name) > 200 {
+		return errs.Invalid(f+".name", "required", "name must be 1..200 bytes")
+	}
+	if d.Tier != divisions.Province && d.Parent == "" {
+		return errs.Invalid(f+".parent", "required", "only a province has no parent")
+	}
+	if d.Parent != "" && !strings.HasPrefix(d.Code, prefixOf(d.Parent)) {
+		return errs.Invalid(f+".parent", "prefix", "code %s does not lie under parent %s", d.Code, d.Parent)
+	}
+	return nil
+}
+
+type loadPayload struct {
+	Divisions []divisions.Division `json:"divisions"`
+	Aliases   map[string]string    `json:"aliases,omitempty"`
+}
+
+func init() {
+	register("jurisdiction.load", 1, applyJurisdictionLoad)
+	register("jurisdiction.bounds", 1, applyJurisdictionBounds)
+}
+
+func applyJurisdictionLoad(t *txn, c *Command) (any, error) {
+	var p loadPayload
+	if err := decodePayload(c, &p); err != nil {
+		return nil, err
+	}
+	for i, d := range p.Divisions {
+		if err := validDivision(i, d); err != nil {
+			return nil, err
+		}
+		if d.Parent != "" && t.b(bJur).Get([]byte(d.Parent)) == nil {
+			return nil, errs.NotFound(fmt.Sprintf("divisions[%d].parent", i), "parent %s is not loaded", d.Parent)
+		}
+		var cur Jurisdiction
+		if _, err := t.getJSON(bJur, []byte(d.Code), &cur); err != nil {
+			return nil, err
+		}
+		if cur.Code != "" && cur.Parent != d.Parent {
+			t.del(bJurChild, key(cur.Parent, cur.Code))
+		}
+		j := Jurisdiction{Code: d.Code, Name: d.Name, Parent: d.Parent, Tier: d.Tier, HasBounds: cur.HasBounds, Derived: cur.Derived}
+		if err := t.putJSON(bJur, []byte(d.Code), j); err != nil {
+			return nil, err
+		}
+		if d.Parent != "" {
+			if err := t.put(bJurChild, key(d.Parent, d.Code)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	olds := make([]string, 0, len(p.Aliases))
+	for old := range p.Aliases {
+		olds = append(olds, old)
+	}
+	sort.Strings(olds)
+	for _, old := range olds {
+		cur := p.Aliases[old]
+		if t.b(bJur).Get([]byte(cur)) == nil {
+			return nil, errs.NotFound("aliases."+old, "alias target %s is not loaded", cur)
+		}
+		if err := t.b(bJurAlias).Put([]byte(old), []byte(cur)); err != nil {
+			return nil, err
+		}
+	}
+	return len(p.Divisions), nil
+}
+
+type boundsPayload struct {
+	Code     string           `json:"code"`
+	Geometry orb.MultiPolygon `json:"geometry"`
+	Derived  bool             `json:"derived"`
+}
+
+func applyJurisdictionBounds(t *txn, c *Command) (any, error) {
+	var p boundsPayload
+	if err := decodePayload(c, &p); err != nil {
+		return nil, err
+	}
+	var j Jurisdiction
+	if ok, err := t.getJSON(bJur, []byte(p.Code), &j); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, errs.NotFound("code", "jurisdiction %s not found", p.Code)
+	}
+	if len(p.Geometry) == 0 {
+		return nil, errs.Invalid("geometry", "required", "bounds need at least one polygon")
+	}
+	raw, _ := json.Marshal(p.Geometry)
+	if err := t.b(bJurGeom).Put([]byte(p.Code), raw); err != nil {
+		return nil, err
+	}
+	j.HasBounds, j.Derived = true, p.Derived
+	return nil, t.putJSON(bJur, []byte(p.Code), j)
+}
+
+// Load upserts divisions (parents before children) and aliases, in commands
+// of at most 2,000 divisions each.
+func (j *Jurisdictions) Load(ctx context.Context, ds []divisions.Division, aliases map[string]string) error {
+	for i, d := range ds {
+		if err := validDivision(i, d); err != nil {
+			return err
+		}
+	}
+	const chunk = 2000
+	for start := 0; start < len(ds) || start == 0; start += chunk {
+		end := min(start+chunk, len(ds))
+		p := loadPayload{Divisions: ds[start:end]}
+		if end == len(ds) {
+			p.Aliases = aliases
+		}
+		if _, err := j.s.apply(ctx, "jurisdiction.load", "", p); err != nil {
+			return err
+		}
+		if end == len(ds) {
+			break
+		}
+	}
+	return nil
+}
+
+// SetBounds stores a boundary for code; derived marks it as not surveyed.
+func (j *Jurisdictions) SetBounds(ctx context.Context, code string, g orb.MultiPolygon, derived bool) error {
+	_, err := j.s.apply(ctx, "jurisdiction.bounds", code, boundsPayload{Code: code, Geometry: g, Derived: derived})
+	return err
+}
+
+// Resolve maps a possibly retired code to the current one (511028 → 511083).
+func (j *Jurisdictions) Resolve(code string) (string, error) {
+	out := code
+	err := j.s.engine.View(func(tx *bbolt.Tx) error {
+		if n := tx.Bucket(bJurAlias).Get([]byte(code)); n != nil {
+			out = string(n)
+		}
+		if tx.Bucket(bJur).Get([]byte(out)) == nil {
+			return errs.NotFound("code", "jurisdiction %s not found", code)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Get returns one jurisdiction; a retired code resolves to its successor.
+func (j *Jurisdictions) Get(code string) (Jurisdiction, error) {
+	var out Jurisdiction
+	cur, err := j.Resolve(code)
+	if err != nil {
+		return out, err
+	}
+	err = j.s.engine.View(func(tx *bbolt.Tx) error {
+		return json.Unmarshal(tx.Bucket(bJur).Get([]byte(cur)), &out)
+	})
+	return out, err
+}
+
+// Children lists the direct children of code, sorted by code.
+func (j *Jurisdictions) Children(code string) ([]Jurisdiction, error) {
+	cur, err := j.Resolve(code)
+	if err != nil {
+		return nil, err
+	}
+	var out []Jurisdiction
+	err = j.s.engine.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bJurChild).Cursor()
+		pre := []byte(cur + "/")
+		jb := tx.Bucket(bJur)
+		for k, _ := c.Seek(pre); k != nil && strings.HasPrefix(string(k), string(pre)); k, _ = c.Next() {
+			var x Jurisdiction
+			if err := json.Unmarshal(jb.Get(k[len(pre):]), &x); err != nil {
+				return err
+			}
+			out = append(out, x)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Ancestors returns the chain from the province down to code's parent.
+func (j *Jurisdictions) Ancestors(code string) ([]Jurisdiction, error) {
+	x, err := j.Get(code)
+	if err != nil {
+		return nil, err
+	}
+	var chain []Jurisdiction
+	for x.Parent != "" {
+		if x, err = j.Get(x.Parent); err != nil {
+			return nil, err
+		}
+		chain = append([]Jurisdiction{x}, chain...)
+	}
+	return chain, nil
+}
+
+// Search finds jurisdictions whose name contains q, optionally of one tier
+// and under one code, at most limit (default 50) in code order.
+func (j *Jurisdictions) Search(q string, tier divisions.Tier, under string, limit int) ([]Jurisdiction, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 50
+	}
+	pre := ""
+	if under != "" {
+		cur, err := j.Resolve(under)
+		if err != nil {
+			return nil, err
+		}
+		pre = prefixOf(cur)
+	}
+	var out []Jurisdiction
+	err := j.s.engine.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bJur).Cursor()
+		for k, v := c.Seek([]byte(pre)); k != nil && strings.HasPrefix(string(k), pre) && len(out) < limit; k, v = c.Next() {
+			var x Jurisdiction
+			if err := json.Unmarshal(v, &x); err != nil {
+				return err
+			}
+			if (tier == "" || x.Tier == tier) && strings.Contains(x.Name, q) {
+				out = append(out, x)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Bounds returns code's stored boundary and whether it was derived.
+func (j *Jurisdictions) Bounds(code string) (orb.MultiPolygon, bool, error) {
+	x, err := j.Get(code)
+	if err != nil {
+		return nil, false, err
+	}
+	if !x.HasBounds {
+		return nil, false, errs.NotFound("bounds", "no boundary is known for %s", code)
+	}
+	var g orb.MultiPolygon
+	err = j.s.engine.View(func(tx *bbolt.Tx) error {
+		return json.Unmarshal(tx.Bucket(bJurGeom).Get([]byte(x.Code)), &g)
+	})
+	return g, x.Derived, err
+}
+
+// knownRegion accepts a 6-digit code loaded in the store or aliased, or one
+// under a known city (counties renamed since an ID was issued keep their city).
+func (s *Store) knownRegion(code string) bool {
+	known := false
+	s.engine.View(func(tx *bbolt.Tx) error {
+		jb := tx.Bucket(bJur)
+		known = jb.Get([]byte(code)) != nil || tx.Bucket(bJurAlias).Get([]byte(code)) != nil ||
+			jb.Get([]byte(code[:4]+"00")) != nil || (jb.Get([]byte(code[:2]+"0000")) != nil && code[2:4] == "01")
+		return nil
+	})
+	return known
+}
+
+// LoadCounty loads a county's branch of the shipped divisions (ancestors,
+// townships, villages), its real boundary, and derived township, village and
+// grid polygons with side×side grids per village. It is how the examples and
+// dev mode seed a store. The derived polygons are labelled as derived.
+func (j *Jurisdictions) LoadCounty(ctx context.Context, county string, side int) (*divisions.Derived, error) {
+	sub, err := divisions.Subtree(county)
+	if err != nil {
+		return nil, errs.NotFound("county", "%v", err)
+	}
+	aliases := map[string]string{}
+	for _, d := range sub {
+		for old, cur := range divisions.Aliases {
+			if cur == d.Code {
+				aliases[old] = cur
+			}
+		}
+	}
+	if err := j.Load(ctx, sub, aliases); err != nil {
+		return nil, err
+	}
+	bs, err := divisions.Boundaries()
+	if err != nil {
+		return nil, err
+	}
+	b, ok := bs[county]
+	if !ok {
+		return nil, nil // no boundary shipped: divisions only
+	}
+	if err := j.SetBounds(ctx, county, b, false); err != nil {
+		return nil, err
+	}
+	var villages []divisions.Division
+	for _, d := range sub {
+		if d.Tier == divisions.Village {
+			villages = append(villages, d)
+		}
+	}
+	if len(villages) == 0 {
+		return nil, nil
+	}
+	d, err := divisions.Derive(county, b, villages, side)
+	if err != nil {
+		return nil, err
+	}
+	var cmds []*Command
+	add := func(typ, jur string, payload any) error {
+		c, err := j.s.command(ctx, typ, jur, payload)
+		cmds = append(cmds, c)
+		return err
+	}
+	codes := make([]string, 0, len(d.Townships))
+	for c := range d.Townships {
+		codes = append(codes, c)
+	}
+	sort.Strings(codes)
+	for _, c := range codes {
+		if err := add("jurisdiction.bounds", c, boundsPayload{Code: c, Geometry: d.Townships[c], Derived: true}); err != nil {
+			return nil, err
+		}
+	}
+	names := map[string]string{}
+	for _, v := range villages {
+		names[v.Code] = v.Name
+		if err := add("jurisdiction.bounds", v.Code, boundsPayload{Code: v.Code, Geometry: orb.MultiPolygon{d.Villages[v.Code]}, Derived: true}); err != nil {
+			return nil, err
+		}
+	}
+	for _, g := range d.Grids {
+		grid := Grid{Code: g.Code, Name: fmt.Sprintf("%s第%s网格", names[g.Village], strings.TrimLeft(g.Code[len(g.Village):], "0")),
+			Jurisdiction: g.Village, Type: GridBasic, Duties: []string{"comprehensive"}, Derived: true, Geometry: g.Polygon}
+		if err := add("grid.create", g.Village, gridPayload{Grid: grid}); err != nil {
+			return nil, err
+		}
+	}
+	return d, j.s.applyAll(ctx, cmds)
+}
+
+// within reports whether p lies inside the stored bounds of code; unknown bounds pass.
+func (t *txn) withinBounds(code string, p orb.Polygon) (bool, error) {
+	raw := t.b(bJurGeom).Get([]byte(code))
+	if raw == nil {
+		return true, nil
+	}
+	var g orb.MultiPolygon
+	if err := json.Unmarshal(raw, &g); err != nil {
+		return false, err
+	}
+	return geo.Within(p, g), nil
+}

@@ -1,0 +1,98 @@
+package core
+
+import (
+	"encoding/binary"
+	"strings"
+)
+
+// Buckets. One per entity and one per index; names are short because they
+// prefix nothing (bbolt keeps them once).
+var (
+	bMeta       = []byte("meta")
+	bAudit      = []byte("audit")
+	bJur        = []byte("jur")
+	bJurChild   = []byte("jur_child")
+	bJurAlias   = []byte("jur_alias")
+	bJurGeom    = []byte("jur_geom")
+	bGrid       = []byte("grid")
+	bGridByJur  = []byte("grid_by_jur")
+	bWorker     = []byte("worker")
+	bConfig     = []byte("config")
+	bCategory   = []byte("category")
+	bEvent      = []byte("event")
+	bEventLog   = []byte("event_log")
+	bEvLoc      = []byte("ix_ev_loc")
+	bEvStatus   = []byte("ix_ev_status")
+	bEvCat      = []byte("ix_ev_cat")
+	bEvDeadline = []byte("ix_ev_deadline")
+	bEvOverdue  = []byte("ix_ev_overdue")
+	bCounter    = []byte("counter")
+	bOrg        = []byte("party_org")
+	bMember     = []byte("party_member")
+	bMemberOrg  = []byte("ix_member_org")
+	bActivity   = []byte("party_activity")
+	bActOrg     = []byte("ix_activity_org")
+	bHouse      = []byte("house")
+	bPerson     = []byte("person")
+	bPersonBI   = []byte("ix_person_blind")
+	bPersonLoc  = []byte("ix_person_loc")
+	bVisit      = []byte("visit")
+	bVisitDue   = []byte("ix_visit_due")
+)
+
+var allBuckets = [][]byte{bMeta, bAudit, bJur, bJurChild, bJurAlias, bJurGeom, bGrid, bGridByJur, bWorker,
+	bConfig, bCategory, bEvent, bEventLog, bEvLoc, bEvStatus, bEvCat, bEvDeadline, bEvOverdue, bCounter,
+	bOrg, bMember, bMemberOrg, bActivity, bActOrg, bHouse, bPerson, bPersonBI, bPersonLoc, bVisit, bVisitDue}
+
+func u64(v uint64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], v)
+	return b[:]
+}
+
+func getU64(b []byte) uint64 {
+	if len(b) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(b)
+}
+
+// key joins parts with '/', the separator every index uses. Parts never
+// contain '/' (codes are digits, ids are checked).
+func key(parts ...string) []byte { return []byte(strings.Join(parts, "/")) }
+
+// timeKey orders instants in an index: big-endian Unix seconds, offset so
+// that instants before 1970 still sort correctly.
+func timeKey(sec int64) string {
+	b := u64(uint64(sec) ^ (1 << 63))
+	return string(b)
+}
+
+// prefixOf maps a division code to the prefix its descendants' codes share:
+// 500000 → 50, 510100 → 5101, 500110 → 500110, 9- and 12-digit codes whole.
+func prefixOf(code string) string {
+	if len(code) == 6 {
+		switch {
+		case strings.HasSuffix(code, "0000"):
+			return code[:2]
+		case strings.HasSuffix(code, "00"):
+			return code[:4]
+		}
+	}
+	return code
+}
+
+// ancestorsOf returns every prefix level above and including loc (a division or
+// grid code): 2, 4, 6, 9, 12 digits and the whole code.
+func ancestorsOf(loc string) []string {
+	out := make([]string, 0, 6)
+	for _, n := range []int{2, 4, 6, 9, 12} {
+		if len(loc) >= n {
+			out = append(out, loc[:n])
+		}
+	}
+	if len(loc) != 2 && len(loc) != 4 && len(loc) != 6 && len(loc) != 9 && len(loc) != 12 {
+		out = append(out, loc)
+	}
+	return out
+}

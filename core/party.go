@@ -1,0 +1,404 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/fengqiao/fengqiao/core/errs"
+)
+
+// OrgKind is a level of party organisation.
+type OrgKind string
+
+// Organisation levels: 党委 → 党总支 → 党支部 → 党小组.
+const (
+	OrgCommittee     OrgKind = "committee"      // 党委
+	OrgGeneralBranch OrgKind = "general_branch" // 党总支
+	OrgBranch        OrgKind = "branch"         // 党支部
+	OrgGroup         OrgKind = "group"          // 党小组
+)
+
+// allowedChild says which kinds may sit under which.
+var allowedChild = map[OrgKind][]OrgKind{
+	OrgCommittee:     {OrgGeneralBranch, OrgBranch},
+	OrgGeneralBranch: {OrgBranch},
+	OrgBranch:        {OrgGroup},
+}
+
+// Org is a party organisation tied to a jurisdiction and, for branches and
+// groups, to the grids it is built on (党支部建在网格上).
+type Org struct {
+	ID           string               `json:"id"`
+	Name         string               `json:"name"`
+	Kind         OrgKind              `json:"kind"`
+	Parent       string               `json:"parent,omitempty"`
+	Jurisdiction string               `json:"jurisdiction"`
+	Grids        []string             `json:"grids,omitempty"`
+	Last         map[string]time.Time `json:"last,omitempty"` // latest activity date per kind
+}
+
+// Member is a party member.
+type Member struct {
+	ID         string   `json:"id"`
+	Name       string   `json:"name"`
+	Org        string   `json:"org"`
+	Status     string   `json:"status"`          // full | probationary (正式/预备)
+	Roles      []string `json:"roles,omitempty"` // secretary, deputy_secretary, committee_member, organiser, publicity
+	Workplace  string   `json:"workplace,omitempty"`
+	DualReport string   `json:"dual_report,omitempty"` // community reported to (在职党员双报到), a village code
+	Households []string `json:"households,omitempty"`  // houses the member links to (联系户)
+}
+
+// Activity is a meeting or event of an org, with attendance.
+type Activity struct {
+	ID        string   `json:"id"`
+	Org       string   `json:"org"`
+	Kind      string   `json:"kind"` // see ActivityKinds
+	Date      string   `json:"date"` // YYYY-MM-DD
+	Topic     string   `json:"topic"`
+	Attendees []string `json:"attendees"`
+	Absent    int      `json:"absent"`
+}
+
+// ActivityKinds are 三会一课 and 主题党日 with the longest gap allowed, in
+// months, and which org kind must hold them.
+var ActivityKinds = map[string]struct {
+	Months int
+	Holder OrgKind
+	Name   string
+}{
+	"branch_assembly":   {3, OrgBranch, "支部党员大会"},
+	"committee_meeting": {1, OrgBranch, "支部委员会"},
+	"group_meeting":     {1, OrgGroup, "党小组会"},
+	"party_lecture":     {3, OrgBranch, "党课"},
+	"theme_day":         {1, OrgBranch, "主题党日"},
+}
+
+var memberRoles = []string{"secretary", "deputy_secretary", "committee_member", "organiser", "publicity", "discipline"}
+
+// Party is the typed API for party-building (党建).
+type Party struct{ s *Store }
+
+func init() {
+	register("party.org", 1, applyOrg)
+	register("party.member", 1, applyMember)
+	register("party.activity", 1, applyActivity)
+}
+
+func applyOrg(t *txn, c *Command) (any, error) {
+	var o Org
+	if err := decodePayload(c, &o); err != nil {
+		return nil, err
+	}
+	if err := checkID("id", o.ID); err != nil {
+		return nil, err
+	}
+	if o.Name == "" || len(o.Name) > 200 {
+		return nil, errs.Invalid("name", "required", "name must be 1..200 bytes")
+	}
+	if _, ok := allowedChild[o.Kind]; !ok && o.Kind != OrgGroup {
+		return nil, errs.Invalid("kind", "enum", "kind must be committee, general_branch, branch or group")
+	}
+	if t.b(bJur).Get([]byte(o.Jurisdiction)) == nil {
+		return nil, errs.NotFound("jurisdiction", "jurisdiction %s not found", o.Jurisdiction)
+	}
+	var old Org
+	if _, err := t.getJSON(bOrg, []byte(o.ID), &old); err != nil {
+		return nil, err
+	}
+	if o.Parent != "" {
+		var p Org
+		if ok, err := t.getJSON(bOrg, []byte(o.Parent), &p); err != nil {
+			return nil, err
+		} else if !ok {
+			return nil, errs.NotFound("parent", "org %s not found", o.Parent)
+		}
+		if !slices.Contains(allowedChild[p.Kind], o.Kind) {
+			return nil, errs.Invalid("kind", "hierarchy", "a %s cannot sit under a %s", o.Kind, p.Kind)
+		}
+		if !isUnder(o.Jurisdiction, p.Jurisdiction) {
+			return nil, errs.Invalid("jurisdiction", "scope", "org must lie within its parent's jurisdiction %s", p.Jurisdiction)
+		}
+	} else if o.Kind == OrgGroup {
+		return nil, errs.Invalid("parent", "required", "a party group belongs to a branch")
+	}
+	if len(o.Grids) > 0 && o.Kind != OrgBranch && o.Kind != OrgGroup {
+		return nil, errs.Invalid("grids", "kind", "only branches and groups are built on grids")
+	}
+	o.Grids = slices.Clone(o.Grids)
+	slices.Sort(o.Grids)
+	o.Grids = slices.Compact(o.Grids)
+	for i, g := range o.Grids {
+		var grid Grid
+		if ok, err := t.getJSON(bGrid, []byte(g), &grid); err != nil {
+			return nil, err
+		} else if !ok || grid.Status != GridActive {
+			return nil, errs.NotFound(fmt.Sprintf("grids[%d]", i), "active grid %s not found", g)
+		}
+		if !isUnder(grid.Jurisdiction, o.Jurisdiction) {
+			return nil, errs.Invalid(fmt.Sprintf("grids[%d]", i), "scope", "grid %s is outside %s", g, o.Jurisdiction)
+		}
+	}
+	o.Last = old.Last
+	return &o, t.putJSON(bOrg, []byte(o.ID), o)
+}
+
+func applyMember(t *txn, c *Command) (any, error) {
+	var m Member
+	if err := decodePayload(c, &m); err != nil {
+		return nil, err
+	}
+	if err := checkID("id", m.ID); err != nil {
+		return nil, err
+	}
+	if m.Name == "" || len(m.Name) > 100 {
+		return nil, errs.Invalid("name", "required", "name must be 1..100 bytes")
+	}
+	if m.Status != "full" && m.Status != "probationary" {
+		return nil, errs.Invalid("status", "enum", "status must be full or probationary")
+	}
+	for i, r := range m.Roles {
+		if !slices.Contains(memberRoles, r) {
+			return nil, errs.Invalid(fmt.Sprintf("roles[%d]", i), "enum", "role must be one of %v", memberRoles)
+		}
+	}
+	if t.b(bOrg).Get([]byte(m.Org)) == nil {
+		return nil, errs.NotFound("org", "org %s not found", m.Org)
+	}
+	if m.DualReport != "" && t.b(bJur).Get([]byte(m.DualReport)) == nil {
+		return nil, errs.NotFound("dual_report", "community %s not found", m.DualReport)
+	}
+	for i, h := range m.Households {
+		if t.b(bHouse).Get([]byte(h)) == nil {
+			return nil, errs.NotFound(fmt.Sprintf("households[%d]", i), "house %s not found", h)
+		}
+	}
+	var old Member
+	if ok, err := t.getJSON(bMember, []byte(m.ID), &old); err != nil {
+		return nil, err
+	} else if ok {
+		t.del(bMemberOrg, key(old.Org, old.ID))
+	}
+	if err := t.put(bMemberOrg, key(m.Org, m.ID)); err != nil {
+		return nil, err
+	}
+	return &m, t.putJSON(bMember, []byte(m.ID), m)
+}
+
+func applyActivity(t *txn, c *Command) (any, error) {
+	var a Activity
+	if err := decodePayload(c, &a); err != nil {
+		return nil, err
+	}
+	if err := checkID("id", a.ID); err != nil {
+		return nil, err
+	}
+	spec, ok := ActivityKinds[a.Kind]
+	if !ok {
+		return nil, errs.Invalid("kind", "enum", "unknown activity kind %q", a.Kind)
+	}
+	d, err := time.Parse(time.DateOnly, a.Date)
+	if err != nil {
+		return nil, errs.Invalid("date", "format", "date must be YYYY-MM-DD")
+	}
+	if a.Topic == "" || len(a.Topic) > 500 {
+		return nil, errs.Invalid("topic", "required", "topic must be 1..500 bytes")
+	}
+	if err := t.requireAbsent(bActivity, []byte(a.ID), "id", "activity"); err != nil {
+		return nil, err
+	}
+	var o Org
+	if ok, err := t.getJSON(bOrg, []byte(a.Org), &o); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, errs.NotFound("org", "org %s not found", a.Org)
+	}
+	if spec.Holder != o.Kind {
+		return nil, errs.Invalid("kind", "holder", "%s is held by a %s, not a %s", a.Kind, spec.Holder, o.Kind)
+	}
+	members := map[string]bool{}
+	c2 := t.b(bMemberOrg).Cursor()
+	pre := []byte(o.ID + "/")
+	for k, _ := c2.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, _ = c2.Next() {
+		members[string(k[len(pre):])] = true
+	}
+	a.Attendees = slices.Clone(a.Attendees)
+	slices.Sort(a.Attendees)
+	a.Attendees = slices.Compact(a.Attendees)
+	for i, m := range a.Attendees {
+		if !members[m] {
+			return nil, errs.Invalid(fmt.Sprintf("attendees[%d]", i), "member", "%s is not a member of %s", m, o.ID)
+		}
+	}
+	a.Absent = len(members) - len(a.Attendees)
+	if o.Last == nil {
+		o.Last = map[string]time.Time{}
+	}
+	if d.After(o.Last[a.Kind]) {
+		o.Last[a.Kind] = d
+	}
+	if err := t.putJSON(bOrg, []byte(o.ID), o); err != nil {
+		return nil, err
+	}
+	if err := t.put(bActOrg, key(o.ID, a.Date, a.ID)); err != nil {
+		return nil, err
+	}
+	return &a, t.putJSON(bActivity, []byte(a.ID), a)
+}
+
+// PutOrg creates or updates an org.
+func (p *Party) PutOrg(ctx context.Context, o Org) (*Org, error) {
+	if err := checkID("id", o.ID); err != nil {
+		return nil, err
+	}
+	v, err := p.s.apply(ctx, "party.org", o.Jurisdiction, o)
+	if err != nil {
+		return nil, err
+	}
+	return v.(*Org), nil
+}
+
+// PutMember creates or updates a member.
+func (p *Party) PutMember(ctx context.Context, m Member) (*Member, error) {
+	if err := checkID("id", m.ID); err != nil {
+		return nil, err
+	}
+	v, err := p.s.apply(ctx, "party.member", "", m)
+	if err != nil {
+		return nil, err
+	}
+	return v.(*Member), nil
+}
+
+// RecordActivity records a meeting with its attendance.
+func (p *Party) RecordActivity(ctx context.Context, a Activity) (*Activity, error) {
+	if a.ID == "" {
+		a.ID = NewID()
+	}
+	v, err := p.s.apply(ctx, "party.activity", "", a)
+	if err != nil {
+		return nil, err
+	}
+	return v.(*Activity), nil
+}
+
+// Orgs lists orgs whose jurisdiction lies under code, sorted by id.
+func (p *Party) Orgs(under string) ([]Org, error) {
+	pre := prefixOf(under)
+	var out []Org
+	err := p.s.engine.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bOrg).ForEach(func(_, v []byte) error {
+			var o Org
+			if err := json.Unmarshal(v, &o); err != nil {
+				return err
+			}
+			if strings.HasPrefix(o.Jurisdiction, pre) {
+				out = append(out, o)
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Members lists an org's members.
+func (p *Party) Members(org string) ([]Member, error) {
+	var out []Member
+	err := p.s.engine.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bMemberOrg).Cursor()
+		pre := []byte(org + "/")
+		for k, _ := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, _ = c.Next() {
+			var m Member
+			if err := json.Unmarshal(tx.Bucket(bMember).Get(k[len(pre):]), &m); err != nil {
+				return err
+			}
+			out = append(out, m)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Coverage lists the active grids under a jurisdiction that no branch or
+// group is built on.
+func (p *Party) Coverage(under string) (uncovered []string, total int, err error) {
+	orgs, err := p.Orgs(under)
+	if err != nil {
+		return nil, 0, err
+	}
+	covered := map[string]bool{}
+	for _, o := range orgs {
+		for _, g := range o.Grids {
+			covered[g] = true
+		}
+	}
+	pre := []byte(prefixOf(under))
+	err = p.s.engine.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bGridByJur).Cursor()
+		for k, _ := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, _ = c.Next() {
+			code := string(k[bytes.IndexByte(k, '/')+1:])
+			g, err := decodeGrid(tx.Bucket(bGrid).Get([]byte(code)))
+			if err != nil {
+				return err
+			}
+			if g.Status != GridActive {
+				continue
+			}
+			total++
+			if !covered[code] {
+				uncovered = append(uncovered, code)
+			}
+		}
+		return nil
+	})
+	return uncovered, total, err
+}
+
+// Lapse is one org behind on one required activity.
+type Lapse struct {
+	Org   string    `json:"org"`
+	Name  string    `json:"name"`
+	Kind  string    `json:"kind"`
+	Last  time.Time `json:"last,omitzero"` // zero: never held
+	DueBy time.Time `json:"due_by,omitzero"`
+}
+
+// Compliance lists the orgs under a jurisdiction that are behind their
+// 三会一课 / 主题党日 schedule as of asOf.
+func (p *Party) Compliance(under string, asOf time.Time) ([]Lapse, error) {
+	orgs, err := p.Orgs(under)
+	if err != nil {
+		return nil, err
+	}
+	kinds := make([]string, 0, len(ActivityKinds))
+	for k := range ActivityKinds {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	var out []Lapse
+	for _, o := range orgs {
+		for _, k := range kinds {
+			spec := ActivityKinds[k]
+			if spec.Holder != o.Kind {
+				continue
+			}
+			last := o.Last[k]
+			if last.IsZero() {
+				out = append(out, Lapse{Org: o.ID, Name: o.Name, Kind: k})
+				continue
+			}
+			due := last.AddDate(0, spec.Months, 0)
+			if asOf.After(due) {
+				out = append(out, Lapse{Org: o.ID, Name: o.Name, Kind: k, Last: last, DueBy: due})
+			}
+		}
+	}
+	return out, nil
+}

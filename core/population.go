@@ -1,0 +1,865 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/fengqiao/fengqiao/core/divisions"
+	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/idcard"
+)
+
+// Resident kinds.
+var residentKinds = []string{"registered", "floating", "foreign", "left_behind"} // 户籍, 流动, 境外, 留守
+
+// Special-population categories (GB/T 31000).
+const (
+	SpecialCorrection = "community_correction" // 社区矫正对象
+	SpecialReleased   = "released_prisoner"    // 刑满释放人员
+	SpecialDrug       = "drug_user"            // 吸毒人员
+	SpecialMental     = "severe_mental"        // 严重精神障碍患者
+	SpecialYouth      = "key_youth"            // 重点青少年
+	SpecialHIV        = "hiv_risk"             // 艾滋病危险人员
+)
+
+// SpecialCategories lists the six categories in order.
+var SpecialCategories = []string{SpecialCorrection, SpecialReleased, SpecialDrug, SpecialMental, SpecialYouth, SpecialHIV}
+
+// Contact statuses of a special-population subject.
+const (
+	ContactNormal       = "normal"
+	ContactLost         = "lost_contact"   // 失联
+	ContactOutOfControl = "out_of_control" // 脱管
+)
+
+// House is a dwelling in a village or community.
+type House struct {
+	ID           string `json:"id"`
+	Address      string `json:"address"`
+	Jurisdiction string `json:"jurisdiction"`
+	Grid         string `json:"grid,omitempty"`
+}
+
+// Person is a resident as stored: the name and ID number only sealed, with
+// masked forms for display and a blind index for exact lookup.
+type Person struct {
+	ID           string   `json:"id"`
+	NameMasked   string   `json:"name_masked"`
+	NameSealed   string   `json:"name_sealed"`
+	IDMasked     string   `json:"id_masked"`
+	IDSealed     string   `json:"id_sealed"`
+	IDBlind      string   `json:"id_blind"`
+	Kind         string   `json:"kind"`
+	Jurisdiction string   `json:"jurisdiction"`
+	Grid         string   `json:"grid,omitempty"`
+	House        string   `json:"house,omitempty"`
+	Special      *Special `json:"special,omitempty"`
+}
+
+// Special is a special-population record. Its category fields are sealed;
+// only the category, attention level and visit schedule are in the clear,
+// because the visit policy and the counters need them.
+type Special struct {
+	Category      string    `json:"category"`
+	Level         int       `json:"level"` // attention level 1 (一般) .. 3 (高度关注)
+	DetailsSealed string    `json:"details_sealed"`
+	Team          []string  `json:"team,omitempty"` // support team (帮扶小组) staff
+	Since         time.Time `json:"since"`
+	Contact       string    `json:"contact"`
+	LastVisit     time.Time `json:"last_visit,omitzero"`
+	NextDue       time.Time `json:"next_due"`
+	AlertedFor    time.Time `json:"alerted_for,omitzero"` // the due date an overdue alert was opened for
+	Visits        int       `json:"visits"`
+}
+
+// SpecialDetails are the category fields, sealed before they enter a command.
+type SpecialDetails struct {
+	CorrectionType string `json:"correction_type,omitempty"` // control, probation, parole, medical_parole (管制/缓刑/假释/暂予监外执行)
+	TermStart      string `json:"term_start,omitempty"`      // 矫正期限
+	TermEnd        string `json:"term_end,omitempty"`
+	ReleaseDate    string `json:"release_date,omitempty"`
+	Offense        string `json:"offense,omitempty"`
+	DrugType       string `json:"drug_type,omitempty"`
+	DrugStatus     string `json:"drug_status,omitempty"` // community_detox, community_rehab, voluntary, abstinent
+	Diagnosis      string `json:"diagnosis,omitempty"`
+	RiskLevel      *int   `json:"risk_level,omitempty"` // 危险性评估等级 0–5
+	Guardian       string `json:"guardian,omitempty"`   // 监护人
+	GuardianPhone  string `json:"guardian_phone,omitempty"`
+	YouthType      string `json:"youth_type,omitempty"` // idle, runaway, misconduct, left_behind_child
+	School         string `json:"school,omitempty"`
+	RiskType       string `json:"risk_type,omitempty"`
+	Notes          string `json:"notes,omitempty"`
+}
+
+func dateField(field, v string) (time.Time, error) {
+	d, err := time.Parse(time.DateOnly, v)
+	if err != nil {
+		return d, errs.Invalid(field, "date", "%s must be a YYYY-MM-DD date", field)
+	}
+	return d, nil
+}
+
+// check enforces each category's required fields.
+func (d *SpecialDetails) check(category string) error {
+	f := "details."
+	req := func(name, v string) error {
+		if v == "" {
+			return errs.Invalid(f+name, "required", "%s is required for %s", name, category)
+		}
+		return nil
+	}
+	oneOf := func(name, v string, allowed ...string) error {
+		if !slices.Contains(allowed, v) {
+			return errs.Invalid(f+name, "enum", "%s must be one of %v", name, allowed)
+		}
+		return nil
+	}
+	switch category {
+	case SpecialCorrection:
+		if err := oneOf("correction_type", d.CorrectionType, "control", "probation", "parole", "medical_parole"); err != nil {
+			return err
+		}
+		s, err := dateField(f+"term_start", d.TermStart)
+		if err != nil {
+			return err
+		}
+		e, err := dateField(f+"term_end", d.TermEnd)
+		if err != nil {
+			return err
+		}
+		if !e.After(s) {
+			return errs.Invalid(f+"term_end", "order", "term_end must be after term_start")
+		}
+	case SpecialReleased:
+		if _, err := dateField(f+"release_date", d.ReleaseDate); err != nil {
+			return err
+		}
+	case SpecialDrug:
+		if err := oneOf("drug_status", d.DrugStatus, "community_detox", "community_rehab", "voluntary", "abstinent"); err != nil {
+			return err
+		}
+	case SpecialMental:
+		if d.RiskLevel == nil || *d.RiskLevel < 0 || *d.RiskLevel > 5 {
+			return errs.Invalid(f+"risk_level", "range", "risk_level (危险性评估等级) must be 0–5")
+		}
+		if err := req("guardian", d.Guardian); err != nil {
+			return err
+		}
+	case SpecialYouth:
+		if err := oneOf("youth_type", d.YouthType, "idle", "runaway", "misconduct", "left_behind_child"); err != nil {
+			return err
+		}
+	case SpecialHIV:
+		if err := req("risk_type", d.RiskType); err != nil {
+			return err
+		}
+	default:
+		return errs.Invalid("category", "enum", "category must be one of %v", SpecialCategories)
+	}
+	return nil
+}
+
+// VisitPolicy sets the days allowed between visits per category and level.
+type VisitPolicy struct {
+	Days map[string][3]int `json:"days"` // category → days for levels 1, 2, 3
+}
+
+// DefaultVisitPolicy follows common practice: closer attention, shorter gaps.
+var DefaultVisitPolicy = VisitPolicy{Days: map[string][3]int{
+	SpecialCorrection: {30, 14, 7},
+	SpecialReleased:   {90, 30, 14},
+	SpecialDrug:       {30, 14, 7},
+	SpecialMental:     {90, 30, 14},
+	SpecialYouth:      {60, 30, 14},
+	SpecialHIV:        {90, 60, 30},
+}}
+
+func (p *VisitPolicy) validate() error {
+	for _, c := range SpecialCategories {
+		d, ok := p.Days[c]
+		if !ok {
+			return errs.Invalid("days."+c, "required", "policy for %s is missing", c)
+		}
+		for i, n := range d {
+			if n < 1 || n > 366 {
+				return errs.Invalid(fmt.Sprintf("days.%s[%d]", c, i), "range", "days must be 1..366")
+			}
+		}
+	}
+	for c := range p.Days {
+		if !slices.Contains(SpecialCategories, c) {
+			return errs.Invalid("days."+c, "enum", "unknown category %s", c)
+		}
+	}
+	return nil
+}
+
+func (t *txn) visitPolicy() (*VisitPolicy, error) {
+	if t.policy == nil {
+		p := DefaultVisitPolicy
+		if _, err := t.getJSON(bConfig, []byte("visit_policy"), &p); err != nil {
+			return nil, err
+		}
+		t.policy = &p
+	}
+	return t.policy, nil
+}
+
+// Visit is one 走访 record.
+type Visit struct {
+	Person     string    `json:"person"`
+	Seq        int       `json:"seq"`
+	At         time.Time `json:"at"`
+	Visitor    string    `json:"visitor"`
+	Method     string    `json:"method"` // home, phone, video, office
+	Found      bool      `json:"found"`  // the subject was reached
+	NoteSealed string    `json:"note_sealed,omitempty"`
+}
+
+// People is the typed API for residents, houses and special populations.
+type People struct{ s *Store }
+
+func init() {
+	register("house.put", 1, applyHouse)
+	register("person.add", 1, applyPersonAdd)
+	register("person.special", 1, applyPersonSpecial)
+	register("person.visit", 1, applyVisit)
+	register("person.contact", 1, applyContact)
+	register("person.visit_alerts", 1, applyVisitAlerts)
+	register("config.visit_policy", 1, func(t *txn, c *Command) (any, error) {
+		var p VisitPolicy
+		if err := decodePayload(c, &p); err != nil {
+			return nil, err
+		}
+		if err := p.validate(); err != nil {
+			return nil, err
+		}
+		t.policy = nil
+		return nil, t.putJSON(bConfig, []byte("visit_policy"), p)
+	})
+	register("audit.read", 1, applyAuditRead)
+}
+
+func (t *txn) checkPlace(jur, grid string) error {
+	var j Jurisdiction
+	if ok, err := t.getJSON(bJur, []byte(jur), &j); err != nil {
+		return err
+	} else if !ok || j.Tier != divisions.Village {
+		return errs.NotFound("jurisdiction", "village/community %s not found", jur)
+	}
+	if grid != "" {
+		var g Grid
+		if ok, err := t.getJSON(bGrid, []byte(grid), &g); err != nil {
+			return err
+		} else if !ok || g.Jurisdiction != jur {
+			return errs.NotFound("grid", "grid %s not found in %s", grid, jur)
+		}
+	}
+	return nil
+}
+
+func applyHouse(t *txn, c *Command) (any, error) {
+	var h House
+	if err := decodePayload(c, &h); err != nil {
+		return nil, err
+	}
+	if err := checkID("id", h.ID); err != nil {
+		return nil, err
+	}
+	if h.Address == "" || len(h.Address) > 500 {
+		return nil, errs.Invalid("address", "required", "address must be 1..500 bytes")
+	}
+	if err := t.checkPlace(h.Jurisdiction, h.Grid); err != nil {
+		return nil, err
+	}
+	return &h, t.putJSON(bHouse, []byte(h.ID), h)
+}
+
+func personLocKey(p *Person) []byte {
+	loc := p.Jurisdiction
+	if p.Grid != "" {
+		loc = p.Grid
+	}
+	return key(loc, p.ID)
+}
+
+func applyPersonAdd(t *txn, c *Command) (any, error) {
+	var p Person
+	if err := decodePayload(c, &p); err != nil {
+		return nil, err
+	}
+	if err := checkID("id", p.ID); err != nil {
+		return nil, err
+	}
+	if p.NameSealed == "" || p.IDSealed == "" || len(p.IDBlind) != 32 {
+		return nil, errs.Invalid("id_number", "sealed", "person must carry a sealed name and ID number and a blind index")
+	}
+	if !slices.Contains(residentKinds, p.Kind) {
+		return nil, errs.Invalid("kind", "enum", "kind must be one of %v", residentKinds)
+	}
+	if p.Special != nil {
+		return nil, errs.Invalid("special", "separate", "set special-population records with person.special")
+	}
+	if err := t.checkPlace(p.Jurisdiction, p.Grid); err != nil {
+		return nil, err
+	}
+	if p.House != "" && t.b(bHouse).Get([]byte(p.House)) == nil {
+		return nil, errs.NotFound("house", "house %s not found", p.House)
+	}
+	if err := t.requireAbsent(bPerson, []byte(p.ID), "id", "person"); err != nil {
+		return nil, err
+	}
+	if other := t.b(bPersonBI).Get([]byte(p.IDBlind)); other != nil {
+		return nil, errs.Conflict("id_number", "exists", "a person with this ID number is already registered (%s)", other)
+	}
+	if err := t.b(bPersonBI).Put([]byte(p.IDBlind), []byte(p.ID)); err != nil {
+		return nil, err
+	}
+	if err := t.put(bPersonLoc, personLocKey(&p)); err != nil {
+		return nil, err
+	}
+	return &p, t.putJSON(bPerson, []byte(p.ID), p)
+}
+
+func (t *txn) loadPerson(id string) (*Person, error) {
+	var p Person
+	ok, err := t.getJSON(bPerson, []byte(id), &p)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, errs.NotFound("id", "person %s not found", id)
+	}
+	return &p, nil
+}
+
+func visitDueKey(p *Person) []byte {
+	loc := string(personLocKey(p))
+	return []byte(timeKey(p.Special.NextDue.Unix()) + loc)
+}
+
+type specialPayload struct {
+	ID      string   `json:"id"`
+	Special *Special `json:"special"` // nil removes the record
+}
+
+func applyPersonSpecial(t *txn, c *Command) (any, error) {
+	var sp specialPayload
+	if err := decodePayload(c, &sp); err != nil {
+		return nil, err
+	}
+	p, err := t.loadPerson(sp.ID)
+	if err != nil {
+		return nil, err
+	}
+	if p.Special != nil {
+		if err := t.del(bVisitDue, visitDueKey(p)); err != nil {
+			return nil, err
+		}
+	}
+	s := sp.Special
+	if s != nil {
+		if !slices.Contains(SpecialCategories, s.Category) {
+			return nil, errs.Invalid("category", "enum", "category must be one of %v", SpecialCategories)
+		}
+		if s.Level < 1 || s.Level > 3 {
+			return nil, errs.Invalid("level", "range", "attention level must be 1..3")
+		}
+		if s.DetailsSealed == "" {
+			return nil, errs.Invalid("details", "sealed", "details must be sealed")
+		}
+		if s.Since.IsZero() || s.Since.After(c.At) {
+			return nil, errs.Invalid("since", "range", "since must be a past date")
+		}
+		pol, err := t.visitPolicy()
+		if err != nil {
+			return nil, err
+		}
+		if p.Special != nil {
+			s.LastVisit, s.Visits, s.Contact, s.AlertedFor = p.Special.LastVisit, p.Special.Visits, p.Special.Contact, p.Special.AlertedFor
+		} else {
+			s.LastVisit, s.Visits, s.AlertedFor, s.Contact = time.Time{}, 0, time.Time{}, ContactNormal
+		}
+		base := s.Since
+		if !s.LastVisit.IsZero() {
+			base = s.LastVisit
+		}
+		s.NextDue = base.AddDate(0, 0, pol.Days[s.Category][s.Level-1]).UTC()
+	}
+	p.Special = s
+	if s != nil {
+		if err := t.put(bVisitDue, visitDueKey(p)); err != nil {
+			return nil, err
+		}
+	}
+	return p, t.putJSON(bPerson, []byte(p.ID), p)
+}
+
+func applyVisit(t *txn, c *Command) (any, error) {
+	var v Visit
+	if err := decodePayload(c, &v); err != nil {
+		return nil, err
+	}
+	p, err := t.loadPerson(v.Person)
+	if err != nil {
+		return nil, err
+	}
+	if p.Special == nil {
+		return nil, errs.Conflict("person", "not_special", "person %s has no special-population record", p.ID)
+	}
+	if v.At.IsZero() || v.At.After(c.At) {
+		return nil, errs.Invalid("at", "range", "visit time must not be in the future")
+	}
+	if v.Visitor == "" {
+		return nil, errs.Invalid("visitor", "required", "visitor is required")
+	}
+	if !slices.Contains([]string{"home", "phone", "video", "office"}, v.Method) {
+		return nil, errs.Invalid("method", "enum", "method must be home, phone, video or office")
+	}
+	if err := t.del(bVisitDue, visitDueKey(p)); err != nil {
+		return nil, err
+	}
+	s := p.Special
+	s.Visits++
+	v.Seq = s.Visits
+	if v.At.After(s.LastVisit) {
+		s.LastVisit = v.At.UTC()
+		pol, err := t.visitPolicy()
+		if err != nil {
+			return nil, err
+		}
+		s.NextDue = s.LastVisit.AddDate(0, 0, pol.Days[s.Category][s.Level-1]).UTC()
+	}
+	if err := t.put(bVisitDue, visitDueKey(p)); err != nil {
+		return nil, err
+	}
+	k := make([]byte, 0, len(p.ID)+9)
+	k = append(append(append(k, p.ID...), '/'), u64(uint64(v.Seq))...)
+	if err := t.putJSON(bVisit, k, v); err != nil {
+		return nil, err
+	}
+	return &v, t.putJSON(bPerson, []byte(p.ID), p)
+}
+
+type contactPayload struct {
+	ID      string `json:"id"`
+	Contact string `json:"contact"`
+	Note    string `json:"note,omitempty"`
+}
+
+// applyContact marks 失联/脱管. Losing contact opens an event in the same
+// transaction; the event names the record, never the person's details.
+func applyContact(t *txn, c *Command) (any, error) {
+	var cp contactPayload
+	if err := decodePayload(c, &cp); err != nil {
+		return nil, err
+	}
+	if cp.Contact != ContactNormal && cp.Contact != ContactLost && cp.Contact != ContactOutOfControl {
+		return nil, errs.Invalid("contact", "enum", "contact must be normal, lost_contact or out_of_control")
+	}
+	p, err := t.loadPerson(cp.ID)
+	if err != nil {
+		return nil, err
+	}
+	if p.Special == nil {
+		return nil, errs.Conflict("id", "not_special", "person %s has no special-population record", p.ID)
+	}
+	if p.Special.Contact == cp.Contact {
+		return nil, errs.Conflict("contact", "unchanged", "contact is already %s", cp.Contact)
+	}
+	p.Special.Contact = cp.Contact
+	var opened *Event
+	if cp.Contact != ContactNormal {
+		label := map[string]string{ContactLost: "失联", ContactOutOfControl: "脱管"}[cp.Contact]
+		opened, err = t.reportEvent(c, &Report{Category: "special_population", Urgency: UrgencyUrgent, Source: "system",
+			Description: fmt.Sprintf("特殊人群%s预警：人员编号 %s", label, p.ID), Jurisdiction: p.Jurisdiction, Grid: p.Grid})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := t.putJSON(bPerson, []byte(p.ID), p); err != nil {
+		return nil, err
+	}
+	return opened, nil
+}
+
+type alertsPayload struct {
+	IDs []string `json:"ids"`
+}
+
+// applyVisitAlerts opens one event per overdue visit cycle.
+func applyVisitAlerts(t *txn, c *Command) (any, error) {
+	var ap alertsPayload
+	if err := decodePayload(c, &ap); err != nil {
+		return nil, err
+	}
+	if len(ap.IDs) == 0 || len(ap.IDs) > 1000 {
+		return nil, errs.Invalid("ids", "length", "1..1000 ids")
+	}
+	ids := slices.Clone(ap.IDs)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	opened := 0
+	for _, id := range ids {
+		p, err := t.loadPerson(id)
+		if err != nil {
+			return nil, err
+		}
+		s := p.Special
+		if s == nil || !c.At.After(s.NextDue) || s.AlertedFor.Equal(s.NextDue) {
+			continue // visited meanwhile, or already alerted for this cycle
+		}
+		if _, err := t.reportEvent(c, &Report{Category: "special_population", Urgency: UrgencyNormal, Source: "system",
+			Description:  fmt.Sprintf("特殊人群走访逾期：人员编号 %s，应于 %s 前走访", p.ID, s.NextDue.Format(time.DateOnly)),
+			Jurisdiction: p.Jurisdiction, Grid: p.Grid}); err != nil {
+			return nil, err
+		}
+		s.AlertedFor = s.NextDue
+		if err := t.putJSON(bPerson, []byte(p.ID), p); err != nil {
+			return nil, err
+		}
+		opened++
+	}
+	return opened, nil
+}
+
+type readPayload struct {
+	Person  string   `json:"person"`
+	Fields  []string `json:"fields"`
+	Purpose string   `json:"purpose"`
+}
+
+// applyAuditRead changes nothing but the audit chain: a read of sensitive
+// details becomes an audit record like any write.
+func applyAuditRead(t *txn, c *Command) (any, error) {
+	var rp readPayload
+	if err := decodePayload(c, &rp); err != nil {
+		return nil, err
+	}
+	if _, err := t.loadPerson(rp.Person); err != nil {
+		return nil, err
+	}
+	if len(rp.Fields) == 0 {
+		return nil, errs.Invalid("fields", "required", "say which fields were read")
+	}
+	return nil, nil
+}
+
+// PersonInput is the input to register a resident. Name and IDNumber are
+// sealed before they leave this process.
+type PersonInput struct {
+	ID           string `json:"id,omitempty"` // default: generated
+	Name         string `json:"name"`
+	IDNumber     string `json:"id_number"`
+	Kind         string `json:"kind"`
+	Jurisdiction string `json:"jurisdiction"`
+	Grid         string `json:"grid,omitempty"`
+	House        string `json:"house,omitempty"`
+}
+
+// MaskName keeps the first character: 张三 → 张*.
+func MaskName(name string) string {
+	r, size := utf8.DecodeRuneInString(name)
+	if r == utf8.RuneError {
+		return "*"
+	}
+	return name[:size] + strings.Repeat("*", max(1, utf8.RuneCountInString(name)-1))
+}
+
+// Add registers a resident.
+func (pp *People) Add(ctx context.Context, in PersonInput) (*Person, error) {
+	if in.ID == "" {
+		in.ID = "p-" + NewID()[:16]
+	}
+	if err := checkID("id", in.ID); err != nil {
+		return nil, err
+	}
+	if in.Name == "" || len(in.Name) > 100 {
+		return nil, errs.Invalid("name", "required", "name must be 1..100 bytes")
+	}
+	idn := idcard.Normalize(in.IDNumber)
+	if err := pp.s.ids.Validate(idn); err != nil {
+		return nil, err
+	}
+	if !slices.Contains(residentKinds, in.Kind) {
+		return nil, errs.Invalid("kind", "enum", "kind must be one of %v", residentKinds)
+	}
+	nameSealed, err := pp.s.keys.Seal([]byte(in.Name), "person/"+in.ID+"/name")
+	if err != nil {
+		return nil, err
+	}
+	idSealed, err := pp.s.keys.Seal([]byte(idn), "person/"+in.ID+"/id_number")
+	if err != nil {
+		return nil, err
+	}
+	p := Person{ID: in.ID, NameMasked: MaskName(in.Name), NameSealed: nameSealed, IDMasked: idcard.Mask(idn),
+		IDSealed: idSealed, IDBlind: pp.s.keys.BlindIndex("id_number", idn), Kind: in.Kind,
+		Jurisdiction: in.Jurisdiction, Grid: in.Grid, House: in.House}
+	v, err := pp.s.apply(ctx, "person.add", in.Jurisdiction, p)
+	if err != nil {
+		return nil, err
+	}
+	return v.(*Person), nil
+}
+
+// PutHouse creates or updates a house.
+func (pp *People) PutHouse(ctx context.Context, h House) (*House, error) {
+	if err := checkID("id", h.ID); err != nil {
+		return nil, err
+	}
+	v, err := pp.s.apply(ctx, "house.put", h.Jurisdiction, h)
+	if err != nil {
+		return nil, err
+	}
+	return v.(*House), nil
+}
+
+// SpecialInput sets a special-population record.
+type SpecialInput struct {
+	Category string         `json:"category"`
+	Level    int            `json:"level"`
+	Details  SpecialDetails `json:"details"`
+	Team     []string       `json:"team,omitempty"`
+	Since    time.Time      `json:"since"`
+}
+
+// SetSpecial creates or replaces a person's special-population record.
+func (pp *People) SetSpecial(ctx context.Context, id string, in SpecialInput) (*Person, error) {
+	if !slices.Contains(SpecialCategories, in.Category) {
+		return nil, errs.Invalid("category", "enum", "category must be one of %v", SpecialCategories)
+	}
+	if in.Level < 1 || in.Level > 3 {
+		return nil, errs.Invalid("level", "range", "attention level must be 1..3")
+	}
+	if err := in.Details.check(in.Category); err != nil {
+		return nil, err
+	}
+	raw, _ := json.Marshal(in.Details)
+	sealed, err := pp.s.keys.Seal(raw, "person/"+id+"/special")
+	if err != nil {
+		return nil, err
+	}
+	s := &Special{Category: in.Category, Level: in.Level, DetailsSealed: sealed, Team: in.Team, Since: in.Since.UTC()}
+	v, err := pp.s.apply(ctx, "person.special", "", specialPayload{ID: id, Special: s})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*Person), nil
+}
+
+// VisitInput records a visit.
+type VisitInput struct {
+	At      time.Time `json:"at"`
+	Visitor string    `json:"visitor"`
+	Method  string    `json:"method"`
+	Found   bool      `json:"found"`
+	Note    string    `json:"note,omitempty"` // sealed: visit notes describe the person
+}
+
+// RecordVisit records a 走访 and moves the next due date.
+func (pp *People) RecordVisit(ctx context.Context, id string, in VisitInput) (*Visit, error) {
+	v := Visit{Person: id, At: in.At.UTC(), Visitor: in.Visitor, Method: in.Method, Found: in.Found}
+	if in.Note != "" {
+		sealed, err := pp.s.keys.Seal([]byte(in.Note), "person/"+id+"/visit")
+		if err != nil {
+			return nil, err
+		}
+		v.NoteSealed = sealed
+	}
+	out, err := pp.s.apply(ctx, "person.visit", "", v)
+	if err != nil {
+		return nil, err
+	}
+	return out.(*Visit), nil
+}
+
+// MarkContact sets normal, lost_contact (失联) or out_of_control (脱管). Losing
+// contact opens an event, which is returned.
+func (pp *People) MarkContact(ctx context.Context, id, contact, note string) (*Event, error) {
+	v, err := pp.s.apply(ctx, "person.contact", "", contactPayload{ID: id, Contact: contact, Note: note})
+	if err != nil {
+		return nil, err
+	}
+	ev, _ := v.(*Event)
+	return ev, nil
+}
+
+// SetVisitPolicy replaces the visit intervals.
+func (pp *People) SetVisitPolicy(ctx context.Context, p VisitPolicy) error {
+	if err := p.validate(); err != nil {
+		return err
+	}
+	_, err := pp.s.apply(ctx, "config.visit_policy", "", p)
+	return err
+}
+
+// Get returns a person with masked name and ID number only.
+func (pp *People) Get(id string) (*Person, error) {
+	var p Person
+	err := pp.s.engine.View(func(tx *bbolt.Tx) error {
+		raw := tx.Bucket(bPerson).Get([]byte(id))
+		if raw == nil {
+			return errs.NotFound("id", "person %s not found", id)
+		}
+		return json.Unmarshal(raw, &p)
+	})
+	return &p, err
+}
+
+// FindByIDNumber finds a person by exact ID number through the blind index.
+func (pp *People) FindByIDNumber(idNumber string) (*Person, error) {
+	bi := pp.s.keys.BlindIndex("id_number", idcard.Normalize(idNumber))
+	var id string
+	pp.s.engine.View(func(tx *bbolt.Tx) error {
+		id = string(tx.Bucket(bPersonBI).Get([]byte(bi)))
+		return nil
+	})
+	if id == "" {
+		return nil, errs.NotFound("id_number", "no person with that ID number")
+	}
+	return pp.Get(id)
+}
+
+// Revealed is a person's sensitive fields in the clear.
+type Revealed struct {
+	ID       string          `json:"id"`
+	Name     string          `json:"name"`
+	IDNumber string          `json:"id_number"`
+	Details  *SpecialDetails `json:"details,omitempty"`
+}
+
+// Reveal decrypts a person's name, ID number and special-population details.
+// The read is written to the audit chain (with actor and purpose) before any
+// plaintext is returned; callers check the role first.
+func (pp *People) Reveal(ctx context.Context, id, purpose string) (*Revealed, error) {
+	if purpose == "" {
+		return nil, errs.Invalid("purpose", "required", "say why the details are read")
+	}
+	p, err := pp.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	fields := []string{"name", "id_number"}
+	if p.Special != nil {
+		fields = append(fields, "special.details")
+	}
+	if _, err := pp.s.apply(ctx, "audit.read", p.Jurisdiction, readPayload{Person: id, Fields: fields, Purpose: purpose}); err != nil {
+		return nil, err
+	}
+	name, err := pp.s.keys.Open(p.NameSealed, "person/"+id+"/name")
+	if err != nil {
+		return nil, err
+	}
+	idn, err := pp.s.keys.Open(p.IDSealed, "person/"+id+"/id_number")
+	if err != nil {
+		return nil, err
+	}
+	r := &Revealed{ID: id, Name: string(name), IDNumber: string(idn)}
+	if p.Special != nil {
+		raw, err := pp.s.keys.Open(p.Special.DetailsSealed, "person/"+id+"/special")
+		if err != nil {
+			return nil, err
+		}
+		r.Details = &SpecialDetails{}
+		if err := json.Unmarshal(raw, r.Details); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// List returns people under a jurisdiction or grid code, masked.
+func (pp *People) List(under string, limit int) ([]*Person, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	pre := []byte(prefixOf(under))
+	var out []*Person
+	err := pp.s.engine.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bPersonLoc).Cursor()
+		for k, _ := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre) && len(out) < limit; k, _ = c.Next() {
+			var p Person
+			if err := json.Unmarshal(tx.Bucket(bPerson).Get(k[bytes.LastIndexByte(k, '/')+1:]), &p); err != nil {
+				return err
+			}
+			out = append(out, &p)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Visits lists a person's visits, oldest first.
+func (pp *People) Visits(id string) ([]Visit, error) {
+	var out []Visit
+	err := pp.s.engine.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bVisit).Cursor()
+		pre := []byte(id + "/")
+		for k, v := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre) && len(k) == len(pre)+8; k, v = c.Next() {
+			var x Visit
+			if err := json.Unmarshal(v, &x); err != nil {
+				return err
+			}
+			out = append(out, x)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// DueVisits lists special-population subjects under a jurisdiction whose next
+// visit is due before the given time (pass now for the overdue ones).
+func (pp *People) DueVisits(under string, before time.Time, limit int) ([]*Person, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	pre := prefixOf(under)
+	end := []byte(timeKey(before.Unix()))
+	var out []*Person
+	err := pp.s.engine.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bVisitDue).Cursor()
+		for k, _ := c.First(); k != nil && bytes.Compare(k[:8], end) < 0 && len(out) < limit; k, _ = c.Next() {
+			if !bytes.HasPrefix(k[8:], []byte(pre)) {
+				continue
+			}
+			var p Person
+			if err := json.Unmarshal(tx.Bucket(bPerson).Get(k[bytes.LastIndexByte(k, '/')+1:]), &p); err != nil {
+				return err
+			}
+			out = append(out, &p)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// SweepVisits opens an event for each subject whose visit is overdue at now
+// and not yet alerted for this cycle, returning how many it opened.
+func (pp *People) SweepVisits(ctx context.Context, now time.Time) (int, error) {
+	due, err := pp.DueVisits("", now, 1000)
+	if err != nil || len(due) == 0 {
+		return 0, err
+	}
+	ids := make([]string, 0, len(due))
+	for _, p := range due {
+		if !p.Special.AlertedFor.Equal(p.Special.NextDue) {
+			ids = append(ids, p.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	v, err := pp.s.apply(ctx, "person.visit_alerts", "", alertsPayload{IDs: ids})
+	if err != nil {
+		return 0, err
+	}
+	return v.(int), nil
+}
