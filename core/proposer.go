@@ -48,7 +48,6 @@ func NewLocal(e *Engine) *Local {
 
 func (l *Local) loop() {
 	defer close(l.done)
-	next, _ := l.e.AppliedIndex()
 	for {
 		var batch []*proposal
 		select {
@@ -69,6 +68,14 @@ func (l *Local) loop() {
 				break more
 			}
 		}
+		// Read the position each time: a Restore may have moved it.
+		next, err := l.e.AppliedIndex()
+		if err != nil {
+			for _, p := range batch {
+				p.out <- proposalResult{err: err}
+			}
+			continue
+		}
 		entries := make([]Entry, 0, n)
 		for _, p := range batch {
 			for _, d := range p.data {
@@ -77,10 +84,6 @@ func (l *Local) loop() {
 			}
 		}
 		res, err := l.e.ApplyBatch(entries)
-		if err != nil {
-			// The transaction did not commit; indexes are reused next time.
-			next -= uint64(len(entries))
-		}
 		off := 0
 		for _, p := range batch {
 			pr := proposalResult{err: err}

@@ -1,0 +1,172 @@
+package core
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/fengqiao/fengqiao/core/errs"
+)
+
+func TestSensitiveFieldsNeverStoredInTheClear(t *testing.T) {
+	e := newEnv(t, false)
+	e.withCounty(t)
+	idn := idNumber(4242)
+	name := "王秀兰"
+	p, err := e.People.Add(e.ctx, PersonInput{Name: name, IDNumber: idn, Kind: "registered", Jurisdiction: "511083001001", Grid: "511083001001001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.IDMasked != idn[:4]+"**********"+idn[14:] || p.NameMasked != "王**" {
+		t.Fatalf("masks: %q %q", p.IDMasked, p.NameMasked)
+	}
+	risk := 3
+	secretDiag := "偏执型精神分裂症"
+	if _, err := e.People.SetSpecial(e.ctx, p.ID, SpecialInput{Category: SpecialMental, Level: 3, Since: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
+		Details: SpecialDetails{Diagnosis: secretDiag, RiskLevel: &risk, Guardian: "王建国"}}); err != nil {
+		t.Fatal(err)
+	}
+	secretNote := "服药依从性差"
+	if _, err := e.People.RecordVisit(e.ctx, p.ID, VisitInput{At: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Visitor: "网格员李", Method: "home", Found: true, Note: secretNote}); err != nil {
+		t.Fatal(err)
+	}
+	// Exact lookup works through the blind index.
+	if got, err := e.People.FindByIDNumber(idn); err != nil || got.ID != p.ID {
+		t.Fatalf("blind-index lookup: %v", err)
+	}
+	// Reveal decrypts and audits the read.
+	before, _ := e.Engine().VerifyAudit()
+	r, err := e.People.Reveal(e.ctx, p.ID, "走访核实")
+	if err != nil || r.IDNumber != idn || r.Name != name || r.Details.Diagnosis != secretDiag {
+		t.Fatalf("reveal: %+v %v", r, err)
+	}
+	after, _ := e.Engine().VerifyAudit()
+	last, _ := e.Engine().AuditPage(after.Records-1, 1)
+	if after.Records != before.Records+1 || !bytes.Contains(last[0].Command, []byte(`"audit.read"`)) {
+		t.Fatal("reading sensitive details did not add an audit record")
+	}
+	var snap bytes.Buffer
+	if _, err := e.Engine().Snapshot(&snap); err != nil {
+		t.Fatal(err)
+	}
+	e.Close()
+	file, err := os.ReadFile(filepath.Join(e.dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	for _, d := range e.rec.data {
+		log.Write(d)
+	}
+	for where, blob := range map[string][]byte{"state file": file, "snapshot": snap.Bytes(), "command log": log.Bytes()} {
+		for _, secret := range []string{idn, idn[6:14] + idn[14:17], name, secretDiag, secretNote, "王建国"} {
+			if bytes.Contains(blob, []byte(secret)) {
+				t.Errorf("%s contains plaintext %q", where, secret)
+			}
+		}
+	}
+}
+
+func TestPersonBadInput(t *testing.T) {
+	e := newEnv(t, false)
+	e.withCounty(t)
+	p, err := e.People.Add(e.ctx, PersonInput{Name: "张三", IDNumber: idNumber(1), Kind: "floating", Jurisdiction: "511083001001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := mustDigest(t, e.Engine())
+	bad := idNumber(2)
+	bad = bad[:17] + map[byte]string{'0': "1"}[bad[17]] + map[bool]string{true: "", false: "0"}[bad[17] == '0']
+	cases := []struct {
+		in    PersonInput
+		field string
+		rule  string
+	}{
+		{PersonInput{Name: "李四", IDNumber: "123", Kind: "registered", Jurisdiction: "511083001001"}, "id_number", "length"},
+		{PersonInput{Name: "李四", IDNumber: bad, Kind: "registered", Jurisdiction: "511083001001"}, "id_number", "check_digit"},
+		{PersonInput{Name: "李四", IDNumber: idNumber(1), Kind: "registered", Jurisdiction: "511083001001"}, "id_number", "exists"},
+		{PersonInput{Name: "李四", IDNumber: idNumber(3), Kind: "tourist", Jurisdiction: "511083001001"}, "kind", "enum"},
+		{PersonInput{Name: "李四", IDNumber: idNumber(3), Kind: "registered", Jurisdiction: "511083"}, "jurisdiction", "not_found"},
+		{PersonInput{Name: "", IDNumber: idNumber(3), Kind: "registered", Jurisdiction: "511083001001"}, "name", "required"},
+	}
+	for i, c := range cases {
+		_, err := e.People.Add(e.ctx, c.in)
+		var fe *errs.FieldError
+		if !errors.As(err, &fe) || fe.Field != c.field || fe.Rule != c.rule {
+			t.Errorf("case %d: want %s/%s, got %v", i, c.field, c.rule, err)
+		}
+	}
+	_, err = e.People.SetSpecial(e.ctx, p.ID, SpecialInput{Category: SpecialCorrection, Level: 2, Since: time.Now(),
+		Details: SpecialDetails{CorrectionType: "probation", TermStart: "2026-01-01", TermEnd: "2025-01-01"}})
+	if errs.Field(err) != "details.term_end" {
+		t.Fatalf("term order: %v", err)
+	}
+	_, err = e.People.SetSpecial(e.ctx, p.ID, SpecialInput{Category: SpecialMental, Level: 2, Since: time.Now(), Details: SpecialDetails{Guardian: "x"}})
+	if errs.Field(err) != "details.risk_level" {
+		t.Fatalf("missing risk level: %v", err)
+	}
+	if _, err := e.People.RecordVisit(e.ctx, p.ID, VisitInput{At: time.Now(), Visitor: "x", Method: "home"}); !errors.Is(err, errs.ErrConflict) {
+		t.Fatalf("visit to a non-special person: %v", err)
+	}
+	if after := mustDigest(t, e.Engine()); after != before {
+		t.Fatal("rejected input changed the state")
+	}
+}
+
+func TestVisitsDueAlertsAndLostContact(t *testing.T) {
+	e := newEnv(t, false)
+	e.withCounty(t)
+	p, _ := e.People.Add(e.ctx, PersonInput{Name: "赵六", IDNumber: idNumber(7), Kind: "registered", Jurisdiction: "511083001001", Grid: "511083001001001"})
+	since := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	got, err := e.People.SetSpecial(e.ctx, p.ID, SpecialInput{Category: SpecialCorrection, Level: 3, Since: since,
+		Details: SpecialDetails{CorrectionType: "probation", TermStart: "2026-10-01", TermEnd: "2027-10-01"}, Team: []string{"司法所王", "网格员李"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Level 3 community correction: every 7 days.
+	if want := since.AddDate(0, 0, 7); !got.Special.NextDue.Equal(want) {
+		t.Fatalf("next due %s, want %s", got.Special.NextDue, want)
+	}
+	due, _ := e.People.DueVisits("511083", time.Date(2026, 10, 9, 0, 0, 0, 0, time.UTC), 10)
+	if len(due) != 1 {
+		t.Fatalf("due: %d", len(due))
+	}
+	if due, _ := e.People.DueVisits("500110", time.Date(2026, 10, 9, 0, 0, 0, 0, time.UTC), 10); len(due) != 0 {
+		t.Fatal("due list leaked another county")
+	}
+	if _, err := e.People.RecordVisit(e.ctx, p.ID, VisitInput{At: time.Date(2026, 10, 5, 0, 0, 0, 0, time.UTC), Visitor: "网格员李", Method: "home", Found: true}); err != nil {
+		t.Fatal(err)
+	}
+	if due, _ := e.People.DueVisits("511083", time.Date(2026, 10, 9, 0, 0, 0, 0, time.UTC), 10); len(due) != 0 {
+		t.Fatal("a visit did not move the due date")
+	}
+	// The clock is now late November: the visit (due 10-12) is overdue.
+	n, err := e.People.SweepVisits(e.ctx, e.clock.Now())
+	if err != nil || n != 1 {
+		t.Fatalf("visit alerts: %d %v", n, err)
+	}
+	if n, _ := e.People.SweepVisits(e.ctx, e.clock.Now()); n != 0 {
+		t.Fatal("alert opened twice for one cycle")
+	}
+	ev, err := e.People.MarkContact(e.ctx, p.ID, ContactLost, "电话不通")
+	if err != nil || ev == nil || ev.Category != "special_population" || ev.Grid != "511083001001001" {
+		t.Fatalf("lost contact event: %+v %v", ev, err)
+	}
+	if bytes.Contains([]byte(ev.Description), []byte("赵六")) {
+		t.Fatal("the alert event names the person")
+	}
+	if _, err := e.People.MarkContact(e.ctx, p.ID, ContactLost, ""); !errors.Is(err, errs.ErrConflict) {
+		t.Fatalf("marking twice: %v", err)
+	}
+	f, _ := e.Events.Figures("511083", "", "special_population")
+	if f.Reported != 2 {
+		t.Fatalf("special-population events: %d", f.Reported)
+	}
+	vs, _ := e.People.Visits(p.ID)
+	if len(vs) != 1 || vs[0].Seq != 1 {
+		t.Fatalf("visits: %+v", vs)
+	}
+}
