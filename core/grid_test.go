@@ -1,0 +1,182 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/fengqiao/fengqiao/core/divisions"
+	"github.com/fengqiao/fengqiao/core/errs"
+)
+
+func TestGridLifecycleAndLocate(t *testing.T) {
+	e := newEnv(t, false)
+	e.withCounty(t)
+	bounds, derived, err := e.Jurisdictions.Bounds("511083001001")
+	if err != nil || !derived {
+		t.Fatalf("village bounds: %v derived=%v", err, derived)
+	}
+	cell := bounds[0][0]
+	x0, y0, x1, y1 := cell[0][0], cell[0][1], cell[2][0], cell[2][1]
+	// The 4 derived grids fill the cell; carve nothing new inside it, but a
+	// grid in another village can be replaced by retiring and re-creating.
+	geom := fmt.Sprintf(`{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[%f,%f],[%f,%f],[%f,%f],[%f,%f],[%f,%f]]]}}`,
+		x0, y0, (x0+x1)/2, y0, (x0+x1)/2, (y0+y1)/2, x0, (y0+y1)/2, x0, y0)
+	if err := e.Grids.Retire(e.ctx, "511083001001001", "合并重划"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Grids.Locate((3*x0+x1)/4, (3*y0+y1)/4); !errors.Is(err, errs.ErrNotFound) {
+		t.Fatalf("retired grid still located: %v", err)
+	}
+	g, err := e.Grids.Create(e.ctx, GridSpec{Code: "511083001001101", Name: "学校专属网格", Jurisdiction: "511083001001",
+		Type: GridDedicated, Dedicated: "school", Duties: []string{"comprehensive", "emergency", "comprehensive"}, Geometry: []byte(geom)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Duties) != 2 {
+		t.Fatalf("duties not deduplicated: %v", g.Duties)
+	}
+	got, err := e.Grids.Locate((3*x0+x1)/4, (3*y0+y1)/4)
+	if err != nil || got.Code != "511083001001101" {
+		t.Fatalf("locate: %v %v", got, err)
+	}
+	if err := e.Grids.PutWorker(e.ctx, Worker{ID: "w1", Name: "李网格", Jurisdiction: "511083001001"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Grids.PutWorker(e.ctx, Worker{ID: "w2", Name: "王网格", Jurisdiction: "511083001001"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Grids.Assign(e.ctx, g.Code, "w1", RoleGridLeader); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Grids.Assign(e.ctx, g.Code, "w2", RoleGridLeader); !errors.Is(err, errs.ErrConflict) {
+		t.Fatalf("two leaders: %v", err)
+	}
+	g, err = e.Grids.Assign(e.ctx, g.Code, "w2", RoleFullTime)
+	if err != nil || len(g.Workers) != 2 {
+		t.Fatalf("assign: %+v %v", g, err)
+	}
+	list, next, err := e.Grids.List("511083001", "", 3)
+	if err != nil || len(list) != 3 || next == "" {
+		t.Fatalf("list: %d %q %v", len(list), next, err)
+	}
+	list2, _, _ := e.Grids.List("511083001", next, 3)
+	if list2[0].Code <= list[2].Code {
+		t.Fatal("cursor did not advance")
+	}
+}
+
+func TestGridBadInput(t *testing.T) {
+	e := newEnv(t, false)
+	e.withCounty(t)
+	before := mustDigest(t, e.Engine())
+	sq := func(x, y, s float64) string {
+		return fmt.Sprintf(`{"type":"Polygon","coordinates":[[[%f,%f],[%f,%f],[%f,%f],[%f,%f],[%f,%f]]]}`, x, y, x+s, y, x+s, y+s, x, y+s, x, y)
+	}
+	b, _, _ := e.Jurisdictions.Bounds("511083001001")
+	x, y := b[0][0][0][0], b[0][0][0][1]
+	inside := sq(x, y, 0.0001)
+	cases := []struct {
+		spec  GridSpec
+		field string
+		rule  string
+	}{
+		{GridSpec{Code: "511083001001201", Name: "a", Jurisdiction: "511083001001", Geometry: []byte(`{"type":"Polygon","coordinates":[[[0,0],[1,1],[1,0],[0,1],[0,0]]]}`)}, "geometry.coordinates[0]", "self_intersection"},
+		{GridSpec{Code: "511083001001201", Name: "a", Jurisdiction: "511083001001", Geometry: []byte(`{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1]]]}`)}, "geometry.coordinates[0]", "unclosed"},
+		{GridSpec{Code: "511083001001201", Name: "a", Jurisdiction: "511083001001", Geometry: []byte(sq(100, 20, 0.01))}, "geometry", "outside_parent"},
+		{GridSpec{Code: "511083001002201", Name: "a", Jurisdiction: "511083001001", Geometry: []byte(inside)}, "code", "format"},
+		{GridSpec{Code: "511083001001201", Name: "", Jurisdiction: "511083001001", Geometry: []byte(inside)}, "name", "required"},
+		{GridSpec{Code: "511083001001201", Name: "a", Jurisdiction: "511083001001", Type: "huge", Geometry: []byte(inside)}, "type", "enum"},
+		{GridSpec{Code: "511083001001201", Name: "a", Jurisdiction: "511083001001", Type: GridDedicated, Geometry: []byte(inside)}, "dedicated", "enum"},
+		{GridSpec{Code: "511083001001201", Name: "a", Jurisdiction: "511083001001", Duties: []string{"tax"}, Geometry: []byte(inside)}, "duties[0]", "enum"},
+		{GridSpec{Code: "511083001001001", Name: "a", Jurisdiction: "511083001001", Geometry: []byte(inside)}, "code", "exists"},
+		{GridSpec{Code: "511083999999001", Name: "a", Jurisdiction: "511083999999", Geometry: []byte(inside)}, "jurisdiction", "not_found"},
+	}
+	for i, c := range cases {
+		_, err := e.Grids.Create(e.ctx, c.spec)
+		var fe *errs.FieldError
+		if !errors.As(err, &fe) || fe.Field != c.field || fe.Rule != c.rule {
+			t.Errorf("case %d: want %s/%s, got %v", i, c.field, c.rule, err)
+		}
+	}
+	if _, err := e.Grids.Locate(181, 0); errs.Field(err) != "location.lng" {
+		t.Fatalf("bad longitude: %v", err)
+	}
+	if after := mustDigest(t, e.Engine()); after != before {
+		t.Fatal("rejected grids changed the state")
+	}
+}
+
+func TestJurisdictions(t *testing.T) {
+	e := newEnv(t, false)
+	e.withCounty(t)
+	j, err := e.Jurisdictions.Get("511028")
+	if err != nil || j.Code != "511083" || j.Name != "隆昌市" {
+		t.Fatalf("alias: %+v %v", j, err)
+	}
+	kids, _ := e.Jurisdictions.Children("511083")
+	if len(kids) < 10 || kids[0].Tier != "township" {
+		t.Fatalf("children: %d", len(kids))
+	}
+	anc, _ := e.Jurisdictions.Ancestors("511083001001")
+	if len(anc) != 4 || anc[0].Code != "510000" || anc[3].Code != "511083001" {
+		t.Fatalf("ancestors: %+v", anc)
+	}
+	found, _ := e.Jurisdictions.Search("古湖", "township", "511083", 10)
+	if len(found) != 1 || found[0].Code != "511083001" {
+		t.Fatalf("search: %+v", found)
+	}
+	if _, err := e.Jurisdictions.Get("999999"); !errors.Is(err, errs.ErrNotFound) {
+		t.Fatalf("unknown: %v", err)
+	}
+	before := mustDigest(t, e.Engine())
+	err = e.Jurisdictions.Load(e.ctx, []divisions.Division{{Code: "51108300100", Name: "x", Parent: "511083001", Tier: "village"}}, nil)
+	if errs.Field(err) != "divisions[0].code" {
+		t.Fatalf("bad code: %v", err)
+	}
+	err = e.Jurisdictions.Load(e.ctx, []divisions.Division{{Code: "500110001001", Name: "x", Parent: "511083001", Tier: "village"}}, nil)
+	if errs.Field(err) != "divisions[0].parent" {
+		t.Fatalf("code outside parent: %v", err)
+	}
+	if mustDigest(t, e.Engine()) != before {
+		t.Fatal("rejected load changed the state")
+	}
+}
+
+func TestConcurrentReportsShareCommits(t *testing.T) {
+	e := newEnv(t, true)
+	e.withCounty(t)
+	var wg sync.WaitGroup
+	errc := make(chan error, 64)
+	for w := 0; w < 32; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				if _, err := e.Events.Report(context.Background(), Report{Category: "dispute", Description: "x", Grid: "511083001001002"}); err != nil {
+					errc <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Fatal(err)
+	}
+	f, _ := e.Events.Figures("511083001001", "", "")
+	if f.Reported != 640 {
+		t.Fatalf("reported %d, want 640", f.Reported)
+	}
+	p, _ := e.Events.List(Query{Grid: "511083001001002", Limit: 500})
+	ids := map[string]bool{}
+	for _, ev := range p.Events {
+		ids[ev.ID] = true
+	}
+	if len(ids) != 500 {
+		t.Fatalf("duplicate event numbers: %d unique in a page of 500", len(ids))
+	}
+}
