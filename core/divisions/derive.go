@@ -60,21 +60,32 @@ func Derive(county string, boundary orb.MultiPolygon, villages []Division, side 
 		c := cells[i]
 		d.Villages[v.Code] = c
 		d.Townships[v.Parent] = append(d.Townships[v.Parent], c)
-		x0, y0 := c[0][0][0], c[0][0][1]
-		step := (c[0][1][0] - x0) / float64(side)
+		xs, ys := cuts(c[0][0][0], c[0][2][0], side), cuts(c[0][0][1], c[0][2][1], side)
 		n := 0
 		for r := 0; r < side; r++ {
 			for k := 0; k < side; k++ {
 				n++
+				x0, x1, y0, y1 := xs[k], xs[k+1], ys[r], ys[r+1]
 				d.Grids = append(d.Grids, DerivedGrid{
 					Code:    fmt.Sprintf("%s%03d", v.Code, n),
 					Village: v.Code,
-					Polygon: square(x0+float64(k)*step, y0+float64(r)*step, step),
+					Polygon: orb.Polygon{{{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}, {x0, y0}}},
 				})
 			}
 		}
 	}
 	return d, nil
+}
+
+// cuts splits [a, b] into n parts whose ends are exactly a and b, so the
+// grids of a cell never poke out of it by a rounding error.
+func cuts(a, b float64, n int) []float64 {
+	out := make([]float64, n+1)
+	for i := range out {
+		out[i] = round6(a + (b-a)*float64(i)/float64(n))
+	}
+	out[0], out[n] = a, b
+	return out
 }
 
 func round6(v float64) float64 { return math.Round(v*1e6) / 1e6 }

@@ -97,3 +97,25 @@ func TestDeriveIsDeterministicAndInside(t *testing.T) {
 		}
 	}
 }
+
+func TestDeriveEveryDemoCounty(t *testing.T) {
+	bs, _ := Boundaries()
+	for _, county := range []string{"500110", "500153", "510107", "511083"} {
+		sub, _ := Subtree(county)
+		var vs []Division
+		for _, d := range sub {
+			if d.Tier == Village {
+				vs = append(vs, d)
+			}
+		}
+		d, err := Derive(county, bs[county], vs, 2)
+		if err != nil {
+			t.Fatalf("%s: %v", county, err)
+		}
+		for _, g := range d.Grids {
+			if !geo.Within(g.Polygon, d.Villages[g.Village]) || !geo.Within(g.Polygon, bs[county]) {
+				t.Fatalf("%s: grid %s pokes out of its village or county", county, g.Code)
+			}
+		}
+	}
+}

@@ -1,0 +1,3 @@
+// Package examples holds runnable programs: embed/ shows the library on its
+// own; plugin and federation demos follow with their features.
+package examples
