@@ -1,6 +1,7 @@
 package core
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"path/filepath"
@@ -48,11 +49,14 @@ func auditEnv(t *testing.T) string {
 
 func TestAuditDetectsTampering(t *testing.T) {
 	edit := func(v []byte, fn func(r *AuditRecord)) []byte {
-		var r AuditRecord
-		json.Unmarshal(v, &r)
+		r, err := decodeAudit(v)
+		if err != nil {
+			t.Fatal(err)
+		}
 		fn(&r)
-		out, _ := json.Marshal(r)
-		return out
+		prev, _ := hex.DecodeString(r.Prev)
+		hash, _ := hex.DecodeString(r.Hash)
+		return encodeAudit(r.Seq, r.Index, prev, hash, r.Command)
 	}
 	cases := map[string]func(b, meta *bbolt.Bucket){
 		"altered": func(b, _ *bbolt.Bucket) {

@@ -66,19 +66,48 @@ func DecodeCommand(data []byte) (*Command, error) {
 	return &c, nil
 }
 
-// handler applies one command type inside a write transaction.
+// handler applies one command type inside a write transaction. decode, when
+// set, parses the payload outside the transaction (in parallel for a batch);
+// its result reaches apply as v.
 type handler struct {
 	version int
-	apply   func(t *txn, c *Command) (any, error)
+	decode  func(c *Command) (any, error)
+	apply   func(t *txn, c *Command, v any) (any, error)
 }
 
 var handlers = map[string]handler{}
 
 func register(typ string, version int, apply func(t *txn, c *Command) (any, error)) {
+	registerDecoded(typ, version, nil, func(t *txn, c *Command, _ any) (any, error) { return apply(t, c) })
+}
+
+func registerDecoded(typ string, version int, decode func(c *Command) (any, error), apply func(t *txn, c *Command, v any) (any, error)) {
 	if _, dup := handlers[typ]; dup {
 		panic("core: duplicate command type " + typ)
 	}
-	handlers[typ] = handler{version: version, apply: apply}
+	handlers[typ] = handler{version: version, decode: decode, apply: apply}
+}
+
+// decoded is an entry parsed ahead of its transaction.
+type decoded struct {
+	cmd *Command
+	val any
+	err error
+}
+
+func decodeEntry(data []byte) decoded {
+	c, err := DecodeCommand(data)
+	if err != nil {
+		return decoded{err: err}
+	}
+	d := decoded{cmd: c}
+	if h := handlers[c.Type]; h.decode != nil {
+		d.val, d.err = h.decode(c)
+		if d.err != nil {
+			d.err = fmt.Errorf("%s: %w", c.Type, d.err)
+		}
+	}
+	return d
 }
 
 // CommandTypes lists the registered command types and their versions.

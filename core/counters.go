@@ -62,7 +62,16 @@ func counterKeys(ev *Event) []string {
 
 // bump applies fn to every counter scope of ev.
 func (t *txn) bump(ev *Event, fn func(c *counterSet)) {
-	for _, k := range counterKeys(ev) {
+	shape := ev.Jurisdiction + "|" + ev.Grid + "|" + ev.Period + "|" + ev.Category
+	keys, ok := t.ckeys[shape]
+	if !ok {
+		keys = counterKeys(ev)
+		if t.ckeys == nil {
+			t.ckeys = map[string][]string{}
+		}
+		t.ckeys[shape] = keys
+	}
+	for _, k := range keys {
 		cs, ok := t.counters[k]
 		if !ok {
 			v := decodeCounters(t.b(bCounter).Get([]byte(k)))
@@ -73,8 +82,23 @@ func (t *txn) bump(ev *Event, fn func(c *counterSet)) {
 	}
 }
 
-// flush writes buffered counters in key order.
+// flush writes buffered counters, sequences and the audit head, in key order.
 func (t *txn) flush() error {
+	seqKeys := make([]string, 0, len(t.seqs))
+	for k := range t.seqs {
+		seqKeys = append(seqKeys, k)
+	}
+	sort.Strings(seqKeys)
+	for _, k := range seqKeys {
+		if err := t.b(bMeta).Put([]byte(k), u64(t.seqs[k])); err != nil {
+			return err
+		}
+	}
+	if t.headRead && t.auditSeq > 0 {
+		if err := t.b(bMeta).Put(auditHeadKey, append(u64(t.auditSeq), t.auditTop...)); err != nil {
+			return err
+		}
+	}
 	ks := make([]string, 0, len(t.counters))
 	for k := range t.counters {
 		ks = append(ks, k)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 
@@ -148,6 +149,7 @@ func (e *Engine) ApplyBatch(entries []Entry) ([]Result, error) {
 	}
 	results := make([]Result, len(entries))
 	skip := make([]bool, len(entries))
+	dec := decodeAll(entries)
 	for {
 		tx, err := e.db.Begin(true)
 		if err != nil {
@@ -164,7 +166,7 @@ func (e *Engine) ApplyBatch(entries []Entry) ([]Result, error) {
 				results[i] = Result{Err: errs.Conflict("index", "applied", "entry %d already applied", en.Index)}
 				continue
 			}
-			v, err := t.applyEntry(en)
+			v, err := t.applyEntry(en, dec[i])
 			if err != nil {
 				results[i] = Result{Err: err}
 				failed = i
@@ -195,6 +197,33 @@ func (e *Engine) ApplyBatch(entries []Entry) ([]Result, error) {
 		}
 		return results, nil
 	}
+}
+
+// decodeAll parses entries before the write transaction, on every core for
+// large batches: decoding is pure, so order and results do not depend on it.
+func decodeAll(entries []Entry) []decoded {
+	out := make([]decoded, len(entries))
+	workers := runtime.GOMAXPROCS(0)
+	if len(entries) < 256 || workers < 2 {
+		for i, en := range entries {
+			out[i] = decodeEntry(en.Data)
+		}
+		return out
+	}
+	var wg sync.WaitGroup
+	chunk := (len(entries) + workers - 1) / workers
+	for start := 0; start < len(entries); start += chunk {
+		end := min(start+chunk, len(entries))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := start; i < end; i++ {
+				out[i] = decodeEntry(entries[i].Data)
+			}
+		}()
+	}
+	wg.Wait()
+	return out
 }
 
 // LocateGrid returns the active grid containing the point.

@@ -219,34 +219,68 @@ func (ev *Events) ReportCommand(ctx context.Context, r Report) (*Command, error)
 	return ev.s.command(ctx, "event.report", r.Jurisdiction, r)
 }
 
-// Import reports many events in batches of up to 1,000 commands per proposal
-// and calls progress (if not nil) after each batch. It stops at the first
-// rejected report and returns how many were stored.
+// ImportBatch is how many reports Import puts in one transaction: large
+// enough that index pages dirtied by a batch are shared by many events.
+const ImportBatch = 10000
+
+// Import reports many events, ImportBatch per durable transaction, preparing
+// the next batch while the previous one applies. progress (if not nil) is
+// called after each batch. It stops at the first rejected report and returns
+// how many were stored; reports before it in the same batch are kept.
 func (ev *Events) Import(ctx context.Context, reports []Report, progress func(done, total int)) (int, error) {
-	const batch = 1000
+	type flight struct {
+		start int
+		res   []Result
+		err   error
+		done  chan struct{}
+	}
 	done := 0
-	for start := 0; start < len(reports); start += batch {
-		end := min(start+batch, len(reports))
-		cmds := make([]*Command, 0, end-start)
-		for i := start; i < end; i++ {
-			c, err := ev.ReportCommand(ctx, reports[i])
-			if err != nil {
-				return done, fmt.Errorf("report %d: %w", i, err)
-			}
-			cmds = append(cmds, c)
+	var prev *flight
+	wait := func(f *flight) error {
+		<-f.done
+		if f.err != nil {
+			return f.err
 		}
-		res, err := ev.s.applyCommands(ctx, cmds)
-		if err != nil {
-			return done, err
-		}
-		for i, r := range res {
+		for i, r := range f.res {
 			if r.Err != nil {
-				return done, fmt.Errorf("report %d: %w", start+i, r.Err)
+				return fmt.Errorf("report %d: %w", f.start+i, r.Err)
 			}
 			done++
 		}
 		if progress != nil {
 			progress(done, len(reports))
+		}
+		return nil
+	}
+	for start := 0; start < len(reports); start += ImportBatch {
+		end := min(start+ImportBatch, len(reports))
+		cmds := make([]*Command, 0, end-start)
+		for i := start; i < end; i++ {
+			c, err := ev.ReportCommand(ctx, reports[i])
+			if err != nil {
+				if prev != nil {
+					wait(prev)
+				}
+				return done, fmt.Errorf("report %d: %w", i, err)
+			}
+			cmds = append(cmds, c)
+		}
+		f := &flight{start: start, done: make(chan struct{})}
+		go func() {
+			defer close(f.done)
+			f.res, f.err = ev.s.applyCommands(ctx, cmds)
+		}()
+		if prev != nil {
+			if err := wait(prev); err != nil {
+				wait(f)
+				return done, err
+			}
+		}
+		prev = f
+	}
+	if prev != nil {
+		if err := wait(prev); err != nil {
+			return done, err
 		}
 	}
 	return done, nil

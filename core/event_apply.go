@@ -12,7 +12,9 @@ import (
 )
 
 func init() {
-	register("event.report", 1, applyEventReport)
+	registerDecoded("event.report", 1, decodeReport, func(t *txn, c *Command, v any) (any, error) {
+		return t.reportEvent(c, v.(*Report))
+	})
 	register("event.act", 1, applyEventAct)
 	register("event.sweep", 1, applyEventSweep)
 }
@@ -86,12 +88,12 @@ func (t *txn) saveEvent(ev *Event, c *Command, action string, from Status, note 
 	return t.putJSON(bEvent, []byte(ev.ID), ev)
 }
 
-func applyEventReport(t *txn, c *Command) (any, error) {
+func decodeReport(c *Command) (any, error) {
 	var r Report
 	if err := decodePayload(c, &r); err != nil {
 		return nil, err
 	}
-	return t.reportEvent(c, &r)
+	return &r, nil
 }
 
 // reportEvent creates an event; other commands (lost contact, overdue visits)
@@ -107,10 +109,11 @@ func (t *txn) reportEvent(c *Command, r *Report) (*Event, error) {
 	}
 	jur := r.Jurisdiction
 	if r.Grid != "" {
-		var g Grid
-		if ok, err := t.getJSON(bGrid, []byte(r.Grid), &g); err != nil {
+		g, err := t.gridRef(r.Grid)
+		if err != nil {
 			return nil, err
-		} else if !ok || g.Status != GridActive {
+		}
+		if g == nil || g.Status != GridActive {
 			return nil, errs.NotFound("grid", "active grid %s not found", r.Grid)
 		}
 		if jur != "" && !isUnder(g.Jurisdiction, jur) {

@@ -185,6 +185,7 @@ func applyGridPut(t *txn, c *Command, create bool) (any, error) {
 		return nil, errs.Invalid("jurisdiction", "immutable", "a grid cannot move to another village")
 	}
 	g.Status, g.Workers = GridActive, old.Workers
+	delete(t.grids, g.Code)
 	if err := t.putJSON(bGrid, []byte(g.Code), g); err != nil {
 		return nil, err
 	}
@@ -216,6 +217,7 @@ func applyGridRetire(t *txn, c *Command) (any, error) {
 		return nil, errs.Conflict("code", "retired", "grid %s is already retired", p.Code)
 	}
 	g.Status = GridRetired
+	delete(t.grids, g.Code)
 	code := g.Code
 	t.effect(func(e *Engine) { e.grids.Remove(code) })
 	return &g, t.putJSON(bGrid, []byte(g.Code), g)

@@ -23,21 +23,58 @@ type txn struct {
 	cal      *workcal.Calendar
 	sla      *SLAConfig
 	policy   *VisitPolicy
+	grids    map[string]*gridRef // grids read in this transaction
+	seqs     map[string]uint64   // sequence counters, written at flush
+	ckeys    map[string][]string // counter scopes per event shape
 }
 
+// gridRef is what event apply needs of a grid, without its polygon.
+type gridRef struct {
+	Jurisdiction string     `json:"jurisdiction"`
+	Status       GridStatus `json:"status"`
+}
+
+// gridRef reads a grid's village and status once per transaction; grid
+// writes in the same transaction drop the cached entry.
+func (t *txn) gridRef(code string) (*gridRef, error) {
+	if g, ok := t.grids[code]; ok {
+		return g, nil
+	}
+	var g *gridRef
+	if raw := t.b(bGrid).Get([]byte(code)); raw != nil {
+		g = &gridRef{}
+		if err := json.Unmarshal(raw, g); err != nil {
+			return nil, fmt.Errorf("core: corrupt grid %s: %w", code, err)
+		}
+	}
+	if t.grids == nil {
+		t.grids = map[string]*gridRef{}
+	}
+	t.grids[code] = g
+	return g, nil
+}
+
+// appendBuckets take keys in (mostly) increasing order: the audit sequence,
+// event numbers per area and day, timelines, deadlines. Packing their pages
+// full instead of bbolt's default half roughly halves the file.
+var appendBuckets = [][]byte{bAudit, bEvent, bEventLog, bEvDeadline, bVisit}
+
 func newTxn(tx *bbolt.Tx) *txn {
+	for _, b := range appendBuckets {
+		tx.Bucket(b).FillPercent = 0.95
+	}
 	return &txn{tx: tx, counters: map[string]*counterSet{}}
 }
 
 func (t *txn) b(name []byte) *bbolt.Bucket { return t.tx.Bucket(name) }
 
-// applyEntry decodes and applies one entry, then chains it into the audit log.
-func (t *txn) applyEntry(en Entry) (any, error) {
-	c, err := DecodeCommand(en.Data)
-	if err != nil {
-		return nil, err
+// applyEntry applies one pre-decoded entry, then chains it into the audit log.
+func (t *txn) applyEntry(en Entry, d decoded) (any, error) {
+	if d.err != nil {
+		return nil, d.err
 	}
-	v, err := handlers[c.Type].apply(t, c)
+	c := d.cmd
+	v, err := handlers[c.Type].apply(t, c, d.val)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.Type, err)
 	}
@@ -69,11 +106,20 @@ func (t *txn) putJSON(bucket, k []byte, v any) error {
 func (t *txn) put(bucket, k []byte) error { return t.b(bucket).Put(k, nil) }
 func (t *txn) del(bucket, k []byte) error { return t.b(bucket).Delete(k) }
 
-// nextSeq increments and returns a named counter in meta.
+// nextSeq increments and returns a named counter in meta. The new value is
+// written once, at flush.
 func (t *txn) nextSeq(name string) (uint64, error) {
-	k := []byte("seq/" + name)
-	n := getU64(t.b(bMeta).Get(k)) + 1
-	return n, t.b(bMeta).Put(k, u64(n))
+	k := "seq/" + name
+	n, ok := t.seqs[k]
+	if !ok {
+		n = getU64(t.b(bMeta).Get([]byte(k)))
+	}
+	n++
+	if t.seqs == nil {
+		t.seqs = map[string]uint64{}
+	}
+	t.seqs[k] = n
+	return n, nil
 }
 
 func (t *txn) effect(fx func(*Engine)) { t.effects = append(t.effects, fx) }

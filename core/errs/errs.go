@@ -44,6 +44,7 @@ type FieldError struct {
 	Msg   string // a human sentence
 }
 
+// Error formats the kind, field and message.
 func (e *FieldError) Error() string {
 	if e.Field == "" {
 		return fmt.Sprintf("%v: %s", e.Kind, e.Msg)

@@ -54,17 +54,17 @@ func (c Checker) Validate(id string) error {
 	}
 	birth, err := time.Parse("20060102", id[6:14])
 	if err != nil {
-		return errs.Invalid(f, "birth_date", "birth date %s is not a real date", id[6:14])
+		return errs.Invalid(f, "birth_date", "characters 7–14 are not a real birth date")
 	}
 	now := time.Now()
 	if c.Now != nil {
 		now = c.Now()
 	}
 	if birth.Year() < 1900 || birth.After(now) {
-		return errs.Invalid(f, "birth_date", "birth date %s is out of range", id[6:14])
+		return errs.Invalid(f, "birth_date", "birth date is before 1900 or in the future")
 	}
 	if c.KnownRegion != nil && !c.KnownRegion(id[:6]) {
-		return errs.Invalid(f, "region", "region code %s is not a known division", id[:6])
+		return errs.Invalid(f, "region", "characters 1–6 are not a known region code")
 	}
 	if want := CheckDigit(id[:17]); want != last {
 		return errs.Invalid(f, "check_digit", "check character does not match")

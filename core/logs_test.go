@@ -1,0 +1,55 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestLogsCarryNoSensitiveFields runs person operations, including rejected
+// ones, with debug logging captured as JSON, and checks that no ID number,
+// name, or special-population detail reaches the log.
+func TestLogsCarryNoSensitiveFields(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	dir := t.TempDir()
+	e, err := OpenEngine(dir, EngineOptions{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(e, NewLocal(e), Options{Keyring: testKeyring(t), Logger: log})
+	defer s.Close()
+	ctx := WithActor(context.Background(), "tester")
+	if _, err := s.Jurisdictions.LoadCounty(ctx, "511083", 1); err != nil {
+		t.Fatal(err)
+	}
+	idn, name, diag := idNumber(99), "欧阳秀英", "双相情感障碍"
+	p, err := s.People.Add(ctx, PersonInput{Name: name, IDNumber: idn, Kind: "registered", Jurisdiction: "511083001001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rejected at apply time (duplicate ID number): logged at debug.
+	if _, err := s.People.Add(ctx, PersonInput{Name: name, IDNumber: idn, Kind: "registered", Jurisdiction: "511083001001"}); err == nil {
+		t.Fatal("duplicate accepted")
+	}
+	risk := 4
+	if _, err := s.People.SetSpecial(ctx, p.ID, SpecialInput{Category: SpecialMental, Level: 3, Since: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
+		Details: SpecialDetails{Diagnosis: diag, RiskLevel: &risk, Guardian: "欧阳建"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.People.Reveal(ctx, p.ID, "核查"); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if !strings.Contains(out, "command rejected") {
+		t.Fatalf("expected the rejection to be logged; log was %q", out)
+	}
+	for _, secret := range []string{idn, idn[6:14], name, diag, "欧阳建"} {
+		if strings.Contains(out, secret) {
+			t.Fatalf("log contains %q", secret)
+		}
+	}
+}
