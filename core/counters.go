@@ -82,8 +82,12 @@ func (t *txn) bump(ev *Event, fn func(c *counterSet)) {
 	}
 }
 
-// flush writes buffered counters, sequences and the audit head, in key order.
+// flush writes buffered counters, sequences, index entries and the audit
+// head, in key order.
 func (t *txn) flush() error {
+	if err := t.flushIndex(); err != nil {
+		return err
+	}
 	seqKeys := make([]string, 0, len(t.seqs))
 	for k := range t.seqs {
 		seqKeys = append(seqKeys, k)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -33,11 +34,12 @@ type Result struct {
 // pure function of the current state and the entries: no clock, randomness,
 // network or plugins, and no map order leaks into what is written.
 type Engine struct {
-	mu     sync.RWMutex // writers: ApplyBatch and reads share; Restore excludes both
-	path   string
-	db     *bbolt.DB
-	grids  *geo.Index
-	noSync bool
+	mu      sync.RWMutex // writers: ApplyBatch and reads share; Restore excludes both
+	path    string
+	db      *bbolt.DB
+	grids   *geo.Index
+	noSync  bool
+	applied atomic.Uint64 // meta/applied as of the last commit or open
 }
 
 // EngineOptions tune the bbolt file.
@@ -59,7 +61,9 @@ func OpenEngine(dir string, opts EngineOptions) (*Engine, error) {
 }
 
 func (e *Engine) open() error {
-	db, err := bbolt.Open(e.path, 0o600, &bbolt.Options{Timeout: time.Second, NoSync: e.noSync, FreelistType: bbolt.FreelistMapType})
+	// NoFreelistSync: the freelist is rebuilt on open instead of written on
+	// every commit (etcd does the same); it saves pages on the hot path.
+	db, err := bbolt.Open(e.path, 0o600, &bbolt.Options{Timeout: time.Second, NoSync: e.noSync, FreelistType: bbolt.FreelistMapType, NoFreelistSync: true})
 	if err != nil {
 		return fmt.Errorf("core: open %s: %w", e.path, err)
 	}
@@ -76,6 +80,12 @@ func (e *Engine) open() error {
 		return fmt.Errorf("core: init buckets: %w", err)
 	}
 	e.db = db
+	var applied uint64
+	db.View(func(tx *bbolt.Tx) error {
+		applied = getU64(tx.Bucket(bMeta).Get([]byte("applied")))
+		return nil
+	})
+	e.applied.Store(applied)
 	return e.rebuildCaches()
 }
 
@@ -128,12 +138,12 @@ func (e *Engine) View(fn func(tx *bbolt.Tx) error) error {
 
 // AppliedIndex returns the index of the last applied entry.
 func (e *Engine) AppliedIndex() (uint64, error) {
-	var idx uint64
-	err := e.View(func(tx *bbolt.Tx) error {
-		idx = getU64(tx.Bucket(bMeta).Get([]byte("applied")))
-		return nil
-	})
-	return idx, err
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.db == nil {
+		return 0, errs.ErrClosed
+	}
+	return e.applied.Load(), nil
 }
 
 // ApplyBatch applies entries in order inside one bbolt transaction and
@@ -191,6 +201,9 @@ func (e *Engine) ApplyBatch(entries []Entry) ([]Result, error) {
 		}
 		if err := tx.Commit(); err != nil {
 			return nil, fmt.Errorf("core: commit: %w", err)
+		}
+		if n := len(entries); n > 0 && entries[n-1].Index > applied {
+			e.applied.Store(entries[n-1].Index)
 		}
 		for _, fx := range t.effects {
 			fx(e)

@@ -223,11 +223,25 @@ func (ev *Events) ReportCommand(ctx context.Context, r Report) (*Command, error)
 // enough that index pages dirtied by a batch are shared by many events.
 const ImportBatch = 10000
 
-// Import reports many events, ImportBatch per durable transaction, preparing
-// the next batch while the previous one applies. progress (if not nil) is
-// called after each batch. It stops at the first rejected report and returns
-// how many were stored; reports before it in the same batch are kept.
+// Import reports many events, ImportBatch per durable transaction. See ImportFrom.
 func (ev *Events) Import(ctx context.Context, reports []Report, progress func(done, total int)) (int, error) {
+	i := 0
+	return ev.ImportFrom(ctx, len(reports), func() (Report, bool) {
+		if i == len(reports) {
+			return Report{}, false
+		}
+		i++
+		return reports[i-1], true
+	}, progress)
+}
+
+// ImportFrom reports the events next yields, ImportBatch per durable
+// transaction, preparing the next batch while the previous one applies, so
+// the input never has to be held in memory whole. total is only passed to
+// progress (0 if unknown), which is called after each batch. It stops at the
+// first rejected report and returns how many were stored; reports before it
+// in the same batch are kept.
+func (ev *Events) ImportFrom(ctx context.Context, total int, next func() (Report, bool), progress func(done, total int)) (int, error) {
 	type flight struct {
 		start int
 		res   []Result
@@ -248,22 +262,29 @@ func (ev *Events) Import(ctx context.Context, reports []Report, progress func(do
 			done++
 		}
 		if progress != nil {
-			progress(done, len(reports))
+			progress(done, total)
 		}
 		return nil
 	}
-	for start := 0; start < len(reports); start += ImportBatch {
-		end := min(start+ImportBatch, len(reports))
-		cmds := make([]*Command, 0, end-start)
-		for i := start; i < end; i++ {
-			c, err := ev.ReportCommand(ctx, reports[i])
+	for start, more := 0, true; more; start += ImportBatch {
+		cmds := make([]*Command, 0, ImportBatch)
+		for len(cmds) < ImportBatch {
+			r, ok := next()
+			if !ok {
+				more = false
+				break
+			}
+			c, err := ev.ReportCommand(ctx, r)
 			if err != nil {
 				if prev != nil {
 					wait(prev)
 				}
-				return done, fmt.Errorf("report %d: %w", i, err)
+				return done, fmt.Errorf("report %d: %w", start+len(cmds), err)
 			}
 			cmds = append(cmds, c)
+		}
+		if len(cmds) == 0 {
+			break
 		}
 		f := &flight{start: start, done: make(chan struct{})}
 		go func() {

@@ -46,7 +46,7 @@ func (t *txn) loadEvent(field, id string) (*Event, error) {
 	return &ev, nil
 }
 
-func deadlineKey(ev *Event) []byte { return []byte(timeKey(ev.Deadline.Unix()) + ev.ID) }
+func deadlineKey(ev *Event) []byte { return []byte(ixDeadline + timeKey(ev.Deadline.Unix()) + ev.ID) }
 
 // index writes (add) or removes (!add) ev's index entries for its current state.
 func (t *txn) indexEvent(ev *Event, add bool) error {
@@ -55,15 +55,15 @@ func (t *txn) indexEvent(ev *Event, add bool) error {
 		b []byte
 		k []byte
 	}{
-		{bEvLoc, key(loc, ev.ID)},
-		{bEvStatus, key(string(ev.Status), loc, ev.ID)},
-		{bEvCat, key(ev.Category, loc, ev.ID)},
+		{bEvIndex, []byte(ixLoc + loc + "/" + ev.ID)},
+		{bEvIndex, []byte(ixStatus + string(ev.Status) + "/" + loc + "/" + ev.ID)},
+		{bEvIndex, []byte(ixCategory + ev.Category + "/" + loc + "/" + ev.ID)},
 	}
 	if ev.Status.active() && !ev.Overdue {
-		keys = append(keys, struct{ b, k []byte }{bEvDeadline, deadlineKey(ev)})
+		keys = append(keys, struct{ b, k []byte }{bEvIndex, deadlineKey(ev)})
 	}
 	if ev.Overdue && ev.Status.open() {
-		keys = append(keys, struct{ b, k []byte }{bEvOverdue, key(loc, ev.ID)})
+		keys = append(keys, struct{ b, k []byte }{bEvIndex, []byte(ixOverdue + loc + "/" + ev.ID)})
 	}
 	for _, x := range keys {
 		var err error
@@ -82,7 +82,7 @@ func (t *txn) indexEvent(ev *Event, add bool) error {
 func (t *txn) saveEvent(ev *Event, c *Command, action string, from Status, note string, data map[string]string) error {
 	ev.Rev++
 	e := TimelineEntry{Rev: ev.Rev, At: c.At, Actor: c.Actor, Action: action, From: from, To: ev.Status, Note: note, Data: data}
-	if err := t.putJSON(bEventLog, timelineKey(ev.ID, ev.Rev), e); err != nil {
+	if err := t.putJSON(bEvent, timelineKey(ev.ID, ev.Rev), e); err != nil {
 		return err
 	}
 	return t.putJSON(bEvent, []byte(ev.ID), ev)

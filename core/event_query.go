@@ -59,17 +59,16 @@ func (ev *Events) List(q Query) (Page, error) {
 	if q.Grid != "" && q.Jurisdiction != "" && !isUnder(q.Grid, q.Jurisdiction) {
 		return Page{}, nil
 	}
-	var bucket []byte
-	prefix := loc
+	var prefix string
 	switch {
 	case q.Overdue:
-		bucket = bEvOverdue
+		prefix = ixOverdue + loc
 	case q.Status != "":
-		bucket, prefix = bEvStatus, string(q.Status)+"/"+loc
+		prefix = ixStatus + string(q.Status) + "/" + loc
 	case q.Category != "":
-		bucket, prefix = bEvCat, q.Category+"/"+loc
+		prefix = ixCategory + q.Category + "/" + loc
 	default:
-		bucket = bEvLoc
+		prefix = ixLoc + loc
 	}
 	var after []byte
 	if q.After != "" {
@@ -81,7 +80,7 @@ func (ev *Events) List(q Query) (Page, error) {
 	}
 	var page Page
 	err := ev.s.engine.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bucket).Cursor()
+		c := tx.Bucket(bEvIndex).Cursor()
 		evb := tx.Bucket(bEvent)
 		k, _ := c.Seek([]byte(prefix))
 		if after != nil {
@@ -137,7 +136,7 @@ func (ev *Events) Timeline(id string) ([]TimelineEntry, error) {
 		if tx.Bucket(bEvent).Get([]byte(id)) == nil {
 			return errs.NotFound("id", "event %s not found", id)
 		}
-		c := tx.Bucket(bEventLog).Cursor()
+		c := tx.Bucket(bEvent).Cursor()
 		pre := []byte(id + "/")
 		for k, v := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre) && len(k) == len(pre)+4; k, v = c.Next() {
 			var e TimelineEntry
@@ -154,11 +153,12 @@ func (ev *Events) Timeline(id string) ([]TimelineEntry, error) {
 // dueBefore lists active, not yet overdue events whose deadline is before now.
 func (ev *Events) dueBefore(now time.Time, limit int) ([]string, error) {
 	var ids []string
-	end := []byte(timeKey(now.Unix()))
+	end := []byte(ixDeadline + timeKey(now.Unix()))
+	n := len(ixDeadline)
 	err := ev.s.engine.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bEvDeadline).Cursor()
-		for k, _ := c.First(); k != nil && bytes.Compare(k[:8], end) < 0 && len(ids) < limit; k, _ = c.Next() {
-			ids = append(ids, string(k[8:]))
+		c := tx.Bucket(bEvIndex).Cursor()
+		for k, _ := c.Seek([]byte(ixDeadline)); k != nil && bytes.HasPrefix(k, []byte(ixDeadline)) && bytes.Compare(k[:n+8], end) < 0 && len(ids) < limit; k, _ = c.Next() {
+			ids = append(ids, string(k[n+8:]))
 		}
 		return nil
 	})

@@ -20,12 +20,7 @@ var (
 	bConfig     = []byte("config")
 	bCategory   = []byte("category")
 	bEvent      = []byte("event")
-	bEventLog   = []byte("event_log")
-	bEvLoc      = []byte("ix_ev_loc")
-	bEvStatus   = []byte("ix_ev_status")
-	bEvCat      = []byte("ix_ev_cat")
-	bEvDeadline = []byte("ix_ev_deadline")
-	bEvOverdue  = []byte("ix_ev_overdue")
+	bEvIndex    = []byte("ix_event") // every event index, by key prefix (see below)
 	bCounter    = []byte("counter")
 	bOrg        = []byte("party_org")
 	bMember     = []byte("party_member")
@@ -41,8 +36,20 @@ var (
 )
 
 var allBuckets = [][]byte{bMeta, bAudit, bJur, bJurChild, bJurAlias, bJurGeom, bGrid, bGridByJur, bWorker,
-	bConfig, bCategory, bEvent, bEventLog, bEvLoc, bEvStatus, bEvCat, bEvDeadline, bEvOverdue, bCounter,
+	bConfig, bCategory, bEvent, bEvIndex, bCounter,
 	bOrg, bMember, bMemberOrg, bActivity, bActOrg, bHouse, bPerson, bPersonBI, bPersonLoc, bVisit, bVisitDue}
+
+// Event index prefixes inside bEvIndex. One bucket instead of five: a
+// report then dirties one index subtree, not five, which is most of the cost
+// of a single durable write. Timeline entries live in bEvent under
+// "<id>/<rev>", right after their event.
+const (
+	ixLoc      = "l/" // l/<loc>/<id>
+	ixStatus   = "s/" // s/<status>/<loc>/<id>
+	ixCategory = "c/" // c/<category>/<loc>/<id>
+	ixDeadline = "d/" // d/<deadline, 8 bytes>/<id>  (active, not yet overdue)
+	ixOverdue  = "o/" // o/<loc>/<id>               (overdue and open)
+)
 
 func u64(v uint64) []byte {
 	var b [8]byte

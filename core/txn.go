@@ -3,6 +3,8 @@ package core
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
+	"strings"
 
 	"go.etcd.io/bbolt"
 
@@ -26,7 +28,13 @@ type txn struct {
 	grids    map[string]*gridRef // grids read in this transaction
 	seqs     map[string]uint64   // sequence counters, written at flush
 	ckeys    map[string][]string // counter scopes per event shape
+	ixw      map[string]bool     // buffered event-index writes: bucket\x00key → put (true) or delete
 }
+
+// evIndexBuckets are written, never read, during apply; their writes are
+// buffered and applied in key order at flush, which keeps each bbolt seek
+// next to the previous one.
+var evIndexBuckets = map[string]bool{string(bEvIndex): true}
 
 // gridRef is what event apply needs of a grid, without its polygon.
 type gridRef struct {
@@ -57,7 +65,7 @@ func (t *txn) gridRef(code string) (*gridRef, error) {
 // appendBuckets take keys in (mostly) increasing order: the audit sequence,
 // event numbers per area and day, timelines, deadlines. Packing their pages
 // full instead of bbolt's default half roughly halves the file.
-var appendBuckets = [][]byte{bAudit, bEvent, bEventLog, bEvDeadline, bVisit}
+var appendBuckets = [][]byte{bAudit, bEvent, bVisit}
 
 func newTxn(tx *bbolt.Tx) *txn {
 	for _, b := range appendBuckets {
@@ -103,8 +111,59 @@ func (t *txn) putJSON(bucket, k []byte, v any) error {
 	return t.b(bucket).Put(k, raw)
 }
 
-func (t *txn) put(bucket, k []byte) error { return t.b(bucket).Put(k, nil) }
-func (t *txn) del(bucket, k []byte) error { return t.b(bucket).Delete(k) }
+func (t *txn) put(bucket, k []byte) error {
+	if evIndexBuckets[string(bucket)] {
+		t.bufferIndex(bucket, k, true)
+		return nil
+	}
+	return t.b(bucket).Put(k, nil)
+}
+
+func (t *txn) del(bucket, k []byte) error {
+	if evIndexBuckets[string(bucket)] {
+		t.bufferIndex(bucket, k, false)
+		return nil
+	}
+	return t.b(bucket).Delete(k)
+}
+
+func (t *txn) bufferIndex(bucket, k []byte, put bool) {
+	if t.ixw == nil {
+		t.ixw = map[string]bool{}
+	}
+	t.ixw[string(bucket)+"\x00"+string(k)] = put
+}
+
+// flushIndex applies buffered index writes, sorted by bucket and key.
+func (t *txn) flushIndex() error {
+	ks := make([]string, 0, len(t.ixw))
+	for k := range t.ixw {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	var (
+		cur string
+		bk  *bbolt.Bucket
+	)
+	for _, k := range ks {
+		i := strings.IndexByte(k, 0)
+		if k[:i] != cur {
+			cur, bk = k[:i], t.tx.Bucket([]byte(k[:i]))
+			bk.FillPercent = 0.9 // keys arrive sorted
+		}
+		var err error
+		if t.ixw[k] {
+			err = bk.Put([]byte(k[i+1:]), nil)
+		} else {
+			err = bk.Delete([]byte(k[i+1:]))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	t.ixw = nil
+	return nil
+}
 
 // nextSeq increments and returns a named counter in meta. The new value is
 // written once, at flush.

@@ -92,14 +92,18 @@ func run(n, queries int, dir string) error {
 
 	cats := []string{"dispute", "sanitation", "work_safety", "urban_management", "fire_safety", "public_security"}
 	rng := rand.New(rand.NewSource(1))
-	reports := make([]core.Report, n)
-	for i := range reports {
-		reports[i] = core.Report{Category: cats[rng.Intn(len(cats))], Description: "批量导入的网格事件，用于基准测试",
-			Grid: d.Grids[rng.Intn(len(d.Grids))].Code, Source: "hotline_12345"}
+	made := 0
+	next := func() (core.Report, bool) {
+		if made == n {
+			return core.Report{}, false
+		}
+		made++
+		return core.Report{Category: cats[rng.Intn(len(cats))], Description: "批量导入的网格事件，用于基准测试",
+			Grid: d.Grids[rng.Intn(len(d.Grids))].Code, Source: "hotline_12345"}, true
 	}
 	t0 = time.Now()
 	last := time.Now()
-	done, err := store.Events.Import(ctx, reports, func(done, total int) {
+	done, err := store.Events.ImportFrom(ctx, n, next, func(done, total int) {
 		if time.Since(last) > 5*time.Second || done == total {
 			last = time.Now()
 			fmt.Fprintf(os.Stderr, "  imported %d/%d (%.0f/s)\n", done, total, float64(done)/time.Since(t0).Seconds())
@@ -109,7 +113,6 @@ func run(n, queries int, dir string) error {
 		return err
 	}
 	el := time.Since(t0)
-	reports = nil
 	runtime.GC()
 	cur, peak := rss()
 	fmt.Printf("import: %d events in %v = %.0f events/s (durable, %d per transaction); RSS %s, peak %s\n",
