@@ -84,6 +84,7 @@ type Event struct {
 	Description  string    `json:"description"`
 	Attachments  []string  `json:"attachments,omitempty"`
 	ReportedAt   time.Time `json:"reported_at"`
+	ReportedBy   string    `json:"reported_by"` // the actor who reported it
 	AcceptBy     time.Time `json:"accept_by"`
 	Deadline     time.Time `json:"deadline"`
 	AcceptedAt   time.Time `json:"accepted_at,omitzero"`

@@ -144,9 +144,10 @@ func (t *txn) reportEvent(c *Command, r *Report) (*Event, error) {
 		ID: fmt.Sprintf("%s-%06d", prefix, n), Status: StatusReported, Source: r.Source, Category: r.Category,
 		Urgency: r.Urgency, Location: r.Location, Grid: r.Grid, Jurisdiction: jur, Reporter: r.Reporter,
 		Description: r.Description, Attachments: r.Attachments, ReportedAt: c.At, AcceptBy: acceptBy,
-		Deadline: deadline, Period: c.At.In(workcal.CST).Format("200601"),
+		Deadline: deadline, Period: c.At.In(workcal.CST).Format("200601"), ReportedBy: c.Actor, Rev: 1,
 	}
-	if err := t.saveEvent(ev, c, "report", "", "", nil); err != nil {
+	// The report is timeline entry 1; it is read back from the event itself.
+	if err := t.putJSON(bEvent, []byte(ev.ID), ev); err != nil {
 		return nil, err
 	}
 	if err := t.indexEvent(ev, true); err != nil {

@@ -133,9 +133,15 @@ func (ev *Events) Get(id string) (*Event, error) {
 func (ev *Events) Timeline(id string) ([]TimelineEntry, error) {
 	var out []TimelineEntry
 	err := ev.s.engine.View(func(tx *bbolt.Tx) error {
-		if tx.Bucket(bEvent).Get([]byte(id)) == nil {
+		raw := tx.Bucket(bEvent).Get([]byte(id))
+		if raw == nil {
 			return errs.NotFound("id", "event %s not found", id)
 		}
+		var e Event
+		if err := json.Unmarshal(raw, &e); err != nil {
+			return err
+		}
+		out = append(out, TimelineEntry{Rev: 1, At: e.ReportedAt, Actor: e.ReportedBy, Action: "report", To: StatusReported})
 		c := tx.Bucket(bEvent).Cursor()
 		pre := []byte(id + "/")
 		for k, v := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre) && len(k) == len(pre)+4; k, v = c.Next() {

@@ -22,7 +22,7 @@ type Calendar struct {
 	Holidays []string `json:"holidays,omitempty"` // weekdays that are days off
 	Workdays []string `json:"workdays,omitempty"` // weekend days that are worked (调休)
 
-	off, on map[string]bool
+	off, on map[int]bool // yyyymmdd
 }
 
 // Validate checks every date and that no date is both a holiday and a workday.
@@ -71,26 +71,36 @@ func (c *Calendar) index() {
 	if c.off != nil {
 		return
 	}
-	c.off, c.on = map[string]bool{}, map[string]bool{}
+	c.off, c.on = map[int]bool{}, map[int]bool{}
 	for _, d := range c.Holidays {
-		c.off[d] = true
+		if t, err := time.Parse(time.DateOnly, d); err == nil {
+			c.off[dayKey(t)] = true
+		}
 	}
 	for _, d := range c.Workdays {
-		c.on[d] = true
+		if t, err := time.Parse(time.DateOnly, d); err == nil {
+			c.on[dayKey(t)] = true
+		}
 	}
+}
+
+func dayKey(t time.Time) int {
+	y, m, d := t.Date()
+	return y*10000 + int(m)*100 + d
 }
 
 // IsWorkday reports whether the CST day containing t is a workday.
 func (c *Calendar) IsWorkday(t time.Time) bool {
 	c.index()
-	d := t.In(CST).Format(time.DateOnly)
+	local := t.In(CST)
+	d := dayKey(local)
 	if c.on[d] {
 		return true
 	}
 	if c.off[d] {
 		return false
 	}
-	wd := t.In(CST).Weekday()
+	wd := local.Weekday()
 	return wd != time.Saturday && wd != time.Sunday
 }
 
