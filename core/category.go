@@ -128,41 +128,29 @@ func contains(s []string, v string) bool {
 }
 
 func init() {
-	register("config.calendar", 1, func(t *txn, c *Command) (any, error) {
-		var cal workcal.Calendar
-		if err := decodePayload(c, &cal); err != nil {
-			return nil, err
-		}
+	handle("config.calendar", 1, func(t *txn, c *Command, cal *workcal.Calendar) (any, error) {
 		if err := cal.Validate(); err != nil {
 			return nil, err
 		}
 		cal.Normalize()
 		t.cal = nil
-		return nil, t.putJSON(bConfig, []byte("calendar"), &cal)
+		return nil, t.putJSON(bConfig, []byte("calendar"), cal)
 	})
-	register("config.sla", 1, func(t *txn, c *Command) (any, error) {
-		var s SLAConfig
-		if err := decodePayload(c, &s); err != nil {
-			return nil, err
-		}
+	handle("config.sla", 1, func(t *txn, c *Command, s *SLAConfig) (any, error) {
 		if err := s.validate(); err != nil {
 			return nil, err
 		}
 		t.sla = nil
-		return nil, t.putJSON(bConfig, []byte("sla"), &s)
+		return nil, t.putJSON(bConfig, []byte("sla"), s)
 	})
-	register("category.add", 1, func(t *txn, c *Command) (any, error) {
-		var cat Category
-		if err := decodePayload(c, &cat); err != nil {
-			return nil, err
-		}
-		if err := checkCategory(cat); err != nil {
+	handle("category.add", 1, func(t *txn, c *Command, cat *Category) (any, error) {
+		if err := checkCategory(*cat); err != nil {
 			return nil, err
 		}
 		if _, ok := baseByCode[cat.Code]; ok {
 			return nil, errs.Conflict("code", "exists", "category %s is in the national list", cat.Code)
 		}
-		return &cat, t.putJSON(bCategory, []byte(cat.Code), cat)
+		return cat, t.putJSON(bCategory, []byte(cat.Code), cat)
 	})
 }
 
@@ -222,11 +210,7 @@ func (ev *Events) AddCategory(ctx context.Context, c Category) (*Category, error
 	if err := checkCategory(c); err != nil {
 		return nil, err
 	}
-	v, err := ev.s.apply(ctx, "category.add", "", c)
-	if err != nil {
-		return nil, err
-	}
-	return v.(*Category), nil
+	return applyAs[*Category](ctx, ev.s, "category.add", "", c)
 }
 
 // Categories lists the national base list followed by added categories.

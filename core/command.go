@@ -77,8 +77,16 @@ type handler struct {
 
 var handlers = map[string]handler{}
 
-func register(typ string, version int, apply func(t *txn, c *Command) (any, error)) {
-	registerDecoded(typ, version, nil, func(t *txn, c *Command, _ any) (any, error) { return apply(t, c) })
+// handle registers a command whose payload decodes strictly into P. The
+// payload is decoded before the write transaction, in parallel for a batch.
+func handle[P any](typ string, version int, apply func(t *txn, c *Command, p *P) (any, error)) {
+	registerDecoded(typ, version, func(c *Command) (any, error) {
+		p := new(P)
+		if err := decodePayload(c, p); err != nil {
+			return nil, err
+		}
+		return p, nil
+	}, func(t *txn, c *Command, v any) (any, error) { return apply(t, c, v.(*P)) })
 }
 
 func registerDecoded(typ string, version int, decode func(c *Command) (any, error), apply func(t *txn, c *Command, v any) (any, error)) {

@@ -2,7 +2,8 @@ package core
 
 import (
 	"encoding/binary"
-	"sort"
+	"maps"
+	"slices"
 
 	"go.etcd.io/bbolt"
 )
@@ -88,12 +89,7 @@ func (t *txn) flush() error {
 	if err := t.flushIndex(); err != nil {
 		return err
 	}
-	seqKeys := make([]string, 0, len(t.seqs))
-	for k := range t.seqs {
-		seqKeys = append(seqKeys, k)
-	}
-	sort.Strings(seqKeys)
-	for _, k := range seqKeys {
+	for _, k := range slices.Sorted(maps.Keys(t.seqs)) {
 		if err := t.b(bMeta).Put([]byte(k), u64(t.seqs[k])); err != nil {
 			return err
 		}
@@ -103,13 +99,8 @@ func (t *txn) flush() error {
 			return err
 		}
 	}
-	ks := make([]string, 0, len(t.counters))
-	for k := range t.counters {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
 	b := t.b(bCounter)
-	for _, k := range ks {
+	for _, k := range slices.Sorted(maps.Keys(t.counters)) {
 		if err := b.Put([]byte(k), t.counters[k].encode()); err != nil {
 			return err
 		}

@@ -187,6 +187,9 @@ func (e *Engine) ApplyBatch(entries []Entry) ([]Result, error) {
 		if failed >= 0 {
 			tx.Rollback()
 			skip[failed] = true
+			// Handlers may normalise their decoded payload in place; decode
+			// afresh so the replay sees exactly what another replica would.
+			dec = decodeAll(entries)
 			continue
 		}
 		if n := len(entries); n > 0 && entries[n-1].Index > applied {

@@ -313,11 +313,7 @@ func (ev *Events) Act(ctx context.Context, id string, a Action) (*Event, error) 
 	if err := a.check(); err != nil {
 		return nil, err
 	}
-	v, err := ev.s.apply(ctx, "event.act", "", actPayload{ID: id, Action: a})
-	if err != nil {
-		return nil, err
-	}
-	return v.(*Event), nil
+	return applyAs[*Event](ctx, ev.s, "event.act", "", actPayload{ID: id, Action: a})
 }
 
 // Sweep marks open events whose deadline has passed at now as overdue, and
@@ -328,11 +324,7 @@ func (ev *Events) Sweep(ctx context.Context, now time.Time) (int, error) {
 	if err != nil || len(ids) == 0 {
 		return 0, err
 	}
-	v, err := ev.s.apply(ctx, "event.sweep", "", sweepPayload{IDs: ids})
-	if err != nil {
-		return 0, err
-	}
-	return v.(int), nil
+	return applyAs[int](ctx, ev.s, "event.sweep", "", sweepPayload{IDs: ids})
 }
 
 // RunSweeper sweeps every interval until ctx ends (embedded mode).

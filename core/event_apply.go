@@ -15,8 +15,8 @@ func init() {
 	registerDecoded("event.report", 1, decodeReport, func(t *txn, c *Command, v any) (any, error) {
 		return t.reportEvent(c, v.(*Report))
 	})
-	register("event.act", 1, applyEventAct)
-	register("event.sweep", 1, applyEventSweep)
+	handle("event.act", 1, applyEventAct)
+	handle("event.sweep", 1, applyEventSweep)
 }
 
 func evLocKey(ev *Event) string {
@@ -35,15 +35,7 @@ func timelineKey(id string, rev int) []byte {
 }
 
 func (t *txn) loadEvent(field, id string) (*Event, error) {
-	var ev Event
-	ok, err := t.getJSON(bEvent, []byte(id), &ev)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, errs.NotFound(field, "event %s not found", id)
-	}
-	return &ev, nil
+	return load[Event](t, bEvent, id, field, "event")
 }
 
 func deadlineKey(ev *Event) []byte { return []byte(ixDeadline + timeKey(ev.Deadline.Unix()) + ev.ID) }
@@ -121,11 +113,9 @@ func (t *txn) reportEvent(c *Command, r *Report) (*Event, error) {
 		}
 		jur = g.Jurisdiction
 	} else {
-		var j Jurisdiction
-		if ok, err := t.getJSON(bJur, []byte(jur), &j); err != nil {
+		j, err := load[Jurisdiction](t, bJur, jur, "jurisdiction", "jurisdiction")
+		if err != nil {
 			return nil, err
-		} else if !ok {
-			return nil, errs.NotFound("jurisdiction", "jurisdiction %s not found", jur)
 		}
 		if j.Tier == divisions.Province || j.Tier == divisions.City {
 			return nil, errs.Invalid("jurisdiction", "tier", "an event belongs to a county or below, not a %s", j.Tier)
@@ -217,11 +207,7 @@ func (a *Action) check() error {
 	return errs.Invalid("action", "enum", "unknown action %q", a.Action)
 }
 
-func applyEventAct(t *txn, c *Command) (any, error) {
-	var p actPayload
-	if err := decodePayload(c, &p); err != nil {
-		return nil, err
-	}
+func applyEventAct(t *txn, c *Command, p *actPayload) (any, error) {
 	a := p.Action
 	if err := a.check(); err != nil {
 		return nil, err
@@ -434,11 +420,7 @@ type sweepPayload struct {
 	IDs []string `json:"ids"`
 }
 
-func applyEventSweep(t *txn, c *Command) (any, error) {
-	var p sweepPayload
-	if err := decodePayload(c, &p); err != nil {
-		return nil, err
-	}
+func applyEventSweep(t *txn, c *Command, p *sweepPayload) (any, error) {
 	if len(p.IDs) == 0 || len(p.IDs) > 10000 {
 		return nil, errs.Invalid("ids", "length", "sweep takes 1..10000 ids")
 	}

@@ -141,17 +141,10 @@ func (ev *Events) Timeline(id string) ([]TimelineEntry, error) {
 		if err := json.Unmarshal(raw, &e); err != nil {
 			return err
 		}
-		out = append(out, TimelineEntry{Rev: 1, At: e.ReportedAt, Actor: e.ReportedBy, Action: "report", To: StatusReported})
-		c := tx.Bucket(bEvent).Cursor()
 		pre := []byte(id + "/")
-		for k, v := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre) && len(k) == len(pre)+4; k, v = c.Next() {
-			var e TimelineEntry
-			if err := json.Unmarshal(v, &e); err != nil {
-				return err
-			}
-			out = append(out, e)
-		}
-		return nil
+		rest, err := prefixValues[TimelineEntry](tx, bEvent, pre, 0, func(k []byte) bool { return len(k) == len(pre)+4 })
+		out = append([]TimelineEntry{{Rev: 1, At: e.ReportedAt, Actor: e.ReportedBy, Action: "report", To: StatusReported}}, rest...)
+		return err
 	})
 	return out, err
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/paulmach/orb"
 	"go.etcd.io/bbolt"
 
-	"github.com/fengqiao/fengqiao/core/divisions"
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/geo"
 )
@@ -104,11 +103,11 @@ type gridPayload struct {
 }
 
 func init() {
-	register("grid.create", 1, func(t *txn, c *Command) (any, error) { return applyGridPut(t, c, true) })
-	register("grid.update", 1, func(t *txn, c *Command) (any, error) { return applyGridPut(t, c, false) })
-	register("grid.retire", 1, applyGridRetire)
-	register("worker.put", 1, applyWorkerPut)
-	register("grid.assign", 1, applyGridAssign)
+	handle("grid.create", 1, func(t *txn, c *Command, p *gridPayload) (any, error) { return applyGridPut(t, p, true) })
+	handle("grid.update", 1, func(t *txn, c *Command, p *gridPayload) (any, error) { return applyGridPut(t, p, false) })
+	handle("grid.retire", 1, applyGridRetire)
+	handle("worker.put", 1, applyWorkerPut)
+	handle("grid.assign", 1, applyGridAssign)
 }
 
 // checkGrid validates a grid's fields; it runs before proposing and again in apply.
@@ -146,11 +145,7 @@ func checkGrid(g *Grid) error {
 	return geo.ValidatePolygon("geometry", g.Geometry)
 }
 
-func applyGridPut(t *txn, c *Command, create bool) (any, error) {
-	var p gridPayload
-	if err := decodePayload(c, &p); err != nil {
-		return nil, err
-	}
+func applyGridPut(t *txn, p *gridPayload, create bool) (any, error) {
 	g := p.Grid
 	g.Duties = slices.Clone(g.Duties)
 	slices.Sort(g.Duties)
@@ -158,11 +153,8 @@ func applyGridPut(t *txn, c *Command, create bool) (any, error) {
 	if err := checkGrid(&g); err != nil {
 		return nil, err
 	}
-	var j Jurisdiction
-	if ok, err := t.getJSON(bJur, []byte(g.Jurisdiction), &j); err != nil {
+	if _, err := t.village("jurisdiction", g.Jurisdiction); err != nil {
 		return nil, err
-	} else if !ok || j.Tier != divisions.Village {
-		return nil, errs.NotFound("jurisdiction", "village/community %s not found", g.Jurisdiction)
 	}
 	if in, err := t.withinBounds(g.Jurisdiction, g.Geometry); err != nil {
 		return nil, err
@@ -202,16 +194,10 @@ type retirePayload struct {
 	Reason string `json:"reason"`
 }
 
-func applyGridRetire(t *txn, c *Command) (any, error) {
-	var p retirePayload
-	if err := decodePayload(c, &p); err != nil {
+func applyGridRetire(t *txn, c *Command, p *retirePayload) (any, error) {
+	g, err := load[Grid](t, bGrid, p.Code, "code", "grid")
+	if err != nil {
 		return nil, err
-	}
-	var g Grid
-	if ok, err := t.getJSON(bGrid, []byte(p.Code), &g); err != nil {
-		return nil, err
-	} else if !ok {
-		return nil, errs.NotFound("code", "grid %s not found", p.Code)
 	}
 	if g.Status == GridRetired {
 		return nil, errs.Conflict("code", "retired", "grid %s is already retired", p.Code)
@@ -220,14 +206,10 @@ func applyGridRetire(t *txn, c *Command) (any, error) {
 	delete(t.grids, g.Code)
 	code := g.Code
 	t.effect(func(e *Engine) { e.grids.Remove(code) })
-	return &g, t.putJSON(bGrid, []byte(g.Code), g)
+	return g, t.putJSON(bGrid, []byte(g.Code), g)
 }
 
-func applyWorkerPut(t *txn, c *Command) (any, error) {
-	var w Worker
-	if err := decodePayload(c, &w); err != nil {
-		return nil, err
-	}
+func applyWorkerPut(t *txn, c *Command, w *Worker) (any, error) {
 	if err := checkID("id", w.ID); err != nil {
 		return nil, err
 	}
@@ -237,7 +219,7 @@ func applyWorkerPut(t *txn, c *Command) (any, error) {
 	if t.b(bJur).Get([]byte(w.Jurisdiction)) == nil {
 		return nil, errs.NotFound("jurisdiction", "jurisdiction %s not found", w.Jurisdiction)
 	}
-	return &w, t.putJSON(bWorker, []byte(w.ID), w)
+	return w, t.putJSON(bWorker, []byte(w.ID), w)
 }
 
 type assignPayload struct {
@@ -246,16 +228,10 @@ type assignPayload struct {
 	Role   string `json:"role"` // empty removes the assignment
 }
 
-func applyGridAssign(t *txn, c *Command) (any, error) {
-	var p assignPayload
-	if err := decodePayload(c, &p); err != nil {
+func applyGridAssign(t *txn, c *Command, p *assignPayload) (any, error) {
+	g, err := t.activeGrid("grid", p.Grid)
+	if err != nil {
 		return nil, err
-	}
-	var g Grid
-	if ok, err := t.getJSON(bGrid, []byte(p.Grid), &g); err != nil {
-		return nil, err
-	} else if !ok || g.Status != GridActive {
-		return nil, errs.NotFound("grid", "active grid %s not found", p.Grid)
 	}
 	if t.b(bWorker).Get([]byte(p.Worker)) == nil {
 		return nil, errs.NotFound("worker", "worker %s not found", p.Worker)
@@ -275,14 +251,12 @@ func applyGridAssign(t *txn, c *Command) (any, error) {
 		g.Workers = append(g.Workers, Assignment{Worker: p.Worker, Role: p.Role})
 		slices.SortFunc(g.Workers, func(a, b Assignment) int { return strings.Compare(a.Worker, b.Worker) })
 	}
-	return &g, t.putJSON(bGrid, []byte(g.Code), g)
+	return g, t.putJSON(bGrid, []byte(g.Code), g)
 }
 
-func (s GridSpec) toGrid() (*Grid, error) {
-	poly, err := geo.ParsePolygon("geometry", s.Geometry)
-	if err != nil {
-		return nil, err
-	}
+// grid builds a checked Grid from the spec and a parsed polygon, with the
+// defaults a basic comprehensive grid has.
+func (s GridSpec) grid(poly orb.Polygon) (*Grid, error) {
 	g := &Grid{Code: s.Code, Name: s.Name, Jurisdiction: s.Jurisdiction, Type: s.Type, Dedicated: s.Dedicated,
 		Duties: s.Duties, Geometry: poly, Derived: s.Derived}
 	if g.Type == "" {
@@ -294,7 +268,15 @@ func (s GridSpec) toGrid() (*Grid, error) {
 	return g, checkGrid(g)
 }
 
-// Create adds a grid after validating its fields and geometry.
+func (s GridSpec) toGrid() (*Grid, error) {
+	poly, err := geo.ParsePolygon("geometry", s.Geometry)
+	if err != nil {
+		return nil, err
+	}
+	return s.grid(poly)
+}
+
+// Create adds a grid after validating its fields and GeoJSON geometry.
 func (gs *Grids) Create(ctx context.Context, spec GridSpec) (*Grid, error) {
 	g, err := spec.toGrid()
 	if err != nil {
@@ -305,15 +287,8 @@ func (gs *Grids) Create(ctx context.Context, spec GridSpec) (*Grid, error) {
 
 // CreatePolygon adds a grid from an already parsed polygon.
 func (gs *Grids) CreatePolygon(ctx context.Context, spec GridSpec, poly orb.Polygon) (*Grid, error) {
-	g := &Grid{Code: spec.Code, Name: spec.Name, Jurisdiction: spec.Jurisdiction, Type: spec.Type, Dedicated: spec.Dedicated,
-		Duties: spec.Duties, Geometry: poly, Derived: spec.Derived}
-	if g.Type == "" {
-		g.Type = GridBasic
-	}
-	if len(g.Duties) == 0 {
-		g.Duties = []string{"comprehensive"}
-	}
-	if err := checkGrid(g); err != nil {
+	g, err := spec.grid(poly)
+	if err != nil {
 		return nil, err
 	}
 	return gs.put(ctx, "grid.create", g)
@@ -329,11 +304,7 @@ func (gs *Grids) Update(ctx context.Context, spec GridSpec) (*Grid, error) {
 }
 
 func (gs *Grids) put(ctx context.Context, typ string, g *Grid) (*Grid, error) {
-	v, err := gs.s.apply(ctx, typ, g.Jurisdiction, gridPayload{Grid: *g})
-	if err != nil {
-		return nil, err
-	}
-	return v.(*Grid), nil
+	return applyAs[*Grid](ctx, gs.s, typ, g.Jurisdiction, gridPayload{Grid: *g})
 }
 
 // Retire takes a grid out of use; its events and history stay.
@@ -353,11 +324,7 @@ func (gs *Grids) PutWorker(ctx context.Context, w Worker) error {
 
 // Assign puts a worker on a grid in a role; an empty role removes them.
 func (gs *Grids) Assign(ctx context.Context, grid, worker, role string) (*Grid, error) {
-	v, err := gs.s.apply(ctx, "grid.assign", "", assignPayload{Grid: grid, Worker: worker, Role: role})
-	if err != nil {
-		return nil, err
-	}
-	return v.(*Grid), nil
+	return applyAs[*Grid](ctx, gs.s, "grid.assign", "", assignPayload{Grid: grid, Worker: worker, Role: role})
 }
 
 // Get returns one grid.

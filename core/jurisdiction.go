@@ -4,7 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/paulmach/orb"
@@ -57,15 +58,11 @@ type loadPayload struct {
 }
 
 func init() {
-	register("jurisdiction.load", 1, applyJurisdictionLoad)
-	register("jurisdiction.bounds", 1, applyJurisdictionBounds)
+	handle("jurisdiction.load", 1, applyJurisdictionLoad)
+	handle("jurisdiction.bounds", 1, applyJurisdictionBounds)
 }
 
-func applyJurisdictionLoad(t *txn, c *Command) (any, error) {
-	var p loadPayload
-	if err := decodePayload(c, &p); err != nil {
-		return nil, err
-	}
+func applyJurisdictionLoad(t *txn, c *Command, p *loadPayload) (any, error) {
 	for i, d := range p.Divisions {
 		if err := validDivision(i, d); err != nil {
 			return nil, err
@@ -90,12 +87,7 @@ func applyJurisdictionLoad(t *txn, c *Command) (any, error) {
 			}
 		}
 	}
-	olds := make([]string, 0, len(p.Aliases))
-	for old := range p.Aliases {
-		olds = append(olds, old)
-	}
-	sort.Strings(olds)
-	for _, old := range olds {
+	for _, old := range slices.Sorted(maps.Keys(p.Aliases)) {
 		cur := p.Aliases[old]
 		if t.b(bJur).Get([]byte(cur)) == nil {
 			return nil, errs.NotFound("aliases."+old, "alias target %s is not loaded", cur)
@@ -113,16 +105,10 @@ type boundsPayload struct {
 	Derived  bool             `json:"derived"`
 }
 
-func applyJurisdictionBounds(t *txn, c *Command) (any, error) {
-	var p boundsPayload
-	if err := decodePayload(c, &p); err != nil {
+func applyJurisdictionBounds(t *txn, c *Command, p *boundsPayload) (any, error) {
+	j, err := load[Jurisdiction](t, bJur, p.Code, "code", "jurisdiction")
+	if err != nil {
 		return nil, err
-	}
-	var j Jurisdiction
-	if ok, err := t.getJSON(bJur, []byte(p.Code), &j); err != nil {
-		return nil, err
-	} else if !ok {
-		return nil, errs.NotFound("code", "jurisdiction %s not found", p.Code)
 	}
 	if len(p.Geometry) == 0 {
 		return nil, errs.Invalid("geometry", "required", "bounds need at least one polygon")
@@ -201,18 +187,9 @@ func (j *Jurisdictions) Children(code string) ([]Jurisdiction, error) {
 		return nil, err
 	}
 	var out []Jurisdiction
-	err = j.s.engine.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bJurChild).Cursor()
-		pre := []byte(cur + "/")
-		jb := tx.Bucket(bJur)
-		for k, _ := c.Seek(pre); k != nil && strings.HasPrefix(string(k), string(pre)); k, _ = c.Next() {
-			var x Jurisdiction
-			if err := json.Unmarshal(jb.Get(k[len(pre):]), &x); err != nil {
-				return err
-			}
-			out = append(out, x)
-		}
-		return nil
+	err = j.s.engine.View(func(tx *bbolt.Tx) (err error) {
+		out, err = prefixRefs[Jurisdiction](tx, bJurChild, bJur, []byte(cur+"/"), 0, nil)
+		return err
 	})
 	return out, err
 }
@@ -343,12 +320,7 @@ func (j *Jurisdictions) LoadCounty(ctx context.Context, county string, side int)
 		cmds = append(cmds, c)
 		return err
 	}
-	codes := make([]string, 0, len(d.Townships))
-	for c := range d.Townships {
-		codes = append(codes, c)
-	}
-	sort.Strings(codes)
-	for _, c := range codes {
+	for _, c := range slices.Sorted(maps.Keys(d.Townships)) {
 		if err := add("jurisdiction.bounds", c, boundsPayload{Code: c, Geometry: d.Townships[c], Derived: true}); err != nil {
 			return nil, err
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -87,16 +88,12 @@ var memberRoles = []string{"secretary", "deputy_secretary", "committee_member", 
 type Party struct{ s *Store }
 
 func init() {
-	register("party.org", 1, applyOrg)
-	register("party.member", 1, applyMember)
-	register("party.activity", 1, applyActivity)
+	handle("party.org", 1, applyOrg)
+	handle("party.member", 1, applyMember)
+	handle("party.activity", 1, applyActivity)
 }
 
-func applyOrg(t *txn, c *Command) (any, error) {
-	var o Org
-	if err := decodePayload(c, &o); err != nil {
-		return nil, err
-	}
+func applyOrg(t *txn, c *Command, o *Org) (any, error) {
 	if err := checkID("id", o.ID); err != nil {
 		return nil, err
 	}
@@ -114,11 +111,9 @@ func applyOrg(t *txn, c *Command) (any, error) {
 		return nil, err
 	}
 	if o.Parent != "" {
-		var p Org
-		if ok, err := t.getJSON(bOrg, []byte(o.Parent), &p); err != nil {
+		p, err := load[Org](t, bOrg, o.Parent, "parent", "org")
+		if err != nil {
 			return nil, err
-		} else if !ok {
-			return nil, errs.NotFound("parent", "org %s not found", o.Parent)
 		}
 		if !slices.Contains(allowedChild[p.Kind], o.Kind) {
 			return nil, errs.Invalid("kind", "hierarchy", "a %s cannot sit under a %s", o.Kind, p.Kind)
@@ -136,25 +131,19 @@ func applyOrg(t *txn, c *Command) (any, error) {
 	slices.Sort(o.Grids)
 	o.Grids = slices.Compact(o.Grids)
 	for i, g := range o.Grids {
-		var grid Grid
-		if ok, err := t.getJSON(bGrid, []byte(g), &grid); err != nil {
+		grid, err := t.activeGrid(fmt.Sprintf("grids[%d]", i), g)
+		if err != nil {
 			return nil, err
-		} else if !ok || grid.Status != GridActive {
-			return nil, errs.NotFound(fmt.Sprintf("grids[%d]", i), "active grid %s not found", g)
 		}
 		if !isUnder(grid.Jurisdiction, o.Jurisdiction) {
 			return nil, errs.Invalid(fmt.Sprintf("grids[%d]", i), "scope", "grid %s is outside %s", g, o.Jurisdiction)
 		}
 	}
 	o.Last = old.Last
-	return &o, t.putJSON(bOrg, []byte(o.ID), o)
+	return o, t.putJSON(bOrg, []byte(o.ID), o)
 }
 
-func applyMember(t *txn, c *Command) (any, error) {
-	var m Member
-	if err := decodePayload(c, &m); err != nil {
-		return nil, err
-	}
+func applyMember(t *txn, c *Command, m *Member) (any, error) {
 	if err := checkID("id", m.ID); err != nil {
 		return nil, err
 	}
@@ -189,14 +178,10 @@ func applyMember(t *txn, c *Command) (any, error) {
 	if err := t.put(bMemberOrg, key(m.Org, m.ID)); err != nil {
 		return nil, err
 	}
-	return &m, t.putJSON(bMember, []byte(m.ID), m)
+	return m, t.putJSON(bMember, []byte(m.ID), m)
 }
 
-func applyActivity(t *txn, c *Command) (any, error) {
-	var a Activity
-	if err := decodePayload(c, &a); err != nil {
-		return nil, err
-	}
+func applyActivity(t *txn, c *Command, a *Activity) (any, error) {
 	if err := checkID("id", a.ID); err != nil {
 		return nil, err
 	}
@@ -214,11 +199,9 @@ func applyActivity(t *txn, c *Command) (any, error) {
 	if err := t.requireAbsent(bActivity, []byte(a.ID), "id", "activity"); err != nil {
 		return nil, err
 	}
-	var o Org
-	if ok, err := t.getJSON(bOrg, []byte(a.Org), &o); err != nil {
+	o, err := load[Org](t, bOrg, a.Org, "org", "org")
+	if err != nil {
 		return nil, err
-	} else if !ok {
-		return nil, errs.NotFound("org", "org %s not found", a.Org)
 	}
 	if spec.Holder != o.Kind {
 		return nil, errs.Invalid("kind", "holder", "%s is held by a %s, not a %s", a.Kind, spec.Holder, o.Kind)
@@ -250,7 +233,7 @@ func applyActivity(t *txn, c *Command) (any, error) {
 	if err := t.put(bActOrg, key(o.ID, a.Date, a.ID)); err != nil {
 		return nil, err
 	}
-	return &a, t.putJSON(bActivity, []byte(a.ID), a)
+	return a, t.putJSON(bActivity, []byte(a.ID), a)
 }
 
 // PutOrg creates or updates an org.
@@ -258,11 +241,7 @@ func (p *Party) PutOrg(ctx context.Context, o Org) (*Org, error) {
 	if err := checkID("id", o.ID); err != nil {
 		return nil, err
 	}
-	v, err := p.s.apply(ctx, "party.org", o.Jurisdiction, o)
-	if err != nil {
-		return nil, err
-	}
-	return v.(*Org), nil
+	return applyAs[*Org](ctx, p.s, "party.org", o.Jurisdiction, o)
 }
 
 // PutMember creates or updates a member.
@@ -270,11 +249,7 @@ func (p *Party) PutMember(ctx context.Context, m Member) (*Member, error) {
 	if err := checkID("id", m.ID); err != nil {
 		return nil, err
 	}
-	v, err := p.s.apply(ctx, "party.member", "", m)
-	if err != nil {
-		return nil, err
-	}
-	return v.(*Member), nil
+	return applyAs[*Member](ctx, p.s, "party.member", "", m)
 }
 
 // RecordActivity records a meeting with its attendance.
@@ -282,11 +257,7 @@ func (p *Party) RecordActivity(ctx context.Context, a Activity) (*Activity, erro
 	if a.ID == "" {
 		a.ID = NewID()
 	}
-	v, err := p.s.apply(ctx, "party.activity", "", a)
-	if err != nil {
-		return nil, err
-	}
-	return v.(*Activity), nil
+	return applyAs[*Activity](ctx, p.s, "party.activity", "", a)
 }
 
 // Orgs lists orgs whose jurisdiction lies under code, sorted by id.
@@ -311,17 +282,9 @@ func (p *Party) Orgs(under string) ([]Org, error) {
 // Members lists an org's members.
 func (p *Party) Members(org string) ([]Member, error) {
 	var out []Member
-	err := p.s.engine.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bMemberOrg).Cursor()
-		pre := []byte(org + "/")
-		for k, _ := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, _ = c.Next() {
-			var m Member
-			if err := json.Unmarshal(tx.Bucket(bMember).Get(k[len(pre):]), &m); err != nil {
-				return err
-			}
-			out = append(out, m)
-		}
-		return nil
+	err := p.s.engine.View(func(tx *bbolt.Tx) (err error) {
+		out, err = prefixRefs[Member](tx, bMemberOrg, bMember, []byte(org+"/"), 0, nil)
+		return err
 	})
 	return out, err
 }
@@ -377,11 +340,7 @@ func (p *Party) Compliance(under string, asOf time.Time) ([]Lapse, error) {
 	if err != nil {
 		return nil, err
 	}
-	kinds := make([]string, 0, len(ActivityKinds))
-	for k := range ActivityKinds {
-		kinds = append(kinds, k)
-	}
-	slices.Sort(kinds)
+	kinds := slices.Sorted(maps.Keys(ActivityKinds))
 	var out []Lapse
 	for _, o := range orgs {
 		for _, k := range kinds {

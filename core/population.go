@@ -12,7 +12,6 @@ import (
 
 	"go.etcd.io/bbolt"
 
-	"github.com/fengqiao/fengqiao/core/divisions"
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/idcard"
 )
@@ -228,49 +227,39 @@ type Visit struct {
 type People struct{ s *Store }
 
 func init() {
-	register("house.put", 1, applyHouse)
-	register("person.add", 1, applyPersonAdd)
-	register("person.special", 1, applyPersonSpecial)
-	register("person.visit", 1, applyVisit)
-	register("person.contact", 1, applyContact)
-	register("person.visit_alerts", 1, applyVisitAlerts)
-	register("config.visit_policy", 1, func(t *txn, c *Command) (any, error) {
-		var p VisitPolicy
-		if err := decodePayload(c, &p); err != nil {
-			return nil, err
-		}
+	handle("house.put", 1, applyHouse)
+	handle("person.add", 1, applyPersonAdd)
+	handle("person.special", 1, applyPersonSpecial)
+	handle("person.visit", 1, applyVisit)
+	handle("person.contact", 1, applyContact)
+	handle("person.visit_alerts", 1, applyVisitAlerts)
+	handle("config.visit_policy", 1, func(t *txn, c *Command, p *VisitPolicy) (any, error) {
 		if err := p.validate(); err != nil {
 			return nil, err
 		}
 		t.policy = nil
 		return nil, t.putJSON(bConfig, []byte("visit_policy"), p)
 	})
-	register("audit.read", 1, applyAuditRead)
+	handle("audit.read", 1, applyAuditRead)
 }
 
 func (t *txn) checkPlace(jur, grid string) error {
-	var j Jurisdiction
-	if ok, err := t.getJSON(bJur, []byte(jur), &j); err != nil {
+	if _, err := t.village("jurisdiction", jur); err != nil {
 		return err
-	} else if !ok || j.Tier != divisions.Village {
-		return errs.NotFound("jurisdiction", "village/community %s not found", jur)
 	}
 	if grid != "" {
-		var g Grid
-		if ok, err := t.getJSON(bGrid, []byte(grid), &g); err != nil {
+		g, err := load[Grid](t, bGrid, grid, "grid", "grid")
+		if err != nil {
 			return err
-		} else if !ok || g.Jurisdiction != jur {
-			return errs.NotFound("grid", "grid %s not found in %s", grid, jur)
+		}
+		if g.Jurisdiction != jur {
+			return errs.NotFound("grid", "grid %s is not in %s", grid, jur)
 		}
 	}
 	return nil
 }
 
-func applyHouse(t *txn, c *Command) (any, error) {
-	var h House
-	if err := decodePayload(c, &h); err != nil {
-		return nil, err
-	}
+func applyHouse(t *txn, c *Command, h *House) (any, error) {
 	if err := checkID("id", h.ID); err != nil {
 		return nil, err
 	}
@@ -280,7 +269,7 @@ func applyHouse(t *txn, c *Command) (any, error) {
 	if err := t.checkPlace(h.Jurisdiction, h.Grid); err != nil {
 		return nil, err
 	}
-	return &h, t.putJSON(bHouse, []byte(h.ID), h)
+	return h, t.putJSON(bHouse, []byte(h.ID), h)
 }
 
 func personLocKey(p *Person) []byte {
@@ -291,11 +280,7 @@ func personLocKey(p *Person) []byte {
 	return key(loc, p.ID)
 }
 
-func applyPersonAdd(t *txn, c *Command) (any, error) {
-	var p Person
-	if err := decodePayload(c, &p); err != nil {
-		return nil, err
-	}
+func applyPersonAdd(t *txn, c *Command, p *Person) (any, error) {
 	if err := checkID("id", p.ID); err != nil {
 		return nil, err
 	}
@@ -323,22 +308,14 @@ func applyPersonAdd(t *txn, c *Command) (any, error) {
 	if err := t.b(bPersonBI).Put([]byte(p.IDBlind), []byte(p.ID)); err != nil {
 		return nil, err
 	}
-	if err := t.put(bPersonLoc, personLocKey(&p)); err != nil {
+	if err := t.put(bPersonLoc, personLocKey(p)); err != nil {
 		return nil, err
 	}
-	return &p, t.putJSON(bPerson, []byte(p.ID), p)
+	return p, t.putJSON(bPerson, []byte(p.ID), p)
 }
 
 func (t *txn) loadPerson(id string) (*Person, error) {
-	var p Person
-	ok, err := t.getJSON(bPerson, []byte(id), &p)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, errs.NotFound("id", "person %s not found", id)
-	}
-	return &p, nil
+	return load[Person](t, bPerson, id, "id", "person")
 }
 
 func visitDueKey(p *Person) []byte {
@@ -351,11 +328,7 @@ type specialPayload struct {
 	Special *Special `json:"special"` // nil removes the record
 }
 
-func applyPersonSpecial(t *txn, c *Command) (any, error) {
-	var sp specialPayload
-	if err := decodePayload(c, &sp); err != nil {
-		return nil, err
-	}
+func applyPersonSpecial(t *txn, c *Command, sp *specialPayload) (any, error) {
 	p, err := t.loadPerson(sp.ID)
 	if err != nil {
 		return nil, err
@@ -403,11 +376,7 @@ func applyPersonSpecial(t *txn, c *Command) (any, error) {
 	return p, t.putJSON(bPerson, []byte(p.ID), p)
 }
 
-func applyVisit(t *txn, c *Command) (any, error) {
-	var v Visit
-	if err := decodePayload(c, &v); err != nil {
-		return nil, err
-	}
+func applyVisit(t *txn, c *Command, v *Visit) (any, error) {
 	p, err := t.loadPerson(v.Person)
 	if err != nil {
 		return nil, err
@@ -446,7 +415,7 @@ func applyVisit(t *txn, c *Command) (any, error) {
 	if err := t.putJSON(bVisit, k, v); err != nil {
 		return nil, err
 	}
-	return &v, t.putJSON(bPerson, []byte(p.ID), p)
+	return v, t.putJSON(bPerson, []byte(p.ID), p)
 }
 
 type contactPayload struct {
@@ -457,11 +426,7 @@ type contactPayload struct {
 
 // applyContact marks 失联/脱管. Losing contact opens an event in the same
 // transaction; the event names the record, never the person's details.
-func applyContact(t *txn, c *Command) (any, error) {
-	var cp contactPayload
-	if err := decodePayload(c, &cp); err != nil {
-		return nil, err
-	}
+func applyContact(t *txn, c *Command, cp *contactPayload) (any, error) {
 	if cp.Contact != ContactNormal && cp.Contact != ContactLost && cp.Contact != ContactOutOfControl {
 		return nil, errs.Invalid("contact", "enum", "contact must be normal, lost_contact or out_of_control")
 	}
@@ -496,11 +461,7 @@ type alertsPayload struct {
 }
 
 // applyVisitAlerts opens one event per overdue visit cycle.
-func applyVisitAlerts(t *txn, c *Command) (any, error) {
-	var ap alertsPayload
-	if err := decodePayload(c, &ap); err != nil {
-		return nil, err
-	}
+func applyVisitAlerts(t *txn, c *Command, ap *alertsPayload) (any, error) {
 	if len(ap.IDs) == 0 || len(ap.IDs) > 1000 {
 		return nil, errs.Invalid("ids", "length", "1..1000 ids")
 	}
@@ -539,11 +500,7 @@ type readPayload struct {
 
 // applyAuditRead changes nothing but the audit chain: a read of sensitive
 // details becomes an audit record like any write.
-func applyAuditRead(t *txn, c *Command) (any, error) {
-	var rp readPayload
-	if err := decodePayload(c, &rp); err != nil {
-		return nil, err
-	}
+func applyAuditRead(t *txn, c *Command, rp *readPayload) (any, error) {
 	if _, err := t.loadPerson(rp.Person); err != nil {
 		return nil, err
 	}
@@ -603,11 +560,7 @@ func (pp *People) Add(ctx context.Context, in PersonInput) (*Person, error) {
 	p := Person{ID: in.ID, NameMasked: MaskName(in.Name), NameSealed: nameSealed, IDMasked: idcard.Mask(idn),
 		IDSealed: idSealed, IDBlind: pp.s.keys.BlindIndex("id_number", idn), Kind: in.Kind,
 		Jurisdiction: in.Jurisdiction, Grid: in.Grid, House: in.House}
-	v, err := pp.s.apply(ctx, "person.add", in.Jurisdiction, p)
-	if err != nil {
-		return nil, err
-	}
-	return v.(*Person), nil
+	return applyAs[*Person](ctx, pp.s, "person.add", in.Jurisdiction, p)
 }
 
 // PutHouse creates or updates a house.
@@ -615,11 +568,7 @@ func (pp *People) PutHouse(ctx context.Context, h House) (*House, error) {
 	if err := checkID("id", h.ID); err != nil {
 		return nil, err
 	}
-	v, err := pp.s.apply(ctx, "house.put", h.Jurisdiction, h)
-	if err != nil {
-		return nil, err
-	}
-	return v.(*House), nil
+	return applyAs[*House](ctx, pp.s, "house.put", h.Jurisdiction, h)
 }
 
 // SpecialInput sets a special-population record.
@@ -648,11 +597,7 @@ func (pp *People) SetSpecial(ctx context.Context, id string, in SpecialInput) (*
 		return nil, err
 	}
 	s := &Special{Category: in.Category, Level: in.Level, DetailsSealed: sealed, Team: in.Team, Since: in.Since.UTC()}
-	v, err := pp.s.apply(ctx, "person.special", "", specialPayload{ID: id, Special: s})
-	if err != nil {
-		return nil, err
-	}
-	return v.(*Person), nil
+	return applyAs[*Person](ctx, pp.s, "person.special", "", specialPayload{ID: id, Special: s})
 }
 
 // VisitInput records a visit.
@@ -674,22 +619,13 @@ func (pp *People) RecordVisit(ctx context.Context, id string, in VisitInput) (*V
 		}
 		v.NoteSealed = sealed
 	}
-	out, err := pp.s.apply(ctx, "person.visit", "", v)
-	if err != nil {
-		return nil, err
-	}
-	return out.(*Visit), nil
+	return applyAs[*Visit](ctx, pp.s, "person.visit", "", v)
 }
 
 // MarkContact sets normal, lost_contact (失联) or out_of_control (脱管). Losing
 // contact opens an event, which is returned.
 func (pp *People) MarkContact(ctx context.Context, id, contact, note string) (*Event, error) {
-	v, err := pp.s.apply(ctx, "person.contact", "", contactPayload{ID: id, Contact: contact, Note: note})
-	if err != nil {
-		return nil, err
-	}
-	ev, _ := v.(*Event)
-	return ev, nil
+	return applyAs[*Event](ctx, pp.s, "person.contact", "", contactPayload{ID: id, Contact: contact, Note: note})
 }
 
 // SetVisitPolicy replaces the visit intervals.
@@ -781,36 +717,21 @@ func (pp *People) List(under string, limit int) ([]*Person, error) {
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
-	pre := []byte(prefixOf(under))
 	var out []*Person
-	err := pp.s.engine.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bPersonLoc).Cursor()
-		for k, _ := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre) && len(out) < limit; k, _ = c.Next() {
-			var p Person
-			if err := json.Unmarshal(tx.Bucket(bPerson).Get(k[bytes.LastIndexByte(k, '/')+1:]), &p); err != nil {
-				return err
-			}
-			out = append(out, &p)
-		}
-		return nil
+	err := pp.s.engine.View(func(tx *bbolt.Tx) (err error) {
+		out, err = prefixRefs[*Person](tx, bPersonLoc, bPerson, []byte(prefixOf(under)), limit, nil)
+		return err
 	})
 	return out, err
 }
 
 // Visits lists a person's visits, oldest first.
 func (pp *People) Visits(id string) ([]Visit, error) {
+	pre := []byte(id + "/")
 	var out []Visit
-	err := pp.s.engine.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bVisit).Cursor()
-		pre := []byte(id + "/")
-		for k, v := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre) && len(k) == len(pre)+8; k, v = c.Next() {
-			var x Visit
-			if err := json.Unmarshal(v, &x); err != nil {
-				return err
-			}
-			out = append(out, x)
-		}
-		return nil
+	err := pp.s.engine.View(func(tx *bbolt.Tx) (err error) {
+		out, err = prefixValues[Visit](tx, bVisit, pre, 0, func(k []byte) bool { return len(k) == len(pre)+8 })
+		return err
 	})
 	return out, err
 }
@@ -857,9 +778,5 @@ func (pp *People) SweepVisits(ctx context.Context, now time.Time) (int, error) {
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	v, err := pp.s.apply(ctx, "person.visit_alerts", "", alertsPayload{IDs: ids})
-	if err != nil {
-		return 0, err
-	}
-	return v.(int), nil
+	return applyAs[int](ctx, pp.s, "person.visit_alerts", "", alertsPayload{IDs: ids})
 }

@@ -163,6 +163,17 @@ func (s *Store) applyAll(ctx context.Context, cmds []*Command) error {
 	return nil
 }
 
+// applyAs proposes one command and returns its value as T. A handler that
+// returns nil (say, an unchanged contact mark) yields T's zero value.
+func applyAs[T any](ctx context.Context, s *Store, typ, jur string, payload any) (T, error) {
+	var zero T
+	v, err := s.apply(ctx, typ, jur, payload)
+	if err != nil || v == nil {
+		return zero, err
+	}
+	return v.(T), nil
+}
+
 // apply proposes one command and returns its value or rejection.
 func (s *Store) apply(ctx context.Context, typ, jur string, payload any) (any, error) {
 	c, err := s.command(ctx, typ, jur, payload)

@@ -3,7 +3,8 @@ package core
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"go.etcd.io/bbolt"
@@ -136,11 +137,7 @@ func (t *txn) bufferIndex(bucket, k []byte, put bool) {
 
 // flushIndex applies buffered index writes, sorted by bucket and key.
 func (t *txn) flushIndex() error {
-	ks := make([]string, 0, len(t.ixw))
-	for k := range t.ixw {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
+	ks := slices.Sorted(maps.Keys(t.ixw))
 	var (
 		cur string
 		bk  *bbolt.Bucket

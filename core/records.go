@@ -1,0 +1,82 @@
+package core
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/fengqiao/fengqiao/core/divisions"
+	"github.com/fengqiao/fengqiao/core/errs"
+)
+
+// load reads key from bucket inside apply; a missing key is a NotFound error
+// on field ("what key not found").
+func load[T any](t *txn, bucket []byte, key, field, what string) (*T, error) {
+	v := new(T)
+	ok, err := t.getJSON(bucket, []byte(key), v)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, errs.NotFound(field, "%s %s not found", what, key)
+	}
+	return v, nil
+}
+
+// village loads a village/community; any other tier is not found.
+func (t *txn) village(field, code string) (*Jurisdiction, error) {
+	j, err := load[Jurisdiction](t, bJur, code, field, "village/community")
+	if err == nil && j.Tier != divisions.Village {
+		return nil, errs.NotFound(field, "village/community %s not found (it is a %s)", code, j.Tier)
+	}
+	return j, err
+}
+
+// activeGrid loads a grid that is in use.
+func (t *txn) activeGrid(field, code string) (*Grid, error) {
+	g, err := load[Grid](t, bGrid, code, field, "grid")
+	if err == nil && g.Status != GridActive {
+		return nil, errs.NotFound(field, "grid %s is retired", code)
+	}
+	return g, err
+}
+
+// prefixValues decodes the values of bucket whose keys start with pre, in
+// key order, at most limit (0: all). keep, if set, filters by key.
+func prefixValues[T any](tx *bbolt.Tx, bucket, pre []byte, limit int, keep func(k []byte) bool) ([]T, error) {
+	var out []T
+	c := tx.Bucket(bucket).Cursor()
+	for k, v := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre) && (limit == 0 || len(out) < limit); k, v = c.Next() {
+		if keep != nil && !keep(k) {
+			continue
+		}
+		var x T
+		if err := json.Unmarshal(v, &x); err != nil {
+			return nil, fmt.Errorf("core: corrupt record %s/%q: %w", bucket, k, err)
+		}
+		out = append(out, x)
+	}
+	return out, nil
+}
+
+// prefixRefs follows the keys of index that start with pre to the records of
+// target they name (the part after the key's last '/'), in index order.
+func prefixRefs[T any](tx *bbolt.Tx, index, target, pre []byte, limit int, keep func(k []byte) bool) ([]T, error) {
+	var out []T
+	tb := tx.Bucket(target)
+	c := tx.Bucket(index).Cursor()
+	for k, _ := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre) && (limit == 0 || len(out) < limit); k, _ = c.Next() {
+		if keep != nil && !keep(k) {
+			continue
+		}
+		id := k[bytes.LastIndexByte(k, '/')+1:]
+		var x T
+		if err := json.Unmarshal(tb.Get(id), &x); err != nil {
+			return nil, fmt.Errorf("core: index %s points at a bad record %s/%q: %w", index, target, id, err)
+		}
+		out = append(out, x)
+	}
+	return out, nil
+}
