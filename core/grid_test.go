@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/fengqiao/fengqiao/core/divisions"
 	"github.com/fengqiao/fengqiao/core/errs"
@@ -179,4 +180,64 @@ func TestConcurrentReportsShareCommits(t *testing.T) {
 	if len(ids) != 500 {
 		t.Fatalf("duplicate event numbers: %d unique in a page of 500", len(ids))
 	}
+}
+
+func TestLoadWholeCountry(t *testing.T) {
+	e := newEnv(t, false)
+	if err := e.Jurisdictions.LoadAll(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	towns, err := e.Jurisdictions.Search("", "township", "", 1000)
+	if err != nil || len(towns) != 1000 {
+		t.Fatalf("township search: %d %v", len(towns), err)
+	}
+	n := 0
+	for _, prov := range []string{"110000", "500000", "510000", "650000"} {
+		kids, err := e.Jurisdictions.Children(prov)
+		if err != nil || len(kids) == 0 {
+			t.Fatalf("%s children: %d %v", prov, len(kids), err)
+		}
+		n += len(kids)
+	}
+	// 重庆市 hangs its 38 districts and counties directly under the municipality.
+	cq, _ := e.Jurisdictions.Children("500000")
+	if len(cq) != 38 || cq[0].Tier != "county" {
+		t.Fatalf("重庆市 children: %d, first %+v", len(cq), cq[0])
+	}
+	if j, err := e.Jurisdictions.Get("511028"); err != nil || j.Name != "隆昌市" {
+		t.Fatalf("alias after full load: %+v %v", j, err)
+	}
+	hits, _ := e.Jurisdictions.Search("武侯", "county", "", 10)
+	if len(hits) != 1 || hits[0].Code != "510107" {
+		t.Fatalf("name search: %+v", hits)
+	}
+	if _, err := e.Jurisdictions.Search("x", "", "999999", 10); !errors.Is(err, errs.ErrNotFound) {
+		t.Fatalf("search under unknown code: %v", err)
+	}
+}
+
+func TestSweeperLoopMarksOverdue(t *testing.T) {
+	e := newEnv(t, false)
+	e.withCounty(t)
+	ev, err := e.Events.Report(e.ctx, Report{Category: "dispute", Description: "x", Grid: "511083001001001", Urgency: UrgencyCritical})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set(ev.Deadline.Add(time.Hour))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { e.Events.RunSweeper(ctx, 5*time.Millisecond); close(done) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got, _ := e.Events.Get(ev.ID)
+		if got.Overdue {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the sweeper never marked the event overdue")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
 }

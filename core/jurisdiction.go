@@ -146,6 +146,16 @@ func (j *Jurisdictions) Load(ctx context.Context, ds []divisions.Division, alias
 	return nil
 }
 
+// LoadAll loads every shipped division (the whole country to townships, and
+// the villages shipped) with the alias table.
+func (j *Jurisdictions) LoadAll(ctx context.Context) error {
+	ds, err := divisions.All()
+	if err != nil {
+		return err
+	}
+	return j.Load(ctx, ds, divisions.Aliases)
+}
+
 // SetBounds stores a boundary for code; derived marks it as not surveyed.
 func (j *Jurisdictions) SetBounds(ctx context.Context, code string, g orb.MultiPolygon, derived bool) error {
 	_, err := j.s.apply(ctx, "jurisdiction.bounds", code, boundsPayload{Code: code, Geometry: g, Derived: derived})

@@ -2,6 +2,7 @@ package core
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/seal"
 )
 
 func TestSensitiveFieldsNeverStoredInTheClear(t *testing.T) {
@@ -168,5 +170,35 @@ func TestVisitsDueAlertsAndLostContact(t *testing.T) {
 	vs, _ := e.People.Visits(p.ID)
 	if len(vs) != 1 || vs[0].Seq != 1 {
 		t.Fatalf("visits: %+v", vs)
+	}
+}
+
+func TestSM4StoreEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{Cipher: seal.SM4GCM, Engine: EngineOptions{NoSync: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.keys.Suite() != seal.SM4GCM {
+		t.Fatalf("suite %s", s.keys.Suite())
+	}
+	ctx := WithActor(context.Background(), "tester")
+	if _, err := s.Jurisdictions.LoadCounty(ctx, "511083", 1); err != nil {
+		t.Fatal(err)
+	}
+	idn := idNumber(31)
+	p, err := s.People.Add(ctx, PersonInput{Name: "陈国密", IDNumber: idn, Kind: "registered", Jurisdiction: "511083001001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.People.Reveal(ctx, p.ID, "核查")
+	if err != nil || r.IDNumber != idn || r.Name != "陈国密" {
+		t.Fatalf("SM4 round trip: %+v %v", r, err)
+	}
+	// A key file was generated beside the data, private to the owner.
+	st, err := os.Stat(filepath.Join(dir, "keys.json"))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v %v", st, err)
 	}
 }

@@ -17,6 +17,12 @@ func TestShippedData(t *testing.T) {
 	byCode := map[string]Division{}
 	for _, d := range ds {
 		count[d.Tier]++
+		if _, dup := byCode[d.Code]; dup {
+			t.Fatalf("code %s appears twice", d.Code)
+		}
+		if d.Parent == d.Code {
+			t.Fatalf("%s is its own parent", d.Code)
+		}
 		byCode[d.Code] = d
 		if d.Parent != "" {
 			if _, ok := byCode[d.Parent]; !ok {
@@ -24,8 +30,9 @@ func TestShippedData(t *testing.T) {
 			}
 		}
 	}
-	if count[Township] != 41352 || count[County] != 2978 {
-		t.Fatalf("townships %d counties %d, want 41352 and 2978", count[Township], count[County])
+	// The source's 2,978 county rows include 东莞, 中山 and 儋州 a second time.
+	if count[Township] != 41352 || count[County] != 2975 {
+		t.Fatalf("townships %d counties %d, want 41352 and 2975", count[Township], count[County])
 	}
 	if byCode["500110"].Name != "綦江区" || byCode["500110"].Parent != "500000" {
 		t.Fatalf("綦江区 wrong: %+v", byCode["500110"])

@@ -70,6 +70,11 @@ func writeDivisions(dir, out string) error {
 		recs = append(recs, rec{r[0] + "00", r[1], r[2] + "0000", "city"})
 	}
 	for _, r := range readCSV(filepath.Join(dir, "areas.csv")) {
+		if r[0] == cityCode[r[2]] {
+			// A prefecture-level city without counties (东莞, 中山, 儋州) is
+			// listed again as its own county; keep it once, as the city.
+			continue
+		}
 		recs = append(recs, rec{r[0], r[1], cityCode[r[2]], "county"})
 	}
 	for _, r := range readCSV(filepath.Join(dir, "streets.csv")) {
