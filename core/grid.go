@@ -348,10 +348,13 @@ func (gs *Grids) List(under, after string, limit int) ([]*Grid, string, error) {
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	pre := prefixOf(under)
+	pre, err := gs.s.scope("under", under)
+	if err != nil {
+		return nil, "", err
+	}
 	var out []*Grid
 	next := ""
-	err := gs.s.engine.View(func(tx *bbolt.Tx) error {
+	err = gs.s.engine.View(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bGrid).Cursor()
 		k, v := c.Seek([]byte(pre))
 		if after != "" {

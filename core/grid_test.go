@@ -241,3 +241,30 @@ func TestSweeperLoopMarksOverdue(t *testing.T) {
 	cancel()
 	<-done
 }
+
+func TestListsRejectUnknownScope(t *testing.T) {
+	e := newEnv(t, false)
+	e.withCounty(t)
+	if _, _, err := e.Grids.List("999999", "", 10); errs.Field(err) != "under" || !errors.Is(err, errs.ErrNotFound) {
+		t.Fatalf("grids: %v", err)
+	}
+	if _, err := e.Party.Orgs("999999"); errs.Field(err) != "under" {
+		t.Fatalf("orgs: %v", err)
+	}
+	if _, _, err := e.Party.Coverage("511083999"); errs.Field(err) != "under" {
+		t.Fatalf("coverage: %v", err)
+	}
+	if _, err := e.People.List("511083001001999", 10); errs.Field(err) != "under" {
+		t.Fatalf("people under an unknown grid: %v", err)
+	}
+	if _, err := e.People.DueVisits("12", time.Now(), 10); errs.Field(err) != "under" {
+		t.Fatalf("due visits: %v", err)
+	}
+	// Known scopes, including a retired code and a grid, work.
+	if gs, _, err := e.Grids.List("511028", "", 1000); err != nil || len(gs) != 924 {
+		t.Fatalf("grids under the retired code: %d %v", len(gs), err)
+	}
+	if _, err := e.People.List("511083001001001", 10); err != nil {
+		t.Fatalf("people under a grid: %v", err)
+	}
+}

@@ -251,6 +251,26 @@ func (j *Jurisdictions) Search(q string, tier divisions.Tier, under string, limi
 	return out, err
 }
 
+// scope turns a jurisdiction code (any tier; retired codes resolve) or a grid
+// code into the key prefix everything under it shares. "" means everywhere.
+// An unknown code is a NotFound error on field.
+func (s *Store) scope(field, code string) (string, error) {
+	if code == "" {
+		return "", nil
+	}
+	if len(code) > 12 {
+		if _, err := s.Grids.Get(code); err != nil {
+			return "", errs.NotFound(field, "no jurisdiction or grid %s", code)
+		}
+		return code, nil
+	}
+	cur, err := s.Jurisdictions.Resolve(code)
+	if err != nil {
+		return "", errs.NotFound(field, "no jurisdiction or grid %s", code)
+	}
+	return prefixOf(cur), nil
+}
+
 // Bounds returns code's stored boundary and whether it was derived.
 func (j *Jurisdictions) Bounds(code string) (orb.MultiPolygon, bool, error) {
 	x, err := j.Get(code)

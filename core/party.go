@@ -262,9 +262,12 @@ func (p *Party) RecordActivity(ctx context.Context, a Activity) (*Activity, erro
 
 // Orgs lists orgs whose jurisdiction lies under code, sorted by id.
 func (p *Party) Orgs(under string) ([]Org, error) {
-	pre := prefixOf(under)
+	pre, err := p.s.scope("under", under)
+	if err != nil {
+		return nil, err
+	}
 	var out []Org
-	err := p.s.engine.View(func(tx *bbolt.Tx) error {
+	err = p.s.engine.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bOrg).ForEach(func(_, v []byte) error {
 			var o Org
 			if err := json.Unmarshal(v, &o); err != nil {
@@ -302,7 +305,8 @@ func (p *Party) Coverage(under string) (uncovered []string, total int, err error
 			covered[g] = true
 		}
 	}
-	pre := []byte(prefixOf(under))
+	scope, _ := p.s.scope("under", under) // checked by Orgs above
+	pre := []byte(scope)
 	err = p.s.engine.View(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bGridByJur).Cursor()
 		for k, _ := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, _ = c.Next() {

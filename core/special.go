@@ -6,18 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/errs"
-	"github.com/fengqiao/fengqiao/core/idcard"
 )
-
-// Resident kinds.
-var residentKinds = []string{"registered", "floating", "foreign", "left_behind"} // 户籍, 流动, 境外, 留守
 
 // Special-population categories (GB/T 31000).
 const (
@@ -38,30 +32,6 @@ const (
 	ContactLost         = "lost_contact"   // 失联
 	ContactOutOfControl = "out_of_control" // 脱管
 )
-
-// House is a dwelling in a village or community.
-type House struct {
-	ID           string `json:"id"`
-	Address      string `json:"address"`
-	Jurisdiction string `json:"jurisdiction"`
-	Grid         string `json:"grid,omitempty"`
-}
-
-// Person is a resident as stored: the name and ID number only sealed, with
-// masked forms for display and a blind index for exact lookup.
-type Person struct {
-	ID           string   `json:"id"`
-	NameMasked   string   `json:"name_masked"`
-	NameSealed   string   `json:"name_sealed"`
-	IDMasked     string   `json:"id_masked"`
-	IDSealed     string   `json:"id_sealed"`
-	IDBlind      string   `json:"id_blind"`
-	Kind         string   `json:"kind"`
-	Jurisdiction string   `json:"jurisdiction"`
-	Grid         string   `json:"grid,omitempty"`
-	House        string   `json:"house,omitempty"`
-	Special      *Special `json:"special,omitempty"`
-}
 
 // Special is a special-population record. Its category fields are sealed;
 // only the category, attention level and visit schedule are in the clear,
@@ -212,23 +182,7 @@ func (t *txn) visitPolicy() (*VisitPolicy, error) {
 	return t.policy, nil
 }
 
-// Visit is one 走访 record.
-type Visit struct {
-	Person     string    `json:"person"`
-	Seq        int       `json:"seq"`
-	At         time.Time `json:"at"`
-	Visitor    string    `json:"visitor"`
-	Method     string    `json:"method"` // home, phone, video, office
-	Found      bool      `json:"found"`  // the subject was reached
-	NoteSealed string    `json:"note_sealed,omitempty"`
-}
-
-// People is the typed API for residents, houses and special populations.
-type People struct{ s *Store }
-
 func init() {
-	handle("house.put", 1, applyHouse)
-	handle("person.add", 1, applyPersonAdd)
 	handle("person.special", 1, applyPersonSpecial)
 	handle("person.visit", 1, applyVisit)
 	handle("person.contact", 1, applyContact)
@@ -240,82 +194,17 @@ func init() {
 		t.policy = nil
 		return nil, t.putJSON(bConfig, []byte("visit_policy"), p)
 	})
-	handle("audit.read", 1, applyAuditRead)
 }
 
-func (t *txn) checkPlace(jur, grid string) error {
-	if _, err := t.village("jurisdiction", jur); err != nil {
-		return err
-	}
-	if grid != "" {
-		g, err := load[Grid](t, bGrid, grid, "grid", "grid")
-		if err != nil {
-			return err
-		}
-		if g.Jurisdiction != jur {
-			return errs.NotFound("grid", "grid %s is not in %s", grid, jur)
-		}
-	}
-	return nil
-}
-
-func applyHouse(t *txn, c *Command, h *House) (any, error) {
-	if err := checkID("id", h.ID); err != nil {
-		return nil, err
-	}
-	if h.Address == "" || len(h.Address) > 500 {
-		return nil, errs.Invalid("address", "required", "address must be 1..500 bytes")
-	}
-	if err := t.checkPlace(h.Jurisdiction, h.Grid); err != nil {
-		return nil, err
-	}
-	return h, t.putJSON(bHouse, []byte(h.ID), h)
-}
-
-func personLocKey(p *Person) []byte {
-	loc := p.Jurisdiction
-	if p.Grid != "" {
-		loc = p.Grid
-	}
-	return key(loc, p.ID)
-}
-
-func applyPersonAdd(t *txn, c *Command, p *Person) (any, error) {
-	if err := checkID("id", p.ID); err != nil {
-		return nil, err
-	}
-	if p.NameSealed == "" || p.IDSealed == "" || len(p.IDBlind) != 32 {
-		return nil, errs.Invalid("id_number", "sealed", "person must carry a sealed name and ID number and a blind index")
-	}
-	if !slices.Contains(residentKinds, p.Kind) {
-		return nil, errs.Invalid("kind", "enum", "kind must be one of %v", residentKinds)
-	}
-	if p.Special != nil {
-		return nil, errs.Invalid("special", "separate", "set special-population records with person.special")
-	}
-	if err := t.checkPlace(p.Jurisdiction, p.Grid); err != nil {
-		return nil, err
-	}
-	if p.House != "" && t.b(bHouse).Get([]byte(p.House)) == nil {
-		return nil, errs.NotFound("house", "house %s not found", p.House)
-	}
-	if err := t.requireAbsent(bPerson, []byte(p.ID), "id", "person"); err != nil {
-		return nil, err
-	}
-	if other := t.b(bPersonBI).Get([]byte(p.IDBlind)); other != nil {
-		return nil, errs.Conflict("id_number", "exists", "a person with this ID number is already registered (%s)", other)
-	}
-	if err := t.b(bPersonBI).Put([]byte(p.IDBlind), []byte(p.ID)); err != nil {
-		return nil, err
-	}
-	if err := t.put(bPersonLoc, personLocKey(p)); err != nil {
-		return nil, err
-	}
-	return p, t.putJSON(bPerson, []byte(p.ID), p)
-}
-
-func (t *txn) loadPerson(id string) (*Person, error) {
-	return load[Person](t, bPerson, id, "id", "person")
+// Visit is one 走访 record.
+type Visit struct {
+	Person     string    `json:"person"`
+	Seq        int       `json:"seq"`
+	At         time.Time `json:"at"`
+	Visitor    string    `json:"visitor"`
+	Method     string    `json:"method"` // home, phone, video, office
+	Found      bool      `json:"found"`  // the subject was reached
+	NoteSealed string    `json:"note_sealed,omitempty"`
 }
 
 func visitDueKey(p *Person) []byte {
@@ -492,85 +381,6 @@ func applyVisitAlerts(t *txn, c *Command, ap *alertsPayload) (any, error) {
 	return opened, nil
 }
 
-type readPayload struct {
-	Person  string   `json:"person"`
-	Fields  []string `json:"fields"`
-	Purpose string   `json:"purpose"`
-}
-
-// applyAuditRead changes nothing but the audit chain: a read of sensitive
-// details becomes an audit record like any write.
-func applyAuditRead(t *txn, c *Command, rp *readPayload) (any, error) {
-	if _, err := t.loadPerson(rp.Person); err != nil {
-		return nil, err
-	}
-	if len(rp.Fields) == 0 {
-		return nil, errs.Invalid("fields", "required", "say which fields were read")
-	}
-	return nil, nil
-}
-
-// PersonInput is the input to register a resident. Name and IDNumber are
-// sealed before they leave this process.
-type PersonInput struct {
-	ID           string `json:"id,omitempty"` // default: generated
-	Name         string `json:"name"`
-	IDNumber     string `json:"id_number"`
-	Kind         string `json:"kind"`
-	Jurisdiction string `json:"jurisdiction"`
-	Grid         string `json:"grid,omitempty"`
-	House        string `json:"house,omitempty"`
-}
-
-// MaskName keeps the first character: 张三 → 张*.
-func MaskName(name string) string {
-	r, size := utf8.DecodeRuneInString(name)
-	if r == utf8.RuneError {
-		return "*"
-	}
-	return name[:size] + strings.Repeat("*", max(1, utf8.RuneCountInString(name)-1))
-}
-
-// Add registers a resident.
-func (pp *People) Add(ctx context.Context, in PersonInput) (*Person, error) {
-	if in.ID == "" {
-		in.ID = "p-" + NewID()[:16]
-	}
-	if err := checkID("id", in.ID); err != nil {
-		return nil, err
-	}
-	if in.Name == "" || len(in.Name) > 100 {
-		return nil, errs.Invalid("name", "required", "name must be 1..100 bytes")
-	}
-	idn := idcard.Normalize(in.IDNumber)
-	if err := pp.s.ids.Validate(idn); err != nil {
-		return nil, err
-	}
-	if !slices.Contains(residentKinds, in.Kind) {
-		return nil, errs.Invalid("kind", "enum", "kind must be one of %v", residentKinds)
-	}
-	nameSealed, err := pp.s.keys.Seal([]byte(in.Name), "person/"+in.ID+"/name")
-	if err != nil {
-		return nil, err
-	}
-	idSealed, err := pp.s.keys.Seal([]byte(idn), "person/"+in.ID+"/id_number")
-	if err != nil {
-		return nil, err
-	}
-	p := Person{ID: in.ID, NameMasked: MaskName(in.Name), NameSealed: nameSealed, IDMasked: idcard.Mask(idn),
-		IDSealed: idSealed, IDBlind: pp.s.keys.BlindIndex("id_number", idn), Kind: in.Kind,
-		Jurisdiction: in.Jurisdiction, Grid: in.Grid, House: in.House}
-	return applyAs[*Person](ctx, pp.s, "person.add", in.Jurisdiction, p)
-}
-
-// PutHouse creates or updates a house.
-func (pp *People) PutHouse(ctx context.Context, h House) (*House, error) {
-	if err := checkID("id", h.ID); err != nil {
-		return nil, err
-	}
-	return applyAs[*House](ctx, pp.s, "house.put", h.Jurisdiction, h)
-}
-
 // SpecialInput sets a special-population record.
 type SpecialInput struct {
 	Category string         `json:"category"`
@@ -637,94 +447,6 @@ func (pp *People) SetVisitPolicy(ctx context.Context, p VisitPolicy) error {
 	return err
 }
 
-// Get returns a person with masked name and ID number only.
-func (pp *People) Get(id string) (*Person, error) {
-	var p Person
-	err := pp.s.engine.View(func(tx *bbolt.Tx) error {
-		raw := tx.Bucket(bPerson).Get([]byte(id))
-		if raw == nil {
-			return errs.NotFound("id", "person %s not found", id)
-		}
-		return json.Unmarshal(raw, &p)
-	})
-	return &p, err
-}
-
-// FindByIDNumber finds a person by exact ID number through the blind index.
-func (pp *People) FindByIDNumber(idNumber string) (*Person, error) {
-	bi := pp.s.keys.BlindIndex("id_number", idcard.Normalize(idNumber))
-	var id string
-	pp.s.engine.View(func(tx *bbolt.Tx) error {
-		id = string(tx.Bucket(bPersonBI).Get([]byte(bi)))
-		return nil
-	})
-	if id == "" {
-		return nil, errs.NotFound("id_number", "no person with that ID number")
-	}
-	return pp.Get(id)
-}
-
-// Revealed is a person's sensitive fields in the clear.
-type Revealed struct {
-	ID       string          `json:"id"`
-	Name     string          `json:"name"`
-	IDNumber string          `json:"id_number"`
-	Details  *SpecialDetails `json:"details,omitempty"`
-}
-
-// Reveal decrypts a person's name, ID number and special-population details.
-// The read is written to the audit chain (with actor and purpose) before any
-// plaintext is returned; callers check the role first.
-func (pp *People) Reveal(ctx context.Context, id, purpose string) (*Revealed, error) {
-	if purpose == "" {
-		return nil, errs.Invalid("purpose", "required", "say why the details are read")
-	}
-	p, err := pp.Get(id)
-	if err != nil {
-		return nil, err
-	}
-	fields := []string{"name", "id_number"}
-	if p.Special != nil {
-		fields = append(fields, "special.details")
-	}
-	if _, err := pp.s.apply(ctx, "audit.read", p.Jurisdiction, readPayload{Person: id, Fields: fields, Purpose: purpose}); err != nil {
-		return nil, err
-	}
-	name, err := pp.s.keys.Open(p.NameSealed, "person/"+id+"/name")
-	if err != nil {
-		return nil, err
-	}
-	idn, err := pp.s.keys.Open(p.IDSealed, "person/"+id+"/id_number")
-	if err != nil {
-		return nil, err
-	}
-	r := &Revealed{ID: id, Name: string(name), IDNumber: string(idn)}
-	if p.Special != nil {
-		raw, err := pp.s.keys.Open(p.Special.DetailsSealed, "person/"+id+"/special")
-		if err != nil {
-			return nil, err
-		}
-		r.Details = &SpecialDetails{}
-		if err := json.Unmarshal(raw, r.Details); err != nil {
-			return nil, err
-		}
-	}
-	return r, nil
-}
-
-// List returns people under a jurisdiction or grid code, masked.
-func (pp *People) List(under string, limit int) ([]*Person, error) {
-	if limit <= 0 || limit > 500 {
-		limit = 100
-	}
-	var out []*Person
-	err := pp.s.engine.View(func(tx *bbolt.Tx) (err error) {
-		out, err = prefixRefs[*Person](tx, bPersonLoc, bPerson, []byte(prefixOf(under)), limit, nil)
-		return err
-	})
-	return out, err
-}
-
 // Visits lists a person's visits, oldest first.
 func (pp *People) Visits(id string) ([]Visit, error) {
 	pre := []byte(id + "/")
@@ -742,10 +464,13 @@ func (pp *People) DueVisits(under string, before time.Time, limit int) ([]*Perso
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	pre := prefixOf(under)
+	pre, err := pp.s.scope("under", under)
+	if err != nil {
+		return nil, err
+	}
 	end := []byte(timeKey(before.Unix()))
 	var out []*Person
-	err := pp.s.engine.View(func(tx *bbolt.Tx) error {
+	err = pp.s.engine.View(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bVisitDue).Cursor()
 		for k, _ := c.First(); k != nil && bytes.Compare(k[:8], end) < 0 && len(out) < limit; k, _ = c.Next() {
 			if !bytes.HasPrefix(k[8:], []byte(pre)) {
