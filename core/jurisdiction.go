@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/paulmach/orb"
 	"go.etcd.io/bbolt"
@@ -287,17 +288,36 @@ func (j *Jurisdictions) Bounds(code string) (orb.MultiPolygon, bool, error) {
 	return g, x.Derived, err
 }
 
-// knownRegion accepts a 6-digit code loaded in the store or aliased, or one
-// under a known city (counties renamed since an ID was issued keep their city).
-func (s *Store) knownRegion(code string) bool {
-	known := false
-	s.engine.View(func(tx *bbolt.Tx) error {
-		jb := tx.Bucket(bJur)
-		known = jb.Get([]byte(code)) != nil || tx.Bucket(bJurAlias).Get([]byte(code)) != nil ||
-			jb.Get([]byte(code[:4]+"00")) != nil || (jb.Get([]byte(code[:2]+"0000")) != nil && code[2:4] == "01")
-		return nil
-	})
-	return known
+// regions is every 6-digit code in the shipped divisions and alias table.
+var regions = sync.OnceValue(func() map[string]bool {
+	m := map[string]bool{}
+	ds, _ := divisions.All()
+	for _, d := range ds {
+		if len(d.Code) == 6 {
+			m[d.Code] = true
+		}
+	}
+	for old := range divisions.Aliases {
+		m[old] = true
+	}
+	return m
+})
+
+// knownRegion accepts an ID number's region code when it is a shipped or
+// retired county code, or lies under a known city. IDs keep the code of
+// their first registration, so counties renamed since (under the same city,
+// or a municipality's 01/02 districts and counties) still pass. It does not
+// depend on what this store has loaded.
+func knownRegion(code string) bool {
+	r := regions()
+	if r[code] || r[code[:4]+"00"] {
+		return true
+	}
+	switch code[:2] {
+	case "11", "12", "31", "50": // municipalities: 市辖区 01, 县 02
+		return code[2:4] == "01" || code[2:4] == "02"
+	}
+	return false
 }
 
 // LoadCounty loads a county's branch of the shipped divisions (ancestors,

@@ -202,3 +202,18 @@ func TestSM4StoreEndToEnd(t *testing.T) {
 		t.Fatalf("key file: %v %v", st, err)
 	}
 }
+
+func TestKnownRegion(t *testing.T) {
+	for code, want := range map[string]bool{
+		"511083": true,  // current county
+		"511028": true,  // retired, aliased
+		"500222": true,  // an old Chongqing county code (綦江县), municipality 02
+		"510199": true,  // under a known city
+		"990101": false, // no such province
+		"519999": false, // no city 5199 in 四川
+	} {
+		if got := knownRegion(code); got != want {
+			t.Errorf("knownRegion(%s) = %v, want %v", code, got, want)
+		}
+	}
+}

@@ -88,7 +88,7 @@ func New(e *Engine, p Proposer, opts Options) *Store {
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s.ids = idcard.Checker{KnownRegion: s.knownRegion, Now: s.clock}
+	s.ids = idcard.Checker{KnownRegion: knownRegion, Now: s.clock}
 	s.Jurisdictions = &Jurisdictions{s: s}
 	s.Grids = &Grids{s: s}
 	s.Events = &Events{s: s}
