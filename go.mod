@@ -4,6 +4,7 @@ go 1.26
 
 require (
 	github.com/emmansun/gmsm v0.44.0
+	github.com/hashicorp/go-hclog v1.6.3
 	github.com/hashicorp/raft v1.8.0
 	github.com/paulmach/orb v0.14.0
 	github.com/tidwall/rtree v1.10.0
@@ -13,7 +14,6 @@ require (
 
 require (
 	github.com/fatih/color v1.13.0 // indirect
-	github.com/hashicorp/go-hclog v1.6.3 // indirect
 	github.com/hashicorp/go-immutable-radix v1.3.1 // indirect
 	github.com/hashicorp/go-metrics v0.7.0 // indirect
 	github.com/hashicorp/go-msgpack/v2 v2.1.5 // indirect

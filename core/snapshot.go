@@ -13,15 +13,51 @@ import (
 	"github.com/fengqiao/fengqiao/core/errs"
 )
 
-// Snapshot streams a consistent copy of the state file to w. Writers keep
-// going meanwhile (bbolt's read transaction pins the pages it copies).
+// PointSnapshot pins the state as of the moment it was opened; writers go
+// on meanwhile. Raft's FSM opens one on its apply goroutine and streams it
+// later from another, so the copy matches the moment Raft asked for.
+type PointSnapshot struct {
+	e     *Engine
+	tx    *bbolt.Tx
+	Index uint64 // the applied index the copy contains
+}
+
+// OpenSnapshot pins the current state. Close it when done: until then a
+// Restore on this engine waits.
+func (e *Engine) OpenSnapshot() (*PointSnapshot, error) {
+	e.mu.RLock()
+	if e.db == nil {
+		e.mu.RUnlock()
+		return nil, errs.ErrClosed
+	}
+	tx, err := e.db.Begin(false)
+	if err != nil {
+		e.mu.RUnlock()
+		return nil, fmt.Errorf("core: snapshot: %w", err)
+	}
+	return &PointSnapshot{e: e, tx: tx, Index: getU64(tx.Bucket(bMeta).Get([]byte("applied")))}, nil
+}
+
+// WriteTo streams the pinned state file.
+func (p *PointSnapshot) WriteTo(w io.Writer) (int64, error) { return p.tx.WriteTo(w) }
+
+// Close releases the pinned state.
+func (p *PointSnapshot) Close() {
+	if p.tx != nil {
+		p.tx.Rollback()
+		p.tx = nil
+		p.e.mu.RUnlock()
+	}
+}
+
+// Snapshot streams a consistent copy of the state file to w.
 func (e *Engine) Snapshot(w io.Writer) (int64, error) {
-	var n int64
-	err := e.View(func(tx *bbolt.Tx) error {
-		var err error
-		n, err = tx.WriteTo(w)
-		return err
-	})
+	ps, err := e.OpenSnapshot()
+	if err != nil {
+		return 0, err
+	}
+	defer ps.Close()
+	n, err := ps.WriteTo(w)
 	if err != nil {
 		return n, fmt.Errorf("core: snapshot: %w", err)
 	}

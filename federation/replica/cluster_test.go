@@ -1,0 +1,216 @@
+package replica
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/seal"
+)
+
+type cluster struct {
+	t    *testing.T
+	dirs map[string]string
+	reps map[string]*Replica
+	keys *seal.Keyring
+	boot []raft.Server
+}
+
+func keyring(t *testing.T) *seal.Keyring {
+	k, err := seal.GenerateKey(seal.AES256GCM, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr, err := seal.NewKeyring(seal.AES256GCM, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kr
+}
+
+func (c *cluster) start(id, bind string, cfg Config) *Replica {
+	c.t.Helper()
+	if c.dirs[id] == "" {
+		c.dirs[id] = filepath.Join(c.t.TempDir(), id)
+	}
+	cfg.ID, cfg.Dir, cfg.Bind, cfg.Timeout = id, c.dirs[id], bind, 300*time.Millisecond
+	r, err := Open(cfg)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.reps[id] = r
+	return r
+}
+
+// newCluster starts n voters on loopback ports picked by the OS.
+func newCluster(t *testing.T, n int, cfg Config) *cluster {
+	c := &cluster{t: t, dirs: map[string]string{}, reps: map[string]*Replica{}, keys: keyring(t)}
+	// Start each with a fixed free port so the bootstrap configuration can name them.
+	var servers []raft.Server
+	for i := 0; i < n; i++ {
+		id := fmt.Sprintf("r%d", i)
+		r := c.start(id, "127.0.0.1:0", cfg)
+		servers = append(servers, raft.Server{ID: raft.ServerID(id), Address: r.Addr})
+	}
+	c.boot = servers
+	if err := c.reps["r0"].Raft.BootstrapCluster(raft.Configuration{Servers: servers}).Error(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, r := range c.reps {
+			r.Close()
+		}
+	})
+	return c
+}
+
+func (c *cluster) leader() *Replica {
+	c.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, r := range c.reps {
+			if r.IsLeader() {
+				return r
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	c.t.Fatal("no leader elected")
+	return nil
+}
+
+func (c *cluster) store(r *Replica) *core.Store {
+	return core.New(r.Engine, r.Proposer(), core.Options{Keyring: c.keys})
+}
+
+// converged waits until every replica has applied the leader's last index
+// and returns the common digest.
+func (c *cluster) converged(leader *Replica) string {
+	c.t.Helper()
+	want := leader.Raft.AppliedIndex()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ok := true
+		for _, r := range c.reps {
+			if r.Raft.AppliedIndex() < want {
+				ok = false
+			}
+		}
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatal("replicas did not catch up")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var first string
+	for id, r := range c.reps {
+		d, err := r.Engine.Digest()
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		if first == "" {
+			first = d
+		} else if d != first {
+			c.t.Fatalf("replica %s digest %s differs from %s", id, d[:12], first[:12])
+		}
+	}
+	return first
+}
+
+func report(t *testing.T, s *core.Store, n int) {
+	t.Helper()
+	ctx := context.Background()
+	for i := 0; i < n; i++ {
+		if _, err := s.Events.Report(ctx, core.Report{Category: "dispute", Description: fmt.Sprint("replicated ", i), Grid: "511083001001001"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestThreeReplicasAgreeThroughFailoverAndRestart(t *testing.T) {
+	c := newCluster(t, 3, Config{})
+	l := c.leader()
+	s := c.store(l)
+	if _, err := s.Jurisdictions.LoadCounty(context.Background(), "511083", 1); err != nil {
+		t.Fatal(err)
+	}
+	report(t, s, 50)
+	c.converged(l)
+
+	// A follower refuses writes and names the leader.
+	for _, r := range c.reps {
+		if r != l {
+			_, err := c.store(r).Events.Report(context.Background(), core.Report{Category: "dispute", Description: "x", Grid: "511083001001001"})
+			var nl *ErrNotLeader
+			if err == nil || !errorsAs(err, &nl) || nl.Leader != l.Addr {
+				t.Fatalf("follower write: %v", err)
+			}
+			break
+		}
+	}
+
+	// Stop the leader; the others elect a new one and keep taking writes.
+	oldID, oldAddr := l.ID, l.Addr
+	l.Close()
+	delete(c.reps, oldID)
+	l2 := c.leader()
+	s2 := c.store(l2)
+	report(t, s2, 30)
+	f, err := s2.Events.Figures("511083", "", "")
+	if err != nil || f.Reported != 80 {
+		t.Fatalf("after failover: %+v %v", f, err)
+	}
+
+	// Restart the old leader from its files: it skips what it had applied
+	// and catches up with the rest.
+	r := c.start(oldID, string(oldAddr), Config{})
+	if r.Addr != oldAddr {
+		t.Fatalf("restarted on %s, want %s", r.Addr, oldAddr)
+	}
+	c.converged(l2)
+}
+
+func TestNewReplicaCatchesUpBySnapshot(t *testing.T) {
+	c := newCluster(t, 3, Config{SnapshotThreshold: 64, TrailingLogs: 16})
+	l := c.leader()
+	s := c.store(l)
+	if _, err := s.Jurisdictions.LoadCounty(context.Background(), "511083", 1); err != nil {
+		t.Fatal(err)
+	}
+	report(t, s, 200)
+	if err := l.Raft.Snapshot().Error(); err != nil {
+		t.Fatal(err)
+	}
+	// The log before the snapshot is gone, so the newcomer needs the snapshot.
+	first, _ := l.logs.FirstIndex()
+	if first <= 1 {
+		t.Fatalf("log was not compacted (first index %d)", first)
+	}
+	n := c.start("r3", "127.0.0.1:0", Config{SnapshotThreshold: 64, TrailingLogs: 16})
+	if err := l.Raft.AddNonvoter("r3", n.Addr, 0, 5*time.Second).Error(); err != nil {
+		t.Fatal(err)
+	}
+	report(t, s, 10)
+	d := c.converged(l)
+	if got, _ := n.Engine.Digest(); got != d {
+		t.Fatal("newcomer differs")
+	}
+	if st := n.Raft.Stats(); st["last_snapshot_index"] == "0" {
+		t.Fatalf("the newcomer caught up without installing a snapshot: %v", st)
+	}
+	// The newcomer serves reads from its restored state, including the grid index.
+	ns := c.store(n)
+	if g, err := ns.Grids.Get("511083001001001"); err != nil || g.Status != core.GridActive {
+		t.Fatalf("read on newcomer: %v", err)
+	}
+	if f, _ := ns.Events.Figures("511083", "", ""); f.Reported != 210 {
+		t.Fatalf("newcomer figures: %+v", f)
+	}
+}

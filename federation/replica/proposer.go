@@ -1,0 +1,71 @@
+package replica
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/fengqiao/fengqiao/core"
+)
+
+// ErrNotLeader means this replica cannot take writes; Leader says where to
+// send them ("" when no leader is known yet).
+type ErrNotLeader struct{ Leader raft.ServerAddress }
+
+func (e *ErrNotLeader) Error() string {
+	if e.Leader == "" {
+		return "replica: not the leader, and no leader is known"
+	}
+	return fmt.Sprintf("replica: not the leader; the leader is %s", e.Leader)
+}
+
+// Proposer applies commands through Raft; results come back from the FSM.
+type Proposer struct {
+	r       *raft.Raft
+	timeout time.Duration
+}
+
+var _ core.Proposer = (*Proposer)(nil)
+
+// Proposer returns a core.Proposer for this replica (writes only succeed on
+// the leader).
+func (r *Replica) Proposer() *Proposer { return &Proposer{r: r.Raft, timeout: 10 * time.Second} }
+
+// Propose enqueues every entry at once, so Raft batches them into few
+// appends, then waits for all. A failure means the outcome is unknown.
+func (p *Proposer) Propose(ctx context.Context, data [][]byte) ([]core.Result, error) {
+	if p.r.State() != raft.Leader {
+		addr, _ := p.r.LeaderWithID()
+		return nil, &ErrNotLeader{Leader: addr}
+	}
+	timeout := p.timeout
+	if d, ok := ctx.Deadline(); ok {
+		timeout = time.Until(d)
+	}
+	futures := make([]raft.ApplyFuture, len(data))
+	for i, d := range data {
+		futures[i] = p.r.Apply(d, timeout)
+	}
+	out := make([]core.Result, len(data))
+	for i, f := range futures {
+		if err := f.Error(); err != nil {
+			if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) {
+				addr, _ := p.r.LeaderWithID()
+				return nil, fmt.Errorf("%w (%v)", &ErrNotLeader{Leader: addr}, err)
+			}
+			return nil, fmt.Errorf("replica: apply: %w", err)
+		}
+		res, ok := f.Response().(core.Result)
+		if !ok {
+			return nil, fmt.Errorf("replica: entry %d applied with no result", f.Index())
+		}
+		out[i] = res
+	}
+	return out, nil
+}
+
+// Close is a no-op: the replica owns Raft.
+func (p *Proposer) Close() error { return nil }

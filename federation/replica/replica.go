@@ -1,0 +1,158 @@
+// Package replica runs one member of a jurisdiction's Raft group: the core
+// engine as the FSM, the Raft log on bbolt (federation/raftstore), TCP
+// transport and file snapshots, and a core.Proposer that applies through Raft.
+package replica
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+
+	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/federation/raftstore"
+)
+
+// Config describes one replica.
+type Config struct {
+	ID        string        // unique within the group
+	Dir       string        // data directory: state.db, raft.db, snapshots/
+	Bind      string        // Raft TCP address, e.g. 127.0.0.1:7001 (":0" picks a port)
+	Bootstrap []raft.Server // when set and the log is empty, form a new group with these voters
+	Logger    *slog.Logger
+
+	SnapshotThreshold uint64        // entries between snapshots (default 8192)
+	TrailingLogs      uint64        // entries kept after a snapshot (default 10240)
+	NoSync            bool          // skip fsync (tests only)
+	Timeout           time.Duration // heartbeat/election scale (default: raft's)
+}
+
+// Replica is one running group member.
+type Replica struct {
+	ID        string
+	Raft      *raft.Raft
+	Engine    *core.Engine
+	Addr      raft.ServerAddress
+	logs      *raftstore.Store
+	transport *raft.NetworkTransport
+	log       *slog.Logger
+}
+
+// Open starts a replica.
+func Open(cfg Config) (*Replica, error) {
+	if cfg.ID == "" || cfg.Dir == "" || cfg.Bind == "" {
+		return nil, errors.New("replica: ID, Dir and Bind are required")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	log = log.With("replica", cfg.ID)
+	e, err := core.OpenEngine(cfg.Dir, core.EngineOptions{NoSync: cfg.NoSync})
+	if err != nil {
+		return nil, err
+	}
+	r := &Replica{ID: cfg.ID, Engine: e, log: log}
+	fail := func(err error) (*Replica, error) {
+		r.closeStores()
+		return nil, err
+	}
+	if r.logs, err = raftstore.Open(filepath.Join(cfg.Dir, "raft.db"), raftstore.Options{NoSync: cfg.NoSync}); err != nil {
+		return fail(err)
+	}
+	hlog := hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Warn, Output: &slogWriter{log}, JSONFormat: false})
+	snaps, err := raft.NewFileSnapshotStoreWithLogger(filepath.Join(cfg.Dir, "snapshots"), 2, hlog)
+	if err != nil {
+		return fail(fmt.Errorf("replica: snapshots: %w", err))
+	}
+	if _, err := net.ResolveTCPAddr("tcp", cfg.Bind); err != nil {
+		return fail(fmt.Errorf("replica: bind %q: %w", cfg.Bind, err))
+	}
+	// No separate advertise address: the listener's own (so ":0" works).
+	r.transport, err = raft.NewTCPTransportWithLogger(cfg.Bind, nil, 8, 10*time.Second, hlog)
+	if err != nil {
+		return fail(fmt.Errorf("replica: transport: %w", err))
+	}
+	r.Addr = r.transport.LocalAddr()
+
+	rc := raft.DefaultConfig()
+	rc.LocalID = raft.ServerID(cfg.ID)
+	rc.Logger = hlog
+	rc.BatchApplyCh = true
+	rc.MaxAppendEntries = 1024
+	rc.NoSnapshotRestoreOnStart = true // the state file is durable; see FSM
+	rc.SnapshotThreshold = 8192
+	rc.TrailingLogs = 10240
+	if cfg.SnapshotThreshold > 0 {
+		rc.SnapshotThreshold = cfg.SnapshotThreshold
+	}
+	if cfg.TrailingLogs > 0 {
+		rc.TrailingLogs = cfg.TrailingLogs
+	}
+	if cfg.Timeout > 0 {
+		rc.HeartbeatTimeout, rc.ElectionTimeout = cfg.Timeout, cfg.Timeout
+		rc.LeaderLeaseTimeout = cfg.Timeout / 2
+	}
+	if len(cfg.Bootstrap) > 0 {
+		has, err := raft.HasExistingState(r.logs, r.logs, snaps)
+		if err != nil {
+			return fail(err)
+		}
+		if !has {
+			if err := raft.BootstrapCluster(rc, r.logs, r.logs, snaps, r.transport, raft.Configuration{Servers: cfg.Bootstrap}); err != nil {
+				return fail(fmt.Errorf("replica: bootstrap: %w", err))
+			}
+		}
+	}
+	if r.Raft, err = raft.NewRaft(rc, NewFSM(e), r.logs, r.logs, snaps, r.transport); err != nil {
+		return fail(fmt.Errorf("replica: raft: %w", err))
+	}
+	return r, nil
+}
+
+func (r *Replica) closeStores() {
+	if r.transport != nil {
+		r.transport.Close()
+	}
+	if r.logs != nil {
+		r.logs.Close()
+	}
+	if r.Engine != nil {
+		r.Engine.Close()
+	}
+}
+
+// Close stops Raft and closes the files. It does not leave the group.
+func (r *Replica) Close() error {
+	var err error
+	if r.Raft != nil {
+		err = r.Raft.Shutdown().Error()
+	}
+	r.closeStores()
+	return err
+}
+
+// IsLeader reports whether this replica leads its group now.
+func (r *Replica) IsLeader() bool { return r.Raft.State() == raft.Leader }
+
+// slogWriter forwards hclog's lines to slog.
+type slogWriter struct{ l *slog.Logger }
+
+func (w *slogWriter) Write(p []byte) (int, error) {
+	line := strings.TrimSpace(string(p))
+	switch {
+	case strings.Contains(line, "[ERROR]"):
+		w.l.Error("raft", "line", line)
+	default:
+		w.l.Warn("raft", "line", line)
+	}
+	return len(p), nil
+}
+
