@@ -92,12 +92,17 @@ func (c *cluster) store(r *Replica) *core.Store {
 // and returns the common digest.
 func (c *cluster) converged(leader *Replica) string {
 	c.t.Helper()
-	want := leader.Raft.AppliedIndex()
+	// Raft's own applied index moves when entries are handed to the FSM, not
+	// when the FSM is done; the engine's is written with the data.
+	want, err := leader.Engine.AppliedIndex()
+	if err != nil {
+		c.t.Fatal(err)
+	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		ok := true
 		for _, r := range c.reps {
-			if r.Raft.AppliedIndex() < want {
+			if got, _ := r.Engine.AppliedIndex(); got < want {
 				ok = false
 			}
 		}
