@@ -14,14 +14,14 @@ import (
 )
 
 type cluster struct {
-	t    *testing.T
+	t    testing.TB
 	dirs map[string]string
 	reps map[string]*Replica
 	keys *seal.Keyring
 	boot []raft.Server
 }
 
-func keyring(t *testing.T) *seal.Keyring {
+func keyring(t testing.TB) *seal.Keyring {
 	k, err := seal.GenerateKey(seal.AES256GCM, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +48,7 @@ func (c *cluster) start(id, bind string, cfg Config) *Replica {
 }
 
 // newCluster starts n voters on loopback ports picked by the OS.
-func newCluster(t *testing.T, n int, cfg Config) *cluster {
+func newCluster(t testing.TB, n int, cfg Config) *cluster {
 	c := &cluster{t: t, dirs: map[string]string{}, reps: map[string]*Replica{}, keys: keyring(t)}
 	// Start each with a fixed free port so the bootstrap configuration can name them.
 	var servers []raft.Server

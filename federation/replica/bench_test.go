@@ -1,0 +1,127 @@
+package replica
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+
+	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/federation/raftstore"
+)
+
+type noopFSM struct{}
+
+func (noopFSM) Apply(*raft.Log) interface{}            { return nil }
+func (noopFSM) ApplyBatch(l []*raft.Log) []interface{} { return make([]interface{}, len(l)) }
+func (noopFSM) Snapshot() (raft.FSMSnapshot, error)    { return noopSnap{}, nil }
+func (noopFSM) Restore(rc io.ReadCloser) error         { return rc.Close() }
+func (noopSnap) Persist(s raft.SnapshotSink) error     { return s.Close() }
+func (noopSnap) Release()                              {}
+
+type noopSnap struct{}
+
+// bareRaft starts n raft nodes with our bbolt log store and a no-op FSM,
+// configured like Replica, and returns the leader.
+func bareRaft(b *testing.B, n int) *raft.Raft {
+	var nodes []*raft.Raft
+	var servers []raft.Server
+	for i := 0; i < n; i++ {
+		dir := b.TempDir()
+		logs, err := raftstore.Open(filepath.Join(dir, "raft.db"), raftstore.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		hlog := hclog.New(&hclog.LoggerOptions{Level: hclog.Error, Output: io.Discard})
+		snaps, _ := raft.NewFileSnapshotStoreWithLogger(dir, 1, hlog)
+		tr, err := raft.NewTCPTransportWithLogger("127.0.0.1:0", nil, 8, 10*time.Second, hlog)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rc := raft.DefaultConfig()
+		rc.LocalID = raft.ServerID(fmt.Sprint("b", i))
+		rc.Logger, rc.BatchApplyCh, rc.MaxAppendEntries = hlog, true, 1024
+		rc.HeartbeatTimeout, rc.ElectionTimeout, rc.LeaderLeaseTimeout = 300*time.Millisecond, 300*time.Millisecond, 150*time.Millisecond
+		r, err := raft.NewRaft(rc, noopFSM{}, logs, logs, snaps, tr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		nodes = append(nodes, r)
+		servers = append(servers, raft.Server{ID: rc.LocalID, Address: tr.LocalAddr()})
+		b.Cleanup(func() { r.Shutdown().Error(); tr.Close(); logs.Close() })
+	}
+	nodes[0].BootstrapCluster(raft.Configuration{Servers: servers})
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		for _, r := range nodes {
+			if r.State() == raft.Leader {
+				return r
+			}
+		}
+	}
+	b.Fatal("no leader")
+	return nil
+}
+
+// run spreads b.N operations over `callers` goroutines and returns ops/s.
+func run(b *testing.B, callers int, op func() error) float64 {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var firstErr atomic.Value
+	start := time.Now()
+	for c := 0; c < callers; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(b.N) {
+				if err := op(); err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err, _ := firstErr.Load().(error); err != nil {
+		b.Fatal(err)
+	}
+	return float64(b.N) / time.Since(start).Seconds()
+}
+
+// BenchmarkReplicatedReports: 256 concurrent callers reporting events through
+// a 3-replica group on loopback, against bare hashicorp/raft with the same
+// log store, a no-op FSM and the same payload, in the same run.
+func BenchmarkReplicatedReports(b *testing.B) {
+	const callers = 256
+	ct := newCluster(b, 3, Config{})
+	l := ct.leader()
+	s := ct.store(l)
+	if _, err := s.Jurisdictions.LoadCounty(context.Background(), "511083", 1); err != nil {
+		b.Fatal(err)
+	}
+	r := core.Report{Category: "dispute", Description: "邻里纠纷，双方因噪音发生争执", Grid: "511083001001001", Source: "resident"}
+	cmd, err := s.Events.ReportCommand(context.Background(), r)
+	if err != nil {
+		b.Fatal(err)
+	}
+	payload, _ := cmd.Encode()
+
+	bare := bareRaft(b, 3)
+	b.ResetTimer()
+	base := run(b, callers, func() error { return bare.Apply(payload, 10*time.Second).Error() })
+	got := run(b, callers, func() error {
+		_, err := s.Events.Report(context.Background(), r)
+		return err
+	})
+	b.StopTimer()
+	b.ReportMetric(got, "reports/s")
+	b.ReportMetric(base, "bare-raft/s")
+	b.ReportMetric(got/base, "x-bare")
+	b.ReportMetric(float64(len(payload)), "payload-B")
+}
