@@ -324,7 +324,7 @@ func (ev *Events) Sweep(ctx context.Context, now time.Time) (int, error) {
 	if err != nil || len(ids) == 0 {
 		return 0, err
 	}
-	return applyAs[int](ctx, ev.s, "event.sweep", "", sweepPayload{IDs: ids})
+	return applyAs[int](ctx, ev.s, "event.sweep", "", idsPayload{IDs: ids})
 }
 
 // RunSweeper sweeps every interval until ctx ends (embedded mode).

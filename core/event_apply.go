@@ -3,7 +3,6 @@ package core
 import (
 	"encoding/binary"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/fengqiao/fengqiao/core/divisions"
@@ -416,17 +415,11 @@ func applyEventAct(t *txn, c *Command, p *actPayload) (any, error) {
 	return ev, nil
 }
 
-type sweepPayload struct {
-	IDs []string `json:"ids"`
-}
-
-func applyEventSweep(t *txn, c *Command, p *sweepPayload) (any, error) {
-	if len(p.IDs) == 0 || len(p.IDs) > 10000 {
-		return nil, errs.Invalid("ids", "length", "sweep takes 1..10000 ids")
+func applyEventSweep(t *txn, c *Command, p *idsPayload) (any, error) {
+	ids, err := p.ids(10000)
+	if err != nil {
+		return nil, err
 	}
-	ids := slices.Clone(p.IDs)
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
 	marked := 0
 	for _, id := range ids {
 		ev, err := t.loadEvent("ids", id)

@@ -147,9 +147,7 @@ func checkGrid(g *Grid) error {
 
 func applyGridPut(t *txn, p *gridPayload, create bool) (any, error) {
 	g := p.Grid
-	g.Duties = slices.Clone(g.Duties)
-	slices.Sort(g.Duties)
-	g.Duties = slices.Compact(g.Duties)
+	g.Duties = sortedUnique(g.Duties)
 	if err := checkGrid(&g); err != nil {
 		return nil, err
 	}

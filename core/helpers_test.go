@@ -51,11 +51,7 @@ func (r *recorder) Propose(ctx context.Context, data [][]byte) ([]Result, error)
 }
 
 func testKeyring(t testing.TB) *seal.Keyring {
-	k, err := seal.GenerateKey(seal.AES256GCM, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr, err := seal.NewKeyring(seal.AES256GCM, k)
+	kr, err := seal.NewRandomKeyring(seal.AES256GCM)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -127,9 +127,7 @@ func applyOrg(t *txn, c *Command, o *Org) (any, error) {
 	if len(o.Grids) > 0 && o.Kind != OrgBranch && o.Kind != OrgGroup {
 		return nil, errs.Invalid("grids", "kind", "only branches and groups are built on grids")
 	}
-	o.Grids = slices.Clone(o.Grids)
-	slices.Sort(o.Grids)
-	o.Grids = slices.Compact(o.Grids)
+	o.Grids = sortedUnique(o.Grids)
 	for i, g := range o.Grids {
 		grid, err := t.activeGrid(fmt.Sprintf("grids[%d]", i), g)
 		if err != nil {
@@ -212,9 +210,7 @@ func applyActivity(t *txn, c *Command, a *Activity) (any, error) {
 	for k, _ := c2.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, _ = c2.Next() {
 		members[string(k[len(pre):])] = true
 	}
-	a.Attendees = slices.Clone(a.Attendees)
-	slices.Sort(a.Attendees)
-	a.Attendees = slices.Compact(a.Attendees)
+	a.Attendees = sortedUnique(a.Attendees)
 	for i, m := range a.Attendees {
 		if !members[m] {
 			return nil, errs.Invalid(fmt.Sprintf("attendees[%d]", i), "member", "%s is not a member of %s", m, o.ID)

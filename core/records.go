@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"go.etcd.io/bbolt"
 
@@ -41,6 +42,28 @@ func (t *txn) activeGrid(field, code string) (*Grid, error) {
 		return nil, errs.NotFound(field, "grid %s is retired", code)
 	}
 	return g, err
+}
+
+// sortedUnique returns a sorted copy of s without repeats, so payload lists
+// apply in an order that does not depend on how the caller listed them.
+func sortedUnique(s []string) []string {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// idsPayload is a batch of record ids for time-driven commands (deadline
+// sweeps, visit alerts).
+type idsPayload struct {
+	IDs []string `json:"ids"`
+}
+
+// ids checks the batch size and returns the ids sorted and unique.
+func (p *idsPayload) ids(max int) ([]string, error) {
+	if len(p.IDs) == 0 || len(p.IDs) > max {
+		return nil, errs.Invalid("ids", "length", "give 1..%d ids, got %d", max, len(p.IDs))
+	}
+	return sortedUnique(p.IDs), nil
 }
 
 // prefixValues decodes the values of bucket whose keys start with pre, in

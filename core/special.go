@@ -345,18 +345,12 @@ func applyContact(t *txn, c *Command, cp *contactPayload) (any, error) {
 	return opened, nil
 }
 
-type alertsPayload struct {
-	IDs []string `json:"ids"`
-}
-
 // applyVisitAlerts opens one event per overdue visit cycle.
-func applyVisitAlerts(t *txn, c *Command, ap *alertsPayload) (any, error) {
-	if len(ap.IDs) == 0 || len(ap.IDs) > 1000 {
-		return nil, errs.Invalid("ids", "length", "1..1000 ids")
+func applyVisitAlerts(t *txn, c *Command, ap *idsPayload) (any, error) {
+	ids, err := ap.ids(1000)
+	if err != nil {
+		return nil, err
 	}
-	ids := slices.Clone(ap.IDs)
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
 	opened := 0
 	for _, id := range ids {
 		p, err := t.loadPerson(id)
@@ -503,5 +497,5 @@ func (pp *People) SweepVisits(ctx context.Context, now time.Time) (int, error) {
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	return applyAs[int](ctx, pp.s, "person.visit_alerts", "", alertsPayload{IDs: ids})
+	return applyAs[int](ctx, pp.s, "person.visit_alerts", "", idsPayload{IDs: ids})
 }

@@ -116,6 +116,17 @@ func GenerateKey(suite Suite, id byte) (Key, error) {
 	return k, nil
 }
 
+// NewRandomKeyring makes a keyring with one fresh random key (id 1) whose
+// material is never exposed: for tests and throwaway stores. Keys that must
+// outlive the process come from GenerateKey and NewKeyring.
+func NewRandomKeyring(suite Suite) (*Keyring, error) {
+	k, err := GenerateKey(suite, 1)
+	if err != nil {
+		return nil, err
+	}
+	return NewKeyring(suite, k)
+}
+
 // Suite reports the keyring's suite.
 func (k *Keyring) Suite() Suite { return k.suite }
 

@@ -73,3 +73,18 @@ func TestBadKeys(t *testing.T) {
 		t.Fatalf("unknown suite: %v", err)
 	}
 }
+
+func TestNewRandomKeyring(t *testing.T) {
+	a, err := NewRandomKeyring(SM4GCM)
+	if err != nil || a.Suite() != SM4GCM {
+		t.Fatalf("%v %v", a, err)
+	}
+	b, _ := NewRandomKeyring(SM4GCM)
+	tok, _ := a.Seal([]byte("x"), "aad")
+	if _, err := b.Open(tok, "aad"); err == nil {
+		t.Fatal("two random keyrings share a key")
+	}
+	if a.BlindIndex("d", "v") == b.BlindIndex("d", "v") {
+		t.Fatal("two random keyrings share a blind-index key")
+	}
+}

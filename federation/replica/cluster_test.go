@@ -22,11 +22,7 @@ type cluster struct {
 }
 
 func keyring(t testing.TB) *seal.Keyring {
-	k, err := seal.GenerateKey(seal.AES256GCM, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr, err := seal.NewKeyring(seal.AES256GCM, k)
+	kr, err := seal.NewRandomKeyring(seal.AES256GCM)
 	if err != nil {
 		t.Fatal(err)
 	}
