@@ -44,6 +44,8 @@ func (r *Replica) RunLeaderLoops(ctx context.Context, s *core.Store, clock func(
 			}
 		}()
 	}
+	events := r.subscribe()
+	defer r.unsubscribe(events)
 	if r.IsLeader() {
 		start()
 	}
@@ -51,7 +53,7 @@ func (r *Replica) RunLeaderLoops(ctx context.Context, s *core.Store, clock func(
 		select {
 		case <-ctx.Done():
 			return
-		case leading := <-r.Raft.LeaderCh():
+		case leading := <-events:
 			switch {
 			case leading && stop == nil:
 				start()

@@ -11,6 +11,8 @@ import (
 	"net"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -43,6 +45,12 @@ type Replica struct {
 	logs      *raftstore.Store
 	transport *raft.NetworkTransport
 	log       *slog.Logger
+
+	ready     atomic.Bool // leader and caught up: consistent reads allowed
+	mu        sync.Mutex
+	subs      []chan bool
+	stopWatch chan struct{}
+	watchDone chan struct{}
 }
 
 // Open starts a replica.
@@ -114,6 +122,8 @@ func Open(cfg Config) (*Replica, error) {
 	if r.Raft, err = raft.NewRaft(rc, NewFSM(e), r.logs, r.logs, snaps, r.transport); err != nil {
 		return fail(fmt.Errorf("replica: raft: %w", err))
 	}
+	r.stopWatch, r.watchDone = make(chan struct{}), make(chan struct{})
+	go r.watchLeadership()
 	return r, nil
 }
 
@@ -132,6 +142,11 @@ func (r *Replica) closeStores() {
 // Close stops Raft and closes the files. It does not leave the group.
 func (r *Replica) Close() error {
 	var err error
+	if r.stopWatch != nil {
+		close(r.stopWatch)
+		<-r.watchDone
+		r.stopWatch = nil
+	}
 	if r.Raft != nil {
 		err = r.Raft.Shutdown().Error()
 	}
