@@ -33,11 +33,13 @@ var (
 	bPersonLoc = []byte("ix_person_loc")
 	bVisit     = []byte("visit")
 	bVisitDue  = []byte("ix_visit_due")
+	bToken     = []byte("token")    // id → Token (hash only, never the secret)
+	bTokenHash = []byte("ix_token") // sha256(secret) → id
 )
 
 var allBuckets = [][]byte{bMeta, bAudit, bJur, bJurChild, bJurAlias, bJurGeom, bGrid, bGridByJur, bWorker,
 	bConfig, bCategory, bEvent, bEvIndex, bCounter,
-	bOrg, bMember, bMemberOrg, bActivity, bActOrg, bHouse, bPerson, bPersonBI, bPersonLoc, bVisit, bVisitDue}
+	bOrg, bMember, bMemberOrg, bActivity, bActOrg, bHouse, bPerson, bPersonBI, bPersonLoc, bVisit, bVisitDue, bToken, bTokenHash}
 
 // Event index prefixes inside bEvIndex. One bucket instead of five: a
 // report then dirties one index subtree, not five, which is most of the cost

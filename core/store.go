@@ -59,6 +59,7 @@ type Store struct {
 	Events        *Events
 	Party         *Party
 	People        *People
+	Tokens        *Tokens
 }
 
 // Open opens an embedded single-node store in dir. Writes are durable when
@@ -94,6 +95,7 @@ func New(e *Engine, p Proposer, opts Options) *Store {
 	s.Events = &Events{s: s}
 	s.Party = &Party{s: s}
 	s.People = &People{s: s}
+	s.Tokens = &Tokens{s: s}
 	return s
 }
 

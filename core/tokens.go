@@ -1,0 +1,179 @@
+package core
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/fengqiao/fengqiao/core/errs"
+)
+
+// Roles a token can carry (DESIGN.md). Each is scoped to a jurisdiction subtree.
+const (
+	RoleGridWorker        = "grid_worker"
+	RoleCommunityOperator = "community_operator"
+	RoleTownshipOperator  = "township_operator"
+	RoleCenterAdmin       = "center_admin" // 综治中心
+	RoleDepartmentHandler = "department_handler"
+	RoleAuditor           = "auditor"
+)
+
+// Roles lists every role.
+var Roles = []string{RoleGridWorker, RoleCommunityOperator, RoleTownshipOperator, RoleCenterAdmin, RoleDepartmentHandler, RoleAuditor}
+
+// Token is an API credential as stored: the SHA-256 of its secret, never the
+// secret itself, so a copy of the state (or a snapshot) grants nothing.
+type Token struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Role      string    `json:"role"`
+	Scope     string    `json:"scope"` // jurisdiction code; the token sees this subtree only
+	Hash      string    `json:"hash"`
+	CreatedAt time.Time `json:"created_at"`
+	CreatedBy string    `json:"created_by"`
+	Revoked   bool      `json:"revoked,omitempty"`
+}
+
+// Tokens is the typed API for API tokens.
+type Tokens struct{ s *Store }
+
+func init() {
+	handle("token.create", 1, applyTokenCreate)
+	handle("token.revoke", 1, applyTokenRevoke)
+}
+
+func hashSecret(secret string) string {
+	h := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(h[:])
+}
+
+func checkToken(tk *Token) error {
+	if err := checkID("id", tk.ID); err != nil {
+		return err
+	}
+	if tk.Name == "" || len(tk.Name) > 100 {
+		return errs.Invalid("name", "required", "token name must be 1..100 bytes")
+	}
+	if !slices.Contains(Roles, tk.Role) {
+		return errs.Invalid("role", "enum", "role must be one of %v", Roles)
+	}
+	if len(tk.Hash) != 64 {
+		return errs.Invalid("hash", "format", "token hash must be 64 hex characters")
+	}
+	return nil
+}
+
+func applyTokenCreate(t *txn, c *Command, tk *Token) (any, error) {
+	if err := checkToken(tk); err != nil {
+		return nil, err
+	}
+	if _, err := load[Jurisdiction](t, bJur, tk.Scope, "scope", "jurisdiction"); err != nil {
+		return nil, err
+	}
+	if err := t.requireAbsent(bToken, []byte(tk.ID), "id", "token"); err != nil {
+		return nil, err
+	}
+	if err := t.requireAbsent(bTokenHash, []byte(tk.Hash), "hash", "token hash"); err != nil {
+		return nil, err
+	}
+	tk.CreatedAt, tk.CreatedBy, tk.Revoked = c.At, c.Actor, false
+	if err := t.b(bTokenHash).Put([]byte(tk.Hash), []byte(tk.ID)); err != nil {
+		return nil, err
+	}
+	return tk, t.putJSON(bToken, []byte(tk.ID), tk)
+}
+
+type revokePayload struct {
+	ID string `json:"id"`
+}
+
+func applyTokenRevoke(t *txn, c *Command, p *revokePayload) (any, error) {
+	tk, err := load[Token](t, bToken, p.ID, "id", "token")
+	if err != nil {
+		return nil, err
+	}
+	if tk.Revoked {
+		return nil, errs.Conflict("id", "revoked", "token %s is already revoked", p.ID)
+	}
+	tk.Revoked = true
+	if err := t.del(bTokenHash, []byte(tk.Hash)); err != nil {
+		return nil, err
+	}
+	return tk, t.putJSON(bToken, []byte(tk.ID), tk)
+}
+
+// NewSecret returns a fresh token secret: "fq_" and 32 random bytes in base32.
+func NewSecret() string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return "fq_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}
+
+// Create issues a token and returns it with its secret, which is shown once
+// and stored only as a hash. secret may be given (dev mode's FENGQIAO_TOKEN);
+// "" makes a fresh one.
+func (ts *Tokens) Create(ctx context.Context, name, role, scope, secret string) (*Token, string, error) {
+	if secret == "" {
+		secret = NewSecret()
+	}
+	if len(secret) < 16 {
+		return nil, "", errs.Invalid("secret", "length", "a token secret needs at least 16 characters")
+	}
+	cur, err := ts.s.Jurisdictions.Resolve(scope)
+	if err != nil {
+		return nil, "", errs.NotFound("scope", "no jurisdiction %s", scope)
+	}
+	tk := Token{ID: "tok-" + NewID()[:12], Name: name, Role: role, Scope: cur, Hash: hashSecret(secret)}
+	if err := checkToken(&tk); err != nil {
+		return nil, "", err
+	}
+	out, err := applyAs[*Token](ctx, ts.s, "token.create", cur, tk)
+	if err != nil {
+		return nil, "", err
+	}
+	return out, secret, nil
+}
+
+// Revoke disables a token at once on every replica.
+func (ts *Tokens) Revoke(ctx context.Context, id string) error {
+	_, err := ts.s.apply(ctx, "token.revoke", "", revokePayload{ID: id})
+	return err
+}
+
+// Authenticate finds the live token whose secret this is.
+func (ts *Tokens) Authenticate(secret string) (*Token, error) {
+	var tk *Token
+	err := ts.s.engine.View(func(tx *bbolt.Tx) error {
+		id := tx.Bucket(bTokenHash).Get([]byte(hashSecret(secret)))
+		if id == nil {
+			return &errs.FieldError{Kind: errs.ErrForbidden, Field: "authorization", Rule: "token", Msg: "unknown or revoked token"}
+		}
+		tk = &Token{}
+		return json.Unmarshal(tx.Bucket(bToken).Get(id), tk)
+	})
+	return tk, err
+}
+
+// List returns every token (hashes included, secrets never).
+func (ts *Tokens) List() ([]Token, error) {
+	var out []Token
+	err := ts.s.engine.View(func(tx *bbolt.Tx) (err error) {
+		out, err = prefixValues[Token](tx, bToken, nil, 0, nil)
+		return err
+	})
+	return out, err
+}
+
+// Covers reports whether code (a jurisdiction or grid code) lies in the
+// token's scope.
+func (tk *Token) Covers(code string) bool { return isUnder(code, tk.Scope) }

@@ -1,0 +1,56 @@
+package core
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/fengqiao/fengqiao/core/errs"
+)
+
+func TestTokens(t *testing.T) {
+	e := newEnv(t, false)
+	e.withCounty(t)
+	tk, secret, err := e.Tokens.Create(e.ctx, "古湖街道综治办", RoleTownshipOperator, "511083001", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.Tokens.Authenticate(secret)
+	if err != nil || got.ID != tk.ID || got.Role != RoleTownshipOperator {
+		t.Fatalf("authenticate: %+v %v", got, err)
+	}
+	if !got.Covers("511083001001001") || got.Covers("511083002001") || got.Covers("511083") {
+		t.Fatal("scope check wrong")
+	}
+	if _, err := e.Tokens.Authenticate(secret + "x"); !errors.Is(err, errs.ErrForbidden) {
+		t.Fatalf("wrong secret: %v", err)
+	}
+	before := mustDigest(t, e.Engine())
+	for _, bad := range []struct{ role, scope, field string }{{"root", "511083", "role"}, {RoleAuditor, "999999", "scope"}} {
+		if _, _, err := e.Tokens.Create(e.ctx, "x", bad.role, bad.scope, ""); errs.Field(err) != bad.field {
+			t.Errorf("%+v: %v", bad, err)
+		}
+	}
+	if _, _, err := e.Tokens.Create(e.ctx, "x", RoleAuditor, "511083", "short"); errs.Field(err) != "secret" {
+		t.Fatalf("short secret: %v", err)
+	}
+	if mustDigest(t, e.Engine()) != before {
+		t.Fatal("rejected token changed the state")
+	}
+	if err := e.Tokens.Revoke(e.ctx, tk.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Tokens.Authenticate(secret); !errors.Is(err, errs.ErrForbidden) {
+		t.Fatalf("revoked token still works: %v", err)
+	}
+	if err := e.Tokens.Revoke(e.ctx, tk.ID); !errors.Is(err, errs.ErrConflict) {
+		t.Fatalf("double revoke: %v", err)
+	}
+	e.Close()
+	raw, _ := os.ReadFile(filepath.Join(e.dir, "state.db"))
+	if bytes.Contains(raw, []byte(secret)) {
+		t.Fatal("the token secret is stored in the clear")
+	}
+}
