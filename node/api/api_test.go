@@ -1,0 +1,351 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/seal"
+)
+
+type backend struct {
+	s         *core.Store
+	notLeader atomic.Bool
+}
+
+func (b *backend) Store() *core.Store { return b.s }
+func (b *backend) Ready() error       { return nil }
+func (b *backend) ReadBarrier() error {
+	if b.notLeader.Load() {
+		return NotLeader("127.0.0.1:7002")
+	}
+	return nil
+}
+
+type fixture struct {
+	t      *testing.T
+	b      *backend
+	srv    *httptest.Server
+	logs   *bytes.Buffer
+	admin  string // center_admin for 511083
+	town   string // township_operator for 511083001
+	audit  string // auditor for 511083
+	handle string // department_handler for 511083
+}
+
+func newFixture(t *testing.T) *fixture {
+	kr, _ := seal.NewRandomKeyring(seal.AES256GCM)
+	e, err := core.OpenEngine(t.TempDir(), core.EngineOptions{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := core.New(e, core.NewLocal(e), core.Options{Keyring: kr})
+	t.Cleanup(func() { s.Close() })
+	ctx := context.Background()
+	if _, err := s.Jurisdictions.LoadCounty(ctx, "511083", 2); err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, b: &backend{s: s}, logs: &bytes.Buffer{}}
+	mk := func(role, scope string) string {
+		_, secret, err := s.Tokens.Create(ctx, role+"@"+scope, role, scope, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return secret
+	}
+	f.admin, f.town, f.audit, f.handle = mk(core.RoleCenterAdmin, "511083"), mk(core.RoleTownshipOperator, "511083001"),
+		mk(core.RoleAuditor, "511083"), mk(core.RoleDepartmentHandler, "511083")
+	f.srv = httptest.NewServer(New(f.b, slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// do sends a request and decodes the JSON answer into out (if not nil).
+func (f *fixture) do(method, path, token string, body any, out any) (*http.Response, map[string]any) {
+	f.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		raw, _ := json.Marshal(b)
+		rd = bytes.NewReader(raw)
+	}
+	req, _ := http.NewRequest(method, f.srv.URL+path, rd)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	json.Unmarshal(raw, &m)
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			f.t.Fatalf("%s %s: %v in %s", method, path, err, raw)
+		}
+	}
+	return resp, m
+}
+
+func (f *fixture) digest() string {
+	d, err := f.b.s.Engine().Digest()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return d
+}
+
+func expectProblem(t *testing.T, what string, resp *http.Response, m map[string]any, status int, field string) {
+	t.Helper()
+	if resp.StatusCode != status || resp.Header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("%s: status %d (%s), want %d problem+json; body %v", what, resp.StatusCode, resp.Header.Get("Content-Type"), status, m)
+		return
+	}
+	if field != "" && m["field"] != field {
+		t.Errorf("%s: field %v, want %q (%v)", what, m["field"], field, m["detail"])
+	}
+}
+
+func TestEventFlowOverHTTP(t *testing.T) {
+	f := newFixture(t)
+	var ev core.Event
+	resp, _ := f.do("POST", "/api/v1/events", f.town, map[string]any{"category": "dispute", "description": "楼道堆物引发纠纷",
+		"grid": "511083001001001", "source": "resident"}, &ev)
+	if resp.StatusCode != 201 || ev.Status != core.StatusReported || resp.Header.Get("Location") != "/api/v1/events/"+ev.ID {
+		t.Fatalf("report: %d %+v", resp.StatusCode, ev)
+	}
+	yes := true
+	for _, a := range []core.Action{{Action: "accept"}, {Action: "dispatch", Handler: "司法所"}, {Action: "sign"}, {Action: "resolve"},
+		{Action: "verify", Passed: &yes}, {Action: "rate", Satisfaction: "satisfied"}} {
+		if resp, m := f.do("POST", "/api/v1/events/"+ev.ID+"/actions", f.town, a, &ev); resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %v", a.Action, resp.StatusCode, m)
+		}
+	}
+	if ev.Status != core.StatusClosed {
+		t.Fatalf("status %s", ev.Status)
+	}
+	resp, m := f.do("POST", "/api/v1/events/"+ev.ID+"/actions", f.town, core.Action{Action: "sign"}, nil)
+	expectProblem(t, "illegal action", resp, m, 409, "action")
+	var view struct {
+		core.Event
+		Timeline []core.TimelineEntry `json:"timeline"`
+	}
+	if resp, _ := f.do("GET", "/api/v1/events/"+ev.ID, f.town, nil, &view); resp.StatusCode != 200 || len(view.Timeline) != 7 {
+		t.Fatalf("get: %d, %d entries", resp.StatusCode, len(view.Timeline))
+	}
+	var stats core.Figures
+	if resp, _ := f.do("GET", "/api/v1/stats?jurisdiction=511083001", f.town, nil, &stats); resp.StatusCode != 200 || stats.Reported != 1 || stats.SatisfactionRate != 1 {
+		t.Fatalf("stats: %+v", stats)
+	}
+	var page core.Page
+	if resp, _ := f.do("GET", "/api/v1/events?status=closed&limit=10", f.town, nil, &page); resp.StatusCode != 200 || len(page.Events) != 1 {
+		t.Fatalf("list: %d %+v", resp.StatusCode, page)
+	}
+	// A location resolves to its grid.
+	var g map[string]any
+	f.do("GET", "/api/v1/grids/511083001001002", f.town, nil, &g)
+	ring := g["geometry"].(map[string]any)["coordinates"].([]any)[0].([]any)
+	p0, p2 := ring[0].([]any), ring[2].([]any)
+	lng, lat := (p0[0].(float64)+p2[0].(float64))/2, (p0[1].(float64)+p2[1].(float64))/2
+	var located map[string]any
+	if resp, _ := f.do("GET", fmt.Sprintf("/api/v1/grids/locate?lng=%f&lat=%f", lng, lat), f.town, nil, &located); resp.StatusCode != 200 || located["id"] != "511083001001002" {
+		t.Fatalf("locate: %d %v", resp.StatusCode, located["id"])
+	}
+	if resp, _ := f.do("POST", "/api/v1/events", f.town, map[string]any{"category": "sanitation", "description": "垃圾", "location": map[string]float64{"lng": lng, "lat": lat}}, &ev); resp.StatusCode != 201 || ev.Grid != "511083001001002" {
+		t.Fatalf("report by location: %d %+v", resp.StatusCode, ev)
+	}
+}
+
+func TestScopeRolesAndAuth(t *testing.T) {
+	f := newFixture(t)
+	var other core.Event
+	f.do("POST", "/api/v1/events", f.admin, map[string]any{"category": "dispute", "description": "x", "grid": "511083002001001"}, &other)
+	before := f.digest()
+	// No token, a wrong token.
+	resp, m := f.do("GET", "/api/v1/events", "", nil, nil)
+	expectProblem(t, "no token", resp, m, 401, "authorization")
+	resp, m = f.do("GET", "/api/v1/events", "fq_not-a-real-token-at-all", nil, nil)
+	expectProblem(t, "bad token", resp, m, 401, "authorization")
+	// A township token sees nothing of another township: 404, not 403.
+	resp, m = f.do("GET", "/api/v1/events/"+other.ID, f.town, nil, nil)
+	expectProblem(t, "other township's event", resp, m, 404, "id")
+	resp, m = f.do("POST", "/api/v1/events/"+other.ID+"/actions", f.town, core.Action{Action: "accept"}, nil)
+	expectProblem(t, "act on other township's event", resp, m, 404, "id")
+	resp, m = f.do("GET", "/api/v1/events?jurisdiction=511083002", f.town, nil, nil)
+	expectProblem(t, "list other township", resp, m, 404, "jurisdiction")
+	resp, m = f.do("GET", "/api/v1/stats?jurisdiction=511083", f.town, nil, nil)
+	expectProblem(t, "stats of the county", resp, m, 404, "jurisdiction")
+	resp, m = f.do("POST", "/api/v1/events", f.town, map[string]any{"category": "dispute", "description": "x", "grid": "511083002001001"}, nil)
+	expectProblem(t, "report into other township", resp, m, 404, "location")
+	resp, m = f.do("GET", "/api/v1/jurisdictions/511083002", f.town, nil, nil)
+	expectProblem(t, "other township", resp, m, 404, "code")
+	// Roles.
+	resp, m = f.do("POST", "/api/v1/events", f.audit, map[string]any{"category": "dispute", "description": "x", "grid": "511083001001001"}, nil)
+	expectProblem(t, "auditor reports", resp, m, 403, "role")
+	resp, m = f.do("POST", "/api/v1/events/"+other.ID+"/actions", f.handle, core.Action{Action: "accept"}, nil)
+	expectProblem(t, "handler accepts", resp, m, 403, "action")
+	resp, m = f.do("POST", "/api/v1/grids", f.town, map[string]any{"type": "Feature"}, nil)
+	if resp.StatusCode != 400 { // township operators may manage grids; this one is just malformed
+		t.Fatalf("township grid create: %d %v", resp.StatusCode, m)
+	}
+	if f.digest() != before {
+		t.Fatal("refused requests changed the state")
+	}
+	// The admin sees the county.
+	if resp, _ := f.do("GET", "/api/v1/events/"+other.ID, f.admin, nil, nil); resp.StatusCode != 200 {
+		t.Fatalf("admin read: %d", resp.StatusCode)
+	}
+}
+
+func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
+	f := newFixture(t)
+	var ev core.Event
+	f.do("POST", "/api/v1/events", f.admin, map[string]any{"category": "dispute", "description": "x", "grid": "511083001001001"}, &ev)
+	before := f.digest()
+	act := "/api/v1/events/" + ev.ID + "/actions"
+	cases := []struct {
+		what, method, path string
+		body               any
+		status             int
+		field              string
+	}{
+		{"malformed json", "POST", "/api/v1/events", `{"category":`, 400, "body"},
+		{"unknown field", "POST", "/api/v1/events", `{"category":"dispute","description":"x","grid":"511083001001001","colour":"red"}`, 400, "colour"},
+		{"wrong type", "POST", "/api/v1/events", `{"category":7,"description":"x"}`, 400, "category"},
+		{"trailing data", "POST", "/api/v1/events", `{"category":"dispute","description":"x","grid":"511083001001001"} {}`, 400, "body"},
+		{"empty body", "POST", "/api/v1/events", ``, 400, "body"},
+		{"huge body", "POST", "/api/v1/events", `{"description":"` + strings.Repeat("x", MaxBody) + `"}`, 413, ""},
+		{"unknown category", "POST", "/api/v1/events", map[string]any{"category": "aliens", "description": "x", "grid": "511083001001001"}, 400, "category"},
+		{"out-of-area point", "POST", "/api/v1/events", map[string]any{"category": "dispute", "description": "x", "location": map[string]float64{"lng": 116.4, "lat": 39.9}}, 404, "location"},
+		{"bad longitude", "POST", "/api/v1/events", map[string]any{"category": "dispute", "description": "x", "location": map[string]float64{"lng": 500, "lat": 29}}, 400, "location.lng"},
+		{"unknown grid", "POST", "/api/v1/events", map[string]any{"category": "dispute", "description": "x", "grid": "511083001001999"}, 404, "grid"},
+		{"unknown action", "POST", act, map[string]any{"action": "teleport"}, 400, "action"},
+		{"missing handler", "POST", act, map[string]any{"action": "accept", "note": 5}, 400, "note"},
+		{"dispatch without handler", "POST", "/api/v1/events/" + ev.ID + "/actions", map[string]any{"action": "dispatch"}, 400, "handler"},
+		{"bad event id", "POST", "/api/v1/events/nope/actions", map[string]any{"action": "accept"}, 404, "id"},
+		{"bad limit", "GET", "/api/v1/events?limit=0", nil, 400, "limit"},
+		{"bad stale", "GET", "/api/v1/events/" + ev.ID + "?stale=maybe", nil, 400, "stale"},
+		{"bad status", "GET", "/api/v1/events?status=lost", nil, 400, "status"},
+		{"bad overdue", "GET", "/api/v1/events?overdue=perhaps", nil, 400, "overdue"},
+		{"bad cursor", "GET", "/api/v1/events?cursor=!!", nil, 400, "cursor"},
+		{"bad period", "GET", "/api/v1/stats?period=2026-11", nil, 400, "period"},
+		{"locate without lat", "GET", "/api/v1/grids/locate?lng=105", nil, 400, "lat"},
+		{"unknown jurisdiction", "GET", "/api/v1/jurisdictions/999999", nil, 404, "code"},
+		{"grid not a feature", "POST", "/api/v1/grids", map[string]any{"type": "Polygon"}, 400, "type"},
+		{"grid bad geometry", "POST", "/api/v1/grids", map[string]any{"type": "Feature", "geometry": map[string]any{"type": "Polygon", "coordinates": [][][]float64{{{105.3, 29.3}, {105.31, 29.3}, {105.31, 29.31}}}},
+			"properties": map[string]any{"code": "511083001001201", "name": "x", "jurisdiction": "511083001001"}}, 400, "geometry.coordinates[0]"},
+		{"no route", "GET", "/api/v1/nothing", nil, 404, "path"},
+		{"wrong method", "DELETE", "/api/v1/events", nil, 405, "method"},
+	}
+	for _, c := range cases {
+		resp, m := f.do(c.method, c.path, f.admin, c.body, nil)
+		expectProblem(t, c.what, resp, m, c.status, c.field)
+		if c.status == 405 && resp.Header.Get("Allow") == "" {
+			t.Errorf("%s: no Allow header", c.what)
+		}
+	}
+	if f.digest() != before {
+		t.Fatal("bad input changed the state")
+	}
+}
+
+func TestNotLeaderAndStaleReads(t *testing.T) {
+	f := newFixture(t)
+	var ev core.Event
+	f.do("POST", "/api/v1/events", f.admin, map[string]any{"category": "dispute", "description": "x", "grid": "511083001001001"}, &ev)
+	f.b.notLeader.Store(true)
+	resp, m := f.do("GET", "/api/v1/events/"+ev.ID, f.admin, nil, nil)
+	expectProblem(t, "consistent read on a follower", resp, m, 503, "")
+	if m["leader"] != "127.0.0.1:7002" || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("not-leader problem: %v", m)
+	}
+	if resp, _ := f.do("GET", "/api/v1/events/"+ev.ID+"?stale=true", f.admin, nil, nil); resp.StatusCode != 200 {
+		t.Fatalf("stale read: %d", resp.StatusCode)
+	}
+}
+
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	f := newFixture(t)
+	var doc map[string]any
+	if resp, _ := f.do("GET", "/api/v1/openapi.json", "", nil, &doc); resp.StatusCode != 200 || doc["openapi"] != "3.1.0" {
+		t.Fatalf("openapi: %d %v", resp.StatusCode, doc["openapi"])
+	}
+	paths := doc["paths"].(map[string]any)
+	seen := 0
+	for path, item := range paths {
+		for method := range item.(map[string]any) {
+			seen++
+			found := false
+			for _, rt := range routes {
+				found = found || (rt.path == path && strings.ToLower(rt.method) == method)
+			}
+			if !found {
+				t.Errorf("documented %s %s is not served", method, path)
+			}
+			// The server answers it (anything but a missing route or method).
+			concrete := pathParam.ReplaceAllString(path, "x")
+			resp, m := f.do(strings.ToUpper(method), concrete, f.admin, "{}", nil)
+			if resp.StatusCode == 405 || (resp.StatusCode == 404 && m["field"] == "path") {
+				t.Errorf("%s %s: the mux does not route it (%d)", method, path, resp.StatusCode)
+			}
+		}
+	}
+	if seen != len(routes) {
+		t.Fatalf("%d operations documented, %d routes", seen, len(routes))
+	}
+}
+
+func TestLogsHoldNoSecrets(t *testing.T) {
+	f := newFixture(t)
+	idn := "51108319900307123X"
+	f.do("POST", "/api/v1/events", f.admin, map[string]any{"category": "dispute", "description": "当事人身份证 " + idn, "grid": "511083001001001"}, nil)
+	f.do("GET", "/api/v1/events?jurisdiction=511083&category=dispute", f.admin, nil, nil)
+	f.do("GET", "/api/v1/events", "fq_wrong-secret-for-the-log-test", nil, nil)
+	out := f.logs.String()
+	if !strings.Contains(out, `"route":"/api/v1/events"`) {
+		t.Fatalf("requests were not logged: %s", out)
+	}
+	for _, secret := range []string{f.admin, idn, "fq_wrong-secret-for-the-log-test", "当事人"} {
+		if strings.Contains(out, secret) {
+			t.Fatalf("log holds %q", secret)
+		}
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte(`{"category":"dispute","description":"x","grid":"511083001001001"}`))
+	f.Add([]byte(`{"action":"dispatch","handler":"h","deadline":"2026-12-01T00:00:00Z"}`))
+	f.Add([]byte(`{"location":{"lng":"x"}}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, target := range []any{&core.Report{}, &core.Action{}, &gridInput{}} {
+			req := httptest.NewRequest("POST", "/", bytes.NewReader(body))
+			err := decode(req, target)
+			if err == nil {
+				continue
+			}
+			if status, _ := statusOf(err); status != 400 && status != 413 {
+				t.Fatalf("decode error maps to %d: %v", status, err)
+			}
+		}
+	})
+}

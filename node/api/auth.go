@@ -1,0 +1,86 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/errs"
+)
+
+// perm is something a role may do.
+type perm int
+
+const (
+	permRead perm = iota
+	permReport
+	permAct
+	permManageGrids
+	permAdmin
+)
+
+var rolePerms = map[string][]perm{
+	core.RoleGridWorker:        {permRead, permReport, permAct},
+	core.RoleCommunityOperator: {permRead, permReport, permAct},
+	core.RoleTownshipOperator:  {permRead, permReport, permAct, permManageGrids},
+	core.RoleCenterAdmin:       {permRead, permReport, permAct, permManageGrids, permAdmin},
+	core.RoleDepartmentHandler: {permRead, permAct},
+	core.RoleAuditor:           {permRead},
+}
+
+// roleActions limits which event actions a role may take; roles not listed
+// may take every action.
+var roleActions = map[string][]string{
+	core.RoleGridWorker:        {"comment", "self_resolve", "resolve"},
+	core.RoleDepartmentHandler: {"sign", "return", "resolve", "comment"},
+}
+
+type tokenKey struct{}
+
+func withToken(ctx context.Context, tk *core.Token) context.Context {
+	return context.WithValue(ctx, tokenKey{}, tk)
+}
+
+func tokenOf(ctx context.Context) *core.Token {
+	tk, _ := ctx.Value(tokenKey{}).(*core.Token)
+	return tk
+}
+
+// authenticate resolves the bearer token; the secret is never logged.
+func (s *Server) authenticate(r *http.Request) (*core.Token, error) {
+	h := r.Header.Get("Authorization")
+	secret, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || secret == "" {
+		return nil, &errs.FieldError{Kind: errUnauthenticated, Field: "authorization", Rule: "bearer", Msg: "send Authorization: Bearer <token>"}
+	}
+	tk, err := s.b.Store().Tokens.Authenticate(secret)
+	if err != nil {
+		return nil, &errs.FieldError{Kind: errUnauthenticated, Field: "authorization", Rule: "token", Msg: "unknown or revoked token"}
+	}
+	return tk, nil
+}
+
+func require(tk *core.Token, p perm) error {
+	if !slices.Contains(rolePerms[tk.Role], p) {
+		return &errs.FieldError{Kind: errs.ErrForbidden, Field: "role", Rule: "permission", Msg: "role " + tk.Role + " may not do this"}
+	}
+	return nil
+}
+
+func requireAction(tk *core.Token, action string) error {
+	if allowed, limited := roleActions[tk.Role]; limited && !slices.Contains(allowed, action) {
+		return &errs.FieldError{Kind: errs.ErrForbidden, Field: "action", Rule: "permission", Msg: "role " + tk.Role + " may not " + action}
+	}
+	return nil
+}
+
+// inScope hides what lies outside the token's subtree: it answers 404, so a
+// township token cannot even learn that another township's event exists.
+func inScope(tk *core.Token, code, field, what, id string) error {
+	if code == "" || !tk.Covers(code) {
+		return errs.NotFound(field, "%s %s not found", what, id)
+	}
+	return nil
+}

@@ -1,0 +1,209 @@
+package api
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/errs"
+)
+
+// consistent gates a read: linearizable unless the caller asked for
+// ?stale=true, which any replica serves from its own state.
+func (s *Server) consistent(r *http.Request) error {
+	switch v := r.URL.Query().Get("stale"); v {
+	case "true":
+		return nil
+	case "", "false":
+		return s.b.ReadBarrier()
+	default:
+		return errs.Invalid("stale", "bool", "stale must be true or false, not %q", v)
+	}
+}
+
+func limitParam(q url.Values, max int) (int, error) {
+	n, err := atoiDefault(q.Get("limit"), 50)
+	if err != nil || n < 1 || n > max {
+		return 0, errs.Invalid("limit", "range", "limit must be a whole number from 1 to %d", max)
+	}
+	return n, nil
+}
+
+// placeOf says where a report would land, before it is proposed, so the
+// scope check runs first and a rejected report changes nothing.
+func (s *Server) placeOf(rep *core.Report) (string, error) {
+	st := s.b.Store()
+	switch {
+	case rep.Grid != "":
+		g, err := st.Grids.Get(rep.Grid)
+		if err != nil {
+			return "", errs.NotFound("grid", "grid %s not found", rep.Grid)
+		}
+		return g.Jurisdiction, nil
+	case rep.Location != nil:
+		g, err := st.Grids.Locate(rep.Location.Lng, rep.Location.Lat)
+		if err == nil {
+			return g.Jurisdiction, nil
+		}
+		if rep.Jurisdiction == "" {
+			return "", err
+		}
+	}
+	if rep.Jurisdiction == "" {
+		return "", errs.Invalid("location", "required", "give a location, a grid or a jurisdiction")
+	}
+	cur, err := st.Jurisdictions.Resolve(rep.Jurisdiction)
+	if err != nil {
+		return "", errs.NotFound("jurisdiction", "jurisdiction %s not found", rep.Jurisdiction)
+	}
+	return cur, nil
+}
+
+func (s *Server) reportEvent(w http.ResponseWriter, r *http.Request) error {
+	tk := tokenOf(r.Context())
+	if err := require(tk, permReport); err != nil {
+		return err
+	}
+	var rep core.Report
+	if err := decode(r, &rep); err != nil {
+		return err
+	}
+	place, err := s.placeOf(&rep)
+	if err != nil {
+		return err
+	}
+	if err := inScope(tk, place, "location", "area", place); err != nil {
+		return err
+	}
+	ev, err := s.b.Store().Events.Report(r.Context(), rep)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/events/"+ev.ID)
+	writeJSON(w, http.StatusCreated, ev)
+	return nil
+}
+
+func (s *Server) scopedEvent(r *http.Request) (*core.Event, error) {
+	id := r.PathValue("id")
+	ev, err := s.b.Store().Events.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	return ev, inScope(tokenOf(r.Context()), ev.Jurisdiction, "id", "event", id)
+}
+
+type eventView struct {
+	*core.Event
+	Timeline []core.TimelineEntry `json:"timeline"`
+}
+
+func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) error {
+	if err := s.consistent(r); err != nil {
+		return err
+	}
+	ev, err := s.scopedEvent(r)
+	if err != nil {
+		return err
+	}
+	tl, err := s.b.Store().Events.Timeline(ev.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, eventView{Event: ev, Timeline: tl})
+	return nil
+}
+
+func (s *Server) actOnEvent(w http.ResponseWriter, r *http.Request) error {
+	tk := tokenOf(r.Context())
+	if err := require(tk, permAct); err != nil {
+		return err
+	}
+	var a core.Action
+	if err := decode(r, &a); err != nil {
+		return err
+	}
+	if err := requireAction(tk, a.Action); err != nil {
+		return err
+	}
+	ev, err := s.scopedEvent(r)
+	if err != nil {
+		return err
+	}
+	if a.Action == "merge" {
+		into, err := s.b.Store().Events.Get(a.Into)
+		if err != nil || !tk.Covers(into.Jurisdiction) {
+			return errs.NotFound("into", "event %s not found", a.Into)
+		}
+	}
+	ev, err = s.b.Store().Events.Act(r.Context(), ev.ID, a)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, ev)
+	return nil
+}
+
+func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
+	tk := tokenOf(r.Context())
+	q := r.URL.Query()
+	limit, err := limitParam(q, 500)
+	if err != nil {
+		return err
+	}
+	query := core.Query{Jurisdiction: q.Get("jurisdiction"), Grid: q.Get("grid"), Status: core.Status(q.Get("status")),
+		Category: q.Get("category"), After: q.Get("cursor"), Limit: limit}
+	if v := q.Get("overdue"); v != "" {
+		if query.Overdue, err = strconv.ParseBool(v); err != nil {
+			return errs.Invalid("overdue", "bool", "overdue must be true or false")
+		}
+	}
+	if query.Jurisdiction == "" && query.Grid == "" {
+		query.Jurisdiction = tk.Scope
+	}
+	for field, code := range map[string]string{"jurisdiction": query.Jurisdiction, "grid": query.Grid} {
+		if code != "" {
+			if err := inScope(tk, code, field, field, code); err != nil {
+				return err
+			}
+		}
+	}
+	if err := s.consistent(r); err != nil {
+		return err
+	}
+	page, err := s.b.Store().Events.List(query)
+	if err != nil {
+		return err
+	}
+	if page.Events == nil {
+		page.Events = []*core.Event{}
+	}
+	writeJSON(w, http.StatusOK, page)
+	return nil
+}
+
+func (s *Server) getStats(w http.ResponseWriter, r *http.Request) error {
+	tk := tokenOf(r.Context())
+	q := r.URL.Query()
+	code := q.Get("jurisdiction")
+	if code == "" {
+		code = tk.Scope
+	}
+	cur, err := s.b.Store().Jurisdictions.Resolve(code)
+	if err != nil {
+		return err
+	}
+	if err := inScope(tk, cur, "jurisdiction", "jurisdiction", code); err != nil {
+		return err
+	}
+	if err := s.consistent(r); err != nil {
+		return err
+	}
+	f, err := s.b.Store().Events.Figures(cur, q.Get("period"), q.Get("category"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, f)
+	return nil
+}

@@ -1,0 +1,70 @@
+package api
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+)
+
+var pathParam = regexp.MustCompile(`\{(\w+)\}`)
+
+// Document returns the OpenAPI 3.1 description of the routes this server
+// registers — generated from the same table, so it cannot drift from them.
+func Document() map[string]any {
+	paths := map[string]any{}
+	for _, rt := range routes {
+		item, _ := paths[rt.path].(map[string]any)
+		if item == nil {
+			item = map[string]any{}
+			paths[rt.path] = item
+		}
+		op := map[string]any{
+			"operationId": rt.op,
+			"summary":     rt.summary,
+			"responses": map[string]any{
+				"default": map[string]any{
+					"description": "An RFC 9457 problem naming the offending field",
+					"content":     map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}},
+				},
+				"200": map[string]any{"description": "OK"},
+			},
+		}
+		var params []any
+		for _, m := range pathParam.FindAllStringSubmatch(rt.path, -1) {
+			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
+		}
+		if rt.method == "GET" && strings.HasPrefix(rt.path, "/api/v1/") && rt.path != "/api/v1/openapi.json" {
+			params = append(params, map[string]any{"name": "stale", "in": "query", "required": false,
+				"description": "true: serve from this replica's state without a consistency check", "schema": map[string]any{"type": "boolean"}})
+		}
+		if params != nil {
+			op["parameters"] = params
+		}
+		if rt.method == "POST" {
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}}
+		}
+		if rt.public {
+			op["security"] = []any{}
+		}
+		item[strings.ToLower(rt.method)] = op
+	}
+	return map[string]any{
+		"openapi":  "3.1.0",
+		"info":     map[string]any{"title": "Fengqiao API", "version": "v1", "description": "网格化服务管理 — grid-based social governance"},
+		"paths":    paths,
+		"security": []any{map[string]any{"bearer": []any{}}},
+		"components": map[string]any{
+			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}},
+			"schemas": map[string]any{"Problem": map[string]any{"type": "object", "properties": map[string]any{
+				"type": map[string]any{"type": "string"}, "title": map[string]any{"type": "string"}, "status": map[string]any{"type": "integer"},
+				"detail": map[string]any{"type": "string"}, "instance": map[string]any{"type": "string"},
+				"field": map[string]any{"type": "string"}, "rule": map[string]any{"type": "string"}, "leader": map[string]any{"type": "string"},
+			}}},
+		},
+	}
+}
+
+func (s *Server) openapi(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, Document())
+	return nil
+}

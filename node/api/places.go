@@ -1,0 +1,199 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/paulmach/orb"
+
+	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/errs"
+)
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) error {
+	if err := s.b.Ready(); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	return nil
+}
+
+func (s *Server) getJurisdiction(w http.ResponseWriter, r *http.Request) error {
+	code := r.PathValue("code")
+	st := s.b.Store()
+	j, err := st.Jurisdictions.Get(code)
+	if err != nil {
+		return err
+	}
+	if err := inScope(tokenOf(r.Context()), j.Code, "code", "jurisdiction", code); err != nil {
+		return err
+	}
+	kids, err := st.Jurisdictions.Children(j.Code)
+	if err != nil {
+		return err
+	}
+	if kids == nil {
+		kids = []core.Jurisdiction{}
+	}
+	writeJSON(w, http.StatusOK, struct {
+		core.Jurisdiction
+		Children []core.Jurisdiction `json:"children"`
+	}{j, kids})
+	return nil
+}
+
+// feature renders a grid as an RFC 7946 Feature.
+type feature struct {
+	Type       string         `json:"type"`
+	ID         string         `json:"id"`
+	Geometry   geometry       `json:"geometry"`
+	Properties map[string]any `json:"properties"`
+}
+
+type geometry struct {
+	Type        string      `json:"type"`
+	Coordinates orb.Polygon `json:"coordinates"`
+}
+
+func gridFeature(g *core.Grid) feature {
+	return feature{Type: "Feature", ID: g.Code, Geometry: geometry{Type: "Polygon", Coordinates: g.Geometry},
+		Properties: map[string]any{"code": g.Code, "name": g.Name, "jurisdiction": g.Jurisdiction, "type": g.Type,
+			"dedicated": g.Dedicated, "duties": g.Duties, "status": g.Status, "derived": g.Derived, "workers": g.Workers}}
+}
+
+func (s *Server) listGrids(w http.ResponseWriter, r *http.Request) error {
+	tk := tokenOf(r.Context())
+	q := r.URL.Query()
+	under := q.Get("jurisdiction")
+	if under == "" {
+		under = tk.Scope
+	}
+	if err := inScope(tk, under, "jurisdiction", "jurisdiction", under); err != nil {
+		return err
+	}
+	limit, err := limitParam(q, 1000)
+	if err != nil {
+		return err
+	}
+	if err := s.consistent(r); err != nil {
+		return err
+	}
+	gs, next, err := s.b.Store().Grids.List(under, q.Get("cursor"), limit)
+	if err != nil {
+		return err
+	}
+	fc := struct {
+		Type     string    `json:"type"`
+		Features []feature `json:"features"`
+		Next     string    `json:"next,omitempty"`
+	}{Type: "FeatureCollection", Features: []feature{}, Next: next}
+	for _, g := range gs {
+		fc.Features = append(fc.Features, gridFeature(g))
+	}
+	w.Header().Set("Content-Type", "application/geo+json")
+	writeJSON(w, http.StatusOK, fc)
+	return nil
+}
+
+// gridInput is a GeoJSON Feature whose properties describe the grid.
+type gridInput struct {
+	Type       string          `json:"type"`
+	ID         string          `json:"id,omitempty"`
+	Geometry   json.RawMessage `json:"geometry"`
+	Properties struct {
+		Code         string        `json:"code"`
+		Name         string        `json:"name"`
+		Jurisdiction string        `json:"jurisdiction"`
+		Type         core.GridType `json:"type,omitempty"`
+		Dedicated    string        `json:"dedicated,omitempty"`
+		Duties       []string      `json:"duties,omitempty"`
+	} `json:"properties"`
+}
+
+func (s *Server) createGrid(w http.ResponseWriter, r *http.Request) error {
+	tk := tokenOf(r.Context())
+	if err := require(tk, permManageGrids); err != nil {
+		return err
+	}
+	var in gridInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if in.Type != "Feature" {
+		return errs.Invalid("type", "geojson", "a grid is a GeoJSON Feature")
+	}
+	p := in.Properties
+	if p.Jurisdiction == "" {
+		return errs.Invalid("properties.jurisdiction", "required", "name the village/community the grid lies in")
+	}
+	if err := inScope(tk, p.Jurisdiction, "properties.jurisdiction", "jurisdiction", p.Jurisdiction); err != nil {
+		return err
+	}
+	g, err := s.b.Store().Grids.Create(r.Context(), core.GridSpec{Code: p.Code, Name: p.Name, Jurisdiction: p.Jurisdiction,
+		Type: p.Type, Dedicated: p.Dedicated, Duties: p.Duties, Geometry: in.Geometry})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/grids/"+g.Code)
+	writeJSON(w, http.StatusCreated, gridFeature(g))
+	return nil
+}
+
+func (s *Server) getGrid(w http.ResponseWriter, r *http.Request) error {
+	if err := s.consistent(r); err != nil {
+		return err
+	}
+	code := r.PathValue("code")
+	g, err := s.b.Store().Grids.Get(code)
+	if err != nil {
+		return err
+	}
+	if err := inScope(tokenOf(r.Context()), g.Jurisdiction, "code", "grid", code); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, gridFeature(g))
+	return nil
+}
+
+func floatParam(r *http.Request, name string) (float64, error) {
+	v, err := strconv.ParseFloat(r.URL.Query().Get(name), 64)
+	if err != nil {
+		return 0, errs.Invalid(name, "number", "%s must be a number", name)
+	}
+	return v, nil
+}
+
+func (s *Server) locateGrid(w http.ResponseWriter, r *http.Request) error {
+	lng, err := floatParam(r, "lng")
+	if err != nil {
+		return err
+	}
+	lat, err := floatParam(r, "lat")
+	if err != nil {
+		return err
+	}
+	g, err := s.b.Store().Grids.Locate(lng, lat)
+	if err != nil {
+		return err
+	}
+	if err := inScope(tokenOf(r.Context()), g.Jurisdiction, "location", "grid at", "that point"); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, gridFeature(g))
+	return nil
+}
+
+func (s *Server) listCategories(w http.ResponseWriter, r *http.Request) error {
+	cats, err := s.b.Store().Events.Categories()
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"categories": cats})
+	return nil
+}

@@ -1,0 +1,140 @@
+// Package api serves Fengqiao's HTTP API v1: JSON in and out, RFC 9457
+// problem+json errors that name the offending field, bearer tokens with
+// roles scoped to a jurisdiction subtree, cursor pagination, and an OpenAPI
+// 3.1 document generated from the same route table the server uses.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/errs"
+)
+
+// Backend is what the API needs of a node.
+type Backend interface {
+	// Store is the core library over this node's replica.
+	Store() *core.Store
+	// ReadBarrier returns nil when a read of local state is linearizable now.
+	// A node that cannot say so returns an error naming the leader.
+	ReadBarrier() error
+	// Ready returns nil when the node can serve traffic.
+	Ready() error
+}
+
+// NotLeader builds the error a Backend returns when another node must serve
+// a write or a consistent read.
+func NotLeader(leader string) error { return &errNotLeader{leader: leader} }
+
+// Server is the HTTP API.
+type Server struct {
+	b   Backend
+	log *slog.Logger
+	mux *http.ServeMux
+}
+
+type handlerFunc func(s *Server, w http.ResponseWriter, r *http.Request) error
+
+// route is one endpoint; the OpenAPI document is generated from these.
+type route struct {
+	method, path, op, summary string
+	public                    bool // no token needed
+	h                         handlerFunc
+}
+
+// routes is filled in init: the openapi handler reads it.
+var routes []route
+
+func init() {
+	routes = []route{
+		{"GET", "/healthz", "health", "Liveness: the process is up", true, (*Server).health},
+		{"GET", "/readyz", "ready", "Readiness: the node can serve", true, (*Server).ready},
+		{"GET", "/api/v1/openapi.json", "openapi", "This document", true, (*Server).openapi},
+		{"GET", "/api/v1/jurisdictions/{code}", "getJurisdiction", "One jurisdiction with its children", false, (*Server).getJurisdiction},
+		{"GET", "/api/v1/grids", "listGrids", "Grids under a jurisdiction, as GeoJSON Features", false, (*Server).listGrids},
+		{"POST", "/api/v1/grids", "createGrid", "Create a grid from a GeoJSON Feature", false, (*Server).createGrid},
+		{"GET", "/api/v1/grids/locate", "locateGrid", "The grid containing a point", false, (*Server).locateGrid},
+		{"GET", "/api/v1/grids/{code}", "getGrid", "One grid", false, (*Server).getGrid},
+		{"GET", "/api/v1/categories", "listCategories", "Event categories", false, (*Server).listCategories},
+		{"POST", "/api/v1/events", "reportEvent", "Report an event", false, (*Server).reportEvent},
+		{"GET", "/api/v1/events", "listEvents", "List events with filters and a cursor", false, (*Server).listEvents},
+		{"GET", "/api/v1/events/{id}", "getEvent", "One event with its timeline", false, (*Server).getEvent},
+		{"POST", "/api/v1/events/{id}/actions", "actOnEvent", "Take an action on an event", false, (*Server).actOnEvent},
+		{"GET", "/api/v1/stats", "getStats", "Figures (三率) for a jurisdiction", false, (*Server).getStats},
+	}
+}
+
+// New builds the API over a backend.
+func New(b Backend, log *slog.Logger) *Server {
+	s := &Server{b: b, log: log, mux: http.NewServeMux()}
+	allow := map[string][]string{}
+	for _, rt := range routes {
+		s.mux.HandleFunc(rt.method+" "+rt.path, s.wrap(rt))
+		allow[rt.path] = append(allow[rt.path], rt.method)
+	}
+	// Other methods on a known path, and unknown paths, answer problem+json too.
+	for path, methods := range allow {
+		notAllowed := func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", strings.Join(methods, ", "))
+			writeProblem(w, r, &errs.FieldError{Kind: errMethod, Field: "method", Rule: "allowed", Msg: r.Method + " is not allowed here; use " + strings.Join(methods, " or ")})
+		}
+		for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+			if !slices.Contains(methods, m) {
+				s.mux.HandleFunc(m+" "+path, notAllowed)
+			}
+		}
+	}
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, errs.NotFound("path", "no such endpoint %s", r.URL.Path))
+	})
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// wrap authenticates, runs the handler, turns errors into problems, and logs
+// the method, route pattern, status and duration — never query values,
+// bodies or tokens, which may hold personal data or secrets.
+func (s *Server) wrap(rt route) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: 200}
+		err := func() error {
+			if !rt.public {
+				tk, err := s.authenticate(r)
+				if err != nil {
+					return err
+				}
+				r = r.WithContext(core.WithActor(withToken(r.Context(), tk), "token:"+tk.ID))
+			}
+			return rt.h(s, sw, r)
+		}()
+		if err != nil {
+			writeProblem(sw, r, err)
+		}
+		level := slog.LevelInfo
+		if sw.status >= 500 {
+			level = slog.LevelError
+		}
+		attrs := []any{"method", rt.method, "route", rt.path, "status", sw.status, "ms", time.Since(start).Milliseconds()}
+		if sw.status >= 500 && err != nil {
+			attrs = append(attrs, "err", err.Error())
+		}
+		s.log.Log(r.Context(), level, "http", attrs...)
+	}
+}
