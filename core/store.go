@@ -66,7 +66,7 @@ type Store struct {
 // the call returns.
 func Open(dir string, opts Options) (*Store, error) {
 	if opts.Keyring == nil {
-		kr, err := loadOrCreateKeys(filepath.Join(dir, "keys.json"), opts.Cipher)
+		kr, err := LoadOrCreateKeyFile(filepath.Join(dir, "keys.json"), opts.Cipher)
 		if err != nil {
 			return nil, err
 		}
@@ -217,7 +217,10 @@ type keyFile struct {
 	Index  []byte     `json:"index"`
 }
 
-func loadOrCreateKeys(path string, suite seal.Suite) (*seal.Keyring, error) {
+// LoadOrCreateKeyFile reads a key file, or writes a fresh one (mode 0600)
+// when none exists: for development and single-node embedding. Keep real keys
+// apart from the data and backups they protect.
+func LoadOrCreateKeyFile(path string, suite seal.Suite) (*seal.Keyring, error) {
 	raw, err := os.ReadFile(path)
 	if os.IsNotExist(err) {
 		if suite == "" {

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestServeDevAsAProcess builds the binary, runs serve --dev as a separate OS
+// process, uses the API with FENGQIAO_TOKEN, and stops it with SIGTERM.
+func TestServeDevAsAProcess(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "fengqiao")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	const token = "fq_process_test_token_0123456789"
+	cmd := exec.Command(bin, "serve", "--dev", "--http", "127.0.0.1:0", "--data", t.TempDir(), "--log-level", "warn")
+	cmd.Env = append(os.Environ(), "FENGQIAO_TOKEN="+token)
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	lines := make(chan string, 4)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var url string
+	select {
+	case line := <-lines:
+		f := strings.Fields(line)
+		if len(f) != 3 || f[0] != "500110" || !strings.HasPrefix(f[2], "http://") {
+			t.Fatalf("first line %q, want \"CODE NAME URL\"", line)
+		}
+		url = f[2]
+	case <-time.After(60 * time.Second):
+		t.Fatal("serve --dev did not start")
+	}
+	get := func(path string, auth bool) (int, map[string]any) {
+		req, _ := http.NewRequest("GET", url+path, nil)
+		if auth {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		json.NewDecoder(resp.Body).Decode(&m)
+		return resp.StatusCode, m
+	}
+	if code, _ := get("/readyz", false); code != 200 {
+		t.Fatalf("readyz: %d", code)
+	}
+	code, j := get("/api/v1/jurisdictions/500110", true)
+	if code != 200 || j["name"] != "綦江区" || len(j["children"].([]any)) < 20 {
+		t.Fatalf("jurisdiction: %d %v", code, j["name"])
+	}
+	if code, st := get("/api/v1/stats", true); code != 200 || st["reported"].(float64) < 100 {
+		t.Fatalf("stats: %d %v", code, st)
+	}
+	if code, _ := get("/api/v1/stats", false); code != 401 {
+		t.Fatalf("stats without a token: %d", code)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("did not stop on SIGTERM")
+	}
+}
+
+func TestServeWithoutDevIsAnError(t *testing.T) {
+	cmd := root()
+	cmd.SetArgs([]string{"serve"})
+	cmd.SetOut(new(strings.Builder))
+	cmd.SetErr(new(strings.Builder))
+	if err := cmd.Execute(); err == nil || !strings.Contains(err.Error(), "--dev") {
+		t.Fatalf("serve without --dev: %v", err)
+	}
+}

@@ -1,0 +1,122 @@
+// Package node composes core, federation and the API into a running
+// Fengqiao node: the fengqiao binary (node/cmd/fengqiao) is a thin CLI over it.
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/seal"
+	"github.com/fengqiao/fengqiao/federation/replica"
+	"github.com/fengqiao/fengqiao/node/api"
+)
+
+// DevCounty is the jurisdiction dev mode serves: 綦江区.
+const DevCounty = "500110"
+
+// DevOptions configure dev mode.
+type DevOptions struct {
+	HTTP   string       // listen address, default 127.0.0.1:8080
+	Data   string       // data directory; "" makes a fresh temporary one, removed on exit
+	Token  string       // admin token secret; "" generates one
+	Logger *slog.Logger // default JSON to stderr at info
+	Out    io.Writer    // where the token and URL are printed; default stdout
+}
+
+// RunDev runs one replica of 綦江区 with sample data until ctx ends.
+func RunDev(ctx context.Context, o DevOptions) error {
+	if o.HTTP == "" {
+		o.HTTP = "127.0.0.1:8080"
+	}
+	if o.Out == nil {
+		o.Out = os.Stdout
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	if o.Data == "" {
+		tmp, err := os.MkdirTemp("", "fengqiao-dev-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		o.Data = tmp
+	}
+	ln, err := net.Listen("tcp", o.HTTP)
+	if err != nil {
+		return fmt.Errorf("node: listen %s: %w", o.HTTP, err)
+	}
+	defer ln.Close()
+	keys, err := core.LoadOrCreateKeyFile(filepath.Join(o.Data, "keys.json"), seal.AES256GCM)
+	if err != nil {
+		return err
+	}
+	r, err := replica.Open(replica.Config{ID: "dev", Dir: o.Data, Bind: "127.0.0.1:0", Logger: log})
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if err := r.Raft.BootstrapCluster(raft.Configuration{Servers: []raft.Server{{ID: "dev", Address: r.Addr}}}).Error(); err != nil && !errors.Is(err, raft.ErrCantBootstrap) {
+		return fmt.Errorf("node: bootstrap: %w", err)
+	}
+	if err := waitReady(ctx, r); err != nil {
+		return err
+	}
+	store := core.New(r.Engine, r.Proposer(), core.Options{Keyring: keys, Logger: log})
+	sctx := core.WithActor(ctx, "dev-seed")
+	if j, err := store.Jurisdictions.Get(DevCounty); err != nil || !j.HasBounds {
+		start := time.Now()
+		d, err := seedSample(sctx, store, DevCounty)
+		if err != nil {
+			return fmt.Errorf("node: sample data: %w", err)
+		}
+		log.Info("sample data loaded", "county", DevCounty, "grids", len(d.Grids), "ms", time.Since(start).Milliseconds())
+	}
+	_, secret, err := store.Tokens.Create(sctx, "dev admin", core.RoleCenterAdmin, DevCounty, o.Token)
+	if err != nil {
+		return fmt.Errorf("node: admin token: %w", err)
+	}
+	go r.RunLeaderLoops(ctx, store, nil, time.Minute)
+
+	srv := &http.Server{Handler: api.New(&backend{r: r, s: store}, log), ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	fmt.Fprintf(o.Out, "%s 綦江区 http://%s\n", DevCounty, ln.Addr())
+	if o.Token == "" {
+		fmt.Fprintf(o.Out, "admin token (center_admin, %s): %s\n", DevCounty, secret)
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		return err
+	}
+	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shut)
+}
+
+func waitReady(ctx context.Context, r *replica.Replica) error {
+	for {
+		if r.ReadBarrier() == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
