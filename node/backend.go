@@ -10,8 +10,17 @@ import (
 
 // backend adapts a replica to the API.
 type backend struct {
-	r *replica.Replica
-	s *core.Store
+	r     *replica.Replica
+	s     *core.Store
+	peers map[string]string // raft address → API base URL, for leader hints
+}
+
+// hint names the leader by API URL when known, else by Raft address.
+func (b *backend) hint(raftAddr string) string {
+	if u, ok := b.peers[raftAddr]; ok {
+		return u
+	}
+	return raftAddr
 }
 
 func (b *backend) Store() *core.Store { return b.s }
@@ -23,9 +32,9 @@ func (b *backend) ReadBarrier() error {
 	case err == nil:
 		return nil
 	case errors.As(err, &nl):
-		return api.NotLeader(string(nl.Leader))
+		return api.NotLeader(b.hint(string(nl.Leader)))
 	case errors.Is(err, replica.ErrNotReady):
-		return api.NotLeader(string(b.r.Addr))
+		return api.NotLeader(b.hint(string(b.r.Addr)))
 	}
 	return err
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -90,22 +89,11 @@ func RunDev(ctx context.Context, o DevOptions) error {
 	}
 	go r.RunLeaderLoops(ctx, store, nil, time.Minute)
 
-	srv := &http.Server{Handler: api.New(&backend{r: r, s: store}, log), ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
 	fmt.Fprintf(o.Out, "%s 綦江区 http://%s\n", DevCounty, ln.Addr())
 	if o.Token == "" {
 		fmt.Fprintf(o.Out, "admin token (center_admin, %s): %s\n", DevCounty, secret)
 	}
-	select {
-	case <-ctx.Done():
-	case err := <-errc:
-		return err
-	}
-	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return srv.Shutdown(shut)
+	return serveHTTP(ctx, ln, api.New(&backend{r: r, s: store}, log))
 }
 
 func waitReady(ctx context.Context, r *replica.Replica) error {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/seal"
 	"github.com/fengqiao/fengqiao/node"
 )
 
@@ -29,48 +31,97 @@ func root() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: false,
 	}
-	cmd.AddCommand(serve())
+	cmd.AddCommand(serve(), keygen())
 	return cmd
 }
 
 func serve() *cobra.Command {
 	var (
 		dev      bool
+		config   string
 		httpAddr string
 		data     string
 		level    string
 	)
 	cmd := &cobra.Command{
-		Use:   "serve --dev",
-		Short: "Run a node (only --dev in this build: one replica of 綦江区 500110 with sample data)",
+		Use:   "serve (--dev | --config FILE)",
+		Short: "Run a node",
 		Long: `serve --dev runs one replica of 綦江区 (500110) with its real townships and villages,
-derived grids and sample data, and serves HTTP API v1.
+derived grids and sample data, and serves HTTP API v1. The admin token (center_admin,
+scope 500110) is FENGQIAO_TOKEN when set; otherwise a fresh one is generated and printed.
 
-The admin token (center_admin, scope 500110) is FENGQIAO_TOKEN when set; otherwise a
-fresh one is generated and printed. Config-file mode (--config) is not in this build yet.`,
+serve --config FILE runs one replica of a jurisdiction's Raft group as the JSON config says
+(node_id, jurisdiction, data_dir, http, raft, key_file, peers, log_level; unknown keys are
+errors). On first start the leader loads the county and, if FENGQIAO_TOKEN is set, issues it
+as the admin token.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !dev {
-				return errors.New("serve needs --dev: config-file mode is not in this build yet")
-			}
-			var lvl slog.Level
-			if err := lvl.UnmarshalText([]byte(level)); err != nil {
-				return fmt.Errorf("--log-level: %w", err)
+			if dev == (config != "") {
+				return errors.New("serve needs exactly one of --dev and --config FILE")
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			if config != "" {
+				c, err := node.LoadConfig(config)
+				if err != nil {
+					return err
+				}
+				if c.LogLevel != "" {
+					level = c.LogLevel
+				}
+				log, err := logger(level)
+				if err != nil {
+					return err
+				}
+				return node.Run(ctx, c, node.RunOptions{Logger: log, Out: cmd.OutOrStdout(), AdminToken: os.Getenv("FENGQIAO_TOKEN")})
+			}
+			log, err := logger(level)
+			if err != nil {
+				return err
+			}
 			return node.RunDev(ctx, node.DevOptions{
 				HTTP:   httpAddr,
 				Data:   data,
 				Token:  os.Getenv("FENGQIAO_TOKEN"),
-				Logger: slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
+				Logger: log,
 				Out:    cmd.OutOrStdout(),
 			})
 		},
 	}
 	cmd.Flags().BoolVar(&dev, "dev", false, "run a single dev replica of 綦江区 with sample data")
+	cmd.Flags().StringVar(&config, "config", "", "run from a JSON config file")
 	cmd.Flags().StringVar(&httpAddr, "http", "127.0.0.1:8080", "HTTP listen address")
 	cmd.Flags().StringVar(&data, "data", "", "data directory (default: a fresh temporary one, removed on exit)")
 	cmd.Flags().StringVar(&level, "log-level", "info", "debug, info, warn or error")
+	return cmd
+}
+
+func logger(level string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level: %w", err)
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})), nil
+}
+
+func keygen() *cobra.Command {
+	var out, cipher string
+	cmd := &cobra.Command{
+		Use:   "keygen --out FILE",
+		Short: "Write fresh sealing keys to FILE (mode 0600); every replica of a group uses the same file",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return errors.New("keygen needs --out FILE")
+			}
+			if err := core.WriteNewKeyFile(out, seal.Suite(cipher)); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s keys to %s\n", cipher, out)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "key file to create (refuses to overwrite)")
+	cmd.Flags().StringVar(&cipher, "cipher", string(seal.AES256GCM), "aes-256-gcm or sm4-gcm (国密)")
 	return cmd
 }

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -16,10 +15,7 @@ import (
 // TestServeDevAsAProcess builds the binary, runs serve --dev as a separate OS
 // process, uses the API with FENGQIAO_TOKEN, and stops it with SIGTERM.
 func TestServeDevAsAProcess(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "fengqiao")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := binary(t)
 	const token = "fq_process_test_token_0123456789"
 	cmd := exec.Command(bin, "serve", "--dev", "--http", "127.0.0.1:0", "--data", t.TempDir(), "--log-level", "warn")
 	cmd.Env = append(os.Environ(), "FENGQIAO_TOKEN="+token)

@@ -1,0 +1,133 @@
+package node
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+
+	"github.com/fengqiao/fengqiao/core/divisions"
+	"github.com/fengqiao/fengqiao/core/errs"
+)
+
+// Config is a node's configuration file (JSON). Unknown keys are errors, so a
+// typo never silently falls back to a default.
+type Config struct {
+	NodeID       string       `json:"node_id"`      // unique in the group
+	Jurisdiction string       `json:"jurisdiction"` // the county this group serves, e.g. 500110
+	DataDir      string       `json:"data_dir"`
+	HTTP         string       `json:"http"`     // API listen address
+	Raft         string       `json:"raft"`     // Raft bind address, also advertised to peers
+	KeyFile      string       `json:"key_file"` // sealing keys (fengqiao keygen); the same file on every replica
+	Peers        []PeerConfig `json:"peers"`    // every voter of the group, this node included
+	LogLevel     string       `json:"log_level,omitempty"`
+}
+
+// PeerConfig names one replica and where to reach it.
+type PeerConfig struct {
+	ID   string `json:"id"`
+	Raft string `json:"raft"`
+	HTTP string `json:"http"`
+}
+
+// LoadConfig reads and checks a config file.
+func LoadConfig(path string) (*Config, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var c Config
+	if err := dec.Decode(&c); err != nil {
+		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			return nil, errs.Invalid(strings.Trim(f, `"`), "unknown_key", "%s: unknown key %s", path, f)
+		}
+		return nil, errs.Invalid("config", "json", "%s: %v", path, err)
+	}
+	return &c, c.Validate()
+}
+
+func hostPort(field, v string) error {
+	if _, _, err := net.SplitHostPort(v); err != nil {
+		return errs.Invalid(field, "address", "%q is not host:port", v)
+	}
+	return nil
+}
+
+// Validate checks every field and says which one is wrong.
+func (c *Config) Validate() error {
+	switch {
+	case c.NodeID == "":
+		return errs.Invalid("node_id", "required", "node_id is required")
+	case c.DataDir == "":
+		return errs.Invalid("data_dir", "required", "data_dir is required")
+	case c.KeyFile == "":
+		return errs.Invalid("key_file", "required", "key_file is required (make one with: fengqiao keygen --out FILE)")
+	}
+	if err := hostPort("http", c.HTTP); err != nil {
+		return err
+	}
+	if err := hostPort("raft", c.Raft); err != nil {
+		return err
+	}
+	ds, err := divisions.All()
+	if err != nil {
+		return err
+	}
+	known := false
+	for _, d := range ds {
+		known = known || (d.Code == c.Jurisdiction && d.Tier == divisions.County)
+	}
+	if !known {
+		return errs.Invalid("jurisdiction", "county", "%q is not a county code", c.Jurisdiction)
+	}
+	ids, addrs := map[string]bool{}, map[string]bool{}
+	self := false
+	for i, p := range c.Peers {
+		f := fmt.Sprintf("peers[%d]", i)
+		if p.ID == "" || ids[p.ID] {
+			return errs.Invalid(f+".id", "unique", "peer ids must be present and unique")
+		}
+		if err := hostPort(f+".raft", p.Raft); err != nil {
+			return err
+		}
+		if err := hostPort(f+".http", p.HTTP); err != nil {
+			return err
+		}
+		if addrs[p.Raft] {
+			return errs.Invalid(f+".raft", "unique", "raft address %s appears twice", p.Raft)
+		}
+		ids[p.ID], addrs[p.Raft] = true, true
+		if p.ID == c.NodeID {
+			self = true
+			if p.Raft != c.Raft {
+				return errs.Invalid(f+".raft", "self", "this node's peer entry says raft %s but raft is %s", p.Raft, c.Raft)
+			}
+		}
+	}
+	if !self {
+		return errs.Invalid("peers", "self", "peers must include this node (%s)", c.NodeID)
+	}
+	switch c.LogLevel {
+	case "", "debug", "info", "warn", "error":
+	default:
+		return errs.Invalid("log_level", "enum", "log_level must be debug, info, warn or error")
+	}
+	return nil
+}
+
+func divisionName(code string) (string, error) {
+	ds, err := divisions.All()
+	if err != nil {
+		return "", err
+	}
+	for _, d := range ds {
+		if d.Code == code {
+			return d.Name, nil
+		}
+	}
+	return "", errs.NotFound("jurisdiction", "no division %s", code)
+}
