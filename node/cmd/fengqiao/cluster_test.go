@@ -52,7 +52,7 @@ func freePort(t *testing.T) string {
 
 type proc struct {
 	id, cfg, http string
-	cmd          *exec.Cmd
+	cmd           *exec.Cmd
 }
 
 func startProc(t *testing.T, p *proc, token string) {
