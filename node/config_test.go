@@ -1,0 +1,51 @@
+package node
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/fengqiao/fengqiao/core/errs"
+)
+
+func writeConfig(t *testing.T, body string) string {
+	p := filepath.Join(t.TempDir(), "c.json")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoadConfig(t *testing.T) {
+	good := `{"node_id":"n0","jurisdiction":"500110","data_dir":"/tmp/x","http":"127.0.0.1:8080","raft":"127.0.0.1:7000",
+	 "key_file":"/tmp/k","peers":[{"id":"n0","raft":"127.0.0.1:7000","http":"127.0.0.1:8080"}]}`
+	c, err := LoadConfig(writeConfig(t, good))
+	if err != nil || c.NodeID != "n0" || len(c.Peers) != 1 {
+		t.Fatalf("good config: %+v %v", c, err)
+	}
+	cases := map[string]string{
+		"unknown key":   `{"node_id":"n0","colour":"red"}`,
+		"node_id":       `{"jurisdiction":"500110"}`,
+		"jurisdiction":  `{"node_id":"n0","jurisdiction":"500110001","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[]}`,
+		"http":          `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"nowhere","raft":"r:1","key_file":"k"}`,
+		"peers":         `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n1","raft":"x:1","http":"y:1"}]}`,
+		"peers[1].id":   `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"},{"id":"n0","raft":"x:1","http":"y:1"}]}`,
+		"peers[0].raft": `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"other:1","http":"h:1"}]}`,
+		"log_level":     `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"}],"log_level":"loud"}`,
+		"key_file":      `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1"}`,
+	}
+	for want, body := range cases {
+		field := want
+		if want == "unknown key" {
+			field = "colour"
+		}
+		_, err := LoadConfig(writeConfig(t, body))
+		if !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != field {
+			t.Errorf("%s: %v", want, err)
+		}
+	}
+	if _, err := LoadConfig(filepath.Join(t.TempDir(), "missing.json")); err == nil {
+		t.Fatal("a missing file loaded")
+	}
+}
