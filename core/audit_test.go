@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -89,5 +90,36 @@ func TestAuditDetectsTampering(t *testing.T) {
 				t.Fatalf("tampering not detected: %+v %v", rep, err)
 			}
 		})
+	}
+}
+
+func TestVerifyStateCatchesAlteredRecords(t *testing.T) {
+	dir := auditEnv(t)
+	e := tamper(t, dir, func(b, _ *bbolt.Bucket) {}) // untouched
+	if err := e.VerifyState(t.TempDir(), nil); err != nil {
+		t.Fatalf("clean state fails deep verification: %v", err)
+	}
+	e.Close()
+	// Edit an event record directly; the audit chain itself stays intact.
+	db, err := bbolt.Open(filepath.Join(dir, "state.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Update(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bEvent).Cursor()
+		k, v := c.First()
+		return tx.Bucket(bEvent).Put(k, bytes.Replace(v, []byte(`"status":"reported"`), []byte(`"status":"closed"`), 1))
+	})
+	db.Close()
+	e2, err := OpenEngine(dir, EngineOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e2.Close()
+	if _, err := e2.VerifyAudit(); err != nil {
+		t.Fatalf("the chain should still verify: %v", err)
+	}
+	if err := e2.VerifyState(t.TempDir(), nil); !errors.Is(err, errs.ErrTampered) {
+		t.Fatalf("an edited event was not caught: %v", err)
 	}
 }

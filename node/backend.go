@@ -2,6 +2,7 @@ package node
 
 import (
 	"errors"
+	"io"
 
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/federation/replica"
@@ -10,9 +11,10 @@ import (
 
 // backend adapts a replica to the API.
 type backend struct {
-	r     *replica.Replica
-	s     *core.Store
-	peers map[string]string // raft address → API base URL, for leader hints
+	county string
+	r      *replica.Replica
+	s      *core.Store
+	peers  map[string]string // raft address → API base URL, for leader hints
 }
 
 // hint names the leader by API URL when known, else by Raft address.
@@ -38,6 +40,33 @@ func (b *backend) ReadBarrier() error {
 	}
 	return err
 }
+
+func (b *backend) Jurisdiction() string { return b.county }
+
+func (b *backend) Peers() ([]api.Peer, error) {
+	ps, err := b.r.Peers()
+	out := make([]api.Peer, len(ps))
+	for i, p := range ps {
+		out[i] = api.Peer(p)
+	}
+	return out, err
+}
+
+// leaderErr turns the replica's not-leader error into the API's, with a hint.
+func (b *backend) leaderErr(err error) error {
+	var nl *replica.ErrNotLeader
+	if errors.As(err, &nl) {
+		return api.NotLeader(b.hint(string(nl.Leader)))
+	}
+	return err
+}
+
+func (b *backend) RemovePeer(id string) error     { return b.leaderErr(b.r.Remove(id)) }
+func (b *backend) TransferLeader(id string) error { return b.leaderErr(b.r.TransferLeadership(id)) }
+func (b *backend) Backup(w io.Writer) (int64, error) {
+	return b.r.Backup(w)
+}
+func (b *backend) Restore(rd io.Reader) error { return b.leaderErr(b.r.RestoreBackup(rd)) }
 
 func (b *backend) Ready() error {
 	if addr, _ := b.r.Raft.LeaderWithID(); addr == "" {

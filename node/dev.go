@@ -93,7 +93,7 @@ func RunDev(ctx context.Context, o DevOptions) error {
 	if o.Token == "" {
 		fmt.Fprintf(o.Out, "admin token (center_admin, %s): %s\n", DevCounty, secret)
 	}
-	return serveHTTP(ctx, ln, api.New(&backend{r: r, s: store}, log))
+	return serveHTTP(ctx, ln, api.New(&backend{county: DevCounty, r: r, s: store}, log))
 }
 
 func waitReady(ctx context.Context, r *replica.Replica) error {

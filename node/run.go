@@ -70,7 +70,7 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 		name = d
 	}
 	fmt.Fprintf(o.Out, "%s %s http://%s\n", c.Jurisdiction, name, ln.Addr())
-	return serveHTTP(ctx, ln, &forwarder{next: api.New(&backend{r: r, s: store, peers: peers}, log), r: r, peers: peers})
+	return serveHTTP(ctx, ln, &forwarder{next: api.New(&backend{county: c.Jurisdiction, r: r, s: store, peers: peers}, log), r: r, peers: peers})
 }
 
 // seedWhenLeader loads the county and issues the admin token once a leader

@@ -9,11 +9,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/seal"
 )
 
@@ -22,8 +24,18 @@ type backend struct {
 	notLeader atomic.Bool
 }
 
-func (b *backend) Store() *core.Store { return b.s }
-func (b *backend) Ready() error       { return nil }
+func (b *backend) Store() *core.Store   { return b.s }
+func (b *backend) Ready() error         { return nil }
+func (b *backend) Jurisdiction() string { return "511083" }
+func (b *backend) Peers() ([]Peer, error) {
+	return []Peer{{ID: "only", Address: "127.0.0.1:7001", Voter: true, Leader: true}}, nil
+}
+func (b *backend) RemovePeer(id string) error { return errs.NotFound("id", "no peer %q", id) }
+func (b *backend) TransferLeader(id string) error {
+	return errs.Invalid("id", "alone", "no other voter")
+}
+func (b *backend) Backup(w io.Writer) (int64, error) { return b.s.Engine().Snapshot(w) }
+func (b *backend) Restore(r io.Reader) error         { return b.s.Engine().Restore(r) }
 func (b *backend) ReadBarrier() error {
 	if b.notLeader.Load() {
 		return NotLeader("127.0.0.1:7002")
@@ -348,4 +360,58 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestAuditBackupAndClusterRoutes(t *testing.T) {
+	f := newFixture(t)
+	f.do("POST", "/api/v1/events", f.admin, map[string]any{"category": "dispute", "description": "x", "grid": "511083001001001"}, nil)
+	var rep core.VerifyReport
+	if resp, _ := f.do("GET", "/api/v1/audit/verify", f.audit, nil, &rep); resp.StatusCode != 200 || !rep.OK || rep.Records == 0 {
+		t.Fatalf("verify: %d %+v", resp.StatusCode, rep)
+	}
+	var page struct {
+		Records []core.AuditRecord `json:"records"`
+	}
+	if resp, _ := f.do("GET", "/api/v1/audit?limit=5", f.audit, nil, &page); resp.StatusCode != 200 || len(page.Records) != 5 || page.Records[0].Seq != 1 {
+		t.Fatalf("audit page: %d %d", resp.StatusCode, len(page.Records))
+	}
+	// Township tokens and auditors may not take node-wide admin actions.
+	resp, m := f.do("GET", "/api/v1/audit/verify", f.town, nil, nil)
+	expectProblem(t, "township verifies", resp, m, 403, "role")
+	resp, m = f.do("GET", "/api/v1/backup", f.audit, nil, nil)
+	expectProblem(t, "auditor backs up", resp, m, 403, "role")
+	resp, m = f.do("GET", "/api/v1/cluster/peers", f.town, nil, nil)
+	expectProblem(t, "township lists peers", resp, m, 403, "scope")
+	resp, m = f.do("GET", "/api/v1/audit?after=x", f.audit, nil, nil)
+	expectProblem(t, "bad after", resp, m, 400, "after")
+	// A backup is a state file whose chain verifies.
+	req, _ := http.NewRequest("GET", f.srv.URL+"/api/v1/backup", nil)
+	req.Header.Set("Authorization", "Bearer "+f.admin)
+	bresp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(bresp.Body)
+	bresp.Body.Close()
+	if bresp.StatusCode != 200 || len(raw) < 4096 {
+		t.Fatalf("backup: %d, %d bytes", bresp.StatusCode, len(raw))
+	}
+	path := t.TempDir() + "/backup.db"
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e, err := core.OpenStateFileReadOnly(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if r, err := e.VerifyAudit(); err != nil || r.Records != rep.Records {
+		t.Fatalf("backup chain: %+v %v", r, err)
+	}
+	var peers struct {
+		Peers []Peer `json:"peers"`
+	}
+	if resp, _ := f.do("GET", "/api/v1/cluster/peers", f.admin, nil, &peers); resp.StatusCode != 200 || len(peers.Peers) != 1 {
+		t.Fatalf("peers: %d %+v", resp.StatusCode, peers)
+	}
 }

@@ -19,15 +19,16 @@ const (
 	permAct
 	permManageGrids
 	permAdmin
+	permAudit
 )
 
 var rolePerms = map[string][]perm{
 	core.RoleGridWorker:        {permRead, permReport, permAct},
 	core.RoleCommunityOperator: {permRead, permReport, permAct},
 	core.RoleTownshipOperator:  {permRead, permReport, permAct, permManageGrids},
-	core.RoleCenterAdmin:       {permRead, permReport, permAct, permManageGrids, permAdmin},
+	core.RoleCenterAdmin:       {permRead, permReport, permAct, permManageGrids, permAdmin, permAudit},
 	core.RoleDepartmentHandler: {permRead, permAct},
-	core.RoleAuditor:           {permRead},
+	core.RoleAuditor:           {permRead, permAudit},
 }
 
 // roleActions limits which event actions a role may take; roles not listed

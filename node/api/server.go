@@ -24,6 +24,7 @@ type Backend interface {
 	ReadBarrier() error
 	// Ready returns nil when the node can serve traffic.
 	Ready() error
+	Cluster
 }
 
 // NotLeader builds the error a Backend returns when another node must serve
@@ -65,6 +66,13 @@ func init() {
 		{"GET", "/api/v1/events/{id}", "getEvent", "One event with its timeline", false, (*Server).getEvent},
 		{"POST", "/api/v1/events/{id}/actions", "actOnEvent", "Take an action on an event", false, (*Server).actOnEvent},
 		{"GET", "/api/v1/stats", "getStats", "Figures (三率) for a jurisdiction", false, (*Server).getStats},
+		{"GET", "/api/v1/cluster/peers", "listPeers", "The replicas of this node's Raft group", false, (*Server).listPeers},
+		{"DELETE", "/api/v1/cluster/peers/{id}", "removePeer", "Remove a replica from the group", false, (*Server).removePeer},
+		{"POST", "/api/v1/cluster/leader", "transferLeader", "Hand leadership to a voter (id \"\": any)", false, (*Server).transferLeader},
+		{"GET", "/api/v1/audit", "listAudit", "Audit records after a sequence number", false, (*Server).listAudit},
+		{"GET", "/api/v1/audit/verify", "verifyAudit", "Verify the audit hash chain", false, (*Server).verifyAudit},
+		{"GET", "/api/v1/backup", "backup", "Stream a consistent backup of the state", false, (*Server).backup},
+		{"POST", "/api/v1/restore", "restore", "Replace the group's state with a backup (disaster recovery)", false, (*Server).restore},
 	}
 }
 

@@ -114,20 +114,13 @@ func (c *client) do(method, url string, body any, header map[string]string) (int
 	return resp.StatusCode, m, nil
 }
 
-// TestClusterOfProcessesSurvivesKillOfTheLeader runs three replicas as
-// separate OS processes, writes through any of them, kills the leader with
-// SIGKILL mid-stream, and checks that no acknowledged write is lost and that
-// the killed replica catches up after a restart.
-func TestClusterOfProcessesSurvivesKillOfTheLeader(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts three processes")
-	}
+// startCluster starts three replicas of 500110 as separate processes.
+func startCluster(t *testing.T, token string) []*proc {
 	dir := t.TempDir()
 	keys := filepath.Join(dir, "keys.json")
 	if out, err := exec.Command(binary(t), "keygen", "--out", keys).CombinedOutput(); err != nil {
 		t.Fatalf("keygen: %v %s", err, out)
 	}
-	const token = "fq_cluster_test_admin_token_42424242"
 	procs := make([]*proc, 3)
 	var peers []map[string]string
 	for i := range procs {
@@ -142,14 +135,24 @@ func TestClusterOfProcessesSurvivesKillOfTheLeader(t *testing.T) {
 		os.WriteFile(p.cfg, raw, 0o600)
 		startProc(t, p, token)
 	}
-	defer func() {
+	t.Cleanup(func() {
 		for _, p := range procs {
 			if p.cmd != nil && p.cmd.ProcessState == nil {
 				p.cmd.Process.Kill()
 				p.cmd.Wait()
 			}
 		}
-	}()
+	})
+	return procs
+}
+
+// TestClusterOfProcessesSurvivesKillOfTheLeader runs three replicas as
+// separate OS processes, writes through any of them, kills the leader with
+// SIGKILL mid-stream, and checks that no acknowledged write is lost and that
+// the killed replica catches up after a restart.
+func TestClusterOfProcessesSurvivesKillOfTheLeader(t *testing.T) {
+	const token = "fq_cluster_test_admin_token_42424242"
+	procs := startCluster(t, token)
 	c := &client{token: token, http: &http.Client{Timeout: 10 * time.Second}}
 	report := func(p *proc, i int) (string, bool) {
 		code, m, err := c.do("POST", "http://"+p.http+"/api/v1/events", map[string]any{"category": "dispute",

@@ -1,0 +1,143 @@
+package api
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/fengqiao/fengqiao/core/errs"
+)
+
+// Peer is one replica of this node's Raft group.
+type Peer struct {
+	ID      string `json:"id"`
+	Address string `json:"address"`
+	Voter   bool   `json:"voter"`
+	Leader  bool   `json:"leader"`
+}
+
+// Cluster is what the operator routes need of a node.
+type Cluster interface {
+	Jurisdiction() string // the county this group serves
+	Peers() ([]Peer, error)
+	RemovePeer(id string) error
+	TransferLeader(id string) error
+	Backup(w io.Writer) (int64, error)
+	Restore(r io.Reader) error
+}
+
+// nodeWide admits only tokens whose scope covers the whole group, with perm.
+func (s *Server) nodeWide(r *http.Request, p perm) error {
+	tk := tokenOf(r.Context())
+	if err := require(tk, p); err != nil {
+		return err
+	}
+	if !tk.Covers(s.b.Jurisdiction()) {
+		return &errs.FieldError{Kind: errs.ErrForbidden, Field: "scope", Rule: "node_wide", Msg: "this needs a token scoped to " + s.b.Jurisdiction() + " or above"}
+	}
+	return nil
+}
+
+func (s *Server) listPeers(w http.ResponseWriter, r *http.Request) error {
+	if err := s.nodeWide(r, permRead); err != nil {
+		return err
+	}
+	peers, err := s.b.Peers()
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"peers": peers})
+	return nil
+}
+
+func (s *Server) removePeer(w http.ResponseWriter, r *http.Request) error {
+	if err := s.nodeWide(r, permAdmin); err != nil {
+		return err
+	}
+	if err := s.b.RemovePeer(r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) transferLeader(w http.ResponseWriter, r *http.Request) error {
+	if err := s.nodeWide(r, permAdmin); err != nil {
+		return err
+	}
+	var in struct {
+		ID string `json:"id"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if err := s.b.TransferLeader(in.ID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
+	if err := s.nodeWide(r, permAudit); err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	limit, err := limitParam(q, 1000)
+	if err != nil {
+		return err
+	}
+	after, err := strconv.ParseUint(q.Get("after"), 10, 64)
+	if q.Get("after") == "" {
+		after, err = 0, nil
+	}
+	if err != nil {
+		return errs.Invalid("after", "number", "after must be a record sequence number")
+	}
+	if err := s.consistent(r); err != nil {
+		return err
+	}
+	recs, err := s.b.Store().Engine().AuditPage(after, limit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"records": recs})
+	return nil
+}
+
+func (s *Server) verifyAudit(w http.ResponseWriter, r *http.Request) error {
+	if err := s.nodeWide(r, permAudit); err != nil {
+		return err
+	}
+	rep, err := s.b.Store().Engine().VerifyAudit()
+	if err != nil && !rep.OK && rep.FirstBad > 0 {
+		writeJSON(w, http.StatusOK, rep) // a failed verification is a result, not a server error
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, rep)
+	return nil
+}
+
+func (s *Server) backup(w http.ResponseWriter, r *http.Request) error {
+	if err := s.nodeWide(r, permAdmin); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", `attachment; filename="fengqiao-`+s.b.Jurisdiction()+`.db"`)
+	_, err := s.b.Backup(w)
+	return err
+}
+
+func (s *Server) restore(w http.ResponseWriter, r *http.Request) error {
+	if err := s.nodeWide(r, permAdmin); err != nil {
+		return err
+	}
+	if err := s.b.Restore(r.Body); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

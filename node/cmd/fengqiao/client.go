@@ -1,0 +1,213 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fengqiao/fengqiao/core"
+)
+
+// apiClient calls a node's API with the token from FENGQIAO_TOKEN.
+type apiClient struct {
+	addr  string
+	token string
+	http  *http.Client
+}
+
+func addClientFlags(cmd *cobra.Command, c *apiClient) {
+	cmd.Flags().StringVar(&c.addr, "addr", "http://127.0.0.1:8080", "node API address")
+}
+
+func (c *apiClient) call(method, path string, body io.Reader, out any) error {
+	c.token = os.Getenv("FENGQIAO_TOKEN")
+	if c.token == "" {
+		return errors.New("set FENGQIAO_TOKEN to an API token")
+	}
+	if c.http == nil {
+		c.http = &http.Client{Timeout: 10 * time.Minute}
+	}
+	req, err := http.NewRequest(method, strings.TrimRight(c.addr, "/")+path, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		var p struct{ Title, Detail, Field string }
+		json.NewDecoder(resp.Body).Decode(&p)
+		return fmt.Errorf("%s %s: %d %s: %s (field %q)", method, path, resp.StatusCode, p.Title, p.Detail, p.Field)
+	}
+	switch o := out.(type) {
+	case nil:
+		return nil
+	case io.Writer:
+		_, err = io.Copy(o, resp.Body)
+		return err
+	default:
+		return json.NewDecoder(resp.Body).Decode(out)
+	}
+}
+
+func operator() *cobra.Command {
+	op := &cobra.Command{Use: "operator", Short: "Operate a node group"}
+	rf := &cobra.Command{Use: "raft", Short: "Raft group operations"}
+	op.AddCommand(rf)
+
+	var c apiClient
+	list := &cobra.Command{Use: "list-peers", Short: "List the replicas of the group", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var out struct {
+				Peers []struct {
+					ID, Address   string
+					Voter, Leader bool
+				} `json:"peers"`
+			}
+			if err := c.call("GET", "/api/v1/cluster/peers", nil, &out); err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tADDRESS\tSTATE\tVOTER")
+			for _, p := range out.Peers {
+				state := "follower"
+				if p.Leader {
+					state = "leader"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%v\n", p.ID, p.Address, state, p.Voter)
+			}
+			return tw.Flush()
+		}}
+	remove := &cobra.Command{Use: "remove-peer ID", Short: "Remove a replica from the group", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return c.call("DELETE", "/api/v1/cluster/peers/"+args[0], nil, nil)
+		}}
+	transfer := &cobra.Command{Use: "transfer-leader [ID]", Short: "Hand leadership to a voter (any, without ID)", Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id := ""
+			if len(args) == 1 {
+				id = args[0]
+			}
+			body, _ := json.Marshal(map[string]string{"id": id})
+			return c.call("POST", "/api/v1/cluster/leader", strings.NewReader(string(body)), nil)
+		}}
+	for _, cmd := range []*cobra.Command{list, remove, transfer} {
+		addClientFlags(cmd, &c)
+		rf.AddCommand(cmd)
+	}
+	return op
+}
+
+func backupCmd() *cobra.Command {
+	var c apiClient
+	var out string
+	cmd := &cobra.Command{Use: "backup --out FILE", Short: "Save a consistent backup of a node group's state", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return errors.New("backup needs --out FILE")
+			}
+			f, err := os.OpenFile(out, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+			if err != nil {
+				return err
+			}
+			if err := c.call("GET", "/api/v1/backup", nil, f); err != nil {
+				f.Close()
+				os.Remove(out)
+				return err
+			}
+			if err := f.Close(); err != nil {
+				return err
+			}
+			idx, err := core.StateFileIndex(out)
+			if err != nil {
+				return fmt.Errorf("the saved backup does not check: %w", err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "saved %s (state at log index %d)\n", out, idx)
+			return nil
+		}}
+	addClientFlags(cmd, &c)
+	cmd.Flags().StringVar(&out, "out", "", "file to write (refuses to overwrite)")
+	return cmd
+}
+
+func restoreCmd() *cobra.Command {
+	var c apiClient
+	var in string
+	cmd := &cobra.Command{Use: "restore --in FILE", Short: "Replace a node group's state with a backup (disaster recovery)", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, err := core.StateFileIndex(in); err != nil {
+				return fmt.Errorf("%s is not a backup: %w", in, err)
+			}
+			f, err := os.Open(in)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if err := c.call("POST", "/api/v1/restore", f, nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "restored %s\n", in)
+			return nil
+		}}
+	addClientFlags(cmd, &c)
+	cmd.Flags().StringVar(&in, "in", "", "backup file")
+	return cmd
+}
+
+func auditCmd() *cobra.Command {
+	audit := &cobra.Command{Use: "audit", Short: "Audit chain operations"}
+	var c apiClient
+	var deep bool
+	verify := &cobra.Command{Use: "verify [STATE-OR-BACKUP-FILE]", Short: "Verify the audit hash chain of a node, or of a state file or backup offline",
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var rep core.VerifyReport
+			if len(args) == 1 {
+				e, err := core.OpenStateFileReadOnly(args[0])
+				if err != nil {
+					return err
+				}
+				defer e.Close()
+				rep, err = e.VerifyAudit()
+				if err != nil && rep.FirstBad == 0 {
+					return err
+				}
+				if rep.OK && deep {
+					scratch, err := os.MkdirTemp("", "fengqiao-verify-")
+					if err != nil {
+						return err
+					}
+					defer os.RemoveAll(scratch)
+					if err := e.VerifyState(scratch, nil); err != nil {
+						return fmt.Errorf("state BROKEN: %w", err)
+					}
+					fmt.Fprintln(cmd.OutOrStdout(), "state matches its audit chain (rebuilt and compared)")
+				}
+			} else if err := c.call("GET", "/api/v1/audit/verify", nil, &rep); err != nil {
+				return err
+			}
+			if !rep.OK {
+				return fmt.Errorf("audit chain BROKEN at record %d: %s", rep.FirstBad, rep.Problem)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "audit chain OK: %d records, head %s\n", rep.Records, rep.Head)
+			return nil
+		}}
+	addClientFlags(verify, &c)
+	verify.Flags().BoolVar(&deep, "deep", false, "offline only: also rebuild the state from the chain and compare")
+	audit.AddCommand(verify)
+	return audit
+}
