@@ -40,12 +40,16 @@ type Engine struct {
 	grids   *geo.Index
 	noSync  bool
 	applied atomic.Uint64 // meta/applied as of the last commit or open
+	onApply func(entries, rejected int, took time.Duration)
 }
 
 // EngineOptions tune the bbolt file.
 type EngineOptions struct {
 	// NoSync skips fsync. Only for tests and bulk benchmarks that say so.
 	NoSync bool
+	// OnApply, if set, is told the size and duration of every committed batch
+	// (metrics hook; it must not block).
+	OnApply func(entries, rejected int, took time.Duration)
 }
 
 // OpenEngine opens (or creates) the state file state.db in dir.
@@ -53,7 +57,7 @@ func OpenEngine(dir string, opts EngineOptions) (*Engine, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("core: data dir: %w", err)
 	}
-	e := &Engine{path: filepath.Join(dir, "state.db"), noSync: opts.NoSync}
+	e := &Engine{path: filepath.Join(dir, "state.db"), noSync: opts.NoSync, onApply: opts.OnApply}
 	if err := e.open(); err != nil {
 		return nil, err
 	}
@@ -157,6 +161,7 @@ func (e *Engine) ApplyBatch(entries []Entry) ([]Result, error) {
 	if e.db == nil {
 		return nil, errs.ErrClosed
 	}
+	start := time.Now()
 	results := make([]Result, len(entries))
 	skip := make([]bool, len(entries))
 	dec := decodeAll(entries)
@@ -210,6 +215,15 @@ func (e *Engine) ApplyBatch(entries []Entry) ([]Result, error) {
 		}
 		for _, fx := range t.effects {
 			fx(e)
+		}
+		if e.onApply != nil {
+			rejected := 0
+			for _, r := range results {
+				if r.Err != nil {
+					rejected++
+				}
+			}
+			e.onApply(len(entries), rejected, time.Since(start))
 		}
 		return results, nil
 	}

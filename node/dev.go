@@ -62,11 +62,13 @@ func RunDev(ctx context.Context, o DevOptions) error {
 	if err != nil {
 		return err
 	}
-	r, err := replica.Open(replica.Config{ID: "dev", Dir: o.Data, Bind: "127.0.0.1:0", Logger: log})
+	m := newMetrics()
+	r, err := replica.Open(replica.Config{ID: "dev", Dir: o.Data, Bind: "127.0.0.1:0", Logger: log, OnApply: m.onApply})
 	if err != nil {
 		return err
 	}
 	defer r.Close()
+	m.watchRaft(r)
 	if err := r.Raft.BootstrapCluster(raft.Configuration{Servers: []raft.Server{{ID: "dev", Address: r.Addr}}}).Error(); err != nil && !errors.Is(err, raft.ErrCantBootstrap) {
 		return fmt.Errorf("node: bootstrap: %w", err)
 	}
@@ -93,7 +95,9 @@ func RunDev(ctx context.Context, o DevOptions) error {
 	if o.Token == "" {
 		fmt.Fprintf(o.Out, "admin token (center_admin, %s): %s\n", DevCounty, secret)
 	}
-	return serveHTTP(ctx, ln, api.New(&backend{county: DevCounty, r: r, s: store}, log))
+	a := api.New(&backend{county: DevCounty, r: r, s: store}, log)
+	a.Observe = m.observe
+	return serveHTTP(ctx, ln, m.handler(a))
 }
 
 func waitReady(ctx context.Context, r *replica.Replica) error {

@@ -57,11 +57,13 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 		servers = append(servers, raft.Server{ID: raft.ServerID(p.ID), Address: raft.ServerAddress(p.Raft)})
 		peers[p.Raft] = "http://" + p.HTTP
 	}
-	r, err := replica.Open(replica.Config{ID: c.NodeID, Dir: c.DataDir, Bind: c.Raft, Bootstrap: servers, Logger: log})
+	m := newMetrics()
+	r, err := replica.Open(replica.Config{ID: c.NodeID, Dir: c.DataDir, Bind: c.Raft, Bootstrap: servers, Logger: log, OnApply: m.onApply})
 	if err != nil {
 		return err
 	}
 	defer r.Close()
+	m.watchRaft(r)
 	store := core.New(r.Engine, r.Proposer(), core.Options{Keyring: keys, Logger: log})
 	go r.RunLeaderLoops(ctx, store, nil, time.Minute)
 	go seedWhenLeader(ctx, r, store, c.Jurisdiction, o.AdminToken, log)
@@ -70,7 +72,9 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 		name = d
 	}
 	fmt.Fprintf(o.Out, "%s %s http://%s\n", c.Jurisdiction, name, ln.Addr())
-	return serveHTTP(ctx, ln, &forwarder{next: api.New(&backend{county: c.Jurisdiction, r: r, s: store, peers: peers}, log), r: r, peers: peers})
+	a := api.New(&backend{county: c.Jurisdiction, r: r, s: store, peers: peers}, log)
+	a.Observe = m.observe
+	return serveHTTP(ctx, ln, m.handler(&forwarder{next: a, r: r, peers: peers}))
 }
 
 // seedWhenLeader loads the county and issues the admin token once a leader

@@ -34,6 +34,8 @@ type Config struct {
 	TrailingLogs      uint64        // entries kept after a snapshot (default 10240)
 	NoSync            bool          // skip fsync (tests only)
 	Timeout           time.Duration // heartbeat/election scale (default: raft's)
+	// OnApply is passed to the engine (metrics).
+	OnApply func(entries, rejected int, took time.Duration)
 }
 
 // Replica is one running group member.
@@ -63,7 +65,7 @@ func Open(cfg Config) (*Replica, error) {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	log = log.With("replica", cfg.ID)
-	e, err := core.OpenEngine(cfg.Dir, core.EngineOptions{NoSync: cfg.NoSync})
+	e, err := core.OpenEngine(cfg.Dir, core.EngineOptions{NoSync: cfg.NoSync, OnApply: cfg.OnApply})
 	if err != nil {
 		return nil, err
 	}

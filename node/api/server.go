@@ -36,6 +36,9 @@ type Server struct {
 	b   Backend
 	log *slog.Logger
 	mux *http.ServeMux
+	// Observe, if set, is told each request's method, route pattern, status
+	// and duration (metrics hook).
+	Observe func(method, route string, status int, took time.Duration)
 }
 
 type handlerFunc func(s *Server, w http.ResponseWriter, r *http.Request) error
@@ -134,6 +137,9 @@ func (s *Server) wrap(rt route) http.HandlerFunc {
 		}()
 		if err != nil {
 			writeProblem(sw, r, err)
+		}
+		if s.Observe != nil {
+			s.Observe(rt.method, rt.path, sw.status, time.Since(start))
 		}
 		level := slog.LevelInfo
 		if sw.status >= 500 {

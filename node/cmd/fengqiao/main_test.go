@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -70,6 +71,25 @@ func TestServeDevAsAProcess(t *testing.T) {
 	}
 	if code, _ := get("/api/v1/stats", false); code != 401 {
 		t.Fatalf("stats without a token: %d", code)
+	}
+	// Prometheus metrics: HTTP by route and code, apply batches, Raft state.
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`fengqiao_http_requests_total{code="401",method="GET",route="/api/v1/stats"} 1`,
+		`fengqiao_raft_state{state="Leader"} 1`,
+		"fengqiao_apply_batch_entries_count", "fengqiao_state_applied_index",
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	if strings.Contains(string(body), token) {
+		t.Fatal("metrics hold the token")
 	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

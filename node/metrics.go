@@ -1,0 +1,93 @@
+package node
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/raft"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/fengqiao/fengqiao/federation/replica"
+)
+
+// metrics holds a node's Prometheus collectors. Labels carry routes and
+// states only — never ids, codes from requests, or personal data.
+type metrics struct {
+	reg      *prometheus.Registry
+	applied  *prometheus.HistogramVec
+	batch    prometheus.Histogram
+	rejected prometheus.Counter
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{reg: prometheus.NewRegistry()}
+	m.applied = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "fengqiao_apply_seconds",
+		Help: "Time to apply and commit one batch of commands to the state file.", Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}, nil)
+	m.batch = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "fengqiao_apply_batch_entries",
+		Help: "Commands per applied batch.", Buckets: prometheus.ExponentialBuckets(1, 2, 14)})
+	m.rejected = prometheus.NewCounter(prometheus.CounterOpts{Name: "fengqiao_apply_rejected_total",
+		Help: "Commands rejected at apply time (they changed nothing)."})
+	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "fengqiao_http_requests_total",
+		Help: "HTTP requests by method, route pattern and status code."}, []string{"method", "route", "code"})
+	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "fengqiao_http_request_seconds",
+		Help: "HTTP request duration by method and route pattern.", Buckets: prometheus.ExponentialBuckets(0.0002, 2, 16)}, []string{"method", "route"})
+	m.reg.MustRegister(m.applied, m.batch, m.rejected, m.requests, m.latency,
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}
+
+// observe is the API's hook.
+func (m *metrics) observe(method, route string, status int, took time.Duration) {
+	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	m.latency.WithLabelValues(method, route).Observe(took.Seconds())
+}
+
+// handler serves /metrics beside the API.
+func (m *metrics) handler(next http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	mux.Handle("/", next)
+	return mux
+}
+
+// onApply is the engine's hook.
+func (m *metrics) onApply(entries, rejected int, took time.Duration) {
+	m.applied.WithLabelValues().Observe(took.Seconds())
+	m.batch.Observe(float64(entries))
+	m.rejected.Add(float64(rejected))
+}
+
+// watchRaft exports the replica's Raft state and indexes.
+func (m *metrics) watchRaft(r *replica.Replica) {
+	state := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "fengqiao_raft_state",
+		Help: "1 for the replica's current Raft state."}, []string{"state"})
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "fengqiao_raft_commit_index", Help: "Raft commit index."},
+		func() float64 { return float64(r.Raft.CommitIndex()) }))
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "fengqiao_raft_last_index", Help: "Last Raft log index."},
+		func() float64 { return float64(r.Raft.LastIndex()) }))
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "fengqiao_state_applied_index", Help: "Log index the state file holds."},
+		func() float64 { i, _ := r.Engine.AppliedIndex(); return float64(i) }))
+	m.reg.MustRegister(&stateCollector{r: r, g: state})
+}
+
+type stateCollector struct {
+	r *replica.Replica
+	g *prometheus.GaugeVec
+}
+
+func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) { c.g.Describe(ch) }
+func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
+	cur := c.r.Raft.State()
+	for _, s := range []raft.RaftState{raft.Follower, raft.Candidate, raft.Leader, raft.Shutdown} {
+		v := 0.0
+		if s == cur {
+			v = 1
+		}
+		c.g.WithLabelValues(s.String()).Set(v)
+	}
+	c.g.Collect(ch)
+}
