@@ -26,6 +26,12 @@ var (
 	ErrTampered = errors.New("tampered")
 	// ErrClosed marks use of a closed store.
 	ErrClosed = errors.New("store closed")
+	// ErrUnavailable marks a request this node cannot serve now (it is not
+	// the leader, say); nothing was done and a retry elsewhere is safe.
+	ErrUnavailable = errors.New("unavailable")
+	// ErrOutcomeUnknown marks a write handed to the log whose result never
+	// came back: it may or may not have been applied. Check before retrying.
+	ErrOutcomeUnknown = errors.New("outcome unknown")
 )
 
 type kindErr struct {

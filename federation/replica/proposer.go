@@ -2,18 +2,21 @@ package replica
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/hashicorp/raft"
 
 	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/errs"
 )
 
 // ErrNotLeader means this replica cannot take writes; Leader says where to
 // send them ("" when no leader is known yet).
 type ErrNotLeader struct{ Leader raft.ServerAddress }
+
+// Is lets errors.Is(err, errs.ErrUnavailable) match.
+func (e *ErrNotLeader) Is(target error) bool { return target == errs.ErrUnavailable }
 
 func (e *ErrNotLeader) Error() string {
 	if e.Leader == "" {
@@ -21,6 +24,11 @@ func (e *ErrNotLeader) Error() string {
 	}
 	return fmt.Sprintf("replica: not the leader; the leader is %s", e.Leader)
 }
+
+// ErrUnknownOutcome means the entries were handed to Raft but no result came
+// back (leadership was lost, or the wait timed out): they may or may not be
+// applied. Retrying blindly may apply a command twice.
+var ErrUnknownOutcome = errs.ErrOutcomeUnknown
 
 // Proposer applies commands through Raft; results come back from the FSM.
 type Proposer struct {
@@ -52,11 +60,8 @@ func (p *Proposer) Propose(ctx context.Context, data [][]byte) ([]core.Result, e
 	out := make([]core.Result, len(data))
 	for i, f := range futures {
 		if err := f.Error(); err != nil {
-			if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) {
-				addr, _ := p.r.LeaderWithID()
-				return nil, fmt.Errorf("%w (%v)", &ErrNotLeader{Leader: addr}, err)
-			}
-			return nil, fmt.Errorf("replica: apply: %w", err)
+			addr, _ := p.r.LeaderWithID()
+			return nil, fmt.Errorf("%w: %w: %v", ErrUnknownOutcome, &ErrNotLeader{Leader: addr}, err)
 		}
 		res, ok := f.Response().(core.Result)
 		if !ok {

@@ -415,3 +415,15 @@ func TestAuditBackupAndClusterRoutes(t *testing.T) {
 		t.Fatalf("peers: %d %+v", resp.StatusCode, peers)
 	}
 }
+
+func TestUnavailableAndUnknownOutcomeStatuses(t *testing.T) {
+	for err, kind := range map[error]string{
+		fmt.Errorf("core: propose: %w", errs.ErrOutcomeUnknown): "outcome-unknown",
+		fmt.Errorf("core: propose: %w", errs.ErrUnavailable):    "unavailable",
+	} {
+		status, k := statusOf(err)
+		if status != 503 || k != kind {
+			t.Errorf("%v: %d %s, want 503 %s", err, status, k, kind)
+		}
+	}
+}

@@ -57,7 +57,9 @@ func statusOf(err error) (int, string) {
 		return http.StatusForbidden, "forbidden"
 	case errors.Is(err, errs.ErrInvalid):
 		return http.StatusBadRequest, "invalid"
-	case errors.Is(err, errs.ErrClosed):
+	case errors.Is(err, errs.ErrOutcomeUnknown):
+		return http.StatusServiceUnavailable, "outcome-unknown"
+	case errors.Is(err, errs.ErrClosed), errors.Is(err, errs.ErrUnavailable):
 		return http.StatusServiceUnavailable, "unavailable"
 	}
 	return http.StatusInternalServerError, "internal"
