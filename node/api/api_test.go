@@ -427,3 +427,8 @@ func TestUnavailableAndUnknownOutcomeStatuses(t *testing.T) {
 		}
 	}
 }
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

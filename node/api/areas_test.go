@@ -1,0 +1,146 @@
+package api
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/idcard"
+)
+
+// validID makes a synthetic ID number for 隆昌市 with serial n (0..999).
+func validID(n int) string {
+	first := fmt.Sprintf("51108319800101%03d", n)
+	return first + string(idcard.CheckDigit(first))
+}
+
+func TestPeopleOverHTTP(t *testing.T) {
+	f := newFixture(t)
+	idn := validID(3)
+	var p core.Person
+	resp, m := f.do("POST", "/api/v1/people", f.town, map[string]any{"name": "刘晓梅", "id_number": idn, "kind": "registered", "jurisdiction": "511083001001"}, &p)
+	if resp.StatusCode != 201 || p.IDMasked != idcard.Mask(idn) || p.NameMasked != "刘**" {
+		t.Fatalf("add: %d %v %+v", resp.StatusCode, m, p)
+	}
+	// Masked by default; nothing sensitive in the body.
+	resp, m = f.do("GET", "/api/v1/people/"+p.ID, f.town, nil, nil)
+	if resp.StatusCode != 200 || strings.Contains(mustJSON(m), idn) || strings.Contains(mustJSON(m), "刘晓梅") {
+		t.Fatalf("masked get leaks: %v", m)
+	}
+	before, _ := f.b.s.Engine().VerifyAudit()
+	var rev struct {
+		Revealed core.Revealed `json:"revealed"`
+	}
+	if resp, _ := f.do("GET", "/api/v1/people/"+p.ID+"?reveal=true&purpose=核查走访", f.town, nil, &rev); resp.StatusCode != 200 || rev.Revealed.IDNumber != idn {
+		t.Fatalf("reveal: %d %+v", resp.StatusCode, rev)
+	}
+	after, _ := f.b.s.Engine().VerifyAudit()
+	if after.Records != before.Records+1 {
+		t.Fatal("a reveal was not audited")
+	}
+	resp, m = f.do("GET", "/api/v1/people/"+p.ID+"?reveal=true", f.town, nil, nil)
+	expectProblem(t, "reveal without purpose", resp, m, 400, "purpose")
+	resp, m = f.do("GET", "/api/v1/people/"+p.ID+"?reveal=true&purpose=x", f.audit, nil, nil)
+	expectProblem(t, "auditor reveals", resp, m, 403, "reveal")
+	// Special-population record and a visit.
+	risk := 2
+	if resp, m := f.do("POST", "/api/v1/people/"+p.ID+"/special", f.town, map[string]any{"category": "severe_mental", "level": 2,
+		"since": "2025-01-01T00:00:00Z", "details": map[string]any{"diagnosis": "精神分裂症", "risk_level": risk, "guardian": "刘建军"}}, nil); resp.StatusCode != 200 {
+		t.Fatalf("special: %d %v", resp.StatusCode, m)
+	}
+	resp, m = f.do("POST", "/api/v1/people/"+p.ID+"/special", f.town, map[string]any{"category": "severe_mental", "level": 2,
+		"since": "2025-01-01T00:00:00Z", "details": map[string]any{"guardian": "x"}}, nil)
+	expectProblem(t, "special without risk level", resp, m, 400, "details.risk_level")
+	if resp, m := f.do("POST", "/api/v1/people/"+p.ID+"/visits", f.town, map[string]any{"at": "2026-11-01T02:00:00Z", "visitor": "网格员", "method": "home", "found": true, "note": "情况稳定"}, nil); resp.StatusCode != 201 {
+		t.Fatalf("visit: %d %v", resp.StatusCode, m)
+	}
+	var visits struct {
+		Visits []core.Visit `json:"visits"`
+	}
+	if resp, _ := f.do("GET", "/api/v1/people/"+p.ID+"/visits", f.town, nil, &visits); resp.StatusCode != 200 || len(visits.Visits) != 1 {
+		t.Fatalf("visits: %d %+v", resp.StatusCode, visits)
+	}
+	// Scope and bad input.
+	var other core.Person
+	f.do("POST", "/api/v1/people", f.admin, map[string]any{"name": "王五", "id_number": validID(4), "kind": "floating", "jurisdiction": "511083002001"}, &other)
+	resp, m = f.do("GET", "/api/v1/people/"+other.ID, f.town, nil, nil)
+	expectProblem(t, "other township's person", resp, m, 404, "id")
+	digest := f.digest()
+	resp, m = f.do("POST", "/api/v1/people", f.town, map[string]any{"name": "x", "id_number": idn[:17] + "0", "kind": "registered", "jurisdiction": "511083001001"}, nil)
+	if idn[17] == '0' {
+		resp, m = f.do("POST", "/api/v1/people", f.town, map[string]any{"name": "x", "id_number": idn[:17] + "1", "kind": "registered", "jurisdiction": "511083001001"}, nil)
+	}
+	expectProblem(t, "bad check digit", resp, m, 400, "id_number")
+	resp, m = f.do("POST", "/api/v1/people", f.town, map[string]any{"name": "x", "id_number": validID(5), "kind": "registered", "jurisdiction": "511083002001"}, nil)
+	expectProblem(t, "person in another township", resp, m, 404, "jurisdiction")
+	if f.digest() != digest {
+		t.Fatal("refused people requests changed the state")
+	}
+	var list struct {
+		People []core.Person `json:"people"`
+	}
+	if resp, _ := f.do("GET", "/api/v1/people", f.town, nil, &list); resp.StatusCode != 200 || len(list.People) != 1 {
+		t.Fatalf("list: %d %d", resp.StatusCode, len(list.People))
+	}
+	if strings.Contains(f.logs.String(), idn) || strings.Contains(f.logs.String(), "刘晓梅") || strings.Contains(f.logs.String(), "精神分裂症") {
+		t.Fatal("the log holds sensitive fields")
+	}
+}
+
+func TestPartyAndTokensOverHTTP(t *testing.T) {
+	f := newFixture(t)
+	for _, o := range []map[string]any{
+		{"id": "c1", "name": "古湖街道党工委", "kind": "committee", "jurisdiction": "511083001"},
+		{"id": "b1", "name": "大东街社区党支部", "kind": "branch", "parent": "c1", "jurisdiction": "511083001001", "grids": []string{"511083001001001"}},
+	} {
+		if resp, m := f.do("POST", "/api/v1/party/orgs", f.town, o, nil); resp.StatusCode != 200 {
+			t.Fatalf("org: %d %v", resp.StatusCode, m)
+		}
+	}
+	resp, m := f.do("POST", "/api/v1/party/orgs", f.town, map[string]any{"id": "b2", "name": "x", "kind": "branch", "parent": "c1", "jurisdiction": "511083002001"}, nil)
+	expectProblem(t, "org in another township", resp, m, 404, "jurisdiction")
+	if resp, m := f.do("POST", "/api/v1/party/members", f.town, map[string]any{"id": "m1", "name": "党员甲", "org": "b1", "status": "full"}, nil); resp.StatusCode != 200 {
+		t.Fatalf("member: %d %v", resp.StatusCode, m)
+	}
+	if resp, m := f.do("POST", "/api/v1/party/activities", f.town, map[string]any{"org": "b1", "kind": "theme_day", "date": "2026-11-20", "topic": "学习", "attendees": []string{"m1"}}, nil); resp.StatusCode != 201 {
+		t.Fatalf("activity: %d %v", resp.StatusCode, m)
+	}
+	var cov struct {
+		Grids     int          `json:"grids"`
+		Uncovered []string     `json:"uncovered_grids"`
+		Behind    []core.Lapse `json:"behind_schedule"`
+	}
+	if resp, _ := f.do("GET", "/api/v1/party/coverage?jurisdiction=511083001001&as_of=2026-11-24", f.town, nil, &cov); resp.StatusCode != 200 || cov.Grids != 4 || len(cov.Uncovered) != 3 {
+		t.Fatalf("coverage: %d %+v", resp.StatusCode, cov)
+	}
+	resp, m = f.do("GET", "/api/v1/party/coverage?as_of=24/11/2026", f.town, nil, nil)
+	expectProblem(t, "bad as_of", resp, m, 400, "as_of")
+	// Tokens: an admin issues a narrower token; nobody widens their own scope.
+	var made struct {
+		Token  tokenView `json:"token"`
+		Secret string    `json:"secret"`
+	}
+	if resp, m := f.do("POST", "/api/v1/tokens", f.admin, map[string]any{"name": "网格员张", "role": "grid_worker", "scope": "511083001001"}, &made); resp.StatusCode != 201 || made.Secret == "" {
+		t.Fatalf("create token: %d %v", resp.StatusCode, m)
+	}
+	if resp, _ := f.do("GET", "/api/v1/events", made.Secret, nil, nil); resp.StatusCode != 200 {
+		t.Fatalf("new token does not work: %d", resp.StatusCode)
+	}
+	resp, m = f.do("POST", "/api/v1/tokens", f.admin, map[string]any{"name": "x", "role": "center_admin", "scope": "510000"}, nil)
+	expectProblem(t, "widening scope", resp, m, 404, "scope")
+	resp, m = f.do("POST", "/api/v1/tokens", f.town, map[string]any{"name": "x", "role": "grid_worker", "scope": "511083001"}, nil)
+	expectProblem(t, "township issues tokens", resp, m, 403, "role")
+	var list struct {
+		Tokens []map[string]any `json:"tokens"`
+	}
+	f.do("GET", "/api/v1/tokens", f.admin, nil, &list)
+	if len(list.Tokens) != 5 || strings.Contains(mustJSON(list), "hash") {
+		t.Fatalf("token list: %+v", list)
+	}
+	if resp, _ := f.do("DELETE", "/api/v1/tokens/"+made.Token.ID, f.admin, nil, nil); resp.StatusCode != 204 {
+		t.Fatalf("revoke: %d", resp.StatusCode)
+	}
+	resp, m = f.do("GET", "/api/v1/events", made.Secret, nil, nil)
+	expectProblem(t, "revoked token", resp, m, 401, "authorization")
+}

@@ -1,0 +1,169 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/errs"
+)
+
+func (s *Server) underParam(r *http.Request) (string, error) {
+	tk := tokenOf(r.Context())
+	under := r.URL.Query().Get("jurisdiction")
+	if under == "" {
+		under = tk.Scope
+	}
+	return under, inScope(tk, under, "jurisdiction", "jurisdiction", under)
+}
+
+func (s *Server) listOrgs(w http.ResponseWriter, r *http.Request) error {
+	under, err := s.underParam(r)
+	if err != nil {
+		return err
+	}
+	if err := s.consistent(r); err != nil {
+		return err
+	}
+	orgs, err := s.b.Store().Party.Orgs(under)
+	if err != nil {
+		return err
+	}
+	if orgs == nil {
+		orgs = []core.Org{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"orgs": orgs})
+	return nil
+}
+
+func (s *Server) putOrg(w http.ResponseWriter, r *http.Request) error {
+	tk := tokenOf(r.Context())
+	if err := require(tk, permManageGrids); err != nil {
+		return err
+	}
+	var o core.Org
+	if err := decode(r, &o); err != nil {
+		return err
+	}
+	if o.Last != nil {
+		return errs.Invalid("last", "read_only", "last is kept from activities")
+	}
+	if err := inScope(tk, o.Jurisdiction, "jurisdiction", "jurisdiction", o.Jurisdiction); err != nil {
+		return err
+	}
+	out, err := s.b.Store().Party.PutOrg(r.Context(), o)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// orgInScope checks an org exists under the token's scope.
+func (s *Server) orgInScope(r *http.Request, id, field string) error {
+	orgs, err := s.b.Store().Party.Orgs(tokenOf(r.Context()).Scope)
+	if err != nil {
+		return err
+	}
+	for _, o := range orgs {
+		if o.ID == id {
+			return nil
+		}
+	}
+	return errs.NotFound(field, "org %s not found", id)
+}
+
+func (s *Server) listMembers(w http.ResponseWriter, r *http.Request) error {
+	org := r.URL.Query().Get("org")
+	if org == "" {
+		return errs.Invalid("org", "required", "name the org whose members to list")
+	}
+	if err := s.consistent(r); err != nil {
+		return err
+	}
+	if err := s.orgInScope(r, org, "org"); err != nil {
+		return err
+	}
+	ms, err := s.b.Store().Party.Members(org)
+	if err != nil {
+		return err
+	}
+	if ms == nil {
+		ms = []core.Member{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"members": ms})
+	return nil
+}
+
+func (s *Server) putMember(w http.ResponseWriter, r *http.Request) error {
+	if err := require(tokenOf(r.Context()), permManageGrids); err != nil {
+		return err
+	}
+	var m core.Member
+	if err := decode(r, &m); err != nil {
+		return err
+	}
+	if err := s.orgInScope(r, m.Org, "org"); err != nil {
+		return err
+	}
+	out, err := s.b.Store().Party.PutMember(r.Context(), m)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) recordActivity(w http.ResponseWriter, r *http.Request) error {
+	if err := require(tokenOf(r.Context()), permReport); err != nil {
+		return err
+	}
+	var a core.Activity
+	if err := decode(r, &a); err != nil {
+		return err
+	}
+	if err := s.orgInScope(r, a.Org, "org"); err != nil {
+		return err
+	}
+	out, err := s.b.Store().Party.RecordActivity(r.Context(), a)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, out)
+	return nil
+}
+
+// coverage reports grids with no branch or group, and orgs behind their
+// 三会一课 schedule as of ?as_of= (default now).
+func (s *Server) coverage(w http.ResponseWriter, r *http.Request) error {
+	under, err := s.underParam(r)
+	if err != nil {
+		return err
+	}
+	asOf := time.Now()
+	if v := r.URL.Query().Get("as_of"); v != "" {
+		if asOf, err = time.Parse(time.DateOnly, v); err != nil {
+			return errs.Invalid("as_of", "date", "as_of must be YYYY-MM-DD")
+		}
+	}
+	if err := s.consistent(r); err != nil {
+		return err
+	}
+	st := s.b.Store()
+	uncovered, total, err := st.Party.Coverage(under)
+	if err != nil {
+		return err
+	}
+	lapses, err := st.Party.Compliance(under, asOf)
+	if err != nil {
+		return err
+	}
+	if uncovered == nil {
+		uncovered = []string{}
+	}
+	if lapses == nil {
+		lapses = []core.Lapse{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"jurisdiction": under, "grids": total, "uncovered_grids": uncovered, "behind_schedule": lapses})
+	return nil
+}
