@@ -10,6 +10,7 @@ import (
 
 	"github.com/fengqiao/fengqiao/core/divisions"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/federation/tlsutil"
 )
 
 // Config is a node's configuration file (JSON). Unknown keys are errors, so a
@@ -23,6 +24,9 @@ type Config struct {
 	KeyFile      string       `json:"key_file"` // sealing keys (fengqiao keygen); the same file on every replica
 	Peers        []PeerConfig `json:"peers"`    // every voter of the group, this node included
 	LogLevel     string       `json:"log_level,omitempty"`
+	// TLS, when set, serves the API over HTTPS and secures Raft with mutual
+	// TLS (every replica's certificate from the same CA).
+	TLS tlsutil.Files `json:"tls,omitzero"`
 }
 
 // PeerConfig names one replica and where to reach it.
@@ -110,6 +114,11 @@ func (c *Config) Validate() error {
 	}
 	if !self {
 		return errs.Invalid("peers", "self", "peers must include this node (%s)", c.NodeID)
+	}
+	if c.TLS.Enabled() {
+		if err := c.TLS.Validate("tls"); err != nil {
+			return err
+		}
 	}
 	switch c.LogLevel {
 	case "", "debug", "info", "warn", "error":

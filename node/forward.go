@@ -1,6 +1,7 @@
 package node
 
 import (
+	"crypto/tls"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -18,6 +19,7 @@ type forwarder struct {
 	next  http.Handler
 	r     *replica.Replica
 	peers map[string]string // raft address → API base URL
+	tls   *tls.Config       // trusts the group's CA when the API is HTTPS
 }
 
 func needsLeader(req *http.Request) bool {
@@ -33,6 +35,9 @@ func (f *forwarder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		if base, ok := f.peers[string(addr)]; ok {
 			target, _ := url.Parse(base)
 			proxy := httputil.NewSingleHostReverseProxy(target)
+			if f.tls != nil {
+				proxy.Transport = &http.Transport{TLSClientConfig: f.tls}
+			}
 			req.Header.Set(forwardedHeader, f.r.ID)
 			proxy.ServeHTTP(w, req)
 			return

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/federation/replica"
+	"github.com/fengqiao/fengqiao/federation/tlsutil"
 	"github.com/fengqiao/fengqiao/node/api"
 )
 
@@ -51,14 +53,29 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 		return fmt.Errorf("node: listen %s: %w", c.HTTP, err)
 	}
 	defer ln.Close()
+	scheme := "http"
+	var raftTLS, clientTLS *tls.Config
+	if c.TLS.Enabled() {
+		srvTLS, err := tlsutil.Server(c.TLS)
+		if err != nil {
+			return err
+		}
+		if raftTLS, err = tlsutil.Mutual(c.TLS); err != nil {
+			return err
+		}
+		if clientTLS, err = tlsutil.Client(c.TLS.CA); err != nil {
+			return err
+		}
+		ln, scheme = tls.NewListener(ln, srvTLS), "https"
+	}
 	var servers []raft.Server
 	peers := map[string]string{}
 	for _, p := range c.Peers {
 		servers = append(servers, raft.Server{ID: raft.ServerID(p.ID), Address: raft.ServerAddress(p.Raft)})
-		peers[p.Raft] = "http://" + p.HTTP
+		peers[p.Raft] = scheme + "://" + p.HTTP
 	}
 	m := newMetrics()
-	r, err := replica.Open(replica.Config{ID: c.NodeID, Dir: c.DataDir, Bind: c.Raft, Bootstrap: servers, Logger: log, OnApply: m.onApply})
+	r, err := replica.Open(replica.Config{ID: c.NodeID, Dir: c.DataDir, Bind: c.Raft, Bootstrap: servers, Logger: log, OnApply: m.onApply, TLS: raftTLS})
 	if err != nil {
 		return err
 	}
@@ -71,10 +88,10 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 	if d, err := divisionName(c.Jurisdiction); err == nil {
 		name = d
 	}
-	fmt.Fprintf(o.Out, "%s %s http://%s\n", c.Jurisdiction, name, ln.Addr())
+	fmt.Fprintf(o.Out, "%s %s %s://%s\n", c.Jurisdiction, name, scheme, ln.Addr())
 	a := api.New(&backend{county: c.Jurisdiction, r: r, s: store, peers: peers}, log)
 	a.Observe = m.observe
-	return serveHTTP(ctx, ln, m.handler(&forwarder{next: a, r: r, peers: peers}))
+	return serveHTTP(ctx, ln, m.handler(&forwarder{next: a, r: r, peers: peers, tls: clientTLS}))
 }
 
 // seedWhenLeader loads the county and issues the admin token once a leader

@@ -4,6 +4,7 @@
 package replica
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -36,6 +37,8 @@ type Config struct {
 	Timeout           time.Duration // heartbeat/election scale (default: raft's)
 	// OnApply is passed to the engine (metrics).
 	OnApply func(entries, rejected int, took time.Duration)
+	// TLS, when set, is mutual TLS for Raft traffic (tlsutil.Mutual).
+	TLS *tls.Config
 }
 
 // Replica is one running group member.
@@ -86,7 +89,14 @@ func Open(cfg Config) (*Replica, error) {
 		return fail(fmt.Errorf("replica: bind %q: %w", cfg.Bind, err))
 	}
 	// No separate advertise address: the listener's own (so ":0" works).
-	r.transport, err = raft.NewTCPTransportWithLogger(cfg.Bind, nil, 8, 10*time.Second, hlog)
+	if cfg.TLS != nil {
+		var stream *tlsStream
+		if stream, err = newTLSStream(cfg.Bind, cfg.TLS); err == nil {
+			r.transport = raft.NewNetworkTransportWithLogger(stream, 8, 10*time.Second, hlog)
+		}
+	} else {
+		r.transport, err = raft.NewTCPTransportWithLogger(cfg.Bind, nil, 8, 10*time.Second, hlog)
+	}
 	if err != nil {
 		return fail(fmt.Errorf("replica: transport: %w", err))
 	}

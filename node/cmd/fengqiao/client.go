@@ -14,17 +14,20 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/federation/tlsutil"
 )
 
 // apiClient calls a node's API with the token from FENGQIAO_TOKEN.
 type apiClient struct {
 	addr  string
+	ca    string
 	token string
 	http  *http.Client
 }
 
 func addClientFlags(cmd *cobra.Command, c *apiClient) {
 	cmd.Flags().StringVar(&c.addr, "addr", "http://127.0.0.1:8080", "node API address")
+	cmd.Flags().StringVar(&c.ca, "ca", "", "CA certificate to trust for an https address")
 }
 
 func (c *apiClient) call(method, path string, body io.Reader, out any) error {
@@ -34,6 +37,13 @@ func (c *apiClient) call(method, path string, body io.Reader, out any) error {
 	}
 	if c.http == nil {
 		c.http = &http.Client{Timeout: 10 * time.Minute}
+		if c.ca != "" {
+			cfg, err := tlsutil.Client(c.ca)
+			if err != nil {
+				return err
+			}
+			c.http.Transport = &http.Transport{TLSClientConfig: cfg}
+		}
 	}
 	req, err := http.NewRequest(method, strings.TrimRight(c.addr, "/")+path, body)
 	if err != nil {
@@ -210,4 +220,43 @@ func auditCmd() *cobra.Command {
 	verify.Flags().BoolVar(&deep, "deep", false, "offline only: also rebuild the state from the chain and compare")
 	audit.AddCommand(verify)
 	return audit
+}
+
+func tlsCmd() *cobra.Command {
+	t := &cobra.Command{Use: "tls", Short: "Make a development CA and node certificates"}
+	var caOut, caName string
+	ca := &cobra.Command{Use: "ca --out DIR", Short: "Write ca.pem and ca-key.pem to DIR", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if caOut == "" {
+				return errors.New("tls ca needs --out DIR")
+			}
+			if err := tlsutil.NewCA(caOut, caName); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s/ca.pem and %s/ca-key.pem\n", caOut, caOut)
+			return nil
+		}}
+	ca.Flags().StringVar(&caOut, "out", "", "directory for the CA files")
+	ca.Flags().StringVar(&caName, "name", "Fengqiao dev CA", "CA common name")
+	var caDir, out, name, hosts string
+	cert := &cobra.Command{Use: "cert --ca DIR --name NAME --hosts H1,H2 --out DIR", Short: "Write NAME.pem and NAME-key.pem signed by the CA", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var hs []string
+			for _, h := range strings.Split(hosts, ",") {
+				if h = strings.TrimSpace(h); h != "" {
+					hs = append(hs, h)
+				}
+			}
+			if err := tlsutil.NewCert(caDir, out, name, hs); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s/%s.pem and %s/%s-key.pem\n", out, name, out, name)
+			return nil
+		}}
+	cert.Flags().StringVar(&caDir, "ca", "", "directory holding ca.pem and ca-key.pem")
+	cert.Flags().StringVar(&out, "out", "", "directory for the certificate")
+	cert.Flags().StringVar(&name, "name", "", "certificate name (the node id)")
+	cert.Flags().StringVar(&hosts, "hosts", "127.0.0.1,localhost", "IPs and DNS names the certificate is for")
+	t.AddCommand(ca, cert)
+	return t
 }

@@ -77,7 +77,7 @@ func startProc(t *testing.T, p *proc, token string) {
 	}()
 	select {
 	case l := <-line:
-		if !strings.HasPrefix(l, "500110 綦江区 http://") {
+		if !strings.HasPrefix(l, "500110 綦江区 http://") && !strings.HasPrefix(l, "500110 綦江区 https://") {
 			t.Fatalf("%s printed %q", p.id, l)
 		}
 	case <-time.After(30 * time.Second):
@@ -115,7 +115,11 @@ func (c *client) do(method, url string, body any, header map[string]string) (int
 }
 
 // startCluster starts three replicas of 500110 as separate processes.
-func startCluster(t *testing.T, token string) []*proc {
+func startCluster(t *testing.T, token string) []*proc { return startClusterTLS(t, token, "") }
+
+// startClusterTLS does the same with mutual TLS between replicas and HTTPS
+// for the API when caDir (holding a CA made by "fengqiao tls ca") is set.
+func startClusterTLS(t *testing.T, token, caDir string) []*proc {
 	dir := t.TempDir()
 	keys := filepath.Join(dir, "keys.json")
 	if out, err := exec.Command(binary(t), "keygen", "--out", keys).CombinedOutput(); err != nil {
@@ -130,6 +134,13 @@ func startCluster(t *testing.T, token string) []*proc {
 	for i, p := range procs {
 		cfg := map[string]any{"node_id": p.id, "jurisdiction": "500110", "data_dir": filepath.Join(dir, p.id),
 			"http": p.http, "raft": peers[i]["raft"], "key_file": keys, "peers": peers, "log_level": "warn"}
+		if caDir != "" {
+			certs := filepath.Join(dir, "certs")
+			if out, err := exec.Command(binary(t), "tls", "cert", "--ca", caDir, "--name", p.id, "--hosts", "127.0.0.1", "--out", certs).CombinedOutput(); err != nil {
+				t.Fatalf("tls cert: %v %s", err, out)
+			}
+			cfg["tls"] = map[string]string{"ca_file": filepath.Join(caDir, "ca.pem"), "cert_file": filepath.Join(certs, p.id+".pem"), "key_file": filepath.Join(certs, p.id+"-key.pem")}
+		}
 		raw, _ := json.Marshal(cfg)
 		p.cfg = filepath.Join(dir, p.id+".json")
 		os.WriteFile(p.cfg, raw, 0o600)
