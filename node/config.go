@@ -24,6 +24,9 @@ type Config struct {
 	KeyFile      string       `json:"key_file"` // sealing keys (fengqiao keygen); the same file on every replica
 	Peers        []PeerConfig `json:"peers"`    // every voter of the group, this node included
 	LogLevel     string       `json:"log_level,omitempty"`
+	// RaftTimeoutMS scales Raft's heartbeat and election timeouts; the node
+	// default is 500 ms, suited to a county's LAN (raise it over a WAN).
+	RaftTimeoutMS int `json:"raft_timeout_ms,omitempty"`
 	// TLS, when set, serves the API over HTTPS and secures Raft with mutual
 	// TLS (every replica's certificate from the same CA).
 	TLS tlsutil.Files `json:"tls,omitzero"`
@@ -119,6 +122,9 @@ func (c *Config) Validate() error {
 		if err := c.TLS.Validate("tls"); err != nil {
 			return err
 		}
+	}
+	if c.RaftTimeoutMS != 0 && (c.RaftTimeoutMS < 50 || c.RaftTimeoutMS > 60000) {
+		return errs.Invalid("raft_timeout_ms", "range", "raft_timeout_ms must be 50..60000")
 	}
 	switch c.LogLevel {
 	case "", "debug", "info", "warn", "error":

@@ -75,7 +75,12 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 		peers[p.Raft] = scheme + "://" + p.HTTP
 	}
 	m := newMetrics()
-	r, err := replica.Open(replica.Config{ID: c.NodeID, Dir: c.DataDir, Bind: c.Raft, Bootstrap: servers, Logger: log, OnApply: m.onApply, TLS: raftTLS})
+	timeout := 500 * time.Millisecond
+	if c.RaftTimeoutMS > 0 {
+		timeout = time.Duration(c.RaftTimeoutMS) * time.Millisecond
+	}
+	r, err := replica.Open(replica.Config{ID: c.NodeID, Dir: c.DataDir, Bind: c.Raft, Bootstrap: servers, Logger: log,
+		OnApply: m.onApply, TLS: raftTLS, Timeout: timeout})
 	if err != nil {
 		return err
 	}

@@ -23,7 +23,7 @@ var (
 )
 
 // binary builds fengqiao once per test process.
-func binary(t *testing.T) string {
+func binary(t testing.TB) string {
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "fengqiao-bin-")
 		if err != nil {
@@ -41,7 +41,7 @@ func binary(t *testing.T) string {
 	return binPath
 }
 
-func freePort(t *testing.T) string {
+func freePort(t testing.TB) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +55,7 @@ type proc struct {
 	cmd           *exec.Cmd
 }
 
-func startProc(t *testing.T, p *proc, token string) {
+func startProc(t testing.TB, p *proc, token string) {
 	t.Helper()
 	cmd := exec.Command(binary(t), "serve", "--config", p.cfg)
 	cmd.Env = append(os.Environ(), "FENGQIAO_TOKEN="+token)
@@ -115,11 +115,11 @@ func (c *client) do(method, url string, body any, header map[string]string) (int
 }
 
 // startCluster starts three replicas of 500110 as separate processes.
-func startCluster(t *testing.T, token string) []*proc { return startClusterTLS(t, token, "") }
+func startCluster(t testing.TB, token string) []*proc { return startClusterTLS(t, token, "") }
 
 // startClusterTLS does the same with mutual TLS between replicas and HTTPS
 // for the API when caDir (holding a CA made by "fengqiao tls ca") is set.
-func startClusterTLS(t *testing.T, token, caDir string) []*proc {
+func startClusterTLS(t testing.TB, token, caDir string) []*proc {
 	dir := t.TempDir()
 	keys := filepath.Join(dir, "keys.json")
 	if out, err := exec.Command(binary(t), "keygen", "--out", keys).CombinedOutput(); err != nil {

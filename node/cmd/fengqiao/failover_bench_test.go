@@ -1,0 +1,63 @@
+package main
+
+import (
+	"net/http"
+	"sort"
+	"testing"
+	"time"
+)
+
+// BenchmarkFailover: three replicas as processes; each iteration kills the
+// leader with SIGKILL, times how long until a write through a survivor
+// succeeds, then restarts the killed replica and waits for it to catch up.
+//
+//	go test ./node/cmd/fengqiao/ -run '^$' -bench BenchmarkFailover -benchtime 20x
+func BenchmarkFailover(b *testing.B) {
+	const token = "fq_failover_bench_admin_token_5555"
+	procs := startCluster(b, token)
+	c := &client{token: token, http: &http.Client{Timeout: 2 * time.Second}}
+	write := func(p *proc) bool {
+		code, _, err := c.do("POST", "http://"+p.http+"/api/v1/events", map[string]any{"category": "dispute", "description": "failover", "jurisdiction": "500110001"}, nil)
+		return err == nil && code == 201
+	}
+	for deadline := time.Now().Add(60 * time.Second); !write(procs[0]); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			b.Fatal("cluster never took a write")
+		}
+	}
+	var took []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		l := -1
+		for j, p := range procs {
+			if code, _, _ := c.do("GET", "http://"+p.http+"/api/v1/stats", nil, map[string]string{"X-Fengqiao-Forwarded": "bench"}); code == 200 {
+				l = j
+			}
+		}
+		if l < 0 {
+			b.Fatal("no leader")
+		}
+		procs[l].cmd.Process.Kill()
+		procs[l].cmd.Wait()
+		start := time.Now()
+		survivor := procs[(l+1)%3]
+		for !write(survivor) {
+			if time.Since(start) > 30*time.Second {
+				b.Fatal("writes did not resume")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		took = append(took, time.Since(start))
+		b.StopTimer()
+		startProc(b, procs[l], token)
+		for !write(procs[l]) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		b.StartTimer()
+	}
+	b.StopTimer()
+	sort.Slice(took, func(i, j int) bool { return took[i] < took[j] })
+	b.ReportMetric(float64(took[len(took)/2].Milliseconds()), "p50-ms")
+	b.ReportMetric(float64(took[(len(took)*99+99)/100-1].Milliseconds()), "p99-ms")
+	b.ReportMetric(float64(took[len(took)-1].Milliseconds()), "max-ms")
+}
