@@ -2,12 +2,14 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 
 	"github.com/paulmach/orb"
 
 	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/divisions"
 	"github.com/fengqiao/fengqiao/core/errs"
 )
 
@@ -195,5 +197,30 @@ func (s *Server) listCategories(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"categories": cats})
+	return nil
+}
+
+// loadDivisions upserts divisions (parents before children) and aliases.
+func (s *Server) loadDivisions(w http.ResponseWriter, r *http.Request) error {
+	if err := s.nodeWide(r, permAdmin); err != nil {
+		return err
+	}
+	var in struct {
+		Divisions []divisions.Division `json:"divisions"`
+		Aliases   map[string]string    `json:"aliases,omitempty"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	tk := tokenOf(r.Context())
+	for i, d := range in.Divisions {
+		if !tk.Covers(d.Code) && d.Tier != divisions.Province && d.Tier != divisions.City {
+			return errs.NotFound(fmt.Sprintf("divisions[%d].code", i), "division %s is outside your scope", d.Code)
+		}
+	}
+	if err := s.b.Store().Jurisdictions.Load(r.Context(), in.Divisions, in.Aliases); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"loaded": len(in.Divisions)})
 	return nil
 }

@@ -59,6 +59,7 @@ func init() {
 		{"GET", "/readyz", "ready", "Readiness: the node can serve", true, (*Server).ready},
 		{"GET", "/api/v1/openapi.json", "openapi", "This document", true, (*Server).openapi},
 		{"GET", "/api/v1/jurisdictions/{code}", "getJurisdiction", "One jurisdiction with its children", false, (*Server).getJurisdiction},
+		{"POST", "/api/v1/jurisdictions", "loadDivisions", "Upsert divisions (parents first) and code aliases", false, (*Server).loadDivisions},
 		{"GET", "/api/v1/grids", "listGrids", "Grids under a jurisdiction, as GeoJSON Features", false, (*Server).listGrids},
 		{"POST", "/api/v1/grids", "createGrid", "Create a grid from a GeoJSON Feature", false, (*Server).createGrid},
 		{"GET", "/api/v1/grids/locate", "locateGrid", "The grid containing a point", false, (*Server).locateGrid},
