@@ -215,3 +215,48 @@ func TestNewReplicaCatchesUpBySnapshot(t *testing.T) {
 		t.Fatalf("newcomer figures: %+v", f)
 	}
 }
+
+// TestReplicaDownFor10000EntriesCatchesUpBySnapshot stops a follower, writes
+// 10,000 entries while it is down (the leader compacts its log past them),
+// and restarts it: it must catch up by installing a snapshot.
+func TestReplicaDownFor10000EntriesCatchesUpBySnapshot(t *testing.T) {
+	cfg := Config{SnapshotThreshold: 2048, TrailingLogs: 512}
+	c := newCluster(t, 3, cfg)
+	l := c.leader()
+	s := c.store(l)
+	if _, err := s.Jurisdictions.LoadCounty(context.Background(), "511083", 1); err != nil {
+		t.Fatal(err)
+	}
+	var down *Replica
+	for _, r := range c.reps {
+		if r != l {
+			down = r
+			break
+		}
+	}
+	id, addr := down.ID, string(down.Addr)
+	before, _ := down.Engine.AppliedIndex()
+	down.Close()
+	delete(c.reps, id)
+	reports := make([]core.Report, 10000)
+	for i := range reports {
+		reports[i] = core.Report{Category: "dispute", Description: "while down", Jurisdiction: "511083001"}
+	}
+	if n, err := s.Events.Import(context.Background(), reports, nil); err != nil || n != 10000 {
+		t.Fatalf("import: %d %v", n, err)
+	}
+	if err := l.Raft.Snapshot().Error(); err != nil {
+		t.Fatal(err)
+	}
+	if first, _ := l.logs.FirstIndex(); first <= before+1 {
+		t.Fatalf("the leader still has the log the replica missed (first %d, replica at %d)", first, before)
+	}
+	r := c.start(id, addr, cfg)
+	c.converged(l)
+	if st := r.Raft.Stats(); st["last_snapshot_index"] == "0" {
+		t.Fatalf("caught up without a snapshot: %v", st)
+	}
+	if f, _ := c.store(r).Events.Figures("511083", "", ""); f.Reported != 10000 {
+		t.Fatalf("restarted replica has %d events", f.Reported)
+	}
+}
