@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -124,4 +125,28 @@ func BenchmarkReplicatedReports(b *testing.B) {
 	b.ReportMetric(base, "bare-raft/s")
 	b.ReportMetric(got/base, "x-bare")
 	b.ReportMetric(float64(len(payload)), "payload-B")
+}
+
+// BenchmarkReplicatedReportOneClient: one caller, each report durable on a
+// quorum of three replicas (in process, loopback TCP) before it returns.
+func BenchmarkReplicatedReportOneClient(b *testing.B) {
+	ct := newCluster(b, 3, Config{})
+	s := ct.store(ct.leader())
+	if _, err := s.Jurisdictions.LoadCounty(context.Background(), "511083", 1); err != nil {
+		b.Fatal(err)
+	}
+	r := core.Report{Category: "dispute", Description: "邻里纠纷，双方因噪音发生争执", Grid: "511083001001001", Source: "resident"}
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		if _, err := s.Events.Report(context.Background(), r); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	b.StopTimer()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 }
