@@ -85,3 +85,14 @@ func inScope(tk *core.Token, code, field, what, id string) error {
 	}
 	return nil
 }
+
+// underParam is the ?jurisdiction= a listing is under: the token's scope by
+// default, and never outside it.
+func (s *Server) underParam(r *http.Request) (string, error) {
+	tk := tokenOf(r.Context())
+	under := r.URL.Query().Get("jurisdiction")
+	if under == "" {
+		under = tk.Scope
+	}
+	return under, inScope(tk, under, "jurisdiction", "jurisdiction", under)
+}

@@ -8,15 +8,6 @@ import (
 	"github.com/fengqiao/fengqiao/core/errs"
 )
 
-func (s *Server) underParam(r *http.Request) (string, error) {
-	tk := tokenOf(r.Context())
-	under := r.URL.Query().Get("jurisdiction")
-	if under == "" {
-		under = tk.Scope
-	}
-	return under, inScope(tk, under, "jurisdiction", "jurisdiction", under)
-}
-
 func (s *Server) listOrgs(w http.ResponseWriter, r *http.Request) error {
 	under, err := s.underParam(r)
 	if err != nil {

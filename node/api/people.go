@@ -23,13 +23,9 @@ func (s *Server) scopedPerson(r *http.Request) (*core.Person, error) {
 }
 
 func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) error {
-	tk := tokenOf(r.Context())
 	q := r.URL.Query()
-	under := q.Get("jurisdiction")
-	if under == "" {
-		under = tk.Scope
-	}
-	if err := inScope(tk, under, "jurisdiction", "jurisdiction", under); err != nil {
+	under, err := s.underParam(r)
+	if err != nil {
 		return err
 	}
 	limit, err := limitParam(q, 500)
