@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/fengqiao/fengqiao/core/idcard"
 )
@@ -22,29 +19,7 @@ func synthID(n int) string {
 // through the CLI, with one bad row in each file that is reported by number.
 func TestImportCommands(t *testing.T) {
 	const token = "fq_import_test_admin_token_31313131"
-	cmd := exec.Command(binary(t), "serve", "--dev", "--http", "127.0.0.1:0", "--data", t.TempDir(), "--log-level", "error")
-	cmd.Env = append(os.Environ(), "FENGQIAO_TOKEN="+token)
-	out, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	line := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		if sc.Scan() {
-			line <- sc.Text()
-		}
-		for sc.Scan() {
-		}
-	}()
-	var addr string
-	select {
-	case l := <-line:
-		addr = strings.Fields(l)[2]
-	case <-time.After(60 * time.Second):
-		t.Fatal("dev node did not start")
-	}
+	_, addr := startDev(t, binary(t), token)
 	dir := t.TempDir()
 	write := func(name, body string) string {
 		p := filepath.Join(dir, name)

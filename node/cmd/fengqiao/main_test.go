@@ -18,33 +18,7 @@ import (
 func TestServeDevAsAProcess(t *testing.T) {
 	bin := binary(t)
 	const token = "fq_process_test_token_0123456789"
-	cmd := exec.Command(bin, "serve", "--dev", "--http", "127.0.0.1:0", "--data", t.TempDir(), "--log-level", "warn")
-	cmd.Env = append(os.Environ(), "FENGQIAO_TOKEN="+token)
-	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	lines := make(chan string, 4)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	var url string
-	select {
-	case line := <-lines:
-		f := strings.Fields(line)
-		if len(f) != 3 || f[0] != "500110" || !strings.HasPrefix(f[2], "http://") {
-			t.Fatalf("first line %q, want \"CODE NAME URL\"", line)
-		}
-		url = f[2]
-	case <-time.After(60 * time.Second):
-		t.Fatal("serve --dev did not start")
-	}
+	cmd, url := startDev(t, bin, token)
 	get := func(path string, auth bool) (int, map[string]any) {
 		req, _ := http.NewRequest("GET", url+path, nil)
 		if auth {
@@ -114,4 +88,44 @@ func TestServeWithoutDevIsAnError(t *testing.T) {
 	if err := cmd.Execute(); err == nil || !strings.Contains(err.Error(), "--dev") {
 		t.Fatalf("serve without --dev: %v", err)
 	}
+}
+
+// startDev runs serve --dev as a process and returns it with the URL from
+// its first line, which must be "CODE NAME URL". The process is killed when
+// the test ends (a test may stop it sooner).
+func startDev(t *testing.T, bin, token string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(bin, "serve", "--dev", "--http", "127.0.0.1:0", "--data", t.TempDir(), "--log-level", "warn")
+	cmd.Env = append(os.Environ(), "FENGQIAO_TOKEN="+token)
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		if sc.Scan() {
+			lines <- sc.Text()
+		}
+		for sc.Scan() {
+		}
+	}()
+	select {
+	case line := <-lines:
+		f := strings.Fields(line)
+		if len(f) != 3 || f[0] != "500110" || !strings.HasPrefix(f[2], "http://") {
+			t.Fatalf("first line %q, want \"CODE NAME URL\"", line)
+		}
+		return cmd, f[2]
+	case <-time.After(60 * time.Second):
+		t.Fatal("serve --dev did not start")
+	}
+	return nil, ""
 }
