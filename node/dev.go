@@ -63,7 +63,7 @@ func RunDev(ctx context.Context, o DevOptions) error {
 		return err
 	}
 	m := newMetrics()
-	r, err := replica.Open(replica.Config{ID: "dev", Dir: o.Data, Bind: "127.0.0.1:0", Logger: log, OnApply: m.onApply})
+	r, err := replica.Open(replica.Config{ID: "dev", Dir: o.Data, Bind: "127.0.0.1:0", Logger: log, OnApply: m.onApply, OnCommit: m.onCommit})
 	if err != nil {
 		return err
 	}

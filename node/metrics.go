@@ -21,6 +21,7 @@ type metrics struct {
 	rejected prometheus.Counter
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	commit   prometheus.Histogram
 }
 
 func newMetrics() *metrics {
@@ -35,10 +36,15 @@ func newMetrics() *metrics {
 		Help: "HTTP requests by method, route pattern and status code."}, []string{"method", "route", "code"})
 	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "fengqiao_http_request_seconds",
 		Help: "HTTP request duration by method and route pattern.", Buckets: prometheus.ExponentialBuckets(0.0002, 2, 16)}, []string{"method", "route"})
-	m.reg.MustRegister(m.applied, m.batch, m.rejected, m.requests, m.latency,
+	m.commit = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "fengqiao_commit_seconds",
+		Help: "Time from proposing to Raft until the results are back (replicate, commit, apply).", Buckets: prometheus.ExponentialBuckets(0.0002, 2, 16)})
+	m.reg.MustRegister(m.applied, m.batch, m.rejected, m.requests, m.latency, m.commit,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
+
+// onCommit is the proposer's hook.
+func (m *metrics) onCommit(entries int, took time.Duration) { m.commit.Observe(took.Seconds()) }
 
 // observe is the API's hook.
 func (m *metrics) observe(method, route string, status int, took time.Duration) {

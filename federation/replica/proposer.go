@@ -32,15 +32,18 @@ var ErrUnknownOutcome = errs.ErrOutcomeUnknown
 
 // Proposer applies commands through Raft; results come back from the FSM.
 type Proposer struct {
-	r       *raft.Raft
-	timeout time.Duration
+	r        *raft.Raft
+	timeout  time.Duration
+	onCommit func(entries int, took time.Duration)
 }
 
 var _ core.Proposer = (*Proposer)(nil)
 
 // Proposer returns a core.Proposer for this replica (writes only succeed on
 // the leader).
-func (r *Replica) Proposer() *Proposer { return &Proposer{r: r.Raft, timeout: 10 * time.Second} }
+func (r *Replica) Proposer() *Proposer {
+	return &Proposer{r: r.Raft, timeout: 10 * time.Second, onCommit: r.onCommit}
+}
 
 // Propose enqueues every entry at once, so Raft batches them into few
 // appends, then waits for all. A failure means the outcome is unknown.
@@ -53,6 +56,7 @@ func (p *Proposer) Propose(ctx context.Context, data [][]byte) ([]core.Result, e
 	if d, ok := ctx.Deadline(); ok {
 		timeout = time.Until(d)
 	}
+	start := time.Now()
 	futures := make([]raft.ApplyFuture, len(data))
 	for i, d := range data {
 		futures[i] = p.r.Apply(d, timeout)
@@ -68,6 +72,9 @@ func (p *Proposer) Propose(ctx context.Context, data [][]byte) ([]core.Result, e
 			return nil, fmt.Errorf("replica: entry %d applied with no result", f.Index())
 		}
 		out[i] = res
+	}
+	if p.onCommit != nil {
+		p.onCommit(len(data), time.Since(start))
 	}
 	return out, nil
 }

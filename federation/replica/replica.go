@@ -39,6 +39,9 @@ type Config struct {
 	OnApply func(entries, rejected int, took time.Duration)
 	// TLS, when set, is mutual TLS for Raft traffic (tlsutil.Mutual).
 	TLS *tls.Config
+	// OnCommit, if set, is told how long each proposal took from Raft.Apply
+	// to its results (replication, commit and apply; metrics hook).
+	OnCommit func(entries int, took time.Duration)
 }
 
 // Replica is one running group member.
@@ -50,6 +53,7 @@ type Replica struct {
 	logs      *raftstore.Store
 	transport *raft.NetworkTransport
 	log       *slog.Logger
+	onCommit  func(entries int, took time.Duration)
 
 	ready     atomic.Bool // leader and caught up: consistent reads allowed
 	mu        sync.Mutex
@@ -72,7 +76,7 @@ func Open(cfg Config) (*Replica, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Replica{ID: cfg.ID, Engine: e, log: log}
+	r := &Replica{ID: cfg.ID, Engine: e, log: log, onCommit: cfg.OnCommit}
 	fail := func(err error) (*Replica, error) {
 		r.closeStores()
 		return nil, err

@@ -31,6 +31,9 @@ func (b *backend) Peers() ([]Peer, error) {
 	return []Peer{{ID: "only", Address: "127.0.0.1:7001", Voter: true, Leader: true}}, nil
 }
 func (b *backend) RemovePeer(id string) error { return errs.NotFound("id", "no peer %q", id) }
+func (b *backend) AddPeer(id, addr string, voter bool) error {
+	return errs.Invalid("address", "format", "not host:port")
+}
 func (b *backend) TransferLeader(id string) error {
 	return errs.Invalid("id", "alone", "no other voter")
 }

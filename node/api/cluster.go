@@ -20,6 +20,7 @@ type Peer struct {
 type Cluster interface {
 	Jurisdiction() string // the county this group serves
 	Peers() ([]Peer, error)
+	AddPeer(id, address string, voter bool) error
 	RemovePeer(id string) error
 	TransferLeader(id string) error
 	Backup(w io.Writer) (int64, error)
@@ -47,6 +48,25 @@ func (s *Server) listPeers(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"peers": peers})
+	return nil
+}
+
+func (s *Server) addPeer(w http.ResponseWriter, r *http.Request) error {
+	if err := s.nodeWide(r, permAdmin); err != nil {
+		return err
+	}
+	var in struct {
+		ID      string `json:"id"`
+		Address string `json:"address"`
+		Voter   bool   `json:"voter"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if err := s.b.AddPeer(in.ID, in.Address, in.Voter); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 

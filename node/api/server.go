@@ -86,6 +86,7 @@ func init() {
 		{"POST", "/api/v1/tokens", "createToken", "Issue a token no wider than the caller's scope; the secret is shown once", false, (*Server).createToken},
 		{"DELETE", "/api/v1/tokens/{id}", "revokeToken", "Revoke a token", false, (*Server).revokeToken},
 		{"GET", "/api/v1/cluster/peers", "listPeers", "The replicas of this node's Raft group", false, (*Server).listPeers},
+		{"POST", "/api/v1/cluster/peers", "addPeer", "Add a replica (voter or non-voter) to the group", false, (*Server).addPeer},
 		{"DELETE", "/api/v1/cluster/peers/{id}", "removePeer", "Remove a replica from the group", false, (*Server).removePeer},
 		{"POST", "/api/v1/cluster/leader", "transferLeader", "Hand leadership to a voter (id \"\": any)", false, (*Server).transferLeader},
 		{"GET", "/api/v1/audit", "listAudit", "Audit records after a sequence number", false, (*Server).listAudit},

@@ -102,6 +102,13 @@ func operator() *cobra.Command {
 			}
 			return tw.Flush()
 		}}
+	var nonVoter bool
+	add := &cobra.Command{Use: "add-peer ID RAFT-ADDRESS", Short: "Add a replica to the group (start it first with the same key file)", Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			body, _ := json.Marshal(map[string]any{"id": args[0], "address": args[1], "voter": !nonVoter})
+			return c.call("POST", "/api/v1/cluster/peers", strings.NewReader(string(body)), nil)
+		}}
+	add.Flags().BoolVar(&nonVoter, "non-voter", false, "join as a non-voter (replicates, serves stale reads, does not vote)")
 	remove := &cobra.Command{Use: "remove-peer ID", Short: "Remove a replica from the group", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return c.call("DELETE", "/api/v1/cluster/peers/"+args[0], nil, nil)
@@ -115,7 +122,7 @@ func operator() *cobra.Command {
 			body, _ := json.Marshal(map[string]string{"id": id})
 			return c.call("POST", "/api/v1/cluster/leader", strings.NewReader(string(body)), nil)
 		}}
-	for _, cmd := range []*cobra.Command{list, remove, transfer} {
+	for _, cmd := range []*cobra.Command{list, add, remove, transfer} {
 		addClientFlags(cmd, &c)
 		rf.AddCommand(cmd)
 	}
@@ -259,4 +266,53 @@ func tlsCmd() *cobra.Command {
 	cert.Flags().StringVar(&hosts, "hosts", "127.0.0.1,localhost", "IPs and DNS names the certificate is for")
 	t.AddCommand(ca, cert)
 	return t
+}
+
+func tokenCmd() *cobra.Command {
+	tk := &cobra.Command{Use: "token", Short: "Manage API tokens (needs a center_admin FENGQIAO_TOKEN)"}
+	var c apiClient
+	var name, role, scope string
+	create := &cobra.Command{Use: "create --name N --role R --scope CODE", Short: "Issue a token; its secret is printed once", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			body, _ := json.Marshal(map[string]string{"name": name, "role": role, "scope": scope})
+			var out struct {
+				Token  map[string]any `json:"token"`
+				Secret string         `json:"secret"`
+			}
+			if err := c.call("POST", "/api/v1/tokens", strings.NewReader(string(body)), &out); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s %s %s\n%s\n", out.Token["ID"], out.Token["Role"], out.Token["Scope"], out.Token["Name"], out.Secret)
+			return nil
+		}}
+	create.Flags().StringVar(&name, "name", "", "who or what the token is for")
+	create.Flags().StringVar(&role, "role", "", strings.Join(core.Roles, ", "))
+	create.Flags().StringVar(&scope, "scope", "", "jurisdiction code the token is limited to")
+	list := &cobra.Command{Use: "list", Short: "List tokens within your scope", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var out struct {
+				Tokens []struct {
+					ID, Name, Role, Scope string
+					Revoked               bool
+				} `json:"tokens"`
+			}
+			if err := c.call("GET", "/api/v1/tokens", nil, &out); err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tROLE\tSCOPE\tREVOKED\tNAME")
+			for _, t := range out.Tokens {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\n", t.ID, t.Role, t.Scope, t.Revoked, t.Name)
+			}
+			return tw.Flush()
+		}}
+	revoke := &cobra.Command{Use: "revoke ID", Short: "Revoke a token on every replica at once", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return c.call("DELETE", "/api/v1/tokens/"+args[0], nil, nil)
+		}}
+	for _, cmd := range []*cobra.Command{create, list, revoke} {
+		addClientFlags(cmd, &c)
+		tk.AddCommand(cmd)
+	}
+	return tk
 }

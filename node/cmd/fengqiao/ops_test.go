@@ -101,6 +101,29 @@ func TestOperatorCommandsAgainstACluster(t *testing.T) {
 			}
 		}
 	}
+	// Tokens from the CLI: issue, use, list, revoke.
+	out, err = cli(t, token, "token", "create", "--name", "网格员", "--role", "grid_worker", "--scope", "500110001", "--addr", addr)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if err != nil || len(lines) != 2 || !strings.HasPrefix(lines[1], "fq_") {
+		t.Fatalf("token create: %v\n%s", err, out)
+	}
+	id, secret := strings.Fields(lines[0])[0], lines[1]
+	worker := &client{token: secret, http: c.http}
+	if code, _, _ := worker.do("GET", addr+"/api/v1/events?jurisdiction=500110001", nil, nil); code != 200 {
+		t.Fatalf("new token: %d", code)
+	}
+	if out, err := cli(t, token, "token", "list", "--addr", addr); err != nil || !strings.Contains(out, id) {
+		t.Fatalf("token list: %v\n%s", err, out)
+	}
+	if out, err := cli(t, token, "token", "revoke", id, "--addr", addr); err != nil {
+		t.Fatalf("token revoke: %v %s", err, out)
+	}
+	if code, _, _ := worker.do("GET", addr+"/api/v1/events?jurisdiction=500110001", nil, nil); code != 401 {
+		t.Fatalf("revoked token: %d", code)
+	}
+	if out, err := cli(t, token, "operator", "raft", "add-peer", "n9", "nowhere", "--addr", addr); err == nil || !strings.Contains(out, "address") {
+		t.Fatalf("add-peer with a bad address: %v %s", err, out)
+	}
 	// Bad operator input is refused.
 	if out, err := cli(t, token, "operator", "raft", "remove-peer", "ghost", "--addr", addr); err == nil || !strings.Contains(out, "404") {
 		t.Fatalf("remove unknown peer: %v %s", err, out)
