@@ -53,6 +53,16 @@ func tokenOf(ctx context.Context) *core.Token {
 func (s *Server) authenticate(r *http.Request) (*core.Token, error) {
 	h := r.Header.Get("Authorization")
 	secret, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok && strings.HasPrefix(r.URL.Path, "/open311/") {
+		// Open311 clients send api_key, in the query or the form.
+		secret = r.URL.Query().Get("api_key")
+		if secret == "" && r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(nil, r.Body, MaxBody)
+			r.ParseForm()
+			secret = r.PostForm.Get("api_key")
+		}
+		ok = secret != ""
+	}
 	if !ok || secret == "" {
 		return nil, &errs.FieldError{Kind: errUnauthenticated, Field: "authorization", Rule: "bearer", Msg: "send Authorization: Bearer <token>"}
 	}
