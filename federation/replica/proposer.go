@@ -18,6 +18,7 @@ type ErrNotLeader struct{ Leader raft.ServerAddress }
 // Is lets errors.Is(err, errs.ErrUnavailable) match.
 func (e *ErrNotLeader) Is(target error) bool { return target == errs.ErrUnavailable }
 
+// Error names the leader when one is known.
 func (e *ErrNotLeader) Error() string {
 	if e.Leader == "" {
 		return "replica: not the leader, and no leader is known"
