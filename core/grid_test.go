@@ -254,7 +254,7 @@ func TestListsRejectUnknownScope(t *testing.T) {
 	if _, _, err := e.Party.Coverage("511083999"); errs.Field(err) != "under" {
 		t.Fatalf("coverage: %v", err)
 	}
-	if _, err := e.People.List("511083001001999", 10); errs.Field(err) != "under" {
+	if _, _, err := e.People.List("511083001001999", "", 10); errs.Field(err) != "under" {
 		t.Fatalf("people under an unknown grid: %v", err)
 	}
 	if _, err := e.People.DueVisits("12", time.Now(), 10); errs.Field(err) != "under" {
@@ -264,7 +264,7 @@ func TestListsRejectUnknownScope(t *testing.T) {
 	if gs, _, err := e.Grids.List("511028", "", 1000); err != nil || len(gs) != 924 {
 		t.Fatalf("grids under the retired code: %d %v", len(gs), err)
 	}
-	if _, err := e.People.List("511083001001001", 10); err != nil {
+	if _, _, err := e.People.List("511083001001001", "", 10); err != nil {
 		t.Fatalf("people under a grid: %v", err)
 	}
 }

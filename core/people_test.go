@@ -217,3 +217,38 @@ func TestKnownRegion(t *testing.T) {
 		}
 	}
 }
+
+func TestPeoplePaging(t *testing.T) {
+	e := newEnv(t, false)
+	e.withCounty(t)
+	for i := 0; i < 7; i++ {
+		if _, err := e.People.Add(e.ctx, PersonInput{Name: "居民", IDNumber: idNumber(100 + i), Kind: "registered", Jurisdiction: "511083001001"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	after, pages := "", 0
+	for {
+		ps, next, err := e.People.List("511083001", after, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for _, p := range ps {
+			if seen[p.ID] {
+				t.Fatalf("%s listed twice", p.ID)
+			}
+			seen[p.ID] = true
+		}
+		if next == "" {
+			break
+		}
+		after = next
+	}
+	if len(seen) != 7 || pages != 3 {
+		t.Fatalf("%d people in %d pages", len(seen), pages)
+	}
+	if _, _, err := e.People.List("511083001", "@@", 3); errs.Field(err) != "cursor" {
+		t.Fatalf("bad cursor: %v", err)
+	}
+}

@@ -87,19 +87,37 @@ func prefixValues[T any](tx *bbolt.Tx, bucket, pre []byte, limit int, keep func(
 // prefixRefs follows the keys of index that start with pre to the records of
 // target they name (the part after the key's last '/'), in index order.
 func prefixRefs[T any](tx *bbolt.Tx, index, target, pre []byte, limit int, keep func(k []byte) bool) ([]T, error) {
+	out, _, err := pageRefs[T](tx, index, target, pre, nil, limit, keep)
+	return out, err
+}
+
+// pageRefs is prefixRefs starting after the index key after (nil: from the
+// start), returning also the key to continue from ("" when done).
+func pageRefs[T any](tx *bbolt.Tx, index, target, pre, after []byte, limit int, keep func(k []byte) bool) ([]T, []byte, error) {
 	var out []T
 	tb := tx.Bucket(target)
 	c := tx.Bucket(index).Cursor()
-	for k, _ := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre) && (limit == 0 || len(out) < limit); k, _ = c.Next() {
+	k, _ := c.Seek(pre)
+	if after != nil {
+		if k, _ = c.Seek(after); bytes.Equal(k, after) {
+			k, _ = c.Next()
+		}
+	}
+	var last []byte
+	for ; k != nil && bytes.HasPrefix(k, pre); k, _ = c.Next() {
+		if limit > 0 && len(out) == limit {
+			return out, last, nil
+		}
+		last = append(last[:0], k...)
 		if keep != nil && !keep(k) {
 			continue
 		}
 		id := k[bytes.LastIndexByte(k, '/')+1:]
 		var x T
 		if err := json.Unmarshal(tb.Get(id), &x); err != nil {
-			return nil, fmt.Errorf("core: index %s points at a bad record %s/%q: %w", index, target, id, err)
+			return nil, nil, fmt.Errorf("core: index %s points at a bad record %s/%q: %w", index, target, id, err)
 		}
 		out = append(out, x)
 	}
-	return out, nil
+	return out, nil, nil
 }

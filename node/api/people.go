@@ -36,6 +36,7 @@ func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var ps []*core.Person
+	var next string
 	if q.Get("visits_due_before") != "" {
 		before, perr := time.Parse(time.RFC3339, q.Get("visits_due_before"))
 		if perr != nil {
@@ -43,7 +44,7 @@ func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) error {
 		}
 		ps, err = s.b.Store().People.DueVisits(under, before, limit)
 	} else {
-		ps, err = s.b.Store().People.List(under, limit)
+		ps, next, err = s.b.Store().People.List(under, q.Get("cursor"), limit)
 	}
 	if err != nil {
 		return err
@@ -51,7 +52,7 @@ func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) error {
 	if ps == nil {
 		ps = []*core.Person{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"people": ps})
+	writeJSON(w, http.StatusOK, map[string]any{"people": ps, "next": next})
 	return nil
 }
 
