@@ -217,6 +217,9 @@ func TestMergeSuperviseEscalateSelfResolve(t *testing.T) {
 		t.Fatalf("merge into a merged event: %v", err)
 	}
 	s, _ := e.Events.Act(e.ctx, a.ID, Action{Action: "supervise", Note: "请加快"})
+	if s.Supervised != 1 || s.Priority != 1 {
+		t.Fatalf("first supervise: %+v", s)
+	}
 	s, _ = e.Events.Act(e.ctx, a.ID, Action{Action: "supervise", Note: "再次督办"})
 	if s.Supervised != 2 || s.Priority != 2 {
 		t.Fatalf("supervise: %+v", s)

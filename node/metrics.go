@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/raft"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/fengqiao/fengqiao/federation/replica"
@@ -39,7 +40,7 @@ func newMetrics() *metrics {
 	m.commit = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "fengqiao_commit_seconds",
 		Help: "Time from proposing to Raft until the results are back (replicate, commit, apply).", Buckets: prometheus.ExponentialBuckets(0.0002, 2, 16)})
 	m.reg.MustRegister(m.applied, m.batch, m.rejected, m.requests, m.latency, m.commit,
-		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
