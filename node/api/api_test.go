@@ -435,3 +435,26 @@ func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// TestJSONWhateverTheContentType: curl -d sends a form content type; the
+// body is still read as JSON, and a body that is not JSON is refused.
+func TestJSONWhateverTheContentType(t *testing.T) {
+	f := newFixture(t)
+	for ct, want := range map[string]int{"application/x-www-form-urlencoded": 201, "": 201, "text/plain": 201} {
+		req, _ := http.NewRequest("POST", f.srv.URL+"/api/v1/events", strings.NewReader(`{"category":"dispute","description":"x","grid":"511083001001001"}`))
+		req.Header.Set("Authorization", "Bearer "+f.admin)
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("content type %q: %d", ct, resp.StatusCode)
+		}
+	}
+	resp, m := f.do("POST", "/api/v1/events", f.admin, "category=dispute&description=x", nil)
+	expectProblem(t, "a form body", resp, m, 400, "body")
+}
