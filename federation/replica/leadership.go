@@ -3,6 +3,8 @@ package replica
 import (
 	"errors"
 	"time"
+
+	"github.com/hashicorp/raft"
 )
 
 // ErrNotReady means this replica has just become leader and has not yet
@@ -77,9 +79,37 @@ func (r *Replica) ReadBarrier() error {
 	if !r.ready.Load() {
 		return ErrNotReady
 	}
-	if err := r.Raft.VerifyLeader().Error(); err != nil {
+	if err := r.verifyLeader(verifyTimeout); err != nil {
 		addr, _ := r.Raft.LeaderWithID()
 		return &ErrNotLeader{Leader: addr}
 	}
 	return nil
+}
+
+// verifyTimeout bounds a leadership check; a quorum round trip takes far less.
+const verifyTimeout = 5 * time.Second
+
+// verifyLeader waits for Raft's VerifyLeader with a bound: a read must not
+// hang on a future Raft never answers.
+func (r *Replica) verifyLeader(limit time.Duration) error {
+	return waitFuture(r.Raft.VerifyLeader(), limit)
+}
+
+// errFutureTimeout is what waitFuture returns when the bound passes.
+var errFutureTimeout = errors.New("replica: no answer from raft in time")
+
+// waitFuture bounds the wait for a Raft future. Raft answers every future
+// in normal operation, but one queued just as Raft shuts down or loses
+// leadership (its apply channel is buffered) may never be answered.
+func waitFuture(f raft.Future, limit time.Duration) error {
+	done := make(chan error, 1)
+	go func() { done <- f.Error() }()
+	t := time.NewTimer(limit)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		return errFutureTimeout
+	}
 }

@@ -63,8 +63,9 @@ func (p *Proposer) Propose(ctx context.Context, data [][]byte) ([]core.Result, e
 		futures[i] = p.r.Apply(d, timeout)
 	}
 	out := make([]core.Result, len(data))
+	deadline := start.Add(timeout)
 	for i, f := range futures {
-		if err := f.Error(); err != nil {
+		if err := waitFuture(f, max(time.Until(deadline), time.Millisecond)); err != nil {
 			addr, _ := p.r.LeaderWithID()
 			return nil, fmt.Errorf("%w: %w: %v", ErrUnknownOutcome, &ErrNotLeader{Leader: addr}, err)
 		}
