@@ -34,7 +34,10 @@ func (c *cluster) start(id, bind string, cfg Config) *Replica {
 	if c.dirs[id] == "" {
 		c.dirs[id] = filepath.Join(c.t.TempDir(), id)
 	}
-	cfg.ID, cfg.Dir, cfg.Bind, cfg.Timeout = id, c.dirs[id], bind, 300*time.Millisecond
+	cfg.ID, cfg.Dir, cfg.Bind = id, c.dirs[id], bind
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 500 * time.Millisecond
+	}
 	r, err := Open(cfg)
 	if err != nil {
 		c.t.Fatal(err)
@@ -220,7 +223,9 @@ func TestNewReplicaCatchesUpBySnapshot(t *testing.T) {
 // 10,000 entries while it is down (the leader compacts its log past them),
 // and restarts it: it must catch up by installing a snapshot.
 func TestReplicaDownFor10000EntriesCatchesUpBySnapshot(t *testing.T) {
-	cfg := Config{SnapshotThreshold: 2048, TrailingLogs: 512}
+	// Slow heartbeats: under -race, applying 10,000 entries on every replica
+	// in one process can starve 300 ms timeouts and cost the leader its term.
+	cfg := Config{SnapshotThreshold: 2048, TrailingLogs: 512, Timeout: 2 * time.Second}
 	c := newCluster(t, 3, cfg)
 	l := c.leader()
 	s := c.store(l)
