@@ -243,6 +243,7 @@ func (ev *Events) Import(ctx context.Context, reports []Report, progress func(do
 // first rejected report and returns how many were stored; reports before it
 // in the same batch are kept.
 func (ev *Events) ImportFrom(ctx context.Context, total int, next func() (Report, bool), progress func(done, total int)) (int, error) {
+	ctx = withoutKey(ctx)
 	type flight struct {
 		start int
 		res   []Result

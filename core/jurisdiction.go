@@ -125,6 +125,7 @@ func applyJurisdictionBounds(t *txn, c *Command, p *boundsPayload) (any, error) 
 // Load upserts divisions (parents before children) and aliases, in commands
 // of at most 2,000 divisions each.
 func (j *Jurisdictions) Load(ctx context.Context, ds []divisions.Division, aliases map[string]string) error {
+	ctx = withoutKey(ctx)
 	for i, d := range ds {
 		if err := validDivision(i, d); err != nil {
 			return err
@@ -325,6 +326,7 @@ func knownRegion(code string) bool {
 // grid polygons with side×side grids per village. It is how the examples and
 // dev mode seed a store. The derived polygons are labelled as derived.
 func (j *Jurisdictions) LoadCounty(ctx context.Context, county string, side int) (*divisions.Derived, error) {
+	ctx = withoutKey(ctx)
 	sub, err := divisions.Subtree(county)
 	if err != nil {
 		return nil, errs.NotFound("county", "%v", err)

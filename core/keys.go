@@ -34,12 +34,13 @@ var (
 	bVisit     = []byte("visit")
 	bVisitDue  = []byte("ix_visit_due")
 	bToken     = []byte("token")    // id → Token (hash only, never the secret)
+	bRequest   = []byte("request")  // keyed command id → what it made (idempotent retries)
 	bTokenHash = []byte("ix_token") // sha256(secret) → id
 )
 
 var allBuckets = [][]byte{bMeta, bAudit, bJur, bJurChild, bJurAlias, bJurGeom, bGrid, bGridByJur, bWorker,
 	bConfig, bCategory, bEvent, bEvIndex, bCounter,
-	bOrg, bMember, bMemberOrg, bActivity, bActOrg, bHouse, bPerson, bPersonBI, bPersonLoc, bVisit, bVisitDue, bToken, bTokenHash}
+	bOrg, bMember, bMemberOrg, bActivity, bActOrg, bHouse, bPerson, bPersonBI, bPersonLoc, bVisit, bVisitDue, bToken, bTokenHash, bRequest}
 
 // Event index prefixes inside bEvIndex. One bucket instead of five: a
 // report then dirties one index subtree, not five, which is most of the cost

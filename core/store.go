@@ -145,7 +145,7 @@ func (s *Store) command(ctx context.Context, typ, jur string, payload any) (*Com
 	if !ok {
 		return nil, fmt.Errorf("core: no handler for %s", typ)
 	}
-	return &Command{Type: typ, Version: h.version, ID: NewID(), At: s.clock().UTC(), Actor: actorOf(ctx), Jurisdiction: jur, Payload: raw}, nil
+	return &Command{Type: typ, Version: h.version, ID: commandID(ctx), At: s.clock().UTC(), Actor: actorOf(ctx), Jurisdiction: jur, Payload: raw}, nil
 }
 
 // applyAll proposes commands together (one transaction under Local) and

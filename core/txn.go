@@ -83,9 +83,20 @@ func (t *txn) applyEntry(en Entry, d decoded) (any, error) {
 		return nil, d.err
 	}
 	c := d.cmd
+	keyed := strings.HasPrefix(c.ID, keyedPrefix)
+	if keyed {
+		if ref := t.b(bRequest).Get([]byte(c.ID)); ref != nil {
+			return nil, &DuplicateError{ID: c.ID, Ref: string(ref)}
+		}
+	}
 	v, err := handlers[c.Type].apply(t, c, d.val)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.Type, err)
+	}
+	if keyed {
+		if err := t.b(bRequest).Put([]byte(c.ID), []byte(refOf(v))); err != nil {
+			return nil, err
+		}
 	}
 	if err := t.appendAudit(en); err != nil {
 		return nil, err

@@ -458,3 +458,38 @@ func TestJSONWhateverTheContentType(t *testing.T) {
 	resp, m := f.do("POST", "/api/v1/events", f.admin, "category=dispute&description=x", nil)
 	expectProblem(t, "a form body", resp, m, 400, "body")
 }
+
+func TestIdempotencyKey(t *testing.T) {
+	f := newFixture(t)
+	post := func(token, key string) (*http.Response, core.Event) {
+		req, _ := http.NewRequest("POST", f.srv.URL+"/api/v1/events", strings.NewReader(`{"category":"dispute","description":"x","grid":"511083001001001"}`))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Idempotency-Key", key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var ev core.Event
+		json.NewDecoder(resp.Body).Decode(&ev)
+		return resp, ev
+	}
+	r1, e1 := post(f.admin, "order-7")
+	r2, e2 := post(f.admin, "order-7")
+	if r1.StatusCode != 201 || r2.StatusCode != 200 || e1.ID != e2.ID || r2.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("retry: %d %d %s %s", r1.StatusCode, r2.StatusCode, e1.ID, e2.ID)
+	}
+	// Keys are scoped to the token: another caller's "order-7" is its own.
+	if r3, e3 := post(f.town, "order-7"); r3.StatusCode != 201 || e3.ID == e1.ID {
+		t.Fatalf("other token: %d %s", r3.StatusCode, e3.ID)
+	}
+	var st core.Figures
+	f.do("GET", "/api/v1/stats", f.admin, nil, &st)
+	if st.Reported != 2 {
+		t.Fatalf("reported %d, want 2", st.Reported)
+	}
+	resp, _ := post(f.admin, strings.Repeat("k", 201))
+	if resp.StatusCode != 400 {
+		t.Fatalf("long key: %d", resp.StatusCode)
+	}
+}

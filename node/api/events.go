@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -77,11 +78,19 @@ func (s *Server) reportEvent(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ev, err := s.b.Store().Events.Report(r.Context(), rep)
+	status := http.StatusCreated
+	var dup *core.DuplicateError
+	if errors.As(err, &dup) {
+		// A retry with the same Idempotency-Key: answer with what the first made.
+		ev, err = s.b.Store().Events.Get(dup.Ref)
+		status = http.StatusOK
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Location", "/api/v1/events/"+ev.ID)
-	writeJSON(w, http.StatusCreated, ev)
+	writeJSON(w, status, ev)
 	return nil
 }
 

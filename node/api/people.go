@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"time"
@@ -72,11 +73,18 @@ func (s *Server) addPerson(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p, err := s.b.Store().People.Add(r.Context(), in)
+	status := http.StatusCreated
+	var dup *core.DuplicateError
+	if errors.As(err, &dup) {
+		p, err = s.b.Store().People.Get(dup.Ref)
+		status = http.StatusOK
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Location", "/api/v1/people/"+p.ID)
-	writeJSON(w, http.StatusCreated, p)
+	writeJSON(w, status, p)
 	return nil
 }
 

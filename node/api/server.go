@@ -152,7 +152,14 @@ func (s *Server) wrap(rt route) http.HandlerFunc {
 				if err != nil {
 					return err
 				}
-				r = r.WithContext(core.WithActor(withToken(r.Context(), tk), "token:"+tk.ID))
+				ctx := core.WithActor(withToken(r.Context(), tk), "token:"+tk.ID)
+				if key := r.Header.Get("Idempotency-Key"); key != "" && rt.method == http.MethodPost {
+					// Keys are scoped to the token, so two callers cannot collide.
+					if ctx, err = core.WithIdempotencyKey(ctx, tk.ID+":"+key); err != nil {
+						return err
+					}
+				}
+				r = r.WithContext(ctx)
 			}
 			return rt.h(s, sw, r)
 		}()
