@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -78,20 +77,7 @@ func (s *Server) reportEvent(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ev, err := s.b.Store().Events.Report(r.Context(), rep)
-	status := http.StatusCreated
-	var dup *core.DuplicateError
-	if errors.As(err, &dup) {
-		// A retry with the same Idempotency-Key: answer with what the first made.
-		ev, err = s.b.Store().Events.Get(dup.Ref)
-		status = http.StatusOK
-		w.Header().Set("Idempotent-Replayed", "true")
-	}
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Location", "/api/v1/events/"+ev.ID)
-	writeJSON(w, status, ev)
-	return nil
+	return writeCreated(w, ev, err, s.b.Store().Events.Get, func(ev *core.Event) string { return "/api/v1/events/" + ev.ID })
 }
 
 func (s *Server) scopedEvent(r *http.Request) (*core.Event, error) {

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 	"slices"
 	"time"
@@ -73,19 +72,7 @@ func (s *Server) addPerson(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p, err := s.b.Store().People.Add(r.Context(), in)
-	status := http.StatusCreated
-	var dup *core.DuplicateError
-	if errors.As(err, &dup) {
-		p, err = s.b.Store().People.Get(dup.Ref)
-		status = http.StatusOK
-		w.Header().Set("Idempotent-Replayed", "true")
-	}
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Location", "/api/v1/people/"+p.ID)
-	writeJSON(w, status, p)
-	return nil
+	return writeCreated(w, p, err, s.b.Store().People.Get, func(p *core.Person) string { return "/api/v1/people/" + p.ID })
 }
 
 // getPerson answers masked by default. ?reveal=true&purpose=… decrypts the

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
 )
 
@@ -87,6 +88,25 @@ func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(p)
+}
+
+// writeCreated answers a create: 201 with v, or — when err says a retry with
+// the same Idempotency-Key already ran — 200 with what the first request
+// made, fetched by get.
+func writeCreated[T any](w http.ResponseWriter, v T, err error, get func(ref string) (T, error), location func(T) string) error {
+	status := http.StatusCreated
+	var dup *core.DuplicateError
+	if errors.As(err, &dup) {
+		v, err = get(dup.Ref)
+		status = http.StatusOK
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", location(v))
+	writeJSON(w, status, v)
+	return nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
