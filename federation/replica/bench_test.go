@@ -29,7 +29,8 @@ func (noopSnap) Release()                              {}
 
 type noopSnap struct{}
 
-// bareRaft starts n raft nodes with our bbolt log store and a no-op FSM,
+// bareRaft starts n raft nodes with our bbolt log store (behind the same log
+// cache) and a no-op FSM,
 // configured like Replica, and returns the leader.
 func bareRaft(b *testing.B, n int) *raft.Raft {
 	var nodes []*raft.Raft
@@ -50,7 +51,8 @@ func bareRaft(b *testing.B, n int) *raft.Raft {
 		rc.LocalID = raft.ServerID(fmt.Sprint("b", i))
 		rc.Logger, rc.BatchApplyCh, rc.MaxAppendEntries = hlog, true, 1024
 		rc.HeartbeatTimeout, rc.ElectionTimeout, rc.LeaderLeaseTimeout = 300*time.Millisecond, 300*time.Millisecond, 150*time.Millisecond
-		r, err := raft.NewRaft(rc, noopFSM{}, logs, logs, snaps, tr)
+		cached, _ := raft.NewLogCache(LogCacheSize, logs)
+		r, err := raft.NewRaft(rc, noopFSM{}, cached, logs, snaps, tr)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -44,6 +44,10 @@ type Config struct {
 	OnCommit func(entries int, took time.Duration)
 }
 
+// LogCacheSize is how many recent Raft entries are kept in memory for
+// replication (as Consul does); older ones are read from raft.db.
+const LogCacheSize = 2048
+
 // Replica is one running group member.
 type Replica struct {
 	ID        string
@@ -135,7 +139,9 @@ func Open(cfg Config) (*Replica, error) {
 			}
 		}
 	}
-	if r.Raft, err = raft.NewRaft(rc, NewFSM(e), r.logs, r.logs, snaps, r.transport); err != nil {
+	// Recent entries are replicated from memory, not read back from bbolt.
+	cached, _ := raft.NewLogCache(LogCacheSize, r.logs)
+	if r.Raft, err = raft.NewRaft(rc, NewFSM(e), cached, r.logs, snaps, r.transport); err != nil {
 		return fail(fmt.Errorf("replica: raft: %w", err))
 	}
 	r.stopWatch, r.watchDone = make(chan struct{}), make(chan struct{})
