@@ -89,7 +89,9 @@ type Event struct {
 	Deadline     time.Time `json:"deadline"`
 	AcceptedAt   time.Time `json:"accepted_at,omitzero"`
 	Handler      string    `json:"handler,omitempty"`
-	Supervised   int       `json:"supervised,omitempty"` // times supervised (督办)
+	Supervised   int       `json:"supervised,omitempty"`   // times supervised (督办)
+	Origin       string    `json:"origin,omitempty"`       // the jurisdiction it was escalated or dispatched from
+	EscalatedTo  string    `json:"escalated_to,omitempty"` // the tier above it was handed to
 	Priority     int       `json:"priority,omitempty"`
 	Overdue      bool      `json:"overdue,omitempty"`
 	SuspendedAt  time.Time `json:"suspended_at,omitzero"`

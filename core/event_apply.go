@@ -124,7 +124,13 @@ func (t *txn) reportEvent(c *Command, r *Report) (*Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	prefix := eventNumberPrefix(jur, c.At)
+	// In a federation each group numbers under its own code, so two tiers
+	// that can both report in one township never hand out the same number.
+	scope := jur
+	if self := t.self(); self != "" {
+		scope = self
+	}
+	prefix := eventNumberPrefix(scope, c.At)
 	n, err := t.nextSeq("ev/" + prefix)
 	if err != nil {
 		return nil, err
@@ -255,6 +261,9 @@ func applyEventAct(t *txn, c *Command, p *actPayload) (any, error) {
 		}
 		ev.Status, ev.Handler = StatusDispatched, a.Handler
 		data["handler"] = a.Handler
+		if err := t.dispatchDown(c, ev, note); err != nil {
+			return nil, err
+		}
 	case "sign":
 		if from != StatusDispatched {
 			return nil, illegal()
@@ -340,6 +349,9 @@ func applyEventAct(t *txn, c *Command, p *actPayload) (any, error) {
 		first := ev.Supervised == 0
 		ev.Supervised++
 		ev.Priority++
+		if err := t.superviseDown(c, ev, note); err != nil {
+			return nil, err
+		}
 		if first {
 			bumps = append(bumps, func(cs *counterSet) { cs[mSupervised]++ })
 		}
@@ -348,6 +360,12 @@ func applyEventAct(t *txn, c *Command, p *actPayload) (any, error) {
 			return nil, illegal()
 		}
 		ev.Status = StatusEscalated
+		if err := t.escalate(c, ev, note); err != nil {
+			return nil, err
+		}
+		if ev.EscalatedTo != "" {
+			data["to"] = ev.EscalatedTo
+		}
 	case "merge":
 		if !from.active() {
 			return nil, illegal()
@@ -392,17 +410,28 @@ func applyEventAct(t *txn, c *Command, p *actPayload) (any, error) {
 	case "comment":
 	}
 
-	if err := t.indexEvent(&old, false); err != nil {
+	if err := t.settle(c, ev, &old, a.Action, note, data, bumps); err != nil {
 		return nil, err
 	}
+	return ev, nil
+}
+
+// settle moves ev's indexes and counters from old to its new state, writes
+// the timeline entry and, for an event that came from another jurisdiction,
+// sends the outcome back when it ends.
+func (t *txn) settle(c *Command, ev, old *Event, action, note string, data map[string]string, bumps []func(*counterSet)) error {
+	from := old.Status
+	if err := t.indexEvent(old, false); err != nil {
+		return err
+	}
 	if err := t.indexEvent(ev, true); err != nil {
-		return nil, err
+		return err
 	}
 	if len(data) == 0 {
 		data = nil
 	}
-	if err := t.saveEvent(ev, c, a.Action, from, note, data); err != nil {
-		return nil, err
+	if err := t.saveEvent(ev, c, action, from, note, data); err != nil {
+		return err
 	}
 	if from != ev.Status {
 		bumps = append(bumps, func(cs *counterSet) { cs[statusSlot(from)]--; cs[statusSlot(ev.Status)]++ })
@@ -412,7 +441,10 @@ func applyEventAct(t *txn, c *Command, p *actPayload) (any, error) {
 			b(cs)
 		}
 	})
-	return ev, nil
+	if ev.Origin != "" && from != ev.Status && (ev.Status == StatusClosed || ev.Status == StatusRejected) {
+		return t.send(c, ev.Origin, KindOutcome, outcomeBody{ID: ev.ID, Status: ev.Status, Note: note})
+	}
+	return nil
 }
 
 func applyEventSweep(t *txn, c *Command, p *idsPayload) (any, error) {

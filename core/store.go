@@ -60,6 +60,9 @@ type Store struct {
 	Party         *Party
 	People        *People
 	Tokens        *Tokens
+	Federation    *Federation
+	Cases         *Cases
+	Handovers     *Handovers
 }
 
 // Open opens an embedded single-node store in dir. Writes are durable when
@@ -93,6 +96,9 @@ func New(e *Engine, p Proposer, opts Options) *Store {
 	s.Jurisdictions = &Jurisdictions{s: s}
 	s.Grids = &Grids{s: s}
 	s.Events = &Events{s: s}
+	s.Federation = &Federation{s: s}
+	s.Cases = &Cases{s: s}
+	s.Handovers = &Handovers{s: s}
 	s.Party = &Party{s: s}
 	s.People = &People{s: s}
 	s.Tokens = &Tokens{s: s}

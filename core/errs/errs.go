@@ -90,3 +90,8 @@ func Field(err error) string {
 	}
 	return ""
 }
+
+// Forbidden builds an ErrForbidden field error (a sharing policy, say).
+func Forbidden(field, rule, format string, args ...any) error {
+	return &FieldError{Kind: ErrForbidden, Field: field, Rule: rule, Msg: fmt.Sprintf(format, args...)}
+}

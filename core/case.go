@@ -1,0 +1,452 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"slices"
+	"sort"
+	"strconv"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/fengqiao/fengqiao/core/errs"
+)
+
+// Cross-region cases (跨区域互涉案事件). A case has one lead (主办) and
+// co-handlers (协办). Every participant may add entries at any time, even
+// cut off; entries are a grow-only set keyed by id and ordered by a hybrid
+// logical clock, so every participant ends with the same timeline. Status
+// belongs to the lead; versions carry the lead's epoch, so a handed-over
+// lead's changes win over its predecessor's.
+
+// Case statuses.
+var caseStatuses = []string{"open", "in_progress", "resolved", "closed"}
+
+// Case is one cross-region case as this participant holds it.
+type Case struct {
+	ID           string      `json:"id"`
+	Title        string      `json:"title"`
+	Description  string      `json:"description"`
+	Lead         string      `json:"lead"`
+	LeadEpoch    uint64      `json:"lead_epoch"`
+	Participants []string    `json:"participants"`
+	Status       string      `json:"status"`
+	StatusVer    uint64      `json:"status_ver"` // lead epoch << 32 | changes in that epoch
+	OpenedAt     time.Time   `json:"opened_at"`
+	Entries      []CaseEntry `json:"entries,omitempty"` // filled on read, in HLC order
+}
+
+// CaseEntry is one timeline entry of a case.
+type CaseEntry struct {
+	ID     string    `json:"id"`     // author/command id: unique across the federation
+	Author string    `json:"author"` // the jurisdiction that wrote it
+	Actor  string    `json:"actor"`
+	Text   string    `json:"text"`
+	HLC    uint64    `json:"hlc"`
+	At     time.Time `json:"at"` // the HLC's physical part
+}
+
+// NextHLC returns a hybrid logical clock reading after seen: wall-clock
+// milliseconds in the high 48 bits, a counter in the low 16.
+func NextHLC(wall time.Time, seen uint64) uint64 {
+	if p := uint64(wall.UnixMilli()) << 16; p > seen {
+		return p
+	}
+	return seen + 1
+}
+
+// HLCTime is the physical part of an HLC reading.
+func HLCTime(h uint64) time.Time { return time.UnixMilli(int64(h >> 16)).UTC() }
+
+type caseOpenPayload struct {
+	Title        string   `json:"title"`
+	Description  string   `json:"description"`
+	Participants []string `json:"participants"`
+}
+
+type caseEntryPayload struct {
+	Case string `json:"case"`
+	Text string `json:"text"`
+	HLC  uint64 `json:"hlc"`
+}
+
+type caseStatusPayload struct {
+	Case   string `json:"case"`
+	Status string `json:"status"`
+}
+
+type caseLeadPayload struct {
+	Case string `json:"case"`
+	To   string `json:"to"`
+}
+
+type caseEntryBody struct {
+	Case  string    `json:"case"`
+	Entry CaseEntry `json:"entry"`
+}
+
+type caseStateBody struct {
+	Case      string `json:"case"`
+	Status    string `json:"status,omitempty"`
+	StatusVer uint64 `json:"status_ver"`
+	Lead      string `json:"lead"`
+	LeadEpoch uint64 `json:"lead_epoch"`
+}
+
+func init() {
+	handle("case.open", 1, applyCaseOpen)
+	handle("case.entry", 1, applyCaseEntry)
+	handle("case.status", 1, applyCaseStatus)
+	handle("case.lead", 1, applyCaseLead)
+	receivers[KindCaseOpen] = receiveCaseOpen
+	receivers[KindCaseEntry] = receiveCaseEntry
+	receivers[KindCaseStatus] = receiveCaseState
+	receivers[KindCaseLead] = receiveCaseState
+}
+
+func (p *caseOpenPayload) check() error {
+	if p.Title == "" || len(p.Title) > 200 {
+		return errs.Invalid("title", "required", "title is required (at most 200 bytes)")
+	}
+	if len(p.Description) > maxText {
+		return errs.Invalid("description", "length", "description is longer than %d bytes", maxText)
+	}
+	if len(p.Participants) == 0 || len(p.Participants) > 16 {
+		return errs.Invalid("participants", "required", "a case needs 1 to 16 other participants")
+	}
+	for i, c := range p.Participants {
+		if !validCode(c) {
+			return errs.Invalid("participants["+strconv.Itoa(i)+"]", "format", "%q is not a division code", c)
+		}
+	}
+	return nil
+}
+
+func (t *txn) loadCase(field, id string) (*Case, error) {
+	return load[Case](t, bCase, id, field, "case")
+}
+
+// others are the participants but this one.
+func (cs *Case) others(self string) []string {
+	var out []string
+	for _, p := range cs.Participants {
+		if p != self {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func applyCaseOpen(t *txn, c *Command, p *caseOpenPayload) (any, error) {
+	if err := p.check(); err != nil {
+		return nil, err
+	}
+	self := t.self()
+	if self == "" {
+		return nil, errs.Conflict("federation", "unconfigured", "this jurisdiction has no federation configuration")
+	}
+	parts := append([]string{self}, p.Participants...)
+	slices.Sort(parts)
+	parts = slices.Compact(parts)
+	seq, _ := t.nextSeq("case/" + c.At.Format("20060102"))
+	cs := &Case{ID: self + "-" + c.At.Format("20060102") + "-C" + strconv.FormatUint(seq, 10), Title: p.Title,
+		Description: p.Description, Lead: self, LeadEpoch: 1, Participants: parts, Status: "open", StatusVer: 1 << 32, OpenedAt: c.At}
+	if err := t.putJSON(bCase, []byte(cs.ID), cs); err != nil {
+		return nil, err
+	}
+	for _, d := range cs.others(self) {
+		if err := t.send(c, d, KindCaseOpen, cs); err != nil {
+			return nil, err
+		}
+	}
+	return cs, nil
+}
+
+func receiveCaseOpen(t *txn, c *Command, l *Link, m *Message) error {
+	var cs Case
+	if err := decodeBody(m, &cs); err != nil {
+		return err
+	}
+	if cs.Lead != m.Origin || !slices.Contains(cs.Participants, t.self()) || cs.ID == "" {
+		return errs.Invalid("body", "participants", "case %s is not led by %s with this jurisdiction taking part", cs.ID, m.Origin)
+	}
+	if t.b(bCase).Get([]byte(cs.ID)) != nil {
+		return nil
+	}
+	cs.Entries = nil
+	return t.putJSON(bCase, []byte(cs.ID), &cs)
+}
+
+func caseEntryKey(caseID string, e *CaseEntry) []byte {
+	k := append([]byte(caseID+"/"), u64(e.HLC)...)
+	return append(k, []byte("/"+e.Author+"/"+e.ID)...)
+}
+
+// addEntry stores e once; it reports false when e was already here.
+func (t *txn) addEntry(cs *Case, e *CaseEntry) (bool, error) {
+	seen := []byte(cs.ID + "/" + e.ID)
+	if t.b(bCaseSeen).Get(seen) != nil {
+		return false, nil
+	}
+	if err := t.b(bCaseSeen).Put(seen, nil); err != nil {
+		return false, err
+	}
+	if getU64(t.b(bMeta).Get([]byte("hlc"))) < e.HLC {
+		if err := t.b(bMeta).Put([]byte("hlc"), u64(e.HLC)); err != nil {
+			return false, err
+		}
+	}
+	return true, t.putJSON(bCaseEnt, caseEntryKey(cs.ID, e), e)
+}
+
+// routeEntry passes an entry on, as a star around the lead: the author sends
+// to the lead, the lead to everyone else; a former lead forwards to the new.
+func (t *txn) routeEntry(c *Command, cs *Case, e *CaseEntry, from string) error {
+	self := t.self()
+	var dests []string
+	if cs.Lead == self {
+		for _, p := range cs.others(self) {
+			if p != from && p != e.Author {
+				dests = append(dests, p)
+			}
+		}
+	} else if cs.Lead != from && cs.Lead != e.Author {
+		dests = []string{cs.Lead}
+	}
+	for _, d := range dests {
+		if err := t.send(c, d, KindCaseEntry, caseEntryBody{Case: cs.ID, Entry: *e}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func applyCaseEntry(t *txn, c *Command, p *caseEntryPayload) (any, error) {
+	if p.Text == "" || len(p.Text) > maxText {
+		return nil, errs.Invalid("text", "required", "text is required (at most %d bytes)", maxText)
+	}
+	if p.HLC == 0 {
+		return nil, errs.Invalid("hlc", "required", "an entry needs a clock reading")
+	}
+	cs, err := t.loadCase("case", p.Case)
+	if err != nil {
+		return nil, err
+	}
+	self := t.self()
+	e := &CaseEntry{ID: self + "/" + c.ID, Author: self, Actor: c.Actor, Text: p.Text, HLC: p.HLC, At: HLCTime(p.HLC)}
+	if _, err := t.addEntry(cs, e); err != nil {
+		return nil, err
+	}
+	return e, t.routeEntry(c, cs, e, "")
+}
+
+func receiveCaseEntry(t *txn, c *Command, l *Link, m *Message) error {
+	var b caseEntryBody
+	if err := decodeBody(m, &b); err != nil {
+		return err
+	}
+	cs, err := t.loadCase("body.case", b.Case)
+	if err != nil {
+		return err
+	}
+	e := b.Entry
+	if e.ID == "" || e.HLC == 0 || !slices.Contains(cs.Participants, e.Author) || !slices.Contains(cs.Participants, m.Origin) {
+		return errs.Invalid("body.entry", "author", "entry %q is not from a participant of %s", e.ID, cs.ID)
+	}
+	if len(e.Text) > maxText {
+		return errs.Invalid("body.entry.text", "length", "text is longer than %d bytes", maxText)
+	}
+	added, err := t.addEntry(cs, &e)
+	if err != nil || !added {
+		return err
+	}
+	return t.routeEntry(c, cs, &e, m.Origin)
+}
+
+func (t *txn) broadcastCase(c *Command, cs *Case, kind string) error {
+	for _, d := range cs.others(t.self()) {
+		if err := t.send(c, d, kind, caseStateBody{Case: cs.ID, Status: cs.Status, StatusVer: cs.StatusVer, Lead: cs.Lead, LeadEpoch: cs.LeadEpoch}); err != nil {
+			return err
+		}
+	}
+	return t.putJSON(bCase, []byte(cs.ID), cs)
+}
+
+func applyCaseStatus(t *txn, c *Command, p *caseStatusPayload) (any, error) {
+	if !slices.Contains(caseStatuses, p.Status) {
+		return nil, errs.Invalid("status", "enum", "status must be one of %v", caseStatuses)
+	}
+	cs, err := t.loadCase("case", p.Case)
+	if err != nil {
+		return nil, err
+	}
+	if cs.Lead != t.self() {
+		return nil, errs.Forbidden("case", "not_lead", "only the lead (%s) changes the status of %s", cs.Lead, cs.ID)
+	}
+	cs.Status, cs.StatusVer = p.Status, cs.StatusVer+1
+	return cs, t.broadcastCase(c, cs, KindCaseStatus)
+}
+
+func applyCaseLead(t *txn, c *Command, p *caseLeadPayload) (any, error) {
+	cs, err := t.loadCase("case", p.Case)
+	if err != nil {
+		return nil, err
+	}
+	self := t.self()
+	if cs.Lead != self {
+		return nil, errs.Forbidden("case", "not_lead", "only the lead (%s) hands %s over", cs.Lead, cs.ID)
+	}
+	if p.To == self || !slices.Contains(cs.Participants, p.To) {
+		return nil, errs.Invalid("to", "participant", "the new lead must be another participant of %s", cs.ID)
+	}
+	cs.Lead, cs.LeadEpoch = p.To, cs.LeadEpoch+1
+	cs.StatusVer = cs.LeadEpoch << 32
+	return cs, t.broadcastCase(c, cs, KindCaseLead)
+}
+
+// receiveCaseState takes a status change or a new lead when it is newer than
+// what this participant holds; epochs order leads, versions order statuses.
+func receiveCaseState(t *txn, c *Command, l *Link, m *Message) error {
+	var b caseStateBody
+	if err := decodeBody(m, &b); err != nil {
+		return err
+	}
+	cs, err := t.loadCase("body.case", b.Case)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(cs.Participants, m.Origin) || !slices.Contains(cs.Participants, b.Lead) {
+		return errs.Forbidden("body", "participant", "%s is not a participant of %s", m.Origin, cs.ID)
+	}
+	// Only a lead speaks for its epoch: the sender must be the lead it names,
+	// or the lead it hands over from.
+	if m.Kind == KindCaseStatus && b.Lead != m.Origin {
+		return errs.Forbidden("body.lead", "not_lead", "%s is not the lead it claims (%s)", m.Origin, b.Lead)
+	}
+	becameLead := false
+	if b.LeadEpoch > cs.LeadEpoch {
+		becameLead = b.Lead == t.self() && cs.Lead != b.Lead
+		cs.Lead, cs.LeadEpoch = b.Lead, b.LeadEpoch
+	}
+	if b.StatusVer > cs.StatusVer {
+		if b.Status != "" && !slices.Contains(caseStatuses, b.Status) {
+			return errs.Invalid("body.status", "enum", "unknown status %q", b.Status)
+		}
+		if b.Status != "" {
+			cs.Status = b.Status
+		}
+		cs.StatusVer = b.StatusVer
+	}
+	if becameLead {
+		// Entries written here before the handover went only to the old
+		// lead; as the hub now, offer everything once (receivers dedupe).
+		if err := t.resendEntries(c, cs); err != nil {
+			return err
+		}
+	}
+	return t.putJSON(bCase, []byte(cs.ID), cs)
+}
+
+func (t *txn) resendEntries(c *Command, cs *Case) error {
+	prefix := []byte(cs.ID + "/")
+	cur := t.b(bCaseEnt).Cursor()
+	var entries []CaseEntry
+	for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
+		var e CaseEntry
+		if err := json.Unmarshal(v, &e); err != nil {
+			return err
+		}
+		entries = append(entries, e)
+	}
+	for _, e := range entries {
+		for _, d := range cs.others(t.self()) {
+			if d == e.Author {
+				continue
+			}
+			if err := t.send(c, d, KindCaseEntry, caseEntryBody{Case: cs.ID, Entry: e}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Cases is the typed API for cross-region cases.
+type Cases struct{ s *Store }
+
+// Open starts a case led by this jurisdiction with the other participants.
+func (cs *Cases) Open(ctx context.Context, title, description string, participants []string) (*Case, error) {
+	p := caseOpenPayload{Title: title, Description: description, Participants: participants}
+	if err := p.check(); err != nil {
+		return nil, err
+	}
+	return applyAs[*Case](ctx, cs.s, "case.open", "", p)
+}
+
+// AddEntry appends an entry; it works while cut off from the others and
+// reaches them when the links heal.
+func (cs *Cases) AddEntry(ctx context.Context, id, text string) (*CaseEntry, error) {
+	var seen uint64
+	if err := cs.s.engine.View(func(tx *bbolt.Tx) error {
+		seen = getU64(tx.Bucket(bMeta).Get([]byte("hlc")))
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	return applyAs[*CaseEntry](ctx, cs.s, "case.entry", "", caseEntryPayload{Case: id, Text: text, HLC: NextHLC(cs.s.clock(), seen)})
+}
+
+// SetStatus changes the status (lead only).
+func (cs *Cases) SetStatus(ctx context.Context, id, status string) (*Case, error) {
+	return applyAs[*Case](ctx, cs.s, "case.status", "", caseStatusPayload{Case: id, Status: status})
+}
+
+// HandOver makes another participant the lead (lead only).
+func (cs *Cases) HandOver(ctx context.Context, id, to string) (*Case, error) {
+	return applyAs[*Case](ctx, cs.s, "case.lead", "", caseLeadPayload{Case: id, To: to})
+}
+
+// Get returns a case with its entries in HLC order.
+func (cs *Cases) Get(id string) (*Case, error) {
+	var out *Case
+	err := cs.s.engine.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bCase).Get([]byte(id))
+		if v == nil {
+			return errs.NotFound("id", "case %s not found", id)
+		}
+		out = new(Case)
+		if err := json.Unmarshal(v, out); err != nil {
+			return err
+		}
+		prefix := []byte(id + "/")
+		c := tx.Bucket(bCaseEnt).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			var e CaseEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return err
+			}
+			out.Entries = append(out.Entries, e)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// List returns the cases this jurisdiction takes part in, without entries.
+func (cs *Cases) List() ([]Case, error) {
+	var out []Case
+	err := cs.s.engine.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bCase).ForEach(func(_, v []byte) error {
+			var c Case
+			if err := json.Unmarshal(v, &c); err != nil {
+				return err
+			}
+			out = append(out, c)
+			return nil
+		})
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, err
+}

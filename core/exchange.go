@@ -1,0 +1,388 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/fengqiao/fengqiao/core/errs"
+)
+
+// Message is one unit of exchange between jurisdictions. (Origin, Seq) is
+// unique: Seq counts up from 1 per (origin, dest) link, so the receiver
+// applies each message once and in order.
+type Message struct {
+	Origin string          `json:"origin"`
+	Dest   string          `json:"dest"`
+	Seq    uint64          `json:"seq"`
+	Kind   string          `json:"kind"`
+	At     time.Time       `json:"at"` // when the sender's command ran
+	Body   json.RawMessage `json:"body"`
+}
+
+// MaxMessageBody bounds one message's body.
+const MaxMessageBody = 256 << 10
+
+// MaxReceiveBatch bounds the messages in one receive command.
+const MaxReceiveBatch = 1024
+
+// MessageError says which message of a batch the receiver refused and why.
+// The rest of the batch was not applied; the exchange dead-letters this one
+// (Federation.Refuse) and resends the others.
+type MessageError struct {
+	Origin string
+	Seq    uint64
+	Kind   string
+	Err    error
+}
+
+func (e *MessageError) Error() string {
+	return fmt.Sprintf("message %s#%d (%s): %v", e.Origin, e.Seq, e.Kind, e.Err)
+}
+
+// Unwrap exposes the cause (a policy error is errs.ErrForbidden, and so on).
+func (e *MessageError) Unwrap() error { return e.Err }
+
+// ReceiveResult is what a receiver acknowledges: every message up to Ack
+// from this origin has taken effect (now or before).
+type ReceiveResult struct {
+	Ack        uint64 `json:"ack"`
+	Applied    int    `json:"applied"`
+	Duplicates int    `json:"duplicates"`
+}
+
+type receivePayload struct {
+	Origin   string    `json:"origin"`
+	Messages []Message `json:"messages"`
+}
+
+type ackPayload struct {
+	Dest string `json:"dest"`
+	Seq  uint64 `json:"seq"`
+}
+
+// Refusal is a message the receiver would not apply, kept for audit.
+type Refusal struct {
+	Origin string    `json:"origin"`
+	Seq    uint64    `json:"seq,omitempty"` // 0: the whole request was refused
+	Kind   string    `json:"kind,omitempty"`
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
+}
+
+// receivers apply a delivered message by kind.
+var receivers = map[string]func(t *txn, c *Command, l *Link, m *Message) error{}
+
+func init() {
+	handle("exchange.receive", 1, applyExchangeReceive)
+	handle("exchange.ack", 1, applyExchangeAck)
+	handle("exchange.refuse", 1, applyExchangeRefuse)
+}
+
+func outboxKey(dest string, seq uint64) []byte { return append([]byte(dest+"/"), u64(seq)...) }
+
+// send puts a message for dest in the outbox, after the link's policy: a
+// kind the link does not allow is refused and the whole command with it.
+func (t *txn) send(c *Command, dest, kind string, body any) error {
+	self := t.self()
+	if self == "" {
+		return errs.Conflict("federation", "unconfigured", "this jurisdiction has no federation configuration")
+	}
+	l, err := t.link("dest", dest)
+	if err != nil {
+		return err
+	}
+	if !l.allows(kind) {
+		return errs.Forbidden("kind", "policy", "the link to %s does not allow %s messages", dest, kind)
+	}
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	if len(raw) > MaxMessageBody {
+		return errs.Invalid("body", "size", "%s message is %d bytes, more than %d", kind, len(raw), MaxMessageBody)
+	}
+	seq, _ := t.nextSeq("out/" + dest)
+	return t.putJSON(bOutbox, outboxKey(dest, seq), Message{Origin: self, Dest: dest, Seq: seq, Kind: kind, At: c.At, Body: raw})
+}
+
+func applyExchangeReceive(t *txn, c *Command, p *receivePayload) (any, error) {
+	self := t.self()
+	if self == "" {
+		return nil, errs.Conflict("federation", "unconfigured", "this jurisdiction has no federation configuration")
+	}
+	l, err := t.link("origin", p.Origin)
+	if err != nil {
+		return nil, err
+	}
+	if len(p.Messages) > MaxReceiveBatch {
+		return nil, errs.Invalid("messages", "size", "%d messages, more than %d", len(p.Messages), MaxReceiveBatch)
+	}
+	in := t.b(bInbox)
+	last := getU64(in.Get([]byte(p.Origin)))
+	res := ReceiveResult{}
+	for i := range p.Messages {
+		m := &p.Messages[i]
+		field := "messages[" + strconv.Itoa(i) + "]"
+		switch {
+		case m.Origin != p.Origin:
+			return nil, errs.Forbidden(field+".origin", "forged", "message claims origin %s inside a batch from %s", m.Origin, p.Origin)
+		case m.Dest != self:
+			return nil, errs.Invalid(field+".dest", "wrong_jurisdiction", "message is for %s, this is %s", m.Dest, self)
+		case m.Seq <= last:
+			res.Duplicates++
+			continue
+		case m.Seq != last+1:
+			// A gap: something before it was lost or reordered. Stop here;
+			// the sender resends from Ack+1.
+			res.Ack = last
+			if err := in.Put([]byte(p.Origin), u64(last)); err != nil {
+				return nil, err
+			}
+			return res, nil
+		}
+		if err := t.deliver(c, l, m); err != nil {
+			return nil, &MessageError{Origin: m.Origin, Seq: m.Seq, Kind: m.Kind, Err: err}
+		}
+		last = m.Seq
+		res.Applied++
+	}
+	res.Ack = last
+	return res, in.Put([]byte(p.Origin), u64(last))
+}
+
+func (t *txn) deliver(c *Command, l *Link, m *Message) error {
+	if !l.allows(m.Kind) {
+		return errs.Forbidden("kind", "policy", "the link with %s does not allow %s messages", l.Peer, m.Kind)
+	}
+	if len(m.Body) > MaxMessageBody {
+		return errs.Invalid("body", "size", "body is %d bytes, more than %d", len(m.Body), MaxMessageBody)
+	}
+	fn, ok := receivers[m.Kind]
+	if !ok {
+		return errs.Invalid("kind", "enum", "unknown message kind %q", m.Kind)
+	}
+	return fn(t, c, l, m)
+}
+
+// decodeBody strictly decodes a message body.
+func decodeBody(m *Message, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(m.Body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return errs.Invalid("body", "json", "%s body: %v", m.Kind, err)
+	}
+	return nil
+}
+
+func applyExchangeAck(t *txn, c *Command, p *ackPayload) (any, error) {
+	sent := getU64(t.b(bMeta).Get([]byte("seq/out/" + p.Dest)))
+	if p.Seq > sent {
+		return nil, errs.Invalid("seq", "forged", "ack %d from %s is beyond the last message sent (%d)", p.Seq, p.Dest, sent)
+	}
+	cur := t.b(bOutbox).Cursor()
+	prefix := []byte(p.Dest + "/")
+	var del [][]byte
+	for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
+		if getU64(k[len(prefix):]) > p.Seq {
+			break
+		}
+		del = append(del, append([]byte(nil), k...))
+	}
+	for _, k := range del {
+		if err := t.b(bOutbox).Delete(k); err != nil {
+			return nil, err
+		}
+	}
+	if p.Seq > getU64(t.b(bMeta).Get([]byte("acked/"+p.Dest))) {
+		return len(del), t.b(bMeta).Put([]byte("acked/"+p.Dest), u64(p.Seq))
+	}
+	return len(del), nil
+}
+
+func applyExchangeRefuse(t *txn, c *Command, p *Refusal) (any, error) {
+	if p.Reason == "" {
+		return nil, errs.Invalid("reason", "required", "a refusal needs a reason")
+	}
+	p.At = c.At
+	key := []byte(p.Origin + "/" + c.ID)
+	if p.Seq > 0 {
+		// Dead-letter: the message is consumed so the link moves on.
+		in := t.b(bInbox)
+		last := getU64(in.Get([]byte(p.Origin)))
+		if p.Seq != last+1 {
+			return nil, errs.Conflict("seq", "not_next", "message %d from %s is not the next one (%d)", p.Seq, p.Origin, last+1)
+		}
+		if err := in.Put([]byte(p.Origin), u64(p.Seq)); err != nil {
+			return nil, err
+		}
+		key = append([]byte(p.Origin+"/"), u64(p.Seq)...)
+	}
+	return nil, t.putJSON(bRefused, key, p)
+}
+
+// Receive applies a batch from origin exactly once per message and returns
+// the acknowledgement. A message the receiver refuses (a policy violation, a
+// malformed body) is dead-lettered with its reason and the rest applied, so
+// one bad message never blocks a link. Personal fields are sealed under this
+// side's keys first (Incoming).
+func (f *Federation) Receive(ctx context.Context, origin string, msgs []Message) (ReceiveResult, error) {
+	var total ReceiveResult
+	// Skip what already took effect without proposing anything: the inbox
+	// position only grows, and apply checks again.
+	var last uint64
+	if err := f.s.engine.View(func(tx *bbolt.Tx) error {
+		last = getU64(tx.Bucket(bInbox).Get([]byte(origin)))
+		return nil
+	}); err != nil {
+		return total, err
+	}
+	for len(msgs) > 0 && msgs[0].Seq <= last && msgs[0].Origin == origin {
+		msgs, total.Duplicates = msgs[1:], total.Duplicates+1
+	}
+	if len(msgs) == 0 {
+		total.Ack = last
+		return total, nil
+	}
+	for {
+		bad, badErr := -1, error(nil)
+		batch, err := f.Incoming(msgs)
+		var me *MessageError
+		if errors.As(err, &me) {
+			bad, badErr = indexOfSeq(msgs, me.Seq), me.Err
+			if batch, err = f.Incoming(msgs[:bad]); err != nil {
+				return total, err
+			}
+		} else if err != nil {
+			return total, err
+		}
+		res, err := applyAs[ReceiveResult](ctx, f.s, "exchange.receive", "", receivePayload{Origin: origin, Messages: batch})
+		if errors.As(err, &me) {
+			// Everything before the refused message is fine: apply it first.
+			bad, badErr = indexOfSeq(msgs, me.Seq), me.Err
+			res, err = applyAs[ReceiveResult](ctx, f.s, "exchange.receive", "", receivePayload{Origin: origin, Messages: batch[:bad]})
+		}
+		if err != nil {
+			return total, err
+		}
+		total.Ack, total.Applied, total.Duplicates = res.Ack, total.Applied+res.Applied, total.Duplicates+res.Duplicates
+		if bad < 0 || msgs[bad].Seq != res.Ack+1 {
+			return total, nil
+		}
+		m := msgs[bad]
+		if err := f.Refuse(ctx, Refusal{Origin: origin, Seq: m.Seq, Kind: m.Kind, Reason: badErr.Error()}); err != nil {
+			return total, err
+		}
+		f.s.log.Warn("exchange message refused", "origin", origin, "seq", m.Seq, "kind", m.Kind, "field", errs.Field(badErr))
+		total.Ack = m.Seq
+		msgs = msgs[bad+1:]
+	}
+}
+
+func indexOfSeq(msgs []Message, seq uint64) int {
+	for i, m := range msgs {
+		if m.Seq == seq {
+			return i
+		}
+	}
+	return len(msgs)
+}
+
+// Refuse records a refused message or request in replicated state and the
+// audit chain. With Seq set it dead-letters that message.
+func (f *Federation) Refuse(ctx context.Context, r Refusal) error {
+	_, err := f.s.apply(ctx, "exchange.refuse", "", r)
+	return err
+}
+
+// Ack trims the outbox for dest up to seq (the receiver's acknowledgement).
+func (f *Federation) Ack(ctx context.Context, dest string, seq uint64) error {
+	_, err := f.s.apply(ctx, "exchange.ack", "", ackPayload{Dest: dest, Seq: seq})
+	return err
+}
+
+// Pending returns up to limit outbox messages for dest after seq, in order.
+func (f *Federation) Pending(dest string, after uint64, limit int) ([]Message, error) {
+	var out []Message
+	err := f.s.engine.View(func(tx *bbolt.Tx) error {
+		cur := tx.Bucket(bOutbox).Cursor()
+		prefix := []byte(dest + "/")
+		for k, v := cur.Seek(outboxKey(dest, after+1)); k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, v = cur.Next() {
+			var m Message
+			if err := json.Unmarshal(v, &m); err != nil {
+				return err
+			}
+			out = append(out, m)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// LinkState is one link's exchange position, as this replica knows it.
+type LinkState struct {
+	Link
+	Sent     uint64    `json:"sent"`             // last sequence put in the outbox
+	Acked    uint64    `json:"acked"`            // last sequence the peer acknowledged
+	Depth    uint64    `json:"depth"`            // messages waiting
+	Oldest   time.Time `json:"oldest,omitzero"`  // when the oldest waiting message was made
+	Received uint64    `json:"received"`         // last sequence applied from the peer
+	Refused  int       `json:"refused"`          // messages from the peer dead-lettered
+	LagMS    int64     `json:"lag_ms,omitempty"` // filled by the node: now − Oldest
+}
+
+// Links returns the exchange state of every link.
+func (f *Federation) Links() ([]LinkState, error) {
+	cfg, err := f.Config()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]LinkState, 0, len(cfg.Links))
+	err = f.s.engine.View(func(tx *bbolt.Tx) error {
+		meta := tx.Bucket(bMeta)
+		for _, l := range cfg.Links {
+			st := LinkState{Link: l, Sent: getU64(meta.Get([]byte("seq/out/" + l.Peer))), Acked: getU64(meta.Get([]byte("acked/" + l.Peer))),
+				Received: getU64(tx.Bucket(bInbox).Get([]byte(l.Peer)))}
+			st.Depth = st.Sent - st.Acked
+			if k, v := tx.Bucket(bOutbox).Cursor().Seek([]byte(l.Peer + "/")); k != nil && bytes.HasPrefix(k, []byte(l.Peer+"/")) {
+				var m Message
+				if err := json.Unmarshal(v, &m); err == nil {
+					st.Oldest = m.At
+				}
+			}
+			prefix := []byte(l.Peer + "/")
+			c := tx.Bucket(bRefused).Cursor()
+			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+				st.Refused++
+			}
+			out = append(out, st)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Refusals lists what this jurisdiction refused from origin ("" for all).
+func (f *Federation) Refusals(origin string) ([]Refusal, error) {
+	var out []Refusal
+	err := f.s.engine.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bRefused).ForEach(func(k, v []byte) error {
+			if origin != "" && !bytes.HasPrefix(k, []byte(origin+"/")) {
+				return nil
+			}
+			var r Refusal
+			if err := json.Unmarshal(v, &r); err != nil {
+				return err
+			}
+			out = append(out, r)
+			return nil
+		})
+	})
+	return out, err
+}

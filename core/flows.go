@@ -1,0 +1,299 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+	"strconv"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/fengqiao/fengqiao/core/errs"
+)
+
+// Up and down the tiers: escalation (上报上级), dispatch (交办), supervision
+// (督办), outcomes back to the origin, and figures rolled up.
+
+type handoffBody struct {
+	Event Event  `json:"event"`
+	Note  string `json:"note,omitempty"`
+}
+
+type outcomeBody struct {
+	ID     string `json:"id"`
+	Status Status `json:"status"`
+	Note   string `json:"note,omitempty"`
+}
+
+type supervisionBody struct {
+	ID   string `json:"id"`
+	Note string `json:"note,omitempty"`
+}
+
+// Rollup is one jurisdiction's figures as its tier above last heard them.
+type Rollup struct {
+	Code    string    `json:"code"`
+	AsOf    time.Time `json:"as_of"`
+	Via     string    `json:"via,omitempty"` // the child that forwarded it, when not the jurisdiction itself
+	Figures Figures   `json:"figures"`
+}
+
+func init() {
+	receivers[KindEscalation] = receiveHandoff(RelChild, "escalated_in")
+	receivers[KindDispatch] = receiveHandoff(RelParent, "dispatched_in")
+	receivers[KindOutcome] = receiveOutcome
+	receivers[KindSupervision] = receiveSupervision
+	receivers[KindRollup] = receiveRollup
+	handle("rollup.send", 1, applyRollupSend)
+}
+
+// shareable is the copy of ev that may cross l.
+func shareable(ev *Event, l *Link) Event {
+	cp := *ev
+	if !l.shares(ShareReporter) {
+		cp.Reporter = ""
+	}
+	cp.Rev, cp.Attachments = 1, nil
+	return cp
+}
+
+// escalate hands ev to the parent, when this jurisdiction has one.
+func (t *txn) escalate(c *Command, ev *Event, note string) error {
+	pl, err := t.parentLink()
+	if err != nil || pl == nil {
+		return err
+	}
+	ev.EscalatedTo = pl.Peer
+	return t.send(c, pl.Peer, KindEscalation, handoffBody{Event: shareable(ev, pl), Note: note})
+}
+
+// childLink returns the link to code when it is a child, else nil.
+func (t *txn) childLink(code string) *Link {
+	l, err := t.link("handler", code)
+	if err != nil || l.Relation != RelChild {
+		return nil
+	}
+	return l
+}
+
+// dispatchDown hands ev to a child jurisdiction named as its handler.
+func (t *txn) dispatchDown(c *Command, ev *Event, note string) error {
+	l := t.childLink(ev.Handler)
+	if l == nil {
+		return nil
+	}
+	return t.send(c, l.Peer, KindDispatch, handoffBody{Event: shareable(ev, l), Note: note})
+}
+
+// superviseDown passes 督办 on to the child handling ev.
+func (t *txn) superviseDown(c *Command, ev *Event, note string) error {
+	if ev.Status != StatusDispatched && ev.Status != StatusInProgress {
+		return nil
+	}
+	l := t.childLink(ev.Handler)
+	if l == nil {
+		return nil
+	}
+	return t.send(c, l.Peer, KindSupervision, supervisionBody{ID: ev.ID, Note: note})
+}
+
+// receiveHandoff creates the receiver's copy of an escalated or dispatched
+// event under the same number, to be handled here from 受理 on.
+func receiveHandoff(from, action string) func(t *txn, c *Command, l *Link, m *Message) error {
+	return func(t *txn, c *Command, l *Link, m *Message) error {
+		if l.Relation != from {
+			return errs.Forbidden("kind", "direction", "%s messages come from a %s, and %s is a %s", m.Kind, from, l.Peer, l.Relation)
+		}
+		var b handoffBody
+		if err := decodeBody(m, &b); err != nil {
+			return err
+		}
+		in := b.Event
+		if in.ID == "" || in.Category == "" {
+			return errs.Invalid("body.event", "required", "event id and category are required")
+		}
+		if t.b(bEvent).Get([]byte(in.ID)) != nil {
+			return errs.Conflict("body.event.id", "exists", "event %s is already here", in.ID)
+		}
+		if _, ok, err := t.category(in.Category); err != nil {
+			return err
+		} else if !ok {
+			return errs.Invalid("body.event.category", "enum", "unknown category %q", in.Category)
+		}
+		acceptBy, deadline, err := t.deadlines(in.Category, in.Urgency, c.At)
+		if err != nil {
+			return err
+		}
+		ev := &Event{ID: in.ID, Status: StatusReported, Source: in.Source, Category: in.Category, Urgency: in.Urgency,
+			Location: in.Location, Grid: in.Grid, Jurisdiction: in.Jurisdiction, Reporter: in.Reporter,
+			Description: in.Description, ReportedAt: in.ReportedAt, ReportedBy: in.ReportedBy, AcceptBy: acceptBy,
+			Deadline: deadline, Period: in.Period, Priority: in.Priority, Supervised: in.Supervised, Origin: m.Origin, Rev: 1}
+		if from == RelParent && in.Deadline.After(c.At) {
+			ev.Deadline = in.Deadline // 交办 carries the deadline set above
+		}
+		if ev.Period == "" {
+			ev.Period = c.At.Format("200601")
+		}
+		if err := t.putJSON(bEvent, []byte(ev.ID), ev); err != nil {
+			return err
+		}
+		if err := t.indexEvent(ev, true); err != nil {
+			return err
+		}
+		t.bump(ev, func(cs *counterSet) { cs[mReported]++; cs[statusSlot(StatusReported)]++ })
+		return t.saveEvent(ev, c, action, StatusReported, b.Note, map[string]string{"from": m.Origin})
+	}
+}
+
+// receiveOutcome closes the loop at the origin: an escalated event ends as
+// the tier above ended it; a dispatched one comes back resolved, to verify.
+func receiveOutcome(t *txn, c *Command, l *Link, m *Message) error {
+	var b outcomeBody
+	if err := decodeBody(m, &b); err != nil {
+		return err
+	}
+	ev, err := t.loadEvent("body.id", b.ID)
+	if err != nil {
+		return err
+	}
+	old := *ev
+	data := map[string]string{"from": m.Origin, "status": string(b.Status)}
+	switch {
+	case ev.Status == StatusEscalated && ev.EscalatedTo == m.Origin:
+		if b.Status == StatusClosed {
+			ev.Status, ev.ClosedAt = StatusClosed, c.At
+		} else {
+			ev.Status = StatusAccepted // declined above: handled here again
+		}
+	case (ev.Status == StatusDispatched || ev.Status == StatusInProgress) && ev.Handler == m.Origin:
+		if b.Status == StatusClosed {
+			ev.Status = StatusResolved
+		} else {
+			ev.Status, ev.Handler = StatusAccepted, ""
+		}
+	}
+	return t.settle(c, ev, &old, "outcome", b.Note, data, nil)
+}
+
+func receiveSupervision(t *txn, c *Command, l *Link, m *Message) error {
+	if l.Relation != RelParent {
+		return errs.Forbidden("kind", "direction", "supervision comes from the tier above; %s is a %s", l.Peer, l.Relation)
+	}
+	var b supervisionBody
+	if err := decodeBody(m, &b); err != nil {
+		return err
+	}
+	ev, err := t.loadEvent("body.id", b.ID)
+	if err != nil {
+		return err
+	}
+	if ev.Origin != m.Origin {
+		return errs.NotFound("body.id", "event %s was not handed here by %s", b.ID, m.Origin)
+	}
+	old := *ev
+	var bumps []func(*counterSet)
+	if ev.Status.open() {
+		if ev.Supervised == 0 {
+			bumps = append(bumps, func(cs *counterSet) { cs[mSupervised]++ })
+		}
+		ev.Supervised++
+		ev.Priority++
+	}
+	return t.settle(c, ev, &old, "supervise", b.Note, map[string]string{"from": m.Origin}, bumps)
+}
+
+type rollupBody struct {
+	Rollups []Rollup `json:"rollups"`
+}
+
+func receiveRollup(t *txn, c *Command, l *Link, m *Message) error {
+	if l.Relation != RelChild {
+		return errs.Forbidden("kind", "direction", "rollups come from the tier below; %s is a %s", l.Peer, l.Relation)
+	}
+	var b rollupBody
+	if err := decodeBody(m, &b); err != nil {
+		return err
+	}
+	for i, r := range b.Rollups {
+		if !validCode(r.Code) || !isUnder(r.Code, l.Peer) {
+			return errs.Forbidden("body.rollups["+strconv.Itoa(i)+"].code", "scope", "%s is not in %s's subtree", r.Code, l.Peer)
+		}
+		var cur Rollup
+		if ok, err := t.getJSON(bRollup, []byte(r.Code), &cur); err != nil {
+			return err
+		} else if ok && !r.AsOf.After(cur.AsOf) {
+			continue
+		}
+		if r.Code != l.Peer {
+			r.Via = l.Peer
+		}
+		if err := t.putJSON(bRollup, []byte(r.Code), r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyRollupSend sends this jurisdiction's figures, and those it holds for
+// its subtree, to the tier above.
+func applyRollupSend(t *txn, c *Command, _ *struct{}) (any, error) {
+	pl, err := t.parentLink()
+	if err != nil || pl == nil {
+		return 0, err
+	}
+	self := t.self()
+	own := figuresFrom(self, "", "", readCounters(t.tx, "j/"+prefixOf(self)+"//"))
+	rs := []Rollup{{Code: self, AsOf: c.At, Figures: own}}
+	err = t.b(bRollup).ForEach(func(_, v []byte) error {
+		var r Rollup
+		if err := json.Unmarshal(v, &r); err != nil {
+			return err
+		}
+		r.Via = ""
+		rs = append(rs, r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return len(rs), t.send(c, pl.Peer, KindRollup, rollupBody{Rollups: rs})
+}
+
+// SendRollup sends the current figures up (the leader does it periodically).
+func (f *Federation) SendRollup(ctx context.Context) error {
+	_, err := f.s.apply(ctx, "rollup.send", "", struct{}{})
+	return err
+}
+
+// Rollups returns the figures heard from the subtree, by jurisdiction.
+func (f *Federation) Rollups() ([]Rollup, error) {
+	var out []Rollup
+	err := f.s.engine.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bRollup).ForEach(func(_, v []byte) error {
+			var r Rollup
+			if err := json.Unmarshal(v, &r); err != nil {
+				return err
+			}
+			out = append(out, r)
+			return nil
+		})
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
+	return out, err
+}
+
+// Rollup returns the figures last heard for code.
+func (f *Federation) Rollup(code string) (Rollup, bool, error) {
+	var r Rollup
+	var ok bool
+	err := f.s.engine.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bRollup).Get([]byte(code))
+		if v == nil {
+			return nil
+		}
+		ok = true
+		return json.Unmarshal(v, &r)
+	})
+	return r, ok, err
+}
