@@ -16,6 +16,26 @@ func (r *Replica) RunLeaderLoops(ctx context.Context, s *core.Store, clock func(
 	if clock == nil {
 		clock = time.Now
 	}
+	r.WhileLeader(ctx, func(lctx context.Context) {
+		r.log.Info("leader loops started")
+		tk := time.NewTicker(every)
+		defer tk.Stop()
+		for {
+			r.sweepOnce(lctx, s, clock())
+			select {
+			case <-lctx.Done():
+				r.log.Info("leader loops stopped")
+				return
+			case <-tk.C:
+			}
+		}
+	})
+}
+
+// WhileLeader runs fn each time this replica becomes leader, cancelling its
+// context (and waiting for it) when leadership is lost. It returns when ctx
+// ends.
+func (r *Replica) WhileLeader(ctx context.Context, fn func(ctx context.Context)) {
 	var stop context.CancelFunc
 	done := make(chan struct{})
 	defer func() {
@@ -30,18 +50,7 @@ func (r *Replica) RunLeaderLoops(ctx context.Context, s *core.Store, clock func(
 		done = make(chan struct{})
 		go func() {
 			defer close(done)
-			r.log.Info("leader loops started")
-			tk := time.NewTicker(every)
-			defer tk.Stop()
-			for {
-				r.sweepOnce(lctx, s, clock())
-				select {
-				case <-lctx.Done():
-					r.log.Info("leader loops stopped")
-					return
-				case <-tk.C:
-				}
-			}
+			fn(lctx)
 		}()
 	}
 	events := r.subscribe()
