@@ -232,7 +232,10 @@ func TestFederationExactlyOnceUnderFaults(t *testing.T) {
 				}
 				return err
 			})
-			rc.retry(t, func(s *core.Store) error { _, err := s.Events.Act(ctx, id, core.Action{Action: "escalate"}); return err })
+			rc.retry(t, func(s *core.Store) error {
+				_, err := s.Events.Act(ctx, id, core.Action{Action: "escalate"})
+				return err
+			})
 			escalated = append(escalated, id)
 			var task string
 			cq.retry(t, func(s *core.Store) error {
@@ -242,15 +245,24 @@ func TestFederationExactlyOnceUnderFaults(t *testing.T) {
 				}
 				return err
 			})
-			cq.retry(t, func(s *core.Store) error { _, err := s.Events.Act(ctx, task, core.Action{Action: "accept"}); return err })
+			cq.retry(t, func(s *core.Store) error {
+				_, err := s.Events.Act(ctx, task, core.Action{Action: "accept"})
+				return err
+			})
 			cq.retry(t, func(s *core.Store) error {
 				_, err := s.Events.Act(ctx, task, core.Action{Action: "dispatch", Handler: "500110"})
 				return err
 			})
 			dispatched = append(dispatched, task)
-			rc.retry(t, func(s *core.Store) error { _, err := s.Cases.AddEntry(ctx, cs.ID, fmt.Sprintf("荣昌记录 %d", i)); return err })
+			rc.retry(t, func(s *core.Store) error {
+				_, err := s.Cases.AddEntry(ctx, cs.ID, fmt.Sprintf("荣昌记录 %d", i))
+				return err
+			})
 			// Until the case reaches 隆昌 its entries are refused: retry.
-			lc.retry(t, func(s *core.Store) error { _, err := s.Cases.AddEntry(ctx, cs.ID, fmt.Sprintf("隆昌记录 %d", i)); return err })
+			lc.retry(t, func(s *core.Store) error {
+				_, err := s.Cases.AddEntry(ctx, cs.ID, fmt.Sprintf("隆昌记录 %d", i))
+				return err
+			})
 			entries += 2
 		}
 	}
