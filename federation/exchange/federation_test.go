@@ -36,6 +36,7 @@ type group struct {
 	reps  map[string]*member
 	tr    Transport
 	links []core.Link
+	hold  chan struct{} // closed when shippers may start (benchmarks)
 }
 
 type member struct {
@@ -47,28 +48,40 @@ type member struct {
 }
 
 type federation struct {
-	t      *testing.T
-	direct *Direct
-	faulty *Faulty
-	groups map[string]*group
+	t       testing.TB
+	durable bool // fsync (benchmarks); tests skip it
+	direct  *Direct
+	faulty  *Faulty
+	groups  map[string]*group
 }
 
-func newFederation(t *testing.T) *federation {
+func newFederation(t testing.TB) *federation {
 	d := NewDirect()
 	return &federation{t: t, direct: d, faulty: NewFaulty(d, Faults{}, 42), groups: map[string]*group{}}
 }
 
+// startPaused starts a one-replica group whose shippers wait for resume.
+func (f *federation) startPaused(code string, links ...core.Link) *group {
+	return f.startGroup(code, 1, make(chan struct{}), links)
+}
+
+func (g *group) resume(*federation) { close(g.hold) }
+
 func (f *federation) start(code string, n int, links ...core.Link) *group {
+	return f.startGroup(code, n, nil, links)
+}
+
+func (f *federation) startGroup(code string, n int, hold chan struct{}, links []core.Link) *group {
 	t := f.t
 	kr, err := seal.NewRandomKeyring(seal.AES256GCM)
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &group{code: code, keys: kr, reps: map[string]*member{}, tr: f.faulty, links: links}
+	g := &group{code: code, keys: kr, reps: map[string]*member{}, tr: f.faulty, links: links, hold: hold}
 	var servers []raft.Server
 	for i := 0; i < n; i++ {
 		id := fmt.Sprintf("%s-r%d", code, i)
-		rep, err := replica.Open(replica.Config{ID: id, Dir: filepath.Join(t.TempDir(), id), Bind: "127.0.0.1:0", Timeout: 500 * time.Millisecond, NoSync: true})
+		rep, err := replica.Open(replica.Config{ID: id, Dir: filepath.Join(t.TempDir(), id), Bind: "127.0.0.1:0", Timeout: 500 * time.Millisecond, NoSync: !f.durable})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,6 +124,13 @@ func (g *group) add(f *federation, id string, rep *replica.Replica) {
 	sh := NewShipper(s, g.tr, ShipperOptions{Idle: 5 * time.Millisecond, MaxBackoff: 300 * time.Millisecond})
 	go func() {
 		defer close(m.done)
+		if g.hold != nil {
+			select {
+			case <-g.hold:
+			case <-ctx.Done():
+				return
+			}
+		}
 		rep.WhileLeader(ctx, sh.Run)
 	}()
 	g.mu.Lock()
@@ -134,7 +154,7 @@ func (g *group) kill(f *federation, id string) {
 	m.rep.Close()
 }
 
-func (g *group) leaderMember(t *testing.T) (string, *member) {
+func (g *group) leaderMember(t testing.TB) (string, *member) {
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
 		g.mu.Lock()
@@ -151,12 +171,12 @@ func (g *group) leaderMember(t *testing.T) (string, *member) {
 	return "", nil
 }
 
-func (g *group) leader(t *testing.T) *core.Store { _, m := g.leaderMember(t); return m.store }
+func (g *group) leader(t testing.TB) *core.Store { _, m := g.leaderMember(t); return m.store }
 
 // retry runs a write until it succeeds: a failover may refuse it meanwhile.
 // Writes here are not keyed, so only writes that are refused before the log
 // (not leader) are retried; an unknown outcome fails the test.
-func (g *group) retry(t *testing.T, fn func(s *core.Store) error) {
+func (g *group) retry(t testing.TB, fn func(s *core.Store) error) {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		err := fn(g.leader(t))
