@@ -1,0 +1,332 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/divisions"
+	"github.com/fengqiao/fengqiao/core/seal"
+	"github.com/fengqiao/fengqiao/federation/exchange"
+	"github.com/fengqiao/fengqiao/federation/replica"
+	"github.com/fengqiao/fengqiao/federation/tlsutil"
+	"github.com/fengqiao/fengqiao/node/api"
+)
+
+// DemoOptions configure `fengqiao demo`.
+type DemoOptions struct {
+	BasePort int           // first API port (default 8100); exchange ports start at BasePort+100
+	Replicas int           // replicas per jurisdiction: 1 (default) or 3
+	Data     string        // data directory; "" makes a temporary one, removed on exit
+	Token    string        // admin token secret for every node; "" generates one
+	Logger   *slog.Logger  // default JSON to stderr at warn
+	Out      io.Writer     // default stdout
+	Traffic  time.Duration // interval of the live traffic (default 2 s; negative: none)
+}
+
+// demoNode is one jurisdiction of the demo federation.
+type demoNode struct {
+	code, name, parent string
+	peers              []string
+	county             string // the county whose data it loads ("" for a city)
+
+	api, xaddr string
+	members    []*demoMember
+	mu         sync.Mutex
+}
+
+type demoMember struct {
+	rep   *replica.Replica
+	store *core.Store
+	api   http.Handler
+	rcv   *exchange.Receiver
+}
+
+// demoLayout is the Chengdu–Chongqing federation: two cities of each side,
+// four counties with two townships each, and two peer links across the
+// provincial border (荣昌区–隆昌市 for cases, 武侯区–綦江区 for handovers).
+func demoLayout() ([]*demoNode, error) {
+	nodes := []*demoNode{
+		{code: "500000", name: "重庆市"},
+		{code: "500110", name: "綦江区", parent: "500000", peers: []string{"510107"}, county: "500110"},
+		{code: "500153", name: "荣昌区", parent: "500000", peers: []string{"511083"}, county: "500153"},
+		{code: "510100", name: "成都市"},
+		{code: "510107", name: "武侯区", parent: "510100", peers: []string{"500110"}, county: "510107"},
+		{code: "511000", name: "内江市"},
+		{code: "511083", name: "隆昌市", parent: "511000", peers: []string{"500153"}, county: "511083"},
+	}
+	for _, county := range []string{"500110", "500153", "510107", "511083"} {
+		sub, err := divisions.Subtree(county)
+		if err != nil {
+			return nil, err
+		}
+		n := 0
+		for _, d := range sub {
+			if d.Parent == county && n < 2 {
+				nodes = append(nodes, &demoNode{code: d.Code, name: d.Name, parent: county, county: county})
+				n++
+			}
+		}
+	}
+	return nodes, nil
+}
+
+func (n *demoNode) links(all []*demoNode) []core.Link {
+	var ls []core.Link
+	if n.parent != "" {
+		ls = append(ls, core.Link{Peer: n.parent, Relation: core.RelParent})
+	}
+	for _, c := range all {
+		if c.parent == n.code {
+			ls = append(ls, core.Link{Peer: c.code, Relation: core.RelChild})
+		}
+	}
+	for _, p := range n.peers {
+		// Handovers may carry the full identity; category details stay
+		// denied (the default).
+		ls = append(ls, core.Link{Peer: p, Relation: core.RelPeer, Share: []string{core.SharePersonIdentity}})
+	}
+	return ls
+}
+
+// leader returns the member that leads now, or nil.
+func (n *demoNode) leader() *demoMember {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, m := range n.members {
+		if m.rep.IsLeader() {
+			return m
+		}
+	}
+	return nil
+}
+
+// ServeHTTP routes each request to the replica that leads now.
+func (n *demoNode) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	m := n.leader()
+	if m == nil {
+		http.Error(w, "no leader yet", http.StatusServiceUnavailable)
+		return
+	}
+	m.api.ServeHTTP(w, r)
+}
+
+// RunDemo runs the whole federation in this process until ctx ends.
+func RunDemo(ctx context.Context, o DemoOptions) error {
+	if o.BasePort == 0 {
+		o.BasePort = 8100
+	}
+	if o.Replicas == 0 {
+		o.Replicas = 1
+	}
+	if o.Replicas != 1 && o.Replicas != 3 {
+		return fmt.Errorf("node: --replicas must be 1 or 3, got %d", o.Replicas)
+	}
+	if o.Out == nil {
+		o.Out = os.Stdout
+	}
+	if o.Traffic == 0 {
+		o.Traffic = 2 * time.Second
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	if o.Data == "" {
+		tmp, err := os.MkdirTemp("", "fengqiao-demo-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		o.Data = tmp
+	}
+	if o.Token == "" {
+		o.Token = "fq_" + core.NewID()
+		fmt.Fprintf(o.Out, "admin token (center_admin on every node): %s\n", o.Token)
+	}
+	nodes, err := demoLayout()
+	if err != nil {
+		return err
+	}
+	caDir := filepath.Join(o.Data, "ca")
+	if _, err := os.Stat(filepath.Join(caDir, "ca.pem")); err != nil {
+		if err := tlsutil.NewCA(caDir, "Fengqiao demo federation CA"); err != nil {
+			return err
+		}
+	}
+	addr := map[string]string{}
+	for i, n := range nodes {
+		n.api = fmt.Sprintf("127.0.0.1:%d", o.BasePort+i)
+		n.xaddr = fmt.Sprintf("127.0.0.1:%d", o.BasePort+100+i)
+		addr[n.code] = n.xaddr
+	}
+	resolve := func(code string) []string {
+		if a, ok := addr[code]; ok {
+			return []string{a}
+		}
+		return nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	errc := make(chan error, 2*len(nodes))
+	for _, n := range nodes {
+		if err := startDemoNode(ctx, &wg, errc, o, n, nodes, caDir, resolve, log); err != nil {
+			return fmt.Errorf("node: demo %s %s: %w", n.code, n.name, err)
+		}
+		fmt.Fprintf(o.Out, "%s %s http://%s\n", n.code, n.name, n.api)
+	}
+	if o.Traffic > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			demoTraffic(ctx, nodes, o.Traffic, log)
+		}()
+	}
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-errc:
+		return err
+	}
+}
+
+func startDemoNode(ctx context.Context, wg *sync.WaitGroup, errc chan<- error, o DemoOptions, n *demoNode, all []*demoNode,
+	caDir string, resolve func(string) []string, log *slog.Logger) error {
+	dir := filepath.Join(o.Data, n.code)
+	if err := tlsutil.NewCert(caDir, dir, n.code, []string{"127.0.0.1", "localhost"}); err != nil {
+		return err
+	}
+	mtls, err := tlsutil.Mutual(tlsutil.Files{CA: filepath.Join(caDir, "ca.pem"), Cert: filepath.Join(dir, n.code+".pem"), Key: filepath.Join(dir, n.code+"-key.pem")})
+	if err != nil {
+		return err
+	}
+	keys, err := core.LoadOrCreateKeyFile(filepath.Join(dir, "keys.json"), seal.AES256GCM)
+	if err != nil {
+		return err
+	}
+	tr := exchange.NewHTTPTransport(resolve, mtls)
+	nlog := log.With("jurisdiction", n.code)
+	var servers []raft.Server
+	for i := 0; i < o.Replicas; i++ {
+		id := fmt.Sprintf("%s-r%d", n.code, i)
+		r, err := replica.Open(replica.Config{ID: id, Dir: filepath.Join(dir, id), Bind: "127.0.0.1:0", Logger: nlog, Timeout: 500 * time.Millisecond})
+		if err != nil {
+			return err
+		}
+		s := core.New(r.Engine, r.Proposer(), core.Options{Keyring: keys, Logger: nlog})
+		m := &demoMember{rep: r, store: s, rcv: &exchange.Receiver{Store: s}}
+		a := api.New(&backend{county: n.code, r: r, s: s}, nlog)
+		m.api = a
+		n.members = append(n.members, m)
+		servers = append(servers, raft.Server{ID: raft.ServerID(id), Address: r.Addr})
+		sh := exchange.NewShipper(s, tr, exchange.ShipperOptions{Logger: nlog})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer r.Close()
+			r.WhileLeader(ctx, func(lctx context.Context) {
+				go sh.Run(lctx)
+				tk := time.NewTicker(10 * time.Second)
+				defer tk.Stop()
+				for {
+					select {
+					case <-lctx.Done():
+						return
+					case <-tk.C:
+						s.Federation.SendRollup(lctx)
+						s.Handovers.Sweep(lctx)
+						s.Events.Sweep(lctx, time.Now())
+					}
+				}
+			})
+		}()
+	}
+	if err := n.members[0].rep.Raft.BootstrapCluster(raft.Configuration{Servers: servers}).Error(); err != nil && !errors.Is(err, raft.ErrCantBootstrap) {
+		return err
+	}
+	if err := waitReady(ctx, n.members[0].rep); err != nil {
+		return err
+	}
+	m := n.leader()
+	for m == nil {
+		time.Sleep(20 * time.Millisecond)
+		m = n.leader()
+	}
+	s := m.store
+	sctx := core.WithActor(ctx, "demo-seed")
+	if err := s.Federation.Configure(sctx, core.FederationConfig{Self: n.code, Links: n.links(all)}); err != nil {
+		return err
+	}
+	if _, err := s.Jurisdictions.Get(n.code); err != nil {
+		if err := seedDemo(sctx, s, n); err != nil {
+			return err
+		}
+	}
+	if _, _, err := s.Tokens.Create(sctx, "demo admin", core.RoleCenterAdmin, n.code, o.Token); err != nil {
+		return err
+	}
+	for _, x := range []struct {
+		addr string
+		h    http.Handler
+		tls  bool
+	}{{n.api, n, false}, {n.xaddr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if m := n.leader(); m != nil {
+			m.rcv.ServeHTTP(w, r)
+			return
+		}
+		http.Error(w, "no leader yet", http.StatusServiceUnavailable)
+	}), true}} {
+		ln, err := net.Listen("tcp", x.addr)
+		if err != nil {
+			return err
+		}
+		if x.tls {
+			ln = tlsListener(ln, mtls)
+		}
+		wg.Add(1)
+		go func(ln net.Listener, h http.Handler) {
+			defer wg.Done()
+			if err := serveHTTP(ctx, ln, h); err != nil && ctx.Err() == nil {
+				errc <- err
+			}
+		}(ln, x.h)
+	}
+	return nil
+}
+
+// seedDemo loads a node's jurisdiction data: a county gets the dev sample,
+// a township its county's divisions and grids, a city its divisions.
+func seedDemo(ctx context.Context, s *core.Store, n *demoNode) error {
+	switch {
+	case n.county == n.code:
+		if _, err := seedSample(ctx, s, n.code); err != nil {
+			return err
+		}
+	case n.county != "":
+		if _, err := s.Jurisdictions.LoadCounty(ctx, n.county, 1); err != nil {
+			return err
+		}
+	default:
+		sub, err := divisions.Subtree(n.code)
+		if err != nil {
+			return err
+		}
+		if err := s.Jurisdictions.Load(ctx, sub, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
