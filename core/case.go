@@ -1,11 +1,9 @@
 package core
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"slices"
-	"sort"
 	"strconv"
 	"time"
 
@@ -350,18 +348,13 @@ func receiveCaseState(t *txn, c *Command, l *Link, m *Message) error {
 }
 
 func (t *txn) resendEntries(c *Command, cs *Case) error {
-	prefix := []byte(cs.ID + "/")
-	cur := t.b(bCaseEnt).Cursor()
-	var entries []CaseEntry
-	for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
-		var e CaseEntry
-		if err := json.Unmarshal(v, &e); err != nil {
-			return err
-		}
-		entries = append(entries, e)
+	entries, err := prefixValues[CaseEntry](t.tx, bCaseEnt, []byte(cs.ID+"/"), 0, nil)
+	if err != nil {
+		return err
 	}
+	others := cs.others(t.self())
 	for _, e := range entries {
-		for _, d := range cs.others(t.self()) {
+		for _, d := range others {
 			if d == e.Author {
 				continue
 			}
@@ -420,16 +413,9 @@ func (cs *Cases) Get(id string) (*Case, error) {
 		if err := json.Unmarshal(v, out); err != nil {
 			return err
 		}
-		prefix := []byte(id + "/")
-		c := tx.Bucket(bCaseEnt).Cursor()
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			var e CaseEntry
-			if err := json.Unmarshal(v, &e); err != nil {
-				return err
-			}
-			out.Entries = append(out.Entries, e)
-		}
-		return nil
+		var err error
+		out.Entries, err = prefixValues[CaseEntry](tx, bCaseEnt, []byte(id+"/"), 0, nil) // keyed by HLC
+		return err
 	})
 	return out, err
 }
@@ -437,16 +423,9 @@ func (cs *Cases) Get(id string) (*Case, error) {
 // List returns the cases this jurisdiction takes part in, without entries.
 func (cs *Cases) List() ([]Case, error) {
 	var out []Case
-	err := cs.s.engine.View(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bCase).ForEach(func(_, v []byte) error {
-			var c Case
-			if err := json.Unmarshal(v, &c); err != nil {
-				return err
-			}
-			out = append(out, c)
-			return nil
-		})
+	err := cs.s.engine.View(func(tx *bbolt.Tx) (err error) {
+		out, err = prefixValues[Case](tx, bCase, nil, 0, nil) // keyed by id: sorted
+		return err
 	})
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, err
 }

@@ -307,20 +307,13 @@ func (f *Federation) Ack(ctx context.Context, dest string, seq uint64) error {
 	return err
 }
 
-// Pending returns up to limit outbox messages for dest after seq, in order.
-func (f *Federation) Pending(dest string, after uint64, limit int) ([]Message, error) {
+// Pending returns the first limit messages waiting for dest, in order. The
+// outbox holds only unacknowledged messages, so this is what to send next.
+func (f *Federation) Pending(dest string, limit int) ([]Message, error) {
 	var out []Message
-	err := f.s.engine.View(func(tx *bbolt.Tx) error {
-		cur := tx.Bucket(bOutbox).Cursor()
-		prefix := []byte(dest + "/")
-		for k, v := cur.Seek(outboxKey(dest, after+1)); k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, v = cur.Next() {
-			var m Message
-			if err := json.Unmarshal(v, &m); err != nil {
-				return err
-			}
-			out = append(out, m)
-		}
-		return nil
+	err := f.s.engine.View(func(tx *bbolt.Tx) (err error) {
+		out, err = prefixValues[Message](tx, bOutbox, []byte(dest+"/"), limit, nil)
+		return err
 	})
 	return out, err
 }
@@ -328,35 +321,35 @@ func (f *Federation) Pending(dest string, after uint64, limit int) ([]Message, e
 // LinkState is one link's exchange position, as this replica knows it.
 type LinkState struct {
 	Link
-	Sent     uint64    `json:"sent"`             // last sequence put in the outbox
-	Acked    uint64    `json:"acked"`            // last sequence the peer acknowledged
-	Depth    uint64    `json:"depth"`            // messages waiting
-	Oldest   time.Time `json:"oldest,omitzero"`  // when the oldest waiting message was made
-	Received uint64    `json:"received"`         // last sequence applied from the peer
-	Refused  int       `json:"refused"`          // messages from the peer dead-lettered
-	LagMS    int64     `json:"lag_ms,omitempty"` // filled by the node: now − Oldest
+	Sent     uint64    `json:"sent"`            // last sequence put in the outbox
+	Acked    uint64    `json:"acked"`           // last sequence the peer acknowledged
+	Depth    uint64    `json:"depth"`           // messages waiting
+	Oldest   time.Time `json:"oldest,omitzero"` // when the oldest waiting message was made
+	Received uint64    `json:"received"`        // last sequence applied from the peer
+	Refused  int       `json:"refused"`         // refusals recorded against the peer
 }
 
 // Links returns the exchange state of every link.
 func (f *Federation) Links() ([]LinkState, error) {
-	cfg, err := f.Config()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]LinkState, 0, len(cfg.Links))
-	err = f.s.engine.View(func(tx *bbolt.Tx) error {
+	var out []LinkState
+	err := f.s.engine.View(func(tx *bbolt.Tx) error {
+		links, err := prefixValues[Link](tx, bLink, nil, 0, nil)
+		if err != nil {
+			return err
+		}
 		meta := tx.Bucket(bMeta)
-		for _, l := range cfg.Links {
+		for _, l := range links {
+			prefix := []byte(l.Peer + "/")
 			st := LinkState{Link: l, Sent: getU64(meta.Get([]byte("seq/out/" + l.Peer))), Acked: getU64(meta.Get([]byte("acked/" + l.Peer))),
 				Received: getU64(tx.Bucket(bInbox).Get([]byte(l.Peer)))}
 			st.Depth = st.Sent - st.Acked
-			if k, v := tx.Bucket(bOutbox).Cursor().Seek([]byte(l.Peer + "/")); k != nil && bytes.HasPrefix(k, []byte(l.Peer+"/")) {
-				var m Message
-				if err := json.Unmarshal(v, &m); err == nil {
-					st.Oldest = m.At
-				}
+			oldest, err := prefixValues[Message](tx, bOutbox, prefix, 1, nil)
+			if err != nil {
+				return err
 			}
-			prefix := []byte(l.Peer + "/")
+			if len(oldest) == 1 {
+				st.Oldest = oldest[0].At
+			}
 			c := tx.Bucket(bRefused).Cursor()
 			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 				st.Refused++
@@ -370,19 +363,14 @@ func (f *Federation) Links() ([]LinkState, error) {
 
 // Refusals lists what this jurisdiction refused from origin ("" for all).
 func (f *Federation) Refusals(origin string) ([]Refusal, error) {
+	var pre []byte
+	if origin != "" {
+		pre = []byte(origin + "/")
+	}
 	var out []Refusal
-	err := f.s.engine.View(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bRefused).ForEach(func(k, v []byte) error {
-			if origin != "" && !bytes.HasPrefix(k, []byte(origin+"/")) {
-				return nil
-			}
-			var r Refusal
-			if err := json.Unmarshal(v, &r); err != nil {
-				return err
-			}
-			out = append(out, r)
-			return nil
-		})
+	err := f.s.engine.View(func(tx *bbolt.Tx) (err error) {
+		out, err = prefixValues[Refusal](tx, bRefused, pre, 0, nil)
+		return err
 	})
 	return out, err
 }

@@ -38,11 +38,11 @@ func selfOf(t *testing.T, e *env) string {
 }
 
 // pump ships what from holds for to, as the exchange does, and returns how
-// many messages took effect.
+// many of the messages were new to the receiver (0: the link is quiet).
 func pump(t *testing.T, from, to *env) int {
 	t.Helper()
 	src, dst := selfOf(t, from), selfOf(t, to)
-	msgs, err := from.Federation.Pending(dst, 0, 1000)
+	msgs, err := from.Federation.Pending(dst, 1000)
 	if err != nil || len(msgs) == 0 {
 		return 0
 	}
@@ -57,7 +57,7 @@ func pump(t *testing.T, from, to *env) int {
 	if err := from.Federation.Ack(from.ctx, dst, res.Ack); err != nil {
 		t.Fatal(err)
 	}
-	return res.Applied + len(msgs) - res.Applied - res.Duplicates
+	return len(msgs) - res.Duplicates
 }
 
 func TestEscalationOutcomeAndSupervision(t *testing.T) {
@@ -82,7 +82,7 @@ func TestEscalationOutcomeAndSupervision(t *testing.T) {
 	}
 	// Delivered twice: the second time changes nothing.
 	before := mustDigest(t, city.engine)
-	msgs, _ := county.Federation.Pending("511000", 0, 10)
+	msgs, _ := county.Federation.Pending("511000", 10)
 	if len(msgs) != 0 {
 		t.Fatalf("outbox not trimmed after ack: %d left", len(msgs))
 	}
@@ -249,12 +249,13 @@ func TestHandoverSharesOnlyWhatThePolicyAllows(t *testing.T) {
 		}
 		for _, e := range []*env{from, to} {
 			e.Close()
-			for _, f := range []string{"state.db"} {
-				raw, _ := os.ReadFile(filepath.Join(e.dir, f))
-				for _, secret := range []string{name, idn, "盗窃罪"} {
-					if bytes.Contains(raw, []byte(secret)) {
-						t.Fatalf("%q in the clear in %s", secret, f)
-					}
+			raw, err := os.ReadFile(filepath.Join(e.dir, "state.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, secret := range []string{name, idn, "盗窃罪"} {
+				if bytes.Contains(raw, []byte(secret)) {
+					t.Fatalf("%q in the clear in state.db", secret)
 				}
 			}
 		}
@@ -322,28 +323,23 @@ func TestCaseConvergesAfterPartition(t *testing.T) {
 	if _, err := a.Cases.HandOver(a.ctx, cs.ID, "511083"); err != nil {
 		t.Fatal(err)
 	}
-	// Heal, delivering links in random order until nothing moves.
+	// Heal, delivering links in random order until a whole round moves
+	// nothing.
 	rng := rand.New(rand.NewSource(1))
 	pairs := [][2]*env{{a, b}, {a, c}, {b, a}, {b, c}, {c, a}, {c, b}}
-	for quiet := 0; quiet < 12; {
-		p := pairs[rng.Intn(len(pairs))]
-		if pump(t, p[0], p[1]) == 0 {
-			quiet++
-		} else {
-			quiet = 0
+	heal := func() {
+		for moved := 1; moved > 0; {
+			moved = 0
+			for _, i := range rng.Perm(len(pairs)) {
+				moved += pump(t, pairs[i][0], pairs[i][1])
+			}
 		}
 	}
+	heal()
 	if _, err := b.Cases.SetStatus(b.ctx, cs.ID, "resolved"); err != nil {
 		t.Fatalf("the new lead: %v", err)
 	}
-	for quiet := 0; quiet < 12; {
-		p := pairs[rng.Intn(len(pairs))]
-		if pump(t, p[0], p[1]) == 0 {
-			quiet++
-		} else {
-			quiet = 0
-		}
-	}
+	heal()
 	var want []string
 	for i, e := range all {
 		got, err := e.Cases.Get(cs.ID)

@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"encoding/json"
-	"sort"
 	"strconv"
 	"time"
 
@@ -244,18 +243,14 @@ func applyRollupSend(t *txn, c *Command, _ *struct{}) (any, error) {
 	}
 	self := t.self()
 	own := figuresFrom(self, "", "", readCounters(t.tx, "j/"+prefixOf(self)+"//"))
-	rs := []Rollup{{Code: self, AsOf: c.At, Figures: own}}
-	err = t.b(bRollup).ForEach(func(_, v []byte) error {
-		var r Rollup
-		if err := json.Unmarshal(v, &r); err != nil {
-			return err
-		}
-		r.Via = ""
-		rs = append(rs, r)
-		return nil
-	})
+	held, err := prefixValues[Rollup](t.tx, bRollup, nil, 0, nil)
 	if err != nil {
 		return nil, err
+	}
+	rs := []Rollup{{Code: self, AsOf: c.At, Figures: own}}
+	for _, r := range held {
+		r.Via = ""
+		rs = append(rs, r)
 	}
 	return len(rs), t.send(c, pl.Peer, KindRollup, rollupBody{Rollups: rs})
 }
@@ -269,17 +264,10 @@ func (f *Federation) SendRollup(ctx context.Context) error {
 // Rollups returns the figures heard from the subtree, by jurisdiction.
 func (f *Federation) Rollups() ([]Rollup, error) {
 	var out []Rollup
-	err := f.s.engine.View(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bRollup).ForEach(func(_, v []byte) error {
-			var r Rollup
-			if err := json.Unmarshal(v, &r); err != nil {
-				return err
-			}
-			out = append(out, r)
-			return nil
-		})
+	err := f.s.engine.View(func(tx *bbolt.Tx) (err error) {
+		out, err = prefixValues[Rollup](tx, bRollup, nil, 0, nil) // keyed by code: sorted
+		return err
 	})
-	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
 	return out, err
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strconv"
 	"time"
 
@@ -192,19 +191,15 @@ func receiveHandoverReply(t *txn, c *Command, l *Link, m *Message) error {
 // applyHandoverSweep opens one alert event per pending handover past its
 // deadline, on whichever side runs it (both do).
 func applyHandoverSweep(t *txn, c *Command, _ *struct{}) (any, error) {
-	var due []*Handover
-	err := t.b(bHandover).ForEach(func(_, v []byte) error {
-		var h Handover
-		if err := json.Unmarshal(v, &h); err != nil {
-			return err
-		}
-		if h.Status == HandoverPending && h.AlertEvent == "" && c.At.After(h.Deadline) {
-			due = append(due, &h)
-		}
-		return nil
-	})
+	all, err := prefixValues[Handover](t.tx, bHandover, nil, 0, nil)
 	if err != nil {
 		return nil, err
+	}
+	var due []*Handover
+	for i, h := range all {
+		if h.Status == HandoverPending && h.AlertEvent == "" && c.At.After(h.Deadline) {
+			due = append(due, &all[i])
+		}
 	}
 	self := t.self()
 	for _, h := range due {
@@ -259,17 +254,10 @@ func (hs *Handovers) Get(id string) (*Handover, error) {
 // List returns every handover this side holds.
 func (hs *Handovers) List() ([]Handover, error) {
 	var out []Handover
-	err := hs.s.engine.View(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bHandover).ForEach(func(_, v []byte) error {
-			var h Handover
-			if err := json.Unmarshal(v, &h); err != nil {
-				return err
-			}
-			out = append(out, h)
-			return nil
-		})
+	err := hs.s.engine.View(func(tx *bbolt.Tx) (err error) {
+		out, err = prefixValues[Handover](tx, bHandover, nil, 0, nil) // keyed by id: sorted
+		return err
 	})
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, err
 }
 

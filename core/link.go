@@ -2,9 +2,7 @@ package core
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
-	"sort"
 	"strconv"
 
 	"go.etcd.io/bbolt"
@@ -203,18 +201,13 @@ func (t *txn) link(field, peer string) (*Link, error) {
 
 // parentLink returns the link to the tier above, or nil.
 func (t *txn) parentLink() (*Link, error) {
-	var out *Link
-	err := t.b(bLink).ForEach(func(_, v []byte) error {
-		var l Link
-		if err := json.Unmarshal(v, &l); err != nil {
-			return err
+	ls, err := prefixValues[Link](t.tx, bLink, nil, 0, nil)
+	for i := range ls {
+		if ls[i].Relation == RelParent {
+			return &ls[i], nil
 		}
-		if l.Relation == RelParent {
-			out = &l
-		}
-		return nil
-	})
-	return out, err
+	}
+	return nil, err
 }
 
 // Federation is the typed API for this jurisdiction's place in the
@@ -234,17 +227,10 @@ func (f *Federation) Configure(ctx context.Context, cfg FederationConfig) error 
 // Config returns the replicated configuration (Self is "" before Configure).
 func (f *Federation) Config() (FederationConfig, error) {
 	var out FederationConfig
-	err := f.s.engine.View(func(tx *bbolt.Tx) error {
+	err := f.s.engine.View(func(tx *bbolt.Tx) (err error) {
 		out.Self = string(tx.Bucket(bMeta).Get([]byte("self")))
-		return tx.Bucket(bLink).ForEach(func(_, v []byte) error {
-			var l Link
-			if err := json.Unmarshal(v, &l); err != nil {
-				return err
-			}
-			out.Links = append(out.Links, l)
-			return nil
-		})
+		out.Links, err = prefixValues[Link](tx, bLink, nil, 0, nil) // keyed by peer: sorted
+		return err
 	})
-	sort.Slice(out.Links, func(i, j int) bool { return out.Links[i].Peer < out.Links[j].Peer })
 	return out, err
 }

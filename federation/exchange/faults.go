@@ -50,14 +50,15 @@ func (t *Faulty) Partition(dest string, cut bool) { t.mu.Lock(); t.cut[dest] = c
 // Wait waits for held-back deliveries to finish.
 func (t *Faulty) Wait() { t.wg.Wait() }
 
-func (t *Faulty) roll() (Faults, bool, [5]float64) {
+// roll returns the fault mix and five independent draws, one per decision.
+func (t *Faulty) roll() (Faults, [5]float64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var r [5]float64
 	for i := range r {
 		r[i] = t.seed.Float64()
 	}
-	return t.f, false, r
+	return t.f, r
 }
 
 // Send delivers b to dest, perhaps not, twice, late or out of order.
@@ -69,7 +70,7 @@ func (t *Faulty) Send(ctx context.Context, dest string, b Batch) (core.ReceiveRe
 		t.Dropped.Add(1)
 		return core.ReceiveResult{}, ErrInjected
 	}
-	f, _, r := t.roll()
+	f, r := t.roll()
 	if f.MaxDelay > 0 {
 		sleep(ctx, time.Duration(r[4]*float64(f.MaxDelay)))
 	}

@@ -224,11 +224,10 @@ func TestFederationExactlyOnceUnderFaults(t *testing.T) {
 	cq := f.start("500000", 1, child("500110"), child("500153"))
 	qj := f.start("500110", 3, parent("500000"), peer("510107"))
 	rc := f.start("500153", 3, parent("500000"), peer("511083"))
-	nj := f.start("511000", 1, child("511083"))
+	f.start("511000", 1, child("511083"))
 	lc := f.start("511083", 1, parent("511000"), peer("500153"))
 	cd := f.start("510100", 1, child("510107"))
 	wh := f.start("510107", 1, parent("510100"), peer("500110"))
-	_ = nj
 
 	f.faulty.SetFaults(Faults{DropRequest: 0.15, DropResponse: 0.15, Duplicate: 0.3, Reorder: 0.1, MaxDelay: 10 * time.Millisecond})
 	rounds, partition := 20, 2*time.Second

@@ -21,11 +21,10 @@ type ShipperOptions struct {
 	Logger     *slog.Logger
 }
 
-// LinkStats is one link's shipping state as this leader sees it.
+// LinkStats is one link's transport record on this leader. Depth and the
+// age of the oldest waiting message are replicated: core.Federation.Links.
 type LinkStats struct {
 	Peer      string    `json:"peer"`
-	Depth     int       `json:"depth"`  // messages waiting in the outbox
-	LagMS     int64     `json:"lag_ms"` // age of the oldest waiting message
 	Shipped   uint64    `json:"shipped"`
 	Acked     uint64    `json:"acked"`
 	Failures  uint64    `json:"failures"`
@@ -79,10 +78,10 @@ func (s *Shipper) Run(ctx context.Context) {
 				if !running[l.Peer] {
 					running[l.Peer] = true
 					wg.Add(1)
-					go func(peer string) {
+					go func(self, peer string) {
 						defer wg.Done()
-						s.runLink(ctx, peer)
-					}(l.Peer)
+						s.runLink(ctx, self, peer)
+					}(cfg.Self, l.Peer)
 				}
 			}
 		}
@@ -94,9 +93,7 @@ func (s *Shipper) Run(ctx context.Context) {
 	}
 }
 
-func (s *Shipper) stat(peer string) *LinkStats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Shipper) statLocked(peer string) *LinkStats {
 	st, ok := s.stats[peer]
 	if !ok {
 		st = &LinkStats{Peer: peer}
@@ -116,15 +113,14 @@ func (s *Shipper) Stats() []LinkStats {
 	return out
 }
 
-func (s *Shipper) runLink(ctx context.Context, peer string) {
+func (s *Shipper) runLink(ctx context.Context, self, peer string) {
 	backoff := s.opt.MinBackoff
-	var acked uint64
 	for ctx.Err() == nil {
-		n, ack, err := s.shipOnce(ctx, peer, acked)
+		n, err := s.shipOnce(ctx, self, peer)
 		switch {
 		case err != nil:
-			st := s.stat(peer)
 			s.mu.Lock()
+			st := s.statLocked(peer)
 			st.Failures++
 			st.LastError = err.Error()
 			s.mu.Unlock()
@@ -138,53 +134,41 @@ func (s *Shipper) runLink(ctx context.Context, peer string) {
 			sleep(ctx, s.opt.Idle)
 		default:
 			backoff = s.opt.MinBackoff
-			acked = ack
 		}
 	}
 }
 
 // shipOnce sends the next batch and trims the outbox by the acknowledgement.
-func (s *Shipper) shipOnce(ctx context.Context, peer string, acked uint64) (int, uint64, error) {
-	msgs, err := s.store.Federation.Pending(peer, acked, s.opt.BatchSize)
-	st := s.stat(peer)
+// The outbox holds only what is unacknowledged, so it is also the cursor.
+func (s *Shipper) shipOnce(ctx context.Context, self, peer string) (int, error) {
+	msgs, err := s.store.Federation.Pending(peer, s.opt.BatchSize)
 	if err != nil || len(msgs) == 0 {
-		s.mu.Lock()
-		st.Depth, st.LagMS = 0, 0
-		s.mu.Unlock()
-		return 0, acked, err
+		return 0, err
 	}
-	s.mu.Lock()
-	st.Depth, st.LagMS = len(msgs), s.clock().Sub(msgs[0].At).Milliseconds()
-	s.mu.Unlock()
 	wire, err := s.store.Federation.Outgoing(msgs)
 	if err != nil {
-		return 0, acked, err
+		return 0, err
 	}
-	cfg, err := s.store.Federation.Config()
+	res, err := s.tr.Send(ctx, peer, Batch{Origin: self, Messages: wire})
 	if err != nil {
-		return 0, acked, err
+		return 0, err
 	}
-	res, err := s.tr.Send(ctx, peer, Batch{Origin: cfg.Self, Messages: wire})
-	if err != nil {
-		return 0, acked, err
+	switch first, last := msgs[0].Seq, msgs[len(msgs)-1].Seq; {
+	case res.Ack > last:
+		return 0, errors.New("exchange: acknowledgement beyond what was sent")
+	case res.Ack < first:
+		// Nothing taken: back off rather than spin.
+		return 0, fmt.Errorf("exchange: %s made no progress (ack %d, next %d)", peer, res.Ack, first)
 	}
-	if res.Ack > msgs[len(msgs)-1].Seq {
-		return 0, acked, errors.New("exchange: acknowledgement beyond what was sent")
-	}
-	if res.Ack >= msgs[0].Seq {
-		if err := s.store.Federation.Ack(ctx, peer, res.Ack); err != nil {
-			return 0, acked, err
-		}
+	if err := s.store.Federation.Ack(ctx, peer, res.Ack); err != nil {
+		return 0, err
 	}
 	s.mu.Lock()
+	st := s.statLocked(peer)
 	st.Shipped += uint64(len(msgs))
 	st.Acked, st.LastAck, st.LastError = res.Ack, s.clock(), ""
 	s.mu.Unlock()
-	if res.Ack < msgs[0].Seq {
-		// Nothing taken: back off rather than spin.
-		return 0, acked, fmt.Errorf("exchange: %s made no progress (ack %d, next %d)", peer, res.Ack, msgs[0].Seq)
-	}
-	return len(msgs), res.Ack, nil
+	return len(msgs), nil
 }
 
 func sleep(ctx context.Context, d time.Duration) {
