@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -112,14 +113,31 @@ func (n *demoNode) leader() *demoMember {
 	return nil
 }
 
-// ServeHTTP routes each request to the replica that leads now.
-func (n *demoNode) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	m := n.leader()
-	if m == nil {
-		http.Error(w, "no leader yet", http.StatusServiceUnavailable)
-		return
+// route sends each request to pick(the replica that leads now).
+func (n *demoNode) route(pick func(*demoMember) http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m := n.leader()
+		if m == nil {
+			http.Error(w, "no leader yet", http.StatusServiceUnavailable)
+			return
+		}
+		pick(m).ServeHTTP(w, r)
+	})
+}
+
+// waitLeader returns the member that leads and has caught up; with three
+// replicas any of them may win.
+func (n *demoNode) waitLeader(ctx context.Context) (*demoMember, error) {
+	for {
+		if m := n.leader(); m != nil && m.rep.ReadBarrier() == nil {
+			return m, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
-	m.api.ServeHTTP(w, r)
 }
 
 // RunDemo runs the whole federation in this process until ctx ends.
@@ -143,14 +161,12 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 	if log == nil {
 		log = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	if o.Data == "" {
-		tmp, err := os.MkdirTemp("", "fengqiao-demo-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		o.Data = tmp
+	data, cleanup, err := dataDir(o.Data, "fengqiao-demo-")
+	if err != nil {
+		return err
 	}
+	defer cleanup()
+	o.Data = data
 	if o.Token == "" {
 		o.Token = "fq_" + core.NewID()
 		fmt.Fprintf(o.Out, "admin token (center_admin on every node): %s\n", o.Token)
@@ -257,13 +273,9 @@ func startDemoNode(ctx context.Context, wg *sync.WaitGroup, errc chan<- error, o
 	if err := n.members[0].rep.Raft.BootstrapCluster(raft.Configuration{Servers: servers}).Error(); err != nil && !errors.Is(err, raft.ErrCantBootstrap) {
 		return err
 	}
-	if err := waitReady(ctx, n.members[0].rep); err != nil {
+	m, err := n.waitLeader(ctx)
+	if err != nil {
 		return err
-	}
-	m := n.leader()
-	for m == nil {
-		time.Sleep(20 * time.Millisecond)
-		m = n.leader()
 	}
 	s := m.store
 	sctx := core.WithActor(ctx, "demo-seed")
@@ -282,19 +294,16 @@ func startDemoNode(ctx context.Context, wg *sync.WaitGroup, errc chan<- error, o
 		addr string
 		h    http.Handler
 		tls  bool
-	}{{n.api, n, false}, {n.xaddr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if m := n.leader(); m != nil {
-			m.rcv.ServeHTTP(w, r)
-			return
-		}
-		http.Error(w, "no leader yet", http.StatusServiceUnavailable)
-	}), true}} {
+	}{
+		{n.api, n.route(func(m *demoMember) http.Handler { return m.api }), false},
+		{n.xaddr, n.route(func(m *demoMember) http.Handler { return m.rcv }), true},
+	} {
 		ln, err := net.Listen("tcp", x.addr)
 		if err != nil {
 			return err
 		}
 		if x.tls {
-			ln = tlsListener(ln, mtls)
+			ln = tls.NewListener(ln, mtls)
 		}
 		wg.Add(1)
 		go func(ln net.Listener, h http.Handler) {

@@ -2,17 +2,13 @@ package node
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"log/slog"
-	"net"
 	"time"
 
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/idcard"
 )
-
-func tlsListener(ln net.Listener, c *tls.Config) net.Listener { return tls.NewListener(ln, c) }
 
 // demoTraffic keeps the demo federation busy: townships report and escalate,
 // counties take escalations and pass some up, 荣昌 and 隆昌 work a
@@ -105,7 +101,7 @@ func demoHandover(ctx context.Context, s *core.Store) (string, error) {
 	if err != nil || len(villages) == 0 {
 		return "", fmt.Errorf("no villages: %v", err)
 	}
-	first := "510107198803150" + "21"
+	const first = "51010719880315021" // 17 digits; the check digit follows
 	p, err := s.People.Add(ctx, core.PersonInput{Name: "周某某", IDNumber: first + string(idcard.CheckDigit(first)), Kind: "registered", Jurisdiction: villages[0].Code})
 	if err != nil {
 		return "", err

@@ -45,14 +45,12 @@ func RunDev(ctx context.Context, o DevOptions) error {
 	if log == nil {
 		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
-	if o.Data == "" {
-		tmp, err := os.MkdirTemp("", "fengqiao-dev-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		o.Data = tmp
+	data, cleanup, err := dataDir(o.Data, "fengqiao-dev-")
+	if err != nil {
+		return err
 	}
+	defer cleanup()
+	o.Data = data
 	ln, err := net.Listen("tcp", o.HTTP)
 	if err != nil {
 		return fmt.Errorf("node: listen %s: %w", o.HTTP, err)
@@ -98,6 +96,18 @@ func RunDev(ctx context.Context, o DevOptions) error {
 	a := api.New(&backend{county: DevCounty, r: r, s: store}, log)
 	a.Observe = m.observe
 	return serveHTTP(ctx, ln, m.handler(a))
+}
+
+// dataDir returns dir, or a fresh temporary directory that cleanup removes.
+func dataDir(dir, prefix string) (string, func(), error) {
+	if dir != "" {
+		return dir, func() {}, nil
+	}
+	tmp, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		return "", nil, err
+	}
+	return tmp, func() { os.RemoveAll(tmp) }, nil
 }
 
 func waitReady(ctx context.Context, r *replica.Replica) error {
