@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -255,18 +256,17 @@ func (f *Federation) Receive(ctx context.Context, origin string, msgs []Message)
 		batch, err := f.Incoming(msgs)
 		var me *MessageError
 		if errors.As(err, &me) {
-			bad, badErr = indexOfSeq(msgs, me.Seq), me.Err
-			if batch, err = f.Incoming(msgs[:bad]); err != nil {
-				return total, err
-			}
+			bad, badErr = len(batch), me.Err
 		} else if err != nil {
 			return total, err
 		}
 		res, err := applyAs[ReceiveResult](ctx, f.s, "exchange.receive", "", receivePayload{Origin: origin, Messages: batch})
 		if errors.As(err, &me) {
 			// Everything before the refused message is fine: apply it first.
-			bad, badErr = indexOfSeq(msgs, me.Seq), me.Err
-			res, err = applyAs[ReceiveResult](ctx, f.s, "exchange.receive", "", receivePayload{Origin: origin, Messages: batch[:bad]})
+			if i := slices.IndexFunc(batch, func(m Message) bool { return m.Seq == me.Seq }); i >= 0 {
+				bad, badErr = i, me.Err
+				res, err = applyAs[ReceiveResult](ctx, f.s, "exchange.receive", "", receivePayload{Origin: origin, Messages: batch[:i]})
+			}
 		}
 		if err != nil {
 			return total, err
@@ -283,15 +283,6 @@ func (f *Federation) Receive(ctx context.Context, origin string, msgs []Message)
 		total.Ack = m.Seq
 		msgs = msgs[bad+1:]
 	}
-}
-
-func indexOfSeq(msgs []Message, seq uint64) int {
-	for i, m := range msgs {
-		if m.Seq == seq {
-			return i
-		}
-	}
-	return len(msgs)
 }
 
 // Refuse records a refused message or request in replicated state and the

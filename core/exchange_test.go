@@ -178,22 +178,33 @@ func TestExchangeRefusesBadInput(t *testing.T) {
 	if err != nil || res.Ack != 0 || res.Applied != 0 {
 		t.Fatalf("gap: %+v %v", res, err)
 	}
-	// A policy violation (an escalation from a peer) and a malformed body
-	// are dead-lettered with a reason, audited, and create nothing; the
-	// message after them still applies.
+	// A policy violation (an escalation from a peer), a malformed body and
+	// a handover carrying another side's sealed fields are dead-lettered
+	// with a reason, audited, and create nothing; the message after them
+	// still applies.
+	sealed := []byte(`{"handover":{"id":"500153-H1","from":"500153","to":"511000","status":"pending","opened_at":"2026-11-23T01:00:00Z","deadline":"2026-11-30T01:00:00Z","direction":"out","subject":{"name_masked":"赵**","id_masked":"5101**","name_sealed":"v1:opaque"}}}`)
+	open := []byte(`{"id":"500153-20261123-C1","title":"界桩纠纷","description":"","lead":"500153","lead_epoch":1,"participants":["500153","511000"],"status":"open","status_ver":4294967296,"opened_at":"2026-11-23T01:00:00Z"}`)
 	bad := []Message{
 		{Origin: "500153", Dest: "511000", Seq: 1, Kind: KindEscalation, Body: body},
 		{Origin: "500153", Dest: "511000", Seq: 2, Kind: KindCaseEntry, Body: []byte(`{"case": 5}`)},
+		{Origin: "500153", Dest: "511000", Seq: 3, Kind: KindHandoverOffer, Body: sealed},
+		{Origin: "500153", Dest: "511000", Seq: 4, Kind: KindCaseOpen, Body: open},
 	}
 	res, err = city.Federation.Receive(city.ctx, "500153", bad)
-	if err != nil || res.Ack != 2 || res.Applied != 0 {
+	if err != nil || res.Ack != 4 || res.Applied != 1 {
 		t.Fatalf("refusals: %+v %v", res, err)
 	}
 	if _, err := city.Events.Get("511083001-20261123-000001"); !errors.Is(err, errs.ErrNotFound) {
 		t.Fatalf("a refused escalation created an event: %v", err)
 	}
+	if _, err := city.Handovers.Get("500153-H1"); !errors.Is(err, errs.ErrNotFound) {
+		t.Fatalf("a refused handover was stored: %v", err)
+	}
+	if _, err := city.Cases.Get("500153-20261123-C1"); err != nil {
+		t.Fatalf("the message after the refusals was not applied: %v", err)
+	}
 	refused, _ := city.Federation.Refusals("500153")
-	if len(refused) != 2 || refused[0].Seq != 1 || refused[0].Reason == "" || refused[1].Seq != 2 {
+	if len(refused) != 3 || refused[0].Seq != 1 || refused[0].Reason == "" || refused[1].Seq != 2 || refused[2].Seq != 3 {
 		t.Fatalf("refusals recorded: %+v", refused)
 	}
 	if _, err := city.engine.VerifyAudit(); err != nil {

@@ -315,7 +315,8 @@ func (f *Federation) personOf(handover string) (string, error) {
 }
 
 // Incoming seals personal fields of received messages under this side's
-// keys, so no plaintext enters the log.
+// keys, so no plaintext enters the log. On a *MessageError it also returns
+// the messages before the refused one, ready to apply.
 func (f *Federation) Incoming(msgs []Message) ([]Message, error) {
 	out := make([]Message, len(msgs))
 	for i, m := range msgs {
@@ -325,11 +326,11 @@ func (f *Federation) Incoming(msgs []Message) ([]Message, error) {
 		}
 		var b handoverOffer
 		if err := decodeBody(&m, &b); err != nil {
-			return nil, &MessageError{Origin: m.Origin, Seq: m.Seq, Kind: m.Kind, Err: err}
+			return out[:i], &MessageError{Origin: m.Origin, Seq: m.Seq, Kind: m.Kind, Err: err}
 		}
 		sub := &b.Handover.Subject
 		if sub.NameSealed != "" || sub.IDSealed != "" || sub.DetailsSealed != "" {
-			return nil, &MessageError{Origin: m.Origin, Seq: m.Seq, Kind: m.Kind,
+			return out[:i], &MessageError{Origin: m.Origin, Seq: m.Seq, Kind: m.Kind,
 				Err: errs.Invalid("body.handover.subject", "sealed", "sealed fields cannot be read here; send them open inside TLS")}
 		}
 		seal := func(v, what string) (string, error) {
