@@ -113,3 +113,7 @@ func waitFuture(f raft.Future, limit time.Duration) error {
 		return errFutureTimeout
 	}
 }
+
+// Term is the current Raft term; membership advertises it with a leader
+// claim so a deposed leader's stale claim loses.
+func (r *Replica) Term() uint64 { return r.Raft.CurrentTerm() }

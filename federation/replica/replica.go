@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/federation/internal/logline"
 	"github.com/fengqiao/fengqiao/federation/raftstore"
 )
 
@@ -88,7 +88,7 @@ func Open(cfg Config) (*Replica, error) {
 	if r.logs, err = raftstore.Open(filepath.Join(cfg.Dir, "raft.db"), raftstore.Options{NoSync: cfg.NoSync}); err != nil {
 		return fail(err)
 	}
-	hlog := hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Warn, Output: &slogWriter{log}, JSONFormat: false})
+	hlog := hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Warn, Output: &logline.Writer{Logger: log, Source: "raft"}, JSONFormat: false})
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(filepath.Join(cfg.Dir, "snapshots"), 2, hlog)
 	if err != nil {
 		return fail(fmt.Errorf("replica: snapshots: %w", err))
@@ -178,17 +178,3 @@ func (r *Replica) Close() error {
 
 // IsLeader reports whether this replica leads its group now.
 func (r *Replica) IsLeader() bool { return r.Raft.State() == raft.Leader }
-
-// slogWriter forwards hclog's lines to slog.
-type slogWriter struct{ l *slog.Logger }
-
-func (w *slogWriter) Write(p []byte) (int, error) {
-	line := strings.TrimSpace(string(p))
-	switch {
-	case strings.Contains(line, "[ERROR]"):
-		w.l.Error("raft", "line", line)
-	default:
-		w.l.Warn("raft", "line", line)
-	}
-	return len(p), nil
-}
