@@ -72,7 +72,7 @@ func Start(cfg Config) (*Pool, error) {
 	// (memberlist lengthens it on its own as the pool grows past 32.)
 	case "", "lan":
 		mc = memberlist.DefaultLANConfig()
-		mc.PushPullInterval = 5 * time.Second
+		mc.PushPullInterval = 2 * time.Second
 	case "wan":
 		mc = memberlist.DefaultWANConfig()
 	case "local":
@@ -183,7 +183,10 @@ func (p *Pool) Follow(ctx context.Context, src Leadership) {
 			p.log.Warn("advertise leadership", "err", err)
 		}
 		<-lctx.Done()
-		if err := p.SetLeader(false, term); err != nil && ctx.Err() == nil {
+		if ctx.Err() != nil {
+			return // shutting down: Close leaves the pool, which says more
+		}
+		if err := p.SetLeader(false, term); err != nil {
 			p.log.Warn("withdraw leadership", "err", err)
 		}
 	})

@@ -14,10 +14,13 @@ import (
 	"github.com/fengqiao/fengqiao/core/errs"
 )
 
-// memberlist's Shutdown does not wait for an in-flight probe; it ends on its
-// own timer within a probe interval.
+// memberlist's Shutdown does not wait for an in-flight probe (it ends on its
+// own timer), and raft's transport leaves an inbound handler blocked until
+// the peer closes its end (the benchmarks run Raft groups).
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("github.com/hashicorp/memberlist.(*Memberlist).probeNode"))
+	goleak.VerifyTestMain(m,
+		goleak.IgnoreTopFunction("github.com/hashicorp/memberlist.(*Memberlist).probeNode"),
+		goleak.IgnoreAnyFunction("github.com/hashicorp/raft.(*NetworkTransport).handleConn"))
 }
 
 func meta(code string, i int) Meta {
