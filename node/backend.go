@@ -5,6 +5,8 @@ import (
 	"io"
 
 	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/federation/exchange"
+	"github.com/fengqiao/fengqiao/federation/membership"
 	"github.com/fengqiao/fengqiao/federation/replica"
 	"github.com/fengqiao/fengqiao/node/api"
 )
@@ -15,6 +17,22 @@ type backend struct {
 	r      *replica.Replica
 	s      *core.Store
 	peers  map[string]string // raft address → API base URL, for leader hints
+	pool   *membership.Pool  // nil outside a federation
+	ship   *exchange.Shipper // nil outside a federation
+}
+
+func (b *backend) Members() ([]membership.Member, error) {
+	if b.pool == nil {
+		return nil, api.ErrNoPool
+	}
+	return b.pool.Members(), nil
+}
+
+func (b *backend) LinkStats() []exchange.LinkStats {
+	if b.ship == nil {
+		return nil
+	}
+	return b.ship.Stats()
 }
 
 // hint names the leader by API URL when known, else by Raft address.

@@ -230,12 +230,15 @@ func (p *Pool) Members() []Member {
 	return out
 }
 
-// Leaders is this member's view of who leads each jurisdiction. When two
-// members claim a jurisdiction (a deposed leader not yet heard from), the
-// claim with the higher Raft term wins.
-func (p *Pool) Leaders() map[string]Member {
+// Leaders is this member's view of who leads each jurisdiction.
+func (p *Pool) Leaders() map[string]Member { return Leaders(p.Members()) }
+
+// Leaders picks each jurisdiction's leader from ms. When two members claim
+// a jurisdiction (a deposed leader not yet heard from), the claim with the
+// higher Raft term wins.
+func Leaders(ms []Member) map[string]Member {
 	out := map[string]Member{}
-	for _, m := range p.Members() {
+	for _, m := range ms {
 		if !m.Leader {
 			continue
 		}

@@ -17,16 +17,27 @@ import (
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/seal"
+	"github.com/fengqiao/fengqiao/federation/exchange"
+	"github.com/fengqiao/fengqiao/federation/membership"
 )
 
 type backend struct {
 	s         *core.Store
 	notLeader atomic.Bool
+	members   []membership.Member
+	stats     []exchange.LinkStats
 }
 
-func (b *backend) Store() *core.Store   { return b.s }
-func (b *backend) Ready() error         { return nil }
-func (b *backend) Jurisdiction() string { return "511083" }
+func (b *backend) Store() *core.Store { return b.s }
+func (b *backend) Members() ([]membership.Member, error) {
+	if b.members == nil {
+		return nil, ErrNoPool
+	}
+	return b.members, nil
+}
+func (b *backend) LinkStats() []exchange.LinkStats { return b.stats }
+func (b *backend) Ready() error                    { return nil }
+func (b *backend) Jurisdiction() string            { return "511083" }
 func (b *backend) Peers() ([]Peer, error) {
 	return []Peer{{ID: "only", Address: "127.0.0.1:7001", Voter: true, Leader: true}}, nil
 }

@@ -40,7 +40,7 @@ func Document() map[string]any {
 		if params != nil {
 			op["parameters"] = params
 		}
-		if rt.method == "POST" {
+		if rt.method == "POST" || rt.method == "PATCH" {
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}}
 		}
 		if rt.public {

@@ -25,6 +25,7 @@ type Backend interface {
 	// Ready returns nil when the node can serve traffic.
 	Ready() error
 	Cluster
+	Federation
 }
 
 // NotLeader builds the error a Backend returns when another node must serve
@@ -93,6 +94,14 @@ func init() {
 		{"POST", "/api/v1/cluster/peers", "addPeer", "Add a replica (voter or non-voter) to the group", false, (*Server).addPeer},
 		{"DELETE", "/api/v1/cluster/peers/{id}", "removePeer", "Remove a replica from the group", false, (*Server).removePeer},
 		{"POST", "/api/v1/cluster/leader", "transferLeader", "Hand leadership to a voter (id \"\": any)", false, (*Server).transferLeader},
+		{"GET", "/api/v1/cases", "listCases", "Cross-region cases (跨区域互涉案事件) this jurisdiction takes part in", false, (*Server).listCases},
+		{"POST", "/api/v1/cases", "openCase", "Open a case led (主办) by this jurisdiction with co-handlers (协办)", false, (*Server).openCase},
+		{"GET", "/api/v1/cases/{id}", "getCase", "One case with its timeline in hybrid-logical-clock order", false, (*Server).getCase},
+		{"PATCH", "/api/v1/cases/{id}", "updateCase", "Change a case's status or hand the lead over (lead only)", false, (*Server).updateCase},
+		{"GET", "/api/v1/cases/{id}/entries", "listCaseEntries", "A case's timeline entries", false, (*Server).listCaseEntries},
+		{"POST", "/api/v1/cases/{id}/entries", "addCaseEntry", "Add a timeline entry (works while cut off; merges on heal)", false, (*Server).addCaseEntry},
+		{"GET", "/api/v1/federation/members", "federationMembers", "This node's view of the federation pool and each jurisdiction's leader", false, (*Server).federationMembers},
+		{"GET", "/api/v1/federation/links", "federationLinks", "Exchange links: sequences, depth, oldest waiting message, refusals, transport record", false, (*Server).federationLinks},
 		{"GET", "/api/v1/audit", "listAudit", "Audit records after a sequence number", false, (*Server).listAudit},
 		{"GET", "/api/v1/audit/verify", "verifyAudit", "Verify the audit hash chain", false, (*Server).verifyAudit},
 		{"GET", "/api/v1/backup", "backup", "Stream a consistent backup of the state", false, (*Server).backup},

@@ -1,0 +1,146 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/errs"
+)
+
+// Cross-region cases (跨区域互涉案事件) belong to the jurisdiction as a whole,
+// so every case route needs a token scoped to it or above; others get 404.
+func (s *Server) caseScope(r *http.Request, p perm) error {
+	tk := tokenOf(r.Context())
+	if err := require(tk, p); err != nil {
+		return err
+	}
+	return inScope(tk, s.b.Jurisdiction(), "id", "case", r.PathValue("id"))
+}
+
+func (s *Server) listCases(w http.ResponseWriter, r *http.Request) error {
+	if err := s.caseScope(r, permRead); err != nil {
+		return err
+	}
+	if err := s.consistent(r); err != nil {
+		return err
+	}
+	cs, err := s.b.Store().Cases.List()
+	if err != nil {
+		return err
+	}
+	if cs == nil {
+		cs = []core.Case{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"cases": cs})
+	return nil
+}
+
+func (s *Server) openCase(w http.ResponseWriter, r *http.Request) error {
+	if err := s.caseScope(r, permReport); err != nil {
+		return err
+	}
+	var in struct {
+		Title        string   `json:"title"`
+		Description  string   `json:"description"`
+		Participants []string `json:"participants"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	c, err := s.b.Store().Cases.Open(r.Context(), in.Title, in.Description, in.Participants)
+	if err != nil {
+		return err
+	}
+	if c, err = s.b.Store().Cases.Get(c.ID); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, c)
+	return nil
+}
+
+func (s *Server) getCase(w http.ResponseWriter, r *http.Request) error {
+	if err := s.caseScope(r, permRead); err != nil {
+		return err
+	}
+	if err := s.consistent(r); err != nil {
+		return err
+	}
+	c, err := s.b.Store().Cases.Get(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+// updateCase changes the status or hands the lead over; both belong to the
+// lead, so a co-handler gets 403.
+func (s *Server) updateCase(w http.ResponseWriter, r *http.Request) error {
+	if err := s.caseScope(r, permAct); err != nil {
+		return err
+	}
+	var in struct {
+		Status string `json:"status"`
+		Lead   string `json:"lead"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	var err error
+	switch {
+	case in.Status != "" && in.Lead != "":
+		return errs.Invalid("lead", "one_of", "change the status or the lead, not both at once")
+	case in.Status != "":
+		_, err = s.b.Store().Cases.SetStatus(r.Context(), id, in.Status)
+	case in.Lead != "":
+		_, err = s.b.Store().Cases.HandOver(r.Context(), id, in.Lead)
+	default:
+		return errs.Invalid("status", "required", "send status or lead")
+	}
+	if err != nil {
+		return err
+	}
+	c, err := s.b.Store().Cases.Get(id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+func (s *Server) listCaseEntries(w http.ResponseWriter, r *http.Request) error {
+	if err := s.caseScope(r, permRead); err != nil {
+		return err
+	}
+	if err := s.consistent(r); err != nil {
+		return err
+	}
+	c, err := s.b.Store().Cases.Get(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if c.Entries == nil {
+		c.Entries = []core.CaseEntry{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"entries": c.Entries})
+	return nil
+}
+
+func (s *Server) addCaseEntry(w http.ResponseWriter, r *http.Request) error {
+	if err := s.caseScope(r, permReport); err != nil {
+		return err
+	}
+	var in struct {
+		Text string `json:"text"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	e, err := s.b.Store().Cases.AddEntry(r.Context(), r.PathValue("id"), in.Text)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, e)
+	return nil
+}
