@@ -109,8 +109,34 @@ func (t *txn) send(c *Command, dest, kind string, body any) error {
 	if len(raw) > MaxMessageBody {
 		return errs.Invalid("body", "size", "%s message is %d bytes, more than %d", kind, len(raw), MaxMessageBody)
 	}
+	if err := t.backpressure(c, dest); err != nil {
+		return err
+	}
 	seq, _ := t.nextSeq("out/" + dest)
 	return t.putJSON(bOutbox, outboxKey(dest, seq), Message{Origin: self, Dest: dest, Seq: seq, Kind: kind, At: c.At, Body: raw})
+}
+
+// backpressure refuses a local send while dest's outbox is full. Sends made
+// while applying received messages (a lead relaying case entries) are
+// exempt: refusing them would dead-letter what a peer already sent.
+func (t *txn) backpressure(c *Command, dest string) error {
+	if c.Type == "exchange.receive" {
+		return nil
+	}
+	limit := getU64(t.b(bMeta).Get([]byte("max_outbox")))
+	if limit == 0 {
+		limit = DefaultMaxOutbox
+	}
+	k := "seq/out/" + dest
+	sent, ok := t.seqs[k]
+	if !ok {
+		sent = getU64(t.b(bMeta).Get([]byte(k)))
+	}
+	if depth := sent - getU64(t.b(bMeta).Get([]byte("acked/"+dest))); depth >= limit {
+		return &errs.FieldError{Kind: errs.ErrUnavailable, Field: "dest", Rule: "backpressure",
+			Msg: fmt.Sprintf("%d messages to %s await acknowledgement (limit %d); retry when the link catches up", depth, dest, limit)}
+	}
+	return nil
 }
 
 func applyExchangeReceive(t *txn, c *Command, p *receivePayload) (any, error) {

@@ -371,3 +371,50 @@ func TestCaseConvergesAfterPartition(t *testing.T) {
 		}
 	}
 }
+
+// A full outbox refuses new local sends (ErrUnavailable, nothing changed)
+// until the peer acknowledges; then they go again.
+func TestOutboxBackpressure(t *testing.T) {
+	county := fedEnv(t, "511083", Link{Peer: "511000", Relation: RelParent})
+	city := fedEnv(t, "511000", Link{Peer: "511083", Relation: RelChild})
+	if err := county.Federation.Configure(county.ctx, FederationConfig{Self: "511083", Links: []Link{{Peer: "511000", Relation: RelParent}}, MaxOutbox: 2}); err != nil {
+		t.Fatal(err)
+	}
+	accepted := func() string {
+		ev, err := county.Events.Report(county.ctx, Report{Category: "dispute", Description: "纠纷", Grid: "511083001001001"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := county.Events.Act(county.ctx, ev.ID, Action{Action: "accept"}); err != nil {
+			t.Fatal(err)
+		}
+		return ev.ID
+	}
+	escalate := func(id string) error {
+		_, err := county.Events.Act(county.ctx, id, Action{Action: "escalate"})
+		return err
+	}
+	for range 2 {
+		if err := escalate(accepted()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	third := accepted()
+	before := mustDigest(t, county.engine)
+	err := escalate(third)
+	if !errors.Is(err, errs.ErrUnavailable) || errs.Field(err) != "dest" {
+		t.Fatalf("a send past the bound: %v", err)
+	}
+	if mustDigest(t, county.engine) != before {
+		t.Fatal("a refused send changed the state")
+	}
+	if n := pump(t, county, city); n != 2 {
+		t.Fatalf("pumped %d", n)
+	}
+	if err := escalate(third); err != nil {
+		t.Fatalf("after the peer caught up: %v", err)
+	}
+	if cfg, _ := county.Federation.Config(); cfg.MaxOutbox != 2 {
+		t.Fatalf("max_outbox not replicated in the config: %+v", cfg)
+	}
+}

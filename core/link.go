@@ -109,7 +109,18 @@ func validCode(s string) bool {
 type FederationConfig struct {
 	Self  string `json:"self"`
 	Links []Link `json:"links"`
+	// MaxOutbox bounds each link's unacknowledged messages (default
+	// DefaultMaxOutbox). Past it, new local sends are refused with
+	// ErrUnavailable until the peer catches up: backpressure, not loss.
+	MaxOutbox uint64 `json:"max_outbox,omitempty"`
 }
+
+// DefaultMaxOutbox is the per-link outbox bound when none is configured.
+const DefaultMaxOutbox = 100_000
+
+// Validate checks the identity and every link, naming the offending field,
+// as applying the configuration would.
+func (f *FederationConfig) Validate() error { return f.check() }
 
 func (f *FederationConfig) check() error {
 	if !validCode(f.Self) {
@@ -164,6 +175,9 @@ func applyFederationConfigure(t *txn, c *Command, p *FederationConfig) (any, err
 		return nil, errs.Conflict("self", "fixed", "this group is jurisdiction %s; it cannot become %s", cur, p.Self)
 	}
 	if err := t.b(bMeta).Put([]byte("self"), []byte(p.Self)); err != nil {
+		return nil, err
+	}
+	if err := t.b(bMeta).Put([]byte("max_outbox"), u64(p.MaxOutbox)); err != nil {
 		return nil, err
 	}
 	// Links not in the new set go; their outboxes stay until acknowledged.
@@ -229,6 +243,7 @@ func (f *Federation) Config() (FederationConfig, error) {
 	var out FederationConfig
 	err := f.s.engine.View(func(tx *bbolt.Tx) (err error) {
 		out.Self = string(tx.Bucket(bMeta).Get([]byte("self")))
+		out.MaxOutbox = getU64(tx.Bucket(bMeta).Get([]byte("max_outbox")))
 		out.Links, err = prefixValues[Link](tx, bLink, nil, 0, nil) // keyed by peer: sorted
 		return err
 	})

@@ -3,13 +3,16 @@ package node
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"strings"
 
+	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/divisions"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/federation/membership"
 	"github.com/fengqiao/fengqiao/federation/tlsutil"
 )
 
@@ -17,7 +20,7 @@ import (
 // typo never silently falls back to a default.
 type Config struct {
 	NodeID       string       `json:"node_id"`      // unique in the group
-	Jurisdiction string       `json:"jurisdiction"` // the county this group serves, e.g. 500110
+	Jurisdiction string       `json:"jurisdiction"` // the division this group serves, e.g. 500110
 	DataDir      string       `json:"data_dir"`
 	HTTP         string       `json:"http"`     // API listen address
 	Raft         string       `json:"raft"`     // Raft bind address, also advertised to peers
@@ -30,6 +33,73 @@ type Config struct {
 	// TLS, when set, serves the API over HTTPS and secures Raft with mutual
 	// TLS (every replica's certificate from the same CA).
 	TLS tlsutil.Files `json:"tls,omitzero"`
+	// Federation, when set, joins this group to the federation.
+	Federation *FederationSettings `json:"federation,omitempty"`
+}
+
+// FederationSettings join a group to the federation: gossip for membership,
+// an exchange listener (mutual TLS with the tls files; a peer's certificate
+// must name its jurisdiction code), and the links with their sharing policy.
+type FederationSettings struct {
+	Exchange   string      `json:"exchange"`            // exchange listen and advertised address
+	Gossip     string      `json:"gossip"`              // memberlist bind address (UDP and TCP)
+	Advertise  string      `json:"advertise,omitempty"` // gossip address others use, if not Gossip
+	Join       []string    `json:"join"`                // gossip seeds, retried until one answers
+	GossipKeys []string    `json:"gossip_keys"`         // base64 keys (fengqiao federation keygen); the first encrypts
+	Profile    string      `json:"profile,omitempty"`   // lan (default), wan or local
+	Links      []core.Link `json:"links"`               // sharing policy per linked jurisdiction
+	// MaxOutbox bounds each link's unacknowledged messages (default 100000);
+	// past it new sends answer 503 until the peer catches up.
+	MaxOutbox uint64 `json:"max_outbox,omitempty"`
+	// RollupSeconds is how often the leader sends its figures up (default 60).
+	RollupSeconds int `json:"rollup_seconds,omitempty"`
+}
+
+func (f *FederationSettings) validate(self string, tlsOn bool) error {
+	if !tlsOn {
+		return errs.Invalid("federation", "tls", "the exchange runs only over mutual TLS: set tls (ca, cert, key)")
+	}
+	if err := hostPort("federation.exchange", f.Exchange); err != nil {
+		return err
+	}
+	if err := hostPort("federation.gossip", f.Gossip); err != nil {
+		return err
+	}
+	if f.Advertise != "" {
+		if err := hostPort("federation.advertise", f.Advertise); err != nil {
+			return err
+		}
+	}
+	for i, j := range f.Join {
+		if err := hostPort(fmt.Sprintf("federation.join[%d]", i), j); err != nil {
+			return err
+		}
+	}
+	if len(f.GossipKeys) == 0 {
+		return errs.Invalid("federation.gossip_keys", "required", "gossip is always encrypted: add a key (fengqiao federation keygen)")
+	}
+	for i, k := range f.GossipKeys {
+		if _, err := membership.ParseKey(k); err != nil {
+			return errs.Invalid(fmt.Sprintf("federation.gossip_keys[%d]", i), "key", "%v", err)
+		}
+	}
+	switch f.Profile {
+	case "", "lan", "wan", "local":
+	default:
+		return errs.Invalid("federation.profile", "enum", "profile must be lan, wan or local")
+	}
+	if f.RollupSeconds < 0 {
+		return errs.Invalid("federation.rollup_seconds", "range", "rollup_seconds must be positive")
+	}
+	fc := core.FederationConfig{Self: self, Links: f.Links, MaxOutbox: f.MaxOutbox}
+	if err := fc.Validate(); err != nil {
+		var fe *errs.FieldError
+		if errors.As(err, &fe) {
+			return &errs.FieldError{Kind: fe.Kind, Field: "federation." + fe.Field, Rule: fe.Rule, Msg: fe.Msg}
+		}
+		return err
+	}
+	return nil
 }
 
 // PeerConfig names one replica and where to reach it.
@@ -86,10 +156,10 @@ func (c *Config) Validate() error {
 	}
 	known := false
 	for _, d := range ds {
-		known = known || (d.Code == c.Jurisdiction && d.Tier == divisions.County)
+		known = known || (d.Code == c.Jurisdiction && d.Tier != divisions.Village)
 	}
 	if !known {
-		return errs.Invalid("jurisdiction", "county", "%q is not a county code", c.Jurisdiction)
+		return errs.Invalid("jurisdiction", "division", "%q is not a province, city, county or township code", c.Jurisdiction)
 	}
 	ids, addrs := map[string]bool{}, map[string]bool{}
 	self := false
@@ -123,6 +193,11 @@ func (c *Config) Validate() error {
 			return err
 		}
 	}
+	if c.Federation != nil {
+		if err := c.Federation.validate(c.Jurisdiction, c.TLS.Enabled()); err != nil {
+			return err
+		}
+	}
 	if c.RaftTimeoutMS != 0 && (c.RaftTimeoutMS < 50 || c.RaftTimeoutMS > 60000) {
 		return errs.Invalid("raft_timeout_ms", "range", "raft_timeout_ms must be 50..60000")
 	}
@@ -134,15 +209,15 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-func divisionName(code string) (string, error) {
+func division(code string) (divisions.Division, error) {
 	ds, err := divisions.All()
 	if err != nil {
-		return "", err
+		return divisions.Division{}, err
 	}
 	for _, d := range ds {
 		if d.Code == code {
-			return d.Name, nil
+			return d, nil
 		}
 	}
-	return "", errs.NotFound("jurisdiction", "no division %s", code)
+	return divisions.Division{}, errs.NotFound("jurisdiction", "no division %s", code)
 }

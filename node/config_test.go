@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/federation/membership"
 )
 
 func writeConfig(t *testing.T, body string) string {
@@ -27,7 +28,7 @@ func TestLoadConfig(t *testing.T) {
 	cases := map[string]string{
 		"unknown key":   `{"node_id":"n0","colour":"red"}`,
 		"node_id":       `{"jurisdiction":"500110"}`,
-		"jurisdiction":  `{"node_id":"n0","jurisdiction":"500110001","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[]}`,
+		"jurisdiction":  `{"node_id":"n0","jurisdiction":"999999","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[]}`,
 		"http":          `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"nowhere","raft":"r:1","key_file":"k"}`,
 		"peers":         `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n1","raft":"x:1","http":"y:1"}]}`,
 		"peers[1].id":   `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"},{"id":"n0","raft":"x:1","http":"y:1"}]}`,
@@ -44,6 +45,31 @@ func TestLoadConfig(t *testing.T) {
 		if !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != field {
 			t.Errorf("%s: %v", want, err)
 		}
+	}
+	base := `"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"}]`
+	tlsOn := `,"tls":{"ca_file":"ca.pem","cert_file":"c.pem","key_file":"k.pem"}`
+	key := membership.GenerateKey()
+	fed := func(body string) string { return "{" + base + tlsOn + `,"federation":{` + body + "}}" }
+	for field, body := range map[string]string{
+		"federation":                   "{" + base + `,"federation":{"exchange":"x:1","gossip":"g:1","gossip_keys":["` + key + `"]}}`,
+		"federation.exchange":          fed(`"exchange":"x","gossip":"g:1","gossip_keys":["` + key + `"]`),
+		"federation.gossip":            fed(`"exchange":"x:1","gossip":"","gossip_keys":["` + key + `"]`),
+		"federation.join[0]":           fed(`"exchange":"x:1","gossip":"g:1","join":["nohost"],"gossip_keys":["` + key + `"]`),
+		"federation.gossip_keys":       fed(`"exchange":"x:1","gossip":"g:1"`),
+		"federation.gossip_keys[0]":    fed(`"exchange":"x:1","gossip":"g:1","gossip_keys":["c2hvcnQ="]`),
+		"federation.profile":           fed(`"exchange":"x:1","gossip":"g:1","gossip_keys":["` + key + `"],"profile":"moon"`),
+		"federation.links[0].relation": fed(`"exchange":"x:1","gossip":"g:1","gossip_keys":["` + key + `"],"links":[{"peer":"500000","relation":"boss"}]`),
+		"federation.links[1].peer":     fed(`"exchange":"x:1","gossip":"g:1","gossip_keys":["` + key + `"],"links":[{"peer":"500000","relation":"parent"},{"peer":"500000","relation":"peer"}]`),
+		"drift":                        fed(`"exchange":"x:1","gossip":"g:1","gossip_keys":["` + key + `"],"drift":1`),
+	} {
+		_, err := LoadConfig(writeConfig(t, body))
+		if !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != field {
+			t.Errorf("%s: %v", field, err)
+		}
+	}
+	c, err = LoadConfig(writeConfig(t, fed(`"exchange":"x:1","gossip":"g:1","join":["s:1"],"gossip_keys":["`+key+`"],"links":[{"peer":"500000","relation":"parent"},{"peer":"510107","relation":"peer","share":["person.identity"]}]`)))
+	if err != nil || len(c.Federation.Links) != 2 {
+		t.Fatalf("good federation config: %v", err)
 	}
 	if _, err := LoadConfig(filepath.Join(t.TempDir(), "missing.json")); err == nil {
 		t.Fatal("a missing file loaded")

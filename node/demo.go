@@ -20,6 +20,7 @@ import (
 	"github.com/fengqiao/fengqiao/core/divisions"
 	"github.com/fengqiao/fengqiao/core/seal"
 	"github.com/fengqiao/fengqiao/federation/exchange"
+	"github.com/fengqiao/fengqiao/federation/membership"
 	"github.com/fengqiao/fengqiao/federation/replica"
 	"github.com/fengqiao/fengqiao/federation/tlsutil"
 	"github.com/fengqiao/fengqiao/node/api"
@@ -181,25 +182,19 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 			return err
 		}
 	}
-	addr := map[string]string{}
 	for i, n := range nodes {
 		n.api = fmt.Sprintf("127.0.0.1:%d", o.BasePort+i)
 		n.xaddr = fmt.Sprintf("127.0.0.1:%d", o.BasePort+100+i)
-		addr[n.code] = n.xaddr
 	}
-	resolve := func(code string) []string {
-		if a, ok := addr[code]; ok {
-			return []string{a}
-		}
-		return nil
-	}
+	// Every replica joins one gossip pool; receivers are found through it.
+	pool := &demoPool{key: membership.GenerateKey()}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	errc := make(chan error, 2*len(nodes))
 	for _, n := range nodes {
-		if err := startDemoNode(ctx, &wg, errc, o, n, nodes, caDir, resolve, log); err != nil {
+		if err := startDemoNode(ctx, &wg, errc, o, n, nodes, caDir, pool, log); err != nil {
 			return fmt.Errorf("node: demo %s %s: %w", n.code, n.name, err)
 		}
 		fmt.Fprintf(o.Out, "%s %s http://%s\n", n.code, n.name, n.api)
@@ -220,7 +215,7 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 }
 
 func startDemoNode(ctx context.Context, wg *sync.WaitGroup, errc chan<- error, o DemoOptions, n *demoNode, all []*demoNode,
-	caDir string, resolve func(string) []string, log *slog.Logger) error {
+	caDir string, pool *demoPool, log *slog.Logger) error {
 	dir := filepath.Join(o.Data, n.code)
 	if err := tlsutil.NewCert(caDir, dir, n.code, []string{"127.0.0.1", "localhost"}); err != nil {
 		return err
@@ -233,8 +228,11 @@ func startDemoNode(ctx context.Context, wg *sync.WaitGroup, errc chan<- error, o
 	if err != nil {
 		return err
 	}
-	tr := exchange.NewHTTPTransport(resolve, mtls)
 	nlog := log.With("jurisdiction", n.code)
+	d, err := division(n.code)
+	if err != nil {
+		return err
+	}
 	var servers []raft.Server
 	for i := 0; i < o.Replicas; i++ {
 		id := fmt.Sprintf("%s-r%d", n.code, i)
@@ -243,31 +241,31 @@ func startDemoNode(ctx context.Context, wg *sync.WaitGroup, errc chan<- error, o
 			return err
 		}
 		s := core.New(r.Engine, r.Proposer(), core.Options{Keyring: keys, Logger: nlog})
-		m := &demoMember{rep: r, store: s, rcv: &exchange.Receiver{Store: s}}
-		a := api.New(&backend{county: n.code, r: r, s: s}, nlog)
-		m.api = a
+		var inner sync.WaitGroup
+		fed, err := joinFederation(ctx, &inner, r, s, fedSetup{
+			Member: membership.Config{Name: fmt.Sprintf("%s/r%d", n.code, i), Bind: "127.0.0.1:0", Keys: []string{pool.key}, Profile: "local",
+				Meta: membership.Meta{Jurisdiction: n.code, Tier: d.Tier, API: n.api, Exchange: n.xaddr, Version: Version}},
+			Join: pool.seeds(), TLS: mtls, Rollups: 10 * time.Second, Logger: nlog,
+		})
+		if err != nil {
+			r.Close()
+			return err
+		}
+		pool.add(fed.pool.Addr())
+		m := &demoMember{rep: r, store: s, rcv: fed.rcv}
+		m.api = api.New(&backend{county: n.code, r: r, s: s, pool: fed.pool, ship: fed.ship}, nlog)
 		n.members = append(n.members, m)
 		servers = append(servers, raft.Server{ID: raft.ServerID(id), Address: r.Addr})
-		sh := exchange.NewShipper(s, tr, exchange.ShipperOptions{Logger: nlog})
+		inner.Add(1)
+		go func() {
+			defer inner.Done()
+			r.RunLeaderLoops(ctx, s, nil, 10*time.Second)
+		}()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer r.Close()
-			r.WhileLeader(ctx, func(lctx context.Context) {
-				go sh.Run(lctx)
-				tk := time.NewTicker(10 * time.Second)
-				defer tk.Stop()
-				for {
-					select {
-					case <-lctx.Done():
-						return
-					case <-tk.C:
-						s.Federation.SendRollup(lctx)
-						s.Handovers.Sweep(lctx)
-						s.Events.Sweep(lctx, time.Now())
-					}
-				}
-			})
+			inner.Wait()
+			r.Close()
 		}()
 	}
 	if err := n.members[0].rep.Raft.BootstrapCluster(raft.Configuration{Servers: servers}).Error(); err != nil && !errors.Is(err, raft.ErrCantBootstrap) {
@@ -316,26 +314,34 @@ func startDemoNode(ctx context.Context, wg *sync.WaitGroup, errc chan<- error, o
 	return nil
 }
 
+// demoPool is the demo's gossip pool: one key, and the first few members
+// as seeds for the rest.
+type demoPool struct {
+	key   string
+	mu    sync.Mutex
+	addrs []string
+}
+
+func (p *demoPool) add(addr string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.addrs) < 3 {
+		p.addrs = append(p.addrs, addr)
+	}
+}
+
+func (p *demoPool) seeds() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.addrs...)
+}
+
 // seedDemo loads a node's jurisdiction data: a county gets the dev sample,
 // a township its county's divisions and grids, a city its divisions.
 func seedDemo(ctx context.Context, s *core.Store, n *demoNode) error {
-	switch {
-	case n.county == n.code:
-		if _, err := seedSample(ctx, s, n.code); err != nil {
-			return err
-		}
-	case n.county != "":
-		if _, err := s.Jurisdictions.LoadCounty(ctx, n.county, 1); err != nil {
-			return err
-		}
-	default:
-		sub, err := divisions.Subtree(n.code)
-		if err != nil {
-			return err
-		}
-		if err := s.Jurisdictions.Load(ctx, sub, nil); err != nil {
-			return err
-		}
+	if n.county == n.code {
+		_, err := seedSample(ctx, s, n.code)
+		return err
 	}
-	return nil
+	return loadJurisdiction(ctx, s, n.code, 1)
 }

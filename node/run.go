@@ -10,12 +10,16 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"reflect"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/raft"
 
 	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/divisions"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/federation/membership"
 	"github.com/fengqiao/fengqiao/federation/replica"
 	"github.com/fengqiao/fengqiao/federation/tlsutil"
 	"github.com/fengqiao/fengqiao/node/api"
@@ -87,44 +91,124 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 	defer r.Close()
 	m.watchRaft(r)
 	store := core.New(r.Engine, r.Proposer(), core.Options{Keyring: keys, Logger: log})
-	go r.RunLeaderLoops(ctx, store, nil, time.Minute)
-	go seedWhenLeader(ctx, r, store, c.Jurisdiction, o.AdminToken, log)
-	name := c.Jurisdiction
-	if d, err := divisionName(c.Jurisdiction); err == nil {
-		name = d
+	var wg sync.WaitGroup
+	defer wg.Wait() // before r.Close: the loops below use the replica
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		r.RunLeaderLoops(ctx, store, nil, time.Minute)
+	}()
+	go func() {
+		defer wg.Done()
+		seedWhenLeader(ctx, r, store, c, o.AdminToken, log)
+	}()
+	d, err := division(c.Jurisdiction)
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(o.Out, "%s %s %s://%s\n", c.Jurisdiction, name, scheme, ln.Addr())
-	a := api.New(&backend{county: c.Jurisdiction, r: r, s: store, peers: peers}, log)
+	b := &backend{county: c.Jurisdiction, r: r, s: store, peers: peers}
+	errc := make(chan error, 2)
+	if f := c.Federation; f != nil {
+		fed, err := joinFederation(ctx, &wg, r, store, fedSetup{
+			Member: membership.Config{Name: c.Jurisdiction + "/" + c.NodeID, Bind: f.Gossip, Advertise: f.Advertise, Keys: f.GossipKeys, Profile: f.Profile,
+				Meta: membership.Meta{Jurisdiction: c.Jurisdiction, Tier: d.Tier, API: c.HTTP, Exchange: f.Exchange, Version: Version}},
+			Join: f.Join, TLS: raftTLS, Rollups: time.Duration(f.RollupSeconds) * time.Second, Logger: log,
+		})
+		if err != nil {
+			return err
+		}
+		b.pool, b.ship = fed.pool, fed.ship
+		m.watchFederation(store, fed)
+		xln, err := net.Listen("tcp", f.Exchange)
+		if err != nil {
+			return fmt.Errorf("node: listen %s: %w", f.Exchange, err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errc <- serveHTTP(ctx, tls.NewListener(xln, raftTLS), fed.rcv)
+		}()
+	}
+	fmt.Fprintf(o.Out, "%s %s %s://%s\n", c.Jurisdiction, d.Name, scheme, ln.Addr())
+	a := api.New(b, log)
 	a.Observe = m.observe
-	return serveHTTP(ctx, ln, m.handler(&forwarder{next: a, r: r, peers: peers, tls: clientTLS}))
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		errc <- serveHTTP(ctx, ln, m.handler(&forwarder{next: a, r: r, peers: peers, tls: clientTLS}))
+	}()
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-errc:
+		return err
+	}
 }
 
-// seedWhenLeader loads the county and issues the admin token once a leader
-// exists, if this replica is it. Both steps are idempotent.
-func seedWhenLeader(ctx context.Context, r *replica.Replica, s *core.Store, county, token string, log *slog.Logger) {
+// seedWhenLeader loads the jurisdiction, applies the federation links and
+// issues the admin token once a leader exists, if this replica is it. Every
+// step is idempotent.
+func seedWhenLeader(ctx context.Context, r *replica.Replica, s *core.Store, c *Config, token string, log *slog.Logger) {
 	for ctx.Err() == nil {
 		if r.ReadBarrier() != nil {
 			time.Sleep(100 * time.Millisecond)
 			continue
 		}
-		sctx := core.WithActor(ctx, "bootstrap")
-		if j, err := s.Jurisdictions.Get(county); err != nil || !j.HasBounds {
-			if _, err := s.Jurisdictions.LoadCounty(sctx, county, 2); err != nil {
-				log.Warn("loading the county failed; will retry", "err", err)
-				time.Sleep(time.Second)
-				continue
-			}
-			log.Info("county loaded", "county", county)
-		}
-		if token != "" {
-			if _, _, err := s.Tokens.Create(sctx, "admin", core.RoleCenterAdmin, county, token); err != nil && !errors.Is(err, errs.ErrConflict) {
-				log.Warn("issuing the admin token failed; will retry", "err", err)
-				time.Sleep(time.Second)
-				continue
-			}
+		if err := seedOnce(core.WithActor(ctx, "bootstrap"), s, c, token, log); err != nil {
+			log.Warn("seeding failed; will retry", "err", err)
+			time.Sleep(time.Second)
+			continue
 		}
 		return
 	}
+}
+
+func seedOnce(ctx context.Context, s *core.Store, c *Config, token string, log *slog.Logger) error {
+	if j, err := s.Jurisdictions.Get(c.Jurisdiction); err != nil || !j.HasBounds {
+		if err := loadJurisdiction(ctx, s, c.Jurisdiction, 2); err != nil {
+			return err
+		}
+		log.Info("jurisdiction loaded", "jurisdiction", c.Jurisdiction)
+	}
+	if c.Federation != nil {
+		want := core.FederationConfig{Self: c.Jurisdiction, Links: c.Federation.Links, MaxOutbox: c.Federation.MaxOutbox}
+		if cur, err := s.Federation.Config(); err != nil || !reflect.DeepEqual(cur, want) {
+			if err := s.Federation.Configure(ctx, want); err != nil {
+				return err
+			}
+			log.Info("federation links applied", "links", len(want.Links))
+		}
+	}
+	if token != "" {
+		if _, _, err := s.Tokens.Create(ctx, "admin", core.RoleCenterAdmin, c.Jurisdiction, token); err != nil && !errors.Is(err, errs.ErrConflict) {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadJurisdiction loads a group's divisions: a county with its derived
+// grids (side×side per village), a township its county's, a city or
+// province its whole subtree.
+func loadJurisdiction(ctx context.Context, s *core.Store, code string, side int) error {
+	d, err := division(code)
+	if err != nil {
+		return err
+	}
+	switch d.Tier {
+	case divisions.County:
+		_, err = s.Jurisdictions.LoadCounty(ctx, code, side)
+	case divisions.Township:
+		_, err = s.Jurisdictions.LoadCounty(ctx, d.Parent, side)
+	default:
+		var sub []divisions.Division
+		if sub, err = divisions.Subtree(code); err == nil {
+			err = s.Jurisdictions.Load(ctx, sub, nil)
+		}
+	}
+	return err
 }
 
 func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler) error {

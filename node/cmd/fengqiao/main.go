@@ -31,7 +31,7 @@ func root() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: false,
 	}
-	cmd.AddCommand(serve(), keygen(), operator(), backupCmd(), restoreCmd(), auditCmd(), tlsCmd(), importCmd(), tokenCmd(), demoCmd())
+	cmd.AddCommand(serve(), keygen(), operator(), backupCmd(), restoreCmd(), auditCmd(), tlsCmd(), importCmd(), tokenCmd(), demoCmd(), federationCmd())
 	return cmd
 }
 

@@ -1,0 +1,96 @@
+package node
+
+import (
+	"context"
+	"crypto/tls"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/federation/exchange"
+	"github.com/fengqiao/fengqiao/federation/membership"
+	"github.com/fengqiao/fengqiao/federation/replica"
+)
+
+// Version is what a node advertises in the federation pool.
+var Version = "0.4.0-dev"
+
+// federation is one replica's part in the federation: its pool member, the
+// shipper its group's leader runs, and the receiver its exchange listener
+// serves.
+type federation struct {
+	pool *membership.Pool
+	ship *exchange.Shipper
+	rcv  *exchange.Receiver
+}
+
+// fedSetup says how a replica joins the federation.
+type fedSetup struct {
+	Member  membership.Config // Meta.Leader is managed here
+	Join    []string          // gossip seeds; retried until one answers
+	TLS     *tls.Config       // mutual TLS for the exchange, both ways
+	Rollups time.Duration     // how often the leader sends its figures up (default 1 min)
+	Logger  *slog.Logger
+}
+
+// joinFederation starts r's pool member and its leader duties (shipping the
+// outbox, rollups, handover deadlines) until ctx ends. Receivers are found
+// through the pool: the leader first, then any other replica, which forwards.
+func joinFederation(ctx context.Context, wg *sync.WaitGroup, r *replica.Replica, s *core.Store, f fedSetup) (*federation, error) {
+	f.Member.Logger = f.Logger
+	pool, err := membership.Start(f.Member)
+	if err != nil {
+		return nil, err
+	}
+	if f.Rollups <= 0 {
+		f.Rollups = time.Minute
+	}
+	self := f.Member.Meta.Jurisdiction
+	tr := exchange.NewHTTPTransport(pool.ExchangeAddrs, f.TLS)
+	fed := &federation{
+		pool: pool,
+		ship: exchange.NewShipper(s, tr, exchange.ShipperOptions{Logger: f.Logger}),
+		rcv: &exchange.Receiver{Store: s, Client: tr.Client, Leader: func() string {
+			return pool.Leaders()[self].Exchange
+		}},
+	}
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		pool.RetryJoin(ctx, f.Join, 2*time.Second)
+	}()
+	go func() {
+		defer wg.Done()
+		pool.Follow(ctx, r)
+		pool.Close()
+	}()
+	go func() {
+		defer wg.Done()
+		r.WhileLeader(ctx, func(lctx context.Context) { fed.leaderDuties(lctx, s, f.Rollups) })
+	}()
+	return fed, nil
+}
+
+// leaderDuties runs on the group's leader only: a new leader resumes from
+// the replicated outbox, and receivers deduplicate whatever is resent.
+func (fed *federation) leaderDuties(ctx context.Context, s *core.Store, every time.Duration) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		fed.ship.Run(ctx)
+	}()
+	tk := time.NewTicker(every)
+	defer tk.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tk.C:
+			s.Federation.SendRollup(ctx)
+			s.Handovers.Sweep(ctx)
+		}
+	}
+}
