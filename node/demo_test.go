@@ -103,6 +103,13 @@ func TestDemoFederation(t *testing.T) {
 		y, _ := json.Marshal(cb.Entries)
 		return bytes.Equal(x, y)
 	})
+	wait("a county's own figures at the city, from its rollup", func() bool {
+		var v struct {
+			Source   string
+			Reported int
+		}
+		return get(0, "/api/v1/stats?jurisdiction=500110", &v) && v.Source == "rollup" && v.Reported > 0
+	})
 	wait("links quiet with nothing refused", func() bool {
 		var v struct {
 			Links []struct {

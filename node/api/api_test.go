@@ -274,6 +274,8 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 		{"bad overdue", "GET", "/api/v1/events?overdue=perhaps", nil, 400, "overdue"},
 		{"bad cursor", "GET", "/api/v1/events?cursor=!!", nil, 400, "cursor"},
 		{"bad period", "GET", "/api/v1/stats?period=2026-11", nil, 400, "period"},
+		{"bad source", "GET", "/api/v1/stats?source=gossip", nil, 400, "source"},
+		{"no rollup", "GET", "/api/v1/stats?jurisdiction=511083001&source=rollup", nil, 404, "jurisdiction"},
 		{"locate without lat", "GET", "/api/v1/grids/locate?lng=105", nil, 400, "lat"},
 		{"unknown jurisdiction", "GET", "/api/v1/jurisdictions/999999", nil, 404, "code"},
 		{"grid not a feature", "POST", "/api/v1/grids", map[string]any{"type": "Polygon"}, 400, "type"},

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
@@ -195,10 +196,41 @@ func (s *Server) getStats(w http.ResponseWriter, r *http.Request) error {
 	if err := s.consistent(r); err != nil {
 		return err
 	}
+	// Another group's own figures arrive as rollups: a city answers for a
+	// county (all time, all categories) without asking it. ?source=local
+	// gives what this node itself holds (escalated events) instead.
+	src := q.Get("source")
+	switch src {
+	case "", "local", "rollup":
+	default:
+		return errs.Invalid("source", "enum", "source must be local or rollup, not %q", src)
+	}
+	if src != "local" && cur != s.b.Jurisdiction() && q.Get("period") == "" && q.Get("category") == "" {
+		ru, ok, err := s.b.Store().Federation.Rollup(cur)
+		if err != nil {
+			return err
+		}
+		if ok {
+			writeJSON(w, http.StatusOK, stats{Figures: ru.Figures, Source: "rollup", AsOf: ru.AsOf, Via: ru.Via})
+			return nil
+		}
+	}
+	if src == "rollup" {
+		return errs.NotFound("jurisdiction", "no rollup from %s (all-time, all categories only)", cur)
+	}
 	f, err := s.b.Store().Events.Figures(cur, q.Get("period"), q.Get("category"))
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, f)
+	writeJSON(w, http.StatusOK, stats{Figures: f, Source: "local"})
 	return nil
+}
+
+// stats is Figures with where they come from: this node's own counters, or
+// the latest rollup another group sent up.
+type stats struct {
+	core.Figures
+	Source string    `json:"source"`         // local or rollup
+	AsOf   time.Time `json:"as_of,omitzero"` // rollup: when the sender computed them
+	Via    string    `json:"via,omitempty"`  // rollup: the child that forwarded it
 }
