@@ -23,6 +23,7 @@ type federation struct {
 	pool *membership.Pool
 	ship *exchange.Shipper
 	rcv  *exchange.Receiver
+	log  *slog.Logger
 }
 
 // fedSetup says how a replica joins the federation.
@@ -38,6 +39,9 @@ type fedSetup struct {
 // outbox, rollups, handover deadlines) until ctx ends. Receivers are found
 // through the pool: the leader first, then any other replica, which forwards.
 func joinFederation(ctx context.Context, wg *sync.WaitGroup, r *replica.Replica, s *core.Store, f fedSetup) (*federation, error) {
+	if f.Logger == nil {
+		f.Logger = slog.New(slog.DiscardHandler)
+	}
 	f.Member.Logger = f.Logger
 	pool, err := membership.Start(f.Member)
 	if err != nil {
@@ -50,6 +54,7 @@ func joinFederation(ctx context.Context, wg *sync.WaitGroup, r *replica.Replica,
 	tr := exchange.NewHTTPTransport(pool.ExchangeAddrs, f.TLS)
 	fed := &federation{
 		pool: pool,
+		log:  f.Logger,
 		ship: exchange.NewShipper(s, tr, exchange.ShipperOptions{Logger: f.Logger}),
 		rcv: &exchange.Receiver{Store: s, Client: tr.Client, Leader: func() string {
 			return pool.Leaders()[self].Exchange
@@ -89,8 +94,12 @@ func (fed *federation) leaderDuties(ctx context.Context, s *core.Store, every ti
 		case <-ctx.Done():
 			return
 		case <-tk.C:
-			s.Federation.SendRollup(ctx)
-			s.Handovers.Sweep(ctx)
+			if err := s.Federation.SendRollup(ctx); err != nil && ctx.Err() == nil {
+				fed.log.Warn("rollup not sent; next tick retries", "err", err)
+			}
+			if _, err := s.Handovers.Sweep(ctx); err != nil && ctx.Err() == nil {
+				fed.log.Warn("handover deadline sweep failed; next tick retries", "err", err)
+			}
 		}
 	}
 }

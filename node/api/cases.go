@@ -58,14 +58,19 @@ func (s *Server) openCase(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) getCase(w http.ResponseWriter, r *http.Request) error {
+// readCase is the case a read route names, in scope and consistent.
+func (s *Server) readCase(r *http.Request) (*core.Case, error) {
 	if err := s.caseScope(r, permRead); err != nil {
-		return err
+		return nil, err
 	}
 	if err := s.consistent(r); err != nil {
-		return err
+		return nil, err
 	}
-	c, err := s.b.Store().Cases.Get(r.PathValue("id"))
+	return s.b.Store().Cases.Get(r.PathValue("id"))
+}
+
+func (s *Server) getCase(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.readCase(r)
 	if err != nil {
 		return err
 	}
@@ -110,13 +115,7 @@ func (s *Server) updateCase(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listCaseEntries(w http.ResponseWriter, r *http.Request) error {
-	if err := s.caseScope(r, permRead); err != nil {
-		return err
-	}
-	if err := s.consistent(r); err != nil {
-		return err
-	}
-	c, err := s.b.Store().Cases.Get(r.PathValue("id"))
+	c, err := s.readCase(r)
 	if err != nil {
 		return err
 	}
