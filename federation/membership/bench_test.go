@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,7 +23,6 @@ import (
 func BenchmarkLeaderChangeView(b *testing.B) {
 	key := GenerateKey()
 	dir := b.TempDir()
-	var mu sync.Mutex
 	type seat struct {
 		rep  *replica.Replica
 		pool *Pool
@@ -52,9 +50,7 @@ func BenchmarkLeaderChangeView(b *testing.B) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { defer close(done); p.Follow(ctx, r) }()
-		mu.Lock()
 		s.rep, s.pool, s.stop = r, p, func() { cancel(); <-done }
-		mu.Unlock()
 	}
 	for i := range seats {
 		// Fixed Raft ports, so a restarted replica keeps its address.

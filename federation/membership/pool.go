@@ -252,12 +252,13 @@ func Leaders(ms []Member) map[string]Member {
 // ExchangeAddrs returns code's exchange addresses, the leader first, for
 // exchange.HTTPTransport.Resolve.
 func (p *Pool) ExchangeAddrs(code string) []string {
-	leader, ok := p.Leaders()[code]
+	ms := p.Members() // one snapshot per send: the shipper calls this for every batch
+	leader, ok := Leaders(ms)[code]
 	var out []string
 	if ok {
 		out = append(out, leader.Exchange)
 	}
-	for _, m := range p.Members() {
+	for _, m := range ms {
 		if m.Jurisdiction == code && m.Name != leader.Name {
 			out = append(out, m.Exchange)
 		}
