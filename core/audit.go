@@ -57,6 +57,22 @@ func decodeAudit(v []byte) (AuditRecord, error) {
 		Hash: hex.EncodeToString(v[48:80]), Command: append(json.RawMessage(nil), v[80:]...)}, nil
 }
 
+// commandJSON renders a stored command for readers (the hash covers the
+// stored bytes, so VerifyAudit works on those): JSON commands as they
+// are, binary envelopes decoded and re-encoded. A record whose command no
+// longer decodes (say, its type was retired) is shown as a JSON string of
+// its bytes rather than hidden: the chain hashes cover them all the same.
+func commandJSON(raw []byte) (json.RawMessage, error) {
+	if len(raw) == 0 || raw[0] != commandMagic {
+		return append(json.RawMessage(nil), raw...), nil
+	}
+	c, err := DecodeCommand(raw)
+	if err != nil {
+		return json.Marshal(raw)
+	}
+	return json.Marshal(c)
+}
+
 func (t *txn) appendAudit(en Entry) error {
 	if !t.headRead {
 		if h := t.b(bMeta).Get(auditHeadKey); len(h) == 40 {
@@ -144,8 +160,22 @@ func (e *Engine) VerifyAudit() (VerifyReport, error) {
 	return rep, nil
 }
 
-// AuditPage lists audit records after seq (exclusive), at most limit.
+// AuditPage lists audit records after seq (exclusive), at most limit, each
+// command rendered as JSON.
 func (e *Engine) AuditPage(after uint64, limit int) ([]AuditRecord, error) {
+	out, err := e.auditRecords(after, limit)
+	for i := range out {
+		if err != nil {
+			break
+		}
+		out[i].Command, err = commandJSON(out[i].Command)
+	}
+	return out, err
+}
+
+// auditRecords is AuditPage with each command as stored (what the hashes
+// cover and what replay applies).
+func (e *Engine) auditRecords(after uint64, limit int) ([]AuditRecord, error) {
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}

@@ -108,7 +108,12 @@ func TestVerifyStateCatchesAlteredRecords(t *testing.T) {
 	db.Update(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bEvent).Cursor()
 		k, v := c.First()
-		return tx.Bucket(bEvent).Put(k, bytes.Replace(v, []byte(`"status":"reported"`), []byte(`"status":"closed"`), 1))
+		// Same length, so the edit reads back in either record form.
+		edited := bytes.Replace(v, []byte("reported"), []byte("rejected"), 1)
+		if bytes.Equal(edited, v) {
+			t.Fatal("the event record holds no status to edit")
+		}
+		return tx.Bucket(bEvent).Put(k, edited)
 	})
 	db.Close()
 	e2, err := OpenEngine(dir, EngineOptions{})

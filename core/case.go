@@ -151,7 +151,7 @@ func applyCaseOpen(t *txn, c *Command, p *caseOpenPayload) (any, error) {
 	seq, _ := t.nextSeq("case/" + c.At.Format("20060102"))
 	cs := &Case{ID: self + "-" + c.At.Format("20060102") + "-C" + strconv.FormatUint(seq, 10), Title: p.Title,
 		Description: p.Description, Lead: self, LeadEpoch: 1, Participants: parts, Status: "open", StatusVer: 1 << 32, OpenedAt: c.At}
-	if err := t.putJSON(bCase, []byte(cs.ID), cs); err != nil {
+	if err := t.putRecord(bCase, []byte(cs.ID), cs); err != nil {
 		return nil, err
 	}
 	for _, d := range cs.others(self) {
@@ -174,7 +174,7 @@ func receiveCaseOpen(t *txn, c *Command, l *Link, m *Message) error {
 		return nil
 	}
 	cs.Entries = nil
-	return t.putJSON(bCase, []byte(cs.ID), &cs)
+	return t.putRecord(bCase, []byte(cs.ID), &cs)
 }
 
 func caseEntryKey(caseID string, e *CaseEntry) []byte {
@@ -196,7 +196,7 @@ func (t *txn) addEntry(cs *Case, e *CaseEntry) (bool, error) {
 			return false, err
 		}
 	}
-	return true, t.putJSON(bCaseEnt, caseEntryKey(cs.ID, e), e)
+	return true, t.putRecord(bCaseEnt, caseEntryKey(cs.ID, e), e)
 }
 
 // routeEntry passes an entry on, as a star around the lead: the author sends
@@ -269,7 +269,7 @@ func (t *txn) broadcastCase(c *Command, cs *Case, kind string) error {
 			return err
 		}
 	}
-	return t.putJSON(bCase, []byte(cs.ID), cs)
+	return t.putRecord(bCase, []byte(cs.ID), cs)
 }
 
 func applyCaseStatus(t *txn, c *Command, p *caseStatusPayload) (any, error) {
@@ -344,7 +344,7 @@ func receiveCaseState(t *txn, c *Command, l *Link, m *Message) error {
 			return err
 		}
 	}
-	return t.putJSON(bCase, []byte(cs.ID), cs)
+	return t.putRecord(bCase, []byte(cs.ID), cs)
 }
 
 func (t *txn) resendEntries(c *Command, cs *Case) error {

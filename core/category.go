@@ -134,14 +134,14 @@ func init() {
 		}
 		cal.Normalize()
 		t.cal = nil
-		return nil, t.putJSON(bConfig, []byte("calendar"), cal)
+		return nil, t.putRecord(bConfig, []byte("calendar"), cal)
 	})
 	handle("config.sla", 1, func(t *txn, c *Command, s *SLAConfig) (any, error) {
 		if err := s.validate(); err != nil {
 			return nil, err
 		}
 		t.sla = nil
-		return nil, t.putJSON(bConfig, []byte("sla"), s)
+		return nil, t.putRecord(bConfig, []byte("sla"), s)
 	})
 	handle("category.add", 1, func(t *txn, c *Command, cat *Category) (any, error) {
 		if err := checkCategory(*cat); err != nil {
@@ -150,7 +150,7 @@ func init() {
 		if _, ok := baseByCode[cat.Code]; ok {
 			return nil, errs.Conflict("code", "exists", "category %s is in the national list", cat.Code)
 		}
-		return cat, t.putJSON(bCategory, []byte(cat.Code), cat)
+		return cat, t.putRecord(bCategory, []byte(cat.Code), cat)
 	})
 }
 
@@ -170,7 +170,7 @@ func checkCategory(c Category) error {
 func (t *txn) slaConfig() (*SLAConfig, error) {
 	if t.sla == nil {
 		s := DefaultSLA
-		if _, err := t.getJSON(bConfig, []byte("sla"), &s); err != nil {
+		if _, err := t.getRecord(bConfig, []byte("sla"), &s); err != nil {
 			return nil, err
 		}
 		t.sla = &s
@@ -183,7 +183,7 @@ func (t *txn) category(code string) (Category, bool, error) {
 		return c, true, nil
 	}
 	var c Category
-	ok, err := t.getJSON(bCategory, []byte(code), &c)
+	ok, err := t.getRecord(bCategory, []byte(code), &c)
 	return c, ok, err
 }
 

@@ -2,8 +2,11 @@ package core
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
+	"math"
 	"time"
 
 	"github.com/fengqiao/fengqiao/core/errs"
@@ -25,30 +28,47 @@ type Command struct {
 // MaxCommandSize bounds an encoded command (a bulk import splits into several).
 const MaxCommandSize = 8 << 20
 
-// Encode returns the canonical wire form of c.
+// commandMagic opens the binary envelope. It can never start a JSON text,
+// so DecodeCommand tells the two forms apart by the first byte.
+const (
+	commandMagic   = 0xF0
+	commandFormat1 = 1
+)
+
+// Encode returns the canonical wire form of c: a binary envelope (magic,
+// format, type, version, id, time, actor, jurisdiction) around the JSON
+// payload. Every replica decodes the envelope of every entry, and parsing it
+// as JSON cost as much as the rest of applying a report.
 func (c *Command) Encode() ([]byte, error) {
-	b, err := json.Marshal(c)
-	if err != nil {
-		return nil, fmt.Errorf("core: encode command %s: %w", c.Type, err)
+	if len(c.Payload) == 0 || c.Payload[0] != '{' {
+		return nil, errs.Invalid("command.payload", "json", "encode command %s: payload must be a JSON object", c.Type)
 	}
-	return b, nil
+	b := make([]byte, 0, 48+len(c.Type)+len(c.ID)+len(c.Actor)+len(c.Jurisdiction)+len(c.Payload))
+	b = append(b, commandMagic, commandFormat1)
+	b = appendStr(b, c.Type)
+	b = binary.AppendUvarint(b, uint64(c.Version))
+	b = appendStr(b, c.ID)
+	b = appendTime(b, c.At)
+	b = appendStr(b, c.Actor)
+	b = appendStr(b, c.Jurisdiction)
+	return append(b, c.Payload...), nil
 }
 
-// DecodeCommand parses and checks the envelope of an encoded command. It
+// DecodeCommand parses and checks the envelope of an encoded command, binary
+// or (as written before the binary envelope, and still in old logs) JSON. It
 // rejects unknown fields, unknown types and unsupported versions, so a replica
 // never half-understands a command.
 func DecodeCommand(data []byte) (*Command, error) {
 	if len(data) > MaxCommandSize {
 		return nil, errs.Invalid("command", "size", "command is %d bytes, more than %d", len(data), MaxCommandSize)
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var c Command
-	if err := dec.Decode(&c); err != nil {
-		return nil, errs.Invalid("command", "json", "malformed command: %v", err)
-	}
-	if dec.More() {
-		return nil, errs.Invalid("command", "json", "trailing data after command")
+	if len(data) > 0 && data[0] == commandMagic {
+		if err := c.decodeBinary(data); err != nil {
+			return nil, err
+		}
+	} else if err := c.decodeJSON(data); err != nil {
+		return nil, err
 	}
 	h, ok := handlers[c.Type]
 	switch {
@@ -64,6 +84,37 @@ func DecodeCommand(data []byte) (*Command, error) {
 		return nil, errs.Invalid("command.payload", "json", "payload must be a JSON object")
 	}
 	return &c, nil
+}
+
+func (c *Command) decodeBinary(data []byte) error {
+	r := wireReader{b: data[1:]}
+	if f := r.byte(); f != commandFormat1 {
+		return errs.Invalid("command", "format", "binary command format %d not supported", f)
+	}
+	c.Type = r.str()
+	v := r.uvarint()
+	c.ID = r.str()
+	c.At = r.time()
+	c.Actor = r.str()
+	c.Jurisdiction = r.str()
+	if r.bad || v > math.MaxInt32 {
+		return errs.Invalid("command", "format", "truncated or malformed command envelope")
+	}
+	c.Version = int(v)
+	c.Payload = json.RawMessage(r.b)
+	return nil
+}
+
+func (c *Command) decodeJSON(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(c); err != nil {
+		return errs.Invalid("command", "json", "malformed command: %v", err)
+	}
+	if dec.More() {
+		return errs.Invalid("command", "json", "trailing data after command")
+	}
+	return nil
 }
 
 // handler applies one command type inside a write transaction. decode, when
@@ -133,6 +184,11 @@ func decodePayload(c *Command, v any) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return errs.Invalid("command.payload", "json", "%s payload: %v", c.Type, err)
+	}
+	// The binary envelope carries the payload as its tail, which nothing
+	// else has checked to be exactly one JSON value.
+	if _, err := dec.Token(); err != io.EOF {
+		return errs.Invalid("command.payload", "json", "%s payload: trailing data after the object", c.Type)
 	}
 	return nil
 }

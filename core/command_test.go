@@ -1,8 +1,11 @@
 package core
 
 import (
+	"encoding/json"
 	"errors"
+	"reflect"
 	"testing"
+	"time"
 
 	"github.com/fengqiao/fengqiao/core/errs"
 )
@@ -29,6 +32,69 @@ func TestDecodeCommandRejects(t *testing.T) {
 	}
 }
 
+func TestBinaryEnvelope(t *testing.T) {
+	at := time.Date(2026, 11, 24, 1, 2, 3, 456789, time.UTC)
+	c := &Command{Type: "event.report", Version: 1, ID: "a1", At: at, Actor: "网格员", Jurisdiction: "511083", Payload: json.RawMessage(`{"category":"dispute"}`)}
+	b, err := c.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b[0] != commandMagic {
+		t.Fatalf("not the binary envelope: %q", b[:8])
+	}
+	got, err := DecodeCommand(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, c) {
+		t.Fatalf("round trip: got %+v, want %+v", got, c)
+	}
+	// The JSON form still decodes to the same command (old log entries).
+	legacy, _ := json.Marshal(c)
+	old, err := DecodeCommand(legacy)
+	if err != nil || !reflect.DeepEqual(old, c) {
+		t.Fatalf("JSON form: %+v, %v", old, err)
+	}
+	bad := map[string][]byte{
+		"truncated envelope": b[:10],
+		"unknown format":     append([]byte{commandMagic, 9}, b[2:]...),
+		"empty":              {commandMagic},
+	}
+	for name, in := range bad {
+		if _, err := DecodeCommand(in); !errors.Is(err, errs.ErrInvalid) {
+			t.Errorf("%s: want invalid, got %v", name, err)
+		}
+	}
+	if _, err := (&Command{Type: "event.report", Payload: json.RawMessage(`[]`)}).Encode(); !errors.Is(err, errs.ErrInvalid) {
+		t.Errorf("non-object payload encoded: %v", err)
+	}
+}
+
+// The binary envelope's payload is its tail: bytes after the JSON object
+// must be refused, not ignored, and refusing them changes nothing.
+func TestBinaryPayloadTrailingBytes(t *testing.T) {
+	e, err := OpenEngine(t.TempDir(), EngineOptions{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	before, _ := e.Digest()
+	for i, tail := range []string{`}`, ` {}`, `x`} {
+		c := &Command{Type: "event.sweep", Version: 1, ID: "t", At: time.Now().UTC(), Actor: "x", Payload: json.RawMessage(`{"ids":[]}` + tail)}
+		b, _ := c.Encode()
+		res, err := e.ApplyBatch([]Entry{{Index: uint64(i + 1), Data: b}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !errors.Is(res[0].Err, errs.ErrInvalid) || errs.Field(res[0].Err) != "command.payload" {
+			t.Errorf("tail %q: want invalid command.payload, got %v", tail, res[0].Err)
+		}
+	}
+	if after, _ := e.Digest(); after != before {
+		t.Fatal("a rejected command changed the state")
+	}
+}
+
 // FuzzDecodeCommand checks that any input either decodes to a command that
 // re-encodes and decodes to the same thing, or fails with a typed error; and
 // that applying it never panics and leaves state alone when rejected.
@@ -37,6 +103,8 @@ func FuzzDecodeCommand(f *testing.F) {
 	f.Add([]byte(`{"type":"event.act","v":1,"id":"b","at":"2026-11-24T00:00:00Z","actor":"x","payload":{"id":"x","action":{"action":"accept"}}}`))
 	f.Add([]byte(`{"type":"grid.create","v":1,"id":"c","at":"2026-11-24T00:00:00Z","actor":"x","payload":{"grid":{}}}`))
 	f.Add([]byte(`{}`))
+	bin, _ := (&Command{Type: "event.sweep", Version: 1, ID: "d", At: time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC), Actor: "x", Payload: json.RawMessage(`{"ids":["a"]}`)}).Encode()
+	f.Add(bin)
 	e, err := OpenEngine(f.TempDir(), EngineOptions{NoSync: true})
 	if err != nil {
 		f.Fatal(err)

@@ -73,10 +73,10 @@ func (t *txn) indexEvent(ev *Event, add bool) error {
 func (t *txn) saveEvent(ev *Event, c *Command, action string, from Status, note string, data map[string]string) error {
 	ev.Rev++
 	e := TimelineEntry{Rev: ev.Rev, At: c.At, Actor: c.Actor, Action: action, From: from, To: ev.Status, Note: note, Data: data}
-	if err := t.putJSON(bEvent, timelineKey(ev.ID, ev.Rev), e); err != nil {
+	if err := t.putRecord(bEvent, timelineKey(ev.ID, ev.Rev), e); err != nil {
 		return err
 	}
-	return t.putJSON(bEvent, []byte(ev.ID), ev)
+	return t.putRecord(bEvent, []byte(ev.ID), ev)
 }
 
 func decodeReport(c *Command) (any, error) {
@@ -142,7 +142,7 @@ func (t *txn) reportEvent(c *Command, r *Report) (*Event, error) {
 		Deadline: deadline, Period: c.At.In(workcal.CST).Format("200601"), ReportedBy: c.Actor, Rev: 1,
 	}
 	// The report is timeline entry 1; it is read back from the event itself.
-	if err := t.putJSON(bEvent, []byte(ev.ID), ev); err != nil {
+	if err := t.putRecord(bEvent, []byte(ev.ID), ev); err != nil {
 		return nil, err
 	}
 	if err := t.indexEvent(ev, true); err != nil {

@@ -3,7 +3,6 @@ package core
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -100,7 +99,7 @@ func (ev *Events) List(q Query) (Page, error) {
 			last = append(last[:0], k...)
 			id := k[bytes.LastIndexByte(k, '/')+1:]
 			var e Event
-			if err := json.Unmarshal(evb.Get(id), &e); err != nil {
+			if err := decodeRecord(evb.Get(id), &e); err != nil {
 				return err
 			}
 			if (q.Status != "" && e.Status != q.Status) || (q.Category != "" && e.Category != q.Category) {
@@ -121,7 +120,7 @@ func (ev *Events) Get(id string) (*Event, error) {
 		if raw == nil {
 			return errs.NotFound("id", "event %s not found", id)
 		}
-		return json.Unmarshal(raw, &e)
+		return decodeRecord(raw, &e)
 	})
 	if err != nil {
 		return nil, err
@@ -138,7 +137,7 @@ func (ev *Events) Timeline(id string) ([]TimelineEntry, error) {
 			return errs.NotFound("id", "event %s not found", id)
 		}
 		var e Event
-		if err := json.Unmarshal(raw, &e); err != nil {
+		if err := decodeRecord(raw, &e); err != nil {
 			return err
 		}
 		pre := []byte(id + "/")

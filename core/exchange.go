@@ -113,7 +113,7 @@ func (t *txn) send(c *Command, dest, kind string, body any) error {
 		return err
 	}
 	seq, _ := t.nextSeq("out/" + dest)
-	return t.putJSON(bOutbox, outboxKey(dest, seq), Message{Origin: self, Dest: dest, Seq: seq, Kind: kind, At: c.At, Body: raw})
+	return t.putRecord(bOutbox, outboxKey(dest, seq), Message{Origin: self, Dest: dest, Seq: seq, Kind: kind, At: c.At, Body: raw})
 }
 
 // backpressure refuses a local send while dest's outbox is full. Sends made
@@ -251,7 +251,7 @@ func applyExchangeRefuse(t *txn, c *Command, p *Refusal) (any, error) {
 		}
 		key = append([]byte(p.Origin+"/"), u64(p.Seq)...)
 	}
-	return nil, t.putJSON(bRefused, key, p)
+	return nil, t.putRecord(bRefused, key, p)
 }
 
 // Receive applies a batch from origin exactly once per message and returns

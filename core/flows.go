@@ -134,7 +134,7 @@ func receiveHandoff(from, action string) func(t *txn, c *Command, l *Link, m *Me
 		if ev.Period == "" {
 			ev.Period = c.At.Format("200601")
 		}
-		if err := t.putJSON(bEvent, []byte(ev.ID), ev); err != nil {
+		if err := t.putRecord(bEvent, []byte(ev.ID), ev); err != nil {
 			return err
 		}
 		if err := t.indexEvent(ev, true); err != nil {
@@ -219,7 +219,7 @@ func receiveRollup(t *txn, c *Command, l *Link, m *Message) error {
 			return errs.Forbidden("body.rollups["+strconv.Itoa(i)+"].code", "scope", "%s is not in %s's subtree", r.Code, l.Peer)
 		}
 		var cur Rollup
-		if ok, err := t.getJSON(bRollup, []byte(r.Code), &cur); err != nil {
+		if ok, err := t.getRecord(bRollup, []byte(r.Code), &cur); err != nil {
 			return err
 		} else if ok && !r.AsOf.After(cur.AsOf) {
 			continue
@@ -227,7 +227,7 @@ func receiveRollup(t *txn, c *Command, l *Link, m *Message) error {
 		if r.Code != l.Peer {
 			r.Via = l.Peer
 		}
-		if err := t.putJSON(bRollup, []byte(r.Code), r); err != nil {
+		if err := t.putRecord(bRollup, []byte(r.Code), r); err != nil {
 			return err
 		}
 	}

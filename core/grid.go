@@ -160,7 +160,7 @@ func applyGridPut(t *txn, p *gridPayload, create bool) (any, error) {
 		return nil, errs.Invalid("geometry", "outside_parent", "grid lies outside the bounds of %s", g.Jurisdiction)
 	}
 	var old Grid
-	exists, err := t.getJSON(bGrid, []byte(g.Code), &old)
+	exists, err := t.getRecord(bGrid, []byte(g.Code), &old)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +176,7 @@ func applyGridPut(t *txn, p *gridPayload, create bool) (any, error) {
 	}
 	g.Status, g.Workers = GridActive, old.Workers
 	delete(t.grids, g.Code)
-	if err := t.putJSON(bGrid, []byte(g.Code), g); err != nil {
+	if err := t.putRecord(bGrid, []byte(g.Code), g); err != nil {
 		return nil, err
 	}
 	if err := t.put(bGridByJur, key(g.Jurisdiction, g.Code)); err != nil {
@@ -204,7 +204,7 @@ func applyGridRetire(t *txn, c *Command, p *retirePayload) (any, error) {
 	delete(t.grids, g.Code)
 	code := g.Code
 	t.effect(func(e *Engine) { e.grids.Remove(code) })
-	return g, t.putJSON(bGrid, []byte(g.Code), g)
+	return g, t.putRecord(bGrid, []byte(g.Code), g)
 }
 
 func applyWorkerPut(t *txn, c *Command, w *Worker) (any, error) {
@@ -217,7 +217,7 @@ func applyWorkerPut(t *txn, c *Command, w *Worker) (any, error) {
 	if t.b(bJur).Get([]byte(w.Jurisdiction)) == nil {
 		return nil, errs.NotFound("jurisdiction", "jurisdiction %s not found", w.Jurisdiction)
 	}
-	return w, t.putJSON(bWorker, []byte(w.ID), w)
+	return w, t.putRecord(bWorker, []byte(w.ID), w)
 }
 
 type assignPayload struct {
@@ -249,7 +249,7 @@ func applyGridAssign(t *txn, c *Command, p *assignPayload) (any, error) {
 		g.Workers = append(g.Workers, Assignment{Worker: p.Worker, Role: p.Role})
 		slices.SortFunc(g.Workers, func(a, b Assignment) int { return strings.Compare(a.Worker, b.Worker) })
 	}
-	return g, t.putJSON(bGrid, []byte(g.Code), g)
+	return g, t.putRecord(bGrid, []byte(g.Code), g)
 }
 
 // grid builds a checked Grid from the spec and a parsed polygon, with the

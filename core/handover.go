@@ -118,7 +118,7 @@ func applyHandoverOpen(t *txn, c *Command, p *handoverOpenPayload) (any, error) 
 	seq, _ := t.nextSeq("handover")
 	h := &Handover{ID: self + "-H" + strconv.FormatUint(seq, 10), Direction: HandoverOut, Person: person.ID, From: self, To: p.To,
 		Status: HandoverPending, Note: p.Note, OpenedAt: c.At, Deadline: p.Deadline.UTC(), Subject: sub}
-	if err := t.putJSON(bHandover, []byte(h.ID), h); err != nil {
+	if err := t.putRecord(bHandover, []byte(h.ID), h); err != nil {
 		return nil, err
 	}
 	wire := *h
@@ -148,7 +148,7 @@ func receiveHandoverOffer(t *txn, c *Command, l *Link, m *Message) error {
 		return errs.Conflict("body.handover.id", "exists", "handover %s is already here", h.ID)
 	}
 	h.Direction, h.Status, h.Person, h.AlertEvent = HandoverIn, HandoverPending, "", ""
-	return t.putJSON(bHandover, []byte(h.ID), &h)
+	return t.putRecord(bHandover, []byte(h.ID), &h)
 }
 
 func applyHandoverAccept(t *txn, c *Command, p *handoverIDPayload) (any, error) {
@@ -163,7 +163,7 @@ func applyHandoverAccept(t *txn, c *Command, p *handoverIDPayload) (any, error) 
 		return nil, errs.Conflict("id", "state", "handover %s is %s", h.ID, h.Status)
 	}
 	h.Status, h.AcceptedAt = HandoverAccepted, c.At
-	if err := t.putJSON(bHandover, []byte(h.ID), h); err != nil {
+	if err := t.putRecord(bHandover, []byte(h.ID), h); err != nil {
 		return nil, err
 	}
 	return h, t.send(c, h.From, KindHandoverReply, handoverReply{ID: h.ID, AcceptedAt: c.At})
@@ -185,7 +185,7 @@ func receiveHandoverReply(t *txn, c *Command, l *Link, m *Message) error {
 		return nil
 	}
 	h.Status, h.AcceptedAt = HandoverAccepted, b.AcceptedAt
-	return t.putJSON(bHandover, []byte(h.ID), h)
+	return t.putRecord(bHandover, []byte(h.ID), h)
 }
 
 // applyHandoverSweep opens one alert event per pending handover past its
@@ -213,7 +213,7 @@ func applyHandoverSweep(t *txn, c *Command, _ *struct{}) (any, error) {
 			return nil, err
 		}
 		h.AlertEvent = ev.ID
-		if err := t.putJSON(bHandover, []byte(h.ID), h); err != nil {
+		if err := t.putRecord(bHandover, []byte(h.ID), h); err != nil {
 			return nil, err
 		}
 	}

@@ -72,14 +72,14 @@ func applyJurisdictionLoad(t *txn, c *Command, p *loadPayload) (any, error) {
 			return nil, errs.NotFound(fmt.Sprintf("divisions[%d].parent", i), "parent %s is not loaded", d.Parent)
 		}
 		var cur Jurisdiction
-		if _, err := t.getJSON(bJur, []byte(d.Code), &cur); err != nil {
+		if _, err := t.getRecord(bJur, []byte(d.Code), &cur); err != nil {
 			return nil, err
 		}
 		if cur.Code != "" && cur.Parent != d.Parent {
 			t.del(bJurChild, key(cur.Parent, cur.Code))
 		}
 		j := Jurisdiction{Code: d.Code, Name: d.Name, Parent: d.Parent, Tier: d.Tier, HasBounds: cur.HasBounds, Derived: cur.Derived}
-		if err := t.putJSON(bJur, []byte(d.Code), j); err != nil {
+		if err := t.putRecord(bJur, []byte(d.Code), j); err != nil {
 			return nil, err
 		}
 		if d.Parent != "" {
@@ -119,7 +119,7 @@ func applyJurisdictionBounds(t *txn, c *Command, p *boundsPayload) (any, error) 
 		return nil, err
 	}
 	j.HasBounds, j.Derived = true, p.Derived
-	return nil, t.putJSON(bJur, []byte(p.Code), j)
+	return nil, t.putRecord(bJur, []byte(p.Code), j)
 }
 
 // Load upserts divisions (parents before children) and aliases, in commands

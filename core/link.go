@@ -190,7 +190,7 @@ func applyFederationConfigure(t *txn, c *Command, p *FederationConfig) (any, err
 		}
 	}
 	for _, l := range p.Links {
-		if err := t.putJSON(bLink, []byte(l.Peer), l); err != nil {
+		if err := t.putRecord(bLink, []byte(l.Peer), l); err != nil {
 			return nil, err
 		}
 	}
@@ -203,7 +203,7 @@ func (t *txn) self() string { return string(t.b(bMeta).Get([]byte("self"))) }
 // link returns the link to peer, or a policy error naming field.
 func (t *txn) link(field, peer string) (*Link, error) {
 	var l Link
-	ok, err := t.getJSON(bLink, []byte(peer), &l)
+	ok, err := t.getRecord(bLink, []byte(peer), &l)
 	if err != nil {
 		return nil, err
 	}

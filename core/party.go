@@ -107,7 +107,7 @@ func applyOrg(t *txn, c *Command, o *Org) (any, error) {
 		return nil, errs.NotFound("jurisdiction", "jurisdiction %s not found", o.Jurisdiction)
 	}
 	var old Org
-	if _, err := t.getJSON(bOrg, []byte(o.ID), &old); err != nil {
+	if _, err := t.getRecord(bOrg, []byte(o.ID), &old); err != nil {
 		return nil, err
 	}
 	if o.Parent != "" {
@@ -138,7 +138,7 @@ func applyOrg(t *txn, c *Command, o *Org) (any, error) {
 		}
 	}
 	o.Last = old.Last
-	return o, t.putJSON(bOrg, []byte(o.ID), o)
+	return o, t.putRecord(bOrg, []byte(o.ID), o)
 }
 
 func applyMember(t *txn, c *Command, m *Member) (any, error) {
@@ -168,7 +168,7 @@ func applyMember(t *txn, c *Command, m *Member) (any, error) {
 		}
 	}
 	var old Member
-	if ok, err := t.getJSON(bMember, []byte(m.ID), &old); err != nil {
+	if ok, err := t.getRecord(bMember, []byte(m.ID), &old); err != nil {
 		return nil, err
 	} else if ok {
 		t.del(bMemberOrg, key(old.Org, old.ID))
@@ -176,7 +176,7 @@ func applyMember(t *txn, c *Command, m *Member) (any, error) {
 	if err := t.put(bMemberOrg, key(m.Org, m.ID)); err != nil {
 		return nil, err
 	}
-	return m, t.putJSON(bMember, []byte(m.ID), m)
+	return m, t.putRecord(bMember, []byte(m.ID), m)
 }
 
 func applyActivity(t *txn, c *Command, a *Activity) (any, error) {
@@ -223,13 +223,13 @@ func applyActivity(t *txn, c *Command, a *Activity) (any, error) {
 	if d.After(o.Last[a.Kind]) {
 		o.Last[a.Kind] = d
 	}
-	if err := t.putJSON(bOrg, []byte(o.ID), o); err != nil {
+	if err := t.putRecord(bOrg, []byte(o.ID), o); err != nil {
 		return nil, err
 	}
 	if err := t.put(bActOrg, key(o.ID, a.Date, a.ID)); err != nil {
 		return nil, err
 	}
-	return a, t.putJSON(bActivity, []byte(a.ID), a)
+	return a, t.putRecord(bActivity, []byte(a.ID), a)
 }
 
 // PutOrg creates or updates an org.

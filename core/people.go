@@ -77,7 +77,7 @@ func applyHouse(t *txn, c *Command, h *House) (any, error) {
 	if err := t.checkPlace(h.Jurisdiction, h.Grid); err != nil {
 		return nil, err
 	}
-	return h, t.putJSON(bHouse, []byte(h.ID), h)
+	return h, t.putRecord(bHouse, []byte(h.ID), h)
 }
 
 func personLocKey(p *Person) []byte {
@@ -119,7 +119,7 @@ func applyPersonAdd(t *txn, c *Command, p *Person) (any, error) {
 	if err := t.put(bPersonLoc, personLocKey(p)); err != nil {
 		return nil, err
 	}
-	return p, t.putJSON(bPerson, []byte(p.ID), p)
+	return p, t.putRecord(bPerson, []byte(p.ID), p)
 }
 
 func (t *txn) loadPerson(id string) (*Person, error) {

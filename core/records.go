@@ -2,7 +2,6 @@ package core
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -16,7 +15,7 @@ import (
 // on field ("what key not found").
 func load[T any](t *txn, bucket []byte, key, field, what string) (*T, error) {
 	v := new(T)
-	ok, err := t.getJSON(bucket, []byte(key), v)
+	ok, err := t.getRecord(bucket, []byte(key), v)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +75,7 @@ func prefixValues[T any](tx *bbolt.Tx, bucket, pre []byte, limit int, keep func(
 			continue
 		}
 		var x T
-		if err := json.Unmarshal(v, &x); err != nil {
+		if err := decodeRecord(v, &x); err != nil {
 			return nil, fmt.Errorf("core: corrupt record %s/%q: %w", bucket, k, err)
 		}
 		out = append(out, x)
@@ -114,7 +113,7 @@ func pageRefs[T any](tx *bbolt.Tx, index, target, pre, after []byte, limit int, 
 		}
 		id := k[bytes.LastIndexByte(k, '/')+1:]
 		var x T
-		if err := json.Unmarshal(tb.Get(id), &x); err != nil {
+		if err := decodeRecord(tb.Get(id), &x); err != nil {
 			return nil, nil, fmt.Errorf("core: index %s points at a bad record %s/%q: %w", index, target, id, err)
 		}
 		out = append(out, x)

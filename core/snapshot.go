@@ -145,7 +145,7 @@ func (e *Engine) Digest() (string, error) {
 func (e *Engine) Replay(src *Engine, progress func(done uint64)) error {
 	var after uint64
 	for {
-		recs, err := src.AuditPage(after, 1000)
+		recs, err := src.auditRecords(after, 1000)
 		if err != nil {
 			return err
 		}

@@ -174,7 +174,7 @@ func (p *VisitPolicy) validate() error {
 func (t *txn) visitPolicy() (*VisitPolicy, error) {
 	if t.policy == nil {
 		p := DefaultVisitPolicy
-		if _, err := t.getJSON(bConfig, []byte("visit_policy"), &p); err != nil {
+		if _, err := t.getRecord(bConfig, []byte("visit_policy"), &p); err != nil {
 			return nil, err
 		}
 		t.policy = &p
@@ -192,7 +192,7 @@ func init() {
 			return nil, err
 		}
 		t.policy = nil
-		return nil, t.putJSON(bConfig, []byte("visit_policy"), p)
+		return nil, t.putRecord(bConfig, []byte("visit_policy"), p)
 	})
 }
 
@@ -262,7 +262,7 @@ func applyPersonSpecial(t *txn, c *Command, sp *specialPayload) (any, error) {
 			return nil, err
 		}
 	}
-	return p, t.putJSON(bPerson, []byte(p.ID), p)
+	return p, t.putRecord(bPerson, []byte(p.ID), p)
 }
 
 func applyVisit(t *txn, c *Command, v *Visit) (any, error) {
@@ -301,10 +301,10 @@ func applyVisit(t *txn, c *Command, v *Visit) (any, error) {
 	}
 	k := make([]byte, 0, len(p.ID)+9)
 	k = append(append(append(k, p.ID...), '/'), u64(uint64(v.Seq))...)
-	if err := t.putJSON(bVisit, k, v); err != nil {
+	if err := t.putRecord(bVisit, k, v); err != nil {
 		return nil, err
 	}
-	return v, t.putJSON(bPerson, []byte(p.ID), p)
+	return v, t.putRecord(bPerson, []byte(p.ID), p)
 }
 
 type contactPayload struct {
@@ -339,7 +339,7 @@ func applyContact(t *txn, c *Command, cp *contactPayload) (any, error) {
 			return nil, err
 		}
 	}
-	if err := t.putJSON(bPerson, []byte(p.ID), p); err != nil {
+	if err := t.putRecord(bPerson, []byte(p.ID), p); err != nil {
 		return nil, err
 	}
 	return opened, nil
@@ -367,7 +367,7 @@ func applyVisitAlerts(t *txn, c *Command, ap *idsPayload) (any, error) {
 			return nil, err
 		}
 		s.AlertedFor = s.NextDue
-		if err := t.putJSON(bPerson, []byte(p.ID), p); err != nil {
+		if err := t.putRecord(bPerson, []byte(p.ID), p); err != nil {
 			return nil, err
 		}
 		opened++

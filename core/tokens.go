@@ -88,7 +88,7 @@ func applyTokenCreate(t *txn, c *Command, tk *Token) (any, error) {
 	if err := t.b(bTokenHash).Put([]byte(tk.Hash), []byte(tk.ID)); err != nil {
 		return nil, err
 	}
-	return tk, t.putJSON(bToken, []byte(tk.ID), tk)
+	return tk, t.putRecord(bToken, []byte(tk.ID), tk)
 }
 
 type revokePayload struct {
@@ -107,7 +107,7 @@ func applyTokenRevoke(t *txn, c *Command, p *revokePayload) (any, error) {
 	if err := t.del(bTokenHash, []byte(tk.Hash)); err != nil {
 		return nil, err
 	}
-	return tk, t.putJSON(bToken, []byte(tk.ID), tk)
+	return tk, t.putRecord(bToken, []byte(tk.ID), tk)
 }
 
 // NewSecret returns a fresh token secret: "fq_" and 32 random bytes in base32.

@@ -104,19 +104,19 @@ func (t *txn) applyEntry(en Entry, d decoded) (any, error) {
 	return v, nil
 }
 
-func (t *txn) getJSON(bucket, k []byte, v any) (bool, error) {
+func (t *txn) getRecord(bucket, k []byte, v any) (bool, error) {
 	raw := t.b(bucket).Get(k)
 	if raw == nil {
 		return false, nil
 	}
-	if err := json.Unmarshal(raw, v); err != nil {
+	if err := decodeRecord(raw, v); err != nil {
 		return true, fmt.Errorf("core: corrupt record %s/%s: %w", bucket, k, err)
 	}
 	return true, nil
 }
 
-func (t *txn) putJSON(bucket, k []byte, v any) error {
-	raw, err := json.Marshal(v)
+func (t *txn) putRecord(bucket, k []byte, v any) error {
+	raw, err := encodeRecord(v)
 	if err != nil {
 		return err
 	}
@@ -195,7 +195,7 @@ func (t *txn) effect(fx func(*Engine)) { t.effects = append(t.effects, fx) }
 func (t *txn) calendar() (*workcal.Calendar, error) {
 	if t.cal == nil {
 		c := &workcal.Calendar{}
-		if _, err := t.getJSON(bConfig, []byte("calendar"), c); err != nil {
+		if _, err := t.getRecord(bConfig, []byte("calendar"), c); err != nil {
 			return nil, err
 		}
 		t.cal = c

@@ -1,0 +1,121 @@
+package core
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// Records are JSON unless their type has a binary form (recordCodec). Every
+// replica writes an event on every report and action, and encoding it as
+// JSON cost more than the bbolt writes around it; binary records start with
+// recordMagic, which no JSON text does, so both forms read back.
+const (
+	recordMagic   = 0xF1
+	recordFormat1 = 1
+)
+
+// recordCodec is a record type with a binary stored form.
+type recordCodec interface {
+	appendRecord(b []byte) []byte
+	decodeRecord(r *wireReader)
+}
+
+// encodeRecord returns the stored form of v.
+func encodeRecord(v any) ([]byte, error) {
+	if rc, ok := v.(recordCodec); ok {
+		return rc.appendRecord([]byte{recordMagic, recordFormat1}), nil
+	}
+	return json.Marshal(v)
+}
+
+// decodeRecord reads a stored record into v, binary or JSON.
+func decodeRecord(raw []byte, v any) error {
+	if len(raw) > 0 && raw[0] == recordMagic {
+		rc, ok := v.(recordCodec)
+		if !ok {
+			return fmt.Errorf("binary record where a %T was expected", v)
+		}
+		if len(raw) < 2 || raw[1] != recordFormat1 {
+			return fmt.Errorf("binary %T record in an unknown format", v)
+		}
+		r := wireReader{b: raw[2:]}
+		rc.decodeRecord(&r)
+		if !r.done() {
+			return fmt.Errorf("%T: %w", v, errWire)
+		}
+		return nil
+	}
+	return json.Unmarshal(raw, v)
+}
+
+func (e *Event) appendRecord(b []byte) []byte {
+	b = appendStr(b, e.ID)
+	b = appendStr(b, string(e.Status))
+	b = appendStr(b, string(e.Prior))
+	b = appendStr(b, e.Source)
+	b = appendStr(b, e.Category)
+	b = appendStr(b, e.Urgency)
+	b = appendBool(b, e.Location != nil)
+	if e.Location != nil {
+		b = appendFloat(b, e.Location.Lng)
+		b = appendFloat(b, e.Location.Lat)
+	}
+	b = appendStr(b, e.Grid)
+	b = appendStr(b, e.Jurisdiction)
+	b = appendStr(b, e.Reporter)
+	b = appendStr(b, e.Description)
+	b = appendStrs(b, e.Attachments)
+	b = appendTime(b, e.ReportedAt)
+	b = appendStr(b, e.ReportedBy)
+	b = appendTime(b, e.AcceptBy)
+	b = appendTime(b, e.Deadline)
+	b = appendTime(b, e.AcceptedAt)
+	b = appendStr(b, e.Handler)
+	b = appendInt(b, e.Supervised)
+	b = appendStr(b, e.Origin)
+	b = appendStr(b, e.EscalatedTo)
+	b = appendInt(b, e.Priority)
+	b = appendBool(b, e.Overdue)
+	b = appendTime(b, e.SuspendedAt)
+	b = appendStr(b, e.MergedInto)
+	b = appendStrs(b, e.Merged)
+	b = appendStr(b, e.Satisfaction)
+	b = appendTime(b, e.ClosedAt)
+	b = appendStr(b, e.Period)
+	return appendInt(b, e.Rev)
+}
+
+func (e *Event) decodeRecord(r *wireReader) {
+	e.ID = r.str()
+	e.Status = Status(r.str())
+	e.Prior = Status(r.str())
+	e.Source = r.str()
+	e.Category = r.str()
+	e.Urgency = r.str()
+	if r.bool() {
+		e.Location = &Point{Lng: r.float(), Lat: r.float()}
+	}
+	e.Grid = r.str()
+	e.Jurisdiction = r.str()
+	e.Reporter = r.str()
+	e.Description = r.str()
+	e.Attachments = r.strs()
+	e.ReportedAt = r.time()
+	e.ReportedBy = r.str()
+	e.AcceptBy = r.time()
+	e.Deadline = r.time()
+	e.AcceptedAt = r.time()
+	e.Handler = r.str()
+	e.Supervised = r.int()
+	e.Origin = r.str()
+	e.EscalatedTo = r.str()
+	e.Priority = r.int()
+	e.Overdue = r.bool()
+	e.SuspendedAt = r.time()
+	e.MergedInto = r.str()
+	e.Merged = r.strs()
+	e.Satisfaction = r.str()
+	e.ClosedAt = r.time()
+	e.Period = r.str()
+	e.Rev = r.int()
+}
