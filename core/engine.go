@@ -34,13 +34,17 @@ type Result struct {
 // pure function of the current state and the entries: no clock, randomness,
 // network or plugins, and no map order leaks into what is written.
 type Engine struct {
-	mu      sync.RWMutex // writers: ApplyBatch and reads share; Restore excludes both
-	path    string
-	db      *bbolt.DB
-	grids   *geo.Index
-	noSync  bool
-	applied atomic.Uint64 // meta/applied as of the last commit or open
-	onApply func(entries, rejected int, took time.Duration)
+	mu     sync.RWMutex // writers: ApplyBatch and reads share; Restore excludes both
+	path   string
+	db     *bbolt.DB
+	grids  *geo.Index
+	noSync bool
+	// deferred: commits skip fsync (DeferSync took effect); Close syncs
+	// and marks the file clean.
+	deferred  bool
+	discarded bool
+	applied   atomic.Uint64 // meta/applied as of the last commit or open
+	onApply   func(entries, rejected int, took time.Duration)
 }
 
 // EngineOptions tune the bbolt file.
@@ -50,6 +54,11 @@ type EngineOptions struct {
 	// OnApply, if set, is told the size and duration of every committed batch
 	// (metrics hook; it must not block).
 	OnApply func(entries, rejected int, took time.Duration)
+	// DeferSync commits without fsync, for an engine whose commands are
+	// durable elsewhere (a Raft log) and can be replayed. After the machine
+	// stopped uncleanly the file is discarded on open and Discarded reports
+	// it; see durability.go. Without a boot id (not Linux) it has no effect.
+	DeferSync bool
 }
 
 // OpenEngine opens (or creates) the state file state.db in dir.
@@ -58,6 +67,13 @@ func OpenEngine(dir string, opts EngineOptions) (*Engine, error) {
 		return nil, fmt.Errorf("core: data dir: %w", err)
 	}
 	e := &Engine{path: filepath.Join(dir, "state.db"), noSync: opts.NoSync, onApply: opts.OnApply}
+	if opts.DeferSync && !opts.NoSync {
+		var err error
+		if e.deferred, e.discarded, err = prepareDeferredSync(dir, e.path); err != nil {
+			return nil, err
+		}
+		e.noSync = e.deferred
+	}
 	if err := e.open(); err != nil {
 		return nil, err
 	}
@@ -122,10 +138,24 @@ func (e *Engine) Close() error {
 	if e.db == nil {
 		return nil
 	}
-	err := e.db.Close()
+	var err error
+	if e.deferred {
+		err = e.db.Sync()
+	}
+	if cerr := e.db.Close(); err == nil {
+		err = cerr
+	}
 	e.db = nil
+	if err == nil && e.deferred {
+		err = writeMarker(filepath.Dir(e.path), "clean\n")
+	}
 	return err
 }
+
+// Discarded reports whether OpenEngine threw away a state file that was
+// written without fsync before the machine stopped uncleanly. The engine is
+// then empty, and its owner must rebuild it (restore a snapshot, replay).
+func (e *Engine) Discarded() bool { return e.discarded }
 
 // Path is the state file.
 func (e *Engine) Path() string { return e.path }

@@ -31,10 +31,14 @@ type Config struct {
 	Bootstrap []raft.Server // when set and the log is empty, form a new group with these voters
 	Logger    *slog.Logger
 
-	SnapshotThreshold uint64        // entries between snapshots (default 8192)
-	TrailingLogs      uint64        // entries kept after a snapshot (default 10240)
-	NoSync            bool          // skip fsync (tests only)
-	Timeout           time.Duration // heartbeat/election scale (default: raft's)
+	SnapshotThreshold uint64 // entries between snapshots (default 8192)
+	TrailingLogs      uint64 // entries kept after a snapshot (default 10240)
+	NoSync            bool   // skip fsync (tests only)
+	// SyncState fsyncs the state file on every commit as well as the Raft
+	// log. By default only the log is fsync'd: the state file is rebuilt
+	// from the latest snapshot and the log after a machine crash.
+	SyncState bool
+	Timeout   time.Duration // heartbeat/election scale (default: raft's)
 	// OnApply is passed to the engine (metrics).
 	OnApply func(entries, rejected int, took time.Duration)
 	// TLS, when set, is mutual TLS for Raft traffic (tlsutil.Mutual).
@@ -76,9 +80,12 @@ func Open(cfg Config) (*Replica, error) {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	log = log.With("replica", cfg.ID)
-	e, err := core.OpenEngine(cfg.Dir, core.EngineOptions{NoSync: cfg.NoSync, OnApply: cfg.OnApply})
+	e, err := core.OpenEngine(cfg.Dir, core.EngineOptions{NoSync: cfg.NoSync, DeferSync: !cfg.SyncState, OnApply: cfg.OnApply})
 	if err != nil {
 		return nil, err
+	}
+	if e.Discarded() {
+		log.Warn("state file was written unsynced before the machine stopped; rebuilding it from the latest snapshot and the log")
 	}
 	r := &Replica{ID: cfg.ID, Engine: e, log: log, onCommit: cfg.OnCommit}
 	fail := func(err error) (*Replica, error) {
@@ -115,7 +122,17 @@ func Open(cfg Config) (*Replica, error) {
 	rc.Logger = hlog
 	rc.BatchApplyCh = true
 	rc.MaxAppendEntries = 1024
-	rc.NoSnapshotRestoreOnStart = true // the state file is durable; see FSM
+	// The state file holds what it applied (see FSM), so a restart restores
+	// no snapshot, unless the file is behind the latest snapshot: discarded
+	// after a crash, or deleted. Replaying the log after the snapshot onto
+	// such a file would silently lose everything before it.
+	rc.NoSnapshotRestoreOnStart = true
+	if behind, err := behindSnapshot(e, snaps); err != nil {
+		return fail(err)
+	} else if behind {
+		rc.NoSnapshotRestoreOnStart = false
+		log.Warn("state file is behind the latest snapshot; restoring the snapshot")
+	}
 	rc.SnapshotThreshold = 8192
 	rc.TrailingLogs = 10240
 	if cfg.SnapshotThreshold > 0 {
@@ -178,3 +195,20 @@ func (r *Replica) Close() error {
 
 // IsLeader reports whether this replica leads its group now.
 func (r *Replica) IsLeader() bool { return r.Raft.State() == raft.Leader }
+
+// behindSnapshot reports whether the engine has applied less than the
+// latest local snapshot covers.
+func behindSnapshot(e *core.Engine, snaps raft.SnapshotStore) (bool, error) {
+	list, err := snaps.List()
+	if err != nil {
+		return false, fmt.Errorf("replica: list snapshots: %w", err)
+	}
+	if len(list) == 0 {
+		return false, nil
+	}
+	applied, err := e.AppliedIndex()
+	if err != nil {
+		return false, err
+	}
+	return applied < list[0].Index, nil
+}
