@@ -30,6 +30,10 @@ type Config struct {
 	// RaftTimeoutMS scales Raft's heartbeat and election timeouts; the node
 	// default is 500 ms, suited to a county's LAN (raise it over a WAN).
 	RaftTimeoutMS int `json:"raft_timeout_ms,omitempty"`
+	// SyncState fsyncs the state file on every commit as the Raft log is.
+	// Off by default: the log is the durable record, and after a machine
+	// crash the state file is rebuilt from the latest snapshot and the log.
+	SyncState bool `json:"sync_state,omitempty"`
 	// TLS, when set, serves the API over HTTPS and secures Raft with mutual
 	// TLS (every replica's certificate from the same CA).
 	TLS tlsutil.Files `json:"tls,omitzero"`
@@ -121,6 +125,10 @@ func LoadConfig(path string) (*Config, error) {
 	if err := dec.Decode(&c); err != nil {
 		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 			return nil, errs.Invalid(strings.Trim(f, `"`), "unknown_key", "%s: unknown key %s", path, f)
+		}
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return nil, errs.Invalid(te.Field, "type", "%s: %s must be %s, not %s", path, te.Field, te.Type, te.Value)
 		}
 		return nil, errs.Invalid("config", "json", "%s: %v", path, err)
 	}

@@ -22,8 +22,11 @@ func TestLoadConfig(t *testing.T) {
 	good := `{"node_id":"n0","jurisdiction":"500110","data_dir":"/tmp/x","http":"127.0.0.1:8080","raft":"127.0.0.1:7000",
 	 "key_file":"/tmp/k","peers":[{"id":"n0","raft":"127.0.0.1:7000","http":"127.0.0.1:8080"}]}`
 	c, err := LoadConfig(writeConfig(t, good))
-	if err != nil || c.NodeID != "n0" || len(c.Peers) != 1 {
+	if err != nil || c.NodeID != "n0" || len(c.Peers) != 1 || c.SyncState {
 		t.Fatalf("good config: %+v %v", c, err)
+	}
+	if c, err := LoadConfig(writeConfig(t, good[:len(good)-1]+`,"sync_state":true}`)); err != nil || !c.SyncState {
+		t.Fatalf("sync_state: %+v %v", c, err)
 	}
 	cases := map[string]string{
 		"unknown key":   `{"node_id":"n0","colour":"red"}`,
@@ -35,6 +38,7 @@ func TestLoadConfig(t *testing.T) {
 		"peers[0].raft": `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"other:1","http":"h:1"}]}`,
 		"log_level":     `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"}],"log_level":"loud"}`,
 		"key_file":      `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1"}`,
+		"sync_state":    `{"node_id":"n0","sync_state":"yes"}`,
 	}
 	for want, body := range cases {
 		field := want
