@@ -67,6 +67,9 @@ func commandJSON(raw []byte) (json.RawMessage, error) {
 		return append(json.RawMessage(nil), raw...), nil
 	}
 	c, err := DecodeCommand(raw)
+	if err == nil {
+		c.Payload, err = c.payloadJSON()
+	}
 	if err != nil {
 		return json.Marshal(raw)
 	}

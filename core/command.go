@@ -40,8 +40,8 @@ const (
 // payload. Every replica decodes the envelope of every entry, and parsing it
 // as JSON cost as much as the rest of applying a report.
 func (c *Command) Encode() ([]byte, error) {
-	if len(c.Payload) == 0 || c.Payload[0] != '{' {
-		return nil, errs.Invalid("command.payload", "json", "encode command %s: payload must be a JSON object", c.Type)
+	if !payloadForm(c.Payload) {
+		return nil, errs.Invalid("command.payload", "json", "encode command %s: payload must be a JSON object or a binary record", c.Type)
 	}
 	b := make([]byte, 0, 48+len(c.Type)+len(c.ID)+len(c.Actor)+len(c.Jurisdiction)+len(c.Payload))
 	b = append(b, commandMagic, commandFormat1)
@@ -80,8 +80,8 @@ func DecodeCommand(data []byte) (*Command, error) {
 		return nil, errs.Invalid("command.id", "required", "command id must be 1..64 characters")
 	case c.At.IsZero():
 		return nil, errs.Invalid("command.at", "required", "command time is missing")
-	case len(c.Payload) == 0 || c.Payload[0] != '{':
-		return nil, errs.Invalid("command.payload", "json", "payload must be a JSON object")
+	case !payloadForm(c.Payload):
+		return nil, errs.Invalid("command.payload", "json", "payload must be a JSON object or a binary record")
 	}
 	return &c, nil
 }
@@ -103,6 +103,19 @@ func (c *Command) decodeBinary(data []byte) error {
 	c.Version = int(v)
 	c.Payload = json.RawMessage(r.b)
 	return nil
+}
+
+// payloadJSON returns the payload as JSON: as is, or a binary record decoded
+// and re-encoded (for readers of the audit log).
+func (c *Command) payloadJSON() (json.RawMessage, error) {
+	if len(c.Payload) == 0 || c.Payload[0] != recordMagic {
+		return c.Payload, nil
+	}
+	v, err := handlers[c.Type].decode(c)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(v)
 }
 
 func (c *Command) decodeJSON(data []byte) error {
@@ -178,8 +191,22 @@ func CommandTypes() map[string]int {
 	return out
 }
 
-// decodePayload strictly decodes a command payload into v.
+// payloadForm reports whether p starts as a JSON object or a binary record.
+// A binary record is only valid in the binary envelope (DecodeCommand).
+func payloadForm(p []byte) bool {
+	return len(p) > 0 && (p[0] == '{' || p[0] == recordMagic)
+}
+
+// decodePayload strictly decodes a command payload into v: a binary record
+// when the payload is one (hot payloads such as a report, see record.go),
+// JSON otherwise.
 func decodePayload(c *Command, v any) error {
+	if c.Payload[0] == recordMagic {
+		if err := decodeRecord(c.Payload, v); err != nil {
+			return errs.Invalid("command.payload", "binary", "%s payload: %v", c.Type, err)
+		}
+		return nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(c.Payload))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 )
@@ -9,7 +8,7 @@ import (
 // BenchmarkDecodeReport: envelope and payload of one report command, as
 // every replica decodes it before applying.
 func BenchmarkDecodeReport(b *testing.B) {
-	payload, _ := json.Marshal(Report{Category: "dispute", Description: "邻里纠纷，双方因噪音发生争执", Grid: "511083001001001", Source: "resident", Urgency: "normal"})
+	payload, _ := encodeRecord(&Report{Category: "dispute", Description: "邻里纠纷，双方因噪音发生争执", Grid: "511083001001001", Source: "resident", Urgency: "normal"})
 	c := &Command{Type: "event.report", Version: 1, ID: NewID(), At: time.Date(2026, 11, 24, 1, 0, 0, 0, time.UTC), Actor: "bench", Payload: payload}
 	data, _ := c.Encode()
 	b.ReportAllocs()

@@ -219,7 +219,7 @@ func (ev *Events) ReportCommand(ctx context.Context, r Report) (*Command, error)
 		}
 		r.Jurisdiction = cur
 	}
-	return ev.s.command(ctx, "event.report", r.Jurisdiction, r)
+	return ev.s.command(ctx, "event.report", r.Jurisdiction, &r)
 }
 
 // ImportBatch is how many reports Import puts in one transaction: large

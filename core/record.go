@@ -119,3 +119,34 @@ func (e *Event) decodeRecord(r *wireReader) {
 	e.Period = r.str()
 	e.Rev = r.int()
 }
+
+// A report is the payload of most commands a busy group applies.
+func (p *Report) appendRecord(b []byte) []byte {
+	b = appendStr(b, p.Category)
+	b = appendStr(b, p.Urgency)
+	b = appendStr(b, p.Source)
+	b = appendStr(b, p.Description)
+	b = appendBool(b, p.Location != nil)
+	if p.Location != nil {
+		b = appendFloat(b, p.Location.Lng)
+		b = appendFloat(b, p.Location.Lat)
+	}
+	b = appendStr(b, p.Grid)
+	b = appendStr(b, p.Jurisdiction)
+	b = appendStr(b, p.Reporter)
+	return appendStrs(b, p.Attachments)
+}
+
+func (p *Report) decodeRecord(r *wireReader) {
+	p.Category = r.str()
+	p.Urgency = r.str()
+	p.Source = r.str()
+	p.Description = r.str()
+	if r.bool() {
+		p.Location = &Point{Lng: r.float(), Lat: r.float()}
+	}
+	p.Grid = r.str()
+	p.Jurisdiction = r.str()
+	p.Reporter = r.str()
+	p.Attachments = r.strs()
+}

@@ -143,7 +143,7 @@ func NewID() string {
 
 // command builds a stamped command for payload.
 func (s *Store) command(ctx context.Context, typ, jur string, payload any) (*Command, error) {
-	raw, err := json.Marshal(payload)
+	raw, err := encodeRecord(payload)
 	if err != nil {
 		return nil, fmt.Errorf("core: %s payload: %w", typ, err)
 	}
