@@ -61,7 +61,8 @@ func TestOperatorCommandsAgainstACluster(t *testing.T) {
 	// chain breaks), or only the first (the deep check catches it).
 	raw, _ := os.ReadFile(backup)
 	for n, flags := range map[int][]string{-1: nil, 1: {"--deep"}} {
-		tampered := strings.Replace(string(raw), `"description":"ops"`, `"description":"OPS"`, n)
+		// Events and reports are binary: a length byte, then the text.
+		tampered := strings.Replace(string(raw), "\x03ops", "\x03OPS", n)
 		if tampered == string(raw) {
 			t.Fatal("could not find the record to tamper with")
 		}
