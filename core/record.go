@@ -55,11 +55,7 @@ func (e *Event) appendRecord(b []byte) []byte {
 	b = appendStr(b, e.Source)
 	b = appendStr(b, e.Category)
 	b = appendStr(b, e.Urgency)
-	b = appendBool(b, e.Location != nil)
-	if e.Location != nil {
-		b = appendFloat(b, e.Location.Lng)
-		b = appendFloat(b, e.Location.Lat)
-	}
+	b = appendPoint(b, e.Location)
 	b = appendStr(b, e.Grid)
 	b = appendStr(b, e.Jurisdiction)
 	b = appendStr(b, e.Reporter)
@@ -92,9 +88,7 @@ func (e *Event) decodeRecord(r *wireReader) {
 	e.Source = r.str()
 	e.Category = r.str()
 	e.Urgency = r.str()
-	if r.bool() {
-		e.Location = &Point{Lng: r.float(), Lat: r.float()}
-	}
+	e.Location = r.point()
 	e.Grid = r.str()
 	e.Jurisdiction = r.str()
 	e.Reporter = r.str()
@@ -126,11 +120,7 @@ func (p *Report) appendRecord(b []byte) []byte {
 	b = appendStr(b, p.Urgency)
 	b = appendStr(b, p.Source)
 	b = appendStr(b, p.Description)
-	b = appendBool(b, p.Location != nil)
-	if p.Location != nil {
-		b = appendFloat(b, p.Location.Lng)
-		b = appendFloat(b, p.Location.Lat)
-	}
+	b = appendPoint(b, p.Location)
 	b = appendStr(b, p.Grid)
 	b = appendStr(b, p.Jurisdiction)
 	b = appendStr(b, p.Reporter)
@@ -142,11 +132,25 @@ func (p *Report) decodeRecord(r *wireReader) {
 	p.Urgency = r.str()
 	p.Source = r.str()
 	p.Description = r.str()
-	if r.bool() {
-		p.Location = &Point{Lng: r.float(), Lat: r.float()}
-	}
+	p.Location = r.point()
 	p.Grid = r.str()
 	p.Jurisdiction = r.str()
 	p.Reporter = r.str()
 	p.Attachments = r.strs()
+}
+
+func appendPoint(b []byte, p *Point) []byte {
+	b = appendBool(b, p != nil)
+	if p != nil {
+		b = appendFloat(b, p.Lng)
+		b = appendFloat(b, p.Lat)
+	}
+	return b
+}
+
+func (r *wireReader) point() *Point {
+	if !r.bool() {
+		return nil
+	}
+	return &Point{Lng: r.float(), Lat: r.float()}
 }
