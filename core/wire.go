@@ -7,10 +7,10 @@ import (
 	"time"
 )
 
-// The binary forms of hot records (the command envelope, events) are built
-// from these few primitives: uvarint lengths and numbers, zigzag varints for
-// times. Every replica decodes the same bytes the same way, and a decoder
-// rejects truncated input and trailing bytes instead of guessing.
+// The binary forms of hot records (the command envelope, events, reports)
+// are built from these few primitives: uvarint lengths, zigzag varints for
+// numbers and times. Every replica decodes the same bytes the same way, and a
+// decoder rejects truncated input and trailing bytes instead of guessing.
 
 var errWire = errors.New("truncated or malformed binary record")
 
@@ -19,9 +19,25 @@ func appendStr(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-func appendBytes(b, s []byte) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
+func appendStrs(b []byte, ss []string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(ss)))
+	for _, s := range ss {
+		b = appendStr(b, s)
+	}
+	return b
+}
+
+func appendInt(b []byte, v int) []byte { return binary.AppendVarint(b, int64(v)) }
+
+func appendFloat(b []byte, f float64) []byte {
+	return binary.BigEndian.AppendUint64(b, math.Float64bits(f))
+}
+
+func appendBool(b []byte, v bool) []byte {
+	if v {
+		return append(b, 1)
+	}
+	return append(b, 0)
 }
 
 // appendTime keeps the instant and the zone offset, which is what a JSON
@@ -42,31 +58,18 @@ func appendTime(b []byte, t time.Time) []byte {
 	return binary.AppendUvarint(b, uint64(t.Nanosecond()))
 }
 
-func appendStrs(b []byte, ss []string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(ss)))
-	for _, s := range ss {
-		b = appendStr(b, s)
-	}
-	return b
-}
-
-func appendFloat(b []byte, f float64) []byte {
-	return binary.BigEndian.AppendUint64(b, math.Float64bits(f))
-}
-
-// wireReader reads what the append functions wrote. The first failure sticks:
-// later reads return zero values, and err reports it once at the end.
+// wireReader reads what the append functions wrote. The first failure
+// sticks: later reads return zero values, and bad (or done) tells the caller
+// once, at the end.
 type wireReader struct {
 	b   []byte
 	bad bool
 }
 
-func (r *wireReader) uvarint() uint64 {
-	if r.bad {
-		return 0
-	}
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
+// advance consumes n bytes of a varint read (n <= 0: malformed) and
+// returns its value, or zero once the reader is bad.
+func advance[T uint64 | int64](r *wireReader, v T, n int) T {
+	if r.bad || n <= 0 {
 		r.bad = true
 		return 0
 	}
@@ -74,17 +77,14 @@ func (r *wireReader) uvarint() uint64 {
 	return v
 }
 
+func (r *wireReader) uvarint() uint64 {
+	v, n := binary.Uvarint(r.b)
+	return advance(r, v, n)
+}
+
 func (r *wireReader) varint() int64 {
-	if r.bad {
-		return 0
-	}
 	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.bad = true
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
+	return advance(r, v, n)
 }
 
 func (r *wireReader) byte() byte {
@@ -97,18 +97,32 @@ func (r *wireReader) byte() byte {
 	return c
 }
 
-func (r *wireReader) bytes() []byte {
+func (r *wireReader) str() string {
 	n := r.uvarint()
 	if r.bad || n > uint64(len(r.b)) {
 		r.bad = true
-		return nil
+		return ""
 	}
-	out := r.b[:n:n]
+	s := string(r.b[:n])
 	r.b = r.b[n:]
-	return out
+	return s
 }
 
-func (r *wireReader) str() string { return string(r.bytes()) }
+func (r *wireReader) strs() []string {
+	n := r.uvarint()
+	if r.bad || n > uint64(len(r.b)) { // each string takes at least a byte
+		r.bad = true
+		return nil
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = r.str()
+	}
+	return out
+}
 
 func (r *wireReader) int() int {
 	v := r.varint()
@@ -117,6 +131,27 @@ func (r *wireReader) int() int {
 		return 0
 	}
 	return int(v)
+}
+
+func (r *wireReader) float() float64 {
+	if r.bad || len(r.b) < 8 {
+		r.bad = true
+		return 0
+	}
+	v := math.Float64frombits(binary.BigEndian.Uint64(r.b))
+	r.b = r.b[8:]
+	return v
+}
+
+func (r *wireReader) bool() bool {
+	switch r.byte() {
+	case 0:
+		return false
+	case 1:
+		return true
+	}
+	r.bad = true
+	return false
 }
 
 func (r *wireReader) time() time.Time {
@@ -146,51 +181,5 @@ func (r *wireReader) time() time.Time {
 	return time.Unix(sec, int64(ns)).In(zone)
 }
 
-func (r *wireReader) bool() bool {
-	switch r.byte() {
-	case 0:
-		return false
-	case 1:
-		return true
-	}
-	r.bad = true
-	return false
-}
-
-func appendBool(b []byte, v bool) []byte {
-	if v {
-		return append(b, 1)
-	}
-	return append(b, 0)
-}
-
-func (r *wireReader) strs() []string {
-	n := r.uvarint()
-	if r.bad || n > uint64(len(r.b)) { // each string takes at least a byte
-		r.bad = true
-		return nil
-	}
-	if n == 0 {
-		return nil
-	}
-	out := make([]string, n)
-	for i := range out {
-		out[i] = r.str()
-	}
-	return out
-}
-
-func (r *wireReader) float() float64 {
-	if r.bad || len(r.b) < 8 {
-		r.bad = true
-		return 0
-	}
-	v := math.Float64frombits(binary.BigEndian.Uint64(r.b))
-	r.b = r.b[8:]
-	return v
-}
-
 // done reports whether everything was read and nothing is left over.
 func (r *wireReader) done() bool { return !r.bad && len(r.b) == 0 }
-
-func appendInt(b []byte, v int) []byte { return binary.AppendVarint(b, int64(v)) }
