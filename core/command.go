@@ -16,13 +16,15 @@ import (
 // it: the time, the actor and any ids come from the proposer, so every replica
 // that applies it computes the same result.
 type Command struct {
-	Type         string          `json:"type"`
-	Version      int             `json:"v"`
-	ID           string          `json:"id"`            // request id, unique per command
-	At           time.Time       `json:"at"`            // the proposer's clock, UTC
-	Actor        string          `json:"actor"`         // who asked
-	Jurisdiction string          `json:"jur,omitempty"` // the jurisdiction acted in, when there is one
-	Payload      json.RawMessage `json:"payload"`
+	Type         string    `json:"type"`
+	Version      int       `json:"v"`
+	ID           string    `json:"id"`            // request id, unique per command
+	At           time.Time `json:"at"`            // the proposer's clock, UTC
+	Actor        string    `json:"actor"`         // who asked
+	Jurisdiction string    `json:"jur,omitempty"` // the jurisdiction acted in, when there is one
+	// Payload is a JSON object, or for hot commands (a report) a binary
+	// record; see decodePayload. Only the binary envelope carries the latter.
+	Payload json.RawMessage `json:"payload"`
 }
 
 // MaxCommandSize bounds an encoded command (a bulk import splits into several).

@@ -19,8 +19,9 @@ import (
 // every write), but a machine crash can leave the file torn. So the engine
 // writes a marker, state.sync, naming the boot it writes under before its
 // first unsynced commit, and "clean" after a final fsync on Close. A file
-// found dirty under another boot is discarded on open; the replica then
-// restores the latest snapshot and replays the log after it.
+// found dirty under another boot is discarded by the next open, deferring or
+// not; the replica then restores the latest snapshot and replays the log
+// after it. An fsync'ing open syncs the file and drops the marker.
 
 // syncMarker is the marker file beside state.db.
 const syncMarker = "state.sync"
@@ -36,38 +37,33 @@ func bootID() string {
 	return strings.TrimSpace(string(b))
 }
 
-// prepareDeferredSync decides, before the file is opened, whether it can be
-// trusted; it removes it when not and then marks it dirty under this boot.
-// It reports whether deferred sync is in effect (it needs a boot id) and
-// whether the old file was discarded.
-func prepareDeferredSync(dir, state string) (deferred, discarded bool, err error) {
-	boot := bootID()
-	if boot == "" {
-		return false, false, nil // no way to tell a reboot: keep fsync
-	}
+// discardTorn runs before every open, deferred or not: a file left dirty
+// under another boot (or when the boot can no longer be read) may be torn,
+// so it is removed. It reports whether it removed it and whether a marker
+// exists at all.
+func discardTorn(dir, state string) (discarded, marked bool, err error) {
 	marker := filepath.Join(dir, syncMarker)
 	raw, err := os.ReadFile(marker)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		// Never written unsynced: whatever is there was fsync'd.
+		return false, false, nil // never written unsynced: whatever is there was fsync'd
 	case err != nil:
 		return false, false, fmt.Errorf("core: read %s: %w", marker, err)
-	default:
-		f := bytes.Fields(raw)
-		dirty := len(f) == 2 && string(f[0]) == "dirty"
-		if dirty && string(f[1]) != boot {
-			if err := os.Remove(state); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return false, false, fmt.Errorf("core: discard %s: %w", state, err)
-			}
-			discarded = true
-		} else if !dirty && string(raw) != "clean\n" {
-			return false, false, fmt.Errorf("core: %s is damaged (%q); delete it and state.db to rebuild from the log", marker, raw)
-		}
 	}
-	if err := writeMarker(dir, "dirty "+boot+"\n"); err != nil {
-		return false, false, err
+	if string(raw) == "clean\n" {
+		return false, true, nil
 	}
-	return true, discarded, nil
+	f := bytes.Fields(raw)
+	if len(f) != 2 || string(f[0]) != "dirty" {
+		return false, true, fmt.Errorf("core: %s is damaged (%q); delete it and state.db to rebuild from the log", marker, raw)
+	}
+	if string(f[1]) == bootID() {
+		return false, true, nil // a process crash: the kernel kept every write
+	}
+	if err := os.Remove(state); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return false, true, fmt.Errorf("core: discard %s: %w", state, err)
+	}
+	return true, true, nil
 }
 
 // writeMarker replaces the marker durably: temp file, fsync, rename, fsync

@@ -130,3 +130,39 @@ func TestDeferredSyncNeedsBootID(t *testing.T) {
 		t.Fatal("deferred sync took effect without a boot id")
 	}
 }
+
+// The marker binds whoever opens the file next, deferring or not: a torn
+// file is discarded even by an fsync'ing open, and a file left dirty by a
+// process crash is synced and vouched for without the marker.
+func TestMarkerHonouredWithoutDeferSync(t *testing.T) {
+	setBoot := fakeBoot(t, "boot-1")
+	for _, rebooted := range []bool{false, true} {
+		dir := t.TempDir()
+		e, err := OpenEngine(dir, EngineOptions{DeferSync: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.ApplyBatch([]Entry{sweepEntry(1)}); err != nil {
+			t.Fatal(err)
+		}
+		e.db.Close() // crash: never marked clean
+		e.db = nil
+		if rebooted {
+			setBoot("boot-2")
+		} else {
+			setBoot("boot-1")
+		}
+		e, err = OpenEngine(dir, EngineOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := e.AppliedIndex()
+		if e.Discarded() != rebooted || (n == 1) == rebooted {
+			t.Fatalf("rebooted %v: discarded %v, applied %d", rebooted, e.Discarded(), n)
+		}
+		if _, err := os.Stat(filepath.Join(dir, syncMarker)); !os.IsNotExist(err) {
+			t.Fatalf("rebooted %v: the marker outlived an fsync'd open: %v", rebooted, err)
+		}
+		e.Close()
+	}
+}

@@ -67,15 +67,32 @@ func OpenEngine(dir string, opts EngineOptions) (*Engine, error) {
 		return nil, fmt.Errorf("core: data dir: %w", err)
 	}
 	e := &Engine{path: filepath.Join(dir, "state.db"), noSync: opts.NoSync, onApply: opts.OnApply}
-	if opts.DeferSync && !opts.NoSync {
-		var err error
-		if e.deferred, e.discarded, err = prepareDeferredSync(dir, e.path); err != nil {
+	discarded, marked, err := discardTorn(dir, e.path)
+	if err != nil {
+		return nil, err
+	}
+	e.discarded = discarded
+	// Deferring needs a boot id to tell a reboot from a process crash.
+	if boot := bootID(); opts.DeferSync && !opts.NoSync && boot != "" {
+		if err := writeMarker(dir, "dirty "+boot+"\n"); err != nil {
 			return nil, err
 		}
-		e.noSync = e.deferred
+		e.deferred, e.noSync = true, true
 	}
 	if err := e.open(); err != nil {
 		return nil, err
+	}
+	if marked && !e.deferred {
+		// Opened with fsync after an unsynced run: make that run's writes
+		// durable before the marker that vouches for them goes.
+		if err := e.db.Sync(); err != nil {
+			e.db.Close()
+			return nil, fmt.Errorf("core: sync %s: %w", e.path, err)
+		}
+		if err := os.Remove(filepath.Join(dir, syncMarker)); err != nil {
+			e.db.Close()
+			return nil, fmt.Errorf("core: sync marker: %w", err)
+		}
 	}
 	return e, nil
 }
