@@ -45,6 +45,7 @@ type Engine struct {
 	discarded bool
 	applied   atomic.Uint64 // meta/applied as of the last commit or open
 	onApply   func(entries, rejected int, took time.Duration)
+	tokens    tokenCache
 }
 
 // EngineOptions tune the bbolt file.
@@ -126,8 +127,10 @@ func (e *Engine) open() error {
 	return e.rebuildCaches()
 }
 
-// rebuildCaches reloads what is kept in memory (the grid index) from the file.
+// rebuildCaches reloads what is kept in memory (the grid index) from the
+// file and forgets cached tokens.
 func (e *Engine) rebuildCaches() error {
+	e.tokens.invalidate()
 	idx := geo.NewIndex()
 	err := e.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bGrid).ForEach(func(k, v []byte) error {

@@ -85,6 +85,7 @@ func applyTokenCreate(t *txn, c *Command, tk *Token) (any, error) {
 		return nil, err
 	}
 	tk.CreatedAt, tk.CreatedBy, tk.Revoked = c.At, c.Actor, false
+	t.effect(func(e *Engine) { e.tokens.invalidate() })
 	if err := t.b(bTokenHash).Put([]byte(tk.Hash), []byte(tk.ID)); err != nil {
 		return nil, err
 	}
@@ -104,6 +105,7 @@ func applyTokenRevoke(t *txn, c *Command, p *revokePayload) (any, error) {
 		return nil, errs.Conflict("id", "revoked", "token %s is already revoked", p.ID)
 	}
 	tk.Revoked = true
+	t.effect(func(e *Engine) { e.tokens.invalidate() })
 	if err := t.del(bTokenHash, []byte(tk.Hash)); err != nil {
 		return nil, err
 	}
@@ -150,18 +152,29 @@ func (ts *Tokens) Revoke(ctx context.Context, id string) error {
 	return err
 }
 
-// Authenticate finds the live token whose secret this is.
+// Authenticate finds the live token whose secret this is. Live tokens are
+// cached in memory until any token changes.
 func (ts *Tokens) Authenticate(secret string) (*Token, error) {
+	hash := hashSecret(secret)
+	cache := &ts.s.engine.tokens
+	if tk, ok := cache.get(hash); ok {
+		return &tk, nil
+	}
+	gen := cache.generation()
 	var tk *Token
 	err := ts.s.engine.View(func(tx *bbolt.Tx) error {
-		id := tx.Bucket(bTokenHash).Get([]byte(hashSecret(secret)))
+		id := tx.Bucket(bTokenHash).Get([]byte(hash))
 		if id == nil {
 			return &errs.FieldError{Kind: errs.ErrForbidden, Field: "authorization", Rule: "token", Msg: "unknown or revoked token"}
 		}
 		tk = &Token{}
 		return json.Unmarshal(tx.Bucket(bToken).Get(id), tk)
 	})
-	return tk, err
+	if err != nil {
+		return nil, err
+	}
+	cache.put(gen, hash, *tk)
+	return tk, nil
 }
 
 // List returns every token (hashes included, secrets never).

@@ -54,3 +54,71 @@ func TestTokens(t *testing.T) {
 		t.Fatal("the token secret is stored in the clear")
 	}
 }
+
+// A cached token must die with its revocation, with its state (a restore to
+// before it existed), and never come back from a lookup that raced the
+// revoke.
+func TestTokenCacheInvalidation(t *testing.T) {
+	e := newEnv(t, false)
+	e.withCounty(t)
+	var before bytes.Buffer
+	if _, err := e.Engine().Snapshot(&before); err != nil {
+		t.Fatal(err)
+	}
+	_, secret, err := e.Tokens.Create(e.ctx, "restore", RoleAuditor, "511083", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Tokens.Authenticate(secret); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Engine().Restore(bytes.NewReader(before.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Tokens.Authenticate(secret); !errors.Is(err, errs.ErrForbidden) {
+		t.Fatalf("token from after the restored snapshot still works: %v", err)
+	}
+
+	for i := range 50 {
+		tk, secret, err := e.Tokens.Create(e.ctx, "race", RoleAuditor, "511083", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					e.Tokens.Authenticate(secret)
+				}
+			}
+		}()
+		err = e.Tokens.Revoke(e.ctx, tk.ID)
+		close(stop)
+		<-done
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Tokens.Authenticate(secret); !errors.Is(err, errs.ErrForbidden) {
+			t.Fatalf("round %d: revoked token authenticated from the cache: %v", i, err)
+		}
+	}
+}
+
+func TestTokenCacheRefusesStaleFill(t *testing.T) {
+	var c tokenCache
+	gen := c.generation()
+	c.invalidate() // a revoke committed while the lookup ran
+	c.put(gen, "h", Token{ID: "tok-1"})
+	if _, ok := c.get("h"); ok {
+		t.Fatal("a lookup from before the invalidation was cached")
+	}
+	c.put(c.generation(), "h", Token{ID: "tok-1"})
+	if tk, ok := c.get("h"); !ok || tk.ID != "tok-1" {
+		t.Fatal("a current lookup was not cached")
+	}
+}

@@ -34,6 +34,10 @@ type Config struct {
 	// Off by default: the log is the durable record, and after a machine
 	// crash the state file is rebuilt from the latest snapshot and the log.
 	SyncState bool `json:"sync_state,omitempty"`
+	// Pprof, when set, serves net/http/pprof on this address for profiling.
+	// It must be a loopback address: profiles and goroutine dumps are for
+	// the operator on the machine, never the network.
+	Pprof string `json:"pprof,omitempty"`
 	// TLS, when set, serves the API over HTTPS and secures Raft with mutual
 	// TLS (every replica's certificate from the same CA).
 	TLS tlsutil.Files `json:"tls,omitzero"`
@@ -142,6 +146,19 @@ func hostPort(field, v string) error {
 	return nil
 }
 
+// loopback accepts only host:port on a loopback address (127.0.0.0/8, ::1
+// or localhost).
+func loopback(field, v string) error {
+	host, _, err := net.SplitHostPort(v)
+	if err != nil {
+		return errs.Invalid(field, "address", "%q is not host:port", v)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return errs.Invalid(field, "loopback", "%s must listen on a loopback address, not %q", field, host)
+	}
+	return nil
+}
+
 // Validate checks every field and says which one is wrong.
 func (c *Config) Validate() error {
 	switch {
@@ -208,6 +225,11 @@ func (c *Config) Validate() error {
 	}
 	if c.RaftTimeoutMS != 0 && (c.RaftTimeoutMS < 50 || c.RaftTimeoutMS > 60000) {
 		return errs.Invalid("raft_timeout_ms", "range", "raft_timeout_ms must be 50..60000")
+	}
+	if c.Pprof != "" {
+		if err := loopback("pprof", c.Pprof); err != nil {
+			return err
+		}
 	}
 	switch c.LogLevel {
 	case "", "debug", "info", "warn", "error":

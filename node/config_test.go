@@ -25,6 +25,9 @@ func TestLoadConfig(t *testing.T) {
 	if err != nil || c.NodeID != "n0" || len(c.Peers) != 1 || c.SyncState {
 		t.Fatalf("good config: %+v %v", c, err)
 	}
+	if c, err := LoadConfig(writeConfig(t, good[:len(good)-1]+`,"pprof":"127.0.0.1:6060"}`)); err != nil || c.Pprof != "127.0.0.1:6060" {
+		t.Fatalf("loopback pprof refused: %v", err)
+	}
 	if c, err := LoadConfig(writeConfig(t, good[:len(good)-1]+`,"sync_state":true}`)); err != nil || !c.SyncState {
 		t.Fatalf("sync_state: %+v %v", c, err)
 	}
@@ -39,6 +42,7 @@ func TestLoadConfig(t *testing.T) {
 		"log_level":     `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"}],"log_level":"loud"}`,
 		"key_file":      `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1"}`,
 		"sync_state":    `{"node_id":"n0","sync_state":"yes"}`,
+		"pprof":         `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"}],"pprof":"0.0.0.0:6060"}`,
 	}
 	for want, body := range cases {
 		field := want

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"reflect"
 	"sync"
@@ -108,8 +109,11 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 	if err != nil {
 		return err
 	}
-	b := &backend{county: c.Jurisdiction, r: r, s: store, peers: peers}
-	errc := make(chan error, 2)
+	// The API's store forwards writes from a follower to the leader; the
+	// loops above keep the leader-only one, so they stop with leadership.
+	apiStore := core.New(r.Engine, r.ForwardingProposer(), core.Options{Keyring: keys, Logger: log})
+	b := &backend{county: c.Jurisdiction, r: r, s: apiStore, peers: peers}
+	errc := make(chan error, 3) // federation exchange, pprof, API
 	if f := c.Federation; f != nil {
 		fed, err := joinFederation(ctx, &wg, r, store, fedSetup{
 			Member: membership.Config{Name: c.Jurisdiction + "/" + c.NodeID, Bind: f.Gossip, Advertise: f.Advertise, Keys: f.GossipKeys, Profile: f.Profile,
@@ -131,13 +135,28 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 			errc <- serveHTTP(ctx, tls.NewListener(xln, raftTLS), fed.rcv)
 		}()
 	}
+	if c.Pprof != "" {
+		pln, err := net.Listen("tcp", c.Pprof)
+		if err != nil {
+			return fmt.Errorf("node: listen pprof %s: %w", c.Pprof, err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errc <- serveHTTP(ctx, pln, pprofMux())
+		}()
+	}
 	fmt.Fprintf(o.Out, "%s %s %s://%s\n", c.Jurisdiction, d.Name, scheme, ln.Addr())
 	a := api.New(b, log)
 	a.Observe = m.observe
+	fw, err := newForwarder(a, r, peers, clientTLS)
+	if err != nil {
+		return err
+	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		errc <- serveHTTP(ctx, ln, m.handler(&forwarder{next: a, r: r, peers: peers, tls: clientTLS}))
+		errc <- serveHTTP(ctx, ln, m.handler(fw))
 	}()
 	select {
 	case <-ctx.Done():
@@ -209,6 +228,18 @@ func loadJurisdiction(ctx context.Context, s *core.Store, code string, side int)
 		}
 	}
 	return err
+}
+
+// pprofMux serves net/http/pprof's handlers on their usual paths, on a mux of
+// its own so they never reach the API listener.
+func pprofMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
 
 func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler) error {

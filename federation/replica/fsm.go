@@ -14,13 +14,20 @@ import (
 // pattern), so a restarted replica skips what it already applied instead of
 // restoring a snapshot and replaying.
 type FSM struct {
-	e *core.Engine
+	e     *core.Engine
+	track tracker
 }
 
 var _ raft.BatchingFSM = (*FSM)(nil)
 
 // NewFSM wraps an engine.
-func NewFSM(e *core.Engine) *FSM { return &FSM{e: e} }
+func NewFSM(e *core.Engine) *FSM {
+	f := &FSM{e: e}
+	if applied, err := e.AppliedIndex(); err == nil {
+		f.track.applied = applied
+	}
+	return f
+}
 
 // Apply applies one entry.
 func (f *FSM) Apply(l *raft.Log) interface{} { return f.ApplyBatch([]*raft.Log{l})[0] }
@@ -29,15 +36,22 @@ func (f *FSM) Apply(l *raft.Log) interface{} { return f.ApplyBatch([]*raft.Log{l
 // response for each command is its core.Result; other entry types get nil.
 func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	out := make([]interface{}, len(logs))
+	if len(logs) == 0 {
+		return out
+	}
 	entries := make([]core.Entry, 0, len(logs))
+	indexes := make([]uint64, 0, len(logs))
 	pos := make([]int, 0, len(logs))
 	for i, l := range logs {
 		if l.Type == raft.LogCommand {
 			entries = append(entries, core.Entry{Index: l.Index, Data: l.Data})
+			indexes = append(indexes, l.Index)
 			pos = append(pos, i)
 		}
 	}
+	last := logs[len(logs)-1].Index
 	if len(entries) == 0 {
+		f.track.advance(nil, nil, last)
 		return out
 	}
 	res, err := f.e.ApplyBatch(entries)
@@ -49,6 +63,7 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	for i, r := range res {
 		out[pos[i]] = r
 	}
+	f.track.advance(indexes, res, last)
 	return out
 }
 
@@ -64,7 +79,15 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 // Restore replaces the state with a snapshot (a lagging or new replica).
 func (f *FSM) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
-	return f.e.Restore(rc)
+	if err := f.e.Restore(rc); err != nil {
+		return err
+	}
+	applied, err := f.e.AppliedIndex()
+	if err != nil {
+		return err
+	}
+	f.track.restored(applied)
+	return nil
 }
 
 type fsmSnapshot struct{ ps *core.PointSnapshot }

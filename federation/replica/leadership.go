@@ -1,7 +1,9 @@
 package replica
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -117,3 +119,33 @@ func waitFuture(f raft.Future, limit time.Duration) error {
 // Term is the current Raft term; membership advertises it with a leader
 // claim so a deposed leader's stale claim loses.
 func (r *Replica) Term() uint64 { return r.Raft.CurrentTerm() }
+
+// CatchUp waits until this replica has applied everything the leader had
+// committed when it was called, so what a client wrote anywhere before is
+// visible here. The leader returns at once. A follower asks the leader for
+// its commit index over the forwarding connection.
+func (r *Replica) CatchUp(ctx context.Context) error {
+	if r.IsLeader() {
+		return nil
+	}
+	addr, _ := r.Raft.LeaderWithID()
+	if addr == "" {
+		return &ErrNotLeader{}
+	}
+	cli, err := r.fwd.client(addr)
+	if err != nil {
+		return fmt.Errorf("%w: %v", &ErrNotLeader{Leader: addr}, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, verifyTimeout)
+	defer cancel()
+	resp, err := cli.call(ctx, indexRequest)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w: %v", &ErrNotLeader{Leader: addr}, err)
+	case resp.status == statusNotReady:
+		return ErrNotReady
+	case resp.status != statusOK || len(resp.indexes) != 1:
+		return &ErrNotLeader{Leader: raft.ServerAddress(resp.msg)}
+	}
+	return r.fsm.track.wait(ctx, resp.indexes[0])
+}

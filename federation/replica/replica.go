@@ -60,6 +60,10 @@ type Replica struct {
 	Addr      raft.ServerAddress
 	logs      *raftstore.Store
 	transport *raft.NetworkTransport
+	stream    *muxStream
+	fsm       *FSM
+	fwd       forwarder     // a follower's connection to the leader
+	fsrv      forwardServer // the leader's side
 	log       *slog.Logger
 	onCommit  func(entries int, took time.Duration)
 
@@ -104,17 +108,13 @@ func Open(cfg Config) (*Replica, error) {
 		return fail(fmt.Errorf("replica: bind %q: %w", cfg.Bind, err))
 	}
 	// No separate advertise address: the listener's own (so ":0" works).
-	if cfg.TLS != nil {
-		var stream *tlsStream
-		if stream, err = newTLSStream(cfg.Bind, cfg.TLS); err == nil {
-			r.transport = raft.NewNetworkTransportWithLogger(stream, 8, 10*time.Second, hlog)
-		}
-	} else {
-		r.transport, err = raft.NewTCPTransportWithLogger(cfg.Bind, nil, 8, 10*time.Second, hlog)
-	}
-	if err != nil {
+	// Raft and proposal forwarding share the listener (mux.go).
+	r.fsrv.r = r
+	if r.stream, err = newMuxStream(cfg.Bind, cfg.TLS, r.fsrv.accept); err != nil {
 		return fail(fmt.Errorf("replica: transport: %w", err))
 	}
+	r.fwd.stream = r.stream
+	r.transport = raft.NewNetworkTransportWithLogger(r.stream, 8, 10*time.Second, hlog)
 	r.Addr = r.transport.LocalAddr()
 
 	rc := raft.DefaultConfig()
@@ -126,6 +126,10 @@ func Open(cfg Config) (*Replica, error) {
 	// no snapshot, unless the file is behind the latest snapshot: discarded
 	// after a crash, or deleted. Replaying the log after the snapshot onto
 	// such a file would silently lose everything before it.
+	// Followers learn of a commit from the next AppendEntries; when writes
+	// pause that is CommitTimeout away (default 50 ms). A short one keeps a
+	// write forwarded through a follower prompt (forward.go).
+	rc.CommitTimeout = 5 * time.Millisecond
 	rc.NoSnapshotRestoreOnStart = true
 	if behind, err := behindSnapshot(e, snaps); err != nil {
 		return fail(err)
@@ -158,7 +162,8 @@ func Open(cfg Config) (*Replica, error) {
 	}
 	// Recent entries are replicated from memory, not read back from bbolt.
 	cached, _ := raft.NewLogCache(LogCacheSize, r.logs)
-	if r.Raft, err = raft.NewRaft(rc, NewFSM(e), cached, r.logs, snaps, r.transport); err != nil {
+	r.fsm = NewFSM(e)
+	if r.Raft, err = raft.NewRaft(rc, r.fsm, cached, r.logs, snaps, r.transport); err != nil {
 		return fail(fmt.Errorf("replica: raft: %w", err))
 	}
 	r.stopWatch, r.watchDone = make(chan struct{}), make(chan struct{})
@@ -167,8 +172,12 @@ func Open(cfg Config) (*Replica, error) {
 }
 
 func (r *Replica) closeStores() {
+	r.fwd.close()
+	r.fsrv.close()
 	if r.transport != nil {
 		r.transport.Close()
+	} else if r.stream != nil {
+		r.stream.Close()
 	}
 	if r.logs != nil {
 		r.logs.Close()

@@ -194,6 +194,23 @@ func TestClusterOfProcessesSurvivesKillOfTheLeader(t *testing.T) {
 		}
 		return -1
 	}
+	// A follower serves a write itself (forwarding only the command), so the
+	// writer reads it back from that follower at once, even stale.
+	for deadline := time.Now().Add(30 * time.Second); leaderOf() < 0; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no leader answers")
+		}
+	}
+	f := procs[(leaderOf()+1)%3]
+	for i := range 10 {
+		id, ok := report(f, 1000+i)
+		if !ok {
+			t.Fatal("write through a follower failed")
+		}
+		if code, m, err := c.do("GET", "http://"+f.http+"/api/v1/events/"+id+"?stale=true", nil, nil); code != 200 || m["id"] != id {
+			t.Fatalf("follower does not show its own write %s: %d %v %v", id, code, m, err)
+		}
+	}
 	var (
 		mu     sync.Mutex
 		acked  []string
