@@ -187,7 +187,7 @@ func (j *Jurisdictions) Get(code string) (Jurisdiction, error) {
 		return out, err
 	}
 	err = j.s.engine.View(func(tx *bbolt.Tx) error {
-		return json.Unmarshal(tx.Bucket(bJur).Get([]byte(cur)), &out)
+		return decodeRecord(tx.Bucket(bJur).Get([]byte(cur)), &out)
 	})
 	return out, err
 }
@@ -241,7 +241,7 @@ func (j *Jurisdictions) Search(q string, tier divisions.Tier, under string, limi
 		c := tx.Bucket(bJur).Cursor()
 		for k, v := c.Seek([]byte(pre)); k != nil && strings.HasPrefix(string(k), pre) && len(out) < limit; k, v = c.Next() {
 			var x Jurisdiction
-			if err := json.Unmarshal(v, &x); err != nil {
+			if err := decodeRecord(v, &x); err != nil {
 				return err
 			}
 			if (tier == "" || x.Tier == tier) && strings.Contains(x.Name, q) {

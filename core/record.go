@@ -3,6 +3,8 @@ package core
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/fengqiao/fengqiao/core/divisions"
 )
 
 // Records are JSON unless their type has a binary form (recordCodec). Every
@@ -137,6 +139,25 @@ func (p *Report) decodeRecord(r *wireReader) {
 	p.Jurisdiction = r.str()
 	p.Reporter = r.str()
 	p.Attachments = r.strs()
+}
+
+// Every report loads its division, so divisions are binary too.
+func (j *Jurisdiction) appendRecord(b []byte) []byte {
+	b = appendStr(b, j.Code)
+	b = appendStr(b, j.Name)
+	b = appendStr(b, j.Parent)
+	b = appendStr(b, string(j.Tier))
+	b = appendBool(b, j.HasBounds)
+	return appendBool(b, j.Derived)
+}
+
+func (j *Jurisdiction) decodeRecord(r *wireReader) {
+	j.Code = r.str()
+	j.Name = r.str()
+	j.Parent = r.str()
+	j.Tier = divisions.Tier(r.str())
+	j.HasBounds = r.bool()
+	j.Derived = r.bool()
 }
 
 func appendPoint(b []byte, p *Point) []byte {

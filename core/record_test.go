@@ -145,3 +145,30 @@ func mustEncode(t *testing.T, c *Command) []byte {
 	}
 	return b
 }
+
+// Divisions are binary records too: every field survives, an old JSON record
+// still reads, and a truncated one is refused.
+func TestJurisdictionRecord(t *testing.T) {
+	full := &Jurisdiction{Code: "511083001", Name: "古湖街道", Parent: "511083", Tier: "township", HasBounds: true, Derived: true}
+	for name, j := range map[string]*Jurisdiction{"full": full, "empty": {}} {
+		raw, err := encodeRecord(j)
+		if err != nil || raw[0] != recordMagic {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var bin, viaJSON Jurisdiction
+		if err := decodeRecord(raw, &bin); err != nil {
+			t.Fatal(err)
+		}
+		js, _ := json.Marshal(j)
+		if err := decodeRecord(js, &viaJSON); err != nil {
+			t.Fatal(err)
+		}
+		if bin != *j || viaJSON != *j {
+			t.Fatalf("%s: binary %+v, JSON %+v, want %+v", name, bin, viaJSON, *j)
+		}
+		var cut Jurisdiction
+		if err := decodeRecord(raw[:len(raw)-1], &cut); err == nil {
+			t.Fatalf("%s: truncated record accepted", name)
+		}
+	}
+}

@@ -3,7 +3,6 @@ package core
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
@@ -29,7 +28,7 @@ type txn struct {
 	grids    map[string]*gridRef // grids read in this transaction
 	seqs     map[string]uint64   // sequence counters, written at flush
 	ckeys    map[string][]string // counter scopes per event shape
-	ixw      map[string]bool     // buffered event-index writes: bucket\x00key → put (true) or delete
+	ixw      []ixWrite           // buffered event-index writes, in the order made
 }
 
 // evIndexBuckets are written, never read, during apply; their writes are
@@ -140,27 +139,35 @@ func (t *txn) del(bucket, k []byte) error {
 }
 
 func (t *txn) bufferIndex(bucket, k []byte, put bool) {
-	if t.ixw == nil {
-		t.ixw = map[string]bool{}
-	}
-	t.ixw[string(bucket)+"\x00"+string(k)] = put
+	t.ixw = append(t.ixw, ixWrite{key: string(bucket) + "\x00" + string(k), put: put})
+}
+
+// ixWrite is a buffered index put or delete of bucket\x00key.
+type ixWrite struct {
+	key string
+	put bool
 }
 
 // flushIndex applies buffered index writes, sorted by bucket and key.
 func (t *txn) flushIndex() error {
-	ks := slices.Sorted(maps.Keys(t.ixw))
+	// A stable sort keeps the writes to one key in order; the last wins.
+	slices.SortStableFunc(t.ixw, func(a, b ixWrite) int { return strings.Compare(a.key, b.key) })
 	var (
 		cur string
 		bk  *bbolt.Bucket
 	)
-	for _, k := range ks {
+	for j, w := range t.ixw {
+		if j+1 < len(t.ixw) && t.ixw[j+1].key == w.key {
+			continue
+		}
+		k := w.key
 		i := strings.IndexByte(k, 0)
 		if k[:i] != cur {
 			cur, bk = k[:i], t.tx.Bucket([]byte(k[:i]))
 			bk.FillPercent = 0.9 // keys arrive sorted
 		}
 		var err error
-		if t.ixw[k] {
+		if w.put {
 			err = bk.Put([]byte(k[i+1:]), nil)
 		} else {
 			err = bk.Delete([]byte(k[i+1:]))

@@ -22,7 +22,7 @@ type Calendar struct {
 	Holidays []string `json:"holidays,omitempty"` // weekdays that are days off
 	Workdays []string `json:"workdays,omitempty"` // weekend days that are worked (调休)
 
-	off, on map[int]bool // yyyymmdd
+	off, on map[int64]bool // CST day numbers (days since 1970-01-01)
 }
 
 // Validate checks every date and that no date is both a holiday and a workday.
@@ -71,53 +71,62 @@ func (c *Calendar) index() {
 	if c.off != nil {
 		return
 	}
-	c.off, c.on = map[int]bool{}, map[int]bool{}
+	c.off, c.on = map[int64]bool{}, map[int64]bool{}
 	for _, d := range c.Holidays {
 		if t, err := time.Parse(time.DateOnly, d); err == nil {
-			c.off[dayKey(t)] = true
+			c.off[t.Unix()/secondsPerDay] = true
 		}
 	}
 	for _, d := range c.Workdays {
 		if t, err := time.Parse(time.DateOnly, d); err == nil {
-			c.on[dayKey(t)] = true
+			c.on[t.Unix()/secondsPerDay] = true
 		}
 	}
 }
 
-func dayKey(t time.Time) int {
-	y, m, d := t.Date()
-	return y*10000 + int(m)*100 + d
+const (
+	secondsPerDay = 86400
+	cstOffset     = 8 * 3600
+)
+
+// Days are counted as integers (CST day numbers) rather than with
+// time.Date: every report computes two deadlines on every replica.
+func dayOf(t time.Time) int64 {
+	s := t.Unix() + cstOffset
+	n := s / secondsPerDay
+	if s%secondsPerDay < 0 {
+		n--
+	}
+	return n
 }
 
-// IsWorkday reports whether the CST day containing t is a workday.
-func (c *Calendar) IsWorkday(t time.Time) bool {
+// startOf is the first instant of CST day n.
+func startOf(n int64) time.Time { return time.Unix(n*secondsPerDay-cstOffset, 0).In(CST) }
+
+func (c *Calendar) workday(n int64) bool {
 	c.index()
-	local := t.In(CST)
-	d := dayKey(local)
-	if c.on[d] {
+	if c.on[n] {
 		return true
 	}
-	if c.off[d] {
+	if c.off[n] {
 		return false
 	}
-	wd := local.Weekday()
+	wd := time.Weekday(((n+4)%7 + 7) % 7) // day 0, 1970-01-01, was a Thursday
 	return wd != time.Saturday && wd != time.Sunday
 }
 
-func startOfDay(t time.Time) time.Time {
-	y, m, d := t.In(CST).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, CST)
-}
+// IsWorkday reports whether the CST day containing t is a workday.
+func (c *Calendar) IsWorkday(t time.Time) bool { return c.workday(dayOf(t)) }
 
 // Add returns the instant at which d of working time has passed after t.
 // Time on non-workdays does not count; a deadline that lands exactly at the
 // end of a workday stays there.
 func (c *Calendar) Add(t time.Time, d time.Duration) time.Time {
-	cur := t.In(CST)
+	cur, n := t.In(CST), dayOf(t)
 	for d > 0 {
-		next := startOfDay(cur).AddDate(0, 0, 1)
-		if !c.IsWorkday(cur) {
-			cur = next
+		next := startOf(n + 1)
+		if !c.workday(n) {
+			cur, n = next, n+1
 			continue
 		}
 		if left := next.Sub(cur); d <= left {
@@ -125,7 +134,7 @@ func (c *Calendar) Add(t time.Time, d time.Duration) time.Time {
 		} else {
 			d -= left
 		}
-		cur = next
+		cur, n = next, n+1
 	}
 	return cur
 }
@@ -133,17 +142,17 @@ func (c *Calendar) Add(t time.Time, d time.Duration) time.Time {
 // Between returns the working time from a to b (zero when b is not after a).
 func (c *Calendar) Between(a, b time.Time) time.Duration {
 	var total time.Duration
-	cur := a.In(CST)
+	cur, n := a.In(CST), dayOf(a)
 	for cur.Before(b) {
-		next := startOfDay(cur).AddDate(0, 0, 1)
+		next := startOf(n + 1)
 		end := next
 		if b.Before(end) {
 			end = b
 		}
-		if c.IsWorkday(cur) {
+		if c.workday(n) {
 			total += end.Sub(cur)
 		}
-		cur = next
+		cur, n = next, n+1
 	}
 	return total
 }
