@@ -16,6 +16,18 @@ import (
 	"github.com/fengqiao/fengqiao/core/errs"
 )
 
+// countyCluster starts three replicas with a county loaded and returns the
+// leader, a follower and a forwarding store on that follower.
+func countyCluster(t *testing.T) (*cluster, *Replica, *Replica, *core.Store) {
+	c := newCluster(t, 3, Config{})
+	l := c.leader()
+	if _, err := c.store(l).Jurisdictions.LoadCounty(context.Background(), "511083", 1); err != nil {
+		t.Fatal(err)
+	}
+	f := c.follower(l)
+	return c, l, f, core.New(f.Engine, f.ForwardingProposer(), core.Options{Keyring: c.keys})
+}
+
 func (c *cluster) follower(l *Replica) *Replica {
 	for _, r := range c.reps {
 		if r != l {
@@ -31,13 +43,7 @@ func (c *cluster) follower(l *Replica) *Replica {
 // command is rejected the same way it is on the leader.
 func TestFollowerForwardsWrites(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	c := newCluster(t, 3, Config{})
-	l := c.leader()
-	if _, err := c.store(l).Jurisdictions.LoadCounty(context.Background(), "511083", 1); err != nil {
-		t.Fatal(err)
-	}
-	f := c.follower(l)
-	fs := core.New(f.Engine, f.ForwardingProposer(), core.Options{Keyring: c.keys})
+	c, l, f, fs := countyCluster(t)
 	ctx := context.Background()
 	for i := range 20 {
 		ev, err := fs.Events.Report(ctx, core.Report{Category: "dispute", Description: "through a follower", Grid: "511083001001001"})
@@ -98,11 +104,7 @@ func TestCatchUpSeesLeaderWrites(t *testing.T) {
 // Garbage on the forwarding port closes that connection and changes
 // nothing; forwarding keeps working for well-formed peers.
 func TestForwardingRejectsMalformedFrames(t *testing.T) {
-	c := newCluster(t, 3, Config{})
-	l := c.leader()
-	if _, err := c.store(l).Jurisdictions.LoadCounty(context.Background(), "511083", 1); err != nil {
-		t.Fatal(err)
-	}
+	c, l, _, fs := countyCluster(t)
 	before := c.converged(l)
 	frames := map[string][]byte{
 		"unknown kind":      {9, 1},
@@ -148,7 +150,6 @@ func TestForwardingRejectsMalformedFrames(t *testing.T) {
 	if id, r, err := decodeResponse(resp); err != nil || id != 7 || r.status != statusOK || len(r.indexes) != 1 {
 		t.Fatalf("junk command: id %d %+v %v", id, r, err)
 	}
-	fs := core.New(c.follower(l).Engine, c.follower(l).ForwardingProposer(), core.Options{Keyring: c.keys})
 	if after := c.converged(l); after != before {
 		t.Fatal("malformed frames changed the state")
 	}
@@ -160,16 +161,9 @@ func TestForwardingRejectsMalformedFrames(t *testing.T) {
 // A forwarded write racing the leader's death ends with a result or a typed
 // error (not-leader or unknown outcome), never a hang.
 func TestForwardingAcrossLeaderLoss(t *testing.T) {
-	c := newCluster(t, 3, Config{})
-	l := c.leader()
-	if _, err := c.store(l).Jurisdictions.LoadCounty(context.Background(), "511083", 1); err != nil {
-		t.Fatal(err)
-	}
-	f := c.follower(l)
-	fs := core.New(f.Engine, f.ForwardingProposer(), core.Options{Keyring: c.keys})
+	c, l, _, fs := countyCluster(t)
 	errc := make(chan error, 1)
 	go func() {
-		var last error
 		for range 200 {
 			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 			_, err := fs.Events.Report(ctx, core.Report{Category: "dispute", Description: "racing", Grid: "511083001001001"})
@@ -178,9 +172,7 @@ func TestForwardingAcrossLeaderLoss(t *testing.T) {
 				errc <- err
 				return
 			}
-			last = err
 		}
-		_ = last
 		errc <- nil
 	}()
 	time.Sleep(100 * time.Millisecond)
