@@ -56,9 +56,11 @@ func readFrame(r *bufio.Reader) ([]byte, error) {
 // goroutine, which flushes only when nothing else is queued: concurrent
 // callers share syscalls.
 type frameWriter struct {
-	ch   chan []byte
-	done chan struct{}
-	err  error // set before done closes
+	ch     chan []byte
+	done   chan struct{}
+	err    error        // set before done closes
+	mu     sync.RWMutex // senders hold it shared, close exclusively
+	closed bool
 }
 
 func newFrameWriter(w io.Writer) *frameWriter {
@@ -109,10 +111,28 @@ func (fw *frameWriter) write(bw *bufio.Writer, body []byte) bool {
 	return fw.err == nil
 }
 
-// send queues a frame; the owner closes ch (close) after its last send.
-func (fw *frameWriter) send(body []byte) { fw.ch <- body }
+// send queues a frame, and reports false once the writer is closed. It may
+// wait for room, but a broken connection drains the queue, so it never
+// waits for ever.
+func (fw *frameWriter) send(body []byte) bool {
+	fw.mu.RLock()
+	defer fw.mu.RUnlock()
+	if fw.closed {
+		return false
+	}
+	fw.ch <- body
+	return true
+}
 
-func (fw *frameWriter) close() { close(fw.ch); <-fw.done }
+func (fw *frameWriter) close() {
+	fw.mu.Lock()
+	if !fw.closed {
+		fw.closed = true
+		close(fw.ch)
+	}
+	fw.mu.Unlock()
+	<-fw.done
+}
 
 // frame reads a frame body.
 type frame struct {

@@ -99,8 +99,19 @@ func (fc *forwardClient) call(ctx context.Context, body func(id uint64) []byte) 
 	fc.next++
 	id := fc.next
 	fc.pending[id] = ch
-	fc.w.send(body(id)) // under mu: the reader closes the writer only after setting err
 	fc.mu.Unlock()
+	// Not under mu: the reader needs it to hand out answers, and a full
+	// queue must not stop answers from being read.
+	if !fc.w.send(body(id)) {
+		fc.mu.Lock()
+		delete(fc.pending, id)
+		err := fc.err
+		fc.mu.Unlock()
+		if err == nil {
+			err = errConnLost
+		}
+		return response{}, err
+	}
 	select {
 	case resp, ok := <-ch:
 		if !ok {
