@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+	"go.etcd.io/bbolt"
 	"go.uber.org/goleak"
 
 	"github.com/fengqiao/fengqiao/core"
@@ -352,6 +353,19 @@ func TestFederationExactlyOnceUnderFaults(t *testing.T) {
 	}
 }
 
+// bucketCounts names each bucket with its key count, to tell where two
+// diverged replicas differ.
+func bucketCounts(e *core.Engine) string {
+	var out string
+	e.View(func(tx *bbolt.Tx) error {
+		return tx.ForEach(func(name []byte, b *bbolt.Bucket) error {
+			out += fmt.Sprintf("%s=%d ", name, b.Stats().KeyN)
+			return nil
+		})
+	})
+	return out
+}
+
 func waitSame(t *testing.T, code string, g *group) {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -368,7 +382,13 @@ func waitSame(t *testing.T, code string, g *group) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s replicas differ: applied %v", code, applied)
+			g.mu.Lock()
+			var diff []string
+			for _, m := range g.reps {
+				diff = append(diff, m.rep.ID+": "+bucketCounts(m.rep.Engine))
+			}
+			g.mu.Unlock()
+			t.Fatalf("%s replicas differ: applied %v; keys per bucket %v", code, applied, diff)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
