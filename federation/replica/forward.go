@@ -9,8 +9,6 @@ import (
 	"net"
 	"sync"
 	"time"
-
-	"github.com/hashicorp/raft"
 )
 
 // Forwarding lets a follower serve writes: it sends the encoded commands to
@@ -325,16 +323,12 @@ func (s *forwardServer) propose(id uint64, data [][]byte) []byte {
 	if !s.r.IsLeader() {
 		return s.notLeader(id)
 	}
-	futures := make([]raft.ApplyFuture, len(data))
-	for i, d := range data {
-		futures[i] = s.r.Raft.Apply(d, forwardTimeout)
+	futures, err := applyAll(s.r.Raft, data, forwardTimeout)
+	if err != nil {
+		return reply(id, statusUnknown, err.Error(), nil)
 	}
 	indexes := make([]uint64, len(data))
-	deadline := time.Now().Add(forwardTimeout)
 	for i, f := range futures {
-		if err := waitFuture(f, max(time.Until(deadline), time.Millisecond)); err != nil {
-			return reply(id, statusUnknown, err.Error(), nil)
-		}
 		indexes[i] = f.Index()
 	}
 	return reply(id, statusOK, "", indexes)

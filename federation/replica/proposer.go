@@ -58,8 +58,8 @@ func (r *Replica) ForwardingProposer() *Proposer {
 	return p
 }
 
-// Propose enqueues every entry at once, so Raft batches them into few
-// appends, then waits for all. A failure means the outcome is unknown.
+// Propose applies the entries through Raft (applyAll) and returns their
+// results. A failure means the outcome is unknown.
 func (p *Proposer) Propose(ctx context.Context, data [][]byte) ([]core.Result, error) {
 	if p.r.State() != raft.Leader {
 		addr, _ := p.r.LeaderWithID()
@@ -73,17 +73,13 @@ func (p *Proposer) Propose(ctx context.Context, data [][]byte) ([]core.Result, e
 		timeout = time.Until(d)
 	}
 	start := time.Now()
-	futures := make([]raft.ApplyFuture, len(data))
-	for i, d := range data {
-		futures[i] = p.r.Apply(d, timeout)
+	futures, err := applyAll(p.r, data, timeout)
+	if err != nil {
+		addr, _ := p.r.LeaderWithID()
+		return nil, fmt.Errorf("%w: %w: %v", ErrUnknownOutcome, &ErrNotLeader{Leader: addr}, err)
 	}
 	out := make([]core.Result, len(data))
-	deadline := start.Add(timeout)
 	for i, f := range futures {
-		if err := waitFuture(f, max(time.Until(deadline), time.Millisecond)); err != nil {
-			addr, _ := p.r.LeaderWithID()
-			return nil, fmt.Errorf("%w: %w: %v", ErrUnknownOutcome, &ErrNotLeader{Leader: addr}, err)
-		}
 		res, ok := f.Response().(core.Result)
 		if !ok {
 			return nil, fmt.Errorf("replica: entry %d applied with no result", f.Index())
@@ -94,6 +90,23 @@ func (p *Proposer) Propose(ctx context.Context, data [][]byte) ([]core.Result, e
 		p.onCommit(len(data), time.Since(start))
 	}
 	return out, nil
+}
+
+// applyAll enqueues every entry at once, so Raft batches them into few
+// appends, then waits for all within timeout. An error means the outcome is
+// unknown.
+func applyAll(r *raft.Raft, data [][]byte, timeout time.Duration) ([]raft.ApplyFuture, error) {
+	futures := make([]raft.ApplyFuture, len(data))
+	for i, d := range data {
+		futures[i] = r.Apply(d, timeout)
+	}
+	deadline := time.Now().Add(timeout)
+	for _, f := range futures {
+		if err := waitFuture(f, max(time.Until(deadline), time.Millisecond)); err != nil {
+			return nil, err
+		}
+	}
+	return futures, nil
 }
 
 // forwardTo proposes through the leader at addr, then waits for this
