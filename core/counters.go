@@ -73,14 +73,30 @@ func (t *txn) bump(ev *Event, fn func(c *counterSet)) {
 		t.ckeys[shape] = keys
 	}
 	for _, k := range keys {
-		cs, ok := t.counters[k]
-		if !ok {
-			v := decodeCounters(t.b(bCounter).Get([]byte(k)))
-			cs = &v
-			t.counters[k] = cs
-		}
-		fn(cs)
+		fn(t.counter(k))
 	}
+}
+
+// counter returns a counter set for update, buffered for flush.
+func (t *txn) counter(k string) *counterSet {
+	cs, ok := t.counters[k]
+	if !ok {
+		v := t.counterValue(k)
+		cs = &v
+		t.counters[k] = cs
+	}
+	return cs
+}
+
+// counterValue reads a counter set as this transaction left it. Every read
+// during apply goes through here: reading the bucket directly would miss
+// bumps still buffered, and the answer would then depend on how Raft grouped
+// entries into batches.
+func (t *txn) counterValue(k string) counterSet {
+	if cs, ok := t.counters[k]; ok {
+		return *cs
+	}
+	return decodeCounters(t.b(bCounter).Get([]byte(k)))
 }
 
 // flush writes buffered counters, sequences, index entries and the audit

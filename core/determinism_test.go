@@ -112,30 +112,7 @@ func TestDeterministicApply(t *testing.T) {
 	}
 	// Feed the identical encoded commands to a fresh engine, in batches of
 	// varying size (batching must not change the result).
-	b, err := OpenEngine(t.TempDir(), EngineOptions{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	rng := rand.New(rand.NewSource(2))
-	rejected := 0
-	for i := 0; i < len(a.rec.data); {
-		sz := 1 + rng.Intn(64)
-		var batch []Entry
-		for j := i; j < min(i+sz, len(a.rec.data)); j++ {
-			batch = append(batch, Entry{Index: uint64(j + 1), Data: a.rec.data[j]})
-		}
-		res, err := b.ApplyBatch(batch)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range res {
-			if r.Err != nil {
-				rejected++
-			}
-		}
-		i += len(batch)
-	}
+	b, rejected := replayBatched(t, a.rec.data, 2)
 	if rejected == 0 {
 		t.Fatal("the workload produced no rejections; it does not exercise isolation")
 	}
@@ -198,4 +175,35 @@ func TestSnapshotRestore(t *testing.T) {
 func gridCentreOf(t *testing.T, e *env, code string) (float64, float64) {
 	p := gridCentre(t, e, code)
 	return p.Lng, p.Lat
+}
+
+// replayBatched applies recorded commands to a fresh engine in batches of
+// 1..64 entries, as a Raft follower might group them, and counts rejections.
+func replayBatched(t *testing.T, data [][]byte, seed int64) (*Engine, int) {
+	t.Helper()
+	b, err := OpenEngine(t.TempDir(), EngineOptions{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	rng := rand.New(rand.NewSource(seed))
+	rejected := 0
+	for i := 0; i < len(data); {
+		sz := 1 + rng.Intn(64)
+		var batch []Entry
+		for j := i; j < min(i+sz, len(data)); j++ {
+			batch = append(batch, Entry{Index: uint64(j + 1), Data: data[j]})
+		}
+		res, err := b.ApplyBatch(batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res {
+			if r.Err != nil {
+				rejected++
+			}
+		}
+		i += len(batch)
+	}
+	return b, rejected
 }

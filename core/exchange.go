@@ -127,11 +127,7 @@ func (t *txn) backpressure(c *Command, dest string) error {
 	if limit == 0 {
 		limit = DefaultMaxOutbox
 	}
-	k := "seq/out/" + dest
-	sent, ok := t.seqs[k]
-	if !ok {
-		sent = getU64(t.b(bMeta).Get([]byte(k)))
-	}
+	sent := t.seq("out/" + dest)
 	if depth := sent - getU64(t.b(bMeta).Get([]byte("acked/"+dest))); depth >= limit {
 		return &errs.FieldError{Kind: errs.ErrUnavailable, Field: "dest", Rule: "backpressure",
 			Msg: fmt.Sprintf("%d messages to %s await acknowledgement (limit %d); retry when the link catches up", depth, dest, limit)}
@@ -209,7 +205,7 @@ func decodeBody(m *Message, v any) error {
 }
 
 func applyExchangeAck(t *txn, c *Command, p *ackPayload) (any, error) {
-	sent := getU64(t.b(bMeta).Get([]byte("seq/out/" + p.Dest)))
+	sent := t.seq("out/" + p.Dest)
 	if p.Seq > sent {
 		return nil, errs.Invalid("seq", "forged", "ack %d from %s is beyond the last message sent (%d)", p.Seq, p.Dest, sent)
 	}

@@ -242,7 +242,7 @@ func applyRollupSend(t *txn, c *Command, _ *struct{}) (any, error) {
 		return 0, err
 	}
 	self := t.self()
-	own := figuresFrom(self, "", "", readCounters(t.tx, "j/"+prefixOf(self)+"//"))
+	own := figuresFrom(self, "", "", t.counterValue("j/"+prefixOf(self)+"//"))
 	held, err := prefixValues[Rollup](t.tx, bRollup, nil, 0, nil)
 	if err != nil {
 		return nil, err

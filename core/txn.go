@@ -183,17 +183,23 @@ func (t *txn) flushIndex() error {
 // nextSeq increments and returns a named counter in meta. The new value is
 // written once, at flush.
 func (t *txn) nextSeq(name string) (uint64, error) {
-	k := "seq/" + name
-	n, ok := t.seqs[k]
-	if !ok {
-		n = getU64(t.b(bMeta).Get([]byte(k)))
-	}
-	n++
+	n := t.seq(name) + 1
 	if t.seqs == nil {
 		t.seqs = map[string]uint64{}
 	}
-	t.seqs[k] = n
+	t.seqs["seq/"+name] = n
 	return n, nil
+}
+
+// seq reads a named counter as this transaction left it. Reading meta
+// directly would miss a bump still buffered, and the answer would then
+// depend on how Raft grouped entries into batches.
+func (t *txn) seq(name string) uint64 {
+	k := "seq/" + name
+	if n, ok := t.seqs[k]; ok {
+		return n
+	}
+	return getU64(t.b(bMeta).Get([]byte(k)))
 }
 
 func (t *txn) effect(fx func(*Engine)) { t.effects = append(t.effects, fx) }

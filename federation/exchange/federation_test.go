@@ -384,12 +384,46 @@ func waitSame(t *testing.T, code string, g *group) {
 		if time.Now().After(deadline) {
 			g.mu.Lock()
 			var diff []string
+			var engines []*core.Engine
 			for _, m := range g.reps {
 				diff = append(diff, m.rep.ID+": "+bucketCounts(m.rep.Engine))
+				engines = append(engines, m.rep.Engine)
+			}
+			first := ""
+			if len(engines) > 1 {
+				first = firstDiff(engines[0], engines[1])
 			}
 			g.mu.Unlock()
-			t.Fatalf("%s replicas differ: applied %v; keys per bucket %v", code, applied, diff)
+			t.Fatalf("%s replicas differ: applied %v; keys per bucket %v; first difference: %s", code, applied, diff, first)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// firstDiff names the first bucket and key where two engines disagree.
+func firstDiff(a, b *core.Engine) string {
+	type kv struct{ b, k, v string }
+	dump := func(e *core.Engine) (out []kv) {
+		e.View(func(tx *bbolt.Tx) error {
+			return tx.ForEach(func(name []byte, bk *bbolt.Bucket) error {
+				return bk.ForEach(func(k, v []byte) error {
+					out = append(out, kv{string(name), string(k), string(v)})
+					return nil
+				})
+			})
+		})
+		return out
+	}
+	x, y := dump(a), dump(b)
+	for i := 0; i < len(x) || i < len(y); i++ {
+		switch {
+		case i >= len(x):
+			return fmt.Sprintf("only second has %s/%q=%q", y[i].b, y[i].k, y[i].v)
+		case i >= len(y):
+			return fmt.Sprintf("only first has %s/%q=%q", x[i].b, x[i].k, x[i].v)
+		case x[i] != y[i]:
+			return fmt.Sprintf("first %s/%q=%q, second %s/%q=%q", x[i].b, x[i].k, x[i].v, y[i].b, y[i].k, y[i].v)
+		}
+	}
+	return "none"
 }
