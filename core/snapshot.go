@@ -143,14 +143,35 @@ func (e *Engine) Digest() (string, error) {
 // Replay applies every command in src's audit chain to e, in order and in
 // batches, reporting progress. It rebuilds state from the command log.
 func (e *Engine) Replay(src *Engine, progress func(done uint64)) error {
-	var after uint64
+	const page = 1000
+	var after uint64        // last record read
+	var carry []AuditRecord // read, not yet applied
 	for {
-		recs, err := src.auditRecords(after, 1000)
+		recs, err := src.auditRecords(after, page)
 		if err != nil {
 			return err
 		}
+		if len(recs) > 0 {
+			after = recs[len(recs)-1].Seq
+		}
+		full := len(recs) == page
+		recs = append(carry, recs...)
+		carry = nil
 		if len(recs) == 0 {
 			return nil
+		}
+		// The commands of one packed entry share its log index, and
+		// ApplyBatch skips an index it has applied: never split an entry
+		// across two calls.
+		if full {
+			cut := len(recs)
+			for cut > 0 && recs[cut-1].Index == recs[len(recs)-1].Index {
+				cut--
+			}
+			carry = recs[cut:]
+			if recs = recs[:cut]; len(recs) == 0 {
+				continue
+			}
 		}
 		entries := make([]Entry, len(recs))
 		for i, r := range recs {
@@ -165,9 +186,8 @@ func (e *Engine) Replay(src *Engine, progress func(done uint64)) error {
 				return fmt.Errorf("core: replay of record %d rejected: %w", recs[i].Seq, r.Err)
 			}
 		}
-		after = recs[len(recs)-1].Seq
 		if progress != nil {
-			progress(after)
+			progress(recs[len(recs)-1].Seq)
 		}
 	}
 }

@@ -243,12 +243,22 @@ func TestReplicaDownFor10000EntriesCatchesUpBySnapshot(t *testing.T) {
 	before, _ := down.Engine.AppliedIndex()
 	down.Close()
 	delete(c.reps, id)
-	reports := make([]core.Report, 10000)
-	for i := range reports {
-		reports[i] = core.Report{Category: "dispute", Description: "while down", Jurisdiction: "511083001"}
+	// One Raft entry per report: through the proposer, concurrent writes
+	// would be packed into far fewer entries.
+	var last raft.ApplyFuture
+	for i := 0; i < 10000; i++ {
+		cmd, err := s.Events.ReportCommand(context.Background(), core.Report{Category: "dispute", Description: "while down", Jurisdiction: "511083001"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := cmd.Encode()
+		last = l.Raft.Apply(data, 10*time.Second)
 	}
-	if n, err := s.Events.Import(context.Background(), reports, nil); err != nil || n != 10000 {
-		t.Fatalf("import: %d %v", n, err)
+	if err := last.Error(); err != nil {
+		t.Fatal(err)
+	}
+	if res := last.Response().(core.Result); res.Err != nil {
+		t.Fatal(res.Err)
 	}
 	if err := l.Raft.Snapshot().Error(); err != nil {
 		t.Fatal(err)

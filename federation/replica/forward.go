@@ -2,6 +2,7 @@ package replica
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -20,9 +21,11 @@ import (
 // Frames are a 4-byte big-endian length and a body. A request body is a kind
 // byte, a uvarint id, and for a proposal a uvarint count of uvarint-length
 // commands. A response body is the uvarint id, a status byte, then the
-// indexes (uvarint count and values) or a uvarint-length message.
+// positions (uvarint count, then each command's entry index and place in
+// the entry, as uvarints) or a uvarint-length message. An index request is
+// answered with one position, the commit index.
 const (
-	kindPropose = 1 // commands → their log indexes, once applied on the leader
+	kindPropose = 1 // commands → their positions in the log, once applied on the leader
 	kindIndex   = 2 // → the leader's commit index, for a follower to catch up to
 
 	statusOK        = 0
@@ -175,9 +178,9 @@ func appendBytes(b, v []byte) []byte {
 
 // response is a decoded answer from the leader.
 type response struct {
-	status  byte
-	indexes []uint64
-	msg     string
+	status    byte
+	positions []position
+	msg       string
 }
 
 func decodeResponse(body []byte) (uint64, response, error) {
@@ -190,7 +193,11 @@ func decodeResponse(body []byte) (uint64, response, error) {
 			f.bad = true
 		}
 		for i := uint64(0); i < n && !f.bad; i++ {
-			r.indexes = append(r.indexes, f.uvarint())
+			index, sub := f.uvarint(), f.uvarint()
+			if sub >= maxCommands {
+				f.bad = true
+			}
+			r.positions = append(r.positions, position{index: index, sub: int(sub)})
 		}
 	} else {
 		r.msg = string(f.bytes())
@@ -289,15 +296,16 @@ func (s *forwardServer) serve(c net.Conn) {
 	s.mu.Unlock()
 }
 
-func reply(id uint64, status byte, msg string, indexes []uint64) []byte {
+func reply(id uint64, status byte, msg string, pos []position) []byte {
 	b := binary.AppendUvarint(nil, id)
 	b = append(b, status)
 	if status != statusOK {
 		return appendBytes(b, []byte(msg))
 	}
-	b = binary.AppendUvarint(b, uint64(len(indexes)))
-	for _, ix := range indexes {
-		b = binary.AppendUvarint(b, ix)
+	b = binary.AppendUvarint(b, uint64(len(pos)))
+	for _, p := range pos {
+		b = binary.AppendUvarint(b, p.index)
+		b = binary.AppendUvarint(b, uint64(p.sub))
 	}
 	return b
 }
@@ -314,24 +322,21 @@ func (s *forwardServer) index(id uint64) []byte {
 	case !s.r.ready.Load():
 		return reply(id, statusNotReady, "leader is applying its predecessor's entries", nil)
 	}
-	return reply(id, statusOK, "", []uint64{s.r.Raft.CommitIndex()})
+	return reply(id, statusOK, "", []position{{index: s.r.Raft.CommitIndex()}})
 }
 
-// propose applies on the leader and answers with the indexes once they are
-// applied here, so they are committed.
+// propose applies on the leader, packed with everyone else's proposals,
+// and answers with the positions once they are applied here, so they are
+// committed.
 func (s *forwardServer) propose(id uint64, data [][]byte) []byte {
-	if !s.r.IsLeader() {
+	pos, _, err := s.r.commit(context.Background(), data, forwardTimeout)
+	switch {
+	case errors.Is(err, ErrUnknownOutcome):
+		return reply(id, statusUnknown, err.Error(), nil)
+	case err != nil:
 		return s.notLeader(id)
 	}
-	futures, err := applyAll(s.r.Raft, data, forwardTimeout)
-	if err != nil {
-		return reply(id, statusUnknown, err.Error(), nil)
-	}
-	indexes := make([]uint64, len(data))
-	for i, f := range futures {
-		indexes[i] = f.Index()
-	}
-	return reply(id, statusOK, "", indexes)
+	return reply(id, statusOK, "", pos)
 }
 
 // forwardTimeout bounds a forwarded proposal on the leader.

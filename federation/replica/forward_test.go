@@ -147,7 +147,7 @@ func TestForwardingRejectsMalformedFrames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id, r, err := decodeResponse(resp); err != nil || id != 7 || r.status != statusOK || len(r.indexes) != 1 {
+	if id, r, err := decodeResponse(resp); err != nil || id != 7 || r.status != statusOK || len(r.positions) != 1 {
 		t.Fatalf("junk command: id %d %+v %v", id, r, err)
 	}
 	if after := c.converged(l); after != before {

@@ -32,21 +32,28 @@ func NewFSM(e *core.Engine) *FSM {
 // Apply applies one entry.
 func (f *FSM) Apply(l *raft.Log) interface{} { return f.ApplyBatch([]*raft.Log{l})[0] }
 
-// ApplyBatch applies the command entries of a batch in one transaction. The
-// response for each command is its core.Result; other entry types get nil.
+// ApplyBatch applies the commands of a batch of entries in one transaction.
+// An entry holds one command, or several packed by the coalescer; the
+// response is its core.Result, or a []core.Result in the packed order.
+// Other entry types get nil.
 func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	out := make([]interface{}, len(logs))
 	if len(logs) == 0 {
 		return out
 	}
-	entries := make([]core.Entry, 0, len(logs))
-	indexes := make([]uint64, 0, len(logs))
-	pos := make([]int, 0, len(logs))
+	var entries []core.Entry
+	var spans []span
 	for i, l := range logs {
-		if l.Type == raft.LogCommand {
-			entries = append(entries, core.Entry{Index: l.Index, Data: l.Data})
-			indexes = append(indexes, l.Index)
-			pos = append(pos, i)
+		if l.Type != raft.LogCommand {
+			continue
+		}
+		cmds, packed := core.SplitBatch(l.Data)
+		if !packed {
+			cmds = [][]byte{l.Data}
+		}
+		spans = append(spans, span{log: i, index: l.Index, from: len(entries), n: len(cmds), packed: packed})
+		for _, c := range cmds {
+			entries = append(entries, core.Entry{Index: l.Index, Data: c})
 		}
 	}
 	last := logs[len(logs)-1].Index
@@ -60,11 +67,22 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 		// diverge from the other replicas.
 		panic(fmt.Sprintf("replica: cannot apply entries %d..%d: %v", entries[0].Index, entries[len(entries)-1].Index, err))
 	}
-	for i, r := range res {
-		out[pos[i]] = r
+	for _, s := range spans {
+		if rs := res[s.from : s.from+s.n]; s.packed {
+			out[s.log] = rs
+		} else {
+			out[s.log] = rs[0]
+		}
 	}
-	f.track.advance(indexes, res, last)
+	f.track.advance(spans, res, last)
 	return out
+}
+
+// span is where one entry's commands sit in the flattened batch.
+type span struct {
+	log, from, n int
+	index        uint64
+	packed       bool
 }
 
 // Snapshot pins the state now; Persist streams it later.

@@ -144,8 +144,8 @@ func (r *Replica) CatchUp(ctx context.Context) error {
 		return fmt.Errorf("%w: %v", &ErrNotLeader{Leader: addr}, err)
 	case resp.status == statusNotReady:
 		return ErrNotReady
-	case resp.status != statusOK || len(resp.indexes) != 1:
+	case resp.status != statusOK || len(resp.positions) != 1:
 		return &ErrNotLeader{Leader: raft.ServerAddress(resp.msg)}
 	}
-	return r.fsm.track.wait(ctx, resp.indexes[0])
+	return r.fsm.track.wait(ctx, resp.positions[0].index)
 }

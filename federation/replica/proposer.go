@@ -58,8 +58,9 @@ func (r *Replica) ForwardingProposer() *Proposer {
 	return p
 }
 
-// Propose applies the entries through Raft (applyAll) and returns their
-// results. A failure means the outcome is unknown.
+// Propose applies the entries through Raft, packed with those of
+// concurrent callers (coalesce.go), and returns their results. A failure
+// means the outcome is unknown, unless it is only ErrNotLeader.
 func (p *Proposer) Propose(ctx context.Context, data [][]byte) ([]core.Result, error) {
 	if p.r.State() != raft.Leader {
 		addr, _ := p.r.LeaderWithID()
@@ -68,45 +69,15 @@ func (p *Proposer) Propose(ctx context.Context, data [][]byte) ([]core.Result, e
 		}
 		return nil, &ErrNotLeader{Leader: addr}
 	}
-	timeout := p.timeout
-	if d, ok := ctx.Deadline(); ok {
-		timeout = time.Until(d)
-	}
 	start := time.Now()
-	futures, err := applyAll(p.r, data, timeout)
+	_, out, err := p.rep.commit(ctx, data, p.timeout)
 	if err != nil {
-		addr, _ := p.r.LeaderWithID()
-		return nil, fmt.Errorf("%w: %w: %v", ErrUnknownOutcome, &ErrNotLeader{Leader: addr}, err)
-	}
-	out := make([]core.Result, len(data))
-	for i, f := range futures {
-		res, ok := f.Response().(core.Result)
-		if !ok {
-			return nil, fmt.Errorf("replica: entry %d applied with no result", f.Index())
-		}
-		out[i] = res
+		return nil, err
 	}
 	if p.onCommit != nil {
 		p.onCommit(len(data), time.Since(start))
 	}
 	return out, nil
-}
-
-// applyAll enqueues every entry at once, so Raft batches them into few
-// appends, then waits for all within timeout. An error means the outcome is
-// unknown.
-func applyAll(r *raft.Raft, data [][]byte, timeout time.Duration) ([]raft.ApplyFuture, error) {
-	futures := make([]raft.ApplyFuture, len(data))
-	for i, d := range data {
-		futures[i] = r.Apply(d, timeout)
-	}
-	deadline := time.Now().Add(timeout)
-	for _, f := range futures {
-		if err := waitFuture(f, max(time.Until(deadline), time.Millisecond)); err != nil {
-			return nil, err
-		}
-	}
-	return futures, nil
 }
 
 // forwardTo proposes through the leader at addr, then waits for this
@@ -134,17 +105,17 @@ func (p *Proposer) forwardTo(ctx context.Context, addr raft.ServerAddress, data 
 	default:
 		return nil, fmt.Errorf("%w: forwarded to %s: %s", ErrUnknownOutcome, addr, resp.msg)
 	}
-	if len(resp.indexes) != len(data) {
-		return nil, fmt.Errorf("%w: leader %s answered %d indexes for %d entries", ErrUnknownOutcome, addr, len(resp.indexes), len(data))
+	if len(resp.positions) != len(data) {
+		return nil, fmt.Errorf("%w: leader %s answered %d positions for %d commands", ErrUnknownOutcome, addr, len(resp.positions), len(data))
 	}
 	out := make([]core.Result, len(data))
-	for i, idx := range resp.indexes {
-		if err := track.wait(ctx, idx); err != nil {
-			return nil, fmt.Errorf("%w: entry %d committed but not yet applied here: %v", ErrUnknownOutcome, idx, err)
+	for i, pos := range resp.positions {
+		if err := track.wait(ctx, pos.index); err != nil {
+			return nil, fmt.Errorf("%w: entry %d committed but not yet applied here: %v", ErrUnknownOutcome, pos.index, err)
 		}
-		res, ok := track.result(idx)
+		res, ok := track.result(pos)
 		if !ok {
-			return nil, fmt.Errorf("%w: entry %d applied here from a snapshot; its result is gone", ErrUnknownOutcome, idx)
+			return nil, fmt.Errorf("%w: entry %d applied here from a snapshot; its result is gone", ErrUnknownOutcome, pos.index)
 		}
 		out[i] = res
 	}

@@ -62,6 +62,7 @@ type Replica struct {
 	transport *raft.NetworkTransport
 	stream    *muxStream
 	fsm       *FSM
+	co        *coalescer    // packs concurrent proposals into few entries
 	fwd       forwarder     // a follower's connection to the leader
 	fsrv      forwardServer // the leader's side
 	log       *slog.Logger
@@ -166,6 +167,7 @@ func Open(cfg Config) (*Replica, error) {
 	if r.Raft, err = raft.NewRaft(rc, r.fsm, cached, r.logs, snaps, r.transport); err != nil {
 		return fail(fmt.Errorf("replica: raft: %w", err))
 	}
+	r.co = newCoalescer(r.Raft, 10*time.Second)
 	r.stopWatch, r.watchDone = make(chan struct{}), make(chan struct{})
 	go r.watchLeadership()
 	return r, nil
@@ -195,8 +197,14 @@ func (r *Replica) Close() error {
 		<-r.watchDone
 		r.stopWatch = nil
 	}
+	if r.co != nil {
+		r.co.close()
+	}
 	if r.Raft != nil {
 		err = r.Raft.Shutdown().Error()
+	}
+	if r.co != nil {
+		r.co.drain()
 	}
 	r.closeStores()
 	return err

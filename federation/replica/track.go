@@ -24,7 +24,7 @@ type tracker struct {
 	holds   int // forwarded proposals in flight: keep results meanwhile
 	ring    [resultRing]struct {
 		index uint64
-		res   core.Result
+		res   []core.Result // one per command of the entry
 	}
 }
 
@@ -60,15 +60,15 @@ func (t *tracker) release() {
 	t.mu.Unlock()
 }
 
-// advance records a batch the FSM applied (results[i] for indexes[i]) and
-// wakes whoever waits for it.
-func (t *tracker) advance(indexes []uint64, results []core.Result, last uint64) {
+// advance records a batch the FSM applied (each span's results in res)
+// and wakes whoever waits for it.
+func (t *tracker) advance(spans []span, res []core.Result, last uint64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.holds > 0 {
-		for i, idx := range indexes {
-			slot := &t.ring[idx%resultRing]
-			slot.index, slot.res = idx, results[i]
+		for _, s := range spans {
+			slot := &t.ring[s.index%resultRing]
+			slot.index, slot.res = s.index, res[s.from:s.from+s.n]
 		}
 	}
 	t.setApplied(last)
@@ -108,13 +108,14 @@ func (t *tracker) wait(ctx context.Context, index uint64) error {
 	}
 }
 
-// result is the kept result of an applied entry, if it is still kept.
-func (t *tracker) result(index uint64) (core.Result, bool) {
+// result is the kept result of a command of an applied entry, if it is
+// still kept.
+func (t *tracker) result(p position) (core.Result, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	slot := &t.ring[index%resultRing]
-	if slot.index != index || index > t.applied {
+	slot := &t.ring[p.index%resultRing]
+	if slot.index != p.index || p.index > t.applied || p.sub < 0 || p.sub >= len(slot.res) {
 		return core.Result{}, false
 	}
-	return slot.res, true
+	return slot.res[p.sub], true
 }

@@ -13,29 +13,39 @@ func TestTrackerWaitsAndKeepsResults(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- tr.wait(context.Background(), 5) }()
 	time.Sleep(10 * time.Millisecond)
-	tr.advance([]uint64{3}, []core.Result{{Value: "three"}}, 4) // not held: not kept
+	one := func(index uint64) []span { return []span{{index: index, n: 1}} }
+	at := func(index uint64) position { return position{index: index} }
+	tr.advance(one(3), []core.Result{{Value: "three"}}, 4) // not held: not kept
 	select {
 	case <-done:
 		t.Fatal("woke before index 5 applied")
 	case <-time.After(20 * time.Millisecond):
 	}
 	tr.hold()
-	tr.advance([]uint64{5}, []core.Result{{Value: "five"}}, 6)
+	tr.advance(one(5), []core.Result{{Value: "five"}}, 6)
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if r, ok := tr.result(5); !ok || r.Value != "five" {
+	if r, ok := tr.result(at(5)); !ok || r.Value != "five" {
 		t.Fatalf("result 5: %v %v", r, ok)
 	}
-	if _, ok := tr.result(3); ok {
+	// A packed entry keeps a result per command.
+	tr.advance([]span{{index: 6, from: 1, n: 2, packed: true}}, []core.Result{{Value: "x"}, {Value: "a"}, {Value: "b"}}, 6)
+	if r, ok := tr.result(position{index: 6, sub: 1}); !ok || r.Value != "b" {
+		t.Fatalf("result 6/1: %v %v", r, ok)
+	}
+	if _, ok := tr.result(position{index: 6, sub: 2}); ok {
+		t.Fatal("a result past the end of a packed entry")
+	}
+	if _, ok := tr.result(at(3)); ok {
 		t.Fatal("a result applied with no hold was kept")
 	}
-	if _, ok := tr.result(7); ok {
+	if _, ok := tr.result(at(7)); ok {
 		t.Fatal("a result for an index not yet applied")
 	}
 	// Overwritten by a later lap of the ring.
-	tr.advance([]uint64{5 + resultRing}, []core.Result{{Value: "lap"}}, 5+resultRing)
-	if _, ok := tr.result(5); ok {
+	tr.advance(one(5+resultRing), []core.Result{{Value: "lap"}}, 5+resultRing)
+	if _, ok := tr.result(at(5)); ok {
 		t.Fatal("an overwritten result was returned")
 	}
 	tr.release()
@@ -46,7 +56,7 @@ func TestTrackerWaitsAndKeepsResults(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := tr.result(3 * resultRing); ok {
+	if _, ok := tr.result(at(3 * resultRing)); ok {
 		t.Fatal("a result survived a snapshot install")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
