@@ -211,7 +211,7 @@ func (c *coalescer) close() {
 	<-c.done
 }
 
-// wait returns once every entry in flight has been answered.
+// drain returns once every entry in flight has been answered.
 func (c *coalescer) drain() { c.wg.Wait() }
 
 // commit applies data through the coalescer on the leader and returns
