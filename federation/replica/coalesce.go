@@ -41,6 +41,7 @@ type position struct {
 
 type pending struct {
 	data [][]byte
+	size int         // bytes in data
 	out  chan answer // buffered: the coalescer never waits for a caller
 }
 
@@ -72,7 +73,7 @@ func newCoalescer(r *raft.Raft, timeout time.Duration) *coalescer {
 // submit queues data for the next entry. The answer comes on the returned
 // channel; ctx only bounds the wait to be queued.
 func (c *coalescer) submit(ctx context.Context, data [][]byte) (<-chan answer, error) {
-	p := &pending{data: data, out: make(chan answer, 1)}
+	p := &pending{data: data, size: dataSize(data), out: make(chan answer, 1)}
 	// Shared with other senders; close takes it alone, so nothing is
 	// queued after the loop has refused what was queued.
 	c.mu.RLock()
@@ -109,16 +110,16 @@ func (c *coalescer) loop() {
 			c.refuseQueued(first)
 			return
 		}
-		batch, n, size := []*pending{first}, len(first.data), dataSize(first.data)
+		batch, n, size := []*pending{first}, len(first.data), first.size
 	gather:
 		for {
 			select {
 			case p := <-c.reqs:
-				if n+len(p.data) > maxEntryCommands || size+dataSize(p.data) > maxEntryBytes {
+				if n+len(p.data) > maxEntryCommands || size+p.size > maxEntryBytes {
 					carry = p
 					break gather
 				}
-				batch, n, size = append(batch, p), n+len(p.data), size+dataSize(p.data)
+				batch, n, size = append(batch, p), n+len(p.data), size+p.size
 			default:
 				break gather
 			}
