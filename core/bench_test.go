@@ -84,3 +84,40 @@ func BenchmarkImport(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "events/s")
 }
+
+// BenchmarkApplyReports: the engine alone applying report commands in
+// batches, no fsync: the per-replica cost every Raft replica pays per report.
+func BenchmarkApplyReports(b *testing.B) {
+	for _, n := range []int{128, 1024} {
+		b.Run(fmt.Sprint("batch=", n), func(b *testing.B) {
+			e := newEnv(b, false)
+			e.withCounty(b)
+			r := Report{Category: "dispute", Description: "邻里纠纷，双方因噪音发生争执", Grid: "511083001001001", Source: "resident"}
+			cmd, err := e.Events.ReportCommand(e.ctx, r)
+			if err != nil {
+				b.Fatal(err)
+			}
+			data, err := cmd.Encode()
+			if err != nil {
+				b.Fatal(err)
+			}
+			idx, _ := e.Store.engine.AppliedIndex()
+			batch := make([]Entry, n)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for done := 0; done < b.N; done += n {
+				for j := range batch {
+					idx++
+					batch[j] = Entry{Index: idx, Data: data}
+				}
+				res, err := e.Store.engine.ApplyBatch(batch[:min(n, b.N-done)])
+				if err != nil {
+					b.Fatal(err)
+				}
+				if res[0].Err != nil {
+					b.Fatal(res[0].Err)
+				}
+			}
+		})
+	}
+}

@@ -61,19 +61,24 @@ func counterKeys(ev *Event) []string {
 	return keys
 }
 
-// bump applies fn to every counter scope of ev.
+// bump applies fn to every counter scope of ev. The scopes of one event
+// shape are resolved once per transaction: a batch of reports from one grid
+// then costs one map lookup each instead of one per scope.
 func (t *txn) bump(ev *Event, fn func(c *counterSet)) {
-	shape := ev.Jurisdiction + "|" + ev.Grid + "|" + ev.Period + "|" + ev.Category
-	keys, ok := t.ckeys[shape]
+	t.shape = append(append(append(append(append(append(append(t.shape[:0],
+		ev.Jurisdiction...), '|'), ev.Grid...), '|'), ev.Period...), '|'), ev.Category...)
+	sets, ok := t.cshapes[string(t.shape)]
 	if !ok {
-		keys = counterKeys(ev)
-		if t.ckeys == nil {
-			t.ckeys = map[string][]string{}
+		for _, k := range counterKeys(ev) {
+			sets = append(sets, t.counter(k))
 		}
-		t.ckeys[shape] = keys
+		if t.cshapes == nil {
+			t.cshapes = map[string][]*counterSet{}
+		}
+		t.cshapes[string(t.shape)] = sets
 	}
-	for _, k := range keys {
-		fn(t.counter(k))
+	for _, cs := range sets {
+		fn(cs)
 	}
 }
 
@@ -121,7 +126,7 @@ func (t *txn) flush() error {
 			return err
 		}
 	}
-	t.counters = map[string]*counterSet{}
+	t.counters, t.cshapes = map[string]*counterSet{}, nil
 	return nil
 }
 

@@ -40,34 +40,19 @@ func (t *txn) loadEvent(field, id string) (*Event, error) {
 func deadlineKey(ev *Event) []byte { return []byte(ixDeadline + timeKey(ev.Deadline.Unix()) + ev.ID) }
 
 // index writes (add) or removes (!add) ev's index entries for its current state.
-func (t *txn) indexEvent(ev *Event, add bool) error {
+func (t *txn) indexEvent(ev *Event, add bool) {
 	loc := evLocKey(ev)
-	keys := []struct {
-		b []byte
-		k []byte
-	}{
-		{bEvIndex, []byte(ixLoc + loc + "/" + ev.ID)},
-		{bEvIndex, []byte(ixStatus + string(ev.Status) + "/" + loc + "/" + ev.ID)},
-		{bEvIndex, []byte(ixCategory + ev.Category + "/" + loc + "/" + ev.ID)},
-	}
+	// Keys go straight into the index buffer as bucket\x00key strings.
+	const pre = evIndexName + "\x00"
+	t.bufferIndexKey(pre+ixLoc+loc+"/"+ev.ID, add)
+	t.bufferIndexKey(pre+ixStatus+string(ev.Status)+"/"+loc+"/"+ev.ID, add)
+	t.bufferIndexKey(pre+ixCategory+ev.Category+"/"+loc+"/"+ev.ID, add)
 	if ev.Status.active() && !ev.Overdue {
-		keys = append(keys, struct{ b, k []byte }{bEvIndex, deadlineKey(ev)})
+		t.bufferIndexKey(pre+string(deadlineKey(ev)), add)
 	}
 	if ev.Overdue && ev.Status.open() {
-		keys = append(keys, struct{ b, k []byte }{bEvIndex, []byte(ixOverdue + loc + "/" + ev.ID)})
+		t.bufferIndexKey(pre+ixOverdue+loc+"/"+ev.ID, add)
 	}
-	for _, x := range keys {
-		var err error
-		if add {
-			err = t.put(x.b, x.k)
-		} else {
-			err = t.del(x.b, x.k)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func (t *txn) saveEvent(ev *Event, c *Command, action string, from Status, note string, data map[string]string) error {
@@ -145,9 +130,7 @@ func (t *txn) reportEvent(c *Command, r *Report) (*Event, error) {
 	if err := t.putRecord(bEvent, []byte(ev.ID), ev); err != nil {
 		return nil, err
 	}
-	if err := t.indexEvent(ev, true); err != nil {
-		return nil, err
-	}
+	t.indexEvent(ev, true)
 	t.bump(ev, func(cs *counterSet) { cs[mReported]++; cs[statusSlot(StatusReported)]++ })
 	return ev, nil
 }
@@ -421,12 +404,8 @@ func applyEventAct(t *txn, c *Command, p *actPayload) (any, error) {
 // sends the outcome back when it ends.
 func (t *txn) settle(c *Command, ev, old *Event, action, note string, data map[string]string, bumps []func(*counterSet)) error {
 	from := old.Status
-	if err := t.indexEvent(old, false); err != nil {
-		return err
-	}
-	if err := t.indexEvent(ev, true); err != nil {
-		return err
-	}
+	t.indexEvent(old, false)
+	t.indexEvent(ev, true)
 	if len(data) == 0 {
 		data = nil
 	}
@@ -462,13 +441,9 @@ func applyEventSweep(t *txn, c *Command, p *idsPayload) (any, error) {
 		if !ev.Status.active() || ev.Overdue || !c.At.After(ev.Deadline) {
 			continue
 		}
-		if err := t.indexEvent(ev, false); err != nil {
-			return nil, err
-		}
+		t.indexEvent(ev, false)
 		ev.Overdue = true
-		if err := t.indexEvent(ev, true); err != nil {
-			return nil, err
-		}
+		t.indexEvent(ev, true)
 		if err := t.saveEvent(ev, c, "overdue", ev.Status, "", nil); err != nil {
 			return nil, err
 		}

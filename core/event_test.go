@@ -317,3 +317,25 @@ func TestListFiltersAndPagination(t *testing.T) {
 		t.Fatalf("bad status: %v", err)
 	}
 }
+
+// The hand-built event number prefix agrees with time.Format, across the
+// China-time day boundary and for short and long division codes.
+func TestEventNumberPrefixMatchesFormat(t *testing.T) {
+	cases := []struct {
+		jur string
+		at  time.Time
+	}{
+		{"511083", time.Date(2026, 11, 23, 15, 59, 59, 0, time.UTC)},
+		{"511083", time.Date(2026, 11, 23, 16, 0, 0, 0, time.UTC)}, // 00:00 next day in CST
+		{"511083001001001", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{"500110102", time.Date(1999, 12, 31, 16, 0, 0, 0, time.UTC)},
+		{"50", time.Date(10000, 3, 9, 0, 0, 0, 0, time.UTC)},
+	}
+	for _, c := range cases {
+		area := (c.jur + "000000000")[:9]
+		want := area + "-" + c.at.In(workcal.CST).Format("20060102")
+		if got := eventNumberPrefix(c.jur, c.at); got != want {
+			t.Errorf("eventNumberPrefix(%s, %v) = %s, want %s", c.jur, c.at, got, want)
+		}
+	}
+}

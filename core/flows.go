@@ -137,9 +137,7 @@ func receiveHandoff(from, action string) func(t *txn, c *Command, l *Link, m *Me
 		if err := t.putRecord(bEvent, []byte(ev.ID), ev); err != nil {
 			return err
 		}
-		if err := t.indexEvent(ev, true); err != nil {
-			return err
-		}
+		t.indexEvent(ev, true)
 		t.bump(ev, func(cs *counterSet) { cs[mReported]++; cs[statusSlot(StatusReported)]++ })
 		return t.saveEvent(ev, c, action, StatusReported, b.Note, map[string]string{"from": m.Origin})
 	}

@@ -20,7 +20,7 @@ var (
 	bConfig    = []byte("config")
 	bCategory  = []byte("category")
 	bEvent     = []byte("event")
-	bEvIndex   = []byte("ix_event") // every event index, by key prefix (see below)
+	bEvIndex   = []byte(evIndexName) // every event index, by key prefix (see below)
 	bCounter   = []byte("counter")
 	bOrg       = []byte("party_org")
 	bMember    = []byte("party_member")
@@ -47,6 +47,8 @@ var allBuckets = [][]byte{bMeta, bAudit, bJur, bJurChild, bJurAlias, bJurGeom, b
 // of a single durable write. Timeline entries live in bEvent under
 // "<id>/<rev>", right after their event.
 const (
+	evIndexName = "ix_event" // the bucket
+
 	ixLoc      = "l/" // l/<loc>/<id>
 	ixStatus   = "s/" // s/<status>/<loc>/<id>
 	ixCategory = "c/" // c/<category>/<loc>/<id>

@@ -25,10 +25,11 @@ type txn struct {
 	cal      *workcal.Calendar
 	sla      *SLAConfig
 	policy   *VisitPolicy
-	grids    map[string]*gridRef // grids read in this transaction
-	seqs     map[string]uint64   // sequence counters, written at flush
-	ckeys    map[string][]string // counter scopes per event shape
-	ixw      []ixWrite           // buffered event-index writes, in the order made
+	grids    map[string]*gridRef      // grids read in this transaction
+	seqs     map[string]uint64        // sequence counters, written at flush
+	cshapes  map[string][]*counterSet // counter sets per event shape (see bump)
+	shape    []byte                   // scratch for bump's shape key
+	ixw      []ixWrite                // buffered event-index writes, in the order made
 }
 
 // evIndexBuckets are written, never read, during apply; their writes are
@@ -139,7 +140,12 @@ func (t *txn) del(bucket, k []byte) error {
 }
 
 func (t *txn) bufferIndex(bucket, k []byte, put bool) {
-	t.ixw = append(t.ixw, ixWrite{key: string(bucket) + "\x00" + string(k), put: put})
+	t.bufferIndexKey(string(bucket)+"\x00"+string(k), put)
+}
+
+// bufferIndexKey buffers a write of key, already bucket\x00key.
+func (t *txn) bufferIndexKey(key string, put bool) {
+	t.ixw = append(t.ixw, ixWrite{key: key, put: put})
 }
 
 // ixWrite is a buffered index put or delete of bucket\x00key.

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -73,8 +74,10 @@ func bareRaft(b *testing.B, n int) *raft.Raft {
 	return nil
 }
 
-// run spreads b.N operations over `callers` goroutines and returns ops/s.
-func run(b *testing.B, callers int, op func() error) float64 {
+// run spreads b.N operations over `callers` goroutines and returns ops/s and
+// the process's CPU time (user and system) per operation in µs.
+func run(b *testing.B, callers int, op func() error) (float64, float64) {
+	cpu0 := cpuTime()
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	var firstErr atomic.Value
@@ -95,7 +98,16 @@ func run(b *testing.B, callers int, op func() error) float64 {
 	if err, _ := firstErr.Load().(error); err != nil {
 		b.Fatal(err)
 	}
-	return float64(b.N) / time.Since(start).Seconds()
+	return float64(b.N) / time.Since(start).Seconds(), float64((cpuTime() - cpu0).Microseconds()) / float64(b.N)
+}
+
+// cpuTime is the CPU time this process has used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkReplicatedReports: 256 concurrent callers reporting events through
@@ -122,26 +134,30 @@ func BenchmarkReplicatedReports(b *testing.B) {
 	// rounds of both are warm-up and not counted; the rest alternate, and the
 	// medians are compared.
 	const warmup, rounds = 2, 5
-	var bases, gots []float64
+	var bases, gots, baseCPU, gotCPU []float64
 	b.ResetTimer()
 	for i := 0; i < warmup+rounds; i++ {
 		if i == warmup {
-			bases, gots = bases[:0], gots[:0]
+			bases, gots, baseCPU, gotCPU = bases[:0], gots[:0], baseCPU[:0], gotCPU[:0]
 		}
-		bases = append(bases, run(b, callers, func() error { return bare.Apply(payload, 10*time.Second).Error() }))
-		gots = append(gots, run(b, callers, func() error {
+		rate, cpu := run(b, callers, func() error { return bare.Apply(payload, 10*time.Second).Error() })
+		bases, baseCPU = append(bases, rate), append(baseCPU, cpu)
+		rate, cpu = run(b, callers, func() error {
 			_, err := s.Events.Report(context.Background(), r)
 			return err
-		}))
+		})
+		gots, gotCPU = append(gots, rate), append(gotCPU, cpu)
 	}
 	b.StopTimer()
-	b.Logf("bare %v\nours %v", bases, gots)
+	b.Logf("bare %.0f/s, CPU µs/op %.1f\nours %.0f/s, CPU µs/op %.1f", bases, baseCPU, gots, gotCPU)
 	base, got := median(bases), median(gots)
 	b.ReportMetric(got, "reports/s")
 	b.ReportMetric(base, "bare-raft/s")
 	b.ReportMetric(got/base, "x-bare")
 	b.ReportMetric(slices.Min(gots)/slices.Max(bases), "x-bare-worst")
 	b.ReportMetric(float64(len(payload)), "payload-B")
+	b.ReportMetric(median(gotCPU), "cpu-µs/report")
+	b.ReportMetric(median(baseCPU), "cpu-µs/bare-op")
 }
 
 func median(xs []float64) float64 {
