@@ -76,7 +76,9 @@ func commandJSON(raw []byte) (json.RawMessage, error) {
 	return json.Marshal(c)
 }
 
-func (t *txn) appendAudit(en Entry) error {
+// auditHead returns the chain's length and head as this transaction left
+// them, reading them from meta the first time.
+func (t *txn) auditHead() (uint64, []byte) {
 	if !t.headRead {
 		if h := t.b(bMeta).Get(auditHeadKey); len(h) == 40 {
 			t.auditSeq = getU64(h[:8])
@@ -86,6 +88,11 @@ func (t *txn) appendAudit(en Entry) error {
 		}
 		t.headRead = true
 	}
+	return t.auditSeq, t.auditTop
+}
+
+func (t *txn) appendAudit(en Entry) error {
+	t.auditHead()
 	seq := t.auditSeq + 1
 	hash := chainHash(t.auditTop, seq, en.Index, en.Data)
 	if err := t.b(bAudit).Put(u64(seq), encodeAudit(seq, en.Index, t.auditTop, hash, en.Data)); err != nil {

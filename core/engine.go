@@ -48,6 +48,7 @@ type Engine struct {
 	applied   atomic.Uint64 // meta/applied as of the last commit or open
 	onApply   func(entries, rejected int, took time.Duration)
 	tokens    tokenCache
+	cps       checkpoints
 }
 
 // EngineOptions tune the bbolt file.
@@ -130,9 +131,10 @@ func (e *Engine) open() error {
 }
 
 // rebuildCaches reloads what is kept in memory (the grid index) from the
-// file and forgets cached tokens.
+// file and forgets cached tokens and checkpoints.
 func (e *Engine) rebuildCaches() error {
 	e.tokens.invalidate()
+	e.cps.reset()
 	idx := geo.NewIndex()
 	err := e.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bGrid).ForEach(func(k, v []byte) error {
@@ -225,6 +227,7 @@ func (e *Engine) ApplyBatch(entries []Entry) ([]Result, error) {
 		t := newTxn(tx)
 		applied := getU64(tx.Bucket(bMeta).Get([]byte("applied")))
 		failed := -1
+		prev := applied
 		for i, en := range entries {
 			if skip[i] {
 				continue
@@ -233,6 +236,8 @@ func (e *Engine) ApplyBatch(entries []Entry) ([]Result, error) {
 				results[i] = Result{Err: errs.Conflict("index", "applied", "entry %d already applied", en.Index)}
 				continue
 			}
+			t.checkpoint(prev, en.Index)
+			prev = en.Index
 			v, err := t.applyEntry(en, dec[i])
 			if err != nil {
 				results[i] = Result{Err: err}
@@ -265,6 +270,7 @@ func (e *Engine) ApplyBatch(entries []Entry) ([]Result, error) {
 		if n := len(entries); n > 0 && entries[n-1].Index > applied {
 			e.applied.Store(entries[n-1].Index)
 		}
+		e.cps.add(t.cps)
 		for _, fx := range t.effects {
 			fx(e)
 		}

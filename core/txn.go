@@ -30,6 +30,7 @@ type txn struct {
 	cshapes  map[string][]*counterSet // counter sets per event shape (see bump)
 	shape    []byte                   // scratch for bump's shape key
 	ixw      []ixWrite                // buffered event-index writes, in the order made
+	cps      []Checkpoint             // recorded here, published on commit
 }
 
 // evIndexBuckets are written, never read, during apply; their writes are

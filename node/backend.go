@@ -2,9 +2,11 @@ package node
 
 import (
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/federation/exchange"
 	"github.com/fengqiao/fengqiao/federation/membership"
 	"github.com/fengqiao/fengqiao/federation/replica"
@@ -89,9 +91,14 @@ func (b *backend) Backup(w io.Writer) (int64, error) {
 }
 func (b *backend) Restore(rd io.Reader) error { return b.leaderErr(b.r.RestoreBackup(rd)) }
 
+// Ready fails without a known leader, and on a replica whose state was
+// found to differ from the leader's (it must be rebuilt, not trusted).
 func (b *backend) Ready() error {
 	if addr, _ := b.r.Raft.LeaderWithID(); addr == "" {
 		return api.NotLeader("")
+	}
+	if err := b.r.Diverged(); err != nil {
+		return fmt.Errorf("%w: %v", errs.ErrUnavailable, err)
 	}
 	return nil
 }

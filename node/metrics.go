@@ -78,6 +78,14 @@ func (m *metrics) watchRaft(r *replica.Replica) {
 		func() float64 { return float64(r.Raft.LastIndex()) }))
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "fengqiao_state_applied_index", Help: "Log index the state file holds."},
 		func() float64 { i, _ := r.Engine.AppliedIndex(); return float64(i) }))
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "fengqiao_replica_diverged",
+		Help: "1 once this replica's state was found to differ from the leader's at a checkpoint."},
+		func() float64 {
+			if r.Diverged() != nil {
+				return 1
+			}
+			return 0
+		}))
 	m.reg.MustRegister(&stateCollector{r: r, g: state})
 }
 

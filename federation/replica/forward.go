@@ -10,6 +10,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/fengqiao/fengqiao/core"
 )
 
 // Forwarding lets a follower serve writes: it sends the encoded commands to
@@ -23,15 +25,25 @@ import (
 // commands. A response body is the uvarint id, a status byte, then the
 // positions (uvarint count, then each command's entry index and place in
 // the entry, as uvarints) or a uvarint-length message. An index request is
-// answered with one position, the commit index.
+// answered with one position, the commit index. A checkpoint request carries
+// a uvarint log index and is answered with statusCheckpoint, the uvarint
+// audit sequence and the uvarint-length head (divergence.go).
+//
+// The connection opens with forwardByte and then forwardVersion; a leader
+// closes a connection whose version it does not speak, so replicas of
+// different builds fail loudly instead of misreading each other.
 const (
-	kindPropose = 1 // commands → their positions in the log, once applied on the leader
-	kindIndex   = 2 // → the leader's commit index, for a follower to catch up to
+	forwardVersion = 2
 
-	statusOK        = 0
-	statusNotLeader = 1 // nothing was proposed; message: the leader's address
-	statusUnknown   = 2 // proposed, outcome unknown; message: why
-	statusNotReady  = 3 // a new leader still applying its predecessor's entries
+	kindPropose    = 1 // commands → their positions in the log, once applied on the leader
+	kindIndex      = 2 // → the leader's commit index, for a follower to catch up to
+	kindCheckpoint = 3 // a checkpoint index → the leader's audit head there
+
+	statusOK         = 0
+	statusNotLeader  = 1 // nothing was proposed; message: the leader's address
+	statusUnknown    = 2 // proposed, outcome unknown; message: why
+	statusNotReady   = 3 // a new leader still applying its predecessor's entries
+	statusCheckpoint = 4 // the checkpoint asked for
 
 	maxFrame    = 64 << 20
 	maxCommands = 1 << 16
@@ -178,16 +190,23 @@ func appendBytes(b, v []byte) []byte {
 
 // response is a decoded answer from the leader.
 type response struct {
-	status    byte
-	positions []position
-	msg       string
+	status     byte
+	positions  []position
+	checkpoint core.Checkpoint // Seq and Head, for statusCheckpoint
+	msg        string
 }
 
 func decodeResponse(body []byte) (uint64, response, error) {
 	f := frame{b: body}
 	id := f.uvarint()
 	r := response{status: f.byte()}
-	if r.status == statusOK {
+	switch r.status {
+	case statusCheckpoint:
+		r.checkpoint.Seq = f.uvarint()
+		if r.checkpoint.Head = f.bytes(); len(r.checkpoint.Head) != 32 {
+			f.bad = true
+		}
+	case statusOK:
 		n := f.uvarint()
 		if n > maxCommands {
 			f.bad = true
@@ -199,7 +218,7 @@ func decodeResponse(body []byte) (uint64, response, error) {
 			}
 			r.positions = append(r.positions, position{index: index, sub: int(sub)})
 		}
-	} else {
+	default:
 		r.msg = string(f.bytes())
 	}
 	if f.bad || len(f.b) != 0 {
@@ -248,7 +267,13 @@ func (s *forwardServer) serve(c net.Conn) {
 	fw := newFrameWriter(c)
 	var calls sync.WaitGroup
 	br := bufio.NewReaderSize(c, 64<<10)
-	for {
+	if v, err := br.ReadByte(); err != nil || v != forwardVersion {
+		if err == nil {
+			s.r.log.Warn("closing a forwarding connection from another build", "peer", c.RemoteAddr().String(), "version", v, "want", forwardVersion)
+		}
+		br = nil
+	}
+	for br != nil {
 		body, err := readFrame(br)
 		if err != nil {
 			break
@@ -262,6 +287,13 @@ func (s *forwardServer) serve(c net.Conn) {
 				break
 			}
 			fw.send(s.index(id))
+		case kindCheckpoint:
+			index := f.uvarint()
+			if f.bad || len(f.b) != 0 {
+				err = errBadFrame
+				break
+			}
+			fw.send(s.checkpoint(id, index))
 		case kindPropose:
 			n := f.uvarint()
 			if n == 0 || n > maxCommands {

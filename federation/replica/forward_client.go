@@ -36,7 +36,7 @@ func dialForward(stream *muxStream, addr raft.ServerAddress) (*forwardClient, er
 		return nil, err
 	}
 	c.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	if _, err := c.Write([]byte{forwardByte}); err != nil {
+	if _, err := c.Write([]byte{forwardByte, forwardVersion}); err != nil {
 		c.Close()
 		return nil, err
 	}

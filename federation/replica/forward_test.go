@@ -107,10 +107,12 @@ func TestForwardingRejectsMalformedFrames(t *testing.T) {
 	c, l, _, fs := countyCluster(t)
 	before := c.converged(l)
 	frames := map[string][]byte{
-		"unknown kind":      {9, 1},
-		"count past body":   {kindPropose, 1, 3, 5, 'a'},
-		"zero commands":     {kindPropose, 1, 0},
-		"trailing on index": {kindIndex, 1, 0},
+		"unknown kind":         {9, 1},
+		"count past body":      {kindPropose, 1, 3, 5, 'a'},
+		"zero commands":        {kindPropose, 1, 0},
+		"trailing on index":    {kindIndex, 1, 0},
+		"checkpoint, no index": {kindCheckpoint, 1},
+		"checkpoint, trailing": {kindCheckpoint, 1, 0, 0},
 	}
 	for name, body := range frames {
 		conn, err := net.Dial("tcp", string(l.Addr))
@@ -119,16 +121,24 @@ func TestForwardingRejectsMalformedFrames(t *testing.T) {
 		}
 		var hdr [4]byte
 		binary.BigEndian.PutUint32(hdr[:], uint32(len(body)))
-		conn.Write(append(append([]byte{forwardByte}, hdr[:]...), body...))
+		conn.Write(append(append([]byte{forwardByte, forwardVersion}, hdr[:]...), body...))
 		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 		if _, err := bufio.NewReader(conn).ReadByte(); err != io.EOF {
 			t.Errorf("%s: connection not closed: %v", name, err)
 		}
 		conn.Close()
 	}
-	// A frame claiming more than the limit is refused before it is read.
+	// A connection from a build speaking another version is closed unread.
 	conn, _ := net.Dial("tcp", string(l.Addr))
-	conn.Write([]byte{forwardByte, 0xFF, 0xFF, 0xFF, 0xFF})
+	conn.Write(append([]byte{forwardByte, forwardVersion + 1}, indexRequest(1)...))
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := bufio.NewReader(conn).ReadByte(); err != io.EOF {
+		t.Errorf("other version: connection not closed: %v", err)
+	}
+	conn.Close()
+	// A frame claiming more than the limit is refused before it is read.
+	conn, _ = net.Dial("tcp", string(l.Addr))
+	conn.Write([]byte{forwardByte, forwardVersion, 0xFF, 0xFF, 0xFF, 0xFF})
 	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, err := bufio.NewReader(conn).ReadByte(); err != io.EOF {
 		t.Errorf("oversized frame: connection not closed: %v", err)
@@ -140,7 +150,7 @@ func TestForwardingRejectsMalformedFrames(t *testing.T) {
 	body := proposeRequest([][]byte{[]byte("not a command")})(7)
 	var hdr [4]byte
 	binary.BigEndian.PutUint32(hdr[:], uint32(len(body)))
-	conn.Write(append(append([]byte{forwardByte}, hdr[:]...), body...))
+	conn.Write(append(append([]byte{forwardByte, forwardVersion}, hdr[:]...), body...))
 	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	resp, err := readFrame(bufio.NewReader(conn))
 	conn.Close()

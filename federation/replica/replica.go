@@ -4,6 +4,7 @@
 package replica
 
 import (
+	"cmp"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -46,6 +47,10 @@ type Config struct {
 	// OnCommit, if set, is told how long each proposal took from Raft.Apply
 	// to its results (replication, commit and apply; metrics hook).
 	OnCommit func(entries int, took time.Duration)
+	// CheckInterval is how often a follower compares its latest checkpoint
+	// with the leader's (divergence.go). Zero means DefaultCheckInterval;
+	// negative turns the check off.
+	CheckInterval time.Duration
 }
 
 // LogCacheSize is how many recent Raft entries are kept in memory for
@@ -69,6 +74,9 @@ type Replica struct {
 	onCommit  func(entries int, took time.Duration)
 
 	ready     atomic.Bool // leader and caught up: consistent reads allowed
+	diverged  atomic.Pointer[DivergenceError]
+	stopCheck chan struct{} // nil when the check does not run
+	checkDone chan struct{}
 	mu        sync.Mutex
 	subs      []chan bool
 	stopWatch chan struct{}
@@ -170,6 +178,10 @@ func Open(cfg Config) (*Replica, error) {
 	r.co = newCoalescer(r.Raft, 10*time.Second)
 	r.stopWatch, r.watchDone = make(chan struct{}), make(chan struct{})
 	go r.watchLeadership()
+	if every := cmp.Or(cfg.CheckInterval, DefaultCheckInterval); every > 0 {
+		r.stopCheck, r.checkDone = make(chan struct{}), make(chan struct{})
+		go r.checkLoop(every)
+	}
 	return r, nil
 }
 
@@ -196,6 +208,11 @@ func (r *Replica) Close() error {
 		close(r.stopWatch)
 		<-r.watchDone
 		r.stopWatch = nil
+	}
+	if r.stopCheck != nil {
+		close(r.stopCheck)
+		<-r.checkDone
+		r.stopCheck = nil
 	}
 	if r.co != nil {
 		r.co.close()

@@ -1,0 +1,83 @@
+package core
+
+import "sync"
+
+// Checkpoints let replicas check that they agree without comparing whole
+// files. The audit chain already hashes every accepted command in order, so
+// its head after every command at or below an index is the same on every
+// replica that applied the same log, however Raft grouped the entries into
+// batches. A replica that accepted or refused a different command (the
+// divergence a batching bug once caused) has a different head from there on.
+//
+// The engine records the head at every multiple of CheckpointEvery and keeps
+// the latest checkpointsKept in memory; they are rebuilt as the log moves on
+// after a restart, so they cost no writes and change no state.
+
+// CheckpointEvery is the log-index spacing of checkpoints.
+const CheckpointEvery = 1024
+
+const checkpointsKept = 64
+
+// Checkpoint is the audit chain as it stood once every command at or below
+// Index had been applied: Seq records, ending in Head.
+type Checkpoint struct {
+	Index uint64
+	Seq   uint64
+	Head  []byte // 32 bytes
+}
+
+// checkpoints is a ring of the latest checkpoints, oldest first.
+type checkpoints struct {
+	mu   sync.Mutex
+	ring []Checkpoint
+}
+
+func (c *checkpoints) add(cps []Checkpoint) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ring = append(c.ring, cps...)
+	if n := len(c.ring) - checkpointsKept; n > 0 {
+		c.ring = append(c.ring[:0], c.ring[n:]...)
+	}
+}
+
+func (c *checkpoints) reset() {
+	c.mu.Lock()
+	c.ring = nil
+	c.mu.Unlock()
+}
+
+// Checkpoint returns the checkpoint at index, if it is still kept.
+func (e *Engine) Checkpoint(index uint64) (Checkpoint, bool) {
+	e.cps.mu.Lock()
+	defer e.cps.mu.Unlock()
+	for _, cp := range e.cps.ring {
+		if cp.Index == index {
+			return cp, true
+		}
+	}
+	return Checkpoint{}, false
+}
+
+// LatestCheckpoint returns the most recent checkpoint, if any was recorded
+// since the engine opened.
+func (e *Engine) LatestCheckpoint() (Checkpoint, bool) {
+	e.cps.mu.Lock()
+	defer e.cps.mu.Unlock()
+	if len(e.cps.ring) == 0 {
+		return Checkpoint{}, false
+	}
+	return e.cps.ring[len(e.cps.ring)-1], true
+}
+
+// checkpoint records, before the command at index next is applied, the
+// latest checkpoint index in [prev, next) if there is one: the chain then
+// holds exactly the commands at or below it.
+func (t *txn) checkpoint(prev, next uint64) {
+	b := (next - 1) / CheckpointEvery * CheckpointEvery
+	if next == 0 || b == 0 || b < prev {
+		return
+	}
+	seq, head := t.auditHead()
+	t.cps = append(t.cps, Checkpoint{Index: b, Seq: seq, Head: append([]byte(nil), head...)})
+}
