@@ -53,7 +53,7 @@ func (e *Engine) Checkpoint(index uint64) (Checkpoint, bool) {
 	defer e.cps.mu.Unlock()
 	for _, cp := range e.cps.ring {
 		if cp.Index == index {
-			return cp, true
+			return cp.clone(), true
 		}
 	}
 	return Checkpoint{}, false
@@ -67,7 +67,13 @@ func (e *Engine) LatestCheckpoint() (Checkpoint, bool) {
 	if len(e.cps.ring) == 0 {
 		return Checkpoint{}, false
 	}
-	return e.cps.ring[len(e.cps.ring)-1], true
+	return e.cps.ring[len(e.cps.ring)-1].clone(), true
+}
+
+// clone keeps callers from writing into the ring's heads.
+func (cp Checkpoint) clone() Checkpoint {
+	cp.Head = append([]byte(nil), cp.Head...)
+	return cp
 }
 
 // checkpoint records, before the command at index next is applied, the
