@@ -120,6 +120,10 @@ func (e *Engine) open() error {
 		db.Close()
 		return fmt.Errorf("core: init buckets: %w", err)
 	}
+	if err := dropPlaceIndex(db); err != nil {
+		db.Close()
+		return err
+	}
 	e.db = db
 	var applied uint64
 	db.View(func(tx *bbolt.Tx) error {

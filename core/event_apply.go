@@ -44,7 +44,6 @@ func (t *txn) indexEvent(ev *Event, add bool) {
 	loc := evLocKey(ev)
 	// Keys go straight into the index buffer as bucket\x00key strings.
 	const pre = evIndexName + "\x00"
-	t.bufferIndexKey(pre+ixLoc+loc+"/"+ev.ID, add)
 	t.bufferIndexKey(pre+ixStatus+string(ev.Status)+"/"+loc+"/"+ev.ID, add)
 	t.bufferIndexKey(pre+ixCategory+ev.Category+"/"+loc+"/"+ev.ID, add)
 	if ev.Status.active() && !ev.Overdue {

@@ -59,6 +59,7 @@ func (ev *Events) List(q Query) (Page, error) {
 		return Page{}, nil
 	}
 	var prefix string
+	byPlace := false
 	switch {
 	case q.Overdue:
 		prefix = ixOverdue + loc
@@ -67,7 +68,7 @@ func (ev *Events) List(q Query) (Page, error) {
 	case q.Category != "":
 		prefix = ixCategory + q.Category + "/" + loc
 	default:
-		prefix = ixLoc + loc
+		prefix, byPlace = ixLoc+loc, true
 	}
 	var after []byte
 	if q.After != "" {
@@ -79,18 +80,16 @@ func (ev *Events) List(q Query) (Page, error) {
 	}
 	var page Page
 	err := ev.s.engine.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bEvIndex).Cursor()
-		evb := tx.Bucket(bEvent)
-		k, _ := c.Seek([]byte(prefix))
-		if after != nil {
-			k, _ = c.Seek(after)
-			if bytes.Equal(k, after) {
-				k, _ = c.Next()
-			}
+		ixb, evb := tx.Bucket(bEvIndex), tx.Bucket(bEvent)
+		var it indexIter
+		if byPlace {
+			it = newPlaceIter(ixb, prefix[len(ixLoc):], after)
+		} else {
+			it = newPrefixIter(ixb, prefix, after)
 		}
 		scanned := 0
 		var last []byte
-		for ; k != nil && bytes.HasPrefix(k, []byte(prefix)); k, _ = c.Next() {
+		for k := it.next(); k != nil; k = it.next() {
 			if len(page.Events) == q.Limit || scanned == maxScan {
 				page.Next = base64.RawURLEncoding.EncodeToString(last)
 				break

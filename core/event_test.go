@@ -284,6 +284,7 @@ func TestListFiltersAndPagination(t *testing.T) {
 	if len(p.Events) != 60 {
 		t.Fatalf("township listing: %d", len(p.Events))
 	}
+	township := p.Events
 	// Page through one grid 7 at a time.
 	seen := map[string]bool{}
 	q := Query{Grid: "511083001001002", Status: StatusReported, Limit: 7}
@@ -309,6 +310,47 @@ func TestListFiltersAndPagination(t *testing.T) {
 	p, _ = e.Events.List(Query{Jurisdiction: "511083", Category: "sanitation", Limit: 500})
 	if len(p.Events) != 30 {
 		t.Fatalf("category listing: %d", len(p.Events))
+	}
+	// Spread the township's events over three statuses, then page through
+	// it unfiltered: the status ranges merge back into place order.
+	for i, ev := range township {
+		var acts []string
+		switch i % 3 {
+		case 1:
+			acts = []string{"accept"}
+		case 2:
+			acts = []string{"accept", "dispatch"}
+		}
+		for _, a := range acts {
+			if _, err := e.Events.Act(e.ctx, ev.ID, Action{Action: a, Handler: "城管"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var paged []*Event
+	for q := (Query{Jurisdiction: "511083001", Limit: 7}); ; {
+		p, err := e.Events.List(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paged = append(paged, p.Events...)
+		if p.Next == "" {
+			break
+		}
+		q.After = p.Next
+	}
+	if len(paged) != 60 {
+		t.Fatalf("paged the township unfiltered: %d events, want 60", len(paged))
+	}
+	statuses := map[Status]bool{}
+	for i, ev := range paged {
+		statuses[ev.Status] = true
+		if i > 0 && ev.Grid+"/"+ev.ID <= paged[i-1].Grid+"/"+paged[i-1].ID {
+			t.Fatalf("out of place order at %d: %s/%s after %s/%s", i, ev.Grid, ev.ID, paged[i-1].Grid, paged[i-1].ID)
+		}
+	}
+	if len(statuses) != 3 {
+		t.Fatalf("listing covers statuses %v", statuses)
 	}
 	if _, err := e.Events.List(Query{Grid: "511083001001002", After: "garbage!"}); !errors.Is(err, errs.ErrInvalid) {
 		t.Fatalf("bad cursor: %v", err)

@@ -49,7 +49,7 @@ var allBuckets = [][]byte{bMeta, bAudit, bJur, bJurChild, bJurAlias, bJurGeom, b
 const (
 	evIndexName = "ix_event" // the bucket
 
-	ixLoc      = "l/" // l/<loc>/<id>
+	ixLoc      = "l/" // l/<loc>/<id>: not stored; listing cursors by place (index_iter.go)
 	ixStatus   = "s/" // s/<status>/<loc>/<id>
 	ixCategory = "c/" // c/<category>/<loc>/<id>
 	ixDeadline = "d/" // d/<deadline, 8 bytes>/<id>  (active, not yet overdue)

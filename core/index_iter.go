@@ -1,0 +1,140 @@
+package core
+
+import (
+	"bytes"
+	"fmt"
+
+	"go.etcd.io/bbolt"
+)
+
+// indexIter yields event-index keys in order, starting after a cursor key;
+// nil when done. Keys are valid until the next call.
+type indexIter interface{ next() []byte }
+
+// prefixIter walks the keys under one prefix.
+type prefixIter struct {
+	c      *bbolt.Cursor
+	prefix []byte
+	k      []byte
+}
+
+func newPrefixIter(b *bbolt.Bucket, prefix string, after []byte) *prefixIter {
+	it := &prefixIter{c: b.Cursor(), prefix: []byte(prefix)}
+	it.k = seekAfter(it.c, it.prefix, after)
+	return it
+}
+
+func (it *prefixIter) next() []byte {
+	k := it.k
+	if k == nil || !bytes.HasPrefix(k, it.prefix) {
+		return nil
+	}
+	it.k, _ = it.c.Next()
+	return k
+}
+
+// seekAfter positions c at the first key at or after from, or strictly
+// after `after` when it is set.
+func seekAfter(c *bbolt.Cursor, from, after []byte) []byte {
+	if after == nil {
+		k, _ := c.Seek(from)
+		return k
+	}
+	k, _ := c.Seek(after)
+	if bytes.Equal(k, after) {
+		k, _ = c.Next()
+	}
+	return k
+}
+
+// placeIter lists every event under a place, in place order, without a
+// place index of its own: every event has exactly one status key
+// s/<status>/<loc>/<id>, so merging the status ranges by their <loc>/<id>
+// suffix yields what l/<loc>/<id> keys would, one index write per event
+// cheaper. It yields those l/ keys, so cursors look as they always did.
+type placeIter struct {
+	heads []placeHead
+	out   []byte
+}
+
+type placeHead struct {
+	c      *bbolt.Cursor
+	pre    int    // length of s/<status>/
+	prefix []byte // s/<status>/<loc>
+	k      []byte // current key; nil when this status is done
+}
+
+// newPlaceIter starts after the l/ key `after` when it is set.
+func newPlaceIter(b *bbolt.Bucket, loc string, after []byte) *placeIter {
+	it := &placeIter{}
+	for _, st := range statusOrder {
+		pre := ixStatus + string(st) + "/"
+		h := placeHead{c: b.Cursor(), pre: len(pre), prefix: []byte(pre + loc)}
+		var from []byte
+		if after != nil {
+			from = append([]byte(pre), after[len(ixLoc):]...)
+		}
+		h.k = seekAfter(h.c, h.prefix, from)
+		it.heads = append(it.heads, h)
+	}
+	return it
+}
+
+func (it *placeIter) next() []byte {
+	min := -1
+	for i := range it.heads {
+		h := &it.heads[i]
+		if h.k == nil || !bytes.HasPrefix(h.k, h.prefix) {
+			h.k = nil
+			continue
+		}
+		if min < 0 || bytes.Compare(h.k[h.pre:], it.heads[min].k[it.heads[min].pre:]) < 0 {
+			min = i
+		}
+	}
+	if min < 0 {
+		return nil
+	}
+	h := &it.heads[min]
+	it.out = append(append(it.out[:0], ixLoc...), h.k[h.pre:]...)
+	h.k, _ = h.c.Next()
+	return it.out
+}
+
+// dropChunk bounds one migration transaction; a variable so a test can
+// make several chunks out of a few events.
+var dropChunk = 10000
+
+// dropPlaceIndex deletes the l/ keys that files written before the place
+// index was retired still hold, so their digests match a file built from
+// the same log today. It runs on every open; with nothing to do it costs one
+// read-only seek.
+func dropPlaceIndex(db *bbolt.DB) error {
+	chunk := dropChunk
+	var found bool
+	db.View(func(tx *bbolt.Tx) error {
+		k, _ := tx.Bucket(bEvIndex).Cursor().Seek([]byte(ixLoc))
+		found = bytes.HasPrefix(k, []byte(ixLoc))
+		return nil
+	})
+	for found {
+		n := 0
+		err := db.Update(func(tx *bbolt.Tx) error {
+			c := tx.Bucket(bEvIndex).Cursor()
+			// Seek again after each delete: a bbolt cursor may skip a key
+			// when it moves on from one it deleted.
+			for k, _ := c.Seek([]byte(ixLoc)); k != nil && bytes.HasPrefix(k, []byte(ixLoc)) && n < chunk; k, _ = c.Seek([]byte(ixLoc)) {
+				if err := c.Delete(); err != nil {
+					return err
+				}
+				n++
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("core: drop the retired place index: %w", err)
+		}
+		found = n == chunk
+	}
+	return nil
+}
