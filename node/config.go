@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/divisions"
@@ -30,6 +31,10 @@ type Config struct {
 	// RaftTimeoutMS scales Raft's heartbeat and election timeouts; the node
 	// default is 500 ms, suited to a county's LAN (raise it over a WAN).
 	RaftTimeoutMS int `json:"raft_timeout_ms,omitempty"`
+	// DivergenceCheckSeconds is how often a follower compares its audit
+	// chain head with the leader's at the latest checkpoint: 0 means 30 s,
+	// -1 turns the check off.
+	DivergenceCheckSeconds int `json:"divergence_check_seconds,omitempty"`
 	// SyncState fsyncs the state file on every commit as the Raft log is.
 	// Off by default: the log is the durable record, and after a machine
 	// crash the state file is rebuilt from the latest snapshot and the log.
@@ -226,6 +231,9 @@ func (c *Config) Validate() error {
 	if c.RaftTimeoutMS != 0 && (c.RaftTimeoutMS < 50 || c.RaftTimeoutMS > 60000) {
 		return errs.Invalid("raft_timeout_ms", "range", "raft_timeout_ms must be 50..60000")
 	}
+	if c.DivergenceCheckSeconds < -1 || c.DivergenceCheckSeconds > 86400 {
+		return errs.Invalid("divergence_check_seconds", "range", "divergence_check_seconds must be -1 (off), 0 (default 30) or 1..86400")
+	}
 	if c.Pprof != "" {
 		if err := loopback("pprof", c.Pprof); err != nil {
 			return err
@@ -250,4 +258,12 @@ func division(code string) (divisions.Division, error) {
 		}
 	}
 	return divisions.Division{}, errs.NotFound("jurisdiction", "no division %s", code)
+}
+
+// checkInterval maps divergence_check_seconds onto replica.Config.CheckInterval.
+func (c *Config) checkInterval() time.Duration {
+	if c.DivergenceCheckSeconds < 0 {
+		return -1
+	}
+	return time.Duration(c.DivergenceCheckSeconds) * time.Second
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/federation/membership"
@@ -32,17 +33,18 @@ func TestLoadConfig(t *testing.T) {
 		t.Fatalf("sync_state: %+v %v", c, err)
 	}
 	cases := map[string]string{
-		"unknown key":   `{"node_id":"n0","colour":"red"}`,
-		"node_id":       `{"jurisdiction":"500110"}`,
-		"jurisdiction":  `{"node_id":"n0","jurisdiction":"999999","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[]}`,
-		"http":          `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"nowhere","raft":"r:1","key_file":"k"}`,
-		"peers":         `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n1","raft":"x:1","http":"y:1"}]}`,
-		"peers[1].id":   `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"},{"id":"n0","raft":"x:1","http":"y:1"}]}`,
-		"peers[0].raft": `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"other:1","http":"h:1"}]}`,
-		"log_level":     `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"}],"log_level":"loud"}`,
-		"key_file":      `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1"}`,
-		"sync_state":    `{"node_id":"n0","sync_state":"yes"}`,
-		"pprof":         `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"}],"pprof":"0.0.0.0:6060"}`,
+		"unknown key":              `{"node_id":"n0","colour":"red"}`,
+		"node_id":                  `{"jurisdiction":"500110"}`,
+		"jurisdiction":             `{"node_id":"n0","jurisdiction":"999999","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[]}`,
+		"http":                     `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"nowhere","raft":"r:1","key_file":"k"}`,
+		"peers":                    `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n1","raft":"x:1","http":"y:1"}]}`,
+		"peers[1].id":              `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"},{"id":"n0","raft":"x:1","http":"y:1"}]}`,
+		"peers[0].raft":            `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"other:1","http":"h:1"}]}`,
+		"log_level":                `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"}],"log_level":"loud"}`,
+		"key_file":                 `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1"}`,
+		"sync_state":               `{"node_id":"n0","sync_state":"yes"}`,
+		"divergence_check_seconds": `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"}],"divergence_check_seconds":-5}`,
+		"pprof":                    `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"}],"pprof":"0.0.0.0:6060"}`,
 	}
 	for want, body := range cases {
 		field := want
@@ -81,5 +83,23 @@ func TestLoadConfig(t *testing.T) {
 	}
 	if _, err := LoadConfig(filepath.Join(t.TempDir(), "missing.json")); err == nil {
 		t.Fatal("a missing file loaded")
+	}
+}
+
+func TestDivergenceCheckSeconds(t *testing.T) {
+	base := `"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"}]`
+	for body, want := range map[string]time.Duration{
+		"":                                 0, // replica.DefaultCheckInterval
+		`,"divergence_check_seconds":-1`:   -1,
+		`,"divergence_check_seconds":5`:    5 * time.Second,
+		`,"divergence_check_seconds":3600`: time.Hour,
+	} {
+		c, err := LoadConfig(writeConfig(t, "{"+base+body+"}"))
+		if err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
+		if got := c.checkInterval(); got != want {
+			t.Errorf("%s: check interval %v, want %v", body, got, want)
+		}
 	}
 }

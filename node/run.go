@@ -85,7 +85,8 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 		timeout = time.Duration(c.RaftTimeoutMS) * time.Millisecond
 	}
 	r, err := replica.Open(replica.Config{ID: c.NodeID, Dir: c.DataDir, Bind: c.Raft, Bootstrap: servers, Logger: log,
-		OnApply: m.onApply, OnCommit: m.onCommit, TLS: raftTLS, Timeout: timeout, SyncState: c.SyncState})
+		OnApply: m.onApply, OnCommit: m.onCommit, TLS: raftTLS, Timeout: timeout, SyncState: c.SyncState,
+		CheckInterval: c.checkInterval()})
 	if err != nil {
 		return err
 	}
