@@ -115,6 +115,13 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 	apiStore := core.New(r.Engine, r.ForwardingProposer(), core.Options{Keyring: keys, Logger: log})
 	b := &backend{county: c.Jurisdiction, r: r, s: apiStore, peers: peers}
 	errc := make(chan error, 3) // federation exchange, pprof, API
+	serve := func(ln net.Listener, h http.Handler) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errc <- serveHTTP(ctx, ln, h)
+		}()
+	}
 	if f := c.Federation; f != nil {
 		fed, err := joinFederation(ctx, &wg, r, store, fedSetup{
 			Member: membership.Config{Name: c.Jurisdiction + "/" + c.NodeID, Bind: f.Gossip, Advertise: f.Advertise, Keys: f.GossipKeys, Profile: f.Profile,
@@ -130,22 +137,14 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 		if err != nil {
 			return fmt.Errorf("node: listen %s: %w", f.Exchange, err)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errc <- serveHTTP(ctx, tls.NewListener(xln, raftTLS), fed.rcv)
-		}()
+		serve(tls.NewListener(xln, raftTLS), fed.rcv)
 	}
 	if c.Pprof != "" {
 		pln, err := net.Listen("tcp", c.Pprof)
 		if err != nil {
 			return fmt.Errorf("node: listen pprof %s: %w", c.Pprof, err)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errc <- serveHTTP(ctx, pln, pprofMux())
-		}()
+		serve(pln, pprofMux())
 	}
 	fmt.Fprintf(o.Out, "%s %s %s://%s\n", c.Jurisdiction, d.Name, scheme, ln.Addr())
 	a := api.New(b, log)
@@ -154,11 +153,7 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 	if err != nil {
 		return err
 	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		errc <- serveHTTP(ctx, ln, m.handler(fw))
-	}()
+	serve(ln, m.handler(fw))
 	select {
 	case <-ctx.Done():
 		return nil
