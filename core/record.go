@@ -25,7 +25,10 @@ type recordCodec interface {
 // encodeRecord returns the stored form of v.
 func encodeRecord(v any) ([]byte, error) {
 	if rc, ok := v.(recordCodec); ok {
-		return rc.appendRecord([]byte{recordMagic, recordFormat1}), nil
+		// Most records fit 256 bytes: one allocation, not one per doubling.
+		b := make([]byte, 2, 256)
+		b[0], b[1] = recordMagic, recordFormat1
+		return rc.appendRecord(b), nil
 	}
 	return json.Marshal(v)
 }
