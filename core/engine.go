@@ -45,6 +45,7 @@ type Engine struct {
 	// and marks the file clean.
 	deferred  bool
 	discarded bool
+	migrated  int           // retired index keys removed by open (index_iter.go)
 	applied   atomic.Uint64 // meta/applied as of the last commit or open
 	onApply   func(entries, rejected int, took time.Duration)
 	tokens    tokenCache
@@ -120,10 +121,12 @@ func (e *Engine) open() error {
 		db.Close()
 		return fmt.Errorf("core: init buckets: %w", err)
 	}
-	if err := dropPlaceIndex(db); err != nil {
+	dropped, err := dropPlaceIndex(db)
+	if err != nil {
 		db.Close()
 		return err
 	}
+	e.migrated += dropped
 	e.db = db
 	var applied uint64
 	db.View(func(tx *bbolt.Tx) error {
@@ -184,6 +187,11 @@ func (e *Engine) Close() error {
 // written without fsync before the machine stopped uncleanly. The engine is
 // then empty, and its owner must rebuild it (restore a snapshot, replay).
 func (e *Engine) Discarded() bool { return e.discarded }
+
+// Migrated reports how many keys of retired indexes opening the file (or
+// restoring a snapshot into it) removed, so an owner can log the one-time
+// upgrade work; zero for a file written by this version.
+func (e *Engine) Migrated() int { return e.migrated }
 
 // Path is the state file.
 func (e *Engine) Path() string { return e.path }

@@ -109,9 +109,10 @@ var dropChunk = 10000
 // index was retired still hold, so their digests match a file built from
 // the same log today. It runs on every open; with nothing to do it costs one
 // read-only seek.
-func dropPlaceIndex(db *bbolt.DB) error {
+func dropPlaceIndex(db *bbolt.DB) (int, error) {
 	chunk := dropChunk
 	var found bool
+	total := 0
 	db.View(func(tx *bbolt.Tx) error {
 		k, _ := tx.Bucket(bEvIndex).Cursor().Seek([]byte(ixLoc))
 		found = bytes.HasPrefix(k, []byte(ixLoc))
@@ -132,9 +133,10 @@ func dropPlaceIndex(db *bbolt.DB) error {
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("core: drop the retired place index: %w", err)
+			return total, fmt.Errorf("core: drop the retired place index: %w", err)
 		}
+		total += n
 		found = n == chunk
 	}
-	return nil
+	return total, nil
 }

@@ -24,6 +24,9 @@ func TestOpenDropsRetiredPlaceIndex(t *testing.T) {
 		}
 	}
 	want := mustDigest(t, e.Engine())
+	if n := e.Engine().Migrated(); n != 0 {
+		t.Fatalf("a fresh file migrated %d keys", n)
+	}
 	before, err := e.Events.List(Query{Jurisdiction: "511083", Limit: 100})
 	if err != nil {
 		t.Fatal(err)
@@ -66,6 +69,9 @@ func TestOpenDropsRetiredPlaceIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer eng.Close()
+	if eng.Migrated() != 40 {
+		t.Fatalf("Migrated() = %d, want 40", eng.Migrated())
+	}
 	if got := mustDigest(t, eng); got != want {
 		t.Fatalf("digest after reopen %s, want %s: the retired keys survived", got, want)
 	}
