@@ -58,6 +58,8 @@ type coalescer struct {
 	slots   chan struct{}
 	quit    chan struct{}
 	done    chan struct{}
+	down    chan struct{} // closed once Raft has shut down (raftDown)
+	downing sync.Once
 	wg      sync.WaitGroup // entries in flight
 	mu      sync.RWMutex
 	closed  bool
@@ -65,7 +67,7 @@ type coalescer struct {
 
 func newCoalescer(r *raft.Raft, timeout time.Duration) *coalescer {
 	c := &coalescer{r: r, timeout: timeout, reqs: make(chan *pending, 1024), slots: make(chan struct{}, inFlight),
-		quit: make(chan struct{}), done: make(chan struct{})}
+		quit: make(chan struct{}), done: make(chan struct{}), down: make(chan struct{})}
 	go c.loop()
 	return c
 }
@@ -170,7 +172,7 @@ func (c *coalescer) propose(batch []*pending, n int) {
 }
 
 func (c *coalescer) wait(f raft.ApplyFuture, n int) ([]core.Result, error) {
-	if err := waitFuture(f, c.timeout); err != nil {
+	if err := waitFuture(f, c.timeout, c.down); err != nil {
 		return nil, err
 	}
 	var res []core.Result
@@ -211,6 +213,12 @@ func (c *coalescer) close() {
 	c.mu.Unlock()
 	<-c.done
 }
+
+// raftDown tells the entries in flight that Raft has shut down. Raft drops
+// the futures of entries it committed but had not applied, so without this
+// drain would wait out the proposal timeout; those callers learn that the
+// outcome is unknown instead.
+func (c *coalescer) raftDown() { c.downing.Do(func() { close(c.down) }) }
 
 // drain returns once every entry in flight has been answered.
 func (c *coalescer) drain() { c.wg.Wait() }

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/raft"
+
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
 )
@@ -124,4 +126,40 @@ func TestCoalescerRefusesQueuedOnClose(t *testing.T) {
 	if _, err := c.submit(context.Background(), [][]byte{[]byte("cmd")}); !errors.Is(err, errCoalescerClosed) {
 		t.Fatalf("submit after close: %v", err)
 	}
+}
+
+// stuckFuture is a future Raft dropped at shutdown: it answers only when the
+// test lets it go.
+type stuckFuture struct{ release chan struct{} }
+
+func (f stuckFuture) Error() error { <-f.release; return nil }
+
+// Raft drops the futures of entries it committed but had not applied when it
+// shuts down (hashicorp/raft#498). Once the replica says Raft is down, a
+// waiter returns at once instead of waiting out its limit.
+func TestWaitFutureReturnsWhenRaftIsDown(t *testing.T) {
+	down := make(chan struct{})
+	stuck := stuckFuture{release: make(chan struct{})}
+	defer close(stuck.release)
+	got := make(chan error, 1)
+	go func() { got <- waitFuture(stuck, time.Minute, down) }()
+	select {
+	case err := <-got:
+		t.Fatalf("returned before Raft was down: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	t0 := time.Now()
+	close(down)
+	select {
+	case err := <-got:
+		if !errors.Is(err, raft.ErrRaftShutdown) {
+			t.Fatalf("got %v, want ErrRaftShutdown", err)
+		}
+		if d := time.Since(t0); d > time.Second {
+			t.Fatalf("took %v after Raft was down", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("still waiting 5 s after Raft was down")
+	}
+
 }

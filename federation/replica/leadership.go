@@ -94,7 +94,7 @@ const verifyTimeout = 5 * time.Second
 // verifyLeader waits for Raft's VerifyLeader with a bound: a read must not
 // hang on a future Raft never answers.
 func (r *Replica) verifyLeader(limit time.Duration) error {
-	return waitFuture(r.Raft.VerifyLeader(), limit)
+	return waitFuture(r.Raft.VerifyLeader(), limit, nil)
 }
 
 // errFutureTimeout is what waitFuture returns when the bound passes.
@@ -103,7 +103,7 @@ var errFutureTimeout = errors.New("replica: no answer from raft in time")
 // waitFuture bounds the wait for a Raft future. Raft answers every future
 // in normal operation, but one queued just as Raft shuts down or loses
 // leadership (its apply channel is buffered) may never be answered.
-func waitFuture(f raft.Future, limit time.Duration) error {
+func waitFuture(f raft.Future, limit time.Duration, down <-chan struct{}) error {
 	done := make(chan error, 1)
 	go func() { done <- f.Error() }()
 	t := time.NewTimer(limit)
@@ -113,6 +113,15 @@ func waitFuture(f raft.Future, limit time.Duration) error {
 		return err
 	case <-t.C:
 		return errFutureTimeout
+	case <-down:
+		// Raft has shut down: what it answered is in done; anything else
+		// it dropped (hashicorp/raft#498) and would hold us until limit.
+		select {
+		case err := <-done:
+			return err
+		default:
+			return raft.ErrRaftShutdown
+		}
 	}
 }
 

@@ -128,10 +128,10 @@ func TestLinearizableThroughLeaderRestart(t *testing.T) {
 	mu.Lock()
 	victim := ""
 	var addr string
+	var stopped *Replica
 	for id, r := range c.reps {
 		if r.IsLeader() {
-			victim, addr = id, string(r.Addr)
-			r.Close()
+			victim, addr, stopped = id, string(r.Addr), r
 			delete(c.reps, id)
 		}
 	}
@@ -139,6 +139,10 @@ func TestLinearizableThroughLeaderRestart(t *testing.T) {
 	if victim == "" {
 		t.Fatal("no leader to stop")
 	}
+	// Closed outside mu: clients find the survivors while it shuts down.
+	t0 := time.Now()
+	stopped.Close()
+	t.Logf("stopping the leader took %v", time.Since(t0).Round(time.Millisecond))
 	time.Sleep(run / 3)
 	mu.Lock()
 	c.start(victim, addr, Config{})

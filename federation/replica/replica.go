@@ -224,6 +224,7 @@ func (r *Replica) Close() error {
 		err = r.Raft.Shutdown().Error()
 	}
 	if r.co != nil {
+		r.co.raftDown()
 		r.co.drain()
 	}
 	r.closeStores()
