@@ -420,12 +420,18 @@ func (cs *Cases) Get(id string) (*Case, error) {
 	return out, err
 }
 
-// List returns the cases this jurisdiction takes part in, without entries.
-func (cs *Cases) List() ([]Case, error) {
-	var out []Case
-	err := cs.s.engine.View(func(tx *bbolt.Tx) (err error) {
-		out, err = prefixValues[Case](tx, bCase, nil, 0, nil) // keyed by id: sorted
+// List returns the cases this jurisdiction takes part in, without entries,
+// by id, a page at a time: after is the previous page's next ("" for the
+// first), next is "" on the last page, and limit is 1..500 (else 100).
+func (cs *Cases) List(after string, limit int) (cases []Case, next string, err error) {
+	from, err := cursorKey(after, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	var last []byte
+	err = cs.s.engine.View(func(tx *bbolt.Tx) (err error) {
+		cases, last, err = pageValues[Case](tx, bCase, nil, from, pageLimit(limit, 100, 500), nil, nil)
 		return err
 	})
-	return out, err
+	return cases, cursorOf(last), err
 }

@@ -2,7 +2,6 @@ package core
 
 import (
 	"bytes"
-	"encoding/base64"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -70,16 +69,12 @@ func (ev *Events) List(q Query) (Page, error) {
 	default:
 		prefix, byPlace = ixLoc+loc, true
 	}
-	var after []byte
-	if q.After != "" {
-		b, err := base64.RawURLEncoding.DecodeString(q.After)
-		if err != nil || !bytes.HasPrefix(b, []byte(prefix)) {
-			return Page{}, errs.Invalid("cursor", "format", "cursor does not belong to this query")
-		}
-		after = b
+	after, err := cursorKey(q.After, []byte(prefix))
+	if err != nil {
+		return Page{}, err
 	}
 	var page Page
-	err := ev.s.engine.View(func(tx *bbolt.Tx) error {
+	err = ev.s.engine.View(func(tx *bbolt.Tx) error {
 		ixb, evb := tx.Bucket(bEvIndex), tx.Bucket(bEvent)
 		var it indexIter
 		if byPlace {
@@ -91,7 +86,7 @@ func (ev *Events) List(q Query) (Page, error) {
 		var last []byte
 		for k := it.next(); k != nil; k = it.next() {
 			if len(page.Events) == q.Limit || scanned == maxScan {
-				page.Next = base64.RawURLEncoding.EncodeToString(last)
+				page.Next = cursorOf(last)
 				break
 			}
 			scanned++

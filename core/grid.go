@@ -340,41 +340,30 @@ func (gs *Grids) Get(code string) (*Grid, error) {
 	return g, err
 }
 
-// List returns grids under a jurisdiction code (any tier), after the cursor
-// code, at most limit.
+// List returns the grids under a jurisdiction code (any tier) by code, a page
+// at a time: after is the previous page's next ("" for the first), next is ""
+// on the last page, and limit is 1..1000 (else 100).
 func (gs *Grids) List(under, after string, limit int) ([]*Grid, string, error) {
-	if limit <= 0 || limit > 1000 {
-		limit = 100
-	}
 	pre, err := gs.s.scope("under", under)
 	if err != nil {
 		return nil, "", err
 	}
-	var out []*Grid
-	next := ""
-	err = gs.s.engine.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bGrid).Cursor()
-		k, v := c.Seek([]byte(pre))
-		if after != "" {
-			k, v = c.Seek([]byte(after))
-			if k != nil && string(k) == after {
-				k, v = c.Next()
-			}
-		}
-		for ; k != nil && strings.HasPrefix(string(k), pre); k, v = c.Next() {
-			if len(out) == limit {
-				next = out[len(out)-1].Code
-				break
-			}
-			g, err := decodeGrid(v)
-			if err != nil {
-				return err
-			}
-			out = append(out, g)
-		}
-		return nil
+	from, err := cursorKey(after, []byte(pre))
+	if err != nil {
+		return nil, "", err
+	}
+	var page []Grid
+	var last []byte
+	err = gs.s.engine.View(func(tx *bbolt.Tx) (err error) {
+		page, last, err = pageValues[Grid](tx, bGrid, []byte(pre), from, pageLimit(limit, 100, 1000), nil, nil)
+		return err
 	})
-	return out, next, err
+	out := make([]*Grid, len(page))
+	for i := range page {
+		page[i].polygon = page[i].Geometry
+		out[i] = &page[i]
+	}
+	return out, cursorOf(last), err
 }
 
 // Locate returns the active grid that contains the point.

@@ -248,7 +248,7 @@ func TestListsRejectUnknownScope(t *testing.T) {
 	if _, _, err := e.Grids.List("999999", "", 10); errs.Field(err) != "under" || !errors.Is(err, errs.ErrNotFound) {
 		t.Fatalf("grids: %v", err)
 	}
-	if _, err := e.Party.Orgs("999999"); errs.Field(err) != "under" {
+	if _, _, err := e.Party.Orgs("999999", "", 0); errs.Field(err) != "under" {
 		t.Fatalf("orgs: %v", err)
 	}
 	if _, _, err := e.Party.Coverage("511083999"); errs.Field(err) != "under" {

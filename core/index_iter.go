@@ -20,7 +20,7 @@ type prefixIter struct {
 
 func newPrefixIter(b *bbolt.Bucket, prefix string, after []byte) *prefixIter {
 	it := &prefixIter{c: b.Cursor(), prefix: []byte(prefix)}
-	it.k = seekAfter(it.c, it.prefix, after)
+	it.k, _ = seekAfter(it.c, it.prefix, after)
 	return it
 }
 
@@ -35,16 +35,14 @@ func (it *prefixIter) next() []byte {
 
 // seekAfter positions c at the first key at or after from, or strictly
 // after `after` when it is set.
-func seekAfter(c *bbolt.Cursor, from, after []byte) []byte {
+func seekAfter(c *bbolt.Cursor, from, after []byte) (k, v []byte) {
 	if after == nil {
-		k, _ := c.Seek(from)
-		return k
+		return c.Seek(from)
 	}
-	k, _ := c.Seek(after)
-	if bytes.Equal(k, after) {
-		k, _ = c.Next()
+	if k, v = c.Seek(after); bytes.Equal(k, after) {
+		k, v = c.Next()
 	}
-	return k
+	return k, v
 }
 
 // placeIter lists every event under a place, in place order, without a
@@ -74,7 +72,7 @@ func newPlaceIter(b *bbolt.Bucket, loc string, after []byte) *placeIter {
 		if after != nil {
 			from = append([]byte(pre), after[len(ixLoc):]...)
 		}
-		h.k = seekAfter(h.c, h.prefix, from)
+		h.k, _ = seekAfter(h.c, h.prefix, from)
 		it.heads = append(it.heads, h)
 	}
 	return it

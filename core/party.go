@@ -3,7 +3,6 @@ package core
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -256,42 +255,65 @@ func (p *Party) RecordActivity(ctx context.Context, a Activity) (*Activity, erro
 	return applyAs[*Activity](ctx, p.s, "party.activity", "", a)
 }
 
-// Orgs lists orgs whose jurisdiction lies under code, sorted by id.
-func (p *Party) Orgs(under string) ([]Org, error) {
-	pre, err := p.s.scope("under", under)
-	if err != nil {
-		return nil, err
-	}
-	var out []Org
-	err = p.s.engine.View(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bOrg).ForEach(func(_, v []byte) error {
-			var o Org
-			if err := json.Unmarshal(v, &o); err != nil {
-				return err
-			}
-			if strings.HasPrefix(o.Jurisdiction, pre) {
-				out = append(out, o)
-			}
-			return nil
-		})
-	})
-	return out, err
+// Orgs lists the orgs whose jurisdiction lies under code, by id, a page at
+// a time: after is the previous page's next ("" for the first), next is ""
+// on the last page, and limit is 1..500 (else 100).
+func (p *Party) Orgs(under, after string, limit int) (orgs []Org, next string, err error) {
+	return p.orgs(under, after, pageLimit(limit, 100, 500))
 }
 
-// Members lists an org's members.
-func (p *Party) Members(org string) ([]Member, error) {
-	var out []Member
-	err := p.s.engine.View(func(tx *bbolt.Tx) (err error) {
-		out, err = prefixRefs[Member](tx, bMemberOrg, bMember, []byte(org+"/"), 0, nil)
+// orgs is Orgs with limit 0 meaning all.
+func (p *Party) orgs(under, after string, limit int) ([]Org, string, error) {
+	pre, err := p.s.scope("under", under)
+	if err != nil {
+		return nil, "", err
+	}
+	from, err := cursorKey(after, nil) // orgs are keyed by id, not by place
+	if err != nil {
+		return nil, "", err
+	}
+	var out []Org
+	var last []byte
+	err = p.s.engine.View(func(tx *bbolt.Tx) (err error) {
+		out, last, err = pageValues(tx, bOrg, nil, from, limit, nil, func(o *Org) bool { return strings.HasPrefix(o.Jurisdiction, pre) })
 		return err
 	})
-	return out, err
+	return out, cursorOf(last), err
+}
+
+// Org returns one org.
+func (p *Party) Org(id string) (*Org, error) {
+	var o *Org
+	err := p.s.engine.View(func(tx *bbolt.Tx) error {
+		raw := tx.Bucket(bOrg).Get([]byte(id))
+		if raw == nil {
+			return errs.NotFound("id", "org %s not found", id)
+		}
+		o = new(Org)
+		return decodeRecord(raw, o)
+	})
+	return o, err
+}
+
+// Members lists an org's members by id, a page at a time, as Orgs does.
+func (p *Party) Members(org, after string, limit int) (members []Member, next string, err error) {
+	pre := []byte(org + "/")
+	from, err := cursorKey(after, pre)
+	if err != nil {
+		return nil, "", err
+	}
+	var last []byte
+	err = p.s.engine.View(func(tx *bbolt.Tx) (err error) {
+		members, last, err = pageRefs[Member](tx, bMemberOrg, bMember, pre, from, pageLimit(limit, 100, 500), nil)
+		return err
+	})
+	return members, cursorOf(last), err
 }
 
 // Coverage lists the active grids under a jurisdiction that no branch or
 // group is built on.
 func (p *Party) Coverage(under string) (uncovered []string, total int, err error) {
-	orgs, err := p.Orgs(under)
+	orgs, _, err := p.orgs(under, "", 0)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -336,7 +358,7 @@ type Lapse struct {
 // Compliance lists the orgs under a jurisdiction that are behind their
 // 三会一课 / 主题党日 schedule as of asOf.
 func (p *Party) Compliance(under string, asOf time.Time) ([]Lapse, error) {
-	orgs, err := p.Orgs(under)
+	orgs, _, err := p.orgs(under, "", 0)
 	if err != nil {
 		return nil, err
 	}

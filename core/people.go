@@ -1,9 +1,7 @@
 package core
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -283,26 +281,19 @@ func (pp *People) Reveal(ctx context.Context, id, purpose string) (*Revealed, er
 // List returns people under a jurisdiction or grid code, masked, a page at a
 // time: after is the cursor from the previous page, and next is "" when done.
 func (pp *People) List(under, after string, limit int) (people []*Person, next string, err error) {
-	if limit <= 0 || limit > 500 {
-		limit = 100
-	}
+	limit = pageLimit(limit, 100, 500)
 	pre, err := pp.s.scope("under", under)
 	if err != nil {
 		return nil, "", err
 	}
-	var from []byte
-	if after != "" {
-		if from, err = base64.RawURLEncoding.DecodeString(after); err != nil || !bytes.HasPrefix(from, []byte(pre)) {
-			return nil, "", errs.Invalid("cursor", "format", "cursor does not belong to this listing")
-		}
+	from, err := cursorKey(after, []byte(pre))
+	if err != nil {
+		return nil, "", err
 	}
 	var last []byte
 	err = pp.s.engine.View(func(tx *bbolt.Tx) (err error) {
 		people, last, err = pageRefs[*Person](tx, bPersonLoc, bPerson, []byte(pre), from, limit, nil)
 		return err
 	})
-	if last != nil {
-		next = base64.RawURLEncoding.EncodeToString(last)
-	}
-	return people, next, err
+	return people, cursorOf(last), err
 }

@@ -68,19 +68,35 @@ func (p *idsPayload) ids(max int) ([]string, error) {
 // prefixValues decodes the values of bucket whose keys start with pre, in
 // key order, at most limit (0: all). keep, if set, filters by key.
 func prefixValues[T any](tx *bbolt.Tx, bucket, pre []byte, limit int, keep func(k []byte) bool) ([]T, error) {
+	out, _, err := pageValues[T](tx, bucket, pre, nil, limit, keep, nil)
+	return out, err
+}
+
+// pageValues is prefixValues starting after the key after (nil: from the
+// start), keeping only the values want accepts (nil: all), and returning also
+// the key to continue after (nil when done).
+func pageValues[T any](tx *bbolt.Tx, bucket, pre, after []byte, limit int, keep func(k []byte) bool, want func(*T) bool) ([]T, []byte, error) {
 	var out []T
 	c := tx.Bucket(bucket).Cursor()
-	for k, v := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre) && (limit == 0 || len(out) < limit); k, v = c.Next() {
+	k, v := seekAfter(c, pre, after)
+	var last []byte
+	for ; k != nil && bytes.HasPrefix(k, pre); k, v = c.Next() {
+		if limit > 0 && len(out) == limit {
+			return out, last, nil
+		}
+		last = append(last[:0], k...)
 		if keep != nil && !keep(k) {
 			continue
 		}
 		var x T
 		if err := decodeRecord(v, &x); err != nil {
-			return nil, fmt.Errorf("core: corrupt record %s/%q: %w", bucket, k, err)
+			return nil, nil, fmt.Errorf("core: corrupt record %s/%q: %w", bucket, k, err)
 		}
-		out = append(out, x)
+		if want == nil || want(&x) {
+			out = append(out, x)
+		}
 	}
-	return out, nil
+	return out, nil, nil
 }
 
 // prefixRefs follows the keys of index that start with pre to the records of
@@ -96,12 +112,7 @@ func pageRefs[T any](tx *bbolt.Tx, index, target, pre, after []byte, limit int, 
 	var out []T
 	tb := tx.Bucket(target)
 	c := tx.Bucket(index).Cursor()
-	k, _ := c.Seek(pre)
-	if after != nil {
-		if k, _ = c.Seek(after); bytes.Equal(k, after) {
-			k, _ = c.Next()
-		}
-	}
+	k, _ := seekAfter(c, pre, after)
 	var last []byte
 	for ; k != nil && bytes.HasPrefix(k, pre); k, _ = c.Next() {
 		if limit > 0 && len(out) == limit {

@@ -21,17 +21,21 @@ func (s *Server) listCases(w http.ResponseWriter, r *http.Request) error {
 	if err := s.caseScope(r, permRead); err != nil {
 		return err
 	}
+	limit, cursor, err := pageParams(r, "listCases")
+	if err != nil {
+		return err
+	}
 	if err := s.consistent(r); err != nil {
 		return err
 	}
-	cs, err := s.b.Store().Cases.List()
+	cs, next, err := s.b.Store().Cases.List(cursor, limit)
 	if err != nil {
 		return err
 	}
 	if cs == nil {
 		cs = []core.Case{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"cases": cs})
+	writeJSON(w, http.StatusOK, map[string]any{"cases": cs, "next": next})
 	return nil
 }
 

@@ -144,12 +144,12 @@ func (s *Server) actOnEvent(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 	tk := tokenOf(r.Context())
 	q := r.URL.Query()
-	limit, err := limitParam(q, 500)
+	limit, cursor, err := pageParams(r, "listEvents")
 	if err != nil {
 		return err
 	}
 	query := core.Query{Jurisdiction: q.Get("jurisdiction"), Grid: q.Get("grid"), Status: core.Status(q.Get("status")),
-		Category: q.Get("category"), After: q.Get("cursor"), Limit: limit}
+		Category: q.Get("category"), After: cursor, Limit: limit}
 	if v := q.Get("overdue"); v != "" {
 		if query.Overdue, err = strconv.ParseBool(v); err != nil {
 			return errs.Invalid("overdue", "bool", "overdue must be true or false")

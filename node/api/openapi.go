@@ -37,6 +37,13 @@ func Document() map[string]any {
 			params = append(params, map[string]any{"name": "stale", "in": "query", "required": false,
 				"description": "true: serve from this replica's state without a consistency check", "schema": map[string]any{"type": "boolean"}})
 		}
+		if max, ok := paged[rt.op]; ok {
+			params = append(params,
+				map[string]any{"name": "limit", "in": "query", "required": false, "description": "page size",
+					"schema": map[string]any{"type": "integer", "minimum": 1, "maximum": max, "default": 50}},
+				map[string]any{"name": "cursor", "in": "query", "required": false,
+					"description": "the previous page's next; refused (400, field cursor) if it belongs to another listing", "schema": map[string]any{"type": "string"}})
+		}
 		if params != nil {
 			op["parameters"] = params
 		}

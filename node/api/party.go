@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
@@ -13,17 +14,21 @@ func (s *Server) listOrgs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	limit, cursor, err := pageParams(r, "listOrgs")
+	if err != nil {
+		return err
+	}
 	if err := s.consistent(r); err != nil {
 		return err
 	}
-	orgs, err := s.b.Store().Party.Orgs(under)
+	orgs, next, err := s.b.Store().Party.Orgs(under, cursor, limit)
 	if err != nil {
 		return err
 	}
 	if orgs == nil {
 		orgs = []core.Org{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"orgs": orgs})
+	writeJSON(w, http.StatusOK, map[string]any{"orgs": orgs, "next": next})
 	return nil
 }
 
@@ -50,18 +55,16 @@ func (s *Server) putOrg(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// orgInScope checks an org exists under the token's scope.
+// orgInScope checks an org exists under the token's scope; one outside it is
+// as absent as one that does not exist.
 func (s *Server) orgInScope(r *http.Request, id, field string) error {
-	orgs, err := s.b.Store().Party.Orgs(tokenOf(r.Context()).Scope)
-	if err != nil {
+	o, err := s.b.Store().Party.Org(id)
+	if errors.Is(err, errs.ErrNotFound) {
+		return errs.NotFound(field, "org %s not found", id)
+	} else if err != nil {
 		return err
 	}
-	for _, o := range orgs {
-		if o.ID == id {
-			return nil
-		}
-	}
-	return errs.NotFound(field, "org %s not found", id)
+	return inScope(tokenOf(r.Context()), o.Jurisdiction, field, "org", id)
 }
 
 func (s *Server) listMembers(w http.ResponseWriter, r *http.Request) error {
@@ -69,20 +72,24 @@ func (s *Server) listMembers(w http.ResponseWriter, r *http.Request) error {
 	if org == "" {
 		return errs.Invalid("org", "required", "name the org whose members to list")
 	}
+	limit, cursor, err := pageParams(r, "listMembers")
+	if err != nil {
+		return err
+	}
 	if err := s.consistent(r); err != nil {
 		return err
 	}
 	if err := s.orgInScope(r, org, "org"); err != nil {
 		return err
 	}
-	ms, err := s.b.Store().Party.Members(org)
+	ms, next, err := s.b.Store().Party.Members(org, cursor, limit)
 	if err != nil {
 		return err
 	}
 	if ms == nil {
 		ms = []core.Member{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"members": ms})
+	writeJSON(w, http.StatusOK, map[string]any{"members": ms, "next": next})
 	return nil
 }
 

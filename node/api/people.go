@@ -28,7 +28,7 @@ func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	limit, err := limitParam(q, 500)
+	limit, cursor, err := pageParams(r, "listPeople")
 	if err != nil {
 		return err
 	}
@@ -44,7 +44,7 @@ func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) error {
 		}
 		ps, err = s.b.Store().People.DueVisits(under, before, limit)
 	} else {
-		ps, next, err = s.b.Store().People.List(under, q.Get("cursor"), limit)
+		ps, next, err = s.b.Store().People.List(under, cursor, limit)
 	}
 	if err != nil {
 		return err

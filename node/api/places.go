@@ -70,19 +70,18 @@ func gridFeature(g *core.Grid) feature {
 }
 
 func (s *Server) listGrids(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
 	under, err := s.underParam(r)
 	if err != nil {
 		return err
 	}
-	limit, err := limitParam(q, 1000)
+	limit, cursor, err := pageParams(r, "listGrids")
 	if err != nil {
 		return err
 	}
 	if err := s.consistent(r); err != nil {
 		return err
 	}
-	gs, next, err := s.b.Store().Grids.List(under, q.Get("cursor"), limit)
+	gs, next, err := s.b.Store().Grids.List(under, cursor, limit)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,142 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/fengqiao/fengqiao/core/errs"
+)
+
+// walk pages through a listing limit at a time and returns every id in the
+// order served, failing if the pages do not end.
+func walk(t *testing.T, limit int, page func(after string, limit int) ([]string, string, error)) []string {
+	t.Helper()
+	var all []string
+	after := ""
+	for pages := 0; ; pages++ {
+		if pages > 100 {
+			t.Fatal("pagination does not end")
+		}
+		ids, next, err := page(after, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ids) > limit {
+			t.Fatalf("page of %d, limit %d", len(ids), limit)
+		}
+		all = append(all, ids...)
+		if next == "" {
+			return all
+		}
+		after = next
+	}
+}
+
+func TestListingsPageInKeyOrder(t *testing.T) {
+	e := newEnv(t, false)
+	e.withCounty(t)
+	mustOrg := func(o Org) {
+		t.Helper()
+		if _, err := e.Party.PutOrg(e.ctx, o); err != nil {
+			t.Fatalf("%s: %v", o.ID, err)
+		}
+	}
+	// Two townships' orgs interleave by id, so a page filtered by place has
+	// to skip the other's.
+	mustOrg(Org{ID: "t1", Name: "古湖街道党工委", Kind: OrgCommittee, Jurisdiction: "511083001"})
+	mustOrg(Org{ID: "t2", Name: "另一街道党工委", Kind: OrgCommittee, Jurisdiction: "511083002"})
+	var want1 []string
+	for i := 0; i < 7; i++ {
+		mustOrg(Org{ID: fmt.Sprintf("b%d-1", i), Name: "支部", Kind: OrgBranch, Parent: "t1", Jurisdiction: "511083001"})
+		mustOrg(Org{ID: fmt.Sprintf("b%d-2", i), Name: "支部", Kind: OrgBranch, Parent: "t2", Jurisdiction: "511083002"})
+		want1 = append(want1, fmt.Sprintf("b%d-1", i))
+	}
+	want1 = append(want1, "t1")
+	for i := 0; i < 5; i++ {
+		for _, org := range []string{"b0-1", "b1-1"} {
+			if _, err := e.Party.PutMember(e.ctx, Member{ID: fmt.Sprintf("m%d-%s", i, org), Name: "党员", Org: org, Status: "full"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	orgIDs := func(under string) func(string, int) ([]string, string, error) {
+		return func(after string, limit int) ([]string, string, error) {
+			os, next, err := e.Party.Orgs(under, after, limit)
+			var ids []string
+			for _, o := range os {
+				ids = append(ids, o.ID)
+			}
+			return ids, next, err
+		}
+	}
+	for _, limit := range []int{1, 2, 3, 8, 100} {
+		if got := walk(t, limit, orgIDs("511083001")); !slices.Equal(got, want1) {
+			t.Fatalf("orgs under 511083001, pages of %d: %v, want %v", limit, got, want1)
+		}
+	}
+	if got := walk(t, 4, orgIDs("511083")); len(got) != 16 || !slices.IsSorted(got) {
+		t.Fatalf("orgs under the county: %v", got)
+	}
+
+	members := func(org string) func(string, int) ([]string, string, error) {
+		return func(after string, limit int) ([]string, string, error) {
+			ms, next, err := e.Party.Members(org, after, limit)
+			var ids []string
+			for _, m := range ms {
+				ids = append(ids, m.ID)
+			}
+			return ids, next, err
+		}
+	}
+	got := walk(t, 2, members("b0-1"))
+	want := []string{"m0-b0-1", "m1-b0-1", "m2-b0-1", "m3-b0-1", "m4-b0-1"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("members of b0-1: %v, want %v", got, want)
+	}
+	// A cursor belongs to its listing: one from b1-1's members, or garbage,
+	// is refused rather than read from wherever it points.
+	_, other, err := e.Party.Members("b1-1", "", 2)
+	if err != nil || other == "" {
+		t.Fatalf("b1-1 first page: %q %v", other, err)
+	}
+	for _, bad := range []string{other, "!!", "%%%"} {
+		if _, _, err := e.Party.Members("b0-1", bad, 2); !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != "cursor" {
+			t.Errorf("members with cursor %q: %v", bad, err)
+		}
+	}
+	if _, _, err := e.Party.Orgs("511083001", "!!", 2); errs.Field(err) != "cursor" {
+		t.Errorf("orgs with a bad cursor: %v", err)
+	}
+	if _, _, err := e.Cases.List("!!", 2); errs.Field(err) != "cursor" {
+		t.Errorf("cases with a bad cursor: %v", err)
+	}
+}
+
+func TestCasesPage(t *testing.T) {
+	a := fedEnv(t, "500153", Link{Peer: "511083", Relation: RelPeer})
+	var want []string
+	for i := 0; i < 7; i++ {
+		cs, err := a.Cases.Open(a.ctx, fmt.Sprint("交界纠纷", i), "双方争执", []string{"511083"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, cs.ID)
+	}
+	slices.Sort(want)
+	got := walk(t, 3, func(after string, limit int) ([]string, string, error) {
+		cs, next, err := a.Cases.List(after, limit)
+		var ids []string
+		for _, c := range cs {
+			if c.Entries != nil {
+				t.Errorf("case %s listed with its entries", c.ID)
+			}
+			ids = append(ids, c.ID)
+		}
+		return ids, next, err
+	})
+	if !slices.Equal(got, want) {
+		t.Fatalf("cases: %v, want %v", got, want)
+	}
+}

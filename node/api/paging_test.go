@@ -1,0 +1,111 @@
+package api
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestListingsPageOverHTTP: every paged listing refuses a bad limit or cursor
+// with a problem naming it and changes nothing, honours the bound the
+// OpenAPI document gives, and pages by next to exactly what the token's
+// scope holds.
+func TestListingsPageOverHTTP(t *testing.T) {
+	f := newFixture(t)
+	orgs := []map[string]any{
+		{"id": "c1", "name": "古湖街道党工委", "kind": "committee", "jurisdiction": "511083001"},
+		{"id": "c2", "name": "另一街道党工委", "kind": "committee", "jurisdiction": "511083002"},
+	}
+	var want []string
+	for i := 0; i < 5; i++ {
+		orgs = append(orgs, map[string]any{"id": fmt.Sprint("b", i, "-1"), "name": "支部", "kind": "branch", "parent": "c1", "jurisdiction": "511083001001"},
+			map[string]any{"id": fmt.Sprint("b", i, "-2"), "name": "支部", "kind": "branch", "parent": "c2", "jurisdiction": "511083002001"})
+		want = append(want, fmt.Sprint("b", i, "-1"))
+	}
+	want = append(want, "c1")
+	for _, o := range orgs {
+		if resp, m := f.do("POST", "/api/v1/party/orgs", f.admin, o, nil); resp.StatusCode != 200 {
+			t.Fatalf("org %v: %d %v", o["id"], resp.StatusCode, m)
+		}
+	}
+	for i := 0; i < 4; i++ {
+		if resp, m := f.do("POST", "/api/v1/party/members", f.admin, map[string]any{"id": fmt.Sprint("m", i), "name": "党员", "org": "b0-1", "status": "full"}, nil); resp.StatusCode != 200 {
+			t.Fatalf("member: %d %v", resp.StatusCode, m)
+		}
+	}
+	before := f.digest()
+
+	query := map[string]string{"listMembers": "org=b0-1&"}
+	served := 0
+	for _, rt := range routes {
+		max, ok := paged[rt.op]
+		if !ok {
+			continue
+		}
+		served++
+		base := rt.path + "?" + query[rt.op]
+		for _, c := range []struct {
+			q      string
+			status int
+			field  string
+		}{
+			{"limit=0", 400, "limit"},
+			{"limit=x", 400, "limit"},
+			{fmt.Sprint("limit=", max+1), 400, "limit"},
+			{"cursor=!!", 400, "cursor"},
+			{"cursor=" + strings.Repeat("_", 7), 400, "cursor"}, // base64 of bytes outside any listing
+		} {
+			if (rt.op == "listCases" || rt.op == "listOrgs") && c.field == "cursor" && c.q != "cursor=!!" {
+				continue // keyed by id, not place: any well-formed cursor is a place to resume
+			}
+			resp, m := f.do("GET", base+c.q, f.admin, nil, nil)
+			expectProblem(t, rt.op+" "+c.q, resp, m, c.status, c.field)
+		}
+		if resp, m := f.do("GET", fmt.Sprint(base, "limit=", max), f.admin, nil, nil); resp.StatusCode != 200 {
+			t.Errorf("%s with the documented largest limit %d: %d %v", rt.op, max, resp.StatusCode, m)
+		}
+	}
+	if served != len(paged) {
+		t.Fatalf("%d paged listings, %d routes serve them", len(paged), served)
+	}
+	if f.digest() != before {
+		t.Fatal("bad paging parameters changed the state")
+	}
+
+	// The township token pages through its own orgs only.
+	follow := func(path, key string) []string {
+		var ids []string
+		for next, pages := "", 0; ; pages++ {
+			if pages > 20 {
+				t.Fatalf("%s: pagination does not end", path)
+			}
+			var page map[string]any
+			sep := "?"
+			if strings.Contains(path, "?") {
+				sep = "&"
+			}
+			if resp, m := f.do("GET", path+sep+"limit=2&cursor="+next, f.town, nil, &page); resp.StatusCode != 200 {
+				t.Fatalf("%s: %d %v", path, resp.StatusCode, m)
+			}
+			items := page[key].([]any)
+			if len(items) > 2 {
+				t.Fatalf("%s: page of %d", path, len(items))
+			}
+			for _, it := range items {
+				ids = append(ids, it.(map[string]any)["id"].(string))
+			}
+			if next, _ = page["next"].(string); next == "" {
+				return ids
+			}
+		}
+	}
+	if got := follow("/api/v1/party/orgs", "orgs"); !slices.Equal(got, want) {
+		t.Fatalf("township orgs: %v, want %v", got, want)
+	}
+	if got := follow("/api/v1/party/members?org=b0-1", "members"); !slices.Equal(got, []string{"m0", "m1", "m2", "m3"}) {
+		t.Fatalf("members: %v", got)
+	}
+	resp, m := f.do("GET", "/api/v1/party/members?org=b0-2", f.town, nil, nil)
+	expectProblem(t, "another township's org", resp, m, 404, "org")
+}
