@@ -45,7 +45,8 @@ type Engine struct {
 	// and marks the file clean.
 	deferred  bool
 	discarded bool
-	migrated  int           // retired index keys removed by open (index_iter.go)
+	migrated  int // retired index keys removed by open (index_iter.go)
+	onMigrate func(removed int)
 	applied   atomic.Uint64 // meta/applied as of the last commit or open
 	onApply   func(entries, rejected int, took time.Duration)
 	tokens    tokenCache
@@ -64,6 +65,11 @@ type EngineOptions struct {
 	// stopped uncleanly the file is discarded on open and Discarded reports
 	// it; see durability.go. Without a boot id (not Linux) it has no effect.
 	DeferSync bool
+	// OnMigrate, if set, is told the running count of retired index keys
+	// removed after each transaction of the one-time upgrade an open of an
+	// older file does (10,000 keys each), so a long upgrade can show
+	// progress. Restores that swap in an older file call it too.
+	OnMigrate func(removed int)
 }
 
 // OpenEngine opens (or creates) the state file state.db in dir.
@@ -71,7 +77,7 @@ func OpenEngine(dir string, opts EngineOptions) (*Engine, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("core: data dir: %w", err)
 	}
-	e := &Engine{path: filepath.Join(dir, "state.db"), noSync: opts.NoSync, onApply: opts.OnApply}
+	e := &Engine{path: filepath.Join(dir, "state.db"), noSync: opts.NoSync, onApply: opts.OnApply, onMigrate: opts.OnMigrate}
 	discarded, marked, err := discardTorn(dir, e.path)
 	if err != nil {
 		return nil, err
@@ -121,7 +127,7 @@ func (e *Engine) open() error {
 		db.Close()
 		return fmt.Errorf("core: init buckets: %w", err)
 	}
-	dropped, err := dropPlaceIndex(db)
+	dropped, err := dropPlaceIndex(db, e.onMigrate)
 	if err != nil {
 		db.Close()
 		return err

@@ -106,8 +106,8 @@ var dropChunk = 10000
 // dropPlaceIndex deletes the l/ keys that files written before the place
 // index was retired still hold, so their digests match a file built from
 // the same log today. It runs on every open; with nothing to do it costs one
-// read-only seek.
-func dropPlaceIndex(db *bbolt.DB) (int, error) {
+// read-only seek. progress, if set, gets the running total after each chunk.
+func dropPlaceIndex(db *bbolt.DB, progress func(removed int)) (int, error) {
 	chunk := dropChunk
 	var found bool
 	total := 0
@@ -135,6 +135,9 @@ func dropPlaceIndex(db *bbolt.DB) (int, error) {
 		}
 		total += n
 		found = n == chunk
+		if progress != nil && n > 0 {
+			progress(total)
+		}
 	}
 	return total, nil
 }

@@ -2,10 +2,53 @@ package core
 
 import (
 	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 
 	"go.etcd.io/bbolt"
 )
+
+// seedPlaceIndex writes into the closed state file at path the l/ keys an
+// older version kept, derived from the status index, and returns how many.
+func seedPlaceIndex(tb testing.TB, path string) int {
+	tb.Helper()
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{NoSync: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	var old [][]byte
+	db.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bEvIndex).Cursor()
+		for k, _ := c.Seek([]byte(ixStatus)); k != nil && bytes.HasPrefix(k, []byte(ixStatus)); k, _ = c.Next() {
+			rest := k[len(ixStatus):]
+			rest = rest[bytes.IndexByte(rest, '/')+1:] // <loc>/<id>
+			old = append(old, append([]byte(ixLoc), rest...))
+		}
+		return nil
+	})
+	seeded := len(old)
+	for len(old) > 0 { // in chunks, so a large seed does not hold it all dirty
+		n := min(len(old), 100000)
+		if err := db.Update(func(tx *bbolt.Tx) error {
+			b := tx.Bucket(bEvIndex)
+			for _, k := range old[:n] {
+				if err := b.Put(k, nil); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			tb.Fatal(err)
+		}
+		old = old[n:]
+	}
+	return seeded
+}
 
 // A file written while the place index (l/<loc>/<id>) was still kept loses
 // those keys on open, and ends up identical to one built today.
@@ -36,41 +79,21 @@ func TestOpenDropsRetiredPlaceIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Write the l/ keys an older version kept, from the status index.
-	db, err := bbolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	err = db.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bEvIndex)
-		var old [][]byte
-		c := b.Cursor()
-		for k, _ := c.Seek([]byte(ixStatus)); k != nil && bytes.HasPrefix(k, []byte(ixStatus)); k, _ = c.Next() {
-			rest := k[len(ixStatus):]
-			rest = rest[bytes.IndexByte(rest, '/')+1:] // <loc>/<id>
-			old = append(old, append([]byte(ixLoc), rest...))
-		}
-		for _, k := range old {
-			if err := b.Put(k, nil); err != nil {
-				return err
-			}
-			n++
-		}
-		return nil
-	})
-	db.Close()
-	if err != nil || n != 40 {
-		t.Fatalf("seeding l/ keys: %d keys, %v", n, err)
+	if n := seedPlaceIndex(t, path); n != 40 {
+		t.Fatalf("seeded %d l/ keys, want 40", n)
 	}
 
-	eng, err := OpenEngine(e.dir, EngineOptions{NoSync: true})
+	var progress []int
+	eng, err := OpenEngine(e.dir, EngineOptions{NoSync: true, OnMigrate: func(n int) { progress = append(progress, n) }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer eng.Close()
 	if eng.Migrated() != 40 {
 		t.Fatalf("Migrated() = %d, want 40", eng.Migrated())
+	}
+	if !slices.Equal(progress, []int{7, 14, 21, 28, 35, 40}) {
+		t.Fatalf("progress %v, want a running count per chunk of 7", progress)
 	}
 	if got := mustDigest(t, eng); got != want {
 		t.Fatalf("digest after reopen %s, want %s: the retired keys survived", got, want)
@@ -99,5 +122,64 @@ func TestOpenDropsRetiredPlaceIndex(t *testing.T) {
 		if after.Events[i].ID != before.Events[i].ID {
 			t.Fatalf("listing order changed at %d: %s vs %s", i, after.Events[i].ID, before.Events[i].ID)
 		}
+	}
+}
+
+// BenchmarkOpenDropsPlaceIndex: the one-time upgrade of an older file, as
+// the first open after the upgrade runs it (state file only, no fsync).
+func BenchmarkOpenDropsPlaceIndex(b *testing.B) {
+	for _, events := range []int{100_000, 1_000_000} {
+		b.Run(fmt.Sprint("events=", events), func(b *testing.B) {
+			e := newEnv(b, false)
+			e.withCounty(b)
+			r := Report{Category: "dispute", Description: "邻里纠纷，双方因噪音发生争执", Grid: "511083001001001", Source: "resident"}
+			cmd, err := e.Events.ReportCommand(e.ctx, r)
+			if err != nil {
+				b.Fatal(err)
+			}
+			data, _ := cmd.Encode()
+			idx, _ := e.Store.engine.AppliedIndex()
+			batch := make([]Entry, 4096)
+			for done := 0; done < events; done += len(batch) {
+				for j := range batch {
+					idx++
+					batch[j] = Entry{Index: idx, Data: data}
+				}
+				if _, err := e.Store.engine.ApplyBatch(batch[:min(len(batch), events-done)]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			src := e.Engine().Path()
+			e.Close()
+			if n := seedPlaceIndex(b, src); n != events {
+				b.Fatalf("seeded %d keys for %d events", n, events)
+			}
+			seeded, err := os.ReadFile(src)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				dir := b.TempDir()
+				if err := os.WriteFile(filepath.Join(dir, "state.db"), seeded, 0o600); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				start := time.Now()
+				eng, err := OpenEngine(dir, EngineOptions{NoSync: true})
+				if err != nil {
+					b.Fatal(err)
+				}
+				took := time.Since(start)
+				b.StopTimer()
+				if eng.Migrated() != events {
+					b.Fatalf("migrated %d of %d", eng.Migrated(), events)
+				}
+				eng.Close()
+				b.ReportMetric(float64(events)/took.Seconds(), "keys/s")
+				b.StartTimer()
+			}
+		})
 	}
 }

@@ -93,7 +93,14 @@ func Open(cfg Config) (*Replica, error) {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	log = log.With("replica", cfg.ID)
-	e, err := core.OpenEngine(cfg.Dir, core.EngineOptions{NoSync: cfg.NoSync, DeferSync: !cfg.SyncState, OnApply: cfg.OnApply})
+	var told time.Time // the upgrade's progress, at most once a second
+	progress := func(removed int) {
+		if time.Since(told) >= time.Second {
+			told = time.Now()
+			log.Info("upgrading state file: removing retired index keys", "removed", removed)
+		}
+	}
+	e, err := core.OpenEngine(cfg.Dir, core.EngineOptions{NoSync: cfg.NoSync, DeferSync: !cfg.SyncState, OnApply: cfg.OnApply, OnMigrate: progress})
 	if err != nil {
 		return nil, err
 	}
