@@ -177,14 +177,35 @@ func (ts *Tokens) Authenticate(secret string) (*Token, error) {
 	return tk, nil
 }
 
-// List returns every token (hashes included, secrets never).
-func (ts *Tokens) List() ([]Token, error) {
-	var out []Token
-	err := ts.s.engine.View(func(tx *bbolt.Tx) (err error) {
-		out, err = prefixValues[Token](tx, bToken, nil, 0, nil)
+// List returns the tokens whose scope lies under the jurisdiction code
+// under ("" for all), hashes included and secrets never, by id, a page at a
+// time: after is the previous page's next ("" for the first), next is "" on
+// the last page, and limit is 1..500 (else 100).
+func (ts *Tokens) List(under, after string, limit int) (tokens []Token, next string, err error) {
+	from, err := cursorKey(after, nil) // keyed by id, not by place
+	if err != nil {
+		return nil, "", err
+	}
+	var last []byte
+	err = ts.s.engine.View(func(tx *bbolt.Tx) (err error) {
+		tokens, last, err = pageValues(tx, bToken, nil, from, pageLimit(limit, 100, 500), nil, func(t *Token) bool { return isUnder(t.Scope, under) })
 		return err
 	})
-	return out, err
+	return tokens, cursorOf(last), err
+}
+
+// Get returns one token by id (its hash, never its secret).
+func (ts *Tokens) Get(id string) (*Token, error) {
+	var tk *Token
+	err := ts.s.engine.View(func(tx *bbolt.Tx) error {
+		raw := tx.Bucket(bToken).Get([]byte(id))
+		if raw == nil {
+			return errs.NotFound("id", "token %s not found", id)
+		}
+		tk = new(Token)
+		return decodeRecord(raw, tk)
+	})
+	return tk, err
 }
 
 // Covers reports whether code (a jurisdiction or grid code) lies in the

@@ -37,6 +37,7 @@ func TestListingsPageOverHTTP(t *testing.T) {
 	before := f.digest()
 
 	query := map[string]string{"listMembers": "org=b0-1&"}
+	byID := map[string]bool{"listCases": true, "listOrgs": true, "listTokens": true}
 	served := 0
 	for _, rt := range routes {
 		max, ok := paged[rt.op]
@@ -56,7 +57,7 @@ func TestListingsPageOverHTTP(t *testing.T) {
 			{"cursor=!!", 400, "cursor"},
 			{"cursor=" + strings.Repeat("_", 7), 400, "cursor"}, // base64 of bytes outside any listing
 		} {
-			if (rt.op == "listCases" || rt.op == "listOrgs") && c.field == "cursor" && c.q != "cursor=!!" {
+			if byID[rt.op] && c.field == "cursor" && c.q != "cursor=!!" {
 				continue // keyed by id, not place: any well-formed cursor is a place to resume
 			}
 			resp, m := f.do("GET", base+c.q, f.admin, nil, nil)
@@ -74,7 +75,7 @@ func TestListingsPageOverHTTP(t *testing.T) {
 	}
 
 	// The township token pages through its own orgs only.
-	follow := func(path, key string) []string {
+	follow := func(token, path, key string) []string {
 		var ids []string
 		for next, pages := "", 0; ; pages++ {
 			if pages > 20 {
@@ -85,7 +86,7 @@ func TestListingsPageOverHTTP(t *testing.T) {
 			if strings.Contains(path, "?") {
 				sep = "&"
 			}
-			if resp, m := f.do("GET", path+sep+"limit=2&cursor="+next, f.town, nil, &page); resp.StatusCode != 200 {
+			if resp, m := f.do("GET", path+sep+"limit=2&cursor="+next, token, nil, &page); resp.StatusCode != 200 {
 				t.Fatalf("%s: %d %v", path, resp.StatusCode, m)
 			}
 			items := page[key].([]any)
@@ -100,12 +101,36 @@ func TestListingsPageOverHTTP(t *testing.T) {
 			}
 		}
 	}
-	if got := follow("/api/v1/party/orgs", "orgs"); !slices.Equal(got, want) {
+	if got := follow(f.town, "/api/v1/party/orgs", "orgs"); !slices.Equal(got, want) {
 		t.Fatalf("township orgs: %v, want %v", got, want)
 	}
-	if got := follow("/api/v1/party/members?org=b0-1", "members"); !slices.Equal(got, []string{"m0", "m1", "m2", "m3"}) {
+	if got := follow(f.town, "/api/v1/party/members?org=b0-1", "members"); !slices.Equal(got, []string{"m0", "m1", "m2", "m3"}) {
 		t.Fatalf("members: %v", got)
 	}
 	resp, m := f.do("GET", "/api/v1/party/members?org=b0-2", f.town, nil, nil)
 	expectProblem(t, "another township's org", resp, m, 404, "org")
+
+	// A township admin pages through the tokens of its township only.
+	var made struct {
+		Token  tokenView `json:"token"`
+		Secret string    `json:"secret"`
+	}
+	if resp, m := f.do("POST", "/api/v1/tokens", f.admin, map[string]any{"name": "镇管理员", "role": "center_admin", "scope": "511083001"}, &made); resp.StatusCode != 201 {
+		t.Fatalf("token: %d %v", resp.StatusCode, m)
+	}
+	var inTown []string
+	for _, tk := range []string{f.town, made.Secret} {
+		got, err := f.b.s.Tokens.Authenticate(tk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inTown = append(inTown, got.ID)
+	}
+	slices.Sort(inTown)
+	if got := follow(made.Secret, "/api/v1/tokens", "tokens"); !slices.Equal(got, inTown) {
+		t.Fatalf("township tokens: %v, want %v", got, inTown)
+	}
+	if got := follow(f.admin, "/api/v1/tokens", "tokens"); len(got) != 5 || !slices.IsSorted(got) {
+		t.Fatalf("county tokens: %v", got)
+	}
 }

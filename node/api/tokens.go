@@ -3,14 +3,16 @@ package api
 import (
 	"net/http"
 
-	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
 )
 
 // tokenView never carries the hash: it is no use to a caller.
 type tokenView struct {
-	ID, Name, Role, Scope string
-	Revoked               bool
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Role    string `json:"role"`
+	Scope   string `json:"scope"`
+	Revoked bool   `json:"revoked"`
 }
 
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
@@ -18,17 +20,22 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
 	if err := require(tk, permAdmin); err != nil {
 		return err
 	}
-	all, err := s.b.Store().Tokens.List()
+	limit, cursor, err := pageParams(r, "listTokens")
+	if err != nil {
+		return err
+	}
+	if err := s.consistent(r); err != nil {
+		return err
+	}
+	page, next, err := s.b.Store().Tokens.List(tk.Scope, cursor, limit)
 	if err != nil {
 		return err
 	}
 	out := []tokenView{}
-	for _, t := range all {
-		if tk.Covers(t.Scope) {
-			out = append(out, tokenView{t.ID, t.Name, t.Role, t.Scope, t.Revoked})
-		}
+	for _, t := range page {
+		out = append(out, tokenView{t.ID, t.Name, t.Role, t.Scope, t.Revoked})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"tokens": out})
+	writeJSON(w, http.StatusOK, map[string]any{"tokens": out, "next": next})
 	return nil
 }
 
@@ -67,18 +74,12 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := r.PathValue("id")
-	all, err := s.b.Store().Tokens.List()
+	target, err := s.b.Store().Tokens.Get(id)
 	if err != nil {
 		return err
 	}
-	var target *core.Token
-	for i := range all {
-		if all[i].ID == id && tk.Covers(all[i].Scope) {
-			target = &all[i]
-		}
-	}
-	if target == nil {
-		return errs.NotFound("id", "token %s not found", id)
+	if err := inScope(tk, target.Scope, "id", "token", id); err != nil {
+		return err
 	}
 	if err := s.b.Store().Tokens.Revoke(r.Context(), id); err != nil {
 		return err

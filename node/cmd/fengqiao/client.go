@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -276,13 +277,18 @@ func tokenCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			body, _ := json.Marshal(map[string]string{"name": name, "role": role, "scope": scope})
 			var out struct {
-				Token  map[string]any `json:"token"`
-				Secret string         `json:"secret"`
+				Token struct {
+					ID    string `json:"id"`
+					Name  string `json:"name"`
+					Role  string `json:"role"`
+					Scope string `json:"scope"`
+				} `json:"token"`
+				Secret string `json:"secret"`
 			}
 			if err := c.call("POST", "/api/v1/tokens", strings.NewReader(string(body)), &out); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s %s %s %s\n%s\n", out.Token["ID"], out.Token["Role"], out.Token["Scope"], out.Token["Name"], out.Secret)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s %s %s\n%s\n", out.Token.ID, out.Token.Role, out.Token.Scope, out.Token.Name, out.Secret)
 			return nil
 		}}
 	create.Flags().StringVar(&name, "name", "", "who or what the token is for")
@@ -290,21 +296,29 @@ func tokenCmd() *cobra.Command {
 	create.Flags().StringVar(&scope, "scope", "", "jurisdiction code the token is limited to")
 	list := &cobra.Command{Use: "list", Short: "List tokens within your scope", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var out struct {
-				Tokens []struct {
-					ID, Name, Role, Scope string
-					Revoked               bool
-				} `json:"tokens"`
-			}
-			if err := c.call("GET", "/api/v1/tokens", nil, &out); err != nil {
-				return err
-			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tROLE\tSCOPE\tREVOKED\tNAME")
-			for _, t := range out.Tokens {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\n", t.ID, t.Role, t.Scope, t.Revoked, t.Name)
+			for next := ""; ; {
+				var out struct {
+					Tokens []struct {
+						ID      string `json:"id"`
+						Name    string `json:"name"`
+						Role    string `json:"role"`
+						Scope   string `json:"scope"`
+						Revoked bool   `json:"revoked"`
+					} `json:"tokens"`
+					Next string `json:"next"`
+				}
+				if err := c.call("GET", "/api/v1/tokens?limit=500&cursor="+url.QueryEscape(next), nil, &out); err != nil {
+					return err
+				}
+				for _, t := range out.Tokens {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\n", t.ID, t.Role, t.Scope, t.Revoked, t.Name)
+				}
+				if next = out.Next; next == "" {
+					return tw.Flush()
+				}
 			}
-			return tw.Flush()
 		}}
 	revoke := &cobra.Command{Use: "revoke ID", Short: "Revoke a token on every replica at once", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

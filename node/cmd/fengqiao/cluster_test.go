@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -41,13 +42,20 @@ func binary(t testing.TB) string {
 	return binPath
 }
 
+// freePort picks a free port below Linux's ephemeral range (32768 up), where
+// the kernel also finds the source ports of outgoing connections: a port
+// from ":0" could be taken by one of the running nodes' dials between this
+// check and the new node's bind (seen as "address already in use").
 func freePort(t testing.TB) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 200 {
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(12000)))
+		if err == nil {
+			defer l.Close()
+			return l.Addr().String()
+		}
 	}
-	defer l.Close()
-	return l.Addr().String()
+	t.Fatal("no free port in 20000..31999")
+	return ""
 }
 
 type proc struct {
