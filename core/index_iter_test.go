@@ -132,12 +132,7 @@ func BenchmarkOpenDropsPlaceIndex(b *testing.B) {
 		b.Run(fmt.Sprint("events=", events), func(b *testing.B) {
 			e := newEnv(b, false)
 			e.withCounty(b)
-			r := Report{Category: "dispute", Description: "邻里纠纷，双方因噪音发生争执", Grid: "511083001001001", Source: "resident"}
-			cmd, err := e.Events.ReportCommand(e.ctx, r)
-			if err != nil {
-				b.Fatal(err)
-			}
-			data, _ := cmd.Encode()
+			data := reportData(b, e)
 			idx, _ := e.Store.engine.AppliedIndex()
 			batch := make([]Entry, 4096)
 			for done := 0; done < events; done += len(batch) {

@@ -282,18 +282,7 @@ func (p *Party) orgs(under, after string, limit int) ([]Org, string, error) {
 }
 
 // Org returns one org.
-func (p *Party) Org(id string) (*Org, error) {
-	var o *Org
-	err := p.s.engine.View(func(tx *bbolt.Tx) error {
-		raw := tx.Bucket(bOrg).Get([]byte(id))
-		if raw == nil {
-			return errs.NotFound("id", "org %s not found", id)
-		}
-		o = new(Org)
-		return decodeRecord(raw, o)
-	})
-	return o, err
-}
+func (p *Party) Org(id string) (*Org, error) { return lookup[Org](p.s.engine, bOrg, id, "org") }
 
 // Members lists an org's members by id, a page at a time, as Orgs does.
 func (p *Party) Members(org, after string, limit int) (members []Member, next string, err error) {

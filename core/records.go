@@ -65,6 +65,23 @@ func (p *idsPayload) ids(max int) ([]string, error) {
 	return sortedUnique(p.IDs), nil
 }
 
+// lookup reads one record by id outside apply; a missing one is a NotFound
+// error on field "id" ("what id not found").
+func lookup[T any](e *Engine, bucket []byte, id, what string) (*T, error) {
+	x := new(T)
+	err := e.View(func(tx *bbolt.Tx) error {
+		raw := tx.Bucket(bucket).Get([]byte(id))
+		if raw == nil {
+			return errs.NotFound("id", "%s %s not found", what, id)
+		}
+		return decodeRecord(raw, x)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
 // prefixValues decodes the values of bucket whose keys start with pre, in
 // key order, at most limit (0: all). keep, if set, filters by key.
 func prefixValues[T any](tx *bbolt.Tx, bucket, pre []byte, limit int, keep func(k []byte) bool) ([]T, error) {

@@ -196,16 +196,7 @@ func (ts *Tokens) List(under, after string, limit int) (tokens []Token, next str
 
 // Get returns one token by id (its hash, never its secret).
 func (ts *Tokens) Get(id string) (*Token, error) {
-	var tk *Token
-	err := ts.s.engine.View(func(tx *bbolt.Tx) error {
-		raw := tx.Bucket(bToken).Get([]byte(id))
-		if raw == nil {
-			return errs.NotFound("id", "token %s not found", id)
-		}
-		tk = new(Token)
-		return decodeRecord(raw, tk)
-	})
-	return tk, err
+	return lookup[Token](ts.s.engine, bToken, id, "token")
 }
 
 // Covers reports whether code (a jurisdiction or grid code) lies in the

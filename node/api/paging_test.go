@@ -109,6 +109,10 @@ func TestListingsPageOverHTTP(t *testing.T) {
 	}
 	resp, m := f.do("GET", "/api/v1/party/members?org=b0-2", f.town, nil, nil)
 	expectProblem(t, "another township's org", resp, m, 404, "org")
+	resp, m = f.do("GET", "/api/v1/party/members?org=nope", f.town, nil, nil)
+	expectProblem(t, "no such org", resp, m, 404, "org")
+	resp, m = f.do("DELETE", "/api/v1/tokens/nope", f.admin, nil, nil)
+	expectProblem(t, "no such token", resp, m, 404, "id")
 
 	// A township admin pages through the tokens of its township only.
 	var made struct {
@@ -132,5 +136,15 @@ func TestListingsPageOverHTTP(t *testing.T) {
 	}
 	if got := follow(f.admin, "/api/v1/tokens", "tokens"); len(got) != 5 || !slices.IsSorted(got) {
 		t.Fatalf("county tokens: %v", got)
+	}
+	county, err := f.b.s.Tokens.Authenticate(f.admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before = f.digest()
+	resp, m = f.do("DELETE", "/api/v1/tokens/"+county.ID, made.Secret, nil, nil)
+	expectProblem(t, "revoking a wider token", resp, m, 404, "id")
+	if f.digest() != before {
+		t.Fatal("a refused revoke changed the state")
 	}
 }
