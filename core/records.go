@@ -99,9 +99,9 @@ func pageValues[T any](tx *bbolt.Tx, bucket, pre, after []byte, limit int, keep 
 	var last []byte
 	for ; k != nil && bytes.HasPrefix(k, pre); k, v = c.Next() {
 		if limit > 0 && len(out) == limit {
-			return out, last, nil
+			return out, bytes.Clone(last), nil // keys live only as long as tx
 		}
-		last = append(last[:0], k...)
+		last = k
 		if keep != nil && !keep(k) {
 			continue
 		}
@@ -133,9 +133,9 @@ func pageRefs[T any](tx *bbolt.Tx, index, target, pre, after []byte, limit int, 
 	var last []byte
 	for ; k != nil && bytes.HasPrefix(k, pre); k, _ = c.Next() {
 		if limit > 0 && len(out) == limit {
-			return out, last, nil
+			return out, bytes.Clone(last), nil // keys live only as long as tx
 		}
-		last = append(last[:0], k...)
+		last = k
 		if keep != nil && !keep(k) {
 			continue
 		}
