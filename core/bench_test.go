@@ -108,23 +108,29 @@ func BenchmarkApplyReports(b *testing.B) {
 			e := newEnv(b, false)
 			e.withCounty(b)
 			data := reportData(b, e)
-			idx, _ := e.Store.engine.AppliedIndex()
-			batch := make([]Entry, n)
 			b.ReportAllocs()
 			b.ResetTimer()
-			for done := 0; done < b.N; done += n {
-				for j := range batch {
-					idx++
-					batch[j] = Entry{Index: idx, Data: data}
-				}
-				res, err := e.Store.engine.ApplyBatch(batch[:min(n, b.N-done)])
-				if err != nil {
-					b.Fatal(err)
-				}
-				if res[0].Err != nil {
-					b.Fatal(res[0].Err)
-				}
-			}
+			applyReports(b, e, data, b.N, n)
 		})
+	}
+}
+
+// applyReports applies count copies of the command data to e's engine in
+// batches of n, as Raft delivers entries to the FSM.
+func applyReports(b *testing.B, e *env, data []byte, count, n int) {
+	idx, _ := e.Store.engine.AppliedIndex()
+	batch := make([]Entry, n)
+	for done := 0; done < count; done += n {
+		for j := range batch {
+			idx++
+			batch[j] = Entry{Index: idx, Data: data}
+		}
+		res, err := e.Store.engine.ApplyBatch(batch[:min(n, count-done)])
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res[0].Err != nil {
+			b.Fatal(res[0].Err)
+		}
 	}
 }

@@ -132,18 +132,7 @@ func BenchmarkOpenDropsPlaceIndex(b *testing.B) {
 		b.Run(fmt.Sprint("events=", events), func(b *testing.B) {
 			e := newEnv(b, false)
 			e.withCounty(b)
-			data := reportData(b, e)
-			idx, _ := e.Store.engine.AppliedIndex()
-			batch := make([]Entry, 4096)
-			for done := 0; done < events; done += len(batch) {
-				for j := range batch {
-					idx++
-					batch[j] = Entry{Index: idx, Data: data}
-				}
-				if _, err := e.Store.engine.ApplyBatch(batch[:min(len(batch), events-done)]); err != nil {
-					b.Fatal(err)
-				}
-			}
+			applyReports(b, e, reportData(b, e), events, 4096)
 			src := e.Engine().Path()
 			e.Close()
 			if n := seedPlaceIndex(b, src); n != events {

@@ -34,6 +34,18 @@ func walk(t *testing.T, limit int, page func(after string, limit int) ([]string,
 	}
 }
 
+// idsOf turns a listing of records into a listing of their ids, for walk.
+func idsOf[T any](list func(after string, limit int) ([]T, string, error), id func(T) string) func(string, int) ([]string, string, error) {
+	return func(after string, limit int) ([]string, string, error) {
+		xs, next, err := list(after, limit)
+		var ids []string
+		for _, x := range xs {
+			ids = append(ids, id(x))
+		}
+		return ids, next, err
+	}
+}
+
 func TestListingsPageInKeyOrder(t *testing.T) {
 	e := newEnv(t, false)
 	e.withCounty(t)
@@ -62,14 +74,7 @@ func TestListingsPageInKeyOrder(t *testing.T) {
 		}
 	}
 	orgIDs := func(under string) func(string, int) ([]string, string, error) {
-		return func(after string, limit int) ([]string, string, error) {
-			os, next, err := e.Party.Orgs(under, after, limit)
-			var ids []string
-			for _, o := range os {
-				ids = append(ids, o.ID)
-			}
-			return ids, next, err
-		}
+		return idsOf(func(after string, limit int) ([]Org, string, error) { return e.Party.Orgs(under, after, limit) }, func(o Org) string { return o.ID })
 	}
 	for _, limit := range []int{1, 2, 3, 8, 100} {
 		if got := walk(t, limit, orgIDs("511083001")); !slices.Equal(got, want1) {
@@ -81,14 +86,7 @@ func TestListingsPageInKeyOrder(t *testing.T) {
 	}
 
 	members := func(org string) func(string, int) ([]string, string, error) {
-		return func(after string, limit int) ([]string, string, error) {
-			ms, next, err := e.Party.Members(org, after, limit)
-			var ids []string
-			for _, m := range ms {
-				ids = append(ids, m.ID)
-			}
-			return ids, next, err
-		}
+		return idsOf(func(after string, limit int) ([]Member, string, error) { return e.Party.Members(org, after, limit) }, func(m Member) string { return m.ID })
 	}
 	got := walk(t, 2, members("b0-1"))
 	want := []string{"m0-b0-1", "m1-b0-1", "m2-b0-1", "m3-b0-1", "m4-b0-1"}
@@ -125,17 +123,12 @@ func TestCasesPage(t *testing.T) {
 		want = append(want, cs.ID)
 	}
 	slices.Sort(want)
-	got := walk(t, 3, func(after string, limit int) ([]string, string, error) {
-		cs, next, err := a.Cases.List(after, limit)
-		var ids []string
-		for _, c := range cs {
-			if c.Entries != nil {
-				t.Errorf("case %s listed with its entries", c.ID)
-			}
-			ids = append(ids, c.ID)
+	got := walk(t, 3, idsOf(a.Cases.List, func(c Case) string {
+		if c.Entries != nil {
+			t.Errorf("case %s listed with its entries", c.ID)
 		}
-		return ids, next, err
-	})
+		return c.ID
+	}))
 	if !slices.Equal(got, want) {
 		t.Fatalf("cases: %v, want %v", got, want)
 	}

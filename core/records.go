@@ -93,27 +93,12 @@ func prefixValues[T any](tx *bbolt.Tx, bucket, pre []byte, limit int, keep func(
 // start), keeping only the values want accepts (nil: all), and returning also
 // the key to continue after (nil when done).
 func pageValues[T any](tx *bbolt.Tx, bucket, pre, after []byte, limit int, keep func(k []byte) bool, want func(*T) bool) ([]T, []byte, error) {
-	var out []T
-	c := tx.Bucket(bucket).Cursor()
-	k, v := seekAfter(c, pre, after)
-	var last []byte
-	for ; k != nil && bytes.HasPrefix(k, pre); k, v = c.Next() {
-		if limit > 0 && len(out) == limit {
-			return out, bytes.Clone(last), nil // keys live only as long as tx
+	return scanPage(tx.Bucket(bucket).Cursor(), pre, after, limit, keep, func(k, v []byte, x *T) (bool, error) {
+		if err := decodeRecord(v, x); err != nil {
+			return false, fmt.Errorf("core: corrupt record %s/%q: %w", bucket, k, err)
 		}
-		last = k
-		if keep != nil && !keep(k) {
-			continue
-		}
-		var x T
-		if err := decodeRecord(v, &x); err != nil {
-			return nil, nil, fmt.Errorf("core: corrupt record %s/%q: %w", bucket, k, err)
-		}
-		if want == nil || want(&x) {
-			out = append(out, x)
-		}
-	}
-	return out, nil, nil
+		return want == nil || want(x), nil
+	})
 }
 
 // prefixRefs follows the keys of index that start with pre to the records of
@@ -124,27 +109,40 @@ func prefixRefs[T any](tx *bbolt.Tx, index, target, pre []byte, limit int, keep 
 }
 
 // pageRefs is prefixRefs starting after the index key after (nil: from the
-// start), returning also the key to continue from ("" when done).
+// start), returning also the key to continue from (nil when done).
 func pageRefs[T any](tx *bbolt.Tx, index, target, pre, after []byte, limit int, keep func(k []byte) bool) ([]T, []byte, error) {
-	var out []T
 	tb := tx.Bucket(target)
-	c := tx.Bucket(index).Cursor()
-	k, _ := seekAfter(c, pre, after)
-	var last []byte
-	for ; k != nil && bytes.HasPrefix(k, pre); k, _ = c.Next() {
+	return scanPage(tx.Bucket(index).Cursor(), pre, after, limit, keep, func(k, _ []byte, x *T) (bool, error) {
+		id := k[bytes.LastIndexByte(k, '/')+1:]
+		if err := decodeRecord(tb.Get(id), x); err != nil {
+			return false, fmt.Errorf("core: index %s points at a bad record %s/%q: %w", index, target, id, err)
+		}
+		return true, nil
+	})
+}
+
+// scanPage is the loop under pageValues and pageRefs: the keys under pre
+// after `after`, those keep accepts (nil: all) decoded by decode, which says
+// whether to list the result, until limit are listed (0: no limit). last is
+// the key to continue after, nil when the keys ran out.
+func scanPage[T any](c *bbolt.Cursor, pre, after []byte, limit int, keep func(k []byte) bool, decode func(k, v []byte, x *T) (bool, error)) (out []T, last []byte, err error) {
+	k, v := seekAfter(c, pre, after)
+	for ; k != nil && bytes.HasPrefix(k, pre); k, v = c.Next() {
 		if limit > 0 && len(out) == limit {
-			return out, bytes.Clone(last), nil // keys live only as long as tx
+			return out, bytes.Clone(last), nil // keys live only as long as the transaction
 		}
 		last = k
 		if keep != nil && !keep(k) {
 			continue
 		}
-		id := k[bytes.LastIndexByte(k, '/')+1:]
 		var x T
-		if err := decodeRecord(tb.Get(id), &x); err != nil {
-			return nil, nil, fmt.Errorf("core: index %s points at a bad record %s/%q: %w", index, target, id, err)
+		ok, err := decode(k, v, &x)
+		if err != nil {
+			return nil, nil, err
 		}
-		out = append(out, x)
+		if ok {
+			out = append(out, x)
+		}
 	}
 	return out, nil, nil
 }
