@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/memberlist"
@@ -42,6 +43,7 @@ type Pool struct {
 	ml      *memberlist.Memberlist
 	keyring *memberlist.Keyring
 	log     *slog.Logger
+	closing atomic.Bool // set before memberlist shuts down (see logline.Writer)
 
 	mu      sync.Mutex
 	meta    Meta
@@ -94,8 +96,8 @@ func Start(cfg Config) (*Pool, error) {
 	}
 	mc.Keyring = kr
 	mc.GossipVerifyIncoming, mc.GossipVerifyOutgoing = true, true
-	mc.Logger = log.New(&logline.Writer{Logger: cfg.Logger, Source: "memberlist"}, "", 0)
 	p := &Pool{keyring: kr, log: cfg.Logger, meta: cfg.Meta, refused: map[string]string{}, members: map[string]Member{}}
+	mc.Logger = log.New(&logline.Writer{Logger: cfg.Logger, Source: "memberlist", Closing: &p.closing}, "", 0)
 	mc.Delegate = (*delegate)(p)
 	mc.Alive = (*delegate)(p)
 	mc.Events = (*delegate)(p)
@@ -195,6 +197,7 @@ func (p *Pool) Follow(ctx context.Context, src Leadership) {
 // Close leaves the pool gracefully (others see "left", not "dead") and stops.
 func (p *Pool) Close() error {
 	err := p.ml.Leave(2 * time.Second)
+	p.closing.Store(true)
 	if serr := p.ml.Shutdown(); err == nil {
 		err = serr
 	}
@@ -202,7 +205,10 @@ func (p *Pool) Close() error {
 }
 
 // Kill stops gossiping without leaving, as a crash would (tests, benchmarks).
-func (p *Pool) Kill() error { return p.ml.Shutdown() }
+func (p *Pool) Kill() error {
+	p.closing.Store(true)
+	return p.ml.Shutdown()
+}
 
 // Member is one pool member as this member sees it.
 type Member struct {

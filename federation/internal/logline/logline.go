@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 )
 
 // Writer is an io.Writer that turns each written line into one slog record
@@ -14,15 +15,28 @@ import (
 type Writer struct {
 	Logger *slog.Logger
 	Source string // e.g. "raft", "memberlist"
+	// Closing, once set, marks the library as shutting down: its complaints
+	// about sockets it has itself closed are expected then (memberlist
+	// closes its transport before it stops gossiping), so they log at
+	// debug instead of alarming an operator on every clean stop.
+	Closing *atomic.Bool
 }
 
 // Write logs p at the level its bracketed tag names; untagged lines log at
 // warn, since these libraries only tag their chatter.
 func (w *Writer) Write(p []byte) (int, error) {
 	line := strings.TrimSpace(string(p))
-	w.Logger.Log(context.Background(), level(line), w.Source, "line", line)
+	lvl := level(line)
+	if w.Closing != nil && w.Closing.Load() && strings.Contains(line, closedConn) {
+		lvl = slog.LevelDebug
+	}
+	w.Logger.Log(context.Background(), lvl, w.Source, "line", line)
 	return len(p), nil
 }
+
+// closedConn is how net reports I/O on a socket closed underneath it
+// (net.ErrClosed's text, as the libraries print it).
+const closedConn = "use of closed network connection"
 
 func level(line string) slog.Level {
 	switch {

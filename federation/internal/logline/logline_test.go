@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
+	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -29,5 +31,38 @@ func TestLevels(t *testing.T) {
 		if rec.Level != want || rec.Msg != "lib" || rec.Line != line {
 			t.Errorf("%q logged as %+v, want level %s", line, rec, want)
 		}
+	}
+}
+
+// A closed-socket error is an ERROR while the library runs and debug once
+// its owner has begun to close it; other errors stay errors either way.
+func TestClosingQuietsClosedSocketErrors(t *testing.T) {
+	var buf bytes.Buffer
+	var closing atomic.Bool
+	w := &Writer{Logger: slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})), Source: "memberlist", Closing: &closing}
+	closed := "[ERR] memberlist: Failed to send gossip to 127.0.0.1:1: write udp 127.0.0.1:2->127.0.0.1:1: use of closed network connection"
+	other := "[ERR] memberlist: Failed to send gossip to 127.0.0.1:1: write udp: connection refused"
+	levels := func() []string {
+		var out []string
+		for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+			var rec struct{ Level string }
+			if err := json.Unmarshal([]byte(l), &rec); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, rec.Level)
+		}
+		buf.Reset()
+		return out
+	}
+	w.Write([]byte(closed))
+	w.Write([]byte(other))
+	if got := levels(); got[0] != "ERROR" || got[1] != "ERROR" {
+		t.Fatalf("while running: %v, want both ERROR", got)
+	}
+	closing.Store(true)
+	w.Write([]byte(closed))
+	w.Write([]byte(other))
+	if got := levels(); got[0] != "DEBUG" || got[1] != "ERROR" {
+		t.Fatalf("while closing: %v, want DEBUG then ERROR", got)
 	}
 }
