@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -133,4 +134,44 @@ func applyReports(b *testing.B, e *env, data []byte, count, n int) {
 			b.Fatal(res[0].Err)
 		}
 	}
+}
+
+// BenchmarkOrgsPage: one page of 50 orgs under one township of a county
+// holding 10,000 orgs spread over its townships, read through the place
+// index, against the scan of every org that listing did before the index
+// (same file, same run).
+func BenchmarkOrgsPage(b *testing.B) {
+	e := newEnv(b, false)
+	e.withCounty(b)
+	towns, err := e.Jurisdictions.Children("511083")
+	if err != nil || len(towns) < 2 {
+		b.Fatalf("townships: %d %v", len(towns), err)
+	}
+	for i := 0; i < 10000; i++ {
+		o := Org{ID: fmt.Sprintf("org%05d", i), Name: "党组织", Kind: OrgCommittee, Jurisdiction: towns[i%len(towns)].Code}
+		if _, err := e.Party.PutOrg(e.ctx, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+	town := towns[0].Code
+	b.Run("index", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if orgs, _, err := e.Party.Orgs(town, "", 50); err != nil || len(orgs) != 50 {
+				b.Fatal(len(orgs), err)
+			}
+		}
+	})
+	b.Run("scan", func(b *testing.B) {
+		pre := prefixOf(town)
+		for i := 0; i < b.N; i++ {
+			var orgs []Org
+			err := e.Engine().View(func(tx *bbolt.Tx) (err error) {
+				orgs, _, err = pageValues(tx, bOrg, nil, nil, 50, nil, func(o *Org) bool { return strings.HasPrefix(o.Jurisdiction, pre) })
+				return err
+			})
+			if err != nil || len(orgs) != 50 {
+				b.Fatal(len(orgs), err)
+			}
+		}
+	})
 }

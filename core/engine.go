@@ -45,7 +45,7 @@ type Engine struct {
 	// and marks the file clean.
 	deferred  bool
 	discarded bool
-	migrated  int // retired index keys removed by open (index_iter.go)
+	migrated  int // index keys the upgrade of an older file rewrote (upgrade.go)
 	onMigrate func(removed int)
 	applied   atomic.Uint64 // meta/applied as of the last commit or open
 	onApply   func(entries, rejected int, took time.Duration)
@@ -127,12 +127,12 @@ func (e *Engine) open() error {
 		db.Close()
 		return fmt.Errorf("core: init buckets: %w", err)
 	}
-	dropped, err := dropPlaceIndex(db, e.onMigrate)
+	upgraded, err := upgrade(db, e.onMigrate)
 	if err != nil {
 		db.Close()
 		return err
 	}
-	e.migrated += dropped
+	e.migrated += upgraded
 	e.db = db
 	var applied uint64
 	db.View(func(tx *bbolt.Tx) error {
@@ -194,9 +194,10 @@ func (e *Engine) Close() error {
 // then empty, and its owner must rebuild it (restore a snapshot, replay).
 func (e *Engine) Discarded() bool { return e.discarded }
 
-// Migrated reports how many keys of retired indexes opening the file (or
-// restoring a snapshot into it) removed, so an owner can log the one-time
-// upgrade work; zero for a file written by this version.
+// Migrated reports how many index keys opening the file (or restoring a
+// snapshot into it) removed or wrote to bring an older layout up to date
+// (upgrade.go), so an owner can log the one-time work; zero for a file
+// written by this version.
 func (e *Engine) Migrated() int { return e.migrated }
 
 // Path is the state file.

@@ -2,7 +2,6 @@ package core
 
 import (
 	"bytes"
-	"fmt"
 
 	"go.etcd.io/bbolt"
 )
@@ -97,47 +96,4 @@ func (it *placeIter) next() []byte {
 	it.out = append(append(it.out[:0], ixLoc...), h.k[h.pre:]...)
 	h.k, _ = h.c.Next()
 	return it.out
-}
-
-// dropChunk bounds one migration transaction; a variable so a test can
-// make several chunks out of a few events.
-var dropChunk = 10000
-
-// dropPlaceIndex deletes the l/ keys that files written before the place
-// index was retired still hold, so their digests match a file built from
-// the same log today. It runs on every open; with nothing to do it costs one
-// read-only seek. progress, if set, gets the running total after each chunk.
-func dropPlaceIndex(db *bbolt.DB, progress func(removed int)) (int, error) {
-	chunk := dropChunk
-	var found bool
-	total := 0
-	db.View(func(tx *bbolt.Tx) error {
-		k, _ := tx.Bucket(bEvIndex).Cursor().Seek([]byte(ixLoc))
-		found = bytes.HasPrefix(k, []byte(ixLoc))
-		return nil
-	})
-	for found {
-		n := 0
-		err := db.Update(func(tx *bbolt.Tx) error {
-			c := tx.Bucket(bEvIndex).Cursor()
-			// Seek again after each delete: a bbolt cursor may skip a key
-			// when it moves on from one it deleted.
-			for k, _ := c.Seek([]byte(ixLoc)); k != nil && bytes.HasPrefix(k, []byte(ixLoc)) && n < chunk; k, _ = c.Seek([]byte(ixLoc)) {
-				if err := c.Delete(); err != nil {
-					return err
-				}
-				n++
-			}
-			return nil
-		})
-		if err != nil {
-			return total, fmt.Errorf("core: drop the retired place index: %w", err)
-		}
-		total += n
-		found = n == chunk
-		if progress != nil && n > 0 {
-			progress(total)
-		}
-	}
-	return total, nil
 }

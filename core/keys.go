@@ -25,6 +25,7 @@ var (
 	bOrg       = []byte("party_org")
 	bMember    = []byte("party_member")
 	bMemberOrg = []byte("ix_member_org")
+	bOrgPlace  = []byte("ix_org_place") // <jurisdiction>/<org id>
 	bActivity  = []byte("party_activity")
 	bActOrg    = []byte("ix_activity_org")
 	bHouse     = []byte("house")
@@ -40,7 +41,7 @@ var (
 
 var allBuckets = [][]byte{bMeta, bAudit, bJur, bJurChild, bJurAlias, bJurGeom, bGrid, bGridByJur, bWorker,
 	bConfig, bCategory, bEvent, bEvIndex, bCounter,
-	bOrg, bMember, bMemberOrg, bActivity, bActOrg, bHouse, bPerson, bPersonBI, bPersonLoc, bVisit, bVisitDue, bToken, bTokenHash, bRequest}
+	bOrg, bOrgPlace, bMember, bMemberOrg, bActivity, bActOrg, bHouse, bPerson, bPersonBI, bPersonLoc, bVisit, bVisitDue, bToken, bTokenHash, bRequest}
 
 // Event index prefixes inside bEvIndex. One bucket instead of five: a
 // report then dirties one index subtree, not five, which is most of the cost

@@ -55,17 +55,17 @@ func TestListingsPageInKeyOrder(t *testing.T) {
 			t.Fatalf("%s: %v", o.ID, err)
 		}
 	}
-	// Two townships' orgs interleave by id, so a page filtered by place has
-	// to skip the other's.
+	// Two townships' orgs interleave by id; a page by place reads its own
+	// township's through the place index.
 	mustOrg(Org{ID: "t1", Name: "古湖街道党工委", Kind: OrgCommittee, Jurisdiction: "511083001"})
 	mustOrg(Org{ID: "t2", Name: "另一街道党工委", Kind: OrgCommittee, Jurisdiction: "511083002"})
-	var want1 []string
+	var want1, want2 []string
 	for i := 0; i < 7; i++ {
 		mustOrg(Org{ID: fmt.Sprintf("b%d-1", i), Name: "支部", Kind: OrgBranch, Parent: "t1", Jurisdiction: "511083001"})
 		mustOrg(Org{ID: fmt.Sprintf("b%d-2", i), Name: "支部", Kind: OrgBranch, Parent: "t2", Jurisdiction: "511083002"})
-		want1 = append(want1, fmt.Sprintf("b%d-1", i))
+		want1, want2 = append(want1, fmt.Sprintf("b%d-1", i)), append(want2, fmt.Sprintf("b%d-2", i))
 	}
-	want1 = append(want1, "t1")
+	want1, want2 = append(want1, "t1"), append(want2, "t2")
 	for i := 0; i < 5; i++ {
 		for _, org := range []string{"b0-1", "b1-1"} {
 			if _, err := e.Party.PutMember(e.ctx, Member{ID: fmt.Sprintf("m%d-%s", i, org), Name: "党员", Org: org, Status: "full"}); err != nil {
@@ -81,8 +81,23 @@ func TestListingsPageInKeyOrder(t *testing.T) {
 			t.Fatalf("orgs under 511083001, pages of %d: %v, want %v", limit, got, want1)
 		}
 	}
-	if got := walk(t, 4, orgIDs("511083")); len(got) != 16 || !slices.IsSorted(got) {
-		t.Fatalf("orgs under the county: %v", got)
+	// The county lists by jurisdiction code, then id.
+	if got, want := walk(t, 4, orgIDs("511083")), append(slices.Clone(want1), want2...); !slices.Equal(got, want) {
+		t.Fatalf("orgs under the county: %v, want %v", got, want)
+	}
+	// An org that moves to the other township leaves the first's listing.
+	mustOrg(Org{ID: "b6-1", Name: "支部", Kind: OrgBranch, Parent: "t2", Jurisdiction: "511083002"})
+	if got := walk(t, 3, orgIDs("511083001")); !slices.Equal(got, slices.Delete(slices.Clone(want1), 6, 7)) {
+		t.Fatalf("orgs under 511083001 after b6-1 moved: %v", got)
+	}
+	if got := walk(t, 3, orgIDs("511083002")); !slices.Contains(got, "b6-1") || len(got) != 9 {
+		t.Fatalf("orgs under 511083002 after b6-1 moved: %v", got)
+	}
+	// A cursor from one township's listing is refused by the other's.
+	if _, other, err := e.Party.Orgs("511083002", "", 2); err != nil || other == "" {
+		t.Fatalf("511083002 first page: %q %v", other, err)
+	} else if _, _, err := e.Party.Orgs("511083001", other, 2); !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != "cursor" {
+		t.Errorf("orgs under 511083001 with 511083002's cursor: %v", err)
 	}
 
 	members := func(org string) func(string, int) ([]string, string, error) {

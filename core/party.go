@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -137,8 +136,20 @@ func applyOrg(t *txn, c *Command, o *Org) (any, error) {
 		}
 	}
 	o.Last = old.Last
+	if old.ID != "" && old.Jurisdiction != o.Jurisdiction {
+		if err := t.del(bOrgPlace, orgPlaceKey(&old)); err != nil {
+			return nil, err
+		}
+	}
+	if err := t.put(bOrgPlace, orgPlaceKey(o)); err != nil {
+		return nil, err
+	}
 	return o, t.putRecord(bOrg, []byte(o.ID), o)
 }
+
+// orgPlaceKey places an org in the org-by-place index, so a listing under a
+// township reads that township's orgs, not every org of the city.
+func orgPlaceKey(o *Org) []byte { return key(o.Jurisdiction, o.ID) }
 
 func applyMember(t *txn, c *Command, m *Member) (any, error) {
 	if err := checkID("id", m.ID); err != nil {
@@ -255,8 +266,8 @@ func (p *Party) RecordActivity(ctx context.Context, a Activity) (*Activity, erro
 	return applyAs[*Activity](ctx, p.s, "party.activity", "", a)
 }
 
-// Orgs lists the orgs whose jurisdiction lies under code, by id, a page at
-// a time: after is the previous page's next ("" for the first), next is ""
+// Orgs lists the orgs whose jurisdiction lies under code, by jurisdiction
+// code and then id, a page at a time: after is the previous page's next ("" for the first), next is ""
 // on the last page, and limit is 1..500 (else 100).
 func (p *Party) Orgs(under, after string, limit int) (orgs []Org, next string, err error) {
 	return p.orgs(under, after, pageLimit(limit, 100, 500))
@@ -268,14 +279,14 @@ func (p *Party) orgs(under, after string, limit int) ([]Org, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	from, err := cursorKey(after, nil) // orgs are keyed by id, not by place
+	from, err := cursorKey(after, []byte(pre))
 	if err != nil {
 		return nil, "", err
 	}
 	var out []Org
 	var last []byte
 	err = p.s.engine.View(func(tx *bbolt.Tx) (err error) {
-		out, last, err = pageValues(tx, bOrg, nil, from, limit, nil, func(o *Org) bool { return strings.HasPrefix(o.Jurisdiction, pre) })
+		out, last, err = pageRefs[Org](tx, bOrgPlace, bOrg, []byte(pre), from, limit, nil)
 		return err
 	})
 	return out, cursorOf(last), err

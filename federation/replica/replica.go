@@ -108,7 +108,7 @@ func Open(cfg Config) (*Replica, error) {
 		log.Warn("state file was written unsynced before the machine stopped; rebuilding it from the latest snapshot and the log")
 	}
 	if n := e.Migrated(); n > 0 {
-		log.Info("state file upgraded: retired index keys removed", "keys", n)
+		log.Info("state file upgraded: index keys removed or rebuilt", "keys", n)
 	}
 	r := &Replica{ID: cfg.ID, Engine: e, log: log, onCommit: cfg.OnCommit}
 	fail := func(err error) (*Replica, error) {

@@ -167,3 +167,59 @@ func BenchmarkOpenDropsPlaceIndex(b *testing.B) {
 		})
 	}
 }
+
+// A file written before the org-by-place index existed gets it on open: the
+// digest then matches a file built today, and listings by place work.
+func TestOpenBuildsOrgPlaceIndex(t *testing.T) {
+	e := newEnv(t, false)
+	e.withCounty(t)
+	for i, jur := range []string{"511083001", "511083002", "511083001", "511083"} {
+		if _, err := e.Party.PutOrg(e.ctx, Org{ID: fmt.Sprint("o", i), Name: "党组织", Kind: OrgCommittee, Jurisdiction: jur}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := mustDigest(t, e.Engine())
+	path := e.Engine().Path()
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bbolt.Tx) error {
+		if err := tx.DeleteBucket(bOrgPlace); err != nil {
+			return err
+		}
+		_, err := tx.CreateBucket(bOrgPlace)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	eng, err := OpenEngine(e.dir, EngineOptions{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	if eng.Migrated() != 4 {
+		t.Fatalf("Migrated() = %d, want the 4 org keys", eng.Migrated())
+	}
+	if got := mustDigest(t, eng); got != want {
+		t.Fatalf("digest after reopen %s, want %s", got, want)
+	}
+	s := New(eng, NewLocal(eng), Options{Keyring: testKeyring(t), Clock: e.clock.Now})
+	defer s.Close()
+	orgs, _, err := s.Party.Orgs("511083001", "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, o := range orgs {
+		ids = append(ids, o.ID)
+	}
+	if !slices.Equal(ids, []string{"o0", "o2"}) {
+		t.Fatalf("orgs under 511083001 after the upgrade: %v", ids)
+	}
+}
