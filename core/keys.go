@@ -8,40 +8,41 @@ import (
 // Buckets. One per entity and one per index; names are short because they
 // prefix nothing (bbolt keeps them once).
 var (
-	bMeta      = []byte("meta")
-	bAudit     = []byte("audit")
-	bJur       = []byte("jur")
-	bJurChild  = []byte("jur_child")
-	bJurAlias  = []byte("jur_alias")
-	bJurGeom   = []byte("jur_geom")
-	bGrid      = []byte("grid")
-	bGridByJur = []byte("grid_by_jur")
-	bWorker    = []byte("worker")
-	bConfig    = []byte("config")
-	bCategory  = []byte("category")
-	bEvent     = []byte("event")
-	bEvIndex   = []byte(evIndexName) // every event index, by key prefix (see below)
-	bCounter   = []byte("counter")
-	bOrg       = []byte("party_org")
-	bMember    = []byte("party_member")
-	bMemberOrg = []byte("ix_member_org")
-	bOrgPlace  = []byte("ix_org_place") // <jurisdiction>/<org id>
-	bActivity  = []byte("party_activity")
-	bActOrg    = []byte("ix_activity_org")
-	bHouse     = []byte("house")
-	bPerson    = []byte("person")
-	bPersonBI  = []byte("ix_person_blind")
-	bPersonLoc = []byte("ix_person_loc")
-	bVisit     = []byte("visit")
-	bVisitDue  = []byte("ix_visit_due")
-	bToken     = []byte("token")    // id → Token (hash only, never the secret)
-	bRequest   = []byte("request")  // keyed command id → what it made (idempotent retries)
-	bTokenHash = []byte("ix_token") // sha256(secret) → id
+	bMeta       = []byte("meta")
+	bAudit      = []byte("audit")
+	bJur        = []byte("jur")
+	bJurChild   = []byte("jur_child")
+	bJurAlias   = []byte("jur_alias")
+	bJurGeom    = []byte("jur_geom")
+	bGrid       = []byte("grid")
+	bGridByJur  = []byte("grid_by_jur")
+	bWorker     = []byte("worker")
+	bConfig     = []byte("config")
+	bCategory   = []byte("category")
+	bEvent      = []byte("event")
+	bEvIndex    = []byte(evIndexName) // every event index, by key prefix (see below)
+	bCounter    = []byte("counter")
+	bOrg        = []byte("party_org")
+	bMember     = []byte("party_member")
+	bMemberOrg  = []byte("ix_member_org")
+	bOrgPlace   = []byte("ix_org_place") // <jurisdiction>/<org id>
+	bActivity   = []byte("party_activity")
+	bActOrg     = []byte("ix_activity_org")
+	bHouse      = []byte("house")
+	bPerson     = []byte("person")
+	bPersonBI   = []byte("ix_person_blind")
+	bPersonLoc  = []byte("ix_person_loc")
+	bVisit      = []byte("visit")
+	bVisitDue   = []byte("ix_visit_due")
+	bToken      = []byte("token")          // id → Token (hash only, never the secret)
+	bRequest    = []byte("request")        // keyed command id → what it made (idempotent retries)
+	bTokenHash  = []byte("ix_token")       // sha256(secret) → id
+	bTokenScope = []byte("ix_token_scope") // <scope>/<id>
 )
 
 var allBuckets = [][]byte{bMeta, bAudit, bJur, bJurChild, bJurAlias, bJurGeom, bGrid, bGridByJur, bWorker,
 	bConfig, bCategory, bEvent, bEvIndex, bCounter,
-	bOrg, bOrgPlace, bMember, bMemberOrg, bActivity, bActOrg, bHouse, bPerson, bPersonBI, bPersonLoc, bVisit, bVisitDue, bToken, bTokenHash, bRequest}
+	bOrg, bOrgPlace, bMember, bMemberOrg, bActivity, bActOrg, bHouse, bPerson, bPersonBI, bPersonLoc, bVisit, bVisitDue, bToken, bTokenHash, bTokenScope, bRequest}
 
 // Event index prefixes inside bEvIndex. One bucket instead of five: a
 // report then dirties one index subtree, not five, which is most of the cost

@@ -89,8 +89,16 @@ func applyTokenCreate(t *txn, c *Command, tk *Token) (any, error) {
 	if err := t.b(bTokenHash).Put([]byte(tk.Hash), []byte(tk.ID)); err != nil {
 		return nil, err
 	}
+	if err := t.put(bTokenScope, tokenScopeKey(tk)); err != nil {
+		return nil, err
+	}
 	return tk, t.putRecord(bToken, []byte(tk.ID), tk)
 }
+
+// tokenScopeKey places a token in the token-by-scope index, so an admin's
+// listing reads the tokens of its own subtree only. A token's scope never
+// changes.
+func tokenScopeKey(tk *Token) []byte { return key(tk.Scope, tk.ID) }
 
 type revokePayload struct {
 	ID string `json:"id"`
@@ -178,17 +186,18 @@ func (ts *Tokens) Authenticate(secret string) (*Token, error) {
 }
 
 // List returns the tokens whose scope lies under the jurisdiction code
-// under ("" for all), hashes included and secrets never, by id, a page at a
-// time: after is the previous page's next ("" for the first), next is "" on
+// under ("" for all), hashes included and secrets never, by scope and then
+// id, a page at a time: after is the previous page's next ("" for the first), next is "" on
 // the last page, and limit is 1..500 (else 100).
 func (ts *Tokens) List(under, after string, limit int) (tokens []Token, next string, err error) {
-	from, err := cursorKey(after, nil) // keyed by id, not by place
+	pre := []byte(prefixOf(under))
+	from, err := cursorKey(after, pre)
 	if err != nil {
 		return nil, "", err
 	}
 	var last []byte
 	err = ts.s.engine.View(func(tx *bbolt.Tx) (err error) {
-		tokens, last, err = pageValues(tx, bToken, nil, from, pageLimit(limit, 100, 500), nil, func(t *Token) bool { return isUnder(t.Scope, under) })
+		tokens, last, err = pageRefs[Token](tx, bTokenScope, bToken, pre, from, pageLimit(limit, 100, 500), nil)
 		return err
 	})
 	return tokens, cursorOf(last), err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/fengqiao/fengqiao/core/errs"
@@ -120,5 +121,43 @@ func TestTokenCacheRefusesStaleFill(t *testing.T) {
 	c.put(c.generation(), "h", Token{ID: "tok-1"})
 	if tk, ok := c.get("h"); !ok || tk.ID != "tok-1" {
 		t.Fatal("a current lookup was not cached")
+	}
+}
+
+// A listing by scope pages through its subtree's tokens only, by scope and
+// then id, and refuses a cursor from another subtree's listing.
+func TestTokensListByScope(t *testing.T) {
+	e := newEnv(t, false)
+	e.withCounty(t)
+	want := map[string][]string{}
+	for i := 0; i < 6; i++ {
+		scope := []string{"511083001", "511083002", "511083001001"}[i%3]
+		tk, _, err := e.Tokens.Create(e.ctx, "综治办", RoleTownshipOperator, scope, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[scope] = append(want[scope], tk.ID)
+	}
+	for _, ids := range want {
+		slices.Sort(ids)
+	}
+	list := func(under string) func(string, int) ([]string, string, error) {
+		return idsOf(func(after string, limit int) ([]Token, string, error) { return e.Tokens.List(under, after, limit) }, func(tk Token) string { return tk.ID })
+	}
+	town := append(slices.Clone(want["511083001"]), want["511083001001"]...)
+	for _, limit := range []int{1, 3, 100} {
+		if got := walk(t, limit, list("511083001")); !slices.Equal(got, town) {
+			t.Fatalf("tokens under 511083001, pages of %d: %v, want %v", limit, got, town)
+		}
+	}
+	if got := walk(t, 2, list("511083002")); !slices.Equal(got, want["511083002"]) {
+		t.Fatalf("tokens under 511083002: %v, want %v", got, want["511083002"])
+	}
+	_, other, err := e.Tokens.List("511083002", "", 1)
+	if err != nil || other == "" {
+		t.Fatalf("511083002 first page: %q %v", other, err)
+	}
+	if _, _, err := e.Tokens.List("511083001", other, 1); !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != "cursor" {
+		t.Fatalf("a cursor from another township's listing: %v", err)
 	}
 }

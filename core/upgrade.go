@@ -12,24 +12,48 @@ import (
 // It runs on every open and restore; with nothing to do it costs a few
 // read-only seeks. It returns how many index keys it removed or wrote.
 func upgrade(db *bbolt.DB, progress func(removed int)) (int, error) {
-	dropped, err := dropPlaceIndex(db, progress)
+	n, err := dropPlaceIndex(db, progress)
 	if err != nil {
-		return dropped, err
+		return n, err
 	}
-	built, err := buildOrgPlaceIndex(db)
-	return dropped + built, err
+	for _, ix := range addedIndexes {
+		built, err := buildIndex(db, ix.index, ix.records, ix.key)
+		if err != nil {
+			return n, err
+		}
+		n += built
+	}
+	return n, nil
 }
 
-// buildOrgPlaceIndex writes the org-by-place index for files written before
-// it existed. Every org has one key, so an empty index beside a non-empty
-// org bucket is exactly such a file. Orgs number in the thousands per
-// county, so one transaction suffices.
-func buildOrgPlaceIndex(db *bbolt.DB) (int, error) {
+// addedIndexes are the indexes later versions added: each has one key per
+// record of its bucket, derived from the record alone.
+var addedIndexes = []struct {
+	index, records []byte
+	key            func(v []byte) ([]byte, error)
+}{
+	{bOrgPlace, bOrg, func(v []byte) ([]byte, error) {
+		var o Org
+		err := decodeRecord(v, &o)
+		return orgPlaceKey(&o), err
+	}},
+	{bTokenScope, bToken, func(v []byte) ([]byte, error) {
+		var tk Token
+		err := decodeRecord(v, &tk)
+		return tokenScopeKey(&tk), err
+	}},
+}
+
+// buildIndex fills index from records for files written before it existed.
+// Every record has one key, so an empty index beside a non-empty bucket is
+// exactly such a file. These buckets hold thousands of records per county
+// (orgs, tokens), so one transaction suffices.
+func buildIndex(db *bbolt.DB, index, records []byte, keyOf func(v []byte) ([]byte, error)) (int, error) {
 	var need bool
 	db.View(func(tx *bbolt.Tx) error {
-		k, _ := tx.Bucket(bOrgPlace).Cursor().First()
-		o, _ := tx.Bucket(bOrg).Cursor().First()
-		need = k == nil && o != nil
+		k, _ := tx.Bucket(index).Cursor().First()
+		r, _ := tx.Bucket(records).Cursor().First()
+		need = k == nil && r != nil
 		return nil
 	})
 	if !need {
@@ -37,18 +61,18 @@ func buildOrgPlaceIndex(db *bbolt.DB) (int, error) {
 	}
 	n := 0
 	err := db.Update(func(tx *bbolt.Tx) error {
-		ix := tx.Bucket(bOrgPlace)
-		return tx.Bucket(bOrg).ForEach(func(k, v []byte) error {
-			var o Org
-			if err := decodeRecord(v, &o); err != nil {
-				return fmt.Errorf("corrupt org %q: %w", k, err)
+		ix := tx.Bucket(index)
+		return tx.Bucket(records).ForEach(func(k, v []byte) error {
+			ik, err := keyOf(v)
+			if err != nil {
+				return fmt.Errorf("corrupt record %q: %w", k, err)
 			}
 			n++
-			return ix.Put(orgPlaceKey(&o), nil)
+			return ix.Put(ik, nil)
 		})
 	})
 	if err != nil {
-		return 0, fmt.Errorf("core: build the org place index: %w", err)
+		return 0, fmt.Errorf("core: build index %s: %w", index, err)
 	}
 	return n, nil
 }

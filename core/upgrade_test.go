@@ -168,16 +168,26 @@ func BenchmarkOpenDropsPlaceIndex(b *testing.B) {
 	}
 }
 
-// A file written before the org-by-place index existed gets it on open: the
-// digest then matches a file built today, and listings by place work.
-func TestOpenBuildsOrgPlaceIndex(t *testing.T) {
+// A file written before the org and token place indexes existed gets them
+// on open: the digest then matches a file built today, and listings by
+// place work.
+func TestOpenBuildsAddedIndexes(t *testing.T) {
 	e := newEnv(t, false)
 	e.withCounty(t)
+	var townTokens []string
 	for i, jur := range []string{"511083001", "511083002", "511083001", "511083"} {
 		if _, err := e.Party.PutOrg(e.ctx, Org{ID: fmt.Sprint("o", i), Name: "党组织", Kind: OrgCommittee, Jurisdiction: jur}); err != nil {
 			t.Fatal(err)
 		}
+		tk, _, err := e.Tokens.Create(e.ctx, "综治办", RoleTownshipOperator, jur, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if jur == "511083001" {
+			townTokens = append(townTokens, tk.ID)
+		}
 	}
+	slices.Sort(townTokens)
 	want := mustDigest(t, e.Engine())
 	path := e.Engine().Path()
 	if err := e.Close(); err != nil {
@@ -188,11 +198,15 @@ func TestOpenBuildsOrgPlaceIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := db.Update(func(tx *bbolt.Tx) error {
-		if err := tx.DeleteBucket(bOrgPlace); err != nil {
-			return err
+		for _, ix := range [][]byte{bOrgPlace, bTokenScope} {
+			if err := tx.DeleteBucket(ix); err != nil {
+				return err
+			}
+			if _, err := tx.CreateBucket(ix); err != nil {
+				return err
+			}
 		}
-		_, err := tx.CreateBucket(bOrgPlace)
-		return err
+		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -203,8 +217,8 @@ func TestOpenBuildsOrgPlaceIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	if eng.Migrated() != 4 {
-		t.Fatalf("Migrated() = %d, want the 4 org keys", eng.Migrated())
+	if eng.Migrated() != 8 {
+		t.Fatalf("Migrated() = %d, want the 4 org and 4 token keys", eng.Migrated())
 	}
 	if got := mustDigest(t, eng); got != want {
 		t.Fatalf("digest after reopen %s, want %s", got, want)
@@ -221,5 +235,16 @@ func TestOpenBuildsOrgPlaceIndex(t *testing.T) {
 	}
 	if !slices.Equal(ids, []string{"o0", "o2"}) {
 		t.Fatalf("orgs under 511083001 after the upgrade: %v", ids)
+	}
+	tokens, _, err := s.Tokens.List("511083001", "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids = ids[:0]
+	for _, tk := range tokens {
+		ids = append(ids, tk.ID)
+	}
+	if !slices.Equal(ids, townTokens) {
+		t.Fatalf("tokens under 511083001 after the upgrade: %v, want %v", ids, townTokens)
 	}
 }
