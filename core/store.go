@@ -14,11 +14,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -214,64 +212,4 @@ func (s *Store) applyCommands(ctx context.Context, cmds []*Command) ([]Result, e
 		}
 	}
 	return res, nil
-}
-
-type keyFile struct {
-	Cipher seal.Suite `json:"cipher"`
-	ID     byte       `json:"id"`
-	Enc    []byte     `json:"enc"`
-	Index  []byte     `json:"index"`
-}
-
-// LoadOrCreateKeyFile reads a key file, or writes a fresh one (mode 0600)
-// when none exists: for development and single-node embedding. Keep real keys
-// apart from the data and backups they protect.
-func LoadOrCreateKeyFile(path string, suite seal.Suite) (*seal.Keyring, error) {
-	if _, err := os.Stat(path); os.IsNotExist(err) {
-		if err := WriteNewKeyFile(path, suite); err != nil {
-			return nil, err
-		}
-	}
-	return ReadKeyFile(path)
-}
-
-// WriteNewKeyFile writes fresh key material to path (mode 0600). It refuses
-// to overwrite an existing file: losing a key loses the data it sealed.
-func WriteNewKeyFile(path string, suite seal.Suite) error {
-	if suite == "" {
-		suite = seal.AES256GCM
-	}
-	k, err := seal.GenerateKey(suite, 1)
-	if err != nil {
-		return err
-	}
-	if _, err := seal.NewKeyring(suite, k); err != nil {
-		return err // an unknown suite: write nothing
-	}
-	raw, _ := json.Marshal(keyFile{Cipher: suite, ID: k.ID, Enc: k.Enc, Index: k.Index})
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		return fmt.Errorf("core: key file: %w", err)
-	}
-	if _, err := f.Write(raw); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// ReadKeyFile loads the keyring a key file holds.
-func ReadKeyFile(path string) (*seal.Keyring, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("core: read key file: %w", err)
-	}
-	var kf keyFile
-	if err := json.Unmarshal(raw, &kf); err != nil {
-		return nil, fmt.Errorf("core: key file %s: %w", path, err)
-	}
-	return seal.NewKeyring(kf.Cipher, seal.Key{ID: kf.ID, Enc: kf.Enc, Index: kf.Index})
 }

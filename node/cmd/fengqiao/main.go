@@ -13,8 +13,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/fengqiao/fengqiao/core"
-	"github.com/fengqiao/fengqiao/core/seal"
 	"github.com/fengqiao/fengqiao/node"
 )
 
@@ -31,7 +29,7 @@ func root() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: false,
 	}
-	cmd.AddCommand(serve(), keygen(), operator(), backupCmd(), restoreCmd(), auditCmd(), tlsCmd(), importCmd(), tokenCmd(), demoCmd(), federationCmd())
+	cmd.AddCommand(serve(), keygen(), keysCmd(), operator(), backupCmd(), restoreCmd(), auditCmd(), tlsCmd(), importCmd(), tokenCmd(), demoCmd(), federationCmd())
 	return cmd
 }
 
@@ -102,26 +100,4 @@ func logger(level string) (*slog.Logger, error) {
 		return nil, fmt.Errorf("log level: %w", err)
 	}
 	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})), nil
-}
-
-func keygen() *cobra.Command {
-	var out, cipher string
-	cmd := &cobra.Command{
-		Use:   "keygen --out FILE",
-		Short: "Write fresh sealing keys to FILE (mode 0600); every replica of a group uses the same file",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if out == "" {
-				return errors.New("keygen needs --out FILE")
-			}
-			if err := core.WriteNewKeyFile(out, seal.Suite(cipher)); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s keys to %s\n", cipher, out)
-			return nil
-		},
-	}
-	cmd.Flags().StringVar(&out, "out", "", "key file to create (refuses to overwrite)")
-	cmd.Flags().StringVar(&cipher, "cipher", string(seal.AES256GCM), "aes-256-gcm or sm4-gcm (国密)")
-	return cmd
 }

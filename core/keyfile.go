@@ -1,0 +1,213 @@
+package core
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/seal"
+)
+
+// A key file holds generations of sealing keys. New values are sealed with
+// the current generation; every generation in the file can open what it
+// sealed, so a rotation adds a generation and never drops one. The
+// blind-index key is shared by all generations: rotating it would mean
+// re-indexing every person.
+type keyFile struct {
+	Cipher  seal.Suite `json:"cipher"`
+	Current byte       `json:"current,omitempty"`
+	Keys    []keyGen   `json:"keys,omitempty"`
+	Index   []byte     `json:"index"`
+	// A file written before rotation existed holds its one key here.
+	ID  byte   `json:"id,omitempty"`
+	Enc []byte `json:"enc,omitempty"`
+}
+
+type keyGen struct {
+	ID  byte   `json:"id"`
+	Enc []byte `json:"enc"`
+}
+
+// KeyInfo describes a key file without its key material.
+type KeyInfo struct {
+	Cipher  seal.Suite `json:"cipher"`
+	Current byte       `json:"current"` // the generation new values are sealed with
+	IDs     []byte     `json:"ids"`     // every generation, oldest first
+}
+
+// LoadOrCreateKeyFile reads a key file, or writes a fresh one (mode 0600)
+// when none exists: for development and single-node embedding. Keep real keys
+// apart from the data and backups they protect.
+func LoadOrCreateKeyFile(path string, suite seal.Suite) (*seal.Keyring, error) {
+	if _, err := os.Stat(path); os.IsNotExist(err) {
+		if err := WriteNewKeyFile(path, suite); err != nil {
+			return nil, err
+		}
+	}
+	return ReadKeyFile(path)
+}
+
+// WriteNewKeyFile writes fresh key material to path (mode 0600). It refuses
+// to overwrite an existing file: losing a key loses the data it sealed.
+func WriteNewKeyFile(path string, suite seal.Suite) error {
+	if suite == "" {
+		suite = seal.AES256GCM
+	}
+	k, err := seal.GenerateKey(suite, 1)
+	if err != nil {
+		return err
+	}
+	kf := &keyFile{Cipher: suite, Current: k.ID, Keys: []keyGen{{ID: k.ID, Enc: k.Enc}}, Index: k.Index}
+	if _, err := kf.keyring(); err != nil {
+		return err // an unknown suite: write nothing
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("core: key file: %w", err)
+	}
+	raw, _ := json.Marshal(kf)
+	if _, err := f.Write(raw); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// ReadKeyFile loads the keyring a key file holds.
+func ReadKeyFile(path string) (*seal.Keyring, error) {
+	kf, err := readKeyFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return kf.keyring()
+}
+
+// KeyFileInfo lists a key file's generations, never its key material.
+func KeyFileInfo(path string) (KeyInfo, error) {
+	kf, err := readKeyFile(path)
+	if err != nil {
+		return KeyInfo{}, err
+	}
+	info := KeyInfo{Cipher: kf.Cipher, Current: kf.Current}
+	for _, g := range kf.Keys {
+		info.IDs = append(info.IDs, g.ID)
+	}
+	return info, nil
+}
+
+// AddKey adds a fresh generation to the key file at path and returns its
+// id. The new generation is not yet current: copy the file to every
+// replica first, so each can open what any other seals with it, then make
+// it current with UseKey.
+func AddKey(path string) (byte, error) {
+	kf, err := readKeyFile(path)
+	if err != nil {
+		return 0, err
+	}
+	last := kf.Keys[len(kf.Keys)-1].ID
+	if last == 255 {
+		return 0, errs.Invalid("id", "range", "key file %s already holds generation 255, the last", path)
+	}
+	k, err := seal.GenerateKey(kf.Cipher, last+1)
+	if err != nil {
+		return 0, err
+	}
+	kf.Keys = append(kf.Keys, keyGen{ID: k.ID, Enc: k.Enc})
+	return k.ID, kf.replace(path)
+}
+
+// UseKey makes generation id current in the key file at path: values sealed
+// from then on use it.
+func UseKey(path string, id byte) error {
+	kf, err := readKeyFile(path)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(kf.Keys, func(g keyGen) bool { return g.ID == id }) {
+		return errs.NotFound("id", "key file %s holds no generation %d", path, id)
+	}
+	kf.Current = id
+	return kf.replace(path)
+}
+
+func readKeyFile(path string) (*keyFile, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("core: read key file: %w", err)
+	}
+	var kf keyFile
+	if err := json.Unmarshal(raw, &kf); err != nil {
+		return nil, fmt.Errorf("core: key file %s: %w", path, errs.Invalid("key_file", "format", "not a key file: %v", err))
+	}
+	if len(kf.Keys) == 0 && len(kf.Enc) > 0 { // written before rotation
+		kf.Keys, kf.Current, kf.ID, kf.Enc = []keyGen{{ID: kf.ID, Enc: kf.Enc}}, kf.ID, 0, nil
+	}
+	if _, err := kf.keyring(); err != nil {
+		return nil, fmt.Errorf("core: key file %s: %w", path, err)
+	}
+	return &kf, nil
+}
+
+// keyring checks the file and builds its keyring, current generation first.
+func (kf *keyFile) keyring() (*seal.Keyring, error) {
+	if len(kf.Keys) == 0 {
+		return nil, errs.Invalid("keys", "required", "the key file holds no keys")
+	}
+	var keys []seal.Key
+	for i, g := range kf.Keys {
+		if i > 0 && g.ID <= kf.Keys[i-1].ID {
+			return nil, errs.Invalid("keys.id", "order", "generations must be listed oldest first with rising ids")
+		}
+		k := seal.Key{ID: g.ID, Enc: g.Enc, Index: kf.Index}
+		if g.ID == kf.Current {
+			keys = append([]seal.Key{k}, keys...)
+		} else {
+			keys = append(keys, k)
+		}
+	}
+	if keys[0].ID != kf.Current {
+		return nil, errs.NotFound("current", "the current generation %d is not in the file", kf.Current)
+	}
+	return seal.NewKeyring(kf.Cipher, keys...)
+}
+
+// replace writes the file anew beside the old one and renames it over it,
+// so a crash leaves either the old file or the new, never a torn one.
+func (kf *keyFile) replace(path string) error {
+	if _, err := kf.keyring(); err != nil {
+		return err
+	}
+	raw, _ := json.Marshal(kf)
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".keys-*")
+	if err != nil {
+		return fmt.Errorf("core: key file: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename there is nothing to remove
+	err = tmp.Chmod(0o600)
+	if err == nil {
+		_, err = tmp.Write(raw)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("core: key file %s: %w", path, err)
+	}
+	if d, derr := os.Open(filepath.Dir(path)); derr == nil {
+		err = d.Sync() // the rename itself
+		d.Close()
+	}
+	return err
+}
