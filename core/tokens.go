@@ -40,6 +40,16 @@ type Token struct {
 	CreatedAt time.Time `json:"created_at"`
 	CreatedBy string    `json:"created_by"`
 	Revoked   bool      `json:"revoked,omitempty"`
+	// ExpiresAt, if set, is when the token stops working; nil never expires.
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+// MaxTokenTTL bounds the lifetime a token can be issued with.
+const MaxTokenTTL = 5 * 366 * 24 * time.Hour
+
+// Expired reports whether the token has stopped working at now.
+func (tk *Token) Expired(now time.Time) bool {
+	return tk.ExpiresAt != nil && !now.Before(*tk.ExpiresAt)
 }
 
 // Tokens is the typed API for API tokens.
@@ -83,6 +93,9 @@ func applyTokenCreate(t *txn, c *Command, tk *Token) (any, error) {
 	}
 	if err := t.requireAbsent(bTokenHash, []byte(tk.Hash), "hash", "token hash"); err != nil {
 		return nil, err
+	}
+	if tk.Expired(c.At) {
+		return nil, errs.Invalid("expires_at", "future", "a token must expire after it is issued")
 	}
 	tk.CreatedAt, tk.CreatedBy, tk.Revoked = c.At, c.Actor, false
 	t.effect(func(e *Engine) { e.tokens.invalidate() })
@@ -131,8 +144,21 @@ func NewSecret() string {
 
 // Create issues a token and returns it with its secret, which is shown once
 // and stored only as a hash. secret may be given (dev mode's FENGQIAO_TOKEN);
-// "" makes a fresh one.
+// "" makes a fresh one. The token never expires; see CreateExpiring.
 func (ts *Tokens) Create(ctx context.Context, name, role, scope, secret string) (*Token, string, error) {
+	return ts.create(ctx, name, role, scope, secret, 0)
+}
+
+// CreateExpiring issues a token with a fresh secret that stops working ttl
+// (up to MaxTokenTTL) after it is issued.
+func (ts *Tokens) CreateExpiring(ctx context.Context, name, role, scope string, ttl time.Duration) (*Token, string, error) {
+	if ttl <= 0 || ttl > MaxTokenTTL {
+		return nil, "", errs.Invalid("ttl", "range", "a token's lifetime must be between 1s and %s", MaxTokenTTL)
+	}
+	return ts.create(ctx, name, role, scope, "", ttl)
+}
+
+func (ts *Tokens) create(ctx context.Context, name, role, scope, secret string, ttl time.Duration) (*Token, string, error) {
 	if secret == "" {
 		secret = NewSecret()
 	}
@@ -144,6 +170,10 @@ func (ts *Tokens) Create(ctx context.Context, name, role, scope, secret string) 
 		return nil, "", errs.NotFound("scope", "no jurisdiction %s", scope)
 	}
 	tk := Token{ID: "tok-" + NewID()[:12], Name: name, Role: role, Scope: cur, Hash: hashSecret(secret)}
+	if ttl > 0 {
+		exp := ts.s.clock().UTC().Add(ttl).Truncate(time.Second)
+		tk.ExpiresAt = &exp
+	}
 	if err := checkToken(&tk); err != nil {
 		return nil, "", err
 	}
@@ -160,9 +190,23 @@ func (ts *Tokens) Revoke(ctx context.Context, id string) error {
 	return err
 }
 
-// Authenticate finds the live token whose secret this is. Live tokens are
-// cached in memory until any token changes.
+// Authenticate finds the live token whose secret this is: not revoked and
+// not expired by the store's clock.
 func (ts *Tokens) Authenticate(secret string) (*Token, error) {
+	tk, err := ts.bySecret(secret)
+	if err != nil {
+		return nil, err
+	}
+	if tk.Expired(ts.s.clock()) {
+		return nil, &errs.FieldError{Kind: errs.ErrForbidden, Field: "authorization", Rule: "expired",
+			Msg: "token expired at " + tk.ExpiresAt.Format(time.RFC3339)}
+	}
+	return tk, nil
+}
+
+// bySecret finds the unrevoked token whose secret this is. Such tokens are
+// cached in memory until any token changes; expiry is checked on every use.
+func (ts *Tokens) bySecret(secret string) (*Token, error) {
 	hash := hashSecret(secret)
 	cache := &ts.s.engine.tokens
 	if tk, ok := cache.get(hash); ok {

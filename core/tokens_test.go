@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/fengqiao/fengqiao/core/errs"
 )
@@ -159,5 +160,60 @@ func TestTokensListByScope(t *testing.T) {
 	}
 	if _, _, err := e.Tokens.List("511083001", other, 1); !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != "cursor" {
 		t.Fatalf("a cursor from another township's listing: %v", err)
+	}
+}
+
+// A token issued with a lifetime works until it ends, by the store's clock,
+// also once cached; a lifetime out of range is refused and changes nothing.
+func TestTokenExpiry(t *testing.T) {
+	e := newEnv(t, false)
+	e.withCounty(t)
+	tk, secret, err := e.Tokens.CreateExpiring(e.ctx, "临时巡查", RoleGridWorker, "511083001", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The fake clock ticks a second per reading: the lifetime starts when
+	// the request is made, a tick or two before the command's time.
+	if tk.ExpiresAt == nil || tk.ExpiresAt.Sub(tk.CreatedAt) > time.Hour || tk.ExpiresAt.Sub(tk.CreatedAt) < time.Hour-5*time.Second {
+		t.Fatalf("expires at %v, created %v", tk.ExpiresAt, tk.CreatedAt)
+	}
+	if _, err := e.Tokens.Authenticate(secret); err != nil { // now cached
+		t.Fatalf("a live token: %v", err)
+	}
+	e.clock.Set(tk.ExpiresAt.Add(-2 * time.Second)) // the next reading is a second on
+	if _, err := e.Tokens.Authenticate(secret); err != nil {
+		t.Fatalf("a second before expiry: %v", err)
+	}
+	e.clock.Set(tk.ExpiresAt.Add(-time.Second))
+	_, err = e.Tokens.Authenticate(secret)
+	var fe *errs.FieldError
+	if !errors.Is(err, errs.ErrForbidden) || !errors.As(err, &fe) || fe.Rule != "expired" {
+		t.Fatalf("at expiry: %v", err)
+	}
+	// Without a lifetime a token does not expire.
+	_, forever, err := e.Tokens.Create(e.ctx, "长期", RoleAuditor, "511083", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set(e.clock.Now().Add(50 * 365 * 24 * time.Hour))
+	if _, err := e.Tokens.Authenticate(forever); err != nil {
+		t.Fatalf("a token without a lifetime: %v", err)
+	}
+
+	before := mustDigest(t, e.Engine())
+	for _, ttl := range []time.Duration{0, -time.Hour, MaxTokenTTL + time.Second} {
+		if _, _, err := e.Tokens.CreateExpiring(e.ctx, "x", RoleAuditor, "511083", ttl); !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != "ttl" {
+			t.Errorf("ttl %v: %v", ttl, err)
+		}
+	}
+	// A command whose expiry is not after its own time (forged, or replayed
+	// from a skewed clock) is refused in apply, the same on every replica.
+	past := e.clock.Now().UTC().Add(-time.Minute)
+	stale := Token{ID: "tok-stale", Name: "x", Role: RoleAuditor, Scope: "511083", Hash: hashSecret("fq_stale_secret_0123456789"), ExpiresAt: &past}
+	if _, err := applyAs[*Token](e.ctx, e.Store, "token.create", "511083", stale); !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != "expires_at" {
+		t.Fatalf("an already expired token: %v", err)
+	}
+	if mustDigest(t, e.Engine()) != before {
+		t.Fatal("a refused token changed the state")
 	}
 }

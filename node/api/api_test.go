@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
@@ -62,10 +63,11 @@ type fixture struct {
 	b      *backend
 	srv    *httptest.Server
 	logs   *bytes.Buffer
-	admin  string // center_admin for 511083
-	town   string // township_operator for 511083001
-	audit  string // auditor for 511083
-	handle string // department_handler for 511083
+	admin  string       // center_admin for 511083
+	town   string       // township_operator for 511083001
+	audit  string       // auditor for 511083
+	handle string       // department_handler for 511083
+	skew   atomic.Int64 // nanoseconds the store's clock runs ahead of time.Now
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -74,13 +76,14 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := core.New(e, core.NewLocal(e), core.Options{Keyring: kr})
+	f := &fixture{t: t, logs: &bytes.Buffer{}}
+	s := core.New(e, core.NewLocal(e), core.Options{Keyring: kr, Clock: func() time.Time { return time.Now().Add(time.Duration(f.skew.Load())) }})
 	t.Cleanup(func() { s.Close() })
 	ctx := context.Background()
 	if _, err := s.Jurisdictions.LoadCounty(ctx, "511083", 2); err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, b: &backend{s: s}, logs: &bytes.Buffer{}}
+	f.b = &backend{s: s}
 	mk := func(role, scope string) string {
 		_, secret, err := s.Tokens.Create(ctx, role+"@"+scope, role, scope, "")
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/idcard"
@@ -143,4 +144,56 @@ func TestPartyAndTokensOverHTTP(t *testing.T) {
 	}
 	resp, m = f.do("GET", "/api/v1/events", made.Secret, nil, nil)
 	expectProblem(t, "revoked token", resp, m, 401, "authorization")
+}
+
+// A token issued with a ttl carries its expiry, works until then and is
+// refused after with a problem that says it expired; a bad ttl is a 400
+// naming ttl and issues nothing.
+func TestExpiringTokensOverHTTP(t *testing.T) {
+	f := newFixture(t)
+	var made struct {
+		Token  tokenView `json:"token"`
+		Secret string    `json:"secret"`
+	}
+	if resp, m := f.do("POST", "/api/v1/tokens", f.admin, map[string]any{"name": "临时", "role": "grid_worker", "scope": "511083001001", "ttl": "30d"}, &made); resp.StatusCode != 201 {
+		t.Fatalf("create: %d %v", resp.StatusCode, m)
+	}
+	if made.Token.ExpiresAt == nil || time.Until(*made.Token.ExpiresAt) < 29*24*time.Hour || time.Until(*made.Token.ExpiresAt) > 30*24*time.Hour {
+		t.Fatalf("expires_at %v, want 30 days on", made.Token.ExpiresAt)
+	}
+	if resp, _ := f.do("GET", "/api/v1/events", made.Secret, nil, nil); resp.StatusCode != 200 {
+		t.Fatalf("a live expiring token: %d", resp.StatusCode)
+	}
+	var list struct {
+		Tokens []tokenView `json:"tokens"`
+	}
+	f.do("GET", "/api/v1/tokens", f.admin, nil, &list)
+	shown := 0
+	for _, tk := range list.Tokens {
+		if tk.ExpiresAt != nil {
+			shown++
+		}
+	}
+	if shown != 1 {
+		t.Fatalf("%d listed tokens with an expiry, want 1: %+v", shown, list.Tokens)
+	}
+
+	before := f.digest()
+	for _, ttl := range []string{"soon", "0s", "-1h", "0d", "x d", "2000d"} {
+		resp, m := f.do("POST", "/api/v1/tokens", f.admin, map[string]any{"name": "x", "role": "grid_worker", "scope": "511083001001", "ttl": ttl}, nil)
+		expectProblem(t, "ttl "+ttl, resp, m, 400, "ttl")
+	}
+	if f.digest() != before {
+		t.Fatal("a refused ttl changed the state")
+	}
+
+	f.skew.Store(int64(30 * 24 * time.Hour))
+	resp, m := f.do("GET", "/api/v1/events", made.Secret, nil, nil)
+	expectProblem(t, "expired token", resp, m, 401, "authorization")
+	if d, _ := m["detail"].(string); !strings.Contains(d, "expired") {
+		t.Fatalf("the problem does not say the token expired: %v", m)
+	}
+	if resp, _ := f.do("GET", "/api/v1/events", f.admin, nil, nil); resp.StatusCode != 200 {
+		t.Fatalf("a token without a ttl after the clock moved: %d", resp.StatusCode)
+	}
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -67,6 +68,10 @@ func (s *Server) authenticate(r *http.Request) (*core.Token, error) {
 		return nil, &errs.FieldError{Kind: errUnauthenticated, Field: "authorization", Rule: "bearer", Msg: "send Authorization: Bearer <token>"}
 	}
 	tk, err := s.b.Store().Tokens.Authenticate(secret)
+	if fe := (*errs.FieldError)(nil); errors.As(err, &fe) && fe.Rule == "expired" {
+		// Only the holder of the secret learns this, and it tells them what to do.
+		return nil, &errs.FieldError{Kind: errUnauthenticated, Field: "authorization", Rule: "expired", Msg: fe.Msg + "; ask for a new token"}
+	}
 	if err != nil {
 		return nil, &errs.FieldError{Kind: errUnauthenticated, Field: "authorization", Rule: "token", Msg: "unknown or revoked token"}
 	}

@@ -2,17 +2,43 @@ package api
 
 import (
 	"net/http"
+	"strconv"
+	"strings"
+	"time"
 
+	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
 )
 
 // tokenView never carries the hash: it is no use to a caller.
 type tokenView struct {
-	ID      string `json:"id"`
-	Name    string `json:"name"`
-	Role    string `json:"role"`
-	Scope   string `json:"scope"`
-	Revoked bool   `json:"revoked"`
+	ID        string     `json:"id"`
+	Name      string     `json:"name"`
+	Role      string     `json:"role"`
+	Scope     string     `json:"scope"`
+	Revoked   bool       `json:"revoked"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+func viewToken(t *core.Token) tokenView {
+	return tokenView{t.ID, t.Name, t.Role, t.Scope, t.Revoked, t.ExpiresAt}
+}
+
+// parseTTL reads a lifetime as a Go duration ("720h", "90m") or in whole
+// days ("90d"), the unit tokens are usually issued in.
+func parseTTL(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n <= 0 {
+			return 0, errs.Invalid("ttl", "format", "ttl must be a duration such as 720h or a number of days such as 90d")
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, errs.Invalid("ttl", "format", "ttl must be a duration such as 720h or a number of days such as 90d")
+	}
+	return d, nil
 }
 
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
@@ -33,7 +59,7 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := []tokenView{}
 	for _, t := range page {
-		out = append(out, tokenView{t.ID, t.Name, t.Role, t.Scope, t.Revoked})
+		out = append(out, viewToken(&t))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"tokens": out, "next": next})
 	return nil
@@ -50,6 +76,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 		Name  string `json:"name"`
 		Role  string `json:"role"`
 		Scope string `json:"scope"`
+		TTL   string `json:"ttl"` // optional: the token stops working this long after issue
 	}
 	if err := decode(r, &in); err != nil {
 		return err
@@ -60,11 +87,24 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	if err := inScope(tk, in.Scope, "scope", "jurisdiction", in.Scope); err != nil {
 		return err
 	}
-	t, secret, err := s.b.Store().Tokens.Create(r.Context(), in.Name, in.Role, in.Scope, "")
+	var (
+		t      *core.Token
+		secret string
+		err    error
+	)
+	if in.TTL == "" {
+		t, secret, err = s.b.Store().Tokens.Create(r.Context(), in.Name, in.Role, in.Scope, "")
+	} else {
+		ttl, perr := parseTTL(in.TTL)
+		if perr != nil {
+			return perr
+		}
+		t, secret, err = s.b.Store().Tokens.CreateExpiring(r.Context(), in.Name, in.Role, in.Scope, ttl)
+	}
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"token": tokenView{t.ID, t.Name, t.Role, t.Scope, false}, "secret": secret})
+	writeJSON(w, http.StatusCreated, map[string]any{"token": viewToken(t), "secret": secret})
 	return nil
 }
 

@@ -272,10 +272,14 @@ func tlsCmd() *cobra.Command {
 func tokenCmd() *cobra.Command {
 	tk := &cobra.Command{Use: "token", Short: "Manage API tokens (needs a center_admin FENGQIAO_TOKEN)"}
 	var c apiClient
-	var name, role, scope string
-	create := &cobra.Command{Use: "create --name N --role R --scope CODE", Short: "Issue a token; its secret is printed once", Args: cobra.NoArgs,
+	var name, role, scope, ttl string
+	create := &cobra.Command{Use: "create --name N --role R --scope CODE [--ttl 90d]", Short: "Issue a token; its secret is printed once", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			body, _ := json.Marshal(map[string]string{"name": name, "role": role, "scope": scope})
+			in := map[string]string{"name": name, "role": role, "scope": scope}
+			if ttl != "" {
+				in["ttl"] = ttl
+			}
+			body, _ := json.Marshal(in)
 			var out struct {
 				Token struct {
 					ID    string `json:"id"`
@@ -294,10 +298,11 @@ func tokenCmd() *cobra.Command {
 	create.Flags().StringVar(&name, "name", "", "who or what the token is for")
 	create.Flags().StringVar(&role, "role", "", strings.Join(core.Roles, ", "))
 	create.Flags().StringVar(&scope, "scope", "", "jurisdiction code the token is limited to")
+	create.Flags().StringVar(&ttl, "ttl", "", "lifetime, e.g. 720h or 90d (default: until revoked)")
 	list := &cobra.Command{Use: "list", Short: "List tokens within your scope", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tROLE\tSCOPE\tREVOKED\tNAME")
+			fmt.Fprintln(tw, "ID\tROLE\tSCOPE\tREVOKED\tEXPIRES\tNAME")
 			for next := ""; ; {
 				var out struct {
 					Tokens []struct {
@@ -306,6 +311,7 @@ func tokenCmd() *cobra.Command {
 						Role    string `json:"role"`
 						Scope   string `json:"scope"`
 						Revoked bool   `json:"revoked"`
+						Expires string `json:"expires_at"`
 					} `json:"tokens"`
 					Next string `json:"next"`
 				}
@@ -313,7 +319,10 @@ func tokenCmd() *cobra.Command {
 					return err
 				}
 				for _, t := range out.Tokens {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\n", t.ID, t.Role, t.Scope, t.Revoked, t.Name)
+					if t.Expires == "" {
+						t.Expires = "never"
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\t%s\n", t.ID, t.Role, t.Scope, t.Revoked, t.Expires, t.Name)
 				}
 				if next = out.Next; next == "" {
 					return tw.Flush()

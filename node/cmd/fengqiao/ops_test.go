@@ -113,8 +113,27 @@ func TestOperatorCommandsAgainstACluster(t *testing.T) {
 	if code, _, _ := worker.do("GET", addr+"/api/v1/events?jurisdiction=500110001", nil, nil); code != 200 {
 		t.Fatalf("new token: %d", code)
 	}
-	if out, err := cli(t, token, "token", "list", "--addr", addr); err != nil || !strings.Contains(out, id) {
+	out, err = cli(t, token, "token", "create", "--name", "临时", "--role", "auditor", "--scope", "500110", "--ttl", "7d", "--addr", addr)
+	if err != nil {
+		t.Fatalf("token create --ttl: %v\n%s", err, out)
+	}
+	temp := strings.Fields(out)[0]
+	if out, err := cli(t, token, "token", "create", "--name", "x", "--role", "auditor", "--scope", "500110", "--ttl", "soon", "--addr", addr); err == nil || !strings.Contains(out, "ttl") {
+		t.Fatalf("token create with a bad ttl: %v\n%s", err, out)
+	}
+	out, err = cli(t, token, "token", "list", "--addr", addr)
+	if err != nil || !strings.Contains(out, id) {
 		t.Fatalf("token list: %v\n%s", err, out)
+	}
+	expiries := map[string]string{}
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Fields(l); len(f) > 4 {
+			expiries[f[0]] = f[4]
+		}
+	}
+	exp, perr := time.Parse(time.RFC3339, expiries[temp])
+	if expiries[id] != "never" || perr != nil || time.Until(exp) < 6*24*time.Hour || time.Until(exp) > 7*24*time.Hour {
+		t.Fatalf("token list expiry column: %q for %s, %q for %s\n%s", expiries[id], id, expiries[temp], temp, out)
 	}
 	if out, err := cli(t, token, "token", "revoke", id, "--addr", addr); err != nil {
 		t.Fatalf("token revoke: %v %s", err, out)
