@@ -66,31 +66,40 @@ func discardTorn(dir, state string) (discarded, marked bool, err error) {
 	return true, true, nil
 }
 
-// writeMarker replaces the marker durably: temp file, fsync, rename, fsync
-// of the directory.
+// writeMarker replaces the marker durably.
 func writeMarker(dir, content string) error {
-	tmp := filepath.Join(dir, syncMarker+".tmp")
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return fmt.Errorf("core: sync marker: %w", err)
-	}
-	_, err = f.WriteString(content)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(dir, syncMarker))
-	}
-	if err == nil {
-		err = syncDir(dir)
-	}
-	if err != nil {
+	if err := replaceFile(filepath.Join(dir, syncMarker), []byte(content)); err != nil {
 		return fmt.Errorf("core: sync marker: %w", err)
 	}
 	return nil
+}
+
+// replaceFile replaces path with data (mode 0600) so that a crash leaves the
+// old file or the new, never a torn one: a temporary file beside it, fsync,
+// rename, fsync of the directory.
+func replaceFile(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename there is nothing to remove
+	err = tmp.Chmod(0o600)
+	if err == nil {
+		_, err = tmp.Write(data)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err == nil {
+		err = syncDir(filepath.Dir(path))
+	}
+	return err
 }
 
 func syncDir(dir string) error {

@@ -177,37 +177,14 @@ func (kf *keyFile) keyring() (*seal.Keyring, error) {
 	return seal.NewKeyring(kf.Cipher, keys...)
 }
 
-// replace writes the file anew beside the old one and renames it over it,
-// so a crash leaves either the old file or the new, never a torn one.
+// replace writes the checked file durably in place of the old one.
 func (kf *keyFile) replace(path string) error {
 	if _, err := kf.keyring(); err != nil {
 		return err
 	}
 	raw, _ := json.Marshal(kf)
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".keys-*")
-	if err != nil {
-		return fmt.Errorf("core: key file: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename there is nothing to remove
-	err = tmp.Chmod(0o600)
-	if err == nil {
-		_, err = tmp.Write(raw)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
+	if err := replaceFile(path, raw); err != nil {
 		return fmt.Errorf("core: key file %s: %w", path, err)
 	}
-	if d, derr := os.Open(filepath.Dir(path)); derr == nil {
-		err = d.Sync() // the rename itself
-		d.Close()
-	}
-	return err
+	return nil
 }

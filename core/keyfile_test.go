@@ -92,7 +92,7 @@ func TestKeyRotation(t *testing.T) {
 			if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
 				t.Fatalf("key file mode %v after rotation", st.Mode().Perm())
 			}
-			if left, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".keys-*")); len(left) != 0 {
+			if left, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".keys.json-*")); len(left) != 0 {
 				t.Fatalf("temporary files left: %v", left)
 			}
 		})
