@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/fengqiao/fengqiao/federation/replica"
+	"github.com/fengqiao/fengqiao/federation/tlsutil"
 )
 
 // metrics holds a node's Prometheus collectors. Labels carry routes and
@@ -69,6 +70,14 @@ func (m *metrics) onApply(entries, rejected int, took time.Duration) {
 }
 
 // watchRaft exports the replica's Raft state and indexes.
+// watchCert exports when the node's certificate expires, for alerts well
+// before it does (renewed files are picked up without a restart).
+func (m *metrics) watchCert(c *tlsutil.Certs) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "fengqiao_tls_cert_not_after_seconds",
+		Help: "Unix time at which the node's TLS certificate in use expires."},
+		func() float64 { return float64(c.NotAfter().Unix()) }))
+}
+
 func (m *metrics) watchRaft(r *replica.Replica) {
 	state := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "fengqiao_raft_state",
 		Help: "1 for the replica's current Raft state."}, []string{"state"})

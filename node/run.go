@@ -64,12 +64,24 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 	defer ln.Close()
 	scheme := "http"
 	var raftTLS, clientTLS *tls.Config
+	var certs *tlsutil.Certs
 	if c.TLS.Enabled() {
-		srvTLS, err := tlsutil.Server(c.TLS)
+		// Renewed certificates are picked up from their files; say so, or why not.
+		certs, err = tlsutil.Reloading(c.TLS, func(notAfter time.Time, err error) {
+			if err != nil {
+				log.Warn("TLS certificate files changed but cannot be used; keeping the current certificate", "err", err)
+				return
+			}
+			log.Info("TLS certificate reloaded", "not_after", notAfter)
+		})
 		if err != nil {
 			return err
 		}
-		if raftTLS, err = tlsutil.Mutual(c.TLS); err != nil {
+		srvTLS, err := certs.Server()
+		if err != nil {
+			return err
+		}
+		if raftTLS, err = certs.Mutual(); err != nil {
 			return err
 		}
 		if clientTLS, err = tlsutil.Client(c.TLS.CA); err != nil {
@@ -84,6 +96,9 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 		peers[p.Raft] = scheme + "://" + p.HTTP
 	}
 	m := newMetrics()
+	if certs != nil {
+		m.watchCert(certs)
+	}
 	timeout := 500 * time.Millisecond
 	if c.RaftTimeoutMS > 0 {
 		timeout = time.Duration(c.RaftTimeoutMS) * time.Millisecond

@@ -166,34 +166,25 @@ func pool(caFile string) (*x509.CertPool, error) {
 	return p, nil
 }
 
-// Mutual returns a TLS config that presents this node's certificate and
-// demands, as server and as client, a peer certificate from the CA.
+// Mutual returns a TLS config that presents this node's certificate
+// (reloaded when its files change, see Certs) and demands, as server and as
+// client, a peer certificate from the CA.
 func Mutual(f Files) (*tls.Config, error) {
-	if err := f.Validate("tls"); err != nil {
-		return nil, err
-	}
-	cert, err := tls.LoadX509KeyPair(f.Cert, f.Key)
-	if err != nil {
-		return nil, fmt.Errorf("tlsutil: %w", err)
-	}
-	p, err := pool(f.CA)
+	c, err := Reloading(f, nil)
 	if err != nil {
 		return nil, err
 	}
-	return &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: p, ClientCAs: p,
-		ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS13}, nil
+	return c.Mutual()
 }
 
 // Server returns the API's TLS config: this node's certificate; clients
 // authenticate with bearer tokens, not certificates.
 func Server(f Files) (*tls.Config, error) {
-	c, err := Mutual(f)
+	c, err := Reloading(f, nil)
 	if err != nil {
 		return nil, err
 	}
-	c.ClientAuth = tls.NoClientCert
-	c.MinVersion = tls.VersionTLS12
-	return c, nil
+	return c.Server()
 }
 
 // Client returns a config that trusts the CA (CLI calls, forwarding).

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -45,6 +47,22 @@ func TestTLSCluster(t *testing.T) {
 	// A client that does not trust the group's CA cannot connect.
 	if _, _, err := plain.do("GET", "https://"+procs[0].http+"/api/v1/stats", nil, nil); err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Fatalf("an untrusting client connected: %v", err)
+	}
+	// The certificate's expiry is a metric, for alerts before it lapses.
+	resp, err := c.http.Get("https://" + procs[0].http + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var notAfter float64
+	for _, l := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(l, "fengqiao_tls_cert_not_after_seconds "); ok {
+			notAfter, _ = strconv.ParseFloat(v, 64)
+		}
+	}
+	if left := time.Until(time.Unix(int64(notAfter), 0)); left < 700*24*time.Hour || left > 731*24*time.Hour {
+		t.Fatalf("certificate expiry metric %v: %v from now, want the two years tls cert issues", notAfter, left)
 	}
 	out, err := cli(t, token, "operator", "raft", "list-peers", "--addr", "https://"+procs[0].http, "--ca", filepath.Join(ca, "ca.pem"))
 	if err != nil || strings.Count(out, "\n") != 4 {
