@@ -2,11 +2,13 @@ package api
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/idcard"
 )
 
@@ -179,7 +181,7 @@ func TestExpiringTokensOverHTTP(t *testing.T) {
 	}
 
 	before := f.digest()
-	for _, ttl := range []string{"soon", "0s", "-1h", "0d", "x d", "2000d"} {
+	for _, ttl := range []string{"soon", "0s", "-1h", "0d", "x d", "2000d", "213504d"} {
 		resp, m := f.do("POST", "/api/v1/tokens", f.admin, map[string]any{"name": "x", "role": "grid_worker", "scope": "511083001001", "ttl": ttl}, nil)
 		expectProblem(t, "ttl "+ttl, resp, m, 400, "ttl")
 	}
@@ -196,4 +198,28 @@ func TestExpiringTokensOverHTTP(t *testing.T) {
 	if resp, _ := f.do("GET", "/api/v1/events", f.admin, nil, nil); resp.StatusCode != 200 {
 		t.Fatalf("a token without a ttl after the clock moved: %d", resp.StatusCode)
 	}
+}
+
+// Any ttl text either parses to a positive lifetime or is refused naming
+// ttl; none panics.
+func FuzzParseTTL(f *testing.F) {
+	for _, s := range []string{"720h", "90d", "0d", "-1d", "1.5h", "d", "9999999999999999999d", "1h30m", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := parseTTL(s)
+		if err != nil {
+			if errs.Field(err) != "ttl" {
+				t.Fatalf("%q: error %v does not name ttl", s, err)
+			}
+			return
+		}
+		// Days are exact and never wrap into some other lifetime.
+		if days, ok := strings.CutSuffix(s, "d"); ok {
+			n, _ := strconv.Atoi(days)
+			if d <= 0 || d%(24*time.Hour) != 0 || int(d/(24*time.Hour)) != n {
+				t.Fatalf("%q parsed to %v", s, d)
+			}
+		}
+	})
 }

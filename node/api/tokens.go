@@ -32,6 +32,9 @@ func parseTTL(s string) (time.Duration, error) {
 		if err != nil || n <= 0 {
 			return 0, errs.Invalid("ttl", "format", "ttl must be a duration such as 720h or a number of days such as 90d")
 		}
+		if max := int(core.MaxTokenTTL / (24 * time.Hour)); n > max { // before multiplying, which could wrap
+			return 0, errs.Invalid("ttl", "range", "a token's lifetime is at most %d days", max)
+		}
 		return time.Duration(n) * 24 * time.Hour, nil
 	}
 	d, err := time.ParseDuration(s)
