@@ -424,14 +424,5 @@ func (cs *Cases) Get(id string) (*Case, error) {
 // by id, a page at a time: after is the previous page's next ("" for the
 // first), next is "" on the last page, and limit is 1..500 (else 100).
 func (cs *Cases) List(after string, limit int) (cases []Case, next string, err error) {
-	from, err := cursorKey(after, nil)
-	if err != nil {
-		return nil, "", err
-	}
-	var last []byte
-	err = cs.s.engine.View(func(tx *bbolt.Tx) (err error) {
-		cases, last, err = pageValues[Case](tx, bCase, nil, from, pageLimit(limit, 100, 500), nil, nil)
-		return err
-	})
-	return cases, cursorOf(last), err
+	return valuesPage[Case](cs.s.engine, bCase, nil, after, pageLimit(limit, 100, 500))
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/base64"
 
+	"go.etcd.io/bbolt"
+
 	"github.com/fengqiao/fengqiao/core/errs"
 )
 
@@ -40,4 +42,36 @@ func pageLimit(limit, def, max int) int {
 		return def
 	}
 	return limit
+}
+
+// refsPage is one page of a listing through an index: the records of target
+// that index keys under pre name, from the cursor after on.
+func refsPage[T any](e *Engine, index, target, pre []byte, after string, limit int) ([]T, string, error) {
+	return cursorPage(e, pre, after, func(tx *bbolt.Tx, from []byte) ([]T, []byte, error) {
+		return pageRefs[T](tx, index, target, pre, from, limit, nil)
+	})
+}
+
+// valuesPage is one page of the records of bucket keyed under pre, from the
+// cursor after on.
+func valuesPage[T any](e *Engine, bucket, pre []byte, after string, limit int) ([]T, string, error) {
+	return cursorPage(e, pre, after, func(tx *bbolt.Tx, from []byte) ([]T, []byte, error) {
+		return pageValues[T](tx, bucket, pre, from, limit, nil, nil)
+	})
+}
+
+// cursorPage decodes the cursor, reads one page in a read transaction and
+// encodes where the next page starts.
+func cursorPage[T any](e *Engine, pre []byte, after string, page func(tx *bbolt.Tx, from []byte) ([]T, []byte, error)) ([]T, string, error) {
+	from, err := cursorKey(after, pre)
+	if err != nil {
+		return nil, "", err
+	}
+	var out []T
+	var last []byte
+	err = e.View(func(tx *bbolt.Tx) (err error) {
+		out, last, err = page(tx, from)
+		return err
+	})
+	return out, cursorOf(last), err
 }

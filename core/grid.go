@@ -348,22 +348,16 @@ func (gs *Grids) List(under, after string, limit int) ([]*Grid, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	from, err := cursorKey(after, []byte(pre))
+	page, next, err := valuesPage[Grid](gs.s.engine, bGrid, []byte(pre), after, pageLimit(limit, 100, 1000))
 	if err != nil {
 		return nil, "", err
 	}
-	var page []Grid
-	var last []byte
-	err = gs.s.engine.View(func(tx *bbolt.Tx) (err error) {
-		page, last, err = pageValues[Grid](tx, bGrid, []byte(pre), from, pageLimit(limit, 100, 1000), nil, nil)
-		return err
-	})
 	out := make([]*Grid, len(page))
 	for i := range page {
 		page[i].polygon = page[i].Geometry
 		out[i] = &page[i]
 	}
-	return out, cursorOf(last), err
+	return out, next, nil
 }
 
 // Locate returns the active grid that contains the point.

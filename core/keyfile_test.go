@@ -89,6 +89,9 @@ func TestKeyRotation(t *testing.T) {
 			if err != nil || info.Current != 2 || !slices.Equal(info.IDs, []byte{1, 2}) || info.Cipher != suite {
 				t.Fatalf("info: %+v %v", info, err)
 			}
+			if rotated.KeyID() != 2 || rotated.Generations() != 2 || added.KeyID() != 1 {
+				t.Fatalf("keyrings: current %d of %d after use, %d after add", rotated.KeyID(), rotated.Generations(), added.KeyID())
+			}
 			if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
 				t.Fatalf("key file mode %v after rotation", st.Mode().Perm())
 			}

@@ -279,17 +279,7 @@ func (p *Party) orgs(under, after string, limit int) ([]Org, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	from, err := cursorKey(after, []byte(pre))
-	if err != nil {
-		return nil, "", err
-	}
-	var out []Org
-	var last []byte
-	err = p.s.engine.View(func(tx *bbolt.Tx) (err error) {
-		out, last, err = pageRefs[Org](tx, bOrgPlace, bOrg, []byte(pre), from, limit, nil)
-		return err
-	})
-	return out, cursorOf(last), err
+	return refsPage[Org](p.s.engine, bOrgPlace, bOrg, []byte(pre), after, limit)
 }
 
 // Org returns one org.
@@ -297,17 +287,7 @@ func (p *Party) Org(id string) (*Org, error) { return lookup[Org](p.s.engine, bO
 
 // Members lists an org's members by id, a page at a time, as Orgs does.
 func (p *Party) Members(org, after string, limit int) (members []Member, next string, err error) {
-	pre := []byte(org + "/")
-	from, err := cursorKey(after, pre)
-	if err != nil {
-		return nil, "", err
-	}
-	var last []byte
-	err = p.s.engine.View(func(tx *bbolt.Tx) (err error) {
-		members, last, err = pageRefs[Member](tx, bMemberOrg, bMember, pre, from, pageLimit(limit, 100, 500), nil)
-		return err
-	})
-	return members, cursorOf(last), err
+	return refsPage[Member](p.s.engine, bMemberOrg, bMember, []byte(org+"/"), after, pageLimit(limit, 100, 500))
 }
 
 // Coverage lists the active grids under a jurisdiction that no branch or

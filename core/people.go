@@ -286,14 +286,5 @@ func (pp *People) List(under, after string, limit int) (people []*Person, next s
 	if err != nil {
 		return nil, "", err
 	}
-	from, err := cursorKey(after, []byte(pre))
-	if err != nil {
-		return nil, "", err
-	}
-	var last []byte
-	err = pp.s.engine.View(func(tx *bbolt.Tx) (err error) {
-		people, last, err = pageRefs[*Person](tx, bPersonLoc, bPerson, []byte(pre), from, limit, nil)
-		return err
-	})
-	return people, cursorOf(last), err
+	return refsPage[*Person](pp.s.engine, bPersonLoc, bPerson, []byte(pre), after, limit)
 }

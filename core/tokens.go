@@ -234,17 +234,7 @@ func (ts *Tokens) bySecret(secret string) (*Token, error) {
 // id, a page at a time: after is the previous page's next ("" for the first), next is "" on
 // the last page, and limit is 1..500 (else 100).
 func (ts *Tokens) List(under, after string, limit int) (tokens []Token, next string, err error) {
-	pre := []byte(prefixOf(under))
-	from, err := cursorKey(after, pre)
-	if err != nil {
-		return nil, "", err
-	}
-	var last []byte
-	err = ts.s.engine.View(func(tx *bbolt.Tx) (err error) {
-		tokens, last, err = pageRefs[Token](tx, bTokenScope, bToken, pre, from, pageLimit(limit, 100, 500), nil)
-		return err
-	})
-	return tokens, cursorOf(last), err
+	return refsPage[Token](ts.s.engine, bTokenScope, bToken, []byte(prefixOf(under)), after, pageLimit(limit, 100, 500))
 }
 
 // Get returns one token by id (its hash, never its secret).

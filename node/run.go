@@ -54,9 +54,7 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 		return err
 	}
 	// Which generation seals, so a rotation's rollout can be checked per replica.
-	if info, err := core.KeyFileInfo(c.KeyFile); err == nil {
-		log.Info("sealing keys loaded", "cipher", info.Cipher, "current", info.Current, "generations", len(info.IDs))
-	}
+	log.Info("sealing keys loaded", "cipher", keys.Suite(), "current", keys.KeyID(), "generations", keys.Generations())
 	ln, err := net.Listen("tcp", c.HTTP)
 	if err != nil {
 		return fmt.Errorf("node: listen %s: %w", c.HTTP, err)

@@ -127,6 +127,12 @@ func NewRandomKeyring(suite Suite) (*Keyring, error) {
 	return NewKeyring(suite, k)
 }
 
+// KeyID is the generation new values are sealed with.
+func (k *Keyring) KeyID() byte { return k.current.ID }
+
+// Generations is how many generations the keyring can open.
+func (k *Keyring) Generations() int { return len(k.aeads) }
+
 // Suite reports the keyring's suite.
 func (k *Keyring) Suite() Suite { return k.suite }
 
