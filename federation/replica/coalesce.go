@@ -223,6 +223,18 @@ func (c *coalescer) raftDown() { c.downing.Do(func() { close(c.down) }) }
 // drain returns once every entry in flight has been answered.
 func (c *coalescer) drain() { c.wg.Wait() }
 
+// drainFor is drain bounded by d; it reports whether everything was answered.
+func (c *coalescer) drainFor(d time.Duration) bool {
+	done := make(chan struct{})
+	go func() { c.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
 // commit applies data through the coalescer on the leader and returns
 // where each command landed and the leader's results. An error wraps
 // ErrNotLeader; it also wraps ErrUnknownOutcome once anything was queued.

@@ -1,10 +1,17 @@
 package replica
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/raft"
+
+	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
 )
 
@@ -78,5 +85,75 @@ func TestGroupMembership(t *testing.T) {
 		if p.ID == l.ID {
 			t.Fatal("removed peer still listed")
 		}
+	}
+}
+
+// A leader that closes hands leadership over first: the election that
+// follows is a transfer (its vote requests say so), not one started by a
+// follower whose election timer ran out, and no acknowledged write is lost.
+func TestCloseHandsLeadershipOver(t *testing.T) {
+	c := newCluster(t, 3, Config{})
+	l := c.leader()
+	s := c.store(l)
+	if _, err := s.Jurisdictions.LoadCounty(context.Background(), "511083", 1); err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan raft.Observation, 64)
+	var followers []*Replica
+	for _, r := range c.reps {
+		if r != l {
+			obs := raft.NewObserver(ch, false, func(o *raft.Observation) bool {
+				_, ok := o.Data.(raft.RequestVoteRequest)
+				return ok
+			})
+			r.Raft.RegisterObserver(obs)
+			defer r.Raft.DeregisterObserver(obs)
+			followers = append(followers, r)
+		}
+	}
+	term := l.Term()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	delete(c.reps, l.ID)
+	var next *Replica
+	for deadline := time.Now().Add(10 * time.Second); next == nil; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no new leader")
+		}
+		for _, f := range followers {
+			if f.IsLeader() {
+				next = f
+			}
+		}
+	}
+	transfer := false
+	for len(ch) > 0 {
+		o := <-ch
+		transfer = transfer || o.Data.(raft.RequestVoteRequest).LeadershipTransfer
+	}
+	if !transfer {
+		t.Fatal("the new leader was elected without a leadership transfer")
+	}
+	if next.Term() != term+1 {
+		t.Fatalf("term %d after a transfer from term %d: elections were lost on the way", next.Term(), term)
+	}
+	// The survivors still serve writes, and the county loaded before is there.
+	if _, err := c.store(next).Events.Report(context.Background(), core.Report{Category: "dispute", Description: "交接后", Grid: "511083001001001", Source: "resident"}); err != nil {
+		t.Fatalf("write after the hand-over: %v", err)
+	}
+}
+
+// A lone replica has nobody to hand over to and does not try.
+func TestCloseAloneSkipsTheHandOver(t *testing.T) {
+	var logs bytes.Buffer
+	c := newCluster(t, 1, Config{Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	l := c.leader()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	delete(c.reps, l.ID)
+	if strings.Contains(logs.String(), "leadership") {
+		t.Fatalf("a lone replica tried to hand leadership over:\n%s", logs.String())
 	}
 }

@@ -3,16 +3,24 @@ package main
 import (
 	"net/http"
 	"sort"
+	"syscall"
 	"testing"
 	"time"
 )
 
-// BenchmarkFailover: three replicas as processes; each iteration kills the
-// leader with SIGKILL, times how long until a write through a survivor
-// succeeds, then restarts the killed replica and waits for it to catch up.
+// BenchmarkFailover: three replicas as processes; each iteration stops the
+// leader, times how long until a write through a survivor succeeds, then
+// restarts the stopped replica and waits for it to catch up. kill is a crash
+// (SIGKILL): the group waits out an election timeout. term is a planned stop
+// (SIGTERM): the leader hands leadership over before it exits.
 //
 //	go test ./node/cmd/fengqiao/ -run '^$' -bench BenchmarkFailover -benchtime 20x
 func BenchmarkFailover(b *testing.B) {
+	b.Run("kill", func(b *testing.B) { failover(b, syscall.SIGKILL) })
+	b.Run("term", func(b *testing.B) { failover(b, syscall.SIGTERM) })
+}
+
+func failover(b *testing.B, sig syscall.Signal) {
 	const token = "fq_failover_bench_admin_token_5555"
 	procs := startCluster(b, token)
 	c := &client{token: token, http: &http.Client{Timeout: 2 * time.Second}}
@@ -25,23 +33,33 @@ func BenchmarkFailover(b *testing.B) {
 			b.Fatal("cluster never took a write")
 		}
 	}
+	// Only the leader answers a consistent read marked as forwarded.
+	leads := func(p *proc) bool {
+		code, _, _ := c.do("GET", "http://"+p.http+"/api/v1/stats", nil, map[string]string{"X-Fengqiao-Forwarded": "bench"})
+		return code == 200
+	}
 	var took []time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		l := -1
 		for j, p := range procs {
-			if code, _, _ := c.do("GET", "http://"+p.http+"/api/v1/stats", nil, map[string]string{"X-Fengqiao-Forwarded": "bench"}); code == 200 {
+			if leads(p) {
 				l = j
 			}
 		}
 		if l < 0 {
 			b.Fatal("no leader")
 		}
-		procs[l].cmd.Process.Kill()
-		procs[l].cmd.Wait()
 		start := time.Now()
-		survivor := procs[(l+1)%3]
-		for !write(survivor) {
+		procs[l].cmd.Process.Signal(sig)
+		if sig == syscall.SIGKILL {
+			procs[l].cmd.Wait()
+			start = time.Now() // a crash is timed from when the process is gone
+		}
+		// Writes have resumed once a survivor leads and a write through a
+		// survivor succeeds (before that, a stopping leader may still take one).
+		survivor, other := procs[(l+1)%3], procs[(l+2)%3]
+		for !(leads(survivor) || leads(other)) || !write(survivor) {
 			if time.Since(start) > 30*time.Second {
 				b.Fatal("writes did not resume")
 			}
@@ -49,6 +67,9 @@ func BenchmarkFailover(b *testing.B) {
 		}
 		took = append(took, time.Since(start))
 		b.StopTimer()
+		if sig != syscall.SIGKILL {
+			procs[l].cmd.Wait()
+		}
 		startProc(b, procs[l], token)
 		for !write(procs[l]) {
 			time.Sleep(50 * time.Millisecond)
