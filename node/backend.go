@@ -63,6 +63,8 @@ func (b *backend) ReadBarrier() error {
 
 func (b *backend) Jurisdiction() string { return b.county }
 
+func (b *backend) Self() string { return b.r.ID }
+
 func (b *backend) Peers() ([]api.Peer, error) {
 	ps, err := b.r.Peers()
 	out := make([]api.Peer, len(ps))

@@ -39,6 +39,7 @@ func (b *backend) Members() ([]membership.Member, error) {
 func (b *backend) LinkStats() []exchange.LinkStats { return b.stats }
 func (b *backend) Ready() error                    { return nil }
 func (b *backend) Jurisdiction() string            { return "511083" }
+func (b *backend) Self() string                    { return "only" }
 func (b *backend) Peers() ([]Peer, error) {
 	return []Peer{{ID: "only", Address: "127.0.0.1:7001", Voter: true, Leader: true}}, nil
 }

@@ -19,6 +19,7 @@ type Peer struct {
 // Cluster is what the operator routes need of a node.
 type Cluster interface {
 	Jurisdiction() string // the county this group serves
+	Self() string         // this replica's id in its group
 	Peers() ([]Peer, error)
 	AddPeer(id, address string, voter bool) error
 	RemovePeer(id string) error
@@ -47,7 +48,8 @@ func (s *Server) listPeers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"peers": peers})
+	// self is the replica that answered: with ?stale=true, the one asked.
+	writeJSON(w, http.StatusOK, map[string]any{"peers": peers, "self": s.b.Self()})
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -83,12 +84,7 @@ func operator() *cobra.Command {
 	var c apiClient
 	list := &cobra.Command{Use: "list-peers", Short: "List the replicas of the group", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var out struct {
-				Peers []struct {
-					ID, Address   string
-					Voter, Leader bool
-				} `json:"peers"`
-			}
+			var out peersView
 			if err := c.call("GET", "/api/v1/cluster/peers", nil, &out); err != nil {
 				return err
 			}
@@ -123,7 +119,9 @@ func operator() *cobra.Command {
 			body, _ := json.Marshal(map[string]string{"id": id})
 			return c.call("POST", "/api/v1/cluster/leader", strings.NewReader(string(body)), nil)
 		}}
-	for _, cmd := range []*cobra.Command{list, add, remove, transfer} {
+	leave := &cobra.Command{Use: "leave --addr NODE", Short: "Take the replica at --addr out of its group (a leader hands over first); then stop its process", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return leaveGroup(cmd.OutOrStdout(), &c) }}
+	for _, cmd := range []*cobra.Command{list, add, remove, transfer, leave} {
 		addClientFlags(cmd, &c)
 		rf.AddCommand(cmd)
 	}
@@ -338,4 +336,65 @@ func tokenCmd() *cobra.Command {
 		tk.AddCommand(cmd)
 	}
 	return tk
+}
+
+// peersView is GET /api/v1/cluster/peers as the CLI reads it.
+type peersView struct {
+	Peers []peerView `json:"peers"`
+	Self  string     `json:"self"`
+}
+
+type peerView struct {
+	ID, Address   string
+	Voter, Leader bool
+}
+
+// ledByOther reports whether a replica other than self leads.
+func (v peersView) ledByOther() bool {
+	return slices.ContainsFunc(v.Peers, func(p peerView) bool { return p.Leader && p.ID != v.Self })
+}
+
+// leaveGroup takes the replica at c's address out of its group. It asks
+// that replica who it is (a stale read, so the replica itself answers); a
+// leader first hands leadership to another voter, so the group is never
+// without one; then the group's leader removes it.
+func leaveGroup(out io.Writer, c *apiClient) error {
+	view := func() (peersView, error) {
+		var v peersView
+		err := c.call("GET", "/api/v1/cluster/peers?stale=true", nil, &v)
+		return v, err
+	}
+	v, err := view()
+	if err != nil {
+		return err
+	}
+	voters, leads := 0, false
+	for _, p := range v.Peers {
+		if p.Voter && p.ID != v.Self {
+			voters++
+		}
+		leads = leads || p.Leader && p.ID == v.Self
+	}
+	if voters == 0 {
+		return fmt.Errorf("%s is its group's only voter: it cannot leave (remove the group's data instead)", v.Self)
+	}
+	if leads {
+		fmt.Fprintf(out, "%s leads its group: handing leadership over\n", v.Self)
+		if err := c.call("POST", "/api/v1/cluster/leader", strings.NewReader(`{"id":""}`), nil); err != nil {
+			return err
+		}
+		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			if now, err := view(); err == nil && now.ledByOther() {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("no other replica took leadership from %s within 15 s", v.Self)
+			}
+		}
+	}
+	if err := c.call("DELETE", "/api/v1/cluster/peers/"+url.PathEscape(v.Self), nil, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%s left its group; stop its process now\n", v.Self)
+	return nil
 }

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -151,4 +153,77 @@ func TestOperatorCommandsAgainstACluster(t *testing.T) {
 	if out, err := cli(t, "", "operator", "raft", "list-peers", "--addr", addr); err == nil || !strings.Contains(out, "FENGQIAO_TOKEN") {
 		t.Fatalf("no token: %v %s", err, out)
 	}
+
+	// The leader leaves: it hands leadership over, the group removes it,
+	// and the two that stay take writes.
+	var l *proc
+	for _, p := range procs {
+		if code, _, _ := c.do("GET", "http://"+p.http+"/api/v1/stats", nil, map[string]string{"X-Fengqiao-Forwarded": "test"}); code == 200 {
+			l = p
+		}
+	}
+	if l == nil {
+		t.Fatal("no leader")
+	}
+	out, err = cli(t, token, "operator", "raft", "leave", "--addr", "http://"+l.http)
+	if err != nil || !strings.Contains(out, "handing leadership over") || !strings.Contains(out, l.id+" left its group") {
+		t.Fatalf("leave: %v\n%s", err, out)
+	}
+	var stay []*proc
+	for _, p := range procs {
+		if p != l {
+			stay = append(stay, p)
+		}
+	}
+	peerIDs := func(p *proc) []string {
+		var v peersView
+		raw, _ := json.Marshal(mustDo(t, c, "GET", "http://"+p.http+"/api/v1/cluster/peers"))
+		json.Unmarshal(raw, &v)
+		var ids []string
+		for _, q := range v.Peers {
+			ids = append(ids, q.ID)
+		}
+		return ids
+	}
+	if ids := peerIDs(stay[0]); len(ids) != 2 || slices.Contains(ids, l.id) {
+		t.Fatalf("peers after %s left: %v", l.id, ids)
+	}
+	for _, p := range stay {
+		if code, m, _ := c.do("POST", "http://"+p.http+"/api/v1/events", map[string]any{"category": "dispute", "description": "after leave", "jurisdiction": "500110001"}, nil); code != 201 {
+			t.Fatalf("write through %s after the leave: %d %v", p.id, code, m)
+		}
+	}
+	// A follower leaves without a hand-over; the last voter may not leave.
+	follower, last := stay[0], stay[1]
+	if code, _, _ := c.do("GET", "http://"+follower.http+"/api/v1/stats", nil, map[string]string{"X-Fengqiao-Forwarded": "test"}); code == 200 {
+		follower, last = stay[1], stay[0]
+	}
+	out, err = cli(t, token, "operator", "raft", "leave", "--addr", "http://"+follower.http)
+	if err != nil || strings.Contains(out, "handing") || !strings.Contains(out, follower.id+" left its group") {
+		t.Fatalf("a follower's leave: %v\n%s", err, out)
+	}
+	if ids := peerIDs(last); len(ids) != 1 || ids[0] != last.id {
+		t.Fatalf("peers after two left: %v", ids)
+	}
+	out, err = cli(t, token, "operator", "raft", "leave", "--addr", "http://"+last.http)
+	if err == nil || !strings.Contains(out, "only voter") {
+		t.Fatalf("the last voter's leave: %v\n%s", err, out)
+	}
+	if ids := peerIDs(last); len(ids) != 1 {
+		t.Fatalf("a refused leave changed the group: %v", ids)
+	}
+	if code, m, _ := c.do("POST", "http://"+last.http+"/api/v1/events", map[string]any{"category": "dispute", "description": "alone", "jurisdiction": "500110001"}, nil); code != 201 {
+		t.Fatalf("write through the last voter: %d %v", code, m)
+	}
+}
+
+// mustDo sends a GET and returns the decoded answer, failing the test on
+// anything but 200.
+func mustDo(t *testing.T, c *client, method, url string) map[string]any {
+	t.Helper()
+	code, m, err := c.do(method, url, nil, nil)
+	if err != nil || code != 200 {
+		t.Fatalf("%s %s: %d %v %v", method, url, code, m, err)
+	}
+	return m
 }
