@@ -92,12 +92,7 @@ func TestGroupMembership(t *testing.T) {
 // follows is a transfer (its vote requests say so), not one started by a
 // follower whose election timer ran out, and no acknowledged write is lost.
 func TestCloseHandsLeadershipOver(t *testing.T) {
-	c := newCluster(t, 3, Config{})
-	l := c.leader()
-	s := c.store(l)
-	if _, err := s.Jurisdictions.LoadCounty(context.Background(), "511083", 1); err != nil {
-		t.Fatal(err)
-	}
+	c, l, _, _ := countyCluster(t)
 	ch := make(chan raft.Observation, 64)
 	var followers []*Replica
 	for _, r := range c.reps {
