@@ -81,16 +81,13 @@ func WriteNewKeyFile(path string, suite seal.Suite) error {
 
 // ReadKeyFile loads the keyring a key file holds.
 func ReadKeyFile(path string) (*seal.Keyring, error) {
-	kf, err := readKeyFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return kf.keyring()
+	_, kr, err := readKeyFile(path)
+	return kr, err
 }
 
 // KeyFileInfo lists a key file's generations, never its key material.
 func KeyFileInfo(path string) (KeyInfo, error) {
-	kf, err := readKeyFile(path)
+	kf, _, err := readKeyFile(path)
 	if err != nil {
 		return KeyInfo{}, err
 	}
@@ -106,7 +103,7 @@ func KeyFileInfo(path string) (KeyInfo, error) {
 // replica first, so each can open what any other seals with it, then make
 // it current with UseKey.
 func AddKey(path string) (byte, error) {
-	kf, err := readKeyFile(path)
+	kf, _, err := readKeyFile(path)
 	if err != nil {
 		return 0, err
 	}
@@ -125,7 +122,7 @@ func AddKey(path string) (byte, error) {
 // UseKey makes generation id current in the key file at path: values sealed
 // from then on use it.
 func UseKey(path string, id byte) error {
-	kf, err := readKeyFile(path)
+	kf, _, err := readKeyFile(path)
 	if err != nil {
 		return err
 	}
@@ -136,22 +133,24 @@ func UseKey(path string, id byte) error {
 	return kf.replace(path)
 }
 
-func readKeyFile(path string) (*keyFile, error) {
+// readKeyFile reads and checks a key file, returning its keyring too.
+func readKeyFile(path string) (*keyFile, *seal.Keyring, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("core: read key file: %w", err)
+		return nil, nil, fmt.Errorf("core: read key file: %w", err)
 	}
 	var kf keyFile
 	if err := json.Unmarshal(raw, &kf); err != nil {
-		return nil, fmt.Errorf("core: key file %s: %w", path, errs.Invalid("key_file", "format", "not a key file: %v", err))
+		return nil, nil, fmt.Errorf("core: key file %s: %w", path, errs.Invalid("key_file", "format", "not a key file: %v", err))
 	}
 	if len(kf.Keys) == 0 && len(kf.Enc) > 0 { // written before rotation
 		kf.Keys, kf.Current, kf.ID, kf.Enc = []keyGen{{ID: kf.ID, Enc: kf.Enc}}, kf.ID, 0, nil
 	}
-	if _, err := kf.keyring(); err != nil {
-		return nil, fmt.Errorf("core: key file %s: %w", path, err)
+	kr, err := kf.keyring()
+	if err != nil {
+		return nil, nil, fmt.Errorf("core: key file %s: %w", path, err)
 	}
-	return &kf, nil
+	return &kf, kr, nil
 }
 
 // keyring checks the file and builds its keyring, current generation first.
