@@ -75,16 +75,8 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 		if err != nil {
 			return err
 		}
-		srvTLS, err := certs.Server()
-		if err != nil {
-			return err
-		}
-		if raftTLS, err = certs.Mutual(); err != nil {
-			return err
-		}
-		if clientTLS, err = tlsutil.Client(c.TLS.CA); err != nil {
-			return err
-		}
+		srvTLS := certs.Server()
+		raftTLS, clientTLS = certs.Mutual(), certs.Client()
 		ln, scheme = tls.NewListener(ln, srvTLS), "https"
 	}
 	var servers []raft.Server

@@ -3,6 +3,7 @@ package tlsutil
 import (
 	"bytes"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"os"
@@ -19,6 +20,7 @@ var reloadEvery = 10 * time.Second
 // handshake without a restart. The CA is read once: a new CA needs one.
 type Certs struct {
 	f      Files
+	pool   *x509.CertPool // the CA, read once
 	report func(notAfter time.Time, err error)
 
 	mu       sync.Mutex
@@ -37,7 +39,11 @@ func Reloading(f Files, report func(notAfter time.Time, err error)) (*Certs, err
 	if err := f.Validate("tls"); err != nil {
 		return nil, err
 	}
-	c := &Certs{f: f, report: report}
+	p, err := pool(f.CA)
+	if err != nil {
+		return nil, err
+	}
+	c := &Certs{f: f, pool: p, report: report}
 	if err := c.load(); err != nil {
 		return nil, fmt.Errorf("tlsutil: %w", err)
 	}
@@ -53,26 +59,22 @@ func (c *Certs) NotAfter() time.Time {
 }
 
 // Mutual is the mutual-TLS config over these certificates (see Mutual).
-func (c *Certs) Mutual() (*tls.Config, error) {
-	p, err := pool(c.f.CA)
-	if err != nil {
-		return nil, err
-	}
+func (c *Certs) Mutual() *tls.Config {
 	return &tls.Config{
 		GetCertificate:       func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return c.get(), nil },
 		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return c.get(), nil },
-		RootCAs:              p, ClientCAs: p, ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS13,
-	}, nil
+		RootCAs:              c.pool, ClientCAs: c.pool, ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS13,
+	}
 }
 
+// Client is a config that trusts the CA, for calls to other replicas' APIs.
+func (c *Certs) Client() *tls.Config { return clientConfig(c.pool) }
+
 // Server is the API's config over these certificates (see Server).
-func (c *Certs) Server() (*tls.Config, error) {
-	cfg, err := c.Mutual()
-	if err != nil {
-		return nil, err
-	}
+func (c *Certs) Server() *tls.Config {
+	cfg := c.Mutual()
 	cfg.ClientAuth, cfg.MinVersion = tls.NoClientCert, tls.VersionTLS12
-	return cfg, nil
+	return cfg
 }
 
 func (c *Certs) get() *tls.Certificate {

@@ -101,11 +101,7 @@ func TestCertificatesReloadWhenTheirFilesChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := sc.Server()
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr, _ := serve(t, srv)
+	addr, _ := serve(t, sc.Server())
 	client, _ := Client(sf.CA)
 	first := serverSerial(t, addr, client)
 	if len(reported()) != 0 {
@@ -145,9 +141,8 @@ func TestCertificatesReloadWhenTheirFilesChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mutual, _ := sc.Mutual()
-	maddr, clients := serve(t, mutual)
-	ccfg, _ := cc.Mutual()
+	maddr, clients := serve(t, sc.Mutual())
+	ccfg := cc.Mutual()
 	ccfg.ServerName = "127.0.0.1"
 	serverSerial(t, maddr, ccfg)
 	renew(t, ca, cf, "client", true)

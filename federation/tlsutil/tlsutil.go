@@ -174,7 +174,7 @@ func Mutual(f Files) (*tls.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.Mutual()
+	return c.Mutual(), nil
 }
 
 // Server returns the API's TLS config: this node's certificate; clients
@@ -184,7 +184,7 @@ func Server(f Files) (*tls.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.Server()
+	return c.Server(), nil
 }
 
 // Client returns a config that trusts the CA (CLI calls, forwarding).
@@ -193,5 +193,9 @@ func Client(caFile string) (*tls.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &tls.Config{RootCAs: p, MinVersion: tls.VersionTLS12}, nil
+	return clientConfig(p), nil
+}
+
+func clientConfig(ca *x509.CertPool) *tls.Config {
+	return &tls.Config{RootCAs: ca, MinVersion: tls.VersionTLS12}
 }
