@@ -420,6 +420,20 @@ func (cs *Cases) Get(id string) (*Case, error) {
 	return out, err
 }
 
+// Entries lists a case's timeline entries in HLC order, a page at a time:
+// after is the previous page's next ("" for the first), next is "" on the
+// last page, and limit is 1..500 (else 100). A cursor from another case's
+// entries is refused (field cursor); an unknown case is not found (field id).
+func (cs *Cases) Entries(id, after string, limit int) (entries []CaseEntry, next string, err error) {
+	pre := []byte(id + "/")
+	return cursorPage(cs.s.engine, pre, after, func(tx *bbolt.Tx, from []byte) ([]CaseEntry, []byte, error) {
+		if tx.Bucket(bCase).Get([]byte(id)) == nil {
+			return nil, nil, errs.NotFound("id", "case %s not found", id)
+		}
+		return pageValues[CaseEntry](tx, bCaseEnt, pre, from, pageLimit(limit, 100, 500), nil, nil)
+	})
+}
+
 // List returns the cases this jurisdiction takes part in, without entries,
 // by id, a page at a time: after is the previous page's next ("" for the
 // first), next is "" on the last page, and limit is 1..500 (else 100).

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/fengqiao/fengqiao/core/errs"
 )
@@ -146,5 +147,87 @@ func TestCasesPage(t *testing.T) {
 	}))
 	if !slices.Equal(got, want) {
 		t.Fatalf("cases: %v, want %v", got, want)
+	}
+}
+
+func TestVisitsAndCaseEntriesPage(t *testing.T) {
+	e := newEnv(t, false)
+	e.withCounty(t)
+	since := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	var people []string
+	for i, visits := range []int{7, 2} {
+		p, err := e.People.Add(e.ctx, PersonInput{Name: "赵六", IDNumber: idNumber(20 + i), Kind: "registered", Jurisdiction: "511083001001", Grid: "511083001001001"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.People.SetSpecial(e.ctx, p.ID, SpecialInput{Category: SpecialCorrection, Level: 3, Since: since,
+			Details: SpecialDetails{CorrectionType: "probation", TermStart: "2026-10-01", TermEnd: "2027-10-01"}, Team: []string{"网格员李"}}); err != nil {
+			t.Fatal(err)
+		}
+		for v := 0; v < visits; v++ {
+			if _, err := e.People.RecordVisit(e.ctx, p.ID, VisitInput{At: since.AddDate(0, 0, v), Visitor: "网格员李", Method: "home", Found: true}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		people = append(people, p.ID)
+	}
+	visits := func(id string) func(string, int) ([]string, string, error) {
+		return idsOf(func(after string, limit int) ([]Visit, string, error) { return e.People.Visits(id, after, limit) },
+			func(v Visit) string { return fmt.Sprint(v.Person, "#", v.Seq) })
+	}
+	var want []string
+	for s := 1; s <= 7; s++ {
+		want = append(want, fmt.Sprint(people[0], "#", s))
+	}
+	for _, limit := range []int{1, 2, 3, 7, 100} {
+		if got := walk(t, limit, visits(people[0])); !slices.Equal(got, want) {
+			t.Fatalf("visits, pages of %d: %v, want %v", limit, got, want)
+		}
+	}
+	_, other, err := e.People.Visits(people[1], "", 1)
+	if err != nil || other == "" {
+		t.Fatalf("second person's first page: %q %v", other, err)
+	}
+	for _, bad := range []string{other, "!!"} {
+		if _, _, err := e.People.Visits(people[0], bad, 2); !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != "cursor" {
+			t.Errorf("visits with cursor %q: %v", bad, err)
+		}
+	}
+
+	a := fedEnv(t, "500153", Link{Peer: "511083", Relation: RelPeer})
+	var cases []string
+	for i := 0; i < 2; i++ {
+		cs, err := a.Cases.Open(a.ctx, fmt.Sprint("交界纠纷", i), "双方争执", []string{"511083"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, cs.ID)
+	}
+	var texts []string
+	for i := 0; i < 6; i++ {
+		texts = append(texts, fmt.Sprint("第", i, "次协调"))
+		for _, id := range cases {
+			if _, err := a.Cases.AddEntry(a.ctx, id, texts[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	entries := idsOf(func(after string, limit int) ([]CaseEntry, string, error) {
+		return a.Cases.Entries(cases[0], after, limit)
+	},
+		func(e CaseEntry) string { return e.Text })
+	for _, limit := range []int{1, 4, 6, 100} {
+		if got := walk(t, limit, entries); !slices.Equal(got, texts) {
+			t.Fatalf("entries, pages of %d: %v, want %v", limit, got, texts)
+		}
+	}
+	if _, other, err = a.Cases.Entries(cases[1], "", 1); err != nil || other == "" {
+		t.Fatalf("second case's first page: %q %v", other, err)
+	}
+	if _, _, err := a.Cases.Entries(cases[0], other, 2); !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != "cursor" {
+		t.Errorf("entries with another case's cursor: %v", err)
+	}
+	if _, _, err := a.Cases.Entries("nope", "", 2); !errors.Is(err, errs.ErrNotFound) || errs.Field(err) != "id" {
+		t.Errorf("entries of no case: %v", err)
 	}
 }

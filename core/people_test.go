@@ -167,7 +167,7 @@ func TestVisitsDueAlertsAndLostContact(t *testing.T) {
 	if f.Reported != 2 {
 		t.Fatalf("special-population events: %d", f.Reported)
 	}
-	vs, _ := e.People.Visits(p.ID)
+	vs, _, _ := e.People.Visits(p.ID, "", 0)
 	if len(vs) != 1 || vs[0].Seq != 1 {
 		t.Fatalf("visits: %+v", vs)
 	}

@@ -441,15 +441,15 @@ func (pp *People) SetVisitPolicy(ctx context.Context, p VisitPolicy) error {
 	return err
 }
 
-// Visits lists a person's visits, oldest first.
-func (pp *People) Visits(id string) ([]Visit, error) {
+// Visits lists a person's visits, oldest first, a page at a time: after is
+// the previous page's next ("" for the first), next is "" on the last page,
+// and limit is 1..500 (else 100). A cursor from another person's visits is
+// refused (field cursor).
+func (pp *People) Visits(id, after string, limit int) (visits []Visit, next string, err error) {
 	pre := []byte(id + "/")
-	var out []Visit
-	err := pp.s.engine.View(func(tx *bbolt.Tx) (err error) {
-		out, err = prefixValues[Visit](tx, bVisit, pre, 0, func(k []byte) bool { return len(k) == len(pre)+8 })
-		return err
+	return cursorPage(pp.s.engine, pre, after, func(tx *bbolt.Tx, from []byte) ([]Visit, []byte, error) {
+		return pageValues[Visit](tx, bVisit, pre, from, pageLimit(limit, 100, 500), func(k []byte) bool { return len(k) == len(pre)+8 }, nil)
 	})
-	return out, err
 }
 
 // DueVisits lists special-population subjects under a jurisdiction whose next

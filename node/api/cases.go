@@ -119,14 +119,24 @@ func (s *Server) updateCase(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listCaseEntries(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.readCase(r)
+	if err := s.caseScope(r, permRead); err != nil {
+		return err
+	}
+	limit, cursor, err := pageParams(r, "listCaseEntries")
 	if err != nil {
 		return err
 	}
-	if c.Entries == nil {
-		c.Entries = []core.CaseEntry{}
+	if err := s.consistent(r); err != nil {
+		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"entries": c.Entries})
+	es, next, err := s.b.Store().Cases.Entries(r.PathValue("id"), cursor, limit)
+	if err != nil {
+		return err
+	}
+	if es == nil {
+		es = []core.CaseEntry{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"entries": es, "next": next})
 	return nil
 }
 

@@ -1,10 +1,14 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/fengqiao/fengqiao/core"
 )
 
 // TestListingsPageOverHTTP: every paged listing refuses a bad limit or cursor
@@ -33,9 +37,42 @@ func TestListingsPageOverHTTP(t *testing.T) {
 			t.Fatalf("member: %d %v", resp.StatusCode, m)
 		}
 	}
+	// A person with visits and a case with entries, for the listings under
+	// one record.
+	ctx := core.WithActor(context.Background(), "test")
+	person, err := f.b.s.People.Add(ctx, core.PersonInput{Name: "赵六", IDNumber: validID(21), Kind: "registered", Jurisdiction: "511083001001", Grid: "511083001001001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	if _, err := f.b.s.People.SetSpecial(ctx, person.ID, core.SpecialInput{Category: core.SpecialCorrection, Level: 3, Since: since,
+		Details: core.SpecialDetails{CorrectionType: "probation", TermStart: "2026-10-01", TermEnd: "2027-10-01"}, Team: []string{"网格员李"}}); err != nil {
+		t.Fatal(err)
+	}
+	for v := 0; v < 5; v++ {
+		if _, err := f.b.s.People.RecordVisit(ctx, person.ID, core.VisitInput{At: since.AddDate(0, 0, v), Visitor: "网格员李", Method: "home", Found: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.b.s.Federation.Configure(ctx, core.FederationConfig{Self: "511083", Links: []core.Link{{Peer: "500153", Relation: core.RelPeer}}}); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := f.b.s.Cases.Open(ctx, "荣昌–隆昌 边界水事纠纷", "两岸村民争用水源", []string{"500153"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries []string
+	for i := 0; i < 5; i++ {
+		e, err := f.b.s.Cases.AddEntry(ctx, cs.ID, fmt.Sprint("第", i, "次协调"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries = append(entries, e.ID)
+	}
 	before := f.digest()
 
 	query := map[string]string{"listMembers": "org=b0-1&"}
+	path := map[string]string{"listVisits": "/api/v1/people/" + person.ID + "/visits", "listCaseEntries": "/api/v1/cases/" + cs.ID + "/entries"}
 	byID := map[string]bool{"listCases": true}
 	served := 0
 	for _, rt := range routes {
@@ -45,6 +82,9 @@ func TestListingsPageOverHTTP(t *testing.T) {
 		}
 		served++
 		base := rt.path + "?" + query[rt.op]
+		if p, ok := path[rt.op]; ok {
+			base = p + "?"
+		}
 		for _, c := range []struct {
 			q      string
 			status int
@@ -74,7 +114,7 @@ func TestListingsPageOverHTTP(t *testing.T) {
 	}
 
 	// The township token pages through its own orgs only.
-	follow := func(token, path, key string) []string {
+	follow := func(token, path, key string, id ...string) []string {
 		var ids []string
 		for next, pages := "", 0; ; pages++ {
 			if pages > 20 {
@@ -93,7 +133,11 @@ func TestListingsPageOverHTTP(t *testing.T) {
 				t.Fatalf("%s: page of %d", path, len(items))
 			}
 			for _, it := range items {
-				ids = append(ids, it.(map[string]any)["id"].(string))
+				field := "id"
+				if len(id) > 0 {
+					field = id[0]
+				}
+				ids = append(ids, fmt.Sprint(it.(map[string]any)[field]))
 			}
 			if next, _ = page["next"].(string); next == "" {
 				return ids
@@ -106,7 +150,15 @@ func TestListingsPageOverHTTP(t *testing.T) {
 	if got := follow(f.town, "/api/v1/party/members?org=b0-1", "members"); !slices.Equal(got, []string{"m0", "m1", "m2", "m3"}) {
 		t.Fatalf("members: %v", got)
 	}
-	resp, m := f.do("GET", "/api/v1/party/members?org=b0-2", f.town, nil, nil)
+	if got := follow(f.town, path["listVisits"], "visits", "seq"); !slices.Equal(got, []string{"1", "2", "3", "4", "5"}) {
+		t.Fatalf("visits: %v", got)
+	}
+	if got := follow(f.admin, path["listCaseEntries"], "entries"); !slices.Equal(got, entries) {
+		t.Fatalf("case entries: %v, want %v", got, entries)
+	}
+	resp, m := f.do("GET", "/api/v1/cases/nope/entries", f.admin, nil, nil)
+	expectProblem(t, "no such case", resp, m, 404, "id")
+	resp, m = f.do("GET", "/api/v1/party/members?org=b0-2", f.town, nil, nil)
 	expectProblem(t, "another township's org", resp, m, 404, "org")
 	resp, m = f.do("GET", "/api/v1/party/members?org=nope", f.town, nil, nil)
 	expectProblem(t, "no such org", resp, m, 404, "org")
@@ -148,4 +200,12 @@ func TestListingsPageOverHTTP(t *testing.T) {
 	if f.digest() != before {
 		t.Fatal("a refused revoke changed the state")
 	}
+
+	// Another township's operator learns nothing of this one's person.
+	_, elsewhere, err := f.b.s.Tokens.Create(ctx, "另一街道", core.RoleTownshipOperator, "511083002", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, m = f.do("GET", path["listVisits"], elsewhere, nil, nil)
+	expectProblem(t, "visits outside the token's scope", resp, m, 404, "id")
 }

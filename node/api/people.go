@@ -132,18 +132,22 @@ func (s *Server) listVisits(w http.ResponseWriter, r *http.Request) error {
 	if err := s.consistent(r); err != nil {
 		return err
 	}
+	limit, cursor, err := pageParams(r, "listVisits")
+	if err != nil {
+		return err
+	}
 	p, err := s.scopedPerson(r)
 	if err != nil {
 		return err
 	}
-	vs, err := s.b.Store().People.Visits(p.ID)
+	vs, next, err := s.b.Store().People.Visits(p.ID, cursor, limit)
 	if err != nil {
 		return err
 	}
 	if vs == nil {
 		vs = []core.Visit{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"visits": vs})
+	writeJSON(w, http.StatusOK, map[string]any{"visits": vs, "next": next})
 	return nil
 }
 
