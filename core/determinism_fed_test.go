@@ -73,6 +73,14 @@ func TestDeterministicFederatedApply(t *testing.T) {
 			}
 		case r < 80 && len(handovers) > 0:
 			_, err = peer.Handovers.Accept(peer.ctx, pick(handovers))
+		case r < 81 && len(people) > 0:
+			// A reseal swap, sealed before it is proposed like any seal.
+			id := pick(people)
+			var p *Person
+			if p, err = county.People.Get(id); err == nil {
+				fresh, _ := county.keys.Seal([]byte("居民"), "person/"+id+"/name")
+				_, err = county.apply(county.ctx, "keys.reseal", "", resealPayload{Items: []ResealItem{{Kind: "person", Key: []byte(id), Field: "name", Old: p.NameSealed, New: fresh}}})
+			}
 		case r < 82:
 			_, err = county.Events.Sweep(county.ctx, county.clock.Now().Add(time.Duration(rng.Intn(200))*time.Hour))
 		default:

@@ -133,6 +133,26 @@ func UseKey(path string, id byte) error {
 	return kf.replace(path)
 }
 
+// RemoveKey drops generation id from the key file at path, for good: values
+// still sealed with it can no longer be opened. Remove a generation only when
+// every replica's census shows it unused (Store.SealedCensus, after Reseal),
+// and remove it from every replica's file. The current generation is refused.
+func RemoveKey(path string, id byte) error {
+	kf, _, err := readKeyFile(path)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(kf.Keys, func(g keyGen) bool { return g.ID == id })
+	switch {
+	case i < 0:
+		return errs.NotFound("id", "key file %s holds no generation %d", path, id)
+	case id == kf.Current:
+		return errs.Conflict("id", "current", "generation %d is current in %s; make another current first", id, path)
+	}
+	kf.Keys = slices.Delete(kf.Keys, i, i+1)
+	return kf.replace(path)
+}
+
 // readKeyFile reads and checks a key file, returning its keyring too.
 func readKeyFile(path string) (*keyFile, *seal.Keyring, error) {
 	raw, err := os.ReadFile(path)

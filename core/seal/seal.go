@@ -170,6 +170,16 @@ func (k *Keyring) Open(token, aad string) ([]byte, error) {
 	return pt, nil
 }
 
+// KeyIDOf is the key generation a sealed value was sealed with, without
+// opening it.
+func KeyIDOf(token string) (byte, error) {
+	raw, err := base64.RawStdEncoding.DecodeString(token)
+	if err != nil || len(raw) < 2+12+16 || raw[0] != version {
+		return 0, &errs.FieldError{Kind: errs.ErrTampered, Field: "sealed", Rule: "format", Msg: "not a sealed value"}
+	}
+	return raw[1], nil
+}
+
 // BlindIndex returns a keyed, deterministic digest of value within domain
 // (e.g. "id_number"), hex encoded. Equal values give equal indexes; without
 // the key nothing about the value can be learnt from it.

@@ -77,12 +77,19 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newFixtureOn(t, e, kr)
+}
+
+// newFixtureOn serves a store over e that seals with kr.
+func newFixtureOn(t *testing.T, e *core.Engine, kr *seal.Keyring) *fixture {
 	f := &fixture{t: t, logs: &bytes.Buffer{}}
 	s := core.New(e, core.NewLocal(e), core.Options{Keyring: kr, Clock: func() time.Time { return time.Now().Add(time.Duration(f.skew.Load())) }})
 	t.Cleanup(func() { s.Close() })
 	ctx := context.Background()
-	if _, err := s.Jurisdictions.LoadCounty(ctx, "511083", 2); err != nil {
-		t.Fatal(err)
+	if _, err := s.Jurisdictions.Get("511083"); err != nil { // else loaded before
+		if _, err := s.Jurisdictions.LoadCounty(ctx, "511083", 2); err != nil {
+			t.Fatal(err)
+		}
 	}
 	f.b = &backend{s: s}
 	mk := func(role, scope string) string {

@@ -104,6 +104,8 @@ func init() {
 		{"GET", "/api/v1/federation/links", "federationLinks", "Exchange links: sequences, depth, oldest waiting message, refusals, transport record", false, (*Server).federationLinks},
 		{"GET", "/api/v1/audit", "listAudit", "Audit records after a sequence number", false, (*Server).listAudit},
 		{"GET", "/api/v1/audit/verify", "verifyAudit", "Verify the audit hash chain", false, (*Server).verifyAudit},
+		{"GET", "/api/v1/keys", "sealCensus", "Sealed values by key generation, and the generation this node seals with (never key material)", false, (*Server).sealCensus},
+		{"POST", "/api/v1/keys/reseal", "reseal", "One pass resealing up to max old values under this node's current generation", false, (*Server).reseal},
 		{"GET", "/api/v1/backup", "backup", "Stream a consistent backup of the state", false, (*Server).backup},
 		{"POST", "/api/v1/restore", "restore", "Replace the group's state with a backup (disaster recovery)", false, (*Server).restore},
 	}

@@ -1,8 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -46,8 +51,17 @@ func keysCmd() *cobra.Command {
   fengqiao keys use FILE ID   seals new values with generation ID from now on;
                               copy FILE to every replica and restart them one by one
 
-Every generation stays in the file: values sealed earlier are opened with theirs. The
-blind-index key (exact lookup of ID numbers) is not rotated.`}
+Values sealed earlier are opened with their own generation. To retire one (after a
+suspected leak, say), reseal, check, then remove it:
+
+  fengqiao keys reseal --addr NODE   seals every older value again under NODE's current
+                                     generation, with progress
+  fengqiao keys census --addr NODE   values per generation; the old one must show none,
+                                     and no handover offers may be waiting
+  fengqiao keys remove FILE ID       drops generation ID; copy FILE to every replica
+                                     and restart them one by one
+
+The blind-index key (exact lookup of ID numbers) is not rotated.`}
 	keys.AddCommand(&cobra.Command{Use: "list FILE", Short: "List the generations in FILE (never key material)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			info, err := core.KeyFileInfo(args[0])
@@ -72,15 +86,102 @@ blind-index key (exact lookup of ID numbers) is not rotated.`}
 		}})
 	keys.AddCommand(&cobra.Command{Use: "use FILE ID", Short: "Seal new values with generation ID", Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := strconv.ParseUint(args[1], 10, 8)
+			id, err := generationArg(args[1])
 			if err != nil {
-				return errs.Invalid("id", "format", "generation id must be 1..255, got %q", args[1])
+				return err
 			}
-			if err := core.UseKey(args[0], byte(id)); err != nil {
+			if err := core.UseKey(args[0], id); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "generation %d is current in %s; copy it to every replica and restart them\n", id, args[0])
 			return nil
 		}})
+	keys.AddCommand(&cobra.Command{Use: "remove FILE ID", Short: "Drop generation ID from FILE for good (reseal and check the census first)", Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := generationArg(args[1])
+			if err != nil {
+				return err
+			}
+			if err := core.RemoveKey(args[0], id); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "removed generation %d from %s; copy it to every replica and restart them\n", id, args[0])
+			return nil
+		}})
+	var c apiClient
+	census := &cobra.Command{Use: "census --addr NODE", Short: "Count the group's sealed values by generation (never key material)", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var sc core.SealCensus
+			if err := c.call("GET", "/api/v1/keys", nil, &sc); err != nil {
+				return err
+			}
+			printCensus(cmd.OutOrStdout(), sc)
+			return nil
+		}}
+	var batch int
+	reseal := &cobra.Command{Use: "reseal --addr NODE", Short: "Seal every value of an older generation again under NODE's current one", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if batch < 1 || batch > core.MaxResealItems {
+				return errs.Invalid("batch", "range", "--batch must be 1..%d, got %d", core.MaxResealItems, batch)
+			}
+			var sc core.SealCensus
+			if err := c.call("GET", "/api/v1/keys", nil, &sc); err != nil {
+				return err
+			}
+			p := newProgress(cmd.ErrOrStderr(), "resealed", sc.Old())
+			done := 0
+			for {
+				var r core.ResealResult
+				body, _ := json.Marshal(map[string]int{"max": batch})
+				if err := c.call("POST", "/api/v1/keys/reseal", bytes.NewReader(body), &r); err != nil {
+					return err
+				}
+				if r.Found == 0 {
+					break
+				}
+				done += r.Resealed
+				// Values written meanwhile are sealed under the current
+				// generation, so the total only falls; a value changed
+				// between read and swap is skipped, not counted.
+				if p.total = max(p.total, done); done < p.total {
+					p.step(done)
+				}
+			}
+			p.total = done
+			p.step(done)
+			sc = core.SealCensus{} // decoding into a filled map would merge
+			if err := c.call("GET", "/api/v1/keys", nil, &sc); err != nil {
+				return err
+			}
+			printCensus(cmd.OutOrStdout(), sc)
+			return nil
+		}}
+	reseal.Flags().IntVar(&batch, "batch", core.MaxResealItems, fmt.Sprintf("values per command, 1..%d", core.MaxResealItems))
+	for _, cmd := range []*cobra.Command{census, reseal} {
+		addClientFlags(cmd, &c)
+		keys.AddCommand(cmd)
+	}
 	return keys
+}
+
+// generationArg parses a key generation id.
+func generationArg(s string) (byte, error) {
+	id, err := strconv.ParseUint(s, 10, 8)
+	if err != nil || id == 0 {
+		return 0, errs.Invalid("id", "format", "generation id must be 1..255, got %q", s)
+	}
+	return byte(id), nil
+}
+
+func printCensus(w io.Writer, sc core.SealCensus) {
+	gens := slices.Sorted(maps.Keys(sc.Generations))
+	parts := make([]string, len(gens))
+	for i, g := range gens {
+		parts[i] = fmt.Sprintf("generation %d: %d", g, sc.Generations[g])
+	}
+	if len(parts) == 0 {
+		parts = []string{"none"}
+	}
+	fmt.Fprintf(w, "current generation %d; sealed values: %s; older generations: %d; handover offers waiting: %d\n",
+		sc.Current, strings.Join(parts, ", "), sc.Old(), sc.Waiting)
 }

@@ -2,11 +2,18 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/fengqiao/fengqiao/core/idcard"
 )
 
 // The keys commands rotate a key file in two steps through the real binary,
@@ -56,5 +63,101 @@ func TestKeysCommands(t *testing.T) {
 	}
 	if out, _ := run("keys", "list", file); strings.Contains(out, `"enc"`) || len(out) > 80 {
 		t.Fatalf("keys list printed more than the generations: %s", out)
+	}
+}
+
+// TestKeyRotationAcrossProcesses retires a sealing-key generation from a
+// group of three processes as operations.md describes: add, roll, use,
+// roll, reseal, check the census, remove, roll. Every replica then reveals
+// every person with the new generation alone.
+func TestKeyRotationAcrossProcesses(t *testing.T) {
+	const token = "fq_key_rotation_test_admin_token_31"
+	procs := startCluster(t, token)
+	file := filepath.Join(filepath.Dir(procs[0].cfg), "keys.json")
+	c := &client{token: token, http: &http.Client{Timeout: 10 * time.Second}}
+	addr := "http://" + procs[0].http
+	writes := func(p *proc) {
+		t.Helper()
+		for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			if code, _, _ := c.do("POST", "http://"+p.http+"/api/v1/events", map[string]any{"category": "dispute", "description": "rotation", "jurisdiction": "500110001"}, nil); code == 201 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s never took a write", p.id)
+			}
+		}
+	}
+	roll := func() {
+		t.Helper()
+		for _, p := range procs {
+			p.cmd.Process.Signal(syscall.SIGTERM)
+			p.cmd.Wait()
+			startProc(t, p, token)
+			writes(p)
+		}
+	}
+	writes(procs[0])
+	names := map[string]string{}
+	for i, name := range []string{"王秀兰", "李建华", "张桂英"} {
+		first := fmt.Sprintf("50011019800101%03d", i)
+		var p struct{ ID string }
+		code, m, err := c.do("POST", addr+"/api/v1/people", map[string]any{"name": name, "id_number": first + string(idcard.CheckDigit(first)), "kind": "registered", "jurisdiction": "500110001001"}, nil)
+		if err != nil || code != 201 {
+			t.Fatalf("person: %d %v %v", code, m, err)
+		}
+		raw, _ := json.Marshal(m)
+		json.Unmarshal(raw, &p)
+		names[p.ID] = name
+	}
+	step := func(want string, args ...string) string {
+		t.Helper()
+		out, err := cli(t, token, args...)
+		if err != nil || !strings.Contains(out, want) {
+			t.Fatalf("%v: %v, want %q\n%s", args, err, want, out)
+		}
+		return out
+	}
+	step("added generation 2", "keys", "add", file)
+	roll()
+	step("generation 2 is current", "keys", "use", file, "2")
+	roll()
+	step("current generation 2; sealed values: generation 1: 6; older generations: 6", "keys", "census", "--addr", addr)
+
+	// Refused input changes nothing.
+	before, _ := os.ReadFile(file)
+	for _, bad := range []struct {
+		want string
+		args []string
+	}{
+		{"batch: --batch must be 1..500", []string{"keys", "reseal", "--addr", addr, "--batch", "0"}},
+		{"id: generation 2 is current", []string{"keys", "remove", file, "2"}},
+		{"id: key file", []string{"keys", "remove", file, "7"}},
+		{"id: generation id must be", []string{"keys", "remove", file, "0"}},
+	} {
+		if out, err := cli(t, token, bad.args...); err == nil || !strings.Contains(out, bad.want) {
+			t.Errorf("%v: %v, want an error containing %q\n%s", bad.args, err, bad.want, out)
+		}
+	}
+	if after, _ := os.ReadFile(file); !bytes.Equal(after, before) {
+		t.Fatal("a refused keys command changed the key file")
+	}
+
+	out := step("sealed values: generation 2: 6; older generations: 0; handover offers waiting: 0", "keys", "reseal", "--addr", "http://"+procs[2].http, "--batch", "4")
+	if !strings.Contains(out, "resealed 6/6 (100%)") {
+		t.Fatalf("reseal printed no progress:\n%s", out)
+	}
+	step("removed generation 1", "keys", "remove", file, "1")
+	step("current generation 2, generations 2\n", "keys", "list", file)
+	roll()
+	for _, p := range procs {
+		for id, name := range names {
+			code, m, err := c.do("GET", "http://"+p.http+"/api/v1/people/"+id+"?reveal=true&purpose=核实&stale=true", nil, nil)
+			if err != nil || code != 200 {
+				t.Fatalf("%s reveals %s with generation 2 alone: %d %v %v", p.id, id, code, m, err)
+			}
+			if got := m["revealed"].(map[string]any)["name"]; got != name {
+				t.Fatalf("%s reveals %s as %v, want %s", p.id, id, got, name)
+			}
+		}
 	}
 }

@@ -1,0 +1,297 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/seal"
+)
+
+// Resealing retires a key generation. After a rotation, old values stay
+// sealed under the generation that sealed them; Reseal opens them and seals
+// them again under the current one, until the census shows the old
+// generation unused and it can leave the key file.
+//
+// Sealing draws random nonces, so it happens before proposing, as every
+// seal does. Apply only swaps a value that still holds exactly what was
+// read: one changed in between was sealed under the current generation
+// anyway, and is left alone.
+
+// MaxResealItems bounds one reseal command.
+const MaxResealItems = 500
+
+// sealedField is one sealed value inside a record and the aad it is bound to.
+type sealedField struct {
+	name string
+	val  *string
+	aad  string
+}
+
+// sealedKind is a bucket whose records hold sealed values.
+type sealedKind struct {
+	name   string
+	bucket []byte
+	fields []string // every sealed field such a record can hold
+	// open decodes a record and points at its sealed fields; ok is false
+	// for keys in the bucket that are not such records.
+	open func(k, v []byte) (rec any, fields []sealedField, ok bool, err error)
+}
+
+var sealedKinds = []sealedKind{
+	{"person", bPerson, []string{"name", "id_number", "special"}, func(k, v []byte) (any, []sealedField, bool, error) {
+		p := new(Person)
+		if err := decodeRecord(v, p); err != nil {
+			return nil, nil, false, err
+		}
+		fs := []sealedField{{"name", &p.NameSealed, "person/" + p.ID + "/name"}, {"id_number", &p.IDSealed, "person/" + p.ID + "/id_number"}}
+		if p.Special != nil {
+			fs = append(fs, sealedField{"special", &p.Special.DetailsSealed, "person/" + p.ID + "/special"})
+		}
+		return p, fs, true, nil
+	}},
+	{"visit", bVisit, []string{"note"}, func(k, v []byte) (any, []sealedField, bool, error) {
+		if len(k) < 9 || k[len(k)-9] != '/' {
+			return nil, nil, false, nil
+		}
+		x := new(Visit)
+		if err := decodeRecord(v, x); err != nil {
+			return nil, nil, false, err
+		}
+		return x, []sealedField{{"note", &x.NoteSealed, "person/" + x.Person + "/visit"}}, true, nil
+	}},
+	{"handover", bHandover, []string{"name", "id_number", "details"}, func(k, v []byte) (any, []sealedField, bool, error) {
+		h := new(Handover)
+		if err := decodeRecord(v, h); err != nil {
+			return nil, nil, false, err
+		}
+		// A sender keeps the person's own values; a receiver sealed what
+		// arrived under the handover's id (Federation.Incoming).
+		pre, details := "handover/"+h.ID+"/", "details"
+		if h.Direction == HandoverOut {
+			pre, details = "person/"+h.Person+"/", "special"
+		}
+		s := &h.Subject
+		return h, []sealedField{{"name", &s.NameSealed, pre + "name"}, {"id_number", &s.IDSealed, pre + "id_number"},
+			{"details", &s.DetailsSealed, pre + details}}, true, nil
+	}},
+}
+
+func sealedKindNamed(name string) *sealedKind {
+	for i := range sealedKinds {
+		if sealedKinds[i].name == name {
+			return &sealedKinds[i]
+		}
+	}
+	return nil
+}
+
+// eachSealed calls fn for every non-empty sealed value in the state.
+func eachSealed(tx *bbolt.Tx, fn func(kind *sealedKind, k []byte, f sealedField) error) error {
+	for i := range sealedKinds {
+		kind := &sealedKinds[i]
+		b := tx.Bucket(kind.bucket)
+		if b == nil {
+			continue
+		}
+		c := b.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			_, fs, ok, err := kind.open(k, v)
+			if err != nil {
+				return fmt.Errorf("core: %s %q: %w", kind.name, k, err)
+			}
+			for _, f := range fs {
+				if ok && *f.val != "" {
+					if err := fn(kind, k, f); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// SealCensus counts the sealed values in the state by key generation.
+type SealCensus struct {
+	Current     byte         `json:"current"`     // the generation this node seals with
+	Generations map[byte]int `json:"generations"` // values sealed under each generation
+	// Waiting counts handover offers not yet delivered that carry sealed
+	// values: they keep the generation they were sent with until delivered.
+	Waiting int `json:"waiting_offers"`
+}
+
+// Old is how many values are sealed under a generation other than Current.
+func (c SealCensus) Old() int {
+	n := 0
+	for g, v := range c.Generations {
+		if g != c.Current {
+			n += v
+		}
+	}
+	return n
+}
+
+// SealedCensus counts the sealed values by generation. A generation with no
+// values and no waiting offers can be removed from every key file.
+func (s *Store) SealedCensus() (SealCensus, error) {
+	out := SealCensus{Current: s.keys.KeyID(), Generations: map[byte]int{}}
+	err := s.engine.View(func(tx *bbolt.Tx) error {
+		if err := eachSealed(tx, func(_ *sealedKind, _ []byte, f sealedField) error {
+			g, err := seal.KeyIDOf(*f.val)
+			if err != nil {
+				return err
+			}
+			out.Generations[g]++
+			return nil
+		}); err != nil {
+			return err
+		}
+		b := tx.Bucket(bOutbox)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(_, v []byte) error {
+			var m Message
+			if err := decodeRecord(v, &m); err != nil {
+				return err
+			}
+			if m.Kind != KindHandoverOffer {
+				return nil
+			}
+			var b handoverOffer
+			if err := json.Unmarshal(m.Body, &b); err != nil {
+				return fmt.Errorf("core: outbox %s/%d: %w", m.Dest, m.Seq, err)
+			}
+			if sub := b.Handover.Subject; sub.NameSealed != "" || sub.IDSealed != "" || sub.DetailsSealed != "" {
+				out.Waiting++
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+// ResealItem swaps one sealed value, if it still holds Old.
+type ResealItem struct {
+	Kind  string `json:"kind"`  // person, visit or handover
+	Key   []byte `json:"key"`   // the record's key
+	Field string `json:"field"` // name, id_number, special, note or details
+	Old   string `json:"old"`
+	New   string `json:"new"`
+}
+
+type resealPayload struct {
+	Items []ResealItem `json:"items"`
+}
+
+// ResealResult is what one pass did.
+type ResealResult struct {
+	Found    int `json:"found"`    // old values this pass read (at most its max)
+	Resealed int `json:"resealed"` // of those, swapped
+}
+
+func init() { handle("keys.reseal", 1, applyReseal) }
+
+// Reseal makes one pass: it reads up to max values sealed under older
+// generations (1..MaxResealItems, else MaxResealItems; fewer when they are
+// large, so the command stays well under MaxCommandSize), seals them again
+// under the current generation and proposes the swap. Call it until Found
+// is 0. A value this node's keyring cannot open is an error naming it, and
+// nothing is proposed.
+func (s *Store) Reseal(ctx context.Context, max int) (ResealResult, error) {
+	if max <= 0 || max > MaxResealItems {
+		max = MaxResealItems
+	}
+	cur := s.keys.KeyID()
+	var items []ResealItem
+	size := 0
+	done := fmt.Errorf("enough")
+	err := s.engine.View(func(tx *bbolt.Tx) error {
+		return eachSealed(tx, func(kind *sealedKind, k []byte, f sealedField) error {
+			if g, err := seal.KeyIDOf(*f.val); err != nil || g == cur {
+				return err
+			}
+			plain, err := s.keys.Open(*f.val, f.aad)
+			if err != nil {
+				return fmt.Errorf("core: reseal %s %q field %s: %w", kind.name, k, f.name, err)
+			}
+			fresh, err := s.keys.Seal(plain, f.aad)
+			if err != nil {
+				return err
+			}
+			items = append(items, ResealItem{Kind: kind.name, Key: bytes.Clone(k), Field: f.name, Old: *f.val, New: fresh})
+			// Large special-population details fill a command before max does.
+			if size += len(k) + len(*f.val) + len(fresh) + 64; len(items) == max || size > MaxCommandSize/2 {
+				return done
+			}
+			return nil
+		})
+	})
+	if err != nil && err != done {
+		return ResealResult{}, err
+	}
+	if len(items) == 0 {
+		return ResealResult{}, nil
+	}
+	n, err := applyAs[int](ctx, s, "keys.reseal", "", resealPayload{Items: items})
+	return ResealResult{Found: len(items), Resealed: n}, err
+}
+
+// applyReseal checks every item before it swaps any, so a bad command
+// changes nothing.
+func applyReseal(t *txn, c *Command, p *resealPayload) (any, error) {
+	if len(p.Items) == 0 || len(p.Items) > MaxResealItems {
+		return nil, errs.Invalid("items", "length", "a reseal carries 1 to %d items, not %d", MaxResealItems, len(p.Items))
+	}
+	for i, it := range p.Items {
+		field := func(f string) string { return fmt.Sprintf("items[%d].%s", i, f) }
+		kind := sealedKindNamed(it.Kind)
+		if kind == nil {
+			return nil, errs.Invalid(field("kind"), "enum", "kind must be person, visit or handover, not %q", it.Kind)
+		}
+		if _, err := seal.KeyIDOf(it.Old); err != nil {
+			return nil, errs.Invalid(field("old"), "format", "not a sealed value")
+		}
+		if _, err := seal.KeyIDOf(it.New); err != nil {
+			return nil, errs.Invalid(field("new"), "format", "not a sealed value")
+		}
+		if !slices.Contains(kind.fields, it.Field) {
+			return nil, errs.Invalid(field("field"), "enum", "a %s holds no sealed field %q", it.Kind, it.Field)
+		}
+	}
+	n := 0
+	for _, it := range p.Items {
+		kind := sealedKindNamed(it.Kind)
+		v := t.b(kind.bucket).Get(it.Key)
+		if v == nil {
+			continue // gone since it was read
+		}
+		rec, fs, ok, err := kind.open(it.Key, v)
+		if err != nil {
+			return nil, err
+		}
+		if f := fieldNamed(fs, it.Field); ok && f != nil && *f.val == it.Old {
+			*f.val = it.New
+			if err := t.putRecord(kind.bucket, it.Key, rec); err != nil {
+				return nil, err
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
+func fieldNamed(fs []sealedField, name string) *sealedField {
+	for i := range fs {
+		if fs[i].name == name {
+			return &fs[i]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,297 @@
+package core
+
+import (
+	"errors"
+	"maps"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/seal"
+)
+
+// rekey puts a store over e's engine that seals with the key file at path.
+func rekey(t *testing.T, e *env, path string) {
+	t.Helper()
+	s := New(e.Engine(), e.rec, Options{Keyring: mustKeyring(t, path), Clock: e.clock.Now})
+	t.Cleanup(func() { s.Close() })
+	e.Store = s
+}
+
+func newKeyFile(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "keys.json")
+	if err := WriteNewKeyFile(path, ""); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func rotate(t *testing.T, path string) byte {
+	t.Helper()
+	id, err := AddKey(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := UseKey(path, id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func census(t *testing.T, s *Store) SealCensus {
+	t.Helper()
+	c, err := s.SealedCensus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// resealAll runs passes of max until one finds nothing, and returns how many
+// values were swapped.
+func resealAll(t *testing.T, e *env, max int) int {
+	t.Helper()
+	total := 0
+	for pass := 0; ; pass++ {
+		if pass > 100 {
+			t.Fatal("reseal does not finish")
+		}
+		r, err := e.Reseal(e.ctx, max)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (max > 0 && r.Found > max) || r.Resealed != r.Found {
+			t.Fatalf("pass %d: %+v (max %d)", pass, r, max)
+		}
+		if r.Found == 0 {
+			return total
+		}
+		total += r.Resealed
+	}
+}
+
+// TestResealRetiresAnOldGeneration: after a rotation, resealing moves every
+// sealed value (people, special details, visit notes, handovers on both
+// sides) to the current generation, after which the old one leaves the key
+// file and everything still opens. A waiting handover offer holds the old
+// generation until it is delivered, and the census says so.
+func TestResealRetiresAnOldGeneration(t *testing.T) {
+	shares := []string{SharePersonIdentity, SharePersonDetails}
+	from := fedEnv(t, "511083", Link{Peer: "500153", Relation: RelPeer, Share: shares})
+	to := fedEnv(t, "500153", Link{Peer: "511083", Relation: RelPeer, Share: shares})
+	fromKeys, toKeys := newKeyFile(t), newKeyFile(t)
+	rekey(t, from, fromKeys)
+	rekey(t, to, toKeys)
+
+	names := map[string]string{}
+	var people []string
+	for i, name := range []string{"赵志强", "钱七", "孙丽"} {
+		p, err := from.People.Add(from.ctx, PersonInput{Name: name, IDNumber: idNumber(800 + i), Kind: "registered", Jurisdiction: "511083001001", Grid: "511083001001001"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		names[p.ID] = name
+		people = append(people, p.ID)
+	}
+	since := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	if _, err := from.People.SetSpecial(from.ctx, people[0], SpecialInput{Category: SpecialCorrection, Level: 2, Since: since,
+		Details: SpecialDetails{CorrectionType: "probation", TermStart: "2026-01-01", TermEnd: "2027-06-30", Offense: "盗窃罪"}}); err != nil {
+		t.Fatal(err)
+	}
+	for i, note := range []string{"情况稳定", "", "家属在场"} {
+		if _, err := from.People.RecordVisit(from.ctx, people[0], VisitInput{At: since.AddDate(0, 0, i+1), Visitor: "网格员李", Method: "home", Found: true, Note: note}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
+	delivered, err := from.Handovers.Open(from.ctx, people[0], "500153", deadline, "迁居綦江")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pump(t, from, to)
+	if _, err := from.Handovers.Open(from.ctx, people[1], "500153", deadline, "迁居"); err != nil {
+		t.Fatal(err)
+	}
+
+	// 3 people × 2, one special record, two notes, and two outgoing
+	// handovers (3 and 2 sealed fields).
+	before := census(t, from.Store)
+	if want := map[byte]int{1: 14}; !maps.Equal(before.Generations, want) || before.Current != 1 || before.Old() != 0 || before.Waiting != 1 {
+		t.Fatalf("census before rotation: %+v", before)
+	}
+	if got, err := from.Reseal(from.ctx, 0); err != nil || got.Found != 0 {
+		t.Fatalf("reseal with nothing old: %+v %v", got, err)
+	}
+
+	rotate(t, fromKeys)
+	rekey(t, from, fromKeys)
+	if c := census(t, from.Store); c.Current != 2 || c.Old() != 14 {
+		t.Fatalf("census after rotation: %+v", c)
+	}
+	if n := resealAll(t, from, 4); n != 14 {
+		t.Fatalf("resealed %d values, want 14", n)
+	}
+	after := census(t, from.Store)
+	if want := map[byte]int{2: 14}; !maps.Equal(after.Generations, want) || after.Old() != 0 || after.Waiting != 1 {
+		t.Fatalf("census after reseal: %+v", after)
+	}
+	// The waiting offer still carries generation 1: deliver it first.
+	pump(t, from, to)
+	if c := census(t, from.Store); c.Waiting != 0 {
+		t.Fatalf("census after delivery: %+v", c)
+	}
+	if err := RemoveKey(fromKeys, 1); err != nil {
+		t.Fatal(err)
+	}
+	rekey(t, from, fromKeys)
+	if from.keys.Generations() != 1 {
+		t.Fatalf("%d generations after removal", from.keys.Generations())
+	}
+	for id, name := range names {
+		r, err := from.People.Reveal(from.ctx, id, "核实")
+		if err != nil || r.Name != name {
+			t.Fatalf("reveal %s with generation 2 alone: %+v %v", id, r, err)
+		}
+	}
+	if p, err := from.People.FindByIDNumber(idNumber(801)); err != nil || p.ID != people[1] {
+		t.Fatalf("lookup after removal: %v", err)
+	}
+	visits, _, err := from.People.Visits(people[0], "", 0)
+	if err != nil || len(visits) != 3 {
+		t.Fatalf("visits: %d %v", len(visits), err)
+	}
+	if got, err := from.keys.Open(visits[2].NoteSealed, "person/"+people[0]+"/visit"); err != nil || string(got) != "家属在场" {
+		t.Fatalf("visit note after removal: %q %v", got, err)
+	}
+
+	// The receiver sealed what arrived under its own keys and the
+	// handover's id; it rotates and retires its generation 1 alone.
+	rotate(t, toKeys)
+	rekey(t, to, toKeys)
+	if n := resealAll(t, to, 0); n != 5 {
+		t.Fatalf("receiver resealed %d values, want 5", n)
+	}
+	if err := RemoveKey(toKeys, 1); err != nil {
+		t.Fatal(err)
+	}
+	rekey(t, to, toKeys)
+	in, err := to.Handovers.Get(delivered.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := to.keys.Open(in.Subject.NameSealed, "handover/"+in.ID+"/name"); err != nil || string(got) != "赵志强" {
+		t.Fatalf("received name after removal: %q %v", got, err)
+	}
+	for _, e := range []*env{from, to} {
+		if _, err := e.Engine().VerifyAudit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A reseal command is checked item by item before anything is swapped: a
+// bad one is a typed error naming the item and changes nothing. A value that
+// changed since it was read is left alone.
+func TestResealRefusesBadItems(t *testing.T) {
+	e := newEnv(t, false)
+	e.withCounty(t)
+	keys := newKeyFile(t)
+	rekey(t, e, keys)
+	p, err := e.People.Add(e.ctx, PersonInput{Name: "王秀兰", IDNumber: idNumber(1), Kind: "registered", Jurisdiction: "511083001001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotate(t, keys)
+	rekey(t, e, keys)
+	fresh, err := e.keys.Seal([]byte("王秀兰"), "person/"+p.ID+"/name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := ResealItem{Kind: "person", Key: []byte(p.ID), Field: "name", Old: p.NameSealed, New: fresh}
+	with := func(f func(*ResealItem)) []ResealItem {
+		bad := good
+		f(&bad)
+		return []ResealItem{good, bad}
+	}
+	before := mustDigest(t, e.Engine())
+	for _, c := range []struct {
+		items []ResealItem
+		field string
+	}{
+		{nil, "items"},
+		{make([]ResealItem, MaxResealItems+1), "items"},
+		{with(func(i *ResealItem) { i.Kind = "event" }), "items[1].kind"},
+		{with(func(i *ResealItem) { i.Field = "description" }), "items[1].field"},
+		{with(func(i *ResealItem) { i.New = "王秀兰" }), "items[1].new"},
+		{with(func(i *ResealItem) { i.Old = "" }), "items[1].old"},
+	} {
+		_, err := e.apply(e.ctx, "keys.reseal", "", resealPayload{Items: c.items})
+		if !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != c.field {
+			t.Errorf("%s: %v", c.field, err)
+		}
+	}
+	if mustDigest(t, e.Engine()) != before {
+		t.Fatal("a refused reseal changed the state")
+	}
+	// Someone sealed a new name in between: the stale swap is skipped.
+	stale := good
+	stale.Old = fresh
+	if n, err := applyAs[int](e.ctx, e.Store, "keys.reseal", "", resealPayload{Items: []ResealItem{stale}}); err != nil || n != 0 {
+		t.Fatalf("stale swap: %d %v", n, err)
+	}
+	if got, _ := e.People.Get(p.ID); got.NameSealed != p.NameSealed {
+		t.Fatal("a stale swap replaced the value")
+	}
+
+	// A node whose keyring lacks the old generation cannot reseal, says
+	// which value, and proposes nothing.
+	if err := RemoveKey(keys, 1); err != nil {
+		t.Fatal(err)
+	}
+	rekey(t, e, keys)
+	before = mustDigest(t, e.Engine())
+	if _, err := e.Reseal(e.ctx, 0); !errors.Is(err, errs.ErrNotFound) || errs.Field(err) != "sealed" {
+		t.Fatalf("reseal without the old key: %v", err)
+	}
+	if mustDigest(t, e.Engine()) != before {
+		t.Fatal("a failed reseal changed the state")
+	}
+}
+
+func TestRemoveKeyRefusesBadInput(t *testing.T) {
+	for _, suite := range []seal.Suite{seal.AES256GCM, seal.SM4GCM} {
+		path := filepath.Join(t.TempDir(), "keys.json")
+		if err := WriteNewKeyFile(path, suite); err != nil {
+			t.Fatal(err)
+		}
+		rotate(t, path)
+		before := fileBytes(t, path)
+		if err := RemoveKey(path, 2); !errors.Is(err, errs.ErrConflict) || errs.Field(err) != "id" {
+			t.Errorf("%s: removing the current generation: %v", suite, err)
+		}
+		if err := RemoveKey(path, 7); !errors.Is(err, errs.ErrNotFound) || errs.Field(err) != "id" {
+			t.Errorf("%s: removing a generation the file lacks: %v", suite, err)
+		}
+		if string(fileBytes(t, path)) != string(before) {
+			t.Fatalf("%s: a refused removal changed the file", suite)
+		}
+		if err := RemoveKey(path, 1); err != nil {
+			t.Fatal(err)
+		}
+		if info, err := KeyFileInfo(path); err != nil || len(info.IDs) != 1 || info.IDs[0] != 2 || info.Current != 2 {
+			t.Fatalf("%s: after removal: %+v %v", suite, info, err)
+		}
+	}
+}
+
+func fileBytes(t *testing.T, path string) []byte {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}

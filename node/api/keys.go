@@ -1,0 +1,47 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/errs"
+)
+
+// Sealing keys never cross the API: these routes count what each generation
+// sealed and reseal old values under the answering node's current one.
+
+func (s *Server) sealCensus(w http.ResponseWriter, r *http.Request) error {
+	if err := s.nodeWide(r, permAdmin); err != nil {
+		return err
+	}
+	if err := s.consistent(r); err != nil {
+		return err
+	}
+	c, err := s.b.Store().SealedCensus()
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+func (s *Server) reseal(w http.ResponseWriter, r *http.Request) error {
+	if err := s.nodeWide(r, permAdmin); err != nil {
+		return err
+	}
+	var in struct {
+		Max int `json:"max"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if in.Max < 0 || in.Max > core.MaxResealItems {
+		return errs.Invalid("max", "range", "max must be 1 to %d (0: %d)", core.MaxResealItems, core.MaxResealItems)
+	}
+	res, err := s.b.Store().Reseal(r.Context(), in.Max)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}

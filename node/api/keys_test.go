@@ -1,0 +1,96 @@
+package api
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/fengqiao/fengqiao/core"
+)
+
+// TestKeysRoutes: after a rotation the census counts the old generation's
+// values, reseal passes move them to the current one, bad input is refused
+// naming the field and changes nothing, and only node-wide admins may ask.
+func TestKeysRoutes(t *testing.T) {
+	keys := filepath.Join(t.TempDir(), "keys.json")
+	if err := core.WriteNewKeyFile(keys, ""); err != nil {
+		t.Fatal(err)
+	}
+	e, err := core.OpenEngine(t.TempDir(), core.EngineOptions{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := core.WithActor(context.Background(), "test")
+	gen1, err := core.ReadKeyFile(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := core.New(e, core.NewLocal(e), core.Options{Keyring: gen1})
+	t.Cleanup(func() { old.Close() })
+	if _, err := old.Jurisdictions.LoadCounty(ctx, "511083", 1); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if _, err := old.People.Add(ctx, core.PersonInput{Name: "王秀兰", IDNumber: validID(30 + i), Kind: "registered", Jurisdiction: "511083001001"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id, err := core.AddKey(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := core.UseKey(keys, id); err != nil {
+		t.Fatal(err)
+	}
+	rotated, err := core.ReadKeyFile(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixtureOn(t, e, rotated)
+
+	var c core.SealCensus
+	if resp, m := f.do("GET", "/api/v1/keys", f.admin, nil, &c); resp.StatusCode != 200 || c.Current != 2 || c.Generations[1] != 6 || c.Old() != 6 {
+		t.Fatalf("census: %d %+v %v", resp.StatusCode, c, m)
+	}
+	resp, m := f.do("GET", "/api/v1/keys", f.town, nil, nil)
+	expectProblem(t, "township asks for the census", resp, m, 403, "role")
+	resp, m = f.do("POST", "/api/v1/keys/reseal", f.audit, map[string]any{}, nil)
+	expectProblem(t, "auditor reseals", resp, m, 403, "role")
+
+	before := f.digest()
+	for _, c := range []struct {
+		body  any
+		field string
+	}{
+		{map[string]any{"max": -1}, "max"},
+		{map[string]any{"max": core.MaxResealItems + 1}, "max"},
+		{map[string]any{"max": "all"}, "max"},
+		{map[string]any{"limit": 5}, "limit"},
+		{"", "body"},
+	} {
+		resp, m := f.do("POST", "/api/v1/keys/reseal", f.admin, c.body, nil)
+		expectProblem(t, "reseal "+mustJSON(c.body), resp, m, 400, c.field)
+	}
+	if f.digest() != before {
+		t.Fatal("a refused reseal changed the state")
+	}
+
+	var passes []core.ResealResult
+	for i := 0; i < 10; i++ {
+		var r core.ResealResult
+		if resp, m := f.do("POST", "/api/v1/keys/reseal", f.admin, map[string]any{"max": 4}, &r); resp.StatusCode != 200 {
+			t.Fatalf("reseal: %d %v", resp.StatusCode, m)
+		}
+		passes = append(passes, r)
+		if r.Found == 0 {
+			break
+		}
+	}
+	if len(passes) != 3 || passes[0].Resealed != 4 || passes[1].Resealed != 2 {
+		t.Fatalf("passes: %+v", passes)
+	}
+	c = core.SealCensus{}
+	if resp, _ := f.do("GET", "/api/v1/keys", f.admin, nil, &c); resp.StatusCode != 200 || c.Old() != 0 || c.Generations[2] != 6 {
+		t.Fatalf("census after reseal: %+v", c)
+	}
+}
