@@ -38,6 +38,8 @@ func (s *Server) reseal(w http.ResponseWriter, r *http.Request) error {
 	if in.Max < 0 || in.Max > core.MaxResealItems {
 		return errs.Invalid("max", "range", "max must be 1 to %d (0: %d)", core.MaxResealItems, core.MaxResealItems)
 	}
+	// A write, served by any replica: a follower a little behind reads a
+	// few values that have changed since, and their swaps are skipped.
 	res, err := s.b.Store().Reseal(r.Context(), in.Max)
 	if err != nil {
 		return err

@@ -129,7 +129,7 @@ The blind-index key (exact lookup of ID numbers) is not rotated.`}
 				return err
 			}
 			p := newProgress(cmd.ErrOrStderr(), "resealed", sc.Old())
-			done := 0
+			done, idle := 0, 0
 			for {
 				var r core.ResealResult
 				body, _ := json.Marshal(map[string]int{"max": batch})
@@ -138,6 +138,13 @@ The blind-index key (exact lookup of ID numbers) is not rotated.`}
 				}
 				if r.Found == 0 {
 					break
+				}
+				// Every swap of a pass can miss only if the values change
+				// under it each time: stop rather than spin.
+				if idle = idle + 1; r.Resealed > 0 {
+					idle = 0
+				} else if idle == 10 {
+					return fmt.Errorf("keys reseal: 10 passes in a row swapped nothing of what they read (%d values); are the values being rewritten?", r.Found)
 				}
 				done += r.Resealed
 				// Values written meanwhile are sealed under the current
