@@ -89,3 +89,24 @@ func TestNewRandomKeyring(t *testing.T) {
 		t.Fatal("two random keyrings share a blind-index key")
 	}
 }
+
+// KeyIDOf names the generation without opening the value, for both suites,
+// and refuses what is not a sealed value.
+func TestKeyIDOf(t *testing.T) {
+	for _, s := range []Suite{AES256GCM, SM4GCM} {
+		key, _ := GenerateKey(s, 7)
+		k, err := NewKeyring(s, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, _ := k.Seal([]byte(""), "aad")
+		if g, err := KeyIDOf(tok); err != nil || g != 7 {
+			t.Fatalf("%s: %d %v", s, g, err)
+		}
+		for _, bad := range []string{"", "!!", tok[:10], "王秀兰"} {
+			if _, err := KeyIDOf(bad); !errors.Is(err, errs.ErrTampered) || errs.Field(err) != "sealed" {
+				t.Errorf("%s: KeyIDOf(%q): %v", s, bad, err)
+			}
+		}
+	}
+}
