@@ -64,13 +64,14 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 	var raftTLS, clientTLS *tls.Config
 	var certs *tlsutil.Certs
 	if c.TLS.Enabled() {
-		// Renewed certificates are picked up from their files; say so, or why not.
+		// Renewed certificates and CA bundles are picked up from their files;
+		// say so, or why not.
 		certs, err = tlsutil.Reloading(c.TLS, func(notAfter time.Time, err error) {
 			if err != nil {
-				log.Warn("TLS certificate files changed but cannot be used; keeping the current certificate", "err", err)
+				log.Warn("TLS files changed but cannot be used; keeping the current certificate and CA", "err", err)
 				return
 			}
-			log.Info("TLS certificate reloaded", "not_after", notAfter)
+			log.Info("TLS files reloaded", "not_after", notAfter)
 		})
 		if err != nil {
 			return err

@@ -15,35 +15,34 @@ import (
 // variable so tests need not wait.
 var reloadEvery = 10 * time.Second
 
-// Certs is a node's certificate, read again from its files when they
-// change, so a renewed certificate (same CA) takes effect on the next
-// handshake without a restart. The CA is read once: a new CA needs one.
+// Certs is a node's certificate and CA bundle, read again from their files
+// when they change, so a renewed certificate or a new CA bundle takes effect
+// on the next handshake without a restart. A CA can then be rotated with
+// the node running: first a bundle holding both CAs, then certificates from
+// the new one, then a bundle holding the new CA alone.
 type Certs struct {
 	f      Files
-	pool   *x509.CertPool // the CA, read once
 	report func(notAfter time.Time, err error)
 
 	mu       sync.Mutex
 	checked  time.Time
+	caPEM    []byte
 	certPEM  []byte
 	keyPEM   []byte
 	badPEM   []byte // the last contents that failed, reported once
+	pool     *x509.CertPool
 	current  *tls.Certificate
 	notAfter time.Time
 }
 
 // Reloading loads f and returns its certificates. report, if set, hears of
 // every reload: the new certificate's expiry, or why the changed files were
-// refused (the current certificate then stays in use).
+// refused (the current certificate and CA then stay in use).
 func Reloading(f Files, report func(notAfter time.Time, err error)) (*Certs, error) {
 	if err := f.Validate("tls"); err != nil {
 		return nil, err
 	}
-	p, err := pool(f.CA)
-	if err != nil {
-		return nil, err
-	}
-	c := &Certs{f: f, pool: p, report: report}
+	c := &Certs{f: f, report: report}
 	if err := c.load(); err != nil {
 		return nil, fmt.Errorf("tlsutil: %w", err)
 	}
@@ -59,25 +58,64 @@ func (c *Certs) NotAfter() time.Time {
 }
 
 // Mutual is the mutual-TLS config over these certificates (see Mutual).
+// Both sides check the peer against the CA bundle in use at the handshake.
 func (c *Certs) Mutual() *tls.Config {
-	return &tls.Config{
-		GetCertificate:       func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return c.get(), nil },
-		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return c.get(), nil },
-		RootCAs:              c.pool, ClientCAs: c.pool, ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS13,
+	cfg := c.Client()
+	cfg.MinVersion = tls.VersionTLS13
+	cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return c.get(), nil }
+	cfg.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
+		cert, pool := c.state()
+		return &tls.Config{Certificates: []tls.Certificate{*cert}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS13}, nil
 	}
-}
-
-// Client is a config that trusts the CA, for calls to other replicas' APIs.
-func (c *Certs) Client() *tls.Config { return clientConfig(c.pool) }
-
-// Server is the API's config over these certificates (see Server).
-func (c *Certs) Server() *tls.Config {
-	cfg := c.Mutual()
-	cfg.ClientAuth, cfg.MinVersion = tls.NoClientCert, tls.VersionTLS12
 	return cfg
 }
 
+// Client is a config that trusts the CA bundle in use, for calls to other
+// replicas' APIs.
+func (c *Certs) Client() *tls.Config {
+	return &tls.Config{
+		// The chain is verified in VerifyConnection, against the bundle in
+		// use now rather than the one read when this config was made.
+		InsecureSkipVerify: true,
+		VerifyConnection:   c.verifyServer,
+		MinVersion:         tls.VersionTLS12,
+	}
+}
+
+// Server is the API's config over these certificates (see Server).
+func (c *Certs) Server() *tls.Config {
+	return &tls.Config{
+		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return c.get(), nil },
+		MinVersion:     tls.VersionTLS12,
+	}
+}
+
+// verifyServer does what crypto/tls does for a client when
+// InsecureSkipVerify is off: the server's chain must lead to the CA and
+// name the host dialled.
+func (c *Certs) verifyServer(cs tls.ConnectionState) error {
+	if len(cs.PeerCertificates) == 0 {
+		return errors.New("tlsutil: the server sent no certificate")
+	}
+	_, pool := c.state()
+	opts := x509.VerifyOptions{Roots: pool, DNSName: cs.ServerName, Intermediates: x509.NewCertPool()}
+	for _, ic := range cs.PeerCertificates[1:] {
+		opts.Intermediates.AddCert(ic)
+	}
+	if _, err := cs.PeerCertificates[0].Verify(opts); err != nil {
+		return fmt.Errorf("tlsutil: server certificate: %w", err)
+	}
+	return nil
+}
+
 func (c *Certs) get() *tls.Certificate {
+	cert, _ := c.state()
+	return cert
+}
+
+// state is the certificate and CA bundle in use, read again from the files
+// at most every reloadEvery.
+func (c *Certs) state() (*tls.Certificate, *x509.CertPool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if time.Since(c.checked) >= reloadEvery {
@@ -86,31 +124,41 @@ func (c *Certs) get() *tls.Certificate {
 			c.report(c.notAfter, err)
 		}
 	}
-	return c.current
+	return c.current, c.pool
 }
 
-// load reads the files and takes them if they changed and form a valid
-// pair. A pair caught half renewed (new certificate, old key) fails and is
-// tried again at the next check.
+// load reads the files and takes them if they changed and are sound: a
+// certificate and key that form a pair, and a CA bundle that trusts that
+// certificate. Files caught half renewed (new certificate, old key; a
+// bundle without the CA of the certificate in use) fail and are tried again
+// at the next check.
 func (c *Certs) load() error {
+	caPEM, err0 := os.ReadFile(c.f.CA)
 	certPEM, err1 := os.ReadFile(c.f.Cert)
 	keyPEM, err2 := os.ReadFile(c.f.Key)
-	if err := errors.Join(err1, err2); err != nil {
+	if err := errors.Join(err0, err1, err2); err != nil {
 		return c.refuse([]byte(err.Error()), err)
 	}
-	if bytes.Equal(certPEM, c.certPEM) && bytes.Equal(keyPEM, c.keyPEM) {
+	if bytes.Equal(caPEM, c.caPEM) && bytes.Equal(certPEM, c.certPEM) && bytes.Equal(keyPEM, c.keyPEM) {
 		return nil
 	}
-	both := append(append([]byte{}, certPEM...), keyPEM...)
+	all := bytes.Join([][]byte{caPEM, certPEM, keyPEM}, nil)
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		return c.refuse(all, fmt.Errorf("%s holds no certificate", c.f.CA))
+	}
 	pair, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
-		return c.refuse(both, err)
+		return c.refuse(all, err)
 	}
 	if pair.Leaf == nil { // only with GODEBUG x509keypairleaf=0
-		return c.refuse(both, errors.New("certificate not parsed"))
+		return c.refuse(all, errors.New("certificate not parsed"))
+	}
+	if _, err := pair.Leaf.Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
+		return c.refuse(all, fmt.Errorf("the CA bundle does not trust this node's certificate: %w", err))
 	}
 	first := c.current == nil
-	c.certPEM, c.keyPEM, c.badPEM, c.current, c.notAfter = certPEM, keyPEM, nil, &pair, pair.Leaf.NotAfter
+	c.caPEM, c.certPEM, c.keyPEM, c.badPEM, c.pool, c.current, c.notAfter = caPEM, certPEM, keyPEM, nil, pool, &pair, pair.Leaf.NotAfter
 	if !first && c.report != nil {
 		c.report(c.notAfter, nil)
 	}
@@ -125,5 +173,5 @@ func (c *Certs) refuse(contents []byte, err error) error {
 		return nil
 	}
 	c.badPEM = contents
-	return fmt.Errorf("%s, %s: %w", c.f.Cert, c.f.Key, err)
+	return fmt.Errorf("%s, %s, %s: %w", c.f.CA, c.f.Cert, c.f.Key, err)
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,14 +17,26 @@ import (
 func serve(t *testing.T, cfg *tls.Config) (addr string, clients func() []*big.Int) {
 	var mu sync.Mutex
 	var seen []*big.Int
-	cfg = cfg.Clone()
-	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+	record := func(cs tls.ConnectionState) error {
 		if len(cs.PeerCertificates) > 0 {
 			mu.Lock()
 			seen = append(seen, cs.PeerCertificates[0].SerialNumber)
 			mu.Unlock()
 		}
 		return nil
+	}
+	cfg = cfg.Clone()
+	if per := cfg.GetConfigForClient; per != nil { // the server's side is built per handshake
+		cfg.GetConfigForClient = func(hi *tls.ClientHelloInfo) (*tls.Config, error) {
+			c, err := per(hi)
+			if c != nil {
+				c = c.Clone()
+				c.VerifyConnection = record
+			}
+			return c, err
+		}
+	} else {
+		cfg.VerifyConnection = record
 	}
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", cfg)
 	if err != nil {
@@ -154,5 +167,103 @@ func TestCertificatesReloadWhenTheirFilesChange(t *testing.T) {
 	}
 	if seen := clients(); len(seen) != 2 || seen[0].Cmp(seen[1]) == 0 {
 		t.Fatalf("client certificates seen by the server: %v", seen)
+	}
+}
+
+// A CA is rotated with the nodes running: a bundle of both CAs, then
+// certificates from the new one, then the new CA alone. Each step takes
+// effect at the next handshake, on both sides of mutual TLS and for API
+// clients. A bundle that would not trust the node's own certificate, or
+// that is not a CA file at all, is refused and the bundle in use stays.
+func TestCARotationWithoutRestart(t *testing.T) {
+	defer func(d time.Duration) { reloadEvery = d }(reloadEvery)
+	reloadEvery = 0
+	oldCA, newCA := t.TempDir(), t.TempDir()
+	for _, dir := range []string{oldCA, newCA} {
+		if err := NewCA(dir, filepath.Base(dir)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pemOf := func(dir string) []byte {
+		raw, err := os.ReadFile(filepath.Join(dir, "ca.pem"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	// Each node keeps its own copy of the bundle, as in production.
+	node := func(name string) (Files, *Certs, *[]error) {
+		f := files(t, oldCA, name)
+		f.CA = filepath.Join(filepath.Dir(f.Cert), "bundle.pem")
+		if err := os.WriteFile(f.CA, pemOf(oldCA), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var refused []error
+		c, err := Reloading(f, func(_ time.Time, err error) {
+			if err != nil {
+				refused = append(refused, err)
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f, c, &refused
+	}
+	af, a, aRefused := node("a")
+	bf, b, _ := node("b")
+	bundle := func(f Files, cas ...string) {
+		var all []byte
+		for _, ca := range cas {
+			all = append(all, pemOf(ca)...)
+		}
+		if err := os.WriteFile(f.CA, all, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ok := func(step string) {
+		t.Helper()
+		if err := handshake(t, a.Mutual(), b.Mutual()); err != nil {
+			t.Fatalf("%s: mutual TLS: %v", step, err)
+		}
+		if err := handshake(t, a.Server(), b.Client()); err != nil {
+			t.Fatalf("%s: API client: %v", step, err)
+		}
+	}
+	ok("before")
+	// A bundle of the new CA alone would not trust a's own certificate.
+	bundle(af, newCA)
+	ok("a bundle that does not trust a's certificate")
+	os.WriteFile(af.CA, []byte("garbage"), 0o600)
+	ok("a garbled bundle")
+	if len(*aRefused) != 2 {
+		t.Fatalf("refusals reported: %v", *aRefused)
+	}
+
+	for _, f := range []Files{af, bf} {
+		bundle(f, oldCA, newCA)
+	}
+	ok("both CAs")
+	renew(t, newCA, af, "a", true)
+	ok("a renewed from the new CA")
+	renew(t, newCA, bf, "b", true)
+	ok("b renewed from the new CA")
+	for _, f := range []Files{af, bf} {
+		bundle(f, newCA)
+	}
+	ok("the new CA alone")
+
+	// A peer still on the old CA is refused now, both ways.
+	_, stale, _ := node("stale")
+	if err := handshake(t, a.Mutual(), stale.Mutual()); err == nil {
+		t.Fatal("a certificate from the retired CA was accepted")
+	}
+	if err := handshake(t, stale.Server(), a.Client()); err == nil {
+		t.Fatal("an API client trusted a server certificate from the retired CA")
+	}
+	// The client still checks the name it dialled.
+	wrong := a.Client()
+	wrong.ServerName = "elsewhere.example"
+	if err := handshake(t, b.Server(), wrong); err == nil || !strings.Contains(err.Error(), "elsewhere.example") {
+		t.Fatalf("a certificate for another host was accepted: %v", err)
 	}
 }
