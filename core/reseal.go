@@ -3,6 +3,7 @@ package core
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -91,30 +92,73 @@ func sealedKindNamed(name string) *sealedKind {
 	return nil
 }
 
-// eachSealed calls fn for every non-empty sealed value in the state.
-func eachSealed(tx *bbolt.Tx, fn func(kind *sealedKind, k []byte, f sealedField) error) error {
+// eachSealedRecord calls fn with every record holding sealed values, in
+// kind order and then key order, starting after the position from (nil:
+// the start), with the record's non-empty sealed fields. fn returns errStop
+// to end the scan.
+func eachSealedRecord(tx *bbolt.Tx, from *resealPos, fn func(kind int, k []byte, fs []sealedField) error) error {
 	for i := range sealedKinds {
+		if from != nil && i < from.kind {
+			continue
+		}
 		kind := &sealedKinds[i]
 		b := tx.Bucket(kind.bucket)
 		if b == nil {
 			continue
 		}
 		c := b.Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
+		k, v := c.First()
+		if from != nil && i == from.kind {
+			if k, v = c.Seek(from.key); k != nil && bytes.Equal(k, from.key) {
+				k, v = c.Next()
+			}
+		}
+		for ; k != nil; k, v = c.Next() {
 			_, fs, ok, err := kind.open(k, v)
 			if err != nil {
 				return fmt.Errorf("core: %s %q: %w", kind.name, k, err)
 			}
-			for _, f := range fs {
-				if ok && *f.val != "" {
-					if err := fn(kind, k, f); err != nil {
-						return err
-					}
-				}
+			if !ok {
+				continue
+			}
+			fs = slices.DeleteFunc(fs, func(f sealedField) bool { return *f.val == "" })
+			if len(fs) == 0 {
+				continue
+			}
+			if err := fn(i, k, fs); err != nil {
+				return err
 			}
 		}
 	}
 	return nil
+}
+
+// resealPos is where a reseal pass stopped: after key in sealedKinds[kind].
+type resealPos struct {
+	kind int
+	key  []byte
+}
+
+func (p *resealPos) String() string {
+	if p == nil {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString(append([]byte(sealedKinds[p.kind].name+"\x00"), p.key...))
+}
+
+func parseResealPos(after string) (*resealPos, error) {
+	if after == "" {
+		return nil, nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(after)
+	if name, key, ok := bytes.Cut(raw, []byte{0}); err == nil && ok && len(key) > 0 {
+		for i := range sealedKinds {
+			if sealedKinds[i].name == string(name) {
+				return &resealPos{kind: i, key: key}, nil
+			}
+		}
+	}
+	return nil, errs.Invalid("after", "format", "not a reseal position")
 }
 
 // SealCensus counts the sealed values in the state by key generation.
@@ -142,12 +186,14 @@ func (c SealCensus) Old() int {
 func (s *Store) SealedCensus() (SealCensus, error) {
 	out := SealCensus{Current: s.keys.KeyID(), Generations: map[byte]int{}}
 	err := s.engine.View(func(tx *bbolt.Tx) error {
-		if err := eachSealed(tx, func(_ *sealedKind, _ []byte, f sealedField) error {
-			g, err := seal.KeyIDOf(*f.val)
-			if err != nil {
-				return err
+		if err := eachSealedRecord(tx, nil, func(_ int, _ []byte, fs []sealedField) error {
+			for _, f := range fs {
+				g, err := seal.KeyIDOf(*f.val)
+				if err != nil {
+					return err
+				}
+				out.Generations[g]++
 			}
-			out.Generations[g]++
 			return nil
 		}); err != nil {
 			return err
@@ -192,55 +238,84 @@ type resealPayload struct {
 
 // ResealResult is what one pass did.
 type ResealResult struct {
-	Found    int `json:"found"`    // old values this pass read (at most its max)
-	Resealed int `json:"resealed"` // of those, swapped
+	Found    int    `json:"found"`    // old values this pass read (at most its max)
+	Resealed int    `json:"resealed"` // of those, swapped
+	Next     string `json:"next"`     // where the next pass starts; "" when the state is covered
 }
 
 func init() { handle("keys.reseal", 1, applyReseal) }
 
-// Reseal makes one pass: it reads up to max values sealed under older
-// generations (1..MaxResealItems, else MaxResealItems; fewer when they are
-// large, so the command stays well under MaxCommandSize), seals them again
-// under the current generation and proposes the swap. Call it until Found
-// is 0. A value this node's keyring cannot open is an error naming it, and
-// nothing is proposed.
-func (s *Store) Reseal(ctx context.Context, max int) (ResealResult, error) {
+// resealScan bounds the records one pass reads, so a pass over values
+// already resealed stays short (a variable for tests).
+var resealScan = 20000
+
+// Reseal makes one pass from after ("" for the first; then the previous
+// pass's Next): it reads up to max values sealed under older generations
+// (1..MaxResealItems, else MaxResealItems; fewer when they are large, so
+// the command stays well under MaxCommandSize), seals them again under the
+// current generation and proposes the swap. Call it until Next is "".
+// Values written meanwhile are sealed under the current generation, so one
+// round covers the state; SealedCensus confirms it. A value this node's
+// keyring cannot open is an error naming it, and nothing is proposed.
+func (s *Store) Reseal(ctx context.Context, after string, max int) (ResealResult, error) {
+	from, err := parseResealPos(after)
+	if err != nil {
+		return ResealResult{}, err
+	}
 	if max <= 0 || max > MaxResealItems {
 		max = MaxResealItems
 	}
 	cur := s.keys.KeyID()
 	var items []ResealItem
-	size := 0
-	done := fmt.Errorf("enough")
-	err := s.engine.View(func(tx *bbolt.Tx) error {
-		return eachSealed(tx, func(kind *sealedKind, k []byte, f sealedField) error {
-			if g, err := seal.KeyIDOf(*f.val); err != nil || g == cur {
-				return err
+	var last *resealPos
+	size, scanned := 0, 0
+	err = s.engine.View(func(tx *bbolt.Tx) error {
+		return eachSealedRecord(tx, from, func(kind int, k []byte, fs []sealedField) error {
+			if scanned++; scanned > resealScan {
+				return errStop
 			}
-			plain, err := s.keys.Open(*f.val, f.aad)
-			if err != nil {
-				return fmt.Errorf("core: reseal %s %q field %s: %w", kind.name, k, f.name, err)
+			var mine []ResealItem
+			for _, f := range fs {
+				if g, err := seal.KeyIDOf(*f.val); err != nil || g == cur {
+					if err != nil {
+						return fmt.Errorf("core: reseal %s %q field %s: %w", sealedKinds[kind].name, k, f.name, err)
+					}
+					continue
+				}
+				plain, err := s.keys.Open(*f.val, f.aad)
+				if err != nil {
+					return fmt.Errorf("core: reseal %s %q field %s: %w", sealedKinds[kind].name, k, f.name, err)
+				}
+				fresh, err := s.keys.Seal(plain, f.aad)
+				if err != nil {
+					return err
+				}
+				mine = append(mine, ResealItem{Kind: sealedKinds[kind].name, Key: bytes.Clone(k), Field: f.name, Old: *f.val, New: fresh})
+				size += len(k) + len(*f.val) + len(fresh) + 64
 			}
-			fresh, err := s.keys.Seal(plain, f.aad)
-			if err != nil {
-				return err
+			// A record's values go in one pass, so the next starts after it;
+			// large special-population details fill a command before max does.
+			if len(items) > 0 && (len(items)+len(mine) > max || size > MaxCommandSize/2) {
+				return errStop
 			}
-			items = append(items, ResealItem{Kind: kind.name, Key: bytes.Clone(k), Field: f.name, Old: *f.val, New: fresh})
-			// Large special-population details fill a command before max does.
-			if size += len(k) + len(*f.val) + len(fresh) + 64; len(items) == max || size > MaxCommandSize/2 {
-				return done
-			}
+			items = append(items, mine...)
+			last = &resealPos{kind: kind, key: bytes.Clone(k)}
 			return nil
 		})
 	})
-	if err != nil && err != done {
+	switch err {
+	case nil:
+		last = nil // the scan reached the end
+	case errStop:
+	default:
 		return ResealResult{}, err
 	}
-	if len(items) == 0 {
-		return ResealResult{}, nil
+	res := ResealResult{Found: len(items), Next: last.String()}
+	err = nil
+	if len(items) > 0 {
+		res.Resealed, err = applyAs[int](ctx, s, "keys.reseal", "", resealPayload{Items: items})
 	}
-	n, err := applyAs[int](ctx, s, "keys.reseal", "", resealPayload{Items: items})
-	return ResealResult{Found: len(items), Resealed: n}, err
+	return res, err
 }
 
 // applyReseal checks every item before it swaps any, so a bad command

@@ -30,7 +30,8 @@ func (s *Server) reseal(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var in struct {
-		Max int `json:"max"`
+		Max   int    `json:"max"`
+		After string `json:"after"`
 	}
 	if err := decode(r, &in); err != nil {
 		return err
@@ -40,7 +41,7 @@ func (s *Server) reseal(w http.ResponseWriter, r *http.Request) error {
 	}
 	// A write, served by any replica: a follower a little behind reads a
 	// few values that have changed since, and their swaps are skipped.
-	res, err := s.b.Store().Reseal(r.Context(), in.Max)
+	res, err := s.b.Store().Reseal(r.Context(), in.After, in.Max)
 	if err != nil {
 		return err
 	}
