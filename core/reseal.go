@@ -210,11 +210,11 @@ func (s *Store) SealedCensus() (SealCensus, error) {
 			if m.Kind != KindHandoverOffer {
 				return nil
 			}
-			var b handoverOffer
-			if err := json.Unmarshal(m.Body, &b); err != nil {
+			var offer handoverOffer
+			if err := json.Unmarshal(m.Body, &offer); err != nil {
 				return fmt.Errorf("core: outbox %s/%d: %w", m.Dest, m.Seq, err)
 			}
-			if sub := b.Handover.Subject; sub.NameSealed != "" || sub.IDSealed != "" || sub.DetailsSealed != "" {
+			if sub := offer.Handover.Subject; sub.NameSealed != "" || sub.IDSealed != "" || sub.DetailsSealed != "" {
 				out.Waiting++
 			}
 			return nil
@@ -238,7 +238,7 @@ type resealPayload struct {
 
 // ResealResult is what one pass did.
 type ResealResult struct {
-	Found    int    `json:"found"`    // old values this pass read (at most its max)
+	Found    int    `json:"found"`    // old values this pass read (whole records: up to two over a max below 3)
 	Resealed int    `json:"resealed"` // of those, swapped
 	Next     string `json:"next"`     // where the next pass starts; "" when the state is covered
 }
@@ -276,15 +276,16 @@ func (s *Store) Reseal(ctx context.Context, after string, max int) (ResealResult
 			}
 			var mine []ResealItem
 			for _, f := range fs {
-				if g, err := seal.KeyIDOf(*f.val); err != nil || g == cur {
-					if err != nil {
-						return fmt.Errorf("core: reseal %s %q field %s: %w", sealedKinds[kind].name, k, f.name, err)
-					}
-					continue
+				g, err := seal.KeyIDOf(*f.val)
+				var plain []byte
+				if err == nil && g != cur {
+					plain, err = s.keys.Open(*f.val, f.aad)
 				}
-				plain, err := s.keys.Open(*f.val, f.aad)
 				if err != nil {
 					return fmt.Errorf("core: reseal %s %q field %s: %w", sealedKinds[kind].name, k, f.name, err)
+				}
+				if g == cur {
+					continue
 				}
 				fresh, err := s.keys.Seal(plain, f.aad)
 				if err != nil {
