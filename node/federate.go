@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"log/slog"
+	"net"
 	"sync"
 	"time"
 
@@ -28,10 +29,13 @@ type federation struct {
 
 // fedSetup says how a replica joins the federation.
 type fedSetup struct {
-	Member  membership.Config // Meta.Leader is managed here
-	Join    []string          // gossip seeds; retried until one answers
-	TLS     *tls.Config       // mutual TLS for the exchange, both ways
-	Rollups time.Duration     // how often the leader sends its figures up (default 1 min)
+	Member membership.Config // Meta.Leader is managed here
+	Join   []string          // gossip seeds; retried until one answers
+	TLS    *tls.Config       // mutual TLS for the exchange, both ways
+	// Dial, if set, makes the exchange's TLS connections with the CA bundle
+	// in use at each dial (tlsutil.Certs.Dialer).
+	Dial    func(ctx context.Context, network, addr string) (net.Conn, error)
+	Rollups time.Duration // how often the leader sends its figures up (default 1 min)
 	Logger  *slog.Logger
 }
 
@@ -51,7 +55,7 @@ func joinFederation(ctx context.Context, wg *sync.WaitGroup, r *replica.Replica,
 		f.Rollups = time.Minute
 	}
 	self := f.Member.Meta.Jurisdiction
-	tr := exchange.NewHTTPTransport(pool.ExchangeAddrs, f.TLS)
+	tr := exchange.NewHTTPTransport(pool.ExchangeAddrs, f.TLS, f.Dial)
 	fed := &federation{
 		pool: pool,
 		log:  f.Logger,

@@ -1,7 +1,9 @@
 package node
 
 import (
+	"context"
 	"crypto/tls"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -25,7 +27,7 @@ type forwarder struct {
 // newForwarder builds one proxy per peer over one shared transport, so
 // forwarded requests reuse warm connections to the leader: a dial (and a TLS
 // handshake) per request cost more than the request itself.
-func newForwarder(next http.Handler, r *replica.Replica, peers map[string]string, tlsc *tls.Config) (*forwarder, error) {
+func newForwarder(next http.Handler, r *replica.Replica, peers map[string]string, tlsc *tls.Config, dial func(ctx context.Context, network, addr string) (net.Conn, error)) (*forwarder, error) {
 	tr := &http.Transport{
 		Proxy:               nil, // replicas talk directly, whatever HTTP_PROXY says
 		TLSClientConfig:     tlsc,
@@ -34,6 +36,9 @@ func newForwarder(next http.Handler, r *replica.Replica, peers map[string]string
 		MaxIdleConnsPerHost: 512,
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: 10 * time.Second,
+	}
+	if tlsc != nil {
+		tr.DialTLSContext = dial // nil: TLSClientConfig
 	}
 	f := &forwarder{next: next, r: r, proxies: map[string]*httputil.ReverseProxy{}}
 	for raftAddr, base := range peers {

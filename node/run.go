@@ -62,6 +62,8 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 	defer ln.Close()
 	scheme := "http"
 	var raftTLS, clientTLS *tls.Config
+	// Outgoing TLS dials through these, so a new CA bundle is followed.
+	var mutualDial, clientDial func(ctx context.Context, network, addr string) (net.Conn, error)
 	var certs *tlsutil.Certs
 	if c.TLS.Enabled() {
 		// Renewed certificates and CA bundles are picked up from their files;
@@ -78,6 +80,7 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 		}
 		srvTLS := certs.Server()
 		raftTLS, clientTLS = certs.Mutual(), certs.Client()
+		mutualDial, clientDial = certs.Dialer(true), certs.Dialer(false, "h2", "http/1.1")
 		ln, scheme = tls.NewListener(ln, srvTLS), "https"
 	}
 	var servers []raft.Server
@@ -95,7 +98,7 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 		timeout = time.Duration(c.RaftTimeoutMS) * time.Millisecond
 	}
 	r, err := replica.Open(replica.Config{ID: c.NodeID, Dir: c.DataDir, Bind: c.Raft, Bootstrap: servers, Logger: log,
-		OnApply: m.onApply, OnCommit: m.onCommit, TLS: raftTLS, Timeout: timeout, SyncState: c.SyncState,
+		OnApply: m.onApply, OnCommit: m.onCommit, TLS: raftTLS, DialTLS: mutualDial, Timeout: timeout, SyncState: c.SyncState,
 		CheckInterval: c.checkInterval()})
 	if err != nil {
 		return err
@@ -136,7 +139,7 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 		fed, err := joinFederation(ctx, &wg, r, store, fedSetup{
 			Member: membership.Config{Name: c.Jurisdiction + "/" + c.NodeID, Bind: f.Gossip, Advertise: f.Advertise, Keys: f.GossipKeys, Profile: f.Profile,
 				Meta: membership.Meta{Jurisdiction: c.Jurisdiction, Tier: d.Tier, API: c.HTTP, Exchange: f.Exchange, Version: Version}},
-			Join: f.Join, TLS: raftTLS, Rollups: time.Duration(f.RollupSeconds) * time.Second, Logger: log,
+			Join: f.Join, TLS: raftTLS, Dial: mutualDial, Rollups: time.Duration(f.RollupSeconds) * time.Second, Logger: log,
 		})
 		if err != nil {
 			return err
@@ -159,7 +162,7 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 	fmt.Fprintf(o.Out, "%s %s %s://%s\n", c.Jurisdiction, d.Name, scheme, ln.Addr())
 	a := api.New(b, log)
 	a.Observe = m.observe
-	fw, err := newForwarder(a, r, peers, clientTLS)
+	fw, err := newForwarder(a, r, peers, clientTLS, clientDial)
 	if err != nil {
 		return err
 	}

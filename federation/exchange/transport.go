@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"time"
 
@@ -53,9 +54,14 @@ type HTTPTransport struct {
 	Client  *http.Client
 }
 
-// NewHTTPTransport builds a transport with sane timeouts.
-func NewHTTPTransport(resolve func(string) []string, tlsConf *tls.Config) *HTTPTransport {
+// NewHTTPTransport builds a transport with sane timeouts. dial, if set with
+// tlsConf, makes the TLS connections (tlsutil.Certs.Dialer), so each can use
+// the CA bundle in use when it is made.
+func NewHTTPTransport(resolve func(string) []string, tlsConf *tls.Config, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *HTTPTransport {
 	tr := &http.Transport{TLSClientConfig: tlsConf, MaxIdleConnsPerHost: 4, IdleConnTimeout: 90 * time.Second}
+	if tlsConf != nil {
+		tr.DialTLSContext = dial
+	}
 	return &HTTPTransport{Resolve: resolve, TLS: tlsConf, Client: &http.Client{Transport: tr, Timeout: 10 * time.Second}}
 }
 

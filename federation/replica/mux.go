@@ -2,6 +2,7 @@ package replica
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"errors"
 	"net"
@@ -23,6 +24,7 @@ const forwardByte = 0xFE
 type muxStream struct {
 	ln      net.Listener
 	tls     *tls.Config // nil: plain TCP
+	dialTLS func(ctx context.Context, network, addr string) (net.Conn, error)
 	raft    chan net.Conn
 	forward func(net.Conn) // takes ownership of the connection; must not block
 	closed  chan struct{}
@@ -39,7 +41,7 @@ var _ raft.StreamLayer = (*muxStream)(nil)
 // before it says what it is.
 const firstByteTimeout = 10 * time.Second
 
-func newMuxStream(bind string, cfg *tls.Config, forward func(net.Conn)) (*muxStream, error) {
+func newMuxStream(bind string, cfg *tls.Config, dialTLS func(ctx context.Context, network, addr string) (net.Conn, error), forward func(net.Conn)) (*muxStream, error) {
 	ln, err := net.Listen("tcp", bind)
 	if err != nil {
 		return nil, err
@@ -47,7 +49,7 @@ func newMuxStream(bind string, cfg *tls.Config, forward func(net.Conn)) (*muxStr
 	if cfg != nil {
 		ln = tls.NewListener(ln, cfg)
 	}
-	m := &muxStream{ln: ln, tls: cfg, raft: make(chan net.Conn), forward: forward, closed: make(chan struct{})}
+	m := &muxStream{ln: ln, tls: cfg, dialTLS: dialTLS, raft: make(chan net.Conn), forward: forward, closed: make(chan struct{})}
 	m.wg.Add(1)
 	go m.acceptLoop()
 	return m, nil
@@ -144,6 +146,11 @@ func (m *muxStream) Addr() net.Addr { return m.ln.Addr() }
 // Raft writes.
 func (m *muxStream) Dial(address raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
 	d := &net.Dialer{Timeout: timeout}
+	if m.tls != nil && m.dialTLS != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		return m.dialTLS(ctx, "tcp", string(address))
+	}
 	if m.tls != nil {
 		return tls.DialWithDialer(d, "tcp", string(address), m.tls)
 	}

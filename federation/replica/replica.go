@@ -5,6 +5,7 @@ package replica
 
 import (
 	"cmp"
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -44,6 +45,9 @@ type Config struct {
 	OnApply func(entries, rejected int, took time.Duration)
 	// TLS, when set, is mutual TLS for Raft traffic (tlsutil.Mutual).
 	TLS *tls.Config
+	// DialTLS, when set with TLS, dials peers instead of TLS's client side,
+	// so each dial can use the CA bundle in use then (tlsutil.Certs.Dialer).
+	DialTLS func(ctx context.Context, network, addr string) (net.Conn, error)
 	// OnCommit, if set, is told how long each proposal took from Raft.Apply
 	// to its results (replication, commit and apply; metrics hook).
 	OnCommit func(entries int, took time.Duration)
@@ -129,7 +133,7 @@ func Open(cfg Config) (*Replica, error) {
 	// No separate advertise address: the listener's own (so ":0" works).
 	// Raft and proposal forwarding share the listener (mux.go).
 	r.fsrv.r = r
-	if r.stream, err = newMuxStream(cfg.Bind, cfg.TLS, r.fsrv.accept); err != nil {
+	if r.stream, err = newMuxStream(cfg.Bind, cfg.TLS, cfg.DialTLS, r.fsrv.accept); err != nil {
 		return fail(fmt.Errorf("replica: transport: %w", err))
 	}
 	r.fwd.stream = r.stream

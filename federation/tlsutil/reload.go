@@ -2,10 +2,12 @@ package tlsutil
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"sync"
 	"time"
@@ -57,8 +59,10 @@ func (c *Certs) NotAfter() time.Time {
 	return c.notAfter
 }
 
-// Mutual is the mutual-TLS config over these certificates (see Mutual).
-// Both sides check the peer against the CA bundle in use at the handshake.
+// Mutual is the mutual-TLS config over these certificates (see Mutual). As
+// a server it checks clients against the CA bundle in use at each
+// handshake; as a client it trusts the bundle in use when it was made, so
+// dial with Dialer to follow a new bundle.
 func (c *Certs) Mutual() *tls.Config {
 	cfg := c.Client()
 	cfg.MinVersion = tls.VersionTLS13
@@ -70,16 +74,11 @@ func (c *Certs) Mutual() *tls.Config {
 	return cfg
 }
 
-// Client is a config that trusts the CA bundle in use, for calls to other
-// replicas' APIs.
+// Client is a config that trusts the CA bundle in use now, for calls to
+// other replicas' APIs.
 func (c *Certs) Client() *tls.Config {
-	return &tls.Config{
-		// The chain is verified in VerifyConnection, against the bundle in
-		// use now rather than the one read when this config was made.
-		InsecureSkipVerify: true,
-		VerifyConnection:   c.verifyServer,
-		MinVersion:         tls.VersionTLS12,
-	}
+	_, pool := c.state()
+	return clientConfig(pool)
 }
 
 // Server is the API's config over these certificates (see Server).
@@ -90,22 +89,24 @@ func (c *Certs) Server() *tls.Config {
 	}
 }
 
-// verifyServer does what crypto/tls does for a client when
-// InsecureSkipVerify is off: the server's chain must lead to the CA and
-// name the host dialled.
-func (c *Certs) verifyServer(cs tls.ConnectionState) error {
-	if len(cs.PeerCertificates) == 0 {
-		return errors.New("tlsutil: the server sent no certificate")
+// Dialer dials TLS with the CA bundle (and, when mutual, the certificate)
+// in use at each dial, checking the server's name as crypto/tls does. protos
+// are offered by ALPN (h2 for HTTP/2). A client config cannot follow a new
+// bundle by itself: crypto/tls reads RootCAs once per config, and a
+// handshake to an IP address carries no name a verification hook could use.
+func (c *Certs) Dialer(mutual bool, protos ...string) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		cfg := c.Client()
+		if mutual {
+			cfg = c.Mutual()
+		}
+		cfg.ServerName, cfg.NextProtos = host, protos
+		return (&tls.Dialer{Config: cfg}).DialContext(ctx, network, addr)
 	}
-	_, pool := c.state()
-	opts := x509.VerifyOptions{Roots: pool, DNSName: cs.ServerName, Intermediates: x509.NewCertPool()}
-	for _, ic := range cs.PeerCertificates[1:] {
-		opts.Intermediates.AddCert(ic)
-	}
-	if _, err := cs.PeerCertificates[0].Verify(opts); err != nil {
-		return fmt.Errorf("tlsutil: server certificate: %w", err)
-	}
-	return nil
 }
 
 func (c *Certs) get() *tls.Certificate {
