@@ -11,24 +11,24 @@ import (
 	"github.com/fengqiao/fengqiao/core/seal"
 )
 
-// A key file holds generations of sealing keys. New values are sealed with
-// the current generation; every generation in the file can open what it
-// sealed, so a rotation adds a generation and never drops one. The
-// blind-index key is shared by all generations: rotating it would mean
-// re-indexing every person.
+// A key file holds generations of sealing keys. New values are sealed, and
+// new blind indexes made, with the current generation; every generation in
+// the file can open what it sealed. Generations added by AddKey carry a
+// blind-index key of their own; older ones share Index.
 type keyFile struct {
 	Cipher  seal.Suite `json:"cipher"`
 	Current byte       `json:"current,omitempty"`
 	Keys    []keyGen   `json:"keys,omitempty"`
-	Index   []byte     `json:"index"`
+	Index   []byte     `json:"index,omitempty"` // shared by generations without their own
 	// A file written before rotation existed holds its one key here.
 	ID  byte   `json:"id,omitempty"`
 	Enc []byte `json:"enc,omitempty"`
 }
 
 type keyGen struct {
-	ID  byte   `json:"id"`
-	Enc []byte `json:"enc"`
+	ID    byte   `json:"id"`
+	Enc   []byte `json:"enc"`
+	Index []byte `json:"index,omitempty"` // this generation's own blind-index key
 }
 
 // KeyInfo describes a key file without its key material.
@@ -98,10 +98,11 @@ func KeyFileInfo(path string) (KeyInfo, error) {
 	return info, nil
 }
 
-// AddKey adds a fresh generation to the key file at path and returns its
-// id. The new generation is not yet current: copy the file to every
-// replica first, so each can open what any other seals with it, then make
-// it current with UseKey.
+// AddKey adds a fresh generation, with a sealing key and a blind-index key
+// of its own, to the key file at path and returns its id. The new
+// generation is not yet current: copy the file to every replica first, so
+// each can open and find what any other seals and indexes with it, then
+// make it current with UseKey.
 func AddKey(path string) (byte, error) {
 	kf, _, err := readKeyFile(path)
 	if err != nil {
@@ -115,7 +116,7 @@ func AddKey(path string) (byte, error) {
 	if err != nil {
 		return 0, err
 	}
-	kf.Keys = append(kf.Keys, keyGen{ID: k.ID, Enc: k.Enc})
+	kf.Keys = append(kf.Keys, keyGen{ID: k.ID, Enc: k.Enc, Index: k.Index})
 	return k.ID, kf.replace(path)
 }
 
@@ -134,7 +135,9 @@ func UseKey(path string, id byte) error {
 }
 
 // RemoveKey drops generation id from the key file at path, for good: values
-// still sealed with it can no longer be opened. Remove a generation only when
+// still sealed with it can no longer be opened, nor people indexed with its
+// index key found. The shared index key goes with the last generation
+// that uses it. Remove a generation only when
 // every replica's census shows it unused (Store.SealedCensus, after Reseal),
 // and remove it from every replica's file. The current generation is refused.
 func RemoveKey(path string, id byte) error {
@@ -150,6 +153,9 @@ func RemoveKey(path string, id byte) error {
 		return errs.Conflict("id", "current", "generation %d is current in %s; make another current first", id, path)
 	}
 	kf.Keys = slices.Delete(kf.Keys, i, i+1)
+	if !slices.ContainsFunc(kf.Keys, func(g keyGen) bool { return len(g.Index) == 0 }) {
+		kf.Index = nil // no generation left uses the shared index key
+	}
 	return kf.replace(path)
 }
 
@@ -184,6 +190,9 @@ func (kf *keyFile) keyring() (*seal.Keyring, error) {
 			return nil, errs.Invalid("keys.id", "order", "generations must be listed oldest first with rising ids")
 		}
 		k := seal.Key{ID: g.ID, Enc: g.Enc, Index: kf.Index}
+		if len(g.Index) > 0 {
+			k.Index, k.OwnIndex = g.Index, true
+		}
 		if g.ID == kf.Current {
 			keys = append([]seal.Key{k}, keys...)
 		} else {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/fengqiao/fengqiao/core/errs"
@@ -82,8 +83,14 @@ func TestKeyRotation(t *testing.T) {
 			if _, err := gen1.Open(fresh, "aad"); err == nil {
 				t.Fatal("a keyring without generation 2 opened a value sealed with it")
 			}
-			if rotated.BlindIndex("id_number", "511083196001010011") != blind {
-				t.Fatal("rotation moved the blind index")
+			// Generation 2 indexes with a key of its own and says so; the old
+			// index is still among those a lookup tries.
+			all := rotated.BlindIndexes("id_number", "511083196001010011")
+			if len(all) != 2 || all[0] != rotated.BlindIndex("id_number", "511083196001010011") || !strings.HasPrefix(all[0], "2:") || all[1] != blind {
+				t.Fatalf("blind indexes after rotation: %v, old %s", all, blind)
+			}
+			if added.BlindIndex("id_number", "511083196001010011") != blind || rotated.IndexGeneration() != 2 || added.IndexGeneration() != 0 {
+				t.Fatal("adding a generation moved the blind index before it was used")
 			}
 			info, err := KeyFileInfo(path)
 			if err != nil || info.Current != 2 || !slices.Equal(info.IDs, []byte{1, 2}) || info.Cipher != suite {
@@ -185,8 +192,10 @@ func TestKeyFileBeforeRotation(t *testing.T) {
 	if got, err := now.Open(old, "aad"); err != nil || string(got) != "名字" {
 		t.Fatalf("old value: %q %v", got, err)
 	}
-	if now.BlindIndex("d", "v") != v1.BlindIndex("d", "v") {
-		t.Fatal("the blind index changed with the file's format")
+	// Generation 1 keeps the file's shared index key: its blind indexes are
+	// still found.
+	if all := now.BlindIndexes("d", "v"); len(all) != 2 || all[1] != v1.BlindIndex("d", "v") {
+		t.Fatalf("the blind index of generation 1 changed with the file's format: %v", all)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/idcard"
+	"github.com/fengqiao/fengqiao/core/seal"
 )
 
 // Resident kinds.
@@ -90,7 +91,7 @@ func applyPersonAdd(t *txn, c *Command, p *Person) (any, error) {
 	if err := checkID("id", p.ID); err != nil {
 		return nil, err
 	}
-	if p.NameSealed == "" || p.IDSealed == "" || len(p.IDBlind) != 32 {
+	if _, err := seal.BlindGeneration(p.IDBlind); err != nil || p.NameSealed == "" || p.IDSealed == "" {
 		return nil, errs.Invalid("id_number", "sealed", "person must carry a sealed name and ID number and a blind index")
 	}
 	if !slices.Contains(residentKinds, p.Kind) {
@@ -181,6 +182,13 @@ func (pp *People) Add(ctx context.Context, in PersonInput) (*Person, error) {
 	if !slices.Contains(residentKinds, in.Kind) {
 		return nil, errs.Invalid("kind", "enum", "kind must be one of %v", residentKinds)
 	}
+	// While people are re-indexed after a rotation, this person may still
+	// be indexed under an older key, which apply's check cannot see.
+	if len(pp.s.keys.BlindIndexes("id_number", idn)) > 1 {
+		if p, err := pp.FindByIDNumber(idn); err == nil {
+			return nil, errs.Conflict("id_number", "exists", "a person with this ID number is already registered (%s)", p.ID)
+		}
+	}
 	nameSealed, err := pp.s.keys.Seal([]byte(in.Name), "person/"+in.ID+"/name")
 	if err != nil {
 		return nil, err
@@ -216,12 +224,17 @@ func (pp *People) Get(id string) (*Person, error) {
 	return &p, err
 }
 
-// FindByIDNumber finds a person by exact ID number through the blind index.
+// FindByIDNumber finds a person by exact ID number through the blind index,
+// under every index key the keyring holds (people not yet re-indexed after a
+// rotation are found too).
 func (pp *People) FindByIDNumber(idNumber string) (*Person, error) {
-	bi := pp.s.keys.BlindIndex("id_number", idcard.Normalize(idNumber))
 	var id string
 	pp.s.engine.View(func(tx *bbolt.Tx) error {
-		id = string(tx.Bucket(bPersonBI).Get([]byte(bi)))
+		for _, bi := range pp.s.keys.BlindIndexes("id_number", idcard.Normalize(idNumber)) {
+			if id = string(tx.Bucket(bPersonBI).Get([]byte(bi))); id != "" {
+				break
+			}
+		}
 		return nil
 	})
 	if id == "" {

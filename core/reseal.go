@@ -94,9 +94,9 @@ func sealedKindNamed(name string) *sealedKind {
 
 // eachSealedRecord calls fn with every record holding sealed values, in
 // kind order and then key order, starting after the position from (nil:
-// the start), with the record's non-empty sealed fields. fn returns errStop
+// the start), with the decoded record and its non-empty sealed fields. fn returns errStop
 // to end the scan.
-func eachSealedRecord(tx *bbolt.Tx, from *resealPos, fn func(kind int, k []byte, fs []sealedField) error) error {
+func eachSealedRecord(tx *bbolt.Tx, from *resealPos, fn func(kind int, k []byte, rec any, fs []sealedField) error) error {
 	for i := range sealedKinds {
 		if from != nil && i < from.kind {
 			continue
@@ -114,7 +114,7 @@ func eachSealedRecord(tx *bbolt.Tx, from *resealPos, fn func(kind int, k []byte,
 			}
 		}
 		for ; k != nil; k, v = c.Next() {
-			_, fs, ok, err := kind.open(k, v)
+			rec, fs, ok, err := kind.open(k, v)
 			if err != nil {
 				return fmt.Errorf("core: %s %q: %w", kind.name, k, err)
 			}
@@ -125,7 +125,7 @@ func eachSealedRecord(tx *bbolt.Tx, from *resealPos, fn func(kind int, k []byte,
 			if len(fs) == 0 {
 				continue
 			}
-			if err := fn(i, k, fs); err != nil {
+			if err := fn(i, k, rec, fs); err != nil {
 				return err
 			}
 		}
@@ -161,20 +161,32 @@ func parseResealPos(after string) (*resealPos, error) {
 	return nil, errs.Invalid("after", "format", "not a reseal position")
 }
 
-// SealCensus counts the sealed values in the state by key generation.
+// SealCensus counts the sealed values and blind indexes in the state by
+// key generation.
 type SealCensus struct {
 	Current     byte         `json:"current"`     // the generation this node seals with
 	Generations map[byte]int `json:"generations"` // values sealed under each generation
+	// CurrentIndex is the generation whose index key this node indexes
+	// with (0: the key shared by generations made before index keys
+	// rotated); Indexes counts people's ID-number indexes under each.
+	CurrentIndex byte         `json:"current_index"`
+	Indexes      map[byte]int `json:"indexes"`
 	// Waiting counts handover offers not yet delivered that carry sealed
 	// values: they keep the generation they were sent with until delivered.
 	Waiting int `json:"waiting_offers"`
 }
 
-// Old is how many values are sealed under a generation other than Current.
+// Old is how many values are sealed, and people indexed, under a generation
+// other than the current one.
 func (c SealCensus) Old() int {
 	n := 0
 	for g, v := range c.Generations {
 		if g != c.Current {
+			n += v
+		}
+	}
+	for g, v := range c.Indexes {
+		if g != c.CurrentIndex {
 			n += v
 		}
 	}
@@ -184,9 +196,16 @@ func (c SealCensus) Old() int {
 // SealedCensus counts the sealed values by generation. A generation with no
 // values and no waiting offers can be removed from every key file.
 func (s *Store) SealedCensus() (SealCensus, error) {
-	out := SealCensus{Current: s.keys.KeyID(), Generations: map[byte]int{}}
+	out := SealCensus{Current: s.keys.KeyID(), Generations: map[byte]int{}, CurrentIndex: s.keys.IndexGeneration(), Indexes: map[byte]int{}}
 	err := s.engine.View(func(tx *bbolt.Tx) error {
-		if err := eachSealedRecord(tx, nil, func(_ int, _ []byte, fs []sealedField) error {
+		if err := eachSealedRecord(tx, nil, func(_ int, _ []byte, rec any, fs []sealedField) error {
+			if p, ok := rec.(*Person); ok {
+				g, err := seal.BlindGeneration(p.IDBlind)
+				if err != nil {
+					return fmt.Errorf("core: person %s: %w", p.ID, err)
+				}
+				out.Indexes[g]++
+			}
 			for _, f := range fs {
 				g, err := seal.KeyIDOf(*f.val)
 				if err != nil {
@@ -270,11 +289,20 @@ func (s *Store) Reseal(ctx context.Context, after string, max int) (ResealResult
 	var last *resealPos
 	size, scanned := 0, 0
 	err = s.engine.View(func(tx *bbolt.Tx) error {
-		return eachSealedRecord(tx, from, func(kind int, k []byte, fs []sealedField) error {
+		return eachSealedRecord(tx, from, func(kind int, k []byte, rec any, fs []sealedField) error {
 			if scanned++; scanned > resealScan {
 				return errStop
 			}
 			var mine []ResealItem
+			if p, ok := rec.(*Person); ok {
+				item, err := s.reindex(p)
+				if err != nil {
+					return err
+				}
+				if item != nil {
+					mine = append(mine, *item)
+				}
+			}
 			for _, f := range fs {
 				g, err := seal.KeyIDOf(*f.val)
 				var plain []byte
@@ -319,6 +347,20 @@ func (s *Store) Reseal(ctx context.Context, after string, max int) (ResealResult
 	return res, err
 }
 
+// reindex is the swap that moves a person's ID-number index to the current
+// index key, or nil when it is there already.
+func (s *Store) reindex(p *Person) (*ResealItem, error) {
+	g, err := seal.BlindGeneration(p.IDBlind)
+	if err != nil || g == s.keys.IndexGeneration() {
+		return nil, err
+	}
+	idn, err := s.keys.Open(p.IDSealed, "person/"+p.ID+"/id_number")
+	if err != nil {
+		return nil, fmt.Errorf("core: reindex person %q: %w", p.ID, err)
+	}
+	return &ResealItem{Kind: "person", Key: []byte(p.ID), Field: "id_blind", Old: p.IDBlind, New: s.keys.BlindIndex("id_number", string(idn))}, nil
+}
+
 // applyReseal checks every item before it swaps any, so a bad command
 // changes nothing.
 func applyReseal(t *txn, c *Command, p *resealPayload) (any, error) {
@@ -330,6 +372,15 @@ func applyReseal(t *txn, c *Command, p *resealPayload) (any, error) {
 		kind := sealedKindNamed(it.Kind)
 		if kind == nil {
 			return nil, errs.Invalid(field("kind"), "enum", "kind must be person, visit or handover, not %q", it.Kind)
+		}
+		if it.Field == "id_blind" && kind.name == "person" {
+			if _, err := seal.BlindGeneration(it.Old); err != nil {
+				return nil, errs.Invalid(field("old"), "format", "not a blind index")
+			}
+			if _, err := seal.BlindGeneration(it.New); err != nil {
+				return nil, errs.Invalid(field("new"), "format", "not a blind index")
+			}
+			continue
 		}
 		if _, err := seal.KeyIDOf(it.Old); err != nil {
 			return nil, errs.Invalid(field("old"), "format", "not a sealed value")
@@ -352,6 +403,16 @@ func applyReseal(t *txn, c *Command, p *resealPayload) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if it.Field == "id_blind" {
+			swapped, err := t.swapBlind(rec.(*Person), it.Old, it.New)
+			if swapped {
+				n++
+			}
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if f := fieldNamed(fs, it.Field); ok && f != nil && *f.val == it.Old {
 			*f.val = it.New
 			if err := t.putRecord(kind.bucket, it.Key, rec); err != nil {
@@ -361,6 +422,29 @@ func applyReseal(t *txn, c *Command, p *resealPayload) (any, error) {
 		}
 	}
 	return n, nil
+}
+
+// swapBlind moves p's ID-number index from old to new, if p still holds
+// old and no other person holds new. Another person under new would be the
+// same ID number registered twice under two index keys: that swap is
+// skipped, and the census keeps showing the old index.
+func (t *txn) swapBlind(p *Person, old, new string) (bool, error) {
+	if p.IDBlind != old {
+		return false, nil
+	}
+	if other := t.b(bPersonBI).Get([]byte(new)); other != nil && string(other) != p.ID {
+		return false, nil
+	}
+	if string(t.b(bPersonBI).Get([]byte(old))) == p.ID {
+		if err := t.b(bPersonBI).Delete([]byte(old)); err != nil {
+			return false, err
+		}
+	}
+	if err := t.b(bPersonBI).Put([]byte(new), []byte(p.ID)); err != nil {
+		return false, err
+	}
+	p.IDBlind = new
+	return true, t.putRecord(bPerson, []byte(p.ID), p)
 }
 
 func fieldNamed(fs []sealedField, name string) *sealedField {

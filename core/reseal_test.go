@@ -6,6 +6,8 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,7 +125,8 @@ func TestResealRetiresAnOldGeneration(t *testing.T) {
 	// 3 people × 2, one special record, two notes, and two outgoing
 	// handovers (3 and 2 sealed fields).
 	before := census(t, from.Store)
-	if want := map[byte]int{1: 14}; !maps.Equal(before.Generations, want) || before.Current != 1 || before.Old() != 0 || before.Waiting != 1 {
+	if want := map[byte]int{1: 14}; !maps.Equal(before.Generations, want) || before.Current != 1 || before.Old() != 0 || before.Waiting != 1 ||
+		!maps.Equal(before.Indexes, map[byte]int{0: 3}) || before.CurrentIndex != 0 {
 		t.Fatalf("census before rotation: %+v", before)
 	}
 	if got, err := from.Reseal(from.ctx, "", 0); err != nil || got.Found != 0 || got.Next != "" {
@@ -132,15 +135,37 @@ func TestResealRetiresAnOldGeneration(t *testing.T) {
 
 	rotate(t, fromKeys)
 	rekey(t, from, fromKeys)
-	if c := census(t, from.Store); c.Current != 2 || c.Old() != 14 {
+	// Generation 2 brings its own index key too: 14 values and 3 indexes
+	// are old.
+	if c := census(t, from.Store); c.Current != 2 || c.CurrentIndex != 2 || c.Old() != 17 {
 		t.Fatalf("census after rotation: %+v", c)
 	}
-	if n := resealAll(t, from, 4); n != 14 {
-		t.Fatalf("resealed %d values, want 14", n)
+	if p, err := from.People.FindByIDNumber(idNumber(800)); err != nil || p.ID != people[0] {
+		t.Fatalf("lookup under the old index key before re-indexing: %v", err)
+	}
+	if _, err := from.People.Add(from.ctx, PersonInput{Name: "赵志强", IDNumber: idNumber(800), Kind: "registered", Jurisdiction: "511083001001"}); !errors.Is(err, errs.ErrConflict) || errs.Field(err) != "id_number" {
+		t.Fatalf("registering someone indexed under the old key again: %v", err)
+	}
+	if n := resealAll(t, from, 4); n != 17 {
+		t.Fatalf("resealed %d values and indexes, want 17", n)
 	}
 	after := census(t, from.Store)
-	if want := map[byte]int{2: 14}; !maps.Equal(after.Generations, want) || after.Old() != 0 || after.Waiting != 1 {
+	if want := map[byte]int{2: 14}; !maps.Equal(after.Generations, want) || !maps.Equal(after.Indexes, map[byte]int{2: 3}) || after.Old() != 0 || after.Waiting != 1 {
 		t.Fatalf("census after reseal: %+v", after)
+	}
+	// The index holds each person once, under the new key only.
+	var indexed []string
+	from.Engine().View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bPersonBI).ForEach(func(k, v []byte) error {
+			if !strings.HasPrefix(string(k), "2:") {
+				t.Errorf("index key %q left under the old index key", k)
+			}
+			indexed = append(indexed, string(v))
+			return nil
+		})
+	})
+	if slices.Sort(indexed); !slices.Equal(indexed, slices.Sorted(maps.Keys(names))) {
+		t.Fatalf("index entries name %v, want %v", indexed, slices.Sorted(maps.Keys(names)))
 	}
 	// The waiting offer still carries generation 1: deliver it first.
 	pump(t, from, to)
@@ -172,8 +197,11 @@ func TestResealRetiresAnOldGeneration(t *testing.T) {
 		t.Fatal(err)
 	}
 	rekey(t, from, fromKeys)
-	if from.keys.Generations() != 1 {
-		t.Fatalf("%d generations after removal", from.keys.Generations())
+	if from.keys.Generations() != 1 || len(from.keys.BlindIndexes("id_number", "x")) != 1 {
+		t.Fatalf("%d generations, %d index keys after removal", from.keys.Generations(), len(from.keys.BlindIndexes("id_number", "x")))
+	}
+	if strings.Contains(string(fileBytes(t, fromKeys)), `"index":null`) || len(mustKeyFile(t, fromKeys).Index) != 0 {
+		t.Fatal("the shared index key outlived the last generation that used it")
 	}
 	for id, name := range names {
 		r, err := from.People.Reveal(from.ctx, id, "核实")
@@ -252,6 +280,8 @@ func TestResealRefusesBadItems(t *testing.T) {
 		{with(func(i *ResealItem) { i.Field = "description" }), "items[1].field"},
 		{with(func(i *ResealItem) { i.New = "王秀兰" }), "items[1].new"},
 		{with(func(i *ResealItem) { i.Old = "" }), "items[1].old"},
+		{with(func(i *ResealItem) { i.Field, i.Old, i.New = "id_blind", "x", p.IDBlind }), "items[1].old"},
+		{with(func(i *ResealItem) { i.Field, i.Old, i.New = "id_blind", p.IDBlind, "0:"+p.IDBlind }), "items[1].new"},
 	} {
 		_, err := e.apply(e.ctx, "keys.reseal", "", resealPayload{Items: c.items})
 		if !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != c.field {
@@ -365,7 +395,7 @@ func BenchmarkReseal(b *testing.B) {
 		open()
 		var tokens []sealedField
 		e.Engine().View(func(tx *bbolt.Tx) error {
-			return eachSealedRecord(tx, nil, func(_ int, _ []byte, fs []sealedField) error {
+			return eachSealedRecord(tx, nil, func(_ int, _ []byte, _ any, fs []sealedField) error {
 				for _, f := range fs {
 					tokens = append(tokens, sealedField{name: f.name, val: ptr(*f.val), aad: f.aad})
 				}
@@ -406,3 +436,12 @@ func BenchmarkReseal(b *testing.B) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func mustKeyFile(t *testing.T, path string) *keyFile {
+	t.Helper()
+	kf, _, err := readKeyFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kf
+}

@@ -17,6 +17,9 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/emmansun/gmsm/sm3"
 	"github.com/emmansun/gmsm/sm4"
@@ -40,6 +43,11 @@ type Key struct {
 	ID    byte   // identifies the generation inside sealed values
 	Enc   []byte // 32 bytes for AES-256, 16 for SM4
 	Index []byte // blind-index MAC key, at least 32 bytes
+	// OwnIndex marks an index key of this generation alone; its blind
+	// indexes name the generation ("2:…"). Without it the key is the one
+	// shared by every generation made before index keys rotated, and its
+	// indexes are bare hex, as they always were.
+	OwnIndex bool
 }
 
 // Keyring seals with its newest key and opens with any it holds.
@@ -47,30 +55,44 @@ type Keyring struct {
 	suite   Suite
 	current Key
 	aeads   map[byte]cipher.AEAD
-	index   []byte
+	indexes []blindKey // current first
 	rand    io.Reader
 }
 
+// blindKey is one blind-index key and the generation it names (0: shared).
+type blindKey struct {
+	gen byte
+	key []byte
+}
+
 // NewKeyring builds a keyring. keys[0] is the current key; later entries are
-// older generations kept for opening. The blind index always uses keys[0].Index:
-// rotating it means re-indexing, which is a deliberate operation.
+// older generations kept for opening. Blind indexes are made with the current
+// key's index key; lookups try every index key the ring holds, so a person
+// indexed under an older one is still found until re-indexed.
 func NewKeyring(suite Suite, keys ...Key) (*Keyring, error) {
 	if len(keys) == 0 {
 		return nil, errs.Invalid("keys", "required", "at least one key is required")
 	}
-	k := &Keyring{suite: suite, current: keys[0], aeads: map[byte]cipher.AEAD{}, index: keys[0].Index, rand: rand.Reader}
-	if len(k.index) < 32 {
-		return nil, errs.Invalid("keys.index", "length", "blind-index key must be at least 32 bytes")
-	}
+	k := &Keyring{suite: suite, current: keys[0], aeads: map[byte]cipher.AEAD{}, rand: rand.Reader}
 	for _, key := range keys {
 		if _, dup := k.aeads[key.ID]; dup {
 			return nil, errs.Invalid("keys.id", "unique", "key id %d appears twice", key.ID)
+		}
+		if len(key.Index) < 32 {
+			return nil, errs.Invalid("keys.index", "length", "blind-index key must be at least 32 bytes")
 		}
 		a, err := newAEAD(suite, key.Enc)
 		if err != nil {
 			return nil, err
 		}
 		k.aeads[key.ID] = a
+		bk := blindKey{key: key.Index}
+		if key.OwnIndex {
+			bk.gen = key.ID
+		}
+		if !slices.ContainsFunc(k.indexes, func(x blindKey) bool { return x.gen == bk.gen }) {
+			k.indexes = append(k.indexes, bk)
+		}
 	}
 	return k, nil
 }
@@ -181,16 +203,54 @@ func KeyIDOf(token string) (byte, error) {
 }
 
 // BlindIndex returns a keyed, deterministic digest of value within domain
-// (e.g. "id_number"), hex encoded. Equal values give equal indexes; without
-// the key nothing about the value can be learnt from it.
+// (e.g. "id_number") under the current generation's index key: 32 hex
+// digits, after "<generation>:" for an index key of its own. Equal values
+// give equal indexes; without the key nothing about the value can be learnt
+// from it.
 func (k *Keyring) BlindIndex(domain, value string) string {
+	return k.blind(k.indexes[0], domain, value)
+}
+
+// BlindIndexes is value's blind index under every index key the ring holds,
+// the current one first: what a lookup tries while people are re-indexed.
+func (k *Keyring) BlindIndexes(domain, value string) []string {
+	out := make([]string, len(k.indexes))
+	for i, bk := range k.indexes {
+		out[i] = k.blind(bk, domain, value)
+	}
+	return out
+}
+
+// IndexGeneration is the generation whose index key new blind indexes use
+// (0: the shared key of generations made before index keys rotated).
+func (k *Keyring) IndexGeneration() byte { return k.indexes[0].gen }
+
+func (k *Keyring) blind(bk blindKey, domain, value string) string {
 	var h func() hash.Hash = sha256.New
 	if k.suite == SM4GCM {
 		h = sm3.New
 	}
-	m := hmac.New(h, k.index)
+	m := hmac.New(h, bk.key)
 	m.Write([]byte(domain))
 	m.Write([]byte{0})
 	m.Write([]byte(value))
-	return hex.EncodeToString(m.Sum(nil)[:16])
+	digest := hex.EncodeToString(m.Sum(nil)[:16])
+	if bk.gen == 0 {
+		return digest
+	}
+	return strconv.Itoa(int(bk.gen)) + ":" + digest
+}
+
+// BlindGeneration is the index generation a blind index names (0: the
+// shared key), or an error when it is not a blind index.
+func BlindGeneration(blind string) (byte, error) {
+	gen, digest, tagged := strings.Cut(blind, ":")
+	if !tagged {
+		gen, digest = "0", blind
+	}
+	n, err := strconv.ParseUint(gen, 10, 8)
+	if _, herr := hex.DecodeString(digest); err != nil || herr != nil || len(digest) != 32 || (tagged && n == 0) {
+		return 0, &errs.FieldError{Kind: errs.ErrInvalid, Field: "blind", Rule: "format", Msg: "not a blind index"}
+	}
+	return byte(n), nil
 }

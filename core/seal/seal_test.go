@@ -110,3 +110,37 @@ func TestKeyIDOf(t *testing.T) {
 		}
 	}
 }
+
+// A generation with an index key of its own names itself in its blind
+// indexes; lookups get every index key's digest, current first; and
+// BlindGeneration reads the generation back or refuses what is not one.
+func TestBlindIndexGenerations(t *testing.T) {
+	for _, s := range []Suite{AES256GCM, SM4GCM} {
+		old, _ := GenerateKey(s, 1)
+		fresh, _ := GenerateKey(s, 2)
+		fresh.OwnIndex = true
+		before, _ := NewKeyring(s, old)
+		k, err := NewKeyring(s, fresh, old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := k.BlindIndex("id_number", "x")
+		all := k.BlindIndexes("id_number", "x")
+		if !strings.HasPrefix(b, "2:") || len(all) != 2 || all[0] != b || all[1] != before.BlindIndex("id_number", "x") || k.IndexGeneration() != 2 {
+			t.Fatalf("%s: %s %v", s, b, all)
+		}
+		if b == "2:"+all[1] {
+			t.Fatalf("%s: generation 2 indexed with the shared key", s)
+		}
+		for blind, want := range map[string]byte{b: 2, all[1]: 0} {
+			if g, err := BlindGeneration(blind); err != nil || g != want {
+				t.Errorf("%s: BlindGeneration(%s): %d %v", s, blind, g, err)
+			}
+		}
+		for _, bad := range []string{"", "x", "0:" + all[1], "256:" + all[1], "2:" + all[1][:31], all[1] + "0", "2:" + strings.Repeat("z", 32)} {
+			if _, err := BlindGeneration(bad); !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != "blind" {
+				t.Errorf("%s: BlindGeneration(%q): %v", s, bad, err)
+			}
+		}
+	}
+}

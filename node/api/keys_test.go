@@ -49,7 +49,7 @@ func TestKeysRoutes(t *testing.T) {
 	f := newFixtureOn(t, e, rotated)
 
 	var c core.SealCensus
-	if resp, m := f.do("GET", "/api/v1/keys", f.admin, nil, &c); resp.StatusCode != 200 || c.Current != 2 || c.Generations[1] != 6 || c.Old() != 6 {
+	if resp, m := f.do("GET", "/api/v1/keys", f.admin, nil, &c); resp.StatusCode != 200 || c.Current != 2 || c.Generations[1] != 6 || c.Indexes[0] != 3 || c.CurrentIndex != 2 || c.Old() != 9 {
 		t.Fatalf("census: %d %+v %v", resp.StatusCode, c, m)
 	}
 	resp, m := f.do("GET", "/api/v1/keys", f.town, nil, nil)
@@ -87,12 +87,12 @@ func TestKeysRoutes(t *testing.T) {
 			break
 		}
 	}
-	// Two values a person, whole people a pass.
-	if len(passes) != 2 || passes[0].Resealed != 4 || passes[1].Resealed != 2 {
+	// Two values and an index a person, whole people a pass.
+	if len(passes) != 3 || passes[0].Resealed != 3 || passes[1].Resealed != 3 || passes[2].Resealed != 3 {
 		t.Fatalf("passes: %+v", passes)
 	}
 	c = core.SealCensus{}
-	if resp, _ := f.do("GET", "/api/v1/keys", f.admin, nil, &c); resp.StatusCode != 200 || c.Old() != 0 || c.Generations[2] != 6 {
+	if resp, _ := f.do("GET", "/api/v1/keys", f.admin, nil, &c); resp.StatusCode != 200 || c.Old() != 0 || c.Generations[2] != 6 || c.Indexes[2] != 3 {
 		t.Fatalf("census after reseal: %+v", c)
 	}
 }

@@ -46,7 +46,8 @@ func keysCmd() *cobra.Command {
 	keys := &cobra.Command{Use: "keys", Short: "Inspect and rotate the sealing keys of a key file",
 		Long: `Rotation takes two rounds over the group's replicas:
 
-  fengqiao keys add FILE      adds a generation (printed), not yet used for sealing;
+  fengqiao keys add FILE      adds a generation (printed), with a sealing key and an
+                              ID-number index key of its own, not yet used;
                               copy FILE to every replica and restart them one by one
   fengqiao keys use FILE ID   seals new values with generation ID from now on;
                               copy FILE to every replica and restart them one by one
@@ -54,14 +55,12 @@ func keysCmd() *cobra.Command {
 Values sealed earlier are opened with their own generation. To retire one (after a
 suspected leak, say), reseal, check, then remove it:
 
-  fengqiao keys reseal --addr NODE   seals every older value again under NODE's current
-                                     generation, with progress
-  fengqiao keys census --addr NODE   values per generation; the old one must show none,
-                                     and no handover offers may be waiting
+  fengqiao keys reseal --addr NODE   seals every older value again, and re-indexes every
+                                     ID number, under NODE's current generation, with progress
+  fengqiao keys census --addr NODE   values and indexes per generation; the old one must
+                                     show none, and no handover offers may be waiting
   fengqiao keys remove FILE ID       drops generation ID; copy FILE to every replica
-                                     and restart them one by one
-
-The blind-index key (exact lookup of ID numbers) is not rotated.`}
+                                     and restart them one by one`}
 	keys.AddCommand(&cobra.Command{Use: "list FILE", Short: "List the generations in FILE (never key material)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			info, err := core.KeyFileInfo(args[0])
@@ -176,14 +175,24 @@ func generationArg(s string) (byte, error) {
 }
 
 func printCensus(w io.Writer, sc core.SealCensus) {
-	gens := slices.Sorted(maps.Keys(sc.Generations))
-	parts := make([]string, len(gens))
-	for i, g := range gens {
-		parts[i] = fmt.Sprintf("generation %d: %d", g, sc.Generations[g])
+	count := func(m map[byte]int, name func(byte) string) string {
+		gens := slices.Sorted(maps.Keys(m))
+		parts := make([]string, len(gens))
+		for i, g := range gens {
+			parts[i] = fmt.Sprintf("%s: %d", name(g), m[g])
+		}
+		if len(parts) == 0 {
+			return "none"
+		}
+		return strings.Join(parts, ", ")
 	}
-	if len(parts) == 0 {
-		parts = []string{"none"}
+	gen := func(g byte) string { return fmt.Sprintf("generation %d", g) }
+	index := func(g byte) string {
+		if g == 0 {
+			return "shared key"
+		}
+		return gen(g)
 	}
-	fmt.Fprintf(w, "current generation %d; sealed values: %s; older generations: %d; handover offers waiting: %d\n",
-		sc.Current, strings.Join(parts, ", "), sc.Old(), sc.Waiting)
+	fmt.Fprintf(w, "current generation %d; sealed values: %s; ID-number indexes: %s; older generations: %d; handover offers waiting: %d\n",
+		sc.Current, count(sc.Generations, gen), count(sc.Indexes, index), sc.Old(), sc.Waiting)
 }

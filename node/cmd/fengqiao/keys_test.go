@@ -121,7 +121,7 @@ func TestKeyRotationAcrossProcesses(t *testing.T) {
 	roll()
 	step("generation 2 is current", "keys", "use", file, "2")
 	roll()
-	step("current generation 2; sealed values: generation 1: 6; older generations: 6", "keys", "census", "--addr", addr)
+	step("current generation 2; sealed values: generation 1: 6; ID-number indexes: shared key: 3; older generations: 9", "keys", "census", "--addr", addr)
 
 	// Refused input changes nothing.
 	before, _ := os.ReadFile(file)
@@ -142,8 +142,8 @@ func TestKeyRotationAcrossProcesses(t *testing.T) {
 		t.Fatal("a refused keys command changed the key file")
 	}
 
-	out := step("sealed values: generation 2: 6; older generations: 0; handover offers waiting: 0", "keys", "reseal", "--addr", "http://"+procs[2].http, "--batch", "4")
-	if !strings.Contains(out, "resealed 6/6 (100%)") {
+	out := step("sealed values: generation 2: 6; ID-number indexes: generation 2: 3; older generations: 0; handover offers waiting: 0", "keys", "reseal", "--addr", "http://"+procs[2].http, "--batch", "4")
+	if !strings.Contains(out, "resealed 9/9 (100%)") {
 		t.Fatalf("reseal printed no progress:\n%s", out)
 	}
 	step("removed generation 1", "keys", "remove", file, "1")
