@@ -85,7 +85,7 @@ func TestPackedCommandsShareAnIndex(t *testing.T) {
 	}
 	// The same state as the source, but for the log positions the audit
 	// records carry.
-	dst := New(e, NewLocal(e), Options{Keyring: src.keys})
+	dst := New(e, NewLocal(e), Options{Keyring: src.keyring()})
 	defer dst.Close()
 	for i := 1; i <= 5; i++ {
 		id := fmt.Sprintf("511083001-20261123-%06d", i)

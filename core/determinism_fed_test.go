@@ -78,7 +78,7 @@ func TestDeterministicFederatedApply(t *testing.T) {
 			id := pick(people)
 			var p *Person
 			if p, err = county.People.Get(id); err == nil {
-				fresh, _ := county.keys.Seal([]byte("居民"), "person/"+id+"/name")
+				fresh, _ := county.keyring().Seal([]byte("居民"), "person/"+id+"/name")
 				_, err = county.apply(county.ctx, "keys.reseal", "", resealPayload{Items: []ResealItem{{Kind: "person", Key: []byte(id), Field: "name", Old: p.NameSealed, New: fresh}}})
 			}
 		case r < 82:

@@ -253,7 +253,7 @@ func TestHandoverSharesOnlyWhatThePolicyAllows(t *testing.T) {
 		}
 		if share {
 			// Sealed again under the receiver's own keys.
-			v, err := to.keys.Open(in.Subject.DetailsSealed, "handover/"+h.ID+"/details")
+			v, err := to.keyring().Open(in.Subject.DetailsSealed, "handover/"+h.ID+"/details")
 			if err != nil || !bytes.Contains(v, []byte("盗窃罪")) {
 				t.Fatalf("receiver cannot open the details: %v", err)
 			}

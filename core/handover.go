@@ -283,7 +283,7 @@ func (f *Federation) Outgoing(msgs []Message) ([]Message, error) {
 			if tok == "" {
 				return "", nil
 			}
-			v, err := f.s.keys.Open(tok, "person/"+pid+"/"+what)
+			v, err := f.s.keyring().Open(tok, "person/"+pid+"/"+what)
 			return string(v), err
 		}
 		var details string
@@ -337,7 +337,7 @@ func (f *Federation) Incoming(msgs []Message) ([]Message, error) {
 			if v == "" {
 				return "", nil
 			}
-			return f.s.keys.Seal([]byte(v), "handover/"+b.Handover.ID+"/"+what)
+			return f.s.keyring().Seal([]byte(v), "handover/"+b.Handover.ID+"/"+what)
 		}
 		var err error
 		if sub.NameSealed, err = seal(b.Name, "name"); err == nil {

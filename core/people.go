@@ -184,21 +184,22 @@ func (pp *People) Add(ctx context.Context, in PersonInput) (*Person, error) {
 	}
 	// While people are re-indexed after a rotation, this person may still
 	// be indexed under an older key, which apply's check cannot see.
-	if len(pp.s.keys.BlindIndexes("id_number", idn)) > 1 {
+	kr := pp.s.keyring()
+	if len(kr.BlindIndexes("id_number", idn)) > 1 {
 		if p, err := pp.FindByIDNumber(idn); err == nil {
 			return nil, errs.Conflict("id_number", "exists", "a person with this ID number is already registered (%s)", p.ID)
 		}
 	}
-	nameSealed, err := pp.s.keys.Seal([]byte(in.Name), "person/"+in.ID+"/name")
+	nameSealed, err := kr.Seal([]byte(in.Name), "person/"+in.ID+"/name")
 	if err != nil {
 		return nil, err
 	}
-	idSealed, err := pp.s.keys.Seal([]byte(idn), "person/"+in.ID+"/id_number")
+	idSealed, err := kr.Seal([]byte(idn), "person/"+in.ID+"/id_number")
 	if err != nil {
 		return nil, err
 	}
 	p := Person{ID: in.ID, NameMasked: MaskName(in.Name), NameSealed: nameSealed, IDMasked: idcard.Mask(idn),
-		IDSealed: idSealed, IDBlind: pp.s.keys.BlindIndex("id_number", idn), Kind: in.Kind,
+		IDSealed: idSealed, IDBlind: kr.BlindIndex("id_number", idn), Kind: in.Kind,
 		Jurisdiction: in.Jurisdiction, Grid: in.Grid, House: in.House}
 	return applyAs[*Person](ctx, pp.s, "person.add", in.Jurisdiction, p)
 }
@@ -230,7 +231,7 @@ func (pp *People) Get(id string) (*Person, error) {
 func (pp *People) FindByIDNumber(idNumber string) (*Person, error) {
 	var id string
 	pp.s.engine.View(func(tx *bbolt.Tx) error {
-		for _, bi := range pp.s.keys.BlindIndexes("id_number", idcard.Normalize(idNumber)) {
+		for _, bi := range pp.s.keyring().BlindIndexes("id_number", idcard.Normalize(idNumber)) {
 			if id = string(tx.Bucket(bPersonBI).Get([]byte(bi))); id != "" {
 				break
 			}
@@ -269,17 +270,17 @@ func (pp *People) Reveal(ctx context.Context, id, purpose string) (*Revealed, er
 	if _, err := pp.s.apply(ctx, "audit.read", p.Jurisdiction, readPayload{Person: id, Fields: fields, Purpose: purpose}); err != nil {
 		return nil, err
 	}
-	name, err := pp.s.keys.Open(p.NameSealed, "person/"+id+"/name")
+	name, err := pp.s.keyring().Open(p.NameSealed, "person/"+id+"/name")
 	if err != nil {
 		return nil, err
 	}
-	idn, err := pp.s.keys.Open(p.IDSealed, "person/"+id+"/id_number")
+	idn, err := pp.s.keyring().Open(p.IDSealed, "person/"+id+"/id_number")
 	if err != nil {
 		return nil, err
 	}
 	r := &Revealed{ID: id, Name: string(name), IDNumber: string(idn)}
 	if p.Special != nil {
-		raw, err := pp.s.keys.Open(p.Special.DetailsSealed, "person/"+id+"/special")
+		raw, err := pp.s.keyring().Open(p.Special.DetailsSealed, "person/"+id+"/special")
 		if err != nil {
 			return nil, err
 		}

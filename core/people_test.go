@@ -180,8 +180,8 @@ func TestSM4StoreEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if s.keys.Suite() != seal.SM4GCM {
-		t.Fatalf("suite %s", s.keys.Suite())
+	if s.keyring().Suite() != seal.SM4GCM {
+		t.Fatalf("suite %s", s.keyring().Suite())
 	}
 	ctx := WithActor(context.Background(), "tester")
 	if _, err := s.Jurisdictions.LoadCounty(ctx, "511083", 1); err != nil {

@@ -196,7 +196,8 @@ func (c SealCensus) Old() int {
 // SealedCensus counts the sealed values by generation. A generation with no
 // values and no waiting offers can be removed from every key file.
 func (s *Store) SealedCensus() (SealCensus, error) {
-	out := SealCensus{Current: s.keys.KeyID(), Generations: map[byte]int{}, CurrentIndex: s.keys.IndexGeneration(), Indexes: map[byte]int{}}
+	kr := s.keyring()
+	out := SealCensus{Current: kr.KeyID(), Generations: map[byte]int{}, CurrentIndex: kr.IndexGeneration(), Indexes: map[byte]int{}}
 	err := s.engine.View(func(tx *bbolt.Tx) error {
 		if err := eachSealedRecord(tx, nil, func(_ int, _ []byte, rec any, fs []sealedField) error {
 			if p, ok := rec.(*Person); ok {
@@ -284,7 +285,8 @@ func (s *Store) Reseal(ctx context.Context, after string, max int) (ResealResult
 	if max <= 0 || max > MaxResealItems {
 		max = MaxResealItems
 	}
-	cur := s.keys.KeyID()
+	kr := s.keyring() // one keyring for the whole pass
+	cur := kr.KeyID()
 	var items []ResealItem
 	var last *resealPos
 	size, scanned := 0, 0
@@ -295,7 +297,7 @@ func (s *Store) Reseal(ctx context.Context, after string, max int) (ResealResult
 			}
 			var mine []ResealItem
 			if p, ok := rec.(*Person); ok {
-				item, err := s.reindex(p)
+				item, err := reindex(kr, p)
 				if err != nil {
 					return err
 				}
@@ -307,7 +309,7 @@ func (s *Store) Reseal(ctx context.Context, after string, max int) (ResealResult
 				g, err := seal.KeyIDOf(*f.val)
 				var plain []byte
 				if err == nil && g != cur {
-					plain, err = s.keys.Open(*f.val, f.aad)
+					plain, err = kr.Open(*f.val, f.aad)
 				}
 				if err != nil {
 					return fmt.Errorf("core: reseal %s %q field %s: %w", sealedKinds[kind].name, k, f.name, err)
@@ -315,7 +317,7 @@ func (s *Store) Reseal(ctx context.Context, after string, max int) (ResealResult
 				if g == cur {
 					continue
 				}
-				fresh, err := s.keys.Seal(plain, f.aad)
+				fresh, err := kr.Seal(plain, f.aad)
 				if err != nil {
 					return err
 				}
@@ -349,16 +351,16 @@ func (s *Store) Reseal(ctx context.Context, after string, max int) (ResealResult
 
 // reindex is the swap that moves a person's ID-number index to the current
 // index key, or nil when it is there already.
-func (s *Store) reindex(p *Person) (*ResealItem, error) {
+func reindex(kr *seal.Keyring, p *Person) (*ResealItem, error) {
 	g, err := seal.BlindGeneration(p.IDBlind)
-	if err != nil || g == s.keys.IndexGeneration() {
+	if err != nil || g == kr.IndexGeneration() {
 		return nil, err
 	}
-	idn, err := s.keys.Open(p.IDSealed, "person/"+p.ID+"/id_number")
+	idn, err := kr.Open(p.IDSealed, "person/"+p.ID+"/id_number")
 	if err != nil {
 		return nil, fmt.Errorf("core: reindex person %q: %w", p.ID, err)
 	}
-	return &ResealItem{Kind: "person", Key: []byte(p.ID), Field: "id_blind", Old: p.IDBlind, New: s.keys.BlindIndex("id_number", string(idn))}, nil
+	return &ResealItem{Kind: "person", Key: []byte(p.ID), Field: "id_blind", Old: p.IDBlind, New: kr.BlindIndex("id_number", string(idn))}, nil
 }
 
 // applyReseal checks every item before it swaps any, so a bad command

@@ -197,8 +197,8 @@ func TestResealRetiresAnOldGeneration(t *testing.T) {
 		t.Fatal(err)
 	}
 	rekey(t, from, fromKeys)
-	if from.keys.Generations() != 1 || len(from.keys.BlindIndexes("id_number", "x")) != 1 {
-		t.Fatalf("%d generations, %d index keys after removal", from.keys.Generations(), len(from.keys.BlindIndexes("id_number", "x")))
+	if from.keyring().Generations() != 1 || len(from.keyring().BlindIndexes("id_number", "x")) != 1 {
+		t.Fatalf("%d generations, %d index keys after removal", from.keyring().Generations(), len(from.keyring().BlindIndexes("id_number", "x")))
 	}
 	if strings.Contains(string(fileBytes(t, fromKeys)), `"index":null`) || len(mustKeyFile(t, fromKeys).Index) != 0 {
 		t.Fatal("the shared index key outlived the last generation that used it")
@@ -216,7 +216,7 @@ func TestResealRetiresAnOldGeneration(t *testing.T) {
 	if err != nil || len(visits) != 3 {
 		t.Fatalf("visits: %d %v", len(visits), err)
 	}
-	if got, err := from.keys.Open(visits[2].NoteSealed, "person/"+people[0]+"/visit"); err != nil || string(got) != "家属在场" {
+	if got, err := from.keyring().Open(visits[2].NoteSealed, "person/"+people[0]+"/visit"); err != nil || string(got) != "家属在场" {
 		t.Fatalf("visit note after removal: %q %v", got, err)
 	}
 
@@ -235,7 +235,7 @@ func TestResealRetiresAnOldGeneration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := to.keys.Open(in.Subject.NameSealed, "handover/"+in.ID+"/name"); err != nil || string(got) != "赵志强" {
+	if got, err := to.keyring().Open(in.Subject.NameSealed, "handover/"+in.ID+"/name"); err != nil || string(got) != "赵志强" {
 		t.Fatalf("received name after removal: %q %v", got, err)
 	}
 	for _, e := range []*env{from, to} {
@@ -259,7 +259,7 @@ func TestResealRefusesBadItems(t *testing.T) {
 	}
 	rotate(t, keys)
 	rekey(t, e, keys)
-	fresh, err := e.keys.Seal([]byte("王秀兰"), "person/"+p.ID+"/name")
+	fresh, err := e.keyring().Seal([]byte("王秀兰"), "person/"+p.ID+"/name")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -418,15 +418,15 @@ func BenchmarkReseal(b *testing.B) {
 		store += time.Since(t0)
 		t0 = time.Now()
 		for _, f := range tokens {
-			plain, err := e.keys.Open(*f.val, f.aad)
+			plain, err := e.keyring().Open(*f.val, f.aad)
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, err := e.keys.Seal(plain, f.aad); err != nil {
+			if _, err := e.keyring().Seal(plain, f.aad); err != nil {
 				b.Fatal(err)
 			}
 			if f.name == "id_number" {
-				e.keys.BlindIndex("id_number", string(plain))
+				e.keyring().BlindIndex("id_number", string(plain))
 			}
 		}
 		memory += time.Since(t0)

@@ -396,7 +396,7 @@ func (pp *People) SetSpecial(ctx context.Context, id string, in SpecialInput) (*
 		return nil, err
 	}
 	raw, _ := json.Marshal(in.Details)
-	sealed, err := pp.s.keys.Seal(raw, "person/"+id+"/special")
+	sealed, err := pp.s.keyring().Seal(raw, "person/"+id+"/special")
 	if err != nil {
 		return nil, err
 	}
@@ -417,7 +417,7 @@ type VisitInput struct {
 func (pp *People) RecordVisit(ctx context.Context, id string, in VisitInput) (*Visit, error) {
 	v := Visit{Person: id, At: in.At.UTC(), Visitor: in.Visitor, Method: in.Method, Found: in.Found}
 	if in.Note != "" {
-		sealed, err := pp.s.keys.Seal([]byte(in.Note), "person/"+id+"/visit")
+		sealed, err := pp.s.keyring().Seal([]byte(in.Note), "person/"+id+"/visit")
 		if err != nil {
 			return nil, err
 		}

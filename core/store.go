@@ -18,6 +18,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/fengqiao/fengqiao/core/errs"
@@ -47,7 +48,7 @@ type Options struct {
 type Store struct {
 	engine *Engine
 	prop   Proposer
-	keys   *seal.Keyring
+	keys   atomic.Pointer[seal.Keyring] // swapped whole by SetKeyring
 	clock  func() time.Time
 	log    *slog.Logger
 	ids    idcard.Checker
@@ -61,6 +62,19 @@ type Store struct {
 	Federation    *Federation
 	Cases         *Cases
 	Handovers     *Handovers
+}
+
+// keyring is the keyring in use; take it once per operation that needs
+// one generation throughout.
+func (s *Store) keyring() *seal.Keyring { return s.keys.Load() }
+
+// SetKeyring replaces the keyring, as when a rotated key file is read
+// again: values sealed from now on use its current generation. It must
+// hold every generation the state still uses (see SealedCensus).
+func (s *Store) SetKeyring(kr *seal.Keyring) {
+	if kr != nil {
+		s.keys.Store(kr)
+	}
 }
 
 // Open opens an embedded single-node store in dir. Writes are durable when
@@ -83,7 +97,8 @@ func Open(dir string, opts Options) (*Store, error) {
 // New builds a store over an engine and a proposer (the replicated node
 // passes its Raft proposer here). opts.Keyring is required.
 func New(e *Engine, p Proposer, opts Options) *Store {
-	s := &Store{engine: e, prop: p, keys: opts.Keyring, clock: opts.Clock, log: opts.Logger}
+	s := &Store{engine: e, prop: p, clock: opts.Clock, log: opts.Logger}
+	s.keys.Store(opts.Keyring)
 	if s.clock == nil {
 		s.clock = time.Now
 	}

@@ -49,6 +49,7 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 	if o.Out == nil {
 		o.Out = os.Stdout
 	}
+	keyFile, _ := os.ReadFile(c.KeyFile) // what the watcher compares against
 	keys, err := core.ReadKeyFile(c.KeyFile)
 	if err != nil {
 		return err
@@ -126,6 +127,11 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 	// The API's store forwards writes from a follower to the leader; the
 	// loops above keep the leader-only one, so they stop with leadership.
 	apiStore := core.New(r.Engine, r.ForwardingProposer(), core.Options{Keyring: keys, Logger: log})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		watchKeyFile(ctx, c.KeyFile, keyFile, string(keys.Suite()), log, store, apiStore)
+	}()
 	b := &backend{county: c.Jurisdiction, r: r, s: apiStore, peers: peers}
 	errc := make(chan error, 3) // federation exchange, pprof, API
 	serve := func(ln net.Listener, h http.Handler) {

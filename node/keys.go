@@ -1,0 +1,55 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/fengqiao/fengqiao/core"
+)
+
+// keyReloadEvery bounds how often the key file is read again; a variable so
+// tests need not wait.
+var keyReloadEvery = 10 * time.Second
+
+// watchKeyFile reads the key file again when it changes and hands the new
+// keyring to the stores, so the steps of a rotation (keys add, use, remove)
+// take effect without a restart. A file that cannot be used (garbled, or of
+// another cipher) is reported once and the keys in use stay.
+func watchKeyFile(ctx context.Context, path string, loaded []byte, suite string, log *slog.Logger, stores ...*core.Store) {
+	last := loaded // the contents the stores' keyring came from
+	var bad []byte
+	t := time.NewTicker(keyReloadEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			raw = []byte(err.Error()) // reported once, like bad contents
+		}
+		if bytes.Equal(raw, last) || bytes.Equal(raw, bad) {
+			continue
+		}
+		kr, err := core.ReadKeyFile(path)
+		if err == nil && string(kr.Suite()) != suite {
+			err = fmt.Errorf("node: key file %s changed its cipher from %s to %s", path, suite, kr.Suite())
+		}
+		if err != nil {
+			bad = raw
+			log.Warn("key file changed but cannot be used; keeping the keys in use", "err", err)
+			continue
+		}
+		last, bad = raw, nil
+		for _, s := range stores {
+			s.SetKeyring(kr)
+		}
+		log.Info("sealing keys reloaded", "cipher", kr.Suite(), "current", kr.KeyID(), "generations", kr.Generations())
+	}
+}

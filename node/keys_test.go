@@ -1,0 +1,131 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/seal"
+)
+
+// syncBuffer is a log sink the watcher writes while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) count(sub string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.Count(s.b.String(), sub)
+}
+
+// A node's stores follow its key file: a rotation step takes effect
+// without a restart, while a garbled file or one of another cipher is
+// reported once and the keys in use stay.
+func TestKeyFileIsReadAgainWhenItChanges(t *testing.T) {
+	defer func(d time.Duration) { keyReloadEvery = d }(keyReloadEvery)
+	keyReloadEvery = 5 * time.Millisecond
+	path := filepath.Join(t.TempDir(), "keys.json")
+	if err := core.WriteNewKeyFile(path, seal.AES256GCM); err != nil {
+		t.Fatal(err)
+	}
+	loaded, _ := os.ReadFile(path)
+	kr, err := core.ReadKeyFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := core.OpenEngine(t.TempDir(), core.EngineOptions{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := core.New(e, core.NewLocal(e), core.Options{Keyring: kr})
+	b := core.New(e, core.NewLocal(e), core.Options{Keyring: kr})
+	defer a.Close()
+	logs := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		watchKeyFile(ctx, path, loaded, string(seal.AES256GCM), slog.New(slog.NewJSONHandler(logs, nil)), a, b)
+	}()
+	current := func(s *core.Store) byte {
+		c, err := s.SealedCensus()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Current
+	}
+	await := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); !ok(); time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: never", what)
+			}
+		}
+	}
+	time.Sleep(30 * time.Millisecond)
+	if logs.count("reloaded") != 0 {
+		t.Fatal("an unchanged key file was reloaded")
+	}
+	id, err := core.AddKey(path)
+	if err == nil {
+		err = core.UseKey(path, id)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	await("both stores seal with generation 2", func() bool { return current(a) == 2 && current(b) == 2 })
+
+	other := filepath.Join(t.TempDir(), "sm4.json")
+	if err := core.WriteNewKeyFile(other, seal.SM4GCM); err != nil {
+		t.Fatal(err)
+	}
+	good, _ := os.ReadFile(path)
+	sm4, _ := os.ReadFile(other)
+	for _, bad := range [][]byte{[]byte("garbage"), sm4} {
+		if err := os.WriteFile(path, bad, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		before := logs.count("cannot be used")
+		await("the bad file is reported", func() bool { return logs.count("cannot be used") == before+1 })
+		time.Sleep(30 * time.Millisecond) // several more reads
+		if n := logs.count("cannot be used"); n != before+1 || current(a) != 2 {
+			t.Fatalf("bad file %.20q: %d reports, generation %d", bad, n-before, current(a))
+		}
+	}
+	if !strings.Contains(func() string { logs.mu.Lock(); defer logs.mu.Unlock(); return logs.b.String() }(), "changed its cipher") {
+		t.Fatal("a key file of another cipher was not named as such")
+	}
+	// A good file after bad ones is taken.
+	if err := os.WriteFile(path, good, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	id, err = core.AddKey(path)
+	if err == nil {
+		err = core.UseKey(path, id)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	await("generation 3 after the bad files", func() bool { return current(a) == 3 && current(b) == 3 })
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the watcher did not stop with its context")
+	}
+}
