@@ -6,7 +6,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 
 	"go.etcd.io/bbolt"
 
@@ -195,10 +197,43 @@ func (c SealCensus) Old() int {
 
 // SealedCensus counts the sealed values by generation. A generation with no
 // values and no waiting offers can be removed from every key file.
-func (s *Store) SealedCensus() (SealCensus, error) {
+func (s *Store) SealedCensus() (SealCensus, error) { return census(s.engine, s.keyring()) }
+
+// CheckBackupKeys refuses a backup (a state file at path) holding values
+// sealed, or people indexed, with a generation this store's keyring lacks:
+// restored, they could not be opened or found. The error names the
+// generations; put them back in the key file to restore such a backup.
+func (s *Store) CheckBackupKeys(path string) error {
+	e, err := OpenStateFileReadOnly(path)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
 	kr := s.keyring()
+	c, err := census(e, kr)
+	if err != nil {
+		return err
+	}
+	var missing []string
+	for _, g := range slices.Sorted(maps.Keys(c.Generations)) {
+		if !kr.Has(g) {
+			missing = append(missing, fmt.Sprintf("generation %d (%d values)", g, c.Generations[g]))
+		}
+	}
+	for _, g := range slices.Sorted(maps.Keys(c.Indexes)) {
+		if !kr.HasIndex(g) {
+			missing = append(missing, fmt.Sprintf("index key %d (%d people)", g, c.Indexes[g]))
+		}
+	}
+	if len(missing) > 0 {
+		return errs.Conflict("keys", "missing", "the backup holds what this node's key file can no longer open: %s; put those generations back in the key file first", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+func census(e *Engine, kr *seal.Keyring) (SealCensus, error) {
 	out := SealCensus{Current: kr.KeyID(), Generations: map[byte]int{}, CurrentIndex: kr.IndexGeneration(), Indexes: map[byte]int{}}
-	err := s.engine.View(func(tx *bbolt.Tx) error {
+	err := e.View(func(tx *bbolt.Tx) error {
 		if err := eachSealedRecord(tx, nil, func(_ int, _ []byte, rec any, fs []sealedField) error {
 			if p, ok := rec.(*Person); ok {
 				g, err := seal.BlindGeneration(p.IDBlind)

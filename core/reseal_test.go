@@ -46,7 +46,7 @@ func rotate(t *testing.T, path string) byte {
 	return id
 }
 
-func census(t *testing.T, s *Store) SealCensus {
+func mustCensus(t *testing.T, s *Store) SealCensus {
 	t.Helper()
 	c, err := s.SealedCensus()
 	if err != nil {
@@ -124,7 +124,7 @@ func TestResealRetiresAnOldGeneration(t *testing.T) {
 
 	// 3 people × 2, one special record, two notes, and two outgoing
 	// handovers (3 and 2 sealed fields).
-	before := census(t, from.Store)
+	before := mustCensus(t, from.Store)
 	if want := map[byte]int{1: 14}; !maps.Equal(before.Generations, want) || before.Current != 1 || before.Old() != 0 || before.Waiting != 1 ||
 		!maps.Equal(before.Indexes, map[byte]int{0: 3}) || before.CurrentIndex != 0 {
 		t.Fatalf("census before rotation: %+v", before)
@@ -137,7 +137,7 @@ func TestResealRetiresAnOldGeneration(t *testing.T) {
 	rekey(t, from, fromKeys)
 	// Generation 2 brings its own index key too: 14 values and 3 indexes
 	// are old.
-	if c := census(t, from.Store); c.Current != 2 || c.CurrentIndex != 2 || c.Old() != 17 {
+	if c := mustCensus(t, from.Store); c.Current != 2 || c.CurrentIndex != 2 || c.Old() != 17 {
 		t.Fatalf("census after rotation: %+v", c)
 	}
 	if p, err := from.People.FindByIDNumber(idNumber(800)); err != nil || p.ID != people[0] {
@@ -149,7 +149,7 @@ func TestResealRetiresAnOldGeneration(t *testing.T) {
 	if n := resealAll(t, from, 4); n != 17 {
 		t.Fatalf("resealed %d values and indexes, want 17", n)
 	}
-	after := census(t, from.Store)
+	after := mustCensus(t, from.Store)
 	if want := map[byte]int{2: 14}; !maps.Equal(after.Generations, want) || !maps.Equal(after.Indexes, map[byte]int{2: 3}) || after.Old() != 0 || after.Waiting != 1 {
 		t.Fatalf("census after reseal: %+v", after)
 	}
@@ -169,7 +169,7 @@ func TestResealRetiresAnOldGeneration(t *testing.T) {
 	}
 	// The waiting offer still carries generation 1: deliver it first.
 	pump(t, from, to)
-	if c := census(t, from.Store); c.Waiting != 0 {
+	if c := mustCensus(t, from.Store); c.Waiting != 0 {
 		t.Fatalf("census after delivery: %+v", c)
 	}
 	// A pass reads a bounded number of records: over values already
@@ -448,4 +448,52 @@ func mustKeyFile(t *testing.T, path string) *keyFile {
 		t.Fatal(err)
 	}
 	return kf
+}
+
+// A backup taken before a generation was removed holds values the node can
+// no longer open: the check names what is missing, and passes once the
+// backup needs nothing the keyring lacks.
+func TestCheckBackupKeys(t *testing.T) {
+	e := newEnv(t, false)
+	e.withCounty(t)
+	keys := newKeyFile(t)
+	rekey(t, e, keys)
+	if _, err := e.People.Add(e.ctx, PersonInput{Name: "王秀兰", IDNumber: idNumber(1), Kind: "registered", Jurisdiction: "511083001001"}); err != nil {
+		t.Fatal(err)
+	}
+	backup := func() string {
+		path := filepath.Join(t.TempDir(), "backup.db")
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Engine().Snapshot(f); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		return path
+	}
+	old := backup()
+	if err := e.CheckBackupKeys(old); err != nil {
+		t.Fatalf("a backup under the keys in use: %v", err)
+	}
+	rotate(t, keys)
+	rekey(t, e, keys)
+	resealAll(t, e, 0)
+	if err := RemoveKey(keys, 1); err != nil {
+		t.Fatal(err)
+	}
+	rekey(t, e, keys)
+	err := e.CheckBackupKeys(old)
+	if !errors.Is(err, errs.ErrConflict) || errs.Field(err) != "keys" || !strings.Contains(err.Error(), "generation 1 (2 values)") || !strings.Contains(err.Error(), "index key 0 (1 people)") {
+		t.Fatalf("a backup from before the removal: %v", err)
+	}
+	if err := e.CheckBackupKeys(backup()); err != nil {
+		t.Fatalf("a backup taken now: %v", err)
+	}
+	garbage := filepath.Join(t.TempDir(), "garbage.db")
+	os.WriteFile(garbage, []byte("not a state file"), 0o600)
+	if err := e.CheckBackupKeys(garbage); err == nil {
+		t.Fatal("a file that is no backup passed the check")
+	}
 }

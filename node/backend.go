@@ -91,7 +91,11 @@ func (b *backend) TransferLeader(id string) error { return b.leaderErr(b.r.Trans
 func (b *backend) Backup(w io.Writer) (int64, error) {
 	return b.r.Backup(w)
 }
-func (b *backend) Restore(rd io.Reader) error { return b.leaderErr(b.r.RestoreBackup(rd)) }
+
+// Restore refuses a backup with values this node's keys cannot open.
+func (b *backend) Restore(rd io.Reader) error {
+	return b.leaderErr(b.r.RestoreBackup(rd, b.s.CheckBackupKeys))
+}
 
 // Ready fails without a known leader, and on a replica whose state was
 // found to differ from the leader's (it must be rebuilt, not trusted).

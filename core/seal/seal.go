@@ -221,6 +221,18 @@ func (k *Keyring) BlindIndexes(domain, value string) []string {
 	return out
 }
 
+// Has reports whether the keyring can open values sealed with generation id.
+func (k *Keyring) Has(id byte) bool {
+	_, ok := k.aeads[id]
+	return ok
+}
+
+// HasIndex reports whether the keyring holds the index key of generation
+// gen (0: the shared key).
+func (k *Keyring) HasIndex(gen byte) bool {
+	return slices.ContainsFunc(k.indexes, func(x blindKey) bool { return x.gen == gen })
+}
+
 // IndexGeneration is the generation whose index key new blind indexes use
 // (0: the shared key of generations made before index keys rotated).
 func (k *Keyring) IndexGeneration() byte { return k.indexes[0].gen }

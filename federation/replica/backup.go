@@ -18,8 +18,9 @@ func (r *Replica) Backup(w io.Writer) (int64, error) { return r.Engine.Snapshot(
 
 // RestoreBackup replaces the whole group's state with a backup, through
 // Raft's user restore: the leader takes the state on, then every follower
-// installs it as a snapshot. For disaster recovery; leader only.
-func (r *Replica) RestoreBackup(rd io.Reader) error {
+// installs it as a snapshot. For disaster recovery; leader only. check, if
+// set, sees the received backup first and may refuse it, changing nothing.
+func (r *Replica) RestoreBackup(rd io.Reader, check func(path string) error) error {
 	if err := r.requireLeader(); err != nil {
 		return err
 	}
@@ -35,6 +36,11 @@ func (r *Replica) RestoreBackup(rd io.Reader) error {
 	idx, err := core.StateFileIndex(tmp.Name())
 	if err != nil {
 		return err
+	}
+	if check != nil {
+		if err := check(tmp.Name()); err != nil {
+			return err
+		}
 	}
 	size, err := tmp.Seek(0, io.SeekEnd)
 	if err != nil {

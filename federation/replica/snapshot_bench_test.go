@@ -58,7 +58,7 @@ func BenchmarkSnapshotInstall(b *testing.B) {
 	c := newCluster(b, 1, Config{})
 	l := c.leader()
 	in, _ := os.Open(backup)
-	if err := l.RestoreBackup(in); err != nil {
+	if err := l.RestoreBackup(in, nil); err != nil {
 		b.Fatal(err)
 	}
 	in.Close()

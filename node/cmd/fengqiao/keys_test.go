@@ -117,6 +117,8 @@ func TestKeyRotationAcrossProcesses(t *testing.T) {
 		}
 		return out
 	}
+	backup := filepath.Join(t.TempDir(), "before-rotation.db")
+	step("saved", "backup", "--addr", addr, "--out", backup)
 	step("added generation 2", "keys", "add", file)
 	roll()
 	step("generation 2 is current", "keys", "use", file, "2")
@@ -149,6 +151,11 @@ func TestKeyRotationAcrossProcesses(t *testing.T) {
 	step("removed generation 1", "keys", "remove", file, "1")
 	step("current generation 2, generations 2\n", "keys", "list", file)
 	roll()
+	// The backup from before the rotation holds what generation 1 sealed:
+	// restoring it now is refused, and changes nothing.
+	if out, err := cli(t, token, "restore", "--addr", addr, "--in", backup); err == nil || !strings.Contains(out, "409") || !strings.Contains(out, "generation 1 (6 values)") {
+		t.Fatalf("restoring a backup sealed with a removed generation: %v\n%s", err, out)
+	}
 	for _, p := range procs {
 		for id, name := range names {
 			code, m, err := c.do("GET", "http://"+p.http+"/api/v1/people/"+id+"?reveal=true&purpose=核实&stale=true", nil, nil)
