@@ -86,6 +86,7 @@ func init() {
 		{"GET", "/api/v1/tokens", "listTokens", "API tokens within the caller's scope (never secrets)", false, (*Server).listTokens},
 		{"POST", "/api/v1/tokens", "createToken", "Issue a token no wider than the caller's scope; the secret is shown once", false, (*Server).createToken},
 		{"DELETE", "/api/v1/tokens/{id}", "revokeToken", "Revoke a token", false, (*Server).revokeToken},
+		{"POST", "/api/v1/tokens/tidy", "tidyTokens", "Delete the caller's subtree's revoked tokens and those expired before expired_before (default now)", false, (*Server).tidyTokens},
 		{"GET", "/open311/v2/services.json", "open311Services", "Open311 GeoReport v2: services (event categories)", false, (*Server).o311Services},
 		{"POST", "/open311/v2/requests.json", "open311Create", "Open311: create a service request (form-encoded)", false, (*Server).o311Create},
 		{"GET", "/open311/v2/requests.json", "open311List", "Open311: service requests", false, (*Server).o311List},

@@ -130,3 +130,35 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
+
+// tidyTokens deletes the caller's subtree's tokens that no longer work:
+// revoked ones, and those that expired before expired_before (default now).
+func (s *Server) tidyTokens(w http.ResponseWriter, r *http.Request) error {
+	tk := tokenOf(r.Context())
+	if err := require(tk, permAdmin); err != nil {
+		return err
+	}
+	var in struct {
+		ExpiredBefore string `json:"expired_before"` // RFC 3339
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	before := time.Now()
+	if in.ExpiredBefore != "" {
+		t, err := time.Parse(time.RFC3339, in.ExpiredBefore)
+		if err != nil {
+			return errs.Invalid("expired_before", "format", "expired_before must be an RFC 3339 time such as 2026-11-01T00:00:00+08:00")
+		}
+		before = t
+	}
+	n, err := s.b.Store().Tokens.Tidy(r.Context(), tk.Scope, before)
+	if err != nil {
+		if errs.Field(err) == "before" {
+			err = errs.Invalid("expired_before", "past", "expired_before must not be later than now")
+		}
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"removed": n})
+	return nil
+}

@@ -331,7 +331,19 @@ func tokenCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return c.call("DELETE", "/api/v1/tokens/"+args[0], nil, nil)
 		}}
-	for _, cmd := range []*cobra.Command{create, list, revoke} {
+	var expiredBefore string
+	tidy := &cobra.Command{Use: "tidy [--expired-before TIME]", Short: "Delete revoked tokens, and tokens expired before TIME (default now), in your token's subtree", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			body, _ := json.Marshal(map[string]string{"expired_before": expiredBefore})
+			var out struct{ Removed int }
+			if err := c.call("POST", "/api/v1/tokens/tidy", strings.NewReader(string(body)), &out); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "removed %d tokens that no longer work; the audit chain keeps their history\n", out.Removed)
+			return nil
+		}}
+	tidy.Flags().StringVar(&expiredBefore, "expired-before", "", "RFC 3339 time, e.g. 2026-10-01T00:00:00+08:00 (default: now)")
+	for _, cmd := range []*cobra.Command{create, list, revoke, tidy} {
 		addClientFlags(cmd, &c)
 		tk.AddCommand(cmd)
 	}

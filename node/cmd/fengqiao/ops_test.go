@@ -143,6 +143,16 @@ func TestOperatorCommandsAgainstACluster(t *testing.T) {
 	if code, _, _ := worker.do("GET", addr+"/api/v1/events?jurisdiction=500110001", nil, nil); code != 401 {
 		t.Fatalf("revoked token: %d", code)
 	}
+	// Tidying deletes the revoked token, and only it.
+	if out, err := cli(t, token, "token", "tidy", "--expired-before", "soon", "--addr", addr); err == nil || !strings.Contains(out, "expired_before") {
+		t.Fatalf("token tidy with a bad time: %v\n%s", err, out)
+	}
+	if out, err := cli(t, token, "token", "tidy", "--addr", addr); err != nil || !strings.Contains(out, "removed 1 tokens") {
+		t.Fatalf("token tidy: %v\n%s", err, out)
+	}
+	if out, err := cli(t, token, "token", "list", "--addr", addr); err != nil || strings.Contains(out, id) || !strings.Contains(out, temp) {
+		t.Fatalf("token list after tidy: %v\n%s", err, out)
+	}
 	if out, err := cli(t, token, "operator", "raft", "add-peer", "n9", "nowhere", "--addr", addr); err == nil || !strings.Contains(out, "address") {
 		t.Fatalf("add-peer with a bad address: %v %s", err, out)
 	}

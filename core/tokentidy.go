@@ -1,0 +1,69 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/fengqiao/fengqiao/core/errs"
+)
+
+// Tidying removes tokens that can no longer authenticate, so listings and
+// the token store hold working tokens only. What each token was, and who
+// issued and revoked it, stays in the audit chain.
+
+type tidyPayload struct {
+	Under  string    `json:"under"`  // jurisdiction whose subtree is tidied
+	Before time.Time `json:"before"` // tokens that expired before this go
+}
+
+func init() { handle("token.tidy", 1, applyTokenTidy) }
+
+// Tidy deletes the tokens whose scope lies under the jurisdiction under that
+// no longer work: every revoked one, and those that expired before `before`,
+// which may not be later than the command's own time. It returns how many
+// it deleted.
+func (ts *Tokens) Tidy(ctx context.Context, under string, before time.Time) (int, error) {
+	return applyAs[int](ctx, ts.s, "token.tidy", under, tidyPayload{Under: under, Before: before.UTC()})
+}
+
+func applyTokenTidy(t *txn, c *Command, p *tidyPayload) (any, error) {
+	if p.Before.After(c.At) {
+		return nil, errs.Invalid("before", "past", "tokens that have not expired yet cannot be tidied (before %s is later than now)", p.Before.Format(time.RFC3339))
+	}
+	if _, err := load[Jurisdiction](t, bJur, p.Under, "under", "jurisdiction"); err != nil {
+		return nil, err
+	}
+	pre := []byte(prefixOf(p.Under))
+	var gone []*Token
+	c0 := t.b(bTokenScope).Cursor()
+	for k, _ := c0.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, _ = c0.Next() {
+		id := k[bytes.LastIndexByte(k, '/')+1:]
+		var tk Token
+		if ok, err := t.getRecord(bToken, id, &tk); err != nil || !ok {
+			return nil, fmt.Errorf("core: token index names %q: %v", id, err)
+		}
+		if tk.Revoked || (tk.ExpiresAt != nil && tk.ExpiresAt.Before(p.Before)) {
+			gone = append(gone, &tk)
+		}
+	}
+	// Deleted after the scan: a bbolt cursor does not survive deletes.
+	for _, tk := range gone {
+		if !tk.Revoked {
+			if err := t.del(bTokenHash, []byte(tk.Hash)); err != nil {
+				return nil, err
+			}
+		}
+		if err := t.del(bTokenScope, tokenScopeKey(tk)); err != nil {
+			return nil, err
+		}
+		if err := t.del(bToken, []byte(tk.ID)); err != nil {
+			return nil, err
+		}
+	}
+	if len(gone) > 0 {
+		t.effect(func(e *Engine) { e.tokens.invalidate() })
+	}
+	return len(gone), nil
+}
