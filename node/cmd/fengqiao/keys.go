@@ -108,7 +108,7 @@ suspected leak, say), reseal, check, then remove it:
 			return nil
 		}})
 	var c apiClient
-	census := &cobra.Command{Use: "census --addr NODE", Short: "Count the group's sealed values by generation (never key material)", Args: cobra.NoArgs,
+	census := &cobra.Command{Use: "census --addr NODE", Short: "Count the group's sealed values and ID-number indexes by generation (never key material)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var sc core.SealCensus
 			if err := c.call("GET", "/api/v1/keys", nil, &sc); err != nil {
@@ -118,7 +118,7 @@ suspected leak, say), reseal, check, then remove it:
 			return nil
 		}}
 	var batch int
-	reseal := &cobra.Command{Use: "reseal --addr NODE", Short: "Seal every value of an older generation again under NODE's current one", Args: cobra.NoArgs,
+	reseal := &cobra.Command{Use: "reseal --addr NODE", Short: "Seal every value of an older generation again, and re-index ID numbers, under NODE's current one", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if batch < 1 || batch > core.MaxResealItems {
 				return errs.Invalid("batch", "range", "--batch must be 1..%d, got %d", core.MaxResealItems, batch)
@@ -149,12 +149,12 @@ suspected leak, say), reseal, check, then remove it:
 			if err := c.call("GET", "/api/v1/keys", nil, &sc); err != nil {
 				return err
 			}
+			printCensus(cmd.OutOrStdout(), sc)
 			if n := sc.Old(); n > 0 {
 				// Swaps are skipped for values that changed under the pass
 				// (or that a lagging replica read before they changed).
-				defer fmt.Fprintf(cmd.ErrOrStderr(), "%d values are still under an older generation; run keys reseal again\n", n)
+				fmt.Fprintf(cmd.ErrOrStderr(), "%d values are still under an older generation; run keys reseal again\n", n)
 			}
-			printCensus(cmd.OutOrStdout(), sc)
 			return nil
 		}}
 	reseal.Flags().IntVar(&batch, "batch", core.MaxResealItems, fmt.Sprintf("values per command, 1..%d", core.MaxResealItems))
