@@ -77,6 +77,13 @@ func (s *Store) SetKeyring(kr *seal.Keyring) {
 	}
 }
 
+// SealingGeneration is the key generation new values are sealed with, and
+// how many generations the keyring can open (never key material).
+func (s *Store) SealingGeneration() (current byte, generations int) {
+	kr := s.keyring()
+	return kr.KeyID(), kr.Generations()
+}
+
 // Open opens an embedded single-node store in dir. Writes are durable when
 // the call returns.
 func Open(dir string, opts Options) (*Store, error) {

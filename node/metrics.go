@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/federation/replica"
 	"github.com/fengqiao/fengqiao/federation/tlsutil"
 )
@@ -76,6 +77,18 @@ func (m *metrics) watchCert(c *tlsutil.Certs) {
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "fengqiao_tls_cert_not_after_seconds",
 		Help: "Unix time at which the node's TLS certificate in use expires."},
 		func() float64 { return float64(c.NotAfter().Unix()) }))
+}
+
+// watchKeys exports the sealing-key generation in use, so a rotation's
+// rollout can be checked on every replica (the key file is reloaded
+// without a restart).
+func (m *metrics) watchKeys(s *core.Store) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "fengqiao_sealing_key_generation",
+		Help: "The key generation new values are sealed with."},
+		func() float64 { g, _ := s.SealingGeneration(); return float64(g) }))
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "fengqiao_sealing_key_generations",
+		Help: "How many key generations this node can open."},
+		func() float64 { _, n := s.SealingGeneration(); return float64(n) }))
 }
 
 func (m *metrics) watchRaft(r *replica.Replica) {

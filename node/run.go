@@ -107,6 +107,7 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 	defer r.Close()
 	m.watchRaft(r)
 	store := core.New(r.Engine, r.Proposer(), core.Options{Keyring: keys, Logger: log})
+	m.watchKeys(store)
 	var wg sync.WaitGroup
 	defer wg.Wait() // before r.Close: the loops below use the replica
 	ctx, cancel := context.WithCancel(ctx)

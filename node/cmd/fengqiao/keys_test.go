@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -123,6 +124,17 @@ func TestKeyRotationAcrossProcesses(t *testing.T) {
 	roll()
 	step("generation 2 is current", "keys", "use", file, "2")
 	roll()
+	for _, p := range procs {
+		resp, err := c.http.Get("http://" + p.http + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(body), "\nfengqiao_sealing_key_generation 2\n") || !strings.Contains(string(body), "\nfengqiao_sealing_key_generations 2\n") {
+			t.Fatalf("%s's metrics do not show generation 2 of 2", p.id)
+		}
+	}
 	step("current generation 2; sealed values: generation 1: 6; ID-number indexes: shared key: 3; older generations: 9", "keys", "census", "--addr", addr)
 
 	// Refused input changes nothing.
