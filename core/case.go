@@ -420,6 +420,28 @@ func (cs *Cases) Get(id string) (*Case, error) {
 	return out, err
 }
 
+// Head returns a case with the first n entries of its timeline in HLC order
+// (1..500, else 100), read in one view, and the cursor for Entries to go on
+// with ("" when that is all).
+func (cs *Cases) Head(id string, n int) (*Case, string, error) {
+	var out *Case
+	var last []byte
+	err := cs.s.engine.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bCase).Get([]byte(id))
+		if v == nil {
+			return errs.NotFound("id", "case %s not found", id)
+		}
+		out = new(Case)
+		if err := json.Unmarshal(v, out); err != nil {
+			return err
+		}
+		var err error
+		out.Entries, last, err = pageValues[CaseEntry](tx, bCaseEnt, []byte(id+"/"), nil, pageLimit(n, 100, 500), nil, nil)
+		return err
+	})
+	return out, cursorOf(last), err
+}
+
 // Entries lists a case's timeline entries in HLC order, a page at a time:
 // after is the previous page's next ("" for the first), next is "" on the
 // last page, and limit is 1..500 (else 100). A cursor from another case's

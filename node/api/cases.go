@@ -55,31 +55,34 @@ func (s *Server) openCase(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if c, err = s.b.Store().Cases.Get(c.ID); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, c)
-	return nil
+	return s.writeCase(w, http.StatusCreated, c.ID)
 }
 
-// readCase is the case a read route names, in scope and consistent.
-func (s *Server) readCase(r *http.Request) (*core.Case, error) {
-	if err := s.caseScope(r, permRead); err != nil {
-		return nil, err
-	}
-	if err := s.consistent(r); err != nil {
-		return nil, err
-	}
-	return s.b.Store().Cases.Get(r.PathValue("id"))
-}
+// caseHead is how many timeline entries a case carries in a response; the
+// rest come through /entries from entries_next.
+const caseHead = 100
 
-func (s *Server) getCase(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.readCase(r)
+// writeCase answers with a case and the head of its timeline.
+func (s *Server) writeCase(w http.ResponseWriter, status int, id string) error {
+	c, next, err := s.b.Store().Cases.Head(id, caseHead)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, c)
+	writeJSON(w, status, struct {
+		*core.Case
+		EntriesNext string `json:"entries_next,omitempty"`
+	}{c, next})
 	return nil
+}
+
+func (s *Server) getCase(w http.ResponseWriter, r *http.Request) error {
+	if err := s.caseScope(r, permRead); err != nil {
+		return err
+	}
+	if err := s.consistent(r); err != nil {
+		return err
+	}
+	return s.writeCase(w, http.StatusOK, r.PathValue("id"))
 }
 
 // updateCase changes the status or hands the lead over; both belong to the
@@ -110,12 +113,7 @@ func (s *Server) updateCase(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := s.b.Store().Cases.Get(id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, c)
-	return nil
+	return s.writeCase(w, http.StatusOK, id)
 }
 
 func (s *Server) listCaseEntries(w http.ResponseWriter, r *http.Request) error {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/fengqiao/fengqiao/core"
@@ -108,5 +109,54 @@ func TestFederationRoutes(t *testing.T) {
 	f.do("GET", "/api/v1/federation/links", f.admin, nil, &links)
 	if len(links.Links) != 1 || links.Links[0].Relation != "parent" || links.Links[0].Transport == nil || links.Links[0].Transport.Shipped != 7 {
 		t.Fatalf("links: %+v", links)
+	}
+}
+
+// A case answers with the first 100 entries of its timeline and where the
+// rest continue; /entries goes on from there to the end.
+func TestCaseCarriesTheHeadOfItsTimeline(t *testing.T) {
+	f := newFixture(t)
+	ctx := core.WithActor(context.Background(), "test")
+	if err := f.b.s.Federation.Configure(ctx, core.FederationConfig{Self: "511083", Links: []core.Link{{Peer: "500153", Relation: core.RelPeer}}}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := f.b.s.Cases.Open(ctx, "交界纠纷", "双方争执", []string{"500153"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []string
+	for i := 0; i < caseHead+5; i++ {
+		e, err := f.b.s.Cases.AddEntry(ctx, c.ID, "协调记录")
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, e.ID)
+	}
+	var got struct {
+		core.Case
+		EntriesNext string `json:"entries_next"`
+	}
+	if resp, m := f.do("GET", "/api/v1/cases/"+c.ID, f.admin, nil, &got); resp.StatusCode != 200 || len(got.Entries) != caseHead || got.EntriesNext == "" {
+		t.Fatalf("case: %d, %d entries, next %q %v", resp.StatusCode, len(got.Entries), got.EntriesNext, m)
+	}
+	var rest struct {
+		Entries []core.CaseEntry `json:"entries"`
+		Next    string           `json:"next"`
+	}
+	if resp, m := f.do("GET", "/api/v1/cases/"+c.ID+"/entries?cursor="+got.EntriesNext, f.admin, nil, &rest); resp.StatusCode != 200 || len(rest.Entries) != 5 || rest.Next != "" {
+		t.Fatalf("the rest: %d %d %q %v", resp.StatusCode, len(rest.Entries), rest.Next, m)
+	}
+	var ids []string
+	for _, e := range append(got.Entries, rest.Entries...) {
+		ids = append(ids, e.ID)
+	}
+	if !slices.Equal(ids, all) {
+		t.Fatal("head and rest are not the timeline in order")
+	}
+	// A short timeline carries no entries_next.
+	short, _ := f.b.s.Cases.Open(ctx, "另一纠纷", "", []string{"500153"})
+	got.EntriesNext = "unset"
+	if resp, _ := f.do("GET", "/api/v1/cases/"+short.ID, f.admin, nil, &got); resp.StatusCode != 200 || got.EntriesNext != "unset" {
+		t.Fatalf("short case: %d next %q", resp.StatusCode, got.EntriesNext)
 	}
 }
