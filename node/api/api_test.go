@@ -292,6 +292,9 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 		{"grid not a feature", "POST", "/api/v1/grids", map[string]any{"type": "Polygon"}, 400, "type"},
 		{"grid bad geometry", "POST", "/api/v1/grids", map[string]any{"type": "Feature", "geometry": map[string]any{"type": "Polygon", "coordinates": [][][]float64{{{105.3, 29.3}, {105.31, 29.3}, {105.31, 29.31}}}},
 			"properties": map[string]any{"code": "511083001001201", "name": "x", "jurisdiction": "511083001001"}}, 400, "geometry.coordinates[0]"},
+		{"malformed time", "POST", "/api/v1/people/p-none/visits", map[string]any{"at": "yesterday", "visitor": "网格员", "method": "home"}, 400, "at"},
+		{"malformed activity time", "POST", "/api/v1/party/activities", map[string]any{"org": "x", "kind": "branch_meeting", "at": "soon"}, 400, "at"},
+		{"malformed expiry", "POST", "/api/v1/tokens/tidy", map[string]any{"expired_before": 5}, 400, "expired_before"},
 		{"no route", "GET", "/api/v1/nothing", nil, 404, "path"},
 		{"wrong method", "DELETE", "/api/v1/events", nil, 405, "method"},
 	}
@@ -375,8 +378,9 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"action":"dispatch","handler":"h","deadline":"2026-12-01T00:00:00Z"}`))
 	f.Add([]byte(`{"location":{"lng":"x"}}`))
 	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"deadline":"soon","at":{"x":1}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		for _, target := range []any{&core.Report{}, &core.Action{}, &gridInput{}} {
+		for _, target := range []any{&core.Report{}, &core.Action{}, &gridInput{}, &core.VisitInput{}} {
 			req := httptest.NewRequest("POST", "/", bytes.NewReader(body))
 			err := decode(req, target)
 			if err == nil {

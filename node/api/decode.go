@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/fengqiao/fengqiao/core/errs"
@@ -31,12 +32,59 @@ func decode(r *http.Request, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return jsonError(err)
+		err = jsonError(err)
+		// A type's own UnmarshalJSON (a time, say) fails without saying
+		// where: find the field whose value does not decode.
+		if fe := (*errs.FieldError)(nil); errors.As(err, &fe) && fe.Field == "body" && fe.Rule == "json" {
+			if f := fieldOf(body, reflect.TypeOf(v)); f != "" {
+				return errs.Invalid(f, "format", "%s: %s", f, fe.Msg)
+			}
+		}
+		return err
 	}
 	if dec.More() {
 		return errs.Invalid("body", "json", "trailing data after the JSON object")
 	}
 	return nil
+}
+
+// fieldOf is the dotted JSON path of the first field of t's type whose value
+// in body does not decode, or "" when none can be blamed.
+func fieldOf(body []byte, t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var obj map[string]json.RawMessage
+	if t.Kind() != reflect.Struct || json.Unmarshal(body, &obj) != nil {
+		return ""
+	}
+	for i := 0; i < t.NumField(); i++ {
+		sf := t.Field(i)
+		if sf.Anonymous { // promoted fields sit in the same object
+			if f := fieldOf(body, sf.Type); f != "" {
+				return f
+			}
+			continue
+		}
+		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		if name == "-" || !sf.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = sf.Name
+		}
+		raw, ok := obj[name]
+		if !ok {
+			continue
+		}
+		if err := json.Unmarshal(raw, reflect.New(sf.Type).Interface()); err != nil {
+			if sub := fieldOf(raw, sf.Type); sub != "" {
+				return name + "." + sub
+			}
+			return name
+		}
+	}
+	return ""
 }
 
 func jsonError(err error) error {
