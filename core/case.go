@@ -401,29 +401,21 @@ func (cs *Cases) HandOver(ctx context.Context, id, to string) (*Case, error) {
 	return applyAs[*Case](ctx, cs.s, "case.lead", "", caseLeadPayload{Case: id, To: to})
 }
 
-// Get returns a case with its entries in HLC order.
+// Get returns a case with all its entries in HLC order.
 func (cs *Cases) Get(id string) (*Case, error) {
-	var out *Case
-	err := cs.s.engine.View(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bCase).Get([]byte(id))
-		if v == nil {
-			return errs.NotFound("id", "case %s not found", id)
-		}
-		out = new(Case)
-		if err := json.Unmarshal(v, out); err != nil {
-			return err
-		}
-		var err error
-		out.Entries, err = prefixValues[CaseEntry](tx, bCaseEnt, []byte(id+"/"), 0, nil) // keyed by HLC
-		return err
-	})
-	return out, err
+	c, _, err := cs.head(id, 0)
+	return c, err
 }
 
 // Head returns a case with the first n entries of its timeline in HLC order
 // (1..500, else 100), read in one view, and the cursor for Entries to go on
 // with ("" when that is all).
 func (cs *Cases) Head(id string, n int) (*Case, string, error) {
+	return cs.head(id, pageLimit(n, 100, 500))
+}
+
+// head reads a case and up to n entries (0: all) in one view.
+func (cs *Cases) head(id string, n int) (*Case, string, error) {
 	var out *Case
 	var last []byte
 	err := cs.s.engine.View(func(tx *bbolt.Tx) error {
@@ -436,7 +428,7 @@ func (cs *Cases) Head(id string, n int) (*Case, string, error) {
 			return err
 		}
 		var err error
-		out.Entries, last, err = pageValues[CaseEntry](tx, bCaseEnt, []byte(id+"/"), nil, pageLimit(n, 100, 500), nil, nil)
+		out.Entries, last, err = pageValues[CaseEntry](tx, bCaseEnt, []byte(id+"/"), nil, n, nil, nil) // keyed by HLC
 		return err
 	})
 	return out, cursorOf(last), err

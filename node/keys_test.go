@@ -1,37 +1,17 @@
 package node
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/seal"
 )
-
-// syncBuffer is a log sink the watcher writes while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) count(sub string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return strings.Count(s.b.String(), sub)
-}
 
 // A node's stores follow its key file: a rotation step takes effect
 // without a restart, while a garbled file or one of another cipher is
@@ -55,7 +35,7 @@ func TestKeyFileIsReadAgainWhenItChanges(t *testing.T) {
 	a := core.New(e, core.NewLocal(e), core.Options{Keyring: kr})
 	b := core.New(e, core.NewLocal(e), core.Options{Keyring: kr})
 	defer a.Close()
-	logs := &syncBuffer{}
+	logs := &lockedBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -78,7 +58,7 @@ func TestKeyFileIsReadAgainWhenItChanges(t *testing.T) {
 		}
 	}
 	time.Sleep(30 * time.Millisecond)
-	if logs.count("reloaded") != 0 {
+	if strings.Count(logs.String(), "reloaded") != 0 {
 		t.Fatal("an unchanged key file was reloaded")
 	}
 	id, err := core.AddKey(path)
@@ -100,14 +80,14 @@ func TestKeyFileIsReadAgainWhenItChanges(t *testing.T) {
 		if err := os.WriteFile(path, bad, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		before := logs.count("cannot be used")
-		await("the bad file is reported", func() bool { return logs.count("cannot be used") == before+1 })
+		before := strings.Count(logs.String(), "cannot be used")
+		await("the bad file is reported", func() bool { return strings.Count(logs.String(), "cannot be used") == before+1 })
 		time.Sleep(30 * time.Millisecond) // several more reads
-		if n := logs.count("cannot be used"); n != before+1 || current(a) != 2 {
+		if n := strings.Count(logs.String(), "cannot be used"); n != before+1 || current(a) != 2 {
 			t.Fatalf("bad file %.20q: %d reports, generation %d", bad, n-before, current(a))
 		}
 	}
-	if !strings.Contains(func() string { logs.mu.Lock(); defer logs.mu.Unlock(); return logs.b.String() }(), "changed its cipher") {
+	if !strings.Contains(logs.String(), "changed its cipher") {
 		t.Fatal("a key file of another cipher was not named as such")
 	}
 	// A good file after bad ones is taken.

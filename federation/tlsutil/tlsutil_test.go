@@ -1,8 +1,10 @@
 package tlsutil
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
+	"net"
 	"path/filepath"
 	"testing"
 
@@ -18,29 +20,9 @@ func files(t *testing.T, ca, name string) Files {
 }
 
 func handshake(t *testing.T, server, client *tls.Config) error {
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	done := make(chan error, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err == nil {
-			err = c.(*tls.Conn).Handshake()
-			c.Close()
-		}
-		done <- err
-	}()
-	c, err := tls.Dial("tcp", ln.Addr().String(), client)
-	if err == nil {
-		err = c.Handshake()
-		c.Close()
-	}
-	if serr := <-done; err == nil {
-		err = serr
-	}
-	return err
+	return handshakeDial(t, server, func(_ context.Context, network, addr string) (net.Conn, error) {
+		return tls.Dial(network, addr, client)
+	})
 }
 
 func TestMutualTLS(t *testing.T) {
