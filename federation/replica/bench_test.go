@@ -140,7 +140,8 @@ func BenchmarkReplicatedReports(b *testing.B) {
 	// preallocated, zero-filled raft.db it is fast from the first round;
 	// benchmarks.md, session 12). That takes about 200,000 entries, so the
 	// first ten rounds of both are warm-up and not counted; the rest
-	// alternate, and the medians are compared.
+	// alternate, and the medians are compared. Dirty pages are flushed
+	// before each round, so neither side pays for the other's writeback.
 	const warmup, rounds = 10, 5
 	var bases, gots, baseCPU, gotCPU []float64
 	b.ResetTimer()
