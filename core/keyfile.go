@@ -36,6 +36,9 @@ type KeyInfo struct {
 	Cipher  seal.Suite `json:"cipher"`
 	Current byte       `json:"current"` // the generation new values are sealed with
 	IDs     []byte     `json:"ids"`     // every generation, oldest first
+	// OwnIndex lists the generations with an ID-number index key of their
+	// own; the others share the file's older key.
+	OwnIndex []byte `json:"own_index,omitempty"`
 }
 
 // LoadOrCreateKeyFile reads a key file, or writes a fresh one (mode 0600)
@@ -94,6 +97,9 @@ func KeyFileInfo(path string) (KeyInfo, error) {
 	info := KeyInfo{Cipher: kf.Cipher, Current: kf.Current}
 	for _, g := range kf.Keys {
 		info.IDs = append(info.IDs, g.ID)
+		if len(g.Index) > 0 {
+			info.OwnIndex = append(info.OwnIndex, g.ID)
+		}
 	}
 	return info, nil
 }

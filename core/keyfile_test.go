@@ -93,7 +93,7 @@ func TestKeyRotation(t *testing.T) {
 				t.Fatal("adding a generation moved the blind index before it was used")
 			}
 			info, err := KeyFileInfo(path)
-			if err != nil || info.Current != 2 || !slices.Equal(info.IDs, []byte{1, 2}) || info.Cipher != suite {
+			if err != nil || info.Current != 2 || !slices.Equal(info.IDs, []byte{1, 2}) || info.Cipher != suite || !slices.Equal(info.OwnIndex, []byte{2}) {
 				t.Fatalf("info: %+v %v", info, err)
 			}
 			if rotated.KeyID() != 2 || rotated.Generations() != 2 || added.KeyID() != 1 {

@@ -67,11 +67,18 @@ suspected leak, say), reseal, check, then remove it:
 			if err != nil {
 				return err
 			}
-			ids := make([]string, len(info.IDs))
-			for i, id := range info.IDs {
-				ids[i] = strconv.Itoa(int(id))
+			ids := func(gs []byte) string {
+				out := make([]string, len(gs))
+				for i, id := range gs {
+					out[i] = strconv.Itoa(int(id))
+				}
+				return strings.Join(out, " ")
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "cipher %s, current generation %d, generations %s\n", info.Cipher, info.Current, strings.Join(ids, " "))
+			fmt.Fprintf(cmd.OutOrStdout(), "cipher %s, current generation %d, generations %s", info.Cipher, info.Current, ids(info.IDs))
+			if len(info.OwnIndex) > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "; with their own ID-number index key: %s", ids(info.OwnIndex))
+			}
+			fmt.Fprintln(cmd.OutOrStdout())
 			return nil
 		}})
 	keys.AddCommand(&cobra.Command{Use: "add FILE", Short: "Add a fresh generation to FILE, not yet current", Args: cobra.ExactArgs(1),
