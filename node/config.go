@@ -35,6 +35,9 @@ type Config struct {
 	// chain head with the leader's at the latest checkpoint: 0 means 30 s,
 	// -1 turns the check off.
 	DivergenceCheckSeconds int `json:"divergence_check_seconds,omitempty"`
+	// ReloadSeconds is how often the key file and the TLS files are checked
+	// for changes, which take effect without a restart: 0 means 10 s.
+	ReloadSeconds int `json:"reload_seconds,omitempty"`
 	// SyncState fsyncs the state file on every commit as the Raft log is.
 	// Off by default: the log is the durable record, and after a machine
 	// crash the state file is rebuilt from the latest snapshot and the log.
@@ -231,6 +234,9 @@ func (c *Config) Validate() error {
 	if c.RaftTimeoutMS != 0 && (c.RaftTimeoutMS < 50 || c.RaftTimeoutMS > 60000) {
 		return errs.Invalid("raft_timeout_ms", "range", "raft_timeout_ms must be 50..60000")
 	}
+	if c.ReloadSeconds < 0 || c.ReloadSeconds > 3600 {
+		return errs.Invalid("reload_seconds", "range", "reload_seconds must be 0 (default 10) or 1..3600")
+	}
 	if c.DivergenceCheckSeconds < -1 || c.DivergenceCheckSeconds > 86400 {
 		return errs.Invalid("divergence_check_seconds", "range", "divergence_check_seconds must be -1 (off), 0 (default 30) or 1..86400")
 	}
@@ -258,6 +264,14 @@ func division(code string) (divisions.Division, error) {
 		}
 	}
 	return divisions.Division{}, errs.NotFound("jurisdiction", "no division %s", code)
+}
+
+// reloadEvery is how often the key and TLS files are checked.
+func (c *Config) reloadEvery() time.Duration {
+	if c.ReloadSeconds == 0 {
+		return 10 * time.Second
+	}
+	return time.Duration(c.ReloadSeconds) * time.Second
 }
 
 // checkInterval maps divergence_check_seconds onto replica.Config.CheckInterval.

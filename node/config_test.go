@@ -44,6 +44,7 @@ func TestLoadConfig(t *testing.T) {
 		"key_file":                 `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1"}`,
 		"sync_state":               `{"node_id":"n0","sync_state":"yes"}`,
 		"divergence_check_seconds": `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"}],"divergence_check_seconds":-5}`,
+		"reload_seconds":           `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"}],"reload_seconds":3601}`,
 		"pprof":                    `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"}],"pprof":"0.0.0.0:6060"}`,
 	}
 	for want, body := range cases {
@@ -101,5 +102,25 @@ func TestDivergenceCheckSeconds(t *testing.T) {
 		if got := c.checkInterval(); got != want {
 			t.Errorf("%s: check interval %v, want %v", body, got, want)
 		}
+	}
+}
+
+func TestReloadSeconds(t *testing.T) {
+	base := `"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"}]`
+	for body, want := range map[string]time.Duration{
+		"":                       10 * time.Second,
+		`,"reload_seconds":1`:    time.Second,
+		`,"reload_seconds":3600`: time.Hour,
+	} {
+		c, err := LoadConfig(writeConfig(t, "{"+base+body+"}"))
+		if err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
+		if got := c.reloadEvery(); got != want {
+			t.Errorf("%s: reload every %v, want %v", body, got, want)
+		}
+	}
+	if _, err := LoadConfig(writeConfig(t, "{"+base+`,"reload_seconds":-1}`)); errs.Field(err) != "reload_seconds" {
+		t.Errorf("a negative reload_seconds: %v", err)
 	}
 }

@@ -11,18 +11,14 @@ import (
 	"github.com/fengqiao/fengqiao/core"
 )
 
-// keyReloadEvery bounds how often the key file is read again; a variable so
-// tests need not wait.
-var keyReloadEvery = 10 * time.Second
-
 // watchKeyFile reads the key file again when it changes and hands the new
 // keyring to the stores, so the steps of a rotation (keys add, use, remove)
 // take effect without a restart. A file that cannot be used (garbled, or of
 // another cipher) is reported once and the keys in use stay.
-func watchKeyFile(ctx context.Context, path string, loaded []byte, suite string, log *slog.Logger, stores ...*core.Store) {
+func watchKeyFile(ctx context.Context, path string, loaded []byte, suite string, every time.Duration, log *slog.Logger, stores ...*core.Store) {
 	last := loaded // the contents the stores' keyring came from
 	var bad []byte
-	t := time.NewTicker(keyReloadEvery)
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {

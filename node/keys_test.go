@@ -17,8 +17,6 @@ import (
 // without a restart, while a garbled file or one of another cipher is
 // reported once and the keys in use stay.
 func TestKeyFileIsReadAgainWhenItChanges(t *testing.T) {
-	defer func(d time.Duration) { keyReloadEvery = d }(keyReloadEvery)
-	keyReloadEvery = 5 * time.Millisecond
 	path := filepath.Join(t.TempDir(), "keys.json")
 	if err := core.WriteNewKeyFile(path, seal.AES256GCM); err != nil {
 		t.Fatal(err)
@@ -40,7 +38,7 @@ func TestKeyFileIsReadAgainWhenItChanges(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		watchKeyFile(ctx, path, loaded, string(seal.AES256GCM), slog.New(slog.NewJSONHandler(logs, nil)), a, b)
+		watchKeyFile(ctx, path, loaded, string(seal.AES256GCM), 5*time.Millisecond, slog.New(slog.NewJSONHandler(logs, nil)), a, b)
 	}()
 	current := func(s *core.Store) byte {
 		c, err := s.SealedCensus()

@@ -69,7 +69,7 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 	if c.TLS.Enabled() {
 		// Renewed certificates and CA bundles are picked up from their files;
 		// say so, or why not.
-		certs, err = tlsutil.Reloading(c.TLS, func(notAfter time.Time, err error) {
+		certs, err = tlsutil.ReloadingEvery(c.TLS, c.reloadEvery(), func(notAfter time.Time, err error) {
 			if err != nil {
 				log.Warn("TLS files changed but cannot be used; keeping the current certificate and CA", "err", err)
 				return
@@ -131,7 +131,7 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		watchKeyFile(ctx, c.KeyFile, keyFile, string(keys.Suite()), log, store, apiStore)
+		watchKeyFile(ctx, c.KeyFile, keyFile, string(keys.Suite()), c.reloadEvery(), log, store, apiStore)
 	}()
 	b := &backend{county: c.Jurisdiction, r: r, s: apiStore, peers: peers}
 	errc := make(chan error, 3) // federation exchange, pprof, API

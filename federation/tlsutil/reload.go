@@ -24,6 +24,7 @@ var reloadEvery = 10 * time.Second
 // the new one, then a bundle holding the new CA alone.
 type Certs struct {
 	f      Files
+	every  time.Duration // how often the files are read again
 	report func(notAfter time.Time, err error)
 
 	mu       sync.Mutex
@@ -41,10 +42,16 @@ type Certs struct {
 // every reload: the new certificate's expiry, or why the changed files were
 // refused (the current certificate and CA then stay in use).
 func Reloading(f Files, report func(notAfter time.Time, err error)) (*Certs, error) {
+	return ReloadingEvery(f, reloadEvery, report)
+}
+
+// ReloadingEvery is Reloading, reading the files again at most every
+// `every` instead of every 10 s.
+func ReloadingEvery(f Files, every time.Duration, report func(notAfter time.Time, err error)) (*Certs, error) {
 	if err := f.Validate("tls"); err != nil {
 		return nil, err
 	}
-	c := &Certs{f: f, report: report}
+	c := &Certs{f: f, every: every, report: report}
 	if err := c.load(); err != nil {
 		return nil, fmt.Errorf("tlsutil: %w", err)
 	}
@@ -115,11 +122,11 @@ func (c *Certs) get() *tls.Certificate {
 }
 
 // state is the certificate and CA bundle in use, read again from the files
-// at most every reloadEvery.
+// at most every c.every.
 func (c *Certs) state() (*tls.Certificate, *x509.CertPool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if time.Since(c.checked) >= reloadEvery {
+	if time.Since(c.checked) >= c.every {
 		c.checked = time.Now()
 		if err := c.load(); err != nil && c.report != nil {
 			c.report(c.notAfter, err)

@@ -150,7 +150,7 @@ func startClusterTLS(t testing.TB, token, caDir string) []*proc {
 	}
 	for i, p := range procs {
 		cfg := map[string]any{"node_id": p.id, "jurisdiction": "500110", "data_dir": filepath.Join(dir, p.id),
-			"http": p.http, "raft": peers[i]["raft"], "key_file": keys, "peers": peers, "log_level": "warn"}
+			"http": p.http, "raft": peers[i]["raft"], "key_file": keys, "peers": peers, "log_level": "warn", "reload_seconds": 1}
 		if caDir != "" {
 			certs := filepath.Join(dir, "certs")
 			if out, err := exec.Command(binary(t), "tls", "cert", "--ca", caDir, "--name", p.id, "--hosts", "127.0.0.1", "--out", certs).CombinedOutput(); err != nil {

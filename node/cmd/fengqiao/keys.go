@@ -48,9 +48,9 @@ func keysCmd() *cobra.Command {
 
   fengqiao keys add FILE      adds a generation (printed), with a sealing key and an
                               ID-number index key of its own, not yet used;
-                              copy FILE to every replica (each reads it within 10 s)
+                              copy FILE to every replica (each reads it within reload_seconds)
   fengqiao keys use FILE ID   seals new values with generation ID from now on;
-                              copy FILE to every replica (each reads it within 10 s)
+                              copy FILE to every replica (each reads it within reload_seconds)
 
 Values sealed earlier are opened with their own generation. To retire one (after a
 suspected leak, say), reseal, check, then remove it:
@@ -60,7 +60,7 @@ suspected leak, say), reseal, check, then remove it:
   fengqiao keys census --addr NODE   values and indexes per generation; the old one must
                                      show none, and no handover offers may be waiting
   fengqiao keys remove FILE ID       drops generation ID; copy FILE to every replica
-                                     (each reads it within 10 s)`}
+                                     (each reads it within reload_seconds)`}
 	keys.AddCommand(&cobra.Command{Use: "list FILE", Short: "List the generations in FILE (never key material)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			info, err := core.KeyFileInfo(args[0])
@@ -87,7 +87,7 @@ suspected leak, say), reseal, check, then remove it:
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "added generation %d to %s; copy it to every replica (each reads it again within 10 s and logs sealing keys reloaded), then run: fengqiao keys use %s %d\n", id, args[0], args[0], id)
+			fmt.Fprintf(cmd.OutOrStdout(), "added generation %d to %s; copy it to every replica (each reads it again within reload_seconds and logs sealing keys reloaded), then run: fengqiao keys use %s %d\n", id, args[0], args[0], id)
 			return nil
 		}})
 	keys.AddCommand(&cobra.Command{Use: "use FILE ID", Short: "Seal new values with generation ID", Args: cobra.ExactArgs(2),
@@ -99,7 +99,7 @@ suspected leak, say), reseal, check, then remove it:
 			if err := core.UseKey(args[0], id); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "generation %d is current in %s; copy it to every replica (each reads it again within 10 s)\n", id, args[0])
+			fmt.Fprintf(cmd.OutOrStdout(), "generation %d is current in %s; copy it to every replica (each reads it again within reload_seconds)\n", id, args[0])
 			return nil
 		}})
 	keys.AddCommand(&cobra.Command{Use: "remove FILE ID", Short: "Drop generation ID from FILE for good (reseal and check the census first)", Args: cobra.ExactArgs(2),
@@ -111,7 +111,7 @@ suspected leak, say), reseal, check, then remove it:
 			if err := core.RemoveKey(args[0], id); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "removed generation %d from %s; copy it to every replica (each reads it again within 10 s)\n", id, args[0])
+			fmt.Fprintf(cmd.OutOrStdout(), "removed generation %d from %s; copy it to every replica (each reads it again within reload_seconds)\n", id, args[0])
 			return nil
 		}})
 	var c apiClient

@@ -120,21 +120,31 @@ func TestKeyRotationAcrossProcesses(t *testing.T) {
 	}
 	backup := filepath.Join(t.TempDir(), "before-rotation.db")
 	step("saved", "backup", "--addr", addr, "--out", backup)
-	step("added generation 2", "keys", "add", file)
-	roll()
-	step("generation 2 is current", "keys", "use", file, "2")
-	roll()
-	for _, p := range procs {
-		resp, err := c.http.Get("http://" + p.http + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if !strings.Contains(string(body), "\nfengqiao_sealing_key_generation 2\n") || !strings.Contains(string(body), "\nfengqiao_sealing_key_generations 2\n") {
-			t.Fatalf("%s's metrics do not show generation 2 of 2", p.id)
+	// Every replica reads the key file again within a second (reload_seconds
+	// 1): the first two steps need no restart.
+	awaitMetric := func(line string) {
+		t.Helper()
+		for _, p := range procs {
+			for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+				resp, err := c.http.Get("http://" + p.http + "/metrics")
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if strings.Contains(string(body), "\n"+line+"\n") {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%s never showed %q", p.id, line)
+				}
+			}
 		}
 	}
+	step("added generation 2", "keys", "add", file)
+	awaitMetric("fengqiao_sealing_key_generations 2")
+	step("generation 2 is current", "keys", "use", file, "2")
+	awaitMetric("fengqiao_sealing_key_generation 2")
 	step("current generation 2; sealed values: generation 1: 6; ID-number indexes: shared key: 3; older generations: 9", "keys", "census", "--addr", addr)
 
 	// Refused input changes nothing.
