@@ -261,6 +261,16 @@ func (hs *Handovers) List() ([]Handover, error) {
 	return out, err
 }
 
+// subjectAAD is what a handover's sealed subject fields are bound to: a
+// sender keeps the person's own values (special-population details under
+// "special"), a receiver seals what arrives under the handover's id.
+func subjectAAD(direction, handover, person string) (prefix, details string) {
+	if direction == HandoverOut {
+		return "person/" + person + "/", "special"
+	}
+	return "handover/" + handover + "/", "details"
+}
+
 // Outgoing prepares messages for the wire: sealed personal fields are opened
 // with this side's keys. Call it just before sending, never before storing.
 func (f *Federation) Outgoing(msgs []Message) ([]Message, error) {
@@ -279,17 +289,18 @@ func (f *Federation) Outgoing(msgs []Message) ([]Message, error) {
 		if err != nil {
 			return nil, err
 		}
+		pre, detailsField := subjectAAD(HandoverOut, b.Handover.ID, pid)
 		open := func(tok, what string) (string, error) {
 			if tok == "" {
 				return "", nil
 			}
-			v, err := f.s.keyring().Open(tok, "person/"+pid+"/"+what)
+			v, err := f.s.keyring().Open(tok, pre+what)
 			return string(v), err
 		}
 		var details string
 		if b.Name, err = open(sub.NameSealed, "name"); err == nil {
 			if b.IDNumber, err = open(sub.IDSealed, "id_number"); err == nil {
-				details, err = open(sub.DetailsSealed, "special")
+				details, err = open(sub.DetailsSealed, detailsField)
 			}
 		}
 		if err != nil {
@@ -333,16 +344,17 @@ func (f *Federation) Incoming(msgs []Message) ([]Message, error) {
 			return out[:i], &MessageError{Origin: m.Origin, Seq: m.Seq, Kind: m.Kind,
 				Err: errs.Invalid("body.handover.subject", "sealed", "sealed fields cannot be read here; send them open inside TLS")}
 		}
+		pre, detailsField := subjectAAD(HandoverIn, b.Handover.ID, "")
 		seal := func(v, what string) (string, error) {
 			if v == "" {
 				return "", nil
 			}
-			return f.s.keyring().Seal([]byte(v), "handover/"+b.Handover.ID+"/"+what)
+			return f.s.keyring().Seal([]byte(v), pre+what)
 		}
 		var err error
 		if sub.NameSealed, err = seal(b.Name, "name"); err == nil {
 			if sub.IDSealed, err = seal(b.IDNumber, "id_number"); err == nil {
-				sub.DetailsSealed, err = seal(string(b.Details), "details")
+				sub.DetailsSealed, err = seal(string(b.Details), detailsField)
 			}
 		}
 		if err != nil {

@@ -73,12 +73,7 @@ var sealedKinds = []sealedKind{
 		if err := decodeRecord(v, h); err != nil {
 			return nil, nil, false, err
 		}
-		// A sender keeps the person's own values; a receiver sealed what
-		// arrived under the handover's id (Federation.Incoming).
-		pre, details := "handover/"+h.ID+"/", "details"
-		if h.Direction == HandoverOut {
-			pre, details = "person/"+h.Person+"/", "special"
-		}
+		pre, details := subjectAAD(h.Direction, h.ID, h.Person)
 		s := &h.Subject
 		return h, []sealedField{{"name", &s.NameSealed, pre + "name"}, {"id_number", &s.IDSealed, pre + "id_number"},
 			{"details", &s.DetailsSealed, pre + details}}, true, nil
