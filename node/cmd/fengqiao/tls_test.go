@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -67,5 +69,110 @@ func TestTLSCluster(t *testing.T) {
 	out, err := cli(t, token, "operator", "raft", "list-peers", "--addr", "https://"+procs[0].http, "--ca", filepath.Join(ca, "ca.pem"))
 	if err != nil || strings.Count(out, "\n") != 4 {
 		t.Fatalf("list-peers over HTTPS: %v\n%s", err, out)
+	}
+}
+
+// TestCARotationAcrossProcesses replaces a running group's CA without a
+// restart, as operations.md describes: a bundle of both CAs, then
+// certificates from the new one, then the new CA alone. Writes through every
+// replica (forwarded over TLS) keep working at each step, and at the end a
+// client that trusts only the old CA can connect to none of them.
+func TestCARotationAcrossProcesses(t *testing.T) {
+	const token = "fq_ca_rotation_test_admin_token_42"
+	dir := t.TempDir()
+	oldCA, newCA := filepath.Join(dir, "old"), filepath.Join(dir, "new")
+	for _, ca := range []string{oldCA, newCA} {
+		if out, err := cli(t, "", "tls", "ca", "--out", ca); err != nil {
+			t.Fatalf("tls ca: %v %s", err, out)
+		}
+	}
+	procs := startClusterTLS(t, token, oldCA)
+	read := func(path string) []byte {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	oldPEM, newPEM := read(filepath.Join(oldCA, "ca.pem")), read(filepath.Join(newCA, "ca.pem"))
+	bundle := filepath.Join(oldCA, "ca.pem") // every node's ca_file
+	trusting := func(pems ...[]byte) *client {
+		path := filepath.Join(t.TempDir(), "trust.pem")
+		if err := os.WriteFile(path, bytes.Join(pems, nil), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := tlsutil.Client(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &client{token: token, http: &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg}}}
+	}
+	both := trusting(oldPEM, newPEM)
+	writes := func(step string) {
+		t.Helper()
+		for _, p := range procs {
+			for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+				code, _, _ := both.do("POST", "https://"+p.http+"/api/v1/events", map[string]any{"category": "dispute", "description": "ca", "jurisdiction": "500110001"}, nil)
+				if code == 201 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%s: no write through %s (%d)", step, p.id, code)
+				}
+			}
+		}
+	}
+	writes("before")
+
+	// 1. Both CAs in every ca_file.
+	if err := os.WriteFile(bundle, append(append([]byte{}, oldPEM...), newPEM...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second) // reload_seconds is 1
+	writes("both CAs trusted")
+
+	// 2. Certificates from the new CA, key first.
+	onlyNew := trusting(newPEM)
+	for _, p := range procs {
+		out := t.TempDir()
+		if o, err := cli(t, "", "tls", "cert", "--ca", newCA, "--name", p.id, "--hosts", "127.0.0.1", "--out", out); err != nil {
+			t.Fatalf("tls cert: %v %s", err, o)
+		}
+		certs := filepath.Join(filepath.Dir(p.cfg), "certs")
+		for _, f := range []string{p.id + "-key.pem", p.id + ".pem"} {
+			if err := os.WriteFile(filepath.Join(certs, f), read(filepath.Join(out, f)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, p := range procs {
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			if _, _, err := onlyNew.do("GET", "https://"+p.http+"/healthz", nil, nil); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s never served a certificate from the new CA", p.id)
+			}
+		}
+	}
+	writes("certificates from the new CA")
+
+	// 3. The new CA alone.
+	if err := os.WriteFile(bundle, newPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+	writes("the new CA alone")
+	// A new leader means new connections, made under the new CA alone: Raft
+	// from the new leader, forwarded writes from the followers.
+	if out, err := cli(t, token, "operator", "raft", "transfer-leader", "--addr", "https://"+procs[0].http, "--ca", filepath.Join(newCA, "ca.pem")); err != nil {
+		t.Fatalf("transfer-leader: %v %s", err, out)
+	}
+	writes("a new leader under the new CA")
+	onlyOld := trusting(oldPEM)
+	for _, p := range procs {
+		if _, _, err := onlyOld.do("GET", "https://"+p.http+"/healthz", nil, nil); err == nil || !strings.Contains(err.Error(), "certificate") {
+			t.Fatalf("%s: a client trusting only the retired CA connected: %v", p.id, err)
+		}
 	}
 }
