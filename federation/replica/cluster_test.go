@@ -2,6 +2,7 @@ package replica
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -273,5 +274,15 @@ func TestReplicaDownFor10000EntriesCatchesUpBySnapshot(t *testing.T) {
 	}
 	if f, _ := c.store(r).Events.Figures("511083", "", ""); f.Reported != 10000 {
 		t.Fatalf("restarted replica has %d events", f.Reported)
+	}
+}
+
+// The transport Raft gets never pipelines (see noPipeline): a pipeline
+// wedged by a follower's Success=false once hung TestMutualTLSBetweenReplicas
+// in Shutdown.
+func TestReplicationIsNotPipelined(t *testing.T) {
+	var tr raft.Transport = noPipeline{}
+	if _, err := tr.AppendEntriesPipeline("r1", "127.0.0.1:1"); !errors.Is(err, raft.ErrPipelineReplicationNotSupported) {
+		t.Fatalf("AppendEntriesPipeline: %v", err)
 	}
 }

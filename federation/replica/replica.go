@@ -186,7 +186,7 @@ func Open(cfg Config) (*Replica, error) {
 	// Recent entries are replicated from memory, not read back from bbolt.
 	cached, _ := raft.NewLogCache(LogCacheSize, r.logs)
 	r.fsm = NewFSM(e)
-	if r.Raft, err = raft.NewRaft(rc, r.fsm, cached, r.logs, snaps, r.transport); err != nil {
+	if r.Raft, err = raft.NewRaft(rc, r.fsm, cached, r.logs, snaps, noPipeline{r.transport}); err != nil {
 		return fail(fmt.Errorf("replica: raft: %w", err))
 	}
 	r.co = newCoalescer(r.Raft, 10*time.Second)
@@ -294,4 +294,17 @@ func behindSnapshot(e *core.Engine, snaps raft.SnapshotStore) (bool, error) {
 		return false, err
 	}
 	return applied < list[0].Index, nil
+}
+
+// noPipeline turns hashicorp/raft's pipelined replication off. A follower
+// that answers Success=false can wedge a pipeline: its next send parks on a
+// channel nothing drains, the follower gets no more entries until the
+// leader restarts, and Shutdown never returns (it hung a test of ours;
+// grafana/pyroscope#5518 traces it). Without a pipeline the leader sends one
+// AppendEntries at a time per follower, carrying every entry that waits.
+type noPipeline struct{ *raft.NetworkTransport }
+
+// AppendEntriesPipeline implements raft.Transport: not supported.
+func (noPipeline) AppendEntriesPipeline(raft.ServerID, raft.ServerAddress) (raft.AppendPipeline, error) {
+	return nil, raft.ErrPipelineReplicationNotSupported
 }
