@@ -269,11 +269,18 @@ func (r *Replica) handOff() {
 	if r.co != nil {
 		r.co.drainFor(time.Second)
 	}
-	if err := r.Raft.LeadershipTransfer().Error(); err != nil {
-		r.log.Warn("leadership transfer before stopping failed; the group will elect a leader", "err", err)
-		return
+	// A transfer times out if the target lags or answers slowly (a loaded
+	// machine); one more try usually lands.
+	var err error
+	for attempt := 0; attempt < 2 && r.IsLeader(); attempt++ {
+		if err = r.Raft.LeadershipTransfer().Error(); err == nil {
+			r.log.Info("handed leadership over before stopping")
+			return
+		}
 	}
-	r.log.Info("handed leadership over before stopping")
+	if err != nil {
+		r.log.Warn("leadership transfer before stopping failed; the group will elect a leader", "err", err)
+	}
 }
 
 // IsLeader reports whether this replica leads its group now.
