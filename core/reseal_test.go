@@ -2,6 +2,7 @@ package core
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"maps"
 	"os"
@@ -480,6 +481,7 @@ func TestCheckBackupKeys(t *testing.T) {
 	rotate(t, keys)
 	rekey(t, e, keys)
 	resealAll(t, e, 0)
+	kept := fileBytes(t, keys) // what operations.md says to keep with old backups
 	if err := RemoveKey(keys, 1); err != nil {
 		t.Fatal(err)
 	}
@@ -490,6 +492,24 @@ func TestCheckBackupKeys(t *testing.T) {
 	}
 	if err := e.CheckBackupKeys(backup()); err != nil {
 		t.Fatalf("a backup taken now: %v", err)
+	}
+	// Putting the generation back, as operations.md describes (its entry,
+	// in id order, and the shared index key it used), lets the old backup in.
+	var was, now map[string]json.RawMessage
+	var wasKeys, nowKeys []json.RawMessage
+	if json.Unmarshal(kept, &was) != nil || json.Unmarshal(fileBytes(t, keys), &now) != nil ||
+		json.Unmarshal(was["keys"], &wasKeys) != nil || json.Unmarshal(now["keys"], &nowKeys) != nil {
+		t.Fatal("key files are not JSON")
+	}
+	now["keys"], _ = json.Marshal(append([]json.RawMessage{wasKeys[0]}, nowKeys...))
+	now["index"] = was["index"]
+	merged, _ := json.Marshal(now)
+	if err := os.WriteFile(keys, merged, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rekey(t, e, keys)
+	if err := e.CheckBackupKeys(old); err != nil {
+		t.Fatalf("the old backup after putting generation 1 back: %v", err)
 	}
 	garbage := filepath.Join(t.TempDir(), "garbage.db")
 	os.WriteFile(garbage, []byte("not a state file"), 0o600)
