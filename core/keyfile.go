@@ -165,12 +165,24 @@ func RemoveKey(path string, id byte) error {
 	return kf.replace(path)
 }
 
+// ParseKeyFile builds the keyring held by raw, the contents of the key
+// file at path (named in errors), for a caller that has read the file
+// itself and must know which contents the keyring came from.
+func ParseKeyFile(path string, raw []byte) (*seal.Keyring, error) {
+	_, kr, err := parseKeyFile(path, raw)
+	return kr, err
+}
+
 // readKeyFile reads and checks a key file, returning its keyring too.
 func readKeyFile(path string) (*keyFile, *seal.Keyring, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("core: read key file: %w", err)
 	}
+	return parseKeyFile(path, raw)
+}
+
+func parseKeyFile(path string, raw []byte) (*keyFile, *seal.Keyring, error) {
 	var kf keyFile
 	if err := json.Unmarshal(raw, &kf); err != nil {
 		return nil, nil, fmt.Errorf("core: key file %s: %w", path, errs.Invalid("key_file", "format", "not a key file: %v", err))

@@ -41,8 +41,10 @@ func applyTokenTidy(t *txn, c *Command, p *tidyPayload) (any, error) {
 	for k, _ := c0.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, _ = c0.Next() {
 		id := k[bytes.LastIndexByte(k, '/')+1:]
 		var tk Token
-		if ok, err := t.getRecord(bToken, id, &tk); err != nil || !ok {
-			return nil, fmt.Errorf("core: token index names %q: %v", id, err)
+		if ok, err := t.getRecord(bToken, id, &tk); err != nil {
+			return nil, err
+		} else if !ok {
+			return nil, fmt.Errorf("core: token index names %q, which is not stored", id)
 		}
 		if tk.Revoked || (tk.ExpiresAt != nil && tk.ExpiresAt.Before(p.Before)) {
 			gone = append(gone, &tk)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/seal"
 )
 
 // watchKeyFile reads the key file again when it changes and hands the new
@@ -33,7 +34,10 @@ func watchKeyFile(ctx context.Context, path string, loaded []byte, suite string,
 		if bytes.Equal(raw, last) || bytes.Equal(raw, bad) {
 			continue
 		}
-		kr, err := core.ReadKeyFile(path)
+		var kr *seal.Keyring
+		if err == nil {
+			kr, err = core.ParseKeyFile(path, raw)
+		}
 		if err == nil && string(kr.Suite()) != suite {
 			err = fmt.Errorf("node: key file %s changed its cipher from %s to %s", path, suite, kr.Suite())
 		}

@@ -49,8 +49,11 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 	if o.Out == nil {
 		o.Out = os.Stdout
 	}
-	keyFile, _ := os.ReadFile(c.KeyFile) // what the watcher compares against
-	keys, err := core.ReadKeyFile(c.KeyFile)
+	keyFile, err := os.ReadFile(c.KeyFile) // the watcher compares later contents with these
+	if err != nil {
+		return fmt.Errorf("node: read key file: %w", err)
+	}
+	keys, err := core.ParseKeyFile(c.KeyFile, keyFile)
 	if err != nil {
 		return err
 	}
