@@ -1,6 +1,8 @@
 package node
 
 import (
+	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -72,11 +74,23 @@ func (m *metrics) onApply(entries, rejected int, took time.Duration) {
 
 // watchRaft exports the replica's Raft state and indexes.
 // watchCert exports when the node's certificate expires, for alerts well
-// before it does (renewed files are picked up without a restart).
-func (m *metrics) watchCert(c *tlsutil.Certs) {
-	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "fengqiao_tls_cert_not_after_seconds",
-		Help: "Unix time at which the node's TLS certificate in use expires."},
-		func() float64 { return float64(c.NotAfter().Unix()) }))
+// before it does (renewed files are picked up without a restart), how many
+// TLS connections are open, and how many were closed because a new CA
+// bundle stopped trusting their peers. log hears of each such closing.
+func (m *metrics) watchCert(c *tlsutil.Certs, log *slog.Logger) {
+	untrusted := prometheus.NewCounter(prometheus.CounterOpts{Name: "fengqiao_tls_untrusted_closed_total",
+		Help: "Open TLS connections closed because a new CA bundle no longer trusts the peer."})
+	m.reg.MustRegister(untrusted,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "fengqiao_tls_cert_not_after_seconds",
+			Help: "Unix time at which the node's TLS certificate in use expires."},
+			func() float64 { return float64(c.NotAfter().Unix()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "fengqiao_tls_connections",
+			Help: "Open TLS connections the node made or accepted (API, Raft, exchange)."},
+			func() float64 { return float64(c.Live()) }))
+	c.OnUntrusted(func(remote net.Addr, err error) {
+		untrusted.Inc()
+		log.Warn("closed a TLS connection the CA bundle no longer trusts", "remote", remote.String(), "err", err)
+	})
 }
 
 // watchKeys exports the sealing-key generation in use, so a rotation's

@@ -69,6 +69,7 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 	// Outgoing TLS dials through these, so a new CA bundle is followed.
 	var mutualDial, clientDial func(ctx context.Context, network, addr string) (net.Conn, error)
 	var certs *tlsutil.Certs
+	var listenMutual func(net.Listener) net.Listener
 	if c.TLS.Enabled() {
 		// Renewed certificates and CA bundles are picked up from their files;
 		// say so, or why not.
@@ -82,10 +83,11 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 		if err != nil {
 			return err
 		}
-		srvTLS := certs.Server()
 		raftTLS, clientTLS = certs.Mutual(), certs.Client()
 		mutualDial, clientDial = certs.Dialer(true), certs.Dialer(false, "h2", "http/1.1")
-		ln, scheme = tls.NewListener(ln, srvTLS), "https"
+		// Listeners made here close what a new bundle stops trusting.
+		listenMutual = func(ln net.Listener) net.Listener { return certs.Listener(ln, true) }
+		ln, scheme = certs.Listener(ln, false), "https"
 	}
 	var servers []raft.Server
 	peers := map[string]string{}
@@ -95,14 +97,14 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 	}
 	m := newMetrics()
 	if certs != nil {
-		m.watchCert(certs)
+		m.watchCert(certs, log)
 	}
 	timeout := 500 * time.Millisecond
 	if c.RaftTimeoutMS > 0 {
 		timeout = time.Duration(c.RaftTimeoutMS) * time.Millisecond
 	}
 	r, err := replica.Open(replica.Config{ID: c.NodeID, Dir: c.DataDir, Bind: c.Raft, Bootstrap: servers, Logger: log,
-		OnApply: m.onApply, OnCommit: m.onCommit, TLS: raftTLS, DialTLS: mutualDial, Timeout: timeout, SyncState: c.SyncState,
+		OnApply: m.onApply, OnCommit: m.onCommit, TLS: raftTLS, DialTLS: mutualDial, ListenTLS: listenMutual, Timeout: timeout, SyncState: c.SyncState,
 		CheckInterval: c.checkInterval()})
 	if err != nil {
 		return err
@@ -115,6 +117,14 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 	defer wg.Wait() // before r.Close: the loops below use the replica
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if certs != nil {
+		// New bundles reach open connections even when nothing handshakes.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			certs.Watch(ctx)
+		}()
+	}
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
@@ -160,7 +170,12 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 		if err != nil {
 			return fmt.Errorf("node: listen %s: %w", f.Exchange, err)
 		}
-		serve(tls.NewListener(xln, raftTLS), fed.rcv)
+		if listenMutual != nil {
+			xln = listenMutual(xln)
+		} else {
+			xln = tls.NewListener(xln, raftTLS)
+		}
+		serve(xln, fed.rcv)
 	}
 	if c.Pprof != "" {
 		pln, err := net.Listen("tcp", c.Pprof)

@@ -41,12 +41,15 @@ var _ raft.StreamLayer = (*muxStream)(nil)
 // before it says what it is.
 const firstByteTimeout = 10 * time.Second
 
-func newMuxStream(bind string, cfg *tls.Config, dialTLS func(ctx context.Context, network, addr string) (net.Conn, error), forward func(net.Conn)) (*muxStream, error) {
+func newMuxStream(bind string, cfg *tls.Config, listenTLS func(net.Listener) net.Listener, dialTLS func(ctx context.Context, network, addr string) (net.Conn, error), forward func(net.Conn)) (*muxStream, error) {
 	ln, err := net.Listen("tcp", bind)
 	if err != nil {
 		return nil, err
 	}
-	if cfg != nil {
+	switch {
+	case cfg != nil && listenTLS != nil:
+		ln = listenTLS(ln)
+	case cfg != nil:
 		ln = tls.NewListener(ln, cfg)
 	}
 	m := &muxStream{ln: ln, tls: cfg, dialTLS: dialTLS, raft: make(chan net.Conn), forward: forward, closed: make(chan struct{})}

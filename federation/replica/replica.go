@@ -48,6 +48,10 @@ type Config struct {
 	// DialTLS, when set with TLS, dials peers instead of TLS's client side,
 	// so each dial can use the CA bundle in use then (tlsutil.Certs.Dialer).
 	DialTLS func(ctx context.Context, network, addr string) (net.Conn, error)
+	// ListenTLS, when set with TLS, serves TLS on the Raft listener instead
+	// of TLS's server side, so live connections can be closed when the CA
+	// bundle stops trusting their peers (tlsutil.Certs.Listener).
+	ListenTLS func(net.Listener) net.Listener
 	// OnCommit, if set, is told how long each proposal took from Raft.Apply
 	// to its results (replication, commit and apply; metrics hook).
 	OnCommit func(entries int, took time.Duration)
@@ -133,7 +137,7 @@ func Open(cfg Config) (*Replica, error) {
 	// No separate advertise address: the listener's own (so ":0" works).
 	// Raft and proposal forwarding share the listener (mux.go).
 	r.fsrv.r = r
-	if r.stream, err = newMuxStream(cfg.Bind, cfg.TLS, cfg.DialTLS, r.fsrv.accept); err != nil {
+	if r.stream, err = newMuxStream(cfg.Bind, cfg.TLS, cfg.ListenTLS, cfg.DialTLS, r.fsrv.accept); err != nil {
 		return fail(fmt.Errorf("replica: transport: %w", err))
 	}
 	r.fwd.stream = r.stream

@@ -36,6 +36,10 @@ type Certs struct {
 	pool     *x509.CertPool
 	current  *tls.Certificate
 	notAfter time.Time
+
+	connMu    sync.Mutex
+	conns     map[*tracked]struct{} // live connections (track.go)
+	untrusted func(net.Addr, error)
 }
 
 // Reloading loads f and returns its certificates. report, if set, hears of
@@ -96,43 +100,45 @@ func (c *Certs) Server() *tls.Config {
 	}
 }
 
-// Dialer dials TLS with the CA bundle (and, when mutual, the certificate)
-// in use at each dial, checking the server's name as crypto/tls does. protos
-// are offered by ALPN (h2 for HTTP/2). A client config cannot follow a new
-// bundle by itself: crypto/tls reads RootCAs once per config, and a
-// handshake to an IP address carries no name a verification hook could use.
-func (c *Certs) Dialer(mutual bool, protos ...string) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		host, _, err := net.SplitHostPort(addr)
-		if err != nil {
-			return nil, err
-		}
-		cfg := c.Client()
-		if mutual {
-			cfg = c.Mutual()
-		}
-		cfg.ServerName, cfg.NextProtos = host, protos
-		return (&tls.Dialer{Config: cfg}).DialContext(ctx, network, addr)
-	}
-}
-
 func (c *Certs) get() *tls.Certificate {
 	cert, _ := c.state()
 	return cert
 }
 
 // state is the certificate and CA bundle in use, read again from the files
-// at most every c.every.
+// at most every c.every. A new bundle is enforced on live connections.
 func (c *Certs) state() (*tls.Certificate, *x509.CertPool) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	var changed bool
 	if time.Since(c.checked) >= c.every {
 		c.checked = time.Now()
+		before := c.caPEM
 		if err := c.load(); err != nil && c.report != nil {
 			c.report(c.notAfter, err)
 		}
+		changed = !bytes.Equal(before, c.caPEM)
 	}
-	return c.current, c.pool
+	cert, pool := c.current, c.pool
+	c.mu.Unlock()
+	if changed {
+		c.recheck(pool)
+	}
+	return cert, pool
+}
+
+// Watch reads the files again every c.every until ctx ends, so a new
+// bundle reaches live connections even when no handshake asks for it.
+func (c *Certs) Watch(ctx context.Context) {
+	t := time.NewTicker(max(c.every, 50*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			c.state()
+		}
+	}
 }
 
 // load reads the files and takes them if they changed and are sound: a

@@ -156,6 +156,31 @@ func TestCARotationAcrossProcesses(t *testing.T) {
 		}
 	}
 	writes("certificates from the new CA")
+	// Connections opened under the old certificates are still trusted.
+	untrusted := func(c *client) (closed float64) {
+		t.Helper()
+		for _, p := range procs {
+			resp, err := c.http.Get("https://" + p.http + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if !strings.Contains(string(body), "fengqiao_tls_connections ") {
+				t.Fatalf("%s: no fengqiao_tls_connections metric", p.id)
+			}
+			for _, l := range strings.Split(string(body), "\n") {
+				if v, ok := strings.CutPrefix(l, "fengqiao_tls_untrusted_closed_total "); ok {
+					n, _ := strconv.ParseFloat(v, 64)
+					closed += n
+				}
+			}
+		}
+		return closed
+	}
+	if n := untrusted(onlyNew); n != 0 {
+		t.Fatalf("%v connections closed while both CAs were trusted", n)
+	}
 
 	// 3. The new CA alone.
 	if err := os.WriteFile(bundle, newPEM, 0o600); err != nil {
@@ -163,6 +188,11 @@ func TestCARotationAcrossProcesses(t *testing.T) {
 	}
 	time.Sleep(2 * time.Second)
 	writes("the new CA alone")
+	// Raft's connections from before step 2 carry old-CA certificates; the
+	// new bundle closes them, and Raft redials under the new CA.
+	if n := untrusted(onlyNew); n == 0 {
+		t.Fatal("no connection opened under the retired CA was closed")
+	}
 	// A new leader means new connections, made under the new CA alone: Raft
 	// from the new leader, forwarded writes from the followers.
 	if out, err := cli(t, token, "operator", "raft", "transfer-leader", "--addr", "https://"+procs[0].http, "--ca", filepath.Join(newCA, "ca.pem")); err != nil {
