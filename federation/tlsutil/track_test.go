@@ -158,36 +158,34 @@ func TestRetiredCAClosesLiveConnections(t *testing.T) {
 		t.Fatal("no round trip under the new certificates")
 	}
 
-	// Step 3 on the server: the client of `before` presented an old-CA
+	// Step 3: n trusts the new CA alone; gone was made under the old one.
+	retire := func(n *rotationNode, name string, gone net.Conn) {
+		t.Helper()
+		n.bundle(t, newCA)
+		n.look()
+		if alive(gone) {
+			t.Fatalf("%s kept a connection whose peer is from the retired CA", name)
+		}
+		if !alive(after) {
+			t.Fatalf("%s closed a connection the new CA trusts", name)
+		}
+	}
+	// On the server: the client of `before` presented an old-CA
 	// certificate, so a closes it; `after` stays.
-	a.bundle(t, newCA)
-	a.look()
-	if alive(before) {
-		t.Fatal("a kept a connection from a client of the retired CA")
-	}
-	if !alive(after) {
-		t.Fatal("a closed a connection the new CA trusts")
-	}
+	retire(a, "a", before)
 	if a.dropped() != 1 {
 		t.Fatalf("a reported %d untrusted connections, want 1", a.dropped())
 	}
 	before.Close() // as its owner does on the read error
 
-	// Step 3 on a client: b is still connected to a server whose
-	// certificate comes from the old CA; b's new bundle closes it.
+	// On a client: b is still connected to a server whose certificate
+	// comes from the old CA; b's new bundle closes it.
 	stale := newRotationNode(t, oldCA, "stale", oldCA, newCA)
 	toStale := b.dial(t, stale.echo(t))
 	if !alive(toStale) {
 		t.Fatal("no round trip to the stale server")
 	}
-	b.bundle(t, newCA)
-	b.look()
-	if alive(toStale) {
-		t.Fatal("b kept a connection to a server of the retired CA")
-	}
-	if !alive(after) {
-		t.Fatal("b closed a connection the new CA trusts")
-	}
+	retire(b, "b", toStale)
 	if b.dropped() != 1 || stale.dropped() != 0 {
 		t.Fatalf("untrusted connections reported: b %d, stale %d; want 1 and 0", b.dropped(), stale.dropped())
 	}
