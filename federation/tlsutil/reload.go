@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -32,7 +34,9 @@ type Certs struct {
 	caPEM    []byte
 	certPEM  []byte
 	keyPEM   []byte
-	badPEM   []byte // the last contents that failed, reported once
+	crlPEM   []byte
+	revoked  revocations // from crlPEM
+	badPEM   []byte      // the last contents that failed, reported once
 	pool     *x509.CertPool
 	current  *tls.Certificate
 	notAfter time.Time
@@ -80,7 +84,8 @@ func (c *Certs) Mutual() *tls.Config {
 	cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return c.get(), nil }
 	cfg.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
 		cert, pool := c.state()
-		return &tls.Config{Certificates: []tls.Certificate{*cert}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS13}, nil
+		return &tls.Config{Certificates: []tls.Certificate{*cert}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS13,
+			VerifyConnection: c.notRevoked}, nil
 	}
 	return cfg
 }
@@ -89,7 +94,15 @@ func (c *Certs) Mutual() *tls.Config {
 // other replicas' APIs.
 func (c *Certs) Client() *tls.Config {
 	_, pool := c.state()
-	return clientConfig(pool)
+	cfg := clientConfig(pool)
+	cfg.VerifyConnection = c.notRevoked
+	return cfg
+}
+
+// notRevoked refuses a peer whose certificate the CRLs in use list.
+func (c *Certs) notRevoked(cs tls.ConnectionState) error {
+	_, rev := c.trust()
+	return rev.check(cs.PeerCertificates)
 }
 
 // Server is the API's config over these certificates (see Server).
@@ -112,16 +125,16 @@ func (c *Certs) state() (*tls.Certificate, *x509.CertPool) {
 	var changed bool
 	if time.Since(c.checked) >= c.every {
 		c.checked = time.Now()
-		before := c.caPEM
+		ca, crl := c.caPEM, c.crlPEM
 		if err := c.load(); err != nil && c.report != nil {
 			c.report(c.notAfter, err)
 		}
-		changed = !bytes.Equal(before, c.caPEM)
+		changed = !bytes.Equal(ca, c.caPEM) || !bytes.Equal(crl, c.crlPEM)
 	}
-	cert, pool := c.current, c.pool
+	cert, pool, rev := c.current, c.pool, c.revoked
 	c.mu.Unlock()
 	if changed {
-		c.recheck(pool)
+		c.recheck(pool, rev)
 	}
 	return cert, pool
 }
@@ -150,13 +163,18 @@ func (c *Certs) load() error {
 	caPEM, err0 := os.ReadFile(c.f.CA)
 	certPEM, err1 := os.ReadFile(c.f.Cert)
 	keyPEM, err2 := os.ReadFile(c.f.Key)
-	if err := errors.Join(err0, err1, err2); err != nil {
+	var crlPEM []byte
+	var err3 error
+	if c.f.CRL != "" {
+		crlPEM, err3 = os.ReadFile(c.f.CRL)
+	}
+	if err := errors.Join(err0, err1, err2, err3); err != nil {
 		return c.refuse([]byte(err.Error()), err)
 	}
-	if bytes.Equal(caPEM, c.caPEM) && bytes.Equal(certPEM, c.certPEM) && bytes.Equal(keyPEM, c.keyPEM) {
+	if bytes.Equal(caPEM, c.caPEM) && bytes.Equal(certPEM, c.certPEM) && bytes.Equal(keyPEM, c.keyPEM) && bytes.Equal(crlPEM, c.crlPEM) {
 		return nil
 	}
-	all := bytes.Join([][]byte{caPEM, certPEM, keyPEM}, nil)
+	all := bytes.Join([][]byte{caPEM, certPEM, keyPEM, crlPEM}, nil)
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(caPEM) {
 		return c.refuse(all, fmt.Errorf("%s holds no certificate", c.f.CA))
@@ -171,8 +189,15 @@ func (c *Certs) load() error {
 	if _, err := pair.Leaf.Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
 		return c.refuse(all, fmt.Errorf("the CA bundle does not trust this node's certificate: %w", err))
 	}
+	var rev revocations
+	if c.f.CRL != "" {
+		if rev, err = parseCRLs(crlPEM, parseBundle(caPEM)); err != nil {
+			return c.refuse(all, fmt.Errorf("crl_file %s: %w", c.f.CRL, err))
+		}
+	}
 	first := c.current == nil
-	c.caPEM, c.certPEM, c.keyPEM, c.badPEM, c.pool, c.current, c.notAfter = caPEM, certPEM, keyPEM, nil, pool, &pair, pair.Leaf.NotAfter
+	c.caPEM, c.certPEM, c.keyPEM, c.crlPEM, c.badPEM = caPEM, certPEM, keyPEM, crlPEM, nil
+	c.pool, c.revoked, c.current, c.notAfter = pool, rev, &pair, pair.Leaf.NotAfter
 	if !first && c.report != nil {
 		c.report(c.notAfter, nil)
 	}
@@ -187,5 +212,5 @@ func (c *Certs) refuse(contents []byte, err error) error {
 		return nil
 	}
 	c.badPEM = contents
-	return fmt.Errorf("%s, %s, %s: %w", c.f.CA, c.f.Cert, c.f.Key, err)
+	return fmt.Errorf("%s: %w", strings.Join(slices.DeleteFunc([]string{c.f.CA, c.f.Cert, c.f.Key, c.f.CRL}, func(s string) bool { return s == "" }), ", "), err)
 }

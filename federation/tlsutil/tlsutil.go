@@ -27,12 +27,16 @@ type Files struct {
 	CA   string `json:"ca_file"`
 	Cert string `json:"cert_file"`
 	Key  string `json:"key_file"`
+	// CRL, optional, names a PEM file of certificate revocation lists
+	// signed by CAs of the bundle (see Revoke).
+	CRL string `json:"crl_file,omitempty"`
 }
 
 // Enabled reports whether any TLS file is set.
-func (f Files) Enabled() bool { return f.CA != "" || f.Cert != "" || f.Key != "" }
+func (f Files) Enabled() bool { return f.CA != "" || f.Cert != "" || f.Key != "" || f.CRL != "" }
 
-// Validate checks that all three files are named.
+// Validate checks that the CA, certificate and key files are named (the CRL
+// is optional).
 func (f Files) Validate(field string) error {
 	switch {
 	case f.CA == "":

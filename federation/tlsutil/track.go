@@ -11,12 +11,13 @@ import (
 )
 
 // Live connections. crypto/tls checks a peer once, at the handshake, so a
-// connection opened under a CA that is later retired would stay trusted for
-// as long as it stays open, and Raft and HTTP keep theirs open for hours.
-// Certs therefore remembers the peer chain of every connection made through
-// Dialer or accepted through Listener, and when the CA bundle changes it
-// checks each chain again and closes the connections the new bundle does
-// not trust. Their owners redial, and the new handshake decides.
+// connection opened under a CA that is later retired, or with a certificate
+// later revoked, would stay trusted for as long as it stays open, and Raft
+// and HTTP keep theirs open for hours. Certs therefore remembers the peer
+// chain of every connection made through Dialer or accepted through
+// Listener, and when the CA bundle or the CRLs change it checks each chain
+// again and closes the connections that no longer pass. Their owners
+// redial, and the new handshake decides.
 
 // tracked is one live connection: the raw TCP connection under the TLS one,
 // so closing it needs no lock of crypto/tls's, and the peer's chain once
@@ -39,7 +40,8 @@ func (t *tracked) verified(cs tls.ConnectionState) error {
 	t.mu.Lock()
 	t.chain = cs.PeerCertificates
 	t.mu.Unlock()
-	return t.trusted(t.certs.trust(), time.Now())
+	pool, rev := t.certs.trust()
+	return t.trusted(pool, rev, time.Now())
 }
 
 // Close forgets the connection and closes it.
@@ -48,9 +50,10 @@ func (t *tracked) Close() error {
 	return t.Conn.Close()
 }
 
-// trusted reports whether the peer's chain still verifies under pool. A
-// connection whose handshake has not finished is left to that handshake.
-func (t *tracked) trusted(pool *x509.CertPool, now time.Time) error {
+// trusted reports whether the peer's chain still verifies under pool and
+// none of it is revoked. A connection whose handshake has not finished is
+// left to that handshake.
+func (t *tracked) trusted(pool *x509.CertPool, rev revocations, now time.Time) error {
 	t.mu.Lock()
 	chain := t.chain
 	t.mu.Unlock()
@@ -61,15 +64,18 @@ func (t *tracked) trusted(pool *x509.CertPool, now time.Time) error {
 	for _, c := range chain[1:] {
 		inter.AddCert(c)
 	}
-	_, err := chain[0].Verify(x509.VerifyOptions{Roots: pool, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{t.usage}, CurrentTime: now})
-	return err
+	if _, err := chain[0].Verify(x509.VerifyOptions{Roots: pool, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{t.usage}, CurrentTime: now}); err != nil {
+		return err
+	}
+	return rev.check(chain)
 }
 
-// trust is the CA bundle in use, without reading the files.
-func (c *Certs) trust() *x509.CertPool {
+// trust is the CA bundle and revocations in use, without reading the
+// files.
+func (c *Certs) trust() (*x509.CertPool, revocations) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.pool
+	return c.pool, c.revoked
 }
 
 func (c *Certs) track(raw net.Conn, usage x509.ExtKeyUsage) *tracked {
@@ -98,16 +104,18 @@ func (c *Certs) Live() int {
 }
 
 // OnUntrusted sets fn to hear of each connection closed because a new CA
-// bundle no longer trusts its peer.
+// bundle no longer trusts its peer or a new CRL lists it (errors.Is(err,
+// ErrRevoked)).
 func (c *Certs) OnUntrusted(fn func(remote net.Addr, err error)) {
 	c.connMu.Lock()
 	c.untrusted = fn
 	c.connMu.Unlock()
 }
 
-// recheck closes the live connections whose peers pool does not trust. It
-// runs outside c.mu: a handshake in progress may be waiting for it.
-func (c *Certs) recheck(pool *x509.CertPool) {
+// recheck closes the live connections whose peers pool does not trust or
+// rev lists. It runs outside c.mu: a handshake in progress may be waiting
+// for it.
+func (c *Certs) recheck(pool *x509.CertPool, rev revocations) {
 	c.connMu.Lock()
 	conns := make([]*tracked, 0, len(c.conns))
 	for t := range c.conns {
@@ -117,7 +125,7 @@ func (c *Certs) recheck(pool *x509.CertPool) {
 	c.connMu.Unlock()
 	now := time.Now()
 	for _, t := range conns {
-		if err := t.trusted(pool, now); err != nil {
+		if err := t.trusted(pool, rev, now); err != nil {
 			t.Close()
 			if fn != nil {
 				fn(t.RemoteAddr(), err)

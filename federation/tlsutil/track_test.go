@@ -14,10 +14,12 @@ import (
 
 // rotationNode is a node with its own bundle file, as in production.
 type rotationNode struct {
-	f     Files
-	certs *Certs
-	mu    sync.Mutex
-	drops []net.Addr // connections closed as untrusted
+	f        Files
+	certs    *Certs
+	mu       sync.Mutex
+	drops    []net.Addr // connections closed as untrusted
+	dropErrs []error    // why, where a test records it
+	refused  []error    // reloads refused, where a test records them
 }
 
 func newRotationNode(t *testing.T, ca, name string, bundle ...string) *rotationNode {

@@ -229,7 +229,7 @@ func auditCmd() *cobra.Command {
 }
 
 func tlsCmd() *cobra.Command {
-	t := &cobra.Command{Use: "tls", Short: "Make a development CA and node certificates"}
+	t := &cobra.Command{Use: "tls", Short: "Make a development CA, node certificates and revocation lists"}
 	var caOut, caName string
 	ca := &cobra.Command{Use: "ca --out DIR", Short: "Write ca.pem and ca-key.pem to DIR", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -263,7 +263,26 @@ func tlsCmd() *cobra.Command {
 	cert.Flags().StringVar(&out, "out", "", "directory for the certificate")
 	cert.Flags().StringVar(&name, "name", "", "certificate name (the node id)")
 	cert.Flags().StringVar(&hosts, "hosts", "127.0.0.1,localhost", "IPs and DNS names the certificate is for")
-	t.AddCommand(ca, cert)
+	var crlCA, crl string
+	revoke := &cobra.Command{Use: "revoke --ca DIR --crl FILE [CERT.pem ...]",
+		Short: "List certificates in a revocation list signed by the CA (no certificates: write or re-sign the list)",
+		Long: `Adds each certificate to the CRL at FILE, signed by the CA in DIR, keeping what the list
+already holds. Copy FILE to the crl_file of every node: within reload_seconds each one refuses
+the listed certificates and closes the connections that use them.`,
+		RunE: func(cmd *cobra.Command, certs []string) error {
+			if crlCA == "" || crl == "" {
+				return errors.New("tls revoke needs --ca DIR and --crl FILE")
+			}
+			n, err := tlsutil.Revoke(crlCA, crl, certs...)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: %d certificate(s) revoked; copy it to every node's crl_file\n", crl, n)
+			return nil
+		}}
+	revoke.Flags().StringVar(&crlCA, "ca", "", "directory holding ca.pem and ca-key.pem")
+	revoke.Flags().StringVar(&crl, "crl", "", "the revocation list to write (PEM)")
+	t.AddCommand(ca, cert, revoke)
 	return t
 }
 

@@ -156,7 +156,11 @@ func startClusterTLS(t testing.TB, token, caDir string) []*proc {
 			if out, err := exec.Command(binary(t), "tls", "cert", "--ca", caDir, "--name", p.id, "--hosts", "127.0.0.1", "--out", certs).CombinedOutput(); err != nil {
 				t.Fatalf("tls cert: %v %s", err, out)
 			}
-			cfg["tls"] = map[string]string{"ca_file": filepath.Join(caDir, "ca.pem"), "cert_file": filepath.Join(certs, p.id+".pem"), "key_file": filepath.Join(certs, p.id+"-key.pem")}
+			files := map[string]string{"ca_file": filepath.Join(caDir, "ca.pem"), "cert_file": filepath.Join(certs, p.id+".pem"), "key_file": filepath.Join(certs, p.id+"-key.pem")}
+			if crl := filepath.Join(caDir, "crl.pem"); fileExists(crl) {
+				files["crl_file"] = crl
+			}
+			cfg["tls"] = files
 		}
 		raw, _ := json.Marshal(cfg)
 		p.cfg = filepath.Join(dir, p.id+".json")
@@ -172,6 +176,11 @@ func startClusterTLS(t testing.TB, token, caDir string) []*proc {
 		}
 	})
 	return procs
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // TestClusterOfProcessesSurvivesKillOfTheLeader runs three replicas as
