@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/fengqiao/fengqiao/core/errs"
 )
@@ -28,27 +27,7 @@ func TestRevokedCertificateIsCutOff(t *testing.T) {
 	if n, err := Revoke(ca, crl); err != nil || n != 0 {
 		t.Fatalf("an empty list: %d, %v", n, err)
 	}
-	withCRL := func(name string) *rotationNode {
-		n := newRotationNode(t, ca, name, ca)
-		n.f.CRL = crl
-		c, err := ReloadingEvery(n.f, time.Hour, func(_ time.Time, err error) {
-			if err != nil {
-				n.mu.Lock()
-				n.refused = append(n.refused, err)
-				n.mu.Unlock()
-			}
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.OnUntrusted(func(_ net.Addr, err error) {
-			n.mu.Lock()
-			n.dropErrs = append(n.dropErrs, err)
-			n.mu.Unlock()
-		})
-		n.certs = c
-		return n
-	}
+	withCRL := func(name string) *rotationNode { return newRotationNode(t, ca, name, crl, ca) }
 	a, bad, good := withCRL("a"), withCRL("bad"), withCRL("good")
 	addr := a.echo(t)
 	fromBad, fromGood := bad.dial(t, addr), good.dial(t, addr)

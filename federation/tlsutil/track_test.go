@@ -18,22 +18,31 @@ type rotationNode struct {
 	certs    *Certs
 	mu       sync.Mutex
 	drops    []net.Addr // connections closed as untrusted
-	dropErrs []error    // why, where a test records it
-	refused  []error    // reloads refused, where a test records them
+	dropErrs []error    // why
+	refused  []error    // reloads refused
 }
 
-func newRotationNode(t *testing.T, ca, name string, bundle ...string) *rotationNode {
+// newRotationNode starts a node whose bundle holds the CAs in bundle, with
+// a CRL file when crl is set, recording refused reloads and the
+// connections it closes.
+func newRotationNode(t *testing.T, ca, name, crl string, bundle ...string) *rotationNode {
 	t.Helper()
 	n := &rotationNode{f: files(t, ca, name)}
-	n.f.CA = filepath.Join(filepath.Dir(n.f.Cert), "bundle.pem")
+	n.f.CA, n.f.CRL = filepath.Join(filepath.Dir(n.f.Cert), "bundle.pem"), crl
 	n.bundle(t, bundle...)
-	c, err := ReloadingEvery(n.f, time.Hour, nil) // the test says when to look
+	c, err := ReloadingEvery(n.f, time.Hour, func(_ time.Time, err error) { // the test says when to look
+		if err != nil {
+			n.mu.Lock()
+			n.refused = append(n.refused, err)
+			n.mu.Unlock()
+		}
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.OnUntrusted(func(remote net.Addr, err error) {
 		n.mu.Lock()
-		n.drops = append(n.drops, remote)
+		n.drops, n.dropErrs = append(n.drops, remote), append(n.dropErrs, err)
 		n.mu.Unlock()
 	})
 	n.certs = c
@@ -132,8 +141,8 @@ func TestRetiredCAClosesLiveConnections(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	a := newRotationNode(t, oldCA, "a", oldCA)
-	b := newRotationNode(t, oldCA, "b", oldCA)
+	a := newRotationNode(t, oldCA, "a", "", oldCA)
+	b := newRotationNode(t, oldCA, "b", "", oldCA)
 	addr := a.echo(t)
 	before := b.dial(t, addr) // both certificates from the old CA
 	if !alive(before) {
@@ -182,7 +191,7 @@ func TestRetiredCAClosesLiveConnections(t *testing.T) {
 
 	// On a client: b is still connected to a server whose certificate
 	// comes from the old CA; b's new bundle closes it.
-	stale := newRotationNode(t, oldCA, "stale", oldCA, newCA)
+	stale := newRotationNode(t, oldCA, "stale", "", oldCA, newCA)
 	toStale := b.dial(t, stale.echo(t))
 	if !alive(toStale) {
 		t.Fatal("no round trip to the stale server")
@@ -207,8 +216,8 @@ func TestWatchEnforcesWithoutHandshakes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	a := newRotationNode(t, oldCA, "a", oldCA)
-	b := newRotationNode(t, oldCA, "b", oldCA, newCA)
+	a := newRotationNode(t, oldCA, "a", "", oldCA)
+	b := newRotationNode(t, oldCA, "b", "", oldCA, newCA)
 	c := b.dial(t, a.echo(t))
 	if !alive(c) {
 		t.Fatal("no round trip")
