@@ -119,7 +119,8 @@ func (c *Certs) get() *tls.Certificate {
 }
 
 // state is the certificate and CA bundle in use, read again from the files
-// at most every c.every. A new bundle is enforced on live connections.
+// at most every c.every. A new bundle or CRL is enforced on live
+// connections.
 func (c *Certs) state() (*tls.Certificate, *x509.CertPool) {
 	c.mu.Lock()
 	var changed bool
@@ -140,7 +141,8 @@ func (c *Certs) state() (*tls.Certificate, *x509.CertPool) {
 }
 
 // Watch reads the files again every c.every until ctx ends, so a new
-// bundle reaches live connections even when no handshake asks for it.
+// bundle or CRL reaches live connections even when no handshake asks for
+// it.
 func (c *Certs) Watch(ctx context.Context) {
 	t := time.NewTicker(max(c.every, 50*time.Millisecond))
 	defer t.Stop()
