@@ -70,6 +70,26 @@ func freePort(t testing.TB) string {
 type proc struct {
 	id, cfg, http string
 	cmd           *exec.Cmd
+	logs          *syncBuffer // stderr of the current process
+}
+
+// syncBuffer is a bytes.Buffer that exec's copying goroutine may write
+// while a test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func startProc(t testing.TB, p *proc, token string) {
@@ -77,8 +97,9 @@ func startProc(t testing.TB, p *proc, token string) {
 	cmd := exec.Command(binary(t), "serve", "--config", p.cfg)
 	cmd.Env = append(os.Environ(), "FENGQIAO_TOKEN="+token)
 	out, _ := cmd.StdoutPipe()
-	var logs bytes.Buffer
-	cmd.Stderr = &logs
+	logs := &syncBuffer{}
+	cmd.Stderr = logs
+	p.logs = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

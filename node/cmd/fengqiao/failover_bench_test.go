@@ -69,6 +69,10 @@ func failover(b *testing.B, sig syscall.Signal) {
 		b.StopTimer()
 		if sig != syscall.SIGKILL {
 			procs[l].cmd.Wait()
+			// A slow hand-over means the transfer failed: say why.
+			if took[len(took)-1] > 500*time.Millisecond {
+				b.Logf("trial %d took %v; %s's log:\n%s", i, took[len(took)-1], procs[l].id, procs[l].logs.String())
+			}
 		}
 		startProc(b, procs[l], token)
 		for !write(procs[l]) {
