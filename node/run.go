@@ -170,12 +170,7 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 		if err != nil {
 			return fmt.Errorf("node: listen %s: %w", f.Exchange, err)
 		}
-		if listenMutual != nil {
-			xln = listenMutual(xln)
-		} else {
-			xln = tls.NewListener(xln, raftTLS)
-		}
-		serve(xln, fed.rcv)
+		serve(listenMutual(xln), fed.rcv) // federation requires TLS (Validate)
 	}
 	if c.Pprof != "" {
 		pln, err := net.Listen("tcp", c.Pprof)
