@@ -123,9 +123,13 @@ func Revoke(caDir, crlPath string, certPaths ...string) (int, error) {
 	case err != nil:
 		return 0, fmt.Errorf("tlsutil: %w", err)
 	default:
-		b, _ := pem.Decode(raw)
+		b, rest := pem.Decode(raw)
 		if b == nil || b.Type != "X509 CRL" {
 			return 0, errs.Invalid("crl", "format", "%s is not a PEM CRL", crlPath)
+		}
+		// Rewriting would drop the other lists (another CA's, say).
+		if len(bytes.TrimSpace(rest)) > 0 {
+			return 0, errs.Invalid("crl", "format", "%s holds more than one PEM block; tls revoke keeps one CA's list per file", crlPath)
 		}
 		old, err := x509.ParseRevocationList(b.Bytes)
 		if err != nil {

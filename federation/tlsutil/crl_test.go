@@ -97,21 +97,28 @@ func TestRevokedCertificateIsCutOff(t *testing.T) {
 
 	// Revoke refuses what it cannot vouch for, and leaves the list as it was.
 	stranger := files(t, rogue, "stranger")
+	both := filepath.Join(t.TempDir(), "both.pem") // two CAs' lists in one file
+	bothPEM := append(append([]byte{}, held...), foreign...)
+	os.WriteFile(both, bothPEM, 0o644)
 	for _, try := range []struct {
-		ca    string
-		certs []string
-		field string
+		ca, list string
+		certs    []string
+		field    string
 	}{
-		{ca, []string{stranger.Cert}, "cert"}, // another CA's certificate
-		{rogue, nil, "crl"},                   // another CA's list
-		{ca, []string{stranger.Key}, "cert"},  // not a certificate
+		{ca, crl, []string{stranger.Cert}, "cert"}, // another CA's certificate
+		{rogue, crl, nil, "crl"},                   // another CA's list
+		{ca, crl, []string{stranger.Key}, "cert"},  // not a certificate
+		{ca, both, []string{bad.f.Cert}, "crl"},    // rewriting would drop the other list
 	} {
-		if _, err := Revoke(try.ca, crl, try.certs...); !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != try.field {
-			t.Fatalf("Revoke(%v): %v, want invalid %s", try.certs, err, try.field)
+		if _, err := Revoke(try.ca, try.list, try.certs...); !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != try.field {
+			t.Fatalf("Revoke(%s, %v): %v, want invalid %s", try.list, try.certs, err, try.field)
 		}
 	}
 	if now, _ := os.ReadFile(crl); !bytes.Equal(now, held) {
 		t.Fatal("a refused Revoke changed the list")
+	}
+	if now, _ := os.ReadFile(both); !bytes.Equal(now, bothPEM) {
+		t.Fatal("a refused Revoke changed a file of two lists")
 	}
 	// Revoking again adds nothing twice.
 	if n, err := Revoke(ca, crl, bad.f.Cert, good.f.Cert, bad.f.Cert); err != nil || n != 2 {
