@@ -75,7 +75,7 @@ func TestKeyFileIsReadAgainWhenItChanges(t *testing.T) {
 	good, _ := os.ReadFile(path)
 	sm4, _ := os.ReadFile(other)
 	for _, bad := range [][]byte{[]byte("garbage"), sm4} {
-		if err := os.WriteFile(path, bad, 0o600); err != nil {
+		if err := replaceFile(path, bad); err != nil {
 			t.Fatal(err)
 		}
 		before := strings.Count(logs.String(), "cannot be used")
@@ -89,7 +89,7 @@ func TestKeyFileIsReadAgainWhenItChanges(t *testing.T) {
 		t.Fatal("a key file of another cipher was not named as such")
 	}
 	// A good file after bad ones is taken.
-	if err := os.WriteFile(path, good, 0o600); err != nil {
+	if err := replaceFile(path, good); err != nil {
 		t.Fatal(err)
 	}
 	id, err = core.AddKey(path)
@@ -106,4 +106,15 @@ func TestKeyFileIsReadAgainWhenItChanges(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the watcher did not stop with its context")
 	}
+}
+
+// replaceFile swaps path's contents in one rename, as operators are told to
+// (and as core.AddKey does): an in-place write can be read half done, and
+// the watcher would rightly report the torn file as well.
+func replaceFile(path string, data []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }

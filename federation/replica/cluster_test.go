@@ -92,6 +92,25 @@ func (c *cluster) store(r *Replica) *core.Store {
 // and returns the common digest.
 func (c *cluster) converged(leader *Replica) string {
 	c.t.Helper()
+	c.caughtUp(leader)
+	var first string
+	for id, r := range c.reps {
+		d, err := r.Engine.Digest()
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		if first == "" {
+			first = d
+		} else if d != first {
+			c.t.Fatalf("replica %s digest %s differs from %s", id, d[:12], first[:12])
+		}
+	}
+	return first
+}
+
+// caughtUp waits until every replica has applied what leader has.
+func (c *cluster) caughtUp(leader *Replica) {
+	c.t.Helper()
 	// Raft's own applied index moves when entries are handed to the FSM, not
 	// when the FSM is done; the engine's is written with the data.
 	want, err := leader.Engine.AppliedIndex()
@@ -114,19 +133,6 @@ func (c *cluster) converged(leader *Replica) string {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	var first string
-	for id, r := range c.reps {
-		d, err := r.Engine.Digest()
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		if first == "" {
-			first = d
-		} else if d != first {
-			c.t.Fatalf("replica %s digest %s differs from %s", id, d[:12], first[:12])
-		}
-	}
-	return first
 }
 
 func report(t *testing.T, s *core.Store, n int) {

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -19,27 +21,45 @@ import (
 // different command does not, from that checkpoint on. The check reads
 // nothing from disk and sends 40 bytes, so it can run all the time, as
 // etcd's corruption check does with its far costlier hash of the keyspace.
+//
+// A follower alone cannot tell whether it or the leader went wrong. The
+// leader therefore also asks every voter (quorum.go): when a majority of
+// the voters agree with each other and not with it, the leader is the odd
+// one out, and it hands leadership to one of them. A follower's verdict
+// against a leader is undone when a later leader, one it was not compared
+// with, agrees with it at or past the same checkpoint.
 
 // ErrDiverged means this replica's state differs from the leader's at a
-// checkpoint. The replica keeps running but reports not ready; rebuild it
-// (remove it, delete its data directory, add it back: it then installs a
-// snapshot). See docs/operations.md.
+// checkpoint, or, for a leader, from a majority of the voters'. The replica
+// keeps running but reports not ready; rebuild it (remove it, delete its
+// data directory, add it back: it then installs a snapshot). See
+// docs/operations.md.
 var ErrDiverged = errors.New("replica: state diverged from the leader")
 
-// DefaultCheckInterval is how often a follower compares checkpoints.
+// DefaultCheckInterval is how often a follower compares checkpoints with
+// the leader, and the leader with the voters.
 const DefaultCheckInterval = 30 * time.Second
 
-// DivergenceError names the checkpoint where this replica and the leader
-// differ. It wraps ErrDiverged.
+// DivergenceError names the checkpoint where this replica's state differs
+// from the replicas it was compared with. It wraps ErrDiverged.
 type DivergenceError struct {
-	Index            uint64 // the checkpoint's log index
-	Seq, LeaderSeq   uint64 // audit records at or below Index, here and on the leader
-	Head, LeaderHead string // audit chain heads, hex
+	Index           uint64   // the checkpoint's log index
+	Seq, TheirSeq   uint64   // audit records at or below Index, here and there
+	Head, TheirHead string   // audit chain heads, hex
+	Against         []string // the replica IDs compared with: the leader, or a majority of voters
+	Led             bool     // found while this replica led: a majority of voters agreed against it
 }
 
 func (e *DivergenceError) Error() string {
-	return fmt.Sprintf("replica: state diverged from the leader at checkpoint %d: %d audit records, head %.12s here; %d, head %.12s on the leader",
-		e.Index, e.Seq, e.Head, e.LeaderSeq, e.LeaderHead)
+	whom := "the leader " + strings.Join(e.Against, ", ")
+	if len(e.Against) > 1 {
+		whom = "the leaders " + strings.Join(e.Against, ", ")
+	}
+	if e.Led {
+		whom = "a majority of voters (" + strings.Join(e.Against, ", ") + ")"
+	}
+	return fmt.Sprintf("replica: state diverged from %s at checkpoint %d: %d audit records, head %.12s here; %d, head %.12s there",
+		whom, e.Index, e.Seq, e.Head, e.TheirSeq, e.TheirHead)
 }
 
 func (e *DivergenceError) Unwrap() error { return ErrDiverged }
@@ -50,8 +70,11 @@ var errNoCheckpoint = errors.New("replica: no common checkpoint with the leader 
 
 // CheckLeader compares this replica's latest checkpoint with the leader's
 // and returns the index it compared. It returns a *DivergenceError (wrapping
-// ErrDiverged) when they differ, and records it for Diverged. On the leader
-// there is nothing to compare against: it returns 0 and no error.
+// ErrDiverged) when they differ, and records it for Diverged. A recorded
+// divergence is withdrawn when a leader it was not found against agrees at
+// or past its checkpoint: the first leader was the odd one out. On the
+// leader there is nothing to compare against: it returns 0 and no error
+// (its own check is CheckVoters).
 func (r *Replica) CheckLeader(ctx context.Context) (uint64, error) {
 	if r.IsLeader() {
 		return 0, nil
@@ -60,7 +83,7 @@ func (r *Replica) CheckLeader(ctx context.Context) (uint64, error) {
 	if !ok {
 		return 0, errNoCheckpoint
 	}
-	addr, _ := r.Raft.LeaderWithID()
+	addr, leader := r.Raft.LeaderWithID()
 	if addr == "" {
 		return 0, &ErrNotLeader{}
 	}
@@ -81,20 +104,69 @@ func (r *Replica) CheckLeader(ctx context.Context) (uint64, error) {
 	}
 	theirs := resp.checkpoint
 	if theirs.Seq == mine.Seq && string(theirs.Head) == string(mine.Head) {
+		r.withdraw(mine.Index, []string{string(leader)})
 		return mine.Index, nil
 	}
-	d := &DivergenceError{Index: mine.Index, Seq: mine.Seq, LeaderSeq: theirs.Seq,
-		Head: hex.EncodeToString(mine.Head), LeaderHead: hex.EncodeToString(theirs.Head)}
-	if r.diverged.CompareAndSwap(nil, d) {
-		r.log.Error("this replica's state differs from the leader's; rebuild it from a snapshot",
-			"checkpoint", d.Index, "audit_records", d.Seq, "leader_audit_records", d.LeaderSeq,
-			"head", d.Head, "leader_head", d.LeaderHead)
-	}
+	d := &DivergenceError{Index: mine.Index, Seq: mine.Seq, TheirSeq: theirs.Seq,
+		Head: hex.EncodeToString(mine.Head), TheirHead: hex.EncodeToString(theirs.Head), Against: []string{string(leader)}}
+	r.record(d)
 	return mine.Index, d
 }
 
+// record keeps the first divergence found, adding to it the replicas later
+// checks also disagreed with, and logs each new finding once.
+func (r *Replica) record(d *DivergenceError) {
+	for {
+		old := r.diverged.Load()
+		next := d
+		if old != nil {
+			if subset(d.Against, old.Against) {
+				return
+			}
+			cp := *old
+			cp.Against = append(slices.Clone(old.Against), d.Against...)
+			slices.Sort(cp.Against)
+			cp.Against = slices.Compact(cp.Against)
+			cp.Led = old.Led || d.Led
+			next = &cp
+		}
+		if r.diverged.CompareAndSwap(old, next) {
+			break
+		}
+	}
+	msg := "this replica's state differs from the leader's; rebuild it from a snapshot"
+	if d.Led {
+		msg = "this leader's state differs from a majority of the voters'; handing leadership to one of them; rebuild this replica from a snapshot"
+	}
+	r.log.Error(msg, "checkpoint", d.Index, "audit_records", d.Seq, "their_audit_records", d.TheirSeq,
+		"head", d.Head, "their_head", d.TheirHead, "against", d.Against)
+}
+
+// withdraw clears a recorded divergence once replicas it was not found
+// against (by) agree with this one at or past its checkpoint: the chain
+// head covers every command before it, so this replica's state is sound.
+func (r *Replica) withdraw(index uint64, by []string) {
+	d := r.diverged.Load()
+	if d == nil || index < d.Index || slices.ContainsFunc(by, func(id string) bool { return slices.Contains(d.Against, id) }) {
+		return
+	}
+	if r.diverged.CompareAndSwap(d, nil) {
+		r.log.Warn("state agrees with the other replicas; the divergence found earlier was the other side's",
+			"checkpoint", index, "agrees_with", by, "earlier_checkpoint", d.Index, "earlier_against", d.Against)
+	}
+}
+
+func subset(a, b []string) bool {
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
+}
+
 // Diverged returns the divergence a check found, or nil. It stays set until
-// the replica is rebuilt.
+// the replica is rebuilt, or a check shows the other side was wrong.
 func (r *Replica) Diverged() error {
 	if d := r.diverged.Load(); d != nil {
 		return d
@@ -102,23 +174,43 @@ func (r *Replica) Diverged() error {
 	return nil
 }
 
-// checkLoop runs CheckLeader every interval on a follower, once per new
-// checkpoint.
+// checkLoop runs the checks every interval: on a follower CheckLeader, once
+// per new checkpoint (or, while it holds a divergence, per new leader); on
+// the leader CheckVoters.
 func (r *Replica) checkLoop(every time.Duration) {
 	defer close(r.checkDone)
 	t := time.NewTicker(every)
 	defer t.Stop()
-	var last uint64
+	var last, lastVoters uint64
 	for {
 		select {
 		case <-r.stopCheck:
 			return
 		case <-t.C:
 		}
-		if r.diverged.Load() != nil || r.IsLeader() {
+		cp, ok := r.Engine.LatestCheckpoint()
+		if !ok {
 			continue
 		}
-		if cp, ok := r.Engine.LatestCheckpoint(); !ok || cp.Index == last {
+		d := r.diverged.Load()
+		if r.IsLeader() {
+			if cp.Index == lastVoters && d == nil {
+				continue
+			}
+			idx, err := r.CheckVoters(context.Background())
+			switch {
+			case err == nil:
+				lastVoters = idx
+			case !errors.Is(err, ErrDiverged):
+				r.log.Debug("voter comparison skipped", "err", err)
+			}
+			continue
+		}
+		if d != nil {
+			if _, leader := r.Raft.LeaderWithID(); slices.Contains(d.Against, string(leader)) {
+				continue
+			}
+		} else if cp.Index == last {
 			continue
 		}
 		idx, err := r.CheckLeader(context.Background())
@@ -131,9 +223,11 @@ func (r *Replica) checkLoop(every time.Duration) {
 	}
 }
 
-func checkpointRequest(index uint64) func(id uint64) []byte {
+func checkpointRequest(index uint64) func(id uint64) []byte { return atIndex(kindCheckpoint, index) }
+
+func atIndex(kind byte, index uint64) func(id uint64) []byte {
 	return func(id uint64) []byte {
-		b := binary.AppendUvarint([]byte{kindCheckpoint}, id)
+		b := binary.AppendUvarint([]byte{kind}, id)
 		return binary.AppendUvarint(b, index)
 	}
 }
@@ -143,6 +237,11 @@ func (s *forwardServer) checkpoint(id, index uint64) []byte {
 	if !s.r.IsLeader() {
 		return s.notLeader(id)
 	}
+	return s.head(id, index)
+}
+
+// head answers with this replica's checkpoint at index, leader or not.
+func (s *forwardServer) head(id, index uint64) []byte {
 	cp, ok := s.r.Engine.Checkpoint(index)
 	if !ok {
 		return reply(id, statusUnknown, fmt.Sprintf("no checkpoint at index %d here", index), nil)

@@ -27,17 +27,20 @@ import (
 // the entry, as uvarints) or a uvarint-length message. An index request is
 // answered with one position, the commit index. A checkpoint request carries
 // a uvarint log index and is answered with statusCheckpoint, the uvarint
-// audit sequence and the uvarint-length head (divergence.go).
+// audit sequence and the uvarint-length head (divergence.go). A head request
+// has the same body and answer, but any replica answers it with its own
+// head: the leader asks every voter (quorum.go).
 //
 // The connection opens with forwardByte and then forwardVersion; a leader
 // closes a connection whose version it does not speak, so replicas of
 // different builds fail loudly instead of misreading each other.
 const (
-	forwardVersion = 2
+	forwardVersion = 3
 
 	kindPropose    = 1 // commands → their positions in the log, once applied on the leader
 	kindIndex      = 2 // → the leader's commit index, for a follower to catch up to
 	kindCheckpoint = 3 // a checkpoint index → the leader's audit head there
+	kindHead       = 4 // a checkpoint index → this replica's audit head there
 
 	statusOK         = 0
 	statusNotLeader  = 1 // nothing was proposed; message: the leader's address
@@ -287,13 +290,17 @@ func (s *forwardServer) serve(c net.Conn) {
 				break
 			}
 			fw.send(s.index(id))
-		case kindCheckpoint:
+		case kindCheckpoint, kindHead:
 			index := f.uvarint()
 			if f.bad || len(f.b) != 0 {
 				err = errBadFrame
 				break
 			}
-			fw.send(s.checkpoint(id, index))
+			if kind == kindCheckpoint {
+				fw.send(s.checkpoint(id, index))
+			} else {
+				fw.send(s.head(id, index))
+			}
 		case kindPropose:
 			n := f.uvarint()
 			if n == 0 || n > maxCommands {
