@@ -56,8 +56,9 @@ type Config struct {
 	// to its results (replication, commit and apply; metrics hook).
 	OnCommit func(entries int, took time.Duration)
 	// CheckInterval is how often a follower compares its latest checkpoint
-	// with the leader's (divergence.go). Zero means DefaultCheckInterval;
-	// negative turns the check off.
+	// with the leader's (divergence.go), and the leader its own with the
+	// voters' (quorum.go). Zero means DefaultCheckInterval; negative turns
+	// the checks off.
 	CheckInterval time.Duration
 }
 
