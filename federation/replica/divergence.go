@@ -181,7 +181,7 @@ func (r *Replica) checkLoop(every time.Duration) {
 	defer close(r.checkDone)
 	t := time.NewTicker(every)
 	defer t.Stop()
-	var last, lastVoters uint64
+	var last, lastVoters uint64 // the checkpoints last found in agreement
 	for {
 		select {
 		case <-r.stopCheck:
@@ -193,32 +193,23 @@ func (r *Replica) checkLoop(every time.Duration) {
 			continue
 		}
 		d := r.diverged.Load()
+		check, agreed := r.CheckLeader, &last
 		if r.IsLeader() {
-			if cp.Index == lastVoters && d == nil {
-				continue
-			}
-			idx, err := r.CheckVoters(context.Background())
-			switch {
-			case err == nil:
-				lastVoters = idx
-			case !errors.Is(err, ErrDiverged):
-				r.log.Debug("voter comparison skipped", "err", err)
-			}
-			continue
-		}
-		if d != nil {
+			check, agreed = r.CheckVoters, &lastVoters
+		} else if d != nil {
 			if _, leader := r.Raft.LeaderWithID(); slices.Contains(d.Against, string(leader)) {
 				continue
 			}
-		} else if cp.Index == last {
+		}
+		if d == nil && cp.Index == *agreed {
 			continue
 		}
-		idx, err := r.CheckLeader(context.Background())
+		idx, err := check(context.Background())
 		switch {
 		case err == nil:
-			last = idx
+			*agreed = idx
 		case !errors.Is(err, ErrDiverged):
-			r.log.Debug("checkpoint comparison skipped", "err", err)
+			r.log.Debug("divergence check skipped", "err", err)
 		}
 	}
 }

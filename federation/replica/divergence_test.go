@@ -29,6 +29,21 @@ func writeEntries(t *testing.T, l *Replica, s *core.Store, n int) {
 	}
 }
 
+// checkpointed starts three replicas checking every interval and writes
+// past two checkpoints through the leader.
+func checkpointed(t *testing.T, interval time.Duration) (*cluster, *Replica, *core.Store) {
+	t.Helper()
+	c := newCluster(t, 3, Config{CheckInterval: interval})
+	l := c.leader()
+	s := c.store(l)
+	if _, err := s.Jurisdictions.LoadCounty(context.Background(), "511083", 1); err != nil {
+		t.Fatal(err)
+	}
+	writeEntries(t, l, s, 2*core.CheckpointEvery+10)
+	c.converged(l)
+	return c, l, s
+}
+
 func eventually(t *testing.T, what string, ok func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(20 * time.Second); !ok(); time.Sleep(20 * time.Millisecond) {
@@ -41,14 +56,7 @@ func eventually(t *testing.T, what string, ok func() bool) {
 // A follower that applied a command the log does not hold finds out at
 // the next checkpoint, by itself; the other follower keeps agreeing.
 func TestFollowerDetectsDivergence(t *testing.T) {
-	c := newCluster(t, 3, Config{CheckInterval: 50 * time.Millisecond})
-	l := c.leader()
-	s := c.store(l)
-	if _, err := s.Jurisdictions.LoadCounty(context.Background(), "511083", 1); err != nil {
-		t.Fatal(err)
-	}
-	writeEntries(t, l, s, 2*core.CheckpointEvery+10)
-	c.converged(l)
+	c, l, s := checkpointed(t, 50*time.Millisecond)
 	var followers []*Replica
 	for _, r := range c.reps {
 		if r != l {
@@ -66,16 +74,7 @@ func TestFollowerDetectsDivergence(t *testing.T) {
 	}
 
 	bad, good := followers[0], followers[1]
-	applied, _ := bad.Engine.AppliedIndex()
-	cmd, err := s.Events.ReportCommand(context.Background(), core.Report{Category: "dispute", Description: "only on one replica", Grid: "511083001001001"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, _ := cmd.Encode()
-	res, err := bad.Engine.ApplyBatch([]core.Entry{{Index: applied + 1, Data: data}})
-	if err != nil || res[0].Err != nil {
-		t.Fatalf("inject: %v %v", err, res)
-	}
+	applied := inject(t, bad, s)
 	if bad.Diverged() != nil {
 		t.Fatal("diverged before any checkpoint after the injected command")
 	}
@@ -131,14 +130,7 @@ func inject(t *testing.T, r *Replica, s *core.Store) uint64 {
 // withdrawn when the new leader agrees with them, and the old leader's
 // stays. The checks are driven by hand here; the next test runs the loop.
 func TestDivergedLeaderIsOutvoted(t *testing.T) {
-	c := newCluster(t, 3, Config{CheckInterval: -1})
-	l := c.leader()
-	s := c.store(l)
-	if _, err := s.Jurisdictions.LoadCounty(context.Background(), "511083", 1); err != nil {
-		t.Fatal(err)
-	}
-	writeEntries(t, l, s, 2*core.CheckpointEvery+10)
-	c.converged(l)
+	c, l, s := checkpointed(t, -1)
 	injected := inject(t, l, s)
 	writeEntries(t, l, s, core.CheckpointEvery+10)
 	c.caughtUp(l)
@@ -195,14 +187,7 @@ func TestDivergedLeaderIsOutvoted(t *testing.T) {
 // The same with the checks on their timers: the group ends with a sound
 // leader, sound followers, and the diverged replica flagged and following.
 func TestDivergedLeaderStepsDown(t *testing.T) {
-	c := newCluster(t, 3, Config{CheckInterval: 50 * time.Millisecond})
-	l := c.leader()
-	s := c.store(l)
-	if _, err := s.Jurisdictions.LoadCounty(context.Background(), "511083", 1); err != nil {
-		t.Fatal(err)
-	}
-	writeEntries(t, l, s, 2*core.CheckpointEvery+10)
-	c.converged(l)
+	c, l, s := checkpointed(t, 50*time.Millisecond)
 	inject(t, l, s)
 	writeEntries(t, l, s, core.CheckpointEvery+10)
 	eventually(t, "the diverged leader steps down", func() bool { return !l.IsLeader() && l.Diverged() != nil })
