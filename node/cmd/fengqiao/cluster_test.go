@@ -55,12 +55,24 @@ func binary(t testing.TB) string {
 // the kernel also finds the source ports of outgoing connections: a port
 // from ":0" could be taken by one of the running nodes' dials between this
 // check and the new node's bind (seen as "address already in use").
+// handedOut holds the ports freePort gave: a port a test's process has not
+// bound yet still tests free, and a second cluster, or the same one, could
+// draw it again.
+var handedOut sync.Map
+
+// freePort picks a port in 20000..31999: below Linux's ephemeral range, and
+// above node's demo test (10000..19999), the other package that binds ports
+// it chose.
 func freePort(t testing.TB) string {
 	for range 200 {
 		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(12000)))
-		if err == nil {
-			defer l.Close()
-			return l.Addr().String()
+		if err != nil {
+			continue
+		}
+		addr := l.Addr().String()
+		l.Close()
+		if _, taken := handedOut.LoadOrStore(addr, true); !taken {
+			return addr
 		}
 	}
 	t.Fatal("no free port in 20000..31999")
