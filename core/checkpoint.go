@@ -1,6 +1,9 @@
 package core
 
-import "sync"
+import (
+	"bytes"
+	"sync"
+)
 
 // Checkpoints let replicas check that they agree without comparing whole
 // files. The audit chain already hashes every accepted command in order, so
@@ -68,6 +71,12 @@ func (e *Engine) LatestCheckpoint() (Checkpoint, bool) {
 		return Checkpoint{}, false
 	}
 	return e.cps.ring[len(e.cps.ring)-1].clone(), true
+}
+
+// Agrees reports whether o holds the same chain, records and head, as cp:
+// two replicas agree there, whichever index each was asked at.
+func (cp Checkpoint) Agrees(o Checkpoint) bool {
+	return cp.Seq == o.Seq && bytes.Equal(cp.Head, o.Head)
 }
 
 // clone keeps callers from writing into the ring's heads.

@@ -103,7 +103,7 @@ func (r *Replica) CheckLeader(ctx context.Context) (uint64, error) {
 		return 0, fmt.Errorf("%w: %s", errNoCheckpoint, resp.msg)
 	}
 	theirs := resp.checkpoint
-	if theirs.Seq == mine.Seq && string(theirs.Head) == string(mine.Head) {
+	if theirs.Agrees(mine) {
 		r.withdraw(mine.Index, []string{string(leader)})
 		return mine.Index, nil
 	}

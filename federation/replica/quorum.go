@@ -1,7 +1,6 @@
 package replica
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -55,9 +54,13 @@ func (r *Replica) CheckVoters(ctx context.Context) (uint64, error) {
 	}
 	// Followers a little behind lack the latest checkpoint; the one before
 	// it they have applied.
-	for _, index := range []uint64{latest.Index, latest.Index - core.CheckpointEvery} {
+	indexes := []uint64{latest.Index}
+	if latest.Index > core.CheckpointEvery {
+		indexes = append(indexes, latest.Index-core.CheckpointEvery)
+	}
+	for _, index := range indexes {
 		mine, ok := r.Engine.Checkpoint(index)
-		if !ok || index == 0 {
+		if !ok {
 			continue
 		}
 		heads := r.voterHeads(ctx, voters, index)
@@ -66,7 +69,7 @@ func (r *Replica) CheckVoters(ctx context.Context) (uint64, error) {
 		if !ok {
 			continue
 		}
-		if verdict.Seq == mine.Seq && string(verdict.Head) == string(mine.Head) {
+		if verdict.Agrees(mine) {
 			r.withdraw(index, holders)
 			return index, nil
 		}
@@ -132,7 +135,7 @@ func majority(heads map[string]core.Checkpoint, need int) (core.Checkpoint, []st
 	for _, cp := range heads {
 		var holders []string
 		for id, o := range heads {
-			if o.Seq == cp.Seq && bytes.Equal(o.Head, cp.Head) {
+			if o.Agrees(cp) {
 				holders = append(holders, id)
 			}
 		}
