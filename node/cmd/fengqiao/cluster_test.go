@@ -81,6 +81,7 @@ func freePort(t testing.TB) string {
 
 type proc struct {
 	id, cfg, http string
+	dir           string // data_dir
 	cmd           *exec.Cmd
 	logs          *syncBuffer // stderr of the current process
 }
@@ -164,12 +165,24 @@ func (c *client) do(method, url string, body any, header map[string]string) (int
 	return resp.StatusCode, m, nil
 }
 
+// leads reports whether p (plain HTTP) is its group's leader: only a leader
+// answers a consistent read marked as forwarded already.
+func (c *client) leads(p *proc) bool {
+	code, _, _ := c.do("GET", "http://"+p.http+"/api/v1/stats", nil, map[string]string{"X-Fengqiao-Forwarded": "test"})
+	return code == 200
+}
+
 // startCluster starts three replicas of 500110 as separate processes.
 func startCluster(t testing.TB, token string) []*proc { return startClusterTLS(t, token, "") }
 
 // startClusterTLS does the same with mutual TLS between replicas and HTTPS
 // for the API when caDir (holding a CA made by "fengqiao tls ca") is set.
 func startClusterTLS(t testing.TB, token, caDir string) []*proc {
+	return startClusterWith(t, token, caDir, nil)
+}
+
+// startClusterWith does the same with extra config keys for every replica.
+func startClusterWith(t testing.TB, token, caDir string, extra map[string]any) []*proc {
 	dir := t.TempDir()
 	keys := filepath.Join(dir, "keys.json")
 	if out, err := exec.Command(binary(t), "keygen", "--out", keys).CombinedOutput(); err != nil {
@@ -178,12 +191,15 @@ func startClusterTLS(t testing.TB, token, caDir string) []*proc {
 	procs := make([]*proc, 3)
 	var peers []map[string]string
 	for i := range procs {
-		procs[i] = &proc{id: fmt.Sprintf("n%d", i), http: freePort(t)}
+		procs[i] = &proc{id: fmt.Sprintf("n%d", i), http: freePort(t), dir: filepath.Join(dir, fmt.Sprintf("n%d", i))}
 		peers = append(peers, map[string]string{"id": procs[i].id, "raft": freePort(t), "http": procs[i].http})
 	}
 	for i, p := range procs {
-		cfg := map[string]any{"node_id": p.id, "jurisdiction": "500110", "data_dir": filepath.Join(dir, p.id),
+		cfg := map[string]any{"node_id": p.id, "jurisdiction": "500110", "data_dir": p.dir,
 			"http": p.http, "raft": peers[i]["raft"], "key_file": keys, "peers": peers, "log_level": "warn", "reload_seconds": 1}
+		for k, v := range extra {
+			cfg[k] = v
+		}
 		if caDir != "" {
 			certs := filepath.Join(dir, "certs")
 			if out, err := exec.Command(binary(t), "tls", "cert", "--ca", caDir, "--name", p.id, "--hosts", "127.0.0.1", "--out", certs).CombinedOutput(); err != nil {
@@ -243,11 +259,7 @@ func TestClusterOfProcessesSurvivesKillOfTheLeader(t *testing.T) {
 	}
 	leaderOf := func() int {
 		for i, p := range procs {
-			if p.cmd.ProcessState != nil {
-				continue
-			}
-			// Not forwarded: only the leader itself answers a consistent read.
-			if code, _, _ := c.do("GET", "http://"+p.http+"/api/v1/stats", nil, map[string]string{"X-Fengqiao-Forwarded": "test"}); code == 200 {
+			if p.cmd.ProcessState == nil && c.leads(p) {
 				return i
 			}
 		}

@@ -33,17 +33,12 @@ func failover(b *testing.B, sig syscall.Signal) {
 			b.Fatal("cluster never took a write")
 		}
 	}
-	// Only the leader answers a consistent read marked as forwarded.
-	leads := func(p *proc) bool {
-		code, _, _ := c.do("GET", "http://"+p.http+"/api/v1/stats", nil, map[string]string{"X-Fengqiao-Forwarded": "bench"})
-		return code == 200
-	}
 	var took []time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		l := -1
 		for j, p := range procs {
-			if leads(p) {
+			if c.leads(p) {
 				l = j
 			}
 		}
@@ -59,7 +54,7 @@ func failover(b *testing.B, sig syscall.Signal) {
 		// Writes have resumed once a survivor leads and a write through a
 		// survivor succeeds (before that, a stopping leader may still take one).
 		survivor, other := procs[(l+1)%3], procs[(l+2)%3]
-		for !(leads(survivor) || leads(other)) || !write(survivor) {
+		for !(c.leads(survivor) || c.leads(other)) || !write(survivor) {
 			if time.Since(start) > 30*time.Second {
 				b.Fatal("writes did not resume")
 			}

@@ -168,7 +168,7 @@ func TestOperatorCommandsAgainstACluster(t *testing.T) {
 	// and the two that stay take writes.
 	var l *proc
 	for _, p := range procs {
-		if code, _, _ := c.do("GET", "http://"+p.http+"/api/v1/stats", nil, map[string]string{"X-Fengqiao-Forwarded": "test"}); code == 200 {
+		if c.leads(p) {
 			l = p
 		}
 	}
@@ -205,7 +205,7 @@ func TestOperatorCommandsAgainstACluster(t *testing.T) {
 	}
 	// A follower leaves without a hand-over; the last voter may not leave.
 	follower, last := stay[0], stay[1]
-	if code, _, _ := c.do("GET", "http://"+follower.http+"/api/v1/stats", nil, map[string]string{"X-Fengqiao-Forwarded": "test"}); code == 200 {
+	if c.leads(follower) {
 		follower, last = stay[1], stay[0]
 	}
 	out, err = cli(t, token, "operator", "raft", "leave", "--addr", "http://"+follower.http)

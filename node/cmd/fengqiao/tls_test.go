@@ -157,10 +157,10 @@ func TestCARotationAcrossProcesses(t *testing.T) {
 	}
 	writes("certificates from the new CA")
 	// Connections opened under the old certificates are still trusted.
-	if n := metricSum(t, onlyNew, procs, "fengqiao_tls_connections"); n == 0 {
+	if n := metricSum(t, onlyNew, "https", procs, "fengqiao_tls_connections"); n == 0 {
 		t.Fatal("no open TLS connections counted")
 	}
-	if n := metricSum(t, onlyNew, procs, "fengqiao_tls_untrusted_closed_total"); n != 0 {
+	if n := metricSum(t, onlyNew, "https", procs, "fengqiao_tls_untrusted_closed_total"); n != 0 {
 		t.Fatalf("%v connections closed while both CAs were trusted", n)
 	}
 
@@ -172,7 +172,7 @@ func TestCARotationAcrossProcesses(t *testing.T) {
 	writes("the new CA alone")
 	// Raft's connections from before step 2 carry old-CA certificates; the
 	// new bundle closes them, and Raft redials under the new CA.
-	if n := metricSum(t, onlyNew, procs, "fengqiao_tls_untrusted_closed_total"); n == 0 {
+	if n := metricSum(t, onlyNew, "https", procs, "fengqiao_tls_untrusted_closed_total"); n == 0 {
 		t.Fatal("no connection opened under the retired CA was closed")
 	}
 	// A new leader means new connections, made under the new CA alone: Raft
@@ -269,17 +269,18 @@ func TestRevokedReplicaIsCutOff(t *testing.T) {
 			t.Fatalf("the revoked replica %s received a write made after its revocation", revoked.id)
 		}
 	}
-	closed := metricSum(t, c, procs[:2], "fengqiao_tls_untrusted_closed_total")
+	closed := metricSum(t, c, "https", procs[:2], "fengqiao_tls_untrusted_closed_total")
 	if closed == 0 {
 		t.Fatal("no connection with the revoked certificate was closed")
 	}
 }
 
-// metricSum adds up an unlabelled metric over procs' /metrics (HTTPS).
-func metricSum(t *testing.T, c *client, procs []*proc, name string) (sum float64) {
+// metricSum adds up an unlabelled metric over procs' /metrics; scheme is
+// "http" or "https".
+func metricSum(t *testing.T, c *client, scheme string, procs []*proc, name string) (sum float64) {
 	t.Helper()
 	for _, p := range procs {
-		resp, err := c.http.Get("https://" + p.http + "/metrics")
+		resp, err := c.http.Get(scheme + "://" + p.http + "/metrics")
 		if err != nil {
 			t.Fatal(err)
 		}

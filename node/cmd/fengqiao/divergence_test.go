@@ -1,0 +1,186 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// TestDivergedReplicaAcrossProcesses alters a stopped follower's state file
+// as a faulty apply would leave it (its audit chain head), restarts it, and
+// checks the divergence check end to end on three processes: the follower
+// flags itself once a checkpoint passes (/readyz 503,
+// fengqiao_replica_diverged 1) and the sound replicas stay ready. Made
+// leader by hand, it finds a majority of voters against it and hands
+// leadership back.
+func TestDivergedReplicaAcrossProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes a checkpoint's worth of entries")
+	}
+	const token = "fq_divergence_test_admin_token_5151"
+	procs := startClusterWith(t, token, "", map[string]any{"divergence_check_seconds": 1})
+	c := &client{token: token, http: &http.Client{Timeout: 10 * time.Second}}
+	n := 0
+	write := func(p *proc) bool {
+		n++
+		code, _, err := c.do("POST", "http://"+p.http+"/api/v1/events", map[string]any{"category": "dispute",
+			"description": fmt.Sprint("divergence write ", n), "jurisdiction": "500110001"}, nil)
+		return err == nil && code == 201
+	}
+	leader := func() *proc {
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			for _, p := range procs {
+				if c.leads(p) {
+					return p
+				}
+			}
+		}
+		t.Fatal("no leader")
+		return nil
+	}
+	ready := func(p *proc) int {
+		code, _, _ := c.do("GET", "http://"+p.http+"/readyz", nil, nil)
+		return code
+	}
+	for deadline := time.Now().Add(60 * time.Second); !write(procs[0]); time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the cluster never took a write")
+		}
+	}
+
+	l := leader()
+	var f *proc // the follower whose file is altered
+	for _, p := range procs {
+		if p != l {
+			f = p
+			break
+		}
+	}
+	f.cmd.Process.Signal(syscall.SIGTERM)
+	f.cmd.Wait()
+	alterAuditHead(t, filepath.Join(f.dir, "state.db"))
+	startProc(t, f, token)
+	for deadline := time.Now().Add(30 * time.Second); ready(f) != 200; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not ready after its restart", f.id)
+		}
+	}
+
+	// One writer, so every write is an entry of its own: a checkpoint falls
+	// every 1,024 entries.
+	const followerMsg = "this replica's state differs from the leader's"
+	for deadline := time.Now().Add(120 * time.Second); !strings.Contains(f.logs.String(), followerMsg); {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never flagged itself after %d writes; its log:\n%s", f.id, n, f.logs.String())
+		}
+		if !write(l) {
+			l = leader()
+		}
+	}
+	// A replica that loses sight of its leader for a moment is not ready
+	// either, so each state is waited for, not sampled once.
+	for _, p := range procs {
+		want, code := 0.0, 200
+		if p == f {
+			want, code = 1, 503
+		}
+		eventually(t, 10*time.Second, func() string {
+			if got := metricSum(t, c, "http", []*proc{p}, "fengqiao_replica_diverged"); got != want {
+				return fmt.Sprintf("%s: fengqiao_replica_diverged %v, want %v", p.id, got, want)
+			}
+			if got := ready(p); got != code {
+				return fmt.Sprintf("%s: /readyz %d, want %d", p.id, got, code)
+			}
+			return ""
+		})
+		if p != f && strings.Contains(p.logs.String(), "differs") {
+			t.Errorf("%s, a sound replica, logged a divergence:\n%s", p.id, p.logs.String())
+		}
+	}
+
+	// The diverged replica wins leadership: its voter check finds both other
+	// voters against it and hands leadership to one of them.
+	if out, err := cli(t, token, "operator", "raft", "transfer-leader", f.id, "--addr", "http://"+leader().http); err != nil {
+		t.Fatalf("transfer-leader %s: %v %s", f.id, err, out)
+	}
+	const leaderMsg = "this leader's state differs from a majority of the voters'"
+	eventually(t, 30*time.Second, func() string {
+		if !strings.Contains(f.logs.String(), leaderMsg) || leader() == f {
+			return fmt.Sprintf("%s led without being outvoted; its log:\n%s", f.id, f.logs.String())
+		}
+		return ""
+	})
+	// While the diverged replica led, the sound followers found it differing
+	// too and flagged themselves; the next sound leader's voter check (or a
+	// follower's agreement with it) clears them. The diverged one stays
+	// flagged.
+	eventually(t, 30*time.Second, func() string {
+		l = leader()
+		for _, p := range procs {
+			if p == f {
+				continue
+			}
+			if got := metricSum(t, c, "http", []*proc{p}, "fengqiao_replica_diverged"); got != 0 {
+				return p.id + " still flagged"
+			}
+			if got := ready(p); got != 200 {
+				return fmt.Sprintf("%s: /readyz %d", p.id, got)
+			}
+		}
+		if !write(l) {
+			return "no write through " + l.id
+		}
+		return ""
+	})
+	if ready(f) != 503 || metricSum(t, c, "http", []*proc{f}, "fengqiao_replica_diverged") != 1 {
+		t.Fatalf("%s no longer flagged after the hand-back", f.id)
+	}
+	t.Logf("%s flagged itself after %d writes, and was outvoted as leader", f.id, n)
+}
+
+// alterAuditHead changes the last byte of the audit chain head in a stopped
+// replica's state file, as an apply bug that accepted a different command
+// would: every head from then on differs from the other replicas'.
+func alterAuditHead(t *testing.T, path string) {
+	t.Helper()
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(func(tx *bbolt.Tx) error {
+		meta := tx.Bucket([]byte("meta"))
+		head := append([]byte(nil), meta.Get([]byte("audit_head"))...)
+		if len(head) != 40 {
+			return fmt.Errorf("audit head is %d bytes, want 40", len(head))
+		}
+		head[39] ^= 0xff
+		return meta.Put([]byte("audit_head"), head)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// eventually retries check, which returns what is still wrong ("" once
+// right), until it passes or d runs out.
+func eventually(t *testing.T, d time.Duration, check func() string) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		msg := check()
+		if msg == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(msg)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
