@@ -176,41 +176,57 @@ func (r *Replica) Diverged() error {
 
 // checkLoop runs the checks every interval: on a follower CheckLeader, once
 // per new checkpoint (or, while it holds a divergence, per new leader); on
-// the leader CheckVoters.
+// the leader CheckVoters, and at once when a diverged replica wins an
+// election.
 func (r *Replica) checkLoop(every time.Duration) {
 	defer close(r.checkDone)
 	t := time.NewTicker(every)
 	defer t.Stop()
+	leading := r.subscribe()
+	defer r.unsubscribe(leading)
 	var last, lastVoters uint64 // the checkpoints last found in agreement
 	for {
 		select {
 		case <-r.stopCheck:
 			return
 		case <-t.C:
-		}
-		cp, ok := r.Engine.LatestCheckpoint()
-		if !ok {
-			continue
-		}
-		d := r.diverged.Load()
-		check, agreed := r.CheckLeader, &last
-		if r.IsLeader() {
-			check, agreed = r.CheckVoters, &lastVoters
-		} else if d != nil {
-			if _, leader := r.Raft.LeaderWithID(); slices.Contains(d.Against, string(leader)) {
+		case won := <-leading:
+			// A replica that knows it diverged and wins an election checks
+			// the voters at once: otherwise it would serve its state, and
+			// make the sound followers flag themselves, until the next tick.
+			if !won || r.diverged.Load() == nil {
 				continue
 			}
 		}
-		if d == nil && cp.Index == *agreed {
-			continue
+		r.checkOnce(&last, &lastVoters)
+	}
+}
+
+// checkOnce runs the check this replica's role calls for, unless nothing
+// changed since the last agreement.
+func (r *Replica) checkOnce(last, lastVoters *uint64) {
+	cp, ok := r.Engine.LatestCheckpoint()
+	if !ok {
+		return
+	}
+	d := r.diverged.Load()
+	check, agreed := r.CheckLeader, last
+	if r.IsLeader() {
+		check, agreed = r.CheckVoters, lastVoters
+	} else if d != nil {
+		if _, leader := r.Raft.LeaderWithID(); slices.Contains(d.Against, string(leader)) {
+			return
 		}
-		idx, err := check(context.Background())
-		switch {
-		case err == nil:
-			*agreed = idx
-		case !errors.Is(err, ErrDiverged):
-			r.log.Debug("divergence check skipped", "err", err)
-		}
+	}
+	if d == nil && cp.Index == *agreed {
+		return
+	}
+	idx, err := check(context.Background())
+	switch {
+	case err == nil:
+		*agreed = idx
+	case !errors.Is(err, ErrDiverged):
+		r.log.Debug("divergence check skipped", "err", err)
 	}
 }
 

@@ -209,6 +209,48 @@ func TestDivergedLeaderStepsDown(t *testing.T) {
 	}
 }
 
+// A follower that knows it diverged and then wins leadership checks the
+// voters as soon as it leads, not at its next tick (an hour away here), and
+// hands leadership back.
+func TestFlaggedReplicaHandsBackLeadershipAtOnce(t *testing.T) {
+	c, l, s := checkpointed(t, time.Hour)
+	var f *Replica
+	for _, r := range c.reps {
+		if r != l {
+			f = r
+			break
+		}
+	}
+	inject(t, f, s)
+	writeEntries(t, l, s, core.CheckpointEvery+10)
+	c.caughtUp(l)
+	if _, err := f.CheckLeader(context.Background()); !errors.Is(err, ErrDiverged) {
+		t.Fatalf("%s against the leader: %v", f.ID, err)
+	}
+	for _, srv := range c.boot {
+		if string(srv.ID) == f.ID {
+			if err := l.Raft.LeadershipTransferToServer(srv.ID, srv.Address).Error(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var de *DivergenceError
+	eventually(t, "the flagged replica hands leadership back", func() bool {
+		others := 0
+		for _, r := range c.reps {
+			if r != f && r.IsLeader() {
+				others++
+			}
+		}
+		return errors.As(f.Diverged(), &de) && de.Led && !f.IsLeader() && others == 1
+	})
+	for _, r := range c.reps {
+		if r != f && r.Diverged() != nil && !slices.Equal(r.Diverged().(*DivergenceError).Against, []string{f.ID}) {
+			t.Fatalf("%s flagged against more than the diverged leader: %v", r.ID, r.Diverged())
+		}
+	}
+}
+
 func TestMajority(t *testing.T) {
 	x := core.Checkpoint{Seq: 5, Head: []byte("x")}
 	y := core.Checkpoint{Seq: 5, Head: []byte("y")}
