@@ -20,9 +20,6 @@ import (
 // leader by hand, it finds a majority of voters against it and hands
 // leadership back.
 func TestDivergedReplicaAcrossProcesses(t *testing.T) {
-	if testing.Short() {
-		t.Skip("writes a checkpoint's worth of entries")
-	}
 	const token = "fq_divergence_test_admin_token_5151"
 	procs := startClusterWith(t, token, "", map[string]any{"divergence_check_seconds": 1})
 	c := &client{token: token, http: &http.Client{Timeout: 10 * time.Second}}
@@ -48,11 +45,12 @@ func TestDivergedReplicaAcrossProcesses(t *testing.T) {
 		code, _, _ := c.do("GET", "http://"+p.http+"/readyz", nil, nil)
 		return code
 	}
-	for deadline := time.Now().Add(60 * time.Second); !write(procs[0]); time.Sleep(200 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the cluster never took a write")
+	eventually(t, 60*time.Second, func() string {
+		if !write(procs[0]) {
+			return "the cluster never took a write"
 		}
-	}
+		return ""
+	})
 
 	l := leader()
 	var f *proc // the follower whose file is altered
@@ -66,11 +64,12 @@ func TestDivergedReplicaAcrossProcesses(t *testing.T) {
 	f.cmd.Wait()
 	alterAuditHead(t, filepath.Join(f.dir, "state.db"))
 	startProc(t, f, token)
-	for deadline := time.Now().Add(30 * time.Second); ready(f) != 200; time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not ready after its restart", f.id)
+	eventually(t, 30*time.Second, func() string {
+		if ready(f) != 200 {
+			return f.id + " not ready after its restart"
 		}
-	}
+		return ""
+	})
 
 	// One writer, so every write is an entry of its own: a checkpoint falls
 	// every 1,024 entries.
