@@ -87,7 +87,9 @@ func (b *backend) RemovePeer(id string) error { return b.leaderErr(b.r.Remove(id
 func (b *backend) AddPeer(id, addr string, voter bool) error {
 	return b.leaderErr(b.r.Join(id, addr, voter))
 }
-func (b *backend) TransferLeader(id string) error { return b.leaderErr(b.r.TransferLeadership(id)) }
+func (b *backend) TransferLeader(id string, force bool) error {
+	return b.leaderErr(b.r.TransferLeadership(id, force))
+}
 func (b *backend) Backup(w io.Writer) (int64, error) {
 	return b.r.Backup(w)
 }

@@ -176,8 +176,7 @@ func (r *Replica) Diverged() error {
 
 // checkLoop runs the checks every interval: on a follower CheckLeader, once
 // per new checkpoint (or, while it holds a divergence, per new leader); on
-// the leader CheckVoters, and at once when a diverged replica wins an
-// election.
+// the leader CheckVoters, and at once when this replica wins an election.
 func (r *Replica) checkLoop(every time.Duration) {
 	defer close(r.checkDone)
 	t := time.NewTicker(every)
@@ -191,10 +190,14 @@ func (r *Replica) checkLoop(every time.Duration) {
 			return
 		case <-t.C:
 		case won := <-leading:
-			// A replica that knows it diverged and wins an election checks
-			// the voters at once: otherwise it would serve its state, and
-			// make the sound followers flag themselves, until the next tick.
-			if !won || r.diverged.Load() == nil {
+			// A new leader checks the voters at once: if it diverged itself
+			// it must not serve its state (and make the sound followers flag
+			// themselves) until the next tick, and it should know which
+			// voters diverged before anyone asks it to hand leadership over.
+			// What it knew from an earlier term may be stale.
+			r.suspects.Store(nil)
+			lastVoters = 0
+			if !won {
 				continue
 			}
 		}

@@ -17,6 +17,10 @@ type Peer struct {
 	Address string `json:"address"`
 	Voter   bool   `json:"voter"`
 	Leader  bool   `json:"leader"`
+	// DivergedAt is the checkpoint where this peer's state was found to
+	// differ (0: none known): a replica knows this of itself, the leader
+	// of every voter its last check outvoted.
+	DivergedAt uint64 `json:"diverged_at,omitempty"`
 }
 
 const changeTimeout = 10 * time.Second
@@ -28,9 +32,14 @@ func (r *Replica) Peers() ([]Peer, error) {
 		return nil, fmt.Errorf("replica: configuration: %w", err)
 	}
 	_, leader := r.Raft.LeaderWithID()
+	bad := r.divergedPeers()
 	var out []Peer
 	for _, s := range f.Configuration().Servers {
-		out = append(out, Peer{ID: string(s.ID), Address: string(s.Address), Voter: s.Suffrage == raft.Voter, Leader: s.ID == leader})
+		p := Peer{ID: string(s.ID), Address: string(s.Address), Voter: s.Suffrage == raft.Voter, Leader: s.ID == leader, DivergedAt: bad[string(s.ID)]}
+		if d := r.diverged.Load(); d != nil && p.ID == r.ID {
+			p.DivergedAt = d.Index
+		}
+		out = append(out, p)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
@@ -106,17 +115,20 @@ func (r *Replica) Remove(id string) error {
 	if err := r.Raft.RemoveServer(raft.ServerID(id), 0, changeTimeout).Error(); err != nil {
 		return fmt.Errorf("replica: remove %s: %w", id, err)
 	}
+	r.forget(id)
 	return nil
 }
 
 // TransferLeadership hands leadership to the given voter, or to any
-// up-to-date voter when id is "". Leader only.
-func (r *Replica) TransferLeadership(id string) error {
+// up-to-date voter when id is "". It refuses a voter the last check found
+// diverged (ErrPeerDiverged) unless force is set, and skips such voters
+// when id is "". Leader only.
+func (r *Replica) TransferLeadership(id string, force bool) error {
 	if err := r.requireLeader(); err != nil {
 		return err
 	}
 	if id == "" {
-		return r.Raft.LeadershipTransfer().Error()
+		return r.transferAway()
 	}
 	peers, err := r.Peers()
 	if err != nil {
@@ -126,6 +138,11 @@ func (r *Replica) TransferLeadership(id string) error {
 		if p.ID == id {
 			if !p.Voter {
 				return errs.Invalid("id", "voter", "peer %s is a non-voter and cannot lead", id)
+			}
+			if !force {
+				if err := r.checkTarget(id); err != nil {
+					return err
+				}
 			}
 			return r.Raft.LeadershipTransferToServer(raft.ServerID(id), raft.ServerAddress(p.Address)).Error()
 		}

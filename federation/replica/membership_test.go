@@ -58,14 +58,14 @@ func TestGroupMembership(t *testing.T) {
 	if err := l.Join("r3", string(n.Addr), false); err != nil {
 		t.Fatalf("joining twice is not idempotent: %v", err)
 	}
-	if err := l.TransferLeadership("r3"); errs.Field(err) != "id" {
+	if err := l.TransferLeadership("r3", false); errs.Field(err) != "id" {
 		t.Fatalf("transfer to a non-voter: %v", err)
 	}
 	if err := l.Join("r3", string(n.Addr), true); err != nil {
 		t.Fatal(err)
 	}
 	// Hand leadership to r3 explicitly.
-	if err := l.TransferLeadership("r3"); err != nil {
+	if err := l.TransferLeadership("r3", false); err != nil {
 		t.Fatal(err)
 	}
 	for deadline := time.Now().Add(10 * time.Second); !n.IsLeader(); time.Sleep(10 * time.Millisecond) {

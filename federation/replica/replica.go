@@ -84,7 +84,8 @@ type Replica struct {
 
 	ready     atomic.Bool // leader and caught up: consistent reads allowed
 	diverged  atomic.Pointer[DivergenceError]
-	stopCheck chan struct{} // nil when the check does not run
+	suspects  atomic.Pointer[suspects] // leader: voters its last check found diverged
+	stopCheck chan struct{}            // nil when the check does not run
 	checkDone chan struct{}
 	mu        sync.Mutex
 	subs      []chan bool
@@ -278,7 +279,7 @@ func (r *Replica) handOff() {
 	// machine); one more try usually lands.
 	var err error
 	for attempt := 0; attempt < 2 && r.IsLeader(); attempt++ {
-		if err = r.Raft.LeadershipTransfer().Error(); err == nil {
+		if err = r.transferAway(); err == nil {
 			r.log.Info("handed leadership over before stopping")
 			return
 		}

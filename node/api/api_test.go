@@ -47,7 +47,7 @@ func (b *backend) RemovePeer(id string) error { return errs.NotFound("id", "no p
 func (b *backend) AddPeer(id, addr string, voter bool) error {
 	return errs.Invalid("address", "format", "not host:port")
 }
-func (b *backend) TransferLeader(id string) error {
+func (b *backend) TransferLeader(id string, force bool) error {
 	return errs.Invalid("id", "alone", "no other voter")
 }
 func (b *backend) Backup(w io.Writer) (int64, error) { return b.s.Engine().Snapshot(w) }

@@ -14,6 +14,9 @@ type Peer struct {
 	Address string `json:"address"`
 	Voter   bool   `json:"voter"`
 	Leader  bool   `json:"leader"`
+	// DivergedAt is the checkpoint where the peer's state was found to
+	// differ from the majority's (0: none known).
+	DivergedAt uint64 `json:"diverged_at,omitempty"`
 }
 
 // Cluster is what the operator routes need of a node.
@@ -23,7 +26,7 @@ type Cluster interface {
 	Peers() ([]Peer, error)
 	AddPeer(id, address string, voter bool) error
 	RemovePeer(id string) error
-	TransferLeader(id string) error
+	TransferLeader(id string, force bool) error
 	Backup(w io.Writer) (int64, error)
 	Restore(r io.Reader) error
 }
@@ -88,12 +91,13 @@ func (s *Server) transferLeader(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var in struct {
-		ID string `json:"id"`
+		ID    string `json:"id"`
+		Force bool   `json:"force"` // hand over even to a voter found diverged
 	}
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	if err := s.b.TransferLeader(in.ID); err != nil {
+	if err := s.b.TransferLeader(in.ID, in.Force); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

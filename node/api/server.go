@@ -94,7 +94,7 @@ func init() {
 		{"GET", "/api/v1/cluster/peers", "listPeers", "The replicas of this node's Raft group", false, (*Server).listPeers},
 		{"POST", "/api/v1/cluster/peers", "addPeer", "Add a replica (voter or non-voter) to the group", false, (*Server).addPeer},
 		{"DELETE", "/api/v1/cluster/peers/{id}", "removePeer", "Remove a replica from the group", false, (*Server).removePeer},
-		{"POST", "/api/v1/cluster/leader", "transferLeader", "Hand leadership to a voter (id \"\": any)", false, (*Server).transferLeader},
+		{"POST", "/api/v1/cluster/leader", "transferLeader", "Hand leadership to a voter (id \"\": any sound one; force: even one found diverged)", false, (*Server).transferLeader},
 		{"GET", "/api/v1/cases", "listCases", "Cross-region cases (跨区域互涉案事件) this jurisdiction takes part in", false, (*Server).listCases},
 		{"POST", "/api/v1/cases", "openCase", "Open a case led (主办) by this jurisdiction with co-handlers (协办)", false, (*Server).openCase},
 		{"GET", "/api/v1/cases/{id}", "getCase", "One case with its timeline in hybrid-logical-clock order", false, (*Server).getCase},

@@ -95,6 +95,9 @@ func operator() *cobra.Command {
 				if p.Leader {
 					state = "leader"
 				}
+				if p.DivergedAt != 0 {
+					state += fmt.Sprintf(" (diverged at checkpoint %d: rebuild it)", p.DivergedAt)
+				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%v\n", p.ID, p.Address, state, p.Voter)
 			}
 			return tw.Flush()
@@ -110,15 +113,17 @@ func operator() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return c.call("DELETE", "/api/v1/cluster/peers/"+args[0], nil, nil)
 		}}
-	transfer := &cobra.Command{Use: "transfer-leader [ID]", Short: "Hand leadership to a voter (any, without ID)", Args: cobra.MaximumNArgs(1),
+	var force bool
+	transfer := &cobra.Command{Use: "transfer-leader [ID]", Short: "Hand leadership to a voter (any sound one, without ID)", Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id := ""
 			if len(args) == 1 {
 				id = args[0]
 			}
-			body, _ := json.Marshal(map[string]string{"id": id})
+			body, _ := json.Marshal(map[string]any{"id": id, "force": force})
 			return c.call("POST", "/api/v1/cluster/leader", strings.NewReader(string(body)), nil)
 		}}
+	transfer.Flags().BoolVar(&force, "force", false, "hand over even to a voter the leader found diverged")
 	leave := &cobra.Command{Use: "leave --addr NODE", Short: "Take the replica at --addr out of its group (a leader hands over first); then stop its process", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return leaveGroup(cmd.OutOrStdout(), &c) }}
 	for _, cmd := range []*cobra.Command{list, add, remove, transfer, leave} {
@@ -378,6 +383,7 @@ type peersView struct {
 type peerView struct {
 	ID, Address   string
 	Voter, Leader bool
+	DivergedAt    uint64 `json:"diverged_at"`
 }
 
 // ledByOther reports whether a replica other than self leads.

@@ -16,9 +16,9 @@ import (
 // as a faulty apply would leave it (its audit chain head), restarts it, and
 // checks the divergence check end to end on three processes: the follower
 // flags itself once a checkpoint passes (/readyz 503,
-// fengqiao_replica_diverged 1) and the sound replicas stay ready. Made
-// leader by hand, it finds a majority of voters against it and hands
-// leadership back.
+// fengqiao_replica_diverged 1) and the sound replicas stay ready. The
+// leader lists it as diverged and refuses to hand it leadership; forced to
+// lead, it finds a majority of voters against it and hands leadership back.
 func TestDivergedReplicaAcrossProcesses(t *testing.T) {
 	const token = "fq_divergence_test_admin_token_5151"
 	procs := startClusterWith(t, token, "", map[string]any{"divergence_check_seconds": 1})
@@ -73,7 +73,10 @@ func TestDivergedReplicaAcrossProcesses(t *testing.T) {
 
 	// One writer, so every write is an entry of its own: a checkpoint falls
 	// every 1,024 entries.
-	const followerMsg = "this replica's state differs from the leader's"
+	const (
+		followerMsg = "this replica's state differs from the leader's"
+		leaderMsg   = "this leader's state differs from a majority of the voters'"
+	)
 	for deadline := time.Now().Add(120 * time.Second); !strings.Contains(f.logs.String(), followerMsg); {
 		if time.Now().After(deadline) {
 			t.Fatalf("%s never flagged itself after %d writes; its log:\n%s", f.id, n, f.logs.String())
@@ -98,17 +101,36 @@ func TestDivergedReplicaAcrossProcesses(t *testing.T) {
 			}
 			return ""
 		})
-		if p != f && strings.Contains(p.logs.String(), "differs") {
+		if logs := p.logs.String(); p != f && (strings.Contains(logs, followerMsg) || strings.Contains(logs, leaderMsg)) {
 			t.Errorf("%s, a sound replica, logged a divergence:\n%s", p.id, p.logs.String())
 		}
 	}
 
-	// The diverged replica wins leadership: its voter check finds both other
-	// voters against it and hands leadership to one of them.
-	if out, err := cli(t, token, "operator", "raft", "transfer-leader", f.id, "--addr", "http://"+leader().http); err != nil {
-		t.Fatalf("transfer-leader %s: %v %s", f.id, err, out)
+	// The leader's own check finds the follower outvoted too: list-peers
+	// shows it, and transfer-leader refuses it, changing nothing.
+	eventually(t, 30*time.Second, func() string {
+		l = leader()
+		out, err := cli(t, token, "operator", "raft", "list-peers", "--addr", "http://"+l.http)
+		for _, line := range strings.Split(out, "\n") {
+			if err == nil && strings.HasPrefix(line, f.id+" ") && strings.Contains(line, "diverged at checkpoint") {
+				return ""
+			}
+		}
+		return fmt.Sprintf("the leader does not list %s as diverged: %v\n%s", f.id, err, out)
+	})
+	out, err := cli(t, token, "operator", "raft", "transfer-leader", f.id, "--addr", "http://"+l.http)
+	if err == nil || !strings.Contains(out, "409") || !strings.Contains(out, "diverged") {
+		t.Fatalf("transfer-leader to the diverged %s: %v %s", f.id, err, out)
 	}
-	const leaderMsg = "this leader's state differs from a majority of the voters'"
+	if time.Sleep(time.Second); leader() != l {
+		t.Fatalf("the refused transfer moved leadership from %s", l.id)
+	}
+
+	// Forced, the diverged replica leads: its voter check finds both other
+	// voters against it and hands leadership to one of them.
+	if out, err := cli(t, token, "operator", "raft", "transfer-leader", "--force", f.id, "--addr", "http://"+l.http); err != nil {
+		t.Fatalf("transfer-leader --force %s: %v %s", f.id, err, out)
+	}
 	eventually(t, 30*time.Second, func() string {
 		if !strings.Contains(f.logs.String(), leaderMsg) || leader() == f {
 			return fmt.Sprintf("%s led without being outvoted; its log:\n%s", f.id, f.logs.String())
