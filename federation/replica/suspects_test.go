@@ -171,3 +171,24 @@ func TestNextSuspects(t *testing.T) {
 		}
 	}
 }
+
+// A stopping leader hands over to a sound voter, not to the diverged one
+// Raft would pick on a tie.
+func TestStoppingLeaderSkipsDivergedVoter(t *testing.T) {
+	c, l, s := checkpointed(t, -1)
+	fs := followersInOrder(c, l)
+	bad, good := fs[0], fs[1]
+	inject(t, bad, s)
+	writeEntries(t, l, s, core.CheckpointEvery+10)
+	c.caughtUp(l)
+	if _, err := l.CheckVoters(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the sound voter leads", func() bool { return good.IsLeader() || bad.IsLeader() })
+	if bad.IsLeader() {
+		t.Fatal("the stopping leader handed over to the diverged voter")
+	}
+}
