@@ -26,6 +26,19 @@ func followersInOrder(c *cluster, l *Replica) []*Replica {
 	return out
 }
 
+// divergedFollower is checkpointed with a command applied on the first
+// follower alone, and a checkpoint written past it.
+func divergedFollower(t *testing.T, interval time.Duration) (c *cluster, l, bad, good *Replica) {
+	t.Helper()
+	c, l, s := checkpointed(t, interval)
+	fs := followersInOrder(c, l)
+	bad, good = fs[0], fs[1]
+	inject(t, bad, s)
+	writeEntries(t, l, s, core.CheckpointEvery+10)
+	c.caughtUp(l)
+	return c, l, bad, good
+}
+
 func divergedAt(t *testing.T, r *Replica, id string) uint64 {
 	t.Helper()
 	peers, err := r.Peers()
@@ -46,12 +59,7 @@ func divergedAt(t *testing.T, r *Replica, id string) uint64 {
 // diverged. Forcing the transfer still works, and the diverged leader then
 // hands back; removing the voter forgets it.
 func TestLeaderWithholdsLeadershipFromDivergedVoter(t *testing.T) {
-	c, l, s := checkpointed(t, -1)
-	fs := followersInOrder(c, l)
-	bad, good := fs[0], fs[1]
-	inject(t, bad, s)
-	writeEntries(t, l, s, core.CheckpointEvery+10)
-	c.caughtUp(l)
+	c, l, bad, good := divergedFollower(t, -1)
 
 	if err := l.TransferLeadership(bad.ID, false); err != nil {
 		t.Fatalf("before any check the leader knows nothing against %s: %v", bad.ID, err)
@@ -132,12 +140,7 @@ func TestLeaderWithholdsLeadershipFromDivergedVoter(t *testing.T) {
 // A new leader checks the voters as it takes over, not at its next tick
 // (an hour away here), so it knows at once which one not to hand over to.
 func TestNewLeaderLearnsDivergedVotersAtOnce(t *testing.T) {
-	c, l, s := checkpointed(t, time.Hour)
-	fs := followersInOrder(c, l)
-	bad, good := fs[0], fs[1]
-	inject(t, bad, s)
-	writeEntries(t, l, s, core.CheckpointEvery+10)
-	c.caughtUp(l)
+	_, l, bad, good := divergedFollower(t, time.Hour)
 	if err := l.TransferLeadership(good.ID, false); err != nil {
 		t.Fatal(err)
 	}
@@ -175,12 +178,7 @@ func TestNextSuspects(t *testing.T) {
 // A stopping leader hands over to a sound voter, not to the diverged one
 // Raft would pick on a tie.
 func TestStoppingLeaderSkipsDivergedVoter(t *testing.T) {
-	c, l, s := checkpointed(t, -1)
-	fs := followersInOrder(c, l)
-	bad, good := fs[0], fs[1]
-	inject(t, bad, s)
-	writeEntries(t, l, s, core.CheckpointEvery+10)
-	c.caughtUp(l)
+	_, l, bad, good := divergedFollower(t, -1)
 	if _, err := l.CheckVoters(context.Background()); err != nil {
 		t.Fatal(err)
 	}
