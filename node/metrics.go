@@ -122,6 +122,9 @@ func (m *metrics) watchRaft(r *replica.Replica) {
 			}
 			return 0
 		}))
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "fengqiao_replica_voters_diverged",
+		Help: "On the leader, the voters its last check found differing from the majority's state (0 on followers)."},
+		func() float64 { return float64(len(r.DivergedVoters())) }))
 	m.reg.MustRegister(&stateCollector{r: r, g: state})
 }
 

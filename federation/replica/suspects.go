@@ -62,6 +62,11 @@ func (r *Replica) divergedPeers() suspects {
 	return nil
 }
 
+// DivergedVoters returns, on the leader, the voters its last check found
+// differing from the majority's, each with the checkpoint where it did.
+// It is empty on a follower.
+func (r *Replica) DivergedVoters() map[string]uint64 { return maps.Clone(r.divergedPeers()) }
+
 func (r *Replica) setSuspects(s suspects) {
 	var old suspects
 	if p := r.suspects.Load(); p != nil {

@@ -118,6 +118,9 @@ func TestDivergedReplicaAcrossProcesses(t *testing.T) {
 		}
 		return fmt.Sprintf("the leader does not list %s as diverged: %v\n%s", f.id, err, out)
 	})
+	if got := metricSum(t, c, "http", procs, "fengqiao_replica_voters_diverged"); got != 1 {
+		t.Fatalf("fengqiao_replica_voters_diverged summed over the replicas: %v, want 1 (the leader's)", got)
+	}
 	out, err := cli(t, token, "operator", "raft", "transfer-leader", f.id, "--addr", "http://"+l.http)
 	if err == nil || !strings.Contains(out, "409") || !strings.Contains(out, "diverged") {
 		t.Fatalf("transfer-leader to the diverged %s: %v %s", f.id, err, out)

@@ -56,7 +56,7 @@ func TestServeDevAsAProcess(t *testing.T) {
 	for _, want := range []string{
 		`fengqiao_http_requests_total{code="401",method="GET",route="/api/v1/stats"} 1`,
 		`fengqiao_raft_state{state="Leader"} 1`,
-		"fengqiao_apply_batch_entries_count", "fengqiao_state_applied_index", "fengqiao_replica_diverged 0", "fengqiao_commit_seconds_count",
+		"fengqiao_apply_batch_entries_count", "fengqiao_state_applied_index", "fengqiao_replica_diverged 0", "fengqiao_replica_voters_diverged 0", "fengqiao_commit_seconds_count",
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("metrics lack %q", want)
