@@ -71,11 +71,7 @@ func (r *Replica) CheckVoters(ctx context.Context) (uint64, error) {
 		}
 		if verdict.Agrees(mine) {
 			r.withdraw(index, holders)
-			var prev suspects
-			if p := r.suspects.Load(); p != nil {
-				prev = *p
-			}
-			r.setSuspects(nextSuspects(prev, voters, heads, mine, index))
+			r.noteVoters(voters, heads, mine, index)
 			return index, nil
 		}
 		d := &DivergenceError{Index: index, Seq: mine.Seq, TheirSeq: verdict.Seq,

@@ -67,11 +67,14 @@ func (r *Replica) divergedPeers() suspects {
 // It is empty on a follower.
 func (r *Replica) DivergedVoters() map[string]uint64 { return maps.Clone(r.divergedPeers()) }
 
-func (r *Replica) setSuspects(s suspects) {
+// noteVoters keeps what a voter check that sided with this leader found,
+// logging each voter newly found diverged.
+func (r *Replica) noteVoters(voters []raft.Server, heads map[string]core.Checkpoint, mine core.Checkpoint, index uint64) {
 	var old suspects
 	if p := r.suspects.Load(); p != nil {
 		old = *p
 	}
+	s := nextSuspects(old, voters, heads, mine, index)
 	for id, index := range s {
 		if old[id] == 0 {
 			r.log.Warn("a voter's state differs from the majority's; leadership will not be handed to it; rebuild it from a snapshot",

@@ -295,6 +295,7 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 		{"malformed time", "POST", "/api/v1/people/p-none/visits", map[string]any{"at": "yesterday", "visitor": "网格员", "method": "home"}, 400, "at"},
 		{"malformed activity time", "POST", "/api/v1/party/activities", map[string]any{"org": "x", "kind": "branch_meeting", "at": "soon"}, 400, "at"},
 		{"malformed expiry", "POST", "/api/v1/tokens/tidy", map[string]any{"expired_before": 5}, 400, "expired_before"},
+		{"transfer force not a boolean", "POST", "/api/v1/cluster/leader", `{"id":"r2","force":"yes"}`, 400, "force"},
 		{"no route", "GET", "/api/v1/nothing", nil, 404, "path"},
 		{"wrong method", "DELETE", "/api/v1/events", nil, 405, "method"},
 	}
