@@ -151,12 +151,25 @@ func majority(heads map[string]core.Checkpoint, need int) (core.Checkpoint, []st
 // handTo starts a leadership transfer to the first of holders that is a
 // voter. A failed transfer is retried at the next check.
 func (r *Replica) handTo(voters []raft.Server, holders []string) {
-	for _, v := range voters {
-		if string(v.ID) != r.ID && slices.Contains(holders, string(v.ID)) {
-			if err := r.Raft.LeadershipTransferToServer(v.ID, v.Address).Error(); err != nil {
-				r.log.Warn("could not hand leadership over after diverging", "to", v.ID, "err", err)
+	err := r.handToFirst(voters, func(id string) bool { return slices.Contains(holders, id) })
+	if err != nil && !errors.Is(err, errNoCandidate) {
+		r.log.Warn("could not hand leadership over after diverging", "err", err)
+	}
+}
+
+// errNoCandidate means no other voter qualified to take leadership.
+var errNoCandidate = errors.New("replica: no other voter can take leadership")
+
+// handToFirst transfers leadership to the first voter of servers, in
+// configuration order, other than this replica that ok accepts.
+func (r *Replica) handToFirst(servers []raft.Server, ok func(id string) bool) error {
+	for _, s := range servers {
+		if s.Suffrage == raft.Voter && string(s.ID) != r.ID && ok(string(s.ID)) {
+			if err := r.Raft.LeadershipTransferToServer(s.ID, s.Address).Error(); err != nil {
+				return fmt.Errorf("replica: hand leadership to %s: %w", s.ID, err)
 			}
-			return
+			return nil
 		}
 	}
+	return errNoCandidate
 }

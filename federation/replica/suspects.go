@@ -1,11 +1,9 @@
 package replica
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"maps"
-	"slices"
 
 	"github.com/hashicorp/raft"
 
@@ -104,7 +102,8 @@ func (r *Replica) checkTarget(id string) error {
 
 // transferAway hands leadership to an up-to-date voter as Raft picks one,
 // or, when the last check found a voter diverged, to the first sound voter
-// (Raft's pick knows nothing of divergence and could be the diverged one).
+// in configuration order (Raft's pick knows nothing of divergence and could
+// be the diverged one).
 func (r *Replica) transferAway() error {
 	bad := r.divergedPeers()
 	if len(bad) == 0 {
@@ -114,12 +113,9 @@ func (r *Replica) transferAway() error {
 	if err := f.Error(); err != nil {
 		return fmt.Errorf("replica: configuration: %w", err)
 	}
-	servers := slices.Clone(f.Configuration().Servers)
-	slices.SortFunc(servers, func(a, b raft.Server) int { return cmp.Compare(a.ID, b.ID) })
-	for _, s := range servers {
-		if s.Suffrage == raft.Voter && string(s.ID) != r.ID && bad[string(s.ID)] == 0 {
-			return r.Raft.LeadershipTransferToServer(s.ID, s.Address).Error()
-		}
+	err := r.handToFirst(f.Configuration().Servers, func(id string) bool { return bad[id] == 0 })
+	if errors.Is(err, errNoCandidate) {
+		return fmt.Errorf("%w: every other voter diverged", ErrPeerDiverged)
 	}
-	return fmt.Errorf("%w: every other voter diverged", ErrPeerDiverged)
+	return err
 }
