@@ -122,8 +122,11 @@ func (p *caseOpenPayload) check() error {
 	return nil
 }
 
-func (t *txn) loadCase(field, id string) (*Case, error) {
-	return load[Case](t, bCase, id, field, "case")
+// loadCase loads a case. Cases belong to the whole jurisdiction: a command
+// whose scope does not cover it finds none.
+func (t *txn) loadCase(c *Command, field, id string) (*Case, error) {
+	self := t.self()
+	return loadIn(t, c, bCase, id, field, "case", func(*Case) string { return self })
 }
 
 // others are the participants but this one.
@@ -144,6 +147,9 @@ func applyCaseOpen(t *txn, c *Command, p *caseOpenPayload) (any, error) {
 	self := t.self()
 	if self == "" {
 		return nil, errs.Conflict("federation", "unconfigured", "this jurisdiction has no federation configuration")
+	}
+	if hidden(c, self) {
+		return nil, errs.Forbidden("scope", "node_wide", "a case is opened by a token whose scope covers %s", self)
 	}
 	parts := append([]string{self}, p.Participants...)
 	slices.Sort(parts)
@@ -228,7 +234,7 @@ func applyCaseEntry(t *txn, c *Command, p *caseEntryPayload) (any, error) {
 	if p.HLC == 0 {
 		return nil, errs.Invalid("hlc", "required", "an entry needs a clock reading")
 	}
-	cs, err := t.loadCase("case", p.Case)
+	cs, err := t.loadCase(c, "case", p.Case)
 	if err != nil {
 		return nil, err
 	}
@@ -245,7 +251,7 @@ func receiveCaseEntry(t *txn, c *Command, l *Link, m *Message) error {
 	if err := decodeBody(m, &b); err != nil {
 		return err
 	}
-	cs, err := t.loadCase("body.case", b.Case)
+	cs, err := t.loadCase(c, "body.case", b.Case)
 	if err != nil {
 		return err
 	}
@@ -276,7 +282,7 @@ func applyCaseStatus(t *txn, c *Command, p *caseStatusPayload) (any, error) {
 	if !slices.Contains(caseStatuses, p.Status) {
 		return nil, errs.Invalid("status", "enum", "status must be one of %v", caseStatuses)
 	}
-	cs, err := t.loadCase("case", p.Case)
+	cs, err := t.loadCase(c, "case", p.Case)
 	if err != nil {
 		return nil, err
 	}
@@ -288,7 +294,7 @@ func applyCaseStatus(t *txn, c *Command, p *caseStatusPayload) (any, error) {
 }
 
 func applyCaseLead(t *txn, c *Command, p *caseLeadPayload) (any, error) {
-	cs, err := t.loadCase("case", p.Case)
+	cs, err := t.loadCase(c, "case", p.Case)
 	if err != nil {
 		return nil, err
 	}
@@ -311,7 +317,7 @@ func receiveCaseState(t *txn, c *Command, l *Link, m *Message) error {
 	if err := decodeBody(m, &b); err != nil {
 		return err
 	}
-	cs, err := t.loadCase("body.case", b.Case)
+	cs, err := t.loadCase(c, "body.case", b.Case)
 	if err != nil {
 		return err
 	}

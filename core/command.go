@@ -22,6 +22,10 @@ type Command struct {
 	At           time.Time `json:"at"`            // the proposer's clock, UTC
 	Actor        string    `json:"actor"`         // who asked
 	Jurisdiction string    `json:"jur,omitempty"` // the jurisdiction acted in, when there is one
+	// Scope is the subtree the actor may touch ("" for the node itself and
+	// embedding programs). Apply refuses a command that would change a
+	// record outside it, so a check made before proposing cannot be raced.
+	Scope string `json:"scope,omitempty"`
 	// Payload is a JSON object, or for hot commands (a report) a binary
 	// record; see decodePayload. Only the binary envelope carries the latter.
 	Payload json.RawMessage `json:"payload"`
@@ -35,6 +39,7 @@ const MaxCommandSize = 8 << 20
 const (
 	commandMagic   = 0xF0
 	commandFormat1 = 1
+	commandFormat2 = 2 // format 1 and the actor's scope
 )
 
 // Encode returns the canonical wire form of c: a binary envelope (magic,
@@ -45,14 +50,22 @@ func (c *Command) Encode() ([]byte, error) {
 	if !payloadForm(c.Payload) {
 		return nil, errs.Invalid("command.payload", "json", "encode command %s: payload must be a JSON object or a binary record", c.Type)
 	}
-	b := make([]byte, 0, 48+len(c.Type)+len(c.ID)+len(c.Actor)+len(c.Jurisdiction)+len(c.Payload))
-	b = append(b, commandMagic, commandFormat1)
+	b := make([]byte, 0, 56+len(c.Type)+len(c.ID)+len(c.Actor)+len(c.Jurisdiction)+len(c.Scope)+len(c.Payload))
+	// A command without a scope keeps format 1, byte for byte.
+	format := byte(commandFormat1)
+	if c.Scope != "" {
+		format = commandFormat2
+	}
+	b = append(b, commandMagic, format)
 	b = appendStr(b, c.Type)
 	b = binary.AppendUvarint(b, uint64(c.Version))
 	b = appendStr(b, c.ID)
 	b = appendTime(b, c.At)
 	b = appendStr(b, c.Actor)
 	b = appendStr(b, c.Jurisdiction)
+	if format == commandFormat2 {
+		b = appendStr(b, c.Scope)
+	}
 	return append(b, c.Payload...), nil
 }
 
@@ -90,7 +103,8 @@ func DecodeCommand(data []byte) (*Command, error) {
 
 func (c *Command) decodeBinary(data []byte) error {
 	r := wireReader{b: data[1:]}
-	if f := r.byte(); f != commandFormat1 {
+	f := r.byte()
+	if f != commandFormat1 && f != commandFormat2 {
 		return errs.Invalid("command", "format", "binary command format %d not supported", f)
 	}
 	c.Type = r.str()
@@ -99,6 +113,11 @@ func (c *Command) decodeBinary(data []byte) error {
 	c.At = r.time()
 	c.Actor = r.str()
 	c.Jurisdiction = r.str()
+	if f == commandFormat2 {
+		if c.Scope = r.str(); c.Scope == "" {
+			r.bad = true // format 2 exists to carry a scope
+		}
+	}
 	if r.bad || v > math.MaxInt32 {
 		return errs.Invalid("command", "format", "truncated or malformed command envelope")
 	}

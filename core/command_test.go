@@ -137,3 +137,33 @@ func FuzzDecodeCommand(f *testing.F) {
 		}
 	})
 }
+
+// A scoped command travels in format 2; one without a scope keeps format 1
+// byte for byte, so logs written before scopes existed read the same.
+func TestScopedEnvelope(t *testing.T) {
+	at := time.Date(2026, 12, 7, 1, 2, 3, 0, time.UTC)
+	c := &Command{Type: "party.org", Version: 1, ID: "s1", At: at, Actor: "token:tok-1", Scope: "511083001", Payload: json.RawMessage(`{"id":"o"}`)}
+	b, err := c.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b[1] != commandFormat2 {
+		t.Fatalf("format %d, want %d", b[1], commandFormat2)
+	}
+	got, err := DecodeCommand(b)
+	if err != nil || !reflect.DeepEqual(got, c) {
+		t.Fatalf("round trip: %+v, %v", got, err)
+	}
+	unscoped := *c
+	unscoped.Scope = ""
+	u, _ := unscoped.Encode()
+	if u[1] != commandFormat1 {
+		t.Fatalf("an unscoped command took format %d", u[1])
+	}
+	// Format 2 with an empty scope is malformed: the format exists to carry one.
+	empty := append([]byte{commandMagic, commandFormat2}, u[2:]...)
+	empty = append(empty[:len(u)-len(unscoped.Payload)], append([]byte{0}, unscoped.Payload...)...)
+	if _, err := DecodeCommand(empty); !errors.Is(err, errs.ErrInvalid) {
+		t.Fatalf("format 2 without a scope: %v", err)
+	}
+}

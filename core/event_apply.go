@@ -37,6 +37,11 @@ func (t *txn) loadEvent(field, id string) (*Event, error) {
 	return load[Event](t, bEvent, id, field, "event")
 }
 
+// scopedEvent loads an event the command may see.
+func (t *txn) scopedEvent(c *Command, field, id string) (*Event, error) {
+	return loadIn(t, c, bEvent, id, field, "event", func(ev *Event) string { return ev.Jurisdiction })
+}
+
 func deadlineKey(ev *Event) []byte { return []byte(ixDeadline + timeKey(ev.Deadline.Unix()) + ev.ID) }
 
 // index writes (add) or removes (!add) ev's index entries for its current state.
@@ -88,7 +93,7 @@ func (t *txn) reportEvent(c *Command, r *Report) (*Event, error) {
 		if err != nil {
 			return nil, err
 		}
-		if g == nil || g.Status != GridActive {
+		if g == nil || g.Status != GridActive || hidden(c, g.Jurisdiction) {
 			return nil, errs.NotFound("grid", "active grid %s not found", r.Grid)
 		}
 		if jur != "" && !isUnder(g.Jurisdiction, jur) {
@@ -96,7 +101,7 @@ func (t *txn) reportEvent(c *Command, r *Report) (*Event, error) {
 		}
 		jur = g.Jurisdiction
 	} else {
-		j, err := load[Jurisdiction](t, bJur, jur, "jurisdiction", "jurisdiction")
+		j, err := loadIn(t, c, bJur, jur, "jurisdiction", "jurisdiction", jurPlace)
 		if err != nil {
 			return nil, err
 		}
@@ -199,7 +204,7 @@ func applyEventAct(t *txn, c *Command, p *actPayload) (any, error) {
 	if err := a.check(); err != nil {
 		return nil, err
 	}
-	ev, err := t.loadEvent("id", p.ID)
+	ev, err := t.scopedEvent(c, "id", p.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -355,7 +360,7 @@ func applyEventAct(t *txn, c *Command, p *actPayload) (any, error) {
 		if a.Into == ev.ID {
 			return nil, errs.Invalid("into", "self", "an event cannot be merged into itself")
 		}
-		target, err := t.loadEvent("into", a.Into)
+		target, err := t.scopedEvent(c, "into", a.Into)
 		if err != nil {
 			return nil, err
 		}

@@ -103,8 +103,8 @@ type gridPayload struct {
 }
 
 func init() {
-	handle("grid.create", 1, func(t *txn, c *Command, p *gridPayload) (any, error) { return applyGridPut(t, p, true) })
-	handle("grid.update", 1, func(t *txn, c *Command, p *gridPayload) (any, error) { return applyGridPut(t, p, false) })
+	handle("grid.create", 1, func(t *txn, c *Command, p *gridPayload) (any, error) { return applyGridPut(t, c, p, true) })
+	handle("grid.update", 1, func(t *txn, c *Command, p *gridPayload) (any, error) { return applyGridPut(t, c, p, false) })
 	handle("grid.retire", 1, applyGridRetire)
 	handle("worker.put", 1, applyWorkerPut)
 	handle("grid.assign", 1, applyGridAssign)
@@ -145,10 +145,13 @@ func checkGrid(g *Grid) error {
 	return geo.ValidatePolygon("geometry", g.Geometry)
 }
 
-func applyGridPut(t *txn, p *gridPayload, create bool) (any, error) {
+func applyGridPut(t *txn, c *Command, p *gridPayload, create bool) (any, error) {
 	g := p.Grid
 	g.Duties = sortedUnique(g.Duties)
 	if err := checkGrid(&g); err != nil {
+		return nil, err
+	}
+	if err := placeIn(c, "jurisdiction", g.Jurisdiction); err != nil {
 		return nil, err
 	}
 	if _, err := t.village("jurisdiction", g.Jurisdiction); err != nil {
@@ -165,6 +168,11 @@ func applyGridPut(t *txn, p *gridPayload, create bool) (any, error) {
 		return nil, err
 	}
 	switch {
+	case exists && hidden(c, old.Jurisdiction):
+		if create {
+			return nil, unavailable("code", g.Code)
+		}
+		return nil, errs.NotFound("code", "grid %s not found", g.Code)
 	case create && exists:
 		return nil, errs.Conflict("code", "exists", "grid %s already exists", g.Code)
 	case !create && !exists:
@@ -193,7 +201,7 @@ type retirePayload struct {
 }
 
 func applyGridRetire(t *txn, c *Command, p *retirePayload) (any, error) {
-	g, err := load[Grid](t, bGrid, p.Code, "code", "grid")
+	g, err := loadIn(t, c, bGrid, p.Code, "code", "grid", func(g *Grid) string { return g.Jurisdiction })
 	if err != nil {
 		return nil, err
 	}
@@ -214,8 +222,14 @@ func applyWorkerPut(t *txn, c *Command, w *Worker) (any, error) {
 	if w.Name == "" {
 		return nil, errs.Invalid("name", "required", "worker name is required")
 	}
-	if t.b(bJur).Get([]byte(w.Jurisdiction)) == nil {
+	if t.b(bJur).Get([]byte(w.Jurisdiction)) == nil || hidden(c, w.Jurisdiction) {
 		return nil, errs.NotFound("jurisdiction", "jurisdiction %s not found", w.Jurisdiction)
+	}
+	var old Worker
+	if exists, err := t.getRecord(bWorker, []byte(w.ID), &old); err != nil {
+		return nil, err
+	} else if exists && hidden(c, old.Jurisdiction) {
+		return nil, unavailable("id", w.ID)
 	}
 	return w, t.putRecord(bWorker, []byte(w.ID), w)
 }
@@ -227,12 +241,12 @@ type assignPayload struct {
 }
 
 func applyGridAssign(t *txn, c *Command, p *assignPayload) (any, error) {
-	g, err := t.activeGrid("grid", p.Grid)
+	g, err := t.activeGrid(c, "grid", p.Grid)
 	if err != nil {
 		return nil, err
 	}
-	if t.b(bWorker).Get([]byte(p.Worker)) == nil {
-		return nil, errs.NotFound("worker", "worker %s not found", p.Worker)
+	if _, err := loadIn(t, c, bWorker, p.Worker, "worker", "worker", func(w *Worker) string { return w.Jurisdiction }); err != nil {
+		return nil, err
 	}
 	if p.Role != "" && p.Role != RoleGridLeader && p.Role != RoleFullTime && p.Role != RolePartTime {
 		return nil, errs.Invalid("role", "enum", "role must be grid_leader, full_time or part_time")

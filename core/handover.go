@@ -96,7 +96,7 @@ func applyHandoverOpen(t *txn, c *Command, p *handoverOpenPayload) (any, error) 
 	if len(p.Note) > maxText {
 		return nil, errs.Invalid("note", "length", "note is longer than %d bytes", maxText)
 	}
-	person, err := t.loadPerson(p.Person)
+	person, err := t.loadPerson(c, p.Person)
 	if err != nil {
 		return nil, err
 	}

@@ -75,6 +75,20 @@ func applyJurisdictionLoad(t *txn, c *Command, p *loadPayload) (any, error) {
 		if _, err := t.getRecord(bJur, []byte(d.Code), &cur); err != nil {
 			return nil, err
 		}
+		if hidden(c, d.Code) {
+			// Outside the scope only the ancestors a load carries may
+			// appear, and only to be created: what exists stays as it is.
+			f := fmt.Sprintf("divisions[%d].code", i)
+			switch {
+			case !isUnder(c.Scope, d.Code):
+				return nil, errs.NotFound(f, "division %s is outside your scope", d.Code)
+			case cur.Code == "":
+			case cur.Name == d.Name && cur.Parent == d.Parent && cur.Tier == d.Tier:
+				continue
+			default:
+				return nil, errs.Forbidden(f, "scope", "division %s lies above your scope; it cannot be changed", d.Code)
+			}
+		}
 		if cur.Code != "" && cur.Parent != d.Parent {
 			t.del(bJurChild, key(cur.Parent, cur.Code))
 		}
@@ -90,8 +104,16 @@ func applyJurisdictionLoad(t *txn, c *Command, p *loadPayload) (any, error) {
 	}
 	for _, old := range slices.Sorted(maps.Keys(p.Aliases)) {
 		cur := p.Aliases[old]
-		if t.b(bJur).Get([]byte(cur)) == nil {
+		// A retired code and its successor must both lie in the scope: an
+		// alias must never lead a code of one subtree into another.
+		if t.b(bJur).Get([]byte(cur)) == nil || hidden(c, cur) {
 			return nil, errs.NotFound("aliases."+old, "alias target %s is not loaded", cur)
+		}
+		if hidden(c, old) {
+			return nil, errs.NotFound("aliases."+old, "division %s is outside your scope", old)
+		}
+		if prev := t.b(bJurAlias).Get([]byte(old)); prev != nil && hidden(c, string(prev)) {
+			return nil, errs.NotFound("aliases."+old, "division %s is outside your scope", old)
 		}
 		if err := t.b(bJurAlias).Put([]byte(old), []byte(cur)); err != nil {
 			return nil, err
@@ -100,6 +122,9 @@ func applyJurisdictionLoad(t *txn, c *Command, p *loadPayload) (any, error) {
 	return len(p.Divisions), nil
 }
 
+// jurPlace is a jurisdiction's own code, for scope checks.
+func jurPlace(j *Jurisdiction) string { return j.Code }
+
 type boundsPayload struct {
 	Code     string           `json:"code"`
 	Geometry orb.MultiPolygon `json:"geometry"`
@@ -107,7 +132,7 @@ type boundsPayload struct {
 }
 
 func applyJurisdictionBounds(t *txn, c *Command, p *boundsPayload) (any, error) {
-	j, err := load[Jurisdiction](t, bJur, p.Code, "code", "jurisdiction")
+	j, err := loadIn(t, c, bJur, p.Code, "code", "jurisdiction", jurPlace)
 	if err != nil {
 		return nil, err
 	}

@@ -101,15 +101,17 @@ func applyOrg(t *txn, c *Command, o *Org) (any, error) {
 	if _, ok := allowedChild[o.Kind]; !ok && o.Kind != OrgGroup {
 		return nil, errs.Invalid("kind", "enum", "kind must be committee, general_branch, branch or group")
 	}
-	if t.b(bJur).Get([]byte(o.Jurisdiction)) == nil {
+	if t.b(bJur).Get([]byte(o.Jurisdiction)) == nil || hidden(c, o.Jurisdiction) {
 		return nil, errs.NotFound("jurisdiction", "jurisdiction %s not found", o.Jurisdiction)
 	}
 	var old Org
-	if _, err := t.getRecord(bOrg, []byte(o.ID), &old); err != nil {
+	if exists, err := t.getRecord(bOrg, []byte(o.ID), &old); err != nil {
 		return nil, err
+	} else if exists && hidden(c, old.Jurisdiction) {
+		return nil, unavailable("id", o.ID)
 	}
 	if o.Parent != "" {
-		p, err := load[Org](t, bOrg, o.Parent, "parent", "org")
+		p, err := loadIn(t, c, bOrg, o.Parent, "parent", "org", orgPlace)
 		if err != nil {
 			return nil, err
 		}
@@ -127,7 +129,7 @@ func applyOrg(t *txn, c *Command, o *Org) (any, error) {
 	}
 	o.Grids = sortedUnique(o.Grids)
 	for i, g := range o.Grids {
-		grid, err := t.activeGrid(fmt.Sprintf("grids[%d]", i), g)
+		grid, err := t.activeGrid(c, fmt.Sprintf("grids[%d]", i), g)
 		if err != nil {
 			return nil, err
 		}
@@ -145,6 +147,14 @@ func applyOrg(t *txn, c *Command, o *Org) (any, error) {
 		return nil, err
 	}
 	return o, t.putRecord(bOrg, []byte(o.ID), o)
+}
+
+// orgPlace is where an org lies, for scope checks.
+func orgPlace(o *Org) string { return o.Jurisdiction }
+
+// scopedOrg loads an org, as missing when it lies outside the command's scope.
+func (t *txn) scopedOrg(c *Command, field, id string) (*Org, error) {
+	return loadIn(t, c, bOrg, id, field, "org", orgPlace)
 }
 
 // orgPlaceKey places an org in the org-by-place index, so a listing under a
@@ -166,8 +176,8 @@ func applyMember(t *txn, c *Command, m *Member) (any, error) {
 			return nil, errs.Invalid(fmt.Sprintf("roles[%d]", i), "enum", "role must be one of %v", memberRoles)
 		}
 	}
-	if t.b(bOrg).Get([]byte(m.Org)) == nil {
-		return nil, errs.NotFound("org", "org %s not found", m.Org)
+	if _, err := t.scopedOrg(c, "org", m.Org); err != nil {
+		return nil, err
 	}
 	if m.DualReport != "" && t.b(bJur).Get([]byte(m.DualReport)) == nil {
 		return nil, errs.NotFound("dual_report", "community %s not found", m.DualReport)
@@ -181,6 +191,10 @@ func applyMember(t *txn, c *Command, m *Member) (any, error) {
 	if ok, err := t.getRecord(bMember, []byte(m.ID), &old); err != nil {
 		return nil, err
 	} else if ok {
+		// The member as it stands must be the caller's to move.
+		if _, err := t.scopedOrg(c, "id", old.Org); err != nil {
+			return nil, unavailable("id", m.ID)
+		}
 		t.del(bMemberOrg, key(old.Org, old.ID))
 	}
 	if err := t.put(bMemberOrg, key(m.Org, m.ID)); err != nil {
@@ -204,10 +218,16 @@ func applyActivity(t *txn, c *Command, a *Activity) (any, error) {
 	if a.Topic == "" || len(a.Topic) > 500 {
 		return nil, errs.Invalid("topic", "required", "topic must be 1..500 bytes")
 	}
-	if err := t.requireAbsent(bActivity, []byte(a.ID), "id", "activity"); err != nil {
+	var prior Activity
+	if ok, err := t.getRecord(bActivity, []byte(a.ID), &prior); err != nil {
 		return nil, err
+	} else if ok {
+		if _, err := t.scopedOrg(c, "id", prior.Org); err != nil {
+			return nil, unavailable("id", a.ID)
+		}
+		return nil, errs.Conflict("id", "exists", "activity %s already exists", a.ID)
 	}
-	o, err := load[Org](t, bOrg, a.Org, "org", "org")
+	o, err := t.scopedOrg(c, "org", a.Org)
 	if err != nil {
 		return nil, err
 	}

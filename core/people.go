@@ -50,12 +50,17 @@ func init() {
 	handle("audit.read", 1, applyAuditRead)
 }
 
-func (t *txn) checkPlace(jur, grid string) error {
+// checkPlace checks that a village and, if given, a grid in it exist within
+// the command's scope.
+func (t *txn) checkPlace(c *Command, jur, grid string) error {
+	if err := placeIn(c, "jurisdiction", jur); err != nil {
+		return err
+	}
 	if _, err := t.village("jurisdiction", jur); err != nil {
 		return err
 	}
 	if grid != "" {
-		g, err := load[Grid](t, bGrid, grid, "grid", "grid")
+		g, err := loadIn(t, c, bGrid, grid, "grid", "grid", func(g *Grid) string { return g.Jurisdiction })
 		if err != nil {
 			return err
 		}
@@ -73,8 +78,14 @@ func applyHouse(t *txn, c *Command, h *House) (any, error) {
 	if h.Address == "" || len(h.Address) > 500 {
 		return nil, errs.Invalid("address", "required", "address must be 1..500 bytes")
 	}
-	if err := t.checkPlace(h.Jurisdiction, h.Grid); err != nil {
+	if err := t.checkPlace(c, h.Jurisdiction, h.Grid); err != nil {
 		return nil, err
+	}
+	var old House
+	if exists, err := t.getRecord(bHouse, []byte(h.ID), &old); err != nil {
+		return nil, err
+	} else if exists && hidden(c, old.Jurisdiction) {
+		return nil, unavailable("id", h.ID)
 	}
 	return h, t.putRecord(bHouse, []byte(h.ID), h)
 }
@@ -100,17 +111,24 @@ func applyPersonAdd(t *txn, c *Command, p *Person) (any, error) {
 	if p.Special != nil {
 		return nil, errs.Invalid("special", "separate", "set special-population records with person.special")
 	}
-	if err := t.checkPlace(p.Jurisdiction, p.Grid); err != nil {
+	if err := t.checkPlace(c, p.Jurisdiction, p.Grid); err != nil {
 		return nil, err
 	}
-	if p.House != "" && t.b(bHouse).Get([]byte(p.House)) == nil {
-		return nil, errs.NotFound("house", "house %s not found", p.House)
+	if p.House != "" {
+		if _, err := loadIn(t, c, bHouse, p.House, "house", "house", housePlace); err != nil {
+			return nil, err
+		}
 	}
-	if err := t.requireAbsent(bPerson, []byte(p.ID), "id", "person"); err != nil {
+	var prior Person
+	if exists, err := t.getRecord(bPerson, []byte(p.ID), &prior); err != nil {
 		return nil, err
+	} else if exists && hidden(c, prior.Jurisdiction) {
+		return nil, unavailable("id", p.ID)
+	} else if exists {
+		return nil, errs.Conflict("id", "exists", "person %s already exists", p.ID)
 	}
 	if other := t.b(bPersonBI).Get([]byte(p.IDBlind)); other != nil {
-		return nil, errs.Conflict("id_number", "exists", "a person with this ID number is already registered (%s)", other)
+		return nil, t.registeredElsewhere(c, string(other))
 	}
 	if err := t.b(bPersonBI).Put([]byte(p.IDBlind), []byte(p.ID)); err != nil {
 		return nil, err
@@ -121,8 +139,32 @@ func applyPersonAdd(t *txn, c *Command, p *Person) (any, error) {
 	return p, t.putRecord(bPerson, []byte(p.ID), p)
 }
 
-func (t *txn) loadPerson(id string) (*Person, error) {
-	return load[Person](t, bPerson, id, "id", "person")
+// ErrRegisteredElsewhere marks a person whose ID number is already
+// registered in a place the caller cannot see: the record must be handed
+// over (转移), not registered twice. It wraps errs.ErrConflict.
+var ErrRegisteredElsewhere = errs.Conflict("id_number", "registered_elsewhere",
+	"a person with this ID number is registered in another jurisdiction; ask for the record to be transferred (handover)")
+
+// registeredElsewhere answers a second registration of an ID number. Within
+// the caller's scope it names the record; outside it, neither the record
+// nor its place.
+func (t *txn) registeredElsewhere(c *Command, id string) error {
+	var other Person
+	if ok, err := t.getRecord(bPerson, []byte(id), &other); err != nil {
+		return err
+	} else if ok && !hidden(c, other.Jurisdiction) {
+		return errs.Conflict("id_number", "exists", "a person with this ID number is already registered (%s)", id)
+	}
+	return ErrRegisteredElsewhere
+}
+
+func housePlace(h *House) string { return h.Jurisdiction }
+
+func personPlace(p *Person) string { return p.Jurisdiction }
+
+// loadPerson loads a person the command may see.
+func (t *txn) loadPerson(c *Command, id string) (*Person, error) {
+	return loadIn(t, c, bPerson, id, "id", "person", personPlace)
 }
 
 type readPayload struct {
@@ -134,7 +176,7 @@ type readPayload struct {
 // applyAuditRead changes nothing but the audit chain: a read of sensitive
 // details becomes an audit record like any write.
 func applyAuditRead(t *txn, c *Command, rp *readPayload) (any, error) {
-	if _, err := t.loadPerson(rp.Person); err != nil {
+	if _, err := t.loadPerson(c, rp.Person); err != nil {
 		return nil, err
 	}
 	if len(rp.Fields) == 0 {
@@ -187,6 +229,9 @@ func (pp *People) Add(ctx context.Context, in PersonInput) (*Person, error) {
 	kr := pp.s.keyring()
 	if len(kr.BlindIndexes("id_number", idn)) > 1 {
 		if p, err := pp.FindByIDNumber(idn); err == nil {
+			if sc := scopeOf(ctx); sc != "" && !isUnder(p.Jurisdiction, sc) {
+				return nil, ErrRegisteredElsewhere
+			}
 			return nil, errs.Conflict("id_number", "exists", "a person with this ID number is already registered (%s)", p.ID)
 		}
 	}

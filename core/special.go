@@ -218,7 +218,7 @@ type specialPayload struct {
 }
 
 func applyPersonSpecial(t *txn, c *Command, sp *specialPayload) (any, error) {
-	p, err := t.loadPerson(sp.ID)
+	p, err := t.loadPerson(c, sp.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +266,7 @@ func applyPersonSpecial(t *txn, c *Command, sp *specialPayload) (any, error) {
 }
 
 func applyVisit(t *txn, c *Command, v *Visit) (any, error) {
-	p, err := t.loadPerson(v.Person)
+	p, err := t.loadPerson(c, v.Person)
 	if err != nil {
 		return nil, err
 	}
@@ -319,7 +319,7 @@ func applyContact(t *txn, c *Command, cp *contactPayload) (any, error) {
 	if cp.Contact != ContactNormal && cp.Contact != ContactLost && cp.Contact != ContactOutOfControl {
 		return nil, errs.Invalid("contact", "enum", "contact must be normal, lost_contact or out_of_control")
 	}
-	p, err := t.loadPerson(cp.ID)
+	p, err := t.loadPerson(c, cp.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -353,7 +353,7 @@ func applyVisitAlerts(t *txn, c *Command, ap *idsPayload) (any, error) {
 	}
 	opened := 0
 	for _, id := range ids {
-		p, err := t.loadPerson(id)
+		p, err := t.loadPerson(c, id)
 		if err != nil {
 			return nil, err
 		}

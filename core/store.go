@@ -152,6 +152,22 @@ func actorOf(ctx context.Context) string {
 	return "system"
 }
 
+type scopeKey struct{}
+
+// WithScope limits the commands proposed under ctx to the jurisdiction
+// subtree scope (a token's scope). Apply refuses any change to a record
+// outside it as if the record were missing, so an entry point's check before
+// proposing is backed by one no concurrent write can race. Without it (the
+// node's own jobs, embedding programs) commands are unlimited.
+func WithScope(ctx context.Context, scope string) context.Context {
+	return context.WithValue(ctx, scopeKey{}, scope)
+}
+
+func scopeOf(ctx context.Context) string {
+	s, _ := ctx.Value(scopeKey{}).(string)
+	return s
+}
+
 // NewID returns a random 128-bit id in hex.
 func NewID() string {
 	var b [16]byte
@@ -171,7 +187,7 @@ func (s *Store) command(ctx context.Context, typ, jur string, payload any) (*Com
 	if !ok {
 		return nil, fmt.Errorf("core: no handler for %s", typ)
 	}
-	return &Command{Type: typ, Version: h.version, ID: commandID(ctx), At: s.clock().UTC(), Actor: actorOf(ctx), Jurisdiction: jur, Payload: raw}, nil
+	return &Command{Type: typ, Version: h.version, ID: commandID(ctx), At: s.clock().UTC(), Actor: actorOf(ctx), Jurisdiction: jur, Scope: scopeOf(ctx), Payload: raw}, nil
 }
 
 // applyAll proposes commands together (one transaction under Local) and

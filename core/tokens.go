@@ -85,7 +85,7 @@ func applyTokenCreate(t *txn, c *Command, tk *Token) (any, error) {
 	if err := checkToken(tk); err != nil {
 		return nil, err
 	}
-	if _, err := load[Jurisdiction](t, bJur, tk.Scope, "scope", "jurisdiction"); err != nil {
+	if _, err := loadIn(t, c, bJur, tk.Scope, "scope", "jurisdiction", jurPlace); err != nil {
 		return nil, err
 	}
 	if err := t.requireAbsent(bToken, []byte(tk.ID), "id", "token"); err != nil {
@@ -118,7 +118,7 @@ type revokePayload struct {
 }
 
 func applyTokenRevoke(t *txn, c *Command, p *revokePayload) (any, error) {
-	tk, err := load[Token](t, bToken, p.ID, "id", "token")
+	tk, err := loadIn(t, c, bToken, p.ID, "id", "token", func(tk *Token) string { return tk.Scope })
 	if err != nil {
 		return nil, err
 	}

@@ -32,7 +32,7 @@ func applyTokenTidy(t *txn, c *Command, p *tidyPayload) (any, error) {
 	if p.Before.After(c.At) {
 		return nil, errs.Invalid("before", "past", "tokens that have not expired yet cannot be tidied (before %s is later than now)", p.Before.Format(time.RFC3339))
 	}
-	if _, err := load[Jurisdiction](t, bJur, p.Under, "under", "jurisdiction"); err != nil {
+	if _, err := loadIn(t, c, bJur, p.Under, "under", "jurisdiction", jurPlace); err != nil {
 		return nil, err
 	}
 	pre := []byte(prefixOf(p.Under))

@@ -101,13 +101,35 @@ func inScope(tk *core.Token, code, field, what, id string) error {
 	return nil
 }
 
+// resolveIn turns a jurisdiction code the caller names into the code in use
+// (a retired code resolves to its successor) and checks that one against the
+// token's scope. A code's own digits prove nothing: a retired code under one
+// township may lead into another. Unknown and out-of-scope codes both read
+// as not found. Grid codes (longer than 12 digits) have no aliases.
+func (s *Server) resolveIn(tk *core.Token, code, field string) (string, error) {
+	if code == "" {
+		return "", errs.NotFound(field, "jurisdiction %s not found", code)
+	}
+	cur := code
+	if len(code) <= 12 {
+		var err error
+		if cur, err = s.b.Store().Jurisdictions.Resolve(code); err != nil {
+			return "", errs.NotFound(field, "jurisdiction %s not found", code)
+		}
+	}
+	if !tk.Covers(cur) {
+		return "", errs.NotFound(field, "jurisdiction %s not found", code)
+	}
+	return cur, nil
+}
+
 // underParam is the ?jurisdiction= a listing is under: the token's scope by
 // default, and never outside it.
 func (s *Server) underParam(r *http.Request) (string, error) {
 	tk := tokenOf(r.Context())
 	under := r.URL.Query().Get("jurisdiction")
 	if under == "" {
-		under = tk.Scope
+		return tk.Scope, nil
 	}
-	return under, inScope(tk, under, "jurisdiction", "jurisdiction", under)
+	return s.resolveIn(tk, under, "jurisdiction")
 }

@@ -158,11 +158,14 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 	if query.Jurisdiction == "" && query.Grid == "" {
 		query.Jurisdiction = tk.Scope
 	}
-	for field, code := range map[string]string{"jurisdiction": query.Jurisdiction, "grid": query.Grid} {
-		if code != "" {
-			if err := inScope(tk, code, field, field, code); err != nil {
-				return err
-			}
+	if query.Jurisdiction != "" {
+		if query.Jurisdiction, err = s.resolveIn(tk, query.Jurisdiction, "jurisdiction"); err != nil {
+			return err
+		}
+	}
+	if query.Grid != "" {
+		if err := inScope(tk, query.Grid, "grid", "grid", query.Grid); err != nil {
+			return err
 		}
 	}
 	if err := s.consistent(r); err != nil {

@@ -44,7 +44,7 @@ func (s *Server) putOrg(w http.ResponseWriter, r *http.Request) error {
 	if o.Last != nil {
 		return errs.Invalid("last", "read_only", "last is kept from activities")
 	}
-	if err := inScope(tk, o.Jurisdiction, "jurisdiction", "jurisdiction", o.Jurisdiction); err != nil {
+	if _, err := s.resolveIn(tk, o.Jurisdiction, "jurisdiction"); err != nil {
 		return err
 	}
 	out, err := s.b.Store().Party.PutOrg(r.Context(), o)

@@ -68,7 +68,7 @@ func (s *Server) addPerson(w http.ResponseWriter, r *http.Request) error {
 	if in.Jurisdiction == "" {
 		return errs.Invalid("jurisdiction", "required", "name the village/community the person lives in")
 	}
-	if err := inScope(tk, in.Jurisdiction, "jurisdiction", "jurisdiction", in.Jurisdiction); err != nil {
+	if _, err := s.resolveIn(tk, in.Jurisdiction, "jurisdiction"); err != nil {
 		return err
 	}
 	p, err := s.b.Store().People.Add(r.Context(), in)

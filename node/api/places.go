@@ -129,7 +129,7 @@ func (s *Server) createGrid(w http.ResponseWriter, r *http.Request) error {
 	if p.Jurisdiction == "" {
 		return errs.Invalid("properties.jurisdiction", "required", "name the village/community the grid lies in")
 	}
-	if err := inScope(tk, p.Jurisdiction, "properties.jurisdiction", "jurisdiction", p.Jurisdiction); err != nil {
+	if _, err := s.resolveIn(tk, p.Jurisdiction, "properties.jurisdiction"); err != nil {
 		return err
 	}
 	g, err := s.b.Store().Grids.Create(r.Context(), core.GridSpec{Code: p.Code, Name: p.Name, Jurisdiction: p.Jurisdiction,
@@ -211,6 +211,13 @@ func (s *Server) loadDivisions(w http.ResponseWriter, r *http.Request) error {
 	for i, d := range in.Divisions {
 		if !tk.Covers(d.Code) && d.Tier != divisions.Province && d.Tier != divisions.City {
 			return errs.NotFound(fmt.Sprintf("divisions[%d].code", i), "division %s is outside your scope", d.Code)
+		}
+	}
+	// Aliases are checked as divisions are: both codes inside the scope
+	// (apply checks again, against the state it changes).
+	for old, cur := range in.Aliases {
+		if !tk.Covers(old) || !tk.Covers(cur) {
+			return errs.NotFound("aliases."+old, "division %s is outside your scope", old)
 		}
 	}
 	if err := s.b.Store().Jurisdictions.Load(r.Context(), in.Divisions, in.Aliases); err != nil {

@@ -164,7 +164,9 @@ func (s *Server) wrap(rt route) http.HandlerFunc {
 				if err != nil {
 					return err
 				}
-				ctx := core.WithActor(withToken(r.Context(), tk), "token:"+tk.ID)
+				// Commands carry the token's scope: apply refuses to change
+				// anything outside it, whatever a handler checked first.
+				ctx := core.WithScope(core.WithActor(withToken(r.Context(), tk), "token:"+tk.ID), tk.Scope)
 				if key := r.Header.Get("Idempotency-Key"); key != "" && rt.method == http.MethodPost {
 					// Keys are scoped to the token, so two callers cannot collide.
 					if ctx, err = core.WithIdempotencyKey(ctx, tk.ID+":"+key); err != nil {

@@ -87,13 +87,14 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	if in.Scope == "" {
 		return errs.Invalid("scope", "required", "scope is required")
 	}
-	if err := inScope(tk, in.Scope, "scope", "jurisdiction", in.Scope); err != nil {
+	scope, err := s.resolveIn(tk, in.Scope, "scope")
+	if err != nil {
 		return err
 	}
+	in.Scope = scope
 	var (
 		t      *core.Token
 		secret string
-		err    error
 	)
 	if in.TTL == "" {
 		t, secret, err = s.b.Store().Tokens.Create(r.Context(), in.Name, in.Role, in.Scope, "")
