@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/divisions"
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/workcal"
@@ -39,7 +40,7 @@ func (t *txn) loadEvent(field, id string) (*Event, error) {
 
 // scopedEvent loads an event the command may see.
 func (t *txn) scopedEvent(c *Command, field, id string) (*Event, error) {
-	return loadIn(t, c, bEvent, id, field, "event", func(ev *Event) string { return ev.Jurisdiction })
+	return loadIn(t, c, bEvent, id, field, "event", (*Event).Place)
 }
 
 func deadlineKey(ev *Event) []byte { return []byte(ixDeadline + timeKey(ev.Deadline.Unix()) + ev.ID) }
@@ -93,7 +94,7 @@ func (t *txn) reportEvent(c *Command, r *Report) (*Event, error) {
 		if err != nil {
 			return nil, err
 		}
-		if g == nil || g.Status != GridActive || hidden(c, g.Jurisdiction) {
+		if g == nil || g.Status != GridActive || hidden(c, r.Grid) {
 			return nil, errs.NotFound("grid", "active grid %s not found", r.Grid)
 		}
 		if jur != "" && !isUnder(g.Jurisdiction, jur) {
@@ -140,10 +141,7 @@ func (t *txn) reportEvent(c *Command, r *Report) (*Event, error) {
 }
 
 // isUnder reports whether code lies in the subtree of ancestor.
-func isUnder(code, ancestor string) bool {
-	p := prefixOf(ancestor)
-	return len(code) >= len(p) && code[:len(p)] == p
-}
+func isUnder(code, ancestor string) bool { return access.Under(code, ancestor) }
 
 type actPayload struct {
 	ID     string `json:"id"`

@@ -201,7 +201,7 @@ type retirePayload struct {
 }
 
 func applyGridRetire(t *txn, c *Command, p *retirePayload) (any, error) {
-	g, err := loadIn(t, c, bGrid, p.Code, "code", "grid", func(g *Grid) string { return g.Jurisdiction })
+	g, err := loadIn(t, c, bGrid, p.Code, "code", "grid", (*Grid).Place)
 	if err != nil {
 		return nil, err
 	}

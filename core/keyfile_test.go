@@ -231,7 +231,7 @@ func TestStoreAcrossKeyRotation(t *testing.T) {
 	after := open()
 	newID := add(after, "李建华", 2)
 	for id, want := range map[string]string{oldID: "王秀兰", newID: "李建华"} {
-		r, err := after.People.Reveal(e.ctx, id, "核实")
+		r, err := after.People.Reveal(e.ctx, id, Purpose{Basis: BasisVisit, Text: "核实"})
 		if err != nil || r.Name != want {
 			t.Fatalf("reveal %s after rotation: %+v %v", id, r, err)
 		}
@@ -242,7 +242,7 @@ func TestStoreAcrossKeyRotation(t *testing.T) {
 		}
 	}
 	// The store still on generation 1 alone cannot read the new person.
-	if _, err := before.People.Reveal(e.ctx, newID, "核实"); err == nil {
+	if _, err := before.People.Reveal(e.ctx, newID, Purpose{Basis: BasisVisit, Text: "核实"}); err == nil {
 		t.Fatal("a keyring without generation 2 revealed a person sealed with it")
 	}
 }

@@ -3,6 +3,8 @@ package core
 import (
 	"encoding/binary"
 	"strings"
+
+	"github.com/fengqiao/fengqiao/core/access"
 )
 
 // Buckets. One per entity and one per index; names are short because they
@@ -84,17 +86,7 @@ func timeKey(sec int64) string {
 
 // prefixOf maps a division code to the prefix its descendants' codes share:
 // 500000 → 50, 510100 → 5101, 500110 → 500110, 9- and 12-digit codes whole.
-func prefixOf(code string) string {
-	if len(code) == 6 {
-		switch {
-		case strings.HasSuffix(code, "0000"):
-			return code[:2]
-		case strings.HasSuffix(code, "00"):
-			return code[:4]
-		}
-	}
-	return code
-}
+func prefixOf(code string) string { return access.Prefix(code) }
 
 // ancestorsOf returns every prefix level above and including loc (a division or
 // grid code): 2, 4, 6, 9, 12 digits and the whole code.

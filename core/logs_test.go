@@ -40,7 +40,7 @@ func TestLogsCarryNoSensitiveFields(t *testing.T) {
 		Details: SpecialDetails{Diagnosis: diag, RiskLevel: &risk, Guardian: "欧阳建"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.People.Reveal(ctx, p.ID, "核查"); err != nil {
+	if _, err := s.People.Reveal(ctx, p.ID, Purpose{Basis: BasisVisit, Text: "核查"}); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()

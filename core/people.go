@@ -47,20 +47,23 @@ type People struct{ s *Store }
 func init() {
 	handle("house.put", 1, applyHouse)
 	handle("person.add", 1, applyPersonAdd)
-	handle("audit.read", 1, applyAuditRead)
+	// Version 2 adds the legal basis of the read.
+	handle("audit.read", 2, applyAuditRead)
 }
 
 // checkPlace checks that a village and, if given, a grid in it exist within
 // the command's scope.
 func (t *txn) checkPlace(c *Command, jur, grid string) error {
-	if err := placeIn(c, "jurisdiction", jur); err != nil {
-		return err
+	if grid == "" {
+		if err := placeIn(c, "jurisdiction", jur); err != nil {
+			return err
+		}
 	}
 	if _, err := t.village("jurisdiction", jur); err != nil {
 		return err
 	}
 	if grid != "" {
-		g, err := loadIn(t, c, bGrid, grid, "grid", "grid", func(g *Grid) string { return g.Jurisdiction })
+		g, err := loadIn(t, c, bGrid, grid, "grid", "grid", (*Grid).Place)
 		if err != nil {
 			return err
 		}
@@ -158,19 +161,59 @@ func (t *txn) registeredElsewhere(c *Command, id string) error {
 	return ErrRegisteredElsewhere
 }
 
-func housePlace(h *House) string { return h.Jurisdiction }
+func housePlace(h *House) string { return placeOf(h.Jurisdiction, h.Grid) }
 
-func personPlace(p *Person) string { return p.Jurisdiction }
+// Place is the most specific code the person lives at: the grid, else the
+// village. Scope checks use it, so a token scoped to one grid sees the
+// people of that grid.
+func (p *Person) Place() string { return placeOf(p.Jurisdiction, p.Grid) }
 
 // loadPerson loads a person the command may see.
 func (t *txn) loadPerson(c *Command, id string) (*Person, error) {
-	return loadIn(t, c, bPerson, id, "id", "person", personPlace)
+	return loadIn(t, c, bPerson, id, "id", "person", (*Person).Place)
 }
 
 type readPayload struct {
 	Person  string   `json:"person"`
 	Fields  []string `json:"fields"`
 	Purpose string   `json:"purpose"`
+	Basis   string   `json:"basis,omitempty"` // version 2: one of RevealBases
+}
+
+// Legal bases a reveal of sensitive details may rest on (PIPL art. 13, 28):
+// the audit shows which one, and the purpose in words.
+const (
+	BasisVisit            = "visit"             // 走访
+	BasisCaseHandling     = "case_handling"     // 案事件办理
+	BasisHandover         = "handover"          // 人员转移交接
+	BasisStatisticsReview = "statistics_review" // 统计核查
+	BasisOther            = "other"             // 其他 (say which in the purpose)
+)
+
+// RevealBases lists the legal bases a reveal may name.
+var RevealBases = []string{BasisVisit, BasisCaseHandling, BasisHandover, BasisStatisticsReview, BasisOther}
+
+// MaxPurpose bounds a reveal's purpose, in characters.
+const MaxPurpose = 200
+
+// Purpose is why sensitive details are read: a legal basis from
+// RevealBases and the purpose in words (at most MaxPurpose characters).
+type Purpose struct {
+	Basis string `json:"basis"`
+	Text  string `json:"purpose"`
+}
+
+func (p Purpose) check() error {
+	if !slices.Contains(RevealBases, p.Basis) {
+		return errs.Invalid("basis", "enum", "basis must be one of %v", RevealBases)
+	}
+	if strings.TrimSpace(p.Text) == "" {
+		return errs.Invalid("purpose", "required", "say why the details are read")
+	}
+	if n := utf8.RuneCountInString(p.Text); n > MaxPurpose || !utf8.ValidString(p.Text) {
+		return errs.Invalid("purpose", "length", "purpose must be valid text of at most %d characters", MaxPurpose)
+	}
+	return nil
 }
 
 // applyAuditRead changes nothing but the audit chain: a read of sensitive
@@ -298,11 +341,11 @@ type Revealed struct {
 }
 
 // Reveal decrypts a person's name, ID number and special-population details.
-// The read is written to the audit chain (with actor and purpose) before any
-// plaintext is returned; callers check the role first.
-func (pp *People) Reveal(ctx context.Context, id, purpose string) (*Revealed, error) {
-	if purpose == "" {
-		return nil, errs.Invalid("purpose", "required", "say why the details are read")
+// The read is written to the audit chain (with actor, legal basis and
+// purpose) before any plaintext is returned; callers check the role first.
+func (pp *People) Reveal(ctx context.Context, id string, why Purpose) (*Revealed, error) {
+	if err := why.check(); err != nil {
+		return nil, err
 	}
 	p, err := pp.Get(id)
 	if err != nil {
@@ -312,7 +355,7 @@ func (pp *People) Reveal(ctx context.Context, id, purpose string) (*Revealed, er
 	if p.Special != nil {
 		fields = append(fields, "special.details")
 	}
-	if _, err := pp.s.apply(ctx, "audit.read", p.Jurisdiction, readPayload{Person: id, Fields: fields, Purpose: purpose}); err != nil {
+	if _, err := pp.s.apply(ctx, "audit.read", p.Jurisdiction, readPayload{Person: id, Fields: fields, Purpose: why.Text, Basis: why.Basis}); err != nil {
 		return nil, err
 	}
 	name, err := pp.s.keyring().Open(p.NameSealed, "person/"+id+"/name")

@@ -41,7 +41,7 @@ func TestSensitiveFieldsNeverStoredInTheClear(t *testing.T) {
 	}
 	// Reveal decrypts and audits the read.
 	before, _ := e.Engine().VerifyAudit()
-	r, err := e.People.Reveal(e.ctx, p.ID, "走访核实")
+	r, err := e.People.Reveal(e.ctx, p.ID, Purpose{Basis: BasisVisit, Text: "走访核实"})
 	if err != nil || r.IDNumber != idn || r.Name != name || r.Details.Diagnosis != secretDiag {
 		t.Fatalf("reveal: %+v %v", r, err)
 	}
@@ -192,7 +192,7 @@ func TestSM4StoreEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := s.People.Reveal(ctx, p.ID, "核查")
+	r, err := s.People.Reveal(ctx, p.ID, Purpose{Basis: BasisVisit, Text: "核查"})
 	if err != nil || r.IDNumber != idn || r.Name != "陈国密" {
 		t.Fatalf("SM4 round trip: %+v %v", r, err)
 	}

@@ -36,7 +36,7 @@ func (t *txn) village(field, code string) (*Jurisdiction, error) {
 
 // activeGrid loads a grid that is in use.
 func (t *txn) activeGrid(c *Command, field, code string) (*Grid, error) {
-	g, err := loadIn(t, c, bGrid, code, field, "grid", func(g *Grid) string { return g.Jurisdiction })
+	g, err := loadIn(t, c, bGrid, code, field, "grid", (*Grid).Place)
 	if err == nil && g.Status != GridActive {
 		return nil, errs.NotFound(field, "grid %s is retired", code)
 	}

@@ -205,7 +205,7 @@ func TestResealRetiresAnOldGeneration(t *testing.T) {
 		t.Fatal("the shared index key outlived the last generation that used it")
 	}
 	for id, name := range names {
-		r, err := from.People.Reveal(from.ctx, id, "核实")
+		r, err := from.People.Reveal(from.ctx, id, Purpose{Basis: BasisVisit, Text: "核实"})
 		if err != nil || r.Name != name {
 			t.Fatalf("reveal %s with generation 2 alone: %+v %v", id, r, err)
 		}

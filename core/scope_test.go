@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/divisions"
 	"github.com/fengqiao/fengqiao/core/errs"
 )
@@ -174,7 +175,7 @@ func TestScopedWritesCheckTheRecordAsItStands(t *testing.T) {
 	})
 
 	// Tokens: B's token cannot be revoked from A; none can be made for B.
-	tkB, _, err := e.Tokens.Create(e.ctx, "b", RoleTownshipOperator, townB, "")
+	tkB, _, err := e.Tokens.Create(e.ctx, "b", access.TownshipOperator, townB, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +183,7 @@ func TestScopedWritesCheckTheRecordAsItStands(t *testing.T) {
 		return e.Tokens.Revoke(a, tkB.ID)
 	})
 	refusedUnchanged(t, e, "token for B", errs.ErrNotFound, "scope", func() error {
-		_, _, err := e.Tokens.Create(a, "b2", RoleGridWorker, townB, "")
+		_, _, err := e.Tokens.Create(a, "b2", access.GridWorker, townB, "")
 		return err
 	})
 }

@@ -185,7 +185,7 @@ func (t *txn) visitPolicy() (*VisitPolicy, error) {
 func init() {
 	handle("person.special", 1, applyPersonSpecial)
 	handle("person.visit", 1, applyVisit)
-	handle("person.contact", 1, applyContact)
+	handle("person.contact", 2, applyContact) // 2: the event does not name the contact status
 	handle("person.visit_alerts", 1, applyVisitAlerts)
 	handle("config.visit_policy", 1, func(t *txn, c *Command, p *VisitPolicy) (any, error) {
 		if err := p.validate(); err != nil {
@@ -332,9 +332,15 @@ func applyContact(t *txn, c *Command, cp *contactPayload) (any, error) {
 	p.Special.Contact = cp.Contact
 	var opened *Event
 	if cp.Contact != ContactNormal {
-		label := map[string]string{ContactLost: "失联", ContactOutOfControl: "脱管"}[cp.Contact]
+		// Since version 2 the event, which readers of events without sight
+		// of special-population records see, does not say which it is.
+		desc := fmt.Sprintf("特殊人群预警：人员编号 %s，请按权限查看人员记录", p.ID)
+		if c.Version < 2 {
+			label := map[string]string{ContactLost: "失联", ContactOutOfControl: "脱管"}[cp.Contact]
+			desc = fmt.Sprintf("特殊人群%s预警：人员编号 %s", label, p.ID)
+		}
 		opened, err = t.reportEvent(c, &Report{Category: "special_population", Urgency: UrgencyUrgent, Source: "system",
-			Description: fmt.Sprintf("特殊人群%s预警：人员编号 %s", label, p.ID), Jurisdiction: p.Jurisdiction, Grid: p.Grid})
+			Description: desc, Jurisdiction: p.Jurisdiction, Grid: p.Grid})
 		if err != nil {
 			return nil, err
 		}

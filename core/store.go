@@ -41,6 +41,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Engine tunes the state file.
 	Engine EngineOptions
+	// MaxAdminTTL bounds the lifetime of administrators' tokens (and is the
+	// lifetime of one issued without a TTL); default DefaultMaxAdminTTL.
+	MaxAdminTTL time.Duration
 }
 
 // Store is the library's entry point: the engine, a proposer and the typed
@@ -51,7 +54,9 @@ type Store struct {
 	keys   atomic.Pointer[seal.Keyring] // swapped whole by SetKeyring
 	clock  func() time.Time
 	log    *slog.Logger
-	ids    idcard.Checker
+	// maxAdminTTL bounds administrators' tokens (Options.MaxAdminTTL).
+	maxAdminTTL time.Duration
+	ids         idcard.Checker
 
 	Jurisdictions *Jurisdictions
 	Grids         *Grids
@@ -104,7 +109,10 @@ func Open(dir string, opts Options) (*Store, error) {
 // New builds a store over an engine and a proposer (the replicated node
 // passes its Raft proposer here). opts.Keyring is required.
 func New(e *Engine, p Proposer, opts Options) *Store {
-	s := &Store{engine: e, prop: p, clock: opts.Clock, log: opts.Logger}
+	s := &Store{engine: e, prop: p, clock: opts.Clock, log: opts.Logger, maxAdminTTL: opts.MaxAdminTTL}
+	if s.maxAdminTTL <= 0 || s.maxAdminTTL > MaxTokenTTL {
+		s.maxAdminTTL = DefaultMaxAdminTTL
+	}
 	s.keys.Store(opts.Keyring)
 	if s.clock == nil {
 		s.clock = time.Now

@@ -7,27 +7,14 @@ import (
 	"encoding/base32"
 	"encoding/hex"
 	"encoding/json"
-	"slices"
 	"strings"
 	"time"
 
 	"go.etcd.io/bbolt"
 
+	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/errs"
 )
-
-// Roles a token can carry (DESIGN.md). Each is scoped to a jurisdiction subtree.
-const (
-	RoleGridWorker        = "grid_worker"
-	RoleCommunityOperator = "community_operator"
-	RoleTownshipOperator  = "township_operator"
-	RoleCenterAdmin       = "center_admin" // 综治中心
-	RoleDepartmentHandler = "department_handler"
-	RoleAuditor           = "auditor"
-)
-
-// Roles lists every role.
-var Roles = []string{RoleGridWorker, RoleCommunityOperator, RoleTownshipOperator, RoleCenterAdmin, RoleDepartmentHandler, RoleAuditor}
 
 // Token is an API credential as stored: the SHA-256 of its secret, never the
 // secret itself, so a copy of the state (or a snapshot) grants nothing.
@@ -46,6 +33,11 @@ type Token struct {
 
 // MaxTokenTTL bounds the lifetime a token can be issued with.
 const MaxTokenTTL = 5 * 366 * 24 * time.Hour
+
+// DefaultMaxAdminTTL is how long an administrator's token lives at most,
+// unless Options.MaxAdminTTL says otherwise; it is also the lifetime one
+// issued without a TTL gets.
+const DefaultMaxAdminTTL = 90 * 24 * time.Hour
 
 // Expired reports whether the token has stopped working at now.
 func (tk *Token) Expired(now time.Time) bool {
@@ -72,8 +64,11 @@ func checkToken(tk *Token) error {
 	if tk.Name == "" || len(tk.Name) > 100 {
 		return errs.Invalid("name", "required", "token name must be 1..100 bytes")
 	}
-	if !slices.Contains(Roles, tk.Role) {
-		return errs.Invalid("role", "enum", "role must be one of %v", Roles)
+	// Stored tokens may still carry the role audit_admin replaced: old log
+	// entries that made them must apply as they did. Only the services
+	// refuse to issue it (CreateWith).
+	if !access.Known(tk.Role) && tk.Role != access.LegacyAuditor {
+		return errs.Invalid("role", "enum", "role must be one of %v", access.Roles)
 	}
 	if len(tk.Hash) != 64 {
 		return errs.Invalid("hash", "format", "token hash must be 64 hex characters")
@@ -85,7 +80,13 @@ func applyTokenCreate(t *txn, c *Command, tk *Token) (any, error) {
 	if err := checkToken(tk); err != nil {
 		return nil, err
 	}
-	if _, err := loadIn(t, c, bJur, tk.Scope, "scope", "jurisdiction", jurPlace); err != nil {
+	var err error
+	if len(tk.Scope) > 12 {
+		_, err = loadIn(t, c, bGrid, tk.Scope, "scope", "grid", (*Grid).Place)
+	} else {
+		_, err = loadIn(t, c, bJur, tk.Scope, "scope", "jurisdiction", jurPlace)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if err := t.requireAbsent(bToken, []byte(tk.ID), "id", "token"); err != nil {
@@ -142,34 +143,67 @@ func NewSecret() string {
 	return "fq_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
 }
 
+// TokenSpec describes a token to issue.
+type TokenSpec struct {
+	Name  string // who or what it is for
+	Role  string // one of access.Roles
+	Scope string // a jurisdiction code (a retired one resolves) or a grid code
+	// Secret may be given (a bootstrap token from FENGQIAO_TOKEN); "" makes
+	// a fresh one.
+	Secret string
+	// TTL, if set, is how long the token works after it is issued (up to
+	// MaxTokenTTL). An administrator's token (access.Admin) always expires:
+	// at most, and by default, after the store's MaxAdminTTL.
+	TTL time.Duration
+}
+
 // Create issues a token and returns it with its secret, which is shown once
 // and stored only as a hash. secret may be given (dev mode's FENGQIAO_TOKEN);
-// "" makes a fresh one. The token never expires; see CreateExpiring.
+// "" makes a fresh one. The token never expires, unless its role is an
+// administrator's (see TokenSpec.TTL).
 func (ts *Tokens) Create(ctx context.Context, name, role, scope, secret string) (*Token, string, error) {
-	return ts.create(ctx, name, role, scope, secret, 0)
+	return ts.CreateWith(ctx, TokenSpec{Name: name, Role: role, Scope: scope, Secret: secret})
 }
 
 // CreateExpiring issues a token with a fresh secret that stops working ttl
 // (up to MaxTokenTTL) after it is issued.
 func (ts *Tokens) CreateExpiring(ctx context.Context, name, role, scope string, ttl time.Duration) (*Token, string, error) {
-	if ttl <= 0 || ttl > MaxTokenTTL {
+	if ttl <= 0 {
 		return nil, "", errs.Invalid("ttl", "range", "a token's lifetime must be between 1s and %s", MaxTokenTTL)
 	}
-	return ts.create(ctx, name, role, scope, "", ttl)
+	return ts.CreateWith(ctx, TokenSpec{Name: name, Role: role, Scope: scope, TTL: ttl})
 }
 
-func (ts *Tokens) create(ctx context.Context, name, role, scope, secret string, ttl time.Duration) (*Token, string, error) {
+// CreateWith issues the token spec describes and returns it with its
+// secret, which is shown once and stored only as a hash.
+func (ts *Tokens) CreateWith(ctx context.Context, spec TokenSpec) (*Token, string, error) {
+	ttl, secret := spec.TTL, spec.Secret
+	if ttl < 0 || ttl > MaxTokenTTL {
+		return nil, "", errs.Invalid("ttl", "range", "a token's lifetime must be between 1s and %s", MaxTokenTTL)
+	}
+	if access.Admin(spec.Role) {
+		// Administrators' tokens always expire (等保 2.0: bounded sessions).
+		switch {
+		case ttl == 0:
+			ttl = ts.s.maxAdminTTL
+		case ttl > ts.s.maxAdminTTL:
+			return nil, "", errs.Invalid("ttl", "range", "a %s token lives at most %s", spec.Role, ts.s.maxAdminTTL)
+		}
+	}
 	if secret == "" {
 		secret = NewSecret()
 	}
 	if len(secret) < 16 {
 		return nil, "", errs.Invalid("secret", "length", "a token secret needs at least 16 characters")
 	}
-	cur, err := ts.s.Jurisdictions.Resolve(scope)
-	if err != nil {
-		return nil, "", errs.NotFound("scope", "no jurisdiction %s", scope)
+	if !access.Known(spec.Role) {
+		return nil, "", errs.Invalid("role", "enum", "role must be one of %v", access.Roles)
 	}
-	tk := Token{ID: "tok-" + NewID()[:12], Name: name, Role: role, Scope: cur, Hash: hashSecret(secret)}
+	cur, err := ts.scopeCode(spec.Scope)
+	if err != nil {
+		return nil, "", err
+	}
+	tk := Token{ID: "tok-" + NewID()[:12], Name: spec.Name, Role: spec.Role, Scope: cur, Hash: hashSecret(secret)}
 	if ttl > 0 {
 		exp := ts.s.clock().UTC().Add(ttl).Truncate(time.Second)
 		tk.ExpiresAt = &exp
@@ -182,6 +216,22 @@ func (ts *Tokens) create(ctx context.Context, name, role, scope, secret string, 
 		return nil, "", err
 	}
 	return out, secret, nil
+}
+
+// scopeCode is the code a token is scoped to: a jurisdiction (a retired
+// code resolves to its successor) or, for a grid worker, one grid.
+func (ts *Tokens) scopeCode(scope string) (string, error) {
+	if len(scope) > 12 {
+		if _, err := ts.s.Grids.Get(scope); err != nil {
+			return "", errs.NotFound("scope", "no jurisdiction or grid %s", scope)
+		}
+		return scope, nil
+	}
+	cur, err := ts.s.Jurisdictions.Resolve(scope)
+	if err != nil {
+		return "", errs.NotFound("scope", "no jurisdiction or grid %s", scope)
+	}
+	return cur, nil
 }
 
 // Revoke disables a token at once on every replica.
@@ -244,4 +294,4 @@ func (ts *Tokens) Get(id string) (*Token, error) {
 
 // Covers reports whether code (a jurisdiction or grid code) lies in the
 // token's scope.
-func (tk *Token) Covers(code string) bool { return isUnder(code, tk.Scope) }
+func (tk *Token) Covers(code string) bool { return access.Under(code, tk.Scope) }

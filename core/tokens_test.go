@@ -9,18 +9,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/errs"
 )
 
 func TestTokens(t *testing.T) {
 	e := newEnv(t, false)
 	e.withCounty(t)
-	tk, secret, err := e.Tokens.Create(e.ctx, "古湖街道综治办", RoleTownshipOperator, "511083001", "")
+	tk, secret, err := e.Tokens.Create(e.ctx, "古湖街道综治办", access.TownshipOperator, "511083001", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, err := e.Tokens.Authenticate(secret)
-	if err != nil || got.ID != tk.ID || got.Role != RoleTownshipOperator {
+	if err != nil || got.ID != tk.ID || got.Role != access.TownshipOperator {
 		t.Fatalf("authenticate: %+v %v", got, err)
 	}
 	if !got.Covers("511083001001001") || got.Covers("511083002001") || got.Covers("511083") {
@@ -30,12 +31,12 @@ func TestTokens(t *testing.T) {
 		t.Fatalf("wrong secret: %v", err)
 	}
 	before := mustDigest(t, e.Engine())
-	for _, bad := range []struct{ role, scope, field string }{{"root", "511083", "role"}, {RoleAuditor, "999999", "scope"}} {
+	for _, bad := range []struct{ role, scope, field string }{{"root", "511083", "role"}, {access.DepartmentHandler, "999999", "scope"}} {
 		if _, _, err := e.Tokens.Create(e.ctx, "x", bad.role, bad.scope, ""); errs.Field(err) != bad.field {
 			t.Errorf("%+v: %v", bad, err)
 		}
 	}
-	if _, _, err := e.Tokens.Create(e.ctx, "x", RoleAuditor, "511083", "short"); errs.Field(err) != "secret" {
+	if _, _, err := e.Tokens.Create(e.ctx, "x", access.DepartmentHandler, "511083", "short"); errs.Field(err) != "secret" {
 		t.Fatalf("short secret: %v", err)
 	}
 	if mustDigest(t, e.Engine()) != before {
@@ -67,7 +68,7 @@ func TestTokenCacheInvalidation(t *testing.T) {
 	if _, err := e.Engine().Snapshot(&before); err != nil {
 		t.Fatal(err)
 	}
-	_, secret, err := e.Tokens.Create(e.ctx, "restore", RoleAuditor, "511083", "")
+	_, secret, err := e.Tokens.Create(e.ctx, "restore", access.DepartmentHandler, "511083", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +83,7 @@ func TestTokenCacheInvalidation(t *testing.T) {
 	}
 
 	for i := range 50 {
-		tk, secret, err := e.Tokens.Create(e.ctx, "race", RoleAuditor, "511083", "")
+		tk, secret, err := e.Tokens.Create(e.ctx, "race", access.DepartmentHandler, "511083", "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -133,7 +134,7 @@ func TestTokensListByScope(t *testing.T) {
 	want := map[string][]string{}
 	for i := 0; i < 6; i++ {
 		scope := []string{"511083001", "511083002", "511083001001"}[i%3]
-		tk, _, err := e.Tokens.Create(e.ctx, "综治办", RoleTownshipOperator, scope, "")
+		tk, _, err := e.Tokens.Create(e.ctx, "综治办", access.TownshipOperator, scope, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -168,7 +169,7 @@ func TestTokensListByScope(t *testing.T) {
 func TestTokenExpiry(t *testing.T) {
 	e := newEnv(t, false)
 	e.withCounty(t)
-	tk, secret, err := e.Tokens.CreateExpiring(e.ctx, "临时巡查", RoleGridWorker, "511083001", time.Hour)
+	tk, secret, err := e.Tokens.CreateExpiring(e.ctx, "临时巡查", access.GridWorker, "511083001", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +192,7 @@ func TestTokenExpiry(t *testing.T) {
 		t.Fatalf("at expiry: %v", err)
 	}
 	// Without a lifetime a token does not expire.
-	_, forever, err := e.Tokens.Create(e.ctx, "长期", RoleAuditor, "511083", "")
+	_, forever, err := e.Tokens.Create(e.ctx, "长期", access.DepartmentHandler, "511083", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,14 +203,14 @@ func TestTokenExpiry(t *testing.T) {
 
 	before := mustDigest(t, e.Engine())
 	for _, ttl := range []time.Duration{0, -time.Hour, MaxTokenTTL + time.Second} {
-		if _, _, err := e.Tokens.CreateExpiring(e.ctx, "x", RoleAuditor, "511083", ttl); !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != "ttl" {
+		if _, _, err := e.Tokens.CreateExpiring(e.ctx, "x", access.DepartmentHandler, "511083", ttl); !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != "ttl" {
 			t.Errorf("ttl %v: %v", ttl, err)
 		}
 	}
 	// A command whose expiry is not after its own time (forged, or replayed
 	// from a skewed clock) is refused in apply, the same on every replica.
 	past := e.clock.Now().UTC().Add(-time.Minute)
-	stale := Token{ID: "tok-stale", Name: "x", Role: RoleAuditor, Scope: "511083", Hash: hashSecret("fq_stale_secret_0123456789"), ExpiresAt: &past}
+	stale := Token{ID: "tok-stale", Name: "x", Role: access.DepartmentHandler, Scope: "511083", Hash: hashSecret("fq_stale_secret_0123456789"), ExpiresAt: &past}
 	if _, err := applyAs[*Token](e.ctx, e.Store, "token.create", "511083", stale); !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != "expires_at" {
 		t.Fatalf("an already expired token: %v", err)
 	}

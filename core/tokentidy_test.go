@@ -9,6 +9,7 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/errs"
 )
 
@@ -24,9 +25,9 @@ func TestTokenTidy(t *testing.T) {
 		var secret string
 		var err error
 		if ttl == 0 {
-			tk, secret, err = e.Tokens.Create(e.ctx, name, RoleGridWorker, scope, "")
+			tk, secret, err = e.Tokens.Create(e.ctx, name, access.GridWorker, scope, "")
 		} else {
-			tk, secret, err = e.Tokens.CreateExpiring(e.ctx, name, RoleGridWorker, scope, ttl)
+			tk, secret, err = e.Tokens.CreateExpiring(e.ctx, name, access.GridWorker, scope, ttl)
 		}
 		if err != nil {
 			t.Fatal(err)

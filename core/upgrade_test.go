@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/fengqiao/fengqiao/core/access"
 )
 
 // seedPlaceIndex writes into the closed state file at path the l/ keys an
@@ -179,7 +181,7 @@ func TestOpenBuildsAddedIndexes(t *testing.T) {
 		if _, err := e.Party.PutOrg(e.ctx, Org{ID: fmt.Sprint("o", i), Name: "党组织", Kind: OrgCommittee, Jurisdiction: jur}); err != nil {
 			t.Fatal(err)
 		}
-		tk, _, err := e.Tokens.Create(e.ctx, "综治办", RoleTownshipOperator, jur, "")
+		tk, _, err := e.Tokens.Create(e.ctx, "综治办", access.TownshipOperator, jur, "")
 		if err != nil {
 			t.Fatal(err)
 		}

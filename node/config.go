@@ -38,6 +38,9 @@ type Config struct {
 	// ReloadSeconds is how often the key file and the TLS files are checked
 	// for changes, which take effect without a restart: 0 means 10 s.
 	ReloadSeconds int `json:"reload_seconds,omitempty"`
+	// BootstrapTokenHours is how long the bootstrap token (FENGQIAO_TOKEN,
+	// a security_admin's) works after the group is made: 0 means 24.
+	BootstrapTokenHours int `json:"bootstrap_token_hours,omitempty"`
 	// SyncState fsyncs the state file on every commit as the Raft log is.
 	// Off by default: the log is the durable record, and after a machine
 	// crash the state file is rebuilt from the latest snapshot and the log.
@@ -234,6 +237,9 @@ func (c *Config) Validate() error {
 	if c.RaftTimeoutMS != 0 && (c.RaftTimeoutMS < 50 || c.RaftTimeoutMS > 60000) {
 		return errs.Invalid("raft_timeout_ms", "range", "raft_timeout_ms must be 50..60000")
 	}
+	if c.BootstrapTokenHours < 0 || c.BootstrapTokenHours > 24*90 {
+		return errs.Invalid("bootstrap_token_hours", "range", "bootstrap_token_hours must be 0 (default 24) or 1..2160")
+	}
 	if c.ReloadSeconds < 0 || c.ReloadSeconds > 3600 {
 		return errs.Invalid("reload_seconds", "range", "reload_seconds must be 0 (default 10) or 1..3600")
 	}
@@ -264,6 +270,14 @@ func division(code string) (divisions.Division, error) {
 		}
 	}
 	return divisions.Division{}, errs.NotFound("jurisdiction", "no division %s", code)
+}
+
+// bootstrapTTL is the bootstrap token's lifetime.
+func (c *Config) bootstrapTTL() time.Duration {
+	if c.BootstrapTokenHours == 0 {
+		return 24 * time.Hour
+	}
+	return time.Duration(c.BootstrapTokenHours) * time.Hour
 }
 
 // reloadEvery is how often the key and TLS files are checked.

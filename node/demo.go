@@ -17,7 +17,9 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/divisions"
+	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/seal"
 	"github.com/fengqiao/fengqiao/federation/exchange"
 	"github.com/fengqiao/fengqiao/federation/membership"
@@ -253,7 +255,9 @@ func startDemoNode(ctx context.Context, wg *sync.WaitGroup, errc chan<- error, o
 		}
 		pool.add(fed.pool.Addr())
 		m := &demoMember{rep: r, store: s, rcv: fed.rcv}
-		m.api = api.New(&backend{county: n.code, r: r, s: s, pool: fed.pool, ship: fed.ship}, nlog)
+		a := api.New(&backend{county: n.code, r: r, s: s, pool: fed.pool, ship: fed.ship}, nlog)
+		a.Dev = true // the demo's token is the development root
+		m.api = a
 		n.members = append(n.members, m)
 		servers = append(servers, raft.Server{ID: raft.ServerID(id), Address: r.Addr})
 		inner.Add(1)
@@ -284,8 +288,11 @@ func startDemoNode(ctx context.Context, wg *sync.WaitGroup, errc chan<- error, o
 		if err := seedDemo(sctx, s, n); err != nil {
 			return err
 		}
+		if err := markRolesSplit(sctx, s); err != nil {
+			return err
+		}
 	}
-	if _, _, err := s.Tokens.Create(sctx, "demo admin", core.RoleCenterAdmin, n.code, o.Token); err != nil {
+	if _, _, err := s.Tokens.Create(sctx, "demo root", access.DevRoot, n.code, o.Token); err != nil && !errors.Is(err, errs.ErrConflict) {
 		return err
 	}
 	for _, x := range []struct {

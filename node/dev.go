@@ -16,6 +16,8 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/access"
+	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/seal"
 	"github.com/fengqiao/fengqiao/federation/replica"
 	"github.com/fengqiao/fengqiao/node/api"
@@ -82,18 +84,23 @@ func RunDev(ctx context.Context, o DevOptions) error {
 			return fmt.Errorf("node: sample data: %w", err)
 		}
 		log.Info("sample data loaded", "county", DevCounty, "grids", len(d.Grids), "ms", time.Since(start).Milliseconds())
+		if err := markRolesSplit(sctx, store); err != nil {
+			return err
+		}
 	}
-	_, secret, err := store.Tokens.Create(sctx, "dev admin", core.RoleCenterAdmin, DevCounty, o.Token)
-	if err != nil {
+	// The development root holds every role; only a --dev node accepts it.
+	_, secret, err := store.Tokens.Create(sctx, "dev root", access.DevRoot, DevCounty, o.Token)
+	if err != nil && !errors.Is(err, errs.ErrConflict) {
 		return fmt.Errorf("node: admin token: %w", err)
 	}
 	go r.RunLeaderLoops(ctx, store, nil, time.Minute)
 
 	fmt.Fprintf(o.Out, "%s 綦江区 http://%s\n", DevCounty, ln.Addr())
 	if o.Token == "" {
-		fmt.Fprintf(o.Out, "admin token (center_admin, %s): %s\n", DevCounty, secret)
+		fmt.Fprintf(o.Out, "admin token (dev_root: every role, development only, %s): %s\n", DevCounty, secret)
 	}
 	a := api.New(&backend{county: DevCounty, r: r, s: store}, log)
+	a.Dev = true
 	a.Observe = m.observe
 	return serveHTTP(ctx, ln, m.handler(a))
 }

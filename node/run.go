@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/divisions"
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/federation/membership"
@@ -30,7 +31,7 @@ import (
 type RunOptions struct {
 	Logger     *slog.Logger
 	Out        io.Writer // the "CODE NAME URL" line goes here
-	AdminToken string    // on first start, the leader issues this center_admin token
+	AdminToken string    // on first start, the leader issues this security_admin bootstrap token
 }
 
 // Run runs one replica of a jurisdiction's group from its config until ctx
@@ -219,6 +220,11 @@ func seedOnce(ctx context.Context, s *core.Store, c *Config, token string, log *
 			return err
 		}
 		log.Info("jurisdiction loaded", "jurisdiction", c.Jurisdiction)
+		// A new group starts with the roles split; one made by an older
+		// version splits them explicitly (fengqiao token split-roles).
+		if err := markRolesSplit(ctx, s); err != nil {
+			return err
+		}
 	}
 	if c.Federation != nil {
 		want := core.FederationConfig{Self: c.Jurisdiction, Links: c.Federation.Links, MaxOutbox: c.Federation.MaxOutbox}
@@ -230,9 +236,20 @@ func seedOnce(ctx context.Context, s *core.Store, c *Config, token string, log *
 		}
 	}
 	if token != "" {
-		if _, _, err := s.Tokens.Create(ctx, "admin", core.RoleCenterAdmin, c.Jurisdiction, token); err != nil && !errors.Is(err, errs.ErrConflict) {
+		// The bootstrap token is a security administrator's, and expires:
+		// it issues the other administrators and is then left to lapse.
+		if _, _, err := s.Tokens.CreateWith(ctx, core.TokenSpec{Name: "bootstrap", Role: access.SecurityAdmin, Scope: c.Jurisdiction,
+			Secret: token, TTL: c.bootstrapTTL()}); err != nil && !errors.Is(err, errs.ErrConflict) {
 			return err
 		}
+	}
+	return nil
+}
+
+// markRolesSplit marks a new group's administrative roles as split.
+func markRolesSplit(ctx context.Context, s *core.Store) error {
+	if _, err := s.Tokens.SplitRoles(ctx, ""); err != nil && !errors.Is(err, core.ErrRolesSplit) {
+		return err
 	}
 	return nil
 }

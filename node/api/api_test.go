@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/seal"
 	"github.com/fengqiao/fengqiao/federation/exchange"
@@ -64,11 +65,14 @@ type fixture struct {
 	b      *backend
 	srv    *httptest.Server
 	logs   *bytes.Buffer
-	admin  string       // center_admin for 511083
-	town   string       // township_operator for 511083001
-	audit  string       // auditor for 511083
-	handle string       // department_handler for 511083
-	skew   atomic.Int64 // nanoseconds the store's clock runs ahead of time.Now
+	admin  string        // center_admin for 511083
+	sys    string        // system_admin for 511083
+	sec    string        // security_admin for 511083
+	town   string        // township_operator for 511083001
+	audit  string        // audit_admin for 511083
+	handle string        // department_handler for 511083
+	skew   atomic.Int64  // nanoseconds the store's clock runs ahead of time.Now
+	prop   core.Proposer // the store's, for commands only older versions made
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -83,7 +87,8 @@ func newFixture(t *testing.T) *fixture {
 // newFixtureOn serves a store over e that seals with kr.
 func newFixtureOn(t *testing.T, e *core.Engine, kr *seal.Keyring) *fixture {
 	f := &fixture{t: t, logs: &bytes.Buffer{}}
-	s := core.New(e, core.NewLocal(e), core.Options{Keyring: kr, Clock: func() time.Time { return time.Now().Add(time.Duration(f.skew.Load())) }})
+	f.prop = core.NewLocal(e)
+	s := core.New(e, f.prop, core.Options{Keyring: kr, Clock: func() time.Time { return time.Now().Add(time.Duration(f.skew.Load())) }})
 	t.Cleanup(func() { s.Close() })
 	ctx := context.Background()
 	if _, err := s.Jurisdictions.Get("511083"); err != nil { // else loaded before
@@ -99,8 +104,9 @@ func newFixtureOn(t *testing.T, e *core.Engine, kr *seal.Keyring) *fixture {
 		}
 		return secret
 	}
-	f.admin, f.town, f.audit, f.handle = mk(core.RoleCenterAdmin, "511083"), mk(core.RoleTownshipOperator, "511083001"),
-		mk(core.RoleAuditor, "511083"), mk(core.RoleDepartmentHandler, "511083")
+	f.admin, f.town, f.audit, f.handle = mk(access.CenterAdmin, "511083"), mk(access.TownshipOperator, "511083001"),
+		mk(access.AuditAdmin, "511083"), mk(access.DepartmentHandler, "511083")
+	f.sys, f.sec = mk(access.SystemAdmin, "511083"), mk(access.SecurityAdmin, "511083")
 	f.srv = httptest.NewServer(New(f.b, slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -141,6 +147,39 @@ func (f *fixture) do(method, path, token string, body any, out any) (*http.Respo
 		}
 	}
 	return resp, m
+}
+
+// tokenFor returns a county-wide token whose role the route admits.
+func (f *fixture) tokenFor(rt route) string {
+	switch rt.perm {
+	case access.System:
+		return f.sys
+	case access.Tokens:
+		return f.sec
+	case access.Audit:
+		return f.audit
+	}
+	return f.admin
+}
+
+// raw sends a request and returns the response unread.
+func (f *fixture) raw(method, path, token string, body any) *http.Response {
+	f.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		raw, _ := json.Marshal(body)
+		rd = bytes.NewReader(raw)
+	}
+	req, _ := http.NewRequest(method, f.srv.URL+path, rd)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return resp
 }
 
 func (f *fixture) digest() string {
@@ -300,7 +339,14 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 		{"wrong method", "DELETE", "/api/v1/events", nil, 405, "method"},
 	}
 	for _, c := range cases {
-		resp, m := f.do(c.method, c.path, f.admin, c.body, nil)
+		tok := f.admin
+		switch {
+		case strings.HasPrefix(c.path, "/api/v1/tokens"):
+			tok = f.sec
+		case strings.HasPrefix(c.path, "/api/v1/cluster/"):
+			tok = f.sys
+		}
+		resp, m := f.do(c.method, c.path, tok, c.body, nil)
 		expectProblem(t, c.what, resp, m, c.status, c.field)
 		if c.status == 405 && resp.Header.Get("Allow") == "" {
 			t.Errorf("%s: no Allow header", c.what)
@@ -396,6 +442,10 @@ func FuzzDecode(f *testing.F) {
 
 func TestAuditBackupAndClusterRoutes(t *testing.T) {
 	f := newFixture(t)
+	_, townSys, err := f.b.s.Tokens.Create(context.Background(), "镇系统管理员", access.SystemAdmin, "511083001", "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	f.do("POST", "/api/v1/events", f.admin, map[string]any{"category": "dispute", "description": "x", "grid": "511083001001001"}, nil)
 	var rep core.VerifyReport
 	if resp, _ := f.do("GET", "/api/v1/audit/verify", f.audit, nil, &rep); resp.StatusCode != 200 || !rep.OK || rep.Records == 0 {
@@ -413,12 +463,16 @@ func TestAuditBackupAndClusterRoutes(t *testing.T) {
 	resp, m = f.do("GET", "/api/v1/backup", f.audit, nil, nil)
 	expectProblem(t, "auditor backs up", resp, m, 403, "role")
 	resp, m = f.do("GET", "/api/v1/cluster/peers", f.town, nil, nil)
-	expectProblem(t, "township lists peers", resp, m, 403, "scope")
+	expectProblem(t, "township operator lists peers", resp, m, 403, "role")
+	resp, m = f.do("GET", "/api/v1/cluster/peers", townSys, nil, nil)
+	expectProblem(t, "township system admin lists peers", resp, m, 403, "scope")
+	resp, m = f.do("GET", "/api/v1/backup", f.admin, nil, nil)
+	expectProblem(t, "center admin backs up", resp, m, 403, "role")
 	resp, m = f.do("GET", "/api/v1/audit?after=x", f.audit, nil, nil)
 	expectProblem(t, "bad after", resp, m, 400, "after")
 	// A backup is a state file whose chain verifies.
 	req, _ := http.NewRequest("GET", f.srv.URL+"/api/v1/backup", nil)
-	req.Header.Set("Authorization", "Bearer "+f.admin)
+	req.Header.Set("Authorization", "Bearer "+f.sys)
 	bresp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

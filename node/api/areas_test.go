@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/idcard"
 )
@@ -35,15 +36,26 @@ func TestPeopleOverHTTP(t *testing.T) {
 	var rev struct {
 		Revealed core.Revealed `json:"revealed"`
 	}
-	if resp, _ := f.do("GET", "/api/v1/people/"+p.ID+"?reveal=true&purpose=核查走访", f.town, nil, &rev); resp.StatusCode != 200 || rev.Revealed.IDNumber != idn {
+	if resp, _ := f.do("GET", "/api/v1/people/"+p.ID+"?reveal=true&basis=visit&purpose=核查走访", f.town, nil, &rev); resp.StatusCode != 200 || rev.Revealed.IDNumber != idn {
 		t.Fatalf("reveal: %d %+v", resp.StatusCode, rev)
 	}
 	after, _ := f.b.s.Engine().VerifyAudit()
 	if after.Records != before.Records+1 {
 		t.Fatal("a reveal was not audited")
 	}
-	resp, m = f.do("GET", "/api/v1/people/"+p.ID+"?reveal=true", f.town, nil, nil)
-	expectProblem(t, "reveal without purpose", resp, m, 400, "purpose")
+	for _, bad := range []struct{ query, field string }{
+		{"reveal=true&basis=visit", "purpose"},
+		{"reveal=true&purpose=核查", "basis"},
+		{"reveal=true&basis=curiosity&purpose=核查", "basis"},
+		{"reveal=true&basis=other&purpose=" + strings.Repeat("查", core.MaxPurpose+1), "purpose"},
+	} {
+		before := f.digest()
+		resp, m = f.do("GET", "/api/v1/people/"+p.ID+"?"+bad.query, f.town, nil, nil)
+		expectProblem(t, "reveal "+bad.query[:min(len(bad.query), 40)], resp, m, 400, bad.field)
+		if f.digest() != before {
+			t.Fatalf("a refused reveal (%s) changed the state", bad.field)
+		}
+	}
 	resp, m = f.do("GET", "/api/v1/people/"+p.ID+"?reveal=true&purpose=x", f.audit, nil, nil)
 	expectProblem(t, "auditor reveals", resp, m, 403, "reveal")
 	// Special-population record and a visit.
@@ -124,24 +136,24 @@ func TestPartyAndTokensOverHTTP(t *testing.T) {
 		Token  tokenView `json:"token"`
 		Secret string    `json:"secret"`
 	}
-	if resp, m := f.do("POST", "/api/v1/tokens", f.admin, map[string]any{"name": "网格员张", "role": "grid_worker", "scope": "511083001001"}, &made); resp.StatusCode != 201 || made.Secret == "" {
+	if resp, m := f.do("POST", "/api/v1/tokens", f.sec, map[string]any{"name": "网格员张", "role": "grid_worker", "scope": "511083001001"}, &made); resp.StatusCode != 201 || made.Secret == "" {
 		t.Fatalf("create token: %d %v", resp.StatusCode, m)
 	}
 	if resp, _ := f.do("GET", "/api/v1/events", made.Secret, nil, nil); resp.StatusCode != 200 {
 		t.Fatalf("new token does not work: %d", resp.StatusCode)
 	}
-	resp, m = f.do("POST", "/api/v1/tokens", f.admin, map[string]any{"name": "x", "role": "center_admin", "scope": "510000"}, nil)
+	resp, m = f.do("POST", "/api/v1/tokens", f.sec, map[string]any{"name": "x", "role": "center_admin", "scope": "510000"}, nil)
 	expectProblem(t, "widening scope", resp, m, 404, "scope")
 	resp, m = f.do("POST", "/api/v1/tokens", f.town, map[string]any{"name": "x", "role": "grid_worker", "scope": "511083001"}, nil)
 	expectProblem(t, "township issues tokens", resp, m, 403, "role")
 	var list struct {
 		Tokens []map[string]any `json:"tokens"`
 	}
-	f.do("GET", "/api/v1/tokens", f.admin, nil, &list)
-	if len(list.Tokens) != 5 || strings.Contains(mustJSON(list), "hash") {
+	f.do("GET", "/api/v1/tokens", f.sec, nil, &list)
+	if len(list.Tokens) != 7 || strings.Contains(mustJSON(list), "hash") {
 		t.Fatalf("token list: %+v", list)
 	}
-	if resp, _ := f.do("DELETE", "/api/v1/tokens/"+made.Token.ID, f.admin, nil, nil); resp.StatusCode != 204 {
+	if resp, _ := f.do("DELETE", "/api/v1/tokens/"+made.Token.ID, f.sec, nil, nil); resp.StatusCode != 204 {
 		t.Fatalf("revoke: %d", resp.StatusCode)
 	}
 	resp, m = f.do("GET", "/api/v1/events", made.Secret, nil, nil)
@@ -157,7 +169,7 @@ func TestExpiringTokensOverHTTP(t *testing.T) {
 		Token  tokenView `json:"token"`
 		Secret string    `json:"secret"`
 	}
-	if resp, m := f.do("POST", "/api/v1/tokens", f.admin, map[string]any{"name": "临时", "role": "grid_worker", "scope": "511083001001", "ttl": "30d"}, &made); resp.StatusCode != 201 {
+	if resp, m := f.do("POST", "/api/v1/tokens", f.sec, map[string]any{"name": "临时", "role": "grid_worker", "scope": "511083001001", "ttl": "30d"}, &made); resp.StatusCode != 201 {
 		t.Fatalf("create: %d %v", resp.StatusCode, m)
 	}
 	if made.Token.ExpiresAt == nil || time.Until(*made.Token.ExpiresAt) < 29*24*time.Hour || time.Until(*made.Token.ExpiresAt) > 30*24*time.Hour {
@@ -169,20 +181,31 @@ func TestExpiringTokensOverHTTP(t *testing.T) {
 	var list struct {
 		Tokens []tokenView `json:"tokens"`
 	}
-	f.do("GET", "/api/v1/tokens", f.admin, nil, &list)
-	shown := 0
+	f.do("GET", "/api/v1/tokens", f.sec, nil, &list)
+	// The expiring grid worker's token shows its expiry; so do the
+	// administrators', which always expire (at most 90 days by default).
 	for _, tk := range list.Tokens {
-		if tk.ExpiresAt != nil {
-			shown++
+		switch {
+		case tk.ID == made.Token.ID && (tk.ExpiresAt == nil || tk.ExpiresAt.Sub(time.Now()) > 31*24*time.Hour):
+			t.Errorf("30d token lists expiry %v", tk.ExpiresAt)
+		case access.Admin(tk.Role) && (tk.ExpiresAt == nil || tk.ExpiresAt.Sub(time.Now()) > core.DefaultMaxAdminTTL):
+			t.Errorf("%s token lists expiry %v", tk.Role, tk.ExpiresAt)
+		case !access.Admin(tk.Role) && tk.ID != made.Token.ID && tk.ExpiresAt != nil:
+			t.Errorf("%s token expires though none was asked for", tk.Role)
 		}
 	}
-	if shown != 1 {
-		t.Fatalf("%d listed tokens with an expiry, want 1: %+v", shown, list.Tokens)
+	// An administrator's token cannot outlive the maximum.
+	before := f.digest()
+	resp, m := f.do("POST", "/api/v1/tokens", f.sec, map[string]any{"name": "x", "role": "system_admin", "scope": "511083", "ttl": "91d"}, nil)
+	expectProblem(t, "admin ttl past the maximum", resp, m, 400, "ttl")
+	resp, m = f.do("POST", "/api/v1/tokens", f.sec, map[string]any{"name": "x", "role": "dev_root", "scope": "511083"}, nil)
+	expectProblem(t, "dev_root through the API", resp, m, 400, "role")
+	if f.digest() != before {
+		t.Fatal("refused tokens changed the state")
 	}
 
-	before := f.digest()
 	for _, ttl := range []string{"soon", "0s", "-1h", "0d", "x d", "2000d", "213504d"} {
-		resp, m := f.do("POST", "/api/v1/tokens", f.admin, map[string]any{"name": "x", "role": "grid_worker", "scope": "511083001001", "ttl": ttl}, nil)
+		resp, m := f.do("POST", "/api/v1/tokens", f.sec, map[string]any{"name": "x", "role": "grid_worker", "scope": "511083001001", "ttl": ttl}, nil)
 		expectProblem(t, "ttl "+ttl, resp, m, 400, "ttl")
 	}
 	if f.digest() != before {
@@ -190,7 +213,7 @@ func TestExpiringTokensOverHTTP(t *testing.T) {
 	}
 
 	f.skew.Store(int64(30 * 24 * time.Hour))
-	resp, m := f.do("GET", "/api/v1/events", made.Secret, nil, nil)
+	resp, m = f.do("GET", "/api/v1/events", made.Secret, nil, nil)
 	expectProblem(t, "expired token", resp, m, 401, "authorization")
 	if d, _ := m["detail"].(string); !strings.Contains(d, "expired") {
 		t.Fatalf("the problem does not say the token expired: %v", m)

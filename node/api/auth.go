@@ -4,40 +4,12 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/errs"
 )
-
-// perm is something a role may do.
-type perm int
-
-const (
-	permRead perm = iota
-	permReport
-	permAct
-	permManageGrids
-	permAdmin
-	permAudit
-)
-
-var rolePerms = map[string][]perm{
-	core.RoleGridWorker:        {permRead, permReport, permAct},
-	core.RoleCommunityOperator: {permRead, permReport, permAct},
-	core.RoleTownshipOperator:  {permRead, permReport, permAct, permManageGrids},
-	core.RoleCenterAdmin:       {permRead, permReport, permAct, permManageGrids, permAdmin, permAudit},
-	core.RoleDepartmentHandler: {permRead, permAct},
-	core.RoleAuditor:           {permRead, permAudit},
-}
-
-// roleActions limits which event actions a role may take; roles not listed
-// may take every action.
-var roleActions = map[string][]string{
-	core.RoleGridWorker:        {"comment", "self_resolve", "resolve"},
-	core.RoleDepartmentHandler: {"sign", "return", "resolve", "comment"},
-}
 
 type tokenKey struct{}
 
@@ -75,18 +47,31 @@ func (s *Server) authenticate(r *http.Request) (*core.Token, error) {
 	if err != nil {
 		return nil, &errs.FieldError{Kind: errUnauthenticated, Field: "authorization", Rule: "token", Msg: "unknown or revoked token"}
 	}
+	if tk.Role == access.DevRoot && !s.Dev {
+		// A development token in a production state (say, restored from a
+		// demo's backup) opens nothing.
+		return nil, &errs.FieldError{Kind: errUnauthenticated, Field: "authorization", Rule: "dev_only", Msg: "this token works only in development mode"}
+	}
 	return tk, nil
 }
 
-func require(tk *core.Token, p perm) error {
-	if !slices.Contains(rolePerms[tk.Role], p) {
-		return &errs.FieldError{Kind: errs.ErrForbidden, Field: "role", Rule: "permission", Msg: "role " + tk.Role + " may not do this"}
+// authorize checks what the route table says a route needs: the role's
+// permission and, for node-wide routes, a scope covering the whole group.
+func (s *Server) authorize(tk *core.Token, rt route) error {
+	if tk.Role == access.LegacyAuditor {
+		return &errs.FieldError{Kind: errs.ErrForbidden, Field: "role", Rule: "split", Msg: "role auditor was split into system_admin, security_admin and audit_admin (三员分立); a center_admin runs fengqiao token split-roles once, and this token then works as audit_admin"}
+	}
+	if !access.Allows(tk.Role, rt.perm) {
+		return &errs.FieldError{Kind: errs.ErrForbidden, Field: "role", Rule: "permission", Msg: "role " + tk.Role + " may not do this (needs " + rt.perm.String() + ")"}
+	}
+	if rt.wide && !tk.Covers(s.b.Jurisdiction()) {
+		return &errs.FieldError{Kind: errs.ErrForbidden, Field: "scope", Rule: "node_wide", Msg: "this needs a token scoped to " + s.b.Jurisdiction() + " or above"}
 	}
 	return nil
 }
 
 func requireAction(tk *core.Token, action string) error {
-	if allowed, limited := roleActions[tk.Role]; limited && !slices.Contains(allowed, action) {
+	if !access.AllowsAction(tk.Role, action) {
 		return &errs.FieldError{Kind: errs.ErrForbidden, Field: "action", Rule: "permission", Msg: "role " + tk.Role + " may not " + action}
 	}
 	return nil

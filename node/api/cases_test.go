@@ -91,7 +91,7 @@ func TestFederationRoutes(t *testing.T) {
 		t.Fatalf("members: %+v (the higher term must lead)", members)
 	}
 	resp, m = f.do("GET", "/api/v1/federation/members", f.town, nil, nil)
-	expectProblem(t, "township token", resp, m, 403, "scope")
+	expectProblem(t, "township token", resp, m, 403, "role")
 
 	ctx := core.WithActor(context.Background(), "test")
 	if err := f.b.s.Federation.Configure(ctx, core.FederationConfig{Self: "511083", Links: []core.Link{{Peer: "511000", Relation: core.RelParent}}}); err != nil {

@@ -49,7 +49,7 @@ func TestKeysRoutes(t *testing.T) {
 	f := newFixtureOn(t, e, rotated)
 
 	var c core.SealCensus
-	if resp, m := f.do("GET", "/api/v1/keys", f.admin, nil, &c); resp.StatusCode != 200 || c.Current != 2 || c.Generations[1] != 6 || c.Indexes[0] != 3 || c.CurrentIndex != 2 || c.Old() != 9 {
+	if resp, m := f.do("GET", "/api/v1/keys", f.sys, nil, &c); resp.StatusCode != 200 || c.Current != 2 || c.Generations[1] != 6 || c.Indexes[0] != 3 || c.CurrentIndex != 2 || c.Old() != 9 {
 		t.Fatalf("census: %d %+v %v", resp.StatusCode, c, m)
 	}
 	resp, m := f.do("GET", "/api/v1/keys", f.town, nil, nil)
@@ -69,7 +69,7 @@ func TestKeysRoutes(t *testing.T) {
 		{map[string]any{"after": "!!"}, "after"},
 		{"", "body"},
 	} {
-		resp, m := f.do("POST", "/api/v1/keys/reseal", f.admin, c.body, nil)
+		resp, m := f.do("POST", "/api/v1/keys/reseal", f.sys, c.body, nil)
 		expectProblem(t, "reseal "+mustJSON(c.body), resp, m, 400, c.field)
 	}
 	if f.digest() != before {
@@ -79,7 +79,7 @@ func TestKeysRoutes(t *testing.T) {
 	var passes []core.ResealResult
 	for after := ""; len(passes) < 10; {
 		var r core.ResealResult
-		if resp, m := f.do("POST", "/api/v1/keys/reseal", f.admin, map[string]any{"max": 4, "after": after}, &r); resp.StatusCode != 200 {
+		if resp, m := f.do("POST", "/api/v1/keys/reseal", f.sys, map[string]any{"max": 4, "after": after}, &r); resp.StatusCode != 200 {
 			t.Fatalf("reseal: %d %v", resp.StatusCode, m)
 		}
 		passes = append(passes, r)
@@ -92,7 +92,7 @@ func TestKeysRoutes(t *testing.T) {
 		t.Fatalf("passes: %+v", passes)
 	}
 	c = core.SealCensus{}
-	if resp, _ := f.do("GET", "/api/v1/keys", f.admin, nil, &c); resp.StatusCode != 200 || c.Old() != 0 || c.Generations[2] != 6 || c.Indexes[2] != 3 {
+	if resp, _ := f.do("GET", "/api/v1/keys", f.sys, nil, &c); resp.StatusCode != 200 || c.Old() != 0 || c.Generations[2] != 6 || c.Indexes[2] != 3 {
 		t.Fatalf("census after reseal: %+v", c)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/access"
 )
 
 // The attack of issue 21 point 2: a township operator re-homes another
@@ -74,12 +75,12 @@ func TestAliasesResolveBeforeScopeChecks(t *testing.T) {
 		expectProblem(t, path, resp, m, 404, "")
 	}
 	before := f.digest()
-	resp, m := f.do("POST", "/api/v1/tokens", f.admin, map[string]any{"name": "x", "role": "grid_worker", "scope": trap}, nil)
+	resp, m := f.do("POST", "/api/v1/tokens", f.sec, map[string]any{"name": "x", "role": "grid_worker", "scope": trap}, nil)
 	if resp.StatusCode != 201 || m["token"].(map[string]any)["scope"] != "511083002" {
 		t.Fatalf("the county's admin may issue for B, under its current code: %d %v", resp.StatusCode, m)
 	}
 	// A township admin cannot: make one for A and try.
-	_, townAdmin, err := f.b.s.Tokens.Create(context.Background(), "a-admin", core.RoleCenterAdmin, "511083001", "")
+	_, townAdmin, err := f.b.s.Tokens.Create(context.Background(), "a-admin", access.SecurityAdmin, "511083001", "")
 	if err != nil {
 		t.Fatal(err)
 	}

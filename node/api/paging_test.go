@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/access"
 )
 
 // TestListingsPageOverHTTP: every paged listing refuses a bad limit or cursor
@@ -99,10 +100,10 @@ func TestListingsPageOverHTTP(t *testing.T) {
 			if byID[rt.op] && c.field == "cursor" && c.q != "cursor=!!" {
 				continue // keyed by id, not place: any well-formed cursor is a place to resume
 			}
-			resp, m := f.do("GET", base+c.q, f.admin, nil, nil)
+			resp, m := f.do("GET", base+c.q, f.tokenFor(rt), nil, nil)
 			expectProblem(t, rt.op+" "+c.q, resp, m, c.status, c.field)
 		}
-		if resp, m := f.do("GET", fmt.Sprint(base, "limit=", max), f.admin, nil, nil); resp.StatusCode != 200 {
+		if resp, m := f.do("GET", fmt.Sprint(base, "limit=", max), f.tokenFor(rt), nil, nil); resp.StatusCode != 200 {
 			t.Errorf("%s with the documented largest limit %d: %d %v", rt.op, max, resp.StatusCode, m)
 		}
 	}
@@ -162,7 +163,7 @@ func TestListingsPageOverHTTP(t *testing.T) {
 	expectProblem(t, "another township's org", resp, m, 404, "org")
 	resp, m = f.do("GET", "/api/v1/party/members?org=nope", f.town, nil, nil)
 	expectProblem(t, "no such org", resp, m, 404, "org")
-	resp, m = f.do("DELETE", "/api/v1/tokens/nope", f.admin, nil, nil)
+	resp, m = f.do("DELETE", "/api/v1/tokens/nope", f.sec, nil, nil)
 	expectProblem(t, "no such token", resp, m, 404, "id")
 
 	// A township admin pages through the tokens of its township only.
@@ -170,7 +171,7 @@ func TestListingsPageOverHTTP(t *testing.T) {
 		Token  tokenView `json:"token"`
 		Secret string    `json:"secret"`
 	}
-	if resp, m := f.do("POST", "/api/v1/tokens", f.admin, map[string]any{"name": "镇管理员", "role": "center_admin", "scope": "511083001"}, &made); resp.StatusCode != 201 {
+	if resp, m := f.do("POST", "/api/v1/tokens", f.sec, map[string]any{"name": "镇安全管理员", "role": "security_admin", "scope": "511083001"}, &made); resp.StatusCode != 201 {
 		t.Fatalf("token: %d %v", resp.StatusCode, m)
 	}
 	var inTown []string
@@ -185,9 +186,9 @@ func TestListingsPageOverHTTP(t *testing.T) {
 	if got := follow(made.Secret, "/api/v1/tokens", "tokens"); !slices.Equal(got, inTown) {
 		t.Fatalf("township tokens: %v, want %v", got, inTown)
 	}
-	// The county's admin sees all five, by scope then id: the county's own
-	// tokens come before the township's.
-	if got := follow(f.admin, "/api/v1/tokens", "tokens"); len(got) != 5 || !slices.Equal(got[3:], inTown) || len(slices.Compact(slices.Sorted(slices.Values(got)))) != 5 {
+	// The county's security admin sees all seven, by scope then id: the
+	// county's own tokens come before the township's.
+	if got := follow(f.sec, "/api/v1/tokens", "tokens"); len(got) != 7 || !slices.Equal(got[5:], inTown) || len(slices.Compact(slices.Sorted(slices.Values(got)))) != 7 {
 		t.Fatalf("county tokens: %v, ending with the township's %v", got, inTown)
 	}
 	county, err := f.b.s.Tokens.Authenticate(f.admin)
@@ -202,7 +203,7 @@ func TestListingsPageOverHTTP(t *testing.T) {
 	}
 
 	// Another township's operator learns nothing of this one's person.
-	_, elsewhere, err := f.b.s.Tokens.Create(ctx, "另一街道", core.RoleTownshipOperator, "511083002", "")
+	_, elsewhere, err := f.b.s.Tokens.Create(ctx, "另一街道", access.TownshipOperator, "511083002", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,9 +34,6 @@ func (s *Server) listOrgs(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) putOrg(w http.ResponseWriter, r *http.Request) error {
 	tk := tokenOf(r.Context())
-	if err := require(tk, permManageGrids); err != nil {
-		return err
-	}
 	var o core.Org
 	if err := decode(r, &o); err != nil {
 		return err
@@ -94,9 +91,6 @@ func (s *Server) listMembers(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) putMember(w http.ResponseWriter, r *http.Request) error {
-	if err := require(tokenOf(r.Context()), permManageGrids); err != nil {
-		return err
-	}
 	var m core.Member
 	if err := decode(r, &m); err != nil {
 		return err
@@ -113,9 +107,6 @@ func (s *Server) putMember(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) recordActivity(w http.ResponseWriter, r *http.Request) error {
-	if err := require(tokenOf(r.Context()), permReport); err != nil {
-		return err
-	}
 	var a core.Activity
 	if err := decode(r, &a); err != nil {
 		return err

@@ -2,16 +2,48 @@ package api
 
 import (
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/errs"
 )
 
-// revealRoles may read special-population details and ID numbers in the
-// clear; every such read is written to the audit chain first.
-var revealRoles = []string{core.RoleCenterAdmin, core.RoleTownshipOperator, core.RoleCommunityOperator}
+// attention is all a reader who may not see special-population details
+// learns of a record (PIPL art. 6, minimum necessary): that the person
+// needs attention, and when a visit is due. Category, level, contact
+// status and support team are sensitive in themselves.
+type attention struct {
+	Attention bool      `json:"attention"`
+	NextDue   time.Time `json:"next_due"`
+}
+
+// personView is a person as a token may see it: its Special field shadows
+// the record's when the token may not see the details.
+type personView struct {
+	*core.Person
+	Special any `json:"special,omitempty"`
+}
+
+func viewPerson(tk *core.Token, p *core.Person) personView {
+	v := personView{Person: p}
+	switch {
+	case p.Special == nil:
+	case access.SeesSpecial(tk.Role, tk.Scope, p.Grid):
+		v.Special = p.Special
+	default:
+		v.Special = attention{Attention: true, NextDue: p.Special.NextDue}
+	}
+	return v
+}
+
+// seesSpecial refuses a token that may not see p's special-population record.
+func seesSpecial(tk *core.Token, p *core.Person) error {
+	if !access.SeesSpecial(tk.Role, tk.Scope, p.Grid) {
+		return &errs.FieldError{Kind: errs.ErrForbidden, Field: "role", Rule: "special", Msg: "role " + tk.Role + " sees only that this person needs attention; special-population records are kept by the roles that may reveal and by the grid workers of the person's grid"}
+	}
+	return nil
+}
 
 func (s *Server) scopedPerson(r *http.Request) (*core.Person, error) {
 	id := r.PathValue("id")
@@ -19,7 +51,7 @@ func (s *Server) scopedPerson(r *http.Request) (*core.Person, error) {
 	if err != nil {
 		return nil, err
 	}
-	return p, inScope(tokenOf(r.Context()), p.Jurisdiction, "id", "person", id)
+	return p, inScope(tokenOf(r.Context()), p.Place(), "id", "person", id)
 }
 
 func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) error {
@@ -49,18 +81,17 @@ func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if ps == nil {
-		ps = []*core.Person{}
+	tk := tokenOf(r.Context())
+	out := make([]personView, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, viewPerson(tk, p))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"people": ps, "next": next})
+	writeJSON(w, http.StatusOK, map[string]any{"people": out, "next": next})
 	return nil
 }
 
 func (s *Server) addPerson(w http.ResponseWriter, r *http.Request) error {
 	tk := tokenOf(r.Context())
-	if err := require(tk, permReport); err != nil {
-		return err
-	}
 	var in core.PersonInput
 	if err := decode(r, &in); err != nil {
 		return err
@@ -86,20 +117,20 @@ func (s *Server) getPerson(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	tk := tokenOf(r.Context())
 	q := r.URL.Query()
 	switch q.Get("reveal") {
 	case "", "false":
-		writeJSON(w, http.StatusOK, p)
+		writeJSON(w, http.StatusOK, viewPerson(tk, p))
 		return nil
 	case "true":
 	default:
 		return errs.Invalid("reveal", "bool", "reveal must be true or false")
 	}
-	tk := tokenOf(r.Context())
-	if !slices.Contains(revealRoles, tk.Role) {
+	if !access.Allows(tk.Role, access.Reveal) {
 		return &errs.FieldError{Kind: errs.ErrForbidden, Field: "reveal", Rule: "permission", Msg: "role " + tk.Role + " may not read sensitive details"}
 	}
-	rev, err := s.b.Store().People.Reveal(r.Context(), p.ID, q.Get("purpose"))
+	rev, err := s.b.Store().People.Reveal(r.Context(), p.ID, core.Purpose{Basis: q.Get("basis"), Text: q.Get("purpose")})
 	if err != nil {
 		return err
 	}
@@ -108,10 +139,6 @@ func (s *Server) getPerson(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) setSpecial(w http.ResponseWriter, r *http.Request) error {
-	tk := tokenOf(r.Context())
-	if !slices.Contains(revealRoles, tk.Role) {
-		return &errs.FieldError{Kind: errs.ErrForbidden, Field: "role", Rule: "permission", Msg: "role " + tk.Role + " may not keep special-population records"}
-	}
 	var in core.SpecialInput
 	if err := decode(r, &in); err != nil {
 		return err
@@ -140,6 +167,9 @@ func (s *Server) listVisits(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := seesSpecial(tokenOf(r.Context()), p); err != nil {
+		return err
+	}
 	vs, next, err := s.b.Store().People.Visits(p.ID, cursor, limit)
 	if err != nil {
 		return err
@@ -153,15 +183,15 @@ func (s *Server) listVisits(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) recordVisit(w http.ResponseWriter, r *http.Request) error {
 	tk := tokenOf(r.Context())
-	if err := require(tk, permReport); err != nil {
-		return err
-	}
 	var in core.VisitInput
 	if err := decode(r, &in); err != nil {
 		return err
 	}
 	p, err := s.scopedPerson(r)
 	if err != nil {
+		return err
+	}
+	if err := seesSpecial(tk, p); err != nil {
 		return err
 	}
 	v, err := s.b.Store().People.RecordVisit(r.Context(), p.ID, in)

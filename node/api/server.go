@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/errs"
 )
 
@@ -40,75 +41,88 @@ type Server struct {
 	// Observe, if set, is told each request's method, route pattern, status
 	// and duration (metrics hook).
 	Observe func(method, route string, status int, took time.Duration)
+	// Dev accepts the development root token (access.DevRoot): serve --dev
+	// and demo only.
+	Dev bool
 }
 
 type handlerFunc func(s *Server, w http.ResponseWriter, r *http.Request) error
 
-// route is one endpoint; the OpenAPI document is generated from these.
+// route is one endpoint; the OpenAPI document and the authorization
+// matrix test are generated from these.
 type route struct {
 	method, path, op, summary string
-	public                    bool // no token needed
+	public                    bool        // no token needed
+	perm                      access.Perm // what the token's role must hold
+	wide                      bool        // the token's scope must cover the whole group
 	h                         handlerFunc
 }
+
+// For the route table's public column.
+const (
+	public = true
+	token  = false
+)
 
 // routes is filled in init: the openapi handler reads it.
 var routes []route
 
 func init() {
 	routes = []route{
-		{"GET", "/healthz", "health", "Liveness: the process is up", true, (*Server).health},
-		{"GET", "/readyz", "ready", "Readiness: the node can serve", true, (*Server).ready},
-		{"GET", "/api/v1/openapi.json", "openapi", "This document", true, (*Server).openapi},
-		{"GET", "/api/v1/jurisdictions/{code}", "getJurisdiction", "One jurisdiction with its children", false, (*Server).getJurisdiction},
-		{"POST", "/api/v1/jurisdictions", "loadDivisions", "Upsert divisions (parents first) and code aliases", false, (*Server).loadDivisions},
-		{"GET", "/api/v1/grids", "listGrids", "Grids under a jurisdiction, as GeoJSON Features", false, (*Server).listGrids},
-		{"POST", "/api/v1/grids", "createGrid", "Create a grid from a GeoJSON Feature", false, (*Server).createGrid},
-		{"GET", "/api/v1/grids/locate", "locateGrid", "The grid containing a point", false, (*Server).locateGrid},
-		{"GET", "/api/v1/grids/{code}", "getGrid", "One grid", false, (*Server).getGrid},
-		{"GET", "/api/v1/categories", "listCategories", "Event categories", false, (*Server).listCategories},
-		{"POST", "/api/v1/events", "reportEvent", "Report an event", false, (*Server).reportEvent},
-		{"GET", "/api/v1/events", "listEvents", "List events with filters and a cursor", false, (*Server).listEvents},
-		{"GET", "/api/v1/events/{id}", "getEvent", "One event with its timeline", false, (*Server).getEvent},
-		{"POST", "/api/v1/events/{id}/actions", "actOnEvent", "Take an action on an event", false, (*Server).actOnEvent},
-		{"GET", "/api/v1/stats", "getStats", "Figures (三率) for a jurisdiction", false, (*Server).getStats},
-		{"GET", "/api/v1/people", "listPeople", "Residents under a jurisdiction, masked (?visits_due_before= for due visits)", false, (*Server).listPeople},
-		{"POST", "/api/v1/people", "addPerson", "Register a resident (name and ID number are sealed)", false, (*Server).addPerson},
-		{"GET", "/api/v1/people/{id}", "getPerson", "One person, masked; ?reveal=true&purpose= decrypts for permitted roles (audited)", false, (*Server).getPerson},
-		{"POST", "/api/v1/people/{id}/special", "setSpecial", "Set a special-population record (details sealed)", false, (*Server).setSpecial},
-		{"GET", "/api/v1/people/{id}/visits", "listVisits", "A person's visits (走访)", false, (*Server).listVisits},
-		{"POST", "/api/v1/people/{id}/visits", "recordVisit", "Record a visit (the note is sealed)", false, (*Server).recordVisit},
-		{"GET", "/api/v1/party/orgs", "listOrgs", "Party organisations under a jurisdiction", false, (*Server).listOrgs},
-		{"POST", "/api/v1/party/orgs", "putOrg", "Create or update a party organisation", false, (*Server).putOrg},
-		{"GET", "/api/v1/party/members", "listMembers", "An org's members (?org=)", false, (*Server).listMembers},
-		{"POST", "/api/v1/party/members", "putMember", "Create or update a member", false, (*Server).putMember},
-		{"POST", "/api/v1/party/activities", "recordActivity", "Record a meeting (三会一课, 主题党日) with attendance", false, (*Server).recordActivity},
-		{"GET", "/api/v1/party/coverage", "partyCoverage", "Grids with no branch or group; orgs behind schedule", false, (*Server).coverage},
-		{"GET", "/api/v1/tokens", "listTokens", "API tokens within the caller's scope (never secrets)", false, (*Server).listTokens},
-		{"POST", "/api/v1/tokens", "createToken", "Issue a token no wider than the caller's scope; the secret is shown once", false, (*Server).createToken},
-		{"DELETE", "/api/v1/tokens/{id}", "revokeToken", "Revoke a token", false, (*Server).revokeToken},
-		{"POST", "/api/v1/tokens/tidy", "tidyTokens", "Delete the caller's subtree's revoked tokens and those expired before expired_before (default now)", false, (*Server).tidyTokens},
-		{"GET", "/open311/v2/services.json", "open311Services", "Open311 GeoReport v2: services (event categories)", false, (*Server).o311Services},
-		{"POST", "/open311/v2/requests.json", "open311Create", "Open311: create a service request (form-encoded)", false, (*Server).o311Create},
-		{"GET", "/open311/v2/requests.json", "open311List", "Open311: service requests", false, (*Server).o311List},
-		{"GET", "/open311/v2/requests/{file}", "open311Get", "Open311: one service request ({id}.json)", false, (*Server).o311Get},
-		{"GET", "/api/v1/cluster/peers", "listPeers", "The replicas of this node's Raft group", false, (*Server).listPeers},
-		{"POST", "/api/v1/cluster/peers", "addPeer", "Add a replica (voter or non-voter) to the group", false, (*Server).addPeer},
-		{"DELETE", "/api/v1/cluster/peers/{id}", "removePeer", "Remove a replica from the group", false, (*Server).removePeer},
-		{"POST", "/api/v1/cluster/leader", "transferLeader", "Hand leadership to a voter (id \"\": any sound one; force: even one found diverged)", false, (*Server).transferLeader},
-		{"GET", "/api/v1/cases", "listCases", "Cross-region cases (跨区域互涉案事件) this jurisdiction takes part in", false, (*Server).listCases},
-		{"POST", "/api/v1/cases", "openCase", "Open a case led (主办) by this jurisdiction with co-handlers (协办)", false, (*Server).openCase},
-		{"GET", "/api/v1/cases/{id}", "getCase", "One case with its timeline in hybrid-logical-clock order", false, (*Server).getCase},
-		{"PATCH", "/api/v1/cases/{id}", "updateCase", "Change a case's status or hand the lead over (lead only)", false, (*Server).updateCase},
-		{"GET", "/api/v1/cases/{id}/entries", "listCaseEntries", "A case's timeline entries", false, (*Server).listCaseEntries},
-		{"POST", "/api/v1/cases/{id}/entries", "addCaseEntry", "Add a timeline entry (works while cut off; merges on heal)", false, (*Server).addCaseEntry},
-		{"GET", "/api/v1/federation/members", "federationMembers", "This node's view of the federation pool and each jurisdiction's leader", false, (*Server).federationMembers},
-		{"GET", "/api/v1/federation/links", "federationLinks", "Exchange links: sequences, depth, oldest waiting message, refusals, transport record", false, (*Server).federationLinks},
-		{"GET", "/api/v1/audit", "listAudit", "Audit records after a sequence number", false, (*Server).listAudit},
-		{"GET", "/api/v1/audit/verify", "verifyAudit", "Verify the audit hash chain", false, (*Server).verifyAudit},
-		{"GET", "/api/v1/keys", "sealCensus", "Sealed values by key generation, and the generation this node seals with (never key material)", false, (*Server).sealCensus},
-		{"POST", "/api/v1/keys/reseal", "reseal", "One pass resealing up to max old values under this node's current generation", false, (*Server).reseal},
-		{"GET", "/api/v1/backup", "backup", "Stream a consistent backup of the state", false, (*Server).backup},
-		{"POST", "/api/v1/restore", "restore", "Replace the group's state with a backup (disaster recovery)", false, (*Server).restore},
+		{"GET", "/healthz", "health", "Liveness: the process is up", public, 0, false, (*Server).health},
+		{"GET", "/readyz", "ready", "Readiness: the node can serve", public, 0, false, (*Server).ready},
+		{"GET", "/api/v1/openapi.json", "openapi", "This document", public, 0, false, (*Server).openapi},
+		{"GET", "/api/v1/jurisdictions/{code}", "getJurisdiction", "One jurisdiction with its children", token, access.Read, false, (*Server).getJurisdiction},
+		{"POST", "/api/v1/jurisdictions", "loadDivisions", "Upsert divisions (parents first) and code aliases", token, access.System, true, (*Server).loadDivisions},
+		{"GET", "/api/v1/grids", "listGrids", "Grids under a jurisdiction, as GeoJSON Features", token, access.Read, false, (*Server).listGrids},
+		{"POST", "/api/v1/grids", "createGrid", "Create a grid from a GeoJSON Feature", token, access.ManagePlaces, false, (*Server).createGrid},
+		{"GET", "/api/v1/grids/locate", "locateGrid", "The grid containing a point", token, access.Read, false, (*Server).locateGrid},
+		{"GET", "/api/v1/grids/{code}", "getGrid", "One grid", token, access.Read, false, (*Server).getGrid},
+		{"GET", "/api/v1/categories", "listCategories", "Event categories", token, access.Read, false, (*Server).listCategories},
+		{"POST", "/api/v1/events", "reportEvent", "Report an event", token, access.Report, false, (*Server).reportEvent},
+		{"GET", "/api/v1/events", "listEvents", "List events with filters and a cursor", token, access.Read, false, (*Server).listEvents},
+		{"GET", "/api/v1/events/{id}", "getEvent", "One event with its timeline", token, access.Read, false, (*Server).getEvent},
+		{"POST", "/api/v1/events/{id}/actions", "actOnEvent", "Take an action on an event", token, access.Act, false, (*Server).actOnEvent},
+		{"GET", "/api/v1/stats", "getStats", "Figures (三率) for a jurisdiction", token, access.Read, false, (*Server).getStats},
+		{"GET", "/api/v1/people", "listPeople", "Residents under a jurisdiction, masked (?visits_due_before= for due visits)", token, access.Read, false, (*Server).listPeople},
+		{"POST", "/api/v1/people", "addPerson", "Register a resident (name and ID number are sealed)", token, access.Report, false, (*Server).addPerson},
+		{"GET", "/api/v1/people/{id}", "getPerson", "One person, masked; ?reveal=true&purpose= decrypts for permitted roles (audited)", token, access.Read, false, (*Server).getPerson},
+		{"POST", "/api/v1/people/{id}/special", "setSpecial", "Set a special-population record (details sealed)", token, access.Reveal, false, (*Server).setSpecial},
+		{"GET", "/api/v1/people/{id}/visits", "listVisits", "A person's visits (走访)", token, access.Read, false, (*Server).listVisits},
+		{"POST", "/api/v1/people/{id}/visits", "recordVisit", "Record a visit (the note is sealed)", token, access.Report, false, (*Server).recordVisit},
+		{"GET", "/api/v1/party/orgs", "listOrgs", "Party organisations under a jurisdiction", token, access.Read, false, (*Server).listOrgs},
+		{"POST", "/api/v1/party/orgs", "putOrg", "Create or update a party organisation", token, access.ManagePlaces, false, (*Server).putOrg},
+		{"GET", "/api/v1/party/members", "listMembers", "An org's members (?org=)", token, access.Read, false, (*Server).listMembers},
+		{"POST", "/api/v1/party/members", "putMember", "Create or update a member", token, access.ManagePlaces, false, (*Server).putMember},
+		{"POST", "/api/v1/party/activities", "recordActivity", "Record a meeting (三会一课, 主题党日) with attendance", token, access.Report, false, (*Server).recordActivity},
+		{"GET", "/api/v1/party/coverage", "partyCoverage", "Grids with no branch or group; orgs behind schedule", token, access.Read, false, (*Server).coverage},
+		{"GET", "/api/v1/tokens", "listTokens", "API tokens within the caller's scope (never secrets)", token, access.Tokens, false, (*Server).listTokens},
+		{"POST", "/api/v1/tokens", "createToken", "Issue a token no wider than the caller's scope; the secret is shown once", token, access.Tokens, false, (*Server).createToken},
+		{"DELETE", "/api/v1/tokens/{id}", "revokeToken", "Revoke a token", token, access.Tokens, false, (*Server).revokeToken},
+		{"POST", "/api/v1/tokens/split-roles", "splitRoles", "Once, on a group made before 三员分立: auditor tokens become audit_admin and the first security_admin and system_admin tokens are issued", token, access.SplitRoles, true, (*Server).splitRoles},
+		{"POST", "/api/v1/tokens/tidy", "tidyTokens", "Delete the caller's subtree's revoked tokens and those expired before expired_before (default now)", token, access.Tokens, false, (*Server).tidyTokens},
+		{"GET", "/open311/v2/services.json", "open311Services", "Open311 GeoReport v2: services (event categories)", token, access.Read, false, (*Server).o311Services},
+		{"POST", "/open311/v2/requests.json", "open311Create", "Open311: create a service request (form-encoded)", token, access.Report, false, (*Server).o311Create},
+		{"GET", "/open311/v2/requests.json", "open311List", "Open311: service requests", token, access.Read, false, (*Server).o311List},
+		{"GET", "/open311/v2/requests/{file}", "open311Get", "Open311: one service request ({id}.json)", token, access.Read, false, (*Server).o311Get},
+		{"GET", "/api/v1/cluster/peers", "listPeers", "The replicas of this node's Raft group", token, access.ClusterRead, true, (*Server).listPeers},
+		{"POST", "/api/v1/cluster/peers", "addPeer", "Add a replica (voter or non-voter) to the group", token, access.System, true, (*Server).addPeer},
+		{"DELETE", "/api/v1/cluster/peers/{id}", "removePeer", "Remove a replica from the group", token, access.System, true, (*Server).removePeer},
+		{"POST", "/api/v1/cluster/leader", "transferLeader", "Hand leadership to a voter (id \"\": any sound one; force: even one found diverged)", token, access.System, true, (*Server).transferLeader},
+		{"GET", "/api/v1/cases", "listCases", "Cross-region cases (跨区域互涉案事件) this jurisdiction takes part in", token, access.Read, false, (*Server).listCases},
+		{"POST", "/api/v1/cases", "openCase", "Open a case led (主办) by this jurisdiction with co-handlers (协办)", token, access.Report, false, (*Server).openCase},
+		{"GET", "/api/v1/cases/{id}", "getCase", "One case with its timeline in hybrid-logical-clock order", token, access.Read, false, (*Server).getCase},
+		{"PATCH", "/api/v1/cases/{id}", "updateCase", "Change a case's status or hand the lead over (lead only)", token, access.Act, false, (*Server).updateCase},
+		{"GET", "/api/v1/cases/{id}/entries", "listCaseEntries", "A case's timeline entries", token, access.Read, false, (*Server).listCaseEntries},
+		{"POST", "/api/v1/cases/{id}/entries", "addCaseEntry", "Add a timeline entry (works while cut off; merges on heal)", token, access.Report, false, (*Server).addCaseEntry},
+		{"GET", "/api/v1/federation/members", "federationMembers", "This node's view of the federation pool and each jurisdiction's leader", token, access.ClusterRead, true, (*Server).federationMembers},
+		{"GET", "/api/v1/federation/links", "federationLinks", "Exchange links: sequences, depth, oldest waiting message, refusals, transport record", token, access.ClusterRead, true, (*Server).federationLinks},
+		{"GET", "/api/v1/audit", "listAudit", "Audit records after a sequence number", token, access.Audit, true, (*Server).listAudit},
+		{"GET", "/api/v1/audit/verify", "verifyAudit", "Verify the audit hash chain", token, access.Audit, true, (*Server).verifyAudit},
+		{"GET", "/api/v1/keys", "sealCensus", "Sealed values by key generation, and the generation this node seals with (never key material)", token, access.System, true, (*Server).sealCensus},
+		{"POST", "/api/v1/keys/reseal", "reseal", "One pass resealing up to max old values under this node's current generation", token, access.System, true, (*Server).reseal},
+		{"GET", "/api/v1/backup", "backup", "Stream a consistent backup of the state", token, access.System, true, (*Server).backup},
+		{"POST", "/api/v1/restore", "restore", "Replace the group's state with a backup (disaster recovery)", token, access.System, true, (*Server).restore},
 	}
 }
 
@@ -162,6 +176,9 @@ func (s *Server) wrap(rt route) http.HandlerFunc {
 			if !rt.public {
 				tk, err := s.authenticate(r)
 				if err != nil {
+					return err
+				}
+				if err := s.authorize(tk, rt); err != nil {
 					return err
 				}
 				// Commands carry the token's scope: apply refuses to change

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/access"
 )
 
 // A township admin tidies its own township's dead tokens, never another's;
@@ -13,13 +14,13 @@ import (
 func TestTidyTokensOverHTTP(t *testing.T) {
 	f := newFixture(t)
 	ctx := core.WithActor(context.Background(), "test")
-	_, townAdmin, err := f.b.s.Tokens.Create(ctx, "镇管理员", core.RoleCenterAdmin, "511083001", "")
+	_, townAdmin, err := f.b.s.Tokens.Create(ctx, "镇安全管理员", access.SecurityAdmin, "511083001", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var dead []string
 	for _, scope := range []string{"511083001", "511083001", "511083002"} {
-		tk, _, err := f.b.s.Tokens.Create(ctx, "网格员", core.RoleGridWorker, scope, "")
+		tk, _, err := f.b.s.Tokens.Create(ctx, "网格员", access.GridWorker, scope, "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/federation/tlsutil"
 )
 
@@ -292,7 +293,7 @@ the listed certificates and closes the connections that use them.`,
 }
 
 func tokenCmd() *cobra.Command {
-	tk := &cobra.Command{Use: "token", Short: "Manage API tokens (needs a center_admin FENGQIAO_TOKEN)"}
+	tk := &cobra.Command{Use: "token", Short: "Manage API tokens (needs a security_admin FENGQIAO_TOKEN)"}
 	var c apiClient
 	var name, role, scope, ttl string
 	create := &cobra.Command{Use: "create --name N --role R --scope CODE [--ttl 90d]", Short: "Issue a token; its secret is printed once", Args: cobra.NoArgs,
@@ -318,7 +319,7 @@ func tokenCmd() *cobra.Command {
 			return nil
 		}}
 	create.Flags().StringVar(&name, "name", "", "who or what the token is for")
-	create.Flags().StringVar(&role, "role", "", strings.Join(core.Roles, ", "))
+	create.Flags().StringVar(&role, "role", "", strings.Join(access.Assignable, ", "))
 	create.Flags().StringVar(&scope, "scope", "", "jurisdiction code the token is limited to")
 	create.Flags().StringVar(&ttl, "ttl", "", "lifetime, e.g. 720h or 90d (default: until revoked)")
 	list := &cobra.Command{Use: "list", Short: "List tokens within your scope", Args: cobra.NoArgs,
@@ -367,7 +368,33 @@ func tokenCmd() *cobra.Command {
 			return nil
 		}}
 	tidy.Flags().StringVar(&expiredBefore, "expired-before", "", "RFC 3339 time, e.g. 2026-10-01T00:00:00+08:00 (default: now)")
-	for _, cmd := range []*cobra.Command{create, list, revoke, tidy} {
+	split := &cobra.Command{Use: "split-roles", Short: "Once, on a group made before 三员分立: issue the first security_admin and system_admin tokens", Args: cobra.NoArgs,
+		Long: `Groups made before the administrative roles were split (三员分立, 等保 2.0 level 3) have
+center_admin tokens that did everything, and auditor tokens. Run this once with such a
+center_admin FENGQIAO_TOKEN: every auditor token becomes audit_admin, and a security_admin and
+a system_admin token are issued for the group's jurisdiction and printed once. From then on
+center_admin keeps the business work only, and this command is refused.`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var out struct {
+				Renamed int `json:"renamed"`
+				Issued  []struct {
+					Token struct {
+						ID, Role, Scope string
+						Expires         string `json:"expires_at"`
+					} `json:"token"`
+					Secret string `json:"secret"`
+				} `json:"issued"`
+			}
+			if err := c.call("POST", "/api/v1/tokens/split-roles", strings.NewReader("{}"), &out); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "roles split: %d auditor token(s) are audit_admin now\n", out.Renamed)
+			for _, is := range out.Issued {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s %s %s expires %s\n%s\n", is.Token.ID, is.Token.Role, is.Token.Scope, is.Token.Expires, is.Secret)
+			}
+			return nil
+		}}
+	for _, cmd := range []*cobra.Command{create, list, revoke, tidy, split} {
 		addClientFlags(cmd, &c)
 		tk.AddCommand(cmd)
 	}

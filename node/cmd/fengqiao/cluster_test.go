@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/fengqiao/fengqiao/core/access"
 )
 
 var (
@@ -227,6 +229,27 @@ func startClusterWith(t testing.TB, token, caDir string, extra map[string]any) [
 	return procs
 }
 
+// staffOf has the bootstrap token (a security_admin's, c's token) issue a
+// token for each role the tests act as, once the group takes writes at base
+// (scheme and host of one replica). It returns their secrets by role.
+func staffOf(t testing.TB, c *client, base string) map[string]string {
+	t.Helper()
+	out := map[string]string{access.SecurityAdmin: c.token}
+	for _, role := range []string{access.CenterAdmin, access.SystemAdmin, access.AuditAdmin} {
+		for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+			code, m, err := c.do("POST", base+"/api/v1/tokens", map[string]any{"name": "test " + role, "role": role, "scope": "500110"}, nil)
+			if err == nil && code == 201 {
+				out[role] = m["secret"].(string)
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s token from %s: %d %v %v", role, base, code, m, err)
+			}
+		}
+	}
+	return out
+}
+
 func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
@@ -240,6 +263,7 @@ func TestClusterOfProcessesSurvivesKillOfTheLeader(t *testing.T) {
 	const token = "fq_cluster_test_admin_token_42424242"
 	procs := startCluster(t, token)
 	c := &client{token: token, http: &http.Client{Timeout: 10 * time.Second}}
+	c.token = staffOf(t, c, "http://"+procs[1].http)[access.CenterAdmin]
 	report := func(p *proc, i int) (string, bool) {
 		code, m, err := c.do("POST", "http://"+p.http+"/api/v1/events", map[string]any{"category": "dispute",
 			"description": fmt.Sprint("cluster write ", i), "jurisdiction": "500110001"}, nil)

@@ -22,8 +22,8 @@ func demoCmd() *cobra.Command {
 内江市 → 隆昌市, each county with two townships, all with their real codes and boundaries.
 Every jurisdiction is its own Raft group (1 replica, or 3 with --replicas 3); they exchange
 escalations, dispatches, rollups, a 荣昌–隆昌 cross-region case and a 武侯→綦江 person handover
-over mutual TLS. It prints one line per node: CODE NAME URL. The admin token is FENGQIAO_TOKEN
-when set; otherwise a generated one, printed first.`,
+over mutual TLS. It prints one line per node: CODE NAME URL. The admin token (dev_root, every
+role, development only) is FENGQIAO_TOKEN when set; otherwise a generated one, printed first.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/fengqiao/fengqiao/core/access"
 )
 
 // TestDivergedReplicaAcrossProcesses alters a stopped follower's state file
@@ -23,6 +25,9 @@ func TestDivergedReplicaAcrossProcesses(t *testing.T) {
 	const token = "fq_divergence_test_admin_token_5151"
 	procs := startClusterWith(t, token, "", map[string]any{"divergence_check_seconds": 1})
 	c := &client{token: token, http: &http.Client{Timeout: 10 * time.Second}}
+	staff := staffOf(t, c, "http://"+procs[0].http)
+	c.token = staff[access.CenterAdmin]
+	ops := staff[access.SystemAdmin]
 	n := 0
 	write := func(p *proc) bool {
 		n++
@@ -110,7 +115,7 @@ func TestDivergedReplicaAcrossProcesses(t *testing.T) {
 	// shows it, and transfer-leader refuses it, changing nothing.
 	eventually(t, 30*time.Second, func() string {
 		l = leader()
-		out, err := cli(t, token, "operator", "raft", "list-peers", "--addr", "http://"+l.http)
+		out, err := cli(t, ops, "operator", "raft", "list-peers", "--addr", "http://"+l.http)
 		for _, line := range strings.Split(out, "\n") {
 			if err == nil && strings.HasPrefix(line, f.id+" ") && strings.Contains(line, "diverged at checkpoint") {
 				return ""
@@ -121,7 +126,7 @@ func TestDivergedReplicaAcrossProcesses(t *testing.T) {
 	if got := metricSum(t, c, "http", procs, "fengqiao_replica_voters_diverged"); got != 1 {
 		t.Fatalf("fengqiao_replica_voters_diverged summed over the replicas: %v, want 1 (the leader's)", got)
 	}
-	out, err := cli(t, token, "operator", "raft", "transfer-leader", f.id, "--addr", "http://"+l.http)
+	out, err := cli(t, ops, "operator", "raft", "transfer-leader", f.id, "--addr", "http://"+l.http)
 	if err == nil || !strings.Contains(out, "409") || !strings.Contains(out, "diverged") {
 		t.Fatalf("transfer-leader to the diverged %s: %v %s", f.id, err, out)
 	}
@@ -131,7 +136,7 @@ func TestDivergedReplicaAcrossProcesses(t *testing.T) {
 
 	// Forced, the diverged replica leads: its voter check finds both other
 	// voters against it and hands leadership to one of them.
-	if out, err := cli(t, token, "operator", "raft", "transfer-leader", "--force", f.id, "--addr", "http://"+l.http); err != nil {
+	if out, err := cli(t, ops, "operator", "raft", "transfer-leader", "--force", f.id, "--addr", "http://"+l.http); err != nil {
 		t.Fatalf("transfer-leader --force %s: %v %s", f.id, err, out)
 	}
 	eventually(t, 30*time.Second, func() string {

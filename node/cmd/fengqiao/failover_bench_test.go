@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fengqiao/fengqiao/core/access"
 )
 
 // BenchmarkFailover: three replicas as processes; each iteration stops the
@@ -24,6 +26,7 @@ func failover(b *testing.B, sig syscall.Signal) {
 	const token = "fq_failover_bench_admin_token_5555"
 	procs := startCluster(b, token)
 	c := &client{token: token, http: &http.Client{Timeout: 2 * time.Second}}
+	c.token = staffOf(b, c, "http://"+procs[0].http)[access.CenterAdmin]
 	write := func(p *proc) bool {
 		code, _, err := c.do("POST", "http://"+p.http+"/api/v1/events", map[string]any{"category": "dispute", "description": "failover", "jurisdiction": "500110001"}, nil)
 		return err == nil && code == 201

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/idcard"
 )
 
@@ -77,6 +78,9 @@ func TestKeyRotationAcrossProcesses(t *testing.T) {
 	file := filepath.Join(filepath.Dir(procs[0].cfg), "keys.json")
 	c := &client{token: token, http: &http.Client{Timeout: 10 * time.Second}}
 	addr := "http://" + procs[0].http
+	staff := staffOf(t, c, addr)
+	c.token = staff[access.CenterAdmin]
+	ops := staff[access.SystemAdmin]
 	writes := func(p *proc) {
 		t.Helper()
 		for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
@@ -112,7 +116,7 @@ func TestKeyRotationAcrossProcesses(t *testing.T) {
 	}
 	step := func(want string, args ...string) string {
 		t.Helper()
-		out, err := cli(t, token, args...)
+		out, err := cli(t, ops, args...)
 		if err != nil || !strings.Contains(out, want) {
 			t.Fatalf("%v: %v, want %q\n%s", args, err, want, out)
 		}
@@ -158,7 +162,7 @@ func TestKeyRotationAcrossProcesses(t *testing.T) {
 		{"id: key file", []string{"keys", "remove", file, "7"}},
 		{"id: generation id must be", []string{"keys", "remove", file, "0"}},
 	} {
-		if out, err := cli(t, token, bad.args...); err == nil || !strings.Contains(out, bad.want) {
+		if out, err := cli(t, ops, bad.args...); err == nil || !strings.Contains(out, bad.want) {
 			t.Errorf("%v: %v, want an error containing %q\n%s", bad.args, err, bad.want, out)
 		}
 	}
@@ -175,12 +179,12 @@ func TestKeyRotationAcrossProcesses(t *testing.T) {
 	roll()
 	// The backup from before the rotation holds what generation 1 sealed:
 	// restoring it now is refused, and changes nothing.
-	if out, err := cli(t, token, "restore", "--addr", addr, "--in", backup); err == nil || !strings.Contains(out, "409") || !strings.Contains(out, "generation 1 (6 values)") {
+	if out, err := cli(t, ops, "restore", "--addr", addr, "--in", backup); err == nil || !strings.Contains(out, "409") || !strings.Contains(out, "generation 1 (6 values)") {
 		t.Fatalf("restoring a backup sealed with a removed generation: %v\n%s", err, out)
 	}
 	for _, p := range procs {
 		for id, name := range names {
-			code, m, err := c.do("GET", "http://"+p.http+"/api/v1/people/"+id+"?reveal=true&purpose=核实&stale=true", nil, nil)
+			code, m, err := c.do("GET", "http://"+p.http+"/api/v1/people/"+id+"?reveal=true&basis=visit&purpose=核实&stale=true", nil, nil)
 			if err != nil || code != 200 {
 				t.Fatalf("%s reveals %s with generation 2 alone: %d %v %v", p.id, id, code, m, err)
 			}

@@ -45,13 +45,15 @@ func serve() *cobra.Command {
 		Use:   "serve (--dev | --config FILE)",
 		Short: "Run a node",
 		Long: `serve --dev runs one replica of 綦江区 (500110) with its real townships and villages,
-derived grids and sample data, and serves HTTP API v1. The admin token (center_admin,
-scope 500110) is FENGQIAO_TOKEN when set; otherwise a fresh one is generated and printed.
+derived grids and sample data, and serves HTTP API v1. The admin token (dev_root: every
+role, accepted only in development mode; scope 500110) is FENGQIAO_TOKEN when set; otherwise
+a fresh one is generated and printed.
 
 serve --config FILE runs one replica of a jurisdiction's Raft group as the JSON config says
 (node_id, jurisdiction, data_dir, http, raft, key_file, peers, log_level; unknown keys are
 errors). On first start the leader loads the county and, if FENGQIAO_TOKEN is set, issues it
-as the admin token.`,
+as the bootstrap token: a security_admin's, which expires after bootstrap_token_hours (24)
+and issues the system_admin, audit_admin and center_admin tokens (三员分立).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dev == (config != "") {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fengqiao/fengqiao/core/access"
 )
 
 // cli runs the fengqiao binary with the token in its environment.
@@ -29,6 +31,9 @@ func TestOperatorCommandsAgainstACluster(t *testing.T) {
 	procs := startCluster(t, token)
 	c := &client{token: token, http: &http.Client{Timeout: 10 * time.Second}}
 	addr := "http://" + procs[0].http
+	staff := staffOf(t, c, addr)
+	c.token = staff[access.CenterAdmin]
+	ops, aud := staff[access.SystemAdmin], staff[access.AuditAdmin]
 	reported := func() float64 {
 		_, m, err := c.do("GET", addr+"/api/v1/stats", nil, nil)
 		if err != nil || m["reported"] == nil {
@@ -44,18 +49,18 @@ func TestOperatorCommandsAgainstACluster(t *testing.T) {
 			t.Fatal("the cluster never took a write")
 		}
 	}
-	out, err := cli(t, token, "operator", "raft", "list-peers", "--addr", addr)
+	out, err := cli(t, ops, "operator", "raft", "list-peers", "--addr", addr)
 	if err != nil || strings.Count(out, "\n") != 4 || !strings.Contains(out, "leader") {
 		t.Fatalf("list-peers: %v\n%s", err, out)
 	}
 	backup := filepath.Join(t.TempDir(), "backup.db")
-	if out, err := cli(t, token, "backup", "--addr", addr, "--out", backup); err != nil || !strings.Contains(out, "saved") {
+	if out, err := cli(t, ops, "backup", "--addr", addr, "--out", backup); err != nil || !strings.Contains(out, "saved") {
 		t.Fatalf("backup: %v %s", err, out)
 	}
-	if out, err := cli(t, token, "audit", "verify", backup); err != nil || !strings.Contains(out, "audit chain OK") {
+	if out, err := cli(t, aud, "audit", "verify", backup); err != nil || !strings.Contains(out, "audit chain OK") {
 		t.Fatalf("offline verify: %v %s", err, out)
 	}
-	if out, err := cli(t, token, "audit", "verify", "--addr", addr); err != nil || !strings.Contains(out, "audit chain OK") {
+	if out, err := cli(t, aud, "audit", "verify", "--addr", addr); err != nil || !strings.Contains(out, "audit chain OK") {
 		t.Fatalf("online verify: %v %s", err, out)
 	}
 	atBackup := reported()
@@ -70,15 +75,15 @@ func TestOperatorCommandsAgainstACluster(t *testing.T) {
 		}
 		bad := filepath.Join(t.TempDir(), "tampered.db")
 		os.WriteFile(bad, []byte(tampered), 0o600)
-		if out, err := cli(t, token, append([]string{"audit", "verify", bad}, flags...)...); err == nil || !strings.Contains(out, "BROKEN") {
+		if out, err := cli(t, aud, append([]string{"audit", "verify", bad}, flags...)...); err == nil || !strings.Contains(out, "BROKEN") {
 			t.Fatalf("tampered backup (%d, %v) verified: %v %s", n, flags, err, out)
 		}
 	}
-	if out, err := cli(t, token, "audit", "verify", "--deep", backup); err != nil || !strings.Contains(out, "state matches") {
+	if out, err := cli(t, aud, "audit", "verify", "--deep", backup); err != nil || !strings.Contains(out, "state matches") {
 		t.Fatalf("deep verify of a good backup: %v %s", err, out)
 	}
 	// Transfer leadership, then write more.
-	if out, err := cli(t, token, "operator", "raft", "transfer-leader", "--addr", addr); err != nil {
+	if out, err := cli(t, ops, "operator", "raft", "transfer-leader", "--addr", addr); err != nil {
 		t.Fatalf("transfer-leader: %v %s", err, out)
 	}
 	for i := 0; i < 5; {
@@ -90,7 +95,7 @@ func TestOperatorCommandsAgainstACluster(t *testing.T) {
 		t.Fatalf("reported %v, want %v", reported(), atBackup+5)
 	}
 	// Restore the backup: the group goes back to it, on every replica.
-	if out, err := cli(t, token, "restore", "--addr", addr, "--in", backup); err != nil {
+	if out, err := cli(t, ops, "restore", "--addr", addr, "--in", backup); err != nil {
 		t.Fatalf("restore: %v %s", err, out)
 	}
 	for _, p := range procs {
@@ -115,12 +120,12 @@ func TestOperatorCommandsAgainstACluster(t *testing.T) {
 	if code, _, _ := worker.do("GET", addr+"/api/v1/events?jurisdiction=500110001", nil, nil); code != 200 {
 		t.Fatalf("new token: %d", code)
 	}
-	out, err = cli(t, token, "token", "create", "--name", "临时", "--role", "auditor", "--scope", "500110", "--ttl", "7d", "--addr", addr)
+	out, err = cli(t, token, "token", "create", "--name", "临时", "--role", "audit_admin", "--scope", "500110", "--ttl", "7d", "--addr", addr)
 	if err != nil {
 		t.Fatalf("token create --ttl: %v\n%s", err, out)
 	}
 	temp := strings.Fields(out)[0]
-	if out, err := cli(t, token, "token", "create", "--name", "x", "--role", "auditor", "--scope", "500110", "--ttl", "soon", "--addr", addr); err == nil || !strings.Contains(out, "ttl") {
+	if out, err := cli(t, token, "token", "create", "--name", "x", "--role", "audit_admin", "--scope", "500110", "--ttl", "soon", "--addr", addr); err == nil || !strings.Contains(out, "ttl") {
 		t.Fatalf("token create with a bad ttl: %v\n%s", err, out)
 	}
 	out, err = cli(t, token, "token", "list", "--addr", addr)
@@ -153,11 +158,11 @@ func TestOperatorCommandsAgainstACluster(t *testing.T) {
 	if out, err := cli(t, token, "token", "list", "--addr", addr); err != nil || strings.Contains(out, id) || !strings.Contains(out, temp) {
 		t.Fatalf("token list after tidy: %v\n%s", err, out)
 	}
-	if out, err := cli(t, token, "operator", "raft", "add-peer", "n9", "nowhere", "--addr", addr); err == nil || !strings.Contains(out, "address") {
+	if out, err := cli(t, ops, "operator", "raft", "add-peer", "n9", "nowhere", "--addr", addr); err == nil || !strings.Contains(out, "address") {
 		t.Fatalf("add-peer with a bad address: %v %s", err, out)
 	}
 	// Bad operator input is refused.
-	if out, err := cli(t, token, "operator", "raft", "remove-peer", "ghost", "--addr", addr); err == nil || !strings.Contains(out, "404") {
+	if out, err := cli(t, ops, "operator", "raft", "remove-peer", "ghost", "--addr", addr); err == nil || !strings.Contains(out, "404") {
 		t.Fatalf("remove unknown peer: %v %s", err, out)
 	}
 	if out, err := cli(t, "", "operator", "raft", "list-peers", "--addr", addr); err == nil || !strings.Contains(out, "FENGQIAO_TOKEN") {
@@ -175,7 +180,7 @@ func TestOperatorCommandsAgainstACluster(t *testing.T) {
 	if l == nil {
 		t.Fatal("no leader")
 	}
-	out, err = cli(t, token, "operator", "raft", "leave", "--addr", "http://"+l.http)
+	out, err = cli(t, ops, "operator", "raft", "leave", "--addr", "http://"+l.http)
 	if err != nil || !strings.Contains(out, "handing leadership over") || !strings.Contains(out, l.id+" left its group") {
 		t.Fatalf("leave: %v\n%s", err, out)
 	}
@@ -208,14 +213,14 @@ func TestOperatorCommandsAgainstACluster(t *testing.T) {
 	if c.leads(follower) {
 		follower, last = stay[1], stay[0]
 	}
-	out, err = cli(t, token, "operator", "raft", "leave", "--addr", "http://"+follower.http)
+	out, err = cli(t, ops, "operator", "raft", "leave", "--addr", "http://"+follower.http)
 	if err != nil || strings.Contains(out, "handing") || !strings.Contains(out, follower.id+" left its group") {
 		t.Fatalf("a follower's leave: %v\n%s", err, out)
 	}
 	if ids := peerIDs(last); len(ids) != 1 || ids[0] != last.id {
 		t.Fatalf("peers after two left: %v", ids)
 	}
-	out, err = cli(t, token, "operator", "raft", "leave", "--addr", "http://"+last.http)
+	out, err = cli(t, ops, "operator", "raft", "leave", "--addr", "http://"+last.http)
 	if err == nil || !strings.Contains(out, "only voter") {
 		t.Fatalf("the last voter's leave: %v\n%s", err, out)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/federation/tlsutil"
 )
 
@@ -28,6 +29,8 @@ func TestTLSCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := &client{token: token, http: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg}}}
+	staff := staffOf(t, c, "https://"+procs[0].http)
+	c.token = staff[access.CenterAdmin]
 	// Written through a follower or the leader alike: forwarding speaks TLS too.
 	for _, p := range procs {
 		ok := false
@@ -66,7 +69,7 @@ func TestTLSCluster(t *testing.T) {
 	if left := time.Until(time.Unix(int64(notAfter), 0)); left < 700*24*time.Hour || left > 731*24*time.Hour {
 		t.Fatalf("certificate expiry metric %v: %v from now, want the two years tls cert issues", notAfter, left)
 	}
-	out, err := cli(t, token, "operator", "raft", "list-peers", "--addr", "https://"+procs[0].http, "--ca", filepath.Join(ca, "ca.pem"))
+	out, err := cli(t, staff[access.SystemAdmin], "operator", "raft", "list-peers", "--addr", "https://"+procs[0].http, "--ca", filepath.Join(ca, "ca.pem"))
 	if err != nil || strings.Count(out, "\n") != 4 {
 		t.Fatalf("list-peers over HTTPS: %v\n%s", err, out)
 	}
@@ -108,6 +111,8 @@ func TestCARotationAcrossProcesses(t *testing.T) {
 		return &client{token: token, http: &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg}}}
 	}
 	both := trusting(oldPEM, newPEM)
+	staff := staffOf(t, both, "https://"+procs[0].http)
+	both.token = staff[access.CenterAdmin]
 	writes := func(step string) {
 		t.Helper()
 		for _, p := range procs {
@@ -177,7 +182,7 @@ func TestCARotationAcrossProcesses(t *testing.T) {
 	}
 	// A new leader means new connections, made under the new CA alone: Raft
 	// from the new leader, forwarded writes from the followers.
-	if out, err := cli(t, token, "operator", "raft", "transfer-leader", "--addr", "https://"+procs[0].http, "--ca", filepath.Join(newCA, "ca.pem")); err != nil {
+	if out, err := cli(t, staff[access.SystemAdmin], "operator", "raft", "transfer-leader", "--addr", "https://"+procs[0].http, "--ca", filepath.Join(newCA, "ca.pem")); err != nil {
 		t.Fatalf("transfer-leader: %v %s", err, out)
 	}
 	writes("a new leader under the new CA")
@@ -214,6 +219,7 @@ func TestRevokedReplicaIsCutOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := &client{token: token, http: &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg}}}
+	c.token = staffOf(t, c, "https://"+procs[0].http)[access.CenterAdmin]
 	write := func(p *proc, within time.Duration) string {
 		t.Helper()
 		for deadline := time.Now().Add(within); ; time.Sleep(200 * time.Millisecond) {

@@ -1,0 +1,164 @@
+// Package access decides who may do what, where: roles, the permissions
+// each holds, the event actions each may take, which roles count as
+// administrators, and the jurisdiction subtree a scope covers. Every entry
+// point (the HTTP API, Open311, the console, plugin routes and embedding
+// programs) asks it, so a rule is written once.
+//
+// Administration is split three ways (三员分立, 等保 2.0 level 3): the system
+// administrator runs the cluster, keys, backups and plugins; the security
+// administrator issues tokens; the audit administrator reads and verifies
+// the audit and changes nothing. No role holds two of these. The business
+// work of a 综治中心 is center_admin's.
+package access
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Roles a token can carry. Each is scoped to a jurisdiction subtree.
+const (
+	GridWorker        = "grid_worker" // 网格员; may be scoped to one grid
+	CommunityOperator = "community_operator"
+	TownshipOperator  = "township_operator"
+	CenterAdmin       = "center_admin" // 综治中心: events, people, party, cases
+	DepartmentHandler = "department_handler"
+	SystemAdmin       = "system_admin"   // 系统管理员: cluster, keys, backup and restore, plugins
+	SecurityAdmin     = "security_admin" // 安全管理员: tokens and roles
+	AuditAdmin        = "audit_admin"    // 审计管理员: reads and verifies the audit
+	// DevRoot holds every role at once. Only a node in development mode
+	// (serve --dev, demo) issues or accepts it.
+	DevRoot = "dev_root"
+)
+
+// LegacyAuditor is the role audit_admin replaced. Tokens that still carry
+// it stop working until the roles are split (fengqiao token migrate-roles).
+const LegacyAuditor = "auditor"
+
+// Roles lists every role a stored token may carry.
+var Roles = []string{GridWorker, CommunityOperator, TownshipOperator, CenterAdmin, DepartmentHandler,
+	SystemAdmin, SecurityAdmin, AuditAdmin, DevRoot}
+
+// Assignable lists the roles a token can be issued with through the API:
+// every role but DevRoot.
+var Assignable = Roles[:len(Roles)-1]
+
+// Perm is something a role may do.
+type Perm int
+
+// Permissions.
+const (
+	// Read is the business data: jurisdictions, grids, events, figures,
+	// people (masked), party, cases.
+	Read Perm = iota
+	// Report covers reporting events, registering people and recording
+	// visits and party activities.
+	Report
+	// Act covers actions on events and cases (see AllowsAction).
+	Act
+	// ManagePlaces covers grids, party organisations and members.
+	ManagePlaces
+	// Reveal covers reading sensitive details in the clear (audited) and
+	// keeping special-population records.
+	Reveal
+	// ClusterRead covers the state of the Raft group and the federation.
+	ClusterRead
+	// System covers cluster membership, keys, backup and restore, divisions
+	// and plugins.
+	System
+	// Tokens covers issuing, listing and revoking tokens.
+	Tokens
+	// Audit covers reading and verifying the audit trail.
+	Audit
+	// SplitRoles is the one-time upgrade of a group made before the roles
+	// were split: the old all-powerful center_admin hands the
+	// administration to a security_admin and a system_admin (and auditor
+	// tokens become audit_admin). Once done it is refused.
+	SplitRoles
+)
+
+var permNames = [...]string{"read", "report", "act", "manage_places", "reveal", "cluster_read", "system", "tokens", "audit", "split_roles"}
+
+// String names the permission as the docs and errors do.
+func (p Perm) String() string {
+	if int(p) < len(permNames) {
+		return permNames[p]
+	}
+	return "perm(" + strconv.Itoa(int(p)) + ")"
+}
+
+// Perms lists every permission.
+var Perms = []Perm{Read, Report, Act, ManagePlaces, Reveal, ClusterRead, System, Tokens, Audit, SplitRoles}
+
+var rolePerms = map[string][]Perm{
+	GridWorker:        {Read, Report, Act},
+	CommunityOperator: {Read, Report, Act, Reveal},
+	TownshipOperator:  {Read, Report, Act, ManagePlaces, Reveal},
+	CenterAdmin:       {Read, Report, Act, ManagePlaces, Reveal, ClusterRead, SplitRoles},
+	DepartmentHandler: {Read, Act},
+	SystemAdmin:       {System, ClusterRead},
+	SecurityAdmin:     {Tokens},
+	AuditAdmin:        {Audit, Read},
+	DevRoot:           Perms,
+}
+
+// roleActions limits which event actions a role may take; roles not listed
+// may take every action their Act permission allows.
+var roleActions = map[string][]string{
+	GridWorker:        {"comment", "self_resolve", "resolve"},
+	DepartmentHandler: {"sign", "return", "resolve", "comment"},
+}
+
+// Allows reports whether role holds p.
+func Allows(role string, p Perm) bool { return slices.Contains(rolePerms[role], p) }
+
+// AllowsAction reports whether role may take an event action (given Act).
+func AllowsAction(role, action string) bool {
+	allowed, limited := roleActions[role]
+	return !limited || slices.Contains(allowed, action)
+}
+
+// Administrative roles need a second factor outside development mode.
+var adminRoles = []string{SystemAdmin, SecurityAdmin, AuditAdmin, CenterAdmin}
+
+// Admin reports whether role administers something and so needs a second
+// factor (TOTP or a bound client certificate) and a bounded lifetime.
+func Admin(role string) bool { return slices.Contains(adminRoles, role) }
+
+// Known reports whether role is one a token may carry.
+func Known(role string) bool { return slices.Contains(Roles, role) }
+
+// SeesSpecial reports whether a token of role scoped to scope sees a
+// special-population record's category, level, contact status and support
+// team (PIPL art. 6, minimum necessary): the roles that may reveal, and the
+// grid workers of the person's own grid (a token scoped to that grid).
+// Everyone else who may read sees only that the person needs attention and
+// when a visit is due.
+func SeesSpecial(role, scope, personGrid string) bool {
+	if Allows(role, Reveal) {
+		return true
+	}
+	return role == GridWorker && personGrid != "" && scope == personGrid
+}
+
+// Prefix is the key prefix every code under code shares: a province's two
+// digits, a city's four, otherwise the code itself.
+func Prefix(code string) string {
+	if len(code) == 6 {
+		switch {
+		case strings.HasSuffix(code, "0000"):
+			return code[:2]
+		case strings.HasSuffix(code, "00"):
+			return code[:4]
+		}
+	}
+	return code
+}
+
+// Under reports whether code (a jurisdiction or grid code) lies in the
+// subtree of scope.
+func Under(code, scope string) bool {
+	p := Prefix(scope)
+	return len(code) >= len(p) && code[:len(p)] == p
+}

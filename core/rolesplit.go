@@ -1,0 +1,121 @@
+package core
+
+import (
+	"context"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/fengqiao/fengqiao/core/access"
+	"github.com/fengqiao/fengqiao/core/errs"
+)
+
+// Splitting the roles (三员分立) is one explicit, audited step per group.
+// Before it, center_admin held everything and "auditor" read the audit.
+// The step renames every auditor token to audit_admin and issues the first
+// security_admin and system_admin tokens, once: afterwards it is refused.
+// A group made by this version marks the split when it is seeded.
+
+var rolesSplitKey = []byte("roles_split")
+
+type splitPayload struct {
+	Issue []Token `json:"issue,omitempty"` // the first administrators, hashes only
+}
+
+func init() { handle("token.split_roles", 1, applySplitRoles) }
+
+// ErrRolesSplit marks a second attempt to split the roles.
+var ErrRolesSplit = errs.Conflict("roles", "split", "the administrative roles are already split (三员分立); ask a security_admin for tokens")
+
+func applySplitRoles(t *txn, c *Command, p *splitPayload) (any, error) {
+	if t.b(bMeta).Get(rolesSplitKey) != nil {
+		return nil, ErrRolesSplit
+	}
+	var renamed []*Token
+	cur := t.b(bToken).Cursor()
+	for k, _ := cur.First(); k != nil; k, _ = cur.Next() {
+		var tk Token
+		if _, err := t.getRecord(bToken, k, &tk); err != nil {
+			return nil, err
+		}
+		if tk.Role == access.LegacyAuditor {
+			tk.Role = access.AuditAdmin
+			renamed = append(renamed, &tk)
+		}
+	}
+	// Written after the scan: a bbolt cursor does not survive writes.
+	for _, tk := range renamed {
+		if err := t.putRecord(bToken, []byte(tk.ID), tk); err != nil {
+			return nil, err
+		}
+	}
+	for i := range p.Issue {
+		if _, err := applyTokenCreate(t, c, &p.Issue[i]); err != nil {
+			return nil, err
+		}
+	}
+	if len(renamed) > 0 {
+		t.effect(func(e *Engine) { e.tokens.invalidate() })
+	}
+	return len(renamed), t.b(bMeta).Put(rolesSplitKey, []byte{1})
+}
+
+// Split is what SplitRoles did: how many auditor tokens became audit_admin,
+// and the administrators it issued with their secrets, shown once.
+type Split struct {
+	Renamed int      `json:"renamed"`
+	Issued  []Issued `json:"issued"`
+}
+
+// Issued is a token with its secret, shown once.
+type Issued struct {
+	Token  *Token `json:"token"`
+	Secret string `json:"secret"`
+}
+
+// SplitRoles splits the administrative roles of a group made before they
+// were split, once: auditor tokens become audit_admin, and when scope is
+// set a security_admin and a system_admin token are issued for it, each
+// expiring after the store's MaxAdminTTL. With scope "" it only marks a new group as
+// split. A second call fails with ErrRolesSplit and changes nothing.
+func (ts *Tokens) SplitRoles(ctx context.Context, scope string) (*Split, error) {
+	var p splitPayload
+	var secrets []string
+	if scope != "" {
+		cur, err := ts.scopeCode(scope)
+		if err != nil {
+			return nil, err
+		}
+		for _, role := range []string{access.SecurityAdmin, access.SystemAdmin} {
+			secret := NewSecret()
+			tk := Token{ID: "tok-" + NewID()[:12], Name: "first " + role, Role: role, Scope: cur, Hash: hashSecret(secret)}
+			exp := ts.s.clock().UTC().Add(ts.s.maxAdminTTL).Truncate(time.Second)
+			tk.ExpiresAt = &exp
+			p.Issue = append(p.Issue, tk)
+			secrets = append(secrets, secret)
+		}
+	}
+	n, err := applyAs[int](ctx, ts.s, "token.split_roles", scope, p)
+	if err != nil {
+		return nil, err
+	}
+	out := &Split{Renamed: n, Issued: []Issued{}}
+	for i := range p.Issue {
+		tk, err := ts.Get(p.Issue[i].ID)
+		if err != nil {
+			return nil, err
+		}
+		out.Issued = append(out.Issued, Issued{Token: tk, Secret: secrets[i]})
+	}
+	return out, nil
+}
+
+// RolesSplit reports whether the group's administrative roles are split.
+func (ts *Tokens) RolesSplit() (bool, error) {
+	var split bool
+	err := ts.s.engine.View(func(tx *bbolt.Tx) error {
+		split = tx.Bucket(bMeta).Get(rolesSplitKey) != nil
+		return nil
+	})
+	return split, err
+}

@@ -1,0 +1,140 @@
+package api
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/access"
+)
+
+// Issue 21 point 4: for every route that names an object, an object outside
+// the caller's scope and one that does not exist answer byte for byte the
+// same (status, headers but the date, and body once the id itself is set
+// aside). The table is checked against the route table: a new route that
+// takes an id fails this test until it has a case here.
+func TestOutOfScopeAnswersAsMissing(t *testing.T) {
+	f := newFixture(t)
+	ctx := core.WithActor(context.Background(), "test")
+	st := f.b.s
+	// Township B's objects, made by the node itself.
+	gridB := "511083002001001"
+	evB, err := st.Events.Report(ctx, core.Report{Category: "dispute", Description: "B", Grid: gridB})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pB, err := st.People.Add(ctx, core.PersonInput{Name: "王五", IDNumber: validID(21), Kind: "registered", Jurisdiction: "511083002001", Grid: gridB})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Party.PutOrg(ctx, core.Org{ID: "org-b", Name: "B党委", Kind: core.OrgCommittee, Jurisdiction: "511083002"}); err != nil {
+		t.Fatal(err)
+	}
+	tkB, _, err := st.Tokens.Create(ctx, "b", access.GridWorker, "511083002", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Federation.Configure(ctx, core.FederationConfig{Self: "511083", Links: []core.Link{{Peer: "500153", Relation: core.RelPeer}}}); err != nil {
+		t.Fatal(err)
+	}
+	caseX, err := st.Cases.Open(ctx, "边界纠纷", "", []string{"500153"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Township A's callers.
+	mk := func(role string) string {
+		_, secret, err := st.Tokens.Create(ctx, role+"@A", role, "511083001", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return secret
+	}
+	opA, secA, adminA := f.town, mk(access.SecurityAdmin), mk(access.CenterAdmin)
+	visit := map[string]any{"at": "2026-11-01T02:00:00Z", "visitor": "网格员", "method": "home", "found": true}
+	special := map[string]any{"category": "released", "level": 1, "since": "2025-01-01T00:00:00Z", "details": map[string]any{"release_date": "2025-06-01"}}
+
+	cases := []struct {
+		op, token   string
+		hidden, nix string // an object outside the scope, and an id nothing has
+		query       string
+		body        any
+	}{
+		{op: "getJurisdiction", token: opA, hidden: "511083002", nix: "511083099"},
+		{op: "getGrid", token: opA, hidden: gridB, nix: "511083001001099"},
+		{op: "getEvent", token: opA, hidden: evB.ID, nix: "511083-20261207-999999"},
+		{op: "actOnEvent", token: opA, hidden: evB.ID, nix: "511083-20261207-999999", body: map[string]any{"action": "accept"}},
+		{op: "getPerson", token: opA, hidden: pB.ID, nix: "p-nobody"},
+		{op: "setSpecial", token: opA, hidden: pB.ID, nix: "p-nobody", body: special},
+		{op: "listVisits", token: opA, hidden: pB.ID, nix: "p-nobody"},
+		{op: "recordVisit", token: opA, hidden: pB.ID, nix: "p-nobody", body: visit},
+		{op: "revokeToken", token: secA, hidden: tkB.ID, nix: "tok-nobody0000"},
+		{op: "open311Get", token: opA, hidden: evB.ID + ".json", nix: "511083-20261207-999999.json"},
+		{op: "getCase", token: adminA, hidden: caseX.ID, nix: "511083-20261207-C999"},
+		{op: "updateCase", token: adminA, hidden: caseX.ID, nix: "511083-20261207-C999", body: map[string]any{"status": "closed"}},
+		{op: "listCaseEntries", token: adminA, hidden: caseX.ID, nix: "511083-20261207-C999"},
+		{op: "addCaseEntry", token: adminA, hidden: caseX.ID, nix: "511083-20261207-C999", body: map[string]any{"text": "x"}},
+		{op: "listMembers", token: opA, query: "org", hidden: "org-b", nix: "org-nobody"},
+	}
+	// Routes that name something in their path but no scoped object: the
+	// group's own peers, open to node-wide tokens only.
+	notScoped := []string{"removePeer"}
+
+	byOp := map[string]route{}
+	for _, rt := range routes {
+		byOp[rt.op] = rt
+	}
+	covered := map[string]bool{}
+	param := regexp.MustCompile(`\{\w+\}`)
+	for _, c := range cases {
+		covered[c.op] = true
+		rt, ok := byOp[c.op]
+		if !ok {
+			t.Fatalf("no route %s", c.op)
+		}
+		answer := func(id string) (int, http.Header, string) {
+			path := param.ReplaceAllString(rt.path, id)
+			if c.query != "" {
+				path += "?" + c.query + "=" + id
+			}
+			before := f.digest()
+			resp := f.raw(rt.method, path, c.token, c.body)
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if f.digest() != before {
+				t.Errorf("%s %s changed the state", c.op, id)
+			}
+			h := resp.Header.Clone()
+			h.Del("Date")
+			h.Del("Content-Length") // the ids' lengths differ; the bodies are compared whole
+
+			return resp.StatusCode, h, strings.ReplaceAll(string(body), strings.TrimSuffix(id, ".json"), "ID")
+		}
+		hs, hh, hb := answer(c.hidden)
+		ms, mh, mb := answer(c.nix)
+		if hs != 404 || hs != ms || hb != mb || !headersEqual(hh, mh) {
+			t.Errorf("%s: out of scope %d %v %s\n  missing %d %v %s", c.op, hs, hh, hb, ms, mh, mb)
+		}
+	}
+	for _, rt := range routes {
+		if (strings.Contains(rt.path, "{") || slices.Contains([]string{"listMembers"}, rt.op)) && !covered[rt.op] && !slices.Contains(notScoped, rt.op) {
+			t.Errorf("route %s %s names an object but has no out-of-scope case here", rt.method, rt.path)
+		}
+	}
+}
+
+func headersEqual(a, b http.Header) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if !slices.Equal(v, b[k]) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,87 @@
+package api
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/access"
+)
+
+// Issue 21 point 5: a special-population record's category, level, contact
+// status and support team are sensitive in themselves. The roles that may
+// reveal and the grid workers of the person's grid see them; every other
+// reader sees that the person needs attention and when a visit is due.
+func TestSpecialPopulationMinimumNecessary(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	grid := "511083001001001"
+	p, err := f.b.s.People.Add(ctx, core.PersonInput{Name: "刘晓梅", IDNumber: validID(11), Kind: "registered", Jurisdiction: "511083001001", Grid: grid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.b.s.People.SetSpecial(ctx, p.ID, core.SpecialInput{Category: core.SpecialDrug, Level: 3, Team: []string{"禁毒社工王"},
+		Since: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), Details: core.SpecialDetails{DrugType: "冰毒", DrugStatus: "community_rehab"}}); err != nil {
+		t.Fatal(err)
+	}
+	mk := func(role, scope string) string {
+		_, secret, err := f.b.s.Tokens.Create(ctx, role+"@"+scope, role, scope, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return secret
+	}
+	ownWorker, otherWorker := mk(access.GridWorker, grid), mk(access.GridWorker, "511083001001002")
+	villageWorker := mk(access.GridWorker, "511083001001")
+	sensitive := []string{core.SpecialDrug, `"level"`, "禁毒社工王", `"contact"`}
+	for _, c := range []struct {
+		who, token string
+		full       bool
+	}{
+		{"center_admin", f.admin, true}, {"township_operator", f.town, true}, {"grid worker of the grid", ownWorker, true},
+		{"grid worker of the village", villageWorker, false},
+		{"department_handler", f.handle, false}, {"audit_admin", f.audit, false},
+	} {
+		for _, path := range []string{"/api/v1/people/" + p.ID, "/api/v1/people?jurisdiction=511083001001",
+			"/api/v1/people?jurisdiction=511083001001&visits_due_before=2030-01-01T00:00:00Z"} {
+			if c.token == ownWorker {
+				path = strings.Replace(path, "jurisdiction=511083001001", "jurisdiction="+grid, 1)
+			}
+			resp, m := f.do("GET", path, c.token, nil, nil)
+			if resp.StatusCode != 200 {
+				t.Fatalf("%s %s: %d %v", c.who, path, resp.StatusCode, m)
+			}
+			body := mustJSON(m)
+			for _, s := range sensitive {
+				if strings.Contains(body, s) != c.full {
+					t.Errorf("%s %s: sees %s = %v, want %v", c.who, path, s, !c.full, c.full)
+				}
+			}
+			if !strings.Contains(body, `"next_due"`) || (!c.full && !strings.Contains(body, `"attention":true`)) {
+				t.Errorf("%s %s: no attention flag and due date: %s", c.who, path, body)
+			}
+		}
+		resp, m := f.do("GET", "/api/v1/people/"+p.ID+"/visits", c.token, nil, nil)
+		switch {
+		case c.full && resp.StatusCode != 200:
+			t.Errorf("%s lists visits: %d %v", c.who, resp.StatusCode, m)
+		case !c.full:
+			expectProblem(t, c.who+" lists visits", resp, m, 403, "role")
+		}
+	}
+	// The worker of another grid does not see the person at all.
+	resp, m := f.do("GET", "/api/v1/people/"+p.ID, otherWorker, nil, nil)
+	expectProblem(t, "worker of another grid", resp, m, 404, "id")
+	// Only those who see the record record visits to the person.
+	before := f.digest()
+	resp, m = f.do("POST", "/api/v1/people/"+p.ID+"/visits", villageWorker, map[string]any{"at": "2026-11-01T02:00:00Z", "visitor": "网格员", "method": "home", "found": true}, nil)
+	expectProblem(t, "a visit by a worker of another grid", resp, m, 403, "role")
+	if f.digest() != before {
+		t.Fatal("a refused visit changed the state")
+	}
+	if resp, m := f.do("POST", "/api/v1/people/"+p.ID+"/visits", ownWorker, map[string]any{"at": "2026-11-01T02:00:00Z", "visitor": "网格员", "method": "home", "found": true}, nil); resp.StatusCode != 201 {
+		t.Fatalf("a visit by the grid's worker: %d %v", resp.StatusCode, m)
+	}
+}
