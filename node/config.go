@@ -49,9 +49,15 @@ type Config struct {
 	// It must be a loopback address: profiles and goroutine dumps are for
 	// the operator on the machine, never the network.
 	Pprof string `json:"pprof,omitempty"`
-	// TLS, when set, serves the API over HTTPS and secures Raft with mutual
-	// TLS (every replica's certificate from the same CA).
+	// TLS, when set, secures Raft with mutual TLS (every replica's
+	// certificate from the federation's CA, naming the replica: see
+	// tlsutil.ReplicaName) and serves the API over HTTPS. A group of more
+	// than one replica requires it.
 	TLS tlsutil.Files `json:"tls,omitzero"`
+	// PlainHTTP serves the API without TLS even though tls is set, or on an
+	// address off loopback without tls: only when said explicitly, for a
+	// node behind a TLS-terminating proxy on the same host or network.
+	PlainHTTP bool `json:"plain_http,omitempty"`
 	// Federation, when set, joins this group to the federation.
 	Federation *FederationSettings `json:"federation,omitempty"`
 }
@@ -204,6 +210,9 @@ func (c *Config) Validate() error {
 		if p.ID == "" || ids[p.ID] {
 			return errs.Invalid(f+".id", "unique", "peer ids must be present and unique")
 		}
+		if !tlsutil.ValidNodeID(p.ID) {
+			return errs.Invalid(f+".id", "format", "a node id is 1..63 lower-case letters, digits and hyphens (it is named in the replica's certificate), not %q", p.ID)
+		}
 		if err := hostPort(f+".raft", p.Raft); err != nil {
 			return err
 		}
@@ -228,6 +237,14 @@ func (c *Config) Validate() error {
 		if err := c.TLS.Validate("tls"); err != nil {
 			return err
 		}
+	}
+	// Only the group's own replicas may speak on the Raft port, proven by
+	// their certificates; a group of one opens no Raft port at all.
+	if len(c.Peers) > 1 && !c.TLS.Enabled() {
+		return errs.Invalid("tls", "required", "a group of %d replicas needs mutual TLS between them: set tls (ca_file, cert_file, key_file; make certificates with fengqiao tls cert --jurisdiction %s --node ID)", len(c.Peers), c.Jurisdiction)
+	}
+	if !c.TLS.Enabled() && !c.PlainHTTP && loopback("http", c.HTTP) != nil {
+		return errs.Invalid("http", "tls", "the API would serve plain HTTP on %s, off loopback: set tls, or plain_http: true if a TLS proxy on the same host fronts it", c.HTTP)
 	}
 	if c.Federation != nil {
 		if err := c.Federation.validate(c.Jurisdiction, c.TLS.Enabled()); err != nil {
@@ -279,6 +296,12 @@ func (c *Config) bootstrapTTL() time.Duration {
 	}
 	return time.Duration(c.BootstrapTokenHours) * time.Hour
 }
+
+// alone reports whether the group is this one replica: it opens no Raft port.
+func (c *Config) alone() bool { return len(c.Peers) == 1 }
+
+// apiTLS reports whether the API serves HTTPS.
+func (c *Config) apiTLS() bool { return c.TLS.Enabled() && !c.PlainHTTP }
 
 // reloadEvery is how often the key and TLS files are checked.
 func (c *Config) reloadEvery() time.Duration {

@@ -35,29 +35,35 @@ func TestLoadConfig(t *testing.T) {
 	cases := map[string]string{
 		"unknown key":              `{"node_id":"n0","colour":"red"}`,
 		"node_id":                  `{"jurisdiction":"500110"}`,
-		"jurisdiction":             `{"node_id":"n0","jurisdiction":"999999","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[]}`,
+		"jurisdiction":             `{"node_id":"n0","jurisdiction":"999999","data_dir":"d","http":"127.0.0.1:1","raft":"r:1","key_file":"k","peers":[]}`,
 		"http":                     `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"nowhere","raft":"r:1","key_file":"k"}`,
-		"peers":                    `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n1","raft":"x:1","http":"y:1"}]}`,
-		"peers[1].id":              `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"},{"id":"n0","raft":"x:1","http":"y:1"}]}`,
-		"peers[0].raft":            `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"other:1","http":"h:1"}]}`,
-		"log_level":                `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"}],"log_level":"loud"}`,
-		"key_file":                 `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1"}`,
+		"peers":                    `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"127.0.0.1:1","raft":"r:1","key_file":"k","peers":[{"id":"n1","raft":"x:1","http":"y:1"}]}`,
+		"peers[1].id":              `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"127.0.0.1:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"},{"id":"n0","raft":"x:1","http":"y:1"}]}`,
+		"peers[0].raft":            `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"127.0.0.1:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"other:1","http":"h:1"}]}`,
+		"log_level":                `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"127.0.0.1:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"}],"log_level":"loud"}`,
+		"key_file":                 `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"127.0.0.1:1","raft":"r:1"}`,
 		"sync_state":               `{"node_id":"n0","sync_state":"yes"}`,
-		"divergence_check_seconds": `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"}],"divergence_check_seconds":-5}`,
-		"reload_seconds":           `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"}],"reload_seconds":3601}`,
-		"pprof":                    `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"}],"pprof":"0.0.0.0:6060"}`,
+		"divergence_check_seconds": `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"127.0.0.1:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"}],"divergence_check_seconds":-5}`,
+		"reload_seconds":           `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"127.0.0.1:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"}],"reload_seconds":3601}`,
+		"tls":                      `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"127.0.0.1:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"},{"id":"n1","raft":"r:2","http":"h:2"}]}`,
+		"plain http off loopback":  `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"10.0.0.5:8080","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"}]}`,
+		"peers[0].id":              `{"node_id":"N_0","jurisdiction":"500110","data_dir":"d","http":"127.0.0.1:1","raft":"r:1","key_file":"k","peers":[{"id":"N_0","raft":"r:1","http":"h:1"}]}`,
+		"pprof":                    `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"127.0.0.1:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"}],"pprof":"0.0.0.0:6060"}`,
 	}
 	for want, body := range cases {
 		field := want
-		if want == "unknown key" {
+		switch want {
+		case "unknown key":
 			field = "colour"
+		case "plain http off loopback":
+			field = "http"
 		}
 		_, err := LoadConfig(writeConfig(t, body))
 		if !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != field {
 			t.Errorf("%s: %v", want, err)
 		}
 	}
-	base := `"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"}]`
+	base := `"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"127.0.0.1:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"}]`
 	tlsOn := `,"tls":{"ca_file":"ca.pem","cert_file":"c.pem","key_file":"k.pem"}`
 	key := membership.GenerateKey()
 	fed := func(body string) string { return "{" + base + tlsOn + `,"federation":{` + body + "}}" }
@@ -82,13 +88,17 @@ func TestLoadConfig(t *testing.T) {
 	if err != nil || len(c.Federation.Links) != 2 {
 		t.Fatalf("good federation config: %v", err)
 	}
+	// Plain HTTP off loopback only when said explicitly.
+	if _, err := LoadConfig(writeConfig(t, `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"10.0.0.5:8080","raft":"r:1","key_file":"k","plain_http":true,"peers":[{"id":"n0","raft":"r:1","http":"h:1"}]}`)); err != nil {
+		t.Fatalf("plain_http: %v", err)
+	}
 	if _, err := LoadConfig(filepath.Join(t.TempDir(), "missing.json")); err == nil {
 		t.Fatal("a missing file loaded")
 	}
 }
 
 func TestDivergenceCheckSeconds(t *testing.T) {
-	base := `"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"}]`
+	base := `"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"127.0.0.1:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"}]`
 	for body, want := range map[string]time.Duration{
 		"":                                 0, // replica.DefaultCheckInterval
 		`,"divergence_check_seconds":-1`:   -1,
@@ -106,7 +116,7 @@ func TestDivergenceCheckSeconds(t *testing.T) {
 }
 
 func TestReloadSeconds(t *testing.T) {
-	base := `"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"h:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"}]`
+	base := `"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"127.0.0.1:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"}]`
 	for body, want := range map[string]time.Duration{
 		"":                       10 * time.Second,
 		`,"reload_seconds":1`:    time.Second,

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -236,9 +237,31 @@ func startDemoNode(ctx context.Context, wg *sync.WaitGroup, errc chan<- error, o
 		return err
 	}
 	var servers []raft.Server
-	for i := 0; i < o.Replicas; i++ {
-		id := fmt.Sprintf("%s-r%d", n.code, i)
-		r, err := replica.Open(replica.Config{ID: id, Dir: filepath.Join(dir, id), Bind: "127.0.0.1:0", Logger: nlog, Timeout: 500 * time.Millisecond})
+	ids := make([]string, o.Replicas)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%s-r%d", n.code, i)
+	}
+	check := tlsutil.GroupCheck(n.code, func(id string) bool { return slices.Contains(ids, id) }, func(remote net.Addr, names string) {
+		nlog.Warn("refused a peer on the Raft port", "remote", remote.String(), "certificate", names)
+	})
+	for i, id := range ids {
+		rc := replica.Config{ID: id, Dir: filepath.Join(dir, id), Logger: nlog, Timeout: 500 * time.Millisecond}
+		if o.Replicas == 1 {
+			rc.Alone = true // no Raft port at all
+		} else {
+			// Replicas of one group speak Raft over mutual TLS, each naming
+			// itself in its certificate.
+			if err := tlsutil.NewReplicaCert(caDir, dir, n.code, id, []string{"127.0.0.1"}); err != nil {
+				return err
+			}
+			certs, err := tlsutil.Reloading(tlsutil.Files{CA: filepath.Join(caDir, "ca.pem"), Cert: filepath.Join(dir, id+".pem"), Key: filepath.Join(dir, id+"-key.pem")}, nil)
+			if err != nil {
+				return err
+			}
+			rc.Bind, rc.TLS, rc.DialTLS = "127.0.0.1:0", certs.Mutual(), certs.GroupDialer(check)
+			rc.ListenTLS = func(ln net.Listener) net.Listener { return certs.GroupListener(ln, check) }
+		}
+		r, err := replica.Open(rc)
 		if err != nil {
 			return err
 		}

@@ -63,7 +63,9 @@ func RunDev(ctx context.Context, o DevOptions) error {
 		return err
 	}
 	m := newMetrics()
-	r, err := replica.Open(replica.Config{ID: "dev", Dir: o.Data, Bind: "127.0.0.1:0", Logger: log, OnApply: m.onApply, OnCommit: m.onCommit})
+	// A group of one: no Raft or forwarding port, so nothing outside this
+	// process can propose.
+	r, err := replica.Open(replica.Config{ID: "dev", Dir: o.Data, Alone: true, Logger: log, OnApply: m.onApply, OnCommit: m.onCommit})
 	if err != nil {
 		return err
 	}

@@ -27,6 +27,8 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	commit   prometheus.Histogram
+	// peersRefused counts TLS peers turned away from the Raft port.
+	peersRefused prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -43,7 +45,9 @@ func newMetrics() *metrics {
 		Help: "HTTP request duration by method and route pattern.", Buckets: prometheus.ExponentialBuckets(0.0002, 2, 16)}, []string{"method", "route"})
 	m.commit = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "fengqiao_commit_seconds",
 		Help: "Time from proposing to Raft until the results are back (replicate, commit, apply).", Buckets: prometheus.ExponentialBuckets(0.0002, 2, 16)})
-	m.reg.MustRegister(m.applied, m.batch, m.rejected, m.requests, m.latency, m.commit,
+	m.peersRefused = prometheus.NewCounter(prometheus.CounterOpts{Name: "fengqiao_raft_peers_refused_total",
+		Help: "Connections to the Raft port refused because the peer's certificate names no replica of this group."})
+	m.reg.MustRegister(m.applied, m.batch, m.rejected, m.requests, m.latency, m.commit, m.peersRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -12,7 +12,9 @@ import (
 	"net/http/pprof"
 	"os"
 	"reflect"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -71,6 +73,22 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 	var mutualDial, clientDial func(ctx context.Context, network, addr string) (net.Conn, error)
 	var certs *tlsutil.Certs
 	var listenMutual func(net.Listener) net.Listener
+	// The Raft port's own: only this group's replicas, by their
+	// certificates' names (tlsutil.ReplicaName).
+	var raftDial func(ctx context.Context, network, addr string) (net.Conn, error)
+	var raftListen func(net.Listener) net.Listener
+	m := newMetrics()
+	var rep atomic.Pointer[replica.Replica] // set once open; the group's members are read from it
+	groupCheck := tlsutil.GroupCheck(c.Jurisdiction, func(id string) bool {
+		if slices.ContainsFunc(c.Peers, func(p PeerConfig) bool { return p.ID == id }) {
+			return true
+		}
+		r := rep.Load()
+		return r != nil && r.Member(id)
+	}, func(remote net.Addr, names string) {
+		m.peersRefused.Inc()
+		log.Warn("refused a peer on the Raft port: its certificate names no replica of this group", "remote", remote.String(), "certificate", names)
+	})
 	if c.TLS.Enabled() {
 		// Renewed certificates and CA bundles are picked up from their files;
 		// say so, or why not.
@@ -86,9 +104,13 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 		}
 		raftTLS, clientTLS = certs.Mutual(), certs.Client()
 		mutualDial, clientDial = certs.Dialer(true), certs.Dialer(false, "h2", "http/1.1")
+		raftDial = certs.GroupDialer(groupCheck)
 		// Listeners made here close what a new bundle stops trusting.
 		listenMutual = func(ln net.Listener) net.Listener { return certs.Listener(ln, true) }
-		ln, scheme = certs.Listener(ln, false), "https"
+		raftListen = func(ln net.Listener) net.Listener { return certs.GroupListener(ln, groupCheck) }
+		if c.apiTLS() {
+			ln, scheme = certs.Listener(ln, false), "https"
+		}
 	}
 	var servers []raft.Server
 	peers := map[string]string{}
@@ -96,7 +118,6 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 		servers = append(servers, raft.Server{ID: raft.ServerID(p.ID), Address: raft.ServerAddress(p.Raft)})
 		peers[p.Raft] = scheme + "://" + p.HTTP
 	}
-	m := newMetrics()
 	if certs != nil {
 		m.watchCert(certs, log)
 	}
@@ -104,12 +125,20 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 	if c.RaftTimeoutMS > 0 {
 		timeout = time.Duration(c.RaftTimeoutMS) * time.Millisecond
 	}
-	r, err := replica.Open(replica.Config{ID: c.NodeID, Dir: c.DataDir, Bind: c.Raft, Bootstrap: servers, Logger: log,
-		OnApply: m.onApply, OnCommit: m.onCommit, TLS: raftTLS, DialTLS: mutualDial, ListenTLS: listenMutual, Timeout: timeout, SyncState: c.SyncState,
-		CheckInterval: c.checkInterval()})
+	rc := replica.Config{ID: c.NodeID, Dir: c.DataDir, Bind: c.Raft, Bootstrap: servers, Logger: log,
+		OnApply: m.onApply, OnCommit: m.onCommit, TLS: raftTLS, DialTLS: raftDial, ListenTLS: raftListen, Timeout: timeout, SyncState: c.SyncState,
+		CheckInterval: c.checkInterval()}
+	if c.alone() {
+		// A group of one opens no Raft or forwarding port: nothing outside
+		// this process can propose.
+		rc.Alone, rc.Bind, rc.TLS, rc.DialTLS, rc.ListenTLS = true, "", nil, nil, nil
+		log.Info("a group of one replica: no Raft port is opened")
+	}
+	r, err := replica.Open(rc)
 	if err != nil {
 		return err
 	}
+	rep.Store(r)
 	defer r.Close()
 	m.watchRaft(r)
 	store := core.New(r.Engine, r.Proposer(), core.Options{Keyring: keys, Logger: log})

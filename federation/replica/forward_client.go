@@ -31,6 +31,9 @@ type forwardClient struct {
 }
 
 func dialForward(stream *muxStream, addr raft.ServerAddress) (*forwardClient, error) {
+	if stream == nil {
+		return nil, errAlone
+	}
 	c, err := stream.Dial(addr, 5*time.Second)
 	if err != nil {
 		return nil, err

@@ -45,6 +45,21 @@ func (r *Replica) Peers() ([]Peer, error) {
 	return out, nil
 }
 
+// Member reports whether id is in the group's Raft configuration now, as a
+// voter or not: whom the Raft port may admit besides the configured peers.
+func (r *Replica) Member(id string) bool {
+	f := r.Raft.GetConfiguration()
+	if f.Error() != nil {
+		return false
+	}
+	for _, s := range f.Configuration().Servers {
+		if string(s.ID) == id {
+			return true
+		}
+	}
+	return false
+}
+
 func (r *Replica) requireLeader() error {
 	if !r.IsLeader() {
 		addr, _ := r.Raft.LeaderWithID()
@@ -63,11 +78,17 @@ func checkPeer(id, addr string) error {
 	return nil
 }
 
+// errAlone refuses what a group of one (Config.Alone) cannot do.
+var errAlone = errs.Conflict("id", "alone", "this replica runs as a group of one with no Raft listener; a group that takes members is configured with every peer and mutual TLS from the start")
+
 // Join adds a replica to the group, as a voter or a non-voter (which
 // replicates and serves stale reads but does not vote). Leader only.
 func (r *Replica) Join(id, addr string, voter bool) error {
 	if err := checkPeer(id, addr); err != nil {
 		return err
+	}
+	if r.inmem != nil {
+		return errAlone
 	}
 	if err := r.requireLeader(); err != nil {
 		return err

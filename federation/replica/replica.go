@@ -27,9 +27,13 @@ import (
 
 // Config describes one replica.
 type Config struct {
-	ID        string        // unique within the group
-	Dir       string        // data directory: state.db, raft.db, snapshots/
-	Bind      string        // Raft TCP address, e.g. 127.0.0.1:7001 (":0" picks a port)
+	ID   string // unique within the group
+	Dir  string // data directory: state.db, raft.db, snapshots/
+	Bind string // Raft TCP address, e.g. 127.0.0.1:7001 (":0" picks a port); "" with Alone
+	// Alone runs a group of one replica that opens no Raft or forwarding
+	// listener at all (an in-memory transport): nothing outside the process
+	// can propose to it, and it can never take another member.
+	Alone     bool
 	Bootstrap []raft.Server // when set and the log is empty, form a new group with these voters
 	Logger    *slog.Logger
 
@@ -74,6 +78,7 @@ type Replica struct {
 	Addr      raft.ServerAddress
 	logs      *raftstore.Store
 	transport *raft.NetworkTransport
+	inmem     *raft.InmemTransport // a group of one (Config.Alone): no listener
 	stream    *muxStream
 	fsm       *FSM
 	co        *coalescer    // packs concurrent proposals into few entries
@@ -95,8 +100,8 @@ type Replica struct {
 
 // Open starts a replica.
 func Open(cfg Config) (*Replica, error) {
-	if cfg.ID == "" || cfg.Dir == "" || cfg.Bind == "" {
-		return nil, errors.New("replica: ID, Dir and Bind are required")
+	if cfg.ID == "" || cfg.Dir == "" || (cfg.Bind == "") != cfg.Alone {
+		return nil, errors.New("replica: ID and Dir are required, and Bind unless (and only unless) Alone")
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -133,18 +138,31 @@ func Open(cfg Config) (*Replica, error) {
 	if err != nil {
 		return fail(fmt.Errorf("replica: snapshots: %w", err))
 	}
-	if _, err := net.ResolveTCPAddr("tcp", cfg.Bind); err != nil {
-		return fail(fmt.Errorf("replica: bind %q: %w", cfg.Bind, err))
-	}
-	// No separate advertise address: the listener's own (so ":0" works).
-	// Raft and proposal forwarding share the listener (mux.go).
 	r.fsrv.r = r
-	if r.stream, err = newMuxStream(cfg.Bind, cfg.TLS, cfg.ListenTLS, cfg.DialTLS, r.fsrv.accept); err != nil {
-		return fail(fmt.Errorf("replica: transport: %w", err))
+	var trans raft.Transport
+	if cfg.Alone {
+		r.Addr, r.inmem = raft.NewInmemTransport(raft.ServerAddress("alone/" + cfg.ID))
+		trans = r.inmem
+		if len(cfg.Bootstrap) > 0 {
+			if len(cfg.Bootstrap) != 1 || string(cfg.Bootstrap[0].ID) != cfg.ID {
+				return fail(errors.New("replica: a group of one bootstraps with itself alone"))
+			}
+			cfg.Bootstrap = []raft.Server{{ID: raft.ServerID(cfg.ID), Address: r.Addr}}
+		}
+	} else {
+		if _, err := net.ResolveTCPAddr("tcp", cfg.Bind); err != nil {
+			return fail(fmt.Errorf("replica: bind %q: %w", cfg.Bind, err))
+		}
+		// No separate advertise address: the listener's own (so ":0" works).
+		// Raft and proposal forwarding share the listener (mux.go).
+		if r.stream, err = newMuxStream(cfg.Bind, cfg.TLS, cfg.ListenTLS, cfg.DialTLS, r.fsrv.accept); err != nil {
+			return fail(fmt.Errorf("replica: transport: %w", err))
+		}
+		r.fwd.stream = r.stream
+		r.transport = raft.NewNetworkTransportWithLogger(r.stream, 8, 10*time.Second, hlog)
+		r.Addr = r.transport.LocalAddr()
+		trans = noPipeline{r.transport}
 	}
-	r.fwd.stream = r.stream
-	r.transport = raft.NewNetworkTransportWithLogger(r.stream, 8, 10*time.Second, hlog)
-	r.Addr = r.transport.LocalAddr()
 
 	rc := raft.DefaultConfig()
 	rc.LocalID = raft.ServerID(cfg.ID)
@@ -184,7 +202,7 @@ func Open(cfg Config) (*Replica, error) {
 			return fail(err)
 		}
 		if !has {
-			if err := raft.BootstrapCluster(rc, r.logs, r.logs, snaps, r.transport, raft.Configuration{Servers: cfg.Bootstrap}); err != nil {
+			if err := raft.BootstrapCluster(rc, r.logs, r.logs, snaps, trans, raft.Configuration{Servers: cfg.Bootstrap}); err != nil {
 				return fail(fmt.Errorf("replica: bootstrap: %w", err))
 			}
 		}
@@ -192,7 +210,7 @@ func Open(cfg Config) (*Replica, error) {
 	// Recent entries are replicated from memory, not read back from bbolt.
 	cached, _ := raft.NewLogCache(LogCacheSize, r.logs)
 	r.fsm = NewFSM(e)
-	if r.Raft, err = raft.NewRaft(rc, r.fsm, cached, r.logs, snaps, noPipeline{r.transport}); err != nil {
+	if r.Raft, err = raft.NewRaft(rc, r.fsm, cached, r.logs, snaps, trans); err != nil {
 		return fail(fmt.Errorf("replica: raft: %w", err))
 	}
 	r.co = newCoalescer(r.Raft, 10*time.Second)
@@ -208,9 +226,12 @@ func Open(cfg Config) (*Replica, error) {
 func (r *Replica) closeStores() {
 	r.fwd.close()
 	r.fsrv.close()
-	if r.transport != nil {
+	switch {
+	case r.inmem != nil:
+		r.inmem.Close()
+	case r.transport != nil:
 		r.transport.Close()
-	} else if r.stream != nil {
+	case r.stream != nil:
 		r.stream.Close()
 	}
 	if r.logs != nil {

@@ -17,6 +17,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/fengqiao/fengqiao/core/errs"
@@ -96,11 +97,42 @@ func NewCA(dir, name string) error {
 }
 
 // NewCert writes NAME.pem and NAME-key.pem into dir, signed by the CA in
-// caDir, valid for hosts (IPs or DNS names), usable as server and client.
+// caDir, with NAME as its common name, valid for hosts (IPs or DNS names),
+// usable as server and client.
 func NewCert(caDir, dir, name string, hosts []string) error {
 	if name == "" || len(hosts) == 0 {
 		return errs.Invalid("name", "required", "a certificate needs a name and at least one host")
 	}
+	return newCert(caDir, dir, name, name, hosts)
+}
+
+// NewReplicaCert writes NODE.pem and NODE-key.pem into dir for replica node
+// of jurisdiction's group: its common name is the jurisdiction code and it
+// carries ReplicaName(node, jurisdiction) besides hosts (see names.go).
+func NewReplicaCert(caDir, dir, jurisdiction, node string, hosts []string) error {
+	switch {
+	case !validLabel(node):
+		return errs.Invalid("node", "format", "a node id is 1..63 lower-case letters, digits and hyphens, not %q", node)
+	case jurisdiction == "" || strings.Trim(jurisdiction, "0123456789") != "" || len(jurisdiction) > 12:
+		return errs.Invalid("jurisdiction", "format", "%q is not a division code", jurisdiction)
+	case len(hosts) == 0:
+		return errs.Invalid("hosts", "required", "a certificate needs at least one host")
+	}
+	return newCert(caDir, dir, node, jurisdiction, append([]string{ReplicaName(node, jurisdiction)}, hosts...))
+}
+
+// validLabel reports whether s can be a DNS label: a node id in a name.
+func validLabel(s string) bool {
+	if s == "" || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	return strings.Trim(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == ""
+}
+
+// ValidNodeID reports whether a node id can be named in a certificate.
+func ValidNodeID(id string) bool { return validLabel(id) }
+
+func newCert(caDir, dir, file, cn string, hosts []string) error {
 	caCert, caKey, err := loadCA(caDir)
 	if err != nil {
 		return err
@@ -109,7 +141,7 @@ func NewCert(caDir, dir, name string, hosts []string) error {
 	if err != nil {
 		return err
 	}
-	tmpl := &x509.Certificate{SerialNumber: serial(), Subject: pkix.Name{CommonName: name},
+	tmpl := &x509.Certificate{SerialNumber: serial(), Subject: pkix.Name{CommonName: cn},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(2, 0, 0),
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
 	for _, h := range hosts {
@@ -130,10 +162,10 @@ func NewCert(caDir, dir, name string, hosts []string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	if err := writePEM(filepath.Join(dir, name+".pem"), "CERTIFICATE", der, 0o644); err != nil {
+	if err := writePEM(filepath.Join(dir, file+".pem"), "CERTIFICATE", der, 0o644); err != nil {
 		return err
 	}
-	return writePEM(filepath.Join(dir, name+"-key.pem"), "EC PRIVATE KEY", kder, 0o600)
+	return writePEM(filepath.Join(dir, file+"-key.pem"), "EC PRIVATE KEY", kder, 0o600)
 }
 
 func loadCA(dir string) (*x509.Certificate, *ecdsa.PrivateKey, error) {

@@ -142,6 +142,10 @@ func (c *Certs) recheck(pool *x509.CertPool, rev revocations) {
 // The connection is a *tls.Conn (net/http needs one for ALPN), and it is
 // closed if a later bundle stops trusting the server.
 func (c *Certs) Dialer(mutual bool, protos ...string) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return c.dialer(mutual, nil, protos...)
+}
+
+func (c *Certs) dialer(mutual bool, check func(net.Addr, *x509.Certificate) error, protos ...string) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		host, _, err := net.SplitHostPort(addr)
 		if err != nil {
@@ -157,7 +161,7 @@ func (c *Certs) Dialer(mutual bool, protos ...string) func(ctx context.Context, 
 			return nil, err
 		}
 		t := c.track(raw, x509.ExtKeyUsageServerAuth)
-		cfg.VerifyConnection = t.verified
+		cfg.VerifyConnection = vetted(t, check)
 		tc := tls.Client(t, cfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			t.Close()
@@ -183,6 +187,7 @@ type listener struct {
 	net.Listener
 	certs *Certs
 	cfg   *tls.Config
+	check func(net.Addr, *x509.Certificate) error // GroupListener's, else nil
 }
 
 func (l *listener) Accept() (net.Conn, error) {
@@ -198,12 +203,12 @@ func (l *listener) Accept() (net.Conn, error) {
 			pc, err := per(hi)
 			if pc != nil {
 				pc = pc.Clone()
-				pc.VerifyConnection = t.verified
+				pc.VerifyConnection = vetted(t, l.check)
 			}
 			return pc, err
 		}
 	} else {
-		cfg.VerifyConnection = t.verified
+		cfg.VerifyConnection = vetted(t, l.check)
 	}
 	return tls.Server(t, cfg), nil
 }

@@ -65,6 +65,22 @@ func (s *Server) removePeer(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// stateDigest answers with this replica's own digest of its logical state
+// (never forwarded): replicas that applied the same commands agree.
+func (s *Server) stateDigest(w http.ResponseWriter, r *http.Request) error {
+	e := s.b.Store().Engine()
+	applied, err := e.AppliedIndex()
+	if err != nil {
+		return err
+	}
+	d, err := e.Digest()
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"self": s.b.Self(), "applied": applied, "digest": d})
+	return nil
+}
+
 func (s *Server) transferLeader(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		ID    string `json:"id"`

@@ -108,6 +108,7 @@ func init() {
 		{"GET", "/api/v1/cluster/peers", "listPeers", "The replicas of this node's Raft group", token, access.ClusterRead, true, (*Server).listPeers},
 		{"POST", "/api/v1/cluster/peers", "addPeer", "Add a replica (voter or non-voter) to the group", token, access.System, true, (*Server).addPeer},
 		{"DELETE", "/api/v1/cluster/peers/{id}", "removePeer", "Remove a replica from the group", token, access.System, true, (*Server).removePeer},
+		{"GET", "/api/v1/cluster/digest", "stateDigest", "This replica's state digest and applied log index (compare replicas; as etcd's hashkv)", token, access.ClusterRead, true, (*Server).stateDigest},
 		{"POST", "/api/v1/cluster/leader", "transferLeader", "Hand leadership to a voter (id \"\": any sound one; force: even one found diverged)", token, access.System, true, (*Server).transferLeader},
 		{"GET", "/api/v1/cases", "listCases", "Cross-region cases (跨区域互涉案事件) this jurisdiction takes part in", token, access.Read, false, (*Server).listCases},
 		{"POST", "/api/v1/cases", "openCase", "Open a case led (主办) by this jurisdiction with co-handlers (协办)", token, access.Report, false, (*Server).openCase},

@@ -250,8 +250,14 @@ func tlsCmd() *cobra.Command {
 		}}
 	ca.Flags().StringVar(&caOut, "out", "", "directory for the CA files")
 	ca.Flags().StringVar(&caName, "name", "Fengqiao dev CA", "CA common name")
-	var caDir, out, name, hosts string
-	cert := &cobra.Command{Use: "cert --ca DIR --name NAME --hosts H1,H2 --out DIR", Short: "Write NAME.pem and NAME-key.pem signed by the CA", Args: cobra.NoArgs,
+	var caDir, out, name, jur, nodeID, hosts string
+	cert := &cobra.Command{Use: "cert --ca DIR (--jurisdiction CODE --node ID | --name NAME) --hosts H1,H2 --out DIR", Short: "Write a certificate and its key signed by the CA", Args: cobra.NoArgs,
+		Long: `A replica's certificate (--jurisdiction CODE --node ID, written to ID.pem and ID-key.pem) has
+the jurisdiction code as its common name, which the exchange maps to the jurisdiction the
+holder may speak for, and the DNS name ID.CODE.replica.fengqiao, by which the Raft port of
+CODE's group knows its own replicas: a node of any other group, holding a valid certificate
+of the same CA, is refused there. --name NAME writes NAME.pem with NAME as common name, for
+anything that is not a replica.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var hs []string
 			for _, h := range strings.Split(hosts, ",") {
@@ -259,15 +265,27 @@ func tlsCmd() *cobra.Command {
 					hs = append(hs, h)
 				}
 			}
-			if err := tlsutil.NewCert(caDir, out, name, hs); err != nil {
+			file := name
+			var err error
+			switch {
+			case (jur != "" || nodeID != "") && name != "":
+				return errors.New("tls cert takes --jurisdiction and --node for a replica, or --name, not both")
+			case jur != "" || nodeID != "":
+				file, err = nodeID, tlsutil.NewReplicaCert(caDir, out, jur, nodeID, hs)
+			default:
+				err = tlsutil.NewCert(caDir, out, name, hs)
+			}
+			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s/%s.pem and %s/%s-key.pem\n", out, name, out, name)
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s/%s.pem and %s/%s-key.pem\n", out, file, out, file)
 			return nil
 		}}
 	cert.Flags().StringVar(&caDir, "ca", "", "directory holding ca.pem and ca-key.pem")
 	cert.Flags().StringVar(&out, "out", "", "directory for the certificate")
-	cert.Flags().StringVar(&name, "name", "", "certificate name (the node id)")
+	cert.Flags().StringVar(&jur, "jurisdiction", "", "a replica's jurisdiction code (its group)")
+	cert.Flags().StringVar(&nodeID, "node", "", "a replica's node id")
+	cert.Flags().StringVar(&name, "name", "", "certificate name, for what is not a replica")
 	cert.Flags().StringVar(&hosts, "hosts", "127.0.0.1,localhost", "IPs and DNS names the certificate is for")
 	var crlCA, crl string
 	revoke := &cobra.Command{Use: "revoke --ca DIR --crl FILE [CERT.pem ...]",

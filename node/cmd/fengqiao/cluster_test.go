@@ -184,8 +184,17 @@ func startClusterTLS(t testing.TB, token, caDir string) []*proc {
 }
 
 // startClusterWith does the same with extra config keys for every replica.
+// Replicas always speak Raft over mutual TLS (a group of three must); without
+// caDir the API stays plain HTTP on loopback (plain_http).
 func startClusterWith(t testing.TB, token, caDir string, extra map[string]any) []*proc {
 	dir := t.TempDir()
+	apiTLS := caDir != ""
+	if !apiTLS {
+		caDir = filepath.Join(dir, "ca")
+		if out, err := exec.Command(binary(t), "tls", "ca", "--out", caDir).CombinedOutput(); err != nil {
+			t.Fatalf("tls ca: %v %s", err, out)
+		}
+	}
 	keys := filepath.Join(dir, "keys.json")
 	if out, err := exec.Command(binary(t), "keygen", "--out", keys).CombinedOutput(); err != nil {
 		t.Fatalf("keygen: %v %s", err, out)
@@ -202,9 +211,9 @@ func startClusterWith(t testing.TB, token, caDir string, extra map[string]any) [
 		for k, v := range extra {
 			cfg[k] = v
 		}
-		if caDir != "" {
+		{
 			certs := filepath.Join(dir, "certs")
-			if out, err := exec.Command(binary(t), "tls", "cert", "--ca", caDir, "--name", p.id, "--hosts", "127.0.0.1", "--out", certs).CombinedOutput(); err != nil {
+			if out, err := exec.Command(binary(t), "tls", "cert", "--ca", caDir, "--jurisdiction", "500110", "--node", p.id, "--hosts", "127.0.0.1", "--out", certs).CombinedOutput(); err != nil {
 				t.Fatalf("tls cert: %v %s", err, out)
 			}
 			files := map[string]string{"ca_file": filepath.Join(caDir, "ca.pem"), "cert_file": filepath.Join(certs, p.id+".pem"), "key_file": filepath.Join(certs, p.id+"-key.pem")}
@@ -212,6 +221,7 @@ func startClusterWith(t testing.TB, token, caDir string, extra map[string]any) [
 				files["crl_file"] = crl
 			}
 			cfg["tls"] = files
+			cfg["plain_http"] = !apiTLS
 		}
 		raw, _ := json.Marshal(cfg)
 		p.cfg = filepath.Join(dir, p.id+".json")

@@ -3,10 +3,12 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -65,6 +67,11 @@ func TestServeDevAsAProcess(t *testing.T) {
 	if strings.Contains(string(body), token) {
 		t.Fatal("metrics hold the token")
 	}
+	// A group of one opens no Raft or forwarding port: the process listens
+	// on its API's port and nothing else.
+	if ports := listening(t, cmd.Process.Pid); len(ports) != 1 || !strings.HasSuffix(url, fmt.Sprint(":", ports[0])) {
+		t.Fatalf("serve --dev listens on %v; want only the API at %s", ports, url)
+	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -93,6 +100,40 @@ func TestServeWithoutDevIsAnError(t *testing.T) {
 // startDev runs serve --dev as a process and returns it with the URL from
 // its first line, which must be "CODE NAME URL". The process is killed when
 // the test ends (a test may stop it sooner).
+// listening returns the TCP ports the process pid listens on, from the
+// sockets among its open files and the kernel's socket tables.
+func listening(t *testing.T, pid int) []int {
+	t.Helper()
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Skipf("no /proc here: %v", err)
+	}
+	inodes := map[string]bool{}
+	for _, fd := range fds {
+		if link, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); err == nil {
+			if ino, ok := strings.CutPrefix(link, "socket:["); ok {
+				inodes[strings.TrimSuffix(ino, "]")] = true
+			}
+		}
+	}
+	var ports []int
+	for _, table := range []string{"tcp", "tcp6"} {
+		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/%s", pid, table))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(raw), "\n")[1:] {
+			f := strings.Fields(line)
+			// local_address is HEXIP:HEXPORT; state 0A is LISTEN; field 9 the inode.
+			if len(f) > 9 && f[3] == "0A" && inodes[f[9]] {
+				port, _ := strconv.ParseInt(f[1][strings.LastIndexByte(f[1], ':')+1:], 16, 32)
+				ports = append(ports, int(port))
+			}
+		}
+	}
+	return ports
+}
+
 func startDev(t *testing.T, bin, token string) (*exec.Cmd, string) {
 	t.Helper()
 	cmd := exec.Command(bin, "serve", "--dev", "--http", "127.0.0.1:0", "--data", t.TempDir(), "--log-level", "warn")

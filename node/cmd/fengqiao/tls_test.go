@@ -140,7 +140,7 @@ func TestCARotationAcrossProcesses(t *testing.T) {
 	onlyNew := trusting(newPEM)
 	for _, p := range procs {
 		out := t.TempDir()
-		if o, err := cli(t, "", "tls", "cert", "--ca", newCA, "--name", p.id, "--hosts", "127.0.0.1", "--out", out); err != nil {
+		if o, err := cli(t, "", "tls", "cert", "--ca", newCA, "--jurisdiction", "500110", "--node", p.id, "--hosts", "127.0.0.1", "--out", out); err != nil {
 			t.Fatalf("tls cert: %v %s", err, o)
 		}
 		certs := filepath.Join(filepath.Dir(p.cfg), "certs")
