@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"go.etcd.io/bbolt"
 
@@ -63,17 +64,56 @@ func decodeAudit(v []byte) (AuditRecord, error) {
 // longer decodes (say, its type was retired) is shown as a JSON string of
 // its bytes rather than hidden: the chain hashes cover them all the same.
 func commandJSON(raw []byte) (json.RawMessage, error) {
-	if len(raw) == 0 || raw[0] != commandMagic {
-		return append(json.RawMessage(nil), raw...), nil
-	}
 	c, err := DecodeCommand(raw)
 	if err == nil {
 		c.Payload, err = c.payloadJSON()
 	}
+	if err == nil {
+		c.Payload, err = redact(c.Type, c.Payload)
+	}
 	if err != nil {
+		if len(raw) > 0 && raw[0] != commandMagic {
+			return append(json.RawMessage(nil), raw...), nil
+		}
 		return json.Marshal(raw)
 	}
 	return json.Marshal(c)
+}
+
+// redactedFields are what readers of the audit never see of token
+// commands: hashes of secrets and sealed TOTP secrets. The chain covers the
+// stored bytes all the same.
+var redactedFields = map[string]bool{"hash": true, "totp_sealed": true, "from": true, "to": true}
+
+// redact blanks the redacted fields of a token command's payload, at any
+// depth; other commands' payloads are returned as they are.
+func redact(typ string, payload json.RawMessage) (json.RawMessage, error) {
+	if !strings.HasPrefix(typ, "token.") {
+		return payload, nil
+	}
+	var v any
+	if err := json.Unmarshal(payload, &v); err != nil {
+		return nil, err
+	}
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, sub := range x {
+				if redactedFields[k] {
+					x[k] = "[redacted]"
+				} else {
+					walk(sub)
+				}
+			}
+		case []any:
+			for _, sub := range x {
+				walk(sub)
+			}
+		}
+	}
+	walk(v)
+	return json.Marshal(v)
 }
 
 // auditHead returns the chain's length and head as this transaction left

@@ -68,6 +68,13 @@ var sealedKinds = []sealedKind{
 		}
 		return x, []sealedField{{"note", &x.NoteSealed, "person/" + x.Person + "/visit"}}, true, nil
 	}},
+	{"token", bToken, []string{"totp"}, func(k, v []byte) (any, []sealedField, bool, error) {
+		tk := new(Token)
+		if err := decodeRecord(v, tk); err != nil {
+			return nil, nil, false, err
+		}
+		return tk, []sealedField{{"totp", &tk.TOTPSealed, "token/" + tk.ID + "/totp"}}, true, nil
+	}},
 	{"handover", bHandover, []string{"name", "id_number", "details"}, func(k, v []byte) (any, []sealedField, bool, error) {
 		h := new(Handover)
 		if err := decodeRecord(v, h); err != nil {
@@ -171,6 +178,12 @@ type SealCensus struct {
 	// Waiting counts handover offers not yet delivered that carry sealed
 	// values: they keep the generation they were sent with until delivered.
 	Waiting int `json:"waiting_offers"`
+	// Tokens counts live tokens' hashes under each index key (the pepper).
+	// A hash cannot be moved without the token's secret: a token moves to
+	// the current key when it is next used (Tokens.Rehash). One still under
+	// an index key removed from the key file stops working. Tokens stored
+	// before the pepper (bare SHA-256) are not counted.
+	Tokens map[byte]int `json:"tokens"`
 }
 
 // Old is how many values are sealed, and people indexed, under a generation
@@ -183,6 +196,18 @@ func (c SealCensus) Old() int {
 		}
 	}
 	for g, v := range c.Indexes {
+		if g != c.CurrentIndex {
+			n += v
+		}
+	}
+	return n
+}
+
+// OldTokens is how many live tokens are hashed under an index key other
+// than the current one: use or reissue them before that key goes.
+func (c SealCensus) OldTokens() int {
+	n := 0
+	for g, v := range c.Tokens {
 		if g != c.CurrentIndex {
 			n += v
 		}
@@ -227,8 +252,16 @@ func (s *Store) CheckBackupKeys(path string) error {
 }
 
 func census(e *Engine, kr *seal.Keyring) (SealCensus, error) {
-	out := SealCensus{Current: kr.KeyID(), Generations: map[byte]int{}, CurrentIndex: kr.IndexGeneration(), Indexes: map[byte]int{}}
+	out := SealCensus{Current: kr.KeyID(), Generations: map[byte]int{}, CurrentIndex: kr.IndexGeneration(), Indexes: map[byte]int{}, Tokens: map[byte]int{}}
 	err := e.View(func(tx *bbolt.Tx) error {
+		if err := tx.Bucket(bTokenHash).ForEach(func(h, _ []byte) error {
+			if g, err := seal.BlindGeneration(string(h)); err == nil {
+				out.Tokens[g]++
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
 		if err := eachSealedRecord(tx, nil, func(_ int, _ []byte, rec any, fs []sealedField) error {
 			if p, ok := rec.(*Person); ok {
 				g, err := seal.BlindGeneration(p.IDBlind)
@@ -449,6 +482,9 @@ func applyReseal(t *txn, c *Command, p *resealPayload) (any, error) {
 			*f.val = it.New
 			if err := t.putRecord(kind.bucket, it.Key, rec); err != nil {
 				return nil, err
+			}
+			if string(kind.bucket) == string(bToken) {
+				t.effect(func(e *Engine) { e.tokens.invalidate() }) // cached tokens hold the old seal
 			}
 			n++
 		}

@@ -67,12 +67,6 @@ type Split struct {
 	Issued  []Issued `json:"issued"`
 }
 
-// Issued is a token with its secret, shown once.
-type Issued struct {
-	Token  *Token `json:"token"`
-	Secret string `json:"secret"`
-}
-
 // SplitRoles splits the administrative roles of a group made before they
 // were split, once: auditor tokens become audit_admin, and when scope is
 // set a security_admin and a system_admin token are issued for it, each
@@ -81,6 +75,7 @@ type Issued struct {
 func (ts *Tokens) SplitRoles(ctx context.Context, scope string) (*Split, error) {
 	var p splitPayload
 	var secrets []string
+	var enrolled []*Enrollment
 	if scope != "" {
 		cur, err := ts.scopeCode(scope)
 		if err != nil {
@@ -88,11 +83,17 @@ func (ts *Tokens) SplitRoles(ctx context.Context, scope string) (*Split, error) 
 		}
 		for _, role := range []string{access.SecurityAdmin, access.SystemAdmin} {
 			secret := NewSecret()
-			tk := Token{ID: "tok-" + NewID()[:12], Name: "first " + role, Role: role, Scope: cur, Hash: hashSecret(secret)}
+			tk := Token{ID: "tok-" + NewID()[:12], Name: "first " + role, Role: role, Scope: cur, Hash: ts.pepper(secret)}
 			exp := ts.s.clock().UTC().Add(ts.s.maxAdminTTL).Truncate(time.Second)
 			tk.ExpiresAt = &exp
+			var en *Enrollment
+			if ts.s.secondFactor {
+				if en, err = ts.enroll(&tk, ""); err != nil {
+					return nil, err
+				}
+			}
 			p.Issue = append(p.Issue, tk)
-			secrets = append(secrets, secret)
+			secrets, enrolled = append(secrets, secret), append(enrolled, en)
 		}
 	}
 	n, err := applyAs[int](ctx, ts.s, "token.split_roles", scope, p)
@@ -105,7 +106,7 @@ func (ts *Tokens) SplitRoles(ctx context.Context, scope string) (*Split, error) 
 		if err != nil {
 			return nil, err
 		}
-		out.Issued = append(out.Issued, Issued{Token: tk, Secret: secrets[i]})
+		out.Issued = append(out.Issued, Issued{Token: tk, Secret: secrets[i], TOTP: enrolled[i]})
 	}
 	return out, nil
 }

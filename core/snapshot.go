@@ -119,14 +119,25 @@ func checkStateFile(path string) error {
 // Digest hashes the logical state: every bucket, key and value in order,
 // except the applied log position (which counts rejected commands too).
 // Two engines that applied the same commands have the same digest.
-func (e *Engine) Digest() (string, error) {
+func (e *Engine) Digest() (string, error) { return e.digest(false) }
+
+// ContentDigest is Digest without the audit chain: it changes only when a
+// command changed something besides the record of it. A refused request
+// that is audited (a failed authentication, a denied authorization) leaves
+// it as it was.
+func (e *Engine) ContentDigest() (string, error) { return e.digest(true) }
+
+func (e *Engine) digest(withoutAudit bool) (string, error) {
 	h := sha256.New()
 	err := e.View(func(tx *bbolt.Tx) error {
 		return tx.ForEach(func(name []byte, b *bbolt.Bucket) error {
+			if withoutAudit && bytes.Equal(name, bAudit) {
+				return nil
+			}
 			h.Write([]byte{0xff})
 			h.Write(name)
 			return b.ForEach(func(k, v []byte) error {
-				if bytes.Equal(name, bMeta) && string(k) == "applied" {
+				if bytes.Equal(name, bMeta) && (string(k) == "applied" || withoutAudit && bytes.Equal(k, auditHeadKey)) {
 					return nil
 				}
 				h.Write([]byte{0})

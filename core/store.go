@@ -44,6 +44,10 @@ type Options struct {
 	// MaxAdminTTL bounds the lifetime of administrators' tokens (and is the
 	// lifetime of one issued without a TTL); default DefaultMaxAdminTTL.
 	MaxAdminTTL time.Duration
+	// SecondFactor enrols every administrator's token (access.Admin) in
+	// TOTP when it is issued; the entry points then ask for a code
+	// (Tokens.CheckSecondFactor). Off for development only.
+	SecondFactor bool
 }
 
 // Store is the library's entry point: the engine, a proposer and the typed
@@ -56,7 +60,10 @@ type Store struct {
 	log    *slog.Logger
 	// maxAdminTTL bounds administrators' tokens (Options.MaxAdminTTL).
 	maxAdminTTL time.Duration
-	ids         idcard.Checker
+	// secondFactor enrols administrators' tokens (Options.SecondFactor).
+	secondFactor bool
+	otp          otpSeen // TOTP steps accepted, per token
+	ids          idcard.Checker
 
 	Jurisdictions *Jurisdictions
 	Grids         *Grids
@@ -64,6 +71,7 @@ type Store struct {
 	Party         *Party
 	People        *People
 	Tokens        *Tokens
+	Audit         *Audit
 	Federation    *Federation
 	Cases         *Cases
 	Handovers     *Handovers
@@ -109,7 +117,7 @@ func Open(dir string, opts Options) (*Store, error) {
 // New builds a store over an engine and a proposer (the replicated node
 // passes its Raft proposer here). opts.Keyring is required.
 func New(e *Engine, p Proposer, opts Options) *Store {
-	s := &Store{engine: e, prop: p, clock: opts.Clock, log: opts.Logger, maxAdminTTL: opts.MaxAdminTTL}
+	s := &Store{engine: e, prop: p, clock: opts.Clock, log: opts.Logger, maxAdminTTL: opts.MaxAdminTTL, secondFactor: opts.SecondFactor}
 	if s.maxAdminTTL <= 0 || s.maxAdminTTL > MaxTokenTTL {
 		s.maxAdminTTL = DefaultMaxAdminTTL
 	}
@@ -130,6 +138,7 @@ func New(e *Engine, p Proposer, opts Options) *Store {
 	s.Party = &Party{s: s}
 	s.People = &People{s: s}
 	s.Tokens = &Tokens{s: s}
+	s.Audit = &Audit{s: s}
 	return s
 }
 

@@ -14,19 +14,25 @@ import (
 
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/seal"
 )
 
 // Token is an API credential as stored: the SHA-256 of its secret, never the
 // secret itself, so a copy of the state (or a snapshot) grants nothing.
 type Token struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Role      string    `json:"role"`
-	Scope     string    `json:"scope"` // jurisdiction code; the token sees this subtree only
-	Hash      string    `json:"hash"`
-	CreatedAt time.Time `json:"created_at"`
-	CreatedBy string    `json:"created_by"`
-	Revoked   bool      `json:"revoked,omitempty"`
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Role  string `json:"role"`
+	Scope string `json:"scope"` // jurisdiction code; the token sees this subtree only
+	// Hash is the HMAC of the secret under an index key of the key file (a
+	// pepper: the state alone cannot test a guessed secret), or, for tokens
+	// issued before that, its bare SHA-256 until first used.
+	Hash string `json:"hash"`
+	// TOTPSealed is an administrator's TOTP secret, sealed (secondfactor.go).
+	TOTPSealed string    `json:"totp_sealed,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	CreatedBy  string    `json:"created_by"`
+	Revoked    bool      `json:"revoked,omitempty"`
 	// ExpiresAt, if set, is when the token stops working; nil never expires.
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }
@@ -50,11 +56,31 @@ type Tokens struct{ s *Store }
 func init() {
 	handle("token.create", 1, applyTokenCreate)
 	handle("token.revoke", 1, applyTokenRevoke)
+	handle("token.rehash", 1, applyTokenRehash)
 }
 
+// hashSecret is the bare SHA-256 tokens were stored under before the pepper.
 func hashSecret(secret string) string {
 	h := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(h[:])
+}
+
+// tokenDomain separates token hashes from the other blind indexes an index
+// key makes.
+const tokenDomain = "token"
+
+// pepper hashes a secret under the current index key.
+func (ts *Tokens) pepper(secret string) string {
+	return ts.s.keyring().BlindIndex(tokenDomain, secret)
+}
+
+// validHash accepts a peppered hash (a blind index) or a legacy SHA-256.
+func validHash(h string) bool {
+	if _, err := seal.BlindGeneration(h); err == nil {
+		return true
+	}
+	_, err := hex.DecodeString(h)
+	return len(h) == 64 && err == nil
 }
 
 func checkToken(tk *Token) error {
@@ -70,8 +96,8 @@ func checkToken(tk *Token) error {
 	if !access.Known(tk.Role) && tk.Role != access.LegacyAuditor {
 		return errs.Invalid("role", "enum", "role must be one of %v", access.Roles)
 	}
-	if len(tk.Hash) != 64 {
-		return errs.Invalid("hash", "format", "token hash must be 64 hex characters")
+	if !validHash(tk.Hash) {
+		return errs.Invalid("hash", "format", "token hash must be a blind index or 64 hex characters")
 	}
 	return nil
 }
@@ -155,6 +181,17 @@ type TokenSpec struct {
 	// MaxTokenTTL). An administrator's token (access.Admin) always expires:
 	// at most, and by default, after the store's MaxAdminTTL.
 	TTL time.Duration
+	// TOTPSecret may give an administrator's TOTP secret (base32; a
+	// bootstrap token's, which its operator holds); "" makes a fresh one.
+	TOTPSecret string
+}
+
+// Issued is a new token with its secret and, for an administrator where a
+// second factor is required, its TOTP enrollment: shown once.
+type Issued struct {
+	Token  *Token      `json:"token"`
+	Secret string      `json:"secret"`
+	TOTP   *Enrollment `json:"totp,omitempty"`
 }
 
 // Create issues a token and returns it with its secret, which is shown once
@@ -162,7 +199,19 @@ type TokenSpec struct {
 // "" makes a fresh one. The token never expires, unless its role is an
 // administrator's (see TokenSpec.TTL).
 func (ts *Tokens) Create(ctx context.Context, name, role, scope, secret string) (*Token, string, error) {
-	return ts.CreateWith(ctx, TokenSpec{Name: name, Role: role, Scope: scope, Secret: secret})
+	return ts.createPlain(ctx, TokenSpec{Name: name, Role: role, Scope: scope, Secret: secret})
+}
+
+// createPlain issues a token that needs no enrollment to be shown.
+func (ts *Tokens) createPlain(ctx context.Context, spec TokenSpec) (*Token, string, error) {
+	if ts.s.secondFactor && access.Admin(spec.Role) {
+		return nil, "", errs.Invalid("role", "second_factor", "a %s token is enrolled in TOTP: issue it with CreateWith, which returns the enrollment", spec.Role)
+	}
+	is, err := ts.CreateWith(ctx, spec)
+	if err != nil {
+		return nil, "", err
+	}
+	return is.Token, is.Secret, nil
 }
 
 // CreateExpiring issues a token with a fresh secret that stops working ttl
@@ -171,15 +220,17 @@ func (ts *Tokens) CreateExpiring(ctx context.Context, name, role, scope string, 
 	if ttl <= 0 {
 		return nil, "", errs.Invalid("ttl", "range", "a token's lifetime must be between 1s and %s", MaxTokenTTL)
 	}
-	return ts.CreateWith(ctx, TokenSpec{Name: name, Role: role, Scope: scope, TTL: ttl})
+	return ts.createPlain(ctx, TokenSpec{Name: name, Role: role, Scope: scope, TTL: ttl})
 }
 
 // CreateWith issues the token spec describes and returns it with its
-// secret, which is shown once and stored only as a hash.
-func (ts *Tokens) CreateWith(ctx context.Context, spec TokenSpec) (*Token, string, error) {
+// secret, which is shown once and stored only as a peppered hash, and,
+// for an administrator where the store requires a second factor, its TOTP
+// enrollment.
+func (ts *Tokens) CreateWith(ctx context.Context, spec TokenSpec) (*Issued, error) {
 	ttl, secret := spec.TTL, spec.Secret
 	if ttl < 0 || ttl > MaxTokenTTL {
-		return nil, "", errs.Invalid("ttl", "range", "a token's lifetime must be between 1s and %s", MaxTokenTTL)
+		return nil, errs.Invalid("ttl", "range", "a token's lifetime must be between 1s and %s", MaxTokenTTL)
 	}
 	if access.Admin(spec.Role) {
 		// Administrators' tokens always expire (等保 2.0: bounded sessions).
@@ -187,35 +238,41 @@ func (ts *Tokens) CreateWith(ctx context.Context, spec TokenSpec) (*Token, strin
 		case ttl == 0:
 			ttl = ts.s.maxAdminTTL
 		case ttl > ts.s.maxAdminTTL:
-			return nil, "", errs.Invalid("ttl", "range", "a %s token lives at most %s", spec.Role, ts.s.maxAdminTTL)
+			return nil, errs.Invalid("ttl", "range", "a %s token lives at most %s", spec.Role, ts.s.maxAdminTTL)
 		}
 	}
 	if secret == "" {
 		secret = NewSecret()
 	}
 	if len(secret) < 16 {
-		return nil, "", errs.Invalid("secret", "length", "a token secret needs at least 16 characters")
+		return nil, errs.Invalid("secret", "length", "a token secret needs at least 16 characters")
 	}
 	if !access.Known(spec.Role) {
-		return nil, "", errs.Invalid("role", "enum", "role must be one of %v", access.Roles)
+		return nil, errs.Invalid("role", "enum", "role must be one of %v", access.Roles)
 	}
 	cur, err := ts.scopeCode(spec.Scope)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	tk := Token{ID: "tok-" + NewID()[:12], Name: spec.Name, Role: spec.Role, Scope: cur, Hash: hashSecret(secret)}
+	tk := Token{ID: "tok-" + NewID()[:12], Name: spec.Name, Role: spec.Role, Scope: cur, Hash: ts.pepper(secret)}
 	if ttl > 0 {
 		exp := ts.s.clock().UTC().Add(ttl).Truncate(time.Second)
 		tk.ExpiresAt = &exp
 	}
 	if err := checkToken(&tk); err != nil {
-		return nil, "", err
+		return nil, err
+	}
+	var enrolled *Enrollment
+	if ts.s.secondFactor && access.Admin(spec.Role) {
+		if enrolled, err = ts.enroll(&tk, spec.TOTPSecret); err != nil {
+			return nil, err
+		}
 	}
 	out, err := applyAs[*Token](ctx, ts.s, "token.create", cur, tk)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	return out, secret, nil
+	return &Issued{Token: out, Secret: secret, TOTP: enrolled}, nil
 }
 
 // scopeCode is the code a token is scoped to: a jurisdiction (a retired
@@ -254,29 +311,78 @@ func (ts *Tokens) Authenticate(secret string) (*Token, error) {
 	return tk, nil
 }
 
-// bySecret finds the unrevoked token whose secret this is. Such tokens are
-// cached in memory until any token changes; expiry is checked on every use.
+// bySecret finds the unrevoked token whose secret this is: under the
+// current index key first, then the older ones and the legacy SHA-256
+// (Stale tells). Such tokens are cached in memory until any token changes;
+// expiry is checked on every use.
 func (ts *Tokens) bySecret(secret string) (*Token, error) {
-	hash := hashSecret(secret)
 	cache := &ts.s.engine.tokens
-	if tk, ok := cache.get(hash); ok {
+	current := ts.pepper(secret)
+	if tk, ok := cache.get(current); ok {
 		return &tk, nil
 	}
 	gen := cache.generation()
+	hashes := append(ts.s.keyring().BlindIndexes(tokenDomain, secret), hashSecret(secret))
 	var tk *Token
+	var found string
 	err := ts.s.engine.View(func(tx *bbolt.Tx) error {
-		id := tx.Bucket(bTokenHash).Get([]byte(hash))
-		if id == nil {
-			return &errs.FieldError{Kind: errs.ErrForbidden, Field: "authorization", Rule: "token", Msg: "unknown or revoked token"}
+		for _, h := range hashes {
+			if id := tx.Bucket(bTokenHash).Get([]byte(h)); id != nil {
+				tk, found = &Token{}, h
+				return json.Unmarshal(tx.Bucket(bToken).Get(id), tk)
+			}
 		}
-		tk = &Token{}
-		return json.Unmarshal(tx.Bucket(bToken).Get(id), tk)
+		return &errs.FieldError{Kind: errs.ErrForbidden, Field: "authorization", Rule: "token", Msg: "unknown or revoked token"}
 	})
 	if err != nil {
 		return nil, err
 	}
-	cache.put(gen, hash, *tk)
+	cache.put(gen, found, *tk)
 	return tk, nil
+}
+
+// Stale reports whether tk, found by secret, is stored under a hash other
+// than the current pepper's: a legacy SHA-256, or an index key since
+// rotated. Rehash moves it.
+func (ts *Tokens) Stale(tk *Token, secret string) bool { return tk.Hash != ts.pepper(secret) }
+
+type rehashPayload struct {
+	ID   string `json:"id"`
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// Rehash stores tk, just authenticated with secret, under the current
+// pepper, so no bare SHA-256 remains and a retired index key takes no
+// token with it. It changes nothing else about the token.
+func (ts *Tokens) Rehash(ctx context.Context, tk *Token, secret string) error {
+	if !ts.Stale(tk, secret) {
+		return nil
+	}
+	_, err := ts.s.apply(ctx, "token.rehash", tk.Scope, rehashPayload{ID: tk.ID, From: tk.Hash, To: ts.pepper(secret)})
+	return err
+}
+
+func applyTokenRehash(t *txn, c *Command, p *rehashPayload) (any, error) {
+	tk, err := load[Token](t, bToken, p.ID, "id", "token")
+	if err != nil {
+		return nil, err
+	}
+	if tk.Revoked || tk.Hash != p.From || !validHash(p.To) {
+		return nil, errs.Conflict("id", "changed", "token %s changed since it was read", p.ID)
+	}
+	if err := t.requireAbsent(bTokenHash, []byte(p.To), "to", "token hash"); err != nil {
+		return nil, err
+	}
+	if err := t.del(bTokenHash, []byte(p.From)); err != nil {
+		return nil, err
+	}
+	if err := t.b(bTokenHash).Put([]byte(p.To), []byte(tk.ID)); err != nil {
+		return nil, err
+	}
+	tk.Hash = p.To
+	t.effect(func(e *Engine) { e.tokens.invalidate() })
+	return nil, t.putRecord(bToken, []byte(tk.ID), tk)
 }
 
 // List returns the tokens whose scope lies under the jurisdiction code

@@ -45,6 +45,10 @@ type Config struct {
 	// Off by default: the log is the durable record, and after a machine
 	// crash the state file is rebuilt from the latest snapshot and the log.
 	SyncState bool `json:"sync_state,omitempty"`
+	// Metrics, when set, serves /metrics on this address alone and not on
+	// the API's (production configs put it on loopback, as Prometheus
+	// setups expect a scrape address of their own).
+	Metrics string `json:"metrics,omitempty"`
 	// Pprof, when set, serves net/http/pprof on this address for profiling.
 	// It must be a loopback address: profiles and goroutine dumps are for
 	// the operator on the machine, never the network.
@@ -265,6 +269,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Pprof != "" {
 		if err := loopback("pprof", c.Pprof); err != nil {
+			return err
+		}
+	}
+	if c.Metrics != "" {
+		if err := hostPort("metrics", c.Metrics); err != nil {
 			return err
 		}
 	}

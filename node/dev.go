@@ -103,7 +103,7 @@ func RunDev(ctx context.Context, o DevOptions) error {
 	}
 	a := api.New(&backend{county: DevCounty, r: r, s: store}, log)
 	a.Dev = true
-	a.Observe = m.observe
+	a.Observe, a.OnAuth = m.observe, m.onAuth
 	return serveHTTP(ctx, ln, m.handler(a))
 }
 

@@ -29,6 +29,8 @@ type metrics struct {
 	commit   prometheus.Histogram
 	// peersRefused counts TLS peers turned away from the Raft port.
 	peersRefused prometheus.Counter
+	// auth counts refused credentials by outcome (api.Server.OnAuth).
+	auth *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -47,10 +49,18 @@ func newMetrics() *metrics {
 		Help: "Time from proposing to Raft until the results are back (replicate, commit, apply).", Buckets: prometheus.ExponentialBuckets(0.0002, 2, 16)})
 	m.peersRefused = prometheus.NewCounter(prometheus.CounterOpts{Name: "fengqiao_raft_peers_refused_total",
 		Help: "Connections to the Raft port refused because the peer's certificate names no replica of this group."})
-	m.reg.MustRegister(m.applied, m.batch, m.rejected, m.requests, m.latency, m.commit, m.peersRefused,
+	m.auth = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "fengqiao_auth_refused_total",
+		Help: "Refused credentials: failed (each), locked_out (an address locked out), while_locked (requests refused during a lockout)."}, []string{"outcome"})
+	for _, o := range []string{"failed", "locked_out", "while_locked"} {
+		m.auth.WithLabelValues(o)
+	}
+	m.reg.MustRegister(m.applied, m.batch, m.rejected, m.requests, m.latency, m.commit, m.peersRefused, m.auth,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
+
+// onAuth is the API's hook for refused credentials.
+func (m *metrics) onAuth(outcome string) { m.auth.WithLabelValues(outcome).Inc() }
 
 // onCommit is the proposer's hook.
 func (m *metrics) onCommit(entries int, took time.Duration) { m.commit.Observe(took.Seconds()) }

@@ -34,6 +34,9 @@ type RunOptions struct {
 	Logger     *slog.Logger
 	Out        io.Writer // the "CODE NAME URL" line goes here
 	AdminToken string    // on first start, the leader issues this security_admin bootstrap token
+	// AdminTOTP is the bootstrap token's TOTP secret (base32); "" makes a
+	// fresh one, printed once to Out.
+	AdminTOTP string
 }
 
 // Run runs one replica of a jurisdiction's group from its config until ctx
@@ -141,7 +144,8 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 	rep.Store(r)
 	defer r.Close()
 	m.watchRaft(r)
-	store := core.New(r.Engine, r.Proposer(), core.Options{Keyring: keys, Logger: log})
+	// Administrators' tokens are enrolled in TOTP (a second factor).
+	store := core.New(r.Engine, r.Proposer(), core.Options{Keyring: keys, Logger: log, SecondFactor: true})
 	m.watchKeys(store)
 	var wg sync.WaitGroup
 	defer wg.Wait() // before r.Close: the loops below use the replica
@@ -162,7 +166,7 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 	}()
 	go func() {
 		defer wg.Done()
-		seedWhenLeader(ctx, r, store, c, o.AdminToken, log)
+		seedWhenLeader(ctx, r, store, c, bootstrap{Secret: o.AdminToken, TOTP: o.AdminTOTP}, o.Out, log)
 	}()
 	d, err := division(c.Jurisdiction)
 	if err != nil {
@@ -170,14 +174,14 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 	}
 	// The API's store forwards writes from a follower to the leader; the
 	// loops above keep the leader-only one, so they stop with leadership.
-	apiStore := core.New(r.Engine, r.ForwardingProposer(), core.Options{Keyring: keys, Logger: log})
+	apiStore := core.New(r.Engine, r.ForwardingProposer(), core.Options{Keyring: keys, Logger: log, SecondFactor: true})
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		watchKeyFile(ctx, c.KeyFile, keyFile, string(keys.Suite()), c.reloadEvery(), log, store, apiStore)
 	}()
 	b := &backend{county: c.Jurisdiction, r: r, s: apiStore, peers: peers}
-	errc := make(chan error, 3) // federation exchange, pprof, API
+	errc := make(chan error, 4) // federation exchange, pprof, metrics, API
 	serve := func(ln net.Listener, h http.Handler) {
 		wg.Add(1)
 		go func() {
@@ -216,7 +220,18 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 	if err != nil {
 		return err
 	}
-	serve(ln, m.handler(fw))
+	a.OnAuth = m.onAuth
+	if c.Metrics != "" {
+		// Prometheus scrapes its own address; the API serves no /metrics.
+		mln, err := net.Listen("tcp", c.Metrics)
+		if err != nil {
+			return fmt.Errorf("node: listen metrics %s: %w", c.Metrics, err)
+		}
+		serve(mln, m.handler(http.NotFoundHandler()))
+		serve(ln, fw)
+	} else {
+		serve(ln, m.handler(fw))
+	}
 	select {
 	case <-ctx.Done():
 		return nil
@@ -228,13 +243,13 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 // seedWhenLeader loads the jurisdiction, applies the federation links and
 // issues the admin token once a leader exists, if this replica is it. Every
 // step is idempotent.
-func seedWhenLeader(ctx context.Context, r *replica.Replica, s *core.Store, c *Config, token string, log *slog.Logger) {
+func seedWhenLeader(ctx context.Context, r *replica.Replica, s *core.Store, c *Config, boot bootstrap, out io.Writer, log *slog.Logger) {
 	for ctx.Err() == nil {
 		if r.ReadBarrier() != nil {
 			time.Sleep(100 * time.Millisecond)
 			continue
 		}
-		if err := seedOnce(core.WithActor(ctx, "bootstrap"), s, c, token, log); err != nil {
+		if err := seedOnce(core.WithActor(ctx, "bootstrap"), s, c, boot, out, log); err != nil {
 			log.Warn("seeding failed; will retry", "err", err)
 			time.Sleep(time.Second)
 			continue
@@ -243,7 +258,7 @@ func seedWhenLeader(ctx context.Context, r *replica.Replica, s *core.Store, c *C
 	}
 }
 
-func seedOnce(ctx context.Context, s *core.Store, c *Config, token string, log *slog.Logger) error {
+func seedOnce(ctx context.Context, s *core.Store, c *Config, boot bootstrap, out io.Writer, log *slog.Logger) error {
 	if j, err := s.Jurisdictions.Get(c.Jurisdiction); err != nil || !j.HasBounds {
 		if err := loadJurisdiction(ctx, s, c.Jurisdiction, 2); err != nil {
 			return err
@@ -264,15 +279,29 @@ func seedOnce(ctx context.Context, s *core.Store, c *Config, token string, log *
 			log.Info("federation links applied", "links", len(want.Links))
 		}
 	}
-	if token != "" {
-		// The bootstrap token is a security administrator's, and expires:
-		// it issues the other administrators and is then left to lapse.
-		if _, _, err := s.Tokens.CreateWith(ctx, core.TokenSpec{Name: "bootstrap", Role: access.SecurityAdmin, Scope: c.Jurisdiction,
-			Secret: token, TTL: c.bootstrapTTL()}); err != nil && !errors.Is(err, errs.ErrConflict) {
+	if boot.Secret != "" {
+		// The bootstrap token is a security administrator's, with a second
+		// factor, and expires: it issues the other administrators and is
+		// then left to lapse.
+		is, err := s.Tokens.CreateWith(ctx, core.TokenSpec{Name: "bootstrap", Role: access.SecurityAdmin, Scope: c.Jurisdiction,
+			Secret: boot.Secret, TOTPSecret: boot.TOTP, TTL: c.bootstrapTTL()})
+		switch {
+		case errors.Is(err, errs.ErrConflict): // issued on an earlier start
+		case err != nil:
 			return err
+		case is.TOTP != nil && boot.TOTP == "":
+			// Shown once, as Vault shows its root token at init.
+			fmt.Fprintf(out, "bootstrap token (security_admin, expires %s): enrol its TOTP secret %s in an authenticator now (%s)\n",
+				is.Token.ExpiresAt.Format(time.RFC3339), is.TOTP.Secret, is.TOTP.URL)
 		}
 	}
 	return nil
+}
+
+// bootstrap is the token the leader issues on a new group's first start.
+type bootstrap struct {
+	Secret string // FENGQIAO_TOKEN
+	TOTP   string // FENGQIAO_TOTP_SECRET: its second factor; "" makes one, printed once
 }
 
 // markRolesSplit marks a new group's administrative roles as split.

@@ -11,9 +11,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/pquerna/otp/totp"
 
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/access"
@@ -73,6 +76,9 @@ type fixture struct {
 	handle string        // department_handler for 511083
 	skew   atomic.Int64  // nanoseconds the store's clock runs ahead of time.Now
 	prop   core.Proposer // the store's, for commands only older versions made
+	api    *Server
+	otpMu  sync.Mutex
+	otp    map[string]string // token secret → TOTP secret, for administrators
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -88,7 +94,8 @@ func newFixture(t *testing.T) *fixture {
 func newFixtureOn(t *testing.T, e *core.Engine, kr *seal.Keyring) *fixture {
 	f := &fixture{t: t, logs: &bytes.Buffer{}}
 	f.prop = core.NewLocal(e)
-	s := core.New(e, f.prop, core.Options{Keyring: kr, Clock: func() time.Time { return time.Now().Add(time.Duration(f.skew.Load())) }})
+	// As a node outside development mode: administrators enrol in TOTP.
+	s := core.New(e, f.prop, core.Options{Keyring: kr, SecondFactor: true, Clock: func() time.Time { return time.Now().Add(time.Duration(f.skew.Load())) }})
 	t.Cleanup(func() { s.Close() })
 	ctx := context.Background()
 	if _, err := s.Jurisdictions.Get("511083"); err != nil { // else loaded before
@@ -97,17 +104,14 @@ func newFixtureOn(t *testing.T, e *core.Engine, kr *seal.Keyring) *fixture {
 		}
 	}
 	f.b = &backend{s: s}
-	mk := func(role, scope string) string {
-		_, secret, err := s.Tokens.Create(ctx, role+"@"+scope, role, scope, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return secret
-	}
+	f.otp = map[string]string{}
+	mk := func(role, scope string) string { return f.issue(role, scope) }
 	f.admin, f.town, f.audit, f.handle = mk(access.CenterAdmin, "511083"), mk(access.TownshipOperator, "511083001"),
 		mk(access.AuditAdmin, "511083"), mk(access.DepartmentHandler, "511083")
 	f.sys, f.sec = mk(access.SystemAdmin, "511083"), mk(access.SecurityAdmin, "511083")
-	f.srv = httptest.NewServer(New(f.b, slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	f.api = New(f.b, slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	f.api.lock.max = 1000 // tests refuse many credentials from one address; lockout_test.go tests the limit
+	f.srv = httptest.NewServer(f.api)
 	t.Cleanup(f.srv.Close)
 	return f
 }
@@ -129,6 +133,9 @@ func (f *fixture) do(method, path, token string, body any, out any) (*http.Respo
 	req, _ := http.NewRequest(method, f.srv.URL+path, rd)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+		if code := f.otpFor(token); code != "" {
+			req.Header.Set(OTPHeader, code)
+		}
 	}
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -141,12 +148,56 @@ func (f *fixture) do(method, path, token string, body any, out any) (*http.Respo
 	raw, _ := io.ReadAll(resp.Body)
 	var m map[string]any
 	json.Unmarshal(raw, &m)
+	// A token issued through the API: its TOTP enrollment is in the answer.
+	if secret, ok := m["secret"].(string); ok {
+		if key, ok := m["totp_secret"].(string); ok {
+			f.remember(secret, key)
+		}
+	}
 	if out != nil {
 		if err := json.Unmarshal(raw, out); err != nil {
 			f.t.Fatalf("%s %s: %v in %s", method, path, err, raw)
 		}
 	}
 	return resp, m
+}
+
+// issue makes a token of role scoped to scope, enrolled in TOTP when it is
+// an administrator's, and returns its secret.
+func (f *fixture) issue(role, scope string) string {
+	f.t.Helper()
+	is, err := f.b.s.Tokens.CreateWith(core.WithActor(context.Background(), "test"), core.TokenSpec{Name: role + "@" + scope, Role: role, Scope: scope})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if is.TOTP != nil {
+		f.otpMu.Lock()
+		f.otp[is.Secret] = is.TOTP.Secret
+		f.otpMu.Unlock()
+	}
+	return is.Secret
+}
+
+// remember keeps the TOTP secret a token issued through the API came with.
+func (f *fixture) remember(secret, totpSecret string) {
+	f.otpMu.Lock()
+	f.otp[secret] = totpSecret
+	f.otpMu.Unlock()
+}
+
+// otpFor is the TOTP code an administrator's token sends now ("" for other tokens).
+func (f *fixture) otpFor(secret string) string {
+	f.otpMu.Lock()
+	key := f.otp[secret]
+	f.otpMu.Unlock()
+	if key == "" {
+		return ""
+	}
+	code, err := totp.GenerateCode(key, time.Now())
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return code
 }
 
 // tokenFor returns a county-wide token whose role the route admits.
@@ -172,6 +223,9 @@ func (f *fixture) raw(method, path, token string, body any) *http.Response {
 	}
 	req, _ := http.NewRequest(method, f.srv.URL+path, rd)
 	req.Header.Set("Authorization", "Bearer "+token)
+	if code := f.otpFor(token); code != "" {
+		req.Header.Set(OTPHeader, code)
+	}
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -182,8 +236,10 @@ func (f *fixture) raw(method, path, token string, body any) *http.Response {
 	return resp
 }
 
+// digest is the state's content: refusals that are audited (failed
+// authentications, denials) leave it as it was; any other change does not.
 func (f *fixture) digest() string {
-	d, err := f.b.s.Engine().Digest()
+	d, err := f.b.s.Engine().ContentDigest()
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -413,9 +469,20 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	if !strings.Contains(out, `"route":"/api/v1/events"`) {
 		t.Fatalf("requests were not logged: %s", out)
 	}
-	for _, secret := range []string{f.admin, idn, "fq_wrong-secret-for-the-log-test", "当事人"} {
+	for _, secret := range []string{f.admin, idn, "fq_wrong-secret-for-the-log-test", "当事人", "category=dispute", "jurisdiction=511083"} {
 		if strings.Contains(out, secret) {
 			t.Fatalf("log holds %q", secret)
+		}
+	}
+	// The access log says who asked (token id and role), from where, and
+	// what came of it.
+	admin, err := f.b.s.Tokens.Authenticate(f.admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"token":"` + admin.ID + `"`, `"role":"center_admin"`, `"client":"127.0.0.1"`, `"status":401`} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("the access log lacks %s: %s", want, out)
 		}
 	}
 }
@@ -442,10 +509,7 @@ func FuzzDecode(f *testing.F) {
 
 func TestAuditBackupAndClusterRoutes(t *testing.T) {
 	f := newFixture(t)
-	_, townSys, err := f.b.s.Tokens.Create(context.Background(), "镇系统管理员", access.SystemAdmin, "511083001", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	townSys := f.issue(access.SystemAdmin, "511083001")
 	f.do("POST", "/api/v1/events", f.admin, map[string]any{"category": "dispute", "description": "x", "grid": "511083001001001"}, nil)
 	var rep core.VerifyReport
 	if resp, _ := f.do("GET", "/api/v1/audit/verify", f.audit, nil, &rep); resp.StatusCode != 200 || !rep.OK || rep.Records == 0 {
@@ -473,6 +537,7 @@ func TestAuditBackupAndClusterRoutes(t *testing.T) {
 	// A backup is a state file whose chain verifies.
 	req, _ := http.NewRequest("GET", f.srv.URL+"/api/v1/backup", nil)
 	req.Header.Set("Authorization", "Bearer "+f.sys)
+	req.Header.Set(OTPHeader, f.otpFor(f.sys))
 	bresp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -491,7 +556,7 @@ func TestAuditBackupAndClusterRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	if r, err := e.VerifyAudit(); err != nil || r.Records != rep.Records {
+	if r, err := e.VerifyAudit(); err != nil || r.Records < rep.Records {
 		t.Fatalf("backup chain: %+v %v", r, err)
 	}
 	var peers struct {
@@ -526,6 +591,7 @@ func TestJSONWhateverTheContentType(t *testing.T) {
 	for ct, want := range map[string]int{"application/x-www-form-urlencoded": 201, "": 201, "text/plain": 201} {
 		req, _ := http.NewRequest("POST", f.srv.URL+"/api/v1/events", strings.NewReader(`{"category":"dispute","description":"x","grid":"511083001001001"}`))
 		req.Header.Set("Authorization", "Bearer "+f.admin)
+		req.Header.Set(OTPHeader, f.otpFor(f.admin))
 		if ct != "" {
 			req.Header.Set("Content-Type", ct)
 		}
@@ -547,6 +613,7 @@ func TestIdempotencyKey(t *testing.T) {
 	post := func(token, key string) (*http.Response, core.Event) {
 		req, _ := http.NewRequest("POST", f.srv.URL+"/api/v1/events", strings.NewReader(`{"category":"dispute","description":"x","grid":"511083001001001"}`))
 		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set(OTPHeader, f.otpFor(token))
 		req.Header.Set("Idempotency-Key", key)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/access"
@@ -22,12 +24,14 @@ func tokenOf(ctx context.Context) *core.Token {
 	return tk
 }
 
-// authenticate resolves the bearer token; the secret is never logged.
-func (s *Server) authenticate(r *http.Request) (*core.Token, error) {
-	h := r.Header.Get("Authorization")
-	secret, ok := strings.CutPrefix(h, "Bearer ")
+// OTPHeader carries an administrator's TOTP code.
+const OTPHeader = "X-Fengqiao-OTP"
+
+// credential is the secret a request presents: a bearer token, or for
+// Open311 clients an api_key in the query or the form.
+func credential(r *http.Request) (string, bool) {
+	secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok && strings.HasPrefix(r.URL.Path, "/open311/") {
-		// Open311 clients send api_key, in the query or the form.
 		secret = r.URL.Query().Get("api_key")
 		if secret == "" && r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(nil, r.Body, MaxBody)
@@ -36,10 +40,55 @@ func (s *Server) authenticate(r *http.Request) (*core.Token, error) {
 		}
 		ok = secret != ""
 	}
-	if !ok || secret == "" {
+	return secret, ok && secret != ""
+}
+
+// authenticate resolves the request's token and, for an administrator
+// outside development mode, its second factor. Refusals are limited per
+// client address (lockout.go) and audited; the secret is never logged.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, rt route) (*core.Token, error) {
+	secret, ok := credential(r)
+	if !ok {
 		return nil, &errs.FieldError{Kind: errUnauthenticated, Field: "authorization", Rule: "bearer", Msg: "send Authorization: Bearer <token>"}
 	}
-	tk, err := s.b.Store().Tokens.Authenticate(secret)
+	addr := clientAddr(r)
+	if until, locked := s.lock.lockedUntil(addr); locked {
+		s.onAuth("while_locked")
+		w.Header().Set("Retry-After", strconv.Itoa(int(time.Until(until).Seconds())+1))
+		return nil, &errs.FieldError{Kind: errLocked, Field: "authorization", Rule: "locked_out",
+			Msg: "too many failed authentications from this address; try again later"}
+	}
+	tk, err := s.check(r, secret)
+	if err != nil {
+		s.onAuth("failed")
+		ev := core.AuditEvent{Kind: core.AuditAuthFailed, Detail: errs.Field(err) + ": " + rule(err)}
+		if tk != nil {
+			ev.Token, ev.Role = tk.ID, tk.Role // the secret was right, the second factor not
+		}
+		s.audit(r, rt, ev)
+		if s.lock.fail(addr) {
+			s.onAuth("locked_out")
+			s.audit(r, rt, core.AuditEvent{Kind: core.AuditLockedOut, Detail: "after " + strconv.Itoa(MaxAuthFailures) + " failures"})
+			s.log.Warn("client address locked out after repeated failed authentications", "client", addr, "for", LockoutFor.String())
+		}
+		return nil, err
+	}
+	// A token stored under a bare SHA-256 or a rotated index key moves to
+	// the current pepper on first use; should that fail, it still works.
+	st := s.b.Store()
+	if st.Tokens.Stale(tk, secret) {
+		if err := st.Tokens.Rehash(r.Context(), tk, secret); err != nil {
+			s.log.Debug("token not rehashed; it is tried again on its next use", "token", tk.ID, "err", errs.Field(err))
+		}
+	}
+	return tk, nil
+}
+
+// check finds the live token for secret and checks its second factor. On
+// a wrong second factor it returns the token too, for the audit.
+func (s *Server) check(r *http.Request, secret string) (*core.Token, error) {
+	st := s.b.Store()
+	tk, err := st.Tokens.Authenticate(secret)
 	if fe := (*errs.FieldError)(nil); errors.As(err, &fe) && fe.Rule == "expired" {
 		// Only the holder of the secret learns this, and it tells them what to do.
 		return nil, &errs.FieldError{Kind: errUnauthenticated, Field: "authorization", Rule: "expired", Msg: fe.Msg + "; ask for a new token"}
@@ -52,7 +101,40 @@ func (s *Server) authenticate(r *http.Request) (*core.Token, error) {
 		// demo's backup) opens nothing.
 		return nil, &errs.FieldError{Kind: errUnauthenticated, Field: "authorization", Rule: "dev_only", Msg: "this token works only in development mode"}
 	}
+	if !s.Dev {
+		if err := st.Tokens.CheckSecondFactor(tk, r.Header.Get(OTPHeader)); err != nil {
+			fe := (*errs.FieldError)(nil)
+			if errors.As(err, &fe) {
+				return tk, &errs.FieldError{Kind: errUnauthenticated, Field: "otp", Rule: fe.Rule, Msg: fe.Msg}
+			}
+			return tk, err
+		}
+	}
 	return tk, nil
+}
+
+func (s *Server) onAuth(outcome string) {
+	if s.OnAuth != nil {
+		s.OnAuth(outcome)
+	}
+}
+
+// audit writes an audit event for a refused request. A failure to write it
+// is logged, never answered: the refusal stands either way.
+func (s *Server) audit(r *http.Request, rt route, ev core.AuditEvent) {
+	ev.Remote, ev.Route = clientAddr(r), rt.method+" "+rt.path
+	ctx := core.WithActor(context.WithoutCancel(r.Context()), "api")
+	if err := s.b.Store().Audit.Record(ctx, ev); err != nil {
+		s.log.Warn("could not write an audit event", "kind", ev.Kind, "err", errs.Field(err))
+	}
+}
+
+// rule is the rule a field error names, or "" for any other error.
+func rule(err error) string {
+	if fe := (*errs.FieldError)(nil); errors.As(err, &fe) {
+		return fe.Rule
+	}
+	return ""
 }
 
 // authorize checks what the route table says a route needs: the role's

@@ -47,13 +47,7 @@ func TestOutOfScopeAnswersAsMissing(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Township A's callers.
-	mk := func(role string) string {
-		_, secret, err := st.Tokens.Create(ctx, role+"@A", role, "511083001", "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return secret
-	}
+	mk := func(role string) string { return f.issue(role, "511083001") }
 	opA, secA, adminA := f.town, mk(access.SecurityAdmin), mk(access.CenterAdmin)
 	visit := map[string]any{"at": "2026-11-01T02:00:00Z", "visitor": "网格员", "method": "home", "found": true}
 	special := map[string]any{"category": "released", "level": 1, "since": "2025-01-01T00:00:00Z", "details": map[string]any{"release_date": "2025-06-01"}}

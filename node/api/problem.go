@@ -31,6 +31,10 @@ func (e *errNotLeader) Error() string { return "not the leader" }
 // errUnauthenticated marks a missing or unusable bearer token (401).
 var errUnauthenticated = errors.New("unauthenticated")
 
+// errLocked marks a client address locked out after failed
+// authentications (429).
+var errLocked = errors.New("locked out")
+
 // errTooLarge marks a request body over the limit (413).
 var errTooLarge = errors.New("request body too large")
 
@@ -44,6 +48,8 @@ func statusOf(err error) (int, string) {
 		return http.StatusServiceUnavailable, "not-leader"
 	case errors.Is(err, errUnauthenticated):
 		return http.StatusUnauthorized, "unauthenticated"
+	case errors.Is(err, errLocked):
+		return http.StatusTooManyRequests, "locked-out"
 	case errors.Is(err, errTooLarge):
 		return http.StatusRequestEntityTooLarge, "too-large"
 	case errors.Is(err, errMethod):

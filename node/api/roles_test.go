@@ -20,7 +20,7 @@ func TestRolesSplitOverHTTP(t *testing.T) {
 	f := newFixture(t)
 	ctx := core.WithActor(context.Background(), "test")
 	legacy := "fq_legacy_auditor_secret_0001"
-	if _, _, err := f.b.s.Tokens.CreateWith(ctx, core.TokenSpec{Name: "审计", Role: access.DevRoot, Scope: "511083", Secret: "fq_dev_root_secret_00000001"}); err != nil {
+	if _, err := f.b.s.Tokens.CreateWith(ctx, core.TokenSpec{Name: "审计", Role: access.DevRoot, Scope: "511083", Secret: "fq_dev_root_secret_00000001"}); err != nil {
 		t.Fatal(err)
 	}
 	// The auditor token an older version issued, as its log entry holds it.
@@ -49,13 +49,27 @@ func TestRolesSplitOverHTTP(t *testing.T) {
 		Issued  []struct {
 			Token  tokenView `json:"token"`
 			Secret string    `json:"secret"`
+			TOTP   string    `json:"totp_secret"`
 		} `json:"issued"`
 	}
 	if resp, m := f.do("POST", "/api/v1/tokens/split-roles", f.admin, "{}", &out); resp.StatusCode != 200 || out.Renamed != 1 || len(out.Issued) != 2 {
 		t.Fatalf("split: %d %v", resp.StatusCode, m)
 	}
-	if resp, m := f.do("GET", "/api/v1/audit/verify", legacy, nil, nil); resp.StatusCode != 200 {
-		t.Fatalf("the former auditor after the split: %d %v", resp.StatusCode, m)
+	// The former auditor is an audit_admin now, but was never enrolled in
+	// a second factor: it must be issued anew, and says so.
+	resp, m = f.do("GET", "/api/v1/audit/verify", legacy, nil, nil)
+	expectProblem(t, "the former auditor after the split", resp, m, 401, "otp")
+	if m["rule"] != "not_enrolled" {
+		t.Fatalf("the refusal does not say why: %v", m)
+	}
+	if tk, err := f.b.s.Tokens.Authenticate(legacy); err != nil || tk.Role != access.AuditAdmin {
+		t.Fatalf("the former auditor's role: %+v %v", tk, err)
+	}
+	for _, is := range out.Issued {
+		if is.TOTP == "" {
+			t.Fatalf("%s issued without a second factor", is.Token.Role)
+		}
+		f.remember(is.Secret, is.TOTP)
 	}
 	if resp, m := f.do("GET", "/api/v1/tokens", out.Issued[0].Secret, nil, nil); resp.StatusCode != 200 || out.Issued[0].Token.Role != access.SecurityAdmin {
 		t.Fatalf("the issued security_admin: %d %v", resp.StatusCode, m)

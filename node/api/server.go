@@ -41,9 +41,14 @@ type Server struct {
 	// Observe, if set, is told each request's method, route pattern, status
 	// and duration (metrics hook).
 	Observe func(method, route string, status int, took time.Duration)
-	// Dev accepts the development root token (access.DevRoot): serve --dev
-	// and demo only.
+	// Dev accepts the development root token (access.DevRoot) and asks no
+	// second factor of administrators: serve --dev and demo only.
 	Dev bool
+	// OnAuth, if set, hears of refused credentials: "failed" for each,
+	// "locked_out" when an address is locked out, "while_locked" for each
+	// request refused during a lockout (metrics hook).
+	OnAuth func(outcome string)
+	lock   *lockout
 }
 
 type handlerFunc func(s *Server, w http.ResponseWriter, r *http.Request) error
@@ -130,6 +135,7 @@ func init() {
 // New builds the API over a backend.
 func New(b Backend, log *slog.Logger) *Server {
 	s := &Server{b: b, log: log, mux: http.NewServeMux()}
+	s.lock = newLockout(time.Now)
 	allow := map[string][]string{}
 	for _, rt := range routes {
 		s.mux.HandleFunc(rt.method+" "+rt.path, s.wrap(rt))
@@ -173,10 +179,11 @@ func (s *Server) wrap(rt route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: 200}
+		var tk *core.Token
 		err := func() error {
 			if !rt.public {
-				tk, err := s.authenticate(r)
-				if err != nil {
+				var err error
+				if tk, err = s.authenticate(sw, r, rt); err != nil {
 					return err
 				}
 				if err := s.authorize(tk, rt); err != nil {
@@ -198,6 +205,10 @@ func (s *Server) wrap(rt route) http.HandlerFunc {
 		if err != nil {
 			writeProblem(sw, r, err)
 		}
+		if tk != nil && sw.status == http.StatusForbidden {
+			// A refused authorization is an audit record (等保 2.0).
+			s.audit(r, rt, core.AuditEvent{Kind: core.AuditDenied, Token: tk.ID, Role: tk.Role, Detail: errs.Field(err) + ": " + rule(err)})
+		}
 		if s.Observe != nil {
 			s.Observe(rt.method, rt.path, sw.status, time.Since(start))
 		}
@@ -205,7 +216,13 @@ func (s *Server) wrap(rt route) http.HandlerFunc {
 		if sw.status >= 500 {
 			level = slog.LevelError
 		}
-		attrs := []any{"method", rt.method, "route", rt.path, "status", sw.status, "ms", time.Since(start).Milliseconds()}
+		// The access log: who (token id and role, never the secret), from
+		// where, which route (the pattern: no ids, no query values), and
+		// the outcome.
+		attrs := []any{"method", rt.method, "route", rt.path, "status", sw.status, "ms", time.Since(start).Milliseconds(), "client", clientAddr(r)}
+		if tk != nil {
+			attrs = append(attrs, "token", tk.ID, "role", tk.Role)
+		}
 		if sw.status >= 500 && err != nil {
 			attrs = append(attrs, "err", err.Error())
 		}

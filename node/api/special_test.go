@@ -26,13 +26,7 @@ func TestSpecialPopulationMinimumNecessary(t *testing.T) {
 		Since: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), Details: core.SpecialDetails{DrugType: "冰毒", DrugStatus: "community_rehab"}}); err != nil {
 		t.Fatal(err)
 	}
-	mk := func(role, scope string) string {
-		_, secret, err := f.b.s.Tokens.Create(ctx, role+"@"+scope, role, scope, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return secret
-	}
+	mk := f.issue
 	ownWorker, otherWorker := mk(access.GridWorker, grid), mk(access.GridWorker, "511083001001002")
 	villageWorker := mk(access.GridWorker, "511083001001")
 	sensitive := []string{core.SpecialDrug, `"level"`, "禁毒社工王", `"contact"`}

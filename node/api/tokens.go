@@ -91,23 +91,25 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	in.Scope = scope
-	var (
-		t      *core.Token
-		secret string
-	)
-	if in.TTL == "" {
-		t, secret, err = s.b.Store().Tokens.Create(r.Context(), in.Name, in.Role, in.Scope, "")
-	} else {
-		ttl, perr := parseTTL(in.TTL)
-		if perr != nil {
-			return perr
+	spec := core.TokenSpec{Name: in.Name, Role: in.Role, Scope: in.Scope}
+	if in.TTL != "" {
+		if spec.TTL, err = parseTTL(in.TTL); err != nil {
+			return err
 		}
-		t, secret, err = s.b.Store().Tokens.CreateExpiring(r.Context(), in.Name, in.Role, in.Scope, ttl)
+		if spec.TTL <= 0 {
+			return errs.Invalid("ttl", "range", "a token's lifetime must be between 1s and %s", core.MaxTokenTTL)
+		}
 	}
+	is, err := s.b.Store().Tokens.CreateWith(r.Context(), spec)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"token": viewToken(t), "secret": secret})
+	out := map[string]any{"token": viewToken(is.Token), "secret": is.Secret}
+	if is.TOTP != nil {
+		// Enrol it in an authenticator now: it is never shown again.
+		out["totp_secret"], out["totp_url"] = is.TOTP.Secret, is.TOTP.URL
+	}
+	writeJSON(w, http.StatusCreated, out)
 	return nil
 }
 
@@ -140,7 +142,11 @@ func (s *Server) splitRoles(w http.ResponseWriter, r *http.Request) error {
 	}
 	issued := []map[string]any{}
 	for _, t := range out.Issued {
-		issued = append(issued, map[string]any{"token": viewToken(t.Token), "secret": t.Secret})
+		one := map[string]any{"token": viewToken(t.Token), "secret": t.Secret}
+		if t.TOTP != nil {
+			one["totp_secret"], one["totp_url"] = t.TOTP.Secret, t.TOTP.URL
+		}
+		issued = append(issued, one)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"renamed": out.Renamed, "issued": issued})
 	return nil

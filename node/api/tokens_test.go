@@ -14,10 +14,7 @@ import (
 func TestTidyTokensOverHTTP(t *testing.T) {
 	f := newFixture(t)
 	ctx := core.WithActor(context.Background(), "test")
-	_, townAdmin, err := f.b.s.Tokens.Create(ctx, "镇安全管理员", access.SecurityAdmin, "511083001", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	townAdmin := f.issue(access.SecurityAdmin, "511083001")
 	var dead []string
 	for _, scope := range []string{"511083001", "511083001", "511083002"} {
 		tk, _, err := f.b.s.Tokens.Create(ctx, "网格员", access.GridWorker, scope, "")

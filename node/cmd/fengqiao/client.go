@@ -18,12 +18,14 @@ import (
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/federation/tlsutil"
+	"github.com/fengqiao/fengqiao/node/api"
 )
 
 // apiClient calls a node's API with the token from FENGQIAO_TOKEN.
 type apiClient struct {
 	addr  string
 	ca    string
+	otp   string
 	token string
 	http  *http.Client
 }
@@ -31,6 +33,7 @@ type apiClient struct {
 func addClientFlags(cmd *cobra.Command, c *apiClient) {
 	cmd.Flags().StringVar(&c.addr, "addr", "http://127.0.0.1:8080", "node API address")
 	cmd.Flags().StringVar(&c.ca, "ca", "", "CA certificate to trust for an https address")
+	cmd.Flags().StringVar(&c.otp, "otp", "", "an administrator's TOTP code (default FENGQIAO_OTP)")
 }
 
 func (c *apiClient) call(method, path string, body io.Reader, out any) error {
@@ -53,6 +56,12 @@ func (c *apiClient) call(method, path string, body io.Reader, out any) error {
 		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
+	if c.otp == "" {
+		c.otp = os.Getenv("FENGQIAO_OTP")
+	}
+	if c.otp != "" {
+		req.Header.Set(api.OTPHeader, c.otp)
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -329,11 +338,14 @@ func tokenCmd() *cobra.Command {
 					Scope string `json:"scope"`
 				} `json:"token"`
 				Secret string `json:"secret"`
+				TOTP   string `json:"totp_secret"`
+				URL    string `json:"totp_url"`
 			}
 			if err := c.call("POST", "/api/v1/tokens", strings.NewReader(string(body)), &out); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s %s %s %s\n%s\n", out.Token.ID, out.Token.Role, out.Token.Scope, out.Token.Name, out.Secret)
+			printTOTP(cmd.OutOrStdout(), out.TOTP, out.URL)
 			return nil
 		}}
 	create.Flags().StringVar(&name, "name", "", "who or what the token is for")
@@ -401,6 +413,8 @@ center_admin keeps the business work only, and this command is refused.`,
 						Expires         string `json:"expires_at"`
 					} `json:"token"`
 					Secret string `json:"secret"`
+					TOTP   string `json:"totp_secret"`
+					URL    string `json:"totp_url"`
 				} `json:"issued"`
 			}
 			if err := c.call("POST", "/api/v1/tokens/split-roles", strings.NewReader("{}"), &out); err != nil {
@@ -409,6 +423,7 @@ center_admin keeps the business work only, and this command is refused.`,
 			fmt.Fprintf(cmd.OutOrStdout(), "roles split: %d auditor token(s) are audit_admin now\n", out.Renamed)
 			for _, is := range out.Issued {
 				fmt.Fprintf(cmd.OutOrStdout(), "%s %s %s expires %s\n%s\n", is.Token.ID, is.Token.Role, is.Token.Scope, is.Token.Expires, is.Secret)
+				printTOTP(cmd.OutOrStdout(), is.TOTP, is.URL)
 			}
 			return nil
 		}}
@@ -417,6 +432,14 @@ center_admin keeps the business work only, and this command is refused.`,
 		tk.AddCommand(cmd)
 	}
 	return tk
+}
+
+// printTOTP shows an administrator's TOTP enrollment, which is never shown
+// again.
+func printTOTP(w io.Writer, secret, url string) {
+	if secret != "" {
+		fmt.Fprintf(w, "TOTP secret (enrol it in an authenticator now; send its codes with --otp or FENGQIAO_OTP): %s\n%s\n", secret, url)
+	}
 }
 
 // peersView is GET /api/v1/cluster/peers as the CLI reads it.

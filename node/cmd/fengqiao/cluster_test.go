@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/base32"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -15,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pquerna/otp/totp"
 
 	"github.com/fengqiao/fengqiao/core/access"
 )
@@ -107,10 +111,36 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// otpSecrets holds, by token secret, the TOTP secret each administrator's
+// token of these tests was enrolled with.
+var otpSecrets sync.Map
+
+// bootstrapTOTP is the TOTP secret a test's bootstrap token is enrolled
+// with, as its operator would set FENGQIAO_TOTP_SECRET.
+func bootstrapTOTP(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	key := base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:20])
+	otpSecrets.Store(token, key)
+	return key
+}
+
+// otpNow is the TOTP code token's holder sends now ("" if none is needed).
+func otpNow(token string) string {
+	key, ok := otpSecrets.Load(token)
+	if !ok {
+		return ""
+	}
+	code, err := totp.GenerateCode(key.(string), time.Now())
+	if err != nil {
+		panic(err)
+	}
+	return code
+}
+
 func startProc(t testing.TB, p *proc, token string) {
 	t.Helper()
 	cmd := exec.Command(binary(t), "serve", "--config", p.cfg)
-	cmd.Env = append(os.Environ(), "FENGQIAO_TOKEN="+token)
+	cmd.Env = append(os.Environ(), "FENGQIAO_TOKEN="+token, "FENGQIAO_TOTP_SECRET="+bootstrapTOTP(token))
 	out, _ := cmd.StdoutPipe()
 	logs := &syncBuffer{}
 	cmd.Stderr = logs
@@ -153,6 +183,9 @@ func (c *client) do(method, url string, body any, header map[string]string) (int
 	}
 	req, _ := http.NewRequest(method, url, rd)
 	req.Header.Set("Authorization", "Bearer "+c.token)
+	if code := otpNow(c.token); code != "" {
+		req.Header.Set("X-Fengqiao-OTP", code)
+	}
 	req.Header.Set("Content-Type", "application/json")
 	for k, v := range header {
 		req.Header.Set(k, v)
@@ -250,6 +283,9 @@ func staffOf(t testing.TB, c *client, base string) map[string]string {
 			code, m, err := c.do("POST", base+"/api/v1/tokens", map[string]any{"name": "test " + role, "role": role, "scope": "500110"}, nil)
 			if err == nil && code == 201 {
 				out[role] = m["secret"].(string)
+				if key, ok := m["totp_secret"].(string); ok {
+					otpSecrets.Store(out[role], key)
+				}
 				break
 			}
 			if time.Now().After(deadline) {

@@ -200,6 +200,6 @@ func printCensus(w io.Writer, sc core.SealCensus) {
 		}
 		return gen(g)
 	}
-	fmt.Fprintf(w, "current generation %d; sealed values: %s; ID-number indexes: %s; older generations: %d; handover offers waiting: %d\n",
-		sc.Current, count(sc.Generations, gen), count(sc.Indexes, index), sc.Old(), sc.Waiting)
+	fmt.Fprintf(w, "current generation %d; sealed values: %s; ID-number indexes: %s; older generations: %d; handover offers waiting: %d; token hashes: %s (under older index keys: %d)\n",
+		sc.Current, count(sc.Generations, gen), count(sc.Indexes, index), sc.Old(), sc.Waiting, count(sc.Tokens, index), sc.OldTokens())
 }

@@ -149,7 +149,10 @@ func TestKeyRotationAcrossProcesses(t *testing.T) {
 	awaitMetric("fengqiao_sealing_key_generations 2")
 	step("generation 2 is current", "keys", "use", file, "2")
 	awaitMetric("fengqiao_sealing_key_generation 2")
-	step("current generation 2; sealed values: generation 1: 6; ID-number indexes: shared key: 3; older generations: 9", "keys", "census", "--addr", addr)
+	// Six people's values and four administrators' TOTP secrets; the
+	// system administrator's token, used since, is hashed under the new
+	// index key already.
+	step("current generation 2; sealed values: generation 1: 10; ID-number indexes: shared key: 3; older generations: 13; handover offers waiting: 0; token hashes: shared key: 3, generation 2: 1 (under older index keys: 3)", "keys", "census", "--addr", addr)
 
 	// Refused input changes nothing.
 	before, _ := os.ReadFile(file)
@@ -170,16 +173,28 @@ func TestKeyRotationAcrossProcesses(t *testing.T) {
 		t.Fatal("a refused keys command changed the key file")
 	}
 
-	out := step("sealed values: generation 2: 6; ID-number indexes: generation 2: 3; older generations: 0; handover offers waiting: 0", "keys", "reseal", "--addr", "http://"+procs[2].http, "--batch", "4")
-	if !strings.Contains(out, "resealed 9/9 (100%)") {
+	out := step("sealed values: generation 2: 10; ID-number indexes: generation 2: 3; older generations: 0; handover offers waiting: 0", "keys", "reseal", "--addr", "http://"+procs[2].http, "--batch", "4")
+	if !strings.Contains(out, "resealed 13/13 (100%)") {
 		t.Fatalf("reseal printed no progress:\n%s", out)
 	}
+	// A token's hash moves to the new index key when the token is next
+	// used; the others' holders use theirs before the old key goes.
+	if code, m, err := c.do("GET", addr+"/api/v1/stats", nil, nil); code != 200 {
+		t.Fatalf("the center admin's token: %d %v %v", code, m, err)
+	}
+	if out, err := cli(t, token, "token", "list", "--addr", addr); err != nil {
+		t.Fatalf("token list: %v %s", err, out)
+	}
+	if out, err := cli(t, staff[access.AuditAdmin], "audit", "verify", "--addr", addr); err != nil {
+		t.Fatalf("audit verify: %v %s", err, out)
+	}
+	step("token hashes: generation 2: 4 (under older index keys: 0)", "keys", "census", "--addr", addr)
 	step("removed generation 1", "keys", "remove", file, "1")
 	step("current generation 2, generations 2; with their own ID-number index key: 2\n", "keys", "list", file)
 	roll()
 	// The backup from before the rotation holds what generation 1 sealed:
 	// restoring it now is refused, and changes nothing.
-	if out, err := cli(t, ops, "restore", "--addr", addr, "--in", backup); err == nil || !strings.Contains(out, "409") || !strings.Contains(out, "generation 1 (6 values)") {
+	if out, err := cli(t, ops, "restore", "--addr", addr, "--in", backup); err == nil || !strings.Contains(out, "409") || !strings.Contains(out, "generation 1 (10 values)") {
 		t.Fatalf("restoring a backup sealed with a removed generation: %v\n%s", err, out)
 	}
 	for _, p := range procs {

@@ -73,7 +73,8 @@ and issues the system_admin, audit_admin and center_admin tokens (三员分立).
 				if err != nil {
 					return err
 				}
-				return node.Run(ctx, c, node.RunOptions{Logger: log, Out: cmd.OutOrStdout(), AdminToken: os.Getenv("FENGQIAO_TOKEN")})
+				return node.Run(ctx, c, node.RunOptions{Logger: log, Out: cmd.OutOrStdout(), AdminToken: os.Getenv("FENGQIAO_TOKEN"),
+					AdminTOTP: os.Getenv("FENGQIAO_TOTP_SECRET")})
 			}
 			log, err := logger(level)
 			if err != nil {

@@ -15,11 +15,12 @@ import (
 	"github.com/fengqiao/fengqiao/core/access"
 )
 
-// cli runs the fengqiao binary with the token in its environment.
+// cli runs the fengqiao binary with the token in its environment and, for
+// an administrator's, a TOTP code of now.
 func cli(t *testing.T, token string, args ...string) (string, error) {
 	t.Helper()
 	cmd := exec.Command(binary(t), args...)
-	cmd.Env = append(os.Environ(), "FENGQIAO_TOKEN="+token)
+	cmd.Env = append(os.Environ(), "FENGQIAO_TOKEN="+token, "FENGQIAO_OTP="+otpNow(token))
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
