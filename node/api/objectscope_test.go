@@ -90,3 +90,27 @@ func TestAliasesResolveBeforeScopeChecks(t *testing.T) {
 		t.Fatal("refused writes changed the state")
 	}
 }
+
+// Issue 21 point 4: registering a person whose ID number is registered out
+// of the caller's scope names neither the record nor its place; the answer
+// says to ask for a transfer, and the attempt is audited.
+func TestRegisteredElsewhereNamesNothing(t *testing.T) {
+	f := newFixture(t)
+	p, err := f.b.s.People.Add(context.Background(), core.PersonInput{Name: "赵六", IDNumber: validID(31), Kind: "registered", Jurisdiction: "511083002001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, before := f.auditHead(), f.digest()
+	resp, m := f.do("POST", "/api/v1/people", f.town, map[string]any{"name": "赵六", "id_number": validID(31), "kind": "registered", "jurisdiction": "511083001001"}, nil)
+	expectProblem(t, "registered elsewhere", resp, m, 409, "id_number")
+	if d, _ := m["detail"].(string); m["rule"] != "registered_elsewhere" || strings.Contains(d, p.ID) || strings.Contains(d, "511083002") || !strings.Contains(d, "transfer") {
+		t.Fatalf("the answer: %v", m)
+	}
+	if f.digest() != before {
+		t.Fatal("the refusal changed the state")
+	}
+	evs := f.auditEvents(head)
+	if len(evs) != 1 || evs[0].Kind != core.AuditConflict || evs[0].Route != "POST /api/v1/people" {
+		t.Fatalf("audit: %+v", evs)
+	}
+}

@@ -132,6 +132,16 @@ func init() {
 	}
 }
 
+// routeOf is the route table's entry a request matched.
+func routeOf(r *http.Request) route {
+	for _, rt := range routes {
+		if rt.method+" "+rt.path == r.Pattern {
+			return rt
+		}
+	}
+	return route{method: r.Method, path: r.Pattern}
+}
+
 // New builds the API over a backend.
 func New(b Backend, log *slog.Logger) *Server {
 	s := &Server{b: b, log: log, mux: http.NewServeMux()}

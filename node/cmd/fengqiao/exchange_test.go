@@ -44,12 +44,13 @@ func TestExchangeMapsCertificateToJurisdiction(t *testing.T) {
 		t.Fatalf("keygen: %v %s", err, out)
 	}
 	p := &proc{id: "n0", http: freePort(t), dir: filepath.Join(dir, "n0")}
-	raft, xaddr, gossip := freePort(t), freePort(t), freePort(t)
+	raft, xaddr, gossip, metrics := freePort(t), freePort(t), freePort(t), freePort(t)
 	own := cert("500110", "n0")
 	cfg := map[string]any{"node_id": "n0", "jurisdiction": "500110", "data_dir": p.dir, "http": p.http, "raft": raft, "key_file": keys,
 		"peers": []map[string]string{{"id": "n0", "raft": raft, "http": p.http}}, "log_level": "warn",
 		"tls":        map[string]string{"ca_file": own.CA, "cert_file": own.Cert, "key_file": own.Key},
 		"plain_http": true,
+		"metrics":    metrics,
 		"federation": map[string]any{"exchange": xaddr, "gossip": gossip, "gossip_keys": []string{membership.GenerateKey()}, "profile": "local",
 			"links": []map[string]any{{"peer": "500000", "relation": "parent"}}},
 	}
@@ -98,6 +99,17 @@ func TestExchangeMapsCertificateToJurisdiction(t *testing.T) {
 	})
 	if code, err := post(&neighbour, "500000"); err != nil || code != 403 {
 		t.Fatalf("荣昌区 speaking as 重庆市: %d %v", code, err)
+	}
+	// Metrics have an address of their own; the API serves none.
+	if resp, err := http.Get("http://" + metrics + "/metrics"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("metrics address: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	if resp, err := http.Get("http://" + p.http + "/metrics"); err != nil || resp.StatusCode != 404 {
+		t.Fatalf("the API serves metrics: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 	if code, err := post(nil, "500000"); err == nil {
 		t.Fatalf("a client without a certificate got %d", code)
