@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash"
 	"strings"
 
 	"go.etcd.io/bbolt"
@@ -17,15 +18,23 @@ import (
 // (which carries only ciphertext for sensitive fields) and the hash that ties
 // it to the record before.
 type AuditRecord struct {
-	Seq     uint64          `json:"seq"`
-	Index   uint64          `json:"index"` // log position the command was applied at
-	Prev    string          `json:"prev"`
-	Hash    string          `json:"hash"`
+	Seq   uint64 `json:"seq"`
+	Index uint64 `json:"index"` // log position the command was applied at
+	Prev  string `json:"prev"`
+	Hash  string `json:"hash"`
+	// Keyed records' hashes are MACs under the chain key of index key
+	// generation KeyGen (chainkey.go); the first records of a chain made
+	// before keying are bare SHA-256.
+	Keyed   bool            `json:"keyed,omitempty"`
+	KeyGen  byte            `json:"key_gen,omitempty"`
 	Command json.RawMessage `json:"cmd"`
 }
 
-func chainHash(prev []byte, seq, index uint64, cmd []byte) []byte {
-	h := sha256.New()
+func chainHash(h hash.Hash, prev []byte, seq, index uint64, cmd []byte) []byte {
+	if h == nil {
+		h = sha256.New()
+	}
+	h.Reset()
 	h.Write(prev)
 	h.Write(u64(seq))
 	h.Write(u64(index))
@@ -37,25 +46,45 @@ var auditHeadKey = []byte("audit_head")
 
 // The stored form is binary (the command is already JSON, and re-encoding it
 // inside a JSON record cost more than the rest of the append):
-// seq(8) index(8) prev(32) hash(32) command.
-const auditHeader = 8 + 8 + 32 + 32
+// seq(8) index(8) prev(32) hash(32) command. A keyed record is prefixed
+// with keyedMagic and its key generation; an unkeyed one starts with the
+// sequence's high byte, which is 0 for any chain shorter than 2^56.
+const (
+	auditHeader = 8 + 8 + 32 + 32
+	keyedMagic  = 0xA1
+)
 
-func encodeAudit(seq, index uint64, prev, hash, cmd []byte) []byte {
-	b := make([]byte, auditHeader+len(cmd))
-	copy(b, u64(seq))
-	copy(b[8:], u64(index))
-	copy(b[16:], prev)
-	copy(b[48:], hash)
-	copy(b[80:], cmd)
+func encodeAudit(keyed bool, gen byte, seq, index uint64, prev, hash, cmd []byte) []byte {
+	off := 0
+	if keyed {
+		off = 2
+	}
+	b := make([]byte, off+auditHeader+len(cmd))
+	if keyed {
+		b[0], b[1] = keyedMagic, gen
+	}
+	copy(b[off:], u64(seq))
+	copy(b[off+8:], u64(index))
+	copy(b[off+16:], prev)
+	copy(b[off+48:], hash)
+	copy(b[off+80:], cmd)
 	return b
 }
 
 func decodeAudit(v []byte) (AuditRecord, error) {
+	var r AuditRecord
+	if len(v) > 0 && v[0] == keyedMagic {
+		if len(v) < 2 {
+			return r, fmt.Errorf("record is %d bytes, shorter than its header", len(v))
+		}
+		r.Keyed, r.KeyGen, v = true, v[1], v[2:]
+	}
 	if len(v) < auditHeader {
 		return AuditRecord{}, fmt.Errorf("record is %d bytes, shorter than its header", len(v))
 	}
-	return AuditRecord{Seq: getU64(v[:8]), Index: getU64(v[8:16]), Prev: hex.EncodeToString(v[16:48]),
-		Hash: hex.EncodeToString(v[48:80]), Command: append(json.RawMessage(nil), v[80:]...)}, nil
+	r.Seq, r.Index, r.Prev = getU64(v[:8]), getU64(v[8:16]), hex.EncodeToString(v[16:48])
+	r.Hash, r.Command = hex.EncodeToString(v[48:80]), append(json.RawMessage(nil), v[80:]...)
+	return r, nil
 }
 
 // commandJSON renders a stored command for readers (the hash covers the
@@ -133,9 +162,13 @@ func (t *txn) auditHead() (uint64, []byte) {
 
 func (t *txn) appendAudit(en Entry) error {
 	t.auditHead()
+	keyed, gen, mac, err := t.chainKey()
+	if err != nil {
+		return err
+	}
 	seq := t.auditSeq + 1
-	hash := chainHash(t.auditTop, seq, en.Index, en.Data)
-	if err := t.b(bAudit).Put(u64(seq), encodeAudit(seq, en.Index, t.auditTop, hash, en.Data)); err != nil {
+	hash := chainHash(mac, t.auditTop, seq, en.Index, en.Data)
+	if err := t.b(bAudit).Put(u64(seq), encodeAudit(keyed, gen, seq, en.Index, t.auditTop, hash, en.Data)); err != nil {
 		return err
 	}
 	t.auditSeq, t.auditTop = seq, hash
@@ -150,14 +183,19 @@ type VerifyReport struct {
 	// FirstBad is the sequence of the first record that fails, 0 when none.
 	FirstBad uint64 `json:"first_bad,omitempty"`
 	Problem  string `json:"problem,omitempty"`
+	// Keyed counts the records whose hashes are keyed MACs.
+	Keyed uint64 `json:"keyed"`
 }
 
-// VerifyAudit walks the chain and recomputes every hash. It detects an
-// altered record (hash mismatch), a removed one (sequence gap or broken
-// link), a reordered one (link mismatch) and a truncated tail (head mismatch).
-// A failure returns the report and an error wrapping errs.ErrTampered.
+// VerifyAudit walks the chain and recomputes every hash, keyed records'
+// under the chain keys of the engine's key file (SetAuditKeys). It detects
+// an altered record (hash mismatch), a removed one (sequence gap or broken
+// link), a reordered one (link mismatch) and a truncated tail (head
+// mismatch); keyed records cannot be forged without the key file. A failure
+// returns the report and an error wrapping errs.ErrTampered.
 func (e *Engine) VerifyAudit() (VerifyReport, error) {
 	var rep VerifyReport
+	kr := e.auditKeys.Load()
 	err := e.View(func(tx *bbolt.Tx) error {
 		prev := make([]byte, 32)
 		var want uint64 = 1
@@ -165,6 +203,8 @@ func (e *Engine) VerifyAudit() (VerifyReport, error) {
 			rep.FirstBad, rep.Problem = seq, fmt.Sprintf(format, args...)
 			return errStop
 		}
+		keyedFrom := uint64(0) // once keyed, a chain never goes back
+		macs := map[byte]hash.Hash{}
 		err := tx.Bucket(bAudit).ForEach(func(k, v []byte) error {
 			seq := getU64(k)
 			if seq != want {
@@ -180,7 +220,27 @@ func (e *Engine) VerifyAudit() (VerifyReport, error) {
 			if r.Prev != hex.EncodeToString(prev) {
 				return fail(seq, "record %d does not link to the one before it", seq)
 			}
-			h := chainHash(prev, seq, r.Index, r.Command)
+			var mac hash.Hash
+			switch {
+			case r.Keyed:
+				if keyedFrom == 0 {
+					keyedFrom = seq
+				}
+				if mac = macs[r.KeyGen]; mac == nil {
+					var ok bool
+					if kr != nil {
+						mac, ok = kr.MAC(r.KeyGen, chainDomain)
+					}
+					if !ok {
+						return fail(seq, "record %d is keyed with index key generation %d, which this key file lacks", seq, r.KeyGen)
+					}
+					macs[r.KeyGen] = mac
+				}
+				rep.Keyed++
+			case keyedFrom > 0:
+				return fail(seq, "record %d is unkeyed after the chain was keyed at %d (forged)", seq, keyedFrom)
+			}
+			h := chainHash(mac, prev, seq, r.Index, r.Command)
 			if hex.EncodeToString(h) != r.Hash {
 				return fail(seq, "record %d was altered (hash mismatch)", seq)
 			}

@@ -57,7 +57,7 @@ func TestAuditDetectsTampering(t *testing.T) {
 		fn(&r)
 		prev, _ := hex.DecodeString(r.Prev)
 		hash, _ := hex.DecodeString(r.Hash)
-		return encodeAudit(r.Seq, r.Index, prev, hash, r.Command)
+		return encodeAudit(r.Keyed, r.KeyGen, r.Seq, r.Index, prev, hash, r.Command)
 	}
 	cases := map[string]func(b, meta *bbolt.Bucket){
 		"altered": func(b, _ *bbolt.Bucket) {

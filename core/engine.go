@@ -14,6 +14,7 @@ import (
 
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/geo"
+	"github.com/fengqiao/fengqiao/core/seal"
 )
 
 // Entry is one encoded command at a log position. In embedded mode the
@@ -51,6 +52,7 @@ type Engine struct {
 	onApply   func(entries, rejected int, took time.Duration)
 	tokens    tokenCache
 	cps       checkpoints
+	auditKeys atomic.Pointer[seal.Keyring] // key the audit chain (chainkey.go)
 }
 
 // EngineOptions tune the bbolt file.
@@ -244,6 +246,7 @@ func (e *Engine) ApplyBatch(entries []Entry) ([]Result, error) {
 			return nil, fmt.Errorf("core: begin: %w", err)
 		}
 		t := newTxn(tx)
+		t.keys = e.auditKeys.Load()
 		applied := getU64(tx.Bucket(bMeta).Get([]byte("applied")))
 		failed := -1
 		prev := applied

@@ -249,6 +249,7 @@ func (e *Engine) VerifyState(scratch string, progress func(done uint64)) error {
 		return err
 	}
 	defer fresh.Close()
+	fresh.SetAuditKeys(e.auditKeys.Load())
 	if err := fresh.Replay(e, progress); err != nil {
 		return fmt.Errorf("core: replay: %w", err)
 	}

@@ -87,6 +87,7 @@ func (s *Store) keyring() *seal.Keyring { return s.keys.Load() }
 func (s *Store) SetKeyring(kr *seal.Keyring) {
 	if kr != nil {
 		s.keys.Store(kr)
+		s.engine.SetAuditKeys(kr)
 	}
 }
 
@@ -111,7 +112,13 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(e, NewLocal(e), opts), nil
+	s := New(e, NewLocal(e), opts)
+	// The audit chain is keyed from the start (chainkey.go).
+	if _, err := s.KeyAuditChain(WithActor(context.Background(), "open")); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("core: key the audit chain: %w", err)
+	}
+	return s, nil
 }
 
 // New builds a store over an engine and a proposer (the replicated node
@@ -122,6 +129,7 @@ func New(e *Engine, p Proposer, opts Options) *Store {
 		s.maxAdminTTL = DefaultMaxAdminTTL
 	}
 	s.keys.Store(opts.Keyring)
+	e.SetAuditKeys(opts.Keyring)
 	if s.clock == nil {
 		s.clock = time.Now
 	}

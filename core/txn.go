@@ -3,12 +3,14 @@ package core
 import (
 	"encoding/json"
 	"fmt"
+	"hash"
 	"slices"
 	"strings"
 
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/seal"
 	"github.com/fengqiao/fengqiao/core/workcal"
 )
 
@@ -31,6 +33,12 @@ type txn struct {
 	shape    []byte                   // scratch for bump's shape key
 	ixw      []ixWrite                // buffered event-index writes, in the order made
 	cps      []Checkpoint             // recorded here, published on commit
+	// The audit chain's key (chainkey.go), read once per transaction.
+	keys       *seal.Keyring
+	genRead    bool
+	chainKeyed bool
+	chainGen   byte
+	mac        hash.Hash
 }
 
 // evIndexBuckets are written, never read, during apply; their writes are

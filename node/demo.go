@@ -245,7 +245,7 @@ func startDemoNode(ctx context.Context, wg *sync.WaitGroup, errc chan<- error, o
 		nlog.Warn("refused a peer on the Raft port", "remote", remote.String(), "certificate", names)
 	})
 	for i, id := range ids {
-		rc := replica.Config{ID: id, Dir: filepath.Join(dir, id), Logger: nlog, Timeout: 500 * time.Millisecond}
+		rc := replica.Config{ID: id, Dir: filepath.Join(dir, id), Logger: nlog, Timeout: 500 * time.Millisecond, AuditKeys: keys}
 		if o.Replicas == 1 {
 			rc.Alone = true // no Raft port at all
 		} else {
@@ -304,6 +304,9 @@ func startDemoNode(ctx context.Context, wg *sync.WaitGroup, errc chan<- error, o
 	}
 	s := m.store
 	sctx := core.WithActor(ctx, "demo-seed")
+	if _, err := s.KeyAuditChain(sctx); err != nil {
+		return err
+	}
 	if err := s.Federation.Configure(sctx, core.FederationConfig{Self: n.code, Links: n.links(all)}); err != nil {
 		return err
 	}
@@ -315,6 +318,7 @@ func startDemoNode(ctx context.Context, wg *sync.WaitGroup, errc chan<- error, o
 			return err
 		}
 	}
+
 	if _, _, err := s.Tokens.Create(sctx, "demo root", access.DevRoot, n.code, o.Token); err != nil && !errors.Is(err, errs.ErrConflict) {
 		return err
 	}

@@ -65,7 +65,7 @@ func RunDev(ctx context.Context, o DevOptions) error {
 	m := newMetrics()
 	// A group of one: no Raft or forwarding port, so nothing outside this
 	// process can propose.
-	r, err := replica.Open(replica.Config{ID: "dev", Dir: o.Data, Alone: true, Logger: log, OnApply: m.onApply, OnCommit: m.onCommit})
+	r, err := replica.Open(replica.Config{ID: "dev", Dir: o.Data, Alone: true, Logger: log, OnApply: m.onApply, OnCommit: m.onCommit, AuditKeys: keys})
 	if err != nil {
 		return err
 	}
@@ -79,6 +79,10 @@ func RunDev(ctx context.Context, o DevOptions) error {
 	}
 	store := core.New(r.Engine, r.Proposer(), core.Options{Keyring: keys, Logger: log})
 	sctx := core.WithActor(ctx, "dev-seed")
+	// Keyed from the first record on (core/chainkey.go).
+	if _, err := store.KeyAuditChain(sctx); err != nil {
+		return err
+	}
 	if j, err := store.Jurisdictions.Get(DevCounty); err != nil || !j.HasBounds {
 		start := time.Now()
 		d, err := seedSample(sctx, store, DevCounty)
@@ -90,6 +94,7 @@ func RunDev(ctx context.Context, o DevOptions) error {
 			return err
 		}
 	}
+
 	// The development root holds every role; only a --dev node accepts it.
 	_, secret, err := store.Tokens.Create(sctx, "dev root", access.DevRoot, DevCounty, o.Token)
 	if err != nil && !errors.Is(err, errs.ErrConflict) {

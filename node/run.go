@@ -128,7 +128,7 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 	if c.RaftTimeoutMS > 0 {
 		timeout = time.Duration(c.RaftTimeoutMS) * time.Millisecond
 	}
-	rc := replica.Config{ID: c.NodeID, Dir: c.DataDir, Bind: c.Raft, Bootstrap: servers, Logger: log,
+	rc := replica.Config{ID: c.NodeID, Dir: c.DataDir, Bind: c.Raft, Bootstrap: servers, Logger: log, AuditKeys: keys,
 		OnApply: m.onApply, OnCommit: m.onCommit, TLS: raftTLS, DialTLS: raftDial, ListenTLS: raftListen, Timeout: timeout, SyncState: c.SyncState,
 		CheckInterval: c.checkInterval()}
 	if c.alone() {
@@ -259,6 +259,10 @@ func seedWhenLeader(ctx context.Context, r *replica.Replica, s *core.Store, c *C
 }
 
 func seedOnce(ctx context.Context, s *core.Store, c *Config, boot bootstrap, out io.Writer, log *slog.Logger) error {
+	// Keyed from the first record on (core/chainkey.go).
+	if _, err := s.KeyAuditChain(ctx); err != nil {
+		return err
+	}
 	if j, err := s.Jurisdictions.Get(c.Jurisdiction); err != nil || !j.HasBounds {
 		if err := loadJurisdiction(ctx, s, c.Jurisdiction, 2); err != nil {
 			return err
@@ -270,6 +274,7 @@ func seedOnce(ctx context.Context, s *core.Store, c *Config, boot bootstrap, out
 			return err
 		}
 	}
+
 	if c.Federation != nil {
 		want := core.FederationConfig{Self: c.Jurisdiction, Links: c.Federation.Links, MaxOutbox: c.Federation.MaxOutbox}
 		if cur, err := s.Federation.Config(); err != nil || !reflect.DeepEqual(cur, want) {

@@ -253,6 +253,25 @@ func (k *Keyring) blind(bk blindKey, domain, value string) string {
 	return strconv.Itoa(int(bk.gen)) + ":" + digest
 }
 
+// MAC returns a keyed hash (HMAC-SHA256, or HMAC-SM3 under the SM4 suite)
+// under a key derived for domain from the index key of generation gen, and
+// whether the ring holds that generation. Derived keys are never stored:
+// the audit chain is keyed this way, so whoever lacks the key file cannot
+// recompute it.
+func (k *Keyring) MAC(gen byte, domain string) (hash.Hash, bool) {
+	i := slices.IndexFunc(k.indexes, func(x blindKey) bool { return x.gen == gen })
+	if i < 0 {
+		return nil, false
+	}
+	h := sha256.New
+	if k.suite == SM4GCM {
+		h = sm3.New
+	}
+	d := hmac.New(h, k.indexes[i].key)
+	d.Write([]byte("fengqiao derived key\x00" + domain))
+	return hmac.New(h, d.Sum(nil)), true
+}
+
 // BlindGeneration is the index generation a blind index names (0: the
 // shared key), or an error when it is not a blind index.
 func BlindGeneration(blind string) (byte, error) {

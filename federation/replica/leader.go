@@ -91,4 +91,10 @@ func (r *Replica) sweepOnce(ctx context.Context, s *core.Store, now time.Time) {
 	if _, err := s.People.SweepVisits(ctx, now); err != nil && ctx.Err() == nil {
 		r.log.Warn("visit alerts failed", "err", err)
 	}
+	// After the index key rotated, new audit records are keyed with it.
+	if rekeyed, err := s.KeyAuditChain(ctx); err != nil && ctx.Err() == nil {
+		r.log.Warn("keying the audit chain failed", "err", err)
+	} else if rekeyed {
+		r.log.Info("audit chain keyed with the key file's current index key")
+	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/seal"
 	"github.com/fengqiao/fengqiao/federation/internal/logline"
 	"github.com/fengqiao/fengqiao/federation/raftstore"
 )
@@ -47,6 +48,9 @@ type Config struct {
 	Timeout   time.Duration // heartbeat/election scale (default: raft's)
 	// OnApply is passed to the engine (metrics).
 	OnApply func(entries, rejected int, took time.Duration)
+	// AuditKeys is the key file whose index keys key the audit chain
+	// (core.Engine.SetAuditKeys), given before the log replays.
+	AuditKeys *seal.Keyring
 	// TLS, when set, is mutual TLS for Raft traffic (tlsutil.Mutual).
 	TLS *tls.Config
 	// DialTLS, when set with TLS, dials peers instead of TLS's client side,
@@ -119,6 +123,7 @@ func Open(cfg Config) (*Replica, error) {
 	if err != nil {
 		return nil, err
 	}
+	e.SetAuditKeys(cfg.AuditKeys)
 	if e.Discarded() {
 		log.Warn("state file was written unsynced before the machine stopped; rebuilding it from the latest snapshot and the log")
 	}

@@ -203,7 +203,8 @@ func auditCmd() *cobra.Command {
 	audit := &cobra.Command{Use: "audit", Short: "Audit chain operations"}
 	var c apiClient
 	var deep bool
-	verify := &cobra.Command{Use: "verify [STATE-OR-BACKUP-FILE]", Short: "Verify the audit hash chain of a node, or of a state file or backup offline",
+	var keyFile string
+	verify := &cobra.Command{Use: "verify [STATE-OR-BACKUP-FILE --key-file FILE]", Short: "Verify the audit hash chain of a node, or of a state file or backup offline",
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var rep core.VerifyReport
@@ -213,6 +214,17 @@ func auditCmd() *cobra.Command {
 					return err
 				}
 				defer e.Close()
+				if keyFile != "" {
+					kr, err := core.ReadKeyFile(keyFile)
+					if err != nil {
+						return err
+					}
+					e.SetAuditKeys(kr)
+				} else if _, keyed, err := e.AuditKeyGeneration(); err != nil {
+					return err
+				} else if keyed {
+					return errors.New("this audit chain is keyed: verifying it needs the group's key file (--key-file FILE)")
+				}
 				rep, err = e.VerifyAudit()
 				if err != nil && rep.FirstBad == 0 {
 					return err
@@ -239,6 +251,7 @@ func auditCmd() *cobra.Command {
 		}}
 	addClientFlags(verify, &c)
 	verify.Flags().BoolVar(&deep, "deep", false, "offline only: also rebuild the state from the chain and compare")
+	verify.Flags().StringVar(&keyFile, "key-file", "", "offline only: the group's key file, whose index keys key the chain")
 	audit.AddCommand(verify)
 	return audit
 }

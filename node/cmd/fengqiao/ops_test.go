@@ -58,7 +58,11 @@ func TestOperatorCommandsAgainstACluster(t *testing.T) {
 	if out, err := cli(t, ops, "backup", "--addr", addr, "--out", backup); err != nil || !strings.Contains(out, "saved") {
 		t.Fatalf("backup: %v %s", err, out)
 	}
-	if out, err := cli(t, aud, "audit", "verify", backup); err != nil || !strings.Contains(out, "audit chain OK") {
+	keyFile := filepath.Join(filepath.Dir(procs[0].cfg), "keys.json")
+	if out, err := cli(t, aud, "audit", "verify", backup); err == nil || !strings.Contains(out, "--key-file") {
+		t.Fatalf("offline verify of a keyed chain without the key file: %v %s", err, out)
+	}
+	if out, err := cli(t, aud, "audit", "verify", backup, "--key-file", keyFile); err != nil || !strings.Contains(out, "audit chain OK") {
 		t.Fatalf("offline verify: %v %s", err, out)
 	}
 	if out, err := cli(t, aud, "audit", "verify", "--addr", addr); err != nil || !strings.Contains(out, "audit chain OK") {
@@ -76,11 +80,11 @@ func TestOperatorCommandsAgainstACluster(t *testing.T) {
 		}
 		bad := filepath.Join(t.TempDir(), "tampered.db")
 		os.WriteFile(bad, []byte(tampered), 0o600)
-		if out, err := cli(t, aud, append([]string{"audit", "verify", bad}, flags...)...); err == nil || !strings.Contains(out, "BROKEN") {
+		if out, err := cli(t, aud, append([]string{"audit", "verify", bad, "--key-file", keyFile}, flags...)...); err == nil || !strings.Contains(out, "BROKEN") {
 			t.Fatalf("tampered backup (%d, %v) verified: %v %s", n, flags, err, out)
 		}
 	}
-	if out, err := cli(t, aud, "audit", "verify", "--deep", backup); err != nil || !strings.Contains(out, "state matches") {
+	if out, err := cli(t, aud, "audit", "verify", "--deep", "--key-file", keyFile, backup); err != nil || !strings.Contains(out, "state matches") {
 		t.Fatalf("deep verify of a good backup: %v %s", err, out)
 	}
 	// Transfer leadership, then write more.
