@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash"
 
@@ -25,6 +26,10 @@ import (
 const chainDomain = "audit-chain"
 
 var auditGenKey = []byte("audit_gen") // 1 byte: the generation keying new records; absent: unkeyed
+
+// errKeyedAlready refuses a rekey to the generation in use: another
+// proposer got there first.
+var errKeyedAlready = errs.Conflict("gen", "current", "the audit chain is keyed with this generation already")
 
 type rekeyPayload struct {
 	Gen byte `json:"gen"`
@@ -75,7 +80,7 @@ func applyAuditRekey(t *txn, c *Command, p *rekeyPayload) (any, error) {
 		return nil, fmt.Errorf("core: this replica's key file lacks index key generation %d", p.Gen)
 	}
 	if cur := t.b(bMeta).Get(auditGenKey); len(cur) == 1 && cur[0] == p.Gen {
-		return nil, errs.Conflict("gen", "current", "the audit chain is keyed with generation %d already", p.Gen)
+		return nil, errKeyedAlready
 	}
 	// This command's own record is keyed with the new generation.
 	t.genRead, t.chainKeyed, t.chainGen, t.mac = true, true, p.Gen, nil
@@ -105,7 +110,9 @@ func (s *Store) KeyAuditChain(ctx context.Context) (bool, error) {
 	if err != nil || (keyed && gen == want) {
 		return false, err
 	}
-	if _, err := s.apply(withoutKey(ctx), "audit.rekey", "", rekeyPayload{Gen: want}); err != nil {
+	if _, err := s.apply(withoutKey(ctx), "audit.rekey", "", rekeyPayload{Gen: want}); errors.Is(err, errKeyedAlready) {
+		return false, nil // proposed meanwhile by another caller
+	} else if err != nil {
 		return false, err
 	}
 	return true, nil

@@ -44,7 +44,7 @@ var (
 
 var allBuckets = [][]byte{bMeta, bAudit, bJur, bJurChild, bJurAlias, bJurGeom, bGrid, bGridByJur, bWorker,
 	bConfig, bCategory, bEvent, bEvIndex, bCounter,
-	bOrg, bOrgPlace, bMember, bMemberOrg, bActivity, bActOrg, bHouse, bPerson, bPersonBI, bPersonLoc, bVisit, bVisitDue, bToken, bTokenHash, bTokenScope, bRequest}
+	bOrg, bOrgPlace, bMember, bMemberOrg, bActivity, bActOrg, bHouse, bPerson, bPersonBI, bPersonLoc, bVisit, bVisitDue, bToken, bTokenHash, bTokenScope, bRequest, bWitness}
 
 // Event index prefixes inside bEvIndex. One bucket instead of five: a
 // report then dirties one index subtree, not five, which is most of the cost

@@ -30,6 +30,7 @@ const (
 	KindCaseLead      = "case.lead"      // the lead handed over
 	KindHandoverOffer = "handover.offer" // 衔接: a special-population subject moves here
 	KindHandoverReply = "handover.reply" // the receiver accepted
+	// KindWitness (witness.go): a child's audit chain head for its parent.
 )
 
 // Fields that may cross only when a link's policy shares them.
@@ -41,12 +42,12 @@ const (
 
 var (
 	allKinds = []string{KindEscalation, KindDispatch, KindSupervision, KindOutcome, KindRollup,
-		KindCaseOpen, KindCaseEntry, KindCaseStatus, KindCaseLead, KindHandoverOffer, KindHandoverReply}
+		KindCaseOpen, KindCaseEntry, KindCaseStatus, KindCaseLead, KindHandoverOffer, KindHandoverReply, KindWitness}
 	allShares = []string{ShareReporter, SharePersonIdentity, SharePersonDetails}
 	// defaultKinds is what a link allows when its policy names no kinds.
 	defaultKinds = map[string][]string{
-		RelParent: {KindEscalation, KindDispatch, KindSupervision, KindOutcome, KindRollup, KindHandoverOffer, KindHandoverReply},
-		RelChild:  {KindEscalation, KindDispatch, KindSupervision, KindOutcome, KindRollup, KindHandoverOffer, KindHandoverReply},
+		RelParent: {KindEscalation, KindDispatch, KindSupervision, KindOutcome, KindRollup, KindHandoverOffer, KindHandoverReply, KindWitness},
+		RelChild:  {KindEscalation, KindDispatch, KindSupervision, KindOutcome, KindRollup, KindHandoverOffer, KindHandoverReply, KindWitness},
 		RelPeer:   {KindCaseOpen, KindCaseEntry, KindCaseStatus, KindCaseLead, KindHandoverOffer, KindHandoverReply},
 	}
 )

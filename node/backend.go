@@ -21,6 +21,7 @@ type backend struct {
 	peers  map[string]string // raft address → API base URL, for leader hints
 	pool   *membership.Pool  // nil outside a federation
 	ship   *exchange.Shipper // nil outside a federation
+	chain  *chainCheck       // the audit chain's verification at start; nil: none
 }
 
 func (b *backend) Members() ([]membership.Member, error) {
@@ -94,9 +95,16 @@ func (b *backend) Backup(w io.Writer) (int64, error) {
 	return b.r.Backup(w)
 }
 
-// Restore refuses a backup with values this node's keys cannot open.
-func (b *backend) Restore(rd io.Reader) error {
-	return b.leaderErr(b.r.RestoreBackup(rd, b.s.CheckBackupKeys))
+// Restore refuses a backup with values this node's keys cannot open, one
+// whose audit chain does not verify, and, unless force, one that would
+// move the chain backwards (core.Store.CheckBackup).
+func (b *backend) Restore(rd io.Reader, force bool) (core.BackupCheck, error) {
+	var bc core.BackupCheck
+	err := b.r.RestoreBackup(rd, func(path string) (err error) {
+		bc, err = b.s.CheckBackup(path, force)
+		return err
+	})
+	return bc, b.leaderErr(err)
 }
 
 // Ready fails without a known leader, and on a replica whose state was
@@ -107,6 +115,9 @@ func (b *backend) Ready() error {
 	}
 	if err := b.r.Diverged(); err != nil {
 		return fmt.Errorf("%w: %v", errs.ErrUnavailable, err)
+	}
+	if b.chain != nil {
+		return b.chain.ready()
 	}
 	return nil
 }

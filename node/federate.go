@@ -81,6 +81,10 @@ func joinFederation(ctx context.Context, wg *sync.WaitGroup, r *replica.Replica,
 	return fed, nil
 }
 
+// WitnessEvery is how often a leader sends its audit chain's head to the
+// parent jurisdiction as a witness (when the chain moved).
+const WitnessEvery = 30 * time.Second
+
 // leaderDuties runs on the group's leader only: a new leader resumes from
 // the replicated outbox, and receivers deduplicate whatever is resent.
 func (fed *federation) leaderDuties(ctx context.Context, s *core.Store, every time.Duration) {
@@ -93,10 +97,17 @@ func (fed *federation) leaderDuties(ctx context.Context, s *core.Store, every ti
 	}()
 	tk := time.NewTicker(every)
 	defer tk.Stop()
+	// The chain head goes up at least once a minute (core/witness.go).
+	wt := time.NewTicker(min(every, WitnessEvery))
+	defer wt.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-wt.C:
+			if _, err := s.Federation.SendWitness(ctx); err != nil && ctx.Err() == nil {
+				fed.log.Warn("audit chain head not sent to the parent; next tick retries", "err", err)
+			}
 		case <-tk.C:
 			if err := s.Federation.SendRollup(ctx); err != nil && ctx.Err() == nil {
 				fed.log.Warn("rollup not sent; next tick retries", "err", err)

@@ -180,7 +180,14 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 		defer wg.Done()
 		watchKeyFile(ctx, c.KeyFile, keyFile, string(keys.Suite()), c.reloadEvery(), log, store, apiStore)
 	}()
-	b := &backend{county: c.Jurisdiction, r: r, s: apiStore, peers: peers}
+	chain := &chainCheck{}
+	m.watchChain(chain)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		chain.run(r.Engine, log)
+	}()
+	b := &backend{county: c.Jurisdiction, r: r, s: apiStore, peers: peers, chain: chain}
 	errc := make(chan error, 4) // federation exchange, pprof, metrics, API
 	serve := func(ln net.Listener, h http.Handler) {
 		wg.Add(1)

@@ -55,7 +55,23 @@ func (b *backend) TransferLeader(id string, force bool) error {
 	return errs.Invalid("id", "alone", "no other voter")
 }
 func (b *backend) Backup(w io.Writer) (int64, error) { return b.s.Engine().Snapshot(w) }
-func (b *backend) Restore(r io.Reader) error         { return b.s.Engine().Restore(r) }
+func (b *backend) Restore(r io.Reader, force bool) (core.BackupCheck, error) {
+	f, err := os.CreateTemp("", "restore-*.db")
+	if err != nil {
+		return core.BackupCheck{}, err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	if _, err := io.Copy(f, r); err != nil {
+		return core.BackupCheck{}, err
+	}
+	bc, err := b.s.CheckBackup(f.Name(), force)
+	if err != nil {
+		return bc, err
+	}
+	f.Seek(0, io.SeekStart)
+	return bc, b.s.Engine().Restore(f)
+}
 func (b *backend) ReadBarrier() error {
 	if b.notLeader.Load() {
 		return NotLeader("127.0.0.1:7002")

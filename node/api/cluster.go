@@ -1,10 +1,13 @@
 package api
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 
+	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
 )
 
@@ -28,7 +31,7 @@ type Cluster interface {
 	RemovePeer(id string) error
 	TransferLeader(id string, force bool) error
 	Backup(w io.Writer) (int64, error)
-	Restore(r io.Reader) error
+	Restore(r io.Reader, force bool) (core.BackupCheck, error)
 }
 
 func (s *Server) listPeers(w http.ResponseWriter, r *http.Request) error {
@@ -133,7 +136,68 @@ func (s *Server) verifyAudit(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// verifyWitnessed verifies the chain and checks it against the witnesses
+// in the body, as fetched from the parent's listWitnesses.
+func (s *Server) verifyWitnessed(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Witnesses []core.Witness `json:"witnesses"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	for i, wi := range in.Witnesses {
+		if wi.Origin != s.b.Jurisdiction() {
+			return errs.Invalid(fmt.Sprintf("witnesses[%d].origin", i), "origin", "a witness of %s cannot check %s's chain", wi.Origin, s.b.Jurisdiction())
+		}
+	}
+	e := s.b.Store().Engine()
+	chain, err := e.VerifyAudit()
+	if err != nil && chain.FirstBad == 0 {
+		return err
+	}
+	wit, err := e.CheckWitnesses(in.Witnesses)
+	if err != nil && wit.FirstBad == 0 {
+		return err
+	}
+	// A failed verification is a result, not a server error.
+	writeJSON(w, http.StatusOK, map[string]any{"jurisdiction": s.b.Jurisdiction(), "chain": chain, "witnesses": wit, "ok": chain.OK && wit.OK})
+	return nil
+}
+
+// listWitnesses lists the chain heads a child sent here.
+func (s *Server) listWitnesses(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	after, err := strconv.ParseUint(q.Get("after"), 10, 64)
+	if q.Get("after") == "" {
+		after, err = 0, nil
+	}
+	if err != nil {
+		return errs.Invalid("after", "number", "after must be a record sequence number")
+	}
+	limit, err := limitParam(q, 1000)
+	if err != nil {
+		return err
+	}
+	if err := s.consistent(r); err != nil {
+		return err
+	}
+	ws, err := s.b.Store().Federation.Witnesses(q.Get("origin"), after, limit)
+	if err != nil {
+		return err
+	}
+	if ws == nil {
+		ws = []core.Witness{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"witnesses": ws})
+	return nil
+}
+
 func (s *Server) backup(w http.ResponseWriter, r *http.Request) error {
+	// The backup holds the record of its own taking.
+	tk := tokenOf(r.Context())
+	if err := s.b.Store().Audit.Record(r.Context(), core.AuditEvent{Kind: core.AuditBackup, Remote: clientAddr(r), Route: "GET /api/v1/backup", Token: tk.ID, Role: tk.Role}); err != nil {
+		return err
+	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", `attachment; filename="fengqiao-`+s.b.Jurisdiction()+`.db"`)
 	_, err := s.b.Backup(w)
@@ -141,9 +205,34 @@ func (s *Server) backup(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) restore(w http.ResponseWriter, r *http.Request) error {
-	if err := s.b.Restore(r.Body); err != nil {
+	var force bool
+	switch v := r.URL.Query().Get("force"); v {
+	case "", "false":
+	case "true":
+		force = true
+	default:
+		return errs.Invalid("force", "bool", "force must be true or false, not %q", v)
+	}
+	bc, err := s.b.Restore(r.Body, force)
+	if err != nil {
 		return err
 	}
-	w.WriteHeader(http.StatusNoContent)
+	// Recorded in the restored chain, and a chain moved back is reported to
+	// the parent at once, as a witness of where it now stands.
+	tk := tokenOf(r.Context())
+	detail := fmt.Sprintf("chain from %d to %d records", bc.From, bc.To)
+	if bc.Backwards {
+		detail += "; forced backwards"
+	}
+	ctx := core.WithActor(context.WithoutCancel(r.Context()), "token:"+tk.ID)
+	if err := s.b.Store().Audit.Record(ctx, core.AuditEvent{Kind: core.AuditRestore, Remote: clientAddr(r), Route: "POST /api/v1/restore", Token: tk.ID, Role: tk.Role, Detail: detail}); err != nil {
+		s.log.Error("the restore could not be audited", "err", err)
+	}
+	if bc.Backwards {
+		if _, err := s.b.Store().Federation.SendWitness(ctx); err != nil {
+			s.log.Warn("a forced restore was not reported to the parent; the next witness tick reports it", "err", errs.Field(err))
+		}
+	}
+	writeJSON(w, http.StatusOK, bc)
 	return nil
 }

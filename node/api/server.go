@@ -125,6 +125,8 @@ func init() {
 		{"GET", "/api/v1/federation/links", "federationLinks", "Exchange links: sequences, depth, oldest waiting message, refusals, transport record", token, access.ClusterRead, true, (*Server).federationLinks},
 		{"GET", "/api/v1/audit", "listAudit", "Audit records after a sequence number", token, access.Audit, true, (*Server).listAudit},
 		{"GET", "/api/v1/audit/verify", "verifyAudit", "Verify the audit hash chain", token, access.Audit, true, (*Server).verifyAudit},
+		{"POST", "/api/v1/audit/verify", "verifyAuditWitnessed", "Verify the audit hash chain and check it against witnesses its parent holds (audit verify --witness)", token, access.Audit, true, (*Server).verifyWitnessed},
+		{"GET", "/api/v1/audit/witnesses", "listWitnesses", "The chain heads a child jurisdiction sent here (?origin=CODE&after=SEQ)", token, access.Audit, true, (*Server).listWitnesses},
 		{"GET", "/api/v1/keys", "sealCensus", "Sealed values by key generation, and the generation this node seals with (never key material)", token, access.System, true, (*Server).sealCensus},
 		{"POST", "/api/v1/keys/reseal", "reseal", "One pass resealing up to max old values under this node's current generation", token, access.System, true, (*Server).reseal},
 		{"GET", "/api/v1/backup", "backup", "Stream a consistent backup of the state", token, access.System, true, (*Server).backup},

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -28,6 +31,9 @@ type apiClient struct {
 	otp   string
 	token string
 	http  *http.Client
+	// The environment variables the token and TOTP code come from
+	// (default FENGQIAO_TOKEN and FENGQIAO_OTP).
+	tokenEnv, otpEnv string
 }
 
 func addClientFlags(cmd *cobra.Command, c *apiClient) {
@@ -37,9 +43,10 @@ func addClientFlags(cmd *cobra.Command, c *apiClient) {
 }
 
 func (c *apiClient) call(method, path string, body io.Reader, out any) error {
-	c.token = os.Getenv("FENGQIAO_TOKEN")
+	tokenEnv, otpEnv := cmp.Or(c.tokenEnv, "FENGQIAO_TOKEN"), cmp.Or(c.otpEnv, "FENGQIAO_OTP")
+	c.token = os.Getenv(tokenEnv)
 	if c.token == "" {
-		return errors.New("set FENGQIAO_TOKEN to an API token")
+		return fmt.Errorf("set %s to an API token", tokenEnv)
 	}
 	if c.http == nil {
 		c.http = &http.Client{Timeout: 10 * time.Minute}
@@ -57,7 +64,7 @@ func (c *apiClient) call(method, path string, body io.Reader, out any) error {
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	if c.otp == "" {
-		c.otp = os.Getenv("FENGQIAO_OTP")
+		c.otp = os.Getenv(otpEnv)
 	}
 	if c.otp != "" {
 		req.Header.Set(api.OTPHeader, c.otp)
@@ -178,7 +185,12 @@ func backupCmd() *cobra.Command {
 func restoreCmd() *cobra.Command {
 	var c apiClient
 	var in string
-	cmd := &cobra.Command{Use: "restore --in FILE", Short: "Replace a node group's state with a backup (disaster recovery)", Args: cobra.NoArgs,
+	var force bool
+	cmd := &cobra.Command{Use: "restore --in FILE [--force]", Short: "Replace a node group's state with a backup (disaster recovery)", Args: cobra.NoArgs,
+		Long: `The backup's audit chain must verify under the group's key file. A backup whose chain
+does not continue the group's (an older backup) moves the chain backwards and is refused
+unless --force: the forced restore is then an audit record and is reported to the parent
+jurisdiction at once, whose witnesses keep what the chain held before.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if _, err := core.StateFileIndex(in); err != nil {
 				return fmt.Errorf("%s is not a backup: %w", in, err)
@@ -188,14 +200,20 @@ func restoreCmd() *cobra.Command {
 				return err
 			}
 			defer f.Close()
-			if err := c.call("POST", "/api/v1/restore", f, nil); err != nil {
+			var out core.BackupCheck
+			if err := c.call("POST", "/api/v1/restore?force="+strconv.FormatBool(force), f, &out); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "restored %s\n", in)
+			how := "continuing the chain"
+			if out.Backwards {
+				how = "moving the chain back (forced; audited and reported to the parent)"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "restored %s: audit chain from %d to %d records, %s\n", in, out.From, out.To, how)
 			return nil
 		}}
 	addClientFlags(cmd, &c)
 	cmd.Flags().StringVar(&in, "in", "", "backup file")
+	cmd.Flags().BoolVar(&force, "force", false, "restore even a backup that moves the audit chain backwards")
 	return cmd
 }
 
@@ -203,7 +221,7 @@ func auditCmd() *cobra.Command {
 	audit := &cobra.Command{Use: "audit", Short: "Audit chain operations"}
 	var c apiClient
 	var deep bool
-	var keyFile string
+	var keyFile, witness, witnessCA string
 	verify := &cobra.Command{Use: "verify [STATE-OR-BACKUP-FILE --key-file FILE]", Short: "Verify the audit hash chain of a node, or of a state file or backup offline",
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -240,6 +258,8 @@ func auditCmd() *cobra.Command {
 					}
 					fmt.Fprintln(cmd.OutOrStdout(), "state matches its audit chain (rebuilt and compared)")
 				}
+			} else if witness != "" {
+				return verifyWitnessed(cmd.OutOrStdout(), &c, &apiClient{addr: witness, ca: witnessCA})
 			} else if err := c.call("GET", "/api/v1/audit/verify", nil, &rep); err != nil {
 				return err
 			}
@@ -252,8 +272,57 @@ func auditCmd() *cobra.Command {
 	addClientFlags(verify, &c)
 	verify.Flags().BoolVar(&deep, "deep", false, "offline only: also rebuild the state from the chain and compare")
 	verify.Flags().StringVar(&keyFile, "key-file", "", "offline only: the group's key file, whose index keys key the chain")
+	verify.Flags().StringVar(&witness, "witness", "", "the parent jurisdiction's node (URL): check the chain against the heads it witnessed (token FENGQIAO_WITNESS_TOKEN, code FENGQIAO_WITNESS_OTP)")
+	verify.Flags().StringVar(&witnessCA, "witness-ca", "", "CA certificate to trust for an https witness address")
 	audit.AddCommand(verify)
 	return audit
+}
+
+// verifyWitnessed verifies the chain of the node at c against the chain
+// heads its parent's node at parent witnessed: a rewrite of anything older
+// than the latest witness is caught even by someone holding the key.
+func verifyWitnessed(out io.Writer, c, parent *apiClient) error {
+	type witnessed struct {
+		Jurisdiction string             `json:"jurisdiction"`
+		Chain        core.VerifyReport  `json:"chain"`
+		Witnesses    core.WitnessReport `json:"witnesses"`
+		OK           bool               `json:"ok"`
+	}
+	var first witnessed
+	if err := c.call("POST", "/api/v1/audit/verify", strings.NewReader(`{"witnesses":[]}`), &first); err != nil {
+		return err
+	}
+	parent.tokenEnv, parent.otpEnv = "FENGQIAO_WITNESS_TOKEN", "FENGQIAO_WITNESS_OTP"
+	var all []core.Witness
+	for after := uint64(0); ; {
+		var page struct {
+			Witnesses []core.Witness `json:"witnesses"`
+		}
+		if err := parent.call("GET", fmt.Sprintf("/api/v1/audit/witnesses?origin=%s&after=%d&limit=1000", url.QueryEscape(first.Jurisdiction), after), nil, &page); err != nil {
+			return fmt.Errorf("witnesses from %s: %w", parent.addr, err)
+		}
+		if len(page.Witnesses) == 0 {
+			break
+		}
+		all, after = append(all, page.Witnesses...), page.Witnesses[len(page.Witnesses)-1].Seq
+	}
+	if len(all) == 0 {
+		return fmt.Errorf("%s holds no witness of %s's chain: is it the parent, and does the exchange reach it?", parent.addr, first.Jurisdiction)
+	}
+	body, _ := json.Marshal(map[string]any{"witnesses": all})
+	var rep witnessed
+	if err := c.call("POST", "/api/v1/audit/verify", bytes.NewReader(body), &rep); err != nil {
+		return err
+	}
+	switch {
+	case !rep.Chain.OK:
+		return fmt.Errorf("audit chain BROKEN at record %d: %s", rep.Chain.FirstBad, rep.Chain.Problem)
+	case !rep.Witnesses.OK:
+		return fmt.Errorf("audit chain BROKEN against its witnesses at record %d: %s", rep.Witnesses.FirstBad, rep.Witnesses.Problem)
+	}
+	fmt.Fprintf(out, "audit chain OK: %d records, head %s; %d witnesses held by %s agree (latest at record %d)\n",
+		rep.Chain.Records, rep.Chain.Head, rep.Witnesses.Witnesses, parent.addr, rep.Witnesses.Latest)
+	return nil
 }
 
 func tlsCmd() *cobra.Command {

@@ -278,8 +278,18 @@ func startClusterWith(t testing.TB, token, caDir string, extra map[string]any) [
 func staffOf(t testing.TB, c *client, base string) map[string]string {
 	t.Helper()
 	out := map[string]string{access.SecurityAdmin: c.token}
+	// Ready first: each try with a token the group has not issued yet is a
+	// failed authentication, and ten a minute lock the address out.
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if code, _, err := c.do("GET", base+"/readyz", nil, nil); err == nil && code == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never became ready", base)
+		}
+	}
 	for _, role := range []string{access.CenterAdmin, access.SystemAdmin, access.AuditAdmin} {
-		for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(time.Second) {
 			code, m, err := c.do("POST", base+"/api/v1/tokens", map[string]any{"name": "test " + role, "role": role, "scope": "500110"}, nil)
 			if err == nil && code == 201 {
 				out[role] = m["secret"].(string)

@@ -69,12 +69,21 @@ func TestDivergedReplicaAcrossProcesses(t *testing.T) {
 	f.cmd.Wait()
 	alterAuditHead(t, filepath.Join(f.dir, "state.db"))
 	startProc(t, f, token)
+	// Its own chain no longer verifies: the check at start says so at once
+	// (and keeps it out of traffic); the checkpoint comparison below finds
+	// the divergence from the group's side as well.
 	eventually(t, 30*time.Second, func() string {
-		if ready(f) != 200 {
-			return f.id + " not ready after its restart"
+		if got := metricSum(t, c, "http", []*proc{f}, "fengqiao_audit_chain_ok"); got != 0 {
+			return fmt.Sprintf("%s: fengqiao_audit_chain_ok %v after its restart, want 0", f.id, got)
+		}
+		if ready(f) != 503 {
+			return f.id + " is ready with a chain that does not verify"
 		}
 		return ""
 	})
+	if !strings.Contains(f.logs.String(), "the audit chain fails verification") {
+		t.Fatalf("%s did not log its chain's failure:\n%s", f.id, f.logs.String())
+	}
 
 	// One writer, so every write is an entry of its own: a checkpoint falls
 	// every 1,024 entries.

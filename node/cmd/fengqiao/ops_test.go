@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fengqiao/fengqiao/core/access"
+	"go.etcd.io/bbolt"
 )
 
 // cli runs the fengqiao binary with the token in its environment and, for
@@ -69,19 +71,40 @@ func TestOperatorCommandsAgainstACluster(t *testing.T) {
 		t.Fatalf("online verify: %v %s", err, out)
 	}
 	atBackup := reported()
-	// Tamper with copies of the backup: every copy of a record (the audit
-	// chain breaks), or only the first (the deep check catches it).
+	// Tamper with copies of the backup: the report as the audit chain
+	// holds it (the chain breaks), or the event alone (the deep check,
+	// rebuilding the state from the chain, catches it).
 	raw, _ := os.ReadFile(backup)
-	for n, flags := range map[int][]string{-1: nil, 1: {"--deep"}} {
-		// Events and reports are binary: a length byte, then the text.
-		tampered := strings.Replace(string(raw), "\x03ops", "\x03OPS", n)
-		if tampered == string(raw) {
-			t.Fatal("could not find the record to tamper with")
-		}
+	for bucket, flags := range map[string][]string{"audit": nil, "event": {"--deep"}} {
 		bad := filepath.Join(t.TempDir(), "tampered.db")
-		os.WriteFile(bad, []byte(tampered), 0o600)
+		os.WriteFile(bad, raw, 0o600)
+		edited := 0
+		db, err := bbolt.Open(bad, 0o600, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Update(func(tx *bbolt.Tx) error {
+			b := tx.Bucket([]byte(bucket))
+			var keys, vals [][]byte
+			b.ForEach(func(k, v []byte) error {
+				// Reports are binary: a length byte, then the text.
+				if bytes.Contains(v, []byte("\x03ops")) {
+					keys, vals = append(keys, append([]byte(nil), k...)), append(vals, bytes.Replace(v, []byte("\x03ops"), []byte("\x03OPS"), 1))
+				}
+				return nil
+			})
+			for i := range keys {
+				b.Put(keys[i], vals[i])
+				edited++
+			}
+			return nil
+		})
+		db.Close()
+		if edited == 0 {
+			t.Fatalf("no %s record to tamper with", bucket)
+		}
 		if out, err := cli(t, aud, append([]string{"audit", "verify", bad, "--key-file", keyFile}, flags...)...); err == nil || !strings.Contains(out, "BROKEN") {
-			t.Fatalf("tampered backup (%d, %v) verified: %v %s", n, flags, err, out)
+			t.Fatalf("tampered backup (%s, %v) verified: %v %s", bucket, flags, err, out)
 		}
 	}
 	if out, err := cli(t, aud, "audit", "verify", "--deep", "--key-file", keyFile, backup); err != nil || !strings.Contains(out, "state matches") {
@@ -100,7 +123,11 @@ func TestOperatorCommandsAgainstACluster(t *testing.T) {
 		t.Fatalf("reported %v, want %v", reported(), atBackup+5)
 	}
 	// Restore the backup: the group goes back to it, on every replica.
-	if out, err := cli(t, ops, "restore", "--addr", addr, "--in", backup); err != nil {
+	// The backup is older than the group's chain: refused, then forced.
+	if out, err := cli(t, ops, "restore", "--addr", addr, "--in", backup); err == nil || !strings.Contains(out, "409") || !strings.Contains(out, "force") {
+		t.Fatalf("restore backwards without --force: %v %s", err, out)
+	}
+	if out, err := cli(t, ops, "restore", "--force", "--addr", addr, "--in", backup); err != nil || !strings.Contains(out, "forced") {
 		t.Fatalf("restore: %v %s", err, out)
 	}
 	for _, p := range procs {
