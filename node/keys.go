@@ -47,9 +47,18 @@ func watchKeyFile(ctx context.Context, path string, loaded []byte, suite string,
 			continue
 		}
 		last, bad = raw, nil
+		was, _ := stores[0].SealingGeneration()
 		for _, s := range stores {
 			s.SetKeyring(kr)
 		}
 		log.Info("sealing keys reloaded", "cipher", kr.Suite(), "current", kr.KeyID(), "generations", kr.Generations())
+		if was != kr.KeyID() {
+			// A key rotation is an audit record (this replica's, as each
+			// replica's file changes on its own).
+			ev := core.AuditEvent{Kind: core.AuditKeyRotation, Detail: fmt.Sprintf("sealing generation %d to %d; index key generation %d; %d generations held", was, kr.KeyID(), kr.IndexGeneration(), kr.Generations())}
+			if err := stores[len(stores)-1].Audit.Record(core.WithActor(ctx, "key-file"), ev); err != nil {
+				log.Warn("the key rotation could not be audited", "err", err)
+			}
+		}
 	}
 }

@@ -67,6 +67,19 @@ func TestKeyFileIsReadAgainWhenItChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	await("both stores seal with generation 2", func() bool { return current(a) == 2 && current(b) == 2 })
+	// The rotation is an audit record.
+	await("the rotation is audited", func() bool {
+		recs, err := e.AuditPage(0, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			if strings.Contains(string(r.Command), `"kind":"key_rotation"`) && strings.Contains(string(r.Command), "sealing generation 1 to 2") {
+				return true
+			}
+		}
+		return false
+	})
 
 	other := filepath.Join(t.TempDir(), "sm4.json")
 	if err := core.WriteNewKeyFile(other, seal.SM4GCM); err != nil {
