@@ -95,6 +95,7 @@ type fixture struct {
 	api    *Server
 	otpMu  sync.Mutex
 	otp    map[string]string // token secret → TOTP secret, for administrators
+	matrix map[string]string // role@scope → token secret (matrix_test.go)
 }
 
 func newFixture(t *testing.T) *fixture {
