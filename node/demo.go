@@ -173,7 +173,7 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 	o.Data = data
 	if o.Token == "" {
 		o.Token = "fq_" + core.NewID()
-		fmt.Fprintf(o.Out, "admin token (center_admin on every node): %s\n", o.Token)
+		fmt.Fprintf(o.Out, "admin token (dev_root, every role on every node, development only): %s\n", o.Token)
 	}
 	nodes, err := demoLayout()
 	if err != nil {
