@@ -29,6 +29,21 @@ func (h hashFn) new() hash.Hash {
 	return m
 }
 
+// insiderRewrite rewrites the keyed record fromEnd before the head of the
+// closed store in dir and rehashes with the key file kr, as its holder
+// could, and returns the engine reopened with that key file.
+func insiderRewrite(t *testing.T, dir string, fromEnd uint64, kr *seal.Keyring) *Engine {
+	t.Helper()
+	rehash(t, dir, fromEnd, func(gen byte) (hashFn, bool) { return hashFn{kr: kr, gen: gen}, true })
+	e, err := OpenEngine(dir, EngineOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	e.SetAuditKeys(kr)
+	return e
+}
+
 // keyedEnv writes a chain whose first record is unkeyed (made before the
 // chain was keyed, as an upgraded node's), keys it, writes more, and
 // closes the store. It returns the directory and the keyring.
@@ -138,14 +153,7 @@ func TestKeyedChainCannotBeRehashedWithoutTheKey(t *testing.T) {
 	}
 	// With the key, an insider's rewrite verifies: that is what witnesses are for.
 	dir, kr := keyedEnv(t)
-	rehash(t, dir, 3, func(gen byte) (hashFn, bool) { return hashFn{kr: kr, gen: gen}, true })
-	e, err := OpenEngine(dir, EngineOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	e.SetAuditKeys(kr)
-	if _, err := e.VerifyAudit(); err != nil {
+	if _, err := insiderRewrite(t, dir, 3, kr).VerifyAudit(); err != nil {
 		t.Fatalf("the key holder's rewrite: %v", err)
 	}
 }

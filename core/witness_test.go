@@ -46,13 +46,7 @@ func TestWitnessesCatchARewriteByTheKeyHolder(t *testing.T) {
 	dir := county.dir
 	county.Close()
 	// An insider with the key file rewrites a witnessed record and rehashes.
-	rehash(t, dir, 2, func(gen byte) (hashFn, bool) { return hashFn{kr: kr, gen: gen}, true })
-	e, err := OpenEngine(dir, EngineOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	e.SetAuditKeys(kr)
+	e := insiderRewrite(t, dir, 2, kr)
 	if _, err := e.VerifyAudit(); err != nil {
 		t.Fatalf("the insider's rewrite should pass the chain check alone: %v", err)
 	}

@@ -136,31 +136,7 @@ func newFixtureOn(t *testing.T, e *core.Engine, kr *seal.Keyring) *fixture {
 // do sends a request and decodes the JSON answer into out (if not nil).
 func (f *fixture) do(method, path, token string, body any, out any) (*http.Response, map[string]any) {
 	f.t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	case []byte:
-		rd = bytes.NewReader(b)
-	default:
-		raw, _ := json.Marshal(b)
-		rd = bytes.NewReader(raw)
-	}
-	req, _ := http.NewRequest(method, f.srv.URL+path, rd)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-		if code := f.otpFor(token); code != "" {
-			req.Header.Set(OTPHeader, code)
-		}
-	}
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		f.t.Fatal(err)
-	}
+	resp := f.raw(method, path, token, body)
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	var m map[string]any
@@ -231,17 +207,27 @@ func (f *fixture) tokenFor(rt route) string {
 }
 
 // raw sends a request and returns the response unread.
+// body is a string or bytes sent as they are, nil for none, or anything
+// else as JSON; token "" sends no credential.
 func (f *fixture) raw(method, path, token string, body any) *http.Response {
 	f.t.Helper()
 	var rd io.Reader
-	if body != nil {
-		raw, _ := json.Marshal(body)
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		raw, _ := json.Marshal(b)
 		rd = bytes.NewReader(raw)
 	}
 	req, _ := http.NewRequest(method, f.srv.URL+path, rd)
-	req.Header.Set("Authorization", "Bearer "+token)
-	if code := f.otpFor(token); code != "" {
-		req.Header.Set(OTPHeader, code)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+		if code := f.otpFor(token); code != "" {
+			req.Header.Set(OTPHeader, code)
+		}
 	}
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")

@@ -1,9 +1,7 @@
 package api
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -43,17 +41,7 @@ func TestBackupAndRestoreAreAudited(t *testing.T) {
 		t.Fatalf("report: %d %v", resp.StatusCode, m)
 	}
 	restore := func(body []byte, query string) (*http.Response, map[string]any) {
-		req, _ := http.NewRequest("POST", f.srv.URL+"/api/v1/restore"+query, bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+f.sys)
-		req.Header.Set(OTPHeader, f.otpFor(f.sys))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var m map[string]any
-		json.NewDecoder(resp.Body).Decode(&m)
-		return resp, m
+		return f.do("POST", "/api/v1/restore"+query, f.sys, body, nil)
 	}
 	before := f.digest()
 	resp, m := restore(backup, "")
