@@ -3,10 +3,13 @@ package tlsutil
 import (
 	"context"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
+	"fmt"
 	"net"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -108,5 +111,35 @@ func TestGroupListenerAcceptsOnlyTheGroup(t *testing.T) {
 		if err := NewReplicaCert(ca, t.TempDir(), bad.jur, bad.node, []string{"127.0.0.1"}); err == nil {
 			t.Errorf("replica cert %q of %q made", bad.node, bad.jur)
 		}
+	}
+}
+
+// A certificate stuffed with names, or with names that only look like a
+// replica's, is refused, and what the log says of it stays short.
+func TestGroupCheckRefusesLookalikesAndBoundsTheLog(t *testing.T) {
+	var said string
+	check := GroupCheck("500110", func(id string) bool { return id == "n0" }, func(_ net.Addr, names string) { said = names })
+	many := make([]string, 5000)
+	for i := range many {
+		many[i] = fmt.Sprintf("x%d.example.org", i)
+	}
+	for _, names := range [][]string{
+		many,
+		{"n0.500110.replica.fengqiao.evil.org"}, // a suffix after the name
+		{"a.n0.500110.replica.fengqiao"},        // a deeper name
+		{".500110.replica.fengqiao"},            // no node
+		{"n0.5001100.replica.fengqiao"},         // another code that starts alike
+		{strings.Repeat("n", 5000) + ".500110.replica.fengqiao"}, // an oversize node id
+	} {
+		cert := &x509.Certificate{Subject: pkix.Name{CommonName: strings.Repeat("c", 3000)}, DNSNames: names}
+		if err := check(&net.TCPAddr{}, cert); !errors.Is(err, ErrNotGroupPeer) {
+			t.Errorf("%.40q: %v", names[0], err)
+		}
+		if len(said) > 210 || len(check(&net.TCPAddr{}, cert).Error()) > 300 {
+			t.Errorf("an oversize certificate's names reach the log whole (%d bytes)", len(said))
+		}
+	}
+	if err := check(&net.TCPAddr{}, &x509.Certificate{DNSNames: []string{"n0.500110.replica.fengqiao"}}); err != nil {
+		t.Fatalf("the member: %v", err)
 	}
 }
