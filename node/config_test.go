@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -132,5 +133,13 @@ func TestReloadSeconds(t *testing.T) {
 	}
 	if _, err := LoadConfig(writeConfig(t, "{"+base+`,"reload_seconds":-1}`)); errs.Field(err) != "reload_seconds" {
 		t.Errorf("a negative reload_seconds: %v", err)
+	}
+}
+
+// Dev mode serves plain HTTP with an all-powerful token: never off loopback.
+func TestDevRefusesAnAddressOffLoopback(t *testing.T) {
+	err := RunDev(context.Background(), DevOptions{HTTP: "0.0.0.0:0", Data: t.TempDir()})
+	if !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != "http" {
+		t.Fatalf("dev off loopback: %v", err)
 	}
 }

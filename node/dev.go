@@ -40,6 +40,11 @@ func RunDev(ctx context.Context, o DevOptions) error {
 	if o.HTTP == "" {
 		o.HTTP = "127.0.0.1:8080"
 	}
+	// Dev mode has no TLS and a token that holds every role: it serves
+	// this machine only.
+	if err := loopback("http", o.HTTP); err != nil {
+		return fmt.Errorf("node: serve --dev listens on loopback only (plain HTTP, a token with every role): %w", err)
+	}
 	if o.Out == nil {
 		o.Out = os.Stdout
 	}
