@@ -44,6 +44,16 @@ func Document() map[string]any {
 				map[string]any{"name": "cursor", "in": "query", "required": false,
 					"description": "the previous page's next; refused (400, field cursor) if it belongs to another listing", "schema": map[string]any{"type": "string"}})
 		}
+		if !rt.public {
+			// Who may call it, and the administrators' second factor.
+			op["x-permission"] = rt.perm.String()
+			if rt.wide {
+				op["x-scope"] = "node-wide"
+			}
+			params = append(params, map[string]any{"name": OTPHeader, "in": "header", "required": false,
+				"description": "an administrator's TOTP code (system_admin, security_admin, audit_admin, center_admin)",
+				"schema": map[string]any{"type": "string", "pattern": "^[0-9]{6}$"}})
+		}
 		if params != nil {
 			op["parameters"] = params
 		}
