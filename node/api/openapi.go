@@ -52,7 +52,7 @@ func Document() map[string]any {
 			}
 			params = append(params, map[string]any{"name": OTPHeader, "in": "header", "required": false,
 				"description": "an administrator's TOTP code (system_admin, security_admin, audit_admin, center_admin)",
-				"schema": map[string]any{"type": "string", "pattern": "^[0-9]{6}$"}})
+				"schema":      map[string]any{"type": "string", "pattern": "^[0-9]{6}$"}})
 		}
 		if params != nil {
 			op["parameters"] = params
