@@ -22,10 +22,11 @@ const (
 	AuditRestore     = "restore"      // the state was replaced by a backup
 	AuditKeyRotation = "key_rotation" // this node began sealing with another key generation
 	AuditConflict    = "conflict"     // an attempt the caller should not repeat, such as registering a person registered elsewhere
+	AuditReplayed    = "replayed"     // the leader refused a forwarded command seen before, or stamped outside its window
 )
 
 // AuditKinds lists the kinds of audit event.
-var AuditKinds = []string{AuditAuthFailed, AuditLockedOut, AuditDenied, AuditBackup, AuditRestore, AuditKeyRotation, AuditConflict}
+var AuditKinds = []string{AuditAuthFailed, AuditLockedOut, AuditDenied, AuditBackup, AuditRestore, AuditKeyRotation, AuditConflict, AuditReplayed}
 
 // AuditEvent is one event for the audit chain. Its fields are short and
 // carry no secret and no personal data: a route pattern, never a path with

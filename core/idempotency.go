@@ -39,6 +39,11 @@ func withoutKey(ctx context.Context) context.Context {
 	return ctx
 }
 
+// KeyedCommandID reports whether a command id was derived from an
+// idempotency key: such a command may come again, and apply answers the
+// repeat with the first result.
+func KeyedCommandID(id string) bool { return strings.HasPrefix(id, keyedPrefix) }
+
 func commandID(ctx context.Context) string {
 	if k, _ := ctx.Value(keyCtx{}).(string); k != "" {
 		h := sha256.Sum256([]byte(k))

@@ -31,6 +31,8 @@ type metrics struct {
 	peersRefused prometheus.Counter
 	// auth counts refused credentials by outcome (api.Server.OnAuth).
 	auth *prometheus.CounterVec
+	// forwardRefused counts forwarded proposals the leader refused as replays.
+	forwardRefused prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -54,7 +56,9 @@ func newMetrics() *metrics {
 	for _, o := range []string{"failed", "locked_out", "while_locked"} {
 		m.auth.WithLabelValues(o)
 	}
-	m.reg.MustRegister(m.applied, m.batch, m.rejected, m.requests, m.latency, m.commit, m.peersRefused, m.auth,
+	m.forwardRefused = prometheus.NewCounter(prometheus.CounterOpts{Name: "fengqiao_forward_refused_total",
+		Help: "Forwarded proposals this leader refused: a command seen before, or stamped outside the window."})
+	m.reg.MustRegister(m.applied, m.batch, m.rejected, m.requests, m.latency, m.commit, m.peersRefused, m.auth, m.forwardRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -131,6 +131,18 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 	rc := replica.Config{ID: c.NodeID, Dir: c.DataDir, Bind: c.Raft, Bootstrap: servers, Logger: log, AuditKeys: keys,
 		OnApply: m.onApply, OnCommit: m.onCommit, TLS: raftTLS, DialTLS: raftDial, ListenTLS: raftListen, Timeout: timeout, SyncState: c.SyncState,
 		CheckInterval: c.checkInterval()}
+	// A forwarded command the leader refuses as a replay is logged by the
+	// replica, and counted and audited here.
+	var audited atomic.Pointer[core.Store]
+	rc.OnRefused = func(peer, why string) {
+		m.forwardRefused.Inc()
+		if s := audited.Load(); s != nil {
+			ev := core.AuditEvent{Kind: core.AuditReplayed, Remote: peer, Detail: why}
+			if err := s.Audit.Record(core.WithActor(context.Background(), "replica:"+c.NodeID), ev); err != nil {
+				log.Warn("a refused forwarded proposal could not be audited", "err", err)
+			}
+		}
+	}
 	if c.alone() {
 		// A group of one opens no Raft or forwarding port: nothing outside
 		// this process can propose.
@@ -146,6 +158,7 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 	m.watchRaft(r)
 	// Administrators' tokens are enrolled in TOTP (a second factor).
 	store := core.New(r.Engine, r.Proposer(), core.Options{Keyring: keys, Logger: log, SecondFactor: true})
+	audited.Store(store)
 	m.watchKeys(store)
 	var wg sync.WaitGroup
 	defer wg.Wait() // before r.Close: the loops below use the replica

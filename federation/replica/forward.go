@@ -47,6 +47,7 @@ const (
 	statusUnknown    = 2 // proposed, outcome unknown; message: why
 	statusNotReady   = 3 // a new leader still applying its predecessor's entries
 	statusCheckpoint = 4 // the checkpoint asked for
+	statusRefused    = 5 // nothing was proposed: a replayed or stale command (replay.go); message: why
 
 	maxFrame    = 64 << 20
 	maxCommands = 1 << 16
@@ -233,6 +234,7 @@ func decodeResponse(body []byte) (uint64, response, error) {
 // forwardServer answers followers on the leader.
 type forwardServer struct {
 	r      *Replica
+	guard  replayGuard
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
 	closed bool
@@ -315,9 +317,10 @@ func (s *forwardServer) serve(c net.Conn) {
 				break
 			}
 			calls.Add(1)
+			remote := c.RemoteAddr().String()
 			go func() {
 				defer calls.Done()
-				fw.send(s.propose(id, data))
+				fw.send(s.propose(id, data, remote))
 			}()
 		default:
 			err = errBadFrame
@@ -367,7 +370,17 @@ func (s *forwardServer) index(id uint64) []byte {
 // propose applies on the leader, packed with everyone else's proposals,
 // and answers with the positions once they are applied here, so they are
 // committed.
-func (s *forwardServer) propose(id uint64, data [][]byte) []byte {
+func (s *forwardServer) propose(id uint64, data [][]byte, remote string) []byte {
+	if !s.r.IsLeader() {
+		return s.notLeader(id)
+	}
+	if err := s.guard.admit(data, time.Now()); err != nil {
+		s.r.log.Warn("refused a forwarded proposal", "peer", remote, "why", err.Error())
+		if s.r.onRefused != nil {
+			s.r.onRefused(remote, err.Error())
+		}
+		return reply(id, statusRefused, err.Error(), nil)
+	}
 	pos, _, err := s.r.commit(context.Background(), data, forwardTimeout)
 	switch {
 	case errors.Is(err, ErrUnknownOutcome):

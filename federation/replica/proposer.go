@@ -102,6 +102,8 @@ func (p *Proposer) forwardTo(ctx context.Context, addr raft.ServerAddress, data 
 	case statusOK:
 	case statusNotLeader:
 		return nil, &ErrNotLeader{Leader: raft.ServerAddress(resp.msg)}
+	case statusRefused:
+		return nil, refusedError(resp.msg)
 	default:
 		return nil, fmt.Errorf("%w: forwarded to %s: %s", ErrUnknownOutcome, addr, resp.msg)
 	}

@@ -51,6 +51,9 @@ type Config struct {
 	// AuditKeys is the key file whose index keys key the audit chain
 	// (core.Engine.SetAuditKeys), given before the log replays.
 	AuditKeys *seal.Keyring
+	// OnRefused, if set, hears of each forwarded proposal the leader
+	// refused as a replay (replay.go): the peer and why (audit hook).
+	OnRefused func(peer, why string)
 	// TLS, when set, is mutual TLS for Raft traffic (tlsutil.Mutual).
 	TLS *tls.Config
 	// DialTLS, when set with TLS, dials peers instead of TLS's client side,
@@ -90,6 +93,7 @@ type Replica struct {
 	fsrv      forwardServer // the leader's side
 	log       *slog.Logger
 	onCommit  func(entries int, took time.Duration)
+	onRefused func(peer, why string)
 
 	ready     atomic.Bool // leader and caught up: consistent reads allowed
 	diverged  atomic.Pointer[DivergenceError]
@@ -130,7 +134,7 @@ func Open(cfg Config) (*Replica, error) {
 	if n := e.Migrated(); n > 0 {
 		log.Info("state file upgraded: index keys removed or rebuilt", "keys", n)
 	}
-	r := &Replica{ID: cfg.ID, Engine: e, log: log, onCommit: cfg.OnCommit}
+	r := &Replica{ID: cfg.ID, Engine: e, log: log, onCommit: cfg.OnCommit, onRefused: cfg.OnRefused}
 	fail := func(err error) (*Replica, error) {
 		r.closeStores()
 		return nil, err
