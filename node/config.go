@@ -276,6 +276,10 @@ func (c *Config) Validate() error {
 		if err := hostPort("metrics", c.Metrics); err != nil {
 			return err
 		}
+		// Metrics are served without TLS: off loopback only when said.
+		if err := loopback("metrics", c.Metrics); err != nil && !c.PlainHTTP {
+			return errs.Invalid("metrics", "loopback", "metrics are served over plain HTTP: put them on a loopback address, or set plain_http: true to serve them on %s", c.Metrics)
+		}
 	}
 	switch c.LogLevel {
 	case "", "debug", "info", "warn", "error":

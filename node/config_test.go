@@ -47,6 +47,7 @@ func TestLoadConfig(t *testing.T) {
 		"divergence_check_seconds": `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"127.0.0.1:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"}],"divergence_check_seconds":-5}`,
 		"reload_seconds":           `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"127.0.0.1:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"}],"reload_seconds":3601}`,
 		"tls":                      `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"127.0.0.1:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"},{"id":"n1","raft":"r:2","http":"h:2"}]}`,
+		"metrics":                  `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"127.0.0.1:1","raft":"r:1","key_file":"k","metrics":"0.0.0.0:9101","peers":[{"id":"n0","raft":"r:1","http":"h:1"}]}`,
 		"plain http off loopback":  `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"10.0.0.5:8080","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"}]}`,
 		"peers[0].id":              `{"node_id":"N_0","jurisdiction":"500110","data_dir":"d","http":"127.0.0.1:1","raft":"r:1","key_file":"k","peers":[{"id":"N_0","raft":"r:1","http":"h:1"}]}`,
 		"pprof":                    `{"node_id":"n0","jurisdiction":"500110","data_dir":"d","http":"127.0.0.1:1","raft":"r:1","key_file":"k","peers":[{"id":"n0","raft":"r:1","http":"h:1"}],"pprof":"0.0.0.0:6060"}`,
