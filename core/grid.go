@@ -168,7 +168,7 @@ func applyGridPut(t *txn, c *Command, p *gridPayload, create bool) (any, error) 
 		return nil, err
 	}
 	switch {
-	case exists && hidden(c, old.Jurisdiction):
+	case exists && hidden(c, old.Place()):
 		if create {
 			return nil, unavailable("code", g.Code)
 		}

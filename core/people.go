@@ -87,7 +87,7 @@ func applyHouse(t *txn, c *Command, h *House) (any, error) {
 	var old House
 	if exists, err := t.getRecord(bHouse, []byte(h.ID), &old); err != nil {
 		return nil, err
-	} else if exists && hidden(c, old.Jurisdiction) {
+	} else if exists && hidden(c, housePlace(&old)) {
 		return nil, unavailable("id", h.ID)
 	}
 	return h, t.putRecord(bHouse, []byte(h.ID), h)
@@ -125,7 +125,7 @@ func applyPersonAdd(t *txn, c *Command, p *Person) (any, error) {
 	var prior Person
 	if exists, err := t.getRecord(bPerson, []byte(p.ID), &prior); err != nil {
 		return nil, err
-	} else if exists && hidden(c, prior.Jurisdiction) {
+	} else if exists && hidden(c, prior.Place()) {
 		return nil, unavailable("id", p.ID)
 	} else if exists {
 		return nil, errs.Conflict("id", "exists", "person %s already exists", p.ID)
@@ -155,7 +155,7 @@ func (t *txn) registeredElsewhere(c *Command, id string) error {
 	var other Person
 	if ok, err := t.getRecord(bPerson, []byte(id), &other); err != nil {
 		return err
-	} else if ok && !hidden(c, other.Jurisdiction) {
+	} else if ok && !hidden(c, other.Place()) {
 		return errs.Conflict("id_number", "exists", "a person with this ID number is already registered (%s)", id)
 	}
 	return ErrRegisteredElsewhere
@@ -272,7 +272,7 @@ func (pp *People) Add(ctx context.Context, in PersonInput) (*Person, error) {
 	kr := pp.s.keyring()
 	if len(kr.BlindIndexes("id_number", idn)) > 1 {
 		if p, err := pp.FindByIDNumber(idn); err == nil {
-			if sc := scopeOf(ctx); sc != "" && !isUnder(p.Jurisdiction, sc) {
+			if sc := scopeOf(ctx); sc != "" && !isUnder(p.Place(), sc) {
 				return nil, ErrRegisteredElsewhere
 			}
 			return nil, errs.Conflict("id_number", "exists", "a person with this ID number is already registered (%s)", p.ID)
