@@ -180,7 +180,7 @@ type SealCensus struct {
 	Waiting int `json:"waiting_offers"`
 	// Tokens counts live tokens' hashes under each index key (the pepper).
 	// A hash cannot be moved without the token's secret: a token moves to
-	// the current key when it is next used (Tokens.Rehash). One still under
+	// the current key when it is next used (Tokens.Login). One still under
 	// an index key removed from the key file stops working. Tokens stored
 	// before the pepper (bare SHA-256) are not counted.
 	Tokens map[byte]int `json:"tokens"`

@@ -2,9 +2,6 @@ package core
 
 import (
 	"context"
-	"time"
-
-	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/errs"
@@ -74,49 +71,26 @@ type Split struct {
 // split. A second call fails with ErrRolesSplit and changes nothing.
 func (ts *Tokens) SplitRoles(ctx context.Context, scope string) (*Split, error) {
 	var p splitPayload
-	var secrets []string
-	var enrolled []*Enrollment
+	out := &Split{Issued: []Issued{}}
 	if scope != "" {
-		cur, err := ts.scopeCode(scope)
-		if err != nil {
-			return nil, err
-		}
 		for _, role := range []string{access.SecurityAdmin, access.SystemAdmin} {
-			secret := NewSecret()
-			tk := Token{ID: "tok-" + NewID()[:12], Name: "first " + role, Role: role, Scope: cur, Hash: ts.pepper(secret)}
-			exp := ts.s.clock().UTC().Add(ts.s.maxAdminTTL).Truncate(time.Second)
-			tk.ExpiresAt = &exp
-			var en *Enrollment
-			if ts.s.secondFactor {
-				if en, err = ts.enroll(&tk, ""); err != nil {
-					return nil, err
-				}
+			is, err := ts.prepare(TokenSpec{Name: "first " + role, Role: role, Scope: scope})
+			if err != nil {
+				return nil, err
 			}
-			p.Issue = append(p.Issue, tk)
-			secrets, enrolled = append(secrets, secret), append(enrolled, en)
+			p.Issue = append(p.Issue, *is.Token)
+			out.Issued = append(out.Issued, *is)
 		}
 	}
 	n, err := applyAs[int](ctx, ts.s, "token.split_roles", scope, p)
 	if err != nil {
 		return nil, err
 	}
-	out := &Split{Renamed: n, Issued: []Issued{}}
-	for i := range p.Issue {
-		tk, err := ts.Get(p.Issue[i].ID)
-		if err != nil {
+	out.Renamed = n
+	for i := range out.Issued {
+		if out.Issued[i].Token, err = ts.Get(p.Issue[i].ID); err != nil {
 			return nil, err
 		}
-		out.Issued = append(out.Issued, Issued{Token: tk, Secret: secrets[i], TOTP: enrolled[i]})
 	}
 	return out, nil
-}
-
-// RolesSplit reports whether the group's administrative roles are split.
-func (ts *Tokens) RolesSplit() (bool, error) {
-	var split bool
-	err := ts.s.engine.View(func(tx *bbolt.Tx) error {
-		split = tx.Bucket(bMeta).Get(rolesSplitKey) != nil
-		return nil
-	})
-	return split, err
 }

@@ -228,6 +228,20 @@ func (ts *Tokens) CreateExpiring(ctx context.Context, name, role, scope string, 
 // for an administrator where the store requires a second factor, its TOTP
 // enrollment.
 func (ts *Tokens) CreateWith(ctx context.Context, spec TokenSpec) (*Issued, error) {
+	is, err := ts.prepare(spec)
+	if err != nil {
+		return nil, err
+	}
+	if is.Token, err = applyAs[*Token](ctx, ts.s, "token.create", is.Token.Scope, *is.Token); err != nil {
+		return nil, err
+	}
+	return is, nil
+}
+
+// prepare checks spec and makes the token it describes, not yet proposed:
+// its secret, peppered hash, expiry and, for an administrator where a
+// second factor is required, its sealed TOTP secret.
+func (ts *Tokens) prepare(spec TokenSpec) (*Issued, error) {
 	ttl, secret := spec.TTL, spec.Secret
 	if ttl < 0 || ttl > MaxTokenTTL {
 		return nil, errs.Invalid("ttl", "range", "a token's lifetime must be between 1s and %s", MaxTokenTTL)
@@ -268,11 +282,7 @@ func (ts *Tokens) CreateWith(ctx context.Context, spec TokenSpec) (*Issued, erro
 			return nil, err
 		}
 	}
-	out, err := applyAs[*Token](ctx, ts.s, "token.create", cur, tk)
-	if err != nil {
-		return nil, err
-	}
-	return &Issued{Token: out, Secret: secret, TOTP: enrolled}, nil
+	return &Issued{Token: &tk, Secret: secret, TOTP: enrolled}, nil
 }
 
 // scopeCode is the code a token is scoped to: a jurisdiction (a retired
@@ -300,26 +310,48 @@ func (ts *Tokens) Revoke(ctx context.Context, id string) error {
 // Authenticate finds the live token whose secret this is: not revoked and
 // not expired by the store's clock.
 func (ts *Tokens) Authenticate(secret string) (*Token, error) {
-	tk, err := ts.bySecret(secret)
-	if err != nil {
-		return nil, err
+	tk, _, err := ts.live(secret)
+	return tk, err
+}
+
+// Login is Authenticate for an entry point: a token found under a hash
+// other than the current pepper's (a legacy bare SHA-256, or an index key
+// since rotated) is moved to it, so no bare hash remains and a retired index
+// key takes no token with it. Should the move fail, the token still works
+// and moves on a later use.
+func (ts *Tokens) Login(ctx context.Context, secret string) (*Token, error) {
+	tk, current, err := ts.live(secret)
+	if err != nil || tk.Hash == current {
+		return tk, err
 	}
-	if tk.Expired(ts.s.clock()) {
-		return nil, &errs.FieldError{Kind: errs.ErrForbidden, Field: "authorization", Rule: "expired",
-			Msg: "token expired at " + tk.ExpiresAt.Format(time.RFC3339)}
+	if _, err := ts.s.apply(ctx, "token.rehash", tk.Scope, rehashPayload{ID: tk.ID, From: tk.Hash, To: current}); err != nil {
+		ts.s.log.Debug("token not rehashed; it is tried again on its next use", "token", tk.ID, "err", errs.Field(err))
 	}
 	return tk, nil
 }
 
+// live is Authenticate, with the secret's hash under the current pepper.
+func (ts *Tokens) live(secret string) (*Token, string, error) {
+	tk, current, err := ts.bySecret(secret)
+	if err != nil {
+		return nil, "", err
+	}
+	if tk.Expired(ts.s.clock()) {
+		return nil, "", &errs.FieldError{Kind: errs.ErrForbidden, Field: "authorization", Rule: "expired",
+			Msg: "token expired at " + tk.ExpiresAt.Format(time.RFC3339)}
+	}
+	return tk, current, nil
+}
+
 // bySecret finds the unrevoked token whose secret this is: under the
-// current index key first, then the older ones and the legacy SHA-256
-// (Stale tells). Such tokens are cached in memory until any token changes;
-// expiry is checked on every use.
-func (ts *Tokens) bySecret(secret string) (*Token, error) {
+// current index key first, then the older ones and the legacy SHA-256. It
+// returns the secret's hash under the current key too. Such tokens are
+// cached in memory until any token changes; expiry is checked on every use.
+func (ts *Tokens) bySecret(secret string) (*Token, string, error) {
 	cache := &ts.s.engine.tokens
 	current := ts.pepper(secret)
 	if tk, ok := cache.get(current); ok {
-		return &tk, nil
+		return &tk, current, nil
 	}
 	gen := cache.generation()
 	hashes := append(ts.s.keyring().BlindIndexes(tokenDomain, secret), hashSecret(secret))
@@ -335,32 +367,16 @@ func (ts *Tokens) bySecret(secret string) (*Token, error) {
 		return &errs.FieldError{Kind: errs.ErrForbidden, Field: "authorization", Rule: "token", Msg: "unknown or revoked token"}
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	cache.put(gen, found, *tk)
-	return tk, nil
+	return tk, current, nil
 }
-
-// Stale reports whether tk, found by secret, is stored under a hash other
-// than the current pepper's: a legacy SHA-256, or an index key since
-// rotated. Rehash moves it.
-func (ts *Tokens) Stale(tk *Token, secret string) bool { return tk.Hash != ts.pepper(secret) }
 
 type rehashPayload struct {
 	ID   string `json:"id"`
 	From string `json:"from"`
 	To   string `json:"to"`
-}
-
-// Rehash stores tk, just authenticated with secret, under the current
-// pepper, so no bare SHA-256 remains and a retired index key takes no
-// token with it. It changes nothing else about the token.
-func (ts *Tokens) Rehash(ctx context.Context, tk *Token, secret string) error {
-	if !ts.Stale(tk, secret) {
-		return nil
-	}
-	_, err := ts.s.apply(ctx, "token.rehash", tk.Scope, rehashPayload{ID: tk.ID, From: tk.Hash, To: ts.pepper(secret)})
-	return err
 }
 
 func applyTokenRehash(t *txn, c *Command, p *rehashPayload) (any, error) {

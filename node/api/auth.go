@@ -73,14 +73,6 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, rt route) 
 		}
 		return nil, err
 	}
-	// A token stored under a bare SHA-256 or a rotated index key moves to
-	// the current pepper on first use; should that fail, it still works.
-	st := s.b.Store()
-	if st.Tokens.Stale(tk, secret) {
-		if err := st.Tokens.Rehash(r.Context(), tk, secret); err != nil {
-			s.log.Debug("token not rehashed; it is tried again on its next use", "token", tk.ID, "err", errs.Field(err))
-		}
-	}
 	return tk, nil
 }
 
@@ -88,7 +80,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, rt route) 
 // a wrong second factor it returns the token too, for the audit.
 func (s *Server) check(r *http.Request, secret string) (*core.Token, error) {
 	st := s.b.Store()
-	tk, err := st.Tokens.Authenticate(secret)
+	tk, err := st.Tokens.Login(r.Context(), secret)
 	if fe := (*errs.FieldError)(nil); errors.As(err, &fe) && fe.Rule == "expired" {
 		// Only the holder of the secret learns this, and it tells them what to do.
 		return nil, &errs.FieldError{Kind: errUnauthenticated, Field: "authorization", Rule: "expired", Msg: fe.Msg + "; ask for a new token"}
