@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/emmansun/gmsm/sm3"
 	"github.com/emmansun/gmsm/sm4"
@@ -60,9 +61,13 @@ type Keyring struct {
 }
 
 // blindKey is one blind-index key and the generation it names (0: shared).
+// macs keeps keyed MAC states for reuse: building one hashes the key's
+// pads, which cost more than the MAC of a short value (a token's secret is
+// hashed on every request).
 type blindKey struct {
-	gen byte
-	key []byte
+	gen  byte
+	key  []byte
+	macs *sync.Pool
 }
 
 // NewKeyring builds a keyring. keys[0] is the current key; later entries are
@@ -86,7 +91,7 @@ func NewKeyring(suite Suite, keys ...Key) (*Keyring, error) {
 			return nil, err
 		}
 		k.aeads[key.ID] = a
-		bk := blindKey{key: key.Index}
+		bk := blindKey{key: key.Index, macs: &sync.Pool{}}
 		if key.OwnIndex {
 			bk.gen = key.ID
 		}
@@ -238,15 +243,21 @@ func (k *Keyring) HasIndex(gen byte) bool {
 func (k *Keyring) IndexGeneration() byte { return k.indexes[0].gen }
 
 func (k *Keyring) blind(bk blindKey, domain, value string) string {
-	var h func() hash.Hash = sha256.New
-	if k.suite == SM4GCM {
-		h = sm3.New
+	m, _ := bk.macs.Get().(hash.Hash)
+	if m == nil {
+		h := sha256.New
+		if k.suite == SM4GCM {
+			h = sm3.New
+		}
+		m = hmac.New(h, bk.key)
 	}
-	m := hmac.New(h, bk.key)
+	m.Reset()
 	m.Write([]byte(domain))
 	m.Write([]byte{0})
 	m.Write([]byte(value))
-	digest := hex.EncodeToString(m.Sum(nil)[:16])
+	var sum [sha256.Size]byte // SM3's size too
+	digest := hex.EncodeToString(m.Sum(sum[:0])[:16])
+	bk.macs.Put(m)
 	if bk.gen == 0 {
 		return digest
 	}
