@@ -91,8 +91,8 @@ func (f *Federation) SendWitness(ctx context.Context) (bool, error) {
 	if err != nil || !slices.ContainsFunc(cfg.Links, func(l Link) bool { return l.Relation == RelParent }) {
 		return false, err // no parent: nothing to witness this chain
 	}
-	recs, err := f.s.engine.lastAudit()
-	if err != nil || recs == "audit.witness.send" {
+	last, err := f.s.engine.lastAudit()
+	if err != nil || last == "audit.witness.send" {
 		return false, err
 	}
 	n, err := applyAs[uint64](withoutKey(ctx), f.s, "audit.witness.send", "", struct{}{})

@@ -111,7 +111,7 @@ func NewCert(caDir, dir, name string, hosts []string) error {
 // carries ReplicaName(node, jurisdiction) besides hosts (see names.go).
 func NewReplicaCert(caDir, dir, jurisdiction, node string, hosts []string) error {
 	switch {
-	case !validLabel(node):
+	case !ValidNodeID(node):
 		return errs.Invalid("node", "format", "a node id is 1..63 lower-case letters, digits and hyphens, not %q", node)
 	case jurisdiction == "" || strings.Trim(jurisdiction, "0123456789") != "" || len(jurisdiction) > 12:
 		return errs.Invalid("jurisdiction", "format", "%q is not a division code", jurisdiction)
@@ -121,16 +121,14 @@ func NewReplicaCert(caDir, dir, jurisdiction, node string, hosts []string) error
 	return newCert(caDir, dir, node, jurisdiction, append([]string{ReplicaName(node, jurisdiction)}, hosts...))
 }
 
-// validLabel reports whether s can be a DNS label: a node id in a name.
-func validLabel(s string) bool {
+// ValidNodeID reports whether a node id can be named in a certificate: a
+// DNS label.
+func ValidNodeID(s string) bool {
 	if s == "" || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
 		return false
 	}
 	return strings.Trim(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == ""
 }
-
-// ValidNodeID reports whether a node id can be named in a certificate.
-func ValidNodeID(id string) bool { return validLabel(id) }
 
 func newCert(caDir, dir, file, cn string, hosts []string) error {
 	caCert, caKey, err := loadCA(caDir)
