@@ -17,9 +17,6 @@ import (
 // `fengqiao audit verify --witness` checks 綦江区's chain against the heads
 // 重庆市 holds. A node that is not the parent holds none, and says so.
 func TestAuditVerifyAgainstTheParentsWitnesses(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the whole demo federation")
-	}
 	const token = "fq_witness_test_demo_root_token_77"
 	base := 8000 + rand.IntN(9)*100 // below the cluster tests' ports and the ephemeral range
 	cmd := exec.Command(binary(t), "demo", "--base-port", strconv.Itoa(base), "--data", t.TempDir())
