@@ -2,13 +2,14 @@
 # Side by side in one run: 256 concurrent HTTP clients reporting events to a
 # 3-replica Fengqiao group (separate processes, loopback) vs putting values of
 # the same size into a 3-member etcd cluster (Debian's etcd-server 3.4,
-# v3 JSON gateway). Needs: apt-get install etcd-server.
+# v3 JSON gateway). Needs: apt-get install etcd-server oathtool.
 #   bench/run-vs-etcd.sh [N] [CLIENTS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-30000}
 CLIENTS=${2:-256}
 command -v etcd >/dev/null || { echo "install etcd-server first (apt-get install etcd-server)"; exit 1; }
+command -v oathtool >/dev/null || { echo "install oathtool first (apt-get install oathtool): the bootstrap token needs TOTP codes"; exit 1; }
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
@@ -17,17 +18,34 @@ go build -o "$work/fengqiao" ./node/cmd/fengqiao
 go build -o "$work/httpload" ./bench/httpload
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -sr); etcd $(etcd --version | head -1 | awk '{print $3}')"
 
-# Fengqiao: three replicas of 500110.
+# Fengqiao: three replicas of 500110, Raft over mutual TLS (a group of three
+# requires it), the API plain HTTP on loopback as etcd's.
 "$work/fengqiao" keygen --out "$work/keys.json" >/dev/null
-TOKEN=fq_bench_token_$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+"$work/fengqiao" tls ca --out "$work/ca" >/dev/null
+BOOT=fq_bench_token_$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+TOTP=$(head -c 20 /dev/urandom | base32 | tr -d '=')
 peers='[{"id":"n0","raft":"127.0.0.1:17100","http":"127.0.0.1:18100"},{"id":"n1","raft":"127.0.0.1:17101","http":"127.0.0.1:18101"},{"id":"n2","raft":"127.0.0.1:17102","http":"127.0.0.1:18102"}]'
 for i in 0 1 2; do
+  "$work/fengqiao" tls cert --ca "$work/ca" --jurisdiction 500110 --node n$i --hosts 127.0.0.1 --out "$work/certs" >/dev/null
   cat > "$work/n$i.json" <<JSON
-{"node_id":"n$i","jurisdiction":"500110","data_dir":"$work/n$i","http":"127.0.0.1:1810$i","raft":"127.0.0.1:1710$i","key_file":"$work/keys.json","peers":$peers,"log_level":"error"}
+{"node_id":"n$i","jurisdiction":"500110","data_dir":"$work/n$i","http":"127.0.0.1:1810$i","raft":"127.0.0.1:1710$i","key_file":"$work/keys.json","peers":$peers,"log_level":"error",
+ "tls":{"ca_file":"$work/ca/ca.pem","cert_file":"$work/certs/n$i.pem","key_file":"$work/certs/n$i-key.pem"},"plain_http":true}
 JSON
-  FENGQIAO_TOKEN=$TOKEN "$work/fengqiao" serve --config "$work/n$i.json" > "$work/n$i.out" 2> "$work/n$i.err" &
+  FENGQIAO_TOKEN=$BOOT FENGQIAO_TOTP_SECRET=$TOTP "$work/fengqiao" serve --config "$work/n$i.json" > "$work/n$i.out" 2> "$work/n$i.err" &
   pids+=($!)
 done
+# The bootstrap token (a security administrator's) issues the reporting
+# token: a township operator's, which needs no second factor.
+for i in $(seq 1 300); do
+  [ "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:18100/readyz)" = 200 ] && break; sleep 0.2
+done
+TOKEN=
+for i in $(seq 1 30); do
+  TOKEN=$(curl -s -H "Authorization: Bearer $BOOT" -H "X-Fengqiao-OTP: $(oathtool --totp -b "$TOTP")" -H 'Content-Type: application/json' \
+    -d '{"name":"bench","role":"township_operator","scope":"500110"}' http://127.0.0.1:18100/api/v1/tokens | sed -n 's/.*"secret":"\([^"]*\)".*/\1/p')
+  [ -n "$TOKEN" ] && break; sleep 1
+done
+[ -n "$TOKEN" ] || { echo "no reporting token from the group"; cat "$work/n0.err"; exit 1; }
 for i in $(seq 1 300); do
   code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
     -d '{"category":"dispute","description":"warm","jurisdiction":"500110001"}' http://127.0.0.1:18100/api/v1/events || true)
