@@ -45,12 +45,22 @@ func init() { handle("audit.event", 1, applyAuditEvent) }
 // maxAuditField bounds each field of an audit event, in characters.
 const maxAuditField = 200
 
+var auditFieldNames = [...]string{"remote", "route", "token", "role", "detail"}
+
+// fields are the event's free-text fields, in auditFieldNames' order.
+func (ev *AuditEvent) fields() [5]*string {
+	return [5]*string{&ev.Remote, &ev.Route, &ev.Token, &ev.Role, &ev.Detail}
+}
+
 func (ev *AuditEvent) check() error {
 	if !slices.Contains(AuditKinds, ev.Kind) {
 		return errs.Invalid("kind", "enum", "kind must be one of %v", AuditKinds)
 	}
-	for name, v := range map[string]string{"remote": ev.Remote, "route": ev.Route, "token": ev.Token, "role": ev.Role, "detail": ev.Detail} {
-		if !utf8.ValidString(v) || utf8.RuneCountInString(v) > maxAuditField {
+	// In field order, not a map's: apply runs this, and every replica must
+	// name the same field.
+	for i, v := range ev.fields() {
+		if !utf8.ValidString(*v) || utf8.RuneCountInString(*v) > maxAuditField {
+			name := auditFieldNames[i]
 			return errs.Invalid(name, "length", "%s must be valid text of at most %d characters", name, maxAuditField)
 		}
 	}
@@ -68,7 +78,7 @@ type Audit struct{ s *Store }
 // maxAuditField characters first: an attacker's input never keeps its own
 // refusal off the record.
 func (a *Audit) Record(ctx context.Context, ev AuditEvent) error {
-	for _, f := range []*string{&ev.Remote, &ev.Route, &ev.Token, &ev.Role, &ev.Detail} {
+	for _, f := range ev.fields() {
 		*f = cut(*f, maxAuditField)
 	}
 	if err := ev.check(); err != nil {

@@ -17,8 +17,8 @@ import (
 	"github.com/fengqiao/fengqiao/core/seal"
 )
 
-// Token is an API credential as stored: the SHA-256 of its secret, never the
-// secret itself, so a copy of the state (or a snapshot) grants nothing.
+// Token is an API credential as stored: a keyed hash of its secret, never
+// the secret itself, so a copy of the state (or a snapshot) grants nothing.
 type Token struct {
 	ID    string `json:"id"`
 	Name  string `json:"name"`

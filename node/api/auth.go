@@ -46,7 +46,7 @@ func credential(r *http.Request) (string, bool) {
 // authenticate resolves the request's token and, for an administrator
 // outside development mode, its second factor. Refusals are limited per
 // client address (lockout.go) and audited; the secret is never logged.
-func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, rt route) (*core.Token, error) {
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*core.Token, error) {
 	secret, ok := credential(r)
 	if !ok {
 		return nil, &errs.FieldError{Kind: errUnauthenticated, Field: "authorization", Rule: "bearer", Msg: "send Authorization: Bearer <token>"}
@@ -65,10 +65,10 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, rt route) 
 		if tk != nil {
 			ev.Token, ev.Role = tk.ID, tk.Role // the secret was right, the second factor not
 		}
-		s.audit(r, rt, ev)
+		s.audit(r, ev)
 		if s.lock.fail(addr) {
 			s.onAuth("locked_out")
-			s.audit(r, rt, core.AuditEvent{Kind: core.AuditLockedOut, Detail: "after " + strconv.Itoa(MaxAuthFailures) + " failures"})
+			s.audit(r, core.AuditEvent{Kind: core.AuditLockedOut, Detail: "after " + strconv.Itoa(MaxAuthFailures) + " failures"})
 			s.log.Warn("client address locked out after repeated failed authentications", "client", addr, "for", LockoutFor.String())
 		}
 		return nil, err
@@ -111,12 +111,24 @@ func (s *Server) onAuth(outcome string) {
 	}
 }
 
-// audit writes an audit event for a refused request. A failure to write it
-// is logged, never answered: the refusal stands either way.
-func (s *Server) audit(r *http.Request, rt route, ev core.AuditEvent) {
-	ev.Remote, ev.Route = clientAddr(r), rt.method+" "+rt.path
-	ctx := core.WithActor(context.WithoutCancel(r.Context()), "api")
-	if err := s.b.Store().Audit.Record(ctx, ev); err != nil {
+// record writes an audit event about request r, with the client address,
+// the route pattern and the token the request authenticated with, if any.
+// It is written even when the client has gone away.
+func (s *Server) record(r *http.Request, ev core.AuditEvent) error {
+	ev.Remote, ev.Route = clientAddr(r), r.Pattern
+	ctx := context.WithoutCancel(r.Context())
+	if tk := tokenOf(ctx); tk != nil {
+		ev.Token, ev.Role = tk.ID, tk.Role
+	} else {
+		ctx = core.WithActor(ctx, "api")
+	}
+	return s.b.Store().Audit.Record(ctx, ev)
+}
+
+// audit is record for a refused request: a failure to write the event is
+// logged, never answered, since the refusal stands either way.
+func (s *Server) audit(r *http.Request, ev core.AuditEvent) {
+	if err := s.record(r, ev); err != nil {
 		s.log.Warn("could not write an audit event", "kind", ev.Kind, "err", errs.Field(err))
 	}
 }

@@ -194,8 +194,7 @@ func (s *Server) listWitnesses(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) backup(w http.ResponseWriter, r *http.Request) error {
 	// The backup holds the record of its own taking.
-	tk := tokenOf(r.Context())
-	if err := s.b.Store().Audit.Record(r.Context(), core.AuditEvent{Kind: core.AuditBackup, Remote: clientAddr(r), Route: "GET /api/v1/backup", Token: tk.ID, Role: tk.Role}); err != nil {
+	if err := s.record(r, core.AuditEvent{Kind: core.AuditBackup}); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
@@ -219,17 +218,15 @@ func (s *Server) restore(w http.ResponseWriter, r *http.Request) error {
 	}
 	// Recorded in the restored chain, and a chain moved back is reported to
 	// the parent at once, as a witness of where it now stands.
-	tk := tokenOf(r.Context())
 	detail := fmt.Sprintf("chain from %d to %d records", bc.From, bc.To)
 	if bc.Backwards {
 		detail += "; forced backwards"
 	}
-	ctx := core.WithActor(context.WithoutCancel(r.Context()), "token:"+tk.ID)
-	if err := s.b.Store().Audit.Record(ctx, core.AuditEvent{Kind: core.AuditRestore, Remote: clientAddr(r), Route: "POST /api/v1/restore", Token: tk.ID, Role: tk.Role, Detail: detail}); err != nil {
+	if err := s.record(r, core.AuditEvent{Kind: core.AuditRestore, Detail: detail}); err != nil {
 		s.log.Error("the restore could not be audited", "err", err)
 	}
 	if bc.Backwards {
-		if _, err := s.b.Store().Federation.SendWitness(ctx); err != nil {
+		if _, err := s.b.Store().Federation.SendWitness(context.WithoutCancel(r.Context())); err != nil {
 			s.log.Warn("a forced restore was not reported to the parent; the next witness tick reports it", "err", errs.Field(err))
 		}
 	}

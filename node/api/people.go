@@ -106,7 +106,7 @@ func (s *Server) addPerson(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.b.Store().People.Add(r.Context(), in)
 	if errors.Is(err, core.ErrRegisteredElsewhere) {
 		// An attempt to learn of, or duplicate, a record out of scope.
-		s.audit(r, routeOf(r), core.AuditEvent{Kind: core.AuditConflict, Token: tk.ID, Role: tk.Role, Detail: "id_number: registered_elsewhere"})
+		s.audit(r, core.AuditEvent{Kind: core.AuditConflict, Detail: "id_number: registered_elsewhere"})
 	}
 	return writeCreated(w, p, err, s.b.Store().People.Get, func(p *core.Person) string { return "/api/v1/people/" + p.ID })
 }

@@ -134,16 +134,6 @@ func init() {
 	}
 }
 
-// routeOf is the route table's entry a request matched.
-func routeOf(r *http.Request) route {
-	for _, rt := range routes {
-		if rt.method+" "+rt.path == r.Pattern {
-			return rt
-		}
-	}
-	return route{method: r.Method, path: r.Pattern}
-}
-
 // New builds the API over a backend.
 func New(b Backend, log *slog.Logger) *Server {
 	s := &Server{b: b, log: log, mux: http.NewServeMux()}
@@ -195,7 +185,7 @@ func (s *Server) wrap(rt route) http.HandlerFunc {
 		err := func() error {
 			if !rt.public {
 				var err error
-				if tk, err = s.authenticate(sw, r, rt); err != nil {
+				if tk, err = s.authenticate(sw, r); err != nil {
 					return err
 				}
 				if err := s.authorize(tk, rt); err != nil {
@@ -219,7 +209,7 @@ func (s *Server) wrap(rt route) http.HandlerFunc {
 		}
 		if tk != nil && sw.status == http.StatusForbidden {
 			// A refused authorization is an audit record (等保 2.0).
-			s.audit(r, rt, core.AuditEvent{Kind: core.AuditDenied, Token: tk.ID, Role: tk.Role, Detail: errs.Field(err) + ": " + rule(err)})
+			s.audit(r, core.AuditEvent{Kind: core.AuditDenied, Token: tk.ID, Role: tk.Role, Detail: errs.Field(err) + ": " + rule(err)})
 		}
 		if s.Observe != nil {
 			s.Observe(rt.method, rt.path, sw.status, time.Since(start))

@@ -1,0 +1,53 @@
+package core
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/fengqiao/fengqiao/core/errs"
+)
+
+// An audit event of an unknown kind is refused with a typed error naming the
+// field and adds nothing to the chain; an oversize field is cut, not a
+// reason to keep the event off the record.
+func TestAuditEventInput(t *testing.T) {
+	e := newEnv(t, false)
+	records := func() uint64 {
+		t.Helper()
+		rep, err := e.Engine().VerifyAudit()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep.Records
+	}
+	before, digest := records(), mustDigest(t, e.Engine())
+	err := e.Audit.Record(e.ctx, AuditEvent{Kind: "coffee_break"})
+	var fe *errs.FieldError
+	if !errors.Is(err, errs.ErrInvalid) || !errors.As(err, &fe) || fe.Field != "kind" {
+		t.Fatalf("unknown kind: %v", err)
+	}
+	if records() != before || mustDigest(t, e.Engine()) != digest {
+		t.Fatal("a refused audit event changed the state")
+	}
+
+	long := strings.Repeat("长", 3*maxAuditField)
+	if err := e.Audit.Record(e.ctx, AuditEvent{Kind: AuditDenied, Route: long, Detail: "\xff" + long}); err != nil {
+		t.Fatal(err)
+	}
+	if records() != before+1 {
+		t.Fatal("the audit event was not recorded")
+	}
+
+	// Apply checks too, and every replica names the same field: the first
+	// bad one in field order.
+	for range 20 {
+		_, err := e.apply(e.ctx, "audit.event", "", AuditEvent{Kind: AuditDenied, Remote: long, Token: long, Detail: long})
+		if !errors.Is(err, errs.ErrInvalid) || !errors.As(err, &fe) || fe.Field != "remote" {
+			t.Fatalf("oversize fields in apply: %v", err)
+		}
+	}
+	if records() != before+1 {
+		t.Fatal("a refused audit event reached the chain")
+	}
+}
