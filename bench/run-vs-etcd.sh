@@ -2,7 +2,9 @@
 # Side by side in one run: 256 concurrent HTTP clients reporting events to a
 # 3-replica Fengqiao group (separate processes, loopback) vs putting values of
 # the same size into a 3-member etcd cluster (Debian's etcd-server 3.4,
-# v3 JSON gateway). Needs: apt-get install etcd-server oathtool.
+# v3 JSON gateway). Both replicate over mutual TLS with the same
+# certificates; clients speak plain HTTP to both. Needs: apt-get install
+# etcd-server oathtool.
 #   bench/run-vs-etcd.sh [N] [CLIENTS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,11 +56,14 @@ done
 FENGQIAO_TOKEN=$TOKEN "$work/httpload" -target fengqiao -urls http://127.0.0.1:18100,http://127.0.0.1:18101,http://127.0.0.1:18102 -clients "$CLIENTS" -n "$N"
 for p in "${pids[@]}"; do kill "$p"; done; wait 2>/dev/null || true; pids=()
 
-# etcd: three members.
-cluster="e0=http://127.0.0.1:12380,e1=http://127.0.0.1:12381,e2=http://127.0.0.1:12382"
+# etcd: three members, peers over mutual TLS with the same certificates, so
+# both groups pay for encrypted replication; clients plain HTTP as above.
+cluster="e0=https://127.0.0.1:12380,e1=https://127.0.0.1:12381,e2=https://127.0.0.1:12382"
 for i in 0 1 2; do
   etcd --name e$i --data-dir "$work/e$i" --listen-client-urls http://127.0.0.1:1237$i --advertise-client-urls http://127.0.0.1:1237$i \
-    --listen-peer-urls http://127.0.0.1:1238$i --initial-advertise-peer-urls http://127.0.0.1:1238$i \
+    --listen-peer-urls https://127.0.0.1:1238$i --initial-advertise-peer-urls https://127.0.0.1:1238$i \
+    --peer-cert-file "$work/certs/n$i.pem" --peer-key-file "$work/certs/n$i-key.pem" \
+    --peer-trusted-ca-file "$work/ca/ca.pem" --peer-client-cert-auth \
     --initial-cluster "$cluster" --initial-cluster-state new --log-level error > "$work/e$i.log" 2>&1 &
   pids+=($!)
 done
