@@ -138,7 +138,7 @@ func BenchmarkReplicatedReports(b *testing.B) {
 	// stops growing: until Raft's log compaction frees pages for bbolt to
 	// reuse, each fdatasync also commits the file's new blocks (with a
 	// preallocated, zero-filled raft.db it is fast from the first round;
-	// benchmarks.md, session 12). That takes about 200,000 entries, so the
+	// docs/decisions/0007). That takes about 200,000 entries, so the
 	// first ten rounds of both are warm-up and not counted; the rest
 	// alternate, and the medians are compared. Dirty pages are flushed
 	// before each round, so neither side pays for the other's writeback.
