@@ -228,11 +228,16 @@ func (ts *Tokens) CreateExpiring(ctx context.Context, name, role, scope string, 
 // for an administrator where the store requires a second factor, its TOTP
 // enrollment.
 func (ts *Tokens) CreateWith(ctx context.Context, spec TokenSpec) (*Issued, error) {
+	return ts.issue(ctx, "token.create", spec)
+}
+
+// issue prepares the token spec describes and proposes it with command typ.
+func (ts *Tokens) issue(ctx context.Context, typ string, spec TokenSpec) (*Issued, error) {
 	is, err := ts.prepare(spec)
 	if err != nil {
 		return nil, err
 	}
-	if is.Token, err = applyAs[*Token](ctx, ts.s, "token.create", is.Token.Scope, *is.Token); err != nil {
+	if is.Token, err = applyAs[*Token](ctx, ts.s, typ, is.Token.Scope, *is.Token); err != nil {
 		return nil, err
 	}
 	return is, nil

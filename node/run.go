@@ -22,7 +22,6 @@ import (
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/divisions"
-	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/federation/membership"
 	"github.com/fengqiao/fengqiao/federation/replica"
 	"github.com/fengqiao/fengqiao/federation/tlsutil"
@@ -294,7 +293,6 @@ func seedOnce(ctx context.Context, s *core.Store, c *Config, boot bootstrap, out
 			return err
 		}
 	}
-
 	if c.Federation != nil {
 		want := core.FederationConfig{Self: c.Jurisdiction, Links: c.Federation.Links, MaxOutbox: c.Federation.MaxOutbox}
 		if cur, err := s.Federation.Config(); err != nil || !reflect.DeepEqual(cur, want) {
@@ -307,11 +305,11 @@ func seedOnce(ctx context.Context, s *core.Store, c *Config, boot bootstrap, out
 	if boot.Secret != "" {
 		// The bootstrap token is a security administrator's, with a second
 		// factor, and expires: it issues the other administrators and is
-		// then left to lapse.
-		is, err := s.Tokens.CreateWith(ctx, core.TokenSpec{Name: "bootstrap", Role: access.SecurityAdmin, Scope: c.Jurisdiction,
+		// then left to lapse. Only a group without tokens takes it.
+		is, err := s.Tokens.Bootstrap(ctx, core.TokenSpec{Name: "bootstrap", Role: access.SecurityAdmin, Scope: c.Jurisdiction,
 			Secret: boot.Secret, TOTPSecret: boot.TOTP, TTL: c.bootstrapTTL()})
 		switch {
-		case errors.Is(err, errs.ErrConflict): // issued on an earlier start
+		case errors.Is(err, core.ErrBootstrapped): // issued on an earlier start, or the group has moved on
 		case err != nil:
 			return err
 		case is.TOTP != nil && boot.TOTP == "":
