@@ -60,15 +60,18 @@ func (g *replayGuard) admit(data [][]byte, now time.Time) error {
 		delete(g.seen, g.order[0])
 		g.order = g.order[1:]
 	}
-	for _, id := range ids {
+	// Remembered as checked, so an id twice in one proposal is caught too;
+	// a refused proposal leaves no id behind.
+	for i, id := range ids {
 		if _, dup := g.seen[id]; dup {
+			for _, added := range ids[:i] {
+				delete(g.seen, added)
+			}
 			return fmt.Errorf("command %s was forwarded before", id)
 		}
-	}
-	for _, id := range ids {
 		g.seen[id] = now
-		g.order = append(g.order, id)
 	}
+	g.order = append(g.order, ids...)
 	return nil
 }
 

@@ -35,12 +35,14 @@ func TestLeaderRefusesReplayedForwardedCommands(t *testing.T) {
 		t.Fatalf("first: %v %v", err, res)
 	}
 	before := c.converged(l)
-	for name, data := range map[string][]byte{
-		"the same command again":   once,
-		"a command from yesterday": command("replay-0002", time.Now().UTC().Add(-24*time.Hour)),
-		"a command from tomorrow":  command("replay-0003", time.Now().UTC().Add(24*time.Hour)),
+	twice := command("replay-0004", time.Now().UTC())
+	for name, data := range map[string][][]byte{
+		"the same command again":         {once},
+		"a command from yesterday":       {command("replay-0002", time.Now().UTC().Add(-24*time.Hour))},
+		"a command from tomorrow":        {command("replay-0003", time.Now().UTC().Add(24*time.Hour))},
+		"one command twice in one batch": {twice, twice},
 	} {
-		_, err := fp.Propose(ctx, [][]byte{data})
+		_, err := fp.Propose(ctx, data)
 		if !errors.Is(err, ErrReplayed) || !errors.Is(err, errs.ErrConflict) || errs.Field(err) != "command" {
 			t.Errorf("%s: %v", name, err)
 		}
@@ -48,8 +50,12 @@ func TestLeaderRefusesReplayedForwardedCommands(t *testing.T) {
 	if after := c.converged(l); after != before {
 		t.Fatal("refused commands changed the state")
 	}
-	if len(refused) != 3 || !strings.Contains(strings.Join(refused, "\n"), "forwarded before") {
+	if len(refused) != 4 || strings.Count(strings.Join(refused, "\n"), "forwarded before") != 2 {
 		t.Fatalf("refusals reported: %q", refused)
+	}
+	// The refused batch left nothing behind: its command goes through alone.
+	if res, err := fp.Propose(ctx, [][]byte{twice}); err != nil || res[0].Err != nil {
+		t.Fatalf("after a refused batch: %v %v", err, res)
 	}
 	// Keyed: the retry is answered by apply with the first result.
 	keyed := command("k-"+strings.Repeat("ab", 24), time.Now().UTC())
