@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/errs"
@@ -36,7 +38,7 @@ func auditEnv(t *testing.T) string {
 	e := newEnv(t, false)
 	e.withCounty(t)
 	for i := 0; i < 5; i++ {
-		if _, err := e.Events.Report(e.ctx, Report{Category: "dispute", Description: "x", Grid: "511083001001001"}); err != nil {
+		if _, err := e.Events.Report(e.ctx, model.Report{Category: "dispute", Description: "x", Grid: "511083001001001"}); err != nil {
 			t.Fatal(err)
 		}
 	}

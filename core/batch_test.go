@@ -8,6 +8,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core/errs"
 )
 
@@ -46,9 +48,9 @@ func TestPackedCommandsShareAnIndex(t *testing.T) {
 	src := newEnv(t, false)
 	src.withCounty(t)
 	// Enough commands that a packed entry straddles Replay's pages.
-	reports := make([]Report, 1500)
+	reports := make([]model.Report, 1500)
 	for i := range reports {
-		reports[i] = Report{Category: "dispute", Description: fmt.Sprint("纠纷", i), Grid: "511083001001001"}
+		reports[i] = model.Report{Category: "dispute", Description: fmt.Sprint("纠纷", i), Grid: "511083001001001"}
 	}
 	if _, err := src.Events.Import(src.ctx, reports, nil); err != nil {
 		t.Fatal(err)

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"go.etcd.io/bbolt"
 )
 
@@ -29,7 +31,7 @@ func BenchmarkReportDurable(b *testing.B) {
 	e := newEnv(b, true)
 	e.withCounty(b)
 	ctx := context.Background()
-	r := Report{Category: "dispute", Description: "邻里纠纷，双方因噪音发生争执", Grid: "511083001001001", Source: "resident"}
+	r := model.Report{Category: "dispute", Description: "邻里纠纷，双方因噪音发生争执", Grid: "511083001001001", Source: "resident"}
 	ev, _ := e.Events.Report(ctx, r)
 	raw, _ := json.Marshal(ev)
 	db, err := bbolt.Open(filepath.Join(b.TempDir(), "bare.db"), 0o600, &bbolt.Options{FreelistType: bbolt.FreelistMapType})
@@ -71,9 +73,9 @@ func BenchmarkImport(b *testing.B) {
 	e.withCounty(b)
 	grids, _, _ := e.Grids.List("511083", "", 1000)
 	const n = 100000
-	reports := make([]Report, n)
+	reports := make([]model.Report, n)
 	for i := range reports {
-		reports[i] = Report{Category: []string{"dispute", "sanitation", "work_safety"}[i%3], Description: "批量导入事件",
+		reports[i] = model.Report{Category: []string{"dispute", "sanitation", "work_safety"}[i%3], Description: "批量导入事件",
 			Grid: grids[i%len(grids)].Code, Source: "hotline_12345"}
 	}
 	ctx := context.Background()
@@ -89,7 +91,7 @@ func BenchmarkImport(b *testing.B) {
 // reportData is the encoded command of the report the apply benchmarks
 // repeat, in a county-loaded env.
 func reportData(b *testing.B, e *env) []byte {
-	r := Report{Category: "dispute", Description: "邻里纠纷，双方因噪音发生争执", Grid: "511083001001001", Source: "resident"}
+	r := model.Report{Category: "dispute", Description: "邻里纠纷，双方因噪音发生争执", Grid: "511083001001001", Source: "resident"}
 	cmd, err := e.Events.ReportCommand(e.ctx, r)
 	if err != nil {
 		b.Fatal(err)
@@ -148,7 +150,7 @@ func BenchmarkOrgsPage(b *testing.B) {
 		b.Fatalf("townships: %d %v", len(towns), err)
 	}
 	for i := 0; i < 10000; i++ {
-		o := Org{ID: fmt.Sprintf("org%05d", i), Name: "党组织", Kind: OrgCommittee, Jurisdiction: towns[i%len(towns)].Code}
+		o := model.Org{ID: fmt.Sprintf("org%05d", i), Name: "党组织", Kind: model.OrgCommittee, Jurisdiction: towns[i%len(towns)].Code}
 		if _, err := e.Party.PutOrg(e.ctx, o); err != nil {
 			b.Fatal(err)
 		}
@@ -164,9 +166,9 @@ func BenchmarkOrgsPage(b *testing.B) {
 	b.Run("scan", func(b *testing.B) {
 		pre := prefixOf(town)
 		for i := 0; i < b.N; i++ {
-			var orgs []Org
+			var orgs []model.Org
 			err := e.Engine().View(func(tx *bbolt.Tx) (err error) {
-				orgs, _, err = pageValues(tx, bOrg, nil, nil, 50, nil, func(o *Org) bool { return strings.HasPrefix(o.Jurisdiction, pre) })
+				orgs, _, err = pageValues(tx, bOrg, nil, nil, 50, nil, func(o *model.Org) bool { return strings.HasPrefix(o.Jurisdiction, pre) })
 				return err
 			})
 			if err != nil || len(orgs) != 50 {

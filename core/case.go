@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/errs"
@@ -18,33 +20,6 @@ import (
 // logical clock, so every participant ends with the same timeline. Status
 // belongs to the lead; versions carry the lead's epoch, so a handed-over
 // lead's changes win over its predecessor's.
-
-// Case statuses.
-var caseStatuses = []string{"open", "in_progress", "resolved", "closed"}
-
-// Case is one cross-region case as this participant holds it.
-type Case struct {
-	ID           string      `json:"id"`
-	Title        string      `json:"title"`
-	Description  string      `json:"description"`
-	Lead         string      `json:"lead"`
-	LeadEpoch    uint64      `json:"lead_epoch"`
-	Participants []string    `json:"participants"`
-	Status       string      `json:"status"`
-	StatusVer    uint64      `json:"status_ver"` // lead epoch << 32 | changes in that epoch
-	OpenedAt     time.Time   `json:"opened_at"`
-	Entries      []CaseEntry `json:"entries,omitempty"` // filled on read, in HLC order
-}
-
-// CaseEntry is one timeline entry of a case.
-type CaseEntry struct {
-	ID     string    `json:"id"`     // author/command id: unique across the federation
-	Author string    `json:"author"` // the jurisdiction that wrote it
-	Actor  string    `json:"actor"`
-	Text   string    `json:"text"`
-	HLC    uint64    `json:"hlc"`
-	At     time.Time `json:"at"` // the HLC's physical part
-}
 
 // NextHLC returns a hybrid logical clock reading after seen: wall-clock
 // milliseconds in the high 48 bits, a counter in the low 16.
@@ -81,8 +56,8 @@ type caseLeadPayload struct {
 }
 
 type caseEntryBody struct {
-	Case  string    `json:"case"`
-	Entry CaseEntry `json:"entry"`
+	Case  string          `json:"case"`
+	Entry model.CaseEntry `json:"entry"`
 }
 
 type caseStateBody struct {
@@ -98,18 +73,18 @@ func init() {
 	handle("case.entry", 1, applyCaseEntry)
 	handle("case.status", 1, applyCaseStatus)
 	handle("case.lead", 1, applyCaseLead)
-	receivers[KindCaseOpen] = receiveCaseOpen
-	receivers[KindCaseEntry] = receiveCaseEntry
-	receivers[KindCaseStatus] = receiveCaseState
-	receivers[KindCaseLead] = receiveCaseState
+	receivers[model.KindCaseOpen] = receiveCaseOpen
+	receivers[model.KindCaseEntry] = receiveCaseEntry
+	receivers[model.KindCaseStatus] = receiveCaseState
+	receivers[model.KindCaseLead] = receiveCaseState
 }
 
 func (p *caseOpenPayload) check() error {
 	if p.Title == "" || len(p.Title) > 200 {
 		return errs.Invalid("title", "required", "title is required (at most 200 bytes)")
 	}
-	if len(p.Description) > maxText {
-		return errs.Invalid("description", "length", "description is longer than %d bytes", maxText)
+	if len(p.Description) > model.MaxText {
+		return errs.Invalid("description", "length", "description is longer than %d bytes", model.MaxText)
 	}
 	if len(p.Participants) == 0 || len(p.Participants) > 16 {
 		return errs.Invalid("participants", "required", "a case needs 1 to 16 other participants")
@@ -124,20 +99,9 @@ func (p *caseOpenPayload) check() error {
 
 // loadCase loads a case. Cases belong to the whole jurisdiction: a command
 // whose scope does not cover it finds none.
-func (t *txn) loadCase(c *Command, field, id string) (*Case, error) {
+func (t *txn) loadCase(c *Command, field, id string) (*model.Case, error) {
 	self := t.self()
-	return loadIn(t, c, bCase, id, field, "case", func(*Case) string { return self })
-}
-
-// others are the participants but this one.
-func (cs *Case) others(self string) []string {
-	var out []string
-	for _, p := range cs.Participants {
-		if p != self {
-			out = append(out, p)
-		}
-	}
-	return out
+	return loadIn(t, c, bCase, id, field, "case", func(*model.Case) string { return self })
 }
 
 func applyCaseOpen(t *txn, c *Command, p *caseOpenPayload) (any, error) {
@@ -155,13 +119,13 @@ func applyCaseOpen(t *txn, c *Command, p *caseOpenPayload) (any, error) {
 	slices.Sort(parts)
 	parts = slices.Compact(parts)
 	seq, _ := t.nextSeq("case/" + c.At.Format("20060102"))
-	cs := &Case{ID: self + "-" + c.At.Format("20060102") + "-C" + strconv.FormatUint(seq, 10), Title: p.Title,
+	cs := &model.Case{ID: self + "-" + c.At.Format("20060102") + "-C" + strconv.FormatUint(seq, 10), Title: p.Title,
 		Description: p.Description, Lead: self, LeadEpoch: 1, Participants: parts, Status: "open", StatusVer: 1 << 32, OpenedAt: c.At}
 	if err := t.putRecord(bCase, []byte(cs.ID), cs); err != nil {
 		return nil, err
 	}
-	for _, d := range cs.others(self) {
-		if err := t.send(c, d, KindCaseOpen, cs); err != nil {
+	for _, d := range cs.Others(self) {
+		if err := t.send(c, d, model.KindCaseOpen, cs); err != nil {
 			return nil, err
 		}
 	}
@@ -169,7 +133,7 @@ func applyCaseOpen(t *txn, c *Command, p *caseOpenPayload) (any, error) {
 }
 
 func receiveCaseOpen(t *txn, c *Command, l *Link, m *Message) error {
-	var cs Case
+	var cs model.Case
 	if err := decodeBody(m, &cs); err != nil {
 		return err
 	}
@@ -183,13 +147,13 @@ func receiveCaseOpen(t *txn, c *Command, l *Link, m *Message) error {
 	return t.putRecord(bCase, []byte(cs.ID), &cs)
 }
 
-func caseEntryKey(caseID string, e *CaseEntry) []byte {
+func caseEntryKey(caseID string, e *model.CaseEntry) []byte {
 	k := append([]byte(caseID+"/"), u64(e.HLC)...)
 	return append(k, []byte("/"+e.Author+"/"+e.ID)...)
 }
 
 // addEntry stores e once; it reports false when e was already here.
-func (t *txn) addEntry(cs *Case, e *CaseEntry) (bool, error) {
+func (t *txn) addEntry(cs *model.Case, e *model.CaseEntry) (bool, error) {
 	seen := []byte(cs.ID + "/" + e.ID)
 	if t.b(bCaseSeen).Get(seen) != nil {
 		return false, nil
@@ -207,11 +171,11 @@ func (t *txn) addEntry(cs *Case, e *CaseEntry) (bool, error) {
 
 // routeEntry passes an entry on, as a star around the lead: the author sends
 // to the lead, the lead to everyone else; a former lead forwards to the new.
-func (t *txn) routeEntry(c *Command, cs *Case, e *CaseEntry, from string) error {
+func (t *txn) routeEntry(c *Command, cs *model.Case, e *model.CaseEntry, from string) error {
 	self := t.self()
 	var dests []string
 	if cs.Lead == self {
-		for _, p := range cs.others(self) {
+		for _, p := range cs.Others(self) {
 			if p != from && p != e.Author {
 				dests = append(dests, p)
 			}
@@ -220,7 +184,7 @@ func (t *txn) routeEntry(c *Command, cs *Case, e *CaseEntry, from string) error 
 		dests = []string{cs.Lead}
 	}
 	for _, d := range dests {
-		if err := t.send(c, d, KindCaseEntry, caseEntryBody{Case: cs.ID, Entry: *e}); err != nil {
+		if err := t.send(c, d, model.KindCaseEntry, caseEntryBody{Case: cs.ID, Entry: *e}); err != nil {
 			return err
 		}
 	}
@@ -228,8 +192,8 @@ func (t *txn) routeEntry(c *Command, cs *Case, e *CaseEntry, from string) error 
 }
 
 func applyCaseEntry(t *txn, c *Command, p *caseEntryPayload) (any, error) {
-	if p.Text == "" || len(p.Text) > maxText {
-		return nil, errs.Invalid("text", "required", "text is required (at most %d bytes)", maxText)
+	if p.Text == "" || len(p.Text) > model.MaxText {
+		return nil, errs.Invalid("text", "required", "text is required (at most %d bytes)", model.MaxText)
 	}
 	if p.HLC == 0 {
 		return nil, errs.Invalid("hlc", "required", "an entry needs a clock reading")
@@ -239,7 +203,7 @@ func applyCaseEntry(t *txn, c *Command, p *caseEntryPayload) (any, error) {
 		return nil, err
 	}
 	self := t.self()
-	e := &CaseEntry{ID: self + "/" + c.ID, Author: self, Actor: c.Actor, Text: p.Text, HLC: p.HLC, At: HLCTime(p.HLC)}
+	e := &model.CaseEntry{ID: self + "/" + c.ID, Author: self, Actor: c.Actor, Text: p.Text, HLC: p.HLC, At: HLCTime(p.HLC)}
 	if _, err := t.addEntry(cs, e); err != nil {
 		return nil, err
 	}
@@ -259,8 +223,8 @@ func receiveCaseEntry(t *txn, c *Command, l *Link, m *Message) error {
 	if e.ID == "" || e.HLC == 0 || !slices.Contains(cs.Participants, e.Author) || !slices.Contains(cs.Participants, m.Origin) {
 		return errs.Invalid("body.entry", "author", "entry %q is not from a participant of %s", e.ID, cs.ID)
 	}
-	if len(e.Text) > maxText {
-		return errs.Invalid("body.entry.text", "length", "text is longer than %d bytes", maxText)
+	if len(e.Text) > model.MaxText {
+		return errs.Invalid("body.entry.text", "length", "text is longer than %d bytes", model.MaxText)
 	}
 	added, err := t.addEntry(cs, &e)
 	if err != nil || !added {
@@ -269,8 +233,8 @@ func receiveCaseEntry(t *txn, c *Command, l *Link, m *Message) error {
 	return t.routeEntry(c, cs, &e, m.Origin)
 }
 
-func (t *txn) broadcastCase(c *Command, cs *Case, kind string) error {
-	for _, d := range cs.others(t.self()) {
+func (t *txn) broadcastCase(c *Command, cs *model.Case, kind string) error {
+	for _, d := range cs.Others(t.self()) {
 		if err := t.send(c, d, kind, caseStateBody{Case: cs.ID, Status: cs.Status, StatusVer: cs.StatusVer, Lead: cs.Lead, LeadEpoch: cs.LeadEpoch}); err != nil {
 			return err
 		}
@@ -279,8 +243,8 @@ func (t *txn) broadcastCase(c *Command, cs *Case, kind string) error {
 }
 
 func applyCaseStatus(t *txn, c *Command, p *caseStatusPayload) (any, error) {
-	if !slices.Contains(caseStatuses, p.Status) {
-		return nil, errs.Invalid("status", "enum", "status must be one of %v", caseStatuses)
+	if !slices.Contains(model.CaseStatuses, p.Status) {
+		return nil, errs.Invalid("status", "enum", "status must be one of %v", model.CaseStatuses)
 	}
 	cs, err := t.loadCase(c, "case", p.Case)
 	if err != nil {
@@ -290,7 +254,7 @@ func applyCaseStatus(t *txn, c *Command, p *caseStatusPayload) (any, error) {
 		return nil, errs.Forbidden("case", "not_lead", "only the lead (%s) changes the status of %s", cs.Lead, cs.ID)
 	}
 	cs.Status, cs.StatusVer = p.Status, cs.StatusVer+1
-	return cs, t.broadcastCase(c, cs, KindCaseStatus)
+	return cs, t.broadcastCase(c, cs, model.KindCaseStatus)
 }
 
 func applyCaseLead(t *txn, c *Command, p *caseLeadPayload) (any, error) {
@@ -307,7 +271,7 @@ func applyCaseLead(t *txn, c *Command, p *caseLeadPayload) (any, error) {
 	}
 	cs.Lead, cs.LeadEpoch = p.To, cs.LeadEpoch+1
 	cs.StatusVer = cs.LeadEpoch << 32
-	return cs, t.broadcastCase(c, cs, KindCaseLead)
+	return cs, t.broadcastCase(c, cs, model.KindCaseLead)
 }
 
 // receiveCaseState takes a status change or a new lead when it is newer than
@@ -326,7 +290,7 @@ func receiveCaseState(t *txn, c *Command, l *Link, m *Message) error {
 	}
 	// Only a lead speaks for its epoch: the sender must be the lead it names,
 	// or the lead it hands over from.
-	if m.Kind == KindCaseStatus && b.Lead != m.Origin {
+	if m.Kind == model.KindCaseStatus && b.Lead != m.Origin {
 		return errs.Forbidden("body.lead", "not_lead", "%s is not the lead it claims (%s)", m.Origin, b.Lead)
 	}
 	becameLead := false
@@ -335,7 +299,7 @@ func receiveCaseState(t *txn, c *Command, l *Link, m *Message) error {
 		cs.Lead, cs.LeadEpoch = b.Lead, b.LeadEpoch
 	}
 	if b.StatusVer > cs.StatusVer {
-		if b.Status != "" && !slices.Contains(caseStatuses, b.Status) {
+		if b.Status != "" && !slices.Contains(model.CaseStatuses, b.Status) {
 			return errs.Invalid("body.status", "enum", "unknown status %q", b.Status)
 		}
 		if b.Status != "" {
@@ -353,18 +317,18 @@ func receiveCaseState(t *txn, c *Command, l *Link, m *Message) error {
 	return t.putRecord(bCase, []byte(cs.ID), cs)
 }
 
-func (t *txn) resendEntries(c *Command, cs *Case) error {
-	entries, err := prefixValues[CaseEntry](t.tx, bCaseEnt, []byte(cs.ID+"/"), 0, nil)
+func (t *txn) resendEntries(c *Command, cs *model.Case) error {
+	entries, err := prefixValues[model.CaseEntry](t.tx, bCaseEnt, []byte(cs.ID+"/"), 0, nil)
 	if err != nil {
 		return err
 	}
-	others := cs.others(t.self())
+	others := cs.Others(t.self())
 	for _, e := range entries {
 		for _, d := range others {
 			if d == e.Author {
 				continue
 			}
-			if err := t.send(c, d, KindCaseEntry, caseEntryBody{Case: cs.ID, Entry: e}); err != nil {
+			if err := t.send(c, d, model.KindCaseEntry, caseEntryBody{Case: cs.ID, Entry: e}); err != nil {
 				return err
 			}
 		}
@@ -376,17 +340,17 @@ func (t *txn) resendEntries(c *Command, cs *Case) error {
 type Cases struct{ s *Store }
 
 // Open starts a case led by this jurisdiction with the other participants.
-func (cs *Cases) Open(ctx context.Context, title, description string, participants []string) (*Case, error) {
+func (cs *Cases) Open(ctx context.Context, title, description string, participants []string) (*model.Case, error) {
 	p := caseOpenPayload{Title: title, Description: description, Participants: participants}
 	if err := p.check(); err != nil {
 		return nil, err
 	}
-	return applyAs[*Case](ctx, cs.s, "case.open", "", p)
+	return applyAs[*model.Case](ctx, cs.s, "case.open", "", p)
 }
 
 // AddEntry appends an entry; it works while cut off from the others and
 // reaches them when the links heal.
-func (cs *Cases) AddEntry(ctx context.Context, id, text string) (*CaseEntry, error) {
+func (cs *Cases) AddEntry(ctx context.Context, id, text string) (*model.CaseEntry, error) {
 	var seen uint64
 	if err := cs.s.engine.View(func(tx *bbolt.Tx) error {
 		seen = getU64(tx.Bucket(bMeta).Get([]byte("hlc")))
@@ -394,21 +358,21 @@ func (cs *Cases) AddEntry(ctx context.Context, id, text string) (*CaseEntry, err
 	}); err != nil {
 		return nil, err
 	}
-	return applyAs[*CaseEntry](ctx, cs.s, "case.entry", "", caseEntryPayload{Case: id, Text: text, HLC: NextHLC(cs.s.clock(), seen)})
+	return applyAs[*model.CaseEntry](ctx, cs.s, "case.entry", "", caseEntryPayload{Case: id, Text: text, HLC: NextHLC(cs.s.clock(), seen)})
 }
 
 // SetStatus changes the status (lead only).
-func (cs *Cases) SetStatus(ctx context.Context, id, status string) (*Case, error) {
-	return applyAs[*Case](ctx, cs.s, "case.status", "", caseStatusPayload{Case: id, Status: status})
+func (cs *Cases) SetStatus(ctx context.Context, id, status string) (*model.Case, error) {
+	return applyAs[*model.Case](ctx, cs.s, "case.status", "", caseStatusPayload{Case: id, Status: status})
 }
 
 // HandOver makes another participant the lead (lead only).
-func (cs *Cases) HandOver(ctx context.Context, id, to string) (*Case, error) {
-	return applyAs[*Case](ctx, cs.s, "case.lead", "", caseLeadPayload{Case: id, To: to})
+func (cs *Cases) HandOver(ctx context.Context, id, to string) (*model.Case, error) {
+	return applyAs[*model.Case](ctx, cs.s, "case.lead", "", caseLeadPayload{Case: id, To: to})
 }
 
 // Get returns a case with all its entries in HLC order.
-func (cs *Cases) Get(id string) (*Case, error) {
+func (cs *Cases) Get(id string) (*model.Case, error) {
 	c, _, err := cs.head(id, 0)
 	return c, err
 }
@@ -416,25 +380,25 @@ func (cs *Cases) Get(id string) (*Case, error) {
 // Head returns a case with the first n entries of its timeline in HLC order
 // (1..500, else 100), read in one view, and the cursor for Entries to go on
 // with ("" when that is all).
-func (cs *Cases) Head(id string, n int) (*Case, string, error) {
+func (cs *Cases) Head(id string, n int) (*model.Case, string, error) {
 	return cs.head(id, pageLimit(n, 100, 500))
 }
 
 // head reads a case and up to n entries (0: all) in one view.
-func (cs *Cases) head(id string, n int) (*Case, string, error) {
-	var out *Case
+func (cs *Cases) head(id string, n int) (*model.Case, string, error) {
+	var out *model.Case
 	var last []byte
 	err := cs.s.engine.View(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bCase).Get([]byte(id))
 		if v == nil {
 			return errs.NotFound("id", "case %s not found", id)
 		}
-		out = new(Case)
+		out = new(model.Case)
 		if err := json.Unmarshal(v, out); err != nil {
 			return err
 		}
 		var err error
-		out.Entries, last, err = pageValues[CaseEntry](tx, bCaseEnt, []byte(id+"/"), nil, n, nil, nil) // keyed by HLC
+		out.Entries, last, err = pageValues[model.CaseEntry](tx, bCaseEnt, []byte(id+"/"), nil, n, nil, nil) // keyed by HLC
 		return err
 	})
 	return out, cursorOf(last), err
@@ -444,19 +408,19 @@ func (cs *Cases) head(id string, n int) (*Case, string, error) {
 // after is the previous page's next ("" for the first), next is "" on the
 // last page, and limit is 1..500 (else 100). A cursor from another case's
 // entries is refused (field cursor); an unknown case is not found (field id).
-func (cs *Cases) Entries(id, after string, limit int) (entries []CaseEntry, next string, err error) {
+func (cs *Cases) Entries(id, after string, limit int) (entries []model.CaseEntry, next string, err error) {
 	pre := []byte(id + "/")
-	return cursorPage(cs.s.engine, pre, after, func(tx *bbolt.Tx, from []byte) ([]CaseEntry, []byte, error) {
+	return cursorPage(cs.s.engine, pre, after, func(tx *bbolt.Tx, from []byte) ([]model.CaseEntry, []byte, error) {
 		if tx.Bucket(bCase).Get([]byte(id)) == nil {
 			return nil, nil, errs.NotFound("id", "case %s not found", id)
 		}
-		return pageValues[CaseEntry](tx, bCaseEnt, pre, from, pageLimit(limit, 100, 500), nil, nil)
+		return pageValues[model.CaseEntry](tx, bCaseEnt, pre, from, pageLimit(limit, 100, 500), nil, nil)
 	})
 }
 
 // List returns the cases this jurisdiction takes part in, without entries,
 // by id, a page at a time: after is the previous page's next ("" for the
 // first), next is "" on the last page, and limit is 1..500 (else 100).
-func (cs *Cases) List(after string, limit int) (cases []Case, next string, err error) {
-	return valuesPage[Case](cs.s.engine, bCase, nil, after, pageLimit(limit, 100, 500))
+func (cs *Cases) List(after string, limit int) (cases []model.Case, next string, err error) {
+	return valuesPage[model.Case](cs.s.engine, bCase, nil, after, pageLimit(limit, 100, 500))
 }

@@ -7,125 +7,21 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/workcal"
 )
 
-// Category is an event category: the national base list, plus those plugins add.
-type Category struct {
-	Code   string `json:"code"`            // stable identifier, e.g. "dispute"
-	Number string `json:"number"`          // display number, e.g. "01"
-	Name   string `json:"name"`            // 中文 name
-	Minor  bool   `json:"minor,omitempty"` // may be settled on the spot (小事一格解决)
-	Source string `json:"source"`          // "national" or the plugin that added it
-}
-
-// BaseCategories is the national base list Fengqiao ships.
-var BaseCategories = []Category{
-	{"dispute", "01", "矛盾纠纷", false, "national"},
-	{"public_security", "02", "治安隐患", false, "national"},
-	{"work_safety", "03", "安全生产", false, "national"},
-	{"fire_safety", "04", "消防安全", false, "national"},
-	{"food_drug", "05", "食品药品安全", false, "national"},
-	{"sanitation", "06", "环境卫生", true, "national"},
-	{"urban_management", "07", "城市管理", true, "national"},
-	{"ecology", "08", "生态环境", false, "national"},
-	{"special_population", "09", "特殊人群服务管理", false, "national"},
-	{"social_services", "10", "民生服务", true, "national"},
-	{"petition", "11", "信访诉求", false, "national"},
-	{"public_health", "12", "公共卫生", false, "national"},
-	{"emergency", "13", "自然灾害与应急", false, "national"},
-	{"traffic", "14", "交通安全", false, "national"},
-	{"facilities", "15", "公共设施", true, "national"},
-	{"other", "99", "其他", false, "national"},
-}
-
-var baseByCode = func() map[string]Category {
-	m := map[string]Category{}
-	for _, c := range BaseCategories {
+var baseByCode = func() map[string]model.Category {
+	m := map[string]model.Category{}
+	for _, c := range model.BaseCategories {
 		m[c.Code] = c
 	}
 	return m
 }()
-
-// Urgency levels.
-const (
-	UrgencyNormal   = "normal"   // 一般
-	UrgencyUrgent   = "urgent"   // 紧急
-	UrgencyCritical = "critical" // 特急
-)
-
-var urgencies = []string{UrgencyNormal, UrgencyUrgent, UrgencyCritical}
-
-// SLA is the time allowed, in working minutes, to accept and to resolve.
-type SLA struct {
-	AcceptMinutes  int `json:"accept_minutes"`
-	ResolveMinutes int `json:"resolve_minutes"`
-}
-
-// SLAConfig holds deadlines per urgency, with per-category overrides.
-type SLAConfig struct {
-	Default     map[string]SLA            `json:"default"`
-	PerCategory map[string]map[string]SLA `json:"per_category,omitempty"`
-}
-
-const workDay = 24 * 60
-
-// DefaultSLA: 一般 accept in 1 working day, resolve in 5; 紧急 2 hours and 2
-// days; 特急 30 minutes and 1 day.
-var DefaultSLA = SLAConfig{Default: map[string]SLA{
-	UrgencyNormal:   {AcceptMinutes: workDay, ResolveMinutes: 5 * workDay},
-	UrgencyUrgent:   {AcceptMinutes: 120, ResolveMinutes: 2 * workDay},
-	UrgencyCritical: {AcceptMinutes: 30, ResolveMinutes: workDay},
-}}
-
-func (c *SLAConfig) validate() error {
-	check := func(f string, m map[string]SLA) error {
-		for u, s := range m {
-			if !contains(urgencies, u) {
-				return errs.Invalid(f+"."+u, "enum", "urgency must be one of %v", urgencies)
-			}
-			if s.AcceptMinutes <= 0 || s.ResolveMinutes < s.AcceptMinutes || s.ResolveMinutes > 365*workDay {
-				return errs.Invalid(f+"."+u, "range", "need 0 < accept ≤ resolve ≤ 365 working days")
-			}
-		}
-		return nil
-	}
-	for _, u := range urgencies {
-		if _, ok := c.Default[u]; !ok {
-			return errs.Invalid("default."+u, "required", "default SLA for %s is missing", u)
-		}
-	}
-	if err := check("default", c.Default); err != nil {
-		return err
-	}
-	for cat, m := range c.PerCategory {
-		if err := check("per_category."+cat, m); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (c *SLAConfig) lookup(category, urgency string) SLA {
-	if m, ok := c.PerCategory[category]; ok {
-		if s, ok := m[urgency]; ok {
-			return s
-		}
-	}
-	return c.Default[urgency]
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
 
 func init() {
 	handle("config.calendar", 1, func(t *txn, c *Command, cal *workcal.Calendar) (any, error) {
@@ -136,14 +32,14 @@ func init() {
 		t.cal = nil
 		return nil, t.putRecord(bConfig, []byte("calendar"), cal)
 	})
-	handle("config.sla", 1, func(t *txn, c *Command, s *SLAConfig) (any, error) {
-		if err := s.validate(); err != nil {
+	handle("config.sla", 1, func(t *txn, c *Command, s *model.SLAConfig) (any, error) {
+		if err := s.Validate(); err != nil {
 			return nil, err
 		}
 		t.sla = nil
 		return nil, t.putRecord(bConfig, []byte("sla"), s)
 	})
-	handle("category.add", 1, func(t *txn, c *Command, cat *Category) (any, error) {
+	handle("category.add", 1, func(t *txn, c *Command, cat *model.Category) (any, error) {
 		if err := checkCategory(*cat); err != nil {
 			return nil, err
 		}
@@ -154,8 +50,8 @@ func init() {
 	})
 }
 
-func checkCategory(c Category) error {
-	if err := checkID("code", c.Code); err != nil {
+func checkCategory(c model.Category) error {
+	if err := model.CheckID("code", c.Code); err != nil {
 		return err
 	}
 	if c.Name == "" || len(c.Name) > 100 {
@@ -167,9 +63,9 @@ func checkCategory(c Category) error {
 	return nil
 }
 
-func (t *txn) slaConfig() (*SLAConfig, error) {
+func (t *txn) slaConfig() (*model.SLAConfig, error) {
 	if t.sla == nil {
-		s := DefaultSLA
+		s := model.DefaultSLA
 		if _, err := t.getRecord(bConfig, []byte("sla"), &s); err != nil {
 			return nil, err
 		}
@@ -178,11 +74,11 @@ func (t *txn) slaConfig() (*SLAConfig, error) {
 	return t.sla, nil
 }
 
-func (t *txn) category(code string) (Category, bool, error) {
+func (t *txn) category(code string) (model.Category, bool, error) {
 	if c, ok := baseByCode[code]; ok {
 		return c, true, nil
 	}
-	var c Category
+	var c model.Category
 	ok, err := t.getRecord(bCategory, []byte(code), &c)
 	return c, ok, err
 }
@@ -197,8 +93,8 @@ func (ev *Events) SetCalendar(ctx context.Context, cal workcal.Calendar) error {
 }
 
 // SetSLA replaces the deadline table.
-func (ev *Events) SetSLA(ctx context.Context, c SLAConfig) error {
-	if err := c.validate(); err != nil {
+func (ev *Events) SetSLA(ctx context.Context, c model.SLAConfig) error {
+	if err := c.Validate(); err != nil {
 		return err
 	}
 	_, err := ev.s.apply(ctx, "config.sla", "", c)
@@ -206,20 +102,20 @@ func (ev *Events) SetSLA(ctx context.Context, c SLAConfig) error {
 }
 
 // AddCategory adds a category (plugins use this).
-func (ev *Events) AddCategory(ctx context.Context, c Category) (*Category, error) {
+func (ev *Events) AddCategory(ctx context.Context, c model.Category) (*model.Category, error) {
 	if err := checkCategory(c); err != nil {
 		return nil, err
 	}
-	return applyAs[*Category](ctx, ev.s, "category.add", "", c)
+	return applyAs[*model.Category](ctx, ev.s, "category.add", "", c)
 }
 
 // Categories lists the national base list followed by added categories.
-func (ev *Events) Categories() ([]Category, error) {
-	out := append([]Category(nil), BaseCategories...)
-	var added []Category
+func (ev *Events) Categories() ([]model.Category, error) {
+	out := append([]model.Category(nil), model.BaseCategories...)
+	var added []model.Category
 	err := ev.s.engine.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bCategory).ForEach(func(_, v []byte) error {
-			var c Category
+			var c model.Category
 			if err := json.Unmarshal(v, &c); err != nil {
 				return err
 			}
@@ -241,6 +137,6 @@ func (t *txn) deadlines(category, urgency string, at time.Time) (time.Time, time
 	if err != nil {
 		return time.Time{}, time.Time{}, err
 	}
-	s := sla.lookup(category, urgency)
+	s := sla.Lookup(category, urgency)
 	return cal.Add(at, time.Duration(s.AcceptMinutes)*time.Minute).UTC(), cal.Add(at, time.Duration(s.ResolveMinutes)*time.Minute).UTC(), nil
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/errs"
@@ -58,7 +60,7 @@ func keyedEnv(t *testing.T) (string, *seal.Keyring) {
 		t.Fatalf("keying it again proposed: %v %v", ok, err)
 	}
 	for i := 0; i < 5; i++ {
-		if _, err := e.Events.Report(e.ctx, Report{Category: "dispute", Description: "keyed", Grid: "511083001001001"}); err != nil {
+		if _, err := e.Events.Report(e.ctx, model.Report{Category: "dispute", Description: "keyed", Grid: "511083001001001"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -166,7 +168,7 @@ func TestChainKeyRotates(t *testing.T) {
 	e := newEnv(t, false)
 	e.withCounty(t)
 	report := func() {
-		if _, err := e.Events.Report(e.ctx, Report{Category: "dispute", Description: "x", Grid: "511083001001001"}); err != nil {
+		if _, err := e.Events.Report(e.ctx, model.Report{Category: "dispute", Description: "x", Grid: "511083001001001"}); err != nil {
 			t.Fatal(err)
 		}
 	}

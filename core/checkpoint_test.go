@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"math/rand"
 	"testing"
+
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // checkpointLog turns recorded commands into log entries with the shapes
@@ -60,7 +62,7 @@ func applyGrouped(t *testing.T, entries []Entry, seed int64) []Checkpoint {
 func TestCheckpointsAgreeAcrossBatchings(t *testing.T) {
 	env := newEnv(t, false)
 	env.withCounty(t)
-	r := Report{Category: "dispute", Description: "邻里纠纷", Grid: "511083001001001", Source: "resident"}
+	r := model.Report{Category: "dispute", Description: "邻里纠纷", Grid: "511083001001001", Source: "resident"}
 	for i := 0; i < 2000; i++ {
 		if _, err := env.Events.Report(env.ctx, r); err != nil {
 			t.Fatal(err)

@@ -5,6 +5,8 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"go.etcd.io/bbolt"
 )
 
@@ -46,7 +48,7 @@ func decodeCounters(b []byte) counterSet {
 
 // counterKeys lists the scopes an event counts in: every jurisdiction level
 // above it (all-time and its month, all categories and its own) and its grid.
-func counterKeys(ev *Event) []string {
+func counterKeys(ev *model.Event) []string {
 	keys := make([]string, 0, 24)
 	for _, p := range ancestorsOf(ev.Jurisdiction) {
 		keys = append(keys,
@@ -64,7 +66,7 @@ func counterKeys(ev *Event) []string {
 // bump applies fn to every counter scope of ev. The scopes of one event
 // shape are resolved once per transaction: a batch of reports from one grid
 // then costs one map lookup each instead of one per scope.
-func (t *txn) bump(ev *Event, fn func(c *counterSet)) {
+func (t *txn) bump(ev *model.Event, fn func(c *counterSet)) {
 	t.shape = append(append(append(append(append(append(append(t.shape[:0],
 		ev.Jurisdiction...), '|'), ev.Grid...), '|'), ev.Period...), '|'), ev.Category...)
 	sets, ok := t.cshapes[string(t.shape)]

@@ -5,6 +5,8 @@ import (
 	"math/rand"
 	"testing"
 	"time"
+
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // TestDeterministicFederatedApply drives three linked jurisdictions with a
@@ -31,27 +33,27 @@ func TestDeterministicFederatedApply(t *testing.T) {
 		var err error
 		switch r := rng.Intn(100); {
 		case r < 25 || len(events) == 0:
-			var ev *Event
-			ev, err = county.Events.Report(county.ctx, Report{Category: pick([]string{"dispute", "sanitation"}), Description: fmt.Sprint("事件", i), Grid: "511083001001001"})
+			var ev *model.Event
+			ev, err = county.Events.Report(county.ctx, model.Report{Category: pick([]string{"dispute", "sanitation"}), Description: fmt.Sprint("事件", i), Grid: "511083001001001"})
 			if err == nil {
 				events = append(events, ev.ID)
 			}
 		case r < 45:
 			passed := rng.Intn(2) == 0
-			_, err = county.Events.Act(county.ctx, pick(events), Action{Action: pick(actions), Handler: "镇综治办", Note: "n", Reason: "r", Passed: &passed})
+			_, err = county.Events.Act(county.ctx, pick(events), model.Action{Action: pick(actions), Handler: "镇综治办", Note: "n", Reason: "r", Passed: &passed})
 		case r < 52:
-			var ev *Event
-			ev, err = city.Events.Report(city.ctx, Report{Category: "sanitation", Description: fmt.Sprint("交办", i), Jurisdiction: "511083001"})
+			var ev *model.Event
+			ev, err = city.Events.Report(city.ctx, model.Report{Category: "sanitation", Description: fmt.Sprint("交办", i), Jurisdiction: "511083001"})
 			if err == nil {
 				tasks = append(tasks, ev.ID)
 			}
 		case r < 58 && len(tasks) > 0:
 			a := pick([]string{"accept", "dispatch", "supervise"})
-			_, err = city.Events.Act(city.ctx, pick(tasks), Action{Action: a, Handler: "511083"})
+			_, err = city.Events.Act(city.ctx, pick(tasks), model.Action{Action: a, Handler: "511083"})
 		case r < 63:
 			err = pick2(rng, county, city).Federation.SendRollup(county.ctx)
 		case r < 66:
-			var cs *Case
+			var cs *model.Case
 			cs, err = county.Cases.Open(county.ctx, fmt.Sprint("交界纠纷", i), "双方争执", []string{"500153"})
 			if err == nil {
 				cases = append(cases, cs.ID)
@@ -60,13 +62,13 @@ func TestDeterministicFederatedApply(t *testing.T) {
 			e := pick2(rng, county, peer)
 			_, err = e.Cases.AddEntry(e.ctx, pick(cases), fmt.Sprint("记录", i))
 		case r < 75:
-			var p *Person
-			p, err = county.People.Add(county.ctx, PersonInput{Name: "居民", IDNumber: idNumber(i), Kind: "registered", Jurisdiction: "511083001001"})
+			var p *model.Person
+			p, err = county.People.Add(county.ctx, model.PersonInput{Name: "居民", IDNumber: idNumber(i), Kind: "registered", Jurisdiction: "511083001001"})
 			if err == nil {
 				people = append(people, p.ID)
 			}
 		case r < 78 && len(people) > 0:
-			var h *Handover
+			var h *model.Handover
 			h, err = county.Handovers.Open(county.ctx, pick(people), "500153", county.clock.Now().Add(48*time.Hour), "迁居")
 			if err == nil {
 				handovers = append(handovers, h.ID)
@@ -76,7 +78,7 @@ func TestDeterministicFederatedApply(t *testing.T) {
 		case r < 81 && len(people) > 0:
 			// A reseal swap, sealed before it is proposed like any seal.
 			id := pick(people)
-			var p *Person
+			var p *model.Person
 			if p, err = county.People.Get(id); err == nil {
 				fresh, _ := county.keyring().Seal([]byte("居民"), "person/"+id+"/name")
 				_, err = county.apply(county.ctx, "keys.reseal", "", resealPayload{Items: []ResealItem{{Kind: "person", Key: []byte(id), Field: "name", Old: p.NameSealed, New: fresh}}})
@@ -99,7 +101,7 @@ func TestDeterministicFederatedApply(t *testing.T) {
 	// End with figures sent right after reports, left unacknowledged, so
 	// the outbox still holds what each rollup read.
 	for i := 0; i < 3; i++ {
-		county.Events.Report(county.ctx, Report{Category: "dispute", Description: "收尾", Grid: "511083001001001"})
+		county.Events.Report(county.ctx, model.Report{Category: "dispute", Description: "收尾", Grid: "511083001001001"})
 		if err := county.Federation.SendRollup(county.ctx); err != nil {
 			t.Fatal(err)
 		}

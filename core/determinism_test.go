@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core/workcal"
 )
 
@@ -30,16 +32,16 @@ func randomWorkload(t *testing.T, e *env, n int, seed int64) {
 		var err error
 		switch r := rng.Intn(100); {
 		case r < 30 || len(events) == 0:
-			var ev *Event
+			var ev *model.Event
 			g := pick(grids)
-			ev, err = e.Events.Report(e.ctx, Report{Category: pick(cats), Description: fmt.Sprint("事件", i), Grid: g,
-				Urgency: pick(urgencies), Source: pick(eventSources)})
+			ev, err = e.Events.Report(e.ctx, model.Report{Category: pick(cats), Description: fmt.Sprint("事件", i), Grid: g,
+				Urgency: pick(model.Urgencies), Source: pick(model.Sources)})
 			if err == nil {
 				events = append(events, ev.ID)
 			}
 		case r < 75:
-			a := Action{Action: pick(actions), Note: "n", Handler: "综治办", Reason: "r", Into: pick(events),
-				Satisfaction: pick(satisfactions)}
+			a := model.Action{Action: pick(actions), Note: "n", Handler: "综治办", Reason: "r", Into: pick(events),
+				Satisfaction: pick(model.Satisfactions)}
 			b := rng.Intn(2) == 0
 			a.Passed = &b
 			d := e.clock.Now().Add(time.Duration(rng.Intn(2000)) * time.Hour)
@@ -49,48 +51,48 @@ func randomWorkload(t *testing.T, e *env, n int, seed int64) {
 			_, err = e.Events.Sweep(e.ctx, e.clock.Now().Add(time.Duration(rng.Intn(400))*time.Hour))
 		case r < 82:
 			g, _ := e.Grids.Get(pick(grids))
-			spec := GridSpec{Code: g.Code, Name: g.Name + "改", Jurisdiction: g.Jurisdiction, Duties: []string{"comprehensive", "emergency"}}
+			spec := model.GridSpec{Code: g.Code, Name: g.Name + "改", Jurisdiction: g.Jurisdiction, Duties: []string{"comprehensive", "emergency"}}
 			_, err = e.Grids.CreatePolygon(e.ctx, spec, g.Geometry) // exists: rejected
 			if rng.Intn(2) == 0 {
-				_, err = e.Grids.Assign(e.ctx, g.Code, fmt.Sprint("w", rng.Intn(5)), pick([]string{RoleGridLeader, RoleFullTime, RolePartTime, ""}))
+				_, err = e.Grids.Assign(e.ctx, g.Code, fmt.Sprint("w", rng.Intn(5)), pick([]string{model.RoleGridLeader, model.RoleFullTime, model.RolePartTime, ""}))
 			}
 		case r < 84:
-			err = e.Grids.PutWorker(e.ctx, Worker{ID: fmt.Sprint("w", rng.Intn(5)), Name: "网格员", Jurisdiction: "511083001001"})
+			err = e.Grids.PutWorker(e.ctx, model.Worker{ID: fmt.Sprint("w", rng.Intn(5)), Name: "网格员", Jurisdiction: "511083001001"})
 		case r < 88:
 			id := fmt.Sprint("org", rng.Intn(20))
-			kind := pick([]string{string(OrgCommittee), string(OrgBranch), string(OrgGroup)})
+			kind := pick([]string{string(model.OrgCommittee), string(model.OrgBranch), string(model.OrgGroup)})
 			parent := ""
-			if len(orgs) > 0 && kind != string(OrgCommittee) {
+			if len(orgs) > 0 && kind != string(model.OrgCommittee) {
 				parent = pick(orgs)
 			}
-			var o *Org
-			o, err = e.Party.PutOrg(e.ctx, Org{ID: id, Name: "党组织", Kind: OrgKind(kind), Parent: parent, Jurisdiction: "511083001", Grids: []string{}})
+			var o *model.Org
+			o, err = e.Party.PutOrg(e.ctx, model.Org{ID: id, Name: "党组织", Kind: model.OrgKind(kind), Parent: parent, Jurisdiction: "511083001", Grids: []string{}})
 			if err == nil {
 				orgs = append(orgs, o.ID)
 			}
 		case r < 90 && len(orgs) > 0:
 			org := pick(orgs)
 			id := fmt.Sprint("m", rng.Intn(50))
-			if _, err = e.Party.PutMember(e.ctx, Member{ID: id, Name: "党员", Org: org, Status: pick([]string{"full", "probationary"})}); err == nil {
+			if _, err = e.Party.PutMember(e.ctx, model.Member{ID: id, Name: "党员", Org: org, Status: pick([]string{"full", "probationary"})}); err == nil {
 				members[org] = append(members[org], id)
 			}
 		case r < 92 && len(orgs) > 0:
 			org := pick(orgs)
-			_, err = e.Party.RecordActivity(e.ctx, Activity{ID: fmt.Sprint("a", i), Org: org, Kind: pick([]string{"theme_day", "group_meeting", "party_lecture"}),
+			_, err = e.Party.RecordActivity(e.ctx, model.Activity{ID: fmt.Sprint("a", i), Org: org, Kind: pick([]string{"theme_day", "group_meeting", "party_lecture"}),
 				Date: e.clock.Now().Format(time.DateOnly), Topic: "学习", Attendees: members[org]})
 		case r < 95:
-			var p *Person
-			p, err = e.People.Add(e.ctx, PersonInput{ID: fmt.Sprint("p", i), Name: "居民", IDNumber: idNumber(rng.Intn(3000)), Kind: pick(residentKinds), Jurisdiction: "511083001001"})
+			var p *model.Person
+			p, err = e.People.Add(e.ctx, model.PersonInput{ID: fmt.Sprint("p", i), Name: "居民", IDNumber: idNumber(rng.Intn(3000)), Kind: pick(model.ResidentKinds), Jurisdiction: "511083001001"})
 			if err == nil {
 				people = append(people, p.ID)
 			}
 		case r < 97 && len(people) > 0:
 			lvl := 1 + rng.Intn(3)
-			_, err = e.People.SetSpecial(e.ctx, pick(people), SpecialInput{Category: SpecialReleased, Level: lvl, Since: e.clock.Now().AddDate(0, -2, 0), Details: SpecialDetails{ReleaseDate: "2025-06-01"}})
+			_, err = e.People.SetSpecial(e.ctx, pick(people), model.SpecialInput{Category: model.SpecialReleased, Level: lvl, Since: e.clock.Now().AddDate(0, -2, 0), Details: model.SpecialDetails{ReleaseDate: "2025-06-01"}})
 		case r < 98 && len(people) > 0:
-			_, err = e.People.RecordVisit(e.ctx, pick(people), VisitInput{At: e.clock.Now(), Visitor: "v", Method: "phone", Found: true})
+			_, err = e.People.RecordVisit(e.ctx, pick(people), model.VisitInput{At: e.clock.Now(), Visitor: "v", Method: "phone", Found: true})
 		case r < 99 && len(people) > 0:
-			_, err = e.People.MarkContact(e.ctx, pick(people), pick([]string{ContactLost, ContactNormal, ContactOutOfControl}), "")
+			_, err = e.People.MarkContact(e.ctx, pick(people), pick([]string{model.ContactLost, model.ContactNormal, model.ContactOutOfControl}), "")
 		default:
 			err = e.Events.SetCalendar(e.ctx, workcal.Calendar{Holidays: []string{e.clock.Now().AddDate(0, 0, rng.Intn(10)).Format(time.DateOnly)}})
 		}
@@ -164,7 +166,7 @@ func TestSnapshotRestore(t *testing.T) {
 	if err != nil || g.Code != "511083001001001" {
 		t.Fatalf("locate after restore: %v %v", g, err)
 	}
-	if _, err := b.Events.Report(b.ctx, Report{Category: "dispute", Description: "after restore", Grid: "511083001001001"}); err != nil {
+	if _, err := b.Events.Report(b.ctx, model.Report{Category: "dispute", Description: "after restore", Grid: "511083001001001"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := b.Engine().VerifyAudit(); err != nil {

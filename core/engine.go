@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/errs"
@@ -157,8 +159,8 @@ func (e *Engine) rebuildCaches() error {
 			if err != nil {
 				return err
 			}
-			if g.Status == GridActive {
-				idx.Put(g.Code, g.polygon)
+			if g.Status == model.GridActive {
+				idx.Put(g.Code, g.Geometry)
 			}
 			return nil
 		})

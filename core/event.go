@@ -5,33 +5,14 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/workcal"
 )
 
-// Status is an event's state.
-type Status string
-
-// Event states (DESIGN.md).
-const (
-	StatusReported   Status = "reported"    // 已上报
-	StatusAccepted   Status = "accepted"    // 已受理
-	StatusRejected   Status = "rejected"    // 不予受理 (final)
-	StatusDispatched Status = "dispatched"  // 已派遣
-	StatusInProgress Status = "in_progress" // 处置中
-	StatusResolved   Status = "resolved"    // 已处置
-	StatusClosed     Status = "closed"      // 已结案
-	StatusSuspended  Status = "suspended"   // 挂账
-	StatusEscalated  Status = "escalated"   // 已上报上级
-	StatusMerged     Status = "merged"      // 已合并 (final)
-)
-
-// statusOrder fixes each status's counter slot.
-var statusOrder = []Status{StatusReported, StatusAccepted, StatusRejected, StatusDispatched, StatusInProgress,
-	StatusResolved, StatusClosed, StatusSuspended, StatusEscalated, StatusMerged}
-
-func statusSlot(s Status) int {
-	for i, x := range statusOrder {
+func statusSlot(s model.Status) int {
+	for i, x := range model.Statuses {
 		if x == s {
 			return mStateBase + i
 		}
@@ -39,152 +20,12 @@ func statusSlot(s Status) int {
 	panic("core: unknown status " + s)
 }
 
-func validStatus(s Status) bool {
-	for _, x := range statusOrder {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// active states are open and running against the clock.
-func (s Status) active() bool {
-	switch s {
-	case StatusReported, StatusAccepted, StatusDispatched, StatusInProgress, StatusResolved:
-		return true
-	}
-	return false
-}
-
-// open states are active or suspended.
-func (s Status) open() bool { return s.active() || s == StatusSuspended }
-
-// Event sources.
-var eventSources = []string{"grid_worker", "resident", "hotline_12345", "video", "superior", "plugin", "system"}
-
-// Point is a WGS-84 longitude/latitude.
-type Point struct {
-	Lng float64 `json:"lng"`
-	Lat float64 `json:"lat"`
-}
-
-// Event is one 事件 as it stands now; its history is in the timeline.
-type Event struct {
-	ID           string    `json:"id"` // human-readable number, e.g. 500110001-20261124-000123
-	Status       Status    `json:"status"`
-	Prior        Status    `json:"prior,omitempty"` // state to resume to from suspended
-	Source       string    `json:"source"`
-	Category     string    `json:"category"`
-	Urgency      string    `json:"urgency"`
-	Location     *Point    `json:"location,omitempty"`
-	Grid         string    `json:"grid,omitempty"`
-	Jurisdiction string    `json:"jurisdiction"` // the deepest known division
-	Reporter     string    `json:"reporter,omitempty"`
-	Description  string    `json:"description"`
-	Attachments  []string  `json:"attachments,omitempty"`
-	ReportedAt   time.Time `json:"reported_at"`
-	ReportedBy   string    `json:"reported_by"` // the actor who reported it
-	AcceptBy     time.Time `json:"accept_by"`
-	Deadline     time.Time `json:"deadline"`
-	AcceptedAt   time.Time `json:"accepted_at,omitzero"`
-	Handler      string    `json:"handler,omitempty"`
-	Supervised   int       `json:"supervised,omitempty"`   // times supervised (督办)
-	Origin       string    `json:"origin,omitempty"`       // the jurisdiction it was escalated or dispatched from
-	EscalatedTo  string    `json:"escalated_to,omitempty"` // the tier above it was handed to
-	Priority     int       `json:"priority,omitempty"`
-	Overdue      bool      `json:"overdue,omitempty"`
-	SuspendedAt  time.Time `json:"suspended_at,omitzero"`
-	MergedInto   string    `json:"merged_into,omitempty"`
-	Merged       []string  `json:"merged,omitempty"` // events merged into this one
-	Satisfaction string    `json:"satisfaction,omitempty"`
-	ClosedAt     time.Time `json:"closed_at,omitzero"`
-	Period       string    `json:"period"` // YYYYMM of the report, China time
-	Rev          int       `json:"rev"`    // number of timeline entries
-}
-
-// TimelineEntry is one action in an event's history.
-type TimelineEntry struct {
-	Rev    int               `json:"rev"`
-	At     time.Time         `json:"at"`
-	Actor  string            `json:"actor"`
-	Action string            `json:"action"`
-	From   Status            `json:"from,omitempty"`
-	To     Status            `json:"to"`
-	Note   string            `json:"note,omitempty"`
-	Data   map[string]string `json:"data,omitempty"`
-}
-
-// Report is the input to report an event. Category and Description are
-// required, and so is a Location, a Grid or a Jurisdiction.
-type Report struct {
-	Category     string   `json:"category"`
-	Urgency      string   `json:"urgency,omitempty"` // default normal
-	Source       string   `json:"source,omitempty"`  // default grid_worker
-	Description  string   `json:"description"`
-	Location     *Point   `json:"location,omitempty"`
-	Grid         string   `json:"grid,omitempty"`
-	Jurisdiction string   `json:"jurisdiction,omitempty"`
-	Reporter     string   `json:"reporter,omitempty"`
-	Attachments  []string `json:"attachments,omitempty"`
-}
-
-// Action is the input to act on an event; which fields count depends on Action.
-type Action struct {
-	Action       string     `json:"action"`
-	Note         string     `json:"note,omitempty"`
-	Handler      string     `json:"handler,omitempty"`      // dispatch
-	Deadline     *time.Time `json:"deadline,omitempty"`     // dispatch (optional), extend
-	Reason       string     `json:"reason,omitempty"`       // return, reject, extend, suspend
-	Passed       *bool      `json:"passed,omitempty"`       // verify
-	Satisfaction string     `json:"satisfaction,omitempty"` // rate
-	Into         string     `json:"into,omitempty"`         // merge
-}
-
 // Events is the typed API for events.
 type Events struct{ s *Store }
 
-const maxText = 4000
-
-func (r *Report) check() error {
-	if r.Urgency == "" {
-		r.Urgency = UrgencyNormal
-	}
-	if r.Source == "" {
-		r.Source = "grid_worker"
-	}
-	switch {
-	case r.Category == "":
-		return errs.Invalid("category", "required", "category is required")
-	case !contains(urgencies, r.Urgency):
-		return errs.Invalid("urgency", "enum", "urgency must be one of %v", urgencies)
-	case !contains(eventSources, r.Source):
-		return errs.Invalid("source", "enum", "source must be one of %v", eventSources)
-	case r.Description == "":
-		return errs.Invalid("description", "required", "description is required")
-	case len(r.Description) > maxText:
-		return errs.Invalid("description", "length", "description is longer than %d bytes", maxText)
-	case len(r.Reporter) > 200:
-		return errs.Invalid("reporter", "length", "reporter is longer than 200 bytes")
-	case len(r.Attachments) > 20:
-		return errs.Invalid("attachments", "length", "at most 20 attachments")
-	case r.Location == nil && r.Grid == "" && r.Jurisdiction == "":
-		return errs.Invalid("location", "required", "give a location, a grid or a jurisdiction")
-	}
-	for i, a := range r.Attachments {
-		if a == "" || len(a) > 500 {
-			return errs.Invalid(fmt.Sprintf("attachments[%d]", i), "format", "attachment reference must be 1..500 bytes")
-		}
-	}
-	if r.Location != nil {
-		return checkLngLat(r.Location.Lng, r.Location.Lat)
-	}
-	return nil
-}
-
 // Report records a new event. A location is resolved to its grid here, on the
 // proposer side, so apply never consults the spatial index.
-func (ev *Events) Report(ctx context.Context, r Report) (*Event, error) {
+func (ev *Events) Report(ctx context.Context, r model.Report) (*model.Event, error) {
 	c, err := ev.ReportCommand(ctx, r)
 	if err != nil {
 		return nil, err
@@ -196,13 +37,13 @@ func (ev *Events) Report(ctx context.Context, r Report) (*Event, error) {
 	if res[0].Err != nil {
 		return nil, res[0].Err
 	}
-	return res[0].Value.(*Event), nil
+	return res[0].Value.(*model.Event), nil
 }
 
 // ReportCommand validates r and returns the command that reports it, without
 // proposing it (bulk import batches these).
-func (ev *Events) ReportCommand(ctx context.Context, r Report) (*Command, error) {
-	if err := r.check(); err != nil {
+func (ev *Events) ReportCommand(ctx context.Context, r model.Report) (*Command, error) {
+	if err := r.Check(); err != nil {
 		return nil, err
 	}
 	if r.Grid == "" && r.Location != nil {
@@ -227,11 +68,11 @@ func (ev *Events) ReportCommand(ctx context.Context, r Report) (*Command, error)
 const ImportBatch = 10000
 
 // Import reports many events, ImportBatch per durable transaction. See ImportFrom.
-func (ev *Events) Import(ctx context.Context, reports []Report, progress func(done, total int)) (int, error) {
+func (ev *Events) Import(ctx context.Context, reports []model.Report, progress func(done, total int)) (int, error) {
 	i := 0
-	return ev.ImportFrom(ctx, len(reports), func() (Report, bool) {
+	return ev.ImportFrom(ctx, len(reports), func() (model.Report, bool) {
 		if i == len(reports) {
-			return Report{}, false
+			return model.Report{}, false
 		}
 		i++
 		return reports[i-1], true
@@ -244,7 +85,7 @@ func (ev *Events) Import(ctx context.Context, reports []Report, progress func(do
 // progress (0 if unknown), which is called after each batch. It stops at the
 // first rejected report and returns how many were stored; reports before it
 // in the same batch are kept.
-func (ev *Events) ImportFrom(ctx context.Context, total int, next func() (Report, bool), progress func(done, total int)) (int, error) {
+func (ev *Events) ImportFrom(ctx context.Context, total int, next func() (model.Report, bool), progress func(done, total int)) (int, error) {
 	ctx = withoutKey(ctx)
 	type flight struct {
 		start int
@@ -312,11 +153,11 @@ func (ev *Events) ImportFrom(ctx context.Context, total int, next func() (Report
 }
 
 // Act applies an action to an event and returns the event as it now stands.
-func (ev *Events) Act(ctx context.Context, id string, a Action) (*Event, error) {
-	if err := a.check(); err != nil {
+func (ev *Events) Act(ctx context.Context, id string, a model.Action) (*model.Event, error) {
+	if err := a.Check(); err != nil {
 		return nil, err
 	}
-	return applyAs[*Event](ctx, ev.s, "event.act", "", actPayload{ID: id, Action: a})
+	return applyAs[*model.Event](ctx, ev.s, "event.act", "", actPayload{ID: id, Action: a})
 }
 
 // Sweep marks open events whose deadline has passed at now as overdue, and

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/divisions"
 	"github.com/fengqiao/fengqiao/core/errs"
@@ -13,13 +15,13 @@ import (
 
 func init() {
 	registerDecoded("event.report", 1, decodeReport, func(t *txn, c *Command, v any) (any, error) {
-		return t.reportEvent(c, v.(*Report))
+		return t.reportEvent(c, v.(*model.Report))
 	})
 	handle("event.act", 1, applyEventAct)
 	handle("event.sweep", 1, applyEventSweep)
 }
 
-func evLocKey(ev *Event) string {
+func evLocKey(ev *model.Event) string {
 	if ev.Grid != "" {
 		return ev.Grid
 	}
@@ -34,35 +36,37 @@ func timelineKey(id string, rev int) []byte {
 	return k
 }
 
-func (t *txn) loadEvent(field, id string) (*Event, error) {
-	return load[Event](t, bEvent, id, field, "event")
+func (t *txn) loadEvent(field, id string) (*model.Event, error) {
+	return load[model.Event](t, bEvent, id, field, "event")
 }
 
 // scopedEvent loads an event the command may see.
-func (t *txn) scopedEvent(c *Command, field, id string) (*Event, error) {
-	return loadIn(t, c, bEvent, id, field, "event", (*Event).Place)
+func (t *txn) scopedEvent(c *Command, field, id string) (*model.Event, error) {
+	return loadIn(t, c, bEvent, id, field, "event", (*model.Event).Place)
 }
 
-func deadlineKey(ev *Event) []byte { return []byte(ixDeadline + timeKey(ev.Deadline.Unix()) + ev.ID) }
+func deadlineKey(ev *model.Event) []byte {
+	return []byte(ixDeadline + timeKey(ev.Deadline.Unix()) + ev.ID)
+}
 
 // index writes (add) or removes (!add) ev's index entries for its current state.
-func (t *txn) indexEvent(ev *Event, add bool) {
+func (t *txn) indexEvent(ev *model.Event, add bool) {
 	loc := evLocKey(ev)
 	// Keys go straight into the index buffer as bucket\x00key strings.
 	const pre = evIndexName + "\x00"
 	t.bufferIndexKey(pre+ixStatus+string(ev.Status)+"/"+loc+"/"+ev.ID, add)
 	t.bufferIndexKey(pre+ixCategory+ev.Category+"/"+loc+"/"+ev.ID, add)
-	if ev.Status.active() && !ev.Overdue {
+	if ev.Status.Active() && !ev.Overdue {
 		t.bufferIndexKey(pre+string(deadlineKey(ev)), add)
 	}
-	if ev.Overdue && ev.Status.open() {
+	if ev.Overdue && ev.Status.Open() {
 		t.bufferIndexKey(pre+ixOverdue+loc+"/"+ev.ID, add)
 	}
 }
 
-func (t *txn) saveEvent(ev *Event, c *Command, action string, from Status, note string, data map[string]string) error {
+func (t *txn) saveEvent(ev *model.Event, c *Command, action string, from model.Status, note string, data map[string]string) error {
 	ev.Rev++
-	e := TimelineEntry{Rev: ev.Rev, At: c.At, Actor: c.Actor, Action: action, From: from, To: ev.Status, Note: note, Data: data}
+	e := model.TimelineEntry{Rev: ev.Rev, At: c.At, Actor: c.Actor, Action: action, From: from, To: ev.Status, Note: note, Data: data}
 	if err := t.putRecord(bEvent, timelineKey(ev.ID, ev.Rev), e); err != nil {
 		return err
 	}
@@ -70,7 +74,7 @@ func (t *txn) saveEvent(ev *Event, c *Command, action string, from Status, note 
 }
 
 func decodeReport(c *Command) (any, error) {
-	var r Report
+	var r model.Report
 	if err := decodePayload(c, &r); err != nil {
 		return nil, err
 	}
@@ -79,8 +83,8 @@ func decodeReport(c *Command) (any, error) {
 
 // reportEvent creates an event; other commands (lost contact, overdue visits)
 // open events through it too, inside their own transaction.
-func (t *txn) reportEvent(c *Command, r *Report) (*Event, error) {
-	if err := r.check(); err != nil {
+func (t *txn) reportEvent(c *Command, r *model.Report) (*model.Event, error) {
+	if err := r.Check(); err != nil {
 		return nil, err
 	}
 	if _, ok, err := t.category(r.Category); err != nil {
@@ -94,7 +98,7 @@ func (t *txn) reportEvent(c *Command, r *Report) (*Event, error) {
 		if err != nil {
 			return nil, err
 		}
-		if g == nil || g.Status != GridActive || hidden(c, r.Grid) {
+		if g == nil || g.Status != model.GridActive || hidden(c, r.Grid) {
 			return nil, errs.NotFound("grid", "active grid %s not found", r.Grid)
 		}
 		if jur != "" && !isUnder(g.Jurisdiction, jur) {
@@ -125,8 +129,8 @@ func (t *txn) reportEvent(c *Command, r *Report) (*Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	ev := &Event{
-		ID: fmt.Sprintf("%s-%06d", prefix, n), Status: StatusReported, Source: r.Source, Category: r.Category,
+	ev := &model.Event{
+		ID: fmt.Sprintf("%s-%06d", prefix, n), Status: model.StatusReported, Source: r.Source, Category: r.Category,
 		Urgency: r.Urgency, Location: r.Location, Grid: r.Grid, Jurisdiction: jur, Reporter: r.Reporter,
 		Description: r.Description, Attachments: r.Attachments, ReportedAt: c.At, AcceptBy: acceptBy,
 		Deadline: deadline, Period: c.At.In(workcal.CST).Format("200601"), ReportedBy: c.Actor, Rev: 1,
@@ -136,7 +140,7 @@ func (t *txn) reportEvent(c *Command, r *Report) (*Event, error) {
 		return nil, err
 	}
 	t.indexEvent(ev, true)
-	t.bump(ev, func(cs *counterSet) { cs[mReported]++; cs[statusSlot(StatusReported)]++ })
+	t.bump(ev, func(cs *counterSet) { cs[mReported]++; cs[statusSlot(model.StatusReported)]++ })
 	return ev, nil
 }
 
@@ -144,62 +148,13 @@ func (t *txn) reportEvent(c *Command, r *Report) (*Event, error) {
 func isUnder(code, ancestor string) bool { return access.Under(code, ancestor) }
 
 type actPayload struct {
-	ID     string `json:"id"`
-	Action Action `json:"action"`
-}
-
-var satisfactions = []string{"satisfied", "basically_satisfied", "unsatisfied"}
-
-// check validates an action's fields, before proposing and again in apply.
-func (a *Action) check() error {
-	if len(a.Note) > maxText {
-		return errs.Invalid("note", "length", "note is longer than %d bytes", maxText)
-	}
-	need := func(field, v string) error {
-		if v == "" {
-			return errs.Invalid(field, "required", "%s needs %s", a.Action, field)
-		}
-		if len(v) > maxText {
-			return errs.Invalid(field, "length", "%s is too long", field)
-		}
-		return nil
-	}
-	switch a.Action {
-	case "accept", "sign", "resolve", "supervise", "escalate", "resume", "self_resolve", "comment":
-		if a.Action == "comment" {
-			return need("note", a.Note)
-		}
-		return nil
-	case "dispatch":
-		return need("handler", a.Handler)
-	case "reject", "return", "suspend":
-		return need("reason", a.Reason)
-	case "verify":
-		if a.Passed == nil {
-			return errs.Invalid("passed", "required", "verify needs passed: true or false")
-		}
-		return nil
-	case "rate":
-		if !contains(satisfactions, a.Satisfaction) {
-			return errs.Invalid("satisfaction", "enum", "satisfaction must be one of %v", satisfactions)
-		}
-		return nil
-	case "extend":
-		if a.Deadline == nil {
-			return errs.Invalid("deadline", "required", "extend needs a new deadline")
-		}
-		return need("reason", a.Reason)
-	case "merge":
-		return need("into", a.Into)
-	case "":
-		return errs.Invalid("action", "required", "action is required")
-	}
-	return errs.Invalid("action", "enum", "unknown action %q", a.Action)
+	ID     string       `json:"id"`
+	Action model.Action `json:"action"`
 }
 
 func applyEventAct(t *txn, c *Command, p *actPayload) (any, error) {
 	a := p.Action
-	if err := a.check(); err != nil {
+	if err := a.Check(); err != nil {
 		return nil, err
 	}
 	ev, err := t.scopedEvent(c, "id", p.ID)
@@ -210,15 +165,16 @@ func applyEventAct(t *txn, c *Command, p *actPayload) (any, error) {
 	old := *ev
 	data := map[string]string{}
 	note := a.Note
-	illegal := func() error { return errs.Illegal(a.Action, string(from)) }
+	// The transition table says from where an action may be taken; the
+	// switch below does what each one changes.
+	if tr, _ := model.TransitionOf(a.Action); !tr.Allows(from) {
+		return nil, errs.Illegal(a.Action, string(from))
+	}
 	var bumps []func(*counterSet)
 
 	switch a.Action {
 	case "accept":
-		if from != StatusReported {
-			return nil, illegal()
-		}
-		ev.Status, ev.AcceptedAt = StatusAccepted, c.At
+		ev.Status, ev.AcceptedAt = model.StatusAccepted, c.At
 		inTime := !c.At.After(ev.AcceptBy)
 		bumps = append(bumps, func(cs *counterSet) {
 			cs[mAccepted]++
@@ -227,16 +183,10 @@ func applyEventAct(t *txn, c *Command, p *actPayload) (any, error) {
 			}
 		})
 	case "reject":
-		if from != StatusReported {
-			return nil, illegal()
-		}
-		ev.Status = StatusRejected
+		ev.Status = model.StatusRejected
 		data["reason"] = a.Reason
 		bumps = append(bumps, func(cs *counterSet) { cs[mRejected]++ })
 	case "dispatch":
-		if from != StatusAccepted {
-			return nil, illegal()
-		}
 		if a.Deadline != nil {
 			if !a.Deadline.After(c.At) {
 				return nil, errs.Invalid("deadline", "future", "deadline must be in the future")
@@ -244,42 +194,27 @@ func applyEventAct(t *txn, c *Command, p *actPayload) (any, error) {
 			ev.Deadline = a.Deadline.UTC()
 			data["deadline"] = ev.Deadline.Format("2006-01-02T15:04:05Z")
 		}
-		ev.Status, ev.Handler = StatusDispatched, a.Handler
+		ev.Status, ev.Handler = model.StatusDispatched, a.Handler
 		data["handler"] = a.Handler
 		if err := t.dispatchDown(c, ev, note); err != nil {
 			return nil, err
 		}
 	case "sign":
-		if from != StatusDispatched {
-			return nil, illegal()
-		}
-		ev.Status = StatusInProgress
+		ev.Status = model.StatusInProgress
 	case "return":
-		if from != StatusDispatched && from != StatusInProgress {
-			return nil, illegal()
-		}
-		ev.Status, ev.Handler = StatusAccepted, ""
+		ev.Status, ev.Handler = model.StatusAccepted, ""
 		data["reason"] = a.Reason
 	case "resolve":
-		if from != StatusInProgress {
-			return nil, illegal()
-		}
-		ev.Status = StatusResolved
+		ev.Status = model.StatusResolved
 	case "verify":
-		if from != StatusResolved {
-			return nil, illegal()
-		}
 		if *a.Passed {
-			ev.Status, ev.ClosedAt = StatusClosed, c.At
+			ev.Status, ev.ClosedAt = model.StatusClosed, c.At
 			data["passed"] = "true"
 		} else {
-			ev.Status = StatusInProgress
+			ev.Status = model.StatusInProgress
 			data["passed"] = "false"
 		}
 	case "rate":
-		if from != StatusClosed {
-			return nil, illegal()
-		}
 		if ev.Satisfaction != "" {
 			return nil, errs.Conflict("action", "rated", "event %s was already rated", ev.ID)
 		}
@@ -294,27 +229,18 @@ func applyEventAct(t *txn, c *Command, p *actPayload) (any, error) {
 		if satisfied {
 			ev.Satisfaction = a.Satisfaction
 		} else {
-			ev.Status = StatusInProgress // reopened; the next closure can be rated again
+			ev.Status = model.StatusInProgress // reopened; the next closure can be rated again
 		}
 	case "extend":
-		if !from.open() {
-			return nil, illegal()
-		}
 		if !a.Deadline.After(ev.Deadline) {
 			return nil, errs.Invalid("deadline", "later", "the new deadline must be after the current one (%s)", ev.Deadline.Format("2006-01-02T15:04Z07:00"))
 		}
 		ev.Deadline = a.Deadline.UTC()
 		data["deadline"], data["reason"] = ev.Deadline.Format("2006-01-02T15:04:05Z"), a.Reason
 	case "suspend":
-		if !from.active() {
-			return nil, illegal()
-		}
-		ev.Status, ev.Prior, ev.SuspendedAt = StatusSuspended, from, c.At
+		ev.Status, ev.Prior, ev.SuspendedAt = model.StatusSuspended, from, c.At
 		data["reason"] = a.Reason
 	case "resume":
-		if from != StatusSuspended {
-			return nil, illegal()
-		}
 		cal, err := t.calendar()
 		if err != nil {
 			return nil, err
@@ -328,9 +254,6 @@ func applyEventAct(t *txn, c *Command, p *actPayload) (any, error) {
 		ev.Status, ev.Prior, ev.SuspendedAt = ev.Prior, "", time.Time{}
 		data["paused_minutes"] = fmt.Sprint(int(paused.Minutes()))
 	case "supervise":
-		if !from.open() {
-			return nil, illegal()
-		}
 		first := ev.Supervised == 0
 		ev.Supervised++
 		ev.Priority++
@@ -341,10 +264,7 @@ func applyEventAct(t *txn, c *Command, p *actPayload) (any, error) {
 			bumps = append(bumps, func(cs *counterSet) { cs[mSupervised]++ })
 		}
 	case "escalate":
-		if !from.active() {
-			return nil, illegal()
-		}
-		ev.Status = StatusEscalated
+		ev.Status = model.StatusEscalated
 		if err := t.escalate(c, ev, note); err != nil {
 			return nil, err
 		}
@@ -352,9 +272,6 @@ func applyEventAct(t *txn, c *Command, p *actPayload) (any, error) {
 			data["to"] = ev.EscalatedTo
 		}
 	case "merge":
-		if !from.active() {
-			return nil, illegal()
-		}
 		if a.Into == ev.ID {
 			return nil, errs.Invalid("into", "self", "an event cannot be merged into itself")
 		}
@@ -362,20 +279,17 @@ func applyEventAct(t *txn, c *Command, p *actPayload) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !target.Status.open() {
+		if !target.Status.Open() {
 			return nil, errs.Conflict("into", "closed", "target %s is %s, not open", target.ID, target.Status)
 		}
 		target.Merged = append(target.Merged, ev.ID)
 		if err := t.saveEvent(target, c, "merged_in", target.Status, "", map[string]string{"from": ev.ID}); err != nil {
 			return nil, err
 		}
-		ev.Status, ev.MergedInto = StatusMerged, target.ID
+		ev.Status, ev.MergedInto = model.StatusMerged, target.ID
 		data["into"] = target.ID
 		bumps = append(bumps, func(cs *counterSet) { cs[mMerged]++ })
 	case "self_resolve":
-		if from != StatusReported {
-			return nil, illegal()
-		}
 		cat, _, err := t.category(ev.Category)
 		if err != nil {
 			return nil, err
@@ -383,7 +297,7 @@ func applyEventAct(t *txn, c *Command, p *actPayload) (any, error) {
 		if !cat.Minor {
 			return nil, errs.Conflict("action", "not_minor", "category %s is not a minor matter; it cannot be settled on the spot", ev.Category)
 		}
-		ev.Status, ev.ClosedAt, ev.AcceptedAt = StatusClosed, c.At, c.At
+		ev.Status, ev.ClosedAt, ev.AcceptedAt = model.StatusClosed, c.At, c.At
 		inTime := !c.At.After(ev.AcceptBy)
 		bumps = append(bumps, func(cs *counterSet) {
 			cs[mSelfResolved]++
@@ -404,7 +318,7 @@ func applyEventAct(t *txn, c *Command, p *actPayload) (any, error) {
 // settle moves ev's indexes and counters from old to its new state, writes
 // the timeline entry and, for an event that came from another jurisdiction,
 // sends the outcome back when it ends.
-func (t *txn) settle(c *Command, ev, old *Event, action, note string, data map[string]string, bumps []func(*counterSet)) error {
+func (t *txn) settle(c *Command, ev, old *model.Event, action, note string, data map[string]string, bumps []func(*counterSet)) error {
 	from := old.Status
 	t.indexEvent(old, false)
 	t.indexEvent(ev, true)
@@ -422,8 +336,8 @@ func (t *txn) settle(c *Command, ev, old *Event, action, note string, data map[s
 			b(cs)
 		}
 	})
-	if ev.Origin != "" && from != ev.Status && (ev.Status == StatusClosed || ev.Status == StatusRejected) {
-		return t.send(c, ev.Origin, KindOutcome, outcomeBody{ID: ev.ID, Status: ev.Status, Note: note})
+	if ev.Origin != "" && from != ev.Status && (ev.Status == model.StatusClosed || ev.Status == model.StatusRejected) {
+		return t.send(c, ev.Origin, model.KindOutcome, outcomeBody{ID: ev.ID, Status: ev.Status, Note: note})
 	}
 	return nil
 }
@@ -440,7 +354,7 @@ func applyEventSweep(t *txn, c *Command, p *idsPayload) (any, error) {
 			return nil, err
 		}
 		// The state may have moved on since the sweeper looked: skip, don't fail.
-		if !ev.Status.active() || ev.Overdue || !c.At.After(ev.Deadline) {
+		if !ev.Status.Active() || ev.Overdue || !c.At.After(ev.Deadline) {
 			continue
 		}
 		t.indexEvent(ev, false)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/errs"
@@ -15,7 +17,7 @@ import (
 type Query struct {
 	Jurisdiction string
 	Grid         string
-	Status       Status
+	Status       model.Status
 	Category     string
 	Overdue      bool
 	After        string
@@ -24,8 +26,8 @@ type Query struct {
 
 // Page is one page of events and the cursor for the next ("" when done).
 type Page struct {
-	Events []*Event `json:"events"`
-	Next   string   `json:"next,omitempty"`
+	Events []*model.Event `json:"events"`
+	Next   string         `json:"next,omitempty"`
 }
 
 // maxScan bounds the index entries one page may read, so a selective filter
@@ -40,7 +42,7 @@ func (ev *Events) List(q Query) (Page, error) {
 	if q.Limit > 500 {
 		return Page{}, errs.Invalid("limit", "range", "limit is at most 500")
 	}
-	if q.Status != "" && !validStatus(q.Status) {
+	if q.Status != "" && !model.ValidStatus(q.Status) {
 		return Page{}, errs.Invalid("status", "enum", "unknown status %q", q.Status)
 	}
 	loc := ""
@@ -92,7 +94,7 @@ func (ev *Events) List(q Query) (Page, error) {
 			scanned++
 			last = append(last[:0], k...)
 			id := k[bytes.LastIndexByte(k, '/')+1:]
-			var e Event
+			var e model.Event
 			if err := decodeRecord(evb.Get(id), &e); err != nil {
 				return err
 			}
@@ -107,8 +109,8 @@ func (ev *Events) List(q Query) (Page, error) {
 }
 
 // Get returns one event.
-func (ev *Events) Get(id string) (*Event, error) {
-	var e Event
+func (ev *Events) Get(id string) (*model.Event, error) {
+	var e model.Event
 	err := ev.s.engine.View(func(tx *bbolt.Tx) error {
 		raw := tx.Bucket(bEvent).Get([]byte(id))
 		if raw == nil {
@@ -123,20 +125,20 @@ func (ev *Events) Get(id string) (*Event, error) {
 }
 
 // Timeline returns every action on an event, oldest first.
-func (ev *Events) Timeline(id string) ([]TimelineEntry, error) {
-	var out []TimelineEntry
+func (ev *Events) Timeline(id string) ([]model.TimelineEntry, error) {
+	var out []model.TimelineEntry
 	err := ev.s.engine.View(func(tx *bbolt.Tx) error {
 		raw := tx.Bucket(bEvent).Get([]byte(id))
 		if raw == nil {
 			return errs.NotFound("id", "event %s not found", id)
 		}
-		var e Event
+		var e model.Event
 		if err := decodeRecord(raw, &e); err != nil {
 			return err
 		}
 		pre := []byte(id + "/")
-		rest, err := prefixValues[TimelineEntry](tx, bEvent, pre, 0, func(k []byte) bool { return len(k) == len(pre)+4 })
-		out = append([]TimelineEntry{{Rev: 1, At: e.ReportedAt, Actor: e.ReportedBy, Action: "report", To: StatusReported}}, rest...)
+		rest, err := prefixValues[model.TimelineEntry](tx, bEvent, pre, 0, func(k []byte) bool { return len(k) == len(pre)+4 })
+		out = append([]model.TimelineEntry{{Rev: 1, At: e.ReportedAt, Actor: e.ReportedBy, Action: "report", To: model.StatusReported}}, rest...)
 		return err
 	})
 	return out, err
@@ -157,29 +159,6 @@ func (ev *Events) dueBefore(now time.Time, limit int) ([]string, error) {
 	return ids, err
 }
 
-// Figures are the counts and rates (三率) of one scope.
-type Figures struct {
-	Scope    string           `json:"scope"`              // jurisdiction or grid code
-	Period   string           `json:"period,omitempty"`   // YYYYMM, empty for all time
-	Category string           `json:"category,omitempty"` // empty for all categories
-	Reported int64            `json:"reported"`
-	ByStatus map[Status]int64 `json:"by_status"`
-
-	Accepted       int64 `json:"accepted"`
-	AcceptedInTime int64 `json:"accepted_in_time"`
-	Rejected       int64 `json:"rejected"`
-	Rated          int64 `json:"rated"`
-	Satisfied      int64 `json:"satisfied"`
-	Overdue        int64 `json:"overdue"`
-	Supervised     int64 `json:"supervised"`
-	Merged         int64 `json:"merged"`
-	SelfResolved   int64 `json:"self_resolved"`
-
-	ResponseRate     float64 `json:"response_rate"`     // 响应率: accepted in time / reported
-	ResolutionRate   float64 `json:"resolution_rate"`   // 解决率: closed / (reported − rejected − merged)
-	SatisfactionRate float64 `json:"satisfaction_rate"` // 满意率: satisfied / rated
-}
-
 func ratio(a, b int64) float64 {
 	if b <= 0 {
 		return 0
@@ -187,16 +166,16 @@ func ratio(a, b int64) float64 {
 	return float64(a) / float64(b)
 }
 
-func figuresFrom(scope, period, category string, c counterSet) Figures {
-	f := Figures{Scope: scope, Period: period, Category: category, ByStatus: map[Status]int64{},
+func figuresFrom(scope, period, category string, c counterSet) model.Figures {
+	f := model.Figures{Scope: scope, Period: period, Category: category, ByStatus: map[model.Status]int64{},
 		Reported: c[mReported], Accepted: c[mAccepted], AcceptedInTime: c[mAcceptedInTime], Rejected: c[mRejected],
 		Rated: c[mRated], Satisfied: c[mSatisfied], Overdue: c[mOverdue], Supervised: c[mSupervised],
 		Merged: c[mMerged], SelfResolved: c[mSelfResolved]}
-	for i, s := range statusOrder {
+	for i, s := range model.Statuses {
 		f.ByStatus[s] = c[mStateBase+i]
 	}
 	f.ResponseRate = ratio(f.AcceptedInTime, f.Reported)
-	f.ResolutionRate = ratio(f.ByStatus[StatusClosed], f.Reported-f.Rejected-f.Merged)
+	f.ResolutionRate = ratio(f.ByStatus[model.StatusClosed], f.Reported-f.Rejected-f.Merged)
 	f.SatisfactionRate = ratio(f.Satisfied, f.Rated)
 	return f
 }
@@ -213,13 +192,13 @@ func checkPeriod(period string) error {
 
 // Figures returns one jurisdiction's counters: one read, never a scan.
 // period (YYYYMM) and category are optional.
-func (ev *Events) Figures(jurisdiction, period, category string) (Figures, error) {
+func (ev *Events) Figures(jurisdiction, period, category string) (model.Figures, error) {
 	if err := checkPeriod(period); err != nil {
-		return Figures{}, err
+		return model.Figures{}, err
 	}
 	cur, err := ev.s.Jurisdictions.Resolve(jurisdiction)
 	if err != nil {
-		return Figures{}, err
+		return model.Figures{}, err
 	}
 	var c counterSet
 	err = ev.s.engine.View(func(tx *bbolt.Tx) error {
@@ -230,12 +209,12 @@ func (ev *Events) Figures(jurisdiction, period, category string) (Figures, error
 }
 
 // GridFigures returns one grid's counters, all time or for one month.
-func (ev *Events) GridFigures(grid, period string) (Figures, error) {
+func (ev *Events) GridFigures(grid, period string) (model.Figures, error) {
 	if err := checkPeriod(period); err != nil {
-		return Figures{}, err
+		return model.Figures{}, err
 	}
 	if _, err := ev.s.Grids.Get(grid); err != nil {
-		return Figures{}, err
+		return model.Figures{}, err
 	}
 	var c counterSet
 	err := ev.s.engine.View(func(tx *bbolt.Tx) error {

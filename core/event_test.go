@@ -6,17 +6,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/workcal"
 )
 
-func gridCentre(t *testing.T, e *env, code string) Point {
+func gridCentre(t *testing.T, e *env, code string) model.Point {
 	g, err := e.Grids.Get(code)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := g.Geometry[0]
-	return Point{Lng: (r[0][0] + r[2][0]) / 2, Lat: (r[0][1] + r[2][1]) / 2}
+	return model.Point{Lng: (r[0][0] + r[2][0]) / 2, Lat: (r[0][1] + r[2][1]) / 2}
 }
 
 func TestEventLifecycleAndFigures(t *testing.T) {
@@ -24,11 +26,11 @@ func TestEventLifecycleAndFigures(t *testing.T) {
 	e.withCounty(t)
 	grid := "511083001001001"
 	loc := gridCentre(t, e, grid)
-	ev, err := e.Events.Report(e.ctx, Report{Category: "dispute", Description: "邻里噪音纠纷", Location: &loc, Source: "resident"})
+	ev, err := e.Events.Report(e.ctx, model.Report{Category: "dispute", Description: "邻里噪音纠纷", Location: &loc, Source: "resident"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev.Grid != grid || ev.Jurisdiction != "511083001001" || ev.Status != StatusReported {
+	if ev.Grid != grid || ev.Jurisdiction != "511083001001" || ev.Status != model.StatusReported {
 		t.Fatalf("report landed wrong: %+v", ev)
 	}
 	if !strings.HasPrefix(ev.ID, "511083001-20261123-") || !strings.HasSuffix(ev.ID, "000001") {
@@ -42,7 +44,7 @@ func TestEventLifecycleAndFigures(t *testing.T) {
 		t.Fatalf("deadline %s, want %s", ev.Deadline, want)
 	}
 	yes := true
-	steps := []Action{
+	steps := []model.Action{
 		{Action: "accept"},
 		{Action: "dispatch", Handler: "司法所"},
 		{Action: "sign"},
@@ -50,7 +52,7 @@ func TestEventLifecycleAndFigures(t *testing.T) {
 		{Action: "verify", Passed: &yes},
 		{Action: "rate", Satisfaction: "satisfied"},
 	}
-	want := []Status{StatusAccepted, StatusDispatched, StatusInProgress, StatusResolved, StatusClosed, StatusClosed}
+	want := []model.Status{model.StatusAccepted, model.StatusDispatched, model.StatusInProgress, model.StatusResolved, model.StatusClosed, model.StatusClosed}
 	for i, a := range steps {
 		ev, err = e.Events.Act(e.ctx, ev.ID, a)
 		if err != nil {
@@ -69,7 +71,7 @@ func TestEventLifecycleAndFigures(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f.Reported != 1 || f.ByStatus[StatusClosed] != 1 || f.ResponseRate != 1 || f.ResolutionRate != 1 || f.SatisfactionRate != 1 {
+		if f.Reported != 1 || f.ByStatus[model.StatusClosed] != 1 || f.ResponseRate != 1 || f.ResolutionRate != 1 || f.SatisfactionRate != 1 {
 			t.Fatalf("%s figures: %+v", scope, f)
 		}
 	}
@@ -79,7 +81,7 @@ func TestEventLifecycleAndFigures(t *testing.T) {
 	if f, _ := e.Events.Figures("511083", "202611", "sanitation"); f.Reported != 0 {
 		t.Fatalf("other category counted: %+v", f)
 	}
-	if f, _ := e.Events.GridFigures(grid, ""); f.Reported != 1 || f.ByStatus[StatusClosed] != 1 {
+	if f, _ := e.Events.GridFigures(grid, ""); f.Reported != 1 || f.ByStatus[model.StatusClosed] != 1 {
 		t.Fatalf("grid figures: %+v", f)
 	}
 	// Retired code resolves: 511028 (隆昌县) is 511083.
@@ -91,23 +93,23 @@ func TestEventLifecycleAndFigures(t *testing.T) {
 func TestIllegalActionsAreTypedAndChangeNothing(t *testing.T) {
 	e := newEnv(t, false)
 	e.withCounty(t)
-	ev, err := e.Events.Report(e.ctx, Report{Category: "dispute", Description: "x", Grid: "511083001001001"})
+	ev, err := e.Events.Report(e.ctx, model.Report{Category: "dispute", Description: "x", Grid: "511083001001001"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	before := mustDigest(t, e.Engine())
 	no := false
-	for _, a := range []Action{{Action: "sign"}, {Action: "resolve"}, {Action: "verify", Passed: &no},
+	for _, a := range []model.Action{{Action: "sign"}, {Action: "resolve"}, {Action: "verify", Passed: &no},
 		{Action: "rate", Satisfaction: "satisfied"}, {Action: "resume"}, {Action: "return", Reason: "x"}} {
 		_, err := e.Events.Act(e.ctx, ev.ID, a)
 		if !errors.Is(err, errs.ErrIllegalTransition) || !errors.Is(err, errs.ErrConflict) {
 			t.Fatalf("%s from reported: want illegal transition, got %v", a.Action, err)
 		}
 	}
-	if _, err := e.Events.Act(e.ctx, ev.ID, Action{Action: "self_resolve"}); !errors.Is(err, errs.ErrConflict) {
+	if _, err := e.Events.Act(e.ctx, ev.ID, model.Action{Action: "self_resolve"}); !errors.Is(err, errs.ErrConflict) {
 		t.Fatalf("self_resolve of a dispute must be refused: %v", err)
 	}
-	if _, err := e.Events.Act(e.ctx, "nope", Action{Action: "accept"}); !errors.Is(err, errs.ErrNotFound) {
+	if _, err := e.Events.Act(e.ctx, "nope", model.Action{Action: "accept"}); !errors.Is(err, errs.ErrNotFound) {
 		t.Fatalf("unknown event: %v", err)
 	}
 	if after := mustDigest(t, e.Engine()); after != before {
@@ -120,21 +122,21 @@ func TestBadReportsAreTypedAndChangeNothing(t *testing.T) {
 	e.withCounty(t)
 	before := mustDigest(t, e.Engine())
 	cases := []struct {
-		r     Report
+		r     model.Report
 		field string
 		kind  error
 	}{
-		{Report{Description: "x", Grid: "511083001001001"}, "category", errs.ErrInvalid},
-		{Report{Category: "nope", Description: "x", Grid: "511083001001001"}, "category", errs.ErrInvalid},
-		{Report{Category: "dispute", Grid: "511083001001001"}, "description", errs.ErrInvalid},
-		{Report{Category: "dispute", Description: "x"}, "location", errs.ErrInvalid},
-		{Report{Category: "dispute", Description: "x", Location: &Point{Lng: 200, Lat: 29}}, "location.lng", errs.ErrInvalid},
-		{Report{Category: "dispute", Description: "x", Location: &Point{Lng: 116.4, Lat: 39.9}}, "location", errs.ErrInvalid},
-		{Report{Category: "dispute", Description: "x", Grid: "511083001001999"}, "grid", errs.ErrNotFound},
-		{Report{Category: "dispute", Description: "x", Jurisdiction: "999999"}, "code", errs.ErrNotFound},
-		{Report{Category: "dispute", Description: "x", Jurisdiction: "510000"}, "jurisdiction", errs.ErrInvalid},
-		{Report{Category: "dispute", Description: "x", Grid: "511083001001001", Urgency: "whenever"}, "urgency", errs.ErrInvalid},
-		{Report{Category: "dispute", Description: strings.Repeat("长", 2000), Grid: "511083001001001"}, "description", errs.ErrInvalid},
+		{model.Report{Description: "x", Grid: "511083001001001"}, "category", errs.ErrInvalid},
+		{model.Report{Category: "nope", Description: "x", Grid: "511083001001001"}, "category", errs.ErrInvalid},
+		{model.Report{Category: "dispute", Grid: "511083001001001"}, "description", errs.ErrInvalid},
+		{model.Report{Category: "dispute", Description: "x"}, "location", errs.ErrInvalid},
+		{model.Report{Category: "dispute", Description: "x", Location: &model.Point{Lng: 200, Lat: 29}}, "location.lng", errs.ErrInvalid},
+		{model.Report{Category: "dispute", Description: "x", Location: &model.Point{Lng: 116.4, Lat: 39.9}}, "location", errs.ErrInvalid},
+		{model.Report{Category: "dispute", Description: "x", Grid: "511083001001999"}, "grid", errs.ErrNotFound},
+		{model.Report{Category: "dispute", Description: "x", Jurisdiction: "999999"}, "code", errs.ErrNotFound},
+		{model.Report{Category: "dispute", Description: "x", Jurisdiction: "510000"}, "jurisdiction", errs.ErrInvalid},
+		{model.Report{Category: "dispute", Description: "x", Grid: "511083001001001", Urgency: "whenever"}, "urgency", errs.ErrInvalid},
+		{model.Report{Category: "dispute", Description: strings.Repeat("长", 2000), Grid: "511083001001001"}, "description", errs.ErrInvalid},
 	}
 	for i, c := range cases {
 		_, err := e.Events.Report(e.ctx, c.r)
@@ -154,14 +156,14 @@ func TestSuspendPausesTheClockAndSweepMarksOverdue(t *testing.T) {
 	if err := e.Events.SetCalendar(e.ctx, workcal.Calendar{Holidays: []string{"2026-11-25"}}); err != nil {
 		t.Fatal(err)
 	}
-	ev, _ := e.Events.Report(e.ctx, Report{Category: "dispute", Description: "x", Grid: "511083001001001", Urgency: UrgencyUrgent})
+	ev, _ := e.Events.Report(e.ctx, model.Report{Category: "dispute", Description: "x", Grid: "511083001001001", Urgency: model.UrgencyUrgent})
 	// Urgent: 2 working days from Mon 09:00 skipping Wed → Thu 09:00 CST.
 	if want := time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC); ev.Deadline.Sub(want).Abs() > time.Minute {
 		t.Fatalf("deadline %s, want %s", ev.Deadline, want)
 	}
-	ev, _ = e.Events.Act(e.ctx, ev.ID, Action{Action: "accept"})
-	ev, err := e.Events.Act(e.ctx, ev.ID, Action{Action: "suspend", Reason: "等待鉴定"})
-	if err != nil || ev.Status != StatusSuspended {
+	ev, _ = e.Events.Act(e.ctx, ev.ID, model.Action{Action: "accept"})
+	ev, err := e.Events.Act(e.ctx, ev.ID, model.Action{Action: "suspend", Reason: "等待鉴定"})
+	if err != nil || ev.Status != model.StatusSuspended {
 		t.Fatalf("suspend: %v %v", ev, err)
 	}
 	// Suspended events are not swept.
@@ -170,8 +172,8 @@ func TestSuspendPausesTheClockAndSweepMarksOverdue(t *testing.T) {
 	}
 	// Resume one working day later (Tue 09:00 CST): deadline moves by a working day, skipping the holiday.
 	e.clock.Set(time.Date(2026, 11, 24, 1, 0, 0, 0, time.UTC))
-	ev, err = e.Events.Act(e.ctx, ev.ID, Action{Action: "resume"})
-	if err != nil || ev.Status != StatusAccepted {
+	ev, err = e.Events.Act(e.ctx, ev.ID, model.Action{Action: "resume"})
+	if err != nil || ev.Status != model.StatusAccepted {
 		t.Fatalf("resume: %+v %v", ev, err)
 	}
 	if want := time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC); ev.Deadline.Sub(want).Abs() > time.Minute {
@@ -199,39 +201,39 @@ func TestSuspendPausesTheClockAndSweepMarksOverdue(t *testing.T) {
 func TestMergeSuperviseEscalateSelfResolve(t *testing.T) {
 	e := newEnv(t, false)
 	e.withCounty(t)
-	r := Report{Category: "sanitation", Description: "垃圾堆放", Grid: "511083001001002"}
+	r := model.Report{Category: "sanitation", Description: "垃圾堆放", Grid: "511083001001002"}
 	a, _ := e.Events.Report(e.ctx, r)
 	b, _ := e.Events.Report(e.ctx, r)
 	c, _ := e.Events.Report(e.ctx, r)
-	if _, err := e.Events.Act(e.ctx, b.ID, Action{Action: "merge", Into: b.ID}); !errors.Is(err, errs.ErrInvalid) {
+	if _, err := e.Events.Act(e.ctx, b.ID, model.Action{Action: "merge", Into: b.ID}); !errors.Is(err, errs.ErrInvalid) {
 		t.Fatalf("self merge: %v", err)
 	}
-	m, err := e.Events.Act(e.ctx, b.ID, Action{Action: "merge", Into: a.ID})
-	if err != nil || m.Status != StatusMerged || m.MergedInto != a.ID {
+	m, err := e.Events.Act(e.ctx, b.ID, model.Action{Action: "merge", Into: a.ID})
+	if err != nil || m.Status != model.StatusMerged || m.MergedInto != a.ID {
 		t.Fatalf("merge: %+v %v", m, err)
 	}
 	if got, _ := e.Events.Get(a.ID); len(got.Merged) != 1 || got.Merged[0] != b.ID {
 		t.Fatalf("target does not list the merged event: %+v", got)
 	}
-	if _, err := e.Events.Act(e.ctx, c.ID, Action{Action: "merge", Into: b.ID}); !errors.Is(err, errs.ErrConflict) {
+	if _, err := e.Events.Act(e.ctx, c.ID, model.Action{Action: "merge", Into: b.ID}); !errors.Is(err, errs.ErrConflict) {
 		t.Fatalf("merge into a merged event: %v", err)
 	}
-	s, _ := e.Events.Act(e.ctx, a.ID, Action{Action: "supervise", Note: "请加快"})
+	s, _ := e.Events.Act(e.ctx, a.ID, model.Action{Action: "supervise", Note: "请加快"})
 	if s.Supervised != 1 || s.Priority != 1 {
 		t.Fatalf("first supervise: %+v", s)
 	}
-	s, _ = e.Events.Act(e.ctx, a.ID, Action{Action: "supervise", Note: "再次督办"})
+	s, _ = e.Events.Act(e.ctx, a.ID, model.Action{Action: "supervise", Note: "再次督办"})
 	if s.Supervised != 2 || s.Priority != 2 {
 		t.Fatalf("supervise: %+v", s)
 	}
-	if x, err := e.Events.Act(e.ctx, a.ID, Action{Action: "escalate"}); err != nil || x.Status != StatusEscalated {
+	if x, err := e.Events.Act(e.ctx, a.ID, model.Action{Action: "escalate"}); err != nil || x.Status != model.StatusEscalated {
 		t.Fatalf("escalate: %v", err)
 	}
-	if x, err := e.Events.Act(e.ctx, c.ID, Action{Action: "self_resolve"}); err != nil || x.Status != StatusClosed {
+	if x, err := e.Events.Act(e.ctx, c.ID, model.Action{Action: "self_resolve"}); err != nil || x.Status != model.StatusClosed {
 		t.Fatalf("self_resolve: %v", err)
 	}
 	f, _ := e.Events.Figures("511083001001", "", "")
-	if f.Supervised != 1 || f.Merged != 1 || f.SelfResolved != 1 || f.ByStatus[StatusEscalated] != 1 || f.ByStatus[StatusMerged] != 1 {
+	if f.Supervised != 1 || f.Merged != 1 || f.SelfResolved != 1 || f.ByStatus[model.StatusEscalated] != 1 || f.ByStatus[model.StatusMerged] != 1 {
 		t.Fatalf("figures: %+v", f)
 	}
 }
@@ -239,24 +241,24 @@ func TestMergeSuperviseEscalateSelfResolve(t *testing.T) {
 func TestUnsatisfiedRatingReopens(t *testing.T) {
 	e := newEnv(t, false)
 	e.withCounty(t)
-	ev, _ := e.Events.Report(e.ctx, Report{Category: "dispute", Description: "x", Grid: "511083001001001"})
+	ev, _ := e.Events.Report(e.ctx, model.Report{Category: "dispute", Description: "x", Grid: "511083001001001"})
 	yes := true
-	for _, a := range []Action{{Action: "accept"}, {Action: "dispatch", Handler: "h"}, {Action: "sign"}, {Action: "resolve"}, {Action: "verify", Passed: &yes}} {
+	for _, a := range []model.Action{{Action: "accept"}, {Action: "dispatch", Handler: "h"}, {Action: "sign"}, {Action: "resolve"}, {Action: "verify", Passed: &yes}} {
 		if _, err := e.Events.Act(e.ctx, ev.ID, a); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ev, _ = e.Events.Act(e.ctx, ev.ID, Action{Action: "rate", Satisfaction: "unsatisfied"})
-	if ev.Status != StatusInProgress {
+	ev, _ = e.Events.Act(e.ctx, ev.ID, model.Action{Action: "rate", Satisfaction: "unsatisfied"})
+	if ev.Status != model.StatusInProgress {
 		t.Fatalf("unsatisfied must reopen, got %s", ev.Status)
 	}
-	e.Events.Act(e.ctx, ev.ID, Action{Action: "resolve"})
-	e.Events.Act(e.ctx, ev.ID, Action{Action: "verify", Passed: &yes})
-	ev, err := e.Events.Act(e.ctx, ev.ID, Action{Action: "rate", Satisfaction: "basically_satisfied"})
-	if err != nil || ev.Status != StatusClosed {
+	e.Events.Act(e.ctx, ev.ID, model.Action{Action: "resolve"})
+	e.Events.Act(e.ctx, ev.ID, model.Action{Action: "verify", Passed: &yes})
+	ev, err := e.Events.Act(e.ctx, ev.ID, model.Action{Action: "rate", Satisfaction: "basically_satisfied"})
+	if err != nil || ev.Status != model.StatusClosed {
 		t.Fatalf("second rating: %v", err)
 	}
-	if _, err := e.Events.Act(e.ctx, ev.ID, Action{Action: "rate", Satisfaction: "satisfied"}); !errors.Is(err, errs.ErrConflict) {
+	if _, err := e.Events.Act(e.ctx, ev.ID, model.Action{Action: "rate", Satisfaction: "satisfied"}); !errors.Is(err, errs.ErrConflict) {
 		t.Fatalf("double rating: %v", err)
 	}
 	f, _ := e.Events.Figures("511083", "", "")
@@ -269,13 +271,13 @@ func TestListFiltersAndPagination(t *testing.T) {
 	e := newEnv(t, false)
 	e.withCounty(t)
 	grids := []string{"511083001001001", "511083001001002", "511083002001001"}
-	var reports []Report
+	var reports []model.Report
 	for i := 0; i < 90; i++ {
 		cat := "dispute"
 		if i%3 == 0 {
 			cat = "sanitation"
 		}
-		reports = append(reports, Report{Category: cat, Description: "x", Grid: grids[i%3]})
+		reports = append(reports, model.Report{Category: cat, Description: "x", Grid: grids[i%3]})
 	}
 	if n, err := e.Events.Import(e.ctx, reports, nil); n != 90 || err != nil {
 		t.Fatal(n, err)
@@ -287,7 +289,7 @@ func TestListFiltersAndPagination(t *testing.T) {
 	township := p.Events
 	// Page through one grid 7 at a time.
 	seen := map[string]bool{}
-	q := Query{Grid: "511083001001002", Status: StatusReported, Limit: 7}
+	q := Query{Grid: "511083001001002", Status: model.StatusReported, Limit: 7}
 	for pages := 0; ; pages++ {
 		p, err := e.Events.List(q)
 		if err != nil {
@@ -322,12 +324,12 @@ func TestListFiltersAndPagination(t *testing.T) {
 			acts = []string{"accept", "dispatch"}
 		}
 		for _, a := range acts {
-			if _, err := e.Events.Act(e.ctx, ev.ID, Action{Action: a, Handler: "城管"}); err != nil {
+			if _, err := e.Events.Act(e.ctx, ev.ID, model.Action{Action: a, Handler: "城管"}); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	var paged []*Event
+	var paged []*model.Event
 	for q := (Query{Jurisdiction: "511083001", Limit: 7}); ; {
 		p, err := e.Events.List(q)
 		if err != nil {
@@ -342,7 +344,7 @@ func TestListFiltersAndPagination(t *testing.T) {
 	if len(paged) != 60 {
 		t.Fatalf("paged the township unfiltered: %d events, want 60", len(paged))
 	}
-	statuses := map[Status]bool{}
+	statuses := map[model.Status]bool{}
 	for i, ev := range paged {
 		statuses[ev.Status] = true
 		if i > 0 && ev.Grid+"/"+ev.ID <= paged[i-1].Grid+"/"+paged[i-1].ID {

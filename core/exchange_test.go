@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core/errs"
 )
 
@@ -63,11 +65,11 @@ func pump(t *testing.T, from, to *env) int {
 func TestEscalationOutcomeAndSupervision(t *testing.T) {
 	county := fedEnv(t, "511083", Link{Peer: "511000", Relation: RelParent})
 	city := fedEnv(t, "511000", Link{Peer: "511083", Relation: RelChild})
-	ev, err := county.Events.Report(county.ctx, Report{Category: "dispute", Description: "跨镇土地纠纷", Grid: "511083001001001", Reporter: "13800000000"})
+	ev, err := county.Events.Report(county.ctx, model.Report{Category: "dispute", Description: "跨镇土地纠纷", Grid: "511083001001001", Reporter: "13800000000"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, a := range []Action{{Action: "accept"}, {Action: "escalate", Note: "涉及多镇，请市级协调"}} {
+	for _, a := range []model.Action{{Action: "accept"}, {Action: "escalate", Note: "涉及多镇，请市级协调"}} {
 		if _, err := county.Events.Act(county.ctx, ev.ID, a); err != nil {
 			t.Fatal(err)
 		}
@@ -77,7 +79,7 @@ func TestEscalationOutcomeAndSupervision(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the city does not hold the escalated event under its number: %v", err)
 	}
-	if up.Origin != "511083" || up.Status != StatusReported || up.Reporter != "" {
+	if up.Origin != "511083" || up.Status != model.StatusReported || up.Reporter != "" {
 		t.Fatalf("escalated copy: origin %q status %q reporter %q (the link does not share reporters)", up.Origin, up.Status, up.Reporter)
 	}
 	// Delivered twice: the second time changes nothing.
@@ -86,7 +88,7 @@ func TestEscalationOutcomeAndSupervision(t *testing.T) {
 	if len(msgs) != 0 {
 		t.Fatalf("outbox not trimmed after ack: %d left", len(msgs))
 	}
-	dup := Message{Origin: "511083", Dest: "511000", Seq: 1, Kind: KindEscalation, Body: []byte(`{}`)}
+	dup := Message{Origin: "511083", Dest: "511000", Seq: 1, Kind: model.KindEscalation, Body: []byte(`{}`)}
 	res, err := city.Federation.Receive(city.ctx, "511083", []Message{dup})
 	if err != nil || res.Duplicates != 1 || res.Ack != 1 {
 		t.Fatalf("duplicate: %+v %v", res, err)
@@ -96,14 +98,14 @@ func TestEscalationOutcomeAndSupervision(t *testing.T) {
 	}
 	// The city handles it to the end; the outcome returns to the origin.
 	passed := true
-	for _, a := range []Action{{Action: "accept"}, {Action: "dispatch", Handler: "市自然资源局"}, {Action: "sign"}, {Action: "resolve"}, {Action: "verify", Passed: &passed}} {
+	for _, a := range []model.Action{{Action: "accept"}, {Action: "dispatch", Handler: "市自然资源局"}, {Action: "sign"}, {Action: "resolve"}, {Action: "verify", Passed: &passed}} {
 		if _, err := city.Events.Act(city.ctx, ev.ID, a); err != nil {
 			t.Fatalf("%s: %v", a.Action, err)
 		}
 	}
 	pump(t, city, county)
 	back, _ := county.Events.Get(ev.ID)
-	if back.Status != StatusClosed {
+	if back.Status != model.StatusClosed {
 		t.Fatalf("origin event after outcome: %s", back.Status)
 	}
 	tl, _ := county.Events.Timeline(ev.ID)
@@ -112,12 +114,12 @@ func TestEscalationOutcomeAndSupervision(t *testing.T) {
 	}
 
 	// 交办 down with a deadline, 督办 from above, outcome back up.
-	task, err := city.Events.Report(city.ctx, Report{Category: "sanitation", Description: "河道垃圾", Jurisdiction: "511083001"})
+	task, err := city.Events.Report(city.ctx, model.Report{Category: "sanitation", Description: "河道垃圾", Jurisdiction: "511083001"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	for _, a := range []Action{{Action: "accept"}, {Action: "dispatch", Handler: "511083", Deadline: &deadline}, {Action: "supervise", Note: "请加快"}} {
+	for _, a := range []model.Action{{Action: "accept"}, {Action: "dispatch", Handler: "511083", Deadline: &deadline}, {Action: "supervise", Note: "请加快"}} {
 		if _, err := city.Events.Act(city.ctx, task.ID, a); err != nil {
 			t.Fatal(err)
 		}
@@ -127,13 +129,13 @@ func TestEscalationOutcomeAndSupervision(t *testing.T) {
 	if err != nil || !down.Deadline.Equal(deadline) || down.Supervised != 1 || down.Origin != "511000" {
 		t.Fatalf("dispatched copy: %+v %v", down, err)
 	}
-	for _, a := range []Action{{Action: "accept"}, {Action: "dispatch", Handler: "镇环卫所"}, {Action: "sign"}, {Action: "resolve"}, {Action: "verify", Passed: &passed}} {
+	for _, a := range []model.Action{{Action: "accept"}, {Action: "dispatch", Handler: "镇环卫所"}, {Action: "sign"}, {Action: "resolve"}, {Action: "verify", Passed: &passed}} {
 		if _, err := county.Events.Act(county.ctx, task.ID, a); err != nil {
 			t.Fatalf("%s: %v", a.Action, err)
 		}
 	}
 	pump(t, county, city)
-	if got, _ := city.Events.Get(task.ID); got.Status != StatusResolved {
+	if got, _ := city.Events.Get(task.ID); got.Status != model.StatusResolved {
 		t.Fatalf("the city's dispatched event after the outcome: %s (want resolved, to verify)", got.Status)
 	}
 
@@ -159,9 +161,9 @@ func TestExchangeRefusesBadInput(t *testing.T) {
 		kind   error
 		field  string
 	}{
-		{"unknown member", "110101", []Message{{Origin: "110101", Dest: "511000", Seq: 1, Kind: KindEscalation, Body: body}}, errs.ErrForbidden, "origin"},
-		{"forged origin", "511083", []Message{{Origin: "500153", Dest: "511000", Seq: 1, Kind: KindEscalation, Body: body}}, errs.ErrForbidden, "messages[0].origin"},
-		{"wrong jurisdiction", "511083", []Message{{Origin: "511083", Dest: "511099", Seq: 1, Kind: KindEscalation, Body: body}}, errs.ErrInvalid, "messages[0].dest"},
+		{"unknown member", "110101", []Message{{Origin: "110101", Dest: "511000", Seq: 1, Kind: model.KindEscalation, Body: body}}, errs.ErrForbidden, "origin"},
+		{"forged origin", "511083", []Message{{Origin: "500153", Dest: "511000", Seq: 1, Kind: model.KindEscalation, Body: body}}, errs.ErrForbidden, "messages[0].origin"},
+		{"wrong jurisdiction", "511083", []Message{{Origin: "511083", Dest: "511099", Seq: 1, Kind: model.KindEscalation, Body: body}}, errs.ErrInvalid, "messages[0].dest"},
 	}
 	for _, c := range cases {
 		before := mustDigest(t, city.engine)
@@ -174,7 +176,7 @@ func TestExchangeRefusesBadInput(t *testing.T) {
 		}
 	}
 	// A forged future sequence number is not applied and not acknowledged.
-	res, err := city.Federation.Receive(city.ctx, "511083", []Message{{Origin: "511083", Dest: "511000", Seq: 7, Kind: KindEscalation, Body: body}})
+	res, err := city.Federation.Receive(city.ctx, "511083", []Message{{Origin: "511083", Dest: "511000", Seq: 7, Kind: model.KindEscalation, Body: body}})
 	if err != nil || res.Ack != 0 || res.Applied != 0 {
 		t.Fatalf("gap: %+v %v", res, err)
 	}
@@ -185,10 +187,10 @@ func TestExchangeRefusesBadInput(t *testing.T) {
 	sealed := []byte(`{"handover":{"id":"500153-H1","from":"500153","to":"511000","status":"pending","opened_at":"2026-11-23T01:00:00Z","deadline":"2026-11-30T01:00:00Z","direction":"out","subject":{"name_masked":"赵**","id_masked":"5101**","name_sealed":"v1:opaque"}}}`)
 	open := []byte(`{"id":"500153-20261123-C1","title":"界桩纠纷","description":"","lead":"500153","lead_epoch":1,"participants":["500153","511000"],"status":"open","status_ver":4294967296,"opened_at":"2026-11-23T01:00:00Z"}`)
 	bad := []Message{
-		{Origin: "500153", Dest: "511000", Seq: 1, Kind: KindEscalation, Body: body},
-		{Origin: "500153", Dest: "511000", Seq: 2, Kind: KindCaseEntry, Body: []byte(`{"case": 5}`)},
-		{Origin: "500153", Dest: "511000", Seq: 3, Kind: KindHandoverOffer, Body: sealed},
-		{Origin: "500153", Dest: "511000", Seq: 4, Kind: KindCaseOpen, Body: open},
+		{Origin: "500153", Dest: "511000", Seq: 1, Kind: model.KindEscalation, Body: body},
+		{Origin: "500153", Dest: "511000", Seq: 2, Kind: model.KindCaseEntry, Body: []byte(`{"case": 5}`)},
+		{Origin: "500153", Dest: "511000", Seq: 3, Kind: model.KindHandoverOffer, Body: sealed},
+		{Origin: "500153", Dest: "511000", Seq: 4, Kind: model.KindCaseOpen, Body: open},
 	}
 	res, err = city.Federation.Receive(city.ctx, "500153", bad)
 	if err != nil || res.Ack != 4 || res.Applied != 1 {
@@ -230,12 +232,12 @@ func TestHandoverSharesOnlyWhatThePolicyAllows(t *testing.T) {
 		from := fedEnv(t, "511083", Link{Peer: "500153", Relation: RelPeer, Share: shares})
 		to := fedEnv(t, "500153", Link{Peer: "511083", Relation: RelPeer, Share: shares})
 		name, idn, diag := "赵志强", idNumber(777), "社区矫正：缓刑，盗窃罪"
-		p, err := from.People.Add(from.ctx, PersonInput{Name: name, IDNumber: idn, Kind: "registered", Jurisdiction: "511083001001"})
+		p, err := from.People.Add(from.ctx, model.PersonInput{Name: name, IDNumber: idn, Kind: "registered", Jurisdiction: "511083001001"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := from.People.SetSpecial(from.ctx, p.ID, SpecialInput{Category: SpecialCorrection, Level: 2, Since: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
-			Details: SpecialDetails{CorrectionType: "probation", TermStart: "2026-01-01", TermEnd: "2027-06-30", Offense: diag}}); err != nil {
+		if _, err := from.People.SetSpecial(from.ctx, p.ID, model.SpecialInput{Category: model.SpecialCorrection, Level: 2, Since: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+			Details: model.SpecialDetails{CorrectionType: "probation", TermStart: "2026-01-01", TermEnd: "2027-06-30", Offense: diag}}); err != nil {
 			t.Fatal(err)
 		}
 		deadline := time.Date(2026, 11, 25, 1, 0, 0, 0, time.UTC)
@@ -245,7 +247,7 @@ func TestHandoverSharesOnlyWhatThePolicyAllows(t *testing.T) {
 		}
 		pump(t, from, to)
 		in, err := to.Handovers.Get(h.ID)
-		if err != nil || in.Direction != HandoverIn || in.Subject.NameMasked != "赵**" || in.Subject.Category != SpecialCorrection {
+		if err != nil || in.Direction != model.HandoverIn || in.Subject.NameMasked != "赵**" || in.Subject.Category != model.SpecialCorrection {
 			t.Fatalf("received handover: %+v %v", in, err)
 		}
 		if got := in.Subject.NameSealed != "" && in.Subject.DetailsSealed != ""; got != share {
@@ -274,7 +276,7 @@ func TestHandoverSharesOnlyWhatThePolicyAllows(t *testing.T) {
 	// The deadline passes unaccepted: both sides open an alert event.
 	from := fedEnv(t, "511083", Link{Peer: "500153", Relation: RelPeer})
 	to := fedEnv(t, "500153", Link{Peer: "511083", Relation: RelPeer})
-	p, _ := from.People.Add(from.ctx, PersonInput{Name: "钱七", IDNumber: idNumber(778), Kind: "registered", Jurisdiction: "511083001001"})
+	p, _ := from.People.Add(from.ctx, model.PersonInput{Name: "钱七", IDNumber: idNumber(778), Kind: "registered", Jurisdiction: "511083001001"})
 	h, err := from.Handovers.Open(from.ctx, p.ID, "500153", time.Date(2026, 11, 23, 2, 0, 0, 0, time.UTC), "")
 	if err != nil {
 		t.Fatal(err)
@@ -298,7 +300,7 @@ func TestHandoverSharesOnlyWhatThePolicyAllows(t *testing.T) {
 		t.Fatal(err)
 	}
 	pump(t, to, from)
-	if got, _ := from.Handovers.Get(h.ID); got.Status != HandoverAccepted {
+	if got, _ := from.Handovers.Get(h.ID); got.Status != model.HandoverAccepted {
 		t.Fatalf("sender after accept: %s", got.Status)
 	}
 	if _, err := from.Handovers.Accept(from.ctx, h.ID); !errors.Is(err, errs.ErrConflict) {
@@ -381,17 +383,17 @@ func TestOutboxBackpressure(t *testing.T) {
 		t.Fatal(err)
 	}
 	accepted := func() string {
-		ev, err := county.Events.Report(county.ctx, Report{Category: "dispute", Description: "纠纷", Grid: "511083001001001"})
+		ev, err := county.Events.Report(county.ctx, model.Report{Category: "dispute", Description: "纠纷", Grid: "511083001001001"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := county.Events.Act(county.ctx, ev.ID, Action{Action: "accept"}); err != nil {
+		if _, err := county.Events.Act(county.ctx, ev.ID, model.Action{Action: "accept"}); err != nil {
 			t.Fatal(err)
 		}
 		return ev.ID
 	}
 	escalate := func(id string) error {
-		_, err := county.Events.Act(county.ctx, id, Action{Action: "escalate"})
+		_, err := county.Events.Act(county.ctx, id, model.Action{Action: "escalate"})
 		return err
 	}
 	for range 2 {

@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // fixtureV1 is a small embedded store written by the code before issue 22
@@ -22,7 +24,7 @@ const fixtureV1 = "testdata/v1/store.tar.gz"
 // fixtureExpect is what the fixture's writer read back from the store, in
 // the API's own terms, so the check does not depend on how it is stored.
 type fixtureExpect struct {
-	Figures Figures           `json:"figures"`
+	Figures model.Figures     `json:"figures"`
 	Events  map[string]string `json:"events"` // id → status/rev
 	People  int               `json:"people"`
 	Records uint64            `json:"records"` // audit records
@@ -70,7 +72,7 @@ func TestFixtureV1OpensVerifiesAndReplays(t *testing.T) {
 		t.Fatalf("events or people differ: got %d events, %d people; want %d, %d", len(got.Events), got.People, len(want.Events), want.People)
 	}
 	// And it takes new commands.
-	if _, err := s.Events.Report(WithActor(t.Context(), "tester"), Report{Category: "dispute", Description: "升级后", Jurisdiction: "511083001001"}); err != nil {
+	if _, err := s.Events.Report(WithActor(t.Context(), "tester"), model.Report{Category: "dispute", Description: "升级后", Jurisdiction: "511083001001"}); err != nil {
 		t.Fatalf("report into the v1 store: %v", err)
 	}
 }

@@ -4,7 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
-	"time"
+
+	"github.com/fengqiao/fengqiao/core/model"
 
 	"go.etcd.io/bbolt"
 
@@ -15,14 +16,14 @@ import (
 // (督办), outcomes back to the origin, and figures rolled up.
 
 type handoffBody struct {
-	Event Event  `json:"event"`
-	Note  string `json:"note,omitempty"`
+	Event model.Event `json:"event"`
+	Note  string      `json:"note,omitempty"`
 }
 
 type outcomeBody struct {
-	ID     string `json:"id"`
-	Status Status `json:"status"`
-	Note   string `json:"note,omitempty"`
+	ID     string       `json:"id"`
+	Status model.Status `json:"status"`
+	Note   string       `json:"note,omitempty"`
 }
 
 type supervisionBody struct {
@@ -30,25 +31,17 @@ type supervisionBody struct {
 	Note string `json:"note,omitempty"`
 }
 
-// Rollup is one jurisdiction's figures as its tier above last heard them.
-type Rollup struct {
-	Code    string    `json:"code"`
-	AsOf    time.Time `json:"as_of"`
-	Via     string    `json:"via,omitempty"` // the child that forwarded it, when not the jurisdiction itself
-	Figures Figures   `json:"figures"`
-}
-
 func init() {
-	receivers[KindEscalation] = receiveHandoff(RelChild, "escalated_in")
-	receivers[KindDispatch] = receiveHandoff(RelParent, "dispatched_in")
-	receivers[KindOutcome] = receiveOutcome
-	receivers[KindSupervision] = receiveSupervision
-	receivers[KindRollup] = receiveRollup
+	receivers[model.KindEscalation] = receiveHandoff(RelChild, "escalated_in")
+	receivers[model.KindDispatch] = receiveHandoff(RelParent, "dispatched_in")
+	receivers[model.KindOutcome] = receiveOutcome
+	receivers[model.KindSupervision] = receiveSupervision
+	receivers[model.KindRollup] = receiveRollup
 	handle("rollup.send", 1, applyRollupSend)
 }
 
 // shareable is the copy of ev that may cross l.
-func shareable(ev *Event, l *Link) Event {
+func shareable(ev *model.Event, l *Link) model.Event {
 	cp := *ev
 	if !l.shares(ShareReporter) {
 		cp.Reporter = ""
@@ -58,13 +51,13 @@ func shareable(ev *Event, l *Link) Event {
 }
 
 // escalate hands ev to the parent, when this jurisdiction has one.
-func (t *txn) escalate(c *Command, ev *Event, note string) error {
+func (t *txn) escalate(c *Command, ev *model.Event, note string) error {
 	pl, err := t.parentLink()
 	if err != nil || pl == nil {
 		return err
 	}
 	ev.EscalatedTo = pl.Peer
-	return t.send(c, pl.Peer, KindEscalation, handoffBody{Event: shareable(ev, pl), Note: note})
+	return t.send(c, pl.Peer, model.KindEscalation, handoffBody{Event: shareable(ev, pl), Note: note})
 }
 
 // childLink returns the link to code when it is a child, else nil.
@@ -77,24 +70,24 @@ func (t *txn) childLink(code string) *Link {
 }
 
 // dispatchDown hands ev to a child jurisdiction named as its handler.
-func (t *txn) dispatchDown(c *Command, ev *Event, note string) error {
+func (t *txn) dispatchDown(c *Command, ev *model.Event, note string) error {
 	l := t.childLink(ev.Handler)
 	if l == nil {
 		return nil
 	}
-	return t.send(c, l.Peer, KindDispatch, handoffBody{Event: shareable(ev, l), Note: note})
+	return t.send(c, l.Peer, model.KindDispatch, handoffBody{Event: shareable(ev, l), Note: note})
 }
 
 // superviseDown passes 督办 on to the child handling ev.
-func (t *txn) superviseDown(c *Command, ev *Event, note string) error {
-	if ev.Status != StatusDispatched && ev.Status != StatusInProgress {
+func (t *txn) superviseDown(c *Command, ev *model.Event, note string) error {
+	if ev.Status != model.StatusDispatched && ev.Status != model.StatusInProgress {
 		return nil
 	}
 	l := t.childLink(ev.Handler)
 	if l == nil {
 		return nil
 	}
-	return t.send(c, l.Peer, KindSupervision, supervisionBody{ID: ev.ID, Note: note})
+	return t.send(c, l.Peer, model.KindSupervision, supervisionBody{ID: ev.ID, Note: note})
 }
 
 // receiveHandoff creates the receiver's copy of an escalated or dispatched
@@ -124,7 +117,7 @@ func receiveHandoff(from, action string) func(t *txn, c *Command, l *Link, m *Me
 		if err != nil {
 			return err
 		}
-		ev := &Event{ID: in.ID, Status: StatusReported, Source: in.Source, Category: in.Category, Urgency: in.Urgency,
+		ev := &model.Event{ID: in.ID, Status: model.StatusReported, Source: in.Source, Category: in.Category, Urgency: in.Urgency,
 			Location: in.Location, Grid: in.Grid, Jurisdiction: in.Jurisdiction, Reporter: in.Reporter,
 			Description: in.Description, ReportedAt: in.ReportedAt, ReportedBy: in.ReportedBy, AcceptBy: acceptBy,
 			Deadline: deadline, Period: in.Period, Priority: in.Priority, Supervised: in.Supervised, Origin: m.Origin, Rev: 1}
@@ -138,8 +131,8 @@ func receiveHandoff(from, action string) func(t *txn, c *Command, l *Link, m *Me
 			return err
 		}
 		t.indexEvent(ev, true)
-		t.bump(ev, func(cs *counterSet) { cs[mReported]++; cs[statusSlot(StatusReported)]++ })
-		return t.saveEvent(ev, c, action, StatusReported, b.Note, map[string]string{"from": m.Origin})
+		t.bump(ev, func(cs *counterSet) { cs[mReported]++; cs[statusSlot(model.StatusReported)]++ })
+		return t.saveEvent(ev, c, action, model.StatusReported, b.Note, map[string]string{"from": m.Origin})
 	}
 }
 
@@ -157,17 +150,17 @@ func receiveOutcome(t *txn, c *Command, l *Link, m *Message) error {
 	old := *ev
 	data := map[string]string{"from": m.Origin, "status": string(b.Status)}
 	switch {
-	case ev.Status == StatusEscalated && ev.EscalatedTo == m.Origin:
-		if b.Status == StatusClosed {
-			ev.Status, ev.ClosedAt = StatusClosed, c.At
+	case ev.Status == model.StatusEscalated && ev.EscalatedTo == m.Origin:
+		if b.Status == model.StatusClosed {
+			ev.Status, ev.ClosedAt = model.StatusClosed, c.At
 		} else {
-			ev.Status = StatusAccepted // declined above: handled here again
+			ev.Status = model.StatusAccepted // declined above: handled here again
 		}
-	case (ev.Status == StatusDispatched || ev.Status == StatusInProgress) && ev.Handler == m.Origin:
-		if b.Status == StatusClosed {
-			ev.Status = StatusResolved
+	case (ev.Status == model.StatusDispatched || ev.Status == model.StatusInProgress) && ev.Handler == m.Origin:
+		if b.Status == model.StatusClosed {
+			ev.Status = model.StatusResolved
 		} else {
-			ev.Status, ev.Handler = StatusAccepted, ""
+			ev.Status, ev.Handler = model.StatusAccepted, ""
 		}
 	}
 	return t.settle(c, ev, &old, "outcome", b.Note, data, nil)
@@ -190,7 +183,7 @@ func receiveSupervision(t *txn, c *Command, l *Link, m *Message) error {
 	}
 	old := *ev
 	var bumps []func(*counterSet)
-	if ev.Status.open() {
+	if ev.Status.Open() {
 		if ev.Supervised == 0 {
 			bumps = append(bumps, func(cs *counterSet) { cs[mSupervised]++ })
 		}
@@ -201,7 +194,7 @@ func receiveSupervision(t *txn, c *Command, l *Link, m *Message) error {
 }
 
 type rollupBody struct {
-	Rollups []Rollup `json:"rollups"`
+	Rollups []model.Rollup `json:"rollups"`
 }
 
 func receiveRollup(t *txn, c *Command, l *Link, m *Message) error {
@@ -216,7 +209,7 @@ func receiveRollup(t *txn, c *Command, l *Link, m *Message) error {
 		if !validCode(r.Code) || !isUnder(r.Code, l.Peer) {
 			return errs.Forbidden("body.rollups["+strconv.Itoa(i)+"].code", "scope", "%s is not in %s's subtree", r.Code, l.Peer)
 		}
-		var cur Rollup
+		var cur model.Rollup
 		if ok, err := t.getRecord(bRollup, []byte(r.Code), &cur); err != nil {
 			return err
 		} else if ok && !r.AsOf.After(cur.AsOf) {
@@ -241,16 +234,16 @@ func applyRollupSend(t *txn, c *Command, _ *struct{}) (any, error) {
 	}
 	self := t.self()
 	own := figuresFrom(self, "", "", t.counterValue("j/"+prefixOf(self)+"//"))
-	held, err := prefixValues[Rollup](t.tx, bRollup, nil, 0, nil)
+	held, err := prefixValues[model.Rollup](t.tx, bRollup, nil, 0, nil)
 	if err != nil {
 		return nil, err
 	}
-	rs := []Rollup{{Code: self, AsOf: c.At, Figures: own}}
+	rs := []model.Rollup{{Code: self, AsOf: c.At, Figures: own}}
 	for _, r := range held {
 		r.Via = ""
 		rs = append(rs, r)
 	}
-	return len(rs), t.send(c, pl.Peer, KindRollup, rollupBody{Rollups: rs})
+	return len(rs), t.send(c, pl.Peer, model.KindRollup, rollupBody{Rollups: rs})
 }
 
 // SendRollup sends the current figures up (the leader does it periodically).
@@ -260,18 +253,18 @@ func (f *Federation) SendRollup(ctx context.Context) error {
 }
 
 // Rollups returns the figures heard from the subtree, by jurisdiction.
-func (f *Federation) Rollups() ([]Rollup, error) {
-	var out []Rollup
+func (f *Federation) Rollups() ([]model.Rollup, error) {
+	var out []model.Rollup
 	err := f.s.engine.View(func(tx *bbolt.Tx) (err error) {
-		out, err = prefixValues[Rollup](tx, bRollup, nil, 0, nil) // keyed by code: sorted
+		out, err = prefixValues[model.Rollup](tx, bRollup, nil, 0, nil) // keyed by code: sorted
 		return err
 	})
 	return out, err
 }
 
 // Rollup returns the figures last heard for code.
-func (f *Federation) Rollup(code string) (Rollup, bool, error) {
-	var r Rollup
+func (f *Federation) Rollup(code string) (model.Rollup, bool, error) {
+	var r model.Rollup
 	var ok bool
 	err := f.s.engine.View(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bRollup).Get([]byte(code))

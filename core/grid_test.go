@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core/divisions"
 	"github.com/fengqiao/fengqiao/core/errs"
 )
@@ -31,8 +33,8 @@ func TestGridLifecycleAndLocate(t *testing.T) {
 	if _, err := e.Grids.Locate((3*x0+x1)/4, (3*y0+y1)/4); !errors.Is(err, errs.ErrNotFound) {
 		t.Fatalf("retired grid still located: %v", err)
 	}
-	g, err := e.Grids.Create(e.ctx, GridSpec{Code: "511083001001101", Name: "学校专属网格", Jurisdiction: "511083001001",
-		Type: GridDedicated, Dedicated: "school", Duties: []string{"comprehensive", "emergency", "comprehensive"}, Geometry: []byte(geom)})
+	g, err := e.Grids.Create(e.ctx, model.GridSpec{Code: "511083001001101", Name: "学校专属网格", Jurisdiction: "511083001001",
+		Type: model.GridDedicated, Dedicated: "school", Duties: []string{"comprehensive", "emergency", "comprehensive"}, Geometry: []byte(geom)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,19 +45,19 @@ func TestGridLifecycleAndLocate(t *testing.T) {
 	if err != nil || got.Code != "511083001001101" {
 		t.Fatalf("locate: %v %v", got, err)
 	}
-	if err := e.Grids.PutWorker(e.ctx, Worker{ID: "w1", Name: "李网格", Jurisdiction: "511083001001"}); err != nil {
+	if err := e.Grids.PutWorker(e.ctx, model.Worker{ID: "w1", Name: "李网格", Jurisdiction: "511083001001"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Grids.PutWorker(e.ctx, Worker{ID: "w2", Name: "王网格", Jurisdiction: "511083001001"}); err != nil {
+	if err := e.Grids.PutWorker(e.ctx, model.Worker{ID: "w2", Name: "王网格", Jurisdiction: "511083001001"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Grids.Assign(e.ctx, g.Code, "w1", RoleGridLeader); err != nil {
+	if _, err := e.Grids.Assign(e.ctx, g.Code, "w1", model.RoleGridLeader); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Grids.Assign(e.ctx, g.Code, "w2", RoleGridLeader); !errors.Is(err, errs.ErrConflict) {
+	if _, err := e.Grids.Assign(e.ctx, g.Code, "w2", model.RoleGridLeader); !errors.Is(err, errs.ErrConflict) {
 		t.Fatalf("two leaders: %v", err)
 	}
-	g, err = e.Grids.Assign(e.ctx, g.Code, "w2", RoleFullTime)
+	g, err = e.Grids.Assign(e.ctx, g.Code, "w2", model.RoleFullTime)
 	if err != nil || len(g.Workers) != 2 {
 		t.Fatalf("assign: %+v %v", g, err)
 	}
@@ -80,20 +82,20 @@ func TestGridBadInput(t *testing.T) {
 	x, y := b[0][0][0][0], b[0][0][0][1]
 	inside := sq(x, y, 0.0001)
 	cases := []struct {
-		spec  GridSpec
+		spec  model.GridSpec
 		field string
 		rule  string
 	}{
-		{GridSpec{Code: "511083001001201", Name: "a", Jurisdiction: "511083001001", Geometry: []byte(`{"type":"Polygon","coordinates":[[[0,0],[1,1],[1,0],[0,1],[0,0]]]}`)}, "geometry.coordinates[0]", "self_intersection"},
-		{GridSpec{Code: "511083001001201", Name: "a", Jurisdiction: "511083001001", Geometry: []byte(`{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1]]]}`)}, "geometry.coordinates[0]", "unclosed"},
-		{GridSpec{Code: "511083001001201", Name: "a", Jurisdiction: "511083001001", Geometry: []byte(sq(100, 20, 0.01))}, "geometry", "outside_parent"},
-		{GridSpec{Code: "511083001002201", Name: "a", Jurisdiction: "511083001001", Geometry: []byte(inside)}, "code", "format"},
-		{GridSpec{Code: "511083001001201", Name: "", Jurisdiction: "511083001001", Geometry: []byte(inside)}, "name", "required"},
-		{GridSpec{Code: "511083001001201", Name: "a", Jurisdiction: "511083001001", Type: "huge", Geometry: []byte(inside)}, "type", "enum"},
-		{GridSpec{Code: "511083001001201", Name: "a", Jurisdiction: "511083001001", Type: GridDedicated, Geometry: []byte(inside)}, "dedicated", "enum"},
-		{GridSpec{Code: "511083001001201", Name: "a", Jurisdiction: "511083001001", Duties: []string{"tax"}, Geometry: []byte(inside)}, "duties[0]", "enum"},
-		{GridSpec{Code: "511083001001001", Name: "a", Jurisdiction: "511083001001", Geometry: []byte(inside)}, "code", "exists"},
-		{GridSpec{Code: "511083999999001", Name: "a", Jurisdiction: "511083999999", Geometry: []byte(inside)}, "jurisdiction", "not_found"},
+		{model.GridSpec{Code: "511083001001201", Name: "a", Jurisdiction: "511083001001", Geometry: []byte(`{"type":"Polygon","coordinates":[[[0,0],[1,1],[1,0],[0,1],[0,0]]]}`)}, "geometry.coordinates[0]", "self_intersection"},
+		{model.GridSpec{Code: "511083001001201", Name: "a", Jurisdiction: "511083001001", Geometry: []byte(`{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1]]]}`)}, "geometry.coordinates[0]", "unclosed"},
+		{model.GridSpec{Code: "511083001001201", Name: "a", Jurisdiction: "511083001001", Geometry: []byte(sq(100, 20, 0.01))}, "geometry", "outside_parent"},
+		{model.GridSpec{Code: "511083001002201", Name: "a", Jurisdiction: "511083001001", Geometry: []byte(inside)}, "code", "format"},
+		{model.GridSpec{Code: "511083001001201", Name: "", Jurisdiction: "511083001001", Geometry: []byte(inside)}, "name", "required"},
+		{model.GridSpec{Code: "511083001001201", Name: "a", Jurisdiction: "511083001001", Type: "huge", Geometry: []byte(inside)}, "type", "enum"},
+		{model.GridSpec{Code: "511083001001201", Name: "a", Jurisdiction: "511083001001", Type: model.GridDedicated, Geometry: []byte(inside)}, "dedicated", "enum"},
+		{model.GridSpec{Code: "511083001001201", Name: "a", Jurisdiction: "511083001001", Duties: []string{"tax"}, Geometry: []byte(inside)}, "duties[0]", "enum"},
+		{model.GridSpec{Code: "511083001001001", Name: "a", Jurisdiction: "511083001001", Geometry: []byte(inside)}, "code", "exists"},
+		{model.GridSpec{Code: "511083999999001", Name: "a", Jurisdiction: "511083999999", Geometry: []byte(inside)}, "jurisdiction", "not_found"},
 	}
 	for i, c := range cases {
 		_, err := e.Grids.Create(e.ctx, c.spec)
@@ -156,7 +158,7 @@ func TestConcurrentReportsShareCommits(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 20; i++ {
-				if _, err := e.Events.Report(context.Background(), Report{Category: "dispute", Description: "x", Grid: "511083001001002"}); err != nil {
+				if _, err := e.Events.Report(context.Background(), model.Report{Category: "dispute", Description: "x", Grid: "511083001001002"}); err != nil {
 					errc <- err
 					return
 				}
@@ -219,7 +221,7 @@ func TestLoadWholeCountry(t *testing.T) {
 func TestSweeperLoopMarksOverdue(t *testing.T) {
 	e := newEnv(t, false)
 	e.withCounty(t)
-	ev, err := e.Events.Report(e.ctx, Report{Category: "dispute", Description: "x", Grid: "511083001001001", Urgency: UrgencyCritical})
+	ev, err := e.Events.Report(e.ctx, model.Report{Category: "dispute", Description: "x", Grid: "511083001001001", Urgency: model.UrgencyCritical})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/errs"
@@ -20,46 +22,10 @@ import (
 // opened by the sender's exchange just before the wire (inside mTLS) and
 // sealed again under the receiver's keys before they enter its log.
 
-// Handover directions and states.
-const (
-	HandoverOut      = "out"
-	HandoverIn       = "in"
-	HandoverPending  = "pending"
-	HandoverAccepted = "accepted"
-)
-
-// Subject is what a handover says about the person.
-type Subject struct {
-	NameMasked    string `json:"name_masked"`
-	IDMasked      string `json:"id_masked"`
-	Kind          string `json:"kind,omitempty"`
-	Category      string `json:"category,omitempty"`
-	Level         int    `json:"level,omitempty"`
-	NameSealed    string `json:"name_sealed,omitempty"`    // only when the link shares person.identity
-	IDSealed      string `json:"id_sealed,omitempty"`      // only when the link shares person.identity
-	DetailsSealed string `json:"details_sealed,omitempty"` // only when the link shares person.details
-}
-
-// Handover is one 衔接 as one side holds it.
-type Handover struct {
-	ID         string    `json:"id"`
-	Direction  string    `json:"direction"`
-	Person     string    `json:"person,omitempty"` // the sender's person id (sender side only)
-	From       string    `json:"from"`
-	To         string    `json:"to"`
-	Status     string    `json:"status"`
-	Note       string    `json:"note,omitempty"`
-	OpenedAt   time.Time `json:"opened_at"`
-	Deadline   time.Time `json:"deadline"`
-	AcceptedAt time.Time `json:"accepted_at,omitzero"`
-	AlertEvent string    `json:"alert_event,omitempty"` // the event opened when the deadline passed
-	Subject    Subject   `json:"subject"`
-}
-
 // handoverOffer is the wire body. Name, IDNumber and Details are plaintext
 // only in flight; apply refuses them.
 type handoverOffer struct {
-	Handover Handover        `json:"handover"`
+	Handover model.Handover  `json:"handover"`
 	Name     string          `json:"name,omitempty"`
 	IDNumber string          `json:"id_number,omitempty"`
 	Details  json.RawMessage `json:"details,omitempty"`
@@ -85,16 +51,16 @@ func init() {
 	handle("handover.open", 1, applyHandoverOpen)
 	handle("handover.accept", 1, applyHandoverAccept)
 	handle("handover.sweep", 1, applyHandoverSweep)
-	receivers[KindHandoverOffer] = receiveHandoverOffer
-	receivers[KindHandoverReply] = receiveHandoverReply
+	receivers[model.KindHandoverOffer] = receiveHandoverOffer
+	receivers[model.KindHandoverReply] = receiveHandoverReply
 }
 
 func applyHandoverOpen(t *txn, c *Command, p *handoverOpenPayload) (any, error) {
 	if !p.Deadline.After(c.At) {
 		return nil, errs.Invalid("deadline", "future", "the deadline must be in the future")
 	}
-	if len(p.Note) > maxText {
-		return nil, errs.Invalid("note", "length", "note is longer than %d bytes", maxText)
+	if len(p.Note) > model.MaxText {
+		return nil, errs.Invalid("note", "length", "note is longer than %d bytes", model.MaxText)
 	}
 	person, err := t.loadPerson(c, p.Person)
 	if err != nil {
@@ -104,7 +70,7 @@ func applyHandoverOpen(t *txn, c *Command, p *handoverOpenPayload) (any, error) 
 	if err != nil {
 		return nil, err
 	}
-	sub := Subject{NameMasked: person.NameMasked, IDMasked: person.IDMasked, Kind: person.Kind}
+	sub := model.Subject{NameMasked: person.NameMasked, IDMasked: person.IDMasked, Kind: person.Kind}
 	if person.Special != nil {
 		sub.Category, sub.Level = person.Special.Category, person.Special.Level
 		if l.shares(SharePersonDetails) {
@@ -116,14 +82,14 @@ func applyHandoverOpen(t *txn, c *Command, p *handoverOpenPayload) (any, error) 
 	}
 	self := t.self()
 	seq, _ := t.nextSeq("handover")
-	h := &Handover{ID: self + "-H" + strconv.FormatUint(seq, 10), Direction: HandoverOut, Person: person.ID, From: self, To: p.To,
-		Status: HandoverPending, Note: p.Note, OpenedAt: c.At, Deadline: p.Deadline.UTC(), Subject: sub}
+	h := &model.Handover{ID: self + "-H" + strconv.FormatUint(seq, 10), Direction: model.HandoverOut, Person: person.ID, From: self, To: p.To,
+		Status: model.HandoverPending, Note: p.Note, OpenedAt: c.At, Deadline: p.Deadline.UTC(), Subject: sub}
 	if err := t.putRecord(bHandover, []byte(h.ID), h); err != nil {
 		return nil, err
 	}
 	wire := *h
 	wire.Person = ""
-	return h, t.send(c, p.To, KindHandoverOffer, handoverOffer{Handover: wire})
+	return h, t.send(c, p.To, model.KindHandoverOffer, handoverOffer{Handover: wire})
 }
 
 func receiveHandoverOffer(t *txn, c *Command, l *Link, m *Message) error {
@@ -147,26 +113,26 @@ func receiveHandoverOffer(t *txn, c *Command, l *Link, m *Message) error {
 	if t.b(bHandover).Get([]byte(h.ID)) != nil {
 		return errs.Conflict("body.handover.id", "exists", "handover %s is already here", h.ID)
 	}
-	h.Direction, h.Status, h.Person, h.AlertEvent = HandoverIn, HandoverPending, "", ""
+	h.Direction, h.Status, h.Person, h.AlertEvent = model.HandoverIn, model.HandoverPending, "", ""
 	return t.putRecord(bHandover, []byte(h.ID), &h)
 }
 
 func applyHandoverAccept(t *txn, c *Command, p *handoverIDPayload) (any, error) {
-	h, err := load[Handover](t, bHandover, p.ID, "id", "handover")
+	h, err := load[model.Handover](t, bHandover, p.ID, "id", "handover")
 	if err != nil {
 		return nil, err
 	}
-	if h.Direction != HandoverIn {
+	if h.Direction != model.HandoverIn {
 		return nil, errs.Conflict("id", "direction", "handover %s is outgoing; the receiver accepts it", h.ID)
 	}
-	if h.Status != HandoverPending {
+	if h.Status != model.HandoverPending {
 		return nil, errs.Conflict("id", "state", "handover %s is %s", h.ID, h.Status)
 	}
-	h.Status, h.AcceptedAt = HandoverAccepted, c.At
+	h.Status, h.AcceptedAt = model.HandoverAccepted, c.At
 	if err := t.putRecord(bHandover, []byte(h.ID), h); err != nil {
 		return nil, err
 	}
-	return h, t.send(c, h.From, KindHandoverReply, handoverReply{ID: h.ID, AcceptedAt: c.At})
+	return h, t.send(c, h.From, model.KindHandoverReply, handoverReply{ID: h.ID, AcceptedAt: c.At})
 }
 
 func receiveHandoverReply(t *txn, c *Command, l *Link, m *Message) error {
@@ -174,40 +140,40 @@ func receiveHandoverReply(t *txn, c *Command, l *Link, m *Message) error {
 	if err := decodeBody(m, &b); err != nil {
 		return err
 	}
-	h, err := load[Handover](t, bHandover, b.ID, "body.id", "handover")
+	h, err := load[model.Handover](t, bHandover, b.ID, "body.id", "handover")
 	if err != nil {
 		return err
 	}
-	if h.Direction != HandoverOut || h.To != m.Origin {
+	if h.Direction != model.HandoverOut || h.To != m.Origin {
 		return errs.Forbidden("body.id", "route", "handover %s was not sent to %s", b.ID, m.Origin)
 	}
-	if h.Status == HandoverAccepted {
+	if h.Status == model.HandoverAccepted {
 		return nil
 	}
-	h.Status, h.AcceptedAt = HandoverAccepted, b.AcceptedAt
+	h.Status, h.AcceptedAt = model.HandoverAccepted, b.AcceptedAt
 	return t.putRecord(bHandover, []byte(h.ID), h)
 }
 
 // applyHandoverSweep opens one alert event per pending handover past its
 // deadline, on whichever side runs it (both do).
 func applyHandoverSweep(t *txn, c *Command, _ *struct{}) (any, error) {
-	all, err := prefixValues[Handover](t.tx, bHandover, nil, 0, nil)
+	all, err := prefixValues[model.Handover](t.tx, bHandover, nil, 0, nil)
 	if err != nil {
 		return nil, err
 	}
-	var due []*Handover
+	var due []*model.Handover
 	for i, h := range all {
-		if h.Status == HandoverPending && h.AlertEvent == "" && c.At.After(h.Deadline) {
+		if h.Status == model.HandoverPending && h.AlertEvent == "" && c.At.After(h.Deadline) {
 			due = append(due, &all[i])
 		}
 	}
 	self := t.self()
 	for _, h := range due {
 		side := "接收方"
-		if h.Direction == HandoverOut {
+		if h.Direction == model.HandoverOut {
 			side = "移交方"
 		}
-		ev, err := t.reportEvent(c, &Report{Category: "special_population", Source: "system", Jurisdiction: self,
+		ev, err := t.reportEvent(c, &model.Report{Category: "special_population", Source: "system", Jurisdiction: self,
 			Description: fmt.Sprintf("人员衔接 %s 逾期未接收（%s，%s → %s，期限 %s）", h.ID, side, h.From, h.To, h.Deadline.Format(time.RFC3339))})
 		if err != nil {
 			return nil, err
@@ -224,13 +190,13 @@ func applyHandoverSweep(t *txn, c *Command, _ *struct{}) (any, error) {
 type Handovers struct{ s *Store }
 
 // Open hands person over to jurisdiction to, to be accepted by deadline.
-func (hs *Handovers) Open(ctx context.Context, person, to string, deadline time.Time, note string) (*Handover, error) {
-	return applyAs[*Handover](ctx, hs.s, "handover.open", "", handoverOpenPayload{Person: person, To: to, Deadline: deadline, Note: note})
+func (hs *Handovers) Open(ctx context.Context, person, to string, deadline time.Time, note string) (*model.Handover, error) {
+	return applyAs[*model.Handover](ctx, hs.s, "handover.open", "", handoverOpenPayload{Person: person, To: to, Deadline: deadline, Note: note})
 }
 
 // Accept accepts an incoming handover.
-func (hs *Handovers) Accept(ctx context.Context, id string) (*Handover, error) {
-	return applyAs[*Handover](ctx, hs.s, "handover.accept", "", handoverIDPayload{ID: id})
+func (hs *Handovers) Accept(ctx context.Context, id string) (*model.Handover, error) {
+	return applyAs[*model.Handover](ctx, hs.s, "handover.accept", "", handoverIDPayload{ID: id})
 }
 
 // Sweep opens alert events for handovers past their deadline.
@@ -239,8 +205,8 @@ func (hs *Handovers) Sweep(ctx context.Context) (int, error) {
 }
 
 // Get returns one handover.
-func (hs *Handovers) Get(id string) (*Handover, error) {
-	var h Handover
+func (hs *Handovers) Get(id string) (*model.Handover, error) {
+	var h model.Handover
 	err := hs.s.engine.View(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bHandover).Get([]byte(id))
 		if v == nil {
@@ -252,10 +218,10 @@ func (hs *Handovers) Get(id string) (*Handover, error) {
 }
 
 // List returns every handover this side holds.
-func (hs *Handovers) List() ([]Handover, error) {
-	var out []Handover
+func (hs *Handovers) List() ([]model.Handover, error) {
+	var out []model.Handover
 	err := hs.s.engine.View(func(tx *bbolt.Tx) (err error) {
-		out, err = prefixValues[Handover](tx, bHandover, nil, 0, nil) // keyed by id: sorted
+		out, err = prefixValues[model.Handover](tx, bHandover, nil, 0, nil) // keyed by id: sorted
 		return err
 	})
 	return out, err
@@ -265,7 +231,7 @@ func (hs *Handovers) List() ([]Handover, error) {
 // sender keeps the person's own values (special-population details under
 // "special"), a receiver seals what arrives under the handover's id.
 func subjectAAD(direction, handover, person string) (prefix, details string) {
-	if direction == HandoverOut {
+	if direction == model.HandoverOut {
 		return "person/" + person + "/", "special"
 	}
 	return "handover/" + handover + "/", "details"
@@ -277,7 +243,7 @@ func (f *Federation) Outgoing(msgs []Message) ([]Message, error) {
 	out := make([]Message, len(msgs))
 	for i, m := range msgs {
 		out[i] = m
-		if m.Kind != KindHandoverOffer {
+		if m.Kind != model.KindHandoverOffer {
 			continue
 		}
 		var b handoverOffer
@@ -289,7 +255,7 @@ func (f *Federation) Outgoing(msgs []Message) ([]Message, error) {
 		if err != nil {
 			return nil, err
 		}
-		pre, detailsField := subjectAAD(HandoverOut, b.Handover.ID, pid)
+		pre, detailsField := subjectAAD(model.HandoverOut, b.Handover.ID, pid)
 		open := func(tok, what string) (string, error) {
 			if tok == "" {
 				return "", nil
@@ -332,7 +298,7 @@ func (f *Federation) Incoming(msgs []Message) ([]Message, error) {
 	out := make([]Message, len(msgs))
 	for i, m := range msgs {
 		out[i] = m
-		if m.Kind != KindHandoverOffer {
+		if m.Kind != model.KindHandoverOffer {
 			continue
 		}
 		var b handoverOffer
@@ -344,7 +310,7 @@ func (f *Federation) Incoming(msgs []Message) ([]Message, error) {
 			return out[:i], &MessageError{Origin: m.Origin, Seq: m.Seq, Kind: m.Kind,
 				Err: errs.Invalid("body.handover.subject", "sealed", "sealed fields cannot be read here; send them open inside TLS")}
 		}
-		pre, detailsField := subjectAAD(HandoverIn, b.Handover.ID, "")
+		pre, detailsField := subjectAAD(model.HandoverIn, b.Handover.ID, "")
 		seal := func(v, what string) (string, error) {
 			if v == "" {
 				return "", nil

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core/errs"
 )
 
@@ -71,23 +73,23 @@ func (e *DuplicateError) Is(target error) bool { return target == errs.ErrConfli
 // refOf names what a command made, for DuplicateError.
 func refOf(v any) string {
 	switch x := v.(type) {
-	case *Event:
+	case *model.Event:
 		return x.ID
-	case *Person:
+	case *model.Person:
 		return x.ID
-	case *Grid:
+	case *model.Grid:
 		return x.Code
 	case *Token:
 		return x.ID
-	case *Org:
+	case *model.Org:
 		return x.ID
-	case *Member:
+	case *model.Member:
 		return x.ID
-	case *Activity:
+	case *model.Activity:
 		return x.ID
-	case *Visit:
+	case *model.Visit:
 		return fmt.Sprintf("%s/%d", x.Person, x.Seq)
-	case *House:
+	case *model.House:
 		return x.ID
 	}
 	return ""

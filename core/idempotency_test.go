@@ -5,13 +5,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core/errs"
 )
 
 func TestIdempotentRetries(t *testing.T) {
 	e := newEnv(t, false)
 	e.withCounty(t)
-	r := Report{Category: "dispute", Description: "x", Grid: "511083001001001"}
+	r := model.Report{Category: "dispute", Description: "x", Grid: "511083001001001"}
 	ctx, err := WithIdempotencyKey(e.ctx, "tok-1:retry-42")
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +41,7 @@ func TestIdempotentRetries(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Operations that propose many commands ignore the key.
-	if n, err := e.Events.Import(ctx, []Report{r, r, r}, nil); err != nil || n != 3 {
+	if n, err := e.Events.Import(ctx, []model.Report{r, r, r}, nil); err != nil || n != 3 {
 		t.Fatalf("import under a key: %d %v", n, err)
 	}
 	if f, _ := e.Events.Figures("511083", "", ""); f.Reported != 6 {

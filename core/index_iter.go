@@ -3,6 +3,8 @@ package core
 import (
 	"bytes"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"go.etcd.io/bbolt"
 )
 
@@ -64,7 +66,7 @@ type placeHead struct {
 // newPlaceIter starts after the l/ key `after` when it is set.
 func newPlaceIter(b *bbolt.Bucket, loc string, after []byte) *placeIter {
 	it := &placeIter{}
-	for _, st := range statusOrder {
+	for _, st := range model.Statuses {
 		pre := ixStatus + string(st) + "/"
 		h := placeHead{c: b.Cursor(), pre: len(pre), prefix: []byte(pre + loc)}
 		var from []byte

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/paulmach/orb"
 	"go.etcd.io/bbolt"
 
@@ -16,16 +18,6 @@ import (
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/geo"
 )
-
-// Jurisdiction is one administrative division (行政区划) in the store.
-type Jurisdiction struct {
-	Code      string         `json:"code"`
-	Name      string         `json:"name"`
-	Parent    string         `json:"parent,omitempty"`
-	Tier      divisions.Tier `json:"tier"`
-	HasBounds bool           `json:"has_bounds,omitempty"`
-	Derived   bool           `json:"derived_bounds,omitempty"` // bounds were derived, not surveyed
-}
 
 // Jurisdictions is the typed API for the administrative tree.
 type Jurisdictions struct{ s *Store }
@@ -71,7 +63,7 @@ func applyJurisdictionLoad(t *txn, c *Command, p *loadPayload) (any, error) {
 		if d.Parent != "" && t.b(bJur).Get([]byte(d.Parent)) == nil {
 			return nil, errs.NotFound(fmt.Sprintf("divisions[%d].parent", i), "parent %s is not loaded", d.Parent)
 		}
-		var cur Jurisdiction
+		var cur model.Jurisdiction
 		if _, err := t.getRecord(bJur, []byte(d.Code), &cur); err != nil {
 			return nil, err
 		}
@@ -92,7 +84,7 @@ func applyJurisdictionLoad(t *txn, c *Command, p *loadPayload) (any, error) {
 		if cur.Code != "" && cur.Parent != d.Parent {
 			t.del(bJurChild, key(cur.Parent, cur.Code))
 		}
-		j := Jurisdiction{Code: d.Code, Name: d.Name, Parent: d.Parent, Tier: d.Tier, HasBounds: cur.HasBounds, Derived: cur.Derived}
+		j := model.Jurisdiction{Code: d.Code, Name: d.Name, Parent: d.Parent, Tier: d.Tier, HasBounds: cur.HasBounds, Derived: cur.Derived}
 		if err := t.putRecord(bJur, []byte(d.Code), j); err != nil {
 			return nil, err
 		}
@@ -123,7 +115,7 @@ func applyJurisdictionLoad(t *txn, c *Command, p *loadPayload) (any, error) {
 }
 
 // jurPlace is a jurisdiction's own code, for scope checks.
-func jurPlace(j *Jurisdiction) string { return j.Code }
+func jurPlace(j *model.Jurisdiction) string { return j.Code }
 
 type boundsPayload struct {
 	Code     string           `json:"code"`
@@ -205,8 +197,8 @@ func (j *Jurisdictions) Resolve(code string) (string, error) {
 }
 
 // Get returns one jurisdiction; a retired code resolves to its successor.
-func (j *Jurisdictions) Get(code string) (Jurisdiction, error) {
-	var out Jurisdiction
+func (j *Jurisdictions) Get(code string) (model.Jurisdiction, error) {
+	var out model.Jurisdiction
 	cur, err := j.Resolve(code)
 	if err != nil {
 		return out, err
@@ -218,38 +210,38 @@ func (j *Jurisdictions) Get(code string) (Jurisdiction, error) {
 }
 
 // Children lists the direct children of code, sorted by code.
-func (j *Jurisdictions) Children(code string) ([]Jurisdiction, error) {
+func (j *Jurisdictions) Children(code string) ([]model.Jurisdiction, error) {
 	cur, err := j.Resolve(code)
 	if err != nil {
 		return nil, err
 	}
-	var out []Jurisdiction
+	var out []model.Jurisdiction
 	err = j.s.engine.View(func(tx *bbolt.Tx) (err error) {
-		out, err = prefixRefs[Jurisdiction](tx, bJurChild, bJur, []byte(cur+"/"), 0, nil)
+		out, err = prefixRefs[model.Jurisdiction](tx, bJurChild, bJur, []byte(cur+"/"), 0, nil)
 		return err
 	})
 	return out, err
 }
 
 // Ancestors returns the chain from the province down to code's parent.
-func (j *Jurisdictions) Ancestors(code string) ([]Jurisdiction, error) {
+func (j *Jurisdictions) Ancestors(code string) ([]model.Jurisdiction, error) {
 	x, err := j.Get(code)
 	if err != nil {
 		return nil, err
 	}
-	var chain []Jurisdiction
+	var chain []model.Jurisdiction
 	for x.Parent != "" {
 		if x, err = j.Get(x.Parent); err != nil {
 			return nil, err
 		}
-		chain = append([]Jurisdiction{x}, chain...)
+		chain = append([]model.Jurisdiction{x}, chain...)
 	}
 	return chain, nil
 }
 
 // Search finds jurisdictions whose name contains q, optionally of one tier
 // and under one code, at most limit (default 50) in code order.
-func (j *Jurisdictions) Search(q string, tier divisions.Tier, under string, limit int) ([]Jurisdiction, error) {
+func (j *Jurisdictions) Search(q string, tier divisions.Tier, under string, limit int) ([]model.Jurisdiction, error) {
 	if limit <= 0 || limit > 1000 {
 		limit = 50
 	}
@@ -261,11 +253,11 @@ func (j *Jurisdictions) Search(q string, tier divisions.Tier, under string, limi
 		}
 		pre = prefixOf(cur)
 	}
-	var out []Jurisdiction
+	var out []model.Jurisdiction
 	err := j.s.engine.View(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bJur).Cursor()
 		for k, v := c.Seek([]byte(pre)); k != nil && strings.HasPrefix(string(k), pre) && len(out) < limit; k, v = c.Next() {
-			var x Jurisdiction
+			var x model.Jurisdiction
 			if err := decodeRecord(v, &x); err != nil {
 				return err
 			}
@@ -410,8 +402,8 @@ func (j *Jurisdictions) LoadCounty(ctx context.Context, county string, side int)
 		}
 	}
 	for _, g := range d.Grids {
-		grid := Grid{Code: g.Code, Name: fmt.Sprintf("%s第%s网格", names[g.Village], strings.TrimLeft(g.Code[len(g.Village):], "0")),
-			Jurisdiction: g.Village, Type: GridBasic, Duties: []string{"comprehensive"}, Derived: true, Geometry: g.Polygon}
+		grid := model.Grid{Code: g.Code, Name: fmt.Sprintf("%s第%s网格", names[g.Village], strings.TrimLeft(g.Code[len(g.Village):], "0")),
+			Jurisdiction: g.Village, Type: model.GridBasic, Duties: []string{"comprehensive"}, Derived: true, Geometry: g.Polygon}
 		if err := add("grid.create", g.Village, gridPayload{Grid: grid}); err != nil {
 			return nil, err
 		}

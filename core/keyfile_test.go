@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/seal"
 )
@@ -214,7 +216,7 @@ func TestStoreAcrossKeyRotation(t *testing.T) {
 		return s
 	}
 	add := func(s *Store, name string, n int) string {
-		p, err := s.People.Add(e.ctx, PersonInput{Name: name, IDNumber: idNumber(n), Kind: "registered", Jurisdiction: "511083001001", Grid: "511083001001001"})
+		p, err := s.People.Add(e.ctx, model.PersonInput{Name: name, IDNumber: idNumber(n), Kind: "registered", Jurisdiction: "511083001001", Grid: "511083001001001"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -231,7 +233,7 @@ func TestStoreAcrossKeyRotation(t *testing.T) {
 	after := open()
 	newID := add(after, "李建华", 2)
 	for id, want := range map[string]string{oldID: "王秀兰", newID: "李建华"} {
-		r, err := after.People.Reveal(e.ctx, id, Purpose{Basis: BasisVisit, Text: "核实"})
+		r, err := after.People.Reveal(e.ctx, id, model.Purpose{Basis: model.BasisVisit, Text: "核实"})
 		if err != nil || r.Name != want {
 			t.Fatalf("reveal %s after rotation: %+v %v", id, r, err)
 		}
@@ -242,7 +244,7 @@ func TestStoreAcrossKeyRotation(t *testing.T) {
 		}
 	}
 	// The store still on generation 1 alone cannot read the new person.
-	if _, err := before.People.Reveal(e.ctx, newID, Purpose{Basis: BasisVisit, Text: "核实"}); err == nil {
+	if _, err := before.People.Reveal(e.ctx, newID, model.Purpose{Basis: model.BasisVisit, Text: "核实"}); err == nil {
 		t.Fatal("a keyring without generation 2 revealed a person sealed with it")
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/errs"
@@ -17,22 +19,6 @@ const (
 	RelPeer   = "peer"   // a neighbour (相邻地区), e.g. 荣昌区 ↔ 隆昌市
 )
 
-// Message kinds that cross between jurisdictions.
-const (
-	KindEscalation    = "escalation"     // 上报上级: an event handed up
-	KindDispatch      = "dispatch"       // 交办: an event handed down with a deadline
-	KindSupervision   = "supervision"    // 督办 on a dispatched event
-	KindOutcome       = "outcome"        // the end of an escalated or dispatched event, back to its origin
-	KindRollup        = "rollup"         // periodic figures for the tier above
-	KindCaseOpen      = "case.open"      // 跨区域互涉案事件 opened by its lead
-	KindCaseEntry     = "case.entry"     // a timeline entry of a case
-	KindCaseStatus    = "case.status"    // a status change by the lead
-	KindCaseLead      = "case.lead"      // the lead handed over
-	KindHandoverOffer = "handover.offer" // 衔接: a special-population subject moves here
-	KindHandoverReply = "handover.reply" // the receiver accepted
-	// KindWitness (witness.go): a child's audit chain head for its parent.
-)
-
 // Fields that may cross only when a link's policy shares them.
 const (
 	ShareReporter       = "event.reporter"  // who reported an event
@@ -41,14 +27,14 @@ const (
 )
 
 var (
-	allKinds = []string{KindEscalation, KindDispatch, KindSupervision, KindOutcome, KindRollup,
-		KindCaseOpen, KindCaseEntry, KindCaseStatus, KindCaseLead, KindHandoverOffer, KindHandoverReply, KindWitness}
+	allKinds = []string{model.KindEscalation, model.KindDispatch, model.KindSupervision, model.KindOutcome, model.KindRollup,
+		model.KindCaseOpen, model.KindCaseEntry, model.KindCaseStatus, model.KindCaseLead, model.KindHandoverOffer, model.KindHandoverReply, model.KindWitness}
 	allShares = []string{ShareReporter, SharePersonIdentity, SharePersonDetails}
 	// defaultKinds is what a link allows when its policy names no kinds.
 	defaultKinds = map[string][]string{
-		RelParent: {KindEscalation, KindDispatch, KindSupervision, KindOutcome, KindRollup, KindHandoverOffer, KindHandoverReply, KindWitness},
-		RelChild:  {KindEscalation, KindDispatch, KindSupervision, KindOutcome, KindRollup, KindHandoverOffer, KindHandoverReply, KindWitness},
-		RelPeer:   {KindCaseOpen, KindCaseEntry, KindCaseStatus, KindCaseLead, KindHandoverOffer, KindHandoverReply},
+		RelParent: {model.KindEscalation, model.KindDispatch, model.KindSupervision, model.KindOutcome, model.KindRollup, model.KindHandoverOffer, model.KindHandoverReply, model.KindWitness},
+		RelChild:  {model.KindEscalation, model.KindDispatch, model.KindSupervision, model.KindOutcome, model.KindRollup, model.KindHandoverOffer, model.KindHandoverReply, model.KindWitness},
+		RelPeer:   {model.KindCaseOpen, model.KindCaseEntry, model.KindCaseStatus, model.KindCaseLead, model.KindHandoverOffer, model.KindHandoverReply},
 	}
 )
 

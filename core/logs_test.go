@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // TestLogsCarryNoSensitiveFields runs person operations, including rejected
@@ -27,20 +29,20 @@ func TestLogsCarryNoSensitiveFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	idn, name, diag := idNumber(99), "欧阳秀英", "双相情感障碍"
-	p, err := s.People.Add(ctx, PersonInput{Name: name, IDNumber: idn, Kind: "registered", Jurisdiction: "511083001001"})
+	p, err := s.People.Add(ctx, model.PersonInput{Name: name, IDNumber: idn, Kind: "registered", Jurisdiction: "511083001001"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Rejected at apply time (duplicate ID number): logged at debug.
-	if _, err := s.People.Add(ctx, PersonInput{Name: name, IDNumber: idn, Kind: "registered", Jurisdiction: "511083001001"}); err == nil {
+	if _, err := s.People.Add(ctx, model.PersonInput{Name: name, IDNumber: idn, Kind: "registered", Jurisdiction: "511083001001"}); err == nil {
 		t.Fatal("duplicate accepted")
 	}
 	risk := 4
-	if _, err := s.People.SetSpecial(ctx, p.ID, SpecialInput{Category: SpecialMental, Level: 3, Since: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
-		Details: SpecialDetails{Diagnosis: diag, RiskLevel: &risk, Guardian: "欧阳建"}}); err != nil {
+	if _, err := s.People.SetSpecial(ctx, p.ID, model.SpecialInput{Category: model.SpecialMental, Level: 3, Since: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
+		Details: model.SpecialDetails{Diagnosis: diag, RiskLevel: &risk, Guardian: "欧阳建"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.People.Reveal(ctx, p.ID, Purpose{Basis: BasisVisit, Text: "核查"}); err != nil {
+	if _, err := s.People.Reveal(ctx, p.ID, model.Purpose{Basis: model.BasisVisit, Text: "核查"}); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core/errs"
 )
 
@@ -50,7 +52,7 @@ func idsOf[T any](list func(after string, limit int) ([]T, string, error), id fu
 func TestListingsPageInKeyOrder(t *testing.T) {
 	e := newEnv(t, false)
 	e.withCounty(t)
-	mustOrg := func(o Org) {
+	mustOrg := func(o model.Org) {
 		t.Helper()
 		if _, err := e.Party.PutOrg(e.ctx, o); err != nil {
 			t.Fatalf("%s: %v", o.ID, err)
@@ -58,24 +60,24 @@ func TestListingsPageInKeyOrder(t *testing.T) {
 	}
 	// Two townships' orgs interleave by id; a page by place reads its own
 	// township's through the place index.
-	mustOrg(Org{ID: "t1", Name: "古湖街道党工委", Kind: OrgCommittee, Jurisdiction: "511083001"})
-	mustOrg(Org{ID: "t2", Name: "另一街道党工委", Kind: OrgCommittee, Jurisdiction: "511083002"})
+	mustOrg(model.Org{ID: "t1", Name: "古湖街道党工委", Kind: model.OrgCommittee, Jurisdiction: "511083001"})
+	mustOrg(model.Org{ID: "t2", Name: "另一街道党工委", Kind: model.OrgCommittee, Jurisdiction: "511083002"})
 	var want1, want2 []string
 	for i := 0; i < 7; i++ {
-		mustOrg(Org{ID: fmt.Sprintf("b%d-1", i), Name: "支部", Kind: OrgBranch, Parent: "t1", Jurisdiction: "511083001"})
-		mustOrg(Org{ID: fmt.Sprintf("b%d-2", i), Name: "支部", Kind: OrgBranch, Parent: "t2", Jurisdiction: "511083002"})
+		mustOrg(model.Org{ID: fmt.Sprintf("b%d-1", i), Name: "支部", Kind: model.OrgBranch, Parent: "t1", Jurisdiction: "511083001"})
+		mustOrg(model.Org{ID: fmt.Sprintf("b%d-2", i), Name: "支部", Kind: model.OrgBranch, Parent: "t2", Jurisdiction: "511083002"})
 		want1, want2 = append(want1, fmt.Sprintf("b%d-1", i)), append(want2, fmt.Sprintf("b%d-2", i))
 	}
 	want1, want2 = append(want1, "t1"), append(want2, "t2")
 	for i := 0; i < 5; i++ {
 		for _, org := range []string{"b0-1", "b1-1"} {
-			if _, err := e.Party.PutMember(e.ctx, Member{ID: fmt.Sprintf("m%d-%s", i, org), Name: "党员", Org: org, Status: "full"}); err != nil {
+			if _, err := e.Party.PutMember(e.ctx, model.Member{ID: fmt.Sprintf("m%d-%s", i, org), Name: "党员", Org: org, Status: "full"}); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
 	orgIDs := func(under string) func(string, int) ([]string, string, error) {
-		return idsOf(func(after string, limit int) ([]Org, string, error) { return e.Party.Orgs(under, after, limit) }, func(o Org) string { return o.ID })
+		return idsOf(func(after string, limit int) ([]model.Org, string, error) { return e.Party.Orgs(under, after, limit) }, func(o model.Org) string { return o.ID })
 	}
 	for _, limit := range []int{1, 2, 3, 8, 100} {
 		if got := walk(t, limit, orgIDs("511083001")); !slices.Equal(got, want1) {
@@ -87,7 +89,7 @@ func TestListingsPageInKeyOrder(t *testing.T) {
 		t.Fatalf("orgs under the county: %v, want %v", got, want)
 	}
 	// An org that moves to the other township leaves the first's listing.
-	mustOrg(Org{ID: "b6-1", Name: "支部", Kind: OrgBranch, Parent: "t2", Jurisdiction: "511083002"})
+	mustOrg(model.Org{ID: "b6-1", Name: "支部", Kind: model.OrgBranch, Parent: "t2", Jurisdiction: "511083002"})
 	if got := walk(t, 3, orgIDs("511083001")); !slices.Equal(got, slices.Delete(slices.Clone(want1), 6, 7)) {
 		t.Fatalf("orgs under 511083001 after b6-1 moved: %v", got)
 	}
@@ -102,7 +104,9 @@ func TestListingsPageInKeyOrder(t *testing.T) {
 	}
 
 	members := func(org string) func(string, int) ([]string, string, error) {
-		return idsOf(func(after string, limit int) ([]Member, string, error) { return e.Party.Members(org, after, limit) }, func(m Member) string { return m.ID })
+		return idsOf(func(after string, limit int) ([]model.Member, string, error) {
+			return e.Party.Members(org, after, limit)
+		}, func(m model.Member) string { return m.ID })
 	}
 	got := walk(t, 2, members("b0-1"))
 	want := []string{"m0-b0-1", "m1-b0-1", "m2-b0-1", "m3-b0-1", "m4-b0-1"}
@@ -139,7 +143,7 @@ func TestCasesPage(t *testing.T) {
 		want = append(want, cs.ID)
 	}
 	slices.Sort(want)
-	got := walk(t, 3, idsOf(a.Cases.List, func(c Case) string {
+	got := walk(t, 3, idsOf(a.Cases.List, func(c model.Case) string {
 		if c.Entries != nil {
 			t.Errorf("case %s listed with its entries", c.ID)
 		}
@@ -156,24 +160,24 @@ func TestVisitsAndCaseEntriesPage(t *testing.T) {
 	since := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
 	var people []string
 	for i, visits := range []int{7, 2} {
-		p, err := e.People.Add(e.ctx, PersonInput{Name: "赵六", IDNumber: idNumber(20 + i), Kind: "registered", Jurisdiction: "511083001001", Grid: "511083001001001"})
+		p, err := e.People.Add(e.ctx, model.PersonInput{Name: "赵六", IDNumber: idNumber(20 + i), Kind: "registered", Jurisdiction: "511083001001", Grid: "511083001001001"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.People.SetSpecial(e.ctx, p.ID, SpecialInput{Category: SpecialCorrection, Level: 3, Since: since,
-			Details: SpecialDetails{CorrectionType: "probation", TermStart: "2026-10-01", TermEnd: "2027-10-01"}, Team: []string{"网格员李"}}); err != nil {
+		if _, err := e.People.SetSpecial(e.ctx, p.ID, model.SpecialInput{Category: model.SpecialCorrection, Level: 3, Since: since,
+			Details: model.SpecialDetails{CorrectionType: "probation", TermStart: "2026-10-01", TermEnd: "2027-10-01"}, Team: []string{"网格员李"}}); err != nil {
 			t.Fatal(err)
 		}
 		for v := 0; v < visits; v++ {
-			if _, err := e.People.RecordVisit(e.ctx, p.ID, VisitInput{At: since.AddDate(0, 0, v), Visitor: "网格员李", Method: "home", Found: true}); err != nil {
+			if _, err := e.People.RecordVisit(e.ctx, p.ID, model.VisitInput{At: since.AddDate(0, 0, v), Visitor: "网格员李", Method: "home", Found: true}); err != nil {
 				t.Fatal(err)
 			}
 		}
 		people = append(people, p.ID)
 	}
 	visits := func(id string) func(string, int) ([]string, string, error) {
-		return idsOf(func(after string, limit int) ([]Visit, string, error) { return e.People.Visits(id, after, limit) },
-			func(v Visit) string { return fmt.Sprint(v.Person, "#", v.Seq) })
+		return idsOf(func(after string, limit int) ([]model.Visit, string, error) { return e.People.Visits(id, after, limit) },
+			func(v model.Visit) string { return fmt.Sprint(v.Person, "#", v.Seq) })
 	}
 	var want []string
 	for s := 1; s <= 7; s++ {
@@ -212,10 +216,10 @@ func TestVisitsAndCaseEntriesPage(t *testing.T) {
 			}
 		}
 	}
-	entries := idsOf(func(after string, limit int) ([]CaseEntry, string, error) {
+	entries := idsOf(func(after string, limit int) ([]model.CaseEntry, string, error) {
 		return a.Cases.Entries(cases[0], after, limit)
 	},
-		func(e CaseEntry) string { return e.Text })
+		func(e model.CaseEntry) string { return e.Text })
 	for _, limit := range []int{1, 4, 6, 100} {
 		if got := walk(t, limit, entries); !slices.Equal(got, texts) {
 			t.Fatalf("entries, pages of %d: %v, want %v", limit, got, texts)

@@ -8,79 +8,19 @@ import (
 	"slices"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/errs"
 )
 
-// OrgKind is a level of party organisation.
-type OrgKind string
-
-// Organisation levels: 党委 → 党总支 → 党支部 → 党小组.
-const (
-	OrgCommittee     OrgKind = "committee"      // 党委
-	OrgGeneralBranch OrgKind = "general_branch" // 党总支
-	OrgBranch        OrgKind = "branch"         // 党支部
-	OrgGroup         OrgKind = "group"          // 党小组
-)
-
 // allowedChild says which kinds may sit under which.
-var allowedChild = map[OrgKind][]OrgKind{
-	OrgCommittee:     {OrgGeneralBranch, OrgBranch},
-	OrgGeneralBranch: {OrgBranch},
-	OrgBranch:        {OrgGroup},
+var allowedChild = map[model.OrgKind][]model.OrgKind{
+	model.OrgCommittee:     {model.OrgGeneralBranch, model.OrgBranch},
+	model.OrgGeneralBranch: {model.OrgBranch},
+	model.OrgBranch:        {model.OrgGroup},
 }
-
-// Org is a party organisation tied to a jurisdiction and, for branches and
-// groups, to the grids it is built on (党支部建在网格上).
-type Org struct {
-	ID           string               `json:"id"`
-	Name         string               `json:"name"`
-	Kind         OrgKind              `json:"kind"`
-	Parent       string               `json:"parent,omitempty"`
-	Jurisdiction string               `json:"jurisdiction"`
-	Grids        []string             `json:"grids,omitempty"`
-	Last         map[string]time.Time `json:"last,omitempty"` // latest activity date per kind
-}
-
-// Member is a party member.
-type Member struct {
-	ID         string   `json:"id"`
-	Name       string   `json:"name"`
-	Org        string   `json:"org"`
-	Status     string   `json:"status"`          // full | probationary (正式/预备)
-	Roles      []string `json:"roles,omitempty"` // secretary, deputy_secretary, committee_member, organiser, publicity
-	Workplace  string   `json:"workplace,omitempty"`
-	DualReport string   `json:"dual_report,omitempty"` // community reported to (在职党员双报到), a village code
-	Households []string `json:"households,omitempty"`  // houses the member links to (联系户)
-}
-
-// Activity is a meeting or event of an org, with attendance.
-type Activity struct {
-	ID        string   `json:"id"`
-	Org       string   `json:"org"`
-	Kind      string   `json:"kind"` // see ActivityKinds
-	Date      string   `json:"date"` // YYYY-MM-DD
-	Topic     string   `json:"topic"`
-	Attendees []string `json:"attendees"`
-	Absent    int      `json:"absent"`
-}
-
-// ActivityKinds are 三会一课 and 主题党日 with the longest gap allowed, in
-// months, and which org kind must hold them.
-var ActivityKinds = map[string]struct {
-	Months int
-	Holder OrgKind
-	Name   string
-}{
-	"branch_assembly":   {3, OrgBranch, "支部党员大会"},
-	"committee_meeting": {1, OrgBranch, "支部委员会"},
-	"group_meeting":     {1, OrgGroup, "党小组会"},
-	"party_lecture":     {3, OrgBranch, "党课"},
-	"theme_day":         {1, OrgBranch, "主题党日"},
-}
-
-var memberRoles = []string{"secretary", "deputy_secretary", "committee_member", "organiser", "publicity", "discipline"}
 
 // Party is the typed API for party-building (党建).
 type Party struct{ s *Store }
@@ -91,20 +31,20 @@ func init() {
 	handle("party.activity", 1, applyActivity)
 }
 
-func applyOrg(t *txn, c *Command, o *Org) (any, error) {
-	if err := checkID("id", o.ID); err != nil {
+func applyOrg(t *txn, c *Command, o *model.Org) (any, error) {
+	if err := model.CheckID("id", o.ID); err != nil {
 		return nil, err
 	}
 	if o.Name == "" || len(o.Name) > 200 {
 		return nil, errs.Invalid("name", "required", "name must be 1..200 bytes")
 	}
-	if _, ok := allowedChild[o.Kind]; !ok && o.Kind != OrgGroup {
+	if _, ok := allowedChild[o.Kind]; !ok && o.Kind != model.OrgGroup {
 		return nil, errs.Invalid("kind", "enum", "kind must be committee, general_branch, branch or group")
 	}
 	if t.b(bJur).Get([]byte(o.Jurisdiction)) == nil || hidden(c, o.Jurisdiction) {
 		return nil, errs.NotFound("jurisdiction", "jurisdiction %s not found", o.Jurisdiction)
 	}
-	var old Org
+	var old model.Org
 	if exists, err := t.getRecord(bOrg, []byte(o.ID), &old); err != nil {
 		return nil, err
 	} else if exists && hidden(c, old.Jurisdiction) {
@@ -121,10 +61,10 @@ func applyOrg(t *txn, c *Command, o *Org) (any, error) {
 		if !isUnder(o.Jurisdiction, p.Jurisdiction) {
 			return nil, errs.Invalid("jurisdiction", "scope", "org must lie within its parent's jurisdiction %s", p.Jurisdiction)
 		}
-	} else if o.Kind == OrgGroup {
+	} else if o.Kind == model.OrgGroup {
 		return nil, errs.Invalid("parent", "required", "a party group belongs to a branch")
 	}
-	if len(o.Grids) > 0 && o.Kind != OrgBranch && o.Kind != OrgGroup {
+	if len(o.Grids) > 0 && o.Kind != model.OrgBranch && o.Kind != model.OrgGroup {
 		return nil, errs.Invalid("grids", "kind", "only branches and groups are built on grids")
 	}
 	o.Grids = sortedUnique(o.Grids)
@@ -150,19 +90,19 @@ func applyOrg(t *txn, c *Command, o *Org) (any, error) {
 }
 
 // orgPlace is where an org lies, for scope checks.
-func orgPlace(o *Org) string { return o.Jurisdiction }
+func orgPlace(o *model.Org) string { return o.Jurisdiction }
 
 // scopedOrg loads an org, as missing when it lies outside the command's scope.
-func (t *txn) scopedOrg(c *Command, field, id string) (*Org, error) {
+func (t *txn) scopedOrg(c *Command, field, id string) (*model.Org, error) {
 	return loadIn(t, c, bOrg, id, field, "org", orgPlace)
 }
 
 // orgPlaceKey places an org in the org-by-place index, so a listing under a
 // township reads that township's orgs, not every org of the city.
-func orgPlaceKey(o *Org) []byte { return key(o.Jurisdiction, o.ID) }
+func orgPlaceKey(o *model.Org) []byte { return key(o.Jurisdiction, o.ID) }
 
-func applyMember(t *txn, c *Command, m *Member) (any, error) {
-	if err := checkID("id", m.ID); err != nil {
+func applyMember(t *txn, c *Command, m *model.Member) (any, error) {
+	if err := model.CheckID("id", m.ID); err != nil {
 		return nil, err
 	}
 	if m.Name == "" || len(m.Name) > 100 {
@@ -172,8 +112,8 @@ func applyMember(t *txn, c *Command, m *Member) (any, error) {
 		return nil, errs.Invalid("status", "enum", "status must be full or probationary")
 	}
 	for i, r := range m.Roles {
-		if !slices.Contains(memberRoles, r) {
-			return nil, errs.Invalid(fmt.Sprintf("roles[%d]", i), "enum", "role must be one of %v", memberRoles)
+		if !slices.Contains(model.MemberRoles, r) {
+			return nil, errs.Invalid(fmt.Sprintf("roles[%d]", i), "enum", "role must be one of %v", model.MemberRoles)
 		}
 	}
 	if _, err := t.scopedOrg(c, "org", m.Org); err != nil {
@@ -187,7 +127,7 @@ func applyMember(t *txn, c *Command, m *Member) (any, error) {
 			return nil, errs.NotFound(fmt.Sprintf("households[%d]", i), "house %s not found", h)
 		}
 	}
-	var old Member
+	var old model.Member
 	if ok, err := t.getRecord(bMember, []byte(m.ID), &old); err != nil {
 		return nil, err
 	} else if ok {
@@ -203,11 +143,11 @@ func applyMember(t *txn, c *Command, m *Member) (any, error) {
 	return m, t.putRecord(bMember, []byte(m.ID), m)
 }
 
-func applyActivity(t *txn, c *Command, a *Activity) (any, error) {
-	if err := checkID("id", a.ID); err != nil {
+func applyActivity(t *txn, c *Command, a *model.Activity) (any, error) {
+	if err := model.CheckID("id", a.ID); err != nil {
 		return nil, err
 	}
-	spec, ok := ActivityKinds[a.Kind]
+	spec, ok := model.ActivityKinds[a.Kind]
 	if !ok {
 		return nil, errs.Invalid("kind", "enum", "unknown activity kind %q", a.Kind)
 	}
@@ -218,7 +158,7 @@ func applyActivity(t *txn, c *Command, a *Activity) (any, error) {
 	if a.Topic == "" || len(a.Topic) > 500 {
 		return nil, errs.Invalid("topic", "required", "topic must be 1..500 bytes")
 	}
-	var prior Activity
+	var prior model.Activity
 	if ok, err := t.getRecord(bActivity, []byte(a.ID), &prior); err != nil {
 		return nil, err
 	} else if ok {
@@ -263,51 +203,53 @@ func applyActivity(t *txn, c *Command, a *Activity) (any, error) {
 }
 
 // PutOrg creates or updates an org.
-func (p *Party) PutOrg(ctx context.Context, o Org) (*Org, error) {
-	if err := checkID("id", o.ID); err != nil {
+func (p *Party) PutOrg(ctx context.Context, o model.Org) (*model.Org, error) {
+	if err := model.CheckID("id", o.ID); err != nil {
 		return nil, err
 	}
-	return applyAs[*Org](ctx, p.s, "party.org", o.Jurisdiction, o)
+	return applyAs[*model.Org](ctx, p.s, "party.org", o.Jurisdiction, o)
 }
 
 // PutMember creates or updates a member.
-func (p *Party) PutMember(ctx context.Context, m Member) (*Member, error) {
-	if err := checkID("id", m.ID); err != nil {
+func (p *Party) PutMember(ctx context.Context, m model.Member) (*model.Member, error) {
+	if err := model.CheckID("id", m.ID); err != nil {
 		return nil, err
 	}
-	return applyAs[*Member](ctx, p.s, "party.member", "", m)
+	return applyAs[*model.Member](ctx, p.s, "party.member", "", m)
 }
 
 // RecordActivity records a meeting with its attendance.
-func (p *Party) RecordActivity(ctx context.Context, a Activity) (*Activity, error) {
+func (p *Party) RecordActivity(ctx context.Context, a model.Activity) (*model.Activity, error) {
 	if a.ID == "" {
 		a.ID = NewID()
 	}
-	return applyAs[*Activity](ctx, p.s, "party.activity", "", a)
+	return applyAs[*model.Activity](ctx, p.s, "party.activity", "", a)
 }
 
 // Orgs lists the orgs whose jurisdiction lies under code, by jurisdiction
 // code and then id, a page at a time: after is the previous page's next ("" for the first), next is ""
 // on the last page, and limit is 1..500 (else 100).
-func (p *Party) Orgs(under, after string, limit int) (orgs []Org, next string, err error) {
+func (p *Party) Orgs(under, after string, limit int) (orgs []model.Org, next string, err error) {
 	return p.orgs(under, after, pageLimit(limit, 100, 500))
 }
 
 // orgs is Orgs with limit 0 meaning all.
-func (p *Party) orgs(under, after string, limit int) ([]Org, string, error) {
+func (p *Party) orgs(under, after string, limit int) ([]model.Org, string, error) {
 	pre, err := p.s.scope("under", under)
 	if err != nil {
 		return nil, "", err
 	}
-	return refsPage[Org](p.s.engine, bOrgPlace, bOrg, []byte(pre), after, limit)
+	return refsPage[model.Org](p.s.engine, bOrgPlace, bOrg, []byte(pre), after, limit)
 }
 
 // Org returns one org.
-func (p *Party) Org(id string) (*Org, error) { return lookup[Org](p.s.engine, bOrg, id, "org") }
+func (p *Party) Org(id string) (*model.Org, error) {
+	return lookup[model.Org](p.s.engine, bOrg, id, "org")
+}
 
 // Members lists an org's members by id, a page at a time, as Orgs does.
-func (p *Party) Members(org, after string, limit int) (members []Member, next string, err error) {
-	return refsPage[Member](p.s.engine, bMemberOrg, bMember, []byte(org+"/"), after, pageLimit(limit, 100, 500))
+func (p *Party) Members(org, after string, limit int) (members []model.Member, next string, err error) {
+	return refsPage[model.Member](p.s.engine, bMemberOrg, bMember, []byte(org+"/"), after, pageLimit(limit, 100, 500))
 }
 
 // Coverage lists the active grids under a jurisdiction that no branch or
@@ -333,7 +275,7 @@ func (p *Party) Coverage(under string) (uncovered []string, total int, err error
 			if err != nil {
 				return err
 			}
-			if g.Status != GridActive {
+			if g.Status != model.GridActive {
 				continue
 			}
 			total++
@@ -346,38 +288,29 @@ func (p *Party) Coverage(under string) (uncovered []string, total int, err error
 	return uncovered, total, err
 }
 
-// Lapse is one org behind on one required activity.
-type Lapse struct {
-	Org   string    `json:"org"`
-	Name  string    `json:"name"`
-	Kind  string    `json:"kind"`
-	Last  time.Time `json:"last,omitzero"` // zero: never held
-	DueBy time.Time `json:"due_by,omitzero"`
-}
-
 // Compliance lists the orgs under a jurisdiction that are behind their
 // 三会一课 / 主题党日 schedule as of asOf.
-func (p *Party) Compliance(under string, asOf time.Time) ([]Lapse, error) {
+func (p *Party) Compliance(under string, asOf time.Time) ([]model.Lapse, error) {
 	orgs, _, err := p.orgs(under, "", 0)
 	if err != nil {
 		return nil, err
 	}
-	kinds := slices.Sorted(maps.Keys(ActivityKinds))
-	var out []Lapse
+	kinds := slices.Sorted(maps.Keys(model.ActivityKinds))
+	var out []model.Lapse
 	for _, o := range orgs {
 		for _, k := range kinds {
-			spec := ActivityKinds[k]
+			spec := model.ActivityKinds[k]
 			if spec.Holder != o.Kind {
 				continue
 			}
 			last := o.Last[k]
 			if last.IsZero() {
-				out = append(out, Lapse{Org: o.ID, Name: o.Name, Kind: k})
+				out = append(out, model.Lapse{Org: o.ID, Name: o.Name, Kind: k})
 				continue
 			}
 			due := last.AddDate(0, spec.Months, 0)
 			if asOf.After(due) {
-				out = append(out, Lapse{Org: o.ID, Name: o.Name, Kind: k, Last: last, DueBy: due})
+				out = append(out, model.Lapse{Org: o.ID, Name: o.Name, Kind: k, Last: last, DueBy: due})
 			}
 		}
 	}

@@ -5,31 +5,33 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core/errs"
 )
 
 func TestPartyTreeCoverageAndCompliance(t *testing.T) {
 	e := newEnv(t, false)
 	e.withCounty(t)
-	mustOrg := func(o Org) {
+	mustOrg := func(o model.Org) {
 		if _, err := e.Party.PutOrg(e.ctx, o); err != nil {
 			t.Fatalf("%s: %v", o.ID, err)
 		}
 	}
-	mustOrg(Org{ID: "c1", Name: "古湖街道党工委", Kind: OrgCommittee, Jurisdiction: "511083001"})
-	mustOrg(Org{ID: "b1", Name: "大东街社区党支部", Kind: OrgBranch, Parent: "c1", Jurisdiction: "511083001001", Grids: []string{"511083001001001", "511083001001002"}})
-	mustOrg(Org{ID: "g1", Name: "第一党小组", Kind: OrgGroup, Parent: "b1", Jurisdiction: "511083001001", Grids: []string{"511083001001003"}})
+	mustOrg(model.Org{ID: "c1", Name: "古湖街道党工委", Kind: model.OrgCommittee, Jurisdiction: "511083001"})
+	mustOrg(model.Org{ID: "b1", Name: "大东街社区党支部", Kind: model.OrgBranch, Parent: "c1", Jurisdiction: "511083001001", Grids: []string{"511083001001001", "511083001001002"}})
+	mustOrg(model.Org{ID: "g1", Name: "第一党小组", Kind: model.OrgGroup, Parent: "b1", Jurisdiction: "511083001001", Grids: []string{"511083001001003"}})
 	before := mustDigest(t, e.Engine())
 	for _, bad := range []struct {
-		o     Org
+		o     model.Org
 		field string
 	}{
-		{Org{ID: "x", Name: "x", Kind: OrgCommittee, Parent: "g1", Jurisdiction: "511083001001"}, "kind"},
-		{Org{ID: "x", Name: "x", Kind: OrgGroup, Jurisdiction: "511083001001"}, "parent"},
-		{Org{ID: "x", Name: "x", Kind: OrgBranch, Parent: "c1", Jurisdiction: "511083002001"}, "jurisdiction"},
-		{Org{ID: "x", Name: "x", Kind: OrgCommittee, Jurisdiction: "511083001", Grids: []string{"511083001001004"}}, "grids"},
-		{Org{ID: "x", Name: "x", Kind: OrgBranch, Parent: "c1", Jurisdiction: "511083001002", Grids: []string{"511083001001004"}}, "grids[0]"},
-		{Org{ID: "x y", Name: "x", Kind: OrgBranch, Jurisdiction: "511083001"}, "id"},
+		{model.Org{ID: "x", Name: "x", Kind: model.OrgCommittee, Parent: "g1", Jurisdiction: "511083001001"}, "kind"},
+		{model.Org{ID: "x", Name: "x", Kind: model.OrgGroup, Jurisdiction: "511083001001"}, "parent"},
+		{model.Org{ID: "x", Name: "x", Kind: model.OrgBranch, Parent: "c1", Jurisdiction: "511083002001"}, "jurisdiction"},
+		{model.Org{ID: "x", Name: "x", Kind: model.OrgCommittee, Jurisdiction: "511083001", Grids: []string{"511083001001004"}}, "grids"},
+		{model.Org{ID: "x", Name: "x", Kind: model.OrgBranch, Parent: "c1", Jurisdiction: "511083001002", Grids: []string{"511083001001004"}}, "grids[0]"},
+		{model.Org{ID: "x y", Name: "x", Kind: model.OrgBranch, Jurisdiction: "511083001"}, "id"},
 	} {
 		if _, err := e.Party.PutOrg(e.ctx, bad.o); errs.Field(err) != bad.field {
 			t.Errorf("org %+v: want field %s, got %v", bad.o, bad.field, err)
@@ -38,14 +40,14 @@ func TestPartyTreeCoverageAndCompliance(t *testing.T) {
 	if mustDigest(t, e.Engine()) != before {
 		t.Fatal("rejected orgs changed the state")
 	}
-	for _, m := range []Member{{ID: "m1", Name: "党员甲", Org: "b1", Status: "full", Roles: []string{"secretary"}},
+	for _, m := range []model.Member{{ID: "m1", Name: "党员甲", Org: "b1", Status: "full", Roles: []string{"secretary"}},
 		{ID: "m2", Name: "党员乙", Org: "b1", Status: "probationary", DualReport: "511083001001"},
 		{ID: "m3", Name: "党员丙", Org: "g1", Status: "full"}} {
 		if _, err := e.Party.PutMember(e.ctx, m); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := e.Party.PutMember(e.ctx, Member{ID: "m4", Name: "x", Org: "b1", Status: "honorary"}); errs.Field(err) != "status" {
+	if _, err := e.Party.PutMember(e.ctx, model.Member{ID: "m4", Name: "x", Org: "b1", Status: "honorary"}); errs.Field(err) != "status" {
 		t.Fatalf("bad status: %v", err)
 	}
 	// Coverage: village 511083001001 has 4 grids, 3 covered.
@@ -53,14 +55,14 @@ func TestPartyTreeCoverageAndCompliance(t *testing.T) {
 	if err != nil || total != 4 || len(unc) != 1 || unc[0] != "511083001001004" {
 		t.Fatalf("coverage: %v of %d, %v", unc, total, err)
 	}
-	a, err := e.Party.RecordActivity(e.ctx, Activity{Org: "b1", Kind: "theme_day", Date: "2026-11-01", Topic: "学习", Attendees: []string{"m1"}})
+	a, err := e.Party.RecordActivity(e.ctx, model.Activity{Org: "b1", Kind: "theme_day", Date: "2026-11-01", Topic: "学习", Attendees: []string{"m1"}})
 	if err != nil || a.Absent != 1 {
 		t.Fatalf("activity: %+v %v", a, err)
 	}
-	if _, err := e.Party.RecordActivity(e.ctx, Activity{Org: "b1", Kind: "theme_day", Date: "2026-11-02", Topic: "x", Attendees: []string{"m3"}}); !errors.Is(err, errs.ErrInvalid) {
+	if _, err := e.Party.RecordActivity(e.ctx, model.Activity{Org: "b1", Kind: "theme_day", Date: "2026-11-02", Topic: "x", Attendees: []string{"m3"}}); !errors.Is(err, errs.ErrInvalid) {
 		t.Fatalf("attendee from another org: %v", err)
 	}
-	if _, err := e.Party.RecordActivity(e.ctx, Activity{Org: "g1", Kind: "theme_day", Date: "2026-11-02", Topic: "x"}); errs.Field(err) != "kind" {
+	if _, err := e.Party.RecordActivity(e.ctx, model.Activity{Org: "g1", Kind: "theme_day", Date: "2026-11-02", Topic: "x"}); errs.Field(err) != "kind" {
 		t.Fatalf("group holding a branch activity: %v", err)
 	}
 	lapses, _ := e.Party.Compliance("511083001", time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC))

@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
-	"strings"
-	"unicode/utf8"
+
+	"github.com/fengqiao/fengqiao/core/model"
 
 	"go.etcd.io/bbolt"
 
@@ -14,32 +14,7 @@ import (
 	"github.com/fengqiao/fengqiao/core/seal"
 )
 
-// Resident kinds.
-var residentKinds = []string{"registered", "floating", "foreign", "left_behind"} // 户籍, 流动, 境外, 留守
-
-// House is a dwelling in a village or community.
-type House struct {
-	ID           string `json:"id"`
-	Address      string `json:"address"`
-	Jurisdiction string `json:"jurisdiction"`
-	Grid         string `json:"grid,omitempty"`
-}
-
-// Person is a resident as stored: the name and ID number only sealed, with
-// masked forms for display and a blind index for exact lookup.
-type Person struct {
-	ID           string   `json:"id"`
-	NameMasked   string   `json:"name_masked"`
-	NameSealed   string   `json:"name_sealed"`
-	IDMasked     string   `json:"id_masked"`
-	IDSealed     string   `json:"id_sealed"`
-	IDBlind      string   `json:"id_blind"`
-	Kind         string   `json:"kind"`
-	Jurisdiction string   `json:"jurisdiction"`
-	Grid         string   `json:"grid,omitempty"`
-	House        string   `json:"house,omitempty"`
-	Special      *Special `json:"special,omitempty"`
-}
+// 户籍, 流动, 境外, 留守
 
 // People is the typed API for residents, houses and special populations.
 type People struct{ s *Store }
@@ -63,7 +38,7 @@ func (t *txn) checkPlace(c *Command, jur, grid string) error {
 		return err
 	}
 	if grid != "" {
-		g, err := loadIn(t, c, bGrid, grid, "grid", "grid", (*Grid).Place)
+		g, err := loadIn(t, c, bGrid, grid, "grid", "grid", (*model.Grid).Place)
 		if err != nil {
 			return err
 		}
@@ -74,8 +49,8 @@ func (t *txn) checkPlace(c *Command, jur, grid string) error {
 	return nil
 }
 
-func applyHouse(t *txn, c *Command, h *House) (any, error) {
-	if err := checkID("id", h.ID); err != nil {
+func applyHouse(t *txn, c *Command, h *model.House) (any, error) {
+	if err := model.CheckID("id", h.ID); err != nil {
 		return nil, err
 	}
 	if h.Address == "" || len(h.Address) > 500 {
@@ -84,7 +59,7 @@ func applyHouse(t *txn, c *Command, h *House) (any, error) {
 	if err := t.checkPlace(c, h.Jurisdiction, h.Grid); err != nil {
 		return nil, err
 	}
-	var old House
+	var old model.House
 	if exists, err := t.getRecord(bHouse, []byte(h.ID), &old); err != nil {
 		return nil, err
 	} else if exists && hidden(c, housePlace(&old)) {
@@ -93,7 +68,7 @@ func applyHouse(t *txn, c *Command, h *House) (any, error) {
 	return h, t.putRecord(bHouse, []byte(h.ID), h)
 }
 
-func personLocKey(p *Person) []byte {
+func personLocKey(p *model.Person) []byte {
 	loc := p.Jurisdiction
 	if p.Grid != "" {
 		loc = p.Grid
@@ -101,15 +76,15 @@ func personLocKey(p *Person) []byte {
 	return key(loc, p.ID)
 }
 
-func applyPersonAdd(t *txn, c *Command, p *Person) (any, error) {
-	if err := checkID("id", p.ID); err != nil {
+func applyPersonAdd(t *txn, c *Command, p *model.Person) (any, error) {
+	if err := model.CheckID("id", p.ID); err != nil {
 		return nil, err
 	}
 	if _, err := seal.BlindGeneration(p.IDBlind); err != nil || p.NameSealed == "" || p.IDSealed == "" {
 		return nil, errs.Invalid("id_number", "sealed", "person must carry a sealed name and ID number and a blind index")
 	}
-	if !slices.Contains(residentKinds, p.Kind) {
-		return nil, errs.Invalid("kind", "enum", "kind must be one of %v", residentKinds)
+	if !slices.Contains(model.ResidentKinds, p.Kind) {
+		return nil, errs.Invalid("kind", "enum", "kind must be one of %v", model.ResidentKinds)
 	}
 	if p.Special != nil {
 		return nil, errs.Invalid("special", "separate", "set special-population records with person.special")
@@ -122,7 +97,7 @@ func applyPersonAdd(t *txn, c *Command, p *Person) (any, error) {
 			return nil, err
 		}
 	}
-	var prior Person
+	var prior model.Person
 	if exists, err := t.getRecord(bPerson, []byte(p.ID), &prior); err != nil {
 		return nil, err
 	} else if exists && hidden(c, prior.Place()) {
@@ -152,7 +127,7 @@ var ErrRegisteredElsewhere = errs.Conflict("id_number", "registered_elsewhere",
 // the caller's scope it names the record; outside it, neither the record
 // nor its place.
 func (t *txn) registeredElsewhere(c *Command, id string) error {
-	var other Person
+	var other model.Person
 	if ok, err := t.getRecord(bPerson, []byte(id), &other); err != nil {
 		return err
 	} else if ok && !hidden(c, other.Place()) {
@@ -161,16 +136,11 @@ func (t *txn) registeredElsewhere(c *Command, id string) error {
 	return ErrRegisteredElsewhere
 }
 
-func housePlace(h *House) string { return placeOf(h.Jurisdiction, h.Grid) }
-
-// Place is the most specific code the person lives at: the grid, else the
-// village. Scope checks use it, so a token scoped to one grid sees the
-// people of that grid.
-func (p *Person) Place() string { return placeOf(p.Jurisdiction, p.Grid) }
+func housePlace(h *model.House) string { return model.PlaceOf(h.Jurisdiction, h.Grid) }
 
 // loadPerson loads a person the command may see.
-func (t *txn) loadPerson(c *Command, id string) (*Person, error) {
-	return loadIn(t, c, bPerson, id, "id", "person", (*Person).Place)
+func (t *txn) loadPerson(c *Command, id string) (*model.Person, error) {
+	return loadIn(t, c, bPerson, id, "id", "person", (*model.Person).Place)
 }
 
 type readPayload struct {
@@ -178,42 +148,6 @@ type readPayload struct {
 	Fields  []string `json:"fields"`
 	Purpose string   `json:"purpose"`
 	Basis   string   `json:"basis,omitempty"` // version 2: one of RevealBases
-}
-
-// Legal bases a reveal of sensitive details may rest on (PIPL art. 13, 28):
-// the audit shows which one, and the purpose in words.
-const (
-	BasisVisit            = "visit"             // 走访
-	BasisCaseHandling     = "case_handling"     // 案事件办理
-	BasisHandover         = "handover"          // 人员转移交接
-	BasisStatisticsReview = "statistics_review" // 统计核查
-	BasisOther            = "other"             // 其他 (say which in the purpose)
-)
-
-// RevealBases lists the legal bases a reveal may name.
-var RevealBases = []string{BasisVisit, BasisCaseHandling, BasisHandover, BasisStatisticsReview, BasisOther}
-
-// MaxPurpose bounds a reveal's purpose, in characters.
-const MaxPurpose = 200
-
-// Purpose is why sensitive details are read: a legal basis from
-// RevealBases and the purpose in words (at most MaxPurpose characters).
-type Purpose struct {
-	Basis string `json:"basis"`
-	Text  string `json:"purpose"`
-}
-
-func (p Purpose) check() error {
-	if !slices.Contains(RevealBases, p.Basis) {
-		return errs.Invalid("basis", "enum", "basis must be one of %v", RevealBases)
-	}
-	if strings.TrimSpace(p.Text) == "" {
-		return errs.Invalid("purpose", "required", "say why the details are read")
-	}
-	if n := utf8.RuneCountInString(p.Text); n > MaxPurpose || !utf8.ValidString(p.Text) {
-		return errs.Invalid("purpose", "length", "purpose must be valid text of at most %d characters", MaxPurpose)
-	}
-	return nil
 }
 
 // applyAuditRead changes nothing but the audit chain: a read of sensitive
@@ -228,33 +162,12 @@ func applyAuditRead(t *txn, c *Command, rp *readPayload) (any, error) {
 	return nil, nil
 }
 
-// PersonInput is the input to register a resident. Name and IDNumber are
-// sealed before they leave this process.
-type PersonInput struct {
-	ID           string `json:"id,omitempty"` // default: generated
-	Name         string `json:"name"`
-	IDNumber     string `json:"id_number"`
-	Kind         string `json:"kind"`
-	Jurisdiction string `json:"jurisdiction"`
-	Grid         string `json:"grid,omitempty"`
-	House        string `json:"house,omitempty"`
-}
-
-// MaskName keeps the first character: 张三 → 张*.
-func MaskName(name string) string {
-	r, size := utf8.DecodeRuneInString(name)
-	if r == utf8.RuneError {
-		return "*"
-	}
-	return name[:size] + strings.Repeat("*", max(1, utf8.RuneCountInString(name)-1))
-}
-
 // Add registers a resident.
-func (pp *People) Add(ctx context.Context, in PersonInput) (*Person, error) {
+func (pp *People) Add(ctx context.Context, in model.PersonInput) (*model.Person, error) {
 	if in.ID == "" {
 		in.ID = "p-" + NewID()[:16]
 	}
-	if err := checkID("id", in.ID); err != nil {
+	if err := model.CheckID("id", in.ID); err != nil {
 		return nil, err
 	}
 	if in.Name == "" || len(in.Name) > 100 {
@@ -264,8 +177,8 @@ func (pp *People) Add(ctx context.Context, in PersonInput) (*Person, error) {
 	if err := pp.s.ids.Validate(idn); err != nil {
 		return nil, err
 	}
-	if !slices.Contains(residentKinds, in.Kind) {
-		return nil, errs.Invalid("kind", "enum", "kind must be one of %v", residentKinds)
+	if !slices.Contains(model.ResidentKinds, in.Kind) {
+		return nil, errs.Invalid("kind", "enum", "kind must be one of %v", model.ResidentKinds)
 	}
 	// While people are re-indexed after a rotation, this person may still
 	// be indexed under an older key, which apply's check cannot see.
@@ -286,23 +199,23 @@ func (pp *People) Add(ctx context.Context, in PersonInput) (*Person, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := Person{ID: in.ID, NameMasked: MaskName(in.Name), NameSealed: nameSealed, IDMasked: idcard.Mask(idn),
+	p := model.Person{ID: in.ID, NameMasked: model.MaskName(in.Name), NameSealed: nameSealed, IDMasked: idcard.Mask(idn),
 		IDSealed: idSealed, IDBlind: kr.BlindIndex("id_number", idn), Kind: in.Kind,
 		Jurisdiction: in.Jurisdiction, Grid: in.Grid, House: in.House}
-	return applyAs[*Person](ctx, pp.s, "person.add", in.Jurisdiction, p)
+	return applyAs[*model.Person](ctx, pp.s, "person.add", in.Jurisdiction, p)
 }
 
 // PutHouse creates or updates a house.
-func (pp *People) PutHouse(ctx context.Context, h House) (*House, error) {
-	if err := checkID("id", h.ID); err != nil {
+func (pp *People) PutHouse(ctx context.Context, h model.House) (*model.House, error) {
+	if err := model.CheckID("id", h.ID); err != nil {
 		return nil, err
 	}
-	return applyAs[*House](ctx, pp.s, "house.put", h.Jurisdiction, h)
+	return applyAs[*model.House](ctx, pp.s, "house.put", h.Jurisdiction, h)
 }
 
 // Get returns a person with masked name and ID number only.
-func (pp *People) Get(id string) (*Person, error) {
-	var p Person
+func (pp *People) Get(id string) (*model.Person, error) {
+	var p model.Person
 	err := pp.s.engine.View(func(tx *bbolt.Tx) error {
 		raw := tx.Bucket(bPerson).Get([]byte(id))
 		if raw == nil {
@@ -316,7 +229,7 @@ func (pp *People) Get(id string) (*Person, error) {
 // FindByIDNumber finds a person by exact ID number through the blind index,
 // under every index key the keyring holds (people not yet re-indexed after a
 // rotation are found too).
-func (pp *People) FindByIDNumber(idNumber string) (*Person, error) {
+func (pp *People) FindByIDNumber(idNumber string) (*model.Person, error) {
 	var id string
 	pp.s.engine.View(func(tx *bbolt.Tx) error {
 		for _, bi := range pp.s.keyring().BlindIndexes("id_number", idcard.Normalize(idNumber)) {
@@ -332,19 +245,11 @@ func (pp *People) FindByIDNumber(idNumber string) (*Person, error) {
 	return pp.Get(id)
 }
 
-// Revealed is a person's sensitive fields in the clear.
-type Revealed struct {
-	ID       string          `json:"id"`
-	Name     string          `json:"name"`
-	IDNumber string          `json:"id_number"`
-	Details  *SpecialDetails `json:"details,omitempty"`
-}
-
 // Reveal decrypts a person's name, ID number and special-population details.
 // The read is written to the audit chain (with actor, legal basis and
 // purpose) before any plaintext is returned; callers check the role first.
-func (pp *People) Reveal(ctx context.Context, id string, why Purpose) (*Revealed, error) {
-	if err := why.check(); err != nil {
+func (pp *People) Reveal(ctx context.Context, id string, why model.Purpose) (*model.Revealed, error) {
+	if err := why.Check(); err != nil {
 		return nil, err
 	}
 	p, err := pp.Get(id)
@@ -366,13 +271,13 @@ func (pp *People) Reveal(ctx context.Context, id string, why Purpose) (*Revealed
 	if err != nil {
 		return nil, err
 	}
-	r := &Revealed{ID: id, Name: string(name), IDNumber: string(idn)}
+	r := &model.Revealed{ID: id, Name: string(name), IDNumber: string(idn)}
 	if p.Special != nil {
 		raw, err := pp.s.keyring().Open(p.Special.DetailsSealed, "person/"+id+"/special")
 		if err != nil {
 			return nil, err
 		}
-		r.Details = &SpecialDetails{}
+		r.Details = &model.SpecialDetails{}
 		if err := json.Unmarshal(raw, r.Details); err != nil {
 			return nil, err
 		}
@@ -382,11 +287,11 @@ func (pp *People) Reveal(ctx context.Context, id string, why Purpose) (*Revealed
 
 // List returns people under a jurisdiction or grid code, masked, a page at a
 // time: after is the cursor from the previous page, and next is "" when done.
-func (pp *People) List(under, after string, limit int) (people []*Person, next string, err error) {
+func (pp *People) List(under, after string, limit int) (people []*model.Person, next string, err error) {
 	limit = pageLimit(limit, 100, 500)
 	pre, err := pp.s.scope("under", under)
 	if err != nil {
 		return nil, "", err
 	}
-	return refsPage[*Person](pp.s.engine, bPersonLoc, bPerson, []byte(pre), after, limit)
+	return refsPage[*model.Person](pp.s.engine, bPersonLoc, bPerson, []byte(pre), after, limit)
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/seal"
 )
@@ -18,7 +20,7 @@ func TestSensitiveFieldsNeverStoredInTheClear(t *testing.T) {
 	e.withCounty(t)
 	idn := idNumber(4242)
 	name := "王秀兰"
-	p, err := e.People.Add(e.ctx, PersonInput{Name: name, IDNumber: idn, Kind: "registered", Jurisdiction: "511083001001", Grid: "511083001001001"})
+	p, err := e.People.Add(e.ctx, model.PersonInput{Name: name, IDNumber: idn, Kind: "registered", Jurisdiction: "511083001001", Grid: "511083001001001"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,12 +29,12 @@ func TestSensitiveFieldsNeverStoredInTheClear(t *testing.T) {
 	}
 	risk := 3
 	secretDiag := "偏执型精神分裂症"
-	if _, err := e.People.SetSpecial(e.ctx, p.ID, SpecialInput{Category: SpecialMental, Level: 3, Since: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
-		Details: SpecialDetails{Diagnosis: secretDiag, RiskLevel: &risk, Guardian: "王建国"}}); err != nil {
+	if _, err := e.People.SetSpecial(e.ctx, p.ID, model.SpecialInput{Category: model.SpecialMental, Level: 3, Since: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
+		Details: model.SpecialDetails{Diagnosis: secretDiag, RiskLevel: &risk, Guardian: "王建国"}}); err != nil {
 		t.Fatal(err)
 	}
 	secretNote := "服药依从性差"
-	if _, err := e.People.RecordVisit(e.ctx, p.ID, VisitInput{At: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Visitor: "网格员李", Method: "home", Found: true, Note: secretNote}); err != nil {
+	if _, err := e.People.RecordVisit(e.ctx, p.ID, model.VisitInput{At: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Visitor: "网格员李", Method: "home", Found: true, Note: secretNote}); err != nil {
 		t.Fatal(err)
 	}
 	// Exact lookup works through the blind index.
@@ -41,7 +43,7 @@ func TestSensitiveFieldsNeverStoredInTheClear(t *testing.T) {
 	}
 	// Reveal decrypts and audits the read.
 	before, _ := e.Engine().VerifyAudit()
-	r, err := e.People.Reveal(e.ctx, p.ID, Purpose{Basis: BasisVisit, Text: "走访核实"})
+	r, err := e.People.Reveal(e.ctx, p.ID, model.Purpose{Basis: model.BasisVisit, Text: "走访核实"})
 	if err != nil || r.IDNumber != idn || r.Name != name || r.Details.Diagnosis != secretDiag {
 		t.Fatalf("reveal: %+v %v", r, err)
 	}
@@ -75,7 +77,7 @@ func TestSensitiveFieldsNeverStoredInTheClear(t *testing.T) {
 func TestPersonBadInput(t *testing.T) {
 	e := newEnv(t, false)
 	e.withCounty(t)
-	p, err := e.People.Add(e.ctx, PersonInput{Name: "张三", IDNumber: idNumber(1), Kind: "floating", Jurisdiction: "511083001001"})
+	p, err := e.People.Add(e.ctx, model.PersonInput{Name: "张三", IDNumber: idNumber(1), Kind: "floating", Jurisdiction: "511083001001"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,16 +85,16 @@ func TestPersonBadInput(t *testing.T) {
 	bad := idNumber(2)
 	bad = bad[:17] + map[byte]string{'0': "1"}[bad[17]] + map[bool]string{true: "", false: "0"}[bad[17] == '0']
 	cases := []struct {
-		in    PersonInput
+		in    model.PersonInput
 		field string
 		rule  string
 	}{
-		{PersonInput{Name: "李四", IDNumber: "123", Kind: "registered", Jurisdiction: "511083001001"}, "id_number", "length"},
-		{PersonInput{Name: "李四", IDNumber: bad, Kind: "registered", Jurisdiction: "511083001001"}, "id_number", "check_digit"},
-		{PersonInput{Name: "李四", IDNumber: idNumber(1), Kind: "registered", Jurisdiction: "511083001001"}, "id_number", "exists"},
-		{PersonInput{Name: "李四", IDNumber: idNumber(3), Kind: "tourist", Jurisdiction: "511083001001"}, "kind", "enum"},
-		{PersonInput{Name: "李四", IDNumber: idNumber(3), Kind: "registered", Jurisdiction: "511083"}, "jurisdiction", "not_found"},
-		{PersonInput{Name: "", IDNumber: idNumber(3), Kind: "registered", Jurisdiction: "511083001001"}, "name", "required"},
+		{model.PersonInput{Name: "李四", IDNumber: "123", Kind: "registered", Jurisdiction: "511083001001"}, "id_number", "length"},
+		{model.PersonInput{Name: "李四", IDNumber: bad, Kind: "registered", Jurisdiction: "511083001001"}, "id_number", "check_digit"},
+		{model.PersonInput{Name: "李四", IDNumber: idNumber(1), Kind: "registered", Jurisdiction: "511083001001"}, "id_number", "exists"},
+		{model.PersonInput{Name: "李四", IDNumber: idNumber(3), Kind: "tourist", Jurisdiction: "511083001001"}, "kind", "enum"},
+		{model.PersonInput{Name: "李四", IDNumber: idNumber(3), Kind: "registered", Jurisdiction: "511083"}, "jurisdiction", "not_found"},
+		{model.PersonInput{Name: "", IDNumber: idNumber(3), Kind: "registered", Jurisdiction: "511083001001"}, "name", "required"},
 	}
 	for i, c := range cases {
 		_, err := e.People.Add(e.ctx, c.in)
@@ -101,16 +103,16 @@ func TestPersonBadInput(t *testing.T) {
 			t.Errorf("case %d: want %s/%s, got %v", i, c.field, c.rule, err)
 		}
 	}
-	_, err = e.People.SetSpecial(e.ctx, p.ID, SpecialInput{Category: SpecialCorrection, Level: 2, Since: time.Now(),
-		Details: SpecialDetails{CorrectionType: "probation", TermStart: "2026-01-01", TermEnd: "2025-01-01"}})
+	_, err = e.People.SetSpecial(e.ctx, p.ID, model.SpecialInput{Category: model.SpecialCorrection, Level: 2, Since: time.Now(),
+		Details: model.SpecialDetails{CorrectionType: "probation", TermStart: "2026-01-01", TermEnd: "2025-01-01"}})
 	if errs.Field(err) != "details.term_end" {
 		t.Fatalf("term order: %v", err)
 	}
-	_, err = e.People.SetSpecial(e.ctx, p.ID, SpecialInput{Category: SpecialMental, Level: 2, Since: time.Now(), Details: SpecialDetails{Guardian: "x"}})
+	_, err = e.People.SetSpecial(e.ctx, p.ID, model.SpecialInput{Category: model.SpecialMental, Level: 2, Since: time.Now(), Details: model.SpecialDetails{Guardian: "x"}})
 	if errs.Field(err) != "details.risk_level" {
 		t.Fatalf("missing risk level: %v", err)
 	}
-	if _, err := e.People.RecordVisit(e.ctx, p.ID, VisitInput{At: time.Now(), Visitor: "x", Method: "home"}); !errors.Is(err, errs.ErrConflict) {
+	if _, err := e.People.RecordVisit(e.ctx, p.ID, model.VisitInput{At: time.Now(), Visitor: "x", Method: "home"}); !errors.Is(err, errs.ErrConflict) {
 		t.Fatalf("visit to a non-special person: %v", err)
 	}
 	if after := mustDigest(t, e.Engine()); after != before {
@@ -121,10 +123,10 @@ func TestPersonBadInput(t *testing.T) {
 func TestVisitsDueAlertsAndLostContact(t *testing.T) {
 	e := newEnv(t, false)
 	e.withCounty(t)
-	p, _ := e.People.Add(e.ctx, PersonInput{Name: "赵六", IDNumber: idNumber(7), Kind: "registered", Jurisdiction: "511083001001", Grid: "511083001001001"})
+	p, _ := e.People.Add(e.ctx, model.PersonInput{Name: "赵六", IDNumber: idNumber(7), Kind: "registered", Jurisdiction: "511083001001", Grid: "511083001001001"})
 	since := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
-	got, err := e.People.SetSpecial(e.ctx, p.ID, SpecialInput{Category: SpecialCorrection, Level: 3, Since: since,
-		Details: SpecialDetails{CorrectionType: "probation", TermStart: "2026-10-01", TermEnd: "2027-10-01"}, Team: []string{"司法所王", "网格员李"}})
+	got, err := e.People.SetSpecial(e.ctx, p.ID, model.SpecialInput{Category: model.SpecialCorrection, Level: 3, Since: since,
+		Details: model.SpecialDetails{CorrectionType: "probation", TermStart: "2026-10-01", TermEnd: "2027-10-01"}, Team: []string{"司法所王", "网格员李"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +141,7 @@ func TestVisitsDueAlertsAndLostContact(t *testing.T) {
 	if due, _ := e.People.DueVisits("500110", time.Date(2026, 10, 9, 0, 0, 0, 0, time.UTC), 10); len(due) != 0 {
 		t.Fatal("due list leaked another county")
 	}
-	if _, err := e.People.RecordVisit(e.ctx, p.ID, VisitInput{At: time.Date(2026, 10, 5, 0, 0, 0, 0, time.UTC), Visitor: "网格员李", Method: "home", Found: true}); err != nil {
+	if _, err := e.People.RecordVisit(e.ctx, p.ID, model.VisitInput{At: time.Date(2026, 10, 5, 0, 0, 0, 0, time.UTC), Visitor: "网格员李", Method: "home", Found: true}); err != nil {
 		t.Fatal(err)
 	}
 	if due, _ := e.People.DueVisits("511083", time.Date(2026, 10, 9, 0, 0, 0, 0, time.UTC), 10); len(due) != 0 {
@@ -153,14 +155,14 @@ func TestVisitsDueAlertsAndLostContact(t *testing.T) {
 	if n, _ := e.People.SweepVisits(e.ctx, e.clock.Now()); n != 0 {
 		t.Fatal("alert opened twice for one cycle")
 	}
-	ev, err := e.People.MarkContact(e.ctx, p.ID, ContactLost, "电话不通")
+	ev, err := e.People.MarkContact(e.ctx, p.ID, model.ContactLost, "电话不通")
 	if err != nil || ev == nil || ev.Category != "special_population" || ev.Grid != "511083001001001" {
 		t.Fatalf("lost contact event: %+v %v", ev, err)
 	}
 	if bytes.Contains([]byte(ev.Description), []byte("赵六")) {
 		t.Fatal("the alert event names the person")
 	}
-	if _, err := e.People.MarkContact(e.ctx, p.ID, ContactLost, ""); !errors.Is(err, errs.ErrConflict) {
+	if _, err := e.People.MarkContact(e.ctx, p.ID, model.ContactLost, ""); !errors.Is(err, errs.ErrConflict) {
 		t.Fatalf("marking twice: %v", err)
 	}
 	f, _ := e.Events.Figures("511083", "", "special_population")
@@ -188,11 +190,11 @@ func TestSM4StoreEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	idn := idNumber(31)
-	p, err := s.People.Add(ctx, PersonInput{Name: "陈国密", IDNumber: idn, Kind: "registered", Jurisdiction: "511083001001"})
+	p, err := s.People.Add(ctx, model.PersonInput{Name: "陈国密", IDNumber: idn, Kind: "registered", Jurisdiction: "511083001001"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := s.People.Reveal(ctx, p.ID, Purpose{Basis: BasisVisit, Text: "核查"})
+	r, err := s.People.Reveal(ctx, p.ID, model.Purpose{Basis: model.BasisVisit, Text: "核查"})
 	if err != nil || r.IDNumber != idn || r.Name != "陈国密" {
 		t.Fatalf("SM4 round trip: %+v %v", r, err)
 	}
@@ -222,7 +224,7 @@ func TestPeoplePaging(t *testing.T) {
 	e := newEnv(t, false)
 	e.withCounty(t)
 	for i := 0; i < 7; i++ {
-		if _, err := e.People.Add(e.ctx, PersonInput{Name: "居民", IDNumber: idNumber(100 + i), Kind: "registered", Jurisdiction: "511083001001"}); err != nil {
+		if _, err := e.People.Add(e.ctx, model.PersonInput{Name: "居民", IDNumber: idNumber(100 + i), Kind: "registered", Jurisdiction: "511083001001"}); err != nil {
 			t.Fatal(err)
 		}
 	}

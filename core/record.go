@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core/divisions"
 )
 
@@ -16,19 +18,39 @@ const (
 	recordFormat1 = 1
 )
 
-// recordCodec is a record type with a binary stored form.
-type recordCodec interface {
-	appendRecord(b []byte) []byte
-	decodeRecord(r *wireReader)
+// appendBinary appends v's binary form, if its type has one.
+func appendBinary(b []byte, v any) ([]byte, bool) {
+	switch x := v.(type) {
+	case *model.Event:
+		return appendEvent(b, x), true
+	case *model.Report:
+		return appendReport(b, x), true
+	case *model.Jurisdiction:
+		return appendJurisdiction(b, x), true
+	}
+	return b, false
+}
+
+// readBinary reads v's binary form; false when its type has none.
+func readBinary(r *wireReader, v any) bool {
+	switch x := v.(type) {
+	case *model.Event:
+		readEvent(r, x)
+	case *model.Report:
+		readReport(r, x)
+	case *model.Jurisdiction:
+		readJurisdiction(r, x)
+	default:
+		return false
+	}
+	return true
 }
 
 // encodeRecord returns the stored form of v.
 func encodeRecord(v any) ([]byte, error) {
-	if rc, ok := v.(recordCodec); ok {
-		// Most records fit 256 bytes: one allocation, not one per doubling.
-		b := make([]byte, 2, 256)
-		b[0], b[1] = recordMagic, recordFormat1
-		return rc.appendRecord(b), nil
+	// Most records fit 256 bytes: one allocation, not one per doubling.
+	if b, ok := appendBinary(append(make([]byte, 0, 256), recordMagic, recordFormat1), v); ok {
+		return b, nil
 	}
 	return json.Marshal(v)
 }
@@ -36,15 +58,13 @@ func encodeRecord(v any) ([]byte, error) {
 // decodeRecord reads a stored record into v, binary or JSON.
 func decodeRecord(raw []byte, v any) error {
 	if len(raw) > 0 && raw[0] == recordMagic {
-		rc, ok := v.(recordCodec)
-		if !ok {
-			return fmt.Errorf("binary record where a %T was expected", v)
-		}
 		if len(raw) < 2 || raw[1] != recordFormat1 {
 			return fmt.Errorf("binary %T record in an unknown format", v)
 		}
 		r := wireReader{b: raw[2:]}
-		rc.decodeRecord(&r)
+		if !readBinary(&r, v) {
+			return fmt.Errorf("binary record where a %T was expected", v)
+		}
 		if !r.done() {
 			return fmt.Errorf("%T: %w", v, errWire)
 		}
@@ -53,7 +73,7 @@ func decodeRecord(raw []byte, v any) error {
 	return json.Unmarshal(raw, v)
 }
 
-func (e *Event) appendRecord(b []byte) []byte {
+func appendEvent(b []byte, e *model.Event) []byte {
 	b = appendStr(b, e.ID)
 	b = appendStr(b, string(e.Status))
 	b = appendStr(b, string(e.Prior))
@@ -86,10 +106,10 @@ func (e *Event) appendRecord(b []byte) []byte {
 	return appendInt(b, e.Rev)
 }
 
-func (e *Event) decodeRecord(r *wireReader) {
+func readEvent(r *wireReader, e *model.Event) {
 	e.ID = r.str()
-	e.Status = Status(r.str())
-	e.Prior = Status(r.str())
+	e.Status = model.Status(r.str())
+	e.Prior = model.Status(r.str())
 	e.Source = r.str()
 	e.Category = r.str()
 	e.Urgency = r.str()
@@ -120,7 +140,7 @@ func (e *Event) decodeRecord(r *wireReader) {
 }
 
 // A report is the payload of most commands a busy group applies.
-func (p *Report) appendRecord(b []byte) []byte {
+func appendReport(b []byte, p *model.Report) []byte {
 	b = appendStr(b, p.Category)
 	b = appendStr(b, p.Urgency)
 	b = appendStr(b, p.Source)
@@ -132,7 +152,7 @@ func (p *Report) appendRecord(b []byte) []byte {
 	return appendStrs(b, p.Attachments)
 }
 
-func (p *Report) decodeRecord(r *wireReader) {
+func readReport(r *wireReader, p *model.Report) {
 	p.Category = r.str()
 	p.Urgency = r.str()
 	p.Source = r.str()
@@ -145,7 +165,7 @@ func (p *Report) decodeRecord(r *wireReader) {
 }
 
 // Every report loads its division, so divisions are binary too.
-func (j *Jurisdiction) appendRecord(b []byte) []byte {
+func appendJurisdiction(b []byte, j *model.Jurisdiction) []byte {
 	b = appendStr(b, j.Code)
 	b = appendStr(b, j.Name)
 	b = appendStr(b, j.Parent)
@@ -154,7 +174,7 @@ func (j *Jurisdiction) appendRecord(b []byte) []byte {
 	return appendBool(b, j.Derived)
 }
 
-func (j *Jurisdiction) decodeRecord(r *wireReader) {
+func readJurisdiction(r *wireReader, j *model.Jurisdiction) {
 	j.Code = r.str()
 	j.Name = r.str()
 	j.Parent = r.str()
@@ -163,7 +183,7 @@ func (j *Jurisdiction) decodeRecord(r *wireReader) {
 	j.Derived = r.bool()
 }
 
-func appendPoint(b []byte, p *Point) []byte {
+func appendPoint(b []byte, p *model.Point) []byte {
 	b = appendBool(b, p != nil)
 	if p != nil {
 		b = appendFloat(b, p.Lng)
@@ -172,9 +192,9 @@ func appendPoint(b []byte, p *Point) []byte {
 	return b
 }
 
-func (r *wireReader) point() *Point {
+func (r *wireReader) point() *model.Point {
 	if !r.bool() {
 		return nil
 	}
-	return &Point{Lng: r.float(), Lat: r.float()}
+	return &model.Point{Lng: r.float(), Lat: r.float()}
 }

@@ -7,16 +7,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/workcal"
 )
 
 // fullEvent sets every field, so a field the codec forgets shows up.
-func fullEvent() *Event {
+func fullEvent() *model.Event {
 	at := time.Date(2026, 11, 24, 1, 2, 3, 4005, time.UTC)
-	return &Event{
-		ID: "511083001-20261124-000001", Status: StatusSuspended, Prior: StatusInProgress, Source: "resident",
-		Category: "dispute", Urgency: "urgent", Location: &Point{Lng: 105.28, Lat: 29.35}, Grid: "511083001001001",
+	return &model.Event{
+		ID: "511083001-20261124-000001", Status: model.StatusSuspended, Prior: model.StatusInProgress, Source: "resident",
+		Category: "dispute", Urgency: "urgent", Location: &model.Point{Lng: 105.28, Lat: 29.35}, Grid: "511083001001001",
 		Jurisdiction: "511083001001", Reporter: "张三", Description: "邻里纠纷", Attachments: []string{"a", "b"},
 		ReportedAt: at, ReportedBy: "w1", AcceptBy: at.Add(time.Hour).In(workcal.CST), Deadline: at.Add(48 * time.Hour).In(workcal.CST),
 		AcceptedAt: at.Add(time.Minute), Handler: "h1", Supervised: 2, Origin: "511083", EscalatedTo: "511000",
@@ -28,7 +30,7 @@ func fullEvent() *Event {
 // The binary record reads back exactly as the JSON record would, zone
 // offsets included, for a full event and an empty one.
 func TestEventRecordMatchesJSON(t *testing.T) {
-	for name, ev := range map[string]*Event{"full": fullEvent(), "empty": {}} {
+	for name, ev := range map[string]*model.Event{"full": fullEvent(), "empty": {}} {
 		raw, err := encodeRecord(ev)
 		if err != nil {
 			t.Fatal(err)
@@ -36,7 +38,7 @@ func TestEventRecordMatchesJSON(t *testing.T) {
 		if raw[0] != recordMagic {
 			t.Fatalf("%s: not binary", name)
 		}
-		var bin, viaJSON Event
+		var bin, viaJSON model.Event
 		if err := decodeRecord(raw, &bin); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -63,12 +65,12 @@ func TestEventRecordRejectsDamage(t *testing.T) {
 		"header only":    raw[:1],
 	}
 	for name, in := range bad {
-		var e Event
+		var e model.Event
 		if err := decodeRecord(in, &e); err == nil {
 			t.Errorf("%s: decoded", name)
 		}
 	}
-	var g Grid
+	var g model.Grid
 	if err := decodeRecord(raw, &g); err == nil {
 		t.Error("a binary event decoded as a grid")
 	}
@@ -78,12 +80,12 @@ func FuzzEventRecord(f *testing.F) {
 	raw, _ := encodeRecord(fullEvent())
 	f.Add(raw)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var e Event
+		var e model.Event
 		if decodeRecord(append([]byte{recordMagic, recordFormat1}, data...), &e) != nil {
 			return
 		}
 		again, _ := encodeRecord(&e)
-		var e2 Event
+		var e2 model.Event
 		if err := decodeRecord(again, &e2); err != nil || !reflect.DeepEqual(e, e2) {
 			t.Fatalf("re-encoded event differs: %v", err)
 		}
@@ -94,7 +96,7 @@ func FuzzEventRecord(f *testing.F) {
 // a damaged one is refused without touching the state, and the audit log
 // shows it as JSON.
 func TestReportPayload(t *testing.T) {
-	r := &Report{Category: "dispute", Urgency: "urgent", Source: "resident", Description: "噪音", Location: &Point{Lng: 105.2, Lat: 29.3},
+	r := &model.Report{Category: "dispute", Urgency: "urgent", Source: "resident", Description: "噪音", Location: &model.Point{Lng: 105.2, Lat: 29.3},
 		Grid: "511083001001001", Jurisdiction: "511083001", Reporter: "李四", Attachments: []string{"att/1"}}
 	raw, err := encodeRecord(r)
 	if err != nil || raw[0] != recordMagic {
@@ -106,7 +108,7 @@ func TestReportPayload(t *testing.T) {
 		t.Fatalf("decoded %+v, %v", d.val, d.err)
 	}
 	j, _ := c.payloadJSON()
-	var back Report
+	var back model.Report
 	if err := json.Unmarshal(j, &back); err != nil || !reflect.DeepEqual(&back, r) {
 		t.Fatalf("payload as JSON: %s %v", j, err)
 	}
@@ -149,13 +151,13 @@ func mustEncode(t *testing.T, c *Command) []byte {
 // Divisions are binary records too: every field survives, an old JSON record
 // still reads, and a truncated one is refused.
 func TestJurisdictionRecord(t *testing.T) {
-	full := &Jurisdiction{Code: "511083001", Name: "古湖街道", Parent: "511083", Tier: "township", HasBounds: true, Derived: true}
-	for name, j := range map[string]*Jurisdiction{"full": full, "empty": {}} {
+	full := &model.Jurisdiction{Code: "511083001", Name: "古湖街道", Parent: "511083", Tier: "township", HasBounds: true, Derived: true}
+	for name, j := range map[string]*model.Jurisdiction{"full": full, "empty": {}} {
 		raw, err := encodeRecord(j)
 		if err != nil || raw[0] != recordMagic {
 			t.Fatalf("%s: %v", name, err)
 		}
-		var bin, viaJSON Jurisdiction
+		var bin, viaJSON model.Jurisdiction
 		if err := decodeRecord(raw, &bin); err != nil {
 			t.Fatal(err)
 		}
@@ -166,7 +168,7 @@ func TestJurisdictionRecord(t *testing.T) {
 		if bin != *j || viaJSON != *j {
 			t.Fatalf("%s: binary %+v, JSON %+v, want %+v", name, bin, viaJSON, *j)
 		}
-		var cut Jurisdiction
+		var cut model.Jurisdiction
 		if err := decodeRecord(raw[:len(raw)-1], &cut); err == nil {
 			t.Fatalf("%s: truncated record accepted", name)
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/divisions"
@@ -26,8 +28,8 @@ func load[T any](t *txn, bucket []byte, key, field, what string) (*T, error) {
 }
 
 // village loads a village/community; any other tier is not found.
-func (t *txn) village(field, code string) (*Jurisdiction, error) {
-	j, err := load[Jurisdiction](t, bJur, code, field, "village/community")
+func (t *txn) village(field, code string) (*model.Jurisdiction, error) {
+	j, err := load[model.Jurisdiction](t, bJur, code, field, "village/community")
 	if err == nil && j.Tier != divisions.Village {
 		return nil, errs.NotFound(field, "village/community %s not found (it is a %s)", code, j.Tier)
 	}
@@ -35,9 +37,9 @@ func (t *txn) village(field, code string) (*Jurisdiction, error) {
 }
 
 // activeGrid loads a grid that is in use.
-func (t *txn) activeGrid(c *Command, field, code string) (*Grid, error) {
-	g, err := loadIn(t, c, bGrid, code, field, "grid", (*Grid).Place)
-	if err == nil && g.Status != GridActive {
+func (t *txn) activeGrid(c *Command, field, code string) (*model.Grid, error) {
+	g, err := loadIn(t, c, bGrid, code, field, "grid", (*model.Grid).Place)
+	if err == nil && g.Status != model.GridActive {
 		return nil, errs.NotFound(field, "grid %s is retired", code)
 	}
 	return g, err

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/errs"
@@ -48,7 +50,7 @@ type sealedKind struct {
 
 var sealedKinds = []sealedKind{
 	{"person", bPerson, []string{"name", "id_number", "special"}, func(k, v []byte) (any, []sealedField, bool, error) {
-		p := new(Person)
+		p := new(model.Person)
 		if err := decodeRecord(v, p); err != nil {
 			return nil, nil, false, err
 		}
@@ -62,7 +64,7 @@ var sealedKinds = []sealedKind{
 		if len(k) < 9 || k[len(k)-9] != '/' {
 			return nil, nil, false, nil
 		}
-		x := new(Visit)
+		x := new(model.Visit)
 		if err := decodeRecord(v, x); err != nil {
 			return nil, nil, false, err
 		}
@@ -76,7 +78,7 @@ var sealedKinds = []sealedKind{
 		return tk, []sealedField{{"totp", &tk.TOTPSealed, "token/" + tk.ID + "/totp"}}, true, nil
 	}},
 	{"handover", bHandover, []string{"name", "id_number", "details"}, func(k, v []byte) (any, []sealedField, bool, error) {
-		h := new(Handover)
+		h := new(model.Handover)
 		if err := decodeRecord(v, h); err != nil {
 			return nil, nil, false, err
 		}
@@ -263,7 +265,7 @@ func census(e *Engine, kr *seal.Keyring) (SealCensus, error) {
 			return err
 		}
 		if err := eachSealedRecord(tx, nil, func(_ int, _ []byte, rec any, fs []sealedField) error {
-			if p, ok := rec.(*Person); ok {
+			if p, ok := rec.(*model.Person); ok {
 				g, err := seal.BlindGeneration(p.IDBlind)
 				if err != nil {
 					return fmt.Errorf("core: person %s: %w", p.ID, err)
@@ -290,7 +292,7 @@ func census(e *Engine, kr *seal.Keyring) (SealCensus, error) {
 			if err := decodeRecord(v, &m); err != nil {
 				return err
 			}
-			if m.Kind != KindHandoverOffer {
+			if m.Kind != model.KindHandoverOffer {
 				return nil
 			}
 			var offer handoverOffer
@@ -359,7 +361,7 @@ func (s *Store) Reseal(ctx context.Context, after string, max int) (ResealResult
 				return errStop
 			}
 			var mine []ResealItem
-			if p, ok := rec.(*Person); ok {
+			if p, ok := rec.(*model.Person); ok {
 				item, err := reindex(kr, p)
 				if err != nil {
 					return err
@@ -414,7 +416,7 @@ func (s *Store) Reseal(ctx context.Context, after string, max int) (ResealResult
 
 // reindex is the swap that moves a person's ID-number index to the current
 // index key, or nil when it is there already.
-func reindex(kr *seal.Keyring, p *Person) (*ResealItem, error) {
+func reindex(kr *seal.Keyring, p *model.Person) (*ResealItem, error) {
 	g, err := seal.BlindGeneration(p.IDBlind)
 	if err != nil || g == kr.IndexGeneration() {
 		return nil, err
@@ -469,7 +471,7 @@ func applyReseal(t *txn, c *Command, p *resealPayload) (any, error) {
 			return nil, err
 		}
 		if it.Field == "id_blind" {
-			swapped, err := t.swapBlind(rec.(*Person), it.Old, it.New)
+			swapped, err := t.swapBlind(rec.(*model.Person), it.Old, it.New)
 			if swapped {
 				n++
 			}
@@ -496,7 +498,7 @@ func applyReseal(t *txn, c *Command, p *resealPayload) (any, error) {
 // old and no other person holds new. Another person under new would be the
 // same ID number registered twice under two index keys: that swap is
 // skipped, and the census keeps showing the old index.
-func (t *txn) swapBlind(p *Person, old, new string) (bool, error) {
+func (t *txn) swapBlind(p *model.Person, old, new string) (bool, error) {
 	if p.IDBlind != old {
 		return false, nil
 	}

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/errs"
@@ -96,7 +98,7 @@ func TestResealRetiresAnOldGeneration(t *testing.T) {
 	names := map[string]string{}
 	var people []string
 	for i, name := range []string{"赵志强", "钱七", "孙丽"} {
-		p, err := from.People.Add(from.ctx, PersonInput{Name: name, IDNumber: idNumber(800 + i), Kind: "registered", Jurisdiction: "511083001001", Grid: "511083001001001"})
+		p, err := from.People.Add(from.ctx, model.PersonInput{Name: name, IDNumber: idNumber(800 + i), Kind: "registered", Jurisdiction: "511083001001", Grid: "511083001001001"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,12 +106,12 @@ func TestResealRetiresAnOldGeneration(t *testing.T) {
 		people = append(people, p.ID)
 	}
 	since := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
-	if _, err := from.People.SetSpecial(from.ctx, people[0], SpecialInput{Category: SpecialCorrection, Level: 2, Since: since,
-		Details: SpecialDetails{CorrectionType: "probation", TermStart: "2026-01-01", TermEnd: "2027-06-30", Offense: "盗窃罪"}}); err != nil {
+	if _, err := from.People.SetSpecial(from.ctx, people[0], model.SpecialInput{Category: model.SpecialCorrection, Level: 2, Since: since,
+		Details: model.SpecialDetails{CorrectionType: "probation", TermStart: "2026-01-01", TermEnd: "2027-06-30", Offense: "盗窃罪"}}); err != nil {
 		t.Fatal(err)
 	}
 	for i, note := range []string{"情况稳定", "", "家属在场"} {
-		if _, err := from.People.RecordVisit(from.ctx, people[0], VisitInput{At: since.AddDate(0, 0, i+1), Visitor: "网格员李", Method: "home", Found: true, Note: note}); err != nil {
+		if _, err := from.People.RecordVisit(from.ctx, people[0], model.VisitInput{At: since.AddDate(0, 0, i+1), Visitor: "网格员李", Method: "home", Found: true, Note: note}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -144,7 +146,7 @@ func TestResealRetiresAnOldGeneration(t *testing.T) {
 	if p, err := from.People.FindByIDNumber(idNumber(800)); err != nil || p.ID != people[0] {
 		t.Fatalf("lookup under the old index key before re-indexing: %v", err)
 	}
-	if _, err := from.People.Add(from.ctx, PersonInput{Name: "赵志强", IDNumber: idNumber(800), Kind: "registered", Jurisdiction: "511083001001"}); !errors.Is(err, errs.ErrConflict) || errs.Field(err) != "id_number" {
+	if _, err := from.People.Add(from.ctx, model.PersonInput{Name: "赵志强", IDNumber: idNumber(800), Kind: "registered", Jurisdiction: "511083001001"}); !errors.Is(err, errs.ErrConflict) || errs.Field(err) != "id_number" {
 		t.Fatalf("registering someone indexed under the old key again: %v", err)
 	}
 	if n := resealAll(t, from, 4); n != 17 {
@@ -205,7 +207,7 @@ func TestResealRetiresAnOldGeneration(t *testing.T) {
 		t.Fatal("the shared index key outlived the last generation that used it")
 	}
 	for id, name := range names {
-		r, err := from.People.Reveal(from.ctx, id, Purpose{Basis: BasisVisit, Text: "核实"})
+		r, err := from.People.Reveal(from.ctx, id, model.Purpose{Basis: model.BasisVisit, Text: "核实"})
 		if err != nil || r.Name != name {
 			t.Fatalf("reveal %s with generation 2 alone: %+v %v", id, r, err)
 		}
@@ -254,7 +256,7 @@ func TestResealRefusesBadItems(t *testing.T) {
 	e.withCounty(t)
 	keys := newKeyFile(t)
 	rekey(t, e, keys)
-	p, err := e.People.Add(e.ctx, PersonInput{Name: "王秀兰", IDNumber: idNumber(1), Kind: "registered", Jurisdiction: "511083001001"})
+	p, err := e.People.Add(e.ctx, model.PersonInput{Name: "王秀兰", IDNumber: idNumber(1), Kind: "registered", Jurisdiction: "511083001001"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -378,7 +380,7 @@ func BenchmarkReseal(b *testing.B) {
 	}
 	open()
 	for i := 0; i < people; i++ {
-		if _, err := e.People.Add(e.ctx, PersonInput{Name: "王秀兰", IDNumber: idNumber(i), Kind: "registered", Jurisdiction: "511083001001"}); err != nil {
+		if _, err := e.People.Add(e.ctx, model.PersonInput{Name: "王秀兰", IDNumber: idNumber(i), Kind: "registered", Jurisdiction: "511083001001"}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -459,7 +461,7 @@ func TestCheckBackupKeys(t *testing.T) {
 	e.withCounty(t)
 	keys := newKeyFile(t)
 	rekey(t, e, keys)
-	if _, err := e.People.Add(e.ctx, PersonInput{Name: "王秀兰", IDNumber: idNumber(1), Kind: "registered", Jurisdiction: "511083001001"}); err != nil {
+	if _, err := e.People.Add(e.ctx, model.PersonInput{Name: "王秀兰", IDNumber: idNumber(1), Kind: "registered", Jurisdiction: "511083001001"}); err != nil {
 		t.Fatal(err)
 	}
 	backup := func() string {

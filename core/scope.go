@@ -31,22 +31,6 @@ func loadIn[T any](t *txn, c *Command, bucket []byte, key, field, what string, p
 	return v, nil
 }
 
-// placeOf is the most specific of a jurisdiction and a grid code.
-func placeOf(jur, grid string) string {
-	if grid != "" {
-		return grid
-	}
-	return jur
-}
-
-// Place is the grid's own code: a token scoped to the grid, or to any
-// jurisdiction above it, covers it.
-func (g *Grid) Place() string { return g.Code }
-
-// Place is the most specific code the event lies at: its grid, else its
-// jurisdiction.
-func (ev *Event) Place() string { return placeOf(ev.Jurisdiction, ev.Grid) }
-
 // placeIn refuses a new place outside the command's scope, worded as a
 // missing jurisdiction.
 func placeIn(c *Command, field, code string) error {

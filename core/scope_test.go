@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/divisions"
 	"github.com/fengqiao/fengqiao/core/errs"
@@ -52,25 +54,25 @@ func TestScopedWritesCheckTheRecordAsItStands(t *testing.T) {
 	e := newEnv(t, false)
 	e.withCounty(t)
 	// Township B's party tree, made by the node itself.
-	for _, o := range []Org{
-		{ID: "bc", Name: "B党委", Kind: OrgCommittee, Jurisdiction: townB},
-		{ID: "bb", Name: "B支部", Kind: OrgBranch, Parent: "bc", Jurisdiction: villageB},
+	for _, o := range []model.Org{
+		{ID: "bc", Name: "B党委", Kind: model.OrgCommittee, Jurisdiction: townB},
+		{ID: "bb", Name: "B支部", Kind: model.OrgBranch, Parent: "bc", Jurisdiction: villageB},
 	} {
 		if _, err := e.Party.PutOrg(e.ctx, o); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := e.Party.PutMember(e.ctx, Member{ID: "bm", Name: "党员", Org: "bb", Status: "full"}); err != nil {
+	if _, err := e.Party.PutMember(e.ctx, model.Member{ID: "bm", Name: "党员", Org: "bb", Status: "full"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Party.PutOrg(e.ctx, Org{ID: "ac", Name: "A党委", Kind: OrgCommittee, Jurisdiction: townA}); err != nil {
+	if _, err := e.Party.PutOrg(e.ctx, model.Org{ID: "ac", Name: "A党委", Kind: model.OrgCommittee, Jurisdiction: townA}); err != nil {
 		t.Fatal(err)
 	}
 	a := e.scoped(townA)
 
 	// Re-homing B's org into A, by its id: refused, and nothing says it exists.
 	err := refusedUnchanged(t, e, "re-home org", errs.ErrConflict, "id", func() error {
-		_, err := e.Party.PutOrg(a, Org{ID: "bb", Name: "夺走", Kind: OrgCommittee, Jurisdiction: townA})
+		_, err := e.Party.PutOrg(a, model.Org{ID: "bb", Name: "夺走", Kind: model.OrgCommittee, Jurisdiction: townA})
 		return err
 	})
 	if strings.Contains(err.Error(), townB) || strings.Contains(err.Error(), "B支部") {
@@ -78,39 +80,39 @@ func TestScopedWritesCheckTheRecordAsItStands(t *testing.T) {
 	}
 	// Moving B's member into A's org.
 	refusedUnchanged(t, e, "move member", errs.ErrConflict, "id", func() error {
-		_, err := e.Party.PutMember(a, Member{ID: "bm", Name: "党员", Org: "ac", Status: "full"})
+		_, err := e.Party.PutMember(a, model.Member{ID: "bm", Name: "党员", Org: "ac", Status: "full"})
 		return err
 	})
 	// A member put into B's org reads as an org that does not exist.
 	hid := refusedUnchanged(t, e, "member into B's org", errs.ErrNotFound, "org", func() error {
-		_, err := e.Party.PutMember(a, Member{ID: "am", Name: "党员", Org: "bb", Status: "full"})
+		_, err := e.Party.PutMember(a, model.Member{ID: "am", Name: "党员", Org: "bb", Status: "full"})
 		return err
 	})
 	missing := refusedUnchanged(t, e, "member into no org", errs.ErrNotFound, "org", func() error {
-		_, err := e.Party.PutMember(a, Member{ID: "am", Name: "党员", Org: "nosuch", Status: "full"})
+		_, err := e.Party.PutMember(a, model.Member{ID: "am", Name: "党员", Org: "nosuch", Status: "full"})
 		return err
 	})
 	sameAsMissing(t, "member org", hid, missing, "bb", "nosuch")
 	// A parent out of scope answers as a missing parent.
 	hid = refusedUnchanged(t, e, "parent in B", errs.ErrNotFound, "parent", func() error {
-		_, err := e.Party.PutOrg(a, Org{ID: "ab", Name: "A支部", Kind: OrgBranch, Parent: "bc", Jurisdiction: villageA})
+		_, err := e.Party.PutOrg(a, model.Org{ID: "ab", Name: "A支部", Kind: model.OrgBranch, Parent: "bc", Jurisdiction: villageA})
 		return err
 	})
 	missing = refusedUnchanged(t, e, "no parent", errs.ErrNotFound, "parent", func() error {
-		_, err := e.Party.PutOrg(a, Org{ID: "ab", Name: "A支部", Kind: OrgBranch, Parent: "nosuch", Jurisdiction: villageA})
+		_, err := e.Party.PutOrg(a, model.Org{ID: "ab", Name: "A支部", Kind: model.OrgBranch, Parent: "nosuch", Jurisdiction: villageA})
 		return err
 	})
 	sameAsMissing(t, "parent", hid, missing, "bc", "nosuch")
 	// An activity of B's org.
 	refusedUnchanged(t, e, "activity in B", errs.ErrNotFound, "org", func() error {
-		_, err := e.Party.RecordActivity(a, Activity{Org: "bb", Kind: "theme_day", Date: "2026-11-01", Topic: "主题党日"})
+		_, err := e.Party.RecordActivity(a, model.Activity{Org: "bb", Kind: "theme_day", Date: "2026-11-01", Topic: "主题党日"})
 		return err
 	})
 	// The same writes within the scope go through.
-	if _, err := e.Party.PutOrg(e.scoped(townB), Org{ID: "bb", Name: "B支部改", Kind: OrgBranch, Parent: "bc", Jurisdiction: villageB}); err != nil {
+	if _, err := e.Party.PutOrg(e.scoped(townB), model.Org{ID: "bb", Name: "B支部改", Kind: model.OrgBranch, Parent: "bc", Jurisdiction: villageB}); err != nil {
 		t.Fatalf("in scope: %v", err)
 	}
-	if _, err := e.Party.PutMember(e.scoped(townB), Member{ID: "bm", Name: "党员", Org: "bb", Status: "probationary"}); err != nil {
+	if _, err := e.Party.PutMember(e.scoped(townB), model.Member{ID: "bm", Name: "党员", Org: "bb", Status: "probationary"}); err != nil {
 		t.Fatalf("in scope: %v", err)
 	}
 
@@ -121,12 +123,12 @@ func TestScopedWritesCheckTheRecordAsItStands(t *testing.T) {
 	})
 
 	// People: B's person, by id and by ID number.
-	pb, err := e.People.Add(e.ctx, PersonInput{ID: "pb", Name: "张三", IDNumber: idNumber(7), Kind: "registered", Jurisdiction: villageB})
+	pb, err := e.People.Add(e.ctx, model.PersonInput{ID: "pb", Name: "张三", IDNumber: idNumber(7), Kind: "registered", Jurisdiction: villageB})
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = refusedUnchanged(t, e, "same ID number in A", errs.ErrConflict, "id_number", func() error {
-		_, err := e.People.Add(a, PersonInput{ID: "pa", Name: "张三", IDNumber: idNumber(7), Kind: "registered", Jurisdiction: villageA})
+		_, err := e.People.Add(a, model.PersonInput{ID: "pa", Name: "张三", IDNumber: idNumber(7), Kind: "registered", Jurisdiction: villageA})
 		return err
 	})
 	if !errors.Is(err, ErrRegisteredElsewhere) || strings.Contains(err.Error(), pb.ID) || strings.Contains(err.Error(), villageB) {
@@ -134,17 +136,17 @@ func TestScopedWritesCheckTheRecordAsItStands(t *testing.T) {
 	}
 	// Within B's scope the clash names the record, which the caller may see.
 	err = refusedUnchanged(t, e, "same ID number in B", errs.ErrConflict, "id_number", func() error {
-		_, err := e.People.Add(e.scoped(townB), PersonInput{ID: "pb2", Name: "张三", IDNumber: idNumber(7), Kind: "registered", Jurisdiction: villageB})
+		_, err := e.People.Add(e.scoped(townB), model.PersonInput{ID: "pb2", Name: "张三", IDNumber: idNumber(7), Kind: "registered", Jurisdiction: villageB})
 		return err
 	})
 	if !strings.Contains(err.Error(), pb.ID) {
 		t.Fatalf("in scope the clash should name %s: %v", pb.ID, err)
 	}
 	refusedUnchanged(t, e, "person id held in B", errs.ErrConflict, "id", func() error {
-		_, err := e.People.Add(a, PersonInput{ID: "pb", Name: "李四", IDNumber: idNumber(8), Kind: "registered", Jurisdiction: villageA})
+		_, err := e.People.Add(a, model.PersonInput{ID: "pb", Name: "李四", IDNumber: idNumber(8), Kind: "registered", Jurisdiction: villageA})
 		return err
 	})
-	in := SpecialInput{Category: SpecialReleased, Level: 1, Since: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Details: SpecialDetails{ReleaseDate: "2025-06-01"}}
+	in := model.SpecialInput{Category: model.SpecialReleased, Level: 1, Since: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Details: model.SpecialDetails{ReleaseDate: "2025-06-01"}}
 	hid = refusedUnchanged(t, e, "special in B", errs.ErrNotFound, "id", func() error {
 		_, err := e.People.SetSpecial(a, "pb", in)
 		return err
@@ -156,21 +158,21 @@ func TestScopedWritesCheckTheRecordAsItStands(t *testing.T) {
 	sameAsMissing(t, "special", hid, missing, "pb", "nosuch")
 
 	// Events: B's event cannot be acted on from A, nor merged into.
-	evB, err := e.Events.Report(e.ctx, Report{Category: "dispute", Description: "B", Grid: gridB})
+	evB, err := e.Events.Report(e.ctx, model.Report{Category: "dispute", Description: "B", Grid: gridB})
 	if err != nil {
 		t.Fatal(err)
 	}
 	hid = refusedUnchanged(t, e, "act on B's event", errs.ErrNotFound, "id", func() error {
-		_, err := e.Events.Act(a, evB.ID, Action{Action: "accept"})
+		_, err := e.Events.Act(a, evB.ID, model.Action{Action: "accept"})
 		return err
 	})
 	missing = refusedUnchanged(t, e, "act on no event", errs.ErrNotFound, "id", func() error {
-		_, err := e.Events.Act(a, "nosuch", Action{Action: "accept"})
+		_, err := e.Events.Act(a, "nosuch", model.Action{Action: "accept"})
 		return err
 	})
 	sameAsMissing(t, "event", hid, missing, evB.ID, "nosuch")
 	refusedUnchanged(t, e, "report into B", errs.ErrNotFound, "grid", func() error {
-		_, err := e.Events.Report(a, Report{Category: "dispute", Description: "A", Grid: gridB})
+		_, err := e.Events.Report(a, model.Report{Category: "dispute", Description: "A", Grid: gridB})
 		return err
 	})
 

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/access"
@@ -84,7 +86,7 @@ func validHash(h string) bool {
 }
 
 func checkToken(tk *Token) error {
-	if err := checkID("id", tk.ID); err != nil {
+	if err := model.CheckID("id", tk.ID); err != nil {
 		return err
 	}
 	if tk.Name == "" || len(tk.Name) > 100 {
@@ -108,7 +110,7 @@ func applyTokenCreate(t *txn, c *Command, tk *Token) (any, error) {
 	}
 	var err error
 	if len(tk.Scope) > 12 {
-		_, err = loadIn(t, c, bGrid, tk.Scope, "scope", "grid", (*Grid).Place)
+		_, err = loadIn(t, c, bGrid, tk.Scope, "scope", "grid", (*model.Grid).Place)
 	} else {
 		_, err = loadIn(t, c, bJur, tk.Scope, "scope", "jurisdiction", jurPlace)
 	}

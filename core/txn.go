@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/errs"
@@ -25,8 +27,8 @@ type txn struct {
 	auditTop []byte
 	headRead bool
 	cal      *workcal.Calendar
-	sla      *SLAConfig
-	policy   *VisitPolicy
+	sla      *model.SLAConfig
+	policy   *model.VisitPolicy
 	grids    map[string]*gridRef      // grids read in this transaction
 	seqs     map[string]uint64        // sequence counters, written at flush
 	cshapes  map[string][]*counterSet // counter sets per event shape (see bump)
@@ -48,8 +50,8 @@ var evIndexBuckets = map[string]bool{string(bEvIndex): true}
 
 // gridRef is what event apply needs of a grid, without its polygon.
 type gridRef struct {
-	Jurisdiction string     `json:"jurisdiction"`
-	Status       GridStatus `json:"status"`
+	Jurisdiction string           `json:"jurisdiction"`
+	Status       model.GridStatus `json:"status"`
 }
 
 // gridRef reads a grid's village and status once per transaction; grid

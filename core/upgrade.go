@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"go.etcd.io/bbolt"
 )
 
@@ -33,7 +35,7 @@ var addedIndexes = []struct {
 	key            func(v []byte) ([]byte, error)
 }{
 	{bOrgPlace, bOrg, func(v []byte) ([]byte, error) {
-		var o Org
+		var o model.Org
 		err := decodeRecord(v, &o)
 		return orgPlaceKey(&o), err
 	}},

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/access"
@@ -64,7 +66,7 @@ func TestOpenDropsRetiredPlaceIndex(t *testing.T) {
 		if i%2 == 1 {
 			loc = gridCentre(t, e, "511083001002002")
 		}
-		if _, err := e.Events.Report(e.ctx, Report{Category: "sanitation", Description: "垃圾堆放", Location: &loc, Source: "grid_worker"}); err != nil {
+		if _, err := e.Events.Report(e.ctx, model.Report{Category: "sanitation", Description: "垃圾堆放", Location: &loc, Source: "grid_worker"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -178,7 +180,7 @@ func TestOpenBuildsAddedIndexes(t *testing.T) {
 	e.withCounty(t)
 	var townTokens []string
 	for i, jur := range []string{"511083001", "511083002", "511083001", "511083"} {
-		if _, err := e.Party.PutOrg(e.ctx, Org{ID: fmt.Sprint("o", i), Name: "党组织", Kind: OrgCommittee, Jurisdiction: jur}); err != nil {
+		if _, err := e.Party.PutOrg(e.ctx, model.Org{ID: fmt.Sprint("o", i), Name: "党组织", Kind: model.OrgCommittee, Jurisdiction: jur}); err != nil {
 			t.Fatal(err)
 		}
 		tk, _, err := e.Tokens.Create(e.ctx, "综治办", access.TownshipOperator, jur, "")

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/errs"
@@ -23,9 +25,6 @@ import (
 // chain against the parent's witnesses (CheckWitnesses) finds it. This is
 // the tamper-evident, cross-department record the 综治 seed documents ask a
 // blockchain for, built on the exchange the federation already runs.
-
-// KindWitness carries a child's audit chain head to its parent.
-const KindWitness = "audit.witness"
 
 var bWitness = []byte("audit_witness") // <origin>/<seq(8)>/<head(32)> → Witness
 
@@ -43,7 +42,7 @@ type witnessBody struct {
 }
 
 func init() {
-	receivers[KindWitness] = receiveWitness
+	receivers[model.KindWitness] = receiveWitness
 	handle("audit.witness.send", 1, applyWitnessSend)
 }
 
@@ -58,7 +57,7 @@ func applyWitnessSend(t *txn, c *Command, _ *struct{}) (any, error) {
 	if seq == 0 {
 		return uint64(0), nil
 	}
-	return seq, t.send(c, pl.Peer, KindWitness, witnessBody{Seq: seq, Head: hex.EncodeToString(head)})
+	return seq, t.send(c, pl.Peer, model.KindWitness, witnessBody{Seq: seq, Head: hex.EncodeToString(head)})
 }
 
 func receiveWitness(t *txn, c *Command, l *Link, m *Message) error {

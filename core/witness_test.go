@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core/errs"
 )
 
@@ -18,7 +20,7 @@ func TestWitnessesCatchARewriteByTheKeyHolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 3 {
-		if _, err := county.Events.Report(county.ctx, Report{Category: "dispute", Description: "x", Grid: "511083001001001"}); err != nil {
+		if _, err := county.Events.Report(county.ctx, model.Report{Category: "dispute", Description: "x", Grid: "511083001001001"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -62,7 +64,7 @@ func TestWitnessesCatchARewriteByTheKeyHolder(t *testing.T) {
 	// exchange does) and keep no witness.
 	for i, body := range []string{`{"seq":0,"head":"00"}`, `{"seq":1,"head":"zz"}`, `{"seq":1}`, `{"seq":1,"head":"` + ws[0].Head + `","x":1}`} {
 		seq := uint64(2 + i)
-		res, err := city.Federation.Receive(city.ctx, "511083", []Message{{Origin: "511083", Dest: "511000", Seq: seq, Kind: KindWitness, Body: []byte(body)}})
+		res, err := city.Federation.Receive(city.ctx, "511083", []Message{{Origin: "511083", Dest: "511000", Seq: seq, Kind: model.KindWitness, Body: []byte(body)}})
 		if err != nil || res.Applied != 0 || res.Ack != seq {
 			t.Errorf("witness body %s: %+v %v", body, res, err)
 		}

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/idcard"
 )
@@ -51,10 +53,10 @@ func demoTraffic(ctx context.Context, nodes []*demoNode, every time.Duration, lo
 		}
 		t := towns[i%len(towns)]
 		if s := store(t.code); s != nil {
-			ev, err := s.Events.Report(ctx, core.Report{Category: "dispute", Description: fmt.Sprintf("%s：邻里纠纷（演示 %d）", t.name, i), Jurisdiction: t.code, Source: "grid_worker"})
+			ev, err := s.Events.Report(ctx, model.Report{Category: "dispute", Description: fmt.Sprintf("%s：邻里纠纷（演示 %d）", t.name, i), Jurisdiction: t.code, Source: "grid_worker"})
 			if err == nil {
-				s.Events.Act(ctx, ev.ID, core.Action{Action: "accept"})
-				if _, err := s.Events.Act(ctx, ev.ID, core.Action{Action: "escalate", Note: "需区县协调"}); err == nil {
+				s.Events.Act(ctx, ev.ID, model.Action{Action: "accept"})
+				if _, err := s.Events.Act(ctx, ev.ID, model.Action{Action: "escalate", Note: "需区县协调"}); err == nil {
 					pending = append(pending, t.parent+" "+ev.ID)
 				}
 			}
@@ -68,12 +70,12 @@ func demoTraffic(ctx context.Context, nodes []*demoNode, every time.Duration, lo
 				keep = append(keep, p)
 				continue
 			}
-			if _, err := s.Events.Act(ctx, id, core.Action{Action: "accept"}); err != nil {
+			if _, err := s.Events.Act(ctx, id, model.Action{Action: "accept"}); err != nil {
 				keep = append(keep, p) // not arrived yet
 				continue
 			}
 			if j%3 == 0 {
-				s.Events.Act(ctx, id, core.Action{Action: "escalate", Note: "涉及多部门，请市级协调"})
+				s.Events.Act(ctx, id, model.Action{Action: "escalate", Note: "涉及多部门，请市级协调"})
 			}
 		}
 		pending = keep
@@ -102,12 +104,12 @@ func demoHandover(ctx context.Context, s *core.Store) (string, error) {
 		return "", fmt.Errorf("no villages: %v", err)
 	}
 	const first = "51010719880315021" // 17 digits; the check digit follows
-	p, err := s.People.Add(ctx, core.PersonInput{Name: "周某某", IDNumber: first + string(idcard.CheckDigit(first)), Kind: "registered", Jurisdiction: villages[0].Code})
+	p, err := s.People.Add(ctx, model.PersonInput{Name: "周某某", IDNumber: first + string(idcard.CheckDigit(first)), Kind: "registered", Jurisdiction: villages[0].Code})
 	if err != nil {
 		return "", err
 	}
-	if _, err := s.People.SetSpecial(ctx, p.ID, core.SpecialInput{Category: core.SpecialCorrection, Level: 2, Since: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC),
-		Details: core.SpecialDetails{CorrectionType: "probation", TermStart: "2026-03-01", TermEnd: "2027-08-31", Offense: "盗窃罪"}}); err != nil {
+	if _, err := s.People.SetSpecial(ctx, p.ID, model.SpecialInput{Category: model.SpecialCorrection, Level: 2, Since: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC),
+		Details: model.SpecialDetails{CorrectionType: "probation", TermStart: "2026-03-01", TermEnd: "2027-08-31", Offense: "盗窃罪"}}); err != nil {
 		return "", err
 	}
 	h, err := s.Handovers.Open(ctx, p.ID, "500110", time.Now().Add(24*time.Hour), "迁居綦江区古南街道，请接收并落实监管")

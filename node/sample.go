@@ -6,6 +6,8 @@ import (
 	"math/rand"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/divisions"
 	"github.com/fengqiao/fengqiao/core/idcard"
@@ -32,7 +34,7 @@ func seedSample(ctx context.Context, s *core.Store, county string) (*divisions.D
 	// One party committee per township with a branch on its first village's grids.
 	for i, town := range towns {
 		org := fmt.Sprintf("org-%s", town.Code)
-		if _, err := s.Party.PutOrg(ctx, core.Org{ID: org, Name: town.Name + "党委", Kind: core.OrgCommittee, Jurisdiction: town.Code}); err != nil {
+		if _, err := s.Party.PutOrg(ctx, model.Org{ID: org, Name: town.Name + "党委", Kind: model.OrgCommittee, Jurisdiction: town.Code}); err != nil {
 			return nil, err
 		}
 		villages, _ := s.Jurisdictions.Children(town.Code)
@@ -46,17 +48,17 @@ func seedSample(ctx context.Context, s *core.Store, county string) (*divisions.D
 				grids = append(grids, g.Code)
 			}
 		}
-		if _, err := s.Party.PutOrg(ctx, core.Org{ID: "br-" + v.Code, Name: v.Name + "党支部", Kind: core.OrgBranch, Parent: org, Jurisdiction: v.Code, Grids: grids}); err != nil {
+		if _, err := s.Party.PutOrg(ctx, model.Org{ID: "br-" + v.Code, Name: v.Name + "党支部", Kind: model.OrgBranch, Parent: org, Jurisdiction: v.Code, Grids: grids}); err != nil {
 			return nil, err
 		}
 	}
 	// Grid workers on the first grids.
 	for i, g := range d.Grids[:20] {
-		w := core.Worker{ID: fmt.Sprintf("w%03d", i), Name: fmt.Sprintf("网格员%03d", i), Jurisdiction: g.Village}
+		w := model.Worker{ID: fmt.Sprintf("w%03d", i), Name: fmt.Sprintf("网格员%03d", i), Jurisdiction: g.Village}
 		if err := s.Grids.PutWorker(ctx, w); err != nil {
 			return nil, err
 		}
-		if _, err := s.Grids.Assign(ctx, g.Code, w.ID, core.RoleFullTime); err != nil {
+		if _, err := s.Grids.Assign(ctx, g.Code, w.ID, model.RoleFullTime); err != nil {
 			return nil, err
 		}
 	}
@@ -64,14 +66,14 @@ func seedSample(ctx context.Context, s *core.Store, county string) (*divisions.D
 	for i := 0; i < 30; i++ {
 		g := d.Grids[rng.Intn(len(d.Grids))]
 		first := fmt.Sprintf("%s%s%03d", county, time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, rng.Intn(20000)).Format("20060102"), rng.Intn(1000))
-		p, err := s.People.Add(ctx, core.PersonInput{Name: fmt.Sprintf("示例居民%02d", i), IDNumber: first + string(idcard.CheckDigit(first)),
+		p, err := s.People.Add(ctx, model.PersonInput{Name: fmt.Sprintf("示例居民%02d", i), IDNumber: first + string(idcard.CheckDigit(first)),
 			Kind: []string{"registered", "floating", "left_behind"}[i%3], Jurisdiction: g.Village, Grid: g.Code})
 		if err != nil {
 			return nil, err
 		}
 		if i%5 == 0 {
-			if _, err := s.People.SetSpecial(ctx, p.ID, core.SpecialInput{Category: core.SpecialReleased, Level: 1 + i%3,
-				Since: time.Now().AddDate(0, -3, 0), Details: core.SpecialDetails{ReleaseDate: "2025-06-01"}, Team: []string{"司法所", "网格员"}}); err != nil {
+			if _, err := s.People.SetSpecial(ctx, p.ID, model.SpecialInput{Category: model.SpecialReleased, Level: 1 + i%3,
+				Since: time.Now().AddDate(0, -3, 0), Details: model.SpecialDetails{ReleaseDate: "2025-06-01"}, Team: []string{"司法所", "网格员"}}); err != nil {
 				return nil, err
 			}
 		}
@@ -79,7 +81,7 @@ func seedSample(ctx context.Context, s *core.Store, county string) (*divisions.D
 	// Events in every state.
 	cats := []string{"dispute", "sanitation", "public_security", "work_safety", "urban_management"}
 	yes := true
-	flows := [][]core.Action{
+	flows := [][]model.Action{
 		{},
 		{{Action: "accept"}},
 		{{Action: "accept"}, {Action: "dispatch", Handler: "综治办"}},
@@ -90,7 +92,7 @@ func seedSample(ctx context.Context, s *core.Store, county string) (*divisions.D
 	}
 	for i := 0; i < 120; i++ {
 		g := d.Grids[rng.Intn(len(d.Grids))]
-		ev, err := s.Events.Report(ctx, core.Report{Category: cats[rng.Intn(len(cats))], Description: fmt.Sprintf("示例事件 %d", i+1),
+		ev, err := s.Events.Report(ctx, model.Report{Category: cats[rng.Intn(len(cats))], Description: fmt.Sprintf("示例事件 %d", i+1),
 			Grid: g.Code, Source: []string{"grid_worker", "resident", "hotline_12345"}[i%3]})
 		if err != nil {
 			return nil, err

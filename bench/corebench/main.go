@@ -19,6 +19,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core"
 )
 
@@ -93,12 +95,12 @@ func run(n, queries int, dir string) error {
 	cats := []string{"dispute", "sanitation", "work_safety", "urban_management", "fire_safety", "public_security"}
 	rng := rand.New(rand.NewSource(1))
 	made := 0
-	next := func() (core.Report, bool) {
+	next := func() (model.Report, bool) {
 		if made == n {
-			return core.Report{}, false
+			return model.Report{}, false
 		}
 		made++
-		return core.Report{Category: cats[rng.Intn(len(cats))], Description: "批量导入的网格事件，用于基准测试",
+		return model.Report{Category: cats[rng.Intn(len(cats))], Description: "批量导入的网格事件，用于基准测试",
 			Grid: d.Grids[rng.Intn(len(d.Grids))].Code, Source: "hotline_12345"}, true
 	}
 	t0 = time.Now()
@@ -124,7 +126,7 @@ func run(n, queries int, dir string) error {
 		return err
 	}
 	for _, ev := range page.Events {
-		if _, err := store.Events.Act(ctx, ev.ID, core.Action{Action: "accept"}); err != nil {
+		if _, err := store.Events.Act(ctx, ev.ID, model.Action{Action: "accept"}); err != nil {
 			return err
 		}
 	}
@@ -142,7 +144,7 @@ func run(n, queries int, dir string) error {
 	cur, peak = rss()
 	fmt.Printf("reopened: RSS %s\n", cur)
 
-	statuses := []core.Status{core.StatusReported, core.StatusAccepted}
+	statuses := []model.Status{model.StatusReported, model.StatusAccepted}
 	lat := make([]time.Duration, 0, queries)
 	rows := 0
 	for i := 0; i < queries; i++ {

@@ -12,6 +12,8 @@ import (
 	"log"
 	"os"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/workcal"
 )
@@ -56,9 +58,9 @@ func run(dir string) error {
 	if err := store.Grids.Retire(ctx, first.Code, "划为学校专属网格"); err != nil {
 		return err
 	}
-	school, err := store.Grids.CreatePolygon(ctx, core.GridSpec{
+	school, err := store.Grids.CreatePolygon(ctx, model.GridSpec{
 		Code: first.Village + "101", Name: "古南中学专属网格", Jurisdiction: first.Village,
-		Type: core.GridDedicated, Dedicated: "school", Duties: []string{"comprehensive", "emergency"},
+		Type: model.GridDedicated, Dedicated: "school", Duties: []string{"comprehensive", "emergency"},
 	}, first.Polygon)
 	if err != nil {
 		return err
@@ -67,8 +69,8 @@ func run(dir string) error {
 
 	// 3. A resident reports a dispute at a point inside that grid.
 	ring := first.Polygon[0]
-	at := core.Point{Lng: (ring[0][0] + ring[2][0]) / 2, Lat: (ring[0][1] + ring[2][1]) / 2}
-	ev, err := store.Events.Report(ctx, core.Report{
+	at := model.Point{Lng: (ring[0][0] + ring[2][0]) / 2, Lat: (ring[0][1] + ring[2][1]) / 2}
+	ev, err := store.Events.Report(ctx, model.Report{
 		Category: "dispute", Source: "resident", Description: "校门口商铺占道经营引发纠纷", Location: &at,
 	})
 	if err != nil {
@@ -78,7 +80,7 @@ func run(dir string) error {
 
 	// 4. 受理 → 派遣 → 签收 → 处置 → 核查 → 结案 → 回访评价.
 	passed := true
-	for _, a := range []core.Action{
+	for _, a := range []model.Action{
 		{Action: "accept"},
 		{Action: "dispatch", Handler: "古南街道综治中心", Note: "请三日内处理"},
 		{Action: "sign"},
@@ -93,7 +95,7 @@ func run(dir string) error {
 	}
 
 	// 5. An illegal action is refused with a typed error.
-	if _, err := store.Events.Act(ctx, ev.ID, core.Action{Action: "sign"}); err != nil {
+	if _, err := store.Events.Act(ctx, ev.ID, model.Action{Action: "sign"}); err != nil {
 		fmt.Printf("  sign on a closed event is refused: %v\n", err)
 	}
 
@@ -104,7 +106,7 @@ func run(dir string) error {
 			return err
 		}
 		fmt.Printf("figures %s: reported %d, closed %d, 响应率 %.0f%%, 解决率 %.0f%%, 满意率 %.0f%%\n",
-			code, f.Reported, f.ByStatus[core.StatusClosed], 100*f.ResponseRate, 100*f.ResolutionRate, 100*f.SatisfactionRate)
+			code, f.Reported, f.ByStatus[model.StatusClosed], 100*f.ResponseRate, 100*f.ResolutionRate, 100*f.SatisfactionRate)
 	}
 	rep, err := store.Engine().VerifyAudit()
 	if err != nil {

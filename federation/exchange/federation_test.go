@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/hashicorp/raft"
 	"go.etcd.io/bbolt"
 	"go.uber.org/goleak"
@@ -246,31 +248,31 @@ func TestFederationExactlyOnceUnderFaults(t *testing.T) {
 		for i := 0; i < n; i++ {
 			var id string
 			rc.retry(t, func(s *core.Store) error {
-				ev, err := s.Events.Report(ctx, core.Report{Category: "dispute", Description: fmt.Sprintf("纠纷 %d", i), Jurisdiction: "500153001"})
+				ev, err := s.Events.Report(ctx, model.Report{Category: "dispute", Description: fmt.Sprintf("纠纷 %d", i), Jurisdiction: "500153001"})
 				if err == nil {
 					id = ev.ID
 				}
 				return err
 			})
 			rc.retry(t, func(s *core.Store) error {
-				_, err := s.Events.Act(ctx, id, core.Action{Action: "escalate"})
+				_, err := s.Events.Act(ctx, id, model.Action{Action: "escalate"})
 				return err
 			})
 			escalated = append(escalated, id)
 			var task string
 			cq.retry(t, func(s *core.Store) error {
-				ev, err := s.Events.Report(ctx, core.Report{Category: "sanitation", Description: fmt.Sprintf("交办 %d", i), Jurisdiction: "500110001"})
+				ev, err := s.Events.Report(ctx, model.Report{Category: "sanitation", Description: fmt.Sprintf("交办 %d", i), Jurisdiction: "500110001"})
 				if err == nil {
 					task = ev.ID
 				}
 				return err
 			})
 			cq.retry(t, func(s *core.Store) error {
-				_, err := s.Events.Act(ctx, task, core.Action{Action: "accept"})
+				_, err := s.Events.Act(ctx, task, model.Action{Action: "accept"})
 				return err
 			})
 			cq.retry(t, func(s *core.Store) error {
-				_, err := s.Events.Act(ctx, task, core.Action{Action: "dispatch", Handler: "500110"})
+				_, err := s.Events.Act(ctx, task, model.Action{Action: "dispatch", Handler: "500110"})
 				return err
 			})
 			dispatched = append(dispatched, task)
@@ -335,7 +337,7 @@ func TestFederationExactlyOnceUnderFaults(t *testing.T) {
 	// The case converged: same entries in the same order on both sides.
 	a, _ := rc.leader(t).Cases.Get(cs.ID)
 	b, _ := lc.leader(t).Cases.Get(cs.ID)
-	ids := func(c *core.Case) (out []string) {
+	ids := func(c *model.Case) (out []string) {
 		for _, e := range c.Entries {
 			out = append(out, e.ID)
 		}

@@ -14,10 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 
-	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/federation/raftstore"
 )
 
@@ -122,7 +123,7 @@ func BenchmarkReplicatedReports(b *testing.B) {
 	if _, err := s.Jurisdictions.LoadCounty(context.Background(), "511083", 1); err != nil {
 		b.Fatal(err)
 	}
-	r := core.Report{Category: "dispute", Description: "邻里纠纷，双方因噪音发生争执", Grid: "511083001001001", Source: "resident"}
+	r := model.Report{Category: "dispute", Description: "邻里纠纷，双方因噪音发生争执", Grid: "511083001001001", Source: "resident"}
 	cmd, err := s.Events.ReportCommand(context.Background(), r)
 	if err != nil {
 		b.Fatal(err)
@@ -190,7 +191,7 @@ func BenchmarkReplicatedReportOneClient(b *testing.B) {
 	if _, err := s.Jurisdictions.LoadCounty(context.Background(), "511083", 1); err != nil {
 		b.Fatal(err)
 	}
-	r := core.Report{Category: "dispute", Description: "邻里纠纷，双方因噪音发生争执", Grid: "511083001001001", Source: "resident"}
+	r := model.Report{Category: "dispute", Description: "邻里纠纷，双方因噪音发生争执", Grid: "511083001001001", Source: "resident"}
 	lat := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/hashicorp/raft"
 
 	"github.com/fengqiao/fengqiao/core"
@@ -139,7 +141,7 @@ func report(t *testing.T, s *core.Store, n int) {
 	t.Helper()
 	ctx := context.Background()
 	for i := 0; i < n; i++ {
-		if _, err := s.Events.Report(ctx, core.Report{Category: "dispute", Description: fmt.Sprint("replicated ", i), Grid: "511083001001001"}); err != nil {
+		if _, err := s.Events.Report(ctx, model.Report{Category: "dispute", Description: fmt.Sprint("replicated ", i), Grid: "511083001001001"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -158,7 +160,7 @@ func TestThreeReplicasAgreeThroughFailoverAndRestart(t *testing.T) {
 	// A follower refuses writes and names the leader.
 	for _, r := range c.reps {
 		if r != l {
-			_, err := c.store(r).Events.Report(context.Background(), core.Report{Category: "dispute", Description: "x", Grid: "511083001001001"})
+			_, err := c.store(r).Events.Report(context.Background(), model.Report{Category: "dispute", Description: "x", Grid: "511083001001001"})
 			var nl *ErrNotLeader
 			if err == nil || !errorsAs(err, &nl) || nl.Leader != l.Addr {
 				t.Fatalf("follower write: %v", err)
@@ -218,7 +220,7 @@ func TestNewReplicaCatchesUpBySnapshot(t *testing.T) {
 	}
 	// The newcomer serves reads from its restored state, including the grid index.
 	ns := c.store(n)
-	if g, err := ns.Grids.Get("511083001001001"); err != nil || g.Status != core.GridActive {
+	if g, err := ns.Grids.Get("511083001001001"); err != nil || g.Status != model.GridActive {
 		t.Fatalf("read on newcomer: %v", err)
 	}
 	if f, _ := ns.Events.Figures("511083", "", ""); f.Reported != 210 {
@@ -254,7 +256,7 @@ func TestReplicaDownFor10000EntriesCatchesUpBySnapshot(t *testing.T) {
 	// would be packed into far fewer entries.
 	var last raft.ApplyFuture
 	for i := 0; i < 10000; i++ {
-		cmd, err := s.Events.ReportCommand(context.Background(), core.Report{Category: "dispute", Description: "while down", Jurisdiction: "511083001"})
+		cmd, err := s.Events.ReportCommand(context.Background(), model.Report{Category: "dispute", Description: "while down", Jurisdiction: "511083001"})
 		if err != nil {
 			t.Fatal(err)
 		}

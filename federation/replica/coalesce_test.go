@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/hashicorp/raft"
 
 	"github.com/fengqiao/fengqiao/core"
@@ -36,7 +38,7 @@ func TestConcurrentProposalsShareEntries(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range each {
-				ev, err := s.Events.Report(ctx, core.Report{Category: "dispute", Description: fmt.Sprintf("writer %d report %d", w, i), Grid: "511083001001001"})
+				ev, err := s.Events.Report(ctx, model.Report{Category: "dispute", Description: fmt.Sprintf("writer %d report %d", w, i), Grid: "511083001001001"})
 				if err != nil {
 					errc <- err
 					return

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/hashicorp/raft"
 
 	"github.com/fengqiao/fengqiao/core"
@@ -15,7 +17,7 @@ import (
 // writeEntries writes n reports through the leader's Raft, one entry each.
 func writeEntries(t *testing.T, l *Replica, s *core.Store, n int) {
 	t.Helper()
-	cmd, err := s.Events.ReportCommand(context.Background(), core.Report{Category: "dispute", Description: "checkpointed", Grid: "511083001001001"})
+	cmd, err := s.Events.ReportCommand(context.Background(), model.Report{Category: "dispute", Description: "checkpointed", Grid: "511083001001001"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +114,7 @@ func TestFollowerDetectsDivergence(t *testing.T) {
 func inject(t *testing.T, r *Replica, s *core.Store) uint64 {
 	t.Helper()
 	applied, _ := r.Engine.AppliedIndex()
-	cmd, err := s.Events.ReportCommand(context.Background(), core.Report{Category: "dispute", Description: "only on one replica", Grid: "511083001001001"})
+	cmd, err := s.Events.ReportCommand(context.Background(), model.Report{Category: "dispute", Description: "only on one replica", Grid: "511083001001001"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/hashicorp/raft"
 
 	"github.com/fengqiao/fengqiao/core"
@@ -27,9 +29,9 @@ import (
 const fixtureV1 = "testdata/v1/replica.tar.gz"
 
 type replicaExpect struct {
-	Applied uint64       `json:"applied"`
-	Figures core.Figures `json:"figures"`
-	Records uint64       `json:"records"`
+	Applied uint64        `json:"applied"`
+	Figures model.Figures `json:"figures"`
+	Records uint64        `json:"records"`
 }
 
 func TestFixtureV1LogReplays(t *testing.T) {
@@ -128,7 +130,7 @@ func writeReplicaFixtureV1(t *testing.T) {
 	}
 	var ids []string
 	for i := range 40 {
-		ev, err := s.Events.Report(ctx, core.Report{Category: "dispute", Description: fmt.Sprint("回放 ", i), Grid: "511083001001001"})
+		ev, err := s.Events.Report(ctx, model.Report{Category: "dispute", Description: fmt.Sprint("回放 ", i), Grid: "511083001001001"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,18 +142,18 @@ func writeReplicaFixtureV1(t *testing.T) {
 		}
 	}
 	for i, id := range ids[:30] {
-		for _, a := range []core.Action{{Action: "accept"}, {Action: "dispatch", Handler: "综治办"}, {Action: "sign"}}[:1+i%3] {
+		for _, a := range []model.Action{{Action: "accept"}, {Action: "dispatch", Handler: "综治办"}, {Action: "sign"}}[:1+i%3] {
 			if _, err := s.Events.Act(ctx, id, a); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	p, err := s.People.Add(ctx, core.PersonInput{Name: "居民", IDNumber: "511083196001010016", Kind: "registered", Jurisdiction: "511083001001"})
+	p, err := s.People.Add(ctx, model.PersonInput{Name: "居民", IDNumber: "511083196001010016", Kind: "registered", Jurisdiction: "511083001001"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.People.SetSpecial(ctx, p.ID, core.SpecialInput{Category: core.SpecialReleased, Level: 2,
-		Since: time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC), Details: core.SpecialDetails{ReleaseDate: "2025-06-01"}}); err != nil {
+	if _, err := s.People.SetSpecial(ctx, p.ID, model.SpecialInput{Category: model.SpecialReleased, Level: 2,
+		Since: time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC), Details: model.SpecialDetails{ReleaseDate: "2025-06-01"}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := s.Tokens.Create(ctx, "值班员", "township_operator", "511083001", ""); err != nil {

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"go.uber.org/goleak"
 
 	"github.com/fengqiao/fengqiao/core"
@@ -47,7 +49,7 @@ func TestFollowerForwardsWrites(t *testing.T) {
 	c, l, f, fs := countyCluster(t)
 	ctx := context.Background()
 	for i := range 20 {
-		ev, err := fs.Events.Report(ctx, core.Report{Category: "dispute", Description: "through a follower", Grid: "511083001001001"})
+		ev, err := fs.Events.Report(ctx, model.Report{Category: "dispute", Description: "through a follower", Grid: "511083001001001"})
 		if err != nil {
 			t.Fatalf("report %d: %v", i, err)
 		}
@@ -57,7 +59,7 @@ func TestFollowerForwardsWrites(t *testing.T) {
 		}
 	}
 	before := c.converged(l)
-	_, err := fs.Events.Report(ctx, core.Report{Category: "dispute", Description: "nowhere", Grid: "511083999999999"})
+	_, err := fs.Events.Report(ctx, model.Report{Category: "dispute", Description: "nowhere", Grid: "511083999999999"})
 	if !errors.Is(err, errs.ErrNotFound) || errs.Field(err) != "grid" {
 		t.Fatalf("bad grid through a follower: %v", err)
 	}
@@ -69,7 +71,7 @@ func TestFollowerForwardsWrites(t *testing.T) {
 	}
 	// The leader-only proposer still refuses on a follower.
 	var nl *ErrNotLeader
-	if _, err := c.store(f).Events.Report(ctx, core.Report{Category: "dispute", Description: "x", Grid: "511083001001001"}); !errors.As(err, &nl) {
+	if _, err := c.store(f).Events.Report(ctx, model.Report{Category: "dispute", Description: "x", Grid: "511083001001001"}); !errors.As(err, &nl) {
 		t.Fatalf("leader-only proposer on a follower: %v", err)
 	}
 	for id, r := range c.reps {
@@ -89,7 +91,7 @@ func TestCatchUpSeesLeaderWrites(t *testing.T) {
 	f := c.follower(l)
 	fs := c.store(f)
 	for range 20 {
-		ev, err := s.Events.Report(context.Background(), core.Report{Category: "dispute", Description: "x", Grid: "511083001001001"})
+		ev, err := s.Events.Report(context.Background(), model.Report{Category: "dispute", Description: "x", Grid: "511083001001001"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,7 +167,7 @@ func TestForwardingRejectsMalformedFrames(t *testing.T) {
 	if after := c.converged(l); after != before {
 		t.Fatal("malformed frames changed the state")
 	}
-	if _, err := fs.Events.Report(context.Background(), core.Report{Category: "dispute", Description: "still works", Grid: "511083001001001"}); err != nil {
+	if _, err := fs.Events.Report(context.Background(), model.Report{Category: "dispute", Description: "still works", Grid: "511083001001001"}); err != nil {
 		t.Fatalf("forwarding after garbage: %v", err)
 	}
 }
@@ -178,7 +180,7 @@ func TestForwardingAcrossLeaderLoss(t *testing.T) {
 	go func() {
 		for range 200 {
 			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-			_, err := fs.Events.Report(ctx, core.Report{Category: "dispute", Description: "racing", Grid: "511083001001001"})
+			_, err := fs.Events.Report(ctx, model.Report{Category: "dispute", Description: "racing", Grid: "511083001001001"})
 			cancel()
 			if err != nil && !errors.Is(err, errs.ErrUnavailable) && !errors.Is(err, errs.ErrOutcomeUnknown) {
 				errc <- err
@@ -202,7 +204,7 @@ func TestForwardingAcrossLeaderLoss(t *testing.T) {
 	c.leader()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		_, err := fs.Events.Report(context.Background(), core.Report{Category: "dispute", Description: "after", Grid: "511083001001001"})
+		_, err := fs.Events.Report(context.Background(), model.Report{Category: "dispute", Description: "after", Grid: "511083001001001"})
 		if err == nil {
 			break
 		}

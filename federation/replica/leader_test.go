@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core"
 )
 
@@ -24,11 +26,11 @@ func TestLeaderLoopsSurviveFailover(t *testing.T) {
 	// Half the events are 特急 (due in one working day), half 一般 (five).
 	var ids []string
 	for i := 0; i < 40; i++ {
-		u := core.UrgencyCritical
+		u := model.UrgencyCritical
 		if i%2 == 1 {
-			u = core.UrgencyNormal
+			u = model.UrgencyNormal
 		}
-		ev, err := s.Events.Report(ctx, core.Report{Category: "dispute", Description: "x", Grid: "511083001001001", Urgency: u})
+		ev, err := s.Events.Report(ctx, model.Report{Category: "dispute", Description: "x", Grid: "511083001001001", Urgency: u})
 		if err != nil {
 			t.Fatal(err)
 		}

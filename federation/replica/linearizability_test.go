@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/anishathalye/porcupine"
+	"github.com/fengqiao/fengqiao/core/model"
 
-	"github.com/fengqiao/fengqiao/core"
+	"github.com/anishathalye/porcupine"
 )
 
 var long = flag.Bool("long", false, "run the long linearizability check (60 s of traffic)")
@@ -103,7 +103,7 @@ func TestLinearizableThroughLeaderRestart(t *testing.T) {
 				st := c.store(r)
 				call := time.Now().UnixNano()
 				if rng.Intn(2) == 0 {
-					_, err := st.Events.Report(context.Background(), core.Report{Category: "dispute", Description: "lin", Jurisdiction: village})
+					_, err := st.Events.Report(context.Background(), model.Report{Category: "dispute", Description: "lin", Jurisdiction: village})
 					switch {
 					case err == nil:
 						record(porcupine.Operation{ClientId: client, Input: counterIn{add: true}, Call: call, Output: counterOut{}, Return: time.Now().UnixNano()}, true)

@@ -9,9 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/hashicorp/raft"
 
-	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
 )
 
@@ -134,7 +135,7 @@ func TestCloseHandsLeadershipOver(t *testing.T) {
 		t.Fatalf("term %d after a transfer from term %d: elections were lost on the way", next.Term(), term)
 	}
 	// The survivors still serve writes, and the county loaded before is there.
-	if _, err := c.store(next).Events.Report(context.Background(), core.Report{Category: "dispute", Description: "交接后", Grid: "511083001001001", Source: "resident"}); err != nil {
+	if _, err := c.store(next).Events.Report(context.Background(), model.Report{Category: "dispute", Description: "交接后", Grid: "511083001001001", Source: "resident"}); err != nil {
 		t.Fatalf("write after the hand-over: %v", err)
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 func waitReady(t *testing.T, r *Replica) {
@@ -30,7 +30,7 @@ func TestReadBarrier(t *testing.T) {
 	if _, err := s.Jurisdictions.LoadCounty(context.Background(), "511083", 1); err != nil {
 		t.Fatal(err)
 	}
-	ev, err := s.Events.Report(context.Background(), core.Report{Category: "dispute", Description: "x", Grid: "511083001001001"})
+	ev, err := s.Events.Report(context.Background(), model.Report{Category: "dispute", Description: "x", Grid: "511083001001001"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestNewLeaderSeesAcknowledgedWrites(t *testing.T) {
 	}
 	var last string
 	for i := 0; i < 100; i++ {
-		ev, err := s.Events.Report(context.Background(), core.Report{Category: "dispute", Description: "x", Grid: "511083001001001"})
+		ev, err := s.Events.Report(context.Background(), model.Report{Category: "dispute", Description: "x", Grid: "511083001001001"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
 )
@@ -23,7 +25,7 @@ func TestLeaderRefusesReplayedForwardedCommands(t *testing.T) {
 	fp := f.ForwardingProposer()
 	ctx := context.Background()
 	command := func(id string, at time.Time) []byte {
-		payload, _ := json.Marshal(core.Report{Category: "dispute", Description: "replay", Grid: "511083001001001", Source: "resident"})
+		payload, _ := json.Marshal(model.Report{Category: "dispute", Description: "replay", Grid: "511083001001001", Source: "resident"})
 		raw, err := (&core.Command{Type: "event.report", Version: 1, ID: id, At: at, Actor: "token:x", Payload: payload}).Encode()
 		if err != nil {
 			t.Fatal(err)

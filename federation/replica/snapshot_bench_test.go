@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/hashicorp/raft"
 
 	"github.com/fengqiao/fengqiao/core"
@@ -37,12 +39,12 @@ func BenchmarkSnapshotInstall(b *testing.B) {
 		b.Fatal(err)
 	}
 	made := 0
-	if _, err := st.Events.ImportFrom(ctx, n, func() (core.Report, bool) {
+	if _, err := st.Events.ImportFrom(ctx, n, func() (model.Report, bool) {
 		if made == n {
-			return core.Report{}, false
+			return model.Report{}, false
 		}
 		made++
-		return core.Report{Category: "dispute", Description: "快照安装基准", Grid: d.Grids[made%len(d.Grids)].Code}, true
+		return model.Report{Category: "dispute", Description: "快照安装基准", Grid: d.Grids[made%len(d.Grids)].Code}, true
 	}, nil); err != nil {
 		b.Fatal(err)
 	}

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/pquerna/otp/totp"
 
 	"github.com/fengqiao/fengqiao/core"
@@ -262,32 +264,32 @@ func expectProblem(t *testing.T, what string, resp *http.Response, m map[string]
 
 func TestEventFlowOverHTTP(t *testing.T) {
 	f := newFixture(t)
-	var ev core.Event
+	var ev model.Event
 	resp, _ := f.do("POST", "/api/v1/events", f.town, map[string]any{"category": "dispute", "description": "楼道堆物引发纠纷",
 		"grid": "511083001001001", "source": "resident"}, &ev)
-	if resp.StatusCode != 201 || ev.Status != core.StatusReported || resp.Header.Get("Location") != "/api/v1/events/"+ev.ID {
+	if resp.StatusCode != 201 || ev.Status != model.StatusReported || resp.Header.Get("Location") != "/api/v1/events/"+ev.ID {
 		t.Fatalf("report: %d %+v", resp.StatusCode, ev)
 	}
 	yes := true
-	for _, a := range []core.Action{{Action: "accept"}, {Action: "dispatch", Handler: "司法所"}, {Action: "sign"}, {Action: "resolve"},
+	for _, a := range []model.Action{{Action: "accept"}, {Action: "dispatch", Handler: "司法所"}, {Action: "sign"}, {Action: "resolve"},
 		{Action: "verify", Passed: &yes}, {Action: "rate", Satisfaction: "satisfied"}} {
 		if resp, m := f.do("POST", "/api/v1/events/"+ev.ID+"/actions", f.town, a, &ev); resp.StatusCode != 200 {
 			t.Fatalf("%s: %d %v", a.Action, resp.StatusCode, m)
 		}
 	}
-	if ev.Status != core.StatusClosed {
+	if ev.Status != model.StatusClosed {
 		t.Fatalf("status %s", ev.Status)
 	}
-	resp, m := f.do("POST", "/api/v1/events/"+ev.ID+"/actions", f.town, core.Action{Action: "sign"}, nil)
+	resp, m := f.do("POST", "/api/v1/events/"+ev.ID+"/actions", f.town, model.Action{Action: "sign"}, nil)
 	expectProblem(t, "illegal action", resp, m, 409, "action")
 	var view struct {
-		core.Event
-		Timeline []core.TimelineEntry `json:"timeline"`
+		model.Event
+		Timeline []model.TimelineEntry `json:"timeline"`
 	}
 	if resp, _ := f.do("GET", "/api/v1/events/"+ev.ID, f.town, nil, &view); resp.StatusCode != 200 || len(view.Timeline) != 7 {
 		t.Fatalf("get: %d, %d entries", resp.StatusCode, len(view.Timeline))
 	}
-	var stats core.Figures
+	var stats model.Figures
 	if resp, _ := f.do("GET", "/api/v1/stats?jurisdiction=511083001", f.town, nil, &stats); resp.StatusCode != 200 || stats.Reported != 1 || stats.SatisfactionRate != 1 {
 		t.Fatalf("stats: %+v", stats)
 	}
@@ -312,7 +314,7 @@ func TestEventFlowOverHTTP(t *testing.T) {
 
 func TestScopeRolesAndAuth(t *testing.T) {
 	f := newFixture(t)
-	var other core.Event
+	var other model.Event
 	f.do("POST", "/api/v1/events", f.admin, map[string]any{"category": "dispute", "description": "x", "grid": "511083002001001"}, &other)
 	before := f.digest()
 	// No token, a wrong token.
@@ -323,7 +325,7 @@ func TestScopeRolesAndAuth(t *testing.T) {
 	// A township token sees nothing of another township: 404, not 403.
 	resp, m = f.do("GET", "/api/v1/events/"+other.ID, f.town, nil, nil)
 	expectProblem(t, "other township's event", resp, m, 404, "id")
-	resp, m = f.do("POST", "/api/v1/events/"+other.ID+"/actions", f.town, core.Action{Action: "accept"}, nil)
+	resp, m = f.do("POST", "/api/v1/events/"+other.ID+"/actions", f.town, model.Action{Action: "accept"}, nil)
 	expectProblem(t, "act on other township's event", resp, m, 404, "id")
 	resp, m = f.do("GET", "/api/v1/events?jurisdiction=511083002", f.town, nil, nil)
 	expectProblem(t, "list other township", resp, m, 404, "jurisdiction")
@@ -336,7 +338,7 @@ func TestScopeRolesAndAuth(t *testing.T) {
 	// Roles.
 	resp, m = f.do("POST", "/api/v1/events", f.audit, map[string]any{"category": "dispute", "description": "x", "grid": "511083001001001"}, nil)
 	expectProblem(t, "auditor reports", resp, m, 403, "role")
-	resp, m = f.do("POST", "/api/v1/events/"+other.ID+"/actions", f.handle, core.Action{Action: "accept"}, nil)
+	resp, m = f.do("POST", "/api/v1/events/"+other.ID+"/actions", f.handle, model.Action{Action: "accept"}, nil)
 	expectProblem(t, "handler accepts", resp, m, 403, "action")
 	resp, m = f.do("POST", "/api/v1/grids", f.town, map[string]any{"type": "Feature"}, nil)
 	if resp.StatusCode != 400 { // township operators may manage grids; this one is just malformed
@@ -353,7 +355,7 @@ func TestScopeRolesAndAuth(t *testing.T) {
 
 func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 	f := newFixture(t)
-	var ev core.Event
+	var ev model.Event
 	f.do("POST", "/api/v1/events", f.admin, map[string]any{"category": "dispute", "description": "x", "grid": "511083001001001"}, &ev)
 	before := f.digest()
 	act := "/api/v1/events/" + ev.ID + "/actions"
@@ -418,7 +420,7 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 
 func TestNotLeaderAndStaleReads(t *testing.T) {
 	f := newFixture(t)
-	var ev core.Event
+	var ev model.Event
 	f.do("POST", "/api/v1/events", f.admin, map[string]any{"category": "dispute", "description": "x", "grid": "511083001001001"}, &ev)
 	f.b.notLeader.Store(true)
 	resp, m := f.do("GET", "/api/v1/events/"+ev.ID, f.admin, nil, nil)
@@ -497,7 +499,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`[]`))
 	f.Add([]byte(`{"deadline":"soon","at":{"x":1}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		for _, target := range []any{&core.Report{}, &core.Action{}, &gridInput{}, &core.VisitInput{}} {
+		for _, target := range []any{&model.Report{}, &model.Action{}, &gridInput{}, &model.VisitInput{}} {
 			req := httptest.NewRequest("POST", "/", bytes.NewReader(body))
 			err := decode(req, target)
 			if err == nil {
@@ -613,7 +615,7 @@ func TestJSONWhateverTheContentType(t *testing.T) {
 
 func TestIdempotencyKey(t *testing.T) {
 	f := newFixture(t)
-	post := func(token, key string) (*http.Response, core.Event) {
+	post := func(token, key string) (*http.Response, model.Event) {
 		req, _ := http.NewRequest("POST", f.srv.URL+"/api/v1/events", strings.NewReader(`{"category":"dispute","description":"x","grid":"511083001001001"}`))
 		req.Header.Set("Authorization", "Bearer "+token)
 		req.Header.Set(OTPHeader, f.otpFor(token))
@@ -623,7 +625,7 @@ func TestIdempotencyKey(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		var ev core.Event
+		var ev model.Event
 		json.NewDecoder(resp.Body).Decode(&ev)
 		return resp, ev
 	}
@@ -636,7 +638,7 @@ func TestIdempotencyKey(t *testing.T) {
 	if r3, e3 := post(f.town, "order-7"); r3.StatusCode != 201 || e3.ID == e1.ID {
 		t.Fatalf("other token: %d %s", r3.StatusCode, e3.ID)
 	}
-	var st core.Figures
+	var st model.Figures
 	f.do("GET", "/api/v1/stats", f.admin, nil, &st)
 	if st.Reported != 2 {
 		t.Fatalf("reported %d, want 2", st.Reported)

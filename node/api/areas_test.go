@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/errs"
@@ -22,7 +24,7 @@ func validID(n int) string {
 func TestPeopleOverHTTP(t *testing.T) {
 	f := newFixture(t)
 	idn := validID(3)
-	var p core.Person
+	var p model.Person
 	resp, m := f.do("POST", "/api/v1/people", f.town, map[string]any{"name": "刘晓梅", "id_number": idn, "kind": "registered", "jurisdiction": "511083001001"}, &p)
 	if resp.StatusCode != 201 || p.IDMasked != idcard.Mask(idn) || p.NameMasked != "刘**" {
 		t.Fatalf("add: %d %v %+v", resp.StatusCode, m, p)
@@ -34,7 +36,7 @@ func TestPeopleOverHTTP(t *testing.T) {
 	}
 	before, _ := f.b.s.Engine().VerifyAudit()
 	var rev struct {
-		Revealed core.Revealed `json:"revealed"`
+		Revealed model.Revealed `json:"revealed"`
 	}
 	if resp, _ := f.do("GET", "/api/v1/people/"+p.ID+"?reveal=true&basis=visit&purpose=核查走访", f.town, nil, &rev); resp.StatusCode != 200 || rev.Revealed.IDNumber != idn {
 		t.Fatalf("reveal: %d %+v", resp.StatusCode, rev)
@@ -47,7 +49,7 @@ func TestPeopleOverHTTP(t *testing.T) {
 		{"reveal=true&basis=visit", "purpose"},
 		{"reveal=true&purpose=核查", "basis"},
 		{"reveal=true&basis=curiosity&purpose=核查", "basis"},
-		{"reveal=true&basis=other&purpose=" + strings.Repeat("查", core.MaxPurpose+1), "purpose"},
+		{"reveal=true&basis=other&purpose=" + strings.Repeat("查", model.MaxPurpose+1), "purpose"},
 	} {
 		before := f.digest()
 		resp, m = f.do("GET", "/api/v1/people/"+p.ID+"?"+bad.query, f.town, nil, nil)
@@ -71,13 +73,13 @@ func TestPeopleOverHTTP(t *testing.T) {
 		t.Fatalf("visit: %d %v", resp.StatusCode, m)
 	}
 	var visits struct {
-		Visits []core.Visit `json:"visits"`
+		Visits []model.Visit `json:"visits"`
 	}
 	if resp, _ := f.do("GET", "/api/v1/people/"+p.ID+"/visits", f.town, nil, &visits); resp.StatusCode != 200 || len(visits.Visits) != 1 {
 		t.Fatalf("visits: %d %+v", resp.StatusCode, visits)
 	}
 	// Scope and bad input.
-	var other core.Person
+	var other model.Person
 	f.do("POST", "/api/v1/people", f.admin, map[string]any{"name": "王五", "id_number": validID(4), "kind": "floating", "jurisdiction": "511083002001"}, &other)
 	resp, m = f.do("GET", "/api/v1/people/"+other.ID, f.town, nil, nil)
 	expectProblem(t, "other township's person", resp, m, 404, "id")
@@ -93,7 +95,7 @@ func TestPeopleOverHTTP(t *testing.T) {
 		t.Fatal("refused people requests changed the state")
 	}
 	var list struct {
-		People []core.Person `json:"people"`
+		People []model.Person `json:"people"`
 	}
 	if resp, _ := f.do("GET", "/api/v1/people", f.town, nil, &list); resp.StatusCode != 200 || len(list.People) != 1 {
 		t.Fatalf("list: %d %d", resp.StatusCode, len(list.People))
@@ -122,9 +124,9 @@ func TestPartyAndTokensOverHTTP(t *testing.T) {
 		t.Fatalf("activity: %d %v", resp.StatusCode, m)
 	}
 	var cov struct {
-		Grids     int          `json:"grids"`
-		Uncovered []string     `json:"uncovered_grids"`
-		Behind    []core.Lapse `json:"behind_schedule"`
+		Grids     int           `json:"grids"`
+		Uncovered []string      `json:"uncovered_grids"`
+		Behind    []model.Lapse `json:"behind_schedule"`
 	}
 	if resp, _ := f.do("GET", "/api/v1/party/coverage?jurisdiction=511083001001&as_of=2026-11-24", f.town, nil, &cov); resp.StatusCode != 200 || cov.Grids != 4 || len(cov.Uncovered) != 3 {
 		t.Fatalf("coverage: %d %+v", resp.StatusCode, cov)

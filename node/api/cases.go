@@ -3,7 +3,8 @@ package api
 import (
 	"net/http"
 
-	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core/errs"
 )
 
@@ -29,7 +30,7 @@ func (s *Server) listCases(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if cs == nil {
-		cs = []core.Case{}
+		cs = []model.Case{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"cases": cs, "next": next})
 	return nil
@@ -65,7 +66,7 @@ func (s *Server) writeCase(w http.ResponseWriter, status int, id string) error {
 		return err
 	}
 	writeJSON(w, status, struct {
-		*core.Case
+		*model.Case
 		EntriesNext string `json:"entries_next,omitempty"`
 	}{c, next})
 	return nil
@@ -128,7 +129,7 @@ func (s *Server) listCaseEntries(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if es == nil {
-		es = []core.CaseEntry{}
+		es = []model.CaseEntry{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"entries": es, "next": next})
 	return nil

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/federation/exchange"
 	"github.com/fengqiao/fengqiao/federation/membership"
@@ -17,25 +19,25 @@ func TestCasesOverHTTP(t *testing.T) {
 		Links: []core.Link{{Peer: "500153", Relation: core.RelPeer}, {Peer: "511000", Relation: core.RelParent}}}); err != nil {
 		t.Fatal(err)
 	}
-	var c core.Case
+	var c model.Case
 	resp, _ := f.do("POST", "/api/v1/cases", f.admin, map[string]any{"title": "荣昌–隆昌 边界水事纠纷", "description": "两岸村民争用水源", "participants": []string{"500153"}}, &c)
 	if resp.StatusCode != 201 || c.Lead != "511083" || len(c.Participants) != 2 || c.Status != "open" {
 		t.Fatalf("open: %d %+v", resp.StatusCode, c)
 	}
-	var e core.CaseEntry
+	var e model.CaseEntry
 	if resp, _ := f.do("POST", "/api/v1/cases/"+c.ID+"/entries", f.admin, map[string]any{"text": "已联系双方村委"}, &e); resp.StatusCode != 201 || e.Author != "511083" || e.HLC == 0 {
 		t.Fatalf("entry: %d %+v", resp.StatusCode, e)
 	}
-	var entries struct{ Entries []core.CaseEntry }
+	var entries struct{ Entries []model.CaseEntry }
 	f.do("GET", "/api/v1/cases/"+c.ID+"/entries", f.admin, nil, &entries)
 	if len(entries.Entries) != 1 || entries.Entries[0].Text != "已联系双方村委" {
 		t.Fatalf("entries: %+v", entries)
 	}
-	var got core.Case
+	var got model.Case
 	if resp, _ := f.do("PATCH", "/api/v1/cases/"+c.ID, f.admin, map[string]any{"status": "in_progress"}, &got); resp.StatusCode != 200 || got.Status != "in_progress" || len(got.Entries) != 1 {
 		t.Fatalf("status: %d %+v", resp.StatusCode, got)
 	}
-	var list struct{ Cases []core.Case }
+	var list struct{ Cases []model.Case }
 	f.do("GET", "/api/v1/cases", f.admin, nil, &list)
 	if len(list.Cases) != 1 || list.Cases[0].ID != c.ID {
 		t.Fatalf("list: %+v", list)
@@ -133,15 +135,15 @@ func TestCaseCarriesTheHeadOfItsTimeline(t *testing.T) {
 		all = append(all, e.ID)
 	}
 	var got struct {
-		core.Case
+		model.Case
 		EntriesNext string `json:"entries_next"`
 	}
 	if resp, m := f.do("GET", "/api/v1/cases/"+c.ID, f.admin, nil, &got); resp.StatusCode != 200 || len(got.Entries) != caseHead || got.EntriesNext == "" {
 		t.Fatalf("case: %d, %d entries, next %q %v", resp.StatusCode, len(got.Entries), got.EntriesNext, m)
 	}
 	var rest struct {
-		Entries []core.CaseEntry `json:"entries"`
-		Next    string           `json:"next"`
+		Entries []model.CaseEntry `json:"entries"`
+		Next    string            `json:"next"`
 	}
 	if resp, m := f.do("GET", "/api/v1/cases/"+c.ID+"/entries?cursor="+got.EntriesNext, f.admin, nil, &rest); resp.StatusCode != 200 || len(rest.Entries) != 5 || rest.Next != "" {
 		t.Fatalf("the rest: %d %d %q %v", resp.StatusCode, len(rest.Entries), rest.Next, m)

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
 )
@@ -33,7 +35,7 @@ func limitParam(q url.Values, max int) (int, error) {
 
 // placeOf says where a report would land, before it is proposed, so the
 // scope check runs first and a rejected report changes nothing.
-func (s *Server) placeOf(rep *core.Report) (string, error) {
+func (s *Server) placeOf(rep *model.Report) (string, error) {
 	st := s.b.Store()
 	switch {
 	case rep.Grid != "":
@@ -63,7 +65,7 @@ func (s *Server) placeOf(rep *core.Report) (string, error) {
 
 func (s *Server) reportEvent(w http.ResponseWriter, r *http.Request) error {
 	tk := tokenOf(r.Context())
-	var rep core.Report
+	var rep model.Report
 	if err := decode(r, &rep); err != nil {
 		return err
 	}
@@ -75,10 +77,10 @@ func (s *Server) reportEvent(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ev, err := s.b.Store().Events.Report(r.Context(), rep)
-	return writeCreated(w, ev, err, s.b.Store().Events.Get, func(ev *core.Event) string { return "/api/v1/events/" + ev.ID })
+	return writeCreated(w, ev, err, s.b.Store().Events.Get, func(ev *model.Event) string { return "/api/v1/events/" + ev.ID })
 }
 
-func (s *Server) scopedEvent(r *http.Request) (*core.Event, error) {
+func (s *Server) scopedEvent(r *http.Request) (*model.Event, error) {
 	id := r.PathValue("id")
 	ev, err := s.b.Store().Events.Get(id)
 	if err != nil {
@@ -88,8 +90,8 @@ func (s *Server) scopedEvent(r *http.Request) (*core.Event, error) {
 }
 
 type eventView struct {
-	*core.Event
-	Timeline []core.TimelineEntry `json:"timeline"`
+	*model.Event
+	Timeline []model.TimelineEntry `json:"timeline"`
 }
 
 func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) error {
@@ -110,7 +112,7 @@ func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) actOnEvent(w http.ResponseWriter, r *http.Request) error {
 	tk := tokenOf(r.Context())
-	var a core.Action
+	var a model.Action
 	if err := decode(r, &a); err != nil {
 		return err
 	}
@@ -142,7 +144,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	query := core.Query{Jurisdiction: q.Get("jurisdiction"), Grid: q.Get("grid"), Status: core.Status(q.Get("status")),
+	query := core.Query{Jurisdiction: q.Get("jurisdiction"), Grid: q.Get("grid"), Status: model.Status(q.Get("status")),
 		Category: q.Get("category"), After: cursor, Limit: limit}
 	if v := q.Get("overdue"); v != "" {
 		if query.Overdue, err = strconv.ParseBool(v); err != nil {
@@ -170,7 +172,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if page.Events == nil {
-		page.Events = []*core.Event{}
+		page.Events = []*model.Event{}
 	}
 	writeJSON(w, http.StatusOK, page)
 	return nil
@@ -226,7 +228,7 @@ func (s *Server) getStats(w http.ResponseWriter, r *http.Request) error {
 // stats is Figures with where they come from: this node's own counters, or
 // the latest rollup another group sent up.
 type stats struct {
-	core.Figures
+	model.Figures
 	Source string    `json:"source"`         // local or rollup
 	AsOf   time.Time `json:"as_of,omitzero"` // rollup: when the sender computed them
 	Via    string    `json:"via,omitempty"`  // rollup: the child that forwarded it

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core"
 )
 
@@ -31,7 +33,7 @@ func TestKeysRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 3; i++ {
-		if _, err := old.People.Add(ctx, core.PersonInput{Name: "王秀兰", IDNumber: validID(30 + i), Kind: "registered", Jurisdiction: "511083001001"}); err != nil {
+		if _, err := old.People.Add(ctx, model.PersonInput{Name: "王秀兰", IDNumber: validID(30 + i), Kind: "registered", Jurisdiction: "511083001001"}); err != nil {
 			t.Fatal(err)
 		}
 	}

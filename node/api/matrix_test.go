@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/access"
 )
@@ -391,16 +393,16 @@ func matrixSetup(t *testing.T, f *fixture) *matrixObjects {
 		token:   map[position]string{elsewhere: "tok-elsewhere0"},
 	}
 	for _, p := range []position{own, sibling, above} {
-		rep := core.Report{Category: "dispute", Description: "矩阵 " + p.String(), Jurisdiction: o.jur[p]}
+		rep := model.Report{Category: "dispute", Description: "矩阵 " + p.String(), Jurisdiction: o.jur[p]}
 		if p != above {
-			rep = core.Report{Category: "dispute", Description: "矩阵 " + p.String(), Grid: o.grid[p]}
+			rep = model.Report{Category: "dispute", Description: "矩阵 " + p.String(), Grid: o.grid[p]}
 		}
 		ev, err := st.Events.Report(ctx, rep)
 		if err != nil {
 			t.Fatalf("event %s: %v", p, err)
 		}
 		o.event[p] = ev.ID
-		if _, err := st.Party.PutOrg(ctx, core.Org{ID: o.org[p], Name: "党组织", Kind: core.OrgCommittee, Jurisdiction: o.jur[p]}); err != nil {
+		if _, err := st.Party.PutOrg(ctx, model.Org{ID: o.org[p], Name: "党组织", Kind: model.OrgCommittee, Jurisdiction: o.jur[p]}); err != nil {
 			t.Fatal(err)
 		}
 		tk, _, err := st.Tokens.Create(ctx, "矩阵", access.GridWorker, o.jur[p], "")
@@ -413,12 +415,12 @@ func matrixSetup(t *testing.T, f *fixture) *matrixObjects {
 	// (people live in villages), so "above" names one that does not exist.
 	o.person[above] = "p-above"
 	for i, p := range []position{own, sibling} {
-		pp, err := st.People.Add(ctx, core.PersonInput{Name: "矩阵", IDNumber: validID(800 + i), Kind: "registered", Jurisdiction: o.village[p], Grid: o.grid[p]})
+		pp, err := st.People.Add(ctx, model.PersonInput{Name: "矩阵", IDNumber: validID(800 + i), Kind: "registered", Jurisdiction: o.village[p], Grid: o.grid[p]})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.People.SetSpecial(ctx, pp.ID, core.SpecialInput{Category: core.SpecialReleased, Level: 1,
-			Since: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), Details: core.SpecialDetails{ReleaseDate: "2025-06-01"}}); err != nil {
+		if _, err := st.People.SetSpecial(ctx, pp.ID, model.SpecialInput{Category: model.SpecialReleased, Level: 1,
+			Since: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), Details: model.SpecialDetails{ReleaseDate: "2025-06-01"}}); err != nil {
 			t.Fatal(err)
 		}
 		o.person[p] = pp.ID

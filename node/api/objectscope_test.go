@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/access"
 )
@@ -16,24 +18,24 @@ func TestTownshipCannotTakeAnotherTownshipsRecords(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	st := f.b.s
-	for _, o := range []core.Org{
-		{ID: "b-committee", Name: "B党委", Kind: core.OrgCommittee, Jurisdiction: "511083002"},
-		{ID: "b-branch", Name: "B支部", Kind: core.OrgBranch, Parent: "b-committee", Jurisdiction: "511083002001"},
+	for _, o := range []model.Org{
+		{ID: "b-committee", Name: "B党委", Kind: model.OrgCommittee, Jurisdiction: "511083002"},
+		{ID: "b-branch", Name: "B支部", Kind: model.OrgBranch, Parent: "b-committee", Jurisdiction: "511083002001"},
 	} {
 		if _, err := st.Party.PutOrg(ctx, o); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := st.Party.PutMember(ctx, core.Member{ID: "b-member", Name: "党员", Org: "b-branch", Status: "full"}); err != nil {
+	if _, err := st.Party.PutMember(ctx, model.Member{ID: "b-member", Name: "党员", Org: "b-branch", Status: "full"}); err != nil {
 		t.Fatal(err)
 	}
-	if resp, m := f.do("POST", "/api/v1/party/orgs", f.town, core.Org{ID: "a-committee", Name: "A党委", Kind: core.OrgCommittee, Jurisdiction: "511083001"}, nil); resp.StatusCode != 200 {
+	if resp, m := f.do("POST", "/api/v1/party/orgs", f.town, model.Org{ID: "a-committee", Name: "A党委", Kind: model.OrgCommittee, Jurisdiction: "511083001"}, nil); resp.StatusCode != 200 {
 		t.Fatalf("own org: %d %v", resp.StatusCode, m)
 	}
 	before := f.digest()
-	resp, m := f.do("POST", "/api/v1/party/orgs", f.town, core.Org{ID: "b-branch", Name: "夺走", Kind: core.OrgCommittee, Jurisdiction: "511083001"}, nil)
+	resp, m := f.do("POST", "/api/v1/party/orgs", f.town, model.Org{ID: "b-branch", Name: "夺走", Kind: model.OrgCommittee, Jurisdiction: "511083001"}, nil)
 	expectProblem(t, "re-home B's org", resp, m, 409, "id")
-	resp, m2 := f.do("POST", "/api/v1/party/members", f.town, core.Member{ID: "b-member", Name: "党员", Org: "a-committee", Status: "full"}, nil)
+	resp, m2 := f.do("POST", "/api/v1/party/members", f.town, model.Member{ID: "b-member", Name: "党员", Org: "a-committee", Status: "full"}, nil)
 	expectProblem(t, "move B's member", resp, m2, 409, "id")
 	for _, body := range []map[string]any{m, m2} {
 		if d, _ := body["detail"].(string); strings.Contains(d, "511083002") || strings.Contains(d, "B") {
@@ -59,7 +61,7 @@ func TestAliasesResolveBeforeScopeChecks(t *testing.T) {
 	if err := f.b.s.Jurisdictions.Load(context.Background(), nil, map[string]string{trap: "511083002"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.b.s.Events.Report(context.Background(), core.Report{Category: "dispute", Description: "B", Grid: "511083002001001"}); err != nil {
+	if _, err := f.b.s.Events.Report(context.Background(), model.Report{Category: "dispute", Description: "B", Grid: "511083002001001"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, path := range []string{
@@ -96,7 +98,7 @@ func TestAliasesResolveBeforeScopeChecks(t *testing.T) {
 // says to ask for a transfer, and the attempt is audited.
 func TestRegisteredElsewhereNamesNothing(t *testing.T) {
 	f := newFixture(t)
-	p, err := f.b.s.People.Add(context.Background(), core.PersonInput{Name: "赵六", IDNumber: validID(31), Kind: "registered", Jurisdiction: "511083002001"})
+	p, err := f.b.s.People.Add(context.Background(), model.PersonInput{Name: "赵六", IDNumber: validID(31), Kind: "registered", Jurisdiction: "511083002001"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
 )
@@ -54,10 +56,10 @@ func (s *Server) o311Services(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func o311View(ev *core.Event, names map[string]string) o311Request {
+func o311View(ev *model.Event, names map[string]string) o311Request {
 	status := "open"
 	switch ev.Status {
-	case core.StatusClosed, core.StatusRejected, core.StatusMerged:
+	case model.StatusClosed, model.StatusRejected, model.StatusMerged:
 		status = "closed"
 	}
 	v := o311Request{ServiceRequestID: ev.ID, Status: status, StatusNotes: string(ev.Status), ServiceName: names[ev.Category],
@@ -98,7 +100,7 @@ func (s *Server) o311Create(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return errs.Invalid("body", "form", "send application/x-www-form-urlencoded (Open311 GeoReport v2)")
 	}
-	rep := core.Report{Category: r.PostForm.Get("service_code"), Description: r.PostForm.Get("description"), Source: "resident",
+	rep := model.Report{Category: r.PostForm.Get("service_code"), Description: r.PostForm.Get("description"), Source: "resident",
 		Reporter: strings.TrimSpace(r.PostForm.Get("first_name") + " " + r.PostForm.Get("last_name"))}
 	lat, hasLat, err := formFloat(r, "lat")
 	if err != nil {
@@ -109,7 +111,7 @@ func (s *Server) o311Create(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if hasLat && hasLng {
-		rep.Location = &core.Point{Lng: lng, Lat: lat}
+		rep.Location = &model.Point{Lng: lng, Lat: lat}
 	} else if a := r.PostForm.Get("address_string"); a != "" {
 		rep.Jurisdiction = a
 	}

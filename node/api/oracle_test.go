@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/access"
 )
@@ -24,15 +26,15 @@ func TestOutOfScopeAnswersAsMissing(t *testing.T) {
 	st := f.b.s
 	// Township B's objects, made by the node itself.
 	gridB := "511083002001001"
-	evB, err := st.Events.Report(ctx, core.Report{Category: "dispute", Description: "B", Grid: gridB})
+	evB, err := st.Events.Report(ctx, model.Report{Category: "dispute", Description: "B", Grid: gridB})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pB, err := st.People.Add(ctx, core.PersonInput{Name: "王五", IDNumber: validID(21), Kind: "registered", Jurisdiction: "511083002001", Grid: gridB})
+	pB, err := st.People.Add(ctx, model.PersonInput{Name: "王五", IDNumber: validID(21), Kind: "registered", Jurisdiction: "511083002001", Grid: gridB})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Party.PutOrg(ctx, core.Org{ID: "org-b", Name: "B党委", Kind: core.OrgCommittee, Jurisdiction: "511083002"}); err != nil {
+	if _, err := st.Party.PutOrg(ctx, model.Org{ID: "org-b", Name: "B党委", Kind: model.OrgCommittee, Jurisdiction: "511083002"}); err != nil {
 		t.Fatal(err)
 	}
 	tkB, _, err := st.Tokens.Create(ctx, "b", access.GridWorker, "511083002", "")

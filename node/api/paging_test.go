@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/access"
 )
@@ -41,17 +43,17 @@ func TestListingsPageOverHTTP(t *testing.T) {
 	// A person with visits and a case with entries, for the listings under
 	// one record.
 	ctx := core.WithActor(context.Background(), "test")
-	person, err := f.b.s.People.Add(ctx, core.PersonInput{Name: "赵六", IDNumber: validID(21), Kind: "registered", Jurisdiction: "511083001001", Grid: "511083001001001"})
+	person, err := f.b.s.People.Add(ctx, model.PersonInput{Name: "赵六", IDNumber: validID(21), Kind: "registered", Jurisdiction: "511083001001", Grid: "511083001001001"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	since := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
-	if _, err := f.b.s.People.SetSpecial(ctx, person.ID, core.SpecialInput{Category: core.SpecialCorrection, Level: 3, Since: since,
-		Details: core.SpecialDetails{CorrectionType: "probation", TermStart: "2026-10-01", TermEnd: "2027-10-01"}, Team: []string{"网格员李"}}); err != nil {
+	if _, err := f.b.s.People.SetSpecial(ctx, person.ID, model.SpecialInput{Category: model.SpecialCorrection, Level: 3, Since: since,
+		Details: model.SpecialDetails{CorrectionType: "probation", TermStart: "2026-10-01", TermEnd: "2027-10-01"}, Team: []string{"网格员李"}}); err != nil {
 		t.Fatal(err)
 	}
 	for v := 0; v < 5; v++ {
-		if _, err := f.b.s.People.RecordVisit(ctx, person.ID, core.VisitInput{At: since.AddDate(0, 0, v), Visitor: "网格员李", Method: "home", Found: true}); err != nil {
+		if _, err := f.b.s.People.RecordVisit(ctx, person.ID, model.VisitInput{At: since.AddDate(0, 0, v), Visitor: "网格员李", Method: "home", Found: true}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -5,7 +5,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core/errs"
 )
 
@@ -26,7 +27,7 @@ func (s *Server) listOrgs(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if orgs == nil {
-		orgs = []core.Org{}
+		orgs = []model.Org{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"orgs": orgs, "next": next})
 	return nil
@@ -34,7 +35,7 @@ func (s *Server) listOrgs(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) putOrg(w http.ResponseWriter, r *http.Request) error {
 	tk := tokenOf(r.Context())
-	var o core.Org
+	var o model.Org
 	if err := decode(r, &o); err != nil {
 		return err
 	}
@@ -84,14 +85,14 @@ func (s *Server) listMembers(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if ms == nil {
-		ms = []core.Member{}
+		ms = []model.Member{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"members": ms, "next": next})
 	return nil
 }
 
 func (s *Server) putMember(w http.ResponseWriter, r *http.Request) error {
-	var m core.Member
+	var m model.Member
 	if err := decode(r, &m); err != nil {
 		return err
 	}
@@ -107,7 +108,7 @@ func (s *Server) putMember(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) recordActivity(w http.ResponseWriter, r *http.Request) error {
-	var a core.Activity
+	var a model.Activity
 	if err := decode(r, &a); err != nil {
 		return err
 	}
@@ -151,7 +152,7 @@ func (s *Server) coverage(w http.ResponseWriter, r *http.Request) error {
 		uncovered = []string{}
 	}
 	if lapses == nil {
-		lapses = []core.Lapse{}
+		lapses = []model.Lapse{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"jurisdiction": under, "grids": total, "uncovered_grids": uncovered, "behind_schedule": lapses})
 	return nil

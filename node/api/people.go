@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/errs"
@@ -22,11 +24,11 @@ type attention struct {
 // personView is a person as a token may see it: its Special field shadows
 // the record's when the token may not see the details.
 type personView struct {
-	*core.Person
+	*model.Person
 	Special any `json:"special,omitempty"`
 }
 
-func viewPerson(tk *core.Token, p *core.Person) personView {
+func viewPerson(tk *core.Token, p *model.Person) personView {
 	v := personView{Person: p}
 	switch {
 	case p.Special == nil:
@@ -39,14 +41,14 @@ func viewPerson(tk *core.Token, p *core.Person) personView {
 }
 
 // seesSpecial refuses a token that may not see p's special-population record.
-func seesSpecial(tk *core.Token, p *core.Person) error {
+func seesSpecial(tk *core.Token, p *model.Person) error {
 	if !access.SeesSpecial(tk.Role, tk.Scope, p.Grid) {
 		return &errs.FieldError{Kind: errs.ErrForbidden, Field: "role", Rule: "special", Msg: "role " + tk.Role + " sees only that this person needs attention; special-population records are kept by the roles that may reveal and by the grid workers of the person's grid"}
 	}
 	return nil
 }
 
-func (s *Server) scopedPerson(r *http.Request) (*core.Person, error) {
+func (s *Server) scopedPerson(r *http.Request) (*model.Person, error) {
 	id := r.PathValue("id")
 	p, err := s.b.Store().People.Get(id)
 	if err != nil {
@@ -68,7 +70,7 @@ func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) error {
 	if err := s.consistent(r); err != nil {
 		return err
 	}
-	var ps []*core.Person
+	var ps []*model.Person
 	var next string
 	if q.Get("visits_due_before") != "" {
 		before, perr := time.Parse(time.RFC3339, q.Get("visits_due_before"))
@@ -93,7 +95,7 @@ func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) addPerson(w http.ResponseWriter, r *http.Request) error {
 	tk := tokenOf(r.Context())
-	var in core.PersonInput
+	var in model.PersonInput
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -108,7 +110,7 @@ func (s *Server) addPerson(w http.ResponseWriter, r *http.Request) error {
 		// An attempt to learn of, or duplicate, a record out of scope.
 		s.audit(r, core.AuditEvent{Kind: core.AuditConflict, Detail: "id_number: registered_elsewhere"})
 	}
-	return writeCreated(w, p, err, s.b.Store().People.Get, func(p *core.Person) string { return "/api/v1/people/" + p.ID })
+	return writeCreated(w, p, err, s.b.Store().People.Get, func(p *model.Person) string { return "/api/v1/people/" + p.ID })
 }
 
 // getPerson answers masked by default. ?reveal=true&purpose=… decrypts the
@@ -135,7 +137,7 @@ func (s *Server) getPerson(w http.ResponseWriter, r *http.Request) error {
 	if !access.Allows(tk.Role, access.Reveal) {
 		return &errs.FieldError{Kind: errs.ErrForbidden, Field: "reveal", Rule: "permission", Msg: "role " + tk.Role + " may not read sensitive details"}
 	}
-	rev, err := s.b.Store().People.Reveal(r.Context(), p.ID, core.Purpose{Basis: q.Get("basis"), Text: q.Get("purpose")})
+	rev, err := s.b.Store().People.Reveal(r.Context(), p.ID, model.Purpose{Basis: q.Get("basis"), Text: q.Get("purpose")})
 	if err != nil {
 		return err
 	}
@@ -144,7 +146,7 @@ func (s *Server) getPerson(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) setSpecial(w http.ResponseWriter, r *http.Request) error {
-	var in core.SpecialInput
+	var in model.SpecialInput
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -180,7 +182,7 @@ func (s *Server) listVisits(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if vs == nil {
-		vs = []core.Visit{}
+		vs = []model.Visit{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"visits": vs, "next": next})
 	return nil
@@ -188,7 +190,7 @@ func (s *Server) listVisits(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) recordVisit(w http.ResponseWriter, r *http.Request) error {
 	tk := tokenOf(r.Context())
-	var in core.VisitInput
+	var in model.VisitInput
 	if err := decode(r, &in); err != nil {
 		return err
 	}

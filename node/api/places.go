@@ -6,9 +6,10 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/paulmach/orb"
 
-	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/divisions"
 	"github.com/fengqiao/fengqiao/core/errs"
 )
@@ -41,11 +42,11 @@ func (s *Server) getJurisdiction(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if kids == nil {
-		kids = []core.Jurisdiction{}
+		kids = []model.Jurisdiction{}
 	}
 	writeJSON(w, http.StatusOK, struct {
-		core.Jurisdiction
-		Children []core.Jurisdiction `json:"children"`
+		model.Jurisdiction
+		Children []model.Jurisdiction `json:"children"`
 	}{j, kids})
 	return nil
 }
@@ -63,7 +64,7 @@ type geometry struct {
 	Coordinates orb.Polygon `json:"coordinates"`
 }
 
-func gridFeature(g *core.Grid) feature {
+func gridFeature(g *model.Grid) feature {
 	return feature{Type: "Feature", ID: g.Code, Geometry: geometry{Type: "Polygon", Coordinates: g.Geometry},
 		Properties: map[string]any{"code": g.Code, "name": g.Name, "jurisdiction": g.Jurisdiction, "type": g.Type,
 			"dedicated": g.Dedicated, "duties": g.Duties, "status": g.Status, "derived": g.Derived, "workers": g.Workers}}
@@ -104,12 +105,12 @@ type gridInput struct {
 	ID         string          `json:"id,omitempty"`
 	Geometry   json.RawMessage `json:"geometry"`
 	Properties struct {
-		Code         string        `json:"code"`
-		Name         string        `json:"name"`
-		Jurisdiction string        `json:"jurisdiction"`
-		Type         core.GridType `json:"type,omitempty"`
-		Dedicated    string        `json:"dedicated,omitempty"`
-		Duties       []string      `json:"duties,omitempty"`
+		Code         string         `json:"code"`
+		Name         string         `json:"name"`
+		Jurisdiction string         `json:"jurisdiction"`
+		Type         model.GridType `json:"type,omitempty"`
+		Dedicated    string         `json:"dedicated,omitempty"`
+		Duties       []string       `json:"duties,omitempty"`
 	} `json:"properties"`
 }
 
@@ -129,7 +130,7 @@ func (s *Server) createGrid(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.resolveIn(tk, p.Jurisdiction, "properties.jurisdiction"); err != nil {
 		return err
 	}
-	g, err := s.b.Store().Grids.Create(r.Context(), core.GridSpec{Code: p.Code, Name: p.Name, Jurisdiction: p.Jurisdiction,
+	g, err := s.b.Store().Grids.Create(r.Context(), model.GridSpec{Code: p.Code, Name: p.Name, Jurisdiction: p.Jurisdiction,
 		Type: p.Type, Dedicated: p.Dedicated, Duties: p.Duties, Geometry: in.Geometry})
 	if err != nil {
 		return err

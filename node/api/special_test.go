@@ -6,7 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/model"
+
 	"github.com/fengqiao/fengqiao/core/access"
 )
 
@@ -18,18 +19,18 @@ func TestSpecialPopulationMinimumNecessary(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	grid := "511083001001001"
-	p, err := f.b.s.People.Add(ctx, core.PersonInput{Name: "刘晓梅", IDNumber: validID(11), Kind: "registered", Jurisdiction: "511083001001", Grid: grid})
+	p, err := f.b.s.People.Add(ctx, model.PersonInput{Name: "刘晓梅", IDNumber: validID(11), Kind: "registered", Jurisdiction: "511083001001", Grid: grid})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.b.s.People.SetSpecial(ctx, p.ID, core.SpecialInput{Category: core.SpecialDrug, Level: 3, Team: []string{"禁毒社工王"},
-		Since: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), Details: core.SpecialDetails{DrugType: "冰毒", DrugStatus: "community_rehab"}}); err != nil {
+	if _, err := f.b.s.People.SetSpecial(ctx, p.ID, model.SpecialInput{Category: model.SpecialDrug, Level: 3, Team: []string{"禁毒社工王"},
+		Since: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), Details: model.SpecialDetails{DrugType: "冰毒", DrugStatus: "community_rehab"}}); err != nil {
 		t.Fatal(err)
 	}
 	mk := f.issue
 	ownWorker, otherWorker := mk(access.GridWorker, grid), mk(access.GridWorker, "511083001001002")
 	villageWorker := mk(access.GridWorker, "511083001001")
-	sensitive := []string{core.SpecialDrug, `"level"`, "禁毒社工王", `"contact"`}
+	sensitive := []string{model.SpecialDrug, `"level"`, "禁毒社工王", `"contact"`}
 	for _, c := range []struct {
 		who, token string
 		full       bool

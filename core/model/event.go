@@ -1,0 +1,173 @@
+package model
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/fengqiao/fengqiao/core/errs"
+)
+
+// Status is an event's state.
+type Status string
+
+// Event states (DESIGN.md).
+const (
+	StatusReported   Status = "reported"    // 已上报
+	StatusAccepted   Status = "accepted"    // 已受理
+	StatusRejected   Status = "rejected"    // 不予受理 (final)
+	StatusDispatched Status = "dispatched"  // 已派遣
+	StatusInProgress Status = "in_progress" // 处置中
+	StatusResolved   Status = "resolved"    // 已处置
+	StatusClosed     Status = "closed"      // 已结案
+	StatusSuspended  Status = "suspended"   // 挂账
+	StatusEscalated  Status = "escalated"   // 已上报上级
+	StatusMerged     Status = "merged"      // 已合并 (final)
+)
+
+// Statuses lists every state; its order fixes each status's counter slot.
+var Statuses = []Status{StatusReported, StatusAccepted, StatusRejected, StatusDispatched, StatusInProgress,
+	StatusResolved, StatusClosed, StatusSuspended, StatusEscalated, StatusMerged}
+
+// ValidStatus reports whether s is one of Statuses.
+func ValidStatus(s Status) bool {
+	for _, x := range Statuses {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Active states are open and running against the clock.
+func (s Status) Active() bool {
+	switch s {
+	case StatusReported, StatusAccepted, StatusDispatched, StatusInProgress, StatusResolved:
+		return true
+	}
+	return false
+}
+
+// Open states are active or suspended.
+func (s Status) Open() bool { return s.Active() || s == StatusSuspended }
+
+// Event sources.
+var Sources = []string{"grid_worker", "resident", "hotline_12345", "video", "superior", "plugin", "system"}
+
+// Point is a WGS-84 longitude/latitude.
+type Point struct {
+	Lng float64 `json:"lng"`
+	Lat float64 `json:"lat"`
+}
+
+// Event is one 事件 as it stands now; its history is in the timeline.
+type Event struct {
+	ID           string    `json:"id"` // human-readable number, e.g. 500110001-20261124-000123
+	Status       Status    `json:"status"`
+	Prior        Status    `json:"prior,omitempty"` // state to resume to from suspended
+	Source       string    `json:"source"`
+	Category     string    `json:"category"`
+	Urgency      string    `json:"urgency"`
+	Location     *Point    `json:"location,omitempty"`
+	Grid         string    `json:"grid,omitempty"`
+	Jurisdiction string    `json:"jurisdiction"` // the deepest known division
+	Reporter     string    `json:"reporter,omitempty"`
+	Description  string    `json:"description"`
+	Attachments  []string  `json:"attachments,omitempty"`
+	ReportedAt   time.Time `json:"reported_at"`
+	ReportedBy   string    `json:"reported_by"` // the actor who reported it
+	AcceptBy     time.Time `json:"accept_by"`
+	Deadline     time.Time `json:"deadline"`
+	AcceptedAt   time.Time `json:"accepted_at,omitzero"`
+	Handler      string    `json:"handler,omitempty"`
+	Supervised   int       `json:"supervised,omitempty"`   // times supervised (督办)
+	Origin       string    `json:"origin,omitempty"`       // the jurisdiction it was escalated or dispatched from
+	EscalatedTo  string    `json:"escalated_to,omitempty"` // the tier above it was handed to
+	Priority     int       `json:"priority,omitempty"`
+	Overdue      bool      `json:"overdue,omitempty"`
+	SuspendedAt  time.Time `json:"suspended_at,omitzero"`
+	MergedInto   string    `json:"merged_into,omitempty"`
+	Merged       []string  `json:"merged,omitempty"` // events merged into this one
+	Satisfaction string    `json:"satisfaction,omitempty"`
+	ClosedAt     time.Time `json:"closed_at,omitzero"`
+	Period       string    `json:"period"` // YYYYMM of the report, China time
+	Rev          int       `json:"rev"`    // number of timeline entries
+}
+
+// TimelineEntry is one action in an event's history.
+type TimelineEntry struct {
+	Rev    int               `json:"rev"`
+	At     time.Time         `json:"at"`
+	Actor  string            `json:"actor"`
+	Action string            `json:"action"`
+	From   Status            `json:"from,omitempty"`
+	To     Status            `json:"to"`
+	Note   string            `json:"note,omitempty"`
+	Data   map[string]string `json:"data,omitempty"`
+}
+
+// Report is the input to report an event. Category and Description are
+// required, and so is a Location, a Grid or a Jurisdiction.
+type Report struct {
+	Category     string   `json:"category"`
+	Urgency      string   `json:"urgency,omitempty"` // default normal
+	Source       string   `json:"source,omitempty"`  // default grid_worker
+	Description  string   `json:"description"`
+	Location     *Point   `json:"location,omitempty"`
+	Grid         string   `json:"grid,omitempty"`
+	Jurisdiction string   `json:"jurisdiction,omitempty"`
+	Reporter     string   `json:"reporter,omitempty"`
+	Attachments  []string `json:"attachments,omitempty"`
+}
+
+// Action is the input to act on an event; which fields count depends on Action.
+type Action struct {
+	Action       string     `json:"action"`
+	Note         string     `json:"note,omitempty"`
+	Handler      string     `json:"handler,omitempty"`      // dispatch
+	Deadline     *time.Time `json:"deadline,omitempty"`     // dispatch (optional), extend
+	Reason       string     `json:"reason,omitempty"`       // return, reject, extend, suspend
+	Passed       *bool      `json:"passed,omitempty"`       // verify
+	Satisfaction string     `json:"satisfaction,omitempty"` // rate
+	Into         string     `json:"into,omitempty"`         // merge
+}
+
+// MaxText bounds a description or note, in bytes.
+const MaxText = 4000
+
+// Check applies the input rules to a report and fills its defaults.
+func (r *Report) Check() error {
+	if r.Urgency == "" {
+		r.Urgency = UrgencyNormal
+	}
+	if r.Source == "" {
+		r.Source = "grid_worker"
+	}
+	switch {
+	case r.Category == "":
+		return errs.Invalid("category", "required", "category is required")
+	case !slices.Contains(Urgencies, r.Urgency):
+		return errs.Invalid("urgency", "enum", "urgency must be one of %v", Urgencies)
+	case !slices.Contains(Sources, r.Source):
+		return errs.Invalid("source", "enum", "source must be one of %v", Sources)
+	case r.Description == "":
+		return errs.Invalid("description", "required", "description is required")
+	case len(r.Description) > MaxText:
+		return errs.Invalid("description", "length", "description is longer than %d bytes", MaxText)
+	case len(r.Reporter) > 200:
+		return errs.Invalid("reporter", "length", "reporter is longer than 200 bytes")
+	case len(r.Attachments) > 20:
+		return errs.Invalid("attachments", "length", "at most 20 attachments")
+	case r.Location == nil && r.Grid == "" && r.Jurisdiction == "":
+		return errs.Invalid("location", "required", "give a location, a grid or a jurisdiction")
+	}
+	for i, a := range r.Attachments {
+		if a == "" || len(a) > 500 {
+			return errs.Invalid(fmt.Sprintf("attachments[%d]", i), "format", "attachment reference must be 1..500 bytes")
+		}
+	}
+	if r.Location != nil {
+		return CheckLngLat(r.Location.Lng, r.Location.Lat)
+	}
+	return nil
+}
