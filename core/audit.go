@@ -42,8 +42,6 @@ func chainHash(h hash.Hash, prev []byte, seq, index uint64, cmd []byte) []byte {
 	return h.Sum(nil)
 }
 
-var auditHeadKey = []byte("audit_head")
-
 // The stored form is binary (the command is already JSON, and re-encoding it
 // inside a JSON record cost more than the rest of the append):
 // seq(8) index(8) prev(32) hash(32) command. A keyed record is prefixed

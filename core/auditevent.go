@@ -40,8 +40,6 @@ type AuditEvent struct {
 	Detail string `json:"detail,omitempty"` // the rule that refused, a backup's size, a generation
 }
 
-func init() { handle("audit.event", 1, applyAuditEvent) }
-
 // maxAuditField bounds each field of an audit event, in characters.
 const maxAuditField = 200
 

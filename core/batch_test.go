@@ -8,9 +8,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 func TestBatchEntryRoundTrip(t *testing.T) {

@@ -16,8 +16,6 @@ import (
 // ErrBootstrapped refuses a bootstrap token to a group that has tokens.
 var ErrBootstrapped = errs.Conflict("token", "bootstrapped", "this group has issued tokens already: a bootstrap token is issued only to a new group; ask a security_admin for one")
 
-func init() { handle("token.bootstrap", 1, applyTokenBootstrap) }
-
 func applyTokenBootstrap(t *txn, c *Command, tk *Token) (any, error) {
 	if k, _ := t.b(bToken).Cursor().First(); k != nil {
 		return nil, ErrBootstrapped

@@ -7,11 +7,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // Cross-region cases (跨区域互涉案事件). A case has one lead (主办) and
@@ -66,17 +65,6 @@ type caseStateBody struct {
 	StatusVer uint64 `json:"status_ver"`
 	Lead      string `json:"lead"`
 	LeadEpoch uint64 `json:"lead_epoch"`
-}
-
-func init() {
-	handle("case.open", 1, applyCaseOpen)
-	handle("case.entry", 1, applyCaseEntry)
-	handle("case.status", 1, applyCaseStatus)
-	handle("case.lead", 1, applyCaseLead)
-	receivers[model.KindCaseOpen] = receiveCaseOpen
-	receivers[model.KindCaseEntry] = receiveCaseEntry
-	receivers[model.KindCaseStatus] = receiveCaseState
-	receivers[model.KindCaseLead] = receiveCaseState
 }
 
 func (p *caseOpenPayload) check() error {
@@ -161,8 +149,8 @@ func (t *txn) addEntry(cs *model.Case, e *model.CaseEntry) (bool, error) {
 	if err := t.b(bCaseSeen).Put(seen, nil); err != nil {
 		return false, err
 	}
-	if getU64(t.b(bMeta).Get([]byte("hlc"))) < e.HLC {
-		if err := t.b(bMeta).Put([]byte("hlc"), u64(e.HLC)); err != nil {
+	if getU64(t.b(bMeta).Get(metaHLC)) < e.HLC {
+		if err := t.b(bMeta).Put(metaHLC, u64(e.HLC)); err != nil {
 			return false, err
 		}
 	}
@@ -353,7 +341,7 @@ func (cs *Cases) Open(ctx context.Context, title, description string, participan
 func (cs *Cases) AddEntry(ctx context.Context, id, text string) (*model.CaseEntry, error) {
 	var seen uint64
 	if err := cs.s.engine.View(func(tx *bbolt.Tx) error {
-		seen = getU64(tx.Bucket(bMeta).Get([]byte("hlc")))
+		seen = getU64(tx.Bucket(bMeta).Get(metaHLC))
 		return nil
 	}); err != nil {
 		return nil, err

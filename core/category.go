@@ -7,11 +7,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/core/workcal"
 )
 
@@ -22,33 +21,6 @@ var baseByCode = func() map[string]model.Category {
 	}
 	return m
 }()
-
-func init() {
-	handle("config.calendar", 1, func(t *txn, c *Command, cal *workcal.Calendar) (any, error) {
-		if err := cal.Validate(); err != nil {
-			return nil, err
-		}
-		cal.Normalize()
-		t.cal = nil
-		return nil, t.putRecord(bConfig, []byte("calendar"), cal)
-	})
-	handle("config.sla", 1, func(t *txn, c *Command, s *model.SLAConfig) (any, error) {
-		if err := s.Validate(); err != nil {
-			return nil, err
-		}
-		t.sla = nil
-		return nil, t.putRecord(bConfig, []byte("sla"), s)
-	})
-	handle("category.add", 1, func(t *txn, c *Command, cat *model.Category) (any, error) {
-		if err := checkCategory(*cat); err != nil {
-			return nil, err
-		}
-		if _, ok := baseByCode[cat.Code]; ok {
-			return nil, errs.Conflict("code", "exists", "category %s is in the national list", cat.Code)
-		}
-		return cat, t.putRecord(bCategory, []byte(cat.Code), cat)
-	})
-}
 
 func checkCategory(c model.Category) error {
 	if err := model.CheckID("code", c.Code); err != nil {
@@ -66,7 +38,7 @@ func checkCategory(c model.Category) error {
 func (t *txn) slaConfig() (*model.SLAConfig, error) {
 	if t.sla == nil {
 		s := model.DefaultSLA
-		if _, err := t.getRecord(bConfig, []byte("sla"), &s); err != nil {
+		if _, err := t.getRecord(bConfig, configSLA, &s); err != nil {
 			return nil, err
 		}
 		t.sla = &s
@@ -139,4 +111,31 @@ func (t *txn) deadlines(category, urgency string, at time.Time) (time.Time, time
 	}
 	s := sla.Lookup(category, urgency)
 	return cal.Add(at, time.Duration(s.AcceptMinutes)*time.Minute).UTC(), cal.Add(at, time.Duration(s.ResolveMinutes)*time.Minute).UTC(), nil
+}
+
+func applyConfigCalendar(t *txn, c *Command, cal *workcal.Calendar) (any, error) {
+	if err := cal.Validate(); err != nil {
+		return nil, err
+	}
+	cal.Normalize()
+	t.cal = nil
+	return nil, t.putRecord(bConfig, configCalendar, cal)
+}
+
+func applyConfigSla(t *txn, c *Command, s *model.SLAConfig) (any, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	t.sla = nil
+	return nil, t.putRecord(bConfig, configSLA, s)
+}
+
+func applyCategoryAdd(t *txn, c *Command, cat *model.Category) (any, error) {
+	if err := checkCategory(*cat); err != nil {
+		return nil, err
+	}
+	if _, ok := baseByCode[cat.Code]; ok {
+		return nil, errs.Conflict("code", "exists", "category %s is in the national list", cat.Code)
+	}
+	return cat, t.putRecord(bCategory, []byte(cat.Code), cat)
 }

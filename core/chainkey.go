@@ -25,8 +25,6 @@ import (
 
 const chainDomain = "audit-chain"
 
-var auditGenKey = []byte("audit_gen") // 1 byte: the generation keying new records; absent: unkeyed
-
 // errKeyedAlready refuses a rekey to the generation in use: another
 // proposer got there first.
 var errKeyedAlready = errs.Conflict("gen", "current", "the audit chain is keyed with this generation already")
@@ -34,8 +32,6 @@ var errKeyedAlready = errs.Conflict("gen", "current", "the audit chain is keyed 
 type rekeyPayload struct {
 	Gen byte `json:"gen"`
 }
-
-func init() { handle("audit.rekey", 1, applyAuditRekey) }
 
 // SetAuditKeys gives the engine the key file whose index keys key the
 // audit chain. Every replica's must hold the generations the chain uses;

@@ -155,31 +155,44 @@ func (c *Command) decodeJSON(data []byte) error {
 // set, parses the payload outside the transaction (in parallel for a batch);
 // its result reaches apply as v.
 type handler struct {
-	version int
-	decode  func(c *Command) (any, error)
-	apply   func(t *txn, c *Command, v any) (any, error)
+	decode func(c *Command) (any, error)
+	apply  func(t *txn, c *Command, v any) (any, error)
 }
 
-var handlers = map[string]handler{}
-
-// handle registers a command whose payload decodes strictly into P. The
-// payload is decoded before the write transaction, in parallel for a batch.
-func handle[P any](typ string, version int, apply func(t *txn, c *Command, p *P) (any, error)) {
-	registerDecoded(typ, version, func(c *Command) (any, error) {
-		p := new(P)
-		if err := decodePayload(c, p); err != nil {
-			return nil, err
-		}
-		return p, nil
-	}, func(t *txn, c *Command, v any) (any, error) { return apply(t, c, v.(*P)) })
+// commandDef is one entry of the command registry (commands.go).
+type commandDef struct {
+	id      uint16 // stable number, never reused
+	name    string // the type commands carry
+	version int    // the newest payload version understood
+	handler
 }
 
-func registerDecoded(typ string, version int, decode func(c *Command) (any, error), apply func(t *txn, c *Command, v any) (any, error)) {
-	if _, dup := handlers[typ]; dup {
-		panic("core: duplicate command type " + typ)
+// typed makes the handler of a command whose payload decodes strictly into
+// P, before the write transaction (in parallel for a batch).
+func typed[P any](apply func(t *txn, c *Command, p *P) (any, error)) handler {
+	return handler{
+		decode: func(c *Command) (any, error) {
+			p := new(P)
+			if err := decodePayload(c, p); err != nil {
+				return nil, err
+			}
+			return p, nil
+		},
+		apply: func(t *txn, c *Command, v any) (any, error) { return apply(t, c, v.(*P)) },
 	}
-	handlers[typ] = handler{version: version, decode: decode, apply: apply}
 }
+
+// handlers indexes the registry by type name.
+var handlers = func() map[string]commandDef {
+	m := make(map[string]commandDef, len(commands))
+	for i, d := range commands {
+		if _, dup := m[d.name]; dup || d.id != uint16(i+1) {
+			panic("core: command registry: " + d.name + " is repeated or out of order")
+		}
+		m[d.name] = d
+	}
+	return m
+}()
 
 // decoded is an entry parsed ahead of its transaction.
 type decoded struct {
@@ -205,9 +218,9 @@ func decodeEntry(data []byte) decoded {
 
 // CommandTypes lists the registered command types and their versions.
 func CommandTypes() map[string]int {
-	out := make(map[string]int, len(handlers))
-	for k, h := range handlers {
-		out[k] = h.version
+	out := make(map[string]int, len(commands))
+	for _, d := range commands {
+		out[d.name] = d.version
 	}
 	return out
 }

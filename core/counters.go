@@ -52,13 +52,13 @@ func counterKeys(ev *model.Event) []string {
 	keys := make([]string, 0, 24)
 	for _, p := range ancestorsOf(ev.Jurisdiction) {
 		keys = append(keys,
-			"j/"+p+"//",
-			"j/"+p+"/"+ev.Period+"/",
-			"j/"+p+"//"+ev.Category,
-			"j/"+p+"/"+ev.Period+"/"+ev.Category)
+			counterJur+p+"//",
+			counterJur+p+"/"+ev.Period+"/",
+			counterJur+p+"//"+ev.Category,
+			counterJur+p+"/"+ev.Period+"/"+ev.Category)
 	}
 	if ev.Grid != "" {
-		keys = append(keys, "g/"+ev.Grid+"//", "g/"+ev.Grid+"/"+ev.Period+"/")
+		keys = append(keys, counterGrid+ev.Grid+"//", counterGrid+ev.Grid+"/"+ev.Period+"/")
 	}
 	return keys
 }

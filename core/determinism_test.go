@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/fengqiao/fengqiao/core/model"
-
 	"github.com/fengqiao/fengqiao/core/workcal"
 )
 

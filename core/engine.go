@@ -10,12 +10,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/geo"
+	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/core/seal"
 )
 
@@ -140,7 +139,7 @@ func (e *Engine) open() error {
 	e.db = db
 	var applied uint64
 	db.View(func(tx *bbolt.Tx) error {
-		applied = getU64(tx.Bucket(bMeta).Get([]byte("applied")))
+		applied = getU64(tx.Bucket(bMeta).Get(metaApplied))
 		return nil
 	})
 	e.applied.Store(applied)
@@ -249,7 +248,7 @@ func (e *Engine) ApplyBatch(entries []Entry) ([]Result, error) {
 		}
 		t := newTxn(tx)
 		t.keys = e.auditKeys.Load()
-		applied := getU64(tx.Bucket(bMeta).Get([]byte("applied")))
+		applied := getU64(tx.Bucket(bMeta).Get(metaApplied))
 		failed := -1
 		prev := applied
 		for i, en := range entries {
@@ -279,7 +278,7 @@ func (e *Engine) ApplyBatch(entries []Entry) ([]Result, error) {
 			continue
 		}
 		if n := len(entries); n > 0 && entries[n-1].Index > applied {
-			if err := tx.Bucket(bMeta).Put([]byte("applied"), u64(entries[n-1].Index)); err != nil {
+			if err := tx.Bucket(bMeta).Put(metaApplied, u64(entries[n-1].Index)); err != nil {
 				tx.Rollback()
 				return nil, err
 			}

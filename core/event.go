@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/core/workcal"
 )
 
@@ -66,6 +65,9 @@ func (ev *Events) ReportCommand(ctx context.Context, r model.Report) (*Command, 
 // ImportBatch is how many reports Import puts in one transaction: large
 // enough that index pages dirtied by a batch are shared by many events.
 const ImportBatch = 10000
+
+// sweepBatch bounds the events one deadline sweep marks overdue.
+const sweepBatch = 1000
 
 // Import reports many events, ImportBatch per durable transaction. See ImportFrom.
 func (ev *Events) Import(ctx context.Context, reports []model.Report, progress func(done, total int)) (int, error) {
@@ -164,33 +166,11 @@ func (ev *Events) Act(ctx context.Context, id string, a model.Action) (*model.Ev
 // returns how many it marked. Time-driven work proposes commands like any
 // other write; in the replicated node only the leader sweeps.
 func (ev *Events) Sweep(ctx context.Context, now time.Time) (int, error) {
-	ids, err := ev.dueBefore(now, 1000)
+	ids, err := ev.dueBefore(now, sweepBatch)
 	if err != nil || len(ids) == 0 {
 		return 0, err
 	}
 	return applyAs[int](ctx, ev.s, "event.sweep", "", idsPayload{IDs: ids})
-}
-
-// RunSweeper sweeps every interval until ctx ends (embedded mode).
-func (ev *Events) RunSweeper(ctx context.Context, interval time.Duration) {
-	tk := time.NewTicker(interval)
-	defer tk.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tk.C:
-			for {
-				n, err := ev.Sweep(ctx, ev.s.clock())
-				if err != nil {
-					ev.s.log.Warn("deadline sweep failed", "err", err)
-				}
-				if n < 1000 {
-					break
-				}
-			}
-		}
-	}
 }
 
 // eventNumber builds 500110001-20261124-000123 from a 9-digit area code,

@@ -5,21 +5,12 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/divisions"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/core/workcal"
 )
-
-func init() {
-	registerDecoded("event.report", 1, decodeReport, func(t *txn, c *Command, v any) (any, error) {
-		return t.reportEvent(c, v.(*model.Report))
-	})
-	handle("event.act", 1, applyEventAct)
-	handle("event.sweep", 1, applyEventSweep)
-}
 
 func evLocKey(ev *model.Event) string {
 	if ev.Grid != "" {

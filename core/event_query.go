@@ -4,11 +4,10 @@ import (
 	"bytes"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // Query filters an event listing. Jurisdiction (any tier) and Grid narrow
@@ -202,7 +201,7 @@ func (ev *Events) Figures(jurisdiction, period, category string) (model.Figures,
 	}
 	var c counterSet
 	err = ev.s.engine.View(func(tx *bbolt.Tx) error {
-		c = readCounters(tx, "j/"+prefixOf(cur)+"/"+period+"/"+category)
+		c = readCounters(tx, counterJur+prefixOf(cur)+"/"+period+"/"+category)
 		return nil
 	})
 	return figuresFrom(cur, period, category, c), err
@@ -218,7 +217,7 @@ func (ev *Events) GridFigures(grid, period string) (model.Figures, error) {
 	}
 	var c counterSet
 	err := ev.s.engine.View(func(tx *bbolt.Tx) error {
-		c = readCounters(tx, "g/"+grid+"/"+period+"/")
+		c = readCounters(tx, counterGrid+grid+"/"+period+"/")
 		return nil
 	})
 	return figuresFrom(grid, period, "", c), err

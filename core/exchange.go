@@ -77,15 +77,6 @@ type Refusal struct {
 	At     time.Time `json:"at"`
 }
 
-// receivers apply a delivered message by kind.
-var receivers = map[string]func(t *txn, c *Command, l *Link, m *Message) error{}
-
-func init() {
-	handle("exchange.receive", 1, applyExchangeReceive)
-	handle("exchange.ack", 1, applyExchangeAck)
-	handle("exchange.refuse", 1, applyExchangeRefuse)
-}
-
 func outboxKey(dest string, seq uint64) []byte { return append([]byte(dest+"/"), u64(seq)...) }
 
 // send puts a message for dest in the outbox, after the link's policy: a
@@ -123,12 +114,12 @@ func (t *txn) backpressure(c *Command, dest string) error {
 	if c.Type == "exchange.receive" {
 		return nil
 	}
-	limit := getU64(t.b(bMeta).Get([]byte("max_outbox")))
+	limit := getU64(t.b(bMeta).Get(metaMaxOutbox))
 	if limit == 0 {
 		limit = DefaultMaxOutbox
 	}
 	sent := t.seq("out/" + dest)
-	if depth := sent - getU64(t.b(bMeta).Get([]byte("acked/"+dest))); depth >= limit {
+	if depth := sent - getU64(t.b(bMeta).Get([]byte(metaAcked+dest))); depth >= limit {
 		return &errs.FieldError{Kind: errs.ErrUnavailable, Field: "dest", Rule: "backpressure",
 			Msg: fmt.Sprintf("%d messages to %s await acknowledgement (limit %d); retry when the link catches up", depth, dest, limit)}
 	}
@@ -223,8 +214,8 @@ func applyExchangeAck(t *txn, c *Command, p *ackPayload) (any, error) {
 			return nil, err
 		}
 	}
-	if p.Seq > getU64(t.b(bMeta).Get([]byte("acked/"+p.Dest))) {
-		return len(del), t.b(bMeta).Put([]byte("acked/"+p.Dest), u64(p.Seq))
+	if p.Seq > getU64(t.b(bMeta).Get([]byte(metaAcked+p.Dest))) {
+		return len(del), t.b(bMeta).Put([]byte(metaAcked+p.Dest), u64(p.Seq))
 	}
 	return len(del), nil
 }
@@ -353,7 +344,7 @@ func (f *Federation) Links() ([]LinkState, error) {
 		meta := tx.Bucket(bMeta)
 		for _, l := range links {
 			prefix := []byte(l.Peer + "/")
-			st := LinkState{Link: l, Sent: getU64(meta.Get([]byte("seq/out/" + l.Peer))), Acked: getU64(meta.Get([]byte("acked/" + l.Peer))),
+			st := LinkState{Link: l, Sent: getU64(meta.Get([]byte(metaSeq + "out/" + l.Peer))), Acked: getU64(meta.Get([]byte(metaAcked + l.Peer))),
 				Received: getU64(tx.Bucket(bInbox).Get([]byte(l.Peer)))}
 			st.Depth = st.Sent - st.Acked
 			oldest, err := prefixValues[Message](tx, bOutbox, prefix, 1, nil)

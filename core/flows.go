@@ -5,11 +5,10 @@ import (
 	"encoding/json"
 	"strconv"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // Up and down the tiers: escalation (上报上级), dispatch (交办), supervision
@@ -29,15 +28,6 @@ type outcomeBody struct {
 type supervisionBody struct {
 	ID   string `json:"id"`
 	Note string `json:"note,omitempty"`
-}
-
-func init() {
-	receivers[model.KindEscalation] = receiveHandoff(RelChild, "escalated_in")
-	receivers[model.KindDispatch] = receiveHandoff(RelParent, "dispatched_in")
-	receivers[model.KindOutcome] = receiveOutcome
-	receivers[model.KindSupervision] = receiveSupervision
-	receivers[model.KindRollup] = receiveRollup
-	handle("rollup.send", 1, applyRollupSend)
 }
 
 // shareable is the copy of ev that may cross l.
@@ -233,7 +223,7 @@ func applyRollupSend(t *txn, c *Command, _ *struct{}) (any, error) {
 		return 0, err
 	}
 	self := t.self()
-	own := figuresFrom(self, "", "", t.counterValue("j/"+prefixOf(self)+"//"))
+	own := figuresFrom(self, "", "", t.counterValue(counterJur+prefixOf(self)+"//"))
 	held, err := prefixValues[model.Rollup](t.tx, bRollup, nil, 0, nil)
 	if err != nil {
 		return nil, err
@@ -247,7 +237,11 @@ func applyRollupSend(t *txn, c *Command, _ *struct{}) (any, error) {
 }
 
 // SendRollup sends the current figures up (the leader does it periodically).
+// With no parent link it proposes nothing.
 func (f *Federation) SendRollup(ctx context.Context) error {
+	if parent, err := f.hasParent(); err != nil || !parent {
+		return err
+	}
 	_, err := f.s.apply(ctx, "rollup.send", "", struct{}{})
 	return err
 }

@@ -7,12 +7,11 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"github.com/paulmach/orb"
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 func decodeGrid(raw []byte) (*model.Grid, error) {
@@ -28,14 +27,6 @@ type Grids struct{ s *Store }
 
 type gridPayload struct {
 	Grid model.Grid `json:"grid"`
-}
-
-func init() {
-	handle("grid.create", 1, func(t *txn, c *Command, p *gridPayload) (any, error) { return applyGridPut(t, c, p, true) })
-	handle("grid.update", 1, func(t *txn, c *Command, p *gridPayload) (any, error) { return applyGridPut(t, c, p, false) })
-	handle("grid.retire", 1, applyGridRetire)
-	handle("worker.put", 1, applyWorkerPut)
-	handle("grid.assign", 1, applyGridAssign)
 }
 
 func applyGridPut(t *txn, c *Command, p *gridPayload, create bool) (any, error) {
@@ -254,4 +245,12 @@ func (gs *Grids) Locate(lng, lat float64) (*model.Grid, error) {
 		return nil, errs.NotFound("location", "no grid contains (%g, %g)", lng, lat)
 	}
 	return gs.Get(code)
+}
+
+func applyGridCreate(t *txn, c *Command, p *gridPayload) (any, error) {
+	return applyGridPut(t, c, p, true)
+}
+
+func applyGridUpdate(t *txn, c *Command, p *gridPayload) (any, error) {
+	return applyGridPut(t, c, p, false)
 }

@@ -8,10 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"github.com/fengqiao/fengqiao/core/divisions"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 func TestGridLifecycleAndLocate(t *testing.T) {
@@ -216,32 +215,6 @@ func TestLoadWholeCountry(t *testing.T) {
 	if _, err := e.Jurisdictions.Search("x", "", "999999", 10); !errors.Is(err, errs.ErrNotFound) {
 		t.Fatalf("search under unknown code: %v", err)
 	}
-}
-
-func TestSweeperLoopMarksOverdue(t *testing.T) {
-	e := newEnv(t, false)
-	e.withCounty(t)
-	ev, err := e.Events.Report(e.ctx, model.Report{Category: "dispute", Description: "x", Grid: "511083001001001", Urgency: model.UrgencyCritical})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.clock.Set(ev.Deadline.Add(time.Hour))
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { e.Events.RunSweeper(ctx, 5*time.Millisecond); close(done) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		got, _ := e.Events.Get(ev.ID)
-		if got.Overdue {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the sweeper never marked the event overdue")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	cancel()
-	<-done
 }
 
 func TestListsRejectUnknownScope(t *testing.T) {

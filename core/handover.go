@@ -4,14 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
-
-	"github.com/fengqiao/fengqiao/core/model"
 
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // Person handover (衔接): a special-population subject moves to another
@@ -45,14 +45,6 @@ type handoverOpenPayload struct {
 
 type handoverIDPayload struct {
 	ID string `json:"id"`
-}
-
-func init() {
-	handle("handover.open", 1, applyHandoverOpen)
-	handle("handover.accept", 1, applyHandoverAccept)
-	handle("handover.sweep", 1, applyHandoverSweep)
-	receivers[model.KindHandoverOffer] = receiveHandoverOffer
-	receivers[model.KindHandoverReply] = receiveHandoverReply
 }
 
 func applyHandoverOpen(t *txn, c *Command, p *handoverOpenPayload) (any, error) {
@@ -199,8 +191,20 @@ func (hs *Handovers) Accept(ctx context.Context, id string) (*model.Handover, er
 	return applyAs[*model.Handover](ctx, hs.s, "handover.accept", "", handoverIDPayload{ID: id})
 }
 
-// Sweep opens alert events for handovers past their deadline.
+// Sweep opens alert events for handovers past their deadline. When none is
+// due it proposes nothing, so an idle group's chain does not grow by a
+// sweep a minute.
 func (hs *Handovers) Sweep(ctx context.Context) (int, error) {
+	all, err := hs.List()
+	if err != nil {
+		return 0, err
+	}
+	now := hs.s.clock()
+	if !slices.ContainsFunc(all, func(h model.Handover) bool {
+		return h.Status == model.HandoverPending && h.AlertEvent == "" && now.After(h.Deadline)
+	}) {
+		return 0, nil
+	}
 	return applyAs[int](ctx, hs.s, "handover.sweep", "", struct{}{})
 }
 

@@ -7,9 +7,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // Idempotent retries. A caller that may retry a write after an unknown

@@ -5,9 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 func TestIdempotentRetries(t *testing.T) {

@@ -9,14 +9,13 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"github.com/paulmach/orb"
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/divisions"
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/geo"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // Jurisdictions is the typed API for the administrative tree.
@@ -48,11 +47,6 @@ func validDivision(i int, d divisions.Division) error {
 type loadPayload struct {
 	Divisions []divisions.Division `json:"divisions"`
 	Aliases   map[string]string    `json:"aliases,omitempty"`
-}
-
-func init() {
-	handle("jurisdiction.load", 1, applyJurisdictionLoad)
-	handle("jurisdiction.bounds", 1, applyJurisdictionBounds)
 }
 
 func applyJurisdictionLoad(t *txn, c *Command, p *loadPayload) (any, error) {

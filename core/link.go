@@ -5,11 +5,10 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // Relations of a link, seen from this jurisdiction.
@@ -137,34 +136,17 @@ func (f *FederationConfig) check() error {
 	return nil
 }
 
-var (
-	bLink     = []byte("link")       // peer → Link
-	bOutbox   = []byte("outbox")     // dest/seq → Message (until acknowledged)
-	bInbox    = []byte("inbox")      // origin → last applied sequence
-	bRefused  = []byte("refused")    // origin/seq → why a message was dead-lettered
-	bRollup   = []byte("rollup")     // jurisdiction → Rollup
-	bCase     = []byte("case")       // id → Case
-	bCaseEnt  = []byte("case_entry") // case/hlc/author/entry → CaseEntry
-	bCaseSeen = []byte("ix_case_entry")
-	bHandover = []byte("handover") // id → Handover
-)
-
-func init() {
-	allBuckets = append(allBuckets, bLink, bOutbox, bInbox, bRefused, bRollup, bCase, bCaseEnt, bCaseSeen, bHandover)
-	handle("federation.configure", 1, applyFederationConfigure)
-}
-
 func applyFederationConfigure(t *txn, c *Command, p *FederationConfig) (any, error) {
 	if err := p.check(); err != nil {
 		return nil, err
 	}
-	if cur := string(t.b(bMeta).Get([]byte("self"))); cur != "" && cur != p.Self {
+	if cur := string(t.b(bMeta).Get(metaSelf)); cur != "" && cur != p.Self {
 		return nil, errs.Conflict("self", "fixed", "this group is jurisdiction %s; it cannot become %s", cur, p.Self)
 	}
-	if err := t.b(bMeta).Put([]byte("self"), []byte(p.Self)); err != nil {
+	if err := t.b(bMeta).Put(metaSelf, []byte(p.Self)); err != nil {
 		return nil, err
 	}
-	if err := t.b(bMeta).Put([]byte("max_outbox"), u64(p.MaxOutbox)); err != nil {
+	if err := t.b(bMeta).Put(metaMaxOutbox, u64(p.MaxOutbox)); err != nil {
 		return nil, err
 	}
 	// Links not in the new set go; their outboxes stay until acknowledged.
@@ -185,7 +167,7 @@ func applyFederationConfigure(t *txn, c *Command, p *FederationConfig) (any, err
 }
 
 // self is this group's jurisdiction, or "" before federation.configure.
-func (t *txn) self() string { return string(t.b(bMeta).Get([]byte("self"))) }
+func (t *txn) self() string { return string(t.b(bMeta).Get(metaSelf)) }
 
 // link returns the link to peer, or a policy error naming field.
 func (t *txn) link(field, peer string) (*Link, error) {
@@ -229,8 +211,8 @@ func (f *Federation) Configure(ctx context.Context, cfg FederationConfig) error 
 func (f *Federation) Config() (FederationConfig, error) {
 	var out FederationConfig
 	err := f.s.engine.View(func(tx *bbolt.Tx) (err error) {
-		out.Self = string(tx.Bucket(bMeta).Get([]byte("self")))
-		out.MaxOutbox = getU64(tx.Bucket(bMeta).Get([]byte("max_outbox")))
+		out.Self = string(tx.Bucket(bMeta).Get(metaSelf))
+		out.MaxOutbox = getU64(tx.Bucket(bMeta).Get(metaMaxOutbox))
 		out.Links, err = prefixValues[Link](tx, bLink, nil, 0, nil) // keyed by peer: sorted
 		return err
 	})

@@ -8,11 +8,10 @@ import (
 	"slices"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // allowedChild says which kinds may sit under which.
@@ -24,12 +23,6 @@ var allowedChild = map[model.OrgKind][]model.OrgKind{
 
 // Party is the typed API for party-building (党建).
 type Party struct{ s *Store }
-
-func init() {
-	handle("party.org", 1, applyOrg)
-	handle("party.member", 1, applyMember)
-	handle("party.activity", 1, applyActivity)
-}
 
 func applyOrg(t *txn, c *Command, o *model.Org) (any, error) {
 	if err := model.CheckID("id", o.ID); err != nil {

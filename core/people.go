@@ -5,12 +5,11 @@ import (
 	"encoding/json"
 	"slices"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/idcard"
+	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/core/seal"
 )
 
@@ -18,13 +17,6 @@ import (
 
 // People is the typed API for residents, houses and special populations.
 type People struct{ s *Store }
-
-func init() {
-	handle("house.put", 1, applyHouse)
-	handle("person.add", 1, applyPersonAdd)
-	// Version 2 adds the legal basis of the read.
-	handle("audit.read", 2, applyAuditRead)
-}
 
 // checkPlace checks that a village and, if given, a grid in it exist within
 // the command's scope.

@@ -5,12 +5,11 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/divisions"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // load reads key from bucket inside apply; a missing key is a NotFound error

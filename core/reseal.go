@@ -10,11 +10,10 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/core/seal"
 )
 
@@ -327,8 +326,6 @@ type ResealResult struct {
 	Resealed int    `json:"resealed"` // of those, swapped
 	Next     string `json:"next"`     // where the next pass starts; "" when the state is covered
 }
-
-func init() { handle("keys.reseal", 1, applyReseal) }
 
 // resealScan bounds the records one pass reads, so a pass over values
 // already resealed stays short (a variable for tests).

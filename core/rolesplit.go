@@ -13,13 +13,9 @@ import (
 // security_admin and system_admin tokens, once: afterwards it is refused.
 // A group made by this version marks the split when it is seeded.
 
-var rolesSplitKey = []byte("roles_split")
-
 type splitPayload struct {
 	Issue []Token `json:"issue,omitempty"` // the first administrators, hashes only
 }
-
-func init() { handle("token.split_roles", 1, applySplitRoles) }
 
 // ErrRolesSplit marks a second attempt to split the roles.
 var ErrRolesSplit = errs.Conflict("roles", "split", "the administrative roles are already split (三员分立); ask a security_admin for tokens")

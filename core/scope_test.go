@@ -7,11 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/divisions"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // Two townships of 隆昌市: A (古湖街道 511083001) and B (511083002).

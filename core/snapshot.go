@@ -36,7 +36,7 @@ func (e *Engine) OpenSnapshot() (*PointSnapshot, error) {
 		e.mu.RUnlock()
 		return nil, fmt.Errorf("core: snapshot: %w", err)
 	}
-	return &PointSnapshot{e: e, tx: tx, Index: getU64(tx.Bucket(bMeta).Get([]byte("applied")))}, nil
+	return &PointSnapshot{e: e, tx: tx, Index: getU64(tx.Bucket(bMeta).Get(metaApplied))}, nil
 }
 
 // WriteTo streams the pinned state file.
@@ -216,7 +216,7 @@ func StateFileIndex(path string) (uint64, error) {
 	defer db.Close()
 	var idx uint64
 	err = db.View(func(tx *bbolt.Tx) error {
-		idx = getU64(tx.Bucket(bMeta).Get([]byte("applied")))
+		idx = getU64(tx.Bucket(bMeta).Get(metaApplied))
 		return nil
 	})
 	return idx, err

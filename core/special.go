@@ -8,36 +8,21 @@ import (
 	"slices"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 func (t *txn) visitPolicy() (*model.VisitPolicy, error) {
 	if t.policy == nil {
 		p := model.DefaultVisitPolicy
-		if _, err := t.getRecord(bConfig, []byte("visit_policy"), &p); err != nil {
+		if _, err := t.getRecord(bConfig, configVisitPolicy, &p); err != nil {
 			return nil, err
 		}
 		t.policy = &p
 	}
 	return t.policy, nil
-}
-
-func init() {
-	handle("person.special", 1, applyPersonSpecial)
-	handle("person.visit", 1, applyVisit)
-	handle("person.contact", 2, applyContact) // 2: the event does not name the contact status
-	handle("person.visit_alerts", 1, applyVisitAlerts)
-	handle("config.visit_policy", 1, func(t *txn, c *Command, p *model.VisitPolicy) (any, error) {
-		if err := p.Validate(); err != nil {
-			return nil, err
-		}
-		t.policy = nil
-		return nil, t.putRecord(bConfig, []byte("visit_policy"), p)
-	})
 }
 
 func visitDueKey(p *model.Person) []byte {
@@ -319,4 +304,12 @@ func (pp *People) SweepVisits(ctx context.Context, now time.Time) (int, error) {
 		return 0, nil
 	}
 	return applyAs[int](ctx, pp.s, "person.visit_alerts", "", idsPayload{IDs: ids})
+}
+
+func applyConfigVisitPolicy(t *txn, c *Command, p *model.VisitPolicy) (any, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	t.policy = nil
+	return nil, t.putRecord(bConfig, configVisitPolicy, p)
 }

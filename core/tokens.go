@@ -10,12 +10,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/core/seal"
 )
 
@@ -54,12 +53,6 @@ func (tk *Token) Expired(now time.Time) bool {
 
 // Tokens is the typed API for API tokens.
 type Tokens struct{ s *Store }
-
-func init() {
-	handle("token.create", 1, applyTokenCreate)
-	handle("token.revoke", 1, applyTokenRevoke)
-	handle("token.rehash", 1, applyTokenRehash)
-}
 
 // hashSecret is the bare SHA-256 tokens were stored under before the pepper.
 func hashSecret(secret string) string {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
+	"go.etcd.io/bbolt"
 )
 
 // Tidying removes tokens that can no longer authenticate, so listings and
@@ -18,14 +20,52 @@ type tidyPayload struct {
 	Before time.Time `json:"before"` // tokens that expired before this go
 }
 
-func init() { handle("token.tidy", 1, applyTokenTidy) }
-
 // Tidy deletes the tokens whose scope lies under the jurisdiction under that
 // no longer work: every revoked one, and those that expired before `before`,
 // which may not be later than the command's own time. It returns how many
 // it deleted.
 func (ts *Tokens) Tidy(ctx context.Context, under string, before time.Time) (int, error) {
 	return applyAs[int](ctx, ts.s, "token.tidy", under, tidyPayload{Under: under, Before: before.UTC()})
+}
+
+// TidyAll tidies under every top-level jurisdiction loaded (the tidy job).
+// When no token is due to go it proposes nothing.
+func (ts *Tokens) TidyAll(ctx context.Context, before time.Time) (int, error) {
+	var roots []string
+	due := false
+	err := ts.s.engine.View(func(tx *bbolt.Tx) error {
+		err := tx.Bucket(bToken).ForEach(func(k, v []byte) error {
+			var tk Token
+			if err := decodeRecord(v, &tk); err != nil {
+				return err
+			}
+			due = due || tk.Revoked || tk.ExpiresAt != nil && tk.ExpiresAt.Before(before)
+			return nil
+		})
+		if err != nil || !due {
+			return err
+		}
+		return tx.Bucket(bJur).ForEach(func(k, v []byte) error {
+			var j model.Jurisdiction
+			if err := decodeRecord(v, &j); err != nil {
+				return err
+			}
+			if j.Parent == "" {
+				roots = append(roots, j.Code)
+			}
+			return nil
+		})
+	})
+	total := 0
+	for _, r := range roots {
+		if err != nil {
+			break
+		}
+		var n int
+		n, err = ts.Tidy(ctx, r, before)
+		total += n
+	}
+	return total, err
 }
 
 func applyTokenTidy(t *txn, c *Command, p *tidyPayload) (any, error) {

@@ -7,11 +7,10 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/core/seal"
 	"github.com/fengqiao/fengqiao/core/workcal"
 )
@@ -204,7 +203,7 @@ func (t *txn) nextSeq(name string) (uint64, error) {
 	if t.seqs == nil {
 		t.seqs = map[string]uint64{}
 	}
-	t.seqs["seq/"+name] = n
+	t.seqs[metaSeq+name] = n
 	return n, nil
 }
 
@@ -212,7 +211,7 @@ func (t *txn) nextSeq(name string) (uint64, error) {
 // directly would miss a bump still buffered, and the answer would then
 // depend on how Raft grouped entries into batches.
 func (t *txn) seq(name string) uint64 {
-	k := "seq/" + name
+	k := metaSeq + name
 	if n, ok := t.seqs[k]; ok {
 		return n
 	}
@@ -225,7 +224,7 @@ func (t *txn) effect(fx func(*Engine)) { t.effects = append(t.effects, fx) }
 func (t *txn) calendar() (*workcal.Calendar, error) {
 	if t.cal == nil {
 		c := &workcal.Calendar{}
-		if _, err := t.getRecord(bConfig, []byte("calendar"), c); err != nil {
+		if _, err := t.getRecord(bConfig, configCalendar, c); err != nil {
 			return nil, err
 		}
 		t.cal = c

@@ -9,11 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/access"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // seedPlaceIndex writes into the closed state file at path the l/ keys an

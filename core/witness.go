@@ -9,11 +9,10 @@ import (
 	"slices"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // Witnesses anchor each jurisdiction's audit chain outside it. At least
@@ -26,8 +25,6 @@ import (
 // the tamper-evident, cross-department record the 综治 seed documents ask a
 // blockchain for, built on the exchange the federation already runs.
 
-var bWitness = []byte("audit_witness") // <origin>/<seq(8)>/<head(32)> → Witness
-
 // Witness is one head of a child's chain as its parent received it.
 type Witness struct {
 	Origin string    `json:"origin"`
@@ -39,11 +36,6 @@ type Witness struct {
 type witnessBody struct {
 	Seq  uint64 `json:"seq"`
 	Head string `json:"head"`
-}
-
-func init() {
-	receivers[model.KindWitness] = receiveWitness
-	handle("audit.witness.send", 1, applyWitnessSend)
 }
 
 // applyWitnessSend sends the chain's head as it stands before this
@@ -86,8 +78,7 @@ func witnessKey(origin string, seq uint64, head []byte) []byte {
 // nothing but the previous witness was recorded since: an idle chain is not
 // witnessed over and over. It reports whether it sent one.
 func (f *Federation) SendWitness(ctx context.Context) (bool, error) {
-	cfg, err := f.Config()
-	if err != nil || !slices.ContainsFunc(cfg.Links, func(l Link) bool { return l.Relation == RelParent }) {
+	if parent, err := f.hasParent(); err != nil || !parent {
 		return false, err // no parent: nothing to witness this chain
 	}
 	last, err := f.s.engine.lastAudit()
@@ -96,6 +87,12 @@ func (f *Federation) SendWitness(ctx context.Context) (bool, error) {
 	}
 	n, err := applyAs[uint64](withoutKey(ctx), f.s, "audit.witness.send", "", struct{}{})
 	return n > 0, err
+}
+
+// hasParent reports whether a link to the tier above is configured.
+func (f *Federation) hasParent() (bool, error) {
+	cfg, err := f.Config()
+	return err == nil && slices.ContainsFunc(cfg.Links, func(l Link) bool { return l.Relation == RelParent }), err
 }
 
 // lastAudit is the command type of the chain's last record ("" if empty).

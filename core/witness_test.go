@@ -4,9 +4,8 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // A county sends its chain head up; the city keeps it as a witness in its

@@ -331,3 +331,12 @@ func (c *Config) checkInterval() time.Duration {
 	}
 	return time.Duration(c.DivergenceCheckSeconds) * time.Second
 }
+
+// jobOptions sets the intervals of the leader's jobs from the config.
+func (c *Config) jobOptions() core.JobOptions {
+	var o core.JobOptions
+	if f := c.Federation; f != nil && f.RollupSeconds > 0 {
+		o.Every = map[string]time.Duration{"rollup": time.Duration(f.RollupSeconds) * time.Second}
+	}
+	return o
+}

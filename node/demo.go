@@ -40,6 +40,10 @@ type DemoOptions struct {
 	Traffic  time.Duration // interval of the live traffic (default 2 s; negative: none)
 }
 
+// demoJobScale shortens the leaders' job intervals in the demo, so rollups
+// and witnesses show within seconds (a minute becomes 10 s).
+const demoJobScale = 1.0 / 6
+
 // demoNode is one jurisdiction of the demo federation.
 type demoNode struct {
 	code, name, parent string
@@ -270,7 +274,7 @@ func startDemoNode(ctx context.Context, wg *sync.WaitGroup, errc chan<- error, o
 		fed, err := joinFederation(ctx, &inner, r, s, fedSetup{
 			Member: membership.Config{Name: fmt.Sprintf("%s/r%d", n.code, i), Bind: "127.0.0.1:0", Keys: []string{pool.key}, Profile: "local",
 				Meta: membership.Meta{Jurisdiction: n.code, Tier: d.Tier, API: n.api, Exchange: n.xaddr, Version: Version}},
-			Join: pool.seeds(), TLS: mtls, Rollups: 10 * time.Second, Logger: nlog,
+			Join: pool.seeds(), TLS: mtls, Logger: nlog,
 		})
 		if err != nil {
 			r.Close()
@@ -286,7 +290,7 @@ func startDemoNode(ctx context.Context, wg *sync.WaitGroup, errc chan<- error, o
 		inner.Add(1)
 		go func() {
 			defer inner.Done()
-			r.RunLeaderLoops(ctx, s, nil, 10*time.Second)
+			r.RunLeaderLoops(ctx, s, core.JobOptions{Scale: demoJobScale})
 		}()
 		wg.Add(1)
 		go func() {

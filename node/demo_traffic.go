@@ -6,10 +6,9 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/idcard"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // demoTraffic keeps the demo federation busy: townships report and escalate,

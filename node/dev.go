@@ -105,7 +105,7 @@ func RunDev(ctx context.Context, o DevOptions) error {
 	if err != nil && !errors.Is(err, errs.ErrConflict) {
 		return fmt.Errorf("node: admin token: %w", err)
 	}
-	go r.RunLeaderLoops(ctx, store, nil, time.Minute)
+	go r.RunLeaderLoops(ctx, store, core.JobOptions{})
 
 	fmt.Fprintf(o.Out, "%s 綦江区 http://%s\n", DevCounty, ln.Addr())
 	if o.Token == "" {

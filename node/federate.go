@@ -34,9 +34,8 @@ type fedSetup struct {
 	TLS    *tls.Config       // mutual TLS for the exchange, both ways
 	// Dial, if set, makes the exchange's TLS connections with the CA bundle
 	// in use at each dial (tlsutil.Certs.Dialer).
-	Dial    func(ctx context.Context, network, addr string) (net.Conn, error)
-	Rollups time.Duration // how often the leader sends its figures up (default 1 min)
-	Logger  *slog.Logger
+	Dial   func(ctx context.Context, network, addr string) (net.Conn, error)
+	Logger *slog.Logger
 }
 
 // joinFederation starts r's pool member and its leader duties (shipping the
@@ -50,9 +49,6 @@ func joinFederation(ctx context.Context, wg *sync.WaitGroup, r *replica.Replica,
 	pool, err := membership.Start(f.Member)
 	if err != nil {
 		return nil, err
-	}
-	if f.Rollups <= 0 {
-		f.Rollups = time.Minute
 	}
 	self := f.Member.Meta.Jurisdiction
 	tr := exchange.NewHTTPTransport(pool.ExchangeAddrs, f.TLS, f.Dial)
@@ -76,45 +72,7 @@ func joinFederation(ctx context.Context, wg *sync.WaitGroup, r *replica.Replica,
 	}()
 	go func() {
 		defer wg.Done()
-		r.WhileLeader(ctx, func(lctx context.Context) { fed.leaderDuties(lctx, s, f.Rollups) })
+		r.WhileLeader(ctx, func(lctx context.Context) { fed.ship.Run(lctx) })
 	}()
 	return fed, nil
-}
-
-// WitnessEvery is how often a leader sends its audit chain's head to the
-// parent jurisdiction as a witness (when the chain moved).
-const WitnessEvery = 30 * time.Second
-
-// leaderDuties runs on the group's leader only: a new leader resumes from
-// the replicated outbox, and receivers deduplicate whatever is resent.
-func (fed *federation) leaderDuties(ctx context.Context, s *core.Store, every time.Duration) {
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		fed.ship.Run(ctx)
-	}()
-	tk := time.NewTicker(every)
-	defer tk.Stop()
-	// The chain head goes up at least once a minute (core/witness.go).
-	wt := time.NewTicker(min(every, WitnessEvery))
-	defer wt.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-wt.C:
-			if _, err := s.Federation.SendWitness(ctx); err != nil && ctx.Err() == nil {
-				fed.log.Warn("audit chain head not sent to the parent; next tick retries", "err", err)
-			}
-		case <-tk.C:
-			if err := s.Federation.SendRollup(ctx); err != nil && ctx.Err() == nil {
-				fed.log.Warn("rollup not sent; next tick retries", "err", err)
-			}
-			if _, err := s.Handovers.Sweep(ctx); err != nil && ctx.Err() == nil {
-				fed.log.Warn("handover deadline sweep failed; next tick retries", "err", err)
-			}
-		}
-	}
 }

@@ -174,7 +174,7 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		r.RunLeaderLoops(ctx, store, nil, time.Minute)
+		r.RunLeaderLoops(ctx, store, c.jobOptions())
 	}()
 	go func() {
 		defer wg.Done()
@@ -212,7 +212,7 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 		fed, err := joinFederation(ctx, &wg, r, store, fedSetup{
 			Member: membership.Config{Name: c.Jurisdiction + "/" + c.NodeID, Bind: f.Gossip, Advertise: f.Advertise, Keys: f.GossipKeys, Profile: f.Profile,
 				Meta: membership.Meta{Jurisdiction: c.Jurisdiction, Tier: d.Tier, API: c.HTTP, Exchange: f.Exchange, Version: Version}},
-			Join: f.Join, TLS: raftTLS, Dial: mutualDial, Rollups: time.Duration(f.RollupSeconds) * time.Second, Logger: log,
+			Join: f.Join, TLS: raftTLS, Dial: mutualDial, Logger: log,
 		})
 		if err != nil {
 			return err

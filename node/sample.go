@@ -6,11 +6,10 @@ import (
 	"math/rand"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/divisions"
 	"github.com/fengqiao/fengqiao/core/idcard"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // seedSample loads a county with derived grids and adds clearly synthetic

@@ -19,9 +19,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 func main() {

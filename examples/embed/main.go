@@ -12,9 +12,8 @@ import (
 	"log"
 	"os"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/core/workcal"
 )
 

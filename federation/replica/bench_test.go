@@ -14,11 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 
+	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/federation/raftstore"
 )
 

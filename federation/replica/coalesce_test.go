@@ -8,12 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"github.com/hashicorp/raft"
 
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // Concurrent writers, on the leader and through a follower, share Raft

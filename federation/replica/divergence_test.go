@@ -7,11 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"github.com/hashicorp/raft"
 
 	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // writeEntries writes n reports through the leader's Raft, one entry each.

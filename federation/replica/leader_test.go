@@ -7,9 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // TestLeaderLoopsSurviveFailover runs the loops on every replica, forces a
@@ -52,7 +51,7 @@ func TestLeaderLoopsSurviveFailover(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.RunLeaderLoops(lctx, core.New(r.Engine, r.Proposer(), core.Options{Keyring: c.keys, Clock: clock}), clock, 10*time.Millisecond)
+			r.RunLeaderLoops(lctx, core.New(r.Engine, r.Proposer(), core.Options{Keyring: c.keys, Clock: clock}), core.JobOptions{Tick: 10 * time.Millisecond, Scale: 1e-4})
 		}()
 	}
 	waitOverdue := func(want int64) *Replica {

@@ -8,11 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"github.com/hashicorp/raft"
 
 	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // BenchmarkSnapshotInstall: a group whose state holds N events (default

@@ -7,12 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/idcard"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // validID makes a synthetic ID number for 隆昌市 with serial n (0..999).

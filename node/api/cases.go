@@ -3,9 +3,8 @@ package api
 import (
 	"net/http"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // Cross-region cases (跨区域互涉案事件) belong to the jurisdiction as a whole,

@@ -5,9 +5,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/federation/exchange"
 	"github.com/fengqiao/fengqiao/federation/membership"
 )

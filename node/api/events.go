@@ -6,10 +6,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // consistent gates a read: linearizable unless the caller asked for

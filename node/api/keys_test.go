@@ -5,9 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // TestKeysRoutes: after a rotation the census counts the old generation's

@@ -5,10 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/access"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // The attack of issue 21 point 2: a township operator re-homes another

@@ -7,10 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // Open311 GeoReport v2 (https://wiki.open311.org/GeoReport_v2): services are

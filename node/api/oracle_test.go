@@ -9,10 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/access"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // Issue 21 point 4: for every route that names an object, an object outside

@@ -8,10 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/access"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // TestListingsPageOverHTTP: every paged listing refuses a bad limit or cursor

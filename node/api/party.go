@@ -5,9 +5,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 func (s *Server) listOrgs(w http.ResponseWriter, r *http.Request) error {

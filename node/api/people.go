@@ -5,11 +5,10 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // attention is all a reader who may not see special-population details

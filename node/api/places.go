@@ -6,12 +6,11 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/fengqiao/fengqiao/core/model"
-
 	"github.com/paulmach/orb"
 
 	"github.com/fengqiao/fengqiao/core/divisions"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) error {

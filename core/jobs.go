@@ -1,0 +1,131 @@
+package core
+
+import (
+	"context"
+	"time"
+)
+
+// Job is one piece of time-driven work. Run proposes commands through the
+// store and returns when it is done for now. Every job is idempotent — an
+// event is marked overdue once, an alert opens once per cycle — so a new
+// leader that runs a job again does nothing twice, and one that missed a
+// tick catches up on the next.
+type Job struct {
+	Name  string
+	Every time.Duration
+	Run   func(ctx context.Context, now time.Time) error
+}
+
+// Intervals of the time-driven jobs.
+const (
+	DeadlineEvery = time.Minute      // overdue marks
+	VisitEvery    = time.Minute      // visit alerts
+	HandoverEvery = time.Minute      // handover deadlines
+	KeyingEvery   = time.Minute      // keying the audit chain after a key rotation
+	RollupEvery   = time.Minute      // figures to the tier above
+	WitnessEvery  = 30 * time.Second // the audit chain's head to the tier above
+	TidyEvery     = 24 * time.Hour   // tokens that can no longer authenticate
+	// TidyAfter is how long an expired token stays listed before the tidy
+	// job removes it; revoked tokens go at the next tidy.
+	TidyAfter = 7 * 24 * time.Hour
+)
+
+// Jobs is the list of time-driven work. Embedded mode (RunJobs) and a
+// replicated group's leader (federation/replica) run this same list with
+// this same code; only what starts and stops the runner differs (Consul's
+// leaderRoutineManager plays the same part). Plugin jobs will join it.
+func (s *Store) Jobs() []Job {
+	return []Job{
+		{Name: "deadlines", Every: DeadlineEvery, Run: func(ctx context.Context, now time.Time) error {
+			for {
+				n, err := s.Events.Sweep(ctx, now)
+				if err != nil || n < sweepBatch {
+					return err
+				}
+			}
+		}},
+		{Name: "visit_alerts", Every: VisitEvery, Run: func(ctx context.Context, now time.Time) error {
+			_, err := s.People.SweepVisits(ctx, now)
+			return err
+		}},
+		{Name: "handover_deadlines", Every: HandoverEvery, Run: func(ctx context.Context, now time.Time) error {
+			_, err := s.Handovers.Sweep(ctx)
+			return err
+		}},
+		{Name: "audit_keying", Every: KeyingEvery, Run: func(ctx context.Context, now time.Time) error {
+			rekeyed, err := s.KeyAuditChain(ctx)
+			if rekeyed {
+				s.log.Info("audit chain keyed with the key file's current index key")
+			}
+			return err
+		}},
+		{Name: "rollup", Every: RollupEvery, Run: func(ctx context.Context, now time.Time) error {
+			return s.Federation.SendRollup(ctx)
+		}},
+		{Name: "witness", Every: WitnessEvery, Run: func(ctx context.Context, now time.Time) error {
+			_, err := s.Federation.SendWitness(ctx)
+			return err
+		}},
+		{Name: "token_tidy", Every: TidyEvery, Run: func(ctx context.Context, now time.Time) error {
+			_, err := s.Tokens.TidyAll(ctx, now.Add(-TidyAfter))
+			return err
+		}},
+	}
+}
+
+// JobOptions tune RunJobs.
+type JobOptions struct {
+	// Clock gives the time a job runs for; default the store's clock.
+	Clock func() time.Time
+	// Tick is how often due jobs are looked for; default 5 s. A job runs
+	// at most once per Tick, so a Tick above a job's Every slows it down.
+	Tick time.Duration
+	// Scale multiplies every job's interval (tests and the demo shorten
+	// them); default 1.
+	Scale float64
+	// Every sets a job's interval by name, before Scale (a node's
+	// rollup_seconds, say).
+	Every map[string]time.Duration
+}
+
+// RunJobs runs jobs until ctx ends: each as soon as it starts, then once its
+// interval has passed, one after another. A failed job is logged and tried
+// again at its next interval.
+func (s *Store) RunJobs(ctx context.Context, jobs []Job, o JobOptions) {
+	if o.Clock == nil {
+		o.Clock = s.clock
+	}
+	if o.Tick <= 0 {
+		o.Tick = 5 * time.Second
+	}
+	if o.Scale <= 0 {
+		o.Scale = 1
+	}
+	last := make([]time.Time, len(jobs))
+	tk := time.NewTicker(o.Tick)
+	defer tk.Stop()
+	for {
+		for i, j := range jobs {
+			if ctx.Err() != nil {
+				return
+			}
+			every := j.Every
+			if d, ok := o.Every[j.Name]; ok && d > 0 {
+				every = d
+			}
+			every = time.Duration(float64(every) * o.Scale)
+			if !last[i].IsZero() && time.Since(last[i]) < every {
+				continue
+			}
+			last[i] = time.Now()
+			if err := j.Run(ctx, o.Clock()); err != nil && ctx.Err() == nil {
+				s.log.Warn("job failed; it runs again at its next interval", "job", j.Name, "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tk.C:
+		}
+	}
+}
