@@ -10,39 +10,20 @@ import (
 	"github.com/fengqiao/fengqiao/core/model"
 )
 
-// Query filters an event listing. Jurisdiction (any tier) and Grid narrow
-// the place; Status, Category and Overdue narrow further. After is the cursor
-// from the previous page.
-type Query struct {
-	Jurisdiction string
-	Grid         string
-	Status       model.Status
-	Category     string
-	Overdue      bool
-	After        string
-	Limit        int // default 50, at most 500
-}
-
-// Page is one page of events and the cursor for the next ("" when done).
-type Page struct {
-	Events []*model.Event `json:"events"`
-	Next   string         `json:"next,omitempty"`
-}
-
 // maxScan bounds the index entries one page may read, so a selective filter
 // returns a short page and a cursor instead of scanning without end.
 const maxScan = 20000
 
 // List returns events matching q in index order (by place, then id).
-func (ev *Events) List(q Query) (Page, error) {
+func (ev *Events) List(q model.Query) (model.Page, error) {
 	if q.Limit <= 0 {
 		q.Limit = 50
 	}
 	if q.Limit > 500 {
-		return Page{}, errs.Invalid("limit", "range", "limit is at most 500")
+		return model.Page{}, errs.Invalid("limit", "range", "limit is at most 500")
 	}
 	if q.Status != "" && !model.ValidStatus(q.Status) {
-		return Page{}, errs.Invalid("status", "enum", "unknown status %q", q.Status)
+		return model.Page{}, errs.Invalid("status", "enum", "unknown status %q", q.Status)
 	}
 	loc := ""
 	switch {
@@ -51,12 +32,12 @@ func (ev *Events) List(q Query) (Page, error) {
 	case q.Jurisdiction != "":
 		cur, err := ev.s.Jurisdictions.Resolve(q.Jurisdiction)
 		if err != nil {
-			return Page{}, err
+			return model.Page{}, err
 		}
 		loc = prefixOf(cur)
 	}
 	if q.Grid != "" && q.Jurisdiction != "" && !isUnder(q.Grid, q.Jurisdiction) {
-		return Page{}, nil
+		return model.Page{}, nil
 	}
 	var prefix string
 	byPlace := false
@@ -72,9 +53,9 @@ func (ev *Events) List(q Query) (Page, error) {
 	}
 	after, err := cursorKey(q.After, []byte(prefix))
 	if err != nil {
-		return Page{}, err
+		return model.Page{}, err
 	}
-	var page Page
+	var page model.Page
 	err = ev.s.engine.View(func(tx *bbolt.Tx) error {
 		ixb, evb := tx.Bucket(bEvIndex), tx.Bucket(bEvent)
 		var it indexIter

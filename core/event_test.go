@@ -188,7 +188,7 @@ func TestSuspendPausesTheClockAndSweepMarksOverdue(t *testing.T) {
 	if n, _ := e.Events.Sweep(e.ctx, e.clock.Now()); n != 0 {
 		t.Fatal("an event was marked overdue twice")
 	}
-	p, _ := e.Events.List(Query{Jurisdiction: "511083", Overdue: true})
+	p, _ := e.Events.List(model.Query{Jurisdiction: "511083", Overdue: true})
 	if len(p.Events) != 1 || !p.Events[0].Overdue {
 		t.Fatalf("overdue listing: %+v", p)
 	}
@@ -281,14 +281,14 @@ func TestListFiltersAndPagination(t *testing.T) {
 	if n, err := e.Events.Import(e.ctx, reports, nil); n != 90 || err != nil {
 		t.Fatal(n, err)
 	}
-	p, _ := e.Events.List(Query{Jurisdiction: "511083001", Limit: 500})
+	p, _ := e.Events.List(model.Query{Jurisdiction: "511083001", Limit: 500})
 	if len(p.Events) != 60 {
 		t.Fatalf("township listing: %d", len(p.Events))
 	}
 	township := p.Events
 	// Page through one grid 7 at a time.
 	seen := map[string]bool{}
-	q := Query{Grid: "511083001001002", Status: model.StatusReported, Limit: 7}
+	q := model.Query{Grid: "511083001001002", Status: model.StatusReported, Limit: 7}
 	for pages := 0; ; pages++ {
 		p, err := e.Events.List(q)
 		if err != nil {
@@ -308,7 +308,7 @@ func TestListFiltersAndPagination(t *testing.T) {
 	if len(seen) != 30 {
 		t.Fatalf("paged %d events, want 30", len(seen))
 	}
-	p, _ = e.Events.List(Query{Jurisdiction: "511083", Category: "sanitation", Limit: 500})
+	p, _ = e.Events.List(model.Query{Jurisdiction: "511083", Category: "sanitation", Limit: 500})
 	if len(p.Events) != 30 {
 		t.Fatalf("category listing: %d", len(p.Events))
 	}
@@ -329,7 +329,7 @@ func TestListFiltersAndPagination(t *testing.T) {
 		}
 	}
 	var paged []*model.Event
-	for q := (Query{Jurisdiction: "511083001", Limit: 7}); ; {
+	for q := (model.Query{Jurisdiction: "511083001", Limit: 7}); ; {
 		p, err := e.Events.List(q)
 		if err != nil {
 			t.Fatal(err)
@@ -353,10 +353,10 @@ func TestListFiltersAndPagination(t *testing.T) {
 	if len(statuses) != 3 {
 		t.Fatalf("listing covers statuses %v", statuses)
 	}
-	if _, err := e.Events.List(Query{Grid: "511083001001002", After: "garbage!"}); !errors.Is(err, errs.ErrInvalid) {
+	if _, err := e.Events.List(model.Query{Grid: "511083001001002", After: "garbage!"}); !errors.Is(err, errs.ErrInvalid) {
 		t.Fatalf("bad cursor: %v", err)
 	}
-	if _, err := e.Events.List(Query{Status: "lost"}); errs.Field(err) != "status" {
+	if _, err := e.Events.List(model.Query{Status: "lost"}); errs.Field(err) != "status" {
 		t.Fatalf("bad status: %v", err)
 	}
 }

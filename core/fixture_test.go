@@ -86,7 +86,7 @@ func readFixture(t *testing.T, s *Store) fixtureExpect {
 	}
 	x.Events = map[string]string{}
 	for after := ""; ; {
-		p, err := s.Events.List(Query{Jurisdiction: "511083", After: after, Limit: 500})
+		p, err := s.Events.List(model.Query{Jurisdiction: "511083", After: after, Limit: 500})
 		if err != nil {
 			t.Fatal(err)
 		}

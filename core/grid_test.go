@@ -173,7 +173,7 @@ func TestConcurrentReportsShareCommits(t *testing.T) {
 	if f.Reported != 640 {
 		t.Fatalf("reported %d, want 640", f.Reported)
 	}
-	p, _ := e.Events.List(Query{Grid: "511083001001002", Limit: 500})
+	p, _ := e.Events.List(model.Query{Grid: "511083001001002", Limit: 500})
 	ids := map[string]bool{}
 	for _, ev := range p.Events {
 		ids[ev.ID] = true

@@ -73,7 +73,7 @@ func TestOpenDropsRetiredPlaceIndex(t *testing.T) {
 	if n := e.Engine().Migrated(); n != 0 {
 		t.Fatalf("a fresh file migrated %d keys", n)
 	}
-	before, err := e.Events.List(Query{Jurisdiction: "511083", Limit: 100})
+	before, err := e.Events.List(model.Query{Jurisdiction: "511083", Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestOpenDropsRetiredPlaceIndex(t *testing.T) {
 	}
 	s := New(eng, NewLocal(eng), Options{Keyring: testKeyring(t), Clock: e.clock.Now})
 	defer s.Close()
-	after, err := s.Events.List(Query{Jurisdiction: "511083", Limit: 100})
+	after, err := s.Events.List(model.Query{Jurisdiction: "511083", Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

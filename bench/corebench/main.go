@@ -120,7 +120,7 @@ func run(n, queries int, dir string) error {
 		done, el.Round(time.Millisecond), float64(done)/el.Seconds(), core.ImportBatch, cur, peak)
 
 	// Move some events along so statuses vary.
-	page, err := store.Events.List(core.Query{Jurisdiction: "500110", Limit: 500})
+	page, err := store.Events.List(model.Query{Jurisdiction: "500110", Limit: 500})
 	if err != nil {
 		return err
 	}
@@ -147,7 +147,7 @@ func run(n, queries int, dir string) error {
 	lat := make([]time.Duration, 0, queries)
 	rows := 0
 	for i := 0; i < queries; i++ {
-		q := core.Query{Grid: d.Grids[rng.Intn(len(d.Grids))].Code, Status: statuses[rng.Intn(2)], Limit: 50}
+		q := model.Query{Grid: d.Grids[rng.Intn(len(d.Grids))].Code, Status: statuses[rng.Intn(2)], Limit: 50}
 		t := time.Now()
 		p, err := store.Events.List(q)
 		if err != nil {

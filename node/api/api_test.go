@@ -292,7 +292,7 @@ func TestEventFlowOverHTTP(t *testing.T) {
 	if resp, _ := f.do("GET", "/api/v1/stats?jurisdiction=511083001", f.town, nil, &stats); resp.StatusCode != 200 || stats.Reported != 1 || stats.SatisfactionRate != 1 {
 		t.Fatalf("stats: %+v", stats)
 	}
-	var page core.Page
+	var page model.Page
 	if resp, _ := f.do("GET", "/api/v1/events?status=closed&limit=10", f.town, nil, &page); resp.StatusCode != 200 || len(page.Events) != 1 {
 		t.Fatalf("list: %d %+v", resp.StatusCode, page)
 	}

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
 )
@@ -143,7 +142,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	query := core.Query{Jurisdiction: q.Get("jurisdiction"), Grid: q.Get("grid"), Status: model.Status(q.Get("status")),
+	query := model.Query{Jurisdiction: q.Get("jurisdiction"), Grid: q.Get("grid"), Status: model.Status(q.Get("status")),
 		Category: q.Get("category"), After: cursor, Limit: limit}
 	if v := q.Get("overdue"); v != "" {
 		if query.Overdue, err = strconv.ParseBool(v); err != nil {

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
 )
@@ -132,7 +131,7 @@ func (s *Server) o311Create(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) o311List(w http.ResponseWriter, r *http.Request) error {
 	tk := tokenOf(r.Context())
 	q := r.URL.Query()
-	query := core.Query{Jurisdiction: tk.Scope, Category: q.Get("service_code"), Limit: 500}
+	query := model.Query{Jurisdiction: tk.Scope, Category: q.Get("service_code"), Limit: 500}
 	if err := s.consistent(r); err != nil {
 		return err
 	}
