@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // A new group's first token comes from its operator (FENGQIAO_TOKEN): the
@@ -16,7 +17,7 @@ import (
 // ErrBootstrapped refuses a bootstrap token to a group that has tokens.
 var ErrBootstrapped = errs.Conflict("token", "bootstrapped", "this group has issued tokens already: a bootstrap token is issued only to a new group; ask a security_admin for one")
 
-func applyTokenBootstrap(t *txn, c *Command, tk *Token) (any, error) {
+func applyTokenBootstrap(t *txn, c *Command, tk *model.Token) (any, error) {
 	if k, _ := t.b(bToken).Cursor().First(); k != nil {
 		return nil, ErrBootstrapped
 	}

@@ -78,7 +78,7 @@ func (p *caseOpenPayload) check() error {
 		return errs.Invalid("participants", "required", "a case needs 1 to 16 other participants")
 	}
 	for i, c := range p.Participants {
-		if !validCode(c) {
+		if !model.ValidCode(c) {
 			return errs.Invalid("participants["+strconv.Itoa(i)+"]", "format", "%q is not a division code", c)
 		}
 	}
@@ -120,7 +120,7 @@ func applyCaseOpen(t *txn, c *Command, p *caseOpenPayload) (any, error) {
 	return cs, nil
 }
 
-func receiveCaseOpen(t *txn, c *Command, l *Link, m *Message) error {
+func receiveCaseOpen(t *txn, c *Command, l *model.Link, m *model.Message) error {
 	var cs model.Case
 	if err := decodeBody(m, &cs); err != nil {
 		return err
@@ -198,7 +198,7 @@ func applyCaseEntry(t *txn, c *Command, p *caseEntryPayload) (any, error) {
 	return e, t.routeEntry(c, cs, e, "")
 }
 
-func receiveCaseEntry(t *txn, c *Command, l *Link, m *Message) error {
+func receiveCaseEntry(t *txn, c *Command, l *model.Link, m *model.Message) error {
 	var b caseEntryBody
 	if err := decodeBody(m, &b); err != nil {
 		return err
@@ -264,7 +264,7 @@ func applyCaseLead(t *txn, c *Command, p *caseLeadPayload) (any, error) {
 
 // receiveCaseState takes a status change or a new lead when it is newer than
 // what this participant holds; epochs order leads, versions order statuses.
-func receiveCaseState(t *txn, c *Command, l *Link, m *Message) error {
+func receiveCaseState(t *txn, c *Command, l *model.Link, m *model.Message) error {
 	var b caseStateBody
 	if err := decodeBody(m, &b); err != nil {
 		return err

@@ -62,12 +62,12 @@ var commands = []commandDef{
 
 // receivers apply a message from another jurisdiction, by its kind, inside
 // the exchange.receive command (exchange.go).
-var receivers = map[string]func(t *txn, c *Command, l *Link, m *Message) error{
+var receivers = map[string]func(t *txn, c *Command, l *model.Link, m *model.Message) error{
 	model.KindWitness:       receiveWitness,
 	model.KindHandoverOffer: receiveHandoverOffer,
 	model.KindHandoverReply: receiveHandoverReply,
-	model.KindEscalation:    receiveHandoff(RelChild, "escalated_in"),
-	model.KindDispatch:      receiveHandoff(RelParent, "dispatched_in"),
+	model.KindEscalation:    receiveHandoff(model.RelChild, "escalated_in"),
+	model.KindDispatch:      receiveHandoff(model.RelParent, "dispatched_in"),
 	model.KindOutcome:       receiveOutcome,
 	model.KindSupervision:   receiveSupervision,
 	model.KindRollup:        receiveRollup,

@@ -21,9 +21,9 @@ func TestDeterministicFederatedApply(t *testing.T) {
 	if testing.Short() {
 		n = 500
 	}
-	county := fedEnv(t, "511083", Link{Peer: "511000", Relation: RelParent}, Link{Peer: "500153", Relation: RelPeer, Share: []string{SharePersonIdentity}})
-	city := fedEnv(t, "511000", Link{Peer: "511083", Relation: RelChild})
-	peer := fedEnv(t, "500153", Link{Peer: "511083", Relation: RelPeer, Share: []string{SharePersonIdentity}})
+	county := fedEnv(t, "511083", model.Link{Peer: "511000", Relation: model.RelParent}, model.Link{Peer: "500153", Relation: model.RelPeer, Share: []string{model.SharePersonIdentity}})
+	city := fedEnv(t, "511000", model.Link{Peer: "511083", Relation: model.RelChild})
+	peer := fedEnv(t, "500153", model.Link{Peer: "511083", Relation: model.RelPeer, Share: []string{model.SharePersonIdentity}})
 	all := []*env{county, city, peer}
 	rng := rand.New(rand.NewSource(7))
 	pick := func(s []string) string { return s[rng.Intn(len(s))] }

@@ -8,73 +8,21 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"time"
 
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
-// Message is one unit of exchange between jurisdictions. (Origin, Seq) is
-// unique: Seq counts up from 1 per (origin, dest) link, so the receiver
-// applies each message once and in order.
-type Message struct {
-	Origin string          `json:"origin"`
-	Dest   string          `json:"dest"`
-	Seq    uint64          `json:"seq"`
-	Kind   string          `json:"kind"`
-	At     time.Time       `json:"at"` // when the sender's command ran
-	Body   json.RawMessage `json:"body"`
-}
-
-// MaxMessageBody bounds one message's body.
-const MaxMessageBody = 256 << 10
-
-// MaxReceiveBatch bounds the messages in one receive command.
-const MaxReceiveBatch = 1024
-
-// MessageError says which message of a batch the receiver refused and why.
-// The rest of the batch was not applied; the exchange dead-letters this one
-// (Federation.Refuse) and resends the others.
-type MessageError struct {
-	Origin string
-	Seq    uint64
-	Kind   string
-	Err    error
-}
-
-func (e *MessageError) Error() string {
-	return fmt.Sprintf("message %s#%d (%s): %v", e.Origin, e.Seq, e.Kind, e.Err)
-}
-
-// Unwrap exposes the cause (a policy error is errs.ErrForbidden, and so on).
-func (e *MessageError) Unwrap() error { return e.Err }
-
-// ReceiveResult is what a receiver acknowledges: every message up to Ack
-// from this origin has taken effect (now or before).
-type ReceiveResult struct {
-	Ack        uint64 `json:"ack"`
-	Applied    int    `json:"applied"`
-	Duplicates int    `json:"duplicates"`
-}
-
 type receivePayload struct {
-	Origin   string    `json:"origin"`
-	Messages []Message `json:"messages"`
+	Origin   string          `json:"origin"`
+	Messages []model.Message `json:"messages"`
 }
 
 type ackPayload struct {
 	Dest string `json:"dest"`
 	Seq  uint64 `json:"seq"`
-}
-
-// Refusal is a message the receiver would not apply, kept for audit.
-type Refusal struct {
-	Origin string    `json:"origin"`
-	Seq    uint64    `json:"seq,omitempty"` // 0: the whole request was refused
-	Kind   string    `json:"kind,omitempty"`
-	Reason string    `json:"reason"`
-	At     time.Time `json:"at"`
 }
 
 func outboxKey(dest string, seq uint64) []byte { return append([]byte(dest+"/"), u64(seq)...) }
@@ -90,21 +38,21 @@ func (t *txn) send(c *Command, dest, kind string, body any) error {
 	if err != nil {
 		return err
 	}
-	if !l.allows(kind) {
+	if !l.Allows(kind) {
 		return errs.Forbidden("kind", "policy", "the link to %s does not allow %s messages", dest, kind)
 	}
 	raw, err := json.Marshal(body)
 	if err != nil {
 		return err
 	}
-	if len(raw) > MaxMessageBody {
-		return errs.Invalid("body", "size", "%s message is %d bytes, more than %d", kind, len(raw), MaxMessageBody)
+	if len(raw) > model.MaxMessageBody {
+		return errs.Invalid("body", "size", "%s message is %d bytes, more than %d", kind, len(raw), model.MaxMessageBody)
 	}
 	if err := t.backpressure(c, dest); err != nil {
 		return err
 	}
 	seq, _ := t.nextSeq("out/" + dest)
-	return t.putRecord(bOutbox, outboxKey(dest, seq), Message{Origin: self, Dest: dest, Seq: seq, Kind: kind, At: c.At, Body: raw})
+	return t.putRecord(bOutbox, outboxKey(dest, seq), model.Message{Origin: self, Dest: dest, Seq: seq, Kind: kind, At: c.At, Body: raw})
 }
 
 // backpressure refuses a local send while dest's outbox is full. Sends made
@@ -116,7 +64,7 @@ func (t *txn) backpressure(c *Command, dest string) error {
 	}
 	limit := getU64(t.b(bMeta).Get(metaMaxOutbox))
 	if limit == 0 {
-		limit = DefaultMaxOutbox
+		limit = model.DefaultMaxOutbox
 	}
 	sent := t.seq("out/" + dest)
 	if depth := sent - getU64(t.b(bMeta).Get([]byte(metaAcked+dest))); depth >= limit {
@@ -135,12 +83,12 @@ func applyExchangeReceive(t *txn, c *Command, p *receivePayload) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(p.Messages) > MaxReceiveBatch {
-		return nil, errs.Invalid("messages", "size", "%d messages, more than %d", len(p.Messages), MaxReceiveBatch)
+	if len(p.Messages) > model.MaxReceiveBatch {
+		return nil, errs.Invalid("messages", "size", "%d messages, more than %d", len(p.Messages), model.MaxReceiveBatch)
 	}
 	in := t.b(bInbox)
 	last := getU64(in.Get([]byte(p.Origin)))
-	res := ReceiveResult{}
+	res := model.ReceiveResult{}
 	for i := range p.Messages {
 		m := &p.Messages[i]
 		field := "messages[" + strconv.Itoa(i) + "]"
@@ -162,7 +110,7 @@ func applyExchangeReceive(t *txn, c *Command, p *receivePayload) (any, error) {
 			return res, nil
 		}
 		if err := t.deliver(c, l, m); err != nil {
-			return nil, &MessageError{Origin: m.Origin, Seq: m.Seq, Kind: m.Kind, Err: err}
+			return nil, &model.MessageError{Origin: m.Origin, Seq: m.Seq, Kind: m.Kind, Err: err}
 		}
 		last = m.Seq
 		res.Applied++
@@ -171,12 +119,12 @@ func applyExchangeReceive(t *txn, c *Command, p *receivePayload) (any, error) {
 	return res, in.Put([]byte(p.Origin), u64(last))
 }
 
-func (t *txn) deliver(c *Command, l *Link, m *Message) error {
-	if !l.allows(m.Kind) {
+func (t *txn) deliver(c *Command, l *model.Link, m *model.Message) error {
+	if !l.Allows(m.Kind) {
 		return errs.Forbidden("kind", "policy", "the link with %s does not allow %s messages", l.Peer, m.Kind)
 	}
-	if len(m.Body) > MaxMessageBody {
-		return errs.Invalid("body", "size", "body is %d bytes, more than %d", len(m.Body), MaxMessageBody)
+	if len(m.Body) > model.MaxMessageBody {
+		return errs.Invalid("body", "size", "body is %d bytes, more than %d", len(m.Body), model.MaxMessageBody)
 	}
 	fn, ok := receivers[m.Kind]
 	if !ok {
@@ -186,7 +134,7 @@ func (t *txn) deliver(c *Command, l *Link, m *Message) error {
 }
 
 // decodeBody strictly decodes a message body.
-func decodeBody(m *Message, v any) error {
+func decodeBody(m *model.Message, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(m.Body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -220,7 +168,7 @@ func applyExchangeAck(t *txn, c *Command, p *ackPayload) (any, error) {
 	return len(del), nil
 }
 
-func applyExchangeRefuse(t *txn, c *Command, p *Refusal) (any, error) {
+func applyExchangeRefuse(t *txn, c *Command, p *model.Refusal) (any, error) {
 	if p.Reason == "" {
 		return nil, errs.Invalid("reason", "required", "a refusal needs a reason")
 	}
@@ -246,8 +194,8 @@ func applyExchangeRefuse(t *txn, c *Command, p *Refusal) (any, error) {
 // malformed body) is dead-lettered with its reason and the rest applied, so
 // one bad message never blocks a link. Personal fields are sealed under this
 // side's keys first (Incoming).
-func (f *Federation) Receive(ctx context.Context, origin string, msgs []Message) (ReceiveResult, error) {
-	var total ReceiveResult
+func (f *Federation) Receive(ctx context.Context, origin string, msgs []model.Message) (model.ReceiveResult, error) {
+	var total model.ReceiveResult
 	// Skip what already took effect without proposing anything: the inbox
 	// position only grows, and apply checks again.
 	var last uint64
@@ -267,18 +215,18 @@ func (f *Federation) Receive(ctx context.Context, origin string, msgs []Message)
 	for {
 		bad, badErr := -1, error(nil)
 		batch, err := f.Incoming(msgs)
-		var me *MessageError
+		var me *model.MessageError
 		if errors.As(err, &me) {
 			bad, badErr = len(batch), me.Err
 		} else if err != nil {
 			return total, err
 		}
-		res, err := applyAs[ReceiveResult](ctx, f.s, "exchange.receive", "", receivePayload{Origin: origin, Messages: batch})
+		res, err := applyAs[model.ReceiveResult](ctx, f.s, "exchange.receive", "", receivePayload{Origin: origin, Messages: batch})
 		if errors.As(err, &me) {
 			// Everything before the refused message is fine: apply it first.
-			if i := slices.IndexFunc(batch, func(m Message) bool { return m.Seq == me.Seq }); i >= 0 {
+			if i := slices.IndexFunc(batch, func(m model.Message) bool { return m.Seq == me.Seq }); i >= 0 {
 				bad, badErr = i, me.Err
-				res, err = applyAs[ReceiveResult](ctx, f.s, "exchange.receive", "", receivePayload{Origin: origin, Messages: batch[:i]})
+				res, err = applyAs[model.ReceiveResult](ctx, f.s, "exchange.receive", "", receivePayload{Origin: origin, Messages: batch[:i]})
 			}
 		}
 		if err != nil {
@@ -289,7 +237,7 @@ func (f *Federation) Receive(ctx context.Context, origin string, msgs []Message)
 			return total, nil
 		}
 		m := msgs[bad]
-		if err := f.Refuse(ctx, Refusal{Origin: origin, Seq: m.Seq, Kind: m.Kind, Reason: badErr.Error()}); err != nil {
+		if err := f.Refuse(ctx, model.Refusal{Origin: origin, Seq: m.Seq, Kind: m.Kind, Reason: badErr.Error()}); err != nil {
 			return total, err
 		}
 		f.s.log.Warn("exchange message refused", "origin", origin, "seq", m.Seq, "kind", m.Kind, "field", errs.Field(badErr))
@@ -300,7 +248,7 @@ func (f *Federation) Receive(ctx context.Context, origin string, msgs []Message)
 
 // Refuse records a refused message or request in replicated state and the
 // audit chain. With Seq set it dead-letters that message.
-func (f *Federation) Refuse(ctx context.Context, r Refusal) error {
+func (f *Federation) Refuse(ctx context.Context, r model.Refusal) error {
 	_, err := f.s.apply(ctx, "exchange.refuse", "", r)
 	return err
 }
@@ -313,41 +261,30 @@ func (f *Federation) Ack(ctx context.Context, dest string, seq uint64) error {
 
 // Pending returns the first limit messages waiting for dest, in order. The
 // outbox holds only unacknowledged messages, so this is what to send next.
-func (f *Federation) Pending(dest string, limit int) ([]Message, error) {
-	var out []Message
+func (f *Federation) Pending(dest string, limit int) ([]model.Message, error) {
+	var out []model.Message
 	err := f.s.engine.View(func(tx *bbolt.Tx) (err error) {
-		out, err = prefixValues[Message](tx, bOutbox, []byte(dest+"/"), limit, nil)
+		out, err = prefixValues[model.Message](tx, bOutbox, []byte(dest+"/"), limit, nil)
 		return err
 	})
 	return out, err
 }
 
-// LinkState is one link's exchange position, as this replica knows it.
-type LinkState struct {
-	Link
-	Sent     uint64    `json:"sent"`            // last sequence put in the outbox
-	Acked    uint64    `json:"acked"`           // last sequence the peer acknowledged
-	Depth    uint64    `json:"depth"`           // messages waiting
-	Oldest   time.Time `json:"oldest,omitzero"` // when the oldest waiting message was made
-	Received uint64    `json:"received"`        // last sequence applied from the peer
-	Refused  int       `json:"refused"`         // refusals recorded against the peer
-}
-
 // Links returns the exchange state of every link.
-func (f *Federation) Links() ([]LinkState, error) {
-	var out []LinkState
+func (f *Federation) Links() ([]model.LinkState, error) {
+	var out []model.LinkState
 	err := f.s.engine.View(func(tx *bbolt.Tx) error {
-		links, err := prefixValues[Link](tx, bLink, nil, 0, nil)
+		links, err := prefixValues[model.Link](tx, bLink, nil, 0, nil)
 		if err != nil {
 			return err
 		}
 		meta := tx.Bucket(bMeta)
 		for _, l := range links {
 			prefix := []byte(l.Peer + "/")
-			st := LinkState{Link: l, Sent: getU64(meta.Get([]byte(metaSeq + "out/" + l.Peer))), Acked: getU64(meta.Get([]byte(metaAcked + l.Peer))),
+			st := model.LinkState{Link: l, Sent: getU64(meta.Get([]byte(metaSeq + "out/" + l.Peer))), Acked: getU64(meta.Get([]byte(metaAcked + l.Peer))),
 				Received: getU64(tx.Bucket(bInbox).Get([]byte(l.Peer)))}
 			st.Depth = st.Sent - st.Acked
-			oldest, err := prefixValues[Message](tx, bOutbox, prefix, 1, nil)
+			oldest, err := prefixValues[model.Message](tx, bOutbox, prefix, 1, nil)
 			if err != nil {
 				return err
 			}
@@ -366,14 +303,14 @@ func (f *Federation) Links() ([]LinkState, error) {
 }
 
 // Refusals lists what this jurisdiction refused from origin ("" for all).
-func (f *Federation) Refusals(origin string) ([]Refusal, error) {
+func (f *Federation) Refusals(origin string) ([]model.Refusal, error) {
 	var pre []byte
 	if origin != "" {
 		pre = []byte(origin + "/")
 	}
-	var out []Refusal
+	var out []model.Refusal
 	err := f.s.engine.View(func(tx *bbolt.Tx) (err error) {
-		out, err = prefixValues[Refusal](tx, bRefused, pre, 0, nil)
+		out, err = prefixValues[model.Refusal](tx, bRefused, pre, 0, nil)
 		return err
 	})
 	return out, err

@@ -15,7 +15,7 @@ import (
 )
 
 // fedEnv is a store configured as jurisdiction self with links.
-func fedEnv(t *testing.T, self string, links ...Link) *env {
+func fedEnv(t *testing.T, self string, links ...model.Link) *env {
 	t.Helper()
 	e := newEnv(t, false)
 	e.withCounty(t)
@@ -24,7 +24,7 @@ func fedEnv(t *testing.T, self string, links ...Link) *env {
 			t.Fatal(err)
 		}
 	}
-	if err := e.Federation.Configure(e.ctx, FederationConfig{Self: self, Links: links}); err != nil {
+	if err := e.Federation.Configure(e.ctx, model.FederationConfig{Self: self, Links: links}); err != nil {
 		t.Fatal(err)
 	}
 	return e
@@ -62,8 +62,8 @@ func pump(t *testing.T, from, to *env) int {
 }
 
 func TestEscalationOutcomeAndSupervision(t *testing.T) {
-	county := fedEnv(t, "511083", Link{Peer: "511000", Relation: RelParent})
-	city := fedEnv(t, "511000", Link{Peer: "511083", Relation: RelChild})
+	county := fedEnv(t, "511083", model.Link{Peer: "511000", Relation: model.RelParent})
+	city := fedEnv(t, "511000", model.Link{Peer: "511083", Relation: model.RelChild})
 	ev, err := county.Events.Report(county.ctx, model.Report{Category: "dispute", Description: "跨镇土地纠纷", Grid: "511083001001001", Reporter: "13800000000"})
 	if err != nil {
 		t.Fatal(err)
@@ -87,8 +87,8 @@ func TestEscalationOutcomeAndSupervision(t *testing.T) {
 	if len(msgs) != 0 {
 		t.Fatalf("outbox not trimmed after ack: %d left", len(msgs))
 	}
-	dup := Message{Origin: "511083", Dest: "511000", Seq: 1, Kind: model.KindEscalation, Body: []byte(`{}`)}
-	res, err := city.Federation.Receive(city.ctx, "511083", []Message{dup})
+	dup := model.Message{Origin: "511083", Dest: "511000", Seq: 1, Kind: model.KindEscalation, Body: []byte(`{}`)}
+	res, err := city.Federation.Receive(city.ctx, "511083", []model.Message{dup})
 	if err != nil || res.Duplicates != 1 || res.Ack != 1 {
 		t.Fatalf("duplicate: %+v %v", res, err)
 	}
@@ -151,18 +151,18 @@ func TestEscalationOutcomeAndSupervision(t *testing.T) {
 }
 
 func TestExchangeRefusesBadInput(t *testing.T) {
-	city := fedEnv(t, "511000", Link{Peer: "511083", Relation: RelChild}, Link{Peer: "500153", Relation: RelPeer})
+	city := fedEnv(t, "511000", model.Link{Peer: "511083", Relation: model.RelChild}, model.Link{Peer: "500153", Relation: model.RelPeer})
 	body := []byte(`{"event":{"id":"511083001-20261123-000001","category":"dispute","jurisdiction":"511083001"}}`)
 	cases := []struct {
 		name   string
 		origin string
-		msgs   []Message
+		msgs   []model.Message
 		kind   error
 		field  string
 	}{
-		{"unknown member", "110101", []Message{{Origin: "110101", Dest: "511000", Seq: 1, Kind: model.KindEscalation, Body: body}}, errs.ErrForbidden, "origin"},
-		{"forged origin", "511083", []Message{{Origin: "500153", Dest: "511000", Seq: 1, Kind: model.KindEscalation, Body: body}}, errs.ErrForbidden, "messages[0].origin"},
-		{"wrong jurisdiction", "511083", []Message{{Origin: "511083", Dest: "511099", Seq: 1, Kind: model.KindEscalation, Body: body}}, errs.ErrInvalid, "messages[0].dest"},
+		{"unknown member", "110101", []model.Message{{Origin: "110101", Dest: "511000", Seq: 1, Kind: model.KindEscalation, Body: body}}, errs.ErrForbidden, "origin"},
+		{"forged origin", "511083", []model.Message{{Origin: "500153", Dest: "511000", Seq: 1, Kind: model.KindEscalation, Body: body}}, errs.ErrForbidden, "messages[0].origin"},
+		{"wrong jurisdiction", "511083", []model.Message{{Origin: "511083", Dest: "511099", Seq: 1, Kind: model.KindEscalation, Body: body}}, errs.ErrInvalid, "messages[0].dest"},
 	}
 	for _, c := range cases {
 		before := mustDigest(t, city.engine)
@@ -175,7 +175,7 @@ func TestExchangeRefusesBadInput(t *testing.T) {
 		}
 	}
 	// A forged future sequence number is not applied and not acknowledged.
-	res, err := city.Federation.Receive(city.ctx, "511083", []Message{{Origin: "511083", Dest: "511000", Seq: 7, Kind: model.KindEscalation, Body: body}})
+	res, err := city.Federation.Receive(city.ctx, "511083", []model.Message{{Origin: "511083", Dest: "511000", Seq: 7, Kind: model.KindEscalation, Body: body}})
 	if err != nil || res.Ack != 0 || res.Applied != 0 {
 		t.Fatalf("gap: %+v %v", res, err)
 	}
@@ -185,7 +185,7 @@ func TestExchangeRefusesBadInput(t *testing.T) {
 	// still applies.
 	sealed := []byte(`{"handover":{"id":"500153-H1","from":"500153","to":"511000","status":"pending","opened_at":"2026-11-23T01:00:00Z","deadline":"2026-11-30T01:00:00Z","direction":"out","subject":{"name_masked":"赵**","id_masked":"5101**","name_sealed":"v1:opaque"}}}`)
 	open := []byte(`{"id":"500153-20261123-C1","title":"界桩纠纷","description":"","lead":"500153","lead_epoch":1,"participants":["500153","511000"],"status":"open","status_ver":4294967296,"opened_at":"2026-11-23T01:00:00Z"}`)
-	bad := []Message{
+	bad := []model.Message{
 		{Origin: "500153", Dest: "511000", Seq: 1, Kind: model.KindEscalation, Body: body},
 		{Origin: "500153", Dest: "511000", Seq: 2, Kind: model.KindCaseEntry, Body: []byte(`{"case": 5}`)},
 		{Origin: "500153", Dest: "511000", Seq: 3, Kind: model.KindHandoverOffer, Body: sealed},
@@ -212,11 +212,11 @@ func TestExchangeRefusesBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Configuration is checked and names the field.
-	err = city.Federation.Configure(city.ctx, FederationConfig{Self: "511000", Links: []Link{{Peer: "511083", Relation: "sibling"}}})
+	err = city.Federation.Configure(city.ctx, model.FederationConfig{Self: "511000", Links: []model.Link{{Peer: "511083", Relation: "sibling"}}})
 	if !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != "links[0].relation" {
 		t.Fatalf("bad relation: %v", err)
 	}
-	err = city.Federation.Configure(city.ctx, FederationConfig{Self: "511000", Links: []Link{{Peer: "511083", Relation: RelChild, Share: []string{"person.everything"}}}})
+	err = city.Federation.Configure(city.ctx, model.FederationConfig{Self: "511000", Links: []model.Link{{Peer: "511083", Relation: model.RelChild, Share: []string{"person.everything"}}}})
 	if !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != "links[0].share" {
 		t.Fatalf("bad share: %v", err)
 	}
@@ -226,10 +226,10 @@ func TestHandoverSharesOnlyWhatThePolicyAllows(t *testing.T) {
 	for _, share := range []bool{false, true} {
 		var shares []string
 		if share {
-			shares = []string{SharePersonIdentity, SharePersonDetails}
+			shares = []string{model.SharePersonIdentity, model.SharePersonDetails}
 		}
-		from := fedEnv(t, "511083", Link{Peer: "500153", Relation: RelPeer, Share: shares})
-		to := fedEnv(t, "500153", Link{Peer: "511083", Relation: RelPeer, Share: shares})
+		from := fedEnv(t, "511083", model.Link{Peer: "500153", Relation: model.RelPeer, Share: shares})
+		to := fedEnv(t, "500153", model.Link{Peer: "511083", Relation: model.RelPeer, Share: shares})
 		name, idn, diag := "赵志强", idNumber(777), "社区矫正：缓刑，盗窃罪"
 		p, err := from.People.Add(from.ctx, model.PersonInput{Name: name, IDNumber: idn, Kind: "registered", Jurisdiction: "511083001001"})
 		if err != nil {
@@ -273,8 +273,8 @@ func TestHandoverSharesOnlyWhatThePolicyAllows(t *testing.T) {
 		}
 	}
 	// The deadline passes unaccepted: both sides open an alert event.
-	from := fedEnv(t, "511083", Link{Peer: "500153", Relation: RelPeer})
-	to := fedEnv(t, "500153", Link{Peer: "511083", Relation: RelPeer})
+	from := fedEnv(t, "511083", model.Link{Peer: "500153", Relation: model.RelPeer})
+	to := fedEnv(t, "500153", model.Link{Peer: "511083", Relation: model.RelPeer})
 	p, _ := from.People.Add(from.ctx, model.PersonInput{Name: "钱七", IDNumber: idNumber(778), Kind: "registered", Jurisdiction: "511083001001"})
 	h, err := from.Handovers.Open(from.ctx, p.ID, "500153", time.Date(2026, 11, 23, 2, 0, 0, 0, time.UTC), "")
 	if err != nil {
@@ -308,9 +308,9 @@ func TestHandoverSharesOnlyWhatThePolicyAllows(t *testing.T) {
 }
 
 func TestCaseConvergesAfterPartition(t *testing.T) {
-	a := fedEnv(t, "500153", Link{Peer: "511083", Relation: RelPeer}, Link{Peer: "500110", Relation: RelPeer})
-	b := fedEnv(t, "511083", Link{Peer: "500153", Relation: RelPeer}, Link{Peer: "500110", Relation: RelPeer})
-	c := fedEnv(t, "500110", Link{Peer: "500153", Relation: RelPeer}, Link{Peer: "511083", Relation: RelPeer})
+	a := fedEnv(t, "500153", model.Link{Peer: "511083", Relation: model.RelPeer}, model.Link{Peer: "500110", Relation: model.RelPeer})
+	b := fedEnv(t, "511083", model.Link{Peer: "500153", Relation: model.RelPeer}, model.Link{Peer: "500110", Relation: model.RelPeer})
+	c := fedEnv(t, "500110", model.Link{Peer: "500153", Relation: model.RelPeer}, model.Link{Peer: "511083", Relation: model.RelPeer})
 	all := []*env{a, b, c}
 	cs, err := a.Cases.Open(a.ctx, "荣昌—隆昌交界土地纠纷", "双方村民因界桩位置争执", []string{"511083", "500110"})
 	if err != nil {
@@ -376,9 +376,9 @@ func TestCaseConvergesAfterPartition(t *testing.T) {
 // A full outbox refuses new local sends (ErrUnavailable, nothing changed)
 // until the peer acknowledges; then they go again.
 func TestOutboxBackpressure(t *testing.T) {
-	county := fedEnv(t, "511083", Link{Peer: "511000", Relation: RelParent})
-	city := fedEnv(t, "511000", Link{Peer: "511083", Relation: RelChild})
-	if err := county.Federation.Configure(county.ctx, FederationConfig{Self: "511083", Links: []Link{{Peer: "511000", Relation: RelParent}}, MaxOutbox: 2}); err != nil {
+	county := fedEnv(t, "511083", model.Link{Peer: "511000", Relation: model.RelParent})
+	city := fedEnv(t, "511000", model.Link{Peer: "511083", Relation: model.RelChild})
+	if err := county.Federation.Configure(county.ctx, model.FederationConfig{Self: "511083", Links: []model.Link{{Peer: "511000", Relation: model.RelParent}}, MaxOutbox: 2}); err != nil {
 		t.Fatal(err)
 	}
 	accepted := func() string {

@@ -31,9 +31,9 @@ type supervisionBody struct {
 }
 
 // shareable is the copy of ev that may cross l.
-func shareable(ev *model.Event, l *Link) model.Event {
+func shareable(ev *model.Event, l *model.Link) model.Event {
 	cp := *ev
-	if !l.shares(ShareReporter) {
+	if !l.Shares(model.ShareReporter) {
 		cp.Reporter = ""
 	}
 	cp.Rev, cp.Attachments = 1, nil
@@ -51,9 +51,9 @@ func (t *txn) escalate(c *Command, ev *model.Event, note string) error {
 }
 
 // childLink returns the link to code when it is a child, else nil.
-func (t *txn) childLink(code string) *Link {
+func (t *txn) childLink(code string) *model.Link {
 	l, err := t.link("handler", code)
-	if err != nil || l.Relation != RelChild {
+	if err != nil || l.Relation != model.RelChild {
 		return nil
 	}
 	return l
@@ -82,8 +82,8 @@ func (t *txn) superviseDown(c *Command, ev *model.Event, note string) error {
 
 // receiveHandoff creates the receiver's copy of an escalated or dispatched
 // event under the same number, to be handled here from 受理 on.
-func receiveHandoff(from, action string) func(t *txn, c *Command, l *Link, m *Message) error {
-	return func(t *txn, c *Command, l *Link, m *Message) error {
+func receiveHandoff(from, action string) func(t *txn, c *Command, l *model.Link, m *model.Message) error {
+	return func(t *txn, c *Command, l *model.Link, m *model.Message) error {
 		if l.Relation != from {
 			return errs.Forbidden("kind", "direction", "%s messages come from a %s, and %s is a %s", m.Kind, from, l.Peer, l.Relation)
 		}
@@ -111,7 +111,7 @@ func receiveHandoff(from, action string) func(t *txn, c *Command, l *Link, m *Me
 			Location: in.Location, Grid: in.Grid, Jurisdiction: in.Jurisdiction, Reporter: in.Reporter,
 			Description: in.Description, ReportedAt: in.ReportedAt, ReportedBy: in.ReportedBy, AcceptBy: acceptBy,
 			Deadline: deadline, Period: in.Period, Priority: in.Priority, Supervised: in.Supervised, Origin: m.Origin, Rev: 1}
-		if from == RelParent && in.Deadline.After(c.At) {
+		if from == model.RelParent && in.Deadline.After(c.At) {
 			ev.Deadline = in.Deadline // 交办 carries the deadline set above
 		}
 		if ev.Period == "" {
@@ -128,7 +128,7 @@ func receiveHandoff(from, action string) func(t *txn, c *Command, l *Link, m *Me
 
 // receiveOutcome closes the loop at the origin: an escalated event ends as
 // the tier above ended it; a dispatched one comes back resolved, to verify.
-func receiveOutcome(t *txn, c *Command, l *Link, m *Message) error {
+func receiveOutcome(t *txn, c *Command, l *model.Link, m *model.Message) error {
 	var b outcomeBody
 	if err := decodeBody(m, &b); err != nil {
 		return err
@@ -156,8 +156,8 @@ func receiveOutcome(t *txn, c *Command, l *Link, m *Message) error {
 	return t.settle(c, ev, &old, "outcome", b.Note, data, nil)
 }
 
-func receiveSupervision(t *txn, c *Command, l *Link, m *Message) error {
-	if l.Relation != RelParent {
+func receiveSupervision(t *txn, c *Command, l *model.Link, m *model.Message) error {
+	if l.Relation != model.RelParent {
 		return errs.Forbidden("kind", "direction", "supervision comes from the tier above; %s is a %s", l.Peer, l.Relation)
 	}
 	var b supervisionBody
@@ -187,8 +187,8 @@ type rollupBody struct {
 	Rollups []model.Rollup `json:"rollups"`
 }
 
-func receiveRollup(t *txn, c *Command, l *Link, m *Message) error {
-	if l.Relation != RelChild {
+func receiveRollup(t *txn, c *Command, l *model.Link, m *model.Message) error {
+	if l.Relation != model.RelChild {
 		return errs.Forbidden("kind", "direction", "rollups come from the tier below; %s is a %s", l.Peer, l.Relation)
 	}
 	var b rollupBody
@@ -196,7 +196,7 @@ func receiveRollup(t *txn, c *Command, l *Link, m *Message) error {
 		return err
 	}
 	for i, r := range b.Rollups {
-		if !validCode(r.Code) || !isUnder(r.Code, l.Peer) {
+		if !model.ValidCode(r.Code) || !isUnder(r.Code, l.Peer) {
 			return errs.Forbidden("body.rollups["+strconv.Itoa(i)+"].code", "scope", "%s is not in %s's subtree", r.Code, l.Peer)
 		}
 		var cur model.Rollup

@@ -65,11 +65,11 @@ func applyHandoverOpen(t *txn, c *Command, p *handoverOpenPayload) (any, error) 
 	sub := model.Subject{NameMasked: person.NameMasked, IDMasked: person.IDMasked, Kind: person.Kind}
 	if person.Special != nil {
 		sub.Category, sub.Level = person.Special.Category, person.Special.Level
-		if l.shares(SharePersonDetails) {
+		if l.Shares(model.SharePersonDetails) {
 			sub.DetailsSealed = person.Special.DetailsSealed
 		}
 	}
-	if l.shares(SharePersonIdentity) {
+	if l.Shares(model.SharePersonIdentity) {
 		sub.NameSealed, sub.IDSealed = person.NameSealed, person.IDSealed
 	}
 	self := t.self()
@@ -84,7 +84,7 @@ func applyHandoverOpen(t *txn, c *Command, p *handoverOpenPayload) (any, error) 
 	return h, t.send(c, p.To, model.KindHandoverOffer, handoverOffer{Handover: wire})
 }
 
-func receiveHandoverOffer(t *txn, c *Command, l *Link, m *Message) error {
+func receiveHandoverOffer(t *txn, c *Command, l *model.Link, m *model.Message) error {
 	var b handoverOffer
 	if err := decodeBody(m, &b); err != nil {
 		return err
@@ -96,11 +96,11 @@ func receiveHandoverOffer(t *txn, c *Command, l *Link, m *Message) error {
 	if h.ID == "" || h.From != m.Origin || h.To != t.self() {
 		return errs.Invalid("body.handover", "route", "handover %q is not from %s to this jurisdiction", h.ID, m.Origin)
 	}
-	if (h.Subject.NameSealed != "" || h.Subject.IDSealed != "") && !l.shares(SharePersonIdentity) {
-		return errs.Forbidden("body.handover.subject", "policy", "the link with %s does not share %s", l.Peer, SharePersonIdentity)
+	if (h.Subject.NameSealed != "" || h.Subject.IDSealed != "") && !l.Shares(model.SharePersonIdentity) {
+		return errs.Forbidden("body.handover.subject", "policy", "the link with %s does not share %s", l.Peer, model.SharePersonIdentity)
 	}
-	if h.Subject.DetailsSealed != "" && !l.shares(SharePersonDetails) {
-		return errs.Forbidden("body.handover.subject", "policy", "the link with %s does not share %s", l.Peer, SharePersonDetails)
+	if h.Subject.DetailsSealed != "" && !l.Shares(model.SharePersonDetails) {
+		return errs.Forbidden("body.handover.subject", "policy", "the link with %s does not share %s", l.Peer, model.SharePersonDetails)
 	}
 	if t.b(bHandover).Get([]byte(h.ID)) != nil {
 		return errs.Conflict("body.handover.id", "exists", "handover %s is already here", h.ID)
@@ -127,7 +127,7 @@ func applyHandoverAccept(t *txn, c *Command, p *handoverIDPayload) (any, error) 
 	return h, t.send(c, h.From, model.KindHandoverReply, handoverReply{ID: h.ID, AcceptedAt: c.At})
 }
 
-func receiveHandoverReply(t *txn, c *Command, l *Link, m *Message) error {
+func receiveHandoverReply(t *txn, c *Command, l *model.Link, m *model.Message) error {
 	var b handoverReply
 	if err := decodeBody(m, &b); err != nil {
 		return err
@@ -243,8 +243,8 @@ func subjectAAD(direction, handover, person string) (prefix, details string) {
 
 // Outgoing prepares messages for the wire: sealed personal fields are opened
 // with this side's keys. Call it just before sending, never before storing.
-func (f *Federation) Outgoing(msgs []Message) ([]Message, error) {
-	out := make([]Message, len(msgs))
+func (f *Federation) Outgoing(msgs []model.Message) ([]model.Message, error) {
+	out := make([]model.Message, len(msgs))
 	for i, m := range msgs {
 		out[i] = m
 		if m.Kind != model.KindHandoverOffer {
@@ -298,8 +298,8 @@ func (f *Federation) personOf(handover string) (string, error) {
 // Incoming seals personal fields of received messages under this side's
 // keys, so no plaintext enters the log. On a *MessageError it also returns
 // the messages before the refused one, ready to apply.
-func (f *Federation) Incoming(msgs []Message) ([]Message, error) {
-	out := make([]Message, len(msgs))
+func (f *Federation) Incoming(msgs []model.Message) ([]model.Message, error) {
+	out := make([]model.Message, len(msgs))
 	for i, m := range msgs {
 		out[i] = m
 		if m.Kind != model.KindHandoverOffer {
@@ -307,11 +307,11 @@ func (f *Federation) Incoming(msgs []Message) ([]Message, error) {
 		}
 		var b handoverOffer
 		if err := decodeBody(&m, &b); err != nil {
-			return out[:i], &MessageError{Origin: m.Origin, Seq: m.Seq, Kind: m.Kind, Err: err}
+			return out[:i], &model.MessageError{Origin: m.Origin, Seq: m.Seq, Kind: m.Kind, Err: err}
 		}
 		sub := &b.Handover.Subject
 		if sub.NameSealed != "" || sub.IDSealed != "" || sub.DetailsSealed != "" {
-			return out[:i], &MessageError{Origin: m.Origin, Seq: m.Seq, Kind: m.Kind,
+			return out[:i], &model.MessageError{Origin: m.Origin, Seq: m.Seq, Kind: m.Kind,
 				Err: errs.Invalid("body.handover.subject", "sealed", "sealed fields cannot be read here; send them open inside TLS")}
 		}
 		pre, detailsField := subjectAAD(model.HandoverIn, b.Handover.ID, "")

@@ -78,7 +78,7 @@ func refOf(v any) string {
 		return x.ID
 	case *model.Grid:
 		return x.Code
-	case *Token:
+	case *model.Token:
 		return x.ID
 	case *model.Org:
 		return x.ID

@@ -14,7 +14,7 @@ import (
 // too — the last two were the leader's alone before the list was one — and
 // a revoked token is tidied away.
 func TestEmbeddedRunsEveryJob(t *testing.T) {
-	e := fedEnv(t, "511083", Link{Peer: "500153", Relation: RelPeer})
+	e := fedEnv(t, "511083", model.Link{Peer: "500153", Relation: model.RelPeer})
 	ev, err := e.Events.Report(e.ctx, model.Report{Category: "dispute", Description: "x", Grid: "511083001001001", Urgency: model.UrgencyCritical})
 	if err != nil {
 		t.Fatal(err)

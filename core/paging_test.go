@@ -132,7 +132,7 @@ func TestListingsPageInKeyOrder(t *testing.T) {
 }
 
 func TestCasesPage(t *testing.T) {
-	a := fedEnv(t, "500153", Link{Peer: "511083", Relation: RelPeer})
+	a := fedEnv(t, "500153", model.Link{Peer: "511083", Relation: model.RelPeer})
 	var want []string
 	for i := 0; i < 7; i++ {
 		cs, err := a.Cases.Open(a.ctx, fmt.Sprint("交界纠纷", i), "双方争执", []string{"511083"})
@@ -197,7 +197,7 @@ func TestVisitsAndCaseEntriesPage(t *testing.T) {
 		}
 	}
 
-	a := fedEnv(t, "500153", Link{Peer: "511083", Relation: RelPeer})
+	a := fedEnv(t, "500153", model.Link{Peer: "511083", Relation: model.RelPeer})
 	var cases []string
 	for i := 0; i < 2; i++ {
 		cs, err := a.Cases.Open(a.ctx, fmt.Sprint("交界纠纷", i), "双方争执", []string{"511083"})

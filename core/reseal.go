@@ -70,7 +70,7 @@ var sealedKinds = []sealedKind{
 		return x, []sealedField{{"note", &x.NoteSealed, "person/" + x.Person + "/visit"}}, true, nil
 	}},
 	{"token", bToken, []string{"totp"}, func(k, v []byte) (any, []sealedField, bool, error) {
-		tk := new(Token)
+		tk := new(model.Token)
 		if err := decodeRecord(v, tk); err != nil {
 			return nil, nil, false, err
 		}
@@ -287,7 +287,7 @@ func census(e *Engine, kr *seal.Keyring) (SealCensus, error) {
 			return nil
 		}
 		return b.ForEach(func(_, v []byte) error {
-			var m Message
+			var m model.Message
 			if err := decodeRecord(v, &m); err != nil {
 				return err
 			}

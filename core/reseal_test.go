@@ -87,9 +87,9 @@ func resealAll(t *testing.T, e *env, max int) int {
 // file and everything still opens. A waiting handover offer holds the old
 // generation until it is delivered, and the census says so.
 func TestResealRetiresAnOldGeneration(t *testing.T) {
-	shares := []string{SharePersonIdentity, SharePersonDetails}
-	from := fedEnv(t, "511083", Link{Peer: "500153", Relation: RelPeer, Share: shares})
-	to := fedEnv(t, "500153", Link{Peer: "511083", Relation: RelPeer, Share: shares})
+	shares := []string{model.SharePersonIdentity, model.SharePersonDetails}
+	from := fedEnv(t, "511083", model.Link{Peer: "500153", Relation: model.RelPeer, Share: shares})
+	to := fedEnv(t, "500153", model.Link{Peer: "511083", Relation: model.RelPeer, Share: shares})
 	fromKeys, toKeys := newKeyFile(t), newKeyFile(t)
 	rekey(t, from, fromKeys)
 	rekey(t, to, toKeys)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // Splitting the roles (三员分立) is one explicit, audited step per group.
@@ -14,7 +15,7 @@ import (
 // A group made by this version marks the split when it is seeded.
 
 type splitPayload struct {
-	Issue []Token `json:"issue,omitempty"` // the first administrators, hashes only
+	Issue []model.Token `json:"issue,omitempty"` // the first administrators, hashes only
 }
 
 // ErrRolesSplit marks a second attempt to split the roles.
@@ -24,10 +25,10 @@ func applySplitRoles(t *txn, c *Command, p *splitPayload) (any, error) {
 	if t.b(bMeta).Get(rolesSplitKey) != nil {
 		return nil, ErrRolesSplit
 	}
-	var renamed []*Token
+	var renamed []*model.Token
 	cur := t.b(bToken).Cursor()
 	for k, _ := cur.First(); k != nil; k, _ = cur.Next() {
-		var tk Token
+		var tk model.Token
 		if _, err := t.getRecord(bToken, k, &tk); err != nil {
 			return nil, err
 		}

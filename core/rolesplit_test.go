@@ -7,6 +7,7 @@ import (
 
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // A group made before 三员分立 holds center_admin and auditor tokens. The
@@ -16,7 +17,7 @@ func TestSplitRolesOnce(t *testing.T) {
 	e := newEnv(t, false)
 	e.withCounty(t)
 	// An auditor token as an older version wrote it (its log entry still applies).
-	old := Token{ID: "tok-legacy", Name: "审计", Role: access.LegacyAuditor, Scope: "511083", Hash: hashSecret("fq_legacy_auditor_secret_0001")}
+	old := model.Token{ID: "tok-legacy", Name: "审计", Role: access.LegacyAuditor, Scope: "511083", Hash: hashSecret("fq_legacy_auditor_secret_0001")}
 	if _, err := e.apply(e.ctx, "token.create", "511083", old); err != nil {
 		t.Fatalf("an old auditor token must still apply: %v", err)
 	}

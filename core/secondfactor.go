@@ -9,6 +9,7 @@ import (
 
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // Administrators prove a second factor (等保 2.0 level 3 two-factor
@@ -47,7 +48,7 @@ var otpOpts = totp.ValidateOpts{Period: otpPeriod, Digits: otp.DigitsSix, Algori
 
 // enroll makes a TOTP secret for an administrator's token, or takes the one
 // given (a bootstrap token's, from its operator), and seals it.
-func (ts *Tokens) enroll(tk *Token, given string) (*Enrollment, error) {
+func (ts *Tokens) enroll(tk *model.Token, given string) (*Enrollment, error) {
 	var secret, url string
 	if given != "" {
 		// The operator's own secret: check it decodes before it is sealed.
@@ -81,7 +82,7 @@ type otpSeen struct {
 
 // CheckSecondFactor verifies code against the token's enrolled TOTP
 // secret at the store's time. Tokens of roles that need none pass.
-func (ts *Tokens) CheckSecondFactor(tk *Token, code string) error {
+func (ts *Tokens) CheckSecondFactor(tk *model.Token, code string) error {
 	if !access.Admin(tk.Role) {
 		return nil
 	}

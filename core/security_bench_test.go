@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fengqiao/fengqiao/core/access"
+	"github.com/fengqiao/fengqiao/core/model"
 	"go.etcd.io/bbolt"
 )
 
@@ -79,7 +80,7 @@ func BenchmarkTokenCheck(b *testing.B) {
 			// The old code found the id under the bare hash; the token is
 			// stored under its pepper now, so read it by that id.
 			tx.Bucket(bTokenHash).Get([]byte(hash))
-			var tk Token
+			var tk model.Token
 			return json.Unmarshal(tx.Bucket(bToken).Get([]byte(id)), &tk)
 		})
 		if err != nil {

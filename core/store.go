@@ -23,6 +23,7 @@ import (
 
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/idcard"
+	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/core/seal"
 )
 
@@ -125,7 +126,7 @@ func Open(dir string, opts Options) (*Store, error) {
 // passes its Raft proposer here). opts.Keyring is required.
 func New(e *Engine, p Proposer, opts Options) *Store {
 	s := &Store{engine: e, prop: p, clock: opts.Clock, log: opts.Logger, maxAdminTTL: opts.MaxAdminTTL, secondFactor: opts.SecondFactor}
-	if s.maxAdminTTL <= 0 || s.maxAdminTTL > MaxTokenTTL {
+	if s.maxAdminTTL <= 0 || s.maxAdminTTL > model.MaxTokenTTL {
 		s.maxAdminTTL = DefaultMaxAdminTTL
 	}
 	s.keys.Store(opts.Keyring)

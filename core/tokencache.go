@@ -1,6 +1,10 @@
 package core
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/fengqiao/fengqiao/core/model"
+)
 
 // tokenCache keeps the live tokens that authenticated recently, by secret
 // hash, so a request does not open a read transaction to find its caller.
@@ -10,7 +14,7 @@ import "sync"
 type tokenCache struct {
 	mu     sync.Mutex
 	gen    uint64 // bumped on every invalidation
-	byHash map[string]Token
+	byHash map[string]model.Token
 }
 
 // generation is read before the lookup that may fill the cache.
@@ -20,7 +24,7 @@ func (c *tokenCache) generation() uint64 {
 	return c.gen
 }
 
-func (c *tokenCache) get(hash string) (Token, bool) {
+func (c *tokenCache) get(hash string) (model.Token, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	tk, ok := c.byHash[hash]
@@ -30,14 +34,14 @@ func (c *tokenCache) get(hash string) (Token, bool) {
 // put stores a lookup made at generation gen, unless the tokens changed
 // since: a read that began before a revoke committed must not bring the
 // revoked token back.
-func (c *tokenCache) put(gen uint64, hash string, tk Token) {
+func (c *tokenCache) put(gen uint64, hash string, tk model.Token) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if gen != c.gen {
 		return
 	}
 	if c.byHash == nil {
-		c.byHash = map[string]Token{}
+		c.byHash = map[string]model.Token{}
 	}
 	c.byHash[hash] = tk
 }

@@ -18,38 +18,10 @@ import (
 	"github.com/fengqiao/fengqiao/core/seal"
 )
 
-// Token is an API credential as stored: a keyed hash of its secret, never
-// the secret itself, so a copy of the state (or a snapshot) grants nothing.
-type Token struct {
-	ID    string `json:"id"`
-	Name  string `json:"name"`
-	Role  string `json:"role"`
-	Scope string `json:"scope"` // jurisdiction code; the token sees this subtree only
-	// Hash is the HMAC of the secret under an index key of the key file (a
-	// pepper: the state alone cannot test a guessed secret), or, for tokens
-	// issued before that, its bare SHA-256 until first used.
-	Hash string `json:"hash"`
-	// TOTPSealed is an administrator's TOTP secret, sealed (secondfactor.go).
-	TOTPSealed string    `json:"totp_sealed,omitempty"`
-	CreatedAt  time.Time `json:"created_at"`
-	CreatedBy  string    `json:"created_by"`
-	Revoked    bool      `json:"revoked,omitempty"`
-	// ExpiresAt, if set, is when the token stops working; nil never expires.
-	ExpiresAt *time.Time `json:"expires_at,omitempty"`
-}
-
-// MaxTokenTTL bounds the lifetime a token can be issued with.
-const MaxTokenTTL = 5 * 366 * 24 * time.Hour
-
 // DefaultMaxAdminTTL is how long an administrator's token lives at most,
 // unless Options.MaxAdminTTL says otherwise; it is also the lifetime one
 // issued without a TTL gets.
 const DefaultMaxAdminTTL = 90 * 24 * time.Hour
-
-// Expired reports whether the token has stopped working at now.
-func (tk *Token) Expired(now time.Time) bool {
-	return tk.ExpiresAt != nil && !now.Before(*tk.ExpiresAt)
-}
 
 // Tokens is the typed API for API tokens.
 type Tokens struct{ s *Store }
@@ -78,7 +50,7 @@ func validHash(h string) bool {
 	return len(h) == 64 && err == nil
 }
 
-func checkToken(tk *Token) error {
+func checkToken(tk *model.Token) error {
 	if err := model.CheckID("id", tk.ID); err != nil {
 		return err
 	}
@@ -97,7 +69,7 @@ func checkToken(tk *Token) error {
 	return nil
 }
 
-func applyTokenCreate(t *txn, c *Command, tk *Token) (any, error) {
+func applyTokenCreate(t *txn, c *Command, tk *model.Token) (any, error) {
 	if err := checkToken(tk); err != nil {
 		return nil, err
 	}
@@ -133,14 +105,14 @@ func applyTokenCreate(t *txn, c *Command, tk *Token) (any, error) {
 // tokenScopeKey places a token in the token-by-scope index, so an admin's
 // listing reads the tokens of its own subtree only. A token's scope never
 // changes.
-func tokenScopeKey(tk *Token) []byte { return key(tk.Scope, tk.ID) }
+func tokenScopeKey(tk *model.Token) []byte { return key(tk.Scope, tk.ID) }
 
 type revokePayload struct {
 	ID string `json:"id"`
 }
 
 func applyTokenRevoke(t *txn, c *Command, p *revokePayload) (any, error) {
-	tk, err := loadIn(t, c, bToken, p.ID, "id", "token", func(tk *Token) string { return tk.Scope })
+	tk, err := loadIn(t, c, bToken, p.ID, "id", "token", func(tk *model.Token) string { return tk.Scope })
 	if err != nil {
 		return nil, err
 	}
@@ -184,21 +156,21 @@ type TokenSpec struct {
 // Issued is a new token with its secret and, for an administrator where a
 // second factor is required, its TOTP enrollment: shown once.
 type Issued struct {
-	Token  *Token      `json:"token"`
-	Secret string      `json:"secret"`
-	TOTP   *Enrollment `json:"totp,omitempty"`
+	Token  *model.Token `json:"token"`
+	Secret string       `json:"secret"`
+	TOTP   *Enrollment  `json:"totp,omitempty"`
 }
 
 // Create issues a token and returns it with its secret, which is shown once
 // and stored only as a hash. secret may be given (dev mode's FENGQIAO_TOKEN);
 // "" makes a fresh one. The token never expires, unless its role is an
 // administrator's (see TokenSpec.TTL).
-func (ts *Tokens) Create(ctx context.Context, name, role, scope, secret string) (*Token, string, error) {
+func (ts *Tokens) Create(ctx context.Context, name, role, scope, secret string) (*model.Token, string, error) {
 	return ts.createPlain(ctx, TokenSpec{Name: name, Role: role, Scope: scope, Secret: secret})
 }
 
 // createPlain issues a token that needs no enrollment to be shown.
-func (ts *Tokens) createPlain(ctx context.Context, spec TokenSpec) (*Token, string, error) {
+func (ts *Tokens) createPlain(ctx context.Context, spec TokenSpec) (*model.Token, string, error) {
 	if ts.s.secondFactor && access.Admin(spec.Role) {
 		return nil, "", errs.Invalid("role", "second_factor", "a %s token is enrolled in TOTP: issue it with CreateWith, which returns the enrollment", spec.Role)
 	}
@@ -211,9 +183,9 @@ func (ts *Tokens) createPlain(ctx context.Context, spec TokenSpec) (*Token, stri
 
 // CreateExpiring issues a token with a fresh secret that stops working ttl
 // (up to MaxTokenTTL) after it is issued.
-func (ts *Tokens) CreateExpiring(ctx context.Context, name, role, scope string, ttl time.Duration) (*Token, string, error) {
+func (ts *Tokens) CreateExpiring(ctx context.Context, name, role, scope string, ttl time.Duration) (*model.Token, string, error) {
 	if ttl <= 0 {
-		return nil, "", errs.Invalid("ttl", "range", "a token's lifetime must be between 1s and %s", MaxTokenTTL)
+		return nil, "", errs.Invalid("ttl", "range", "a token's lifetime must be between 1s and %s", model.MaxTokenTTL)
 	}
 	return ts.createPlain(ctx, TokenSpec{Name: name, Role: role, Scope: scope, TTL: ttl})
 }
@@ -232,7 +204,7 @@ func (ts *Tokens) issue(ctx context.Context, typ string, spec TokenSpec) (*Issue
 	if err != nil {
 		return nil, err
 	}
-	if is.Token, err = applyAs[*Token](ctx, ts.s, typ, is.Token.Scope, *is.Token); err != nil {
+	if is.Token, err = applyAs[*model.Token](ctx, ts.s, typ, is.Token.Scope, *is.Token); err != nil {
 		return nil, err
 	}
 	return is, nil
@@ -243,8 +215,8 @@ func (ts *Tokens) issue(ctx context.Context, typ string, spec TokenSpec) (*Issue
 // second factor is required, its sealed TOTP secret.
 func (ts *Tokens) prepare(spec TokenSpec) (*Issued, error) {
 	ttl, secret := spec.TTL, spec.Secret
-	if ttl < 0 || ttl > MaxTokenTTL {
-		return nil, errs.Invalid("ttl", "range", "a token's lifetime must be between 1s and %s", MaxTokenTTL)
+	if ttl < 0 || ttl > model.MaxTokenTTL {
+		return nil, errs.Invalid("ttl", "range", "a token's lifetime must be between 1s and %s", model.MaxTokenTTL)
 	}
 	if access.Admin(spec.Role) {
 		// Administrators' tokens always expire (等保 2.0: bounded sessions).
@@ -268,7 +240,7 @@ func (ts *Tokens) prepare(spec TokenSpec) (*Issued, error) {
 	if err != nil {
 		return nil, err
 	}
-	tk := Token{ID: "tok-" + NewID()[:12], Name: spec.Name, Role: spec.Role, Scope: cur, Hash: ts.pepper(secret)}
+	tk := model.Token{ID: "tok-" + NewID()[:12], Name: spec.Name, Role: spec.Role, Scope: cur, Hash: ts.pepper(secret)}
 	if ttl > 0 {
 		exp := ts.s.clock().UTC().Add(ttl).Truncate(time.Second)
 		tk.ExpiresAt = &exp
@@ -309,7 +281,7 @@ func (ts *Tokens) Revoke(ctx context.Context, id string) error {
 
 // Authenticate finds the live token whose secret this is: not revoked and
 // not expired by the store's clock.
-func (ts *Tokens) Authenticate(secret string) (*Token, error) {
+func (ts *Tokens) Authenticate(secret string) (*model.Token, error) {
 	tk, _, err := ts.live(secret)
 	return tk, err
 }
@@ -319,7 +291,7 @@ func (ts *Tokens) Authenticate(secret string) (*Token, error) {
 // since rotated) is moved to it, so no bare hash remains and a retired index
 // key takes no token with it. Should the move fail, the token still works
 // and moves on a later use.
-func (ts *Tokens) Login(ctx context.Context, secret string) (*Token, error) {
+func (ts *Tokens) Login(ctx context.Context, secret string) (*model.Token, error) {
 	tk, current, err := ts.live(secret)
 	if err != nil || tk.Hash == current {
 		return tk, err
@@ -331,7 +303,7 @@ func (ts *Tokens) Login(ctx context.Context, secret string) (*Token, error) {
 }
 
 // live is Authenticate, with the secret's hash under the current pepper.
-func (ts *Tokens) live(secret string) (*Token, string, error) {
+func (ts *Tokens) live(secret string) (*model.Token, string, error) {
 	tk, current, err := ts.bySecret(secret)
 	if err != nil {
 		return nil, "", err
@@ -347,7 +319,7 @@ func (ts *Tokens) live(secret string) (*Token, string, error) {
 // current index key first, then the older ones and the legacy SHA-256. It
 // returns the secret's hash under the current key too. Such tokens are
 // cached in memory until any token changes; expiry is checked on every use.
-func (ts *Tokens) bySecret(secret string) (*Token, string, error) {
+func (ts *Tokens) bySecret(secret string) (*model.Token, string, error) {
 	cache := &ts.s.engine.tokens
 	current := ts.pepper(secret)
 	if tk, ok := cache.get(current); ok {
@@ -355,12 +327,12 @@ func (ts *Tokens) bySecret(secret string) (*Token, string, error) {
 	}
 	gen := cache.generation()
 	hashes := append(ts.s.keyring().BlindIndexes(tokenDomain, secret), hashSecret(secret))
-	var tk *Token
+	var tk *model.Token
 	var found string
 	err := ts.s.engine.View(func(tx *bbolt.Tx) error {
 		for _, h := range hashes {
 			if id := tx.Bucket(bTokenHash).Get([]byte(h)); id != nil {
-				tk, found = &Token{}, h
+				tk, found = &model.Token{}, h
 				return json.Unmarshal(tx.Bucket(bToken).Get(id), tk)
 			}
 		}
@@ -380,7 +352,7 @@ type rehashPayload struct {
 }
 
 func applyTokenRehash(t *txn, c *Command, p *rehashPayload) (any, error) {
-	tk, err := load[Token](t, bToken, p.ID, "id", "token")
+	tk, err := load[model.Token](t, bToken, p.ID, "id", "token")
 	if err != nil {
 		return nil, err
 	}
@@ -405,15 +377,11 @@ func applyTokenRehash(t *txn, c *Command, p *rehashPayload) (any, error) {
 // under ("" for all), hashes included and secrets never, by scope and then
 // id, a page at a time: after is the previous page's next ("" for the first), next is "" on
 // the last page, and limit is 1..500 (else 100).
-func (ts *Tokens) List(under, after string, limit int) (tokens []Token, next string, err error) {
-	return refsPage[Token](ts.s.engine, bTokenScope, bToken, []byte(prefixOf(under)), after, pageLimit(limit, 100, 500))
+func (ts *Tokens) List(under, after string, limit int) (tokens []model.Token, next string, err error) {
+	return refsPage[model.Token](ts.s.engine, bTokenScope, bToken, []byte(prefixOf(under)), after, pageLimit(limit, 100, 500))
 }
 
 // Get returns one token by id (its hash, never its secret).
-func (ts *Tokens) Get(id string) (*Token, error) {
-	return lookup[Token](ts.s.engine, bToken, id, "token")
+func (ts *Tokens) Get(id string) (*model.Token, error) {
+	return lookup[model.Token](ts.s.engine, bToken, id, "token")
 }
-
-// Covers reports whether code (a jurisdiction or grid code) lies in the
-// token's scope.
-func (tk *Token) Covers(code string) bool { return access.Under(code, tk.Scope) }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 func TestTokens(t *testing.T) {
@@ -116,11 +117,11 @@ func TestTokenCacheRefusesStaleFill(t *testing.T) {
 	var c tokenCache
 	gen := c.generation()
 	c.invalidate() // a revoke committed while the lookup ran
-	c.put(gen, "h", Token{ID: "tok-1"})
+	c.put(gen, "h", model.Token{ID: "tok-1"})
 	if _, ok := c.get("h"); ok {
 		t.Fatal("a lookup from before the invalidation was cached")
 	}
-	c.put(c.generation(), "h", Token{ID: "tok-1"})
+	c.put(c.generation(), "h", model.Token{ID: "tok-1"})
 	if tk, ok := c.get("h"); !ok || tk.ID != "tok-1" {
 		t.Fatal("a current lookup was not cached")
 	}
@@ -144,7 +145,9 @@ func TestTokensListByScope(t *testing.T) {
 		slices.Sort(ids)
 	}
 	list := func(under string) func(string, int) ([]string, string, error) {
-		return idsOf(func(after string, limit int) ([]Token, string, error) { return e.Tokens.List(under, after, limit) }, func(tk Token) string { return tk.ID })
+		return idsOf(func(after string, limit int) ([]model.Token, string, error) {
+			return e.Tokens.List(under, after, limit)
+		}, func(tk model.Token) string { return tk.ID })
 	}
 	town := append(slices.Clone(want["511083001"]), want["511083001001"]...)
 	for _, limit := range []int{1, 3, 100} {
@@ -202,7 +205,7 @@ func TestTokenExpiry(t *testing.T) {
 	}
 
 	before := mustDigest(t, e.Engine())
-	for _, ttl := range []time.Duration{0, -time.Hour, MaxTokenTTL + time.Second} {
+	for _, ttl := range []time.Duration{0, -time.Hour, model.MaxTokenTTL + time.Second} {
 		if _, _, err := e.Tokens.CreateExpiring(e.ctx, "x", access.DepartmentHandler, "511083", ttl); !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != "ttl" {
 			t.Errorf("ttl %v: %v", ttl, err)
 		}
@@ -210,8 +213,8 @@ func TestTokenExpiry(t *testing.T) {
 	// A command whose expiry is not after its own time (forged, or replayed
 	// from a skewed clock) is refused in apply, the same on every replica.
 	past := e.clock.Now().UTC().Add(-time.Minute)
-	stale := Token{ID: "tok-stale", Name: "x", Role: access.DepartmentHandler, Scope: "511083", Hash: hashSecret("fq_stale_secret_0123456789"), ExpiresAt: &past}
-	if _, err := applyAs[*Token](e.ctx, e.Store, "token.create", "511083", stale); !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != "expires_at" {
+	stale := model.Token{ID: "tok-stale", Name: "x", Role: access.DepartmentHandler, Scope: "511083", Hash: hashSecret("fq_stale_secret_0123456789"), ExpiresAt: &past}
+	if _, err := applyAs[*model.Token](e.ctx, e.Store, "token.create", "511083", stale); !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != "expires_at" {
 		t.Fatalf("an already expired token: %v", err)
 	}
 	if mustDigest(t, e.Engine()) != before {

@@ -35,7 +35,7 @@ func (ts *Tokens) TidyAll(ctx context.Context, before time.Time) (int, error) {
 	due := false
 	err := ts.s.engine.View(func(tx *bbolt.Tx) error {
 		err := tx.Bucket(bToken).ForEach(func(k, v []byte) error {
-			var tk Token
+			var tk model.Token
 			if err := decodeRecord(v, &tk); err != nil {
 				return err
 			}
@@ -76,11 +76,11 @@ func applyTokenTidy(t *txn, c *Command, p *tidyPayload) (any, error) {
 		return nil, err
 	}
 	pre := []byte(prefixOf(p.Under))
-	var gone []*Token
+	var gone []*model.Token
 	c0 := t.b(bTokenScope).Cursor()
 	for k, _ := c0.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, _ = c0.Next() {
 		id := k[bytes.LastIndexByte(k, '/')+1:]
-		var tk Token
+		var tk model.Token
 		if ok, err := t.getRecord(bToken, id, &tk); err != nil {
 			return nil, err
 		} else if !ok {

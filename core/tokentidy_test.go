@@ -11,6 +11,7 @@ import (
 
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // Tidying deletes revoked tokens and those expired before the cutoff, under
@@ -19,9 +20,9 @@ import (
 func TestTokenTidy(t *testing.T) {
 	e := newEnv(t, false)
 	e.withCounty(t)
-	mk := func(name, scope string, ttl time.Duration) (*Token, string) {
+	mk := func(name, scope string, ttl time.Duration) (*model.Token, string) {
 		t.Helper()
-		var tk *Token
+		var tk *model.Token
 		var secret string
 		var err error
 		if ttl == 0 {

@@ -40,7 +40,7 @@ var addedIndexes = []struct {
 		return orgPlaceKey(&o), err
 	}},
 	{bTokenScope, bToken, func(v []byte) ([]byte, error) {
-		var tk Token
+		var tk model.Token
 		err := decodeRecord(v, &tk)
 		return tokenScopeKey(&tk), err
 	}},

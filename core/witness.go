@@ -25,14 +25,6 @@ import (
 // the tamper-evident, cross-department record the 综治 seed documents ask a
 // blockchain for, built on the exchange the federation already runs.
 
-// Witness is one head of a child's chain as its parent received it.
-type Witness struct {
-	Origin string    `json:"origin"`
-	Seq    uint64    `json:"seq"`
-	Head   string    `json:"head"` // hex
-	At     time.Time `json:"at"`   // when the child's command ran
-}
-
 type witnessBody struct {
 	Seq  uint64 `json:"seq"`
 	Head string `json:"head"`
@@ -52,8 +44,8 @@ func applyWitnessSend(t *txn, c *Command, _ *struct{}) (any, error) {
 	return seq, t.send(c, pl.Peer, model.KindWitness, witnessBody{Seq: seq, Head: hex.EncodeToString(head)})
 }
 
-func receiveWitness(t *txn, c *Command, l *Link, m *Message) error {
-	if l.Relation != RelChild {
+func receiveWitness(t *txn, c *Command, l *model.Link, m *model.Message) error {
+	if l.Relation != model.RelChild {
 		return errs.Forbidden("kind", "policy", "only a child's chain is witnessed here, not %s's", m.Origin)
 	}
 	var b witnessBody
@@ -66,7 +58,7 @@ func receiveWitness(t *txn, c *Command, l *Link, m *Message) error {
 	}
 	// A second head for one sequence, or a sequence lower than one already
 	// witnessed, is kept too: it is the evidence of a rewrite or a restore.
-	return t.putRecord(bWitness, witnessKey(m.Origin, b.Seq, head), Witness{Origin: m.Origin, Seq: b.Seq, Head: b.Head, At: m.At})
+	return t.putRecord(bWitness, witnessKey(m.Origin, b.Seq, head), model.Witness{Origin: m.Origin, Seq: b.Seq, Head: b.Head, At: m.At})
 }
 
 func witnessKey(origin string, seq uint64, head []byte) []byte {
@@ -92,7 +84,7 @@ func (f *Federation) SendWitness(ctx context.Context) (bool, error) {
 // hasParent reports whether a link to the tier above is configured.
 func (f *Federation) hasParent() (bool, error) {
 	cfg, err := f.Config()
-	return err == nil && slices.ContainsFunc(cfg.Links, func(l Link) bool { return l.Relation == RelParent }), err
+	return err == nil && slices.ContainsFunc(cfg.Links, func(l model.Link) bool { return l.Relation == model.RelParent }), err
 }
 
 // lastAudit is the command type of the chain's last record ("" if empty).
@@ -118,19 +110,19 @@ func (e *Engine) lastAudit() (string, error) {
 
 // Witnesses lists what this jurisdiction holds of origin's chain, by
 // sequence, after seq (exclusive), at most limit (1..1000, else 1000).
-func (f *Federation) Witnesses(origin string, after uint64, limit int) ([]Witness, error) {
-	if !validCode(origin) {
+func (f *Federation) Witnesses(origin string, after uint64, limit int) ([]model.Witness, error) {
+	if !model.ValidCode(origin) {
 		return nil, errs.Invalid("origin", "format", "origin must be a division code")
 	}
 	if limit <= 0 || limit > 1000 {
 		limit = 1000
 	}
-	var out []Witness
+	var out []model.Witness
 	err := f.s.engine.View(func(tx *bbolt.Tx) error {
 		pre := []byte(origin + "/")
 		c := tx.Bucket(bWitness).Cursor()
 		for k, v := c.Seek(append(pre, u64(after+1)...)); k != nil && bytes.HasPrefix(k, pre) && len(out) < limit; k, v = c.Next() {
-			var w Witness
+			var w model.Witness
 			if err := json.Unmarshal(v, &w); err != nil {
 				return err
 			}
@@ -154,7 +146,7 @@ type WitnessReport struct {
 // every witnessed record must be here with the witnessed hash. Run it with
 // VerifyAudit, which proves the records between witnesses. A failure
 // returns the report and an error wrapping errs.ErrTampered.
-func (e *Engine) CheckWitnesses(ws []Witness) (WitnessReport, error) {
+func (e *Engine) CheckWitnesses(ws []model.Witness) (WitnessReport, error) {
 	rep := WitnessReport{}
 	err := e.View(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bAudit)

@@ -13,8 +13,8 @@ import (
 // file (which passes VerifyAudit) is caught against the witnesses, and so
 // is a chain cut back before a witnessed record.
 func TestWitnessesCatchARewriteByTheKeyHolder(t *testing.T) {
-	county := fedEnv(t, "511083", Link{Peer: "511000", Relation: RelParent})
-	city := fedEnv(t, "511000", Link{Peer: "511083", Relation: RelChild})
+	county := fedEnv(t, "511083", model.Link{Peer: "511000", Relation: model.RelParent})
+	city := fedEnv(t, "511000", model.Link{Peer: "511083", Relation: model.RelChild})
 	if _, err := county.KeyAuditChain(county.ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestWitnessesCatchARewriteByTheKeyHolder(t *testing.T) {
 		t.Fatalf("the rewrite was not caught against the witness: %+v %v", rep, err)
 	}
 	// A chain shorter than the witness (rolled back) is caught too.
-	short := []Witness{{Origin: "511083", Seq: ws[0].Seq + 1000, Head: ws[0].Head}}
+	short := []model.Witness{{Origin: "511083", Seq: ws[0].Seq + 1000, Head: ws[0].Head}}
 	if _, err := e.CheckWitnesses(short); !errors.Is(err, errs.ErrTampered) {
 		t.Fatalf("a rolled-back chain: %v", err)
 	}
@@ -63,7 +63,7 @@ func TestWitnessesCatchARewriteByTheKeyHolder(t *testing.T) {
 	// exchange does) and keep no witness.
 	for i, body := range []string{`{"seq":0,"head":"00"}`, `{"seq":1,"head":"zz"}`, `{"seq":1}`, `{"seq":1,"head":"` + ws[0].Head + `","x":1}`} {
 		seq := uint64(2 + i)
-		res, err := city.Federation.Receive(city.ctx, "511083", []Message{{Origin: "511083", Dest: "511000", Seq: seq, Kind: model.KindWitness, Body: []byte(body)}})
+		res, err := city.Federation.Receive(city.ctx, "511083", []model.Message{{Origin: "511083", Dest: "511000", Seq: seq, Kind: model.KindWitness, Body: []byte(body)}})
 		if err != nil || res.Applied != 0 || res.Ack != seq {
 			t.Errorf("witness body %s: %+v %v", body, res, err)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/divisions"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/federation/membership"
 	"github.com/fengqiao/fengqiao/federation/tlsutil"
 )
@@ -70,13 +71,13 @@ type Config struct {
 // an exchange listener (mutual TLS with the tls files; a peer's certificate
 // must name its jurisdiction code), and the links with their sharing policy.
 type FederationSettings struct {
-	Exchange   string      `json:"exchange"`            // exchange listen and advertised address
-	Gossip     string      `json:"gossip"`              // memberlist bind address (UDP and TCP)
-	Advertise  string      `json:"advertise,omitempty"` // gossip address others use, if not Gossip
-	Join       []string    `json:"join"`                // gossip seeds, retried until one answers
-	GossipKeys []string    `json:"gossip_keys"`         // base64 keys (fengqiao federation keygen); the first encrypts
-	Profile    string      `json:"profile,omitempty"`   // lan (default), wan or local
-	Links      []core.Link `json:"links"`               // sharing policy per linked jurisdiction
+	Exchange   string       `json:"exchange"`            // exchange listen and advertised address
+	Gossip     string       `json:"gossip"`              // memberlist bind address (UDP and TCP)
+	Advertise  string       `json:"advertise,omitempty"` // gossip address others use, if not Gossip
+	Join       []string     `json:"join"`                // gossip seeds, retried until one answers
+	GossipKeys []string     `json:"gossip_keys"`         // base64 keys (fengqiao federation keygen); the first encrypts
+	Profile    string       `json:"profile,omitempty"`   // lan (default), wan or local
+	Links      []model.Link `json:"links"`               // sharing policy per linked jurisdiction
 	// MaxOutbox bounds each link's unacknowledged messages (default 100000);
 	// past it new sends answer 503 until the peer catches up.
 	MaxOutbox uint64 `json:"max_outbox,omitempty"`
@@ -120,7 +121,7 @@ func (f *FederationSettings) validate(self string, tlsOn bool) error {
 	if f.RollupSeconds < 0 {
 		return errs.Invalid("federation.rollup_seconds", "range", "rollup_seconds must be positive")
 	}
-	fc := core.FederationConfig{Self: self, Links: f.Links, MaxOutbox: f.MaxOutbox}
+	fc := model.FederationConfig{Self: self, Links: f.Links, MaxOutbox: f.MaxOutbox}
 	if err := fc.Validate(); err != nil {
 		var fe *errs.FieldError
 		if errors.As(err, &fe) {

@@ -21,6 +21,7 @@ import (
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/divisions"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/core/seal"
 	"github.com/fengqiao/fengqiao/federation/exchange"
 	"github.com/fengqiao/fengqiao/federation/membership"
@@ -91,20 +92,20 @@ func demoLayout() ([]*demoNode, error) {
 	return nodes, nil
 }
 
-func (n *demoNode) links(all []*demoNode) []core.Link {
-	var ls []core.Link
+func (n *demoNode) links(all []*demoNode) []model.Link {
+	var ls []model.Link
 	if n.parent != "" {
-		ls = append(ls, core.Link{Peer: n.parent, Relation: core.RelParent})
+		ls = append(ls, model.Link{Peer: n.parent, Relation: model.RelParent})
 	}
 	for _, c := range all {
 		if c.parent == n.code {
-			ls = append(ls, core.Link{Peer: c.code, Relation: core.RelChild})
+			ls = append(ls, model.Link{Peer: c.code, Relation: model.RelChild})
 		}
 	}
 	for _, p := range n.peers {
 		// Handovers may carry the full identity; category details stay
 		// denied (the default).
-		ls = append(ls, core.Link{Peer: p, Relation: core.RelPeer, Share: []string{core.SharePersonIdentity}})
+		ls = append(ls, model.Link{Peer: p, Relation: model.RelPeer, Share: []string{model.SharePersonIdentity}})
 	}
 	return ls
 }
@@ -311,7 +312,7 @@ func startDemoNode(ctx context.Context, wg *sync.WaitGroup, errc chan<- error, o
 	if _, err := s.KeyAuditChain(sctx); err != nil {
 		return err
 	}
-	if err := s.Federation.Configure(sctx, core.FederationConfig{Self: n.code, Links: n.links(all)}); err != nil {
+	if err := s.Federation.Configure(sctx, model.FederationConfig{Self: n.code, Links: n.links(all)}); err != nil {
 		return err
 	}
 	if _, err := s.Jurisdictions.Get(n.code); err != nil {

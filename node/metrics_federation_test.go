@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/core/seal"
 	"github.com/fengqiao/fengqiao/federation/exchange"
 	"github.com/fengqiao/fengqiao/federation/membership"
@@ -21,7 +22,7 @@ func TestFederationMetrics(t *testing.T) {
 	s := core.New(e, core.NewLocal(e), core.Options{Keyring: kr})
 	defer s.Close()
 	ctx := core.WithActor(context.Background(), "test")
-	if err := s.Federation.Configure(ctx, core.FederationConfig{Self: "500110", Links: []core.Link{{Peer: "500000", Relation: core.RelParent}}}); err != nil {
+	if err := s.Federation.Configure(ctx, model.FederationConfig{Self: "500110", Links: []model.Link{{Peer: "500000", Relation: model.RelParent}}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Federation.SendRollup(ctx); err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/divisions"
+	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/federation/membership"
 	"github.com/fengqiao/fengqiao/federation/replica"
 	"github.com/fengqiao/fengqiao/federation/tlsutil"
@@ -294,7 +295,7 @@ func seedOnce(ctx context.Context, s *core.Store, c *Config, boot bootstrap, out
 		}
 	}
 	if c.Federation != nil {
-		want := core.FederationConfig{Self: c.Jurisdiction, Links: c.Federation.Links, MaxOutbox: c.Federation.MaxOutbox}
+		want := model.FederationConfig{Self: c.Jurisdiction, Links: c.Federation.Links, MaxOutbox: c.Federation.MaxOutbox}
 		if cur, err := s.Federation.Config(); err != nil || !reflect.DeepEqual(cur, want) {
 			if err := s.Federation.Configure(ctx, want); err != nil {
 				return err

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // BenchmarkLinkThroughput: one peer link between two single-replica groups
@@ -18,8 +18,8 @@ import (
 func BenchmarkLinkThroughput(b *testing.B) {
 	f := newFederation(b)
 	f.durable = true
-	a := f.startPaused("500153", core.Link{Peer: "511083", Relation: core.RelPeer})
-	r := f.start("511083", 1, core.Link{Peer: "500153", Relation: core.RelPeer})
+	a := f.startPaused("500153", model.Link{Peer: "511083", Relation: model.RelPeer})
+	r := f.start("511083", 1, model.Link{Peer: "500153", Relation: model.RelPeer})
 	ctx := context.Background()
 	cs, err := a.leader(b).Cases.Open(ctx, "基准", "", []string{"511083"})
 	if err != nil {
@@ -58,8 +58,8 @@ func BenchmarkLinkThroughput(b *testing.B) {
 func BenchmarkCaseEntryVisible(b *testing.B) {
 	f := newFederation(b)
 	f.durable = true
-	a := f.start("500153", 1, core.Link{Peer: "511083", Relation: core.RelPeer})
-	r := f.start("511083", 1, core.Link{Peer: "500153", Relation: core.RelPeer})
+	a := f.start("500153", 1, model.Link{Peer: "511083", Relation: model.RelPeer})
+	r := f.start("511083", 1, model.Link{Peer: "500153", Relation: model.RelPeer})
 	ctx := context.Background()
 	cs, err := a.leader(b).Cases.Open(ctx, "基准", "", []string{"511083"})
 	if err != nil {

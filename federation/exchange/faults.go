@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // Faults describes what a Faulty transport does to traffic.
@@ -62,13 +62,13 @@ func (t *Faulty) roll() (Faults, [5]float64) {
 }
 
 // Send delivers b to dest, perhaps not, twice, late or out of order.
-func (t *Faulty) Send(ctx context.Context, dest string, b Batch) (core.ReceiveResult, error) {
+func (t *Faulty) Send(ctx context.Context, dest string, b Batch) (model.ReceiveResult, error) {
 	t.mu.Lock()
 	cut := t.cut[dest] || t.cut[b.Origin]
 	t.mu.Unlock()
 	if cut {
 		t.Dropped.Add(1)
-		return core.ReceiveResult{}, ErrInjected
+		return model.ReceiveResult{}, ErrInjected
 	}
 	f, r := t.roll()
 	if f.MaxDelay > 0 {
@@ -77,7 +77,7 @@ func (t *Faulty) Send(ctx context.Context, dest string, b Batch) (core.ReceiveRe
 	switch {
 	case r[0] < f.DropRequest:
 		t.Dropped.Add(1)
-		return core.ReceiveResult{}, ErrInjected
+		return model.ReceiveResult{}, ErrInjected
 	case r[1] < f.Reorder:
 		// Deliver late, in the background, after the sender has moved on.
 		t.Reordered.Add(1)
@@ -87,7 +87,7 @@ func (t *Faulty) Send(ctx context.Context, dest string, b Batch) (core.ReceiveRe
 			time.Sleep(time.Duration(20+r[4]*200) * time.Millisecond)
 			t.Inner.Send(context.Background(), dest, b)
 		}()
-		return core.ReceiveResult{}, ErrInjected
+		return model.ReceiveResult{}, ErrInjected
 	}
 	res, err := t.Inner.Send(ctx, dest, b)
 	t.Delivered.Add(1)
@@ -102,7 +102,7 @@ func (t *Faulty) Send(ctx context.Context, dest string, b Batch) (core.ReceiveRe
 	}
 	if err == nil && r[3] < f.DropResponse {
 		t.Dropped.Add(1)
-		return core.ReceiveResult{}, ErrInjected
+		return model.ReceiveResult{}, ErrInjected
 	}
 	return res, err
 }
@@ -138,16 +138,16 @@ func (d *Direct) Unregister(code string, r *Receiver) {
 }
 
 // Send implements Transport.
-func (d *Direct) Send(ctx context.Context, dest string, b Batch) (core.ReceiveResult, error) {
+func (d *Direct) Send(ctx context.Context, dest string, b Batch) (model.ReceiveResult, error) {
 	d.mu.RLock()
 	list := append([]*Receiver(nil), d.rcv[dest]...)
 	d.mu.RUnlock()
 	err := errors.New("exchange: no receiver for " + dest)
 	for _, r := range list {
-		var res core.ReceiveResult
+		var res model.ReceiveResult
 		if res, err = r.Receive(ctx, b); err == nil {
 			return res, nil
 		}
 	}
-	return core.ReceiveResult{}, err
+	return model.ReceiveResult{}, err
 }

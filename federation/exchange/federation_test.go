@@ -37,7 +37,7 @@ type group struct {
 	mu    sync.Mutex
 	reps  map[string]*member
 	tr    Transport
-	links []core.Link
+	links []model.Link
 	hold  chan struct{} // closed when shippers may start (benchmarks)
 }
 
@@ -63,17 +63,17 @@ func newFederation(t testing.TB) *federation {
 }
 
 // startPaused starts a one-replica group whose shippers wait for resume.
-func (f *federation) startPaused(code string, links ...core.Link) *group {
+func (f *federation) startPaused(code string, links ...model.Link) *group {
 	return f.startGroup(code, 1, make(chan struct{}), links)
 }
 
 func (g *group) resume(*federation) { close(g.hold) }
 
-func (f *federation) start(code string, n int, links ...core.Link) *group {
+func (f *federation) start(code string, n int, links ...model.Link) *group {
 	return f.startGroup(code, n, nil, links)
 }
 
-func (f *federation) startGroup(code string, n int, hold chan struct{}, links []core.Link) *group {
+func (f *federation) startGroup(code string, n int, hold chan struct{}, links []model.Link) *group {
 	t := f.t
 	kr, err := seal.NewRandomKeyring(seal.AES256GCM)
 	if err != nil {
@@ -101,7 +101,7 @@ func (f *federation) startGroup(code string, n int, hold chan struct{}, links []
 	})
 	s := g.leader(t)
 	ctx := context.Background()
-	if err := s.Federation.Configure(ctx, core.FederationConfig{Self: code, Links: links}); err != nil {
+	if err := s.Federation.Configure(ctx, model.FederationConfig{Self: code, Links: links}); err != nil {
 		t.Fatal(err)
 	}
 	if len(code) == 6 && code[4:] != "00" {
@@ -220,9 +220,9 @@ func (f *federation) drained(timeout time.Duration) time.Duration {
 
 func TestFederationExactlyOnceUnderFaults(t *testing.T) {
 	f := newFederation(t)
-	peer := func(c string) core.Link { return core.Link{Peer: c, Relation: core.RelPeer} }
-	parent := func(c string) core.Link { return core.Link{Peer: c, Relation: core.RelParent} }
-	child := func(c string) core.Link { return core.Link{Peer: c, Relation: core.RelChild} }
+	peer := func(c string) model.Link { return model.Link{Peer: c, Relation: model.RelPeer} }
+	parent := func(c string) model.Link { return model.Link{Peer: c, Relation: model.RelParent} }
+	child := func(c string) model.Link { return model.Link{Peer: c, Relation: model.RelChild} }
 	cq := f.start("500000", 1, child("500110"), child("500153"))
 	qj := f.start("500110", 3, parent("500000"), peer("510107"))
 	rc := f.start("500153", 3, parent("500000"), peer("511083"))

@@ -21,18 +21,19 @@ import (
 
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // Batch is what crosses the wire: messages from one origin, in order.
 type Batch struct {
-	Origin   string         `json:"origin"`
-	Messages []core.Message `json:"messages"`
+	Origin   string          `json:"origin"`
+	Messages []model.Message `json:"messages"`
 }
 
 // Transport delivers a batch to some replica of dest and returns its
 // acknowledgement.
 type Transport interface {
-	Send(ctx context.Context, dest string, b Batch) (core.ReceiveResult, error)
+	Send(ctx context.Context, dest string, b Batch) (model.ReceiveResult, error)
 }
 
 // Path is where a replica accepts batches.
@@ -66,14 +67,14 @@ func NewHTTPTransport(resolve func(string) []string, tlsConf *tls.Config, dial f
 }
 
 // Send tries dest's replicas in turn.
-func (h *HTTPTransport) Send(ctx context.Context, dest string, b Batch) (core.ReceiveResult, error) {
+func (h *HTTPTransport) Send(ctx context.Context, dest string, b Batch) (model.ReceiveResult, error) {
 	body, err := json.Marshal(b)
 	if err != nil {
-		return core.ReceiveResult{}, err
+		return model.ReceiveResult{}, err
 	}
 	addrs := h.Resolve(dest)
 	if len(addrs) == 0 {
-		return core.ReceiveResult{}, fmt.Errorf("exchange: no address for %s", dest)
+		return model.ReceiveResult{}, fmt.Errorf("exchange: no address for %s", dest)
 	}
 	scheme := "http"
 	if h.TLS != nil {
@@ -83,7 +84,7 @@ func (h *HTTPTransport) Send(ctx context.Context, dest string, b Batch) (core.Re
 	for _, a := range addrs {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, scheme+"://"+a+Path, bytes.NewReader(body))
 		if err != nil {
-			return core.ReceiveResult{}, err
+			return model.ReceiveResult{}, err
 		}
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := h.Client.Do(req)
@@ -95,18 +96,18 @@ func (h *HTTPTransport) Send(ctx context.Context, dest string, b Batch) (core.Re
 		resp.Body.Close()
 		switch {
 		case resp.StatusCode == http.StatusOK:
-			var res core.ReceiveResult
+			var res model.ReceiveResult
 			if err := json.Unmarshal(raw, &res); err != nil {
-				return core.ReceiveResult{}, fmt.Errorf("exchange: ack from %s: %w", a, err)
+				return model.ReceiveResult{}, fmt.Errorf("exchange: ack from %s: %w", a, err)
 			}
 			return res, nil
 		case resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusBadRequest:
-			return core.ReceiveResult{}, fmt.Errorf("%w by %s: %s", ErrRefused, a, raw)
+			return model.ReceiveResult{}, fmt.Errorf("%w by %s: %s", ErrRefused, a, raw)
 		default:
 			last = fmt.Errorf("exchange: %s answered %d: %s", a, resp.StatusCode, bytes.TrimSpace(raw))
 		}
 	}
-	return core.ReceiveResult{}, last
+	return model.ReceiveResult{}, last
 }
 
 // Receiver applies batches into one replica's store.
@@ -121,12 +122,12 @@ type Receiver struct {
 
 // Receive applies a batch. A follower's proposer refuses with
 // errs.ErrUnavailable; the HTTP handler then forwards to the leader.
-func (r *Receiver) Receive(ctx context.Context, b Batch) (core.ReceiveResult, error) {
+func (r *Receiver) Receive(ctx context.Context, b Batch) (model.ReceiveResult, error) {
 	res, err := r.Store.Federation.Receive(ctx, b.Origin, b.Messages)
 	if errors.Is(err, errs.ErrForbidden) || errors.Is(err, errs.ErrInvalid) {
 		// Refused as a whole: record why, then answer.
 		reason := err.Error()
-		if rerr := r.Store.Federation.Refuse(ctx, core.Refusal{Origin: b.Origin, Reason: reason}); rerr != nil {
+		if rerr := r.Store.Federation.Refuse(ctx, model.Refusal{Origin: b.Origin, Reason: reason}); rerr != nil {
 			err = errors.Join(err, rerr)
 		}
 	}
@@ -161,7 +162,7 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 			cn = b.Origin
 		}
 		if cn != b.Origin {
-			r.Store.Federation.Refuse(req.Context(), core.Refusal{Origin: b.Origin, Reason: "client certificate does not match the origin"})
+			r.Store.Federation.Refuse(req.Context(), model.Refusal{Origin: b.Origin, Reason: "client certificate does not match the origin"})
 			http.Error(w, "client certificate does not match origin "+b.Origin, http.StatusForbidden)
 			return
 		}
@@ -233,8 +234,8 @@ func DecodeBatch(raw []byte) (Batch, error) {
 	if b.Origin == "" {
 		return Batch{}, errs.Invalid("origin", "required", "origin is required")
 	}
-	if len(b.Messages) > core.MaxReceiveBatch {
-		return Batch{}, errs.Invalid("messages", "size", "%d messages, more than %d", len(b.Messages), core.MaxReceiveBatch)
+	if len(b.Messages) > model.MaxReceiveBatch {
+		return Batch{}, errs.Invalid("messages", "size", "%d messages, more than %d", len(b.Messages), model.MaxReceiveBatch)
 	}
 	for i := 1; i < len(b.Messages); i++ {
 		if b.Messages[i].Seq <= b.Messages[i-1].Seq {

@@ -11,16 +11,17 @@ import (
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 type tokenKey struct{}
 
-func withToken(ctx context.Context, tk *core.Token) context.Context {
+func withToken(ctx context.Context, tk *model.Token) context.Context {
 	return context.WithValue(ctx, tokenKey{}, tk)
 }
 
-func tokenOf(ctx context.Context) *core.Token {
-	tk, _ := ctx.Value(tokenKey{}).(*core.Token)
+func tokenOf(ctx context.Context) *model.Token {
+	tk, _ := ctx.Value(tokenKey{}).(*model.Token)
 	return tk
 }
 
@@ -46,7 +47,7 @@ func credential(r *http.Request) (string, bool) {
 // authenticate resolves the request's token and, for an administrator
 // outside development mode, its second factor. Refusals are limited per
 // client address (lockout.go) and audited; the secret is never logged.
-func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*core.Token, error) {
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*model.Token, error) {
 	secret, ok := credential(r)
 	if !ok {
 		return nil, &errs.FieldError{Kind: errUnauthenticated, Field: "authorization", Rule: "bearer", Msg: "send Authorization: Bearer <token>"}
@@ -78,7 +79,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*core.Tok
 
 // check finds the live token for secret and checks its second factor. On
 // a wrong second factor it returns the token too, for the audit.
-func (s *Server) check(r *http.Request, secret string) (*core.Token, error) {
+func (s *Server) check(r *http.Request, secret string) (*model.Token, error) {
 	st := s.b.Store()
 	tk, err := st.Tokens.Login(r.Context(), secret)
 	if fe := (*errs.FieldError)(nil); errors.As(err, &fe) && fe.Rule == "expired" {
@@ -143,7 +144,7 @@ func rule(err error) string {
 
 // authorize checks what the route table says a route needs: the role's
 // permission and, for node-wide routes, a scope covering the whole group.
-func (s *Server) authorize(tk *core.Token, rt route) error {
+func (s *Server) authorize(tk *model.Token, rt route) error {
 	if tk.Role == access.LegacyAuditor {
 		return &errs.FieldError{Kind: errs.ErrForbidden, Field: "role", Rule: "split", Msg: "role auditor was split into system_admin, security_admin and audit_admin (三员分立); a center_admin runs fengqiao token split-roles once, and this token then works as audit_admin"}
 	}
@@ -156,7 +157,7 @@ func (s *Server) authorize(tk *core.Token, rt route) error {
 	return nil
 }
 
-func requireAction(tk *core.Token, action string) error {
+func requireAction(tk *model.Token, action string) error {
 	if !access.AllowsAction(tk.Role, action) {
 		return &errs.FieldError{Kind: errs.ErrForbidden, Field: "action", Rule: "permission", Msg: "role " + tk.Role + " may not " + action}
 	}
@@ -165,7 +166,7 @@ func requireAction(tk *core.Token, action string) error {
 
 // inScope hides what lies outside the token's subtree: it answers 404, so a
 // township token cannot even learn that another township's event exists.
-func inScope(tk *core.Token, code, field, what, id string) error {
+func inScope(tk *model.Token, code, field, what, id string) error {
 	if code == "" || !tk.Covers(code) {
 		return errs.NotFound(field, "%s %s not found", what, id)
 	}
@@ -177,7 +178,7 @@ func inScope(tk *core.Token, code, field, what, id string) error {
 // token's scope. A code's own digits prove nothing: a retired code under one
 // township may lead into another. Unknown and out-of-scope codes both read
 // as not found. Grid codes (longer than 12 digits) have no aliases.
-func (s *Server) resolveIn(tk *core.Token, code, field string) (string, error) {
+func (s *Server) resolveIn(tk *model.Token, code, field string) (string, error) {
 	if code == "" {
 		return "", errs.NotFound(field, "jurisdiction %s not found", code)
 	}

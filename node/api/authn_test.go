@@ -15,6 +15,7 @@ import (
 
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/access"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // auditKinds returns the kinds of the audit events recorded after seq.
@@ -175,7 +176,7 @@ func TestTokensArePepperedAndRedacted(t *testing.T) {
 	// A token as an older version stored it.
 	legacy := "fq_legacy_grid_worker_secret_0001"
 	sum := sha256.Sum256([]byte(legacy))
-	payload, _ := json.Marshal(core.Token{ID: "tok-legacy0001", Name: "旧", Role: access.GridWorker, Scope: "511083001", Hash: hex.EncodeToString(sum[:])})
+	payload, _ := json.Marshal(model.Token{ID: "tok-legacy0001", Name: "旧", Role: access.GridWorker, Scope: "511083001", Hash: hex.EncodeToString(sum[:])})
 	raw, _ := (&core.Command{Type: "token.create", Version: 1, ID: "legacy-2", At: time.Now().UTC(), Actor: "older version", Payload: payload}).Encode()
 	if res, err := f.prop.Propose(ctx, [][]byte{raw}); err != nil || res[0].Err != nil {
 		t.Fatalf("legacy token: %v %v", err, res)

@@ -14,8 +14,8 @@ import (
 func TestCasesOverHTTP(t *testing.T) {
 	f := newFixture(t)
 	ctx := core.WithActor(context.Background(), "test")
-	if err := f.b.s.Federation.Configure(ctx, core.FederationConfig{Self: "511083",
-		Links: []core.Link{{Peer: "500153", Relation: core.RelPeer}, {Peer: "511000", Relation: core.RelParent}}}); err != nil {
+	if err := f.b.s.Federation.Configure(ctx, model.FederationConfig{Self: "511083",
+		Links: []model.Link{{Peer: "500153", Relation: model.RelPeer}, {Peer: "511000", Relation: model.RelParent}}}); err != nil {
 		t.Fatal(err)
 	}
 	var c model.Case
@@ -95,7 +95,7 @@ func TestFederationRoutes(t *testing.T) {
 	expectProblem(t, "township token", resp, m, 403, "role")
 
 	ctx := core.WithActor(context.Background(), "test")
-	if err := f.b.s.Federation.Configure(ctx, core.FederationConfig{Self: "511083", Links: []core.Link{{Peer: "511000", Relation: core.RelParent}}}); err != nil {
+	if err := f.b.s.Federation.Configure(ctx, model.FederationConfig{Self: "511083", Links: []model.Link{{Peer: "511000", Relation: model.RelParent}}}); err != nil {
 		t.Fatal(err)
 	}
 	f.b.stats = []exchange.LinkStats{{Peer: "511000", Shipped: 7, Acked: 7}}
@@ -118,7 +118,7 @@ func TestFederationRoutes(t *testing.T) {
 func TestCaseCarriesTheHeadOfItsTimeline(t *testing.T) {
 	f := newFixture(t)
 	ctx := core.WithActor(context.Background(), "test")
-	if err := f.b.s.Federation.Configure(ctx, core.FederationConfig{Self: "511083", Links: []core.Link{{Peer: "500153", Relation: core.RelPeer}}}); err != nil {
+	if err := f.b.s.Federation.Configure(ctx, model.FederationConfig{Self: "511083", Links: []model.Link{{Peer: "500153", Relation: model.RelPeer}}}); err != nil {
 		t.Fatal(err)
 	}
 	c, err := f.b.s.Cases.Open(ctx, "交界纠纷", "双方争执", []string{"500153"})

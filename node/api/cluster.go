@@ -9,6 +9,7 @@ import (
 
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // Peer is one replica of this node's Raft group.
@@ -140,7 +141,7 @@ func (s *Server) verifyAudit(w http.ResponseWriter, r *http.Request) error {
 // in the body, as fetched from the parent's listWitnesses.
 func (s *Server) verifyWitnessed(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
-		Witnesses []core.Witness `json:"witnesses"`
+		Witnesses []model.Witness `json:"witnesses"`
 	}
 	if err := decode(r, &in); err != nil {
 		return err
@@ -186,7 +187,7 @@ func (s *Server) listWitnesses(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if ws == nil {
-		ws = []core.Witness{}
+		ws = []model.Witness{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"witnesses": ws})
 	return nil

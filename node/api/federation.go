@@ -3,8 +3,8 @@ package api
 import (
 	"net/http"
 
-	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/federation/exchange"
 	"github.com/fengqiao/fengqiao/federation/membership"
 )
@@ -42,7 +42,7 @@ func (s *Server) federationMembers(w http.ResponseWriter, r *http.Request) error
 // linkView is one link: its replicated state (depth, lag, sequences) and,
 // on the leader, its transport record.
 type linkView struct {
-	core.LinkState
+	model.LinkState
 	Transport *exchange.LinkStats `json:"transport,omitempty"`
 }
 

@@ -433,7 +433,7 @@ func matrixSetup(t *testing.T, f *fixture) *matrixObjects {
 		c, d := g.Geometry[0][0], g.Geometry[0][2]
 		o.point[p] = fmt.Sprintf("lng=%f&lat=%f", (c[0]+d[0])/2, (c[1]+d[1])/2)
 	}
-	if err := st.Federation.Configure(ctx, core.FederationConfig{Self: "511083", Links: []core.Link{{Peer: "500153", Relation: core.RelPeer}}}); err != nil {
+	if err := st.Federation.Configure(ctx, model.FederationConfig{Self: "511083", Links: []model.Link{{Peer: "500153", Relation: model.RelPeer}}}); err != nil {
 		t.Fatal(err)
 	}
 	cs, err := st.Cases.Open(ctx, "边界纠纷", "", []string{"500153"})

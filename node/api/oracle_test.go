@@ -40,7 +40,7 @@ func TestOutOfScopeAnswersAsMissing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Federation.Configure(ctx, core.FederationConfig{Self: "511083", Links: []core.Link{{Peer: "500153", Relation: core.RelPeer}}}); err != nil {
+	if err := st.Federation.Configure(ctx, model.FederationConfig{Self: "511083", Links: []model.Link{{Peer: "500153", Relation: model.RelPeer}}}); err != nil {
 		t.Fatal(err)
 	}
 	caseX, err := st.Cases.Open(ctx, "边界纠纷", "", []string{"500153"})

@@ -56,7 +56,7 @@ func TestListingsPageOverHTTP(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := f.b.s.Federation.Configure(ctx, core.FederationConfig{Self: "511083", Links: []core.Link{{Peer: "500153", Relation: core.RelPeer}}}); err != nil {
+	if err := f.b.s.Federation.Configure(ctx, model.FederationConfig{Self: "511083", Links: []model.Link{{Peer: "500153", Relation: model.RelPeer}}}); err != nil {
 		t.Fatal(err)
 	}
 	cs, err := f.b.s.Cases.Open(ctx, "荣昌–隆昌 边界水事纠纷", "两岸村民争用水源", []string{"500153"})

@@ -27,7 +27,7 @@ type personView struct {
 	Special any `json:"special,omitempty"`
 }
 
-func viewPerson(tk *core.Token, p *model.Person) personView {
+func viewPerson(tk *model.Token, p *model.Person) personView {
 	v := personView{Person: p}
 	switch {
 	case p.Special == nil:
@@ -40,7 +40,7 @@ func viewPerson(tk *core.Token, p *model.Person) personView {
 }
 
 // seesSpecial refuses a token that may not see p's special-population record.
-func seesSpecial(tk *core.Token, p *model.Person) error {
+func seesSpecial(tk *model.Token, p *model.Person) error {
 	if !access.SeesSpecial(tk.Role, tk.Scope, p.Grid) {
 		return &errs.FieldError{Kind: errs.ErrForbidden, Field: "role", Rule: "special", Msg: "role " + tk.Role + " sees only that this person needs attention; special-population records are kept by the roles that may reveal and by the grid workers of the person's grid"}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // Backend is what the API needs of a node.
@@ -181,7 +182,7 @@ func (s *Server) wrap(rt route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: 200}
-		var tk *core.Token
+		var tk *model.Token
 		err := func() error {
 			if !rt.public {
 				var err error

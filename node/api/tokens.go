@@ -10,6 +10,7 @@ import (
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // tokenView never carries the hash: it is no use to a caller.
@@ -22,7 +23,7 @@ type tokenView struct {
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }
 
-func viewToken(t *core.Token) tokenView {
+func viewToken(t *model.Token) tokenView {
 	return tokenView{t.ID, t.Name, t.Role, t.Scope, t.Revoked, t.ExpiresAt}
 }
 
@@ -34,7 +35,7 @@ func parseTTL(s string) (time.Duration, error) {
 		if err != nil || n <= 0 {
 			return 0, errs.Invalid("ttl", "format", "ttl must be a duration such as 720h or a number of days such as 90d")
 		}
-		if max := int(core.MaxTokenTTL / (24 * time.Hour)); n > max { // before multiplying, which could wrap
+		if max := int(model.MaxTokenTTL / (24 * time.Hour)); n > max { // before multiplying, which could wrap
 			return 0, errs.Invalid("ttl", "range", "a token's lifetime is at most %d days", max)
 		}
 		return time.Duration(n) * 24 * time.Hour, nil
@@ -97,7 +98,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		if spec.TTL <= 0 {
-			return errs.Invalid("ttl", "range", "a token's lifetime must be between 1s and %s", core.MaxTokenTTL)
+			return errs.Invalid("ttl", "range", "a token's lifetime must be between 1s and %s", model.MaxTokenTTL)
 		}
 	}
 	is, err := s.b.Store().Tokens.CreateWith(r.Context(), spec)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/access"
+	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/federation/tlsutil"
 	"github.com/fengqiao/fengqiao/node/api"
 )
@@ -293,10 +294,10 @@ func verifyWitnessed(out io.Writer, c, parent *apiClient) error {
 		return err
 	}
 	parent.tokenEnv, parent.otpEnv = "FENGQIAO_WITNESS_TOKEN", "FENGQIAO_WITNESS_OTP"
-	var all []core.Witness
+	var all []model.Witness
 	for after := uint64(0); ; {
 		var page struct {
-			Witnesses []core.Witness `json:"witnesses"`
+			Witnesses []model.Witness `json:"witnesses"`
 		}
 		if err := parent.call("GET", fmt.Sprintf("/api/v1/audit/witnesses?origin=%s&after=%d&limit=1000", url.QueryEscape(first.Jurisdiction), after), nil, &page); err != nil {
 			return fmt.Errorf("witnesses from %s: %w", parent.addr, err)

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/federation/exchange"
 	"github.com/fengqiao/fengqiao/federation/membership"
 )
@@ -41,7 +41,7 @@ func federationCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var out struct {
 				Links []struct {
-					core.LinkState
+					model.LinkState
 					Transport *exchange.LinkStats `json:"transport"`
 				} `json:"links"`
 			}
