@@ -374,9 +374,29 @@ func (cs *Cases) Head(id string, n int) (*model.Case, string, error) {
 
 // head reads a case and up to n entries (0: all) in one view.
 func (cs *Cases) head(id string, n int) (*model.Case, string, error) {
+	return cs.s.engine.CaseHead(id, n)
+}
+
+// Entries lists a case's timeline entries in HLC order, a page at a time:
+// after is the previous page's next ("" for the first), next is "" on the
+// last page, and limit is 1..500 (else 100). A cursor from another case's
+// entries is refused (field cursor); an unknown case is not found (field id).
+func (cs *Cases) Entries(id, after string, limit int) (entries []model.CaseEntry, next string, err error) {
+	return cs.s.engine.CaseEntries(id, after, limit)
+}
+
+// List returns the cases this jurisdiction takes part in, without entries,
+// by id, a page at a time: after is the previous page's next ("" for the
+// first), next is "" on the last page, and limit is 1..500 (else 100).
+func (cs *Cases) List(after string, limit int) (cases []model.Case, next string, err error) {
+	return cs.s.engine.Cases(after, limit)
+}
+
+// head reads a case and up to n entries (0: all) in one view.
+func (eng *Engine) CaseHead(id string, n int) (*model.Case, string, error) {
 	var out *model.Case
 	var last []byte
-	err := cs.s.engine.View(func(tx *bbolt.Tx) error {
+	err := eng.View(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bCase).Get([]byte(id))
 		if v == nil {
 			return errs.NotFound("id", "case %s not found", id)
@@ -396,9 +416,9 @@ func (cs *Cases) head(id string, n int) (*model.Case, string, error) {
 // after is the previous page's next ("" for the first), next is "" on the
 // last page, and limit is 1..500 (else 100). A cursor from another case's
 // entries is refused (field cursor); an unknown case is not found (field id).
-func (cs *Cases) Entries(id, after string, limit int) (entries []model.CaseEntry, next string, err error) {
+func (eng *Engine) CaseEntries(id, after string, limit int) (entries []model.CaseEntry, next string, err error) {
 	pre := []byte(id + "/")
-	return cursorPage(cs.s.engine, pre, after, func(tx *bbolt.Tx, from []byte) ([]model.CaseEntry, []byte, error) {
+	return cursorPage(eng, pre, after, func(tx *bbolt.Tx, from []byte) ([]model.CaseEntry, []byte, error) {
 		if tx.Bucket(bCase).Get([]byte(id)) == nil {
 			return nil, nil, errs.NotFound("id", "case %s not found", id)
 		}
@@ -409,6 +429,6 @@ func (cs *Cases) Entries(id, after string, limit int) (entries []model.CaseEntry
 // List returns the cases this jurisdiction takes part in, without entries,
 // by id, a page at a time: after is the previous page's next ("" for the
 // first), next is "" on the last page, and limit is 1..500 (else 100).
-func (cs *Cases) List(after string, limit int) (cases []model.Case, next string, err error) {
-	return valuesPage[model.Case](cs.s.engine, bCase, nil, after, pageLimit(limit, 100, 500))
+func (eng *Engine) Cases(after string, limit int) (cases []model.Case, next string, err error) {
+	return valuesPage[model.Case](eng, bCase, nil, after, pageLimit(limit, 100, 500))
 }

@@ -83,20 +83,7 @@ func (ev *Events) AddCategory(ctx context.Context, c model.Category) (*model.Cat
 
 // Categories lists the national base list followed by added categories.
 func (ev *Events) Categories() ([]model.Category, error) {
-	out := append([]model.Category(nil), model.BaseCategories...)
-	var added []model.Category
-	err := ev.s.engine.View(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bCategory).ForEach(func(_, v []byte) error {
-			var c model.Category
-			if err := json.Unmarshal(v, &c); err != nil {
-				return err
-			}
-			added = append(added, c)
-			return nil
-		})
-	})
-	sort.Slice(added, func(i, j int) bool { return strings.Compare(added[i].Code, added[j].Code) < 0 })
-	return append(out, added...), err
+	return ev.s.engine.Categories()
 }
 
 // deadlines computes the accept-by and resolve-by instants for a report at at.
@@ -138,4 +125,22 @@ func applyCategoryAdd(t *txn, c *Command, cat *model.Category) (any, error) {
 		return nil, errs.Conflict("code", "exists", "category %s is in the national list", cat.Code)
 	}
 	return cat, t.putRecord(bCategory, []byte(cat.Code), cat)
+}
+
+// Categories lists the national base list followed by added categories.
+func (eng *Engine) Categories() ([]model.Category, error) {
+	out := append([]model.Category(nil), model.BaseCategories...)
+	var added []model.Category
+	err := eng.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bCategory).ForEach(func(_, v []byte) error {
+			var c model.Category
+			if err := json.Unmarshal(v, &c); err != nil {
+				return err
+			}
+			added = append(added, c)
+			return nil
+		})
+	})
+	sort.Slice(added, func(i, j int) bool { return strings.Compare(added[i].Code, added[j].Code) < 0 })
+	return append(out, added...), err
 }

@@ -90,53 +90,17 @@ func (ev *Events) List(q model.Query) (model.Page, error) {
 
 // Get returns one event.
 func (ev *Events) Get(id string) (*model.Event, error) {
-	var e model.Event
-	err := ev.s.engine.View(func(tx *bbolt.Tx) error {
-		raw := tx.Bucket(bEvent).Get([]byte(id))
-		if raw == nil {
-			return errs.NotFound("id", "event %s not found", id)
-		}
-		return decodeRecord(raw, &e)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &e, nil
+	return ev.s.engine.Event(id)
 }
 
 // Timeline returns every action on an event, oldest first.
 func (ev *Events) Timeline(id string) ([]model.TimelineEntry, error) {
-	var out []model.TimelineEntry
-	err := ev.s.engine.View(func(tx *bbolt.Tx) error {
-		raw := tx.Bucket(bEvent).Get([]byte(id))
-		if raw == nil {
-			return errs.NotFound("id", "event %s not found", id)
-		}
-		var e model.Event
-		if err := decodeRecord(raw, &e); err != nil {
-			return err
-		}
-		pre := []byte(id + "/")
-		rest, err := prefixValues[model.TimelineEntry](tx, bEvent, pre, 0, func(k []byte) bool { return len(k) == len(pre)+4 })
-		out = append([]model.TimelineEntry{{Rev: 1, At: e.ReportedAt, Actor: e.ReportedBy, Action: "report", To: model.StatusReported}}, rest...)
-		return err
-	})
-	return out, err
+	return ev.s.engine.Timeline(id)
 }
 
 // dueBefore lists active, not yet overdue events whose deadline is before now.
 func (ev *Events) dueBefore(now time.Time, limit int) ([]string, error) {
-	var ids []string
-	end := []byte(ixDeadline + timeKey(now.Unix()))
-	n := len(ixDeadline)
-	err := ev.s.engine.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bEvIndex).Cursor()
-		for k, _ := c.Seek([]byte(ixDeadline)); k != nil && bytes.HasPrefix(k, []byte(ixDeadline)) && bytes.Compare(k[:n+8], end) < 0 && len(ids) < limit; k, _ = c.Next() {
-			ids = append(ids, string(k[n+8:]))
-		}
-		return nil
-	})
-	return ids, err
+	return ev.s.engine.DueBefore(now, limit)
 }
 
 func ratio(a, b int64) float64 {
@@ -202,4 +166,55 @@ func (ev *Events) GridFigures(grid, period string) (model.Figures, error) {
 		return nil
 	})
 	return figuresFrom(grid, period, "", c), err
+}
+
+// Get returns one event.
+func (eng *Engine) Event(id string) (*model.Event, error) {
+	var e model.Event
+	err := eng.View(func(tx *bbolt.Tx) error {
+		raw := tx.Bucket(bEvent).Get([]byte(id))
+		if raw == nil {
+			return errs.NotFound("id", "event %s not found", id)
+		}
+		return decodeRecord(raw, &e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// Timeline returns every action on an event, oldest first.
+func (eng *Engine) Timeline(id string) ([]model.TimelineEntry, error) {
+	var out []model.TimelineEntry
+	err := eng.View(func(tx *bbolt.Tx) error {
+		raw := tx.Bucket(bEvent).Get([]byte(id))
+		if raw == nil {
+			return errs.NotFound("id", "event %s not found", id)
+		}
+		var e model.Event
+		if err := decodeRecord(raw, &e); err != nil {
+			return err
+		}
+		pre := []byte(id + "/")
+		rest, err := prefixValues[model.TimelineEntry](tx, bEvent, pre, 0, func(k []byte) bool { return len(k) == len(pre)+4 })
+		out = append([]model.TimelineEntry{{Rev: 1, At: e.ReportedAt, Actor: e.ReportedBy, Action: "report", To: model.StatusReported}}, rest...)
+		return err
+	})
+	return out, err
+}
+
+// dueBefore lists active, not yet overdue events whose deadline is before now.
+func (eng *Engine) DueBefore(now time.Time, limit int) ([]string, error) {
+	var ids []string
+	end := []byte(ixDeadline + timeKey(now.Unix()))
+	n := len(ixDeadline)
+	err := eng.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bEvIndex).Cursor()
+		for k, _ := c.Seek([]byte(ixDeadline)); k != nil && bytes.HasPrefix(k, []byte(ixDeadline)) && bytes.Compare(k[:n+8], end) < 0 && len(ids) < limit; k, _ = c.Next() {
+			ids = append(ids, string(k[n+8:]))
+		}
+		return nil
+	})
+	return ids, err
 }

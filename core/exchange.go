@@ -262,8 +262,24 @@ func (f *Federation) Ack(ctx context.Context, dest string, seq uint64) error {
 // Pending returns the first limit messages waiting for dest, in order. The
 // outbox holds only unacknowledged messages, so this is what to send next.
 func (f *Federation) Pending(dest string, limit int) ([]model.Message, error) {
+	return f.s.engine.Pending(dest, limit)
+}
+
+// Links returns the exchange state of every link.
+func (f *Federation) Links() ([]model.LinkState, error) {
+	return f.s.engine.Links()
+}
+
+// Refusals lists what this jurisdiction refused from origin ("" for all).
+func (f *Federation) Refusals(origin string) ([]model.Refusal, error) {
+	return f.s.engine.Refusals(origin)
+}
+
+// Pending returns the first limit messages waiting for dest, in order. The
+// outbox holds only unacknowledged messages, so this is what to send next.
+func (eng *Engine) Pending(dest string, limit int) ([]model.Message, error) {
 	var out []model.Message
-	err := f.s.engine.View(func(tx *bbolt.Tx) (err error) {
+	err := eng.View(func(tx *bbolt.Tx) (err error) {
 		out, err = prefixValues[model.Message](tx, bOutbox, []byte(dest+"/"), limit, nil)
 		return err
 	})
@@ -271,9 +287,9 @@ func (f *Federation) Pending(dest string, limit int) ([]model.Message, error) {
 }
 
 // Links returns the exchange state of every link.
-func (f *Federation) Links() ([]model.LinkState, error) {
+func (eng *Engine) Links() ([]model.LinkState, error) {
 	var out []model.LinkState
-	err := f.s.engine.View(func(tx *bbolt.Tx) error {
+	err := eng.View(func(tx *bbolt.Tx) error {
 		links, err := prefixValues[model.Link](tx, bLink, nil, 0, nil)
 		if err != nil {
 			return err
@@ -303,13 +319,13 @@ func (f *Federation) Links() ([]model.LinkState, error) {
 }
 
 // Refusals lists what this jurisdiction refused from origin ("" for all).
-func (f *Federation) Refusals(origin string) ([]model.Refusal, error) {
+func (eng *Engine) Refusals(origin string) ([]model.Refusal, error) {
 	var pre []byte
 	if origin != "" {
 		pre = []byte(origin + "/")
 	}
 	var out []model.Refusal
-	err := f.s.engine.View(func(tx *bbolt.Tx) (err error) {
+	err := eng.View(func(tx *bbolt.Tx) (err error) {
 		out, err = prefixValues[model.Refusal](tx, bRefused, pre, 0, nil)
 		return err
 	})

@@ -248,8 +248,18 @@ func (f *Federation) SendRollup(ctx context.Context) error {
 
 // Rollups returns the figures heard from the subtree, by jurisdiction.
 func (f *Federation) Rollups() ([]model.Rollup, error) {
+	return f.s.engine.Rollups()
+}
+
+// Rollup returns the figures last heard for code.
+func (f *Federation) Rollup(code string) (model.Rollup, bool, error) {
+	return f.s.engine.Rollup(code)
+}
+
+// Rollups returns the figures heard from the subtree, by jurisdiction.
+func (eng *Engine) Rollups() ([]model.Rollup, error) {
 	var out []model.Rollup
-	err := f.s.engine.View(func(tx *bbolt.Tx) (err error) {
+	err := eng.View(func(tx *bbolt.Tx) (err error) {
 		out, err = prefixValues[model.Rollup](tx, bRollup, nil, 0, nil) // keyed by code: sorted
 		return err
 	})
@@ -257,10 +267,10 @@ func (f *Federation) Rollups() ([]model.Rollup, error) {
 }
 
 // Rollup returns the figures last heard for code.
-func (f *Federation) Rollup(code string) (model.Rollup, bool, error) {
+func (eng *Engine) Rollup(code string) (model.Rollup, bool, error) {
 	var r model.Rollup
 	var ok bool
-	err := f.s.engine.View(func(tx *bbolt.Tx) error {
+	err := eng.View(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bRollup).Get([]byte(code))
 		if v == nil {
 			return nil

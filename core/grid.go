@@ -203,17 +203,7 @@ func (gs *Grids) Assign(ctx context.Context, grid, worker, role string) (*model.
 
 // Get returns one grid.
 func (gs *Grids) Get(code string) (*model.Grid, error) {
-	var g *model.Grid
-	err := gs.s.engine.View(func(tx *bbolt.Tx) error {
-		raw := tx.Bucket(bGrid).Get([]byte(code))
-		if raw == nil {
-			return errs.NotFound("code", "grid %s not found", code)
-		}
-		var err error
-		g, err = decodeGrid(raw)
-		return err
-	})
-	return g, err
+	return gs.s.engine.Grid(code)
 }
 
 // List returns the grids under a jurisdiction code (any tier) by code, a page
@@ -253,4 +243,19 @@ func applyGridCreate(t *txn, c *Command, p *gridPayload) (any, error) {
 
 func applyGridUpdate(t *txn, c *Command, p *gridPayload) (any, error) {
 	return applyGridPut(t, c, p, false)
+}
+
+// Get returns one grid.
+func (eng *Engine) Grid(code string) (*model.Grid, error) {
+	var g *model.Grid
+	err := eng.View(func(tx *bbolt.Tx) error {
+		raw := tx.Bucket(bGrid).Get([]byte(code))
+		if raw == nil {
+			return errs.NotFound("code", "grid %s not found", code)
+		}
+		var err error
+		g, err = decodeGrid(raw)
+		return err
+	})
+	return g, err
 }

@@ -210,25 +210,12 @@ func (hs *Handovers) Sweep(ctx context.Context) (int, error) {
 
 // Get returns one handover.
 func (hs *Handovers) Get(id string) (*model.Handover, error) {
-	var h model.Handover
-	err := hs.s.engine.View(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bHandover).Get([]byte(id))
-		if v == nil {
-			return errs.NotFound("id", "handover %s not found", id)
-		}
-		return json.Unmarshal(v, &h)
-	})
-	return &h, err
+	return hs.s.engine.Handover(id)
 }
 
 // List returns every handover this side holds.
 func (hs *Handovers) List() ([]model.Handover, error) {
-	var out []model.Handover
-	err := hs.s.engine.View(func(tx *bbolt.Tx) (err error) {
-		out, err = prefixValues[model.Handover](tx, bHandover, nil, 0, nil) // keyed by id: sorted
-		return err
-	})
-	return out, err
+	return hs.s.engine.Handovers()
 }
 
 // subjectAAD is what a handover's sealed subject fields are bound to: a
@@ -336,4 +323,27 @@ func (f *Federation) Incoming(msgs []model.Message) ([]model.Message, error) {
 		}
 	}
 	return out, nil
+}
+
+// Get returns one handover.
+func (eng *Engine) Handover(id string) (*model.Handover, error) {
+	var h model.Handover
+	err := eng.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bHandover).Get([]byte(id))
+		if v == nil {
+			return errs.NotFound("id", "handover %s not found", id)
+		}
+		return json.Unmarshal(v, &h)
+	})
+	return &h, err
+}
+
+// List returns every handover this side holds.
+func (eng *Engine) Handovers() ([]model.Handover, error) {
+	var out []model.Handover
+	err := eng.View(func(tx *bbolt.Tx) (err error) {
+		out, err = prefixValues[model.Handover](tx, bHandover, nil, 0, nil) // keyed by id: sorted
+		return err
+	})
+	return out, err
 }

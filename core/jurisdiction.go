@@ -177,44 +177,17 @@ func (j *Jurisdictions) SetBounds(ctx context.Context, code string, g orb.MultiP
 
 // Resolve maps a possibly retired code to the current one (511028 → 511083).
 func (j *Jurisdictions) Resolve(code string) (string, error) {
-	out := code
-	err := j.s.engine.View(func(tx *bbolt.Tx) error {
-		if n := tx.Bucket(bJurAlias).Get([]byte(code)); n != nil {
-			out = string(n)
-		}
-		if tx.Bucket(bJur).Get([]byte(out)) == nil {
-			return errs.NotFound("code", "jurisdiction %s not found", code)
-		}
-		return nil
-	})
-	return out, err
+	return j.s.engine.Resolve(code)
 }
 
 // Get returns one jurisdiction; a retired code resolves to its successor.
 func (j *Jurisdictions) Get(code string) (model.Jurisdiction, error) {
-	var out model.Jurisdiction
-	cur, err := j.Resolve(code)
-	if err != nil {
-		return out, err
-	}
-	err = j.s.engine.View(func(tx *bbolt.Tx) error {
-		return decodeRecord(tx.Bucket(bJur).Get([]byte(cur)), &out)
-	})
-	return out, err
+	return j.s.engine.Jurisdiction(code)
 }
 
 // Children lists the direct children of code, sorted by code.
 func (j *Jurisdictions) Children(code string) ([]model.Jurisdiction, error) {
-	cur, err := j.Resolve(code)
-	if err != nil {
-		return nil, err
-	}
-	var out []model.Jurisdiction
-	err = j.s.engine.View(func(tx *bbolt.Tx) (err error) {
-		out, err = prefixRefs[model.Jurisdiction](tx, bJurChild, bJur, []byte(cur+"/"), 0, nil)
-		return err
-	})
-	return out, err
+	return j.s.engine.Children(code)
 }
 
 // Ancestors returns the chain from the province down to code's parent.
@@ -236,68 +209,19 @@ func (j *Jurisdictions) Ancestors(code string) ([]model.Jurisdiction, error) {
 // Search finds jurisdictions whose name contains q, optionally of one tier
 // and under one code, at most limit (default 50) in code order.
 func (j *Jurisdictions) Search(q string, tier divisions.Tier, under string, limit int) ([]model.Jurisdiction, error) {
-	if limit <= 0 || limit > 1000 {
-		limit = 50
-	}
-	pre := ""
-	if under != "" {
-		cur, err := j.Resolve(under)
-		if err != nil {
-			return nil, err
-		}
-		pre = prefixOf(cur)
-	}
-	var out []model.Jurisdiction
-	err := j.s.engine.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bJur).Cursor()
-		for k, v := c.Seek([]byte(pre)); k != nil && strings.HasPrefix(string(k), pre) && len(out) < limit; k, v = c.Next() {
-			var x model.Jurisdiction
-			if err := decodeRecord(v, &x); err != nil {
-				return err
-			}
-			if (tier == "" || x.Tier == tier) && strings.Contains(x.Name, q) {
-				out = append(out, x)
-			}
-		}
-		return nil
-	})
-	return out, err
+	return j.s.engine.SearchJurisdictions(q, tier, under, limit)
 }
 
 // scope turns a jurisdiction code (any tier; retired codes resolve) or a grid
 // code into the key prefix everything under it shares. "" means everywhere.
 // An unknown code is a NotFound error on field.
 func (s *Store) scope(field, code string) (string, error) {
-	if code == "" {
-		return "", nil
-	}
-	if len(code) > 12 {
-		if _, err := s.Grids.Get(code); err != nil {
-			return "", errs.NotFound(field, "no jurisdiction or grid %s", code)
-		}
-		return code, nil
-	}
-	cur, err := s.Jurisdictions.Resolve(code)
-	if err != nil {
-		return "", errs.NotFound(field, "no jurisdiction or grid %s", code)
-	}
-	return prefixOf(cur), nil
+	return s.engine.Scope(field, code)
 }
 
 // Bounds returns code's stored boundary and whether it was derived.
 func (j *Jurisdictions) Bounds(code string) (orb.MultiPolygon, bool, error) {
-	x, err := j.Get(code)
-	if err != nil {
-		return nil, false, err
-	}
-	if !x.HasBounds {
-		return nil, false, errs.NotFound("bounds", "no boundary is known for %s", code)
-	}
-	var g orb.MultiPolygon
-	err = j.s.engine.View(func(tx *bbolt.Tx) error {
-		return json.Unmarshal(tx.Bucket(bJurGeom).Get([]byte(x.Code)), &g)
-	})
-	return g, x.Derived, err
+	return j.s.engine.Bounds(code)
 }
 
 // regions is every 6-digit code in the shipped divisions and alias table.
@@ -416,4 +340,113 @@ func (t *txn) withinBounds(code string, p orb.Polygon) (bool, error) {
 		return false, err
 	}
 	return geo.Within(p, g), nil
+}
+
+// scope turns a jurisdiction code (any tier; retired codes resolve) or a grid
+// code into the key prefix everything under it shares. "" means everywhere.
+// An unknown code is a NotFound error on field.
+func (eng *Engine) Scope(field, code string) (string, error) {
+	if code == "" {
+		return "", nil
+	}
+	if len(code) > 12 {
+		if _, err := eng.Grid(code); err != nil {
+			return "", errs.NotFound(field, "no jurisdiction or grid %s", code)
+		}
+		return code, nil
+	}
+	cur, err := eng.Resolve(code)
+	if err != nil {
+		return "", errs.NotFound(field, "no jurisdiction or grid %s", code)
+	}
+	return prefixOf(cur), nil
+}
+
+// Resolve maps a possibly retired code to the current one (511028 → 511083).
+func (eng *Engine) Resolve(code string) (string, error) {
+	out := code
+	err := eng.View(func(tx *bbolt.Tx) error {
+		if n := tx.Bucket(bJurAlias).Get([]byte(code)); n != nil {
+			out = string(n)
+		}
+		if tx.Bucket(bJur).Get([]byte(out)) == nil {
+			return errs.NotFound("code", "jurisdiction %s not found", code)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Get returns one jurisdiction; a retired code resolves to its successor.
+func (eng *Engine) Jurisdiction(code string) (model.Jurisdiction, error) {
+	var out model.Jurisdiction
+	cur, err := eng.Resolve(code)
+	if err != nil {
+		return out, err
+	}
+	err = eng.View(func(tx *bbolt.Tx) error {
+		return decodeRecord(tx.Bucket(bJur).Get([]byte(cur)), &out)
+	})
+	return out, err
+}
+
+// Children lists the direct children of code, sorted by code.
+func (eng *Engine) Children(code string) ([]model.Jurisdiction, error) {
+	cur, err := eng.Resolve(code)
+	if err != nil {
+		return nil, err
+	}
+	var out []model.Jurisdiction
+	err = eng.View(func(tx *bbolt.Tx) (err error) {
+		out, err = prefixRefs[model.Jurisdiction](tx, bJurChild, bJur, []byte(cur+"/"), 0, nil)
+		return err
+	})
+	return out, err
+}
+
+// Search finds jurisdictions whose name contains q, optionally of one tier
+// and under one code, at most limit (default 50) in code order.
+func (eng *Engine) SearchJurisdictions(q string, tier divisions.Tier, under string, limit int) ([]model.Jurisdiction, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 50
+	}
+	pre := ""
+	if under != "" {
+		cur, err := eng.Resolve(under)
+		if err != nil {
+			return nil, err
+		}
+		pre = prefixOf(cur)
+	}
+	var out []model.Jurisdiction
+	err := eng.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bJur).Cursor()
+		for k, v := c.Seek([]byte(pre)); k != nil && strings.HasPrefix(string(k), pre) && len(out) < limit; k, v = c.Next() {
+			var x model.Jurisdiction
+			if err := decodeRecord(v, &x); err != nil {
+				return err
+			}
+			if (tier == "" || x.Tier == tier) && strings.Contains(x.Name, q) {
+				out = append(out, x)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Bounds returns code's stored boundary and whether it was derived.
+func (eng *Engine) Bounds(code string) (orb.MultiPolygon, bool, error) {
+	x, err := eng.Jurisdiction(code)
+	if err != nil {
+		return nil, false, err
+	}
+	if !x.HasBounds {
+		return nil, false, errs.NotFound("bounds", "no boundary is known for %s", code)
+	}
+	var g orb.MultiPolygon
+	err = eng.View(func(tx *bbolt.Tx) error {
+		return json.Unmarshal(tx.Bucket(bJurGeom).Get([]byte(x.Code)), &g)
+	})
+	return g, x.Derived, err
 }

@@ -82,8 +82,13 @@ func (f *Federation) Configure(ctx context.Context, cfg model.FederationConfig) 
 
 // Config returns the replicated configuration (Self is "" before Configure).
 func (f *Federation) Config() (model.FederationConfig, error) {
+	return f.s.engine.FederationConfig()
+}
+
+// Config returns the replicated configuration (Self is "" before Configure).
+func (eng *Engine) FederationConfig() (model.FederationConfig, error) {
 	var out model.FederationConfig
-	err := f.s.engine.View(func(tx *bbolt.Tx) (err error) {
+	err := eng.View(func(tx *bbolt.Tx) (err error) {
 		out.Self = string(tx.Bucket(bMeta).Get(metaSelf))
 		out.MaxOutbox = getU64(tx.Bucket(bMeta).Get(metaMaxOutbox))
 		out.Links, err = prefixValues[model.Link](tx, bLink, nil, 0, nil) // keyed by peer: sorted

@@ -228,57 +228,23 @@ func (p *Party) Orgs(under, after string, limit int) (orgs []model.Org, next str
 
 // orgs is Orgs with limit 0 meaning all.
 func (p *Party) orgs(under, after string, limit int) ([]model.Org, string, error) {
-	pre, err := p.s.scope("under", under)
-	if err != nil {
-		return nil, "", err
-	}
-	return refsPage[model.Org](p.s.engine, bOrgPlace, bOrg, []byte(pre), after, limit)
+	return p.s.engine.Orgs(under, after, limit)
 }
 
 // Org returns one org.
 func (p *Party) Org(id string) (*model.Org, error) {
-	return lookup[model.Org](p.s.engine, bOrg, id, "org")
+	return p.s.engine.Org(id)
 }
 
 // Members lists an org's members by id, a page at a time, as Orgs does.
 func (p *Party) Members(org, after string, limit int) (members []model.Member, next string, err error) {
-	return refsPage[model.Member](p.s.engine, bMemberOrg, bMember, []byte(org+"/"), after, pageLimit(limit, 100, 500))
+	return p.s.engine.Members(org, after, limit)
 }
 
 // Coverage lists the active grids under a jurisdiction that no branch or
 // group is built on.
 func (p *Party) Coverage(under string) (uncovered []string, total int, err error) {
-	orgs, _, err := p.orgs(under, "", 0)
-	if err != nil {
-		return nil, 0, err
-	}
-	covered := map[string]bool{}
-	for _, o := range orgs {
-		for _, g := range o.Grids {
-			covered[g] = true
-		}
-	}
-	scope, _ := p.s.scope("under", under) // checked by Orgs above
-	pre := []byte(scope)
-	err = p.s.engine.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bGridByJur).Cursor()
-		for k, _ := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, _ = c.Next() {
-			code := string(k[bytes.IndexByte(k, '/')+1:])
-			g, err := decodeGrid(tx.Bucket(bGrid).Get([]byte(code)))
-			if err != nil {
-				return err
-			}
-			if g.Status != model.GridActive {
-				continue
-			}
-			total++
-			if !covered[code] {
-				uncovered = append(uncovered, code)
-			}
-		}
-		return nil
-	})
-	return uncovered, total, err
+	return p.s.engine.Coverage(under)
 }
 
 // Compliance lists the orgs under a jurisdiction that are behind their
@@ -308,4 +274,59 @@ func (p *Party) Compliance(under string, asOf time.Time) ([]model.Lapse, error) 
 		}
 	}
 	return out, nil
+}
+
+// orgs is Orgs with limit 0 meaning all.
+func (eng *Engine) Orgs(under, after string, limit int) ([]model.Org, string, error) {
+	pre, err := eng.Scope("under", under)
+	if err != nil {
+		return nil, "", err
+	}
+	return refsPage[model.Org](eng, bOrgPlace, bOrg, []byte(pre), after, limit)
+}
+
+// Org returns one org.
+func (eng *Engine) Org(id string) (*model.Org, error) {
+	return lookup[model.Org](eng, bOrg, id, "org")
+}
+
+// Members lists an org's members by id, a page at a time, as Orgs does.
+func (eng *Engine) Members(org, after string, limit int) (members []model.Member, next string, err error) {
+	return refsPage[model.Member](eng, bMemberOrg, bMember, []byte(org+"/"), after, pageLimit(limit, 100, 500))
+}
+
+// Coverage lists the active grids under a jurisdiction that no branch or
+// group is built on.
+func (eng *Engine) Coverage(under string) (uncovered []string, total int, err error) {
+	orgs, _, err := eng.Orgs(under, "", 0)
+	if err != nil {
+		return nil, 0, err
+	}
+	covered := map[string]bool{}
+	for _, o := range orgs {
+		for _, g := range o.Grids {
+			covered[g] = true
+		}
+	}
+	scope, _ := eng.Scope("under", under) // checked by Orgs above
+	pre := []byte(scope)
+	err = eng.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bGridByJur).Cursor()
+		for k, _ := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, _ = c.Next() {
+			code := string(k[bytes.IndexByte(k, '/')+1:])
+			g, err := decodeGrid(tx.Bucket(bGrid).Get([]byte(code)))
+			if err != nil {
+				return err
+			}
+			if g.Status != model.GridActive {
+				continue
+			}
+			total++
+			if !covered[code] {
+				uncovered = append(uncovered, code)
+			}
+		}
+		return nil
+	})
+	return uncovered, total, err
 }

@@ -207,15 +207,7 @@ func (pp *People) PutHouse(ctx context.Context, h model.House) (*model.House, er
 
 // Get returns a person with masked name and ID number only.
 func (pp *People) Get(id string) (*model.Person, error) {
-	var p model.Person
-	err := pp.s.engine.View(func(tx *bbolt.Tx) error {
-		raw := tx.Bucket(bPerson).Get([]byte(id))
-		if raw == nil {
-			return errs.NotFound("id", "person %s not found", id)
-		}
-		return json.Unmarshal(raw, &p)
-	})
-	return &p, err
+	return pp.s.engine.Person(id)
 }
 
 // FindByIDNumber finds a person by exact ID number through the blind index,
@@ -280,10 +272,29 @@ func (pp *People) Reveal(ctx context.Context, id string, why model.Purpose) (*mo
 // List returns people under a jurisdiction or grid code, masked, a page at a
 // time: after is the cursor from the previous page, and next is "" when done.
 func (pp *People) List(under, after string, limit int) (people []*model.Person, next string, err error) {
+	return pp.s.engine.People(under, after, limit)
+}
+
+// Get returns a person with masked name and ID number only.
+func (eng *Engine) Person(id string) (*model.Person, error) {
+	var p model.Person
+	err := eng.View(func(tx *bbolt.Tx) error {
+		raw := tx.Bucket(bPerson).Get([]byte(id))
+		if raw == nil {
+			return errs.NotFound("id", "person %s not found", id)
+		}
+		return json.Unmarshal(raw, &p)
+	})
+	return &p, err
+}
+
+// List returns people under a jurisdiction or grid code, masked, a page at a
+// time: after is the cursor from the previous page, and next is "" when done.
+func (eng *Engine) People(under, after string, limit int) (people []*model.Person, next string, err error) {
 	limit = pageLimit(limit, 100, 500)
-	pre, err := pp.s.scope("under", under)
+	pre, err := eng.Scope("under", under)
 	if err != nil {
 		return nil, "", err
 	}
-	return refsPage[*model.Person](pp.s.engine, bPersonLoc, bPerson, []byte(pre), after, limit)
+	return refsPage[*model.Person](eng, bPersonLoc, bPerson, []byte(pre), after, limit)
 }

@@ -252,39 +252,13 @@ func (pp *People) SetVisitPolicy(ctx context.Context, p model.VisitPolicy) error
 // and limit is 1..500 (else 100). A cursor from another person's visits is
 // refused (field cursor).
 func (pp *People) Visits(id, after string, limit int) (visits []model.Visit, next string, err error) {
-	pre := []byte(id + "/")
-	return cursorPage(pp.s.engine, pre, after, func(tx *bbolt.Tx, from []byte) ([]model.Visit, []byte, error) {
-		return pageValues[model.Visit](tx, bVisit, pre, from, pageLimit(limit, 100, 500), func(k []byte) bool { return len(k) == len(pre)+8 }, nil)
-	})
+	return pp.s.engine.Visits(id, after, limit)
 }
 
 // DueVisits lists special-population subjects under a jurisdiction whose next
 // visit is due before the given time (pass now for the overdue ones).
 func (pp *People) DueVisits(under string, before time.Time, limit int) ([]*model.Person, error) {
-	if limit <= 0 || limit > 1000 {
-		limit = 100
-	}
-	pre, err := pp.s.scope("under", under)
-	if err != nil {
-		return nil, err
-	}
-	end := []byte(timeKey(before.Unix()))
-	var out []*model.Person
-	err = pp.s.engine.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bVisitDue).Cursor()
-		for k, _ := c.First(); k != nil && bytes.Compare(k[:8], end) < 0 && len(out) < limit; k, _ = c.Next() {
-			if !bytes.HasPrefix(k[8:], []byte(pre)) {
-				continue
-			}
-			var p model.Person
-			if err := json.Unmarshal(tx.Bucket(bPerson).Get(k[bytes.LastIndexByte(k, '/')+1:]), &p); err != nil {
-				return err
-			}
-			out = append(out, &p)
-		}
-		return nil
-	})
-	return out, err
+	return pp.s.engine.DueVisits(under, before, limit)
 }
 
 // SweepVisits opens an event for each subject whose visit is overdue at now
@@ -312,4 +286,44 @@ func applyConfigVisitPolicy(t *txn, c *Command, p *model.VisitPolicy) (any, erro
 	}
 	t.policy = nil
 	return nil, t.putRecord(bConfig, configVisitPolicy, p)
+}
+
+// Visits lists a person's visits, oldest first, a page at a time: after is
+// the previous page's next ("" for the first), next is "" on the last page,
+// and limit is 1..500 (else 100). A cursor from another person's visits is
+// refused (field cursor).
+func (eng *Engine) Visits(id, after string, limit int) (visits []model.Visit, next string, err error) {
+	pre := []byte(id + "/")
+	return cursorPage(eng, pre, after, func(tx *bbolt.Tx, from []byte) ([]model.Visit, []byte, error) {
+		return pageValues[model.Visit](tx, bVisit, pre, from, pageLimit(limit, 100, 500), func(k []byte) bool { return len(k) == len(pre)+8 }, nil)
+	})
+}
+
+// DueVisits lists special-population subjects under a jurisdiction whose next
+// visit is due before the given time (pass now for the overdue ones).
+func (eng *Engine) DueVisits(under string, before time.Time, limit int) ([]*model.Person, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	pre, err := eng.Scope("under", under)
+	if err != nil {
+		return nil, err
+	}
+	end := []byte(timeKey(before.Unix()))
+	var out []*model.Person
+	err = eng.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bVisitDue).Cursor()
+		for k, _ := c.First(); k != nil && bytes.Compare(k[:8], end) < 0 && len(out) < limit; k, _ = c.Next() {
+			if !bytes.HasPrefix(k[8:], []byte(pre)) {
+				continue
+			}
+			var p model.Person
+			if err := json.Unmarshal(tx.Bucket(bPerson).Get(k[bytes.LastIndexByte(k, '/')+1:]), &p); err != nil {
+				return err
+			}
+			out = append(out, &p)
+		}
+		return nil
+	})
+	return out, err
 }

@@ -378,10 +378,23 @@ func applyTokenRehash(t *txn, c *Command, p *rehashPayload) (any, error) {
 // id, a page at a time: after is the previous page's next ("" for the first), next is "" on
 // the last page, and limit is 1..500 (else 100).
 func (ts *Tokens) List(under, after string, limit int) (tokens []model.Token, next string, err error) {
-	return refsPage[model.Token](ts.s.engine, bTokenScope, bToken, []byte(prefixOf(under)), after, pageLimit(limit, 100, 500))
+	return ts.s.engine.Tokens(under, after, limit)
 }
 
 // Get returns one token by id (its hash, never its secret).
 func (ts *Tokens) Get(id string) (*model.Token, error) {
-	return lookup[model.Token](ts.s.engine, bToken, id, "token")
+	return ts.s.engine.Token(id)
+}
+
+// List returns the tokens whose scope lies under the jurisdiction code
+// under ("" for all), hashes included and secrets never, by scope and then
+// id, a page at a time: after is the previous page's next ("" for the first), next is "" on
+// the last page, and limit is 1..500 (else 100).
+func (eng *Engine) Tokens(under, after string, limit int) (tokens []model.Token, next string, err error) {
+	return refsPage[model.Token](eng, bTokenScope, bToken, []byte(prefixOf(under)), after, pageLimit(limit, 100, 500))
+}
+
+// Get returns one token by id (its hash, never its secret).
+func (eng *Engine) Token(id string) (*model.Token, error) {
+	return lookup[model.Token](eng, bToken, id, "token")
 }

@@ -111,26 +111,7 @@ func (e *Engine) lastAudit() (string, error) {
 // Witnesses lists what this jurisdiction holds of origin's chain, by
 // sequence, after seq (exclusive), at most limit (1..1000, else 1000).
 func (f *Federation) Witnesses(origin string, after uint64, limit int) ([]model.Witness, error) {
-	if !model.ValidCode(origin) {
-		return nil, errs.Invalid("origin", "format", "origin must be a division code")
-	}
-	if limit <= 0 || limit > 1000 {
-		limit = 1000
-	}
-	var out []model.Witness
-	err := f.s.engine.View(func(tx *bbolt.Tx) error {
-		pre := []byte(origin + "/")
-		c := tx.Bucket(bWitness).Cursor()
-		for k, v := c.Seek(append(pre, u64(after+1)...)); k != nil && bytes.HasPrefix(k, pre) && len(out) < limit; k, v = c.Next() {
-			var w model.Witness
-			if err := json.Unmarshal(v, &w); err != nil {
-				return err
-			}
-			out = append(out, w)
-		}
-		return nil
-	})
-	return out, err
+	return f.s.engine.Witnesses(origin, after, limit)
 }
 
 // WitnessReport is what CheckWitnesses found.
@@ -236,4 +217,29 @@ func (s *Store) CheckBackup(path string, force bool) (BackupCheck, error) {
 		return bc, ErrChainBackwards
 	}
 	return bc, nil
+}
+
+// Witnesses lists what this jurisdiction holds of origin's chain, by
+// sequence, after seq (exclusive), at most limit (1..1000, else 1000).
+func (eng *Engine) Witnesses(origin string, after uint64, limit int) ([]model.Witness, error) {
+	if !model.ValidCode(origin) {
+		return nil, errs.Invalid("origin", "format", "origin must be a division code")
+	}
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	var out []model.Witness
+	err := eng.View(func(tx *bbolt.Tx) error {
+		pre := []byte(origin + "/")
+		c := tx.Bucket(bWitness).Cursor()
+		for k, v := c.Seek(append(pre, u64(after+1)...)); k != nil && bytes.HasPrefix(k, pre) && len(out) < limit; k, v = c.Next() {
+			var w model.Witness
+			if err := json.Unmarshal(v, &w); err != nil {
+				return err
+			}
+			out = append(out, w)
+		}
+		return nil
+	})
+	return out, err
 }
