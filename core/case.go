@@ -339,11 +339,8 @@ func (cs *Cases) Open(ctx context.Context, title, description string, participan
 // AddEntry appends an entry; it works while cut off from the others and
 // reaches them when the links heal.
 func (cs *Cases) AddEntry(ctx context.Context, id, text string) (*model.CaseEntry, error) {
-	var seen uint64
-	if err := cs.s.engine.View(func(tx *bbolt.Tx) error {
-		seen = getU64(tx.Bucket(bMeta).Get(metaHLC))
-		return nil
-	}); err != nil {
+	seen, err := cs.s.engine.HLC()
+	if err != nil {
 		return nil, err
 	}
 	return applyAs[*model.CaseEntry](ctx, cs.s, "case.entry", "", caseEntryPayload{Case: id, Text: text, HLC: NextHLC(cs.s.clock(), seen)})
@@ -431,4 +428,14 @@ func (eng *Engine) CaseEntries(id, after string, limit int) (entries []model.Cas
 // first), next is "" on the last page, and limit is 1..500 (else 100).
 func (eng *Engine) Cases(after string, limit int) (cases []model.Case, next string, err error) {
 	return valuesPage[model.Case](eng, bCase, nil, after, pageLimit(limit, 100, 500))
+}
+
+// HLC is the highest hybrid logical clock of a case entry seen here.
+func (eng *Engine) HLC() (uint64, error) {
+	var seen uint64
+	err := eng.View(func(tx *bbolt.Tx) error {
+		seen = getU64(tx.Bucket(bMeta).Get(metaHLC))
+		return nil
+	})
+	return seen, err
 }

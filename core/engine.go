@@ -51,7 +51,7 @@ type Engine struct {
 	onMigrate func(removed int)
 	applied   atomic.Uint64 // meta/applied as of the last commit or open
 	onApply   func(entries, rejected int, took time.Duration)
-	tokens    tokenCache
+	tokenGen  atomic.Uint64 // counts token changes (TokenGeneration)
 	cps       checkpoints
 	auditKeys atomic.Pointer[seal.Keyring] // key the audit chain (chainkey.go)
 }
@@ -146,10 +146,14 @@ func (e *Engine) open() error {
 	return e.rebuildCaches()
 }
 
+// TokenGeneration counts the changes to tokens (and state swaps): a cache
+// of tokens read at an older count is stale.
+func (e *Engine) TokenGeneration() uint64 { return e.tokenGen.Load() }
+
 // rebuildCaches reloads what is kept in memory (the grid index) from the
-// file and forgets cached tokens and checkpoints.
+// file, and counts a token change so cached tokens are forgotten.
 func (e *Engine) rebuildCaches() error {
-	e.tokens.invalidate()
+	e.tokenGen.Add(1)
 	e.cps.reset()
 	idx := geo.NewIndex()
 	err := e.db.View(func(tx *bbolt.Tx) error {

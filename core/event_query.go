@@ -16,76 +16,7 @@ const maxScan = 20000
 
 // List returns events matching q in index order (by place, then id).
 func (ev *Events) List(q model.Query) (model.Page, error) {
-	if q.Limit <= 0 {
-		q.Limit = 50
-	}
-	if q.Limit > 500 {
-		return model.Page{}, errs.Invalid("limit", "range", "limit is at most 500")
-	}
-	if q.Status != "" && !model.ValidStatus(q.Status) {
-		return model.Page{}, errs.Invalid("status", "enum", "unknown status %q", q.Status)
-	}
-	loc := ""
-	switch {
-	case q.Grid != "":
-		loc = q.Grid + "/"
-	case q.Jurisdiction != "":
-		cur, err := ev.s.Jurisdictions.Resolve(q.Jurisdiction)
-		if err != nil {
-			return model.Page{}, err
-		}
-		loc = prefixOf(cur)
-	}
-	if q.Grid != "" && q.Jurisdiction != "" && !isUnder(q.Grid, q.Jurisdiction) {
-		return model.Page{}, nil
-	}
-	var prefix string
-	byPlace := false
-	switch {
-	case q.Overdue:
-		prefix = ixOverdue + loc
-	case q.Status != "":
-		prefix = ixStatus + string(q.Status) + "/" + loc
-	case q.Category != "":
-		prefix = ixCategory + q.Category + "/" + loc
-	default:
-		prefix, byPlace = ixLoc+loc, true
-	}
-	after, err := cursorKey(q.After, []byte(prefix))
-	if err != nil {
-		return model.Page{}, err
-	}
-	var page model.Page
-	err = ev.s.engine.View(func(tx *bbolt.Tx) error {
-		ixb, evb := tx.Bucket(bEvIndex), tx.Bucket(bEvent)
-		var it indexIter
-		if byPlace {
-			it = newPlaceIter(ixb, prefix[len(ixLoc):], after)
-		} else {
-			it = newPrefixIter(ixb, prefix, after)
-		}
-		scanned := 0
-		var last []byte
-		for k := it.next(); k != nil; k = it.next() {
-			if len(page.Events) == q.Limit || scanned == maxScan {
-				page.Next = cursorOf(last)
-				break
-			}
-			scanned++
-			last = append(last[:0], k...)
-			id := k[bytes.LastIndexByte(k, '/')+1:]
-			var e model.Event
-			if err := decodeRecord(evb.Get(id), &e); err != nil {
-				return err
-			}
-			if (q.Status != "" && e.Status != q.Status) || (q.Category != "" && e.Category != q.Category) {
-				continue
-			}
-			page.Events = append(page.Events, &e)
-		}
-		return nil
-	})
-	return page, err
+	return ev.s.engine.Events(q)
 }
 
 // Get returns one event.
@@ -144,12 +75,7 @@ func (ev *Events) Figures(jurisdiction, period, category string) (model.Figures,
 	if err != nil {
 		return model.Figures{}, err
 	}
-	var c counterSet
-	err = ev.s.engine.View(func(tx *bbolt.Tx) error {
-		c = readCounters(tx, counterJur+prefixOf(cur)+"/"+period+"/"+category)
-		return nil
-	})
-	return figuresFrom(cur, period, category, c), err
+	return ev.s.engine.JurisdictionFigures(cur, period, category)
 }
 
 // GridFigures returns one grid's counters, all time or for one month.
@@ -160,12 +86,7 @@ func (ev *Events) GridFigures(grid, period string) (model.Figures, error) {
 	if _, err := ev.s.Grids.Get(grid); err != nil {
 		return model.Figures{}, err
 	}
-	var c counterSet
-	err := ev.s.engine.View(func(tx *bbolt.Tx) error {
-		c = readCounters(tx, counterGrid+grid+"/"+period+"/")
-		return nil
-	})
-	return figuresFrom(grid, period, "", c), err
+	return ev.s.engine.GridFigures(grid, period)
 }
 
 // Get returns one event.
@@ -217,4 +138,99 @@ func (eng *Engine) DueBefore(now time.Time, limit int) ([]string, error) {
 		return nil
 	})
 	return ids, err
+}
+
+// Events lists events matching q (see Events.List).
+func (eng *Engine) Events(q model.Query) (model.Page, error) {
+	if q.Limit <= 0 {
+		q.Limit = 50
+	}
+	if q.Limit > 500 {
+		return model.Page{}, errs.Invalid("limit", "range", "limit is at most 500")
+	}
+	if q.Status != "" && !model.ValidStatus(q.Status) {
+		return model.Page{}, errs.Invalid("status", "enum", "unknown status %q", q.Status)
+	}
+	loc := ""
+	switch {
+	case q.Grid != "":
+		loc = q.Grid + "/"
+	case q.Jurisdiction != "":
+		cur, err := eng.Resolve(q.Jurisdiction)
+		if err != nil {
+			return model.Page{}, err
+		}
+		loc = prefixOf(cur)
+	}
+	if q.Grid != "" && q.Jurisdiction != "" && !isUnder(q.Grid, q.Jurisdiction) {
+		return model.Page{}, nil
+	}
+	var prefix string
+	byPlace := false
+	switch {
+	case q.Overdue:
+		prefix = ixOverdue + loc
+	case q.Status != "":
+		prefix = ixStatus + string(q.Status) + "/" + loc
+	case q.Category != "":
+		prefix = ixCategory + q.Category + "/" + loc
+	default:
+		prefix, byPlace = ixLoc+loc, true
+	}
+	after, err := cursorKey(q.After, []byte(prefix))
+	if err != nil {
+		return model.Page{}, err
+	}
+	var page model.Page
+	err = eng.View(func(tx *bbolt.Tx) error {
+		ixb, evb := tx.Bucket(bEvIndex), tx.Bucket(bEvent)
+		var it indexIter
+		if byPlace {
+			it = newPlaceIter(ixb, prefix[len(ixLoc):], after)
+		} else {
+			it = newPrefixIter(ixb, prefix, after)
+		}
+		scanned := 0
+		var last []byte
+		for k := it.next(); k != nil; k = it.next() {
+			if len(page.Events) == q.Limit || scanned == maxScan {
+				page.Next = cursorOf(last)
+				break
+			}
+			scanned++
+			last = append(last[:0], k...)
+			id := k[bytes.LastIndexByte(k, '/')+1:]
+			var e model.Event
+			if err := decodeRecord(evb.Get(id), &e); err != nil {
+				return err
+			}
+			if (q.Status != "" && e.Status != q.Status) || (q.Category != "" && e.Category != q.Category) {
+				continue
+			}
+			page.Events = append(page.Events, &e)
+		}
+		return nil
+	})
+	return page, err
+}
+
+// JurisdictionFigures reads the counters of a division (a current code) for
+// a period ("" for all time) and a category ("" for all).
+func (eng *Engine) JurisdictionFigures(code, period, category string) (model.Figures, error) {
+	var c counterSet
+	err := eng.View(func(tx *bbolt.Tx) error {
+		c = readCounters(tx, counterJur+prefixOf(code)+"/"+period+"/"+category)
+		return nil
+	})
+	return figuresFrom(code, period, category, c), err
+}
+
+// GridFigures reads the counters of a grid for a period ("" for all time).
+func (eng *Engine) GridFigures(grid, period string) (model.Figures, error) {
+	var c counterSet
+	err := eng.View(func(tx *bbolt.Tx) error {
+		c = readCounters(tx, counterGrid+grid+"/"+period+"/")
+		return nil
+	})
+	return figuresFrom(grid, period, "", c), err
 }

@@ -198,11 +198,8 @@ func (f *Federation) Receive(ctx context.Context, origin string, msgs []model.Me
 	var total model.ReceiveResult
 	// Skip what already took effect without proposing anything: the inbox
 	// position only grows, and apply checks again.
-	var last uint64
-	if err := f.s.engine.View(func(tx *bbolt.Tx) error {
-		last = getU64(tx.Bucket(bInbox).Get([]byte(origin)))
-		return nil
-	}); err != nil {
+	last, err := f.s.engine.Received(origin)
+	if err != nil {
 		return total, err
 	}
 	for len(msgs) > 0 && msgs[0].Seq <= last && msgs[0].Origin == origin {
@@ -330,4 +327,14 @@ func (eng *Engine) Refusals(origin string) ([]model.Refusal, error) {
 		return err
 	})
 	return out, err
+}
+
+// Received is the last sequence applied from origin.
+func (eng *Engine) Received(origin string) (uint64, error) {
+	var last uint64
+	err := eng.View(func(tx *bbolt.Tx) error {
+		last = getU64(tx.Bucket(bInbox).Get([]byte(origin)))
+		return nil
+	})
+	return last, err
 }

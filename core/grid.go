@@ -214,7 +214,7 @@ func (gs *Grids) List(under, after string, limit int) ([]*model.Grid, string, er
 	if err != nil {
 		return nil, "", err
 	}
-	page, next, err := valuesPage[model.Grid](gs.s.engine, bGrid, []byte(pre), after, pageLimit(limit, 100, 1000))
+	page, next, err := gs.s.engine.Grids(pre, after, limit)
 	if err != nil {
 		return nil, "", err
 	}
@@ -258,4 +258,9 @@ func (eng *Engine) Grid(code string) (*model.Grid, error) {
 		return err
 	})
 	return g, err
+}
+
+// Grids pages through the grids whose codes start with prefix.
+func (eng *Engine) Grids(prefix, after string, limit int) ([]model.Grid, string, error) {
+	return valuesPage[model.Grid](eng, bGrid, []byte(prefix), after, pageLimit(limit, 100, 1000))
 }

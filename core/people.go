@@ -214,15 +214,10 @@ func (pp *People) Get(id string) (*model.Person, error) {
 // under every index key the keyring holds (people not yet re-indexed after a
 // rotation are found too).
 func (pp *People) FindByIDNumber(idNumber string) (*model.Person, error) {
-	var id string
-	pp.s.engine.View(func(tx *bbolt.Tx) error {
-		for _, bi := range pp.s.keyring().BlindIndexes("id_number", idcard.Normalize(idNumber)) {
-			if id = string(tx.Bucket(bPersonBI).Get([]byte(bi))); id != "" {
-				break
-			}
-		}
-		return nil
-	})
+	id, err := pp.s.engine.PersonByBlind(pp.s.keyring().BlindIndexes("id_number", idcard.Normalize(idNumber)))
+	if err != nil {
+		return nil, err
+	}
 	if id == "" {
 		return nil, errs.NotFound("id_number", "no person with that ID number")
 	}
@@ -297,4 +292,19 @@ func (eng *Engine) People(under, after string, limit int) (people []*model.Perso
 		return nil, "", err
 	}
 	return refsPage[*model.Person](eng, bPersonLoc, bPerson, []byte(pre), after, limit)
+}
+
+// PersonByBlind finds the person one of the blind indexes (one per key
+// generation) names; "" when none does.
+func (eng *Engine) PersonByBlind(indexes []string) (string, error) {
+	var id string
+	err := eng.View(func(tx *bbolt.Tx) error {
+		for _, bi := range indexes {
+			if id = string(tx.Bucket(bPersonBI).Get([]byte(bi))); id != "" {
+				break
+			}
+		}
+		return nil
+	})
+	return id, err
 }

@@ -340,71 +340,11 @@ var resealScan = 20000
 // round covers the state; SealedCensus confirms it. A value this node's
 // keyring cannot open is an error naming it, and nothing is proposed.
 func (s *Store) Reseal(ctx context.Context, after string, max int) (ResealResult, error) {
-	from, err := parseResealPos(after)
+	items, next, err := s.engine.ResealBatch(s.keyring(), after, max) // one keyring for the whole pass
 	if err != nil {
 		return ResealResult{}, err
 	}
-	if max <= 0 || max > MaxResealItems {
-		max = MaxResealItems
-	}
-	kr := s.keyring() // one keyring for the whole pass
-	cur := kr.KeyID()
-	var items []ResealItem
-	var last *resealPos
-	size, scanned := 0, 0
-	err = s.engine.View(func(tx *bbolt.Tx) error {
-		return eachSealedRecord(tx, from, func(kind int, k []byte, rec any, fs []sealedField) error {
-			if scanned++; scanned > resealScan {
-				return errStop
-			}
-			var mine []ResealItem
-			if p, ok := rec.(*model.Person); ok {
-				item, err := reindex(kr, p)
-				if err != nil {
-					return err
-				}
-				if item != nil {
-					mine = append(mine, *item)
-				}
-			}
-			for _, f := range fs {
-				g, err := seal.KeyIDOf(*f.val)
-				var plain []byte
-				if err == nil && g != cur {
-					plain, err = kr.Open(*f.val, f.aad)
-				}
-				if err != nil {
-					return fmt.Errorf("core: reseal %s %q field %s: %w", sealedKinds[kind].name, k, f.name, err)
-				}
-				if g == cur {
-					continue
-				}
-				fresh, err := kr.Seal(plain, f.aad)
-				if err != nil {
-					return err
-				}
-				mine = append(mine, ResealItem{Kind: sealedKinds[kind].name, Key: bytes.Clone(k), Field: f.name, Old: *f.val, New: fresh})
-				size += len(k) + len(*f.val) + len(fresh) + 64
-			}
-			// A record's values go in one pass, so the next starts after it;
-			// large special-population details fill a command before max does.
-			if len(items) > 0 && (len(items)+len(mine) > max || size > MaxCommandSize/2) {
-				return errStop
-			}
-			items = append(items, mine...)
-			last = &resealPos{kind: kind, key: bytes.Clone(k)}
-			return nil
-		})
-	})
-	switch err {
-	case nil:
-		last = nil // the scan reached the end
-	case errStop:
-	default:
-		return ResealResult{}, err
-	}
-	res := ResealResult{Found: len(items), Next: last.String()}
-	err = nil
+	res := ResealResult{Found: len(items), Next: next}
 	if len(items) > 0 {
 		res.Resealed, err = applyAs[int](ctx, s, "keys.reseal", "", resealPayload{Items: items})
 	}
@@ -483,7 +423,7 @@ func applyReseal(t *txn, c *Command, p *resealPayload) (any, error) {
 				return nil, err
 			}
 			if string(kind.bucket) == string(bToken) {
-				t.effect(func(e *Engine) { e.tokens.invalidate() }) // cached tokens hold the old seal
+				t.effect(func(e *Engine) { e.tokenGen.Add(1) }) // cached tokens hold the old seal
 			}
 			n++
 		}
@@ -521,4 +461,72 @@ func fieldNamed(fs []sealedField, name string) *sealedField {
 		}
 	}
 	return nil
+}
+
+// ResealBatch finds, from the position after, the next values sealed under
+// an older generation of kr, re-sealed under its current one: at most max
+// items, or what fits a command. next is "" when the scan reached the end.
+func (eng *Engine) ResealBatch(kr *seal.Keyring, after string, max int) (items []ResealItem, next string, err error) {
+	from, err := parseResealPos(after)
+	if err != nil {
+		return nil, "", err
+	}
+	if max <= 0 || max > MaxResealItems {
+		max = MaxResealItems
+	}
+	cur := kr.KeyID()
+	var last *resealPos
+	size, scanned := 0, 0
+	err = eng.View(func(tx *bbolt.Tx) error {
+		return eachSealedRecord(tx, from, func(kind int, k []byte, rec any, fs []sealedField) error {
+			if scanned++; scanned > resealScan {
+				return errStop
+			}
+			var mine []ResealItem
+			if p, ok := rec.(*model.Person); ok {
+				item, err := reindex(kr, p)
+				if err != nil {
+					return err
+				}
+				if item != nil {
+					mine = append(mine, *item)
+				}
+			}
+			for _, f := range fs {
+				g, err := seal.KeyIDOf(*f.val)
+				var plain []byte
+				if err == nil && g != cur {
+					plain, err = kr.Open(*f.val, f.aad)
+				}
+				if err != nil {
+					return fmt.Errorf("core: reseal %s %q field %s: %w", sealedKinds[kind].name, k, f.name, err)
+				}
+				if g == cur {
+					continue
+				}
+				fresh, err := kr.Seal(plain, f.aad)
+				if err != nil {
+					return err
+				}
+				mine = append(mine, ResealItem{Kind: sealedKinds[kind].name, Key: bytes.Clone(k), Field: f.name, Old: *f.val, New: fresh})
+				size += len(k) + len(*f.val) + len(fresh) + 64
+			}
+			// A record's values go in one pass, so the next starts after it;
+			// large special-population details fill a command before max does.
+			if len(items) > 0 && (len(items)+len(mine) > max || size > MaxCommandSize/2) {
+				return errStop
+			}
+			items = append(items, mine...)
+			last = &resealPos{kind: kind, key: bytes.Clone(k)}
+			return nil
+		})
+	})
+	switch err {
+	case nil:
+		last = nil // the scan reached the end
+	case errStop:
+	default:
+		return nil, "", err
+	}
+	return items, last.String(), nil
 }

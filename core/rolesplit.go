@@ -49,7 +49,7 @@ func applySplitRoles(t *txn, c *Command, p *splitPayload) (any, error) {
 		}
 	}
 	if len(renamed) > 0 {
-		t.effect(func(e *Engine) { e.tokens.invalidate() })
+		t.effect(func(e *Engine) { e.tokenGen.Add(1) })
 	}
 	return len(renamed), t.b(bMeta).Put(rolesSplitKey, []byte{1})
 }

@@ -8,25 +8,27 @@ import (
 
 // tokenCache keeps the live tokens that authenticated recently, by secret
 // hash, so a request does not open a read transaction to find its caller.
-// Any token command or state swap empties it. Only hits are kept, so its
-// size is bounded by the tokens that exist, and a guessed secret is never
-// remembered.
+// The Tokens service owns it; the engine only counts token changes
+// (Engine.TokenGeneration), and a cache filled under an older count is
+// dropped whole. Only hits are kept, so its size is bounded by the tokens
+// that exist, and a guessed secret is never remembered.
 type tokenCache struct {
 	mu     sync.Mutex
-	gen    uint64 // bumped on every invalidation
+	gen    uint64 // the engine's token generation the entries were read at
 	byHash map[string]model.Token
 }
 
-// generation is read before the lookup that may fill the cache.
-func (c *tokenCache) generation() uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.gen
+// sync drops the entries when the tokens changed since they were read.
+func (c *tokenCache) sync(gen uint64) {
+	if gen != c.gen {
+		c.gen, c.byHash = gen, nil
+	}
 }
 
-func (c *tokenCache) get(hash string) (model.Token, bool) {
+func (c *tokenCache) get(gen uint64, hash string) (model.Token, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.sync(gen)
 	tk, ok := c.byHash[hash]
 	return tk, ok
 }
@@ -37,18 +39,12 @@ func (c *tokenCache) get(hash string) (model.Token, bool) {
 func (c *tokenCache) put(gen uint64, hash string, tk model.Token) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if gen != c.gen {
+	if gen < c.gen {
 		return
 	}
+	c.sync(gen)
 	if c.byHash == nil {
 		c.byHash = map[string]model.Token{}
 	}
 	c.byHash[hash] = tk
-}
-
-func (c *tokenCache) invalidate() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	c.byHash = nil
 }

@@ -24,7 +24,10 @@ import (
 const DefaultMaxAdminTTL = 90 * 24 * time.Hour
 
 // Tokens is the typed API for API tokens.
-type Tokens struct{ s *Store }
+type Tokens struct {
+	s     *Store
+	cache tokenCache // live tokens by secret hash
+}
 
 // hashSecret is the bare SHA-256 tokens were stored under before the pepper.
 func hashSecret(secret string) string {
@@ -92,7 +95,7 @@ func applyTokenCreate(t *txn, c *Command, tk *model.Token) (any, error) {
 		return nil, errs.Invalid("expires_at", "future", "a token must expire after it is issued")
 	}
 	tk.CreatedAt, tk.CreatedBy, tk.Revoked = c.At, c.Actor, false
-	t.effect(func(e *Engine) { e.tokens.invalidate() })
+	t.effect(func(e *Engine) { e.tokenGen.Add(1) })
 	if err := t.b(bTokenHash).Put([]byte(tk.Hash), []byte(tk.ID)); err != nil {
 		return nil, err
 	}
@@ -120,7 +123,7 @@ func applyTokenRevoke(t *txn, c *Command, p *revokePayload) (any, error) {
 		return nil, errs.Conflict("id", "revoked", "token %s is already revoked", p.ID)
 	}
 	tk.Revoked = true
-	t.effect(func(e *Engine) { e.tokens.invalidate() })
+	t.effect(func(e *Engine) { e.tokenGen.Add(1) })
 	if err := t.del(bTokenHash, []byte(tk.Hash)); err != nil {
 		return nil, err
 	}
@@ -320,24 +323,14 @@ func (ts *Tokens) live(secret string) (*model.Token, string, error) {
 // returns the secret's hash under the current key too. Such tokens are
 // cached in memory until any token changes; expiry is checked on every use.
 func (ts *Tokens) bySecret(secret string) (*model.Token, string, error) {
-	cache := &ts.s.engine.tokens
+	cache := &ts.cache
 	current := ts.pepper(secret)
-	if tk, ok := cache.get(current); ok {
+	gen := ts.s.engine.TokenGeneration()
+	if tk, ok := cache.get(gen, current); ok {
 		return &tk, current, nil
 	}
-	gen := cache.generation()
 	hashes := append(ts.s.keyring().BlindIndexes(tokenDomain, secret), hashSecret(secret))
-	var tk *model.Token
-	var found string
-	err := ts.s.engine.View(func(tx *bbolt.Tx) error {
-		for _, h := range hashes {
-			if id := tx.Bucket(bTokenHash).Get([]byte(h)); id != nil {
-				tk, found = &model.Token{}, h
-				return json.Unmarshal(tx.Bucket(bToken).Get(id), tk)
-			}
-		}
-		return &errs.FieldError{Kind: errs.ErrForbidden, Field: "authorization", Rule: "token", Msg: "unknown or revoked token"}
-	})
+	tk, found, err := ts.s.engine.TokenByHash(hashes)
 	if err != nil {
 		return nil, "", err
 	}
@@ -369,7 +362,7 @@ func applyTokenRehash(t *txn, c *Command, p *rehashPayload) (any, error) {
 		return nil, err
 	}
 	tk.Hash = p.To
-	t.effect(func(e *Engine) { e.tokens.invalidate() })
+	t.effect(func(e *Engine) { e.tokenGen.Add(1) })
 	return nil, t.putRecord(bToken, []byte(tk.ID), tk)
 }
 
@@ -397,4 +390,22 @@ func (eng *Engine) Tokens(under, after string, limit int) (tokens []model.Token,
 // Get returns one token by id (its hash, never its secret).
 func (eng *Engine) Token(id string) (*model.Token, error) {
 	return lookup[model.Token](eng, bToken, id, "token")
+}
+
+// TokenByHash finds the live token stored under one of hashes (one per key
+// generation, then the bare SHA-256 of tokens issued before peppering) and
+// the hash it was found under.
+func (eng *Engine) TokenByHash(hashes []string) (*model.Token, string, error) {
+	var tk *model.Token
+	var found string
+	err := eng.View(func(tx *bbolt.Tx) error {
+		for _, h := range hashes {
+			if id := tx.Bucket(bTokenHash).Get([]byte(h)); id != nil {
+				tk, found = &model.Token{}, h
+				return json.Unmarshal(tx.Bucket(bToken).Get(id), tk)
+			}
+		}
+		return &errs.FieldError{Kind: errs.ErrForbidden, Field: "authorization", Rule: "token", Msg: "unknown or revoked token"}
+	})
+	return tk, found, err
 }

@@ -115,14 +115,16 @@ func TestTokenCacheInvalidation(t *testing.T) {
 
 func TestTokenCacheRefusesStaleFill(t *testing.T) {
 	var c tokenCache
-	gen := c.generation()
-	c.invalidate() // a revoke committed while the lookup ran
-	c.put(gen, "h", model.Token{ID: "tok-1"})
-	if _, ok := c.get("h"); ok {
-		t.Fatal("a lookup from before the invalidation was cached")
+	c.put(1, "h", model.Token{ID: "tok-0"})
+	if _, ok := c.get(2, "h"); ok { // a revoke committed: generation 2
+		t.Fatal("an entry from before the change was served")
 	}
-	c.put(c.generation(), "h", model.Token{ID: "tok-1"})
-	if tk, ok := c.get("h"); !ok || tk.ID != "tok-1" {
+	c.put(1, "h", model.Token{ID: "tok-1"}) // a lookup that began before it
+	if _, ok := c.get(2, "h"); ok {
+		t.Fatal("a lookup from before the change was cached")
+	}
+	c.put(2, "h", model.Token{ID: "tok-1"})
+	if tk, ok := c.get(2, "h"); !ok || tk.ID != "tok-1" {
 		t.Fatal("a current lookup was not cached")
 	}
 }

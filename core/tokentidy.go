@@ -31,9 +31,25 @@ func (ts *Tokens) Tidy(ctx context.Context, under string, before time.Time) (int
 // TidyAll tidies under every top-level jurisdiction loaded (the tidy job).
 // When no token is due to go it proposes nothing.
 func (ts *Tokens) TidyAll(ctx context.Context, before time.Time) (int, error) {
+	roots, err := ts.s.engine.TidyRoots(before)
+	total := 0
+	for _, r := range roots {
+		if err != nil {
+			break
+		}
+		var n int
+		n, err = ts.Tidy(ctx, r, before)
+		total += n
+	}
+	return total, err
+}
+
+// TidyRoots lists the top-level jurisdictions to tidy under when a token is
+// revoked or expired before before, and nothing otherwise.
+func (eng *Engine) TidyRoots(before time.Time) ([]string, error) {
 	var roots []string
 	due := false
-	err := ts.s.engine.View(func(tx *bbolt.Tx) error {
+	err := eng.View(func(tx *bbolt.Tx) error {
 		err := tx.Bucket(bToken).ForEach(func(k, v []byte) error {
 			var tk model.Token
 			if err := decodeRecord(v, &tk); err != nil {
@@ -56,16 +72,7 @@ func (ts *Tokens) TidyAll(ctx context.Context, before time.Time) (int, error) {
 			return nil
 		})
 	})
-	total := 0
-	for _, r := range roots {
-		if err != nil {
-			break
-		}
-		var n int
-		n, err = ts.Tidy(ctx, r, before)
-		total += n
-	}
-	return total, err
+	return roots, err
 }
 
 func applyTokenTidy(t *txn, c *Command, p *tidyPayload) (any, error) {
@@ -105,7 +112,7 @@ func applyTokenTidy(t *txn, c *Command, p *tidyPayload) (any, error) {
 		}
 	}
 	if len(gone) > 0 {
-		t.effect(func(e *Engine) { e.tokens.invalidate() })
+		t.effect(func(e *Engine) { e.tokenGen.Add(1) })
 	}
 	return len(gone), nil
 }

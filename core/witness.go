@@ -201,16 +201,11 @@ func (s *Store) CheckBackup(path string, force bool) (BackupCheck, error) {
 	// The backup continues this chain when it holds this chain's head.
 	continues := ours.Records == 0
 	if !continues && theirs.Records >= ours.Records {
-		err := b.View(func(tx *bbolt.Tx) error {
-			if v := tx.Bucket(bAudit).Get(u64(ours.Records)); v != nil {
-				r, err := decodeAudit(v)
-				continues = err == nil && r.Hash == ours.Head
-			}
-			return nil
-		})
+		h, ok, err := b.AuditHash(ours.Records)
 		if err != nil {
 			return bc, err
 		}
+		continues = ok && h == ours.Head
 	}
 	bc.Backwards = !continues
 	if bc.Backwards && !force {
@@ -242,4 +237,19 @@ func (eng *Engine) Witnesses(origin string, after uint64, limit int) ([]model.Wi
 		return nil
 	})
 	return out, err
+}
+
+// AuditHash is the hash of audit record seq, and whether it is held and
+// well formed.
+func (eng *Engine) AuditHash(seq uint64) (string, bool, error) {
+	var h string
+	var ok bool
+	err := eng.View(func(tx *bbolt.Tx) error {
+		if v := tx.Bucket(bAudit).Get(u64(seq)); v != nil {
+			r, err := decodeAudit(v)
+			h, ok = r.Hash, err == nil
+		}
+		return nil
+	})
+	return h, ok, err
 }
