@@ -12,20 +12,21 @@ import (
 
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // tamper reopens a closed store's file and lets fn edit the audit bucket.
-func tamper(t *testing.T, dir string, fn func(b *bbolt.Bucket, meta *bbolt.Bucket)) *Engine {
+func tamper(t *testing.T, dir string, fn func(b *bbolt.Bucket, meta *bbolt.Bucket)) *state.Engine {
 	t.Helper()
 	db, err := bbolt.Open(filepath.Join(dir, "state.db"), 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Update(func(tx *bbolt.Tx) error { fn(tx.Bucket(bAudit), tx.Bucket(bMeta)); return nil }); err != nil {
+	if err := db.Update(func(tx *bbolt.Tx) error { fn(tx.Bucket(state.BucketAudit), tx.Bucket(state.BucketMeta)); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
-	e, err := OpenEngine(dir, EngineOptions{})
+	e, err := state.OpenEngine(dir, state.EngineOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,32 +51,32 @@ func auditEnv(t *testing.T) string {
 }
 
 func TestAuditDetectsTampering(t *testing.T) {
-	edit := func(v []byte, fn func(r *AuditRecord)) []byte {
-		r, err := decodeAudit(v)
+	edit := func(v []byte, fn func(r *state.AuditRecord)) []byte {
+		r, err := state.DecodeAudit(v)
 		if err != nil {
 			t.Fatal(err)
 		}
 		fn(&r)
 		prev, _ := hex.DecodeString(r.Prev)
 		hash, _ := hex.DecodeString(r.Hash)
-		return encodeAudit(r.Keyed, r.KeyGen, r.Seq, r.Index, prev, hash, r.Command)
+		return state.EncodeAudit(r.Keyed, r.KeyGen, r.Seq, r.Index, prev, hash, r.Command)
 	}
 	cases := map[string]func(b, meta *bbolt.Bucket){
 		"altered": func(b, _ *bbolt.Bucket) {
-			k := u64(3)
-			b.Put(k, edit(b.Get(k), func(r *AuditRecord) { r.Command = json.RawMessage(`{"type":"forged"}`) }))
+			k := state.U64(3)
+			b.Put(k, edit(b.Get(k), func(r *state.AuditRecord) { r.Command = json.RawMessage(`{"type":"forged"}`) }))
 		},
-		"removed": func(b, _ *bbolt.Bucket) { b.Delete(u64(4)) },
+		"removed": func(b, _ *bbolt.Bucket) { b.Delete(state.U64(4)) },
 		"reordered": func(b, _ *bbolt.Bucket) {
-			v2, v3 := append([]byte(nil), b.Get(u64(2))...), append([]byte(nil), b.Get(u64(3))...)
-			b.Put(u64(2), v3)
-			b.Put(u64(3), v2)
+			v2, v3 := append([]byte(nil), b.Get(state.U64(2))...), append([]byte(nil), b.Get(state.U64(3))...)
+			b.Put(state.U64(2), v3)
+			b.Put(state.U64(3), v2)
 		},
 		"relinked": func(b, _ *bbolt.Bucket) {
 			// Swap two records and fix up their sequence numbers: the links break.
-			v2, v3 := append([]byte(nil), b.Get(u64(2))...), append([]byte(nil), b.Get(u64(3))...)
-			b.Put(u64(2), edit(v3, func(r *AuditRecord) { r.Seq = 2 }))
-			b.Put(u64(3), edit(v2, func(r *AuditRecord) { r.Seq = 3 }))
+			v2, v3 := append([]byte(nil), b.Get(state.U64(2))...), append([]byte(nil), b.Get(state.U64(3))...)
+			b.Put(state.U64(2), edit(v3, func(r *state.AuditRecord) { r.Seq = 2 }))
+			b.Put(state.U64(3), edit(v2, func(r *state.AuditRecord) { r.Seq = 3 }))
 		},
 		"truncated": func(b, _ *bbolt.Bucket) {
 			c := b.Cursor()
@@ -107,17 +108,17 @@ func TestVerifyStateCatchesAlteredRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Update(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bEvent).Cursor()
+		c := tx.Bucket(state.BucketEvent).Cursor()
 		k, v := c.First()
 		// Same length, so the edit reads back in either record form.
 		edited := bytes.Replace(v, []byte("reported"), []byte("rejected"), 1)
 		if bytes.Equal(edited, v) {
 			t.Fatal("the event record holds no status to edit")
 		}
-		return tx.Bucket(bEvent).Put(k, edited)
+		return tx.Bucket(state.BucketEvent).Put(k, edited)
 	})
 	db.Close()
-	e2, err := OpenEngine(dir, EngineOptions{})
+	e2, err := state.OpenEngine(dir, state.EngineOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

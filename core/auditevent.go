@@ -2,10 +2,8 @@ package core
 
 import (
 	"context"
-	"slices"
-	"unicode/utf8"
 
-	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // Audit events are what the audit chain must hold besides the changes
@@ -13,86 +11,19 @@ import (
 // restores and key rotations (等保 2.0 level 3 security audit). Each is a
 // command that changes nothing but the chain, like a reveal (audit.read).
 
-// Kinds of audit event.
-const (
-	AuditAuthFailed  = "auth_failed"  // a credential was refused (unknown, expired, revoked token; bad second factor)
-	AuditLockedOut   = "locked_out"   // a client address was locked out after repeated failures
-	AuditDenied      = "denied"       // an authenticated caller was refused (role, scope, special records)
-	AuditBackup      = "backup"       // a backup was taken
-	AuditRestore     = "restore"      // the state was replaced by a backup
-	AuditKeyRotation = "key_rotation" // this node began sealing with another key generation
-	AuditConflict    = "conflict"     // an attempt the caller should not repeat, such as registering a person registered elsewhere
-	AuditReplayed    = "replayed"     // the leader refused a forwarded command seen before, or stamped outside its window
-)
-
-// AuditKinds lists the kinds of audit event.
-var AuditKinds = []string{AuditAuthFailed, AuditLockedOut, AuditDenied, AuditBackup, AuditRestore, AuditKeyRotation, AuditConflict, AuditReplayed}
-
-// AuditEvent is one event for the audit chain. Its fields are short and
-// carry no secret and no personal data: a route pattern, never a path with
-// ids; a token id, never its secret.
-type AuditEvent struct {
-	Kind   string `json:"kind"`
-	Remote string `json:"remote,omitempty"` // client address
-	Route  string `json:"route,omitempty"`  // method and route pattern
-	Token  string `json:"token,omitempty"`  // the token id, when one was identified
-	Role   string `json:"role,omitempty"`
-	Detail string `json:"detail,omitempty"` // the rule that refused, a backup's size, a generation
-}
-
-// maxAuditField bounds each field of an audit event, in characters.
-const maxAuditField = 200
-
-var auditFieldNames = [...]string{"remote", "route", "token", "role", "detail"}
-
-// fields are the event's free-text fields, in auditFieldNames' order.
-func (ev *AuditEvent) fields() [5]*string {
-	return [5]*string{&ev.Remote, &ev.Route, &ev.Token, &ev.Role, &ev.Detail}
-}
-
-func (ev *AuditEvent) check() error {
-	if !slices.Contains(AuditKinds, ev.Kind) {
-		return errs.Invalid("kind", "enum", "kind must be one of %v", AuditKinds)
-	}
-	// In field order, not a map's: apply runs this, and every replica must
-	// name the same field.
-	for i, v := range ev.fields() {
-		if !utf8.ValidString(*v) || utf8.RuneCountInString(*v) > maxAuditField {
-			name := auditFieldNames[i]
-			return errs.Invalid(name, "length", "%s must be valid text of at most %d characters", name, maxAuditField)
-		}
-	}
-	return nil
-}
-
-func applyAuditEvent(t *txn, c *Command, ev *AuditEvent) (any, error) {
-	return nil, ev.check()
-}
-
 // Audit is the typed API for audit events.
 type Audit struct{ s *Store }
 
 // Record writes an audit event to the chain. Oversize fields are cut to
 // maxAuditField characters first: an attacker's input never keeps its own
 // refusal off the record.
-func (a *Audit) Record(ctx context.Context, ev AuditEvent) error {
-	for _, f := range ev.fields() {
-		*f = cut(*f, maxAuditField)
+func (a *Audit) Record(ctx context.Context, ev state.AuditEvent) error {
+	for _, f := range ev.Fields() {
+		*f = state.Cut(*f, state.MaxAuditField)
 	}
-	if err := ev.check(); err != nil {
+	if err := ev.Check(); err != nil {
 		return err
 	}
 	_, err := a.s.apply(withoutKey(ctx), "audit.event", "", ev)
 	return err
-}
-
-// cut keeps the first n characters of valid text.
-func cut(s string, n int) string {
-	if !utf8.ValidString(s) {
-		s = string([]rune(s)) // invalid bytes become U+FFFD
-	}
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n])
 }

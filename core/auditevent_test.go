@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // An audit event of an unknown kind is refused with a typed error naming the
@@ -22,7 +23,7 @@ func TestAuditEventInput(t *testing.T) {
 		return rep.Records
 	}
 	before, digest := records(), mustDigest(t, e.Engine())
-	err := e.Audit.Record(e.ctx, AuditEvent{Kind: "coffee_break"})
+	err := e.Audit.Record(e.ctx, state.AuditEvent{Kind: "coffee_break"})
 	var fe *errs.FieldError
 	if !errors.Is(err, errs.ErrInvalid) || !errors.As(err, &fe) || fe.Field != "kind" {
 		t.Fatalf("unknown kind: %v", err)
@@ -31,8 +32,8 @@ func TestAuditEventInput(t *testing.T) {
 		t.Fatal("a refused audit event changed the state")
 	}
 
-	long := strings.Repeat("长", 3*maxAuditField)
-	if err := e.Audit.Record(e.ctx, AuditEvent{Kind: AuditDenied, Route: long, Detail: "\xff" + long}); err != nil {
+	long := strings.Repeat("长", 3*state.MaxAuditField)
+	if err := e.Audit.Record(e.ctx, state.AuditEvent{Kind: state.AuditDenied, Route: long, Detail: "\xff" + long}); err != nil {
 		t.Fatal(err)
 	}
 	if records() != before+1 {
@@ -42,7 +43,7 @@ func TestAuditEventInput(t *testing.T) {
 	// Apply checks too, and every replica names the same field: the first
 	// bad one in field order.
 	for range 20 {
-		_, err := e.apply(e.ctx, "audit.event", "", AuditEvent{Kind: AuditDenied, Remote: long, Token: long, Detail: long})
+		_, err := e.apply(e.ctx, "audit.event", "", state.AuditEvent{Kind: state.AuditDenied, Remote: long, Token: long, Detail: long})
 		if !errors.Is(err, errs.ErrInvalid) || !errors.As(err, &fe) || fe.Field != "remote" {
 			t.Fatalf("oversize fields in apply: %v", err)
 		}

@@ -10,11 +10,12 @@ import (
 
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 func TestBatchEntryRoundTrip(t *testing.T) {
 	cmds := [][]byte{[]byte("a"), {}, bytes.Repeat([]byte("x"), 300)}
-	got, ok := SplitBatch(EncodeBatch(cmds))
+	got, ok := state.SplitBatch(state.EncodeBatch(cmds))
 	if !ok || len(got) != len(cmds) {
 		t.Fatalf("split: %v %d", ok, len(got))
 	}
@@ -23,18 +24,18 @@ func TestBatchEntryRoundTrip(t *testing.T) {
 			t.Fatalf("command %d: %q", i, got[i])
 		}
 	}
-	good := EncodeBatch(cmds)
+	good := state.EncodeBatch(cmds)
 	for name, data := range map[string][]byte{
 		"empty":       nil,
-		"a command":   {commandMagic, 1},
-		"no count":    {batchMagic},
-		"zero":        {batchMagic, 0},
-		"too many":    append([]byte{batchMagic}, 0xff, 0xff, 0x7f),
+		"a command":   {state.CommandMagic, 1},
+		"no count":    {state.BatchMagic},
+		"zero":        {state.BatchMagic, 0},
+		"too many":    append([]byte{state.BatchMagic}, 0xff, 0xff, 0x7f),
 		"short":       good[:len(good)-1],
 		"trailing":    append(slices.Clone(good), 0),
-		"long length": {batchMagic, 1, 50, 'x'},
+		"long length": {state.BatchMagic, 1, 50, 'x'},
 	} {
-		if _, ok := SplitBatch(data); ok {
+		if _, ok := state.SplitBatch(data); ok {
 			t.Errorf("%s: accepted", name)
 		}
 	}
@@ -55,7 +56,7 @@ func TestPackedCommandsShareAnIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Replay the recorded commands packed seven to an index.
-	e, err := OpenEngine(t.TempDir(), EngineOptions{NoSync: true})
+	e, err := state.OpenEngine(t.TempDir(), state.EngineOptions{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,9 +65,9 @@ func TestPackedCommandsShareAnIndex(t *testing.T) {
 	// One command in the middle does not decode: it alone is rejected.
 	data := slices.Insert(slices.Clone(src.rec.data), len(src.rec.data)-2, []byte("junk"))
 	for i := 0; i < len(data); i += 7 {
-		var entries []Entry
+		var entries []state.Entry
 		for _, d := range data[i:min(i+7, len(data))] {
-			entries = append(entries, Entry{Index: uint64(i/7 + 1), Data: d})
+			entries = append(entries, state.Entry{Index: uint64(i/7 + 1), Data: d})
 		}
 		res, err := e.ApplyBatch(entries)
 		if err != nil {
@@ -86,7 +87,7 @@ func TestPackedCommandsShareAnIndex(t *testing.T) {
 	}
 	// The same state as the source, but for the log positions the audit
 	// records carry.
-	dst := New(e, NewLocal(e), Options{Keyring: src.keyring()})
+	dst := New(e, state.NewLocal(e), Options{Keyring: src.keyring()})
 	defer dst.Close()
 	for i := 1; i <= 5; i++ {
 		id := fmt.Sprintf("511083001-20261123-%06d", i)
@@ -107,7 +108,7 @@ func TestPackedCommandsShareAnIndex(t *testing.T) {
 	// Applied again (a restart that finds them in the log): all skipped.
 	last := uint64((len(data) + 6) / 7)
 	before := mustDigest(t, e)
-	res, _ := e.ApplyBatch([]Entry{{Index: last, Data: data[0]}, {Index: last, Data: data[1]}})
+	res, _ := e.ApplyBatch([]state.Entry{{Index: last, Data: data[0]}, {Index: last, Data: data[1]}})
 	for _, r := range res {
 		if !errors.Is(r.Err, errs.ErrConflict) {
 			t.Fatalf("re-applied entry: %v", r.Err)

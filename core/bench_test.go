@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 
 	"go.etcd.io/bbolt"
 )
@@ -122,11 +123,11 @@ func BenchmarkApplyReports(b *testing.B) {
 // batches of n, as Raft delivers entries to the FSM.
 func applyReports(b *testing.B, e *env, data []byte, count, n int) {
 	idx, _ := e.Store.engine.AppliedIndex()
-	batch := make([]Entry, n)
+	batch := make([]state.Entry, n)
 	for done := 0; done < count; done += n {
 		for j := range batch {
 			idx++
-			batch[j] = Entry{Index: idx, Data: data}
+			batch[j] = state.Entry{Index: idx, Data: data}
 		}
 		res, err := e.Store.engine.ApplyBatch(batch[:min(n, count-done)])
 		if err != nil {
@@ -164,11 +165,11 @@ func BenchmarkOrgsPage(b *testing.B) {
 		}
 	})
 	b.Run("scan", func(b *testing.B) {
-		pre := prefixOf(town)
+		pre := state.PrefixOf(town)
 		for i := 0; i < b.N; i++ {
 			var orgs []model.Org
 			err := e.Engine().View(func(tx *bbolt.Tx) (err error) {
-				orgs, _, err = pageValues(tx, bOrg, nil, nil, 50, nil, func(o *model.Org) bool { return strings.HasPrefix(o.Jurisdiction, pre) })
+				orgs, _, err = state.PageValues(tx, state.BucketOrg, nil, nil, 50, nil, func(o *model.Org) bool { return strings.HasPrefix(o.Jurisdiction, pre) })
 				return err
 			})
 			if err != nil || len(orgs) != 50 {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // The bootstrap token is issued to a group with no tokens, once: a node
@@ -33,7 +34,7 @@ func TestBootstrapTokenOnlyIntoANewGroup(t *testing.T) {
 		t.Helper()
 		before := mustDigest(t, e.Engine())
 		for _, s := range []TokenSpec{spec, {Name: "bootstrap", Role: access.SecurityAdmin, Scope: "511083", TTL: time.Hour}} {
-			if _, err := e.Tokens.Bootstrap(e.ctx, s); !errors.Is(err, ErrBootstrapped) || !errors.Is(err, errs.ErrConflict) {
+			if _, err := e.Tokens.Bootstrap(e.ctx, s); !errors.Is(err, state.ErrBootstrapped) || !errors.Is(err, errs.ErrConflict) {
 				t.Fatalf("%s: bootstrap again: %v", what, err)
 			}
 		}

@@ -2,58 +2,11 @@ package core
 
 import (
 	"context"
-	"encoding/json"
-	"sort"
-	"strings"
-	"time"
 
-	"go.etcd.io/bbolt"
-
-	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 	"github.com/fengqiao/fengqiao/core/workcal"
 )
-
-var baseByCode = func() map[string]model.Category {
-	m := map[string]model.Category{}
-	for _, c := range model.BaseCategories {
-		m[c.Code] = c
-	}
-	return m
-}()
-
-func checkCategory(c model.Category) error {
-	if err := model.CheckID("code", c.Code); err != nil {
-		return err
-	}
-	if c.Name == "" || len(c.Name) > 100 {
-		return errs.Invalid("name", "required", "category name must be 1..100 bytes")
-	}
-	if c.Source == "" || c.Source == "national" {
-		return errs.Invalid("source", "required", "an added category names its source (the plugin), not \"national\"")
-	}
-	return nil
-}
-
-func (t *txn) slaConfig() (*model.SLAConfig, error) {
-	if t.sla == nil {
-		s := model.DefaultSLA
-		if _, err := t.getRecord(bConfig, configSLA, &s); err != nil {
-			return nil, err
-		}
-		t.sla = &s
-	}
-	return t.sla, nil
-}
-
-func (t *txn) category(code string) (model.Category, bool, error) {
-	if c, ok := baseByCode[code]; ok {
-		return c, true, nil
-	}
-	var c model.Category
-	ok, err := t.getRecord(bCategory, []byte(code), &c)
-	return c, ok, err
-}
 
 // SetCalendar replaces the working-day calendar used for deadlines.
 func (ev *Events) SetCalendar(ctx context.Context, cal workcal.Calendar) error {
@@ -75,7 +28,7 @@ func (ev *Events) SetSLA(ctx context.Context, c model.SLAConfig) error {
 
 // AddCategory adds a category (plugins use this).
 func (ev *Events) AddCategory(ctx context.Context, c model.Category) (*model.Category, error) {
-	if err := checkCategory(c); err != nil {
+	if err := state.CheckCategory(c); err != nil {
 		return nil, err
 	}
 	return applyAs[*model.Category](ctx, ev.s, "category.add", "", c)
@@ -84,63 +37,4 @@ func (ev *Events) AddCategory(ctx context.Context, c model.Category) (*model.Cat
 // Categories lists the national base list followed by added categories.
 func (ev *Events) Categories() ([]model.Category, error) {
 	return ev.s.engine.Categories()
-}
-
-// deadlines computes the accept-by and resolve-by instants for a report at at.
-func (t *txn) deadlines(category, urgency string, at time.Time) (time.Time, time.Time, error) {
-	cal, err := t.calendar()
-	if err != nil {
-		return time.Time{}, time.Time{}, err
-	}
-	sla, err := t.slaConfig()
-	if err != nil {
-		return time.Time{}, time.Time{}, err
-	}
-	s := sla.Lookup(category, urgency)
-	return cal.Add(at, time.Duration(s.AcceptMinutes)*time.Minute).UTC(), cal.Add(at, time.Duration(s.ResolveMinutes)*time.Minute).UTC(), nil
-}
-
-func applyConfigCalendar(t *txn, c *Command, cal *workcal.Calendar) (any, error) {
-	if err := cal.Validate(); err != nil {
-		return nil, err
-	}
-	cal.Normalize()
-	t.cal = nil
-	return nil, t.putRecord(bConfig, configCalendar, cal)
-}
-
-func applyConfigSla(t *txn, c *Command, s *model.SLAConfig) (any, error) {
-	if err := s.Validate(); err != nil {
-		return nil, err
-	}
-	t.sla = nil
-	return nil, t.putRecord(bConfig, configSLA, s)
-}
-
-func applyCategoryAdd(t *txn, c *Command, cat *model.Category) (any, error) {
-	if err := checkCategory(*cat); err != nil {
-		return nil, err
-	}
-	if _, ok := baseByCode[cat.Code]; ok {
-		return nil, errs.Conflict("code", "exists", "category %s is in the national list", cat.Code)
-	}
-	return cat, t.putRecord(bCategory, []byte(cat.Code), cat)
-}
-
-// Categories lists the national base list followed by added categories.
-func (eng *Engine) Categories() ([]model.Category, error) {
-	out := append([]model.Category(nil), model.BaseCategories...)
-	var added []model.Category
-	err := eng.View(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bCategory).ForEach(func(_, v []byte) error {
-			var c model.Category
-			if err := json.Unmarshal(v, &c); err != nil {
-				return err
-			}
-			added = append(added, c)
-			return nil
-		})
-	})
-	sort.Slice(added, func(i, j int) bool { return strings.Compare(added[i].Code, added[j].Code) < 0 })
-	return append(out, added...), err
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/core/seal"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // hashFn makes chain MACs under one generation of a keyring (none: bare
@@ -26,17 +27,17 @@ func (h hashFn) new() hash.Hash {
 	if h.kr == nil {
 		return nil
 	}
-	m, _ := h.kr.MAC(h.gen, chainDomain)
+	m, _ := h.kr.MAC(h.gen, state.ChainDomain)
 	return m
 }
 
 // insiderRewrite rewrites the keyed record fromEnd before the head of the
 // closed store in dir and rehashes with the key file kr, as its holder
 // could, and returns the engine reopened with that key file.
-func insiderRewrite(t *testing.T, dir string, fromEnd uint64, kr *seal.Keyring) *Engine {
+func insiderRewrite(t *testing.T, dir string, fromEnd uint64, kr *seal.Keyring) *state.Engine {
 	t.Helper()
 	rehash(t, dir, fromEnd, func(gen byte) (hashFn, bool) { return hashFn{kr: kr, gen: gen}, true })
-	e, err := OpenEngine(dir, EngineOptions{})
+	e, err := state.OpenEngine(dir, state.EngineOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,15 +84,15 @@ func rehash(t *testing.T, dir string, fromEnd uint64, mac func(gen byte) (hashFn
 	}
 	defer db.Close()
 	if err := db.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bAudit)
+		b := tx.Bucket(state.BucketAudit)
 		last, _ := b.Cursor().Last()
-		victim := getU64(last) - fromEnd
+		victim := state.GetU64(last) - fromEnd
 		prev := make([]byte, 32)
 		var seq uint64
 		c := b.Cursor()
 		var rewrites [][2][]byte
 		for k, v := c.First(); k != nil; k, v = c.Next() {
-			r, err := decodeAudit(v)
+			r, err := state.DecodeAudit(v)
 			if err != nil {
 				return err
 			}
@@ -108,8 +109,8 @@ func rehash(t *testing.T, dir string, fromEnd uint64, mac func(gen byte) (hashFn
 				if r.Keyed {
 					f, _ = mac(r.KeyGen)
 				}
-				h = chainHash(f.new(), prev, seq, r.Index, r.Command)
-				rewrites = append(rewrites, [2][]byte{append([]byte(nil), k...), encodeAudit(r.Keyed, r.KeyGen, seq, r.Index, prev, h, r.Command)})
+				h = state.ChainHash(f.new(), prev, seq, r.Index, r.Command)
+				rewrites = append(rewrites, [2][]byte{append([]byte(nil), k...), state.EncodeAudit(r.Keyed, r.KeyGen, seq, r.Index, prev, h, r.Command)})
 			} else {
 				h, _ = hex.DecodeString(r.Hash)
 			}
@@ -120,7 +121,7 @@ func rehash(t *testing.T, dir string, fromEnd uint64, mac func(gen byte) (hashFn
 				return err
 			}
 		}
-		return tx.Bucket(bMeta).Put(auditHeadKey, append(u64(seq), prev...))
+		return tx.Bucket(state.BucketMeta).Put(state.AuditHeadKey, append(state.U64(seq), prev...))
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +142,7 @@ func TestKeyedChainCannotBeRehashedWithoutTheKey(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dir, kr := keyedEnv(t)
 			rehash(t, dir, 3, mac)
-			e, err := OpenEngine(dir, EngineOptions{})
+			e, err := state.OpenEngine(dir, state.EngineOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -6,13 +6,14 @@ import (
 	"testing"
 
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // checkpointLog turns recorded commands into log entries with the shapes
 // Raft produces: gaps (entries that never reach the FSM), packed indexes
 // (several commands at one index) and malformed commands (rejected).
-func checkpointLog(data [][]byte) []Entry {
-	var out []Entry
+func checkpointLog(data [][]byte) []state.Entry {
+	var out []state.Entry
 	idx := uint64(0)
 	for j, d := range data {
 		switch {
@@ -23,9 +24,9 @@ func checkpointLog(data [][]byte) []Entry {
 		default:
 			idx++
 		}
-		out = append(out, Entry{Index: idx, Data: d})
+		out = append(out, state.Entry{Index: idx, Data: d})
 		if j%50 == 0 {
-			out = append(out, Entry{Index: idx, Data: []byte("not a command")})
+			out = append(out, state.Entry{Index: idx, Data: []byte("not a command")})
 		}
 	}
 	return out
@@ -33,9 +34,9 @@ func checkpointLog(data [][]byte) []Entry {
 
 // applyGrouped applies entries in batches of random size that never split
 // one index, and returns the checkpoints the engine kept.
-func applyGrouped(t *testing.T, entries []Entry, seed int64) []Checkpoint {
+func applyGrouped(t *testing.T, entries []state.Entry, seed int64) []state.Checkpoint {
 	t.Helper()
-	e, err := OpenEngine(t.TempDir(), EngineOptions{NoSync: true})
+	e, err := state.OpenEngine(t.TempDir(), state.EngineOptions{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,9 +55,7 @@ func applyGrouped(t *testing.T, entries []Entry, seed int64) []Checkpoint {
 		}
 		i = end
 	}
-	e.cps.mu.Lock()
-	defer e.cps.mu.Unlock()
-	return append([]Checkpoint(nil), e.cps.ring...)
+	return e.Checkpoints()
 }
 
 func TestCheckpointsAgreeAcrossBatchings(t *testing.T) {
@@ -74,7 +73,7 @@ func TestCheckpointsAgreeAcrossBatchings(t *testing.T) {
 		t.Fatalf("only %d checkpoints over %d indexes", len(one), log[len(log)-1].Index)
 	}
 	for i, cp := range one {
-		if cp.Index%CheckpointEvery != 0 || len(cp.Head) != 32 || (i > 0 && cp.Seq <= one[i-1].Seq) {
+		if cp.Index%state.CheckpointEvery != 0 || len(cp.Head) != 32 || (i > 0 && cp.Seq <= one[i-1].Seq) {
 			t.Fatalf("checkpoint %d is malformed: %+v", i, cp)
 		}
 	}
@@ -94,7 +93,7 @@ func TestCheckpointsAgreeAcrossBatchings(t *testing.T) {
 	// A replica that accepted one command the others did not agrees up to
 	// the checkpoint before it and differs at every one after.
 	at := len(log) / 2
-	extra := append(append(append([]Entry(nil), log[:at]...), Entry{Index: log[at-1].Index, Data: log[len(log)-1].Data}), log[at:]...)
+	extra := append(append(append([]state.Entry(nil), log[:at]...), state.Entry{Index: log[at-1].Index, Data: log[len(log)-1].Data}), log[at:]...)
 	bad := applyGrouped(t, extra, 4)
 	for i := range bad {
 		same := bytes.Equal(bad[i].Head, one[i].Head)

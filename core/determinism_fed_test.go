@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // TestDeterministicFederatedApply drives three linked jurisdictions with a
@@ -81,7 +82,7 @@ func TestDeterministicFederatedApply(t *testing.T) {
 			var p *model.Person
 			if p, err = county.People.Get(id); err == nil {
 				fresh, _ := county.keyring().Seal([]byte("居民"), "person/"+id+"/name")
-				_, err = county.apply(county.ctx, "keys.reseal", "", resealPayload{Items: []ResealItem{{Kind: "person", Key: []byte(id), Field: "name", Old: p.NameSealed, New: fresh}}})
+				_, err = county.apply(county.ctx, "keys.reseal", "", state.ResealPayload{Items: []state.ResealItem{{Kind: "person", Key: []byte(id), Field: "name", Old: p.NameSealed, New: fresh}}})
 			}
 		case r < 82:
 			_, err = county.Events.Sweep(county.ctx, county.clock.Now().Add(time.Duration(rng.Intn(200))*time.Hour))

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 	"github.com/fengqiao/fengqiao/core/workcal"
 )
 
@@ -122,7 +123,7 @@ func TestDeterministicApply(t *testing.T) {
 		t.Fatalf("digests differ: %s vs %s", da, db)
 	}
 	// Rebuild from the audit chain (the command log) into a third engine.
-	c, err := OpenEngine(t.TempDir(), EngineOptions{NoSync: true})
+	c, err := state.OpenEngine(t.TempDir(), state.EngineOptions{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,9 +181,9 @@ func gridCentreOf(t *testing.T, e *env, code string) (float64, float64) {
 
 // replayBatched applies recorded commands to a fresh engine in batches of
 // 1..64 entries, as a Raft follower might group them, and counts rejections.
-func replayBatched(t *testing.T, data [][]byte, seed int64) (*Engine, int) {
+func replayBatched(t *testing.T, data [][]byte, seed int64) (*state.Engine, int) {
 	t.Helper()
-	b, err := OpenEngine(t.TempDir(), EngineOptions{NoSync: true})
+	b, err := state.OpenEngine(t.TempDir(), state.EngineOptions{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,9 +192,9 @@ func replayBatched(t *testing.T, data [][]byte, seed int64) (*Engine, int) {
 	rejected := 0
 	for i := 0; i < len(data); {
 		sz := 1 + rng.Intn(64)
-		var batch []Entry
+		var batch []state.Entry
 		for j := i; j < min(i+sz, len(data)); j++ {
-			batch = append(batch, Entry{Index: uint64(j + 1), Data: data[j]})
+			batch = append(batch, state.Entry{Index: uint64(j + 1), Data: data[j]})
 		}
 		res, err := b.ApplyBatch(batch)
 		if err != nil {

@@ -7,17 +7,8 @@ import (
 
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
-	"github.com/fengqiao/fengqiao/core/workcal"
+	"github.com/fengqiao/fengqiao/core/state"
 )
-
-func statusSlot(s model.Status) int {
-	for i, x := range model.Statuses {
-		if x == s {
-			return mStateBase + i
-		}
-	}
-	panic("core: unknown status " + s)
-}
 
 // Events is the typed API for events.
 type Events struct{ s *Store }
@@ -29,7 +20,7 @@ func (ev *Events) Report(ctx context.Context, r model.Report) (*model.Event, err
 	if err != nil {
 		return nil, err
 	}
-	res, err := ev.s.applyCommands(ctx, []*Command{c})
+	res, err := ev.s.applyCommands(ctx, []*state.Command{c})
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +32,7 @@ func (ev *Events) Report(ctx context.Context, r model.Report) (*model.Event, err
 
 // ReportCommand validates r and returns the command that reports it, without
 // proposing it (bulk import batches these).
-func (ev *Events) ReportCommand(ctx context.Context, r model.Report) (*Command, error) {
+func (ev *Events) ReportCommand(ctx context.Context, r model.Report) (*state.Command, error) {
 	if err := r.Check(); err != nil {
 		return nil, err
 	}
@@ -61,13 +52,6 @@ func (ev *Events) ReportCommand(ctx context.Context, r model.Report) (*Command, 
 	}
 	return ev.s.command(ctx, "event.report", r.Jurisdiction, &r)
 }
-
-// ImportBatch is how many reports Import puts in one transaction: large
-// enough that index pages dirtied by a batch are shared by many events.
-const ImportBatch = 10000
-
-// sweepBatch bounds the events one deadline sweep marks overdue.
-const sweepBatch = 1000
 
 // Import reports many events, ImportBatch per durable transaction. See ImportFrom.
 func (ev *Events) Import(ctx context.Context, reports []model.Report, progress func(done, total int)) (int, error) {
@@ -91,7 +75,7 @@ func (ev *Events) ImportFrom(ctx context.Context, total int, next func() (model.
 	ctx = withoutKey(ctx)
 	type flight struct {
 		start int
-		res   []Result
+		res   []state.Result
 		err   error
 		done  chan struct{}
 	}
@@ -113,9 +97,9 @@ func (ev *Events) ImportFrom(ctx context.Context, total int, next func() (model.
 		}
 		return nil
 	}
-	for start, more := 0, true; more; start += ImportBatch {
-		cmds := make([]*Command, 0, ImportBatch)
-		for len(cmds) < ImportBatch {
+	for start, more := 0, true; more; start += state.ImportBatch {
+		cmds := make([]*state.Command, 0, state.ImportBatch)
+		for len(cmds) < state.ImportBatch {
 			r, ok := next()
 			if !ok {
 				more = false
@@ -159,37 +143,16 @@ func (ev *Events) Act(ctx context.Context, id string, a model.Action) (*model.Ev
 	if err := a.Check(); err != nil {
 		return nil, err
 	}
-	return applyAs[*model.Event](ctx, ev.s, "event.act", "", actPayload{ID: id, Action: a})
+	return applyAs[*model.Event](ctx, ev.s, "event.act", "", state.ActPayload{ID: id, Action: a})
 }
 
 // Sweep marks open events whose deadline has passed at now as overdue, and
 // returns how many it marked. Time-driven work proposes commands like any
 // other write; in the replicated node only the leader sweeps.
 func (ev *Events) Sweep(ctx context.Context, now time.Time) (int, error) {
-	ids, err := ev.dueBefore(now, sweepBatch)
+	ids, err := ev.dueBefore(now, state.SweepBatch)
 	if err != nil || len(ids) == 0 {
 		return 0, err
 	}
-	return applyAs[int](ctx, ev.s, "event.sweep", "", idsPayload{IDs: ids})
-}
-
-// eventNumber builds 500110001-20261124-000123 from a 9-digit area code,
-// the China-time date and a per-area, per-day sequence.
-func eventNumberPrefix(jur string, at time.Time) string {
-	// Applied for every report: built by hand, as time.Format costs more
-	// than the rest of the number.
-	var b [18]byte
-	n := copy(b[:9], jur)
-	for ; n < 9; n++ {
-		b[n] = '0'
-	}
-	b[9] = '-'
-	y, m, d := at.In(workcal.CST).Date()
-	if y < 1000 || y > 9999 {
-		return string(b[:10]) + at.In(workcal.CST).Format("20060102")
-	}
-	for i, v := range [...]int{y / 100, y % 100, int(m), d} {
-		b[10+2*i], b[11+2*i] = byte('0'+v/10), byte('0'+v%10)
-	}
-	return string(b[:])
+	return applyAs[int](ctx, ev.s, "event.sweep", "", state.IdsPayload{IDs: ids})
 }

@@ -1,18 +1,11 @@
 package core
 
 import (
-	"bytes"
 	"time"
 
-	"go.etcd.io/bbolt"
-
-	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 )
-
-// maxScan bounds the index entries one page may read, so a selective filter
-// returns a short page and a cursor instead of scanning without end.
-const maxScan = 20000
 
 // List returns events matching q in index order (by place, then id).
 func (ev *Events) List(q model.Query) (model.Page, error) {
@@ -34,41 +27,10 @@ func (ev *Events) dueBefore(now time.Time, limit int) ([]string, error) {
 	return ev.s.engine.DueBefore(now, limit)
 }
 
-func ratio(a, b int64) float64 {
-	if b <= 0 {
-		return 0
-	}
-	return float64(a) / float64(b)
-}
-
-func figuresFrom(scope, period, category string, c counterSet) model.Figures {
-	f := model.Figures{Scope: scope, Period: period, Category: category, ByStatus: map[model.Status]int64{},
-		Reported: c[mReported], Accepted: c[mAccepted], AcceptedInTime: c[mAcceptedInTime], Rejected: c[mRejected],
-		Rated: c[mRated], Satisfied: c[mSatisfied], Overdue: c[mOverdue], Supervised: c[mSupervised],
-		Merged: c[mMerged], SelfResolved: c[mSelfResolved]}
-	for i, s := range model.Statuses {
-		f.ByStatus[s] = c[mStateBase+i]
-	}
-	f.ResponseRate = ratio(f.AcceptedInTime, f.Reported)
-	f.ResolutionRate = ratio(f.ByStatus[model.StatusClosed], f.Reported-f.Rejected-f.Merged)
-	f.SatisfactionRate = ratio(f.Satisfied, f.Rated)
-	return f
-}
-
-func checkPeriod(period string) error {
-	if period == "" {
-		return nil
-	}
-	if _, err := time.Parse("200601", period); err != nil {
-		return errs.Invalid("period", "format", "period must be YYYYMM, got %q", period)
-	}
-	return nil
-}
-
 // Figures returns one jurisdiction's counters: one read, never a scan.
 // period (YYYYMM) and category are optional.
 func (ev *Events) Figures(jurisdiction, period, category string) (model.Figures, error) {
-	if err := checkPeriod(period); err != nil {
+	if err := state.CheckPeriod(period); err != nil {
 		return model.Figures{}, err
 	}
 	cur, err := ev.s.Jurisdictions.Resolve(jurisdiction)
@@ -80,157 +42,11 @@ func (ev *Events) Figures(jurisdiction, period, category string) (model.Figures,
 
 // GridFigures returns one grid's counters, all time or for one month.
 func (ev *Events) GridFigures(grid, period string) (model.Figures, error) {
-	if err := checkPeriod(period); err != nil {
+	if err := state.CheckPeriod(period); err != nil {
 		return model.Figures{}, err
 	}
 	if _, err := ev.s.Grids.Get(grid); err != nil {
 		return model.Figures{}, err
 	}
 	return ev.s.engine.GridFigures(grid, period)
-}
-
-// Get returns one event.
-func (eng *Engine) Event(id string) (*model.Event, error) {
-	var e model.Event
-	err := eng.View(func(tx *bbolt.Tx) error {
-		raw := tx.Bucket(bEvent).Get([]byte(id))
-		if raw == nil {
-			return errs.NotFound("id", "event %s not found", id)
-		}
-		return decodeRecord(raw, &e)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &e, nil
-}
-
-// Timeline returns every action on an event, oldest first.
-func (eng *Engine) Timeline(id string) ([]model.TimelineEntry, error) {
-	var out []model.TimelineEntry
-	err := eng.View(func(tx *bbolt.Tx) error {
-		raw := tx.Bucket(bEvent).Get([]byte(id))
-		if raw == nil {
-			return errs.NotFound("id", "event %s not found", id)
-		}
-		var e model.Event
-		if err := decodeRecord(raw, &e); err != nil {
-			return err
-		}
-		pre := []byte(id + "/")
-		rest, err := prefixValues[model.TimelineEntry](tx, bEvent, pre, 0, func(k []byte) bool { return len(k) == len(pre)+4 })
-		out = append([]model.TimelineEntry{{Rev: 1, At: e.ReportedAt, Actor: e.ReportedBy, Action: "report", To: model.StatusReported}}, rest...)
-		return err
-	})
-	return out, err
-}
-
-// dueBefore lists active, not yet overdue events whose deadline is before now.
-func (eng *Engine) DueBefore(now time.Time, limit int) ([]string, error) {
-	var ids []string
-	end := []byte(ixDeadline + timeKey(now.Unix()))
-	n := len(ixDeadline)
-	err := eng.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bEvIndex).Cursor()
-		for k, _ := c.Seek([]byte(ixDeadline)); k != nil && bytes.HasPrefix(k, []byte(ixDeadline)) && bytes.Compare(k[:n+8], end) < 0 && len(ids) < limit; k, _ = c.Next() {
-			ids = append(ids, string(k[n+8:]))
-		}
-		return nil
-	})
-	return ids, err
-}
-
-// Events lists events matching q (see Events.List).
-func (eng *Engine) Events(q model.Query) (model.Page, error) {
-	if q.Limit <= 0 {
-		q.Limit = 50
-	}
-	if q.Limit > 500 {
-		return model.Page{}, errs.Invalid("limit", "range", "limit is at most 500")
-	}
-	if q.Status != "" && !model.ValidStatus(q.Status) {
-		return model.Page{}, errs.Invalid("status", "enum", "unknown status %q", q.Status)
-	}
-	loc := ""
-	switch {
-	case q.Grid != "":
-		loc = q.Grid + "/"
-	case q.Jurisdiction != "":
-		cur, err := eng.Resolve(q.Jurisdiction)
-		if err != nil {
-			return model.Page{}, err
-		}
-		loc = prefixOf(cur)
-	}
-	if q.Grid != "" && q.Jurisdiction != "" && !isUnder(q.Grid, q.Jurisdiction) {
-		return model.Page{}, nil
-	}
-	var prefix string
-	byPlace := false
-	switch {
-	case q.Overdue:
-		prefix = ixOverdue + loc
-	case q.Status != "":
-		prefix = ixStatus + string(q.Status) + "/" + loc
-	case q.Category != "":
-		prefix = ixCategory + q.Category + "/" + loc
-	default:
-		prefix, byPlace = ixLoc+loc, true
-	}
-	after, err := cursorKey(q.After, []byte(prefix))
-	if err != nil {
-		return model.Page{}, err
-	}
-	var page model.Page
-	err = eng.View(func(tx *bbolt.Tx) error {
-		ixb, evb := tx.Bucket(bEvIndex), tx.Bucket(bEvent)
-		var it indexIter
-		if byPlace {
-			it = newPlaceIter(ixb, prefix[len(ixLoc):], after)
-		} else {
-			it = newPrefixIter(ixb, prefix, after)
-		}
-		scanned := 0
-		var last []byte
-		for k := it.next(); k != nil; k = it.next() {
-			if len(page.Events) == q.Limit || scanned == maxScan {
-				page.Next = cursorOf(last)
-				break
-			}
-			scanned++
-			last = append(last[:0], k...)
-			id := k[bytes.LastIndexByte(k, '/')+1:]
-			var e model.Event
-			if err := decodeRecord(evb.Get(id), &e); err != nil {
-				return err
-			}
-			if (q.Status != "" && e.Status != q.Status) || (q.Category != "" && e.Category != q.Category) {
-				continue
-			}
-			page.Events = append(page.Events, &e)
-		}
-		return nil
-	})
-	return page, err
-}
-
-// JurisdictionFigures reads the counters of a division (a current code) for
-// a period ("" for all time) and a category ("" for all).
-func (eng *Engine) JurisdictionFigures(code, period, category string) (model.Figures, error) {
-	var c counterSet
-	err := eng.View(func(tx *bbolt.Tx) error {
-		c = readCounters(tx, counterJur+prefixOf(code)+"/"+period+"/"+category)
-		return nil
-	})
-	return figuresFrom(code, period, category, c), err
-}
-
-// GridFigures reads the counters of a grid for a period ("" for all time).
-func (eng *Engine) GridFigures(grid, period string) (model.Figures, error) {
-	var c counterSet
-	err := eng.View(func(tx *bbolt.Tx) error {
-		c = readCounters(tx, counterGrid+grid+"/"+period+"/")
-		return nil
-	})
-	return figuresFrom(grid, period, "", c), err
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 	"github.com/fengqiao/fengqiao/core/workcal"
 )
 
@@ -377,7 +378,7 @@ func TestEventNumberPrefixMatchesFormat(t *testing.T) {
 	for _, c := range cases {
 		area := (c.jur + "000000000")[:9]
 		want := area + "-" + c.at.In(workcal.CST).Format("20060102")
-		if got := eventNumberPrefix(c.jur, c.at); got != want {
+		if got := state.EventNumberPrefix(c.jur, c.at); got != want {
 			t.Errorf("eventNumberPrefix(%s, %v) = %s, want %s", c.jur, c.at, got, want)
 		}
 	}

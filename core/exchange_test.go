@@ -12,6 +12,7 @@ import (
 
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // fedEnv is a store configured as jurisdiction self with links.
@@ -19,7 +20,7 @@ func fedEnv(t *testing.T, self string, links ...model.Link) *env {
 	t.Helper()
 	e := newEnv(t, false)
 	e.withCounty(t)
-	if self != "511083" && knownRegion(self) {
+	if self != "511083" && state.KnownRegion(self) {
 		if _, err := e.Jurisdictions.LoadCounty(e.ctx, self, 1); err != nil {
 			t.Fatal(err)
 		}

@@ -5,13 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
-
-	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // Person handover (衔接): a special-population subject moves to another
@@ -22,173 +20,17 @@ import (
 // opened by the sender's exchange just before the wire (inside mTLS) and
 // sealed again under the receiver's keys before they enter its log.
 
-// handoverOffer is the wire body. Name, IDNumber and Details are plaintext
-// only in flight; apply refuses them.
-type handoverOffer struct {
-	Handover model.Handover  `json:"handover"`
-	Name     string          `json:"name,omitempty"`
-	IDNumber string          `json:"id_number,omitempty"`
-	Details  json.RawMessage `json:"details,omitempty"`
-}
-
-type handoverReply struct {
-	ID         string    `json:"id"`
-	AcceptedAt time.Time `json:"accepted_at"`
-}
-
-type handoverOpenPayload struct {
-	Person   string    `json:"person"`
-	To       string    `json:"to"`
-	Deadline time.Time `json:"deadline"`
-	Note     string    `json:"note,omitempty"`
-}
-
-type handoverIDPayload struct {
-	ID string `json:"id"`
-}
-
-func applyHandoverOpen(t *txn, c *Command, p *handoverOpenPayload) (any, error) {
-	if !p.Deadline.After(c.At) {
-		return nil, errs.Invalid("deadline", "future", "the deadline must be in the future")
-	}
-	if len(p.Note) > model.MaxText {
-		return nil, errs.Invalid("note", "length", "note is longer than %d bytes", model.MaxText)
-	}
-	person, err := t.loadPerson(c, p.Person)
-	if err != nil {
-		return nil, err
-	}
-	l, err := t.link("to", p.To)
-	if err != nil {
-		return nil, err
-	}
-	sub := model.Subject{NameMasked: person.NameMasked, IDMasked: person.IDMasked, Kind: person.Kind}
-	if person.Special != nil {
-		sub.Category, sub.Level = person.Special.Category, person.Special.Level
-		if l.Shares(model.SharePersonDetails) {
-			sub.DetailsSealed = person.Special.DetailsSealed
-		}
-	}
-	if l.Shares(model.SharePersonIdentity) {
-		sub.NameSealed, sub.IDSealed = person.NameSealed, person.IDSealed
-	}
-	self := t.self()
-	seq, _ := t.nextSeq("handover")
-	h := &model.Handover{ID: self + "-H" + strconv.FormatUint(seq, 10), Direction: model.HandoverOut, Person: person.ID, From: self, To: p.To,
-		Status: model.HandoverPending, Note: p.Note, OpenedAt: c.At, Deadline: p.Deadline.UTC(), Subject: sub}
-	if err := t.putRecord(bHandover, []byte(h.ID), h); err != nil {
-		return nil, err
-	}
-	wire := *h
-	wire.Person = ""
-	return h, t.send(c, p.To, model.KindHandoverOffer, handoverOffer{Handover: wire})
-}
-
-func receiveHandoverOffer(t *txn, c *Command, l *model.Link, m *model.Message) error {
-	var b handoverOffer
-	if err := decodeBody(m, &b); err != nil {
-		return err
-	}
-	if b.Name != "" || b.IDNumber != "" || len(b.Details) > 0 {
-		return errs.Invalid("body", "plaintext", "personal fields must be sealed before they are applied")
-	}
-	h := b.Handover
-	if h.ID == "" || h.From != m.Origin || h.To != t.self() {
-		return errs.Invalid("body.handover", "route", "handover %q is not from %s to this jurisdiction", h.ID, m.Origin)
-	}
-	if (h.Subject.NameSealed != "" || h.Subject.IDSealed != "") && !l.Shares(model.SharePersonIdentity) {
-		return errs.Forbidden("body.handover.subject", "policy", "the link with %s does not share %s", l.Peer, model.SharePersonIdentity)
-	}
-	if h.Subject.DetailsSealed != "" && !l.Shares(model.SharePersonDetails) {
-		return errs.Forbidden("body.handover.subject", "policy", "the link with %s does not share %s", l.Peer, model.SharePersonDetails)
-	}
-	if t.b(bHandover).Get([]byte(h.ID)) != nil {
-		return errs.Conflict("body.handover.id", "exists", "handover %s is already here", h.ID)
-	}
-	h.Direction, h.Status, h.Person, h.AlertEvent = model.HandoverIn, model.HandoverPending, "", ""
-	return t.putRecord(bHandover, []byte(h.ID), &h)
-}
-
-func applyHandoverAccept(t *txn, c *Command, p *handoverIDPayload) (any, error) {
-	h, err := load[model.Handover](t, bHandover, p.ID, "id", "handover")
-	if err != nil {
-		return nil, err
-	}
-	if h.Direction != model.HandoverIn {
-		return nil, errs.Conflict("id", "direction", "handover %s is outgoing; the receiver accepts it", h.ID)
-	}
-	if h.Status != model.HandoverPending {
-		return nil, errs.Conflict("id", "state", "handover %s is %s", h.ID, h.Status)
-	}
-	h.Status, h.AcceptedAt = model.HandoverAccepted, c.At
-	if err := t.putRecord(bHandover, []byte(h.ID), h); err != nil {
-		return nil, err
-	}
-	return h, t.send(c, h.From, model.KindHandoverReply, handoverReply{ID: h.ID, AcceptedAt: c.At})
-}
-
-func receiveHandoverReply(t *txn, c *Command, l *model.Link, m *model.Message) error {
-	var b handoverReply
-	if err := decodeBody(m, &b); err != nil {
-		return err
-	}
-	h, err := load[model.Handover](t, bHandover, b.ID, "body.id", "handover")
-	if err != nil {
-		return err
-	}
-	if h.Direction != model.HandoverOut || h.To != m.Origin {
-		return errs.Forbidden("body.id", "route", "handover %s was not sent to %s", b.ID, m.Origin)
-	}
-	if h.Status == model.HandoverAccepted {
-		return nil
-	}
-	h.Status, h.AcceptedAt = model.HandoverAccepted, b.AcceptedAt
-	return t.putRecord(bHandover, []byte(h.ID), h)
-}
-
-// applyHandoverSweep opens one alert event per pending handover past its
-// deadline, on whichever side runs it (both do).
-func applyHandoverSweep(t *txn, c *Command, _ *struct{}) (any, error) {
-	all, err := prefixValues[model.Handover](t.tx, bHandover, nil, 0, nil)
-	if err != nil {
-		return nil, err
-	}
-	var due []*model.Handover
-	for i, h := range all {
-		if h.Status == model.HandoverPending && h.AlertEvent == "" && c.At.After(h.Deadline) {
-			due = append(due, &all[i])
-		}
-	}
-	self := t.self()
-	for _, h := range due {
-		side := "接收方"
-		if h.Direction == model.HandoverOut {
-			side = "移交方"
-		}
-		ev, err := t.reportEvent(c, &model.Report{Category: "special_population", Source: "system", Jurisdiction: self,
-			Description: fmt.Sprintf("人员衔接 %s 逾期未接收（%s，%s → %s，期限 %s）", h.ID, side, h.From, h.To, h.Deadline.Format(time.RFC3339))})
-		if err != nil {
-			return nil, err
-		}
-		h.AlertEvent = ev.ID
-		if err := t.putRecord(bHandover, []byte(h.ID), h); err != nil {
-			return nil, err
-		}
-	}
-	return len(due), nil
-}
-
 // Handovers is the typed API for person handovers.
 type Handovers struct{ s *Store }
 
 // Open hands person over to jurisdiction to, to be accepted by deadline.
 func (hs *Handovers) Open(ctx context.Context, person, to string, deadline time.Time, note string) (*model.Handover, error) {
-	return applyAs[*model.Handover](ctx, hs.s, "handover.open", "", handoverOpenPayload{Person: person, To: to, Deadline: deadline, Note: note})
+	return applyAs[*model.Handover](ctx, hs.s, "handover.open", "", state.HandoverOpenPayload{Person: person, To: to, Deadline: deadline, Note: note})
 }
 
 // Accept accepts an incoming handover.
 func (hs *Handovers) Accept(ctx context.Context, id string) (*model.Handover, error) {
-	return applyAs[*model.Handover](ctx, hs.s, "handover.accept", "", handoverIDPayload{ID: id})
+	return applyAs[*model.Handover](ctx, hs.s, "handover.accept", "", state.HandoverIDPayload{ID: id})
 }
 
 // Sweep opens alert events for handovers past their deadline. When none is
@@ -218,16 +60,6 @@ func (hs *Handovers) List() ([]model.Handover, error) {
 	return hs.s.engine.Handovers()
 }
 
-// subjectAAD is what a handover's sealed subject fields are bound to: a
-// sender keeps the person's own values (special-population details under
-// "special"), a receiver seals what arrives under the handover's id.
-func subjectAAD(direction, handover, person string) (prefix, details string) {
-	if direction == model.HandoverOut {
-		return "person/" + person + "/", "special"
-	}
-	return "handover/" + handover + "/", "details"
-}
-
 // Outgoing prepares messages for the wire: sealed personal fields are opened
 // with this side's keys. Call it just before sending, never before storing.
 func (f *Federation) Outgoing(msgs []model.Message) ([]model.Message, error) {
@@ -237,7 +69,7 @@ func (f *Federation) Outgoing(msgs []model.Message) ([]model.Message, error) {
 		if m.Kind != model.KindHandoverOffer {
 			continue
 		}
-		var b handoverOffer
+		var b state.HandoverOffer
 		if err := json.Unmarshal(m.Body, &b); err != nil {
 			return nil, fmt.Errorf("core: outgoing %d: %w", m.Seq, err)
 		}
@@ -246,7 +78,7 @@ func (f *Federation) Outgoing(msgs []model.Message) ([]model.Message, error) {
 		if err != nil {
 			return nil, err
 		}
-		pre, detailsField := subjectAAD(model.HandoverOut, b.Handover.ID, pid)
+		pre, detailsField := state.SubjectAAD(model.HandoverOut, b.Handover.ID, pid)
 		open := func(tok, what string) (string, error) {
 			if tok == "" {
 				return "", nil
@@ -292,8 +124,8 @@ func (f *Federation) Incoming(msgs []model.Message) ([]model.Message, error) {
 		if m.Kind != model.KindHandoverOffer {
 			continue
 		}
-		var b handoverOffer
-		if err := decodeBody(&m, &b); err != nil {
+		var b state.HandoverOffer
+		if err := state.DecodeBody(&m, &b); err != nil {
 			return out[:i], &model.MessageError{Origin: m.Origin, Seq: m.Seq, Kind: m.Kind, Err: err}
 		}
 		sub := &b.Handover.Subject
@@ -301,7 +133,7 @@ func (f *Federation) Incoming(msgs []model.Message) ([]model.Message, error) {
 			return out[:i], &model.MessageError{Origin: m.Origin, Seq: m.Seq, Kind: m.Kind,
 				Err: errs.Invalid("body.handover.subject", "sealed", "sealed fields cannot be read here; send them open inside TLS")}
 		}
-		pre, detailsField := subjectAAD(model.HandoverIn, b.Handover.ID, "")
+		pre, detailsField := state.SubjectAAD(model.HandoverIn, b.Handover.ID, "")
 		seal := func(v, what string) (string, error) {
 			if v == "" {
 				return "", nil
@@ -323,27 +155,4 @@ func (f *Federation) Incoming(msgs []model.Message) ([]model.Message, error) {
 		}
 	}
 	return out, nil
-}
-
-// Get returns one handover.
-func (eng *Engine) Handover(id string) (*model.Handover, error) {
-	var h model.Handover
-	err := eng.View(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bHandover).Get([]byte(id))
-		if v == nil {
-			return errs.NotFound("id", "handover %s not found", id)
-		}
-		return json.Unmarshal(v, &h)
-	})
-	return &h, err
-}
-
-// List returns every handover this side holds.
-func (eng *Engine) Handovers() ([]model.Handover, error) {
-	var out []model.Handover
-	err := eng.View(func(tx *bbolt.Tx) (err error) {
-		out, err = prefixValues[model.Handover](tx, bHandover, nil, 0, nil) // keyed by id: sorted
-		return err
-	})
-	return out, err
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/fengqiao/fengqiao/core/idcard"
 	"github.com/fengqiao/fengqiao/core/seal"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -38,12 +39,12 @@ func (c *fakeClock) Set(t time.Time) {
 
 // recorder wraps a proposer and keeps every entry it proposed.
 type recorder struct {
-	Proposer
+	state.Proposer
 	mu   sync.Mutex
 	data [][]byte
 }
 
-func (r *recorder) Propose(ctx context.Context, data [][]byte) ([]Result, error) {
+func (r *recorder) Propose(ctx context.Context, data [][]byte) ([]state.Result, error) {
 	r.mu.Lock()
 	r.data = append(r.data, data...)
 	r.mu.Unlock()
@@ -71,12 +72,12 @@ type env struct {
 func newEnv(t testing.TB, sync bool) *env {
 	t.Helper()
 	dir := t.TempDir()
-	e, err := OpenEngine(dir, EngineOptions{NoSync: !sync})
+	e, err := state.OpenEngine(dir, state.EngineOptions{NoSync: !sync})
 	if err != nil {
 		t.Fatal(err)
 	}
 	clk := &fakeClock{now: time.Date(2026, 11, 23, 1, 0, 0, 0, time.UTC), step: time.Second}
-	rec := &recorder{Proposer: NewLocal(e)}
+	rec := &recorder{Proposer: state.NewLocal(e)}
 	s := New(e, rec, Options{Keyring: testKeyring(t), Clock: clk.Now})
 	t.Cleanup(func() { s.Close() })
 	return &env{Store: s, dir: dir, clock: clk, rec: rec, ctx: WithActor(context.Background(), "tester")}
@@ -97,7 +98,7 @@ func idNumber(n int) string {
 	return first + string(idcard.CheckDigit(first))
 }
 
-func mustDigest(t testing.TB, e *Engine) string {
+func mustDigest(t testing.TB, e *state.Engine) string {
 	t.Helper()
 	d, err := e.Digest()
 	if err != nil {

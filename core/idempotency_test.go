@@ -7,6 +7,7 @@ import (
 
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 func TestIdempotentRetries(t *testing.T) {
@@ -24,7 +25,7 @@ func TestIdempotentRetries(t *testing.T) {
 	before := mustDigest(t, e.Engine())
 	// The retry is refused, names the first event, and changes nothing.
 	_, err = e.Events.Report(ctx, r)
-	var dup *DuplicateError
+	var dup *state.DuplicateError
 	if !errors.As(err, &dup) || dup.Ref != first.ID || !errors.Is(err, errs.ErrConflict) {
 		t.Fatalf("retry: %v", err)
 	}

@@ -3,6 +3,8 @@ package core
 import (
 	"context"
 	"time"
+
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // Job is one piece of time-driven work. Run proposes commands through the
@@ -39,7 +41,7 @@ func (s *Store) Jobs() []Job {
 		{Name: "deadlines", Every: DeadlineEvery, Run: func(ctx context.Context, now time.Time) error {
 			for {
 				n, err := s.Events.Sweep(ctx, now)
-				if err != nil || n < sweepBatch {
+				if err != nil || n < state.SweepBatch {
 					return err
 				}
 			}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/seal"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // A key file holds generations of sealing keys. New values are sealed, and
@@ -229,7 +230,7 @@ func (kf *keyFile) replace(path string) error {
 		return err
 	}
 	raw, _ := json.Marshal(kf)
-	if err := replaceFile(path, raw); err != nil {
+	if err := state.ReplaceFile(path, raw); err != nil {
 		return fmt.Errorf("core: key file %s: %w", path, err)
 	}
 	return nil

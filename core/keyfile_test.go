@@ -14,6 +14,7 @@ import (
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/core/seal"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // sealedWith is the key generation a sealed value names.
@@ -210,7 +211,7 @@ func TestStoreAcrossKeyRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	open := func() *Store {
-		s := New(e.Engine(), NewLocal(e.Engine()), Options{Keyring: mustKeyring(t, keys), Clock: e.clock.Now})
+		s := New(e.Engine(), state.NewLocal(e.Engine()), Options{Keyring: mustKeyring(t, keys), Clock: e.clock.Now})
 		t.Cleanup(func() { s.Close() })
 		return s
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // TestLogsCarryNoSensitiveFields runs person operations, including rejected
@@ -18,11 +19,11 @@ func TestLogsCarryNoSensitiveFields(t *testing.T) {
 	var buf bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	dir := t.TempDir()
-	e, err := OpenEngine(dir, EngineOptions{NoSync: true})
+	e, err := state.OpenEngine(dir, state.EngineOptions{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(e, NewLocal(e), Options{Keyring: testKeyring(t), Logger: log})
+	s := New(e, state.NewLocal(e), Options{Keyring: testKeyring(t), Logger: log})
 	defer s.Close()
 	ctx := WithActor(context.Background(), "tester")
 	if _, err := s.Jurisdictions.LoadCounty(ctx, "511083", 1); err != nil {

@@ -5,154 +5,16 @@ import (
 	"encoding/json"
 	"slices"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/idcard"
 	"github.com/fengqiao/fengqiao/core/model"
-	"github.com/fengqiao/fengqiao/core/seal"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // 户籍, 流动, 境外, 留守
 
 // People is the typed API for residents, houses and special populations.
 type People struct{ s *Store }
-
-// checkPlace checks that a village and, if given, a grid in it exist within
-// the command's scope.
-func (t *txn) checkPlace(c *Command, jur, grid string) error {
-	if grid == "" {
-		if err := placeIn(c, "jurisdiction", jur); err != nil {
-			return err
-		}
-	}
-	if _, err := t.village("jurisdiction", jur); err != nil {
-		return err
-	}
-	if grid != "" {
-		g, err := loadIn(t, c, bGrid, grid, "grid", "grid", (*model.Grid).Place)
-		if err != nil {
-			return err
-		}
-		if g.Jurisdiction != jur {
-			return errs.NotFound("grid", "grid %s is not in %s", grid, jur)
-		}
-	}
-	return nil
-}
-
-func applyHouse(t *txn, c *Command, h *model.House) (any, error) {
-	if err := model.CheckID("id", h.ID); err != nil {
-		return nil, err
-	}
-	if h.Address == "" || len(h.Address) > 500 {
-		return nil, errs.Invalid("address", "required", "address must be 1..500 bytes")
-	}
-	if err := t.checkPlace(c, h.Jurisdiction, h.Grid); err != nil {
-		return nil, err
-	}
-	var old model.House
-	if exists, err := t.getRecord(bHouse, []byte(h.ID), &old); err != nil {
-		return nil, err
-	} else if exists && hidden(c, housePlace(&old)) {
-		return nil, unavailable("id", h.ID)
-	}
-	return h, t.putRecord(bHouse, []byte(h.ID), h)
-}
-
-func personLocKey(p *model.Person) []byte {
-	loc := p.Jurisdiction
-	if p.Grid != "" {
-		loc = p.Grid
-	}
-	return key(loc, p.ID)
-}
-
-func applyPersonAdd(t *txn, c *Command, p *model.Person) (any, error) {
-	if err := model.CheckID("id", p.ID); err != nil {
-		return nil, err
-	}
-	if _, err := seal.BlindGeneration(p.IDBlind); err != nil || p.NameSealed == "" || p.IDSealed == "" {
-		return nil, errs.Invalid("id_number", "sealed", "person must carry a sealed name and ID number and a blind index")
-	}
-	if !slices.Contains(model.ResidentKinds, p.Kind) {
-		return nil, errs.Invalid("kind", "enum", "kind must be one of %v", model.ResidentKinds)
-	}
-	if p.Special != nil {
-		return nil, errs.Invalid("special", "separate", "set special-population records with person.special")
-	}
-	if err := t.checkPlace(c, p.Jurisdiction, p.Grid); err != nil {
-		return nil, err
-	}
-	if p.House != "" {
-		if _, err := loadIn(t, c, bHouse, p.House, "house", "house", housePlace); err != nil {
-			return nil, err
-		}
-	}
-	var prior model.Person
-	if exists, err := t.getRecord(bPerson, []byte(p.ID), &prior); err != nil {
-		return nil, err
-	} else if exists && hidden(c, prior.Place()) {
-		return nil, unavailable("id", p.ID)
-	} else if exists {
-		return nil, errs.Conflict("id", "exists", "person %s already exists", p.ID)
-	}
-	if other := t.b(bPersonBI).Get([]byte(p.IDBlind)); other != nil {
-		return nil, t.registeredElsewhere(c, string(other))
-	}
-	if err := t.b(bPersonBI).Put([]byte(p.IDBlind), []byte(p.ID)); err != nil {
-		return nil, err
-	}
-	if err := t.put(bPersonLoc, personLocKey(p)); err != nil {
-		return nil, err
-	}
-	return p, t.putRecord(bPerson, []byte(p.ID), p)
-}
-
-// ErrRegisteredElsewhere marks a person whose ID number is already
-// registered in a place the caller cannot see: the record must be handed
-// over (转移), not registered twice. It wraps errs.ErrConflict.
-var ErrRegisteredElsewhere = errs.Conflict("id_number", "registered_elsewhere",
-	"a person with this ID number is registered in another jurisdiction; ask for the record to be transferred (handover)")
-
-// registeredElsewhere answers a second registration of an ID number. Within
-// the caller's scope it names the record; outside it, neither the record
-// nor its place.
-func (t *txn) registeredElsewhere(c *Command, id string) error {
-	var other model.Person
-	if ok, err := t.getRecord(bPerson, []byte(id), &other); err != nil {
-		return err
-	} else if ok && !hidden(c, other.Place()) {
-		return errs.Conflict("id_number", "exists", "a person with this ID number is already registered (%s)", id)
-	}
-	return ErrRegisteredElsewhere
-}
-
-func housePlace(h *model.House) string { return model.PlaceOf(h.Jurisdiction, h.Grid) }
-
-// loadPerson loads a person the command may see.
-func (t *txn) loadPerson(c *Command, id string) (*model.Person, error) {
-	return loadIn(t, c, bPerson, id, "id", "person", (*model.Person).Place)
-}
-
-type readPayload struct {
-	Person  string   `json:"person"`
-	Fields  []string `json:"fields"`
-	Purpose string   `json:"purpose"`
-	Basis   string   `json:"basis,omitempty"` // version 2: one of RevealBases
-}
-
-// applyAuditRead changes nothing but the audit chain: a read of sensitive
-// details becomes an audit record like any write.
-func applyAuditRead(t *txn, c *Command, rp *readPayload) (any, error) {
-	if _, err := t.loadPerson(c, rp.Person); err != nil {
-		return nil, err
-	}
-	if len(rp.Fields) == 0 {
-		return nil, errs.Invalid("fields", "required", "say which fields were read")
-	}
-	return nil, nil
-}
 
 // Add registers a resident.
 func (pp *People) Add(ctx context.Context, in model.PersonInput) (*model.Person, error) {
@@ -177,8 +39,8 @@ func (pp *People) Add(ctx context.Context, in model.PersonInput) (*model.Person,
 	kr := pp.s.keyring()
 	if len(kr.BlindIndexes("id_number", idn)) > 1 {
 		if p, err := pp.FindByIDNumber(idn); err == nil {
-			if sc := scopeOf(ctx); sc != "" && !isUnder(p.Place(), sc) {
-				return nil, ErrRegisteredElsewhere
+			if sc := scopeOf(ctx); sc != "" && !state.IsUnder(p.Place(), sc) {
+				return nil, state.ErrRegisteredElsewhere
 			}
 			return nil, errs.Conflict("id_number", "exists", "a person with this ID number is already registered (%s)", p.ID)
 		}
@@ -239,7 +101,7 @@ func (pp *People) Reveal(ctx context.Context, id string, why model.Purpose) (*mo
 	if p.Special != nil {
 		fields = append(fields, "special.details")
 	}
-	if _, err := pp.s.apply(ctx, "audit.read", p.Jurisdiction, readPayload{Person: id, Fields: fields, Purpose: why.Text, Basis: why.Basis}); err != nil {
+	if _, err := pp.s.apply(ctx, "audit.read", p.Jurisdiction, state.ReadPayload{Person: id, Fields: fields, Purpose: why.Text, Basis: why.Basis}); err != nil {
 		return nil, err
 	}
 	name, err := pp.s.keyring().Open(p.NameSealed, "person/"+id+"/name")
@@ -268,43 +130,4 @@ func (pp *People) Reveal(ctx context.Context, id string, why model.Purpose) (*mo
 // time: after is the cursor from the previous page, and next is "" when done.
 func (pp *People) List(under, after string, limit int) (people []*model.Person, next string, err error) {
 	return pp.s.engine.People(under, after, limit)
-}
-
-// Get returns a person with masked name and ID number only.
-func (eng *Engine) Person(id string) (*model.Person, error) {
-	var p model.Person
-	err := eng.View(func(tx *bbolt.Tx) error {
-		raw := tx.Bucket(bPerson).Get([]byte(id))
-		if raw == nil {
-			return errs.NotFound("id", "person %s not found", id)
-		}
-		return json.Unmarshal(raw, &p)
-	})
-	return &p, err
-}
-
-// List returns people under a jurisdiction or grid code, masked, a page at a
-// time: after is the cursor from the previous page, and next is "" when done.
-func (eng *Engine) People(under, after string, limit int) (people []*model.Person, next string, err error) {
-	limit = pageLimit(limit, 100, 500)
-	pre, err := eng.Scope("under", under)
-	if err != nil {
-		return nil, "", err
-	}
-	return refsPage[*model.Person](eng, bPersonLoc, bPerson, []byte(pre), after, limit)
-}
-
-// PersonByBlind finds the person one of the blind indexes (one per key
-// generation) names; "" when none does.
-func (eng *Engine) PersonByBlind(indexes []string) (string, error) {
-	var id string
-	err := eng.View(func(tx *bbolt.Tx) error {
-		for _, bi := range indexes {
-			if id = string(tx.Bucket(bPersonBI).Get([]byte(bi))); id != "" {
-				break
-			}
-		}
-		return nil
-	})
-	return id, err
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/core/seal"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 func TestSensitiveFieldsNeverStoredInTheClear(t *testing.T) {
@@ -176,7 +177,7 @@ func TestVisitsDueAlertsAndLostContact(t *testing.T) {
 
 func TestSM4StoreEndToEnd(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(dir, Options{Cipher: seal.SM4GCM, Engine: EngineOptions{NoSync: true}})
+	s, err := Open(dir, Options{Cipher: seal.SM4GCM, Engine: state.EngineOptions{NoSync: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +214,7 @@ func TestKnownRegion(t *testing.T) {
 		"990101": false, // no such province
 		"519999": false, // no city 5199 in 四川
 	} {
-		if got := knownRegion(code); got != want {
+		if got := state.KnownRegion(code); got != want {
 			t.Errorf("knownRegion(%s) = %v, want %v", code, got, want)
 		}
 	}

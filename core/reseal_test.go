@@ -17,6 +17,7 @@ import (
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/core/seal"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // rekey puts a store over e's engine that seals with the key file at path.
@@ -48,7 +49,7 @@ func rotate(t *testing.T, path string) byte {
 	return id
 }
 
-func mustCensus(t *testing.T, s *Store) SealCensus {
+func mustCensus(t *testing.T, s *Store) state.SealCensus {
 	t.Helper()
 	c, err := s.SealedCensus()
 	if err != nil {
@@ -158,7 +159,7 @@ func TestResealRetiresAnOldGeneration(t *testing.T) {
 	// The index holds each person once, under the new key only.
 	var indexed []string
 	from.Engine().View(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bPersonBI).ForEach(func(k, v []byte) error {
+		return tx.Bucket(state.BucketPersonBI).ForEach(func(k, v []byte) error {
 			if !strings.HasPrefix(string(k), "2:") {
 				t.Errorf("index key %q left under the old index key", k)
 			}
@@ -176,8 +177,8 @@ func TestResealRetiresAnOldGeneration(t *testing.T) {
 	}
 	// A pass reads a bounded number of records: over values already
 	// resealed it finds nothing, and still says where to go on.
-	defer func(n int) { resealScan = n }(resealScan)
-	resealScan = 2
+	defer func(n int) { state.ResealScan = n }(state.ResealScan)
+	state.ResealScan = 2
 	passes, from0 := 0, ""
 	for ; passes == 0 || from0 != ""; passes++ {
 		r, err := from.Reseal(from.ctx, from0, 0)
@@ -189,7 +190,7 @@ func TestResealRetiresAnOldGeneration(t *testing.T) {
 	if passes != 4 { // 3 people, 3 visits, 2 handovers: 8 records, 2 a pass
 		t.Fatalf("%d passes of 2 records over 8", passes)
 	}
-	resealScan = 20000
+	state.ResealScan = 20000
 	for _, bad := range []string{"!!", base64.RawURLEncoding.EncodeToString([]byte("event\x00x")), base64.RawURLEncoding.EncodeToString([]byte("person"))} {
 		if _, err := from.Reseal(from.ctx, bad, 0); !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != "after" {
 			t.Errorf("reseal after %q: %v", bad, err)
@@ -265,27 +266,27 @@ func TestResealRefusesBadItems(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	good := ResealItem{Kind: "person", Key: []byte(p.ID), Field: "name", Old: p.NameSealed, New: fresh}
-	with := func(f func(*ResealItem)) []ResealItem {
+	good := state.ResealItem{Kind: "person", Key: []byte(p.ID), Field: "name", Old: p.NameSealed, New: fresh}
+	with := func(f func(*state.ResealItem)) []state.ResealItem {
 		bad := good
 		f(&bad)
-		return []ResealItem{good, bad}
+		return []state.ResealItem{good, bad}
 	}
 	before := mustDigest(t, e.Engine())
 	for _, c := range []struct {
-		items []ResealItem
+		items []state.ResealItem
 		field string
 	}{
 		{nil, "items"},
-		{make([]ResealItem, MaxResealItems+1), "items"},
-		{with(func(i *ResealItem) { i.Kind = "event" }), "items[1].kind"},
-		{with(func(i *ResealItem) { i.Field = "description" }), "items[1].field"},
-		{with(func(i *ResealItem) { i.New = "王秀兰" }), "items[1].new"},
-		{with(func(i *ResealItem) { i.Old = "" }), "items[1].old"},
-		{with(func(i *ResealItem) { i.Field, i.Old, i.New = "id_blind", "x", p.IDBlind }), "items[1].old"},
-		{with(func(i *ResealItem) { i.Field, i.Old, i.New = "id_blind", p.IDBlind, "0:"+p.IDBlind }), "items[1].new"},
+		{make([]state.ResealItem, state.MaxResealItems+1), "items"},
+		{with(func(i *state.ResealItem) { i.Kind = "event" }), "items[1].kind"},
+		{with(func(i *state.ResealItem) { i.Field = "description" }), "items[1].field"},
+		{with(func(i *state.ResealItem) { i.New = "王秀兰" }), "items[1].new"},
+		{with(func(i *state.ResealItem) { i.Old = "" }), "items[1].old"},
+		{with(func(i *state.ResealItem) { i.Field, i.Old, i.New = "id_blind", "x", p.IDBlind }), "items[1].old"},
+		{with(func(i *state.ResealItem) { i.Field, i.Old, i.New = "id_blind", p.IDBlind, "0:"+p.IDBlind }), "items[1].new"},
 	} {
-		_, err := e.apply(e.ctx, "keys.reseal", "", resealPayload{Items: c.items})
+		_, err := e.apply(e.ctx, "keys.reseal", "", state.ResealPayload{Items: c.items})
 		if !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != c.field {
 			t.Errorf("%s: %v", c.field, err)
 		}
@@ -296,7 +297,7 @@ func TestResealRefusesBadItems(t *testing.T) {
 	// Someone sealed a new name in between: the stale swap is skipped.
 	stale := good
 	stale.Old = fresh
-	if n, err := applyAs[int](e.ctx, e.Store, "keys.reseal", "", resealPayload{Items: []ResealItem{stale}}); err != nil || n != 0 {
+	if n, err := applyAs[int](e.ctx, e.Store, "keys.reseal", "", state.ResealPayload{Items: []state.ResealItem{stale}}); err != nil || n != 0 {
 		t.Fatalf("stale swap: %d %v", n, err)
 	}
 	if got, _ := e.People.Get(p.ID); got.NameSealed != p.NameSealed {
@@ -396,11 +397,11 @@ func BenchmarkReseal(b *testing.B) {
 			b.Fatal(err)
 		}
 		open()
-		var tokens []sealedField
+		var tokens []state.SealedField
 		e.Engine().View(func(tx *bbolt.Tx) error {
-			return eachSealedRecord(tx, nil, func(_ int, _ []byte, _ any, fs []sealedField) error {
+			return state.EachSealedRecord(tx, nil, func(_ int, _ []byte, _ any, fs []state.SealedField) error {
 				for _, f := range fs {
-					tokens = append(tokens, sealedField{name: f.name, val: ptr(*f.val), aad: f.aad})
+					tokens = append(tokens, state.SealedField{Name: f.Name, Val: ptr(*f.Val), AAD: f.AAD})
 				}
 				return nil
 			})
@@ -420,14 +421,14 @@ func BenchmarkReseal(b *testing.B) {
 		store += time.Since(t0)
 		t0 = time.Now()
 		for _, f := range tokens {
-			plain, err := e.keyring().Open(*f.val, f.aad)
+			plain, err := e.keyring().Open(*f.Val, f.AAD)
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, err := e.keyring().Seal(plain, f.aad); err != nil {
+			if _, err := e.keyring().Seal(plain, f.AAD); err != nil {
 				b.Fatal(err)
 			}
-			if f.name == "id_number" {
+			if f.Name == "id_number" {
 				e.keyring().BlindIndex("id_number", string(plain))
 			}
 		}

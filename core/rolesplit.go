@@ -4,8 +4,7 @@ import (
 	"context"
 
 	"github.com/fengqiao/fengqiao/core/access"
-	"github.com/fengqiao/fengqiao/core/errs"
-	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // Splitting the roles (三员分立) is one explicit, audited step per group.
@@ -13,46 +12,6 @@ import (
 // The step renames every auditor token to audit_admin and issues the first
 // security_admin and system_admin tokens, once: afterwards it is refused.
 // A group made by this version marks the split when it is seeded.
-
-type splitPayload struct {
-	Issue []model.Token `json:"issue,omitempty"` // the first administrators, hashes only
-}
-
-// ErrRolesSplit marks a second attempt to split the roles.
-var ErrRolesSplit = errs.Conflict("roles", "split", "the administrative roles are already split (三员分立); ask a security_admin for tokens")
-
-func applySplitRoles(t *txn, c *Command, p *splitPayload) (any, error) {
-	if t.b(bMeta).Get(rolesSplitKey) != nil {
-		return nil, ErrRolesSplit
-	}
-	var renamed []*model.Token
-	cur := t.b(bToken).Cursor()
-	for k, _ := cur.First(); k != nil; k, _ = cur.Next() {
-		var tk model.Token
-		if _, err := t.getRecord(bToken, k, &tk); err != nil {
-			return nil, err
-		}
-		if tk.Role == access.LegacyAuditor {
-			tk.Role = access.AuditAdmin
-			renamed = append(renamed, &tk)
-		}
-	}
-	// Written after the scan: a bbolt cursor does not survive writes.
-	for _, tk := range renamed {
-		if err := t.putRecord(bToken, []byte(tk.ID), tk); err != nil {
-			return nil, err
-		}
-	}
-	for i := range p.Issue {
-		if _, err := applyTokenCreate(t, c, &p.Issue[i]); err != nil {
-			return nil, err
-		}
-	}
-	if len(renamed) > 0 {
-		t.effect(func(e *Engine) { e.tokenGen.Add(1) })
-	}
-	return len(renamed), t.b(bMeta).Put(rolesSplitKey, []byte{1})
-}
 
 // Split is what SplitRoles did: how many auditor tokens became audit_admin,
 // and the administrators it issued with their secrets, shown once.
@@ -67,7 +26,7 @@ type Split struct {
 // expiring after the store's MaxAdminTTL. With scope "" it only marks a new group as
 // split. A second call fails with ErrRolesSplit and changes nothing.
 func (ts *Tokens) SplitRoles(ctx context.Context, scope string) (*Split, error) {
-	var p splitPayload
+	var p state.SplitPayload
 	out := &Split{Issued: []Issued{}}
 	if scope != "" {
 		for _, role := range []string{access.SecurityAdmin, access.SystemAdmin} {

@@ -8,6 +8,7 @@ import (
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // A group made before 三员分立 holds center_admin and auditor tokens. The
@@ -17,7 +18,7 @@ func TestSplitRolesOnce(t *testing.T) {
 	e := newEnv(t, false)
 	e.withCounty(t)
 	// An auditor token as an older version wrote it (its log entry still applies).
-	old := model.Token{ID: "tok-legacy", Name: "审计", Role: access.LegacyAuditor, Scope: "511083", Hash: hashSecret("fq_legacy_auditor_secret_0001")}
+	old := model.Token{ID: "tok-legacy", Name: "审计", Role: access.LegacyAuditor, Scope: "511083", Hash: state.HashSecret("fq_legacy_auditor_secret_0001")}
 	if _, err := e.apply(e.ctx, "token.create", "511083", old); err != nil {
 		t.Fatalf("an old auditor token must still apply: %v", err)
 	}
@@ -48,7 +49,7 @@ func TestSplitRolesOnce(t *testing.T) {
 		t.Fatalf("the auditor after the split: %+v %v", tk, err)
 	}
 	before := mustDigest(t, e.Engine())
-	if _, err := e.Tokens.SplitRoles(e.ctx, "511083"); !errors.Is(err, ErrRolesSplit) {
+	if _, err := e.Tokens.SplitRoles(e.ctx, "511083"); !errors.Is(err, state.ErrRolesSplit) {
 		t.Fatalf("second split: %v", err)
 	}
 	if mustDigest(t, e.Engine()) != before {

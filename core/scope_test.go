@@ -11,6 +11,7 @@ import (
 	"github.com/fengqiao/fengqiao/core/divisions"
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // Two townships of 隆昌市: A (古湖街道 511083001) and B (511083002).
@@ -130,7 +131,7 @@ func TestScopedWritesCheckTheRecordAsItStands(t *testing.T) {
 		_, err := e.People.Add(a, model.PersonInput{ID: "pa", Name: "张三", IDNumber: idNumber(7), Kind: "registered", Jurisdiction: villageA})
 		return err
 	})
-	if !errors.Is(err, ErrRegisteredElsewhere) || strings.Contains(err.Error(), pb.ID) || strings.Contains(err.Error(), villageB) {
+	if !errors.Is(err, state.ErrRegisteredElsewhere) || strings.Contains(err.Error(), pb.ID) || strings.Contains(err.Error(), villageB) {
 		t.Fatalf("registered elsewhere must name neither record nor place: %v", err)
 	}
 	// Within B's scope the clash names the record, which the caller may see.

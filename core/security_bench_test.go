@@ -8,6 +8,7 @@ import (
 
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 	"go.etcd.io/bbolt"
 )
 
@@ -70,18 +71,18 @@ func BenchmarkTokenCheck(b *testing.B) {
 	// The lookup as it was: SHA-256, its own cache keyed by that hash,
 	// then the hash index and the token record.
 	var old tokenCache
-	old.put(0, hashSecret(secret), *made)
+	old.put(0, state.HashSecret(secret), *made)
 	before := func(secret string, cached bool) {
-		hash := hashSecret(secret)
+		hash := state.HashSecret(secret)
 		if _, ok := old.get(0, hash); ok && cached {
 			return
 		}
 		err := e.engine.View(func(tx *bbolt.Tx) error {
 			// The old code found the id under the bare hash; the token is
 			// stored under its pepper now, so read it by that id.
-			tx.Bucket(bTokenHash).Get([]byte(hash))
+			tx.Bucket(state.BucketTokenHash).Get([]byte(hash))
 			var tk model.Token
-			return json.Unmarshal(tx.Bucket(bToken).Get([]byte(id)), &tk)
+			return json.Unmarshal(tx.Bucket(state.BucketToken).Get([]byte(id)), &tk)
 		})
 		if err != nil {
 			b.Fatal(err)
@@ -96,7 +97,7 @@ func BenchmarkTokenCheck(b *testing.B) {
 			var tp, tl time.Duration
 			for i := 0; i < b.N; i++ {
 				if !cached {
-					e.engine.tokenGen.Add(1)
+					e.Tokens.cache.clear()
 				}
 				t0 := time.Now()
 				if _, err := e.Tokens.Authenticate(secret); err != nil {

@@ -25,6 +25,7 @@ import (
 	"github.com/fengqiao/fengqiao/core/idcard"
 	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/core/seal"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // Options configure a Store. The zero value is usable: a key file is made in
@@ -41,7 +42,7 @@ type Options struct {
 	// Logger receives structured logs; default discards.
 	Logger *slog.Logger
 	// Engine tunes the state file.
-	Engine EngineOptions
+	Engine state.EngineOptions
 	// MaxAdminTTL bounds the lifetime of administrators' tokens (and is the
 	// lifetime of one issued without a TTL); default DefaultMaxAdminTTL.
 	MaxAdminTTL time.Duration
@@ -54,8 +55,8 @@ type Options struct {
 // Store is the library's entry point: the engine, a proposer and the typed
 // services over them.
 type Store struct {
-	engine *Engine
-	prop   Proposer
+	engine *state.Engine
+	prop   state.Proposer
 	keys   atomic.Pointer[seal.Keyring] // swapped whole by SetKeyring
 	clock  func() time.Time
 	log    *slog.Logger
@@ -109,11 +110,11 @@ func Open(dir string, opts Options) (*Store, error) {
 		}
 		opts.Keyring = kr
 	}
-	e, err := OpenEngine(dir, opts.Engine)
+	e, err := state.OpenEngine(dir, opts.Engine)
 	if err != nil {
 		return nil, err
 	}
-	s := New(e, NewLocal(e), opts)
+	s := New(e, state.NewLocal(e), opts)
 	// The audit chain is keyed from the start (chainkey.go).
 	if _, err := s.KeyAuditChain(WithActor(context.Background(), "open")); err != nil {
 		s.Close()
@@ -124,7 +125,7 @@ func Open(dir string, opts Options) (*Store, error) {
 
 // New builds a store over an engine and a proposer (the replicated node
 // passes its Raft proposer here). opts.Keyring is required.
-func New(e *Engine, p Proposer, opts Options) *Store {
+func New(e *state.Engine, p state.Proposer, opts Options) *Store {
 	s := &Store{engine: e, prop: p, clock: opts.Clock, log: opts.Logger, maxAdminTTL: opts.MaxAdminTTL, secondFactor: opts.SecondFactor}
 	if s.maxAdminTTL <= 0 || s.maxAdminTTL > model.MaxTokenTTL {
 		s.maxAdminTTL = DefaultMaxAdminTTL
@@ -137,7 +138,7 @@ func New(e *Engine, p Proposer, opts Options) *Store {
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s.ids = idcard.Checker{KnownRegion: knownRegion, Now: s.clock}
+	s.ids = idcard.Checker{KnownRegion: state.KnownRegion, Now: s.clock}
 	s.Jurisdictions = &Jurisdictions{s: s}
 	s.Grids = &Grids{s: s}
 	s.Events = &Events{s: s}
@@ -152,7 +153,7 @@ func New(e *Engine, p Proposer, opts Options) *Store {
 }
 
 // Engine exposes the state machine (for snapshots, digests and the node).
-func (s *Store) Engine() *Engine { return s.engine }
+func (s *Store) Engine() *state.Engine { return s.engine }
 
 // Close stops the proposer and closes the file.
 func (s *Store) Close() error {
@@ -204,21 +205,21 @@ func NewID() string {
 }
 
 // command builds a stamped command for payload.
-func (s *Store) command(ctx context.Context, typ, jur string, payload any) (*Command, error) {
-	raw, err := encodeRecord(payload)
+func (s *Store) command(ctx context.Context, typ, jur string, payload any) (*state.Command, error) {
+	raw, err := state.EncodeRecord(payload)
 	if err != nil {
 		return nil, fmt.Errorf("core: %s payload: %w", typ, err)
 	}
-	h, ok := handlers[typ]
+	version, ok := state.CommandVersion(typ)
 	if !ok {
 		return nil, fmt.Errorf("core: no handler for %s", typ)
 	}
-	return &Command{Type: typ, Version: h.version, ID: commandID(ctx), At: s.clock().UTC(), Actor: actorOf(ctx), Jurisdiction: jur, Scope: scopeOf(ctx), Payload: raw}, nil
+	return &state.Command{Type: typ, Version: version, ID: commandID(ctx), At: s.clock().UTC(), Actor: actorOf(ctx), Jurisdiction: jur, Scope: scopeOf(ctx), Payload: raw}, nil
 }
 
 // applyAll proposes commands together (one transaction under Local) and
 // returns the first rejection.
-func (s *Store) applyAll(ctx context.Context, cmds []*Command) error {
+func (s *Store) applyAll(ctx context.Context, cmds []*state.Command) error {
 	for start := 0; start < len(cmds); start += 1000 {
 		res, err := s.applyCommands(ctx, cmds[start:min(start+1000, len(cmds))])
 		if err != nil {
@@ -250,14 +251,14 @@ func (s *Store) apply(ctx context.Context, typ, jur string, payload any) (any, e
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.applyCommands(ctx, []*Command{c})
+	res, err := s.applyCommands(ctx, []*state.Command{c})
 	if err != nil {
 		return nil, err
 	}
 	return res[0].Value, res[0].Err
 }
 
-func (s *Store) applyCommands(ctx context.Context, cmds []*Command) ([]Result, error) {
+func (s *Store) applyCommands(ctx context.Context, cmds []*state.Command) ([]state.Result, error) {
 	data := make([][]byte, len(cmds))
 	for i, c := range cmds {
 		b, err := c.Encode()

@@ -2,20 +2,12 @@ package core
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base32"
-	"encoding/hex"
-	"encoding/json"
-	"strings"
 	"time"
-
-	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
-	"github.com/fengqiao/fengqiao/core/seal"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // DefaultMaxAdminTTL is how long an administrator's token lives at most,
@@ -29,114 +21,9 @@ type Tokens struct {
 	cache tokenCache // live tokens by secret hash
 }
 
-// hashSecret is the bare SHA-256 tokens were stored under before the pepper.
-func hashSecret(secret string) string {
-	h := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(h[:])
-}
-
-// tokenDomain separates token hashes from the other blind indexes an index
-// key makes.
-const tokenDomain = "token"
-
 // pepper hashes a secret under the current index key.
 func (ts *Tokens) pepper(secret string) string {
-	return ts.s.keyring().BlindIndex(tokenDomain, secret)
-}
-
-// validHash accepts a peppered hash (a blind index) or a legacy SHA-256.
-func validHash(h string) bool {
-	if _, err := seal.BlindGeneration(h); err == nil {
-		return true
-	}
-	_, err := hex.DecodeString(h)
-	return len(h) == 64 && err == nil
-}
-
-func checkToken(tk *model.Token) error {
-	if err := model.CheckID("id", tk.ID); err != nil {
-		return err
-	}
-	if tk.Name == "" || len(tk.Name) > 100 {
-		return errs.Invalid("name", "required", "token name must be 1..100 bytes")
-	}
-	// Stored tokens may still carry the role audit_admin replaced: old log
-	// entries that made them must apply as they did. Only the services
-	// refuse to issue it (CreateWith).
-	if !access.Known(tk.Role) && tk.Role != access.LegacyAuditor {
-		return errs.Invalid("role", "enum", "role must be one of %v", access.Roles)
-	}
-	if !validHash(tk.Hash) {
-		return errs.Invalid("hash", "format", "token hash must be a blind index or 64 hex characters")
-	}
-	return nil
-}
-
-func applyTokenCreate(t *txn, c *Command, tk *model.Token) (any, error) {
-	if err := checkToken(tk); err != nil {
-		return nil, err
-	}
-	var err error
-	if len(tk.Scope) > 12 {
-		_, err = loadIn(t, c, bGrid, tk.Scope, "scope", "grid", (*model.Grid).Place)
-	} else {
-		_, err = loadIn(t, c, bJur, tk.Scope, "scope", "jurisdiction", jurPlace)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if err := t.requireAbsent(bToken, []byte(tk.ID), "id", "token"); err != nil {
-		return nil, err
-	}
-	if err := t.requireAbsent(bTokenHash, []byte(tk.Hash), "hash", "token hash"); err != nil {
-		return nil, err
-	}
-	if tk.Expired(c.At) {
-		return nil, errs.Invalid("expires_at", "future", "a token must expire after it is issued")
-	}
-	tk.CreatedAt, tk.CreatedBy, tk.Revoked = c.At, c.Actor, false
-	t.effect(func(e *Engine) { e.tokenGen.Add(1) })
-	if err := t.b(bTokenHash).Put([]byte(tk.Hash), []byte(tk.ID)); err != nil {
-		return nil, err
-	}
-	if err := t.put(bTokenScope, tokenScopeKey(tk)); err != nil {
-		return nil, err
-	}
-	return tk, t.putRecord(bToken, []byte(tk.ID), tk)
-}
-
-// tokenScopeKey places a token in the token-by-scope index, so an admin's
-// listing reads the tokens of its own subtree only. A token's scope never
-// changes.
-func tokenScopeKey(tk *model.Token) []byte { return key(tk.Scope, tk.ID) }
-
-type revokePayload struct {
-	ID string `json:"id"`
-}
-
-func applyTokenRevoke(t *txn, c *Command, p *revokePayload) (any, error) {
-	tk, err := loadIn(t, c, bToken, p.ID, "id", "token", func(tk *model.Token) string { return tk.Scope })
-	if err != nil {
-		return nil, err
-	}
-	if tk.Revoked {
-		return nil, errs.Conflict("id", "revoked", "token %s is already revoked", p.ID)
-	}
-	tk.Revoked = true
-	t.effect(func(e *Engine) { e.tokenGen.Add(1) })
-	if err := t.del(bTokenHash, []byte(tk.Hash)); err != nil {
-		return nil, err
-	}
-	return tk, t.putRecord(bToken, []byte(tk.ID), tk)
-}
-
-// NewSecret returns a fresh token secret: "fq_" and 32 random bytes in base32.
-func NewSecret() string {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err)
-	}
-	return "fq_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+	return ts.s.keyring().BlindIndex(state.TokenDomain, secret)
 }
 
 // TokenSpec describes a token to issue.
@@ -231,7 +118,7 @@ func (ts *Tokens) prepare(spec TokenSpec) (*Issued, error) {
 		}
 	}
 	if secret == "" {
-		secret = NewSecret()
+		secret = state.NewSecret()
 	}
 	if len(secret) < 16 {
 		return nil, errs.Invalid("secret", "length", "a token secret needs at least 16 characters")
@@ -248,7 +135,7 @@ func (ts *Tokens) prepare(spec TokenSpec) (*Issued, error) {
 		exp := ts.s.clock().UTC().Add(ttl).Truncate(time.Second)
 		tk.ExpiresAt = &exp
 	}
-	if err := checkToken(&tk); err != nil {
+	if err := state.CheckToken(&tk); err != nil {
 		return nil, err
 	}
 	var enrolled *Enrollment
@@ -278,7 +165,7 @@ func (ts *Tokens) scopeCode(scope string) (string, error) {
 
 // Revoke disables a token at once on every replica.
 func (ts *Tokens) Revoke(ctx context.Context, id string) error {
-	_, err := ts.s.apply(ctx, "token.revoke", "", revokePayload{ID: id})
+	_, err := ts.s.apply(ctx, "token.revoke", "", state.RevokePayload{ID: id})
 	return err
 }
 
@@ -299,7 +186,7 @@ func (ts *Tokens) Login(ctx context.Context, secret string) (*model.Token, error
 	if err != nil || tk.Hash == current {
 		return tk, err
 	}
-	if _, err := ts.s.apply(ctx, "token.rehash", tk.Scope, rehashPayload{ID: tk.ID, From: tk.Hash, To: current}); err != nil {
+	if _, err := ts.s.apply(ctx, "token.rehash", tk.Scope, state.RehashPayload{ID: tk.ID, From: tk.Hash, To: current}); err != nil {
 		ts.s.log.Debug("token not rehashed; it is tried again on its next use", "token", tk.ID, "err", errs.Field(err))
 	}
 	return tk, nil
@@ -329,41 +216,13 @@ func (ts *Tokens) bySecret(secret string) (*model.Token, string, error) {
 	if tk, ok := cache.get(gen, current); ok {
 		return &tk, current, nil
 	}
-	hashes := append(ts.s.keyring().BlindIndexes(tokenDomain, secret), hashSecret(secret))
+	hashes := append(ts.s.keyring().BlindIndexes(state.TokenDomain, secret), state.HashSecret(secret))
 	tk, found, err := ts.s.engine.TokenByHash(hashes)
 	if err != nil {
 		return nil, "", err
 	}
 	cache.put(gen, found, *tk)
 	return tk, current, nil
-}
-
-type rehashPayload struct {
-	ID   string `json:"id"`
-	From string `json:"from"`
-	To   string `json:"to"`
-}
-
-func applyTokenRehash(t *txn, c *Command, p *rehashPayload) (any, error) {
-	tk, err := load[model.Token](t, bToken, p.ID, "id", "token")
-	if err != nil {
-		return nil, err
-	}
-	if tk.Revoked || tk.Hash != p.From || !validHash(p.To) {
-		return nil, errs.Conflict("id", "changed", "token %s changed since it was read", p.ID)
-	}
-	if err := t.requireAbsent(bTokenHash, []byte(p.To), "to", "token hash"); err != nil {
-		return nil, err
-	}
-	if err := t.del(bTokenHash, []byte(p.From)); err != nil {
-		return nil, err
-	}
-	if err := t.b(bTokenHash).Put([]byte(p.To), []byte(tk.ID)); err != nil {
-		return nil, err
-	}
-	tk.Hash = p.To
-	t.effect(func(e *Engine) { e.tokenGen.Add(1) })
-	return nil, t.putRecord(bToken, []byte(tk.ID), tk)
 }
 
 // List returns the tokens whose scope lies under the jurisdiction code
@@ -377,35 +236,4 @@ func (ts *Tokens) List(under, after string, limit int) (tokens []model.Token, ne
 // Get returns one token by id (its hash, never its secret).
 func (ts *Tokens) Get(id string) (*model.Token, error) {
 	return ts.s.engine.Token(id)
-}
-
-// List returns the tokens whose scope lies under the jurisdiction code
-// under ("" for all), hashes included and secrets never, by scope and then
-// id, a page at a time: after is the previous page's next ("" for the first), next is "" on
-// the last page, and limit is 1..500 (else 100).
-func (eng *Engine) Tokens(under, after string, limit int) (tokens []model.Token, next string, err error) {
-	return refsPage[model.Token](eng, bTokenScope, bToken, []byte(prefixOf(under)), after, pageLimit(limit, 100, 500))
-}
-
-// Get returns one token by id (its hash, never its secret).
-func (eng *Engine) Token(id string) (*model.Token, error) {
-	return lookup[model.Token](eng, bToken, id, "token")
-}
-
-// TokenByHash finds the live token stored under one of hashes (one per key
-// generation, then the bare SHA-256 of tokens issued before peppering) and
-// the hash it was found under.
-func (eng *Engine) TokenByHash(hashes []string) (*model.Token, string, error) {
-	var tk *model.Token
-	var found string
-	err := eng.View(func(tx *bbolt.Tx) error {
-		for _, h := range hashes {
-			if id := tx.Bucket(bTokenHash).Get([]byte(h)); id != nil {
-				tk, found = &model.Token{}, h
-				return json.Unmarshal(tx.Bucket(bToken).Get(id), tk)
-			}
-		}
-		return &errs.FieldError{Kind: errs.ErrForbidden, Field: "authorization", Rule: "token", Msg: "unknown or revoked token"}
-	})
-	return tk, found, err
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 func TestTokens(t *testing.T) {
@@ -215,7 +216,7 @@ func TestTokenExpiry(t *testing.T) {
 	// A command whose expiry is not after its own time (forged, or replayed
 	// from a skewed clock) is refused in apply, the same on every replica.
 	past := e.clock.Now().UTC().Add(-time.Minute)
-	stale := model.Token{ID: "tok-stale", Name: "x", Role: access.DepartmentHandler, Scope: "511083", Hash: hashSecret("fq_stale_secret_0123456789"), ExpiresAt: &past}
+	stale := model.Token{ID: "tok-stale", Name: "x", Role: access.DepartmentHandler, Scope: "511083", Hash: state.HashSecret("fq_stale_secret_0123456789"), ExpiresAt: &past}
 	if _, err := applyAs[*model.Token](e.ctx, e.Store, "token.create", "511083", stale); !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != "expires_at" {
 		t.Fatalf("an already expired token: %v", err)
 	}

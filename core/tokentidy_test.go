@@ -12,6 +12,7 @@ import (
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // Tidying deletes revoked tokens and those expired before the cutoff, under
@@ -98,7 +99,7 @@ func TestTokenTidy(t *testing.T) {
 	}
 	// No index still names a tidied token.
 	e.Engine().View(func(tx *bbolt.Tx) error {
-		for _, b := range [][]byte{bTokenHash, bTokenScope} {
+		for _, b := range [][]byte{state.BucketTokenHash, state.BucketTokenScope} {
 			tx.Bucket(b).ForEach(func(k, v []byte) error {
 				for _, id := range []string{soon.ID, revoked.ID} {
 					if string(v) == id || bytes.HasSuffix(k, []byte("/"+id)) {

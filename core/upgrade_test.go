@@ -13,6 +13,7 @@ import (
 
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // seedPlaceIndex writes into the closed state file at path the l/ keys an
@@ -26,11 +27,11 @@ func seedPlaceIndex(tb testing.TB, path string) int {
 	defer db.Close()
 	var old [][]byte
 	db.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bEvIndex).Cursor()
-		for k, _ := c.Seek([]byte(ixStatus)); k != nil && bytes.HasPrefix(k, []byte(ixStatus)); k, _ = c.Next() {
-			rest := k[len(ixStatus):]
+		c := tx.Bucket(state.BucketEvIndex).Cursor()
+		for k, _ := c.Seek([]byte(state.IxStatus)); k != nil && bytes.HasPrefix(k, []byte(state.IxStatus)); k, _ = c.Next() {
+			rest := k[len(state.IxStatus):]
 			rest = rest[bytes.IndexByte(rest, '/')+1:] // <loc>/<id>
-			old = append(old, append([]byte(ixLoc), rest...))
+			old = append(old, append([]byte(state.IxLoc), rest...))
 		}
 		return nil
 	})
@@ -38,7 +39,7 @@ func seedPlaceIndex(tb testing.TB, path string) int {
 	for len(old) > 0 { // in chunks, so a large seed does not hold it all dirty
 		n := min(len(old), 100000)
 		if err := db.Update(func(tx *bbolt.Tx) error {
-			b := tx.Bucket(bEvIndex)
+			b := tx.Bucket(state.BucketEvIndex)
 			for _, k := range old[:n] {
 				if err := b.Put(k, nil); err != nil {
 					return err
@@ -56,8 +57,8 @@ func seedPlaceIndex(tb testing.TB, path string) int {
 // A file written while the place index (l/<loc>/<id>) was still kept loses
 // those keys on open, and ends up identical to one built today.
 func TestOpenDropsRetiredPlaceIndex(t *testing.T) {
-	defer func(n int) { dropChunk = n }(dropChunk)
-	dropChunk = 7 // several chunks
+	defer func(n int) { state.DropChunk = n }(state.DropChunk)
+	state.DropChunk = 7 // several chunks
 	e := newEnv(t, false)
 	e.withCounty(t)
 	for i := 0; i < 40; i++ {
@@ -87,7 +88,7 @@ func TestOpenDropsRetiredPlaceIndex(t *testing.T) {
 	}
 
 	var progress []int
-	eng, err := OpenEngine(e.dir, EngineOptions{NoSync: true, OnMigrate: func(n int) { progress = append(progress, n) }})
+	eng, err := state.OpenEngine(e.dir, state.EngineOptions{NoSync: true, OnMigrate: func(n int) { progress = append(progress, n) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,8 +104,8 @@ func TestOpenDropsRetiredPlaceIndex(t *testing.T) {
 	}
 	left := 0
 	eng.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bEvIndex).Cursor()
-		for k, _ := c.Seek([]byte(ixLoc)); k != nil && bytes.HasPrefix(k, []byte(ixLoc)); k, _ = c.Next() {
+		c := tx.Bucket(state.BucketEvIndex).Cursor()
+		for k, _ := c.Seek([]byte(state.IxLoc)); k != nil && bytes.HasPrefix(k, []byte(state.IxLoc)); k, _ = c.Next() {
 			left++
 		}
 		return nil
@@ -112,7 +113,7 @@ func TestOpenDropsRetiredPlaceIndex(t *testing.T) {
 	if left != 0 {
 		t.Fatalf("%d l/ keys left", left)
 	}
-	s := New(eng, NewLocal(eng), Options{Keyring: testKeyring(t), Clock: e.clock.Now})
+	s := New(eng, state.NewLocal(eng), Options{Keyring: testKeyring(t), Clock: e.clock.Now})
 	defer s.Close()
 	after, err := s.Events.List(model.Query{Jurisdiction: "511083", Limit: 100})
 	if err != nil {
@@ -154,7 +155,7 @@ func BenchmarkOpenDropsPlaceIndex(b *testing.B) {
 				}
 				b.StartTimer()
 				start := time.Now()
-				eng, err := OpenEngine(dir, EngineOptions{NoSync: true})
+				eng, err := state.OpenEngine(dir, state.EngineOptions{NoSync: true})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -201,7 +202,7 @@ func TestOpenBuildsAddedIndexes(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := db.Update(func(tx *bbolt.Tx) error {
-		for _, ix := range [][]byte{bOrgPlace, bTokenScope} {
+		for _, ix := range [][]byte{state.BucketOrgPlace, state.BucketTokenScope} {
 			if err := tx.DeleteBucket(ix); err != nil {
 				return err
 			}
@@ -215,7 +216,7 @@ func TestOpenBuildsAddedIndexes(t *testing.T) {
 	}
 	db.Close()
 
-	eng, err := OpenEngine(e.dir, EngineOptions{NoSync: true})
+	eng, err := state.OpenEngine(e.dir, state.EngineOptions{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +227,7 @@ func TestOpenBuildsAddedIndexes(t *testing.T) {
 	if got := mustDigest(t, eng); got != want {
 		t.Fatalf("digest after reopen %s, want %s", got, want)
 	}
-	s := New(eng, NewLocal(eng), Options{Keyring: testKeyring(t), Clock: e.clock.Now})
+	s := New(eng, state.NewLocal(eng), Options{Keyring: testKeyring(t), Clock: e.clock.Now})
 	defer s.Close()
 	orgs, _, err := s.Party.Orgs("511083001", "", 10)
 	if err != nil {

@@ -7,8 +7,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // chainCheck is the verification of the audit chain a node runs when it
@@ -21,7 +21,7 @@ type chainCheck struct {
 }
 
 // run verifies e's chain (once; call it in its own goroutine).
-func (cc *chainCheck) run(e *core.Engine, log *slog.Logger) {
+func (cc *chainCheck) run(e *state.Engine, log *slog.Logger) {
 	rep, err := e.VerifyAudit()
 	if err != nil {
 		cc.err.Store(&err)

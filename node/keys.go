@@ -10,6 +10,7 @@ import (
 
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/seal"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // watchKeyFile reads the key file again when it changes and hands the new
@@ -55,7 +56,7 @@ func watchKeyFile(ctx context.Context, path string, loaded []byte, suite string,
 		if was != kr.KeyID() {
 			// A key rotation is an audit record (this replica's, as each
 			// replica's file changes on its own).
-			ev := core.AuditEvent{Kind: core.AuditKeyRotation, Detail: fmt.Sprintf("sealing generation %d to %d; index key generation %d; %d generations held", was, kr.KeyID(), kr.IndexGeneration(), kr.Generations())}
+			ev := state.AuditEvent{Kind: state.AuditKeyRotation, Detail: fmt.Sprintf("sealing generation %d to %d; index key generation %d; %d generations held", was, kr.KeyID(), kr.IndexGeneration(), kr.Generations())}
 			if err := stores[len(stores)-1].Audit.Record(core.WithActor(ctx, "key-file"), ev); err != nil {
 				log.Warn("the key rotation could not be audited", "err", err)
 			}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/seal"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // A node's stores follow its key file: a rotation step takes effect
@@ -26,12 +27,12 @@ func TestKeyFileIsReadAgainWhenItChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := core.OpenEngine(t.TempDir(), core.EngineOptions{NoSync: true})
+	e, err := state.OpenEngine(t.TempDir(), state.EngineOptions{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := core.New(e, core.NewLocal(e), core.Options{Keyring: kr})
-	b := core.New(e, core.NewLocal(e), core.Options{Keyring: kr})
+	a := core.New(e, state.NewLocal(e), core.Options{Keyring: kr})
+	b := core.New(e, state.NewLocal(e), core.Options{Keyring: kr})
 	defer a.Close()
 	logs := &lockedBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -9,17 +9,18 @@ import (
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/core/seal"
+	"github.com/fengqiao/fengqiao/core/state"
 	"github.com/fengqiao/fengqiao/federation/exchange"
 	"github.com/fengqiao/fengqiao/federation/membership"
 )
 
 func TestFederationMetrics(t *testing.T) {
-	e, err := core.OpenEngine(t.TempDir(), core.EngineOptions{NoSync: true})
+	e, err := state.OpenEngine(t.TempDir(), state.EngineOptions{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	kr, _ := seal.NewRandomKeyring(seal.AES256GCM)
-	s := core.New(e, core.NewLocal(e), core.Options{Keyring: kr})
+	s := core.New(e, state.NewLocal(e), core.Options{Keyring: kr})
 	defer s.Close()
 	ctx := core.WithActor(context.Background(), "test")
 	if err := s.Federation.Configure(ctx, model.FederationConfig{Self: "500110", Links: []model.Link{{Peer: "500000", Relation: model.RelParent}}}); err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/divisions"
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 	"github.com/fengqiao/fengqiao/federation/membership"
 	"github.com/fengqiao/fengqiao/federation/replica"
 	"github.com/fengqiao/fengqiao/federation/tlsutil"
@@ -137,7 +138,7 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 	rc.OnRefused = func(peer, why string) {
 		m.forwardRefused.Inc()
 		if s := audited.Load(); s != nil {
-			ev := core.AuditEvent{Kind: core.AuditReplayed, Remote: peer, Detail: why}
+			ev := state.AuditEvent{Kind: state.AuditReplayed, Remote: peer, Detail: why}
 			if err := s.Audit.Record(core.WithActor(context.Background(), "replica:"+c.NodeID), ev); err != nil {
 				log.Warn("a refused forwarded proposal could not be audited", "err", err)
 			}
@@ -310,7 +311,7 @@ func seedOnce(ctx context.Context, s *core.Store, c *Config, boot bootstrap, out
 		is, err := s.Tokens.Bootstrap(ctx, core.TokenSpec{Name: "bootstrap", Role: access.SecurityAdmin, Scope: c.Jurisdiction,
 			Secret: boot.Secret, TOTPSecret: boot.TOTP, TTL: c.bootstrapTTL()})
 		switch {
-		case errors.Is(err, core.ErrBootstrapped): // issued on an earlier start, or the group has moved on
+		case errors.Is(err, state.ErrBootstrapped): // issued on an earlier start, or the group has moved on
 		case err != nil:
 			return err
 		case is.TOTP != nil && boot.TOTP == "":
@@ -330,7 +331,7 @@ type bootstrap struct {
 
 // markRolesSplit marks a new group's administrative roles as split.
 func markRolesSplit(ctx context.Context, s *core.Store) error {
-	if _, err := s.Tokens.SplitRoles(ctx, ""); err != nil && !errors.Is(err, core.ErrRolesSplit) {
+	if _, err := s.Tokens.SplitRoles(ctx, ""); err != nil && !errors.Is(err, state.ErrRolesSplit) {
 		return err
 	}
 	return nil

@@ -21,6 +21,7 @@ import (
 
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 func main() {
@@ -117,7 +118,7 @@ func run(n, queries int, dir string) error {
 	runtime.GC()
 	cur, peak := rss()
 	fmt.Printf("import: %d events in %v = %.0f events/s (durable, %d per transaction); RSS %s, peak %s\n",
-		done, el.Round(time.Millisecond), float64(done)/el.Seconds(), core.ImportBatch, cur, peak)
+		done, el.Round(time.Millisecond), float64(done)/el.Seconds(), state.ImportBatch, cur, peak)
 
 	// Move some events along so statuses vary.
 	page, err := store.Events.List(model.Query{Jurisdiction: "500110", Limit: 500})

@@ -29,7 +29,7 @@ func TestModelPullsInNeitherBboltNorRaft(t *testing.T) {
 
 // bboltImporters are the only packages that may import bbolt directly.
 var bboltImporters = []string{
-	"github.com/fengqiao/fengqiao/core", // until the engine moves to core/state (issue 22)
+	"github.com/fengqiao/fengqiao/core/state",
 	"github.com/fengqiao/fengqiao/federation/raftstore",
 }
 

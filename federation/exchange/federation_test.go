@@ -18,6 +18,7 @@ import (
 	"github.com/fengqiao/fengqiao/core/divisions"
 	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/core/seal"
+	"github.com/fengqiao/fengqiao/core/state"
 	"github.com/fengqiao/fengqiao/federation/replica"
 )
 
@@ -356,7 +357,7 @@ func TestFederationExactlyOnceUnderFaults(t *testing.T) {
 
 // bucketCounts names each bucket with its key count, to tell where two
 // diverged replicas differ.
-func bucketCounts(e *core.Engine) string {
+func bucketCounts(e *state.Engine) string {
 	var out string
 	e.View(func(tx *bbolt.Tx) error {
 		return tx.ForEach(func(name []byte, b *bbolt.Bucket) error {
@@ -385,7 +386,7 @@ func waitSame(t *testing.T, code string, g *group) {
 		if time.Now().After(deadline) {
 			g.mu.Lock()
 			var diff []string
-			var engines []*core.Engine
+			var engines []*state.Engine
 			for _, m := range g.reps {
 				diff = append(diff, m.rep.ID+": "+bucketCounts(m.rep.Engine))
 				engines = append(engines, m.rep.Engine)
@@ -402,9 +403,9 @@ func waitSame(t *testing.T, code string, g *group) {
 }
 
 // firstDiff names the first bucket and key where two engines disagree.
-func firstDiff(a, b *core.Engine) string {
+func firstDiff(a, b *state.Engine) string {
 	type kv struct{ b, k, v string }
-	dump := func(e *core.Engine) (out []kv) {
+	dump := func(e *state.Engine) (out []kv) {
 		e.View(func(tx *bbolt.Tx) error {
 			return tx.ForEach(func(name []byte, bk *bbolt.Bucket) error {
 				return bk.ForEach(func(k, v []byte) error {

@@ -7,9 +7,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/hashicorp/raft"
+	"github.com/fengqiao/fengqiao/core/state"
 
-	"github.com/fengqiao/fengqiao/core"
+	"github.com/hashicorp/raft"
 )
 
 // Backup streams a consistent copy of this replica's state (a bbolt file
@@ -33,7 +33,7 @@ func (r *Replica) RestoreBackup(rd io.Reader, check func(path string) error) err
 	if _, err := io.Copy(tmp, rd); err != nil {
 		return fmt.Errorf("replica: receive backup: %w", err)
 	}
-	idx, err := core.StateFileIndex(tmp.Name())
+	idx, err := state.StateFileIndex(tmp.Name())
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/core/seal"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 type cluster struct {
@@ -265,7 +266,7 @@ func TestReplicaDownFor10000EntriesCatchesUpBySnapshot(t *testing.T) {
 	if err := last.Error(); err != nil {
 		t.Fatal(err)
 	}
-	if res := last.Response().(core.Result); res.Err != nil {
+	if res := last.Response().(state.Result); res.Err != nil {
 		t.Fatal(res.Err)
 	}
 	if err := l.Raft.Snapshot().Error(); err != nil {

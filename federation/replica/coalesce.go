@@ -7,9 +7,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hashicorp/raft"
+	"github.com/fengqiao/fengqiao/core/state"
 
-	"github.com/fengqiao/fengqiao/core"
+	"github.com/hashicorp/raft"
 )
 
 // The coalescer packs the commands of concurrent proposals into few Raft
@@ -47,8 +47,8 @@ type pending struct {
 
 type answer struct {
 	pos []position
-	res []core.Result // the leader's results, in data's order
-	err error         // set: the outcome is unknown (unless errCoalescerClosed)
+	res []state.Result // the leader's results, in data's order
+	err error          // set: the outcome is unknown (unless errCoalescerClosed)
 }
 
 type coalescer struct {
@@ -147,7 +147,7 @@ func (c *coalescer) propose(batch []*pending, n int) {
 	}
 	entry := cmds[0]
 	if len(cmds) > 1 {
-		entry = core.EncodeBatch(cmds)
+		entry = state.EncodeBatch(cmds)
 	}
 	f := c.r.Apply(entry, c.timeout)
 	c.wg.Add(1)
@@ -171,15 +171,15 @@ func (c *coalescer) propose(batch []*pending, n int) {
 	}()
 }
 
-func (c *coalescer) wait(f raft.ApplyFuture, n int) ([]core.Result, error) {
+func (c *coalescer) wait(f raft.ApplyFuture, n int) ([]state.Result, error) {
 	if err := waitFuture(f, c.timeout, c.down); err != nil {
 		return nil, err
 	}
-	var res []core.Result
+	var res []state.Result
 	switch v := f.Response().(type) {
-	case core.Result:
-		res = []core.Result{v}
-	case []core.Result:
+	case state.Result:
+		res = []state.Result{v}
+	case []state.Result:
 		res = v
 	}
 	if len(res) != n {
@@ -238,7 +238,7 @@ func (c *coalescer) drainFor(d time.Duration) bool {
 // commit applies data through the coalescer on the leader and returns
 // where each command landed and the leader's results. An error wraps
 // ErrNotLeader; it also wraps ErrUnknownOutcome once anything was queued.
-func (r *Replica) commit(ctx context.Context, data [][]byte, timeout time.Duration) ([]position, []core.Result, error) {
+func (r *Replica) commit(ctx context.Context, data [][]byte, timeout time.Duration) ([]position, []state.Result, error) {
 	notLeader := func() *ErrNotLeader { addr, _ := r.Raft.LeaderWithID(); return &ErrNotLeader{Leader: addr} }
 	if r.Raft.State() != raft.Leader {
 		return nil, nil, notLeader()
@@ -259,7 +259,7 @@ func (r *Replica) commit(ctx context.Context, data [][]byte, timeout time.Durati
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	var pos []position
-	var res []core.Result
+	var res []state.Result
 	for _, out := range outs {
 		select {
 		case a := <-out:

@@ -10,9 +10,9 @@ import (
 
 	"github.com/hashicorp/raft"
 
-	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // Concurrent writers, on the leader and through a follower, share Raft
@@ -80,12 +80,12 @@ func TestConcurrentProposalsShareEntries(t *testing.T) {
 func TestMalformedPackedEntryIsRejected(t *testing.T) {
 	c, l, _, _ := countyCluster(t)
 	before := c.converged(l)
-	good := core.EncodeBatch([][]byte{[]byte("a"), []byte("b")})
+	good := state.EncodeBatch([][]byte{[]byte("a"), []byte("b")})
 	f := l.Raft.Apply(good[:len(good)-1], 5*time.Second)
 	if err := f.Error(); err != nil {
 		t.Fatal(err)
 	}
-	res, ok := f.Response().(core.Result)
+	res, ok := f.Response().(state.Result)
 	if !ok || !errors.Is(res.Err, errs.ErrInvalid) {
 		t.Fatalf("response %#v", f.Response())
 	}
@@ -94,7 +94,7 @@ func TestMalformedPackedEntryIsRejected(t *testing.T) {
 	if err := f.Error(); err != nil {
 		t.Fatal(err)
 	}
-	rs, ok := f.Response().([]core.Result)
+	rs, ok := f.Response().([]state.Result)
 	if !ok || len(rs) != 2 || !errors.Is(rs[0].Err, errs.ErrInvalid) || !errors.Is(rs[1].Err, errs.ErrInvalid) {
 		t.Fatalf("response %#v", f.Response())
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // writeEntries writes n reports through the leader's Raft, one entry each.
@@ -40,7 +41,7 @@ func checkpointed(t *testing.T, interval time.Duration) (*cluster, *Replica, *co
 	if _, err := s.Jurisdictions.LoadCounty(context.Background(), "511083", 1); err != nil {
 		t.Fatal(err)
 	}
-	writeEntries(t, l, s, 2*core.CheckpointEvery+10)
+	writeEntries(t, l, s, 2*state.CheckpointEvery+10)
 	c.converged(l)
 	return c, l, s
 }
@@ -67,7 +68,7 @@ func TestFollowerDetectsDivergence(t *testing.T) {
 	for _, f := range followers {
 		eventually(t, f.ID+" agrees at a checkpoint", func() bool {
 			idx, err := f.CheckLeader(context.Background())
-			return err == nil && idx >= 2*core.CheckpointEvery
+			return err == nil && idx >= 2*state.CheckpointEvery
 		})
 	}
 	if idx, err := l.CheckLeader(context.Background()); idx != 0 || err != nil {
@@ -79,7 +80,7 @@ func TestFollowerDetectsDivergence(t *testing.T) {
 	if bad.Diverged() != nil {
 		t.Fatal("diverged before any checkpoint after the injected command")
 	}
-	writeEntries(t, l, s, core.CheckpointEvery+10)
+	writeEntries(t, l, s, state.CheckpointEvery+10)
 	eventually(t, "the follower notices", func() bool { return bad.Diverged() != nil })
 	var de *DivergenceError
 	if err := bad.Diverged(); !errors.Is(err, ErrDiverged) || !errors.As(err, &de) || de.Index <= applied || de.Head == de.TheirHead {
@@ -118,7 +119,7 @@ func inject(t *testing.T, r *Replica, s *core.Store) uint64 {
 		t.Fatal(err)
 	}
 	data, _ := cmd.Encode()
-	res, err := r.Engine.ApplyBatch([]core.Entry{{Index: applied + 1, Data: data}})
+	res, err := r.Engine.ApplyBatch([]state.Entry{{Index: applied + 1, Data: data}})
 	if err != nil || res[0].Err != nil {
 		t.Fatalf("inject: %v %v", err, res)
 	}
@@ -133,7 +134,7 @@ func inject(t *testing.T, r *Replica, s *core.Store) uint64 {
 func TestDivergedLeaderIsOutvoted(t *testing.T) {
 	c, l, s := checkpointed(t, -1)
 	injected := inject(t, l, s)
-	writeEntries(t, l, s, core.CheckpointEvery+10)
+	writeEntries(t, l, s, state.CheckpointEvery+10)
 	c.caughtUp(l)
 
 	var followers []*Replica
@@ -166,7 +167,7 @@ func TestDivergedLeaderIsOutvoted(t *testing.T) {
 		return nl != nil && !l.IsLeader()
 	})
 	ns := c.store(nl)
-	writeEntries(t, nl, ns, core.CheckpointEvery+10)
+	writeEntries(t, nl, ns, state.CheckpointEvery+10)
 	c.caughtUp(nl)
 	for _, f := range followers {
 		check := f.CheckLeader
@@ -190,13 +191,13 @@ func TestDivergedLeaderIsOutvoted(t *testing.T) {
 func TestDivergedLeaderStepsDown(t *testing.T) {
 	c, l, s := checkpointed(t, 50*time.Millisecond)
 	inject(t, l, s)
-	writeEntries(t, l, s, core.CheckpointEvery+10)
+	writeEntries(t, l, s, state.CheckpointEvery+10)
 	eventually(t, "the diverged leader steps down", func() bool { return !l.IsLeader() && l.Diverged() != nil })
 	nl := c.leader()
 	if nl == l {
 		t.Fatal("the diverged replica leads again")
 	}
-	writeEntries(t, nl, c.store(nl), core.CheckpointEvery+10)
+	writeEntries(t, nl, c.store(nl), state.CheckpointEvery+10)
 	eventually(t, "the sound replicas clear their flags", func() bool {
 		for _, r := range c.reps {
 			if r != l && r.Diverged() != nil {
@@ -223,7 +224,7 @@ func TestFlaggedReplicaHandsBackLeadershipAtOnce(t *testing.T) {
 		}
 	}
 	inject(t, f, s)
-	writeEntries(t, l, s, core.CheckpointEvery+10)
+	writeEntries(t, l, s, state.CheckpointEvery+10)
 	c.caughtUp(l)
 	if _, err := f.CheckLeader(context.Background()); !errors.Is(err, ErrDiverged) {
 		t.Fatalf("%s against the leader: %v", f.ID, err)
@@ -253,18 +254,18 @@ func TestFlaggedReplicaHandsBackLeadershipAtOnce(t *testing.T) {
 }
 
 func TestMajority(t *testing.T) {
-	x := core.Checkpoint{Seq: 5, Head: []byte("x")}
-	y := core.Checkpoint{Seq: 5, Head: []byte("y")}
+	x := state.Checkpoint{Seq: 5, Head: []byte("x")}
+	y := state.Checkpoint{Seq: 5, Head: []byte("y")}
 	for _, tc := range []struct {
-		heads map[string]core.Checkpoint
+		heads map[string]state.Checkpoint
 		need  int
 		want  []string
 	}{
-		{map[string]core.Checkpoint{"a": x, "b": y}, 2, nil},
-		{map[string]core.Checkpoint{"a": x, "b": y, "c": y}, 2, []string{"b", "c"}},
-		{map[string]core.Checkpoint{"a": x, "b": y, "c": {Seq: 6, Head: []byte("y")}}, 2, nil},
-		{map[string]core.Checkpoint{"a": x, "b": x, "c": y, "d": y, "e": y}, 3, []string{"c", "d", "e"}},
-		{map[string]core.Checkpoint{"a": x}, 1, []string{"a"}},
+		{map[string]state.Checkpoint{"a": x, "b": y}, 2, nil},
+		{map[string]state.Checkpoint{"a": x, "b": y, "c": y}, 2, []string{"b", "c"}},
+		{map[string]state.Checkpoint{"a": x, "b": y, "c": {Seq: 6, Head: []byte("y")}}, 2, nil},
+		{map[string]state.Checkpoint{"a": x, "b": x, "c": y, "d": y, "e": y}, 3, []string{"c", "d", "e"}},
+		{map[string]state.Checkpoint{"a": x}, 1, []string{"a"}},
 	} {
 		_, got, ok := majority(tc.heads, tc.need)
 		if ok != (tc.want != nil) || !slices.Equal(got, tc.want) {

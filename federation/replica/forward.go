@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // Forwarding lets a follower serve writes: it sends the encoded commands to
@@ -196,7 +196,7 @@ func appendBytes(b, v []byte) []byte {
 type response struct {
 	status     byte
 	positions  []position
-	checkpoint core.Checkpoint // Seq and Head, for statusCheckpoint
+	checkpoint state.Checkpoint // Seq and Head, for statusCheckpoint
 	msg        string
 }
 

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/hashicorp/raft"
+	"github.com/fengqiao/fengqiao/core/state"
 
-	"github.com/fengqiao/fengqiao/core"
+	"github.com/hashicorp/raft"
 )
 
 // FSM applies committed Raft entries to the core engine. The engine stores
@@ -14,14 +14,14 @@ import (
 // pattern), so a restarted replica skips what it already applied instead of
 // restoring a snapshot and replaying.
 type FSM struct {
-	e     *core.Engine
+	e     *state.Engine
 	track tracker
 }
 
 var _ raft.BatchingFSM = (*FSM)(nil)
 
 // NewFSM wraps an engine.
-func NewFSM(e *core.Engine) *FSM {
+func NewFSM(e *state.Engine) *FSM {
 	f := &FSM{e: e}
 	if applied, err := e.AppliedIndex(); err == nil {
 		f.track.applied = applied
@@ -41,19 +41,19 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	if len(logs) == 0 {
 		return out
 	}
-	var entries []core.Entry
+	var entries []state.Entry
 	var spans []span
 	for i, l := range logs {
 		if l.Type != raft.LogCommand {
 			continue
 		}
-		cmds, packed := core.SplitBatch(l.Data)
+		cmds, packed := state.SplitBatch(l.Data)
 		if !packed {
 			cmds = [][]byte{l.Data}
 		}
 		spans = append(spans, span{log: i, index: l.Index, from: len(entries), n: len(cmds), packed: packed})
 		for _, c := range cmds {
-			entries = append(entries, core.Entry{Index: l.Index, Data: c})
+			entries = append(entries, state.Entry{Index: l.Index, Data: c})
 		}
 	}
 	last := logs[len(logs)-1].Index
@@ -108,7 +108,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	return nil
 }
 
-type fsmSnapshot struct{ ps *core.PointSnapshot }
+type fsmSnapshot struct{ ps *state.PointSnapshot }
 
 func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 	if _, err := s.ps.WriteTo(sink); err != nil {

@@ -7,8 +7,8 @@ import (
 
 	"github.com/hashicorp/raft"
 
-	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // ErrNotLeader means this replica cannot take writes; Leader says where to
@@ -40,7 +40,7 @@ type Proposer struct {
 	onCommit func(entries int, took time.Duration)
 }
 
-var _ core.Proposer = (*Proposer)(nil)
+var _ state.Proposer = (*Proposer)(nil)
 
 // Proposer returns a core.Proposer for this replica whose writes succeed only
 // on the leader: for work that must stop when leadership does (the leader
@@ -61,7 +61,7 @@ func (r *Replica) ForwardingProposer() *Proposer {
 // Propose applies the entries through Raft, packed with those of
 // concurrent callers (coalesce.go), and returns their results. A failure
 // means the outcome is unknown, unless it is only ErrNotLeader.
-func (p *Proposer) Propose(ctx context.Context, data [][]byte) ([]core.Result, error) {
+func (p *Proposer) Propose(ctx context.Context, data [][]byte) ([]state.Result, error) {
 	if p.r.State() != raft.Leader {
 		addr, _ := p.r.LeaderWithID()
 		if p.forward && addr != "" {
@@ -82,7 +82,7 @@ func (p *Proposer) Propose(ctx context.Context, data [][]byte) ([]core.Result, e
 
 // forwardTo proposes through the leader at addr, then waits for this
 // replica's FSM to apply the entries and returns its results.
-func (p *Proposer) forwardTo(ctx context.Context, addr raft.ServerAddress, data [][]byte) ([]core.Result, error) {
+func (p *Proposer) forwardTo(ctx context.Context, addr raft.ServerAddress, data [][]byte) ([]state.Result, error) {
 	start := time.Now()
 	cli, err := p.rep.fwd.client(addr)
 	if err != nil {
@@ -110,7 +110,7 @@ func (p *Proposer) forwardTo(ctx context.Context, addr raft.ServerAddress, data 
 	if len(resp.positions) != len(data) {
 		return nil, fmt.Errorf("%w: leader %s answered %d positions for %d commands", ErrUnknownOutcome, addr, len(resp.positions), len(data))
 	}
-	out := make([]core.Result, len(data))
+	out := make([]state.Result, len(data))
 	for i, pos := range resp.positions {
 		if err := track.wait(ctx, pos.index); err != nil {
 			return nil, fmt.Errorf("%w: entry %d committed but not yet applied here: %v", ErrUnknownOutcome, pos.index, err)

@@ -8,9 +8,9 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/hashicorp/raft"
+	"github.com/fengqiao/fengqiao/core/state"
 
-	"github.com/fengqiao/fengqiao/core"
+	"github.com/hashicorp/raft"
 )
 
 // The leader's side of the divergence check. A follower that disagrees
@@ -55,8 +55,8 @@ func (r *Replica) CheckVoters(ctx context.Context) (uint64, error) {
 	// Followers a little behind lack the latest checkpoint; the one before
 	// it they have applied.
 	indexes := []uint64{latest.Index}
-	if latest.Index > core.CheckpointEvery {
-		indexes = append(indexes, latest.Index-core.CheckpointEvery)
+	if latest.Index > state.CheckpointEvery {
+		indexes = append(indexes, latest.Index-state.CheckpointEvery)
 	}
 	for _, index := range indexes {
 		mine, ok := r.Engine.Checkpoint(index)
@@ -85,12 +85,12 @@ func (r *Replica) CheckVoters(ctx context.Context) (uint64, error) {
 
 // voterHeads asks the other voters, in parallel, for their checkpoint at
 // index. Voters that cannot say are left out.
-func (r *Replica) voterHeads(ctx context.Context, voters []raft.Server, index uint64) map[string]core.Checkpoint {
+func (r *Replica) voterHeads(ctx context.Context, voters []raft.Server, index uint64) map[string]state.Checkpoint {
 	ctx, cancel := context.WithTimeout(ctx, verifyTimeout)
 	defer cancel()
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	heads := map[string]core.Checkpoint{}
+	heads := map[string]state.Checkpoint{}
 	for _, v := range voters {
 		if string(v.ID) == r.ID {
 			continue
@@ -112,18 +112,18 @@ func (r *Replica) voterHeads(ctx context.Context, voters []raft.Server, index ui
 
 // askHead dials addr for one head request. The check runs once an
 // interval, so a connection per request costs nothing worth keeping one.
-func (r *Replica) askHead(ctx context.Context, addr raft.ServerAddress, index uint64) (core.Checkpoint, error) {
+func (r *Replica) askHead(ctx context.Context, addr raft.ServerAddress, index uint64) (state.Checkpoint, error) {
 	cli, err := dialForward(r.stream, addr)
 	if err != nil {
-		return core.Checkpoint{}, err
+		return state.Checkpoint{}, err
 	}
 	defer cli.close()
 	resp, err := cli.call(ctx, atIndex(kindHead, index))
 	switch {
 	case err != nil:
-		return core.Checkpoint{}, err
+		return state.Checkpoint{}, err
 	case resp.status != statusCheckpoint:
-		return core.Checkpoint{}, fmt.Errorf("%w: %s", errNoCheckpoint, resp.msg)
+		return state.Checkpoint{}, fmt.Errorf("%w: %s", errNoCheckpoint, resp.msg)
 	}
 	cp := resp.checkpoint
 	cp.Index = index
@@ -132,7 +132,7 @@ func (r *Replica) askHead(ctx context.Context, addr raft.ServerAddress, index ui
 
 // majority returns the checkpoint at least need of heads agree on, and the
 // IDs holding it, sorted.
-func majority(heads map[string]core.Checkpoint, need int) (core.Checkpoint, []string, bool) {
+func majority(heads map[string]state.Checkpoint, need int) (state.Checkpoint, []string, bool) {
 	for _, cp := range heads {
 		var holders []string
 		for id, o := range heads {
@@ -145,7 +145,7 @@ func majority(heads map[string]core.Checkpoint, need int) (core.Checkpoint, []st
 			return cp, holders, true
 		}
 	}
-	return core.Checkpoint{}, nil, false
+	return state.Checkpoint{}, nil, false
 }
 
 // handTo starts a leadership transfer to the first of holders that is a

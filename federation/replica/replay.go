@@ -5,8 +5,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // Forwarded commands are checked on the leader before they are proposed
@@ -40,14 +40,14 @@ type replayGuard struct {
 func (g *replayGuard) admit(data [][]byte, now time.Time) error {
 	ids := make([]string, 0, len(data))
 	for i, raw := range data {
-		c, err := core.DecodeCommand(raw)
+		c, err := state.DecodeCommand(raw)
 		if err != nil {
 			return fmt.Errorf("command %d: %w", i, err)
 		}
 		if d := now.Sub(c.At); d > replayWindow || d < -replayWindow {
 			return fmt.Errorf("command %s is stamped %s, more than %s from the leader's clock", c.ID, c.At.Format(time.RFC3339), replayWindow)
 		}
-		if !core.KeyedCommandID(c.ID) {
+		if !state.KeyedCommandID(c.ID) {
 			ids = append(ids, c.ID)
 		}
 	}

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // A group member that sends a command again through the forwarding
@@ -25,7 +25,7 @@ func TestLeaderRefusesReplayedForwardedCommands(t *testing.T) {
 	ctx := context.Background()
 	command := func(id string, at time.Time) []byte {
 		payload, _ := json.Marshal(model.Report{Category: "dispute", Description: "replay", Grid: "511083001001001", Source: "resident"})
-		raw, err := (&core.Command{Type: "event.report", Version: 1, ID: id, At: at, Actor: "token:x", Payload: payload}).Encode()
+		raw, err := (&state.Command{Type: "event.report", Version: 1, ID: id, At: at, Actor: "token:x", Payload: payload}).Encode()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,7 +65,7 @@ func TestLeaderRefusesReplayedForwardedCommands(t *testing.T) {
 		if err != nil {
 			t.Fatalf("keyed %d: %v", i, err)
 		}
-		var dup *core.DuplicateError
+		var dup *state.DuplicateError
 		if i == 1 && !errors.As(res[0].Err, &dup) {
 			t.Fatalf("the keyed retry: %v", res[0].Err)
 		}

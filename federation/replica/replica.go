@@ -20,8 +20,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 
-	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/seal"
+	"github.com/fengqiao/fengqiao/core/state"
 	"github.com/fengqiao/fengqiao/federation/internal/logline"
 	"github.com/fengqiao/fengqiao/federation/raftstore"
 )
@@ -81,7 +81,7 @@ const LogCacheSize = 2048
 type Replica struct {
 	ID        string
 	Raft      *raft.Raft
-	Engine    *core.Engine
+	Engine    *state.Engine
 	Addr      raft.ServerAddress
 	logs      *raftstore.Store
 	transport *raft.NetworkTransport
@@ -123,7 +123,7 @@ func Open(cfg Config) (*Replica, error) {
 			log.Info("upgrading state file: removing retired index keys", "removed", removed)
 		}
 	}
-	e, err := core.OpenEngine(cfg.Dir, core.EngineOptions{NoSync: cfg.NoSync, DeferSync: !cfg.SyncState, OnApply: cfg.OnApply, OnMigrate: progress})
+	e, err := state.OpenEngine(cfg.Dir, state.EngineOptions{NoSync: cfg.NoSync, DeferSync: !cfg.SyncState, OnApply: cfg.OnApply, OnMigrate: progress})
 	if err != nil {
 		return nil, err
 	}
@@ -324,7 +324,7 @@ func (r *Replica) IsLeader() bool { return r.Raft.State() == raft.Leader }
 
 // behindSnapshot reports whether the engine has applied less than the
 // latest local snapshot covers.
-func behindSnapshot(e *core.Engine, snaps raft.SnapshotStore) (bool, error) {
+func behindSnapshot(e *state.Engine, snaps raft.SnapshotStore) (bool, error) {
 	list, err := snaps.List()
 	if err != nil {
 		return false, fmt.Errorf("replica: list snapshots: %w", err)

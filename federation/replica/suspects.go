@@ -7,8 +7,8 @@ import (
 
 	"github.com/hashicorp/raft"
 
-	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // The leader's memory of its voter checks. When a majority of the voters
@@ -33,7 +33,7 @@ type suspects map[string]uint64
 // mine is the majority's. A voter that agreed is cleared, one that did not
 // is recorded, and one that did not answer keeps what an earlier check
 // found, unless it has left the configuration (voters).
-func nextSuspects(prev suspects, voters []raft.Server, heads map[string]core.Checkpoint, mine core.Checkpoint, index uint64) suspects {
+func nextSuspects(prev suspects, voters []raft.Server, heads map[string]state.Checkpoint, mine state.Checkpoint, index uint64) suspects {
 	next := suspects{}
 	for _, v := range voters {
 		id := string(v.ID)
@@ -67,7 +67,7 @@ func (r *Replica) DivergedVoters() map[string]uint64 { return maps.Clone(r.diver
 
 // noteVoters keeps what a voter check that sided with this leader found,
 // logging each voter newly found diverged.
-func (r *Replica) noteVoters(voters []raft.Server, heads map[string]core.Checkpoint, mine core.Checkpoint, index uint64) {
+func (r *Replica) noteVoters(voters []raft.Server, heads map[string]state.Checkpoint, mine state.Checkpoint, index uint64) {
 	var old suspects
 	if p := r.suspects.Load(); p != nil {
 		old = *p

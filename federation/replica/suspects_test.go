@@ -9,8 +9,8 @@ import (
 
 	"github.com/hashicorp/raft"
 
-	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // followersInOrder returns the followers of l in configuration order: on
@@ -34,7 +34,7 @@ func divergedFollower(t *testing.T, interval time.Duration) (c *cluster, l, bad,
 	fs := followersInOrder(c, l)
 	bad, good = fs[0], fs[1]
 	inject(t, bad, s)
-	writeEntries(t, l, s, core.CheckpointEvery+10)
+	writeEntries(t, l, s, state.CheckpointEvery+10)
 	c.caughtUp(l)
 	return c, l, bad, good
 }
@@ -153,21 +153,21 @@ func TestNewLeaderLearnsDivergedVotersAtOnce(t *testing.T) {
 }
 
 func TestNextSuspects(t *testing.T) {
-	x := core.Checkpoint{Seq: 5, Head: []byte("x")}
-	y := core.Checkpoint{Seq: 5, Head: []byte("y")}
+	x := state.Checkpoint{Seq: 5, Head: []byte("x")}
+	y := state.Checkpoint{Seq: 5, Head: []byte("y")}
 	voters := []raft.Server{{ID: "a"}, {ID: "b"}, {ID: "c"}}
 	for _, tc := range []struct {
 		name  string
 		prev  suspects
-		heads map[string]core.Checkpoint
+		heads map[string]state.Checkpoint
 		want  suspects
 	}{
-		{"all agree", nil, map[string]core.Checkpoint{"a": x, "b": x, "c": x}, suspects{}},
-		{"one differs", nil, map[string]core.Checkpoint{"a": x, "b": x, "c": y}, suspects{"c": 9}},
-		{"silent keeps its finding", suspects{"c": 3}, map[string]core.Checkpoint{"a": x, "b": x}, suspects{"c": 3}},
-		{"agreeing clears it", suspects{"c": 3}, map[string]core.Checkpoint{"a": x, "b": x, "c": x}, suspects{}},
-		{"a newer finding replaces it", suspects{"c": 3}, map[string]core.Checkpoint{"a": x, "b": x, "c": y}, suspects{"c": 9}},
-		{"a voter that left is dropped", suspects{"d": 3}, map[string]core.Checkpoint{"a": x, "b": x}, suspects{}},
+		{"all agree", nil, map[string]state.Checkpoint{"a": x, "b": x, "c": x}, suspects{}},
+		{"one differs", nil, map[string]state.Checkpoint{"a": x, "b": x, "c": y}, suspects{"c": 9}},
+		{"silent keeps its finding", suspects{"c": 3}, map[string]state.Checkpoint{"a": x, "b": x}, suspects{"c": 3}},
+		{"agreeing clears it", suspects{"c": 3}, map[string]state.Checkpoint{"a": x, "b": x, "c": x}, suspects{}},
+		{"a newer finding replaces it", suspects{"c": 3}, map[string]state.Checkpoint{"a": x, "b": x, "c": y}, suspects{"c": 9}},
+		{"a voter that left is dropped", suspects{"d": 3}, map[string]state.Checkpoint{"a": x, "b": x}, suspects{}},
 	} {
 		if got := nextSuspects(tc.prev, voters, tc.heads, x, 9); !maps.Equal(got, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)

@@ -5,7 +5,7 @@ import (
 	"context"
 	"sync"
 
-	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // resultRing is how many recent results a follower keeps while it has
@@ -24,7 +24,7 @@ type tracker struct {
 	holds   int // forwarded proposals in flight: keep results meanwhile
 	ring    [resultRing]struct {
 		index uint64
-		res   []core.Result // one per command of the entry
+		res   []state.Result // one per command of the entry
 	}
 }
 
@@ -62,7 +62,7 @@ func (t *tracker) release() {
 
 // advance records a batch the FSM applied (each span's results in res)
 // and wakes whoever waits for it.
-func (t *tracker) advance(spans []span, res []core.Result, last uint64) {
+func (t *tracker) advance(spans []span, res []state.Result, last uint64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.holds > 0 {
@@ -110,12 +110,12 @@ func (t *tracker) wait(ctx context.Context, index uint64) error {
 
 // result is the kept result of a command of an applied entry, if it is
 // still kept.
-func (t *tracker) result(p position) (core.Result, bool) {
+func (t *tracker) result(p position) (state.Result, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	slot := &t.ring[p.index%resultRing]
 	if slot.index != p.index || p.index > t.applied || p.sub < 0 || p.sub >= len(slot.res) {
-		return core.Result{}, false
+		return state.Result{}, false
 	}
 	return slot.res[p.sub], true
 }

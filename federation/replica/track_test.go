@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 func TestTrackerWaitsAndKeepsResults(t *testing.T) {
@@ -15,14 +15,14 @@ func TestTrackerWaitsAndKeepsResults(t *testing.T) {
 	time.Sleep(10 * time.Millisecond)
 	one := func(index uint64) []span { return []span{{index: index, n: 1}} }
 	at := func(index uint64) position { return position{index: index} }
-	tr.advance(one(3), []core.Result{{Value: "three"}}, 4) // not held: not kept
+	tr.advance(one(3), []state.Result{{Value: "three"}}, 4) // not held: not kept
 	select {
 	case <-done:
 		t.Fatal("woke before index 5 applied")
 	case <-time.After(20 * time.Millisecond):
 	}
 	tr.hold()
-	tr.advance(one(5), []core.Result{{Value: "five"}}, 6)
+	tr.advance(one(5), []state.Result{{Value: "five"}}, 6)
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func TestTrackerWaitsAndKeepsResults(t *testing.T) {
 		t.Fatalf("result 5: %v %v", r, ok)
 	}
 	// A packed entry keeps a result per command.
-	tr.advance([]span{{index: 6, from: 1, n: 2, packed: true}}, []core.Result{{Value: "x"}, {Value: "a"}, {Value: "b"}}, 6)
+	tr.advance([]span{{index: 6, from: 1, n: 2, packed: true}}, []state.Result{{Value: "x"}, {Value: "a"}, {Value: "b"}}, 6)
 	if r, ok := tr.result(position{index: 6, sub: 1}); !ok || r.Value != "b" {
 		t.Fatalf("result 6/1: %v %v", r, ok)
 	}
@@ -44,7 +44,7 @@ func TestTrackerWaitsAndKeepsResults(t *testing.T) {
 		t.Fatal("a result for an index not yet applied")
 	}
 	// Overwritten by a later lap of the ring.
-	tr.advance(one(5+resultRing), []core.Result{{Value: "lap"}}, 5+resultRing)
+	tr.advance(one(5+resultRing), []state.Result{{Value: "lap"}}, 5+resultRing)
 	if _, ok := tr.result(at(5)); ok {
 		t.Fatal("an overwritten result was returned")
 	}

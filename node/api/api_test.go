@@ -23,6 +23,7 @@ import (
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/core/seal"
+	"github.com/fengqiao/fengqiao/core/state"
 	"github.com/fengqiao/fengqiao/federation/exchange"
 	"github.com/fengqiao/fengqiao/federation/membership"
 )
@@ -85,14 +86,14 @@ type fixture struct {
 	b      *backend
 	srv    *httptest.Server
 	logs   *bytes.Buffer
-	admin  string        // center_admin for 511083
-	sys    string        // system_admin for 511083
-	sec    string        // security_admin for 511083
-	town   string        // township_operator for 511083001
-	audit  string        // audit_admin for 511083
-	handle string        // department_handler for 511083
-	skew   atomic.Int64  // nanoseconds the store's clock runs ahead of time.Now
-	prop   core.Proposer // the store's, for commands only older versions made
+	admin  string         // center_admin for 511083
+	sys    string         // system_admin for 511083
+	sec    string         // security_admin for 511083
+	town   string         // township_operator for 511083001
+	audit  string         // audit_admin for 511083
+	handle string         // department_handler for 511083
+	skew   atomic.Int64   // nanoseconds the store's clock runs ahead of time.Now
+	prop   state.Proposer // the store's, for commands only older versions made
 	api    *Server
 	otpMu  sync.Mutex
 	otp    map[string]string // token secret → TOTP secret, for administrators
@@ -101,7 +102,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	kr, _ := seal.NewRandomKeyring(seal.AES256GCM)
-	e, err := core.OpenEngine(t.TempDir(), core.EngineOptions{NoSync: true})
+	e, err := state.OpenEngine(t.TempDir(), state.EngineOptions{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,9 +110,9 @@ func newFixture(t *testing.T) *fixture {
 }
 
 // newFixtureOn serves a store over e that seals with kr.
-func newFixtureOn(t *testing.T, e *core.Engine, kr *seal.Keyring) *fixture {
+func newFixtureOn(t *testing.T, e *state.Engine, kr *seal.Keyring) *fixture {
 	f := &fixture{t: t, logs: &bytes.Buffer{}}
-	f.prop = core.NewLocal(e)
+	f.prop = state.NewLocal(e)
 	// As a node outside development mode: administrators enrol in TOTP.
 	s := core.New(e, f.prop, core.Options{Keyring: kr, SecondFactor: true, Clock: func() time.Time { return time.Now().Add(time.Duration(f.skew.Load())) }})
 	t.Cleanup(func() { s.Close() })
@@ -515,12 +516,12 @@ func TestAuditBackupAndClusterRoutes(t *testing.T) {
 	f := newFixture(t)
 	townSys := f.issue(access.SystemAdmin, "511083001")
 	f.do("POST", "/api/v1/events", f.admin, map[string]any{"category": "dispute", "description": "x", "grid": "511083001001001"}, nil)
-	var rep core.VerifyReport
+	var rep state.VerifyReport
 	if resp, _ := f.do("GET", "/api/v1/audit/verify", f.audit, nil, &rep); resp.StatusCode != 200 || !rep.OK || rep.Records == 0 {
 		t.Fatalf("verify: %d %+v", resp.StatusCode, rep)
 	}
 	var page struct {
-		Records []core.AuditRecord `json:"records"`
+		Records []state.AuditRecord `json:"records"`
 	}
 	if resp, _ := f.do("GET", "/api/v1/audit?limit=5", f.audit, nil, &page); resp.StatusCode != 200 || len(page.Records) != 5 || page.Records[0].Seq != 1 {
 		t.Fatalf("audit page: %d %d", resp.StatusCode, len(page.Records))
@@ -555,7 +556,7 @@ func TestAuditBackupAndClusterRoutes(t *testing.T) {
 	if err := os.WriteFile(path, raw, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e, err := core.OpenStateFileReadOnly(path)
+	e, err := state.OpenStateFileReadOnly(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 type tokenKey struct{}
@@ -62,14 +63,14 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*model.To
 	tk, err := s.check(r, secret)
 	if err != nil {
 		s.onAuth("failed")
-		ev := core.AuditEvent{Kind: core.AuditAuthFailed, Detail: errs.Field(err) + ": " + rule(err)}
+		ev := state.AuditEvent{Kind: state.AuditAuthFailed, Detail: errs.Field(err) + ": " + rule(err)}
 		if tk != nil {
 			ev.Token, ev.Role = tk.ID, tk.Role // the secret was right, the second factor not
 		}
 		s.audit(r, ev)
 		if s.lock.fail(addr) {
 			s.onAuth("locked_out")
-			s.audit(r, core.AuditEvent{Kind: core.AuditLockedOut, Detail: "after " + strconv.Itoa(MaxAuthFailures) + " failures"})
+			s.audit(r, state.AuditEvent{Kind: state.AuditLockedOut, Detail: "after " + strconv.Itoa(MaxAuthFailures) + " failures"})
 			s.log.Warn("client address locked out after repeated failed authentications", "client", addr, "for", LockoutFor.String())
 		}
 		return nil, err
@@ -115,7 +116,7 @@ func (s *Server) onAuth(outcome string) {
 // record writes an audit event about request r, with the client address,
 // the route pattern and the token the request authenticated with, if any.
 // It is written even when the client has gone away.
-func (s *Server) record(r *http.Request, ev core.AuditEvent) error {
+func (s *Server) record(r *http.Request, ev state.AuditEvent) error {
 	ev.Remote, ev.Route = clientAddr(r), r.Pattern
 	ctx := context.WithoutCancel(r.Context())
 	if tk := tokenOf(ctx); tk != nil {
@@ -128,7 +129,7 @@ func (s *Server) record(r *http.Request, ev core.AuditEvent) error {
 
 // audit is record for a refused request: a failure to write the event is
 // logged, never answered, since the refusal stands either way.
-func (s *Server) audit(r *http.Request, ev core.AuditEvent) {
+func (s *Server) audit(r *http.Request, ev state.AuditEvent) {
 	if err := s.record(r, ev); err != nil {
 		s.log.Warn("could not write an audit event", "kind", ev.Kind, "err", errs.Field(err))
 	}

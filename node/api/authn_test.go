@@ -16,20 +16,21 @@ import (
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // auditKinds returns the kinds of the audit events recorded after seq.
-func (f *fixture) auditEvents(after uint64) []core.AuditEvent {
+func (f *fixture) auditEvents(after uint64) []state.AuditEvent {
 	f.t.Helper()
 	recs, err := f.b.s.Engine().AuditPage(after, 1000)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	var out []core.AuditEvent
+	var out []state.AuditEvent
 	for _, r := range recs {
 		var c struct {
-			Type    string          `json:"type"`
-			Payload core.AuditEvent `json:"payload"`
+			Type    string           `json:"type"`
+			Payload state.AuditEvent `json:"payload"`
 		}
 		if err := json.Unmarshal(r.Command, &c); err == nil && c.Type == "audit.event" {
 			out = append(out, c.Payload)
@@ -94,7 +95,7 @@ func TestAdministratorsNeedASecondFactor(t *testing.T) {
 		t.Fatalf("%d audit events for 5 refusals: %+v", len(evs), evs)
 	}
 	for _, ev := range evs {
-		if ev.Kind != core.AuditAuthFailed || ev.Token != secTok.ID || ev.Role != access.SecurityAdmin || ev.Route != "GET /api/v1/tokens" || ev.Remote == "" {
+		if ev.Kind != state.AuditAuthFailed || ev.Token != secTok.ID || ev.Role != access.SecurityAdmin || ev.Route != "GET /api/v1/tokens" || ev.Remote == "" {
 			t.Errorf("audit event %+v", ev)
 		}
 	}
@@ -177,7 +178,7 @@ func TestTokensArePepperedAndRedacted(t *testing.T) {
 	legacy := "fq_legacy_grid_worker_secret_0001"
 	sum := sha256.Sum256([]byte(legacy))
 	payload, _ := json.Marshal(model.Token{ID: "tok-legacy0001", Name: "旧", Role: access.GridWorker, Scope: "511083001", Hash: hex.EncodeToString(sum[:])})
-	raw, _ := (&core.Command{Type: "token.create", Version: 1, ID: "legacy-2", At: time.Now().UTC(), Actor: "older version", Payload: payload}).Encode()
+	raw, _ := (&state.Command{Type: "token.create", Version: 1, ID: "legacy-2", At: time.Now().UTC(), Actor: "older version", Payload: payload}).Encode()
 	if res, err := f.prop.Propose(ctx, [][]byte{raw}); err != nil || res[0].Err != nil {
 		t.Fatalf("legacy token: %v %v", err, res)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // Peer is one replica of this node's Raft group.
@@ -195,7 +196,7 @@ func (s *Server) listWitnesses(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) backup(w http.ResponseWriter, r *http.Request) error {
 	// The backup holds the record of its own taking.
-	if err := s.record(r, core.AuditEvent{Kind: core.AuditBackup}); err != nil {
+	if err := s.record(r, state.AuditEvent{Kind: state.AuditBackup}); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
@@ -223,7 +224,7 @@ func (s *Server) restore(w http.ResponseWriter, r *http.Request) error {
 	if bc.Backwards {
 		detail += "; forced backwards"
 	}
-	if err := s.record(r, core.AuditEvent{Kind: core.AuditRestore, Detail: detail}); err != nil {
+	if err := s.record(r, state.AuditEvent{Kind: state.AuditRestore, Detail: detail}); err != nil {
 		s.log.Error("the restore could not be audited", "err", err)
 	}
 	if bc.Backwards {

@@ -3,8 +3,8 @@ package api
 import (
 	"net/http"
 
-	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // Sealing keys never cross the API: these routes count what each generation
@@ -30,8 +30,8 @@ func (s *Server) reseal(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	if in.Max < 0 || in.Max > core.MaxResealItems {
-		return errs.Invalid("max", "range", "max must be 1 to %d (0: %d)", core.MaxResealItems, core.MaxResealItems)
+	if in.Max < 0 || in.Max > state.MaxResealItems {
+		return errs.Invalid("max", "range", "max must be 1 to %d (0: %d)", state.MaxResealItems, state.MaxResealItems)
 	}
 	// A write, served by any replica: a follower a little behind reads a
 	// few values that have changed since, and their swaps are skipped.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // TestKeysRoutes: after a rotation the census counts the old generation's
@@ -17,7 +18,7 @@ func TestKeysRoutes(t *testing.T) {
 	if err := core.WriteNewKeyFile(keys, ""); err != nil {
 		t.Fatal(err)
 	}
-	e, err := core.OpenEngine(t.TempDir(), core.EngineOptions{NoSync: true})
+	e, err := state.OpenEngine(t.TempDir(), state.EngineOptions{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +27,7 @@ func TestKeysRoutes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := core.New(e, core.NewLocal(e), core.Options{Keyring: gen1})
+	old := core.New(e, state.NewLocal(e), core.Options{Keyring: gen1})
 	t.Cleanup(func() { old.Close() })
 	if _, err := old.Jurisdictions.LoadCounty(ctx, "511083", 1); err != nil {
 		t.Fatal(err)
@@ -49,7 +50,7 @@ func TestKeysRoutes(t *testing.T) {
 	}
 	f := newFixtureOn(t, e, rotated)
 
-	var c core.SealCensus
+	var c state.SealCensus
 	if resp, m := f.do("GET", "/api/v1/keys", f.sys, nil, &c); resp.StatusCode != 200 || c.Current != 2 || c.Generations[1] != 6 || c.Indexes[0] != 3 || c.CurrentIndex != 2 || c.Old() != 9 {
 		t.Fatalf("census: %d %+v %v", resp.StatusCode, c, m)
 	}
@@ -64,7 +65,7 @@ func TestKeysRoutes(t *testing.T) {
 		field string
 	}{
 		{map[string]any{"max": -1}, "max"},
-		{map[string]any{"max": core.MaxResealItems + 1}, "max"},
+		{map[string]any{"max": state.MaxResealItems + 1}, "max"},
 		{map[string]any{"max": "all"}, "max"},
 		{map[string]any{"limit": 5}, "limit"},
 		{map[string]any{"after": "!!"}, "after"},
@@ -92,7 +93,7 @@ func TestKeysRoutes(t *testing.T) {
 	if len(passes) != 3 || passes[0].Resealed != 3 || passes[1].Resealed != 3 || passes[2].Resealed != 3 {
 		t.Fatalf("passes: %+v", passes)
 	}
-	c = core.SealCensus{}
+	c = state.SealCensus{}
 	// Six people's values, and the four administrators' TOTP secrets the
 	// fixture enrolled under generation 2.
 	if resp, _ := f.do("GET", "/api/v1/keys", f.sys, nil, &c); resp.StatusCode != 200 || c.Old() != 0 || c.Generations[2] != 6+4 || c.Indexes[2] != 3 {

@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // The attack of issue 21 point 2: a township operator re-homes another
@@ -111,7 +111,7 @@ func TestRegisteredElsewhereNamesNothing(t *testing.T) {
 		t.Fatal("the refusal changed the state")
 	}
 	evs := f.auditEvents(head)
-	if len(evs) != 1 || evs[0].Kind != core.AuditConflict || evs[0].Route != "POST /api/v1/people" {
+	if len(evs) != 1 || evs[0].Kind != state.AuditConflict || evs[0].Route != "POST /api/v1/people" {
 		t.Fatalf("audit: %+v", evs)
 	}
 }

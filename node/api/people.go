@@ -5,10 +5,10 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // attention is all a reader who may not see special-population details
@@ -105,9 +105,9 @@ func (s *Server) addPerson(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p, err := s.b.Store().People.Add(r.Context(), in)
-	if errors.Is(err, core.ErrRegisteredElsewhere) {
+	if errors.Is(err, state.ErrRegisteredElsewhere) {
 		// An attempt to learn of, or duplicate, a record out of scope.
-		s.audit(r, core.AuditEvent{Kind: core.AuditConflict, Detail: "id_number: registered_elsewhere"})
+		s.audit(r, state.AuditEvent{Kind: state.AuditConflict, Detail: "id_number: registered_elsewhere"})
 	}
 	return writeCreated(w, p, err, s.b.Store().People.Get, func(p *model.Person) string { return "/api/v1/people/" + p.ID })
 }

@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // Problem is an RFC 9457 problem detail, with the offending field named.
@@ -101,7 +101,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 // made, fetched by get.
 func writeCreated[T any](w http.ResponseWriter, v T, err error, get func(ref string) (T, error), location func(T) string) error {
 	status := http.StatusCreated
-	var dup *core.DuplicateError
+	var dup *state.DuplicateError
 	if errors.As(err, &dup) {
 		v, err = get(dup.Ref)
 		status = http.StatusOK

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"go.etcd.io/bbolt"
+	"github.com/fengqiao/fengqiao/core/state"
 
-	"github.com/fengqiao/fengqiao/core"
+	"go.etcd.io/bbolt"
 )
 
 // A backup is an audit record; restoring one that moves the chain back is
@@ -33,7 +33,7 @@ func TestBackupAndRestoreAreAudited(t *testing.T) {
 	}
 	head := f.auditHead()
 	backup := get()
-	if evs := f.auditEvents(head); len(evs) != 1 || evs[0].Kind != core.AuditBackup || evs[0].Role != "system_admin" {
+	if evs := f.auditEvents(head); len(evs) != 1 || evs[0].Kind != state.AuditBackup || evs[0].Role != "system_admin" {
 		t.Fatalf("backup audit: %+v", evs)
 	}
 	// Later writes: the backup is behind now.

@@ -11,6 +11,7 @@ import (
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // 三员分立 over HTTP: a group made before the split has an auditor token
@@ -27,7 +28,7 @@ func TestRolesSplitOverHTTP(t *testing.T) {
 	// The auditor token an older version issued, as its log entry holds it.
 	sum := sha256.Sum256([]byte(legacy))
 	payload, _ := json.Marshal(model.Token{ID: "tok-legacy", Name: "审计", Role: access.LegacyAuditor, Scope: "511083", Hash: hex.EncodeToString(sum[:])})
-	cmd := core.Command{Type: "token.create", Version: 1, ID: "legacy-1", At: time.Now().UTC(), Actor: "older version", Payload: payload}
+	cmd := state.Command{Type: "token.create", Version: 1, ID: "legacy-1", At: time.Now().UTC(), Actor: "older version", Payload: payload}
 	raw, err := cmd.Encode()
 	if err != nil {
 		t.Fatal(err)

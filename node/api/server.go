@@ -15,6 +15,7 @@ import (
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // Backend is what the API needs of a node.
@@ -210,7 +211,7 @@ func (s *Server) wrap(rt route) http.HandlerFunc {
 		}
 		if tk != nil && sw.status == http.StatusForbidden {
 			// A refused authorization is an audit record (等保 2.0).
-			s.audit(r, core.AuditEvent{Kind: core.AuditDenied, Token: tk.ID, Role: tk.Role, Detail: errs.Field(err) + ": " + rule(err)})
+			s.audit(r, state.AuditEvent{Kind: state.AuditDenied, Token: tk.ID, Role: tk.Role, Detail: errs.Field(err) + ": " + rule(err)})
 		}
 		if s.Observe != nil {
 			s.Observe(rt.method, rt.path, sw.status, time.Since(start))

@@ -21,6 +21,7 @@ import (
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 	"github.com/fengqiao/fengqiao/federation/tlsutil"
 	"github.com/fengqiao/fengqiao/node/api"
 )
@@ -171,7 +172,7 @@ func backupCmd() *cobra.Command {
 			if err := f.Close(); err != nil {
 				return err
 			}
-			idx, err := core.StateFileIndex(out)
+			idx, err := state.StateFileIndex(out)
 			if err != nil {
 				return fmt.Errorf("the saved backup does not check: %w", err)
 			}
@@ -193,7 +194,7 @@ does not continue the group's (an older backup) moves the chain backwards and is
 unless --force: the forced restore is then an audit record and is reported to the parent
 jurisdiction at once, whose witnesses keep what the chain held before.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, err := core.StateFileIndex(in); err != nil {
+			if _, err := state.StateFileIndex(in); err != nil {
 				return fmt.Errorf("%s is not a backup: %w", in, err)
 			}
 			f, err := os.Open(in)
@@ -226,9 +227,9 @@ func auditCmd() *cobra.Command {
 	verify := &cobra.Command{Use: "verify [STATE-OR-BACKUP-FILE --key-file FILE]", Short: "Verify the audit hash chain of a node, or of a state file or backup offline",
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var rep core.VerifyReport
+			var rep state.VerifyReport
 			if len(args) == 1 {
-				e, err := core.OpenStateFileReadOnly(args[0])
+				e, err := state.OpenStateFileReadOnly(args[0])
 				if err != nil {
 					return err
 				}
@@ -284,10 +285,10 @@ func auditCmd() *cobra.Command {
 // than the latest witness is caught even by someone holding the key.
 func verifyWitnessed(out io.Writer, c, parent *apiClient) error {
 	type witnessed struct {
-		Jurisdiction string             `json:"jurisdiction"`
-		Chain        core.VerifyReport  `json:"chain"`
-		Witnesses    core.WitnessReport `json:"witnesses"`
-		OK           bool               `json:"ok"`
+		Jurisdiction string              `json:"jurisdiction"`
+		Chain        state.VerifyReport  `json:"chain"`
+		Witnesses    state.WitnessReport `json:"witnesses"`
+		OK           bool                `json:"ok"`
 	}
 	var first witnessed
 	if err := c.call("POST", "/api/v1/audit/verify", strings.NewReader(`{"witnesses":[]}`), &first); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/seal"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 func keygen() *cobra.Command {
@@ -117,7 +118,7 @@ suspected leak, say), reseal, check, then remove it:
 	var c apiClient
 	census := &cobra.Command{Use: "census --addr NODE", Short: "Count the group's sealed values and ID-number indexes by generation (never key material)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var sc core.SealCensus
+			var sc state.SealCensus
 			if err := c.call("GET", "/api/v1/keys", nil, &sc); err != nil {
 				return err
 			}
@@ -127,10 +128,10 @@ suspected leak, say), reseal, check, then remove it:
 	var batch int
 	reseal := &cobra.Command{Use: "reseal --addr NODE", Short: "Seal every value of an older generation again, and re-index ID numbers, under NODE's current one", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if batch < 1 || batch > core.MaxResealItems {
-				return errs.Invalid("batch", "range", "--batch must be 1..%d, got %d", core.MaxResealItems, batch)
+			if batch < 1 || batch > state.MaxResealItems {
+				return errs.Invalid("batch", "range", "--batch must be 1..%d, got %d", state.MaxResealItems, batch)
 			}
-			var sc core.SealCensus
+			var sc state.SealCensus
 			if err := c.call("GET", "/api/v1/keys", nil, &sc); err != nil {
 				return err
 			}
@@ -152,7 +153,7 @@ suspected leak, say), reseal, check, then remove it:
 			}
 			p.total = done
 			p.step(done)
-			sc = core.SealCensus{} // decoding into a filled map would merge
+			sc = state.SealCensus{} // decoding into a filled map would merge
 			if err := c.call("GET", "/api/v1/keys", nil, &sc); err != nil {
 				return err
 			}
@@ -164,7 +165,7 @@ suspected leak, say), reseal, check, then remove it:
 			}
 			return nil
 		}}
-	reseal.Flags().IntVar(&batch, "batch", core.MaxResealItems, fmt.Sprintf("values per command, 1..%d", core.MaxResealItems))
+	reseal.Flags().IntVar(&batch, "batch", state.MaxResealItems, fmt.Sprintf("values per command, 1..%d", state.MaxResealItems))
 	for _, cmd := range []*cobra.Command{census, reseal} {
 		addClientFlags(cmd, &c)
 		keys.AddCommand(cmd)
@@ -181,7 +182,7 @@ func generationArg(s string) (byte, error) {
 	return byte(id), nil
 }
 
-func printCensus(w io.Writer, sc core.SealCensus) {
+func printCensus(w io.Writer, sc state.SealCensus) {
 	count := func(m map[byte]int, name func(byte) string) string {
 		gens := slices.Sorted(maps.Keys(m))
 		parts := make([]string, len(gens))

@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 	"github.com/fengqiao/fengqiao/federation/tlsutil"
 )
 
@@ -81,7 +81,7 @@ func TestForeignCertificateCannotProposeOnTheRaftPort(t *testing.T) {
 	secret := "fq_forged_center_admin_secret_0001"
 	sum := sha256.Sum256([]byte(secret))
 	payload, _ := json.Marshal(model.Token{ID: "tok-forged00001", Name: "forged", Role: access.CenterAdmin, Scope: "500110", Hash: hex.EncodeToString(sum[:])})
-	cmd := core.Command{Type: "token.create", Version: 1, ID: "forged-1", At: time.Now().UTC(), Actor: "token:someone-trusted", Payload: payload}
+	cmd := state.Command{Type: "token.create", Version: 1, ID: "forged-1", At: time.Now().UTC(), Actor: "token:someone-trusted", Payload: payload}
 	entry, err := cmd.Encode()
 	if err != nil {
 		t.Fatal(err)
