@@ -1,7 +1,6 @@
 package core
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"reflect"
@@ -12,34 +11,6 @@ import (
 	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/core/state"
 )
-
-func TestBatchEntryRoundTrip(t *testing.T) {
-	cmds := [][]byte{[]byte("a"), {}, bytes.Repeat([]byte("x"), 300)}
-	got, ok := state.SplitBatch(state.EncodeBatch(cmds))
-	if !ok || len(got) != len(cmds) {
-		t.Fatalf("split: %v %d", ok, len(got))
-	}
-	for i := range cmds {
-		if !bytes.Equal(got[i], cmds[i]) {
-			t.Fatalf("command %d: %q", i, got[i])
-		}
-	}
-	good := state.EncodeBatch(cmds)
-	for name, data := range map[string][]byte{
-		"empty":       nil,
-		"a command":   {state.CommandMagic, 1},
-		"no count":    {state.BatchMagic},
-		"zero":        {state.BatchMagic, 0},
-		"too many":    append([]byte{state.BatchMagic}, 0xff, 0xff, 0x7f),
-		"short":       good[:len(good)-1],
-		"trailing":    append(slices.Clone(good), 0),
-		"long length": {state.BatchMagic, 1, 50, 'x'},
-	} {
-		if _, ok := state.SplitBatch(data); ok {
-			t.Errorf("%s: accepted", name)
-		}
-	}
-}
 
 // The commands of one packed entry share its log index. They apply, isolate
 // a rejection and chain into the audit log each on their own, and the state

@@ -19,7 +19,7 @@ import (
 
 // Entry is one encoded command at a log position. In embedded mode the
 // position is a local sequence; under Raft it is the Raft log index, which
-// the commands of one packed entry (EncodeBatch) share: apply them in one
+// the commands of one packed entry (replica.EncodeBatch) share: apply them in one
 // ApplyBatch call, since it skips an index it has already applied.
 type Entry struct {
 	Index uint64

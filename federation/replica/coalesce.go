@@ -13,7 +13,7 @@ import (
 )
 
 // The coalescer packs the commands of concurrent proposals into few Raft
-// entries (core.EncodeBatch): at most inFlight entries are between Apply
+// entries (EncodeBatch): at most inFlight entries are between Apply
 // and their results, and callers who arrive meanwhile share the next one.
 // Raft then stores, ships, commits and tracks one entry where it would
 // handle hundreds, and the FSM still applies, isolates and audits every
@@ -147,7 +147,7 @@ func (c *coalescer) propose(batch []*pending, n int) {
 	}
 	entry := cmds[0]
 	if len(cmds) > 1 {
-		entry = state.EncodeBatch(cmds)
+		entry = EncodeBatch(cmds)
 	}
 	f := c.r.Apply(entry, c.timeout)
 	c.wg.Add(1)

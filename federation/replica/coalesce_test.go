@@ -80,7 +80,7 @@ func TestConcurrentProposalsShareEntries(t *testing.T) {
 func TestMalformedPackedEntryIsRejected(t *testing.T) {
 	c, l, _, _ := countyCluster(t)
 	before := c.converged(l)
-	good := state.EncodeBatch([][]byte{[]byte("a"), []byte("b")})
+	good := EncodeBatch([][]byte{[]byte("a"), []byte("b")})
 	f := l.Raft.Apply(good[:len(good)-1], 5*time.Second)
 	if err := f.Error(); err != nil {
 		t.Fatal(err)

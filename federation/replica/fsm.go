@@ -47,7 +47,7 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 		if l.Type != raft.LogCommand {
 			continue
 		}
-		cmds, packed := state.SplitBatch(l.Data)
+		cmds, packed := SplitBatch(l.Data)
 		if !packed {
 			cmds = [][]byte{l.Data}
 		}

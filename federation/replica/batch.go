@@ -1,4 +1,4 @@
-package state
+package replica
 
 import "encoding/binary"
 
@@ -37,22 +37,21 @@ func SplitBatch(data []byte) ([][]byte, bool) {
 	if len(data) == 0 || data[0] != BatchMagic {
 		return nil, false
 	}
-	r := wireReader{b: data[1:]}
-	n := r.uvarint()
-	if r.bad || n < 1 || n > MaxBatchCommands {
+	b := data[1:]
+	n, w := binary.Uvarint(b)
+	if w <= 0 || n < 1 || n > MaxBatchCommands {
 		return nil, false
 	}
+	b = b[w:]
 	cmds := make([][]byte, 0, n)
 	for i := uint64(0); i < n; i++ {
-		l := r.uvarint()
-		if r.bad || l > uint64(len(r.b)) {
+		l, w := binary.Uvarint(b)
+		if w <= 0 || l > uint64(len(b)-w) {
 			return nil, false
 		}
-		cmds = append(cmds, r.b[:l:l])
-		r.b = r.b[l:]
+		b = b[w:]
+		cmds = append(cmds, b[:l:l])
+		b = b[l:]
 	}
-	if !r.done() {
-		return nil, false
-	}
-	return cmds, true
+	return cmds, len(b) == 0
 }
