@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/fengqiao/fengqiao/core/keyfile"
+
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/errs"
@@ -173,10 +175,10 @@ func TestChainKeyRotates(t *testing.T) {
 		}
 	}
 	path := filepath.Join(t.TempDir(), "keys.json")
-	if err := WriteNewKeyFile(path, seal.AES256GCM); err != nil {
+	if err := keyfile.WriteNew(path, seal.AES256GCM); err != nil {
 		t.Fatal(err)
 	}
-	first, err := ReadKeyFile(path)
+	first, err := keyfile.Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,14 +188,14 @@ func TestChainKeyRotates(t *testing.T) {
 		t.Fatalf("key the chain: %v %v", ok, err)
 	}
 	report()
-	gen, err := AddKey(path)
+	gen, err := keyfile.AddKey(path)
 	if err == nil {
-		err = UseKey(path, gen)
+		err = keyfile.UseKey(path, gen)
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	rotated, err := ReadKeyFile(path)
+	rotated, err := keyfile.Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,10 +215,10 @@ func TestChainKeyRotates(t *testing.T) {
 	if err := e.Engine().VerifyState(t.TempDir(), nil); err != nil {
 		t.Fatalf("rebuild across the rotation: %v", err)
 	}
-	if err := RemoveKey(path, 1); err != nil {
+	if err := keyfile.RemoveKey(path, 1); err != nil {
 		t.Fatal(err)
 	}
-	without, err := ReadKeyFile(path)
+	without, err := keyfile.Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,3 +50,9 @@ func (ev *Events) GridFigures(grid, period string) (model.Figures, error) {
 	}
 	return ev.s.engine.GridFigures(grid, period)
 }
+
+// Detail returns an event and its timeline from one read, so the timeline
+// always agrees with the event's rev.
+func (ev *Events) Detail(id string) (*model.Event, []model.TimelineEntry, error) {
+	return ev.s.engine.EventDetail(id)
+}

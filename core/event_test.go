@@ -383,3 +383,40 @@ func TestEventNumberPrefixMatchesFormat(t *testing.T) {
 		}
 	}
 }
+
+// An event and its timeline come from one read: while comments land, every
+// detail read has exactly rev timeline entries.
+func TestEventDetailIsOneRead(t *testing.T) {
+	e := newEnv(t, false)
+	e.withCounty(t)
+	ev, err := e.Events.Report(e.ctx, model.Report{Category: "dispute", Description: "x", Grid: "511083001001001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	go func() {
+		var err error
+		for i := 0; i < 200 && err == nil; i++ {
+			_, err = e.Events.Act(e.ctx, ev.ID, model.Action{Action: "comment", Note: "备注"})
+		}
+		done <- err
+	}()
+	for reads := 0; ; reads++ {
+		got, tl, err := e.Events.Detail(ev.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(tl) != got.Rev {
+			t.Fatalf("read %d: rev %d with %d timeline entries", reads, got.Rev, len(tl))
+		}
+		if got.Rev == 201 {
+			break
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.Events.Detail("nope"); !errors.Is(err, errs.ErrNotFound) {
+		t.Fatalf("missing event: %v", err)
+	}
+}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/keyfile"
+
 	"github.com/fengqiao/fengqiao/core/model"
 )
 
@@ -44,7 +46,7 @@ func TestFixtureV1OpensVerifiesAndReplays(t *testing.T) {
 	if err := json.Unmarshal(raw, &want); err != nil {
 		t.Fatal(err)
 	}
-	kr, err := ReadKeyFile(filepath.Join(dir, "keys.json"))
+	kr, err := keyfile.Read(filepath.Join(dir, "keys.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,10 +125,10 @@ func writeFixtureV1(t *testing.T) {
 		t.Fatalf("%s exists; fixtures are never rewritten", fixtureV1)
 	}
 	dir := t.TempDir()
-	if err := WriteNewKeyFile(filepath.Join(dir, "keys.json"), ""); err != nil {
+	if err := keyfile.WriteNew(filepath.Join(dir, "keys.json"), ""); err != nil {
 		t.Fatal(err)
 	}
-	kr, err := ReadKeyFile(filepath.Join(dir, "keys.json"))
+	kr, err := keyfile.Read(filepath.Join(dir, "keys.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

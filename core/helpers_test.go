@@ -10,6 +10,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/fengqiao/fengqiao/core/idcard"
+	"github.com/fengqiao/fengqiao/core/keyfile"
 	"github.com/fengqiao/fengqiao/core/seal"
 	"github.com/fengqiao/fengqiao/core/state"
 )
@@ -105,4 +106,13 @@ func mustDigest(t testing.TB, e *state.Engine) string {
 		t.Fatal(err)
 	}
 	return d
+}
+
+func mustKeyring(t *testing.T, path string) *seal.Keyring {
+	t.Helper()
+	k, err := keyfile.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/keyfile"
+
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/fengqiao/core/errs"
@@ -31,7 +33,7 @@ func rekey(t *testing.T, e *env, path string) {
 func newKeyFile(t *testing.T) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "keys.json")
-	if err := WriteNewKeyFile(path, ""); err != nil {
+	if err := keyfile.WriteNew(path, ""); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -39,11 +41,11 @@ func newKeyFile(t *testing.T) string {
 
 func rotate(t *testing.T, path string) byte {
 	t.Helper()
-	id, err := AddKey(path)
+	id, err := keyfile.AddKey(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := UseKey(path, id); err != nil {
+	if err := keyfile.UseKey(path, id); err != nil {
 		t.Fatal(err)
 	}
 	return id
@@ -196,7 +198,7 @@ func TestResealRetiresAnOldGeneration(t *testing.T) {
 			t.Errorf("reseal after %q: %v", bad, err)
 		}
 	}
-	if err := RemoveKey(fromKeys, 1); err != nil {
+	if err := keyfile.RemoveKey(fromKeys, 1); err != nil {
 		t.Fatal(err)
 	}
 	rekey(t, from, fromKeys)
@@ -230,7 +232,7 @@ func TestResealRetiresAnOldGeneration(t *testing.T) {
 	if n := resealAll(t, to, 0); n != 5 {
 		t.Fatalf("receiver resealed %d values, want 5", n)
 	}
-	if err := RemoveKey(toKeys, 1); err != nil {
+	if err := keyfile.RemoveKey(toKeys, 1); err != nil {
 		t.Fatal(err)
 	}
 	rekey(t, to, toKeys)
@@ -306,7 +308,7 @@ func TestResealRefusesBadItems(t *testing.T) {
 
 	// A node whose keyring lacks the old generation cannot reseal, says
 	// which value, and proposes nothing.
-	if err := RemoveKey(keys, 1); err != nil {
+	if err := keyfile.RemoveKey(keys, 1); err != nil {
 		t.Fatal(err)
 	}
 	rekey(t, e, keys)
@@ -322,24 +324,24 @@ func TestResealRefusesBadItems(t *testing.T) {
 func TestRemoveKeyRefusesBadInput(t *testing.T) {
 	for _, suite := range []seal.Suite{seal.AES256GCM, seal.SM4GCM} {
 		path := filepath.Join(t.TempDir(), "keys.json")
-		if err := WriteNewKeyFile(path, suite); err != nil {
+		if err := keyfile.WriteNew(path, suite); err != nil {
 			t.Fatal(err)
 		}
 		rotate(t, path)
 		before := fileBytes(t, path)
-		if err := RemoveKey(path, 2); !errors.Is(err, errs.ErrConflict) || errs.Field(err) != "id" {
+		if err := keyfile.RemoveKey(path, 2); !errors.Is(err, errs.ErrConflict) || errs.Field(err) != "id" {
 			t.Errorf("%s: removing the current generation: %v", suite, err)
 		}
-		if err := RemoveKey(path, 7); !errors.Is(err, errs.ErrNotFound) || errs.Field(err) != "id" {
+		if err := keyfile.RemoveKey(path, 7); !errors.Is(err, errs.ErrNotFound) || errs.Field(err) != "id" {
 			t.Errorf("%s: removing a generation the file lacks: %v", suite, err)
 		}
 		if string(fileBytes(t, path)) != string(before) {
 			t.Fatalf("%s: a refused removal changed the file", suite)
 		}
-		if err := RemoveKey(path, 1); err != nil {
+		if err := keyfile.RemoveKey(path, 1); err != nil {
 			t.Fatal(err)
 		}
-		if info, err := KeyFileInfo(path); err != nil || len(info.IDs) != 1 || info.IDs[0] != 2 || info.Current != 2 {
+		if info, err := keyfile.Describe(path); err != nil || len(info.IDs) != 1 || info.IDs[0] != 2 || info.Current != 2 {
 			t.Fatalf("%s: after removal: %+v %v", suite, info, err)
 		}
 	}
@@ -366,11 +368,11 @@ func BenchmarkReseal(b *testing.B) {
 	e := newEnv(b, true)
 	e.withCounty(b)
 	path := filepath.Join(b.TempDir(), "keys.json")
-	if err := WriteNewKeyFile(path, ""); err != nil {
+	if err := keyfile.WriteNew(path, ""); err != nil {
 		b.Fatal(err)
 	}
 	open := func() {
-		kr, err := ReadKeyFile(path)
+		kr, err := keyfile.Read(path)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -389,9 +391,9 @@ func BenchmarkReseal(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		id, err := AddKey(path)
+		id, err := keyfile.AddKey(path)
 		if err == nil {
-			err = UseKey(path, id)
+			err = keyfile.UseKey(path, id)
 		}
 		if err != nil {
 			b.Fatal(err)
@@ -444,13 +446,16 @@ func BenchmarkReseal(b *testing.B) {
 
 func ptr[T any](v T) *T { return &v }
 
-func mustKeyFile(t *testing.T, path string) *keyFile {
+// mustKeyFile reads the shared index key a key file holds, if any.
+func mustKeyFile(t *testing.T, path string) struct{ Index []byte } {
 	t.Helper()
-	kf, _, err := readKeyFile(path)
-	if err != nil {
+	var kf struct {
+		Index []byte `json:"index"`
+	}
+	if err := json.Unmarshal(fileBytes(t, path), &kf); err != nil {
 		t.Fatal(err)
 	}
-	return kf
+	return struct{ Index []byte }{kf.Index}
 }
 
 // A backup taken before a generation was removed holds values the node can
@@ -484,7 +489,7 @@ func TestCheckBackupKeys(t *testing.T) {
 	rekey(t, e, keys)
 	resealAll(t, e, 0)
 	kept := fileBytes(t, keys) // what operations.md says to keep with old backups
-	if err := RemoveKey(keys, 1); err != nil {
+	if err := keyfile.RemoveKey(keys, 1); err != nil {
 		t.Fatal(err)
 	}
 	rekey(t, e, keys)

@@ -21,6 +21,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/keyfile"
+
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/idcard"
 	"github.com/fengqiao/fengqiao/core/model"
@@ -104,7 +106,7 @@ func (s *Store) SealingGeneration() (current byte, generations int) {
 // the call returns.
 func Open(dir string, opts Options) (*Store, error) {
 	if opts.Keyring == nil {
-		kr, err := LoadOrCreateKeyFile(filepath.Join(dir, "keys.json"), opts.Cipher)
+		kr, err := keyfile.LoadOrCreate(filepath.Join(dir, "keys.json"), opts.Cipher)
 		if err != nil {
 			return nil, err
 		}

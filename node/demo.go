@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/keyfile"
+
 	"github.com/hashicorp/raft"
 
 	"github.com/fengqiao/fengqiao/core"
@@ -232,7 +234,7 @@ func startDemoNode(ctx context.Context, wg *sync.WaitGroup, errc chan<- error, o
 	if err != nil {
 		return err
 	}
-	keys, err := core.LoadOrCreateKeyFile(filepath.Join(dir, "keys.json"), seal.AES256GCM)
+	keys, err := keyfile.LoadOrCreate(filepath.Join(dir, "keys.json"), seal.AES256GCM)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/keyfile"
+
 	"github.com/hashicorp/raft"
 
 	"github.com/fengqiao/fengqiao/core"
@@ -63,7 +65,7 @@ func RunDev(ctx context.Context, o DevOptions) error {
 		return fmt.Errorf("node: listen %s: %w", o.HTTP, err)
 	}
 	defer ln.Close()
-	keys, err := core.LoadOrCreateKeyFile(filepath.Join(o.Data, "keys.json"), seal.AES256GCM)
+	keys, err := keyfile.LoadOrCreate(filepath.Join(o.Data, "keys.json"), seal.AES256GCM)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/keyfile"
+
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/seal"
 	"github.com/fengqiao/fengqiao/core/state"
@@ -37,7 +39,7 @@ func watchKeyFile(ctx context.Context, path string, loaded []byte, suite string,
 		}
 		var kr *seal.Keyring
 		if err == nil {
-			kr, err = core.ParseKeyFile(path, raw)
+			kr, err = keyfile.Parse(path, raw)
 		}
 		if err == nil && string(kr.Suite()) != suite {
 			err = fmt.Errorf("node: key file %s changed its cipher from %s to %s", path, suite, kr.Suite())

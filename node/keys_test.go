@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/keyfile"
+
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/seal"
 	"github.com/fengqiao/fengqiao/core/state"
@@ -19,11 +21,11 @@ import (
 // reported once and the keys in use stay.
 func TestKeyFileIsReadAgainWhenItChanges(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "keys.json")
-	if err := core.WriteNewKeyFile(path, seal.AES256GCM); err != nil {
+	if err := keyfile.WriteNew(path, seal.AES256GCM); err != nil {
 		t.Fatal(err)
 	}
 	loaded, _ := os.ReadFile(path)
-	kr, err := core.ReadKeyFile(path)
+	kr, err := keyfile.Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,9 +62,9 @@ func TestKeyFileIsReadAgainWhenItChanges(t *testing.T) {
 	if strings.Count(logs.String(), "reloaded") != 0 {
 		t.Fatal("an unchanged key file was reloaded")
 	}
-	id, err := core.AddKey(path)
+	id, err := keyfile.AddKey(path)
 	if err == nil {
-		err = core.UseKey(path, id)
+		err = keyfile.UseKey(path, id)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +85,7 @@ func TestKeyFileIsReadAgainWhenItChanges(t *testing.T) {
 	})
 
 	other := filepath.Join(t.TempDir(), "sm4.json")
-	if err := core.WriteNewKeyFile(other, seal.SM4GCM); err != nil {
+	if err := keyfile.WriteNew(other, seal.SM4GCM); err != nil {
 		t.Fatal(err)
 	}
 	good, _ := os.ReadFile(path)
@@ -108,9 +110,9 @@ func TestKeyFileIsReadAgainWhenItChanges(t *testing.T) {
 	if err := replaceFile(path, good); err != nil {
 		t.Fatal(err)
 	}
-	id, err = core.AddKey(path)
+	id, err = keyfile.AddKey(path)
 	if err == nil {
-		err = core.UseKey(path, id)
+		err = keyfile.UseKey(path, id)
 	}
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/keyfile"
+
 	"github.com/hashicorp/raft"
 
 	"github.com/fengqiao/fengqiao/core"
@@ -60,7 +62,7 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 	if err != nil {
 		return fmt.Errorf("node: read key file: %w", err)
 	}
-	keys, err := core.ParseKeyFile(c.KeyFile, keyFile)
+	keys, err := keyfile.Parse(c.KeyFile, keyFile)
 	if err != nil {
 		return err
 	}
@@ -158,7 +160,10 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 	defer r.Close()
 	m.watchRaft(r)
 	// Administrators' tokens are enrolled in TOTP (a second factor).
-	store := core.New(r.Engine, r.Proposer(), core.Options{Keyring: keys, Logger: log, SecondFactor: true})
+	// One store per engine: the API and the leader's jobs share it, so they
+	// share its caches. Its proposer forwards a follower's writes to the
+	// leader; the jobs run only while this replica leads.
+	store := core.New(r.Engine, r.ForwardingProposer(), core.Options{Keyring: keys, Logger: log, SecondFactor: true})
 	audited.Store(store)
 	m.watchKeys(store)
 	var wg sync.WaitGroup
@@ -186,13 +191,10 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 	if err != nil {
 		return err
 	}
-	// The API's store forwards writes from a follower to the leader; the
-	// loops above keep the leader-only one, so they stop with leadership.
-	apiStore := core.New(r.Engine, r.ForwardingProposer(), core.Options{Keyring: keys, Logger: log, SecondFactor: true})
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		watchKeyFile(ctx, c.KeyFile, keyFile, string(keys.Suite()), c.reloadEvery(), log, store, apiStore)
+		watchKeyFile(ctx, c.KeyFile, keyFile, string(keys.Suite()), c.reloadEvery(), log, store)
 	}()
 	chain := &chainCheck{}
 	m.watchChain(chain)
@@ -201,7 +203,7 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 		defer wg.Done()
 		chain.run(r.Engine, log)
 	}()
-	b := &backend{county: c.Jurisdiction, r: r, s: apiStore, peers: peers, chain: chain}
+	b := &backend{county: c.Jurisdiction, r: r, s: store, peers: peers, chain: chain}
 	errc := make(chan error, 4) // federation exchange, pprof, metrics, API
 	serve := func(ln net.Listener, h http.Handler) {
 		wg.Add(1)

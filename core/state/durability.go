@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/fengqiao/fengqiao/core/internal/atomicfile"
 )
 
 // syncMarker is the marker file beside state.db.
@@ -54,48 +56,8 @@ func discardTorn(dir, state string) (discarded, marked bool, err error) {
 
 // writeMarker replaces the marker durably.
 func writeMarker(dir, content string) error {
-	if err := ReplaceFile(filepath.Join(dir, syncMarker), []byte(content)); err != nil {
+	if err := atomicfile.Replace(filepath.Join(dir, syncMarker), []byte(content)); err != nil {
 		return fmt.Errorf("core: sync marker: %w", err)
 	}
 	return nil
-}
-
-// replaceFile replaces path with data (mode 0600) so that a crash leaves the
-// old file or the new, never a torn one: a temporary file beside it, fsync,
-// rename, fsync of the directory.
-func ReplaceFile(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename there is nothing to remove
-	err = tmp.Chmod(0o600)
-	if err == nil {
-		_, err = tmp.Write(data)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err == nil {
-		err = syncDir(filepath.Dir(path))
-	}
-	return err
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

@@ -46,41 +46,53 @@ func CheckPeriod(period string) error {
 
 // Get returns one event.
 func (eng *Engine) Event(id string) (*model.Event, error) {
-	var e model.Event
-	err := eng.View(func(tx *bbolt.Tx) error {
-		raw := tx.Bucket(BucketEvent).Get([]byte(id))
-		if raw == nil {
-			return errs.NotFound("id", "event %s not found", id)
+	var e *model.Event
+	err := eng.View(func(tx *bbolt.Tx) (err error) {
+		e, err = eventIn(tx, id)
+		return err
+	})
+	return e, err
+}
+
+// Timeline returns every action on an event, oldest first.
+func (eng *Engine) Timeline(id string) ([]model.TimelineEntry, error) {
+	_, tl, err := eng.EventDetail(id)
+	return tl, err
+}
+
+// EventDetail returns an event and its timeline read in one transaction, so
+// the timeline always has the event's rev entries.
+func (eng *Engine) EventDetail(id string) (*model.Event, []model.TimelineEntry, error) {
+	var e *model.Event
+	var tl []model.TimelineEntry
+	err := eng.View(func(tx *bbolt.Tx) (err error) {
+		if e, err = eventIn(tx, id); err != nil {
+			return err
 		}
-		return decodeRecord(raw, &e)
+		pre := []byte(id + "/")
+		rest, err := prefixValues[model.TimelineEntry](tx, BucketEvent, pre, 0, func(k []byte) bool { return len(k) == len(pre)+4 })
+		tl = append([]model.TimelineEntry{{Rev: 1, At: e.ReportedAt, Actor: e.ReportedBy, Action: "report", To: model.StatusReported}}, rest...)
+		return err
 	})
 	if err != nil {
+		return nil, nil, err
+	}
+	return e, tl, nil
+}
+
+func eventIn(tx *bbolt.Tx, id string) (*model.Event, error) {
+	raw := tx.Bucket(BucketEvent).Get([]byte(id))
+	if raw == nil {
+		return nil, errs.NotFound("id", "event %s not found", id)
+	}
+	var e model.Event
+	if err := decodeRecord(raw, &e); err != nil {
 		return nil, err
 	}
 	return &e, nil
 }
 
-// Timeline returns every action on an event, oldest first.
-func (eng *Engine) Timeline(id string) ([]model.TimelineEntry, error) {
-	var out []model.TimelineEntry
-	err := eng.View(func(tx *bbolt.Tx) error {
-		raw := tx.Bucket(BucketEvent).Get([]byte(id))
-		if raw == nil {
-			return errs.NotFound("id", "event %s not found", id)
-		}
-		var e model.Event
-		if err := decodeRecord(raw, &e); err != nil {
-			return err
-		}
-		pre := []byte(id + "/")
-		rest, err := prefixValues[model.TimelineEntry](tx, BucketEvent, pre, 0, func(k []byte) bool { return len(k) == len(pre)+4 })
-		out = append([]model.TimelineEntry{{Rev: 1, At: e.ReportedAt, Actor: e.ReportedBy, Action: "report", To: model.StatusReported}}, rest...)
-		return err
-	})
-	return out, err
-}
-
-// dueBefore lists active, not yet overdue events whose deadline is before now.
+// DueBefore lists active, not yet overdue events whose deadline is before now.
 func (eng *Engine) DueBefore(now time.Time, limit int) ([]string, error) {
 	var ids []string
 	end := []byte(ixDeadline + timeKey(now.Unix()))

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/keyfile"
+
 	"github.com/hashicorp/raft"
 
 	"github.com/fengqiao/fengqiao/core"
@@ -54,7 +56,7 @@ func TestFixtureV1LogReplays(t *testing.T) {
 		for _, d := range drop {
 			os.RemoveAll(filepath.Join(dir, d))
 		}
-		kr, err := core.ReadKeyFile(filepath.Join(dir, "keys.json"))
+		kr, err := keyfile.Read(filepath.Join(dir, "keys.json"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,10 +104,10 @@ func writeReplicaFixtureV1(t *testing.T) {
 		t.Fatalf("%s exists; fixtures are never rewritten", fixtureV1)
 	}
 	dir := filepath.Join(t.TempDir(), "solo")
-	if err := core.WriteNewKeyFile(filepath.Join(dir, "keys.json"), ""); err != nil {
+	if err := keyfile.WriteNew(filepath.Join(dir, "keys.json"), ""); err != nil {
 		t.Fatal(err)
 	}
-	kr, err := core.ReadKeyFile(filepath.Join(dir, "keys.json"))
+	kr, err := keyfile.Read(filepath.Join(dir, "keys.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

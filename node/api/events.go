@@ -96,12 +96,12 @@ func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) error {
 	if err := s.consistent(r); err != nil {
 		return err
 	}
-	ev, err := s.scopedEvent(r)
+	id := r.PathValue("id")
+	ev, tl, err := s.b.Store().Events.Detail(id) // one read: rev and timeline agree
 	if err != nil {
 		return err
 	}
-	tl, err := s.b.Store().Events.Timeline(ev.ID)
-	if err != nil {
+	if err := inScope(tokenOf(r.Context()), ev.Place(), "id", "event", id); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, eventView{Event: ev, Timeline: tl})

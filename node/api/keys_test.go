@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/fengqiao/fengqiao/core/keyfile"
+
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/core/state"
@@ -15,7 +17,7 @@ import (
 // naming the field and changes nothing, and only node-wide admins may ask.
 func TestKeysRoutes(t *testing.T) {
 	keys := filepath.Join(t.TempDir(), "keys.json")
-	if err := core.WriteNewKeyFile(keys, ""); err != nil {
+	if err := keyfile.WriteNew(keys, ""); err != nil {
 		t.Fatal(err)
 	}
 	e, err := state.OpenEngine(t.TempDir(), state.EngineOptions{NoSync: true})
@@ -23,7 +25,7 @@ func TestKeysRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := core.WithActor(context.Background(), "test")
-	gen1, err := core.ReadKeyFile(keys)
+	gen1, err := keyfile.Read(keys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,14 +39,14 @@ func TestKeysRoutes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	id, err := core.AddKey(keys)
+	id, err := keyfile.AddKey(keys)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := core.UseKey(keys, id); err != nil {
+	if err := keyfile.UseKey(keys, id); err != nil {
 		t.Fatal(err)
 	}
-	rotated, err := core.ReadKeyFile(keys)
+	rotated, err := keyfile.Read(keys)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/keyfile"
+
 	"github.com/spf13/cobra"
 
 	"github.com/fengqiao/fengqiao/core"
@@ -235,7 +237,7 @@ func auditCmd() *cobra.Command {
 				}
 				defer e.Close()
 				if keyFile != "" {
-					kr, err := core.ReadKeyFile(keyFile)
+					kr, err := keyfile.Read(keyFile)
 					if err != nil {
 						return err
 					}

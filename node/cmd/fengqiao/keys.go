@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fengqiao/fengqiao/core/keyfile"
+
 	"github.com/spf13/cobra"
 
 	"github.com/fengqiao/fengqiao/core"
@@ -29,7 +31,7 @@ func keygen() *cobra.Command {
 			if out == "" {
 				return errors.New("keygen needs --out FILE")
 			}
-			if err := core.WriteNewKeyFile(out, seal.Suite(cipher)); err != nil {
+			if err := keyfile.WriteNew(out, seal.Suite(cipher)); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s keys to %s\n", cipher, out)
@@ -64,7 +66,7 @@ suspected leak, say), reseal, check, then remove it:
                                      (each reads it within reload_seconds)`}
 	keys.AddCommand(&cobra.Command{Use: "list FILE", Short: "List the generations in FILE (never key material)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			info, err := core.KeyFileInfo(args[0])
+			info, err := keyfile.Describe(args[0])
 			if err != nil {
 				return err
 			}
@@ -84,7 +86,7 @@ suspected leak, say), reseal, check, then remove it:
 		}})
 	keys.AddCommand(&cobra.Command{Use: "add FILE", Short: "Add a fresh generation to FILE, not yet current", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := core.AddKey(args[0])
+			id, err := keyfile.AddKey(args[0])
 			if err != nil {
 				return err
 			}
@@ -97,7 +99,7 @@ suspected leak, say), reseal, check, then remove it:
 			if err != nil {
 				return err
 			}
-			if err := core.UseKey(args[0], id); err != nil {
+			if err := keyfile.UseKey(args[0], id); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "generation %d is current in %s; copy it to every replica (each reads it again within reload_seconds)\n", id, args[0])
@@ -109,7 +111,7 @@ suspected leak, say), reseal, check, then remove it:
 			if err != nil {
 				return err
 			}
-			if err := core.RemoveKey(args[0], id); err != nil {
+			if err := keyfile.RemoveKey(args[0], id); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "removed generation %d from %s; copy it to every replica (each reads it again within reload_seconds)\n", id, args[0])

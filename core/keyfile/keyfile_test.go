@@ -1,4 +1,4 @@
-package core
+package keyfile
 
 import (
 	"bytes"
@@ -12,9 +12,7 @@ import (
 	"testing"
 
 	"github.com/fengqiao/fengqiao/core/errs"
-	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/core/seal"
-	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // sealedWith is the key generation a sealed value names.
@@ -29,7 +27,7 @@ func sealedWith(t *testing.T, token string) byte {
 
 func mustKeyring(t *testing.T, path string) *seal.Keyring {
 	t.Helper()
-	k, err := ReadKeyFile(path)
+	k, err := Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +51,7 @@ func TestKeyRotation(t *testing.T) {
 	for _, suite := range []seal.Suite{seal.AES256GCM, seal.SM4GCM} {
 		t.Run(string(suite), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "keys.json")
-			if err := WriteNewKeyFile(path, suite); err != nil {
+			if err := WriteNew(path, suite); err != nil {
 				t.Fatal(err)
 			}
 			gen1 := mustKeyring(t, path)
@@ -94,7 +92,7 @@ func TestKeyRotation(t *testing.T) {
 			if added.BlindIndex("id_number", "511083196001010011") != blind || rotated.IndexGeneration() != 2 || added.IndexGeneration() != 0 {
 				t.Fatal("adding a generation moved the blind index before it was used")
 			}
-			info, err := KeyFileInfo(path)
+			info, err := Describe(path)
 			if err != nil || info.Current != 2 || !slices.Equal(info.IDs, []byte{1, 2}) || info.Cipher != suite || !slices.Equal(info.OwnIndex, []byte{2}) {
 				t.Fatalf("info: %+v %v", info, err)
 			}
@@ -116,20 +114,20 @@ func TestKeyRotation(t *testing.T) {
 func TestKeyFileRefusesBadInput(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "keys.json")
-	if err := WriteNewKeyFile(path, ""); err != nil {
+	if err := WriteNew(path, ""); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := os.ReadFile(path)
 	if err := UseKey(path, 9); !errors.Is(err, errs.ErrNotFound) || errs.Field(err) != "id" {
 		t.Fatalf("use of an unknown generation: %v", err)
 	}
-	if err := WriteNewKeyFile(path, ""); err == nil {
-		t.Fatal("WriteNewKeyFile overwrote a key file")
+	if err := WriteNew(path, ""); err == nil {
+		t.Fatal("WriteNew overwrote a key file")
 	}
 	if after, _ := os.ReadFile(path); !bytes.Equal(after, before) {
 		t.Fatal("a refused operation changed the key file")
 	}
-	if err := WriteNewKeyFile(filepath.Join(dir, "x.json"), "des"); errs.Field(err) != "cipher" {
+	if err := WriteNew(filepath.Join(dir, "x.json"), "des"); errs.Field(err) != "cipher" {
 		t.Fatalf("unknown cipher: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "x.json")); !os.IsNotExist(err) {
@@ -138,7 +136,7 @@ func TestKeyFileRefusesBadInput(t *testing.T) {
 
 	bad := filepath.Join(dir, "bad.json")
 	os.WriteFile(bad, []byte("not json"), 0o600)
-	if _, err := ReadKeyFile(bad); !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != "key_file" {
+	if _, err := Read(bad); !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != "key_file" {
 		t.Fatalf("garbage key file: %v", err)
 	}
 	if _, err := AddKey(bad); err == nil {
@@ -162,7 +160,7 @@ func TestKeyFileRefusesBadInput(t *testing.T) {
 	kf.Current = 7
 	raw, _ = json.Marshal(kf)
 	os.WriteFile(full, raw, 0o600)
-	if _, err := ReadKeyFile(full); errs.Field(err) != "current" {
+	if _, err := Read(full); errs.Field(err) != "current" {
 		t.Fatalf("current generation missing: %v", err)
 	}
 }
@@ -203,48 +201,3 @@ func TestKeyFileBeforeRotation(t *testing.T) {
 
 // A store restarted on a rotated key file reveals people sealed before the
 // rotation and after it, and finds both by ID number.
-func TestStoreAcrossKeyRotation(t *testing.T) {
-	e := newEnv(t, false)
-	e.withCounty(t)
-	keys := filepath.Join(t.TempDir(), "keys.json")
-	if err := WriteNewKeyFile(keys, ""); err != nil {
-		t.Fatal(err)
-	}
-	open := func() *Store {
-		s := New(e.Engine(), state.NewLocal(e.Engine()), Options{Keyring: mustKeyring(t, keys), Clock: e.clock.Now})
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
-	add := func(s *Store, name string, n int) string {
-		p, err := s.People.Add(e.ctx, model.PersonInput{Name: name, IDNumber: idNumber(n), Kind: "registered", Jurisdiction: "511083001001", Grid: "511083001001001"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p.ID
-	}
-	before := open()
-	oldID := add(before, "王秀兰", 1)
-	if _, err := AddKey(keys); err != nil {
-		t.Fatal(err)
-	}
-	if err := UseKey(keys, 2); err != nil {
-		t.Fatal(err)
-	}
-	after := open()
-	newID := add(after, "李建华", 2)
-	for id, want := range map[string]string{oldID: "王秀兰", newID: "李建华"} {
-		r, err := after.People.Reveal(e.ctx, id, model.Purpose{Basis: model.BasisVisit, Text: "核实"})
-		if err != nil || r.Name != want {
-			t.Fatalf("reveal %s after rotation: %+v %v", id, r, err)
-		}
-	}
-	for n, id := range map[int]string{1: oldID, 2: newID} {
-		if p, err := after.People.FindByIDNumber(idNumber(n)); err != nil || p.ID != id {
-			t.Fatalf("lookup of person %d after rotation: %v", n, err)
-		}
-	}
-	// The store still on generation 1 alone cannot read the new person.
-	if _, err := before.People.Reveal(e.ctx, newID, model.Purpose{Basis: model.BasisVisit, Text: "核实"}); err == nil {
-		t.Fatal("a keyring without generation 2 revealed a person sealed with it")
-	}
-}
