@@ -1,7 +1,9 @@
 package core
 
 import (
+	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -418,5 +420,36 @@ func TestEventDetailIsOneRead(t *testing.T) {
 	}
 	if _, _, err := e.Events.Detail("nope"); !errors.Is(err, errs.ErrNotFound) {
 		t.Fatalf("missing event: %v", err)
+	}
+}
+
+// A report's extension fields are kept on the event; bad ones are refused
+// before proposing and change nothing.
+func TestReportExtensionFields(t *testing.T) {
+	e := newEnv(t, false)
+	e.withCounty(t)
+	ext := map[string]json.RawMessage{"qijiang.risk": json.RawMessage(`{"level":2}`), "points": json.RawMessage(`5`)}
+	ev, err := e.Events.Report(e.ctx, model.Report{Category: "dispute", Description: "x", Grid: "511083001001001", Ext: ext})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.Events.Get(ev.ID)
+	if err != nil || !reflect.DeepEqual(got.Ext, ext) {
+		t.Fatalf("ext: %v %v", got.Ext, err)
+	}
+	before, n := mustDigest(t, e.Engine()), len(e.rec.data)
+	for name, bad := range map[string]map[string]json.RawMessage{
+		"a bad name":  {"no spaces": json.RawMessage(`1`)},
+		"not JSON":    {"x": json.RawMessage(`{`)},
+		"too long":    {"x": json.RawMessage(`"` + strings.Repeat("长", model.MaxExtValue/3+1) + `"`)},
+		"empty value": {"x": nil},
+	} {
+		_, err := e.Events.Report(e.ctx, model.Report{Category: "dispute", Description: "x", Grid: "511083001001001", Ext: bad})
+		if !errors.Is(err, errs.ErrInvalid) || !strings.HasPrefix(errs.Field(err), "ext") {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	if mustDigest(t, e.Engine()) != before || len(e.rec.data) != n {
+		t.Fatal("refused extension fields changed the state")
 	}
 }

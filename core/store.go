@@ -79,6 +79,7 @@ type Store struct {
 	Federation    *Federation
 	Cases         *Cases
 	Handovers     *Handovers
+	Changes       *Changes
 }
 
 // keyring is the keyring in use; take it once per operation that needs
@@ -147,6 +148,7 @@ func New(e *state.Engine, p state.Proposer, opts Options) *Store {
 	s.Federation = &Federation{s: s}
 	s.Cases = &Cases{s: s}
 	s.Handovers = &Handovers{s: s}
+	s.Changes = &Changes{s: s}
 	s.Party = &Party{s: s}
 	s.People = &People{s: s}
 	s.Tokens = &Tokens{s: s}
@@ -216,7 +218,7 @@ func (s *Store) command(ctx context.Context, typ, jur string, payload any) (*sta
 	if !ok {
 		return nil, fmt.Errorf("core: no handler for %s", typ)
 	}
-	return &state.Command{Type: typ, Version: version, ID: commandID(ctx), At: s.clock().UTC(), Actor: actorOf(ctx), Jurisdiction: jur, Scope: scopeOf(ctx), Payload: raw}, nil
+	return &state.Command{Type: typ, Version: version, ID: commandID(ctx), At: s.clock().UTC(), Actor: actorOf(ctx), Jurisdiction: jur, Scope: scopeOf(ctx), Level: state.RuleLevel, Payload: raw}, nil
 }
 
 // applyAll proposes commands together (one transaction under Local) and

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -92,6 +93,10 @@ type Event struct {
 	ClosedAt     time.Time `json:"closed_at,omitzero"`
 	Period       string    `json:"period"` // YYYYMM of the report, China time
 	Rev          int       `json:"rev"`    // number of timeline entries
+	// Ext holds extension fields: what plugins add (their enrichments, by
+	// their own names) and optional fields added after the record format.
+	// Values are JSON.
+	Ext map[string]json.RawMessage `json:"ext,omitempty"`
 }
 
 // TimelineEntry is one action in an event's history.
@@ -118,6 +123,9 @@ type Report struct {
 	Jurisdiction string   `json:"jurisdiction,omitempty"`
 	Reporter     string   `json:"reporter,omitempty"`
 	Attachments  []string `json:"attachments,omitempty"`
+	// Ext are extension fields for the event (see Event.Ext): at most
+	// MaxExt, named like ids, each a JSON value of at most MaxExtValue bytes.
+	Ext map[string]json.RawMessage `json:"ext,omitempty"`
 }
 
 // Action is the input to act on an event; which fields count depends on Action.
@@ -161,6 +169,9 @@ func (r *Report) Check() error {
 	case r.Location == nil && r.Grid == "" && r.Jurisdiction == "":
 		return errs.Invalid("location", "required", "give a location, a grid or a jurisdiction")
 	}
+	if err := CheckExt(r.Ext); err != nil {
+		return err
+	}
 	for i, a := range r.Attachments {
 		if a == "" || len(a) > 500 {
 			return errs.Invalid(fmt.Sprintf("attachments[%d]", i), "format", "attachment reference must be 1..500 bytes")
@@ -168,6 +179,30 @@ func (r *Report) Check() error {
 	}
 	if r.Location != nil {
 		return CheckLngLat(r.Location.Lng, r.Location.Lat)
+	}
+	return nil
+}
+
+// Bounds of an extension map.
+const (
+	MaxExt      = 32
+	MaxExtValue = 4096
+)
+
+// CheckExt applies the input rules of an extension map: at most MaxExt
+// fields, each named like an id and holding one JSON value of at most
+// MaxExtValue bytes.
+func CheckExt(m map[string]json.RawMessage) error {
+	if len(m) > MaxExt {
+		return errs.Invalid("ext", "length", "at most %d extension fields", MaxExt)
+	}
+	for k, v := range m {
+		if err := CheckID("ext", k); err != nil {
+			return errs.Invalid("ext", "format", "extension field %q: a name of 1..64 letters, digits and - _ . :", k)
+		}
+		if len(v) == 0 || len(v) > MaxExtValue || !json.Valid(v) {
+			return errs.Invalid("ext."+k, "json", "extension field %s must be one JSON value of at most %d bytes", k, MaxExtValue)
+		}
 	}
 	return nil
 }

@@ -26,10 +26,30 @@ type Command struct {
 	// embedding programs). Apply refuses a command that would change a
 	// record outside it, so a check made before proposing cannot be raced.
 	Scope string `json:"scope,omitempty"`
+	// Level is the rule level of the binary that proposed the command
+	// (RuleLevel). Apply behaviour that changed between releases — the
+	// change feed, a stored record's format, a tightened limit — is chosen
+	// by it, never by the binary applying: an old log entry then applies
+	// exactly as it did when it was first applied, on every replica.
+	Level int `json:"level,omitempty"`
 	// Payload is a JSON object, or for hot commands (a report) a binary
 	// record; see decodePayload. Only the binary envelope carries the latter.
 	Payload json.RawMessage `json:"payload"`
 }
+
+// Rule levels. A release that changes what apply writes for the same
+// command adds a level, proposes under it, and keeps the old behaviour for
+// commands of lower levels. Upgrade every replica before the leader, as a
+// replica refuses a command of a level above its own.
+const (
+	// LevelFeed: applied commands write change-feed records (changes.go).
+	LevelFeed = 1
+	// LevelRecords (record.go): binary records in format 2, with numbered
+	// fields and an extension map.
+	LevelRecords = 2
+	// RuleLevel is the level this binary proposes under.
+	RuleLevel = LevelRecords
+)
 
 // MaxCommandSize bounds an encoded command (a bulk import splits into several).
 const MaxCommandSize = 8 << 20
@@ -40,6 +60,7 @@ const (
 	CommandMagic   = 0xF0
 	commandFormat1 = 1
 	commandFormat2 = 2 // format 1 and the actor's scope
+	commandFormat3 = 3 // format 1, the scope (maybe empty) and the rule level
 )
 
 // Encode returns the canonical wire form of c: a binary envelope (magic,
@@ -51,9 +72,12 @@ func (c *Command) Encode() ([]byte, error) {
 		return nil, errs.Invalid("command.payload", "json", "encode command %s: payload must be a JSON object or a binary record", c.Type)
 	}
 	b := make([]byte, 0, 56+len(c.Type)+len(c.ID)+len(c.Actor)+len(c.Jurisdiction)+len(c.Scope)+len(c.Payload))
-	// A command without a scope keeps format 1, byte for byte.
+	// A command of level 0 keeps format 1 or 2, byte for byte.
 	format := byte(commandFormat1)
-	if c.Scope != "" {
+	switch {
+	case c.Level > 0:
+		format = commandFormat3
+	case c.Scope != "":
 		format = commandFormat2
 	}
 	b = append(b, CommandMagic, format)
@@ -63,8 +87,11 @@ func (c *Command) Encode() ([]byte, error) {
 	b = appendTime(b, c.At)
 	b = appendStr(b, c.Actor)
 	b = appendStr(b, c.Jurisdiction)
-	if format == commandFormat2 {
+	if format >= commandFormat2 {
 		b = appendStr(b, c.Scope)
+	}
+	if format == commandFormat3 {
+		b = binary.AppendUvarint(b, uint64(c.Level))
 	}
 	return append(b, c.Payload...), nil
 }
@@ -91,6 +118,8 @@ func DecodeCommand(data []byte) (*Command, error) {
 		return nil, errs.Invalid("command.type", "enum", "unknown command type %q", c.Type)
 	case c.Version < 1 || c.Version > h.version:
 		return nil, errs.Invalid("command.v", "version", "%s version %d not supported (max %d)", c.Type, c.Version, h.version)
+	case c.Level < 0 || c.Level > RuleLevel:
+		return nil, errs.Invalid("command.level", "version", "command of rule level %d; this binary knows up to %d: upgrade it", c.Level, RuleLevel)
 	case c.ID == "" || len(c.ID) > 64:
 		return nil, errs.Invalid("command.id", "required", "command id must be 1..64 characters")
 	case c.At.IsZero():
@@ -104,7 +133,7 @@ func DecodeCommand(data []byte) (*Command, error) {
 func (c *Command) decodeBinary(data []byte) error {
 	r := wireReader{b: data[1:]}
 	f := r.byte()
-	if f != commandFormat1 && f != commandFormat2 {
+	if f < commandFormat1 || f > commandFormat3 {
 		return errs.Invalid("command", "format", "binary command format %d not supported", f)
 	}
 	c.Type = r.str()
@@ -113,9 +142,17 @@ func (c *Command) decodeBinary(data []byte) error {
 	c.At = r.time()
 	c.Actor = r.str()
 	c.Jurisdiction = r.str()
-	if f == commandFormat2 {
+	switch f {
+	case commandFormat2:
 		if c.Scope = r.str(); c.Scope == "" {
 			r.bad = true // format 2 exists to carry a scope
+		}
+	case commandFormat3:
+		c.Scope = r.str()
+		if lv := r.uvarint(); lv < 1 || lv > math.MaxInt32 {
+			r.bad = true // format 3 exists to carry a level
+		} else {
+			c.Level = int(lv)
 		}
 	}
 	if r.bad || v > math.MaxInt32 {
@@ -260,3 +297,11 @@ func CommandVersion(typ string) (int, bool) {
 	d, ok := handlers[typ]
 	return d.version, ok
 }
+
+// inputRules reports whether apply checks a command's input rules itself.
+// Commands from before LevelRecords had their input checked in apply when
+// first applied, and a replay must refuse exactly what was refused then.
+// From LevelRecords the services check input before proposing (DESIGN.md),
+// and apply checks only what depends on the state: a binary that tightens
+// a rule then never refuses an old log entry an older replica accepted.
+func inputRules(c *Command) bool { return c.Level < LevelRecords }

@@ -167,3 +167,40 @@ func TestScopedEnvelope(t *testing.T) {
 		t.Fatalf("format 2 without a scope: %v", err)
 	}
 }
+
+// A command proposed under a rule level travels in envelope format 3; one
+// of level 0 keeps format 1 or 2 byte for byte, and a level this binary does
+// not know is refused, so an old replica never half-applies a new command.
+func TestCommandLevelInEnvelope(t *testing.T) {
+	at := time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)
+	for _, c := range []Command{
+		{Type: "event.act", Version: 1, ID: "a", At: at, Actor: "x", Payload: []byte(`{"id":"e"}`)},
+		{Type: "event.act", Version: 1, ID: "a", At: at, Actor: "x", Scope: "511083", Payload: []byte(`{"id":"e"}`)},
+		{Type: "event.act", Version: 1, ID: "a", At: at, Actor: "x", Level: LevelFeed, Payload: []byte(`{"id":"e"}`)},
+		{Type: "event.act", Version: 1, ID: "a", At: at, Actor: "x", Scope: "511083", Level: LevelFeed, Payload: []byte(`{"id":"e"}`)},
+	} {
+		raw, err := c.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := byte(commandFormat1)
+		switch {
+		case c.Level > 0:
+			want = commandFormat3
+		case c.Scope != "":
+			want = commandFormat2
+		}
+		if raw[1] != want {
+			t.Fatalf("%+v: format %d, want %d", c, raw[1], want)
+		}
+		got, err := DecodeCommand(raw)
+		if err != nil || got.Level != c.Level || got.Scope != c.Scope {
+			t.Fatalf("%+v: decoded %+v, %v", c, got, err)
+		}
+	}
+	c := Command{Type: "event.act", Version: 1, ID: "a", At: at, Actor: "x", Level: RuleLevel + 1, Payload: []byte(`{"id":"e"}`)}
+	raw, _ := c.Encode()
+	if _, err := DecodeCommand(raw); !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != "command.level" {
+		t.Fatalf("a level from a newer binary: %v", err)
+	}
+}

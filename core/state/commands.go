@@ -56,6 +56,7 @@ var commands = []commandDef{
 	{44, "handover.open", 1, typed(applyHandoverOpen)},
 	{45, "handover.accept", 1, typed(applyHandoverAccept)},
 	{46, "handover.sweep", 1, typed(applyHandoverSweep)},
+	{47, "changes.ack", 1, typed(applyChangeAck)},
 }
 
 // receivers apply a message from another jurisdiction, by its kind, inside

@@ -51,6 +51,8 @@ type Engine struct {
 	applied   atomic.Uint64 // meta/applied as of the last commit or open
 	onApply   func(entries, rejected int, took time.Duration)
 	tokenGen  atomic.Uint64 // counts token changes (TokenGeneration)
+	notifyMu  sync.Mutex
+	notify    chan struct{} // closed when the change feed grows (ChangeNotify)
 	cps       checkpoints
 	auditKeys atomic.Pointer[seal.Keyring] // key the audit chain (chainkey.go)
 }
@@ -299,6 +301,9 @@ func (e *Engine) ApplyBatch(entries []Entry) ([]Result, error) {
 		e.cps.add(t.cps)
 		for _, fx := range t.effects {
 			fx(e)
+		}
+		if t.changed {
+			e.notifyChanges()
 		}
 		if e.onApply != nil {
 			rejected := 0

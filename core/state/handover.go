@@ -154,7 +154,7 @@ func applyHandoverSweep(t *txn, c *Command, _ *struct{}) (any, error) {
 		if h.Direction == model.HandoverOut {
 			side = "移交方"
 		}
-		ev, err := t.reportEvent(c, &model.Report{Category: "special_population", Source: "system", Jurisdiction: self,
+		ev, err := t.reportEvent(c, &model.Report{Category: "special_population", Urgency: model.UrgencyNormal, Source: "system", Jurisdiction: self,
 			Description: fmt.Sprintf("人员衔接 %s 逾期未接收（%s，%s → %s，期限 %s）", h.ID, side, h.From, h.To, h.Deadline.Format(time.RFC3339))})
 		if err != nil {
 			return nil, err

@@ -46,8 +46,10 @@ type LoadPayload struct {
 
 func applyJurisdictionLoad(t *txn, c *Command, p *LoadPayload) (any, error) {
 	for i, d := range p.Divisions {
-		if err := ValidDivision(i, d); err != nil {
-			return nil, err
+		if inputRules(c) {
+			if err := ValidDivision(i, d); err != nil {
+				return nil, err
+			}
 		}
 		if d.Parent != "" && t.b(bJur).Get([]byte(d.Parent)) == nil {
 			return nil, errs.NotFound(fmt.Sprintf("divisions[%d].parent", i), "parent %s is not loaded", d.Parent)

@@ -7,8 +7,10 @@ import (
 )
 
 func applyFederationConfigure(t *txn, c *Command, p *model.FederationConfig) (any, error) {
-	if err := p.Validate(); err != nil {
-		return nil, err
+	if inputRules(c) {
+		if err := p.Validate(); err != nil {
+			return nil, err
+		}
 	}
 	if cur := string(t.b(BucketMeta).Get(metaSelf)); cur != "" && cur != p.Self {
 		return nil, errs.Conflict("self", "fixed", "this group is jurisdiction %s; it cannot become %s", cur, p.Self)

@@ -17,51 +17,82 @@ const (
 	recordFormat1 = 1
 )
 
-// appendBinary appends v's binary form, if its type has one.
-func appendBinary(b []byte, v any) ([]byte, bool) {
+// appendBinary appends v's binary form in format f, if its type has one.
+func appendBinary(b []byte, v any, f byte) ([]byte, bool) {
 	switch x := v.(type) {
 	case *model.Event:
+		if f == recordFormat2 {
+			return appendEvent2(b, x), true
+		}
 		return appendEvent(b, x), true
 	case *model.Report:
+		if f == recordFormat2 {
+			return appendReport2(b, x), true
+		}
 		return appendReport(b, x), true
 	case *model.Jurisdiction:
+		if f == recordFormat2 {
+			return appendJurisdiction2(b, x), true
+		}
 		return appendJurisdiction(b, x), true
 	}
 	return b, false
 }
 
-// readBinary reads v's binary form; false when its type has none.
-func readBinary(r *wireReader, v any) bool {
+// readBinary reads v's binary form in format f; false when its type has none.
+func readBinary(r *wireReader, v any, f byte) bool {
 	switch x := v.(type) {
 	case *model.Event:
-		readEvent(r, x)
+		if f == recordFormat2 {
+			readEvent2(r, x)
+		} else {
+			readEvent(r, x)
+		}
 	case *model.Report:
-		readReport(r, x)
+		if f == recordFormat2 {
+			readReport2(r, x)
+		} else {
+			readReport(r, x)
+		}
 	case *model.Jurisdiction:
-		readJurisdiction(r, x)
+		if f == recordFormat2 {
+			readJurisdiction2(r, x)
+		} else {
+			readJurisdiction(r, x)
+		}
 	default:
 		return false
 	}
 	return true
 }
 
-// encodeRecord returns the stored form of v.
-func EncodeRecord(v any) ([]byte, error) {
+// EncodeRecord returns the stored form of v as this binary writes it
+// (RuleLevel).
+func EncodeRecord(v any) ([]byte, error) { return encodeRecordAt(v, RuleLevel) }
+
+// encodeRecordAt returns the stored form of v as a command of rule level
+// writes it: binary records in format 2 from LevelRecords, in format 1
+// below it, so a replayed old entry writes the bytes it first wrote.
+func encodeRecordAt(v any, level int) ([]byte, error) {
+	f := byte(recordFormat1)
+	if level >= LevelRecords {
+		f = recordFormat2
+	}
 	// Most records fit 256 bytes: one allocation, not one per doubling.
-	if b, ok := appendBinary(append(make([]byte, 0, 256), recordMagic, recordFormat1), v); ok {
+	if b, ok := appendBinary(append(make([]byte, 0, 256), recordMagic, f), v, f); ok {
 		return b, nil
 	}
 	return json.Marshal(v)
 }
 
-// decodeRecord reads a stored record into v, binary or JSON.
+// decodeRecord reads a stored record into v, binary (either format) or JSON.
 func decodeRecord(raw []byte, v any) error {
 	if len(raw) > 0 && raw[0] == recordMagic {
-		if len(raw) < 2 || raw[1] != recordFormat1 {
+		if len(raw) < 2 || raw[1] < recordFormat1 || raw[1] > recordFormat2 {
 			return fmt.Errorf("binary %T record in an unknown format", v)
 		}
 		r := wireReader{b: raw[2:]}
-		if !readBinary(&r, v) {
+		if !readBinary(&r, v, raw[1]) {
 			return fmt.Errorf("binary record where a %T was expected", v)
 		}
 		if !r.done() {

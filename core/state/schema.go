@@ -55,6 +55,8 @@ var (
 	bCaseEnt         = []byte("case_entry")
 	bCaseSeen        = []byte("ix_case_entry")
 	bHandover        = []byte("handover")
+	bChange          = []byte("change")
+	bChangeCursor    = []byte("change_cursor")
 )
 
 // bucketSpec describes one bucket.
@@ -106,6 +108,8 @@ var schema = []bucketSpec{
 	{bCaseEnt, "<case>/<hlc (8)>/<author>/<entry>", "CaseEntry"},
 	{bCaseSeen, "<case>/<entry>", "empty (dedup index)"},
 	{bHandover, "handover id", "Handover"},
+	{bChange, "seq (8 bytes)", "model.Change, binary (changes.go); the oldest go past ChangeRetention"},
+	{bChangeCursor, "consumer name", "the seq it acknowledged (8 bytes)"},
 }
 
 var allBuckets = func() [][]byte {

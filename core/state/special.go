@@ -198,8 +198,10 @@ func applyVisitAlerts(t *txn, c *Command, ap *IdsPayload) (any, error) {
 }
 
 func applyConfigVisitPolicy(t *txn, c *Command, p *model.VisitPolicy) (any, error) {
-	if err := p.Validate(); err != nil {
-		return nil, err
+	if inputRules(c) {
+		if err := p.Validate(); err != nil {
+			return nil, err
+		}
 	}
 	t.policy = nil
 	return nil, t.putRecord(bConfig, configVisitPolicy, p)

@@ -39,6 +39,9 @@ type txn struct {
 	chainKeyed bool
 	chainGen   byte
 	mac        hash.Hash
+	index      uint64   // log index of the entry being applied
+	cmd        *Command // the command being applied
+	changed    bool     // the change feed grew (wake its readers on commit)
 }
 
 // evIndexBuckets are written, never read, during apply; their writes are
@@ -92,6 +95,7 @@ func (t *txn) applyEntry(en Entry, d decoded) (any, error) {
 		return nil, d.err
 	}
 	c := d.cmd
+	t.index, t.cmd = en.Index, c
 	keyed := strings.HasPrefix(c.ID, KeyedPrefix)
 	if keyed {
 		if ref := t.b(bRequest).Get([]byte(c.ID)); ref != nil {
@@ -125,11 +129,25 @@ func (t *txn) getRecord(bucket, k []byte, v any) (bool, error) {
 }
 
 func (t *txn) putRecord(bucket, k []byte, v any) error {
-	raw, err := EncodeRecord(v)
+	level := RuleLevel
+	if t.cmd != nil {
+		level = t.cmd.Level
+	}
+	raw, err := encodeRecordAt(v, level)
 	if err != nil {
 		return err
 	}
-	return t.b(bucket).Put(k, raw)
+	if err := t.b(bucket).Put(k, raw); err != nil {
+		return err
+	}
+	if kind, ok := feedKinds[string(bucket)]; ok && t.cmd != nil {
+		place, status := feedOf(v)
+		if place == "" {
+			place = t.self() // cases and handovers belong to the whole jurisdiction
+		}
+		return t.change(t.cmd, kind, string(k), place, t.cmd.Type, "", status)
+	}
+	return nil
 }
 
 func (t *txn) put(bucket, k []byte) error {

@@ -185,6 +185,7 @@ func matrixSpecs() map[string]routeSpec {
 		"addCaseEntry":         {perm: access.Report, kind: "case", build: obj("POST", "/api/v1/cases/{id}/entries", caseOf, map[string]any{"text": "矩阵"})},
 		"federationMembers":    {perm: access.ClusterRead, wide: true, kind: "none", okStatus: []int{404}, build: q("/api/v1/federation/members")},
 		"federationLinks":      {perm: access.ClusterRead, wide: true, kind: "none", build: q("/api/v1/federation/links")},
+		"listChanges":          {perm: access.Read, kind: "none", build: q("/api/v1/changes?limit=1000")},
 		"listAudit":            {perm: access.Audit, wide: true, kind: "none", build: q("/api/v1/audit?limit=5")},
 		"verifyAudit":          {perm: access.Audit, wide: true, kind: "none", build: q("/api/v1/audit/verify")},
 		"verifyAuditWitnessed": {perm: access.Audit, wide: true, kind: "none", build: post("/api/v1/audit/verify", map[string]any{"witnesses": []any{}})},

@@ -125,6 +125,7 @@ func init() {
 		{"POST", "/api/v1/cases/{id}/entries", "addCaseEntry", "Add a timeline entry (works while cut off; merges on heal)", token, access.Report, false, (*Server).addCaseEntry},
 		{"GET", "/api/v1/federation/members", "federationMembers", "This node's view of the federation pool and each jurisdiction's leader", token, access.ClusterRead, true, (*Server).federationMembers},
 		{"GET", "/api/v1/federation/links", "federationLinks", "Exchange links: sequences, depth, oldest waiting message, refusals, transport record", token, access.ClusterRead, true, (*Server).federationLinks},
+		{"GET", "/api/v1/changes", "listChanges", "The change feed after a sequence number (after, limit), as the token may see it", token, access.Read, false, (*Server).listChanges},
 		{"GET", "/api/v1/audit", "listAudit", "Audit records after a sequence number", token, access.Audit, true, (*Server).listAudit},
 		{"GET", "/api/v1/audit/verify", "verifyAudit", "Verify the audit hash chain", token, access.Audit, true, (*Server).verifyAudit},
 		{"POST", "/api/v1/audit/verify", "verifyAuditWitnessed", "Verify the audit hash chain and check it against witnesses its parent holds (audit verify --witness)", token, access.Audit, true, (*Server).verifyWitnessed},
