@@ -72,8 +72,15 @@ type env struct {
 // 2026-11-23 09:00 CST. sync=false skips fsync for speed.
 func newEnv(t testing.TB, sync bool) *env {
 	t.Helper()
+	return newEnvWith(t, sync, state.EngineOptions{})
+}
+
+// newEnvWith is newEnv with engine options (NoSync follows sync).
+func newEnvWith(t testing.TB, sync bool, opts state.EngineOptions) *env {
+	t.Helper()
 	dir := t.TempDir()
-	e, err := state.OpenEngine(dir, state.EngineOptions{NoSync: !sync})
+	opts.NoSync = !sync
+	e, err := state.OpenEngine(dir, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ import (
 // of many events touches each counter once.
 type txn struct {
 	tx       *bbolt.Tx
-	counters map[string]*counterSet
+	counters map[string]*counterRow
 	effects  []func(*Engine)
 	auditSeq uint64
 	auditTop []byte
@@ -29,7 +29,7 @@ type txn struct {
 	policy   *model.VisitPolicy
 	grids    map[string]*gridRef      // grids read in this transaction
 	seqs     map[string]uint64        // sequence counters, written at flush
-	cshapes  map[string][]*counterSet // counter sets per event shape (see bump)
+	cshapes  map[string][]*counterRow // counter sets per event shape (see bump)
 	shape    []byte                   // scratch for bump's shape key
 	ixw      []ixWrite                // buffered event-index writes, in the order made
 	cps      []Checkpoint             // recorded here, published on commit
@@ -84,7 +84,7 @@ func newTxn(tx *bbolt.Tx) *txn {
 	for _, b := range appendBuckets {
 		tx.Bucket(b).FillPercent = 0.95
 	}
-	return &txn{tx: tx, counters: map[string]*counterSet{}}
+	return &txn{tx: tx, counters: map[string]*counterRow{}}
 }
 
 func (t *txn) b(name []byte) *bbolt.Bucket { return t.tx.Bucket(name) }
