@@ -14,7 +14,8 @@ package access
 import (
 	"slices"
 	"strconv"
-	"strings"
+
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // Roles a token can carry. Each is scoped to a jurisdiction subtree.
@@ -142,23 +143,26 @@ func SeesSpecial(role, scope, personGrid string) bool {
 	return role == GridWorker && personGrid != "" && scope == personGrid
 }
 
-// Prefix is the key prefix every code under code shares: a province's two
-// digits, a city's four, otherwise the code itself.
-func Prefix(code string) string {
-	if len(code) == 6 {
-		switch {
-		case strings.HasSuffix(code, "0000"):
-			return code[:2]
-		case strings.HasSuffix(code, "00"):
-			return code[:4]
-		}
-	}
-	return code
-}
+// Prefix is the key prefix every code under code shares (model.ScopePrefix).
+func Prefix(code string) string { return model.ScopePrefix(code) }
 
 // Under reports whether code (a jurisdiction or grid code) lies in the
-// subtree of scope.
-func Under(code, scope string) bool {
-	p := Prefix(scope)
-	return len(code) >= len(p) && code[:len(p)] == p
+// subtree of scope (model.Under).
+func Under(code, scope string) bool { return model.Under(code, scope) }
+
+// EventActions lists the actions a token of role may take on an event in
+// state s, in the order of the transition table: those the table allows
+// from s that the role may take. The console offers these and no others;
+// apply enforces the table, and the API the role.
+func EventActions(role string, s model.Status) []string {
+	if !Allows(role, Act) {
+		return []string{}
+	}
+	out := []string{}
+	for _, a := range model.ActionsFrom(s) {
+		if AllowsAction(role, a) {
+			out = append(out, a)
+		}
+	}
+	return out
 }

@@ -3,6 +3,8 @@ package access
 import (
 	"slices"
 	"testing"
+
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // 三员分立: no role holds two of system, tokens and audit, and center_admin
@@ -62,6 +64,29 @@ func TestUnderAndSeesSpecial(t *testing.T) {
 	} {
 		if got := SeesSpecial(c.role, c.scope, grid); got != c.want {
 			t.Errorf("SeesSpecial(%s, %s) = %v", c.role, c.scope, got)
+		}
+	}
+}
+
+// The actions a role may take in a state are the transition table's, less
+// the role's limits; a role without Act takes none.
+func TestEventActions(t *testing.T) {
+	for _, c := range []struct {
+		role string
+		s    model.Status
+		want []string
+	}{
+		{CenterAdmin, model.StatusReported, []string{"accept", "reject", "extend", "suspend", "supervise", "escalate", "merge", "self_resolve", "comment"}},
+		{DepartmentHandler, model.StatusDispatched, []string{"sign", "return", "comment"}},
+		{DepartmentHandler, model.StatusInProgress, []string{"return", "resolve", "comment"}},
+		{GridWorker, model.StatusReported, []string{"self_resolve", "comment"}},
+		{GridWorker, model.StatusClosed, []string{"comment"}},
+		{CenterAdmin, model.StatusMerged, []string{"comment"}},
+		{AuditAdmin, model.StatusReported, []string{}},
+		{SystemAdmin, model.StatusInProgress, []string{}},
+	} {
+		if got := EventActions(c.role, c.s); !slices.Equal(got, c.want) {
+			t.Errorf("EventActions(%s, %s) = %v, want %v", c.role, c.s, got, c.want)
 		}
 	}
 }

@@ -2,8 +2,6 @@ package model
 
 import (
 	"time"
-
-	"github.com/fengqiao/fengqiao/core/access"
 )
 
 // Token is an API credential as stored: a keyed hash of its secret, never
@@ -36,4 +34,4 @@ func (tk *Token) Expired(now time.Time) bool {
 
 // Covers reports whether code (a jurisdiction or grid code) lies in the
 // token's scope.
-func (tk *Token) Covers(code string) bool { return access.Under(code, tk.Scope) }
+func (tk *Token) Covers(code string) bool { return Under(code, tk.Scope) }

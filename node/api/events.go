@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
 )
@@ -89,7 +90,10 @@ func (s *Server) scopedEvent(r *http.Request) (*model.Event, error) {
 
 type eventView struct {
 	*model.Event
-	Timeline []model.TimelineEntry `json:"timeline"`
+	Timeline []model.TimelineEntry `json:"timeline,omitempty"`
+	// Actions are those this token may take now (core/access): the console
+	// offers these and no others.
+	Actions []string `json:"actions"`
 }
 
 func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) error {
@@ -104,7 +108,7 @@ func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) error {
 	if err := inScope(tokenOf(r.Context()), ev.Place(), "id", "event", id); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, eventView{Event: ev, Timeline: tl})
+	writeJSON(w, http.StatusOK, eventView{Event: ev, Timeline: tl, Actions: access.EventActions(tokenOf(r.Context()).Role, ev.Status)})
 	return nil
 }
 
@@ -131,7 +135,7 @@ func (s *Server) actOnEvent(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, ev)
+	writeJSON(w, http.StatusOK, eventView{Event: ev, Actions: access.EventActions(tk.Role, ev.Status)})
 	return nil
 }
 
