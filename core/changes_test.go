@@ -66,8 +66,8 @@ func TestChangeFeedRecordsTransitions(t *testing.T) {
 // The feed keeps ChangeRetention entries; a cursor behind them is told so,
 // naming the oldest held, as etcd's watch does after compaction.
 func TestChangeFeedRetention(t *testing.T) {
-	defer func(n uint64) { state.ChangeRetention = n }(state.ChangeRetention)
-	state.ChangeRetention = 10
+	defer func(n, c uint64) { state.ChangeRetention, state.ChangeChunk = n, c }(state.ChangeRetention, state.ChangeChunk)
+	state.ChangeRetention, state.ChangeChunk = 10, 1
 	e := newEnv(t, false)
 	e.withCounty(t)
 	ev, _ := e.Events.Report(e.ctx, model.Report{Category: "dispute", Description: "x", Grid: "511083001001001"})
@@ -199,5 +199,49 @@ func TestChangeFeedWait(t *testing.T) {
 	latest, _ := e.Changes.Since(page.Last, MaxChangePage, Viewer{})
 	if err := e.Changes.Wait(ctx, latest.Last); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("a wait with nothing new: %v", err)
+	}
+}
+
+// Changes stored in chunks read back the same from any position, and the
+// retention drops whole chunks once every change in them is past it.
+func TestChangeFeedChunks(t *testing.T) {
+	defer func(n, c uint64) { state.ChangeRetention, state.ChangeChunk = n, c }(state.ChangeRetention, state.ChangeChunk)
+	state.ChangeRetention, state.ChangeChunk = 20, 8
+	e := newEnv(t, false)
+	e.withCounty(t)
+	ev, err := e.Events.Report(e.ctx, model.Report{Category: "dispute", Description: "x", Grid: "511083001001001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 30 {
+		if _, err := e.Events.Act(e.ctx, ev.ID, model.Action{Action: "comment", Note: "n"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = e.Changes.Since(0, 1, Viewer{})
+	if !errors.Is(err, errs.ErrConflict) {
+		t.Fatalf("the retention dropped nothing: %v", err)
+	}
+	var oldest uint64
+	fmt.Sscanf(err.Error()[strings.LastIndex(err.Error(), " ")+1:], "%d", &oldest)
+	if oldest%8 != 0 {
+		t.Fatalf("the oldest held, %d, does not start a chunk", oldest)
+	}
+	tail, err := e.Changes.Since(oldest-1, 1000, Viewer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := uint64(len(tail.Changes)); n < 20 || n >= 20+8 || tail.Changes[0].Seq != oldest || tail.Last != tail.Changes[n-1].Seq {
+		t.Fatalf("held %d changes from %d to %d", n, tail.Changes[0].Seq, tail.Last)
+	}
+	for i, ch := range tail.Changes {
+		if ch.Seq != oldest+uint64(i) {
+			t.Fatalf("change %d has seq %d", i, ch.Seq)
+		}
+		// Every start position reads the same tail.
+		page, err := e.Changes.Since(ch.Seq-1, 3, Viewer{})
+		if err != nil || len(page.Changes) == 0 || page.Changes[0] != ch {
+			t.Fatalf("from %d: %v %v", ch.Seq-1, page.Changes, err)
+		}
 	}
 }

@@ -19,7 +19,7 @@ import (
 // the same entries; a cursor older than the oldest entry gets a compacted
 // error naming the oldest, as etcd's watch does.
 
-// ChangeRetention is how many changes the feed keeps.
+// ChangeRetention is how many changes the feed keeps, at least.
 var ChangeRetention uint64 = 100_000
 
 // seqChange names the feed's sequence in meta.
@@ -61,7 +61,15 @@ func feedOf(v any) (place, status string) {
 	return "", ""
 }
 
-// change appends one change for command c, when its level keeps a feed.
+// ChangeChunk is how many consecutive changes share one stored value:
+// chunk c holds seqs c·ChangeChunk … c·ChangeChunk+ChangeChunk−1. A
+// transaction appends to a chunk once at flush, not once per change, and
+// the retention drops whole chunks. The layout depends only on the
+// sequence, never on how entries were batched.
+var ChangeChunk uint64 = 64
+
+// change appends one change for command c, when its level keeps a feed. It
+// is buffered and written at flush.
 func (t *txn) change(c *Command, kind, id, place, action, from, to string) error {
 	if c.Level < LevelFeed {
 		return nil
@@ -70,7 +78,10 @@ func (t *txn) change(c *Command, kind, id, place, action, from, to string) error
 	if err != nil {
 		return err
 	}
-	b := make([]byte, 0, 96+len(c.Type)+len(id)+len(place))
+	b := t.chg
+	start := len(b)
+	b = append(b, 0, 0) // the record's length, filled in below
+	b = binary.AppendUvarint(b, n)
 	b = binary.AppendUvarint(b, t.index)
 	b = appendStr(b, c.Type)
 	b = appendTime(b, c.At)
@@ -80,32 +91,81 @@ func (t *txn) change(c *Command, kind, id, place, action, from, to string) error
 	b = appendStr(b, action)
 	b = appendStr(b, from)
 	b = appendStr(b, to)
-	if err := t.b(bChange).Put(U64(n), b); err != nil {
-		return err
+	size := len(b) - start - 2
+	if size > 0xffff {
+		return errs.Invalid("change", "length", "a change record of %d bytes", size)
 	}
+	binary.BigEndian.PutUint16(b[start:], uint16(size))
+	t.chg = b
+	t.chgSeqs = append(t.chgSeqs, n)
 	t.changed = true
-	if n > ChangeRetention {
-		return t.b(bChange).Delete(U64(n - ChangeRetention))
+	return nil
+}
+
+// flushChanges appends the buffered changes to their chunks, then drops the
+// chunks the retention has passed.
+func (t *txn) flushChanges() error {
+	if len(t.chgSeqs) == 0 {
+		return nil
+	}
+	bk := t.b(bChange)
+	rec := t.chg
+	for i := 0; i < len(t.chgSeqs); {
+		chunk := t.chgSeqs[i] / ChangeChunk
+		var add []byte
+		for ; i < len(t.chgSeqs) && t.chgSeqs[i]/ChangeChunk == chunk; i++ {
+			size := int(binary.BigEndian.Uint16(rec))
+			add, rec = append(add, rec[:2+size]...), rec[2+size:]
+		}
+		k := U64(chunk)
+		if err := bk.Put(k, append(append([]byte(nil), bk.Get(k)...), add...)); err != nil {
+			return err
+		}
+	}
+	last := t.chgSeqs[len(t.chgSeqs)-1]
+	t.chg, t.chgSeqs = t.chg[:0], t.chgSeqs[:0]
+	if last <= ChangeRetention {
+		return nil
+	}
+	// A chunk goes once every seq in it is older than the retention.
+	keep := (last - ChangeRetention + 1) / ChangeChunk // the first chunk holding a kept seq
+	c := bk.Cursor()
+	for k, _ := c.First(); k != nil && GetU64(k) < keep; k, _ = c.First() {
+		if err := bk.Delete(k); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-func decodeChange(k, v []byte) (model.Change, error) {
-	r := wireReader{b: v}
-	ch := model.Change{Seq: GetU64(k)}
-	ch.Index = r.uvarint()
-	ch.Command = r.str()
-	ch.At = r.time()
-	ch.Kind = r.str()
-	ch.ID = r.str()
-	ch.Place = r.str()
-	ch.Action = r.str()
-	ch.From = r.str()
-	ch.To = r.str()
-	if !r.done() {
-		return ch, fmt.Errorf("core: corrupt change %d", ch.Seq)
+// eachChange calls fn with each change of a stored chunk, in order.
+func eachChange(v []byte, fn func(model.Change) bool) error {
+	for len(v) > 0 {
+		if len(v) < 2 || int(binary.BigEndian.Uint16(v))+2 > len(v) {
+			return fmt.Errorf("core: corrupt change chunk")
+		}
+		size := int(binary.BigEndian.Uint16(v))
+		r := wireReader{b: v[2 : 2+size]}
+		v = v[2+size:]
+		var ch model.Change
+		ch.Seq = r.uvarint()
+		ch.Index = r.uvarint()
+		ch.Command = r.str()
+		ch.At = r.time()
+		ch.Kind = r.str()
+		ch.ID = r.str()
+		ch.Place = r.str()
+		ch.Action = r.str()
+		ch.From = r.str()
+		ch.To = r.str()
+		if !r.done() {
+			return fmt.Errorf("core: corrupt change %d", ch.Seq)
+		}
+		if !fn(ch) {
+			return nil
+		}
 	}
-	return ch, nil
+	return nil
 }
 
 // Changes reads up to limit changes after seq after, those keep says yes to
@@ -116,22 +176,33 @@ func (e *Engine) Changes(after uint64, limit int, keep func(model.Change) bool) 
 	page := model.ChangePage{Next: after, Changes: []model.Change{}}
 	err := e.View(func(tx *bbolt.Tx) error {
 		page.Last = GetU64(tx.Bucket(BucketMeta).Get([]byte(metaSeq + seqChange)))
-		c := tx.Bucket(bChange).Cursor()
-		first, _ := c.First()
-		if first != nil && GetU64(first) > after+1 {
-			return errs.Conflict("after", "compacted", "changes up to %d are gone; the oldest held is %d", GetU64(first)-1, GetU64(first))
-		}
 		if after > page.Last {
 			return errs.Invalid("after", "range", "after %d is beyond the newest change %d", after, page.Last)
 		}
-		for k, v := c.Seek(U64(after + 1)); k != nil && len(page.Changes) < limit; k, v = c.Next() {
-			ch, err := decodeChange(k, v)
+		c := tx.Bucket(bChange).Cursor()
+		if k, v := c.First(); k != nil {
+			oldest := uint64(0)
+			eachChange(v, func(ch model.Change) bool { oldest = ch.Seq; return false })
+			if oldest > after+1 {
+				return errs.Conflict("after", "compacted", "changes up to %d are gone; the oldest held is %d", oldest-1, oldest)
+			}
+		}
+		for k, v := c.Seek(U64((after + 1) / ChangeChunk)); k != nil && len(page.Changes) < limit; k, v = c.Next() {
+			err := eachChange(v, func(ch model.Change) bool {
+				if ch.Seq <= after {
+					return true
+				}
+				if len(page.Changes) == limit {
+					return false
+				}
+				page.Next = ch.Seq
+				if keep == nil || keep(ch) {
+					page.Changes = append(page.Changes, ch)
+				}
+				return true
+			})
 			if err != nil {
 				return err
-			}
-			page.Next = ch.Seq
-			if keep == nil || keep(ch) {
-				page.Changes = append(page.Changes, ch)
 			}
 		}
 		return nil

@@ -154,6 +154,9 @@ func (t *txn) flush() error {
 	if err := t.flushIndex(); err != nil {
 		return err
 	}
+	if err := t.flushChanges(); err != nil {
+		return err
+	}
 	for _, k := range slices.Sorted(maps.Keys(t.seqs)) {
 		if err := t.b(BucketMeta).Put([]byte(k), U64(t.seqs[k])); err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"slices"
+	"time"
 
 	"github.com/fengqiao/fengqiao/core/divisions"
 	"github.com/fengqiao/fengqiao/core/model"
@@ -17,60 +18,60 @@ import (
 // add without any code here knowing it. Field numbers are never reused.
 const recordFormat2 = 2
 
-// fields appends numbered fields to a record.
-type fields struct{ b []byte }
+// fields appends numbered fields to a record. Each value is staged in tmp
+// when its length is not known before it is encoded (no closures: this runs
+// for every event written).
+type fields struct {
+	b   []byte
+	tmp []byte
+}
 
-// field appends number n with the value enc writes.
-func (w *fields) field(n uint64, enc func(b []byte) []byte) {
+// put appends field n holding v.
+func (w *fields) put(n uint64, v []byte) {
 	w.b = binary.AppendUvarint(w.b, n)
-	lenAt := len(w.b)
-	w.b = append(w.b, 0)
-	w.b = enc(w.b)
-	size := len(w.b) - lenAt - 1
-	if size < 0x80 {
-		w.b[lenAt] = byte(size)
-		return
-	}
-	var pre [binary.MaxVarintLen64]byte
-	k := binary.PutUvarint(pre[:], uint64(size))
-	w.b = append(w.b, pre[:k-1]...) // room for the longer length
-	copy(w.b[lenAt+k:], w.b[lenAt+1:lenAt+1+size])
-	copy(w.b[lenAt:], pre[:k])
+	w.b = binary.AppendUvarint(w.b, uint64(len(v)))
+	w.b = append(w.b, v...)
 }
 
 func (w *fields) str(n uint64, s string) {
 	if s != "" {
-		w.field(n, func(b []byte) []byte { return append(b, s...) })
+		w.b = binary.AppendUvarint(w.b, n)
+		w.b = binary.AppendUvarint(w.b, uint64(len(s)))
+		w.b = append(w.b, s...)
 	}
 }
 
 func (w *fields) strs(n uint64, ss []string) {
 	if len(ss) > 0 {
-		w.field(n, func(b []byte) []byte { return appendStrs(b, ss) })
+		w.tmp = appendStrs(w.tmp[:0], ss)
+		w.put(n, w.tmp)
 	}
 }
 
 func (w *fields) int(n uint64, v int) {
 	if v != 0 {
-		w.field(n, func(b []byte) []byte { return appendInt(b, v) })
+		w.tmp = appendInt(w.tmp[:0], v)
+		w.put(n, w.tmp)
 	}
 }
 
 func (w *fields) bool(n uint64, v bool) {
 	if v {
-		w.field(n, func(b []byte) []byte { return append(b, 1) })
+		w.put(n, []byte{1})
 	}
 }
 
-func (w *fields) time(n uint64, t interface{ IsZero() bool }, enc func(b []byte) []byte) {
+func (w *fields) time(n uint64, t time.Time) {
 	if !t.IsZero() {
-		w.field(n, enc)
+		w.tmp = appendTime(w.tmp[:0], t)
+		w.put(n, w.tmp)
 	}
 }
 
 func (w *fields) point(n uint64, p *model.Point) {
 	if p != nil {
-		w.field(n, func(b []byte) []byte { return appendFloat(appendFloat(b, p.Lng), p.Lat) })
+		w.tmp = appendFloat(appendFloat(w.tmp[:0], p.Lng), p.Lat)
+		w.put(n, w.tmp)
 	}
 }
 
@@ -80,18 +81,16 @@ func (w *fields) ext(n uint64, m map[string]json.RawMessage) {
 	if len(m) == 0 {
 		return
 	}
-	w.field(n, func(b []byte) []byte {
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		b = binary.AppendUvarint(b, uint64(len(keys)))
-		for _, k := range keys {
-			b = appendStr(appendStr(b, k), string(m[k]))
-		}
-		return b
-	})
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	w.tmp = binary.AppendUvarint(w.tmp[:0], uint64(len(keys)))
+	for _, k := range keys {
+		w.tmp = appendStr(appendStr(w.tmp, k), string(m[k]))
+	}
+	w.put(n, w.tmp)
 }
 
 // eachField calls fn with each field's number and a reader of its value;
@@ -169,7 +168,8 @@ const (
 )
 
 func appendEvent2(b []byte, e *model.Event) []byte {
-	w := fields{b}
+	var tmp [64]byte
+	w := fields{b: b, tmp: tmp[:0]}
 	w.str(evID, e.ID)
 	w.str(evStatus, string(e.Status))
 	w.str(evPrior, string(e.Prior))
@@ -182,22 +182,22 @@ func appendEvent2(b []byte, e *model.Event) []byte {
 	w.str(evReporter, e.Reporter)
 	w.str(evDescription, e.Description)
 	w.strs(evAttachments, e.Attachments)
-	w.time(evReportedAt, e.ReportedAt, func(b []byte) []byte { return appendTime(b, e.ReportedAt) })
+	w.time(evReportedAt, e.ReportedAt)
 	w.str(evReportedBy, e.ReportedBy)
-	w.time(evAcceptBy, e.AcceptBy, func(b []byte) []byte { return appendTime(b, e.AcceptBy) })
-	w.time(evDeadline, e.Deadline, func(b []byte) []byte { return appendTime(b, e.Deadline) })
-	w.time(evAcceptedAt, e.AcceptedAt, func(b []byte) []byte { return appendTime(b, e.AcceptedAt) })
+	w.time(evAcceptBy, e.AcceptBy)
+	w.time(evDeadline, e.Deadline)
+	w.time(evAcceptedAt, e.AcceptedAt)
 	w.str(evHandler, e.Handler)
 	w.int(evSupervised, e.Supervised)
 	w.str(evOrigin, e.Origin)
 	w.str(evEscalatedTo, e.EscalatedTo)
 	w.int(evPriority, e.Priority)
 	w.bool(evOverdue, e.Overdue)
-	w.time(evSuspendedAt, e.SuspendedAt, func(b []byte) []byte { return appendTime(b, e.SuspendedAt) })
+	w.time(evSuspendedAt, e.SuspendedAt)
 	w.str(evMergedInto, e.MergedInto)
 	w.strs(evMerged, e.Merged)
 	w.str(evSatisfaction, e.Satisfaction)
-	w.time(evClosedAt, e.ClosedAt, func(b []byte) []byte { return appendTime(b, e.ClosedAt) })
+	w.time(evClosedAt, e.ClosedAt)
 	w.str(evPeriod, e.Period)
 	w.int(evRev, e.Rev)
 	w.ext(evExt, e.Ext)
@@ -291,7 +291,8 @@ const (
 )
 
 func appendReport2(b []byte, p *model.Report) []byte {
-	w := fields{b}
+	var tmp [64]byte
+	w := fields{b: b, tmp: tmp[:0]}
 	w.str(rpCategory, p.Category)
 	w.str(rpUrgency, p.Urgency)
 	w.str(rpSource, p.Source)
@@ -346,7 +347,8 @@ const (
 )
 
 func appendJurisdiction2(b []byte, j *model.Jurisdiction) []byte {
-	w := fields{b}
+	var tmp [64]byte
+	w := fields{b: b, tmp: tmp[:0]}
 	w.str(jrCode, j.Code)
 	w.str(jrName, j.Name)
 	w.str(jrParent, j.Parent)

@@ -163,7 +163,7 @@ func TestJSONRecordsRoundTripEveryField(t *testing.T) {
 func TestRecordFormat2SkipsUnknownFields(t *testing.T) {
 	ev := &model.Event{ID: "500110001-20261124-000001", Status: model.StatusReported, Rev: 1, Description: "新字段"}
 	raw, _ := encodeRecordAt(ev, LevelRecords)
-	w := fields{raw}
+	w := fields{b: raw}
 	w.str(999, "from the future")
 	w.str(evGrid, "500110001001001") // and a known one after it
 	var got model.Event

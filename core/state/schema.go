@@ -108,7 +108,7 @@ var schema = []bucketSpec{
 	{bCaseEnt, "<case>/<hlc (8)>/<author>/<entry>", "CaseEntry"},
 	{bCaseSeen, "<case>/<entry>", "empty (dedup index)"},
 	{bHandover, "handover id", "Handover"},
-	{bChange, "seq (8 bytes)", "model.Change, binary (changes.go); the oldest go past ChangeRetention"},
+	{bChange, "chunk: seq / ChangeChunk (8 bytes)", "the chunk's model.Change records, binary (changes.go); whole chunks go past ChangeRetention"},
 	{bChangeCursor, "consumer name", "the seq it acknowledged (8 bytes)"},
 }
 

@@ -42,6 +42,8 @@ type txn struct {
 	index      uint64   // log index of the entry being applied
 	cmd        *Command // the command being applied
 	changed    bool     // the change feed grew (wake its readers on commit)
+	chg        []byte   // change records buffered for flush (changes.go)
+	chgSeqs    []uint64 // their seqs
 }
 
 // evIndexBuckets are written, never read, during apply; their writes are
@@ -78,7 +80,7 @@ func (t *txn) gridRef(code string) (*gridRef, error) {
 // appendBuckets take keys in (mostly) increasing order: the audit sequence,
 // event numbers per area and day, timelines, deadlines. Packing their pages
 // full instead of bbolt's default half roughly halves the file.
-var appendBuckets = [][]byte{BucketAudit, BucketEvent, bVisit}
+var appendBuckets = [][]byte{BucketAudit, BucketEvent, bVisit, bChange}
 
 func newTxn(tx *bbolt.Tx) *txn {
 	for _, b := range appendBuckets {
