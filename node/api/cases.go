@@ -31,19 +31,22 @@ func (s *Server) listCases(w http.ResponseWriter, r *http.Request) error {
 	if cs == nil {
 		cs = []model.Case{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"cases": cs, "next": next})
+	writeJSON(w, http.StatusOK, casesPage{Cases: cs, Next: next})
 	return nil
+}
+
+// openCaseRequest is the body of openCase.
+type openCaseRequest struct {
+	Title        string   `json:"title"`
+	Description  string   `json:"description"`
+	Participants []string `json:"participants"`
 }
 
 func (s *Server) openCase(w http.ResponseWriter, r *http.Request) error {
 	if err := s.caseScope(r); err != nil {
 		return err
 	}
-	var in struct {
-		Title        string   `json:"title"`
-		Description  string   `json:"description"`
-		Participants []string `json:"participants"`
-	}
+	var in openCaseRequest
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -64,10 +67,7 @@ func (s *Server) writeCase(w http.ResponseWriter, status int, id string) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, status, struct {
-		*model.Case
-		EntriesNext string `json:"entries_next,omitempty"`
-	}{c, next})
+	writeJSON(w, status, caseView{c, next})
 	return nil
 }
 
@@ -83,14 +83,18 @@ func (s *Server) getCase(w http.ResponseWriter, r *http.Request) error {
 
 // updateCase changes the status or hands the lead over; both belong to the
 // lead, so a co-handler gets 403.
+
+// updateCaseRequest is the body of updateCase.
+type updateCaseRequest struct {
+	Status string `json:"status"`
+	Lead   string `json:"lead"`
+}
+
 func (s *Server) updateCase(w http.ResponseWriter, r *http.Request) error {
 	if err := s.caseScope(r); err != nil {
 		return err
 	}
-	var in struct {
-		Status string `json:"status"`
-		Lead   string `json:"lead"`
-	}
+	var in updateCaseRequest
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -130,17 +134,20 @@ func (s *Server) listCaseEntries(w http.ResponseWriter, r *http.Request) error {
 	if es == nil {
 		es = []model.CaseEntry{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"entries": es, "next": next})
+	writeJSON(w, http.StatusOK, caseEntriesPage{Entries: es, Next: next})
 	return nil
+}
+
+// addCaseEntryRequest is the body of addCaseEntry.
+type addCaseEntryRequest struct {
+	Text string `json:"text"`
 }
 
 func (s *Server) addCaseEntry(w http.ResponseWriter, r *http.Request) error {
 	if err := s.caseScope(r); err != nil {
 		return err
 	}
-	var in struct {
-		Text string `json:"text"`
-	}
+	var in addCaseEntryRequest
 	if err := decode(r, &in); err != nil {
 		return err
 	}

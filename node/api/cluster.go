@@ -42,16 +42,19 @@ func (s *Server) listPeers(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	// self is the replica that answered: with ?stale=true, the one asked.
-	writeJSON(w, http.StatusOK, map[string]any{"peers": peers, "self": s.b.Self()})
+	writeJSON(w, http.StatusOK, peersView{Peers: peers, Self: s.b.Self()})
 	return nil
 }
 
+// addPeerRequest is the body of addPeer.
+type addPeerRequest struct {
+	ID      string `json:"id"`
+	Address string `json:"address"`
+	Voter   bool   `json:"voter"`
+}
+
 func (s *Server) addPeer(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		ID      string `json:"id"`
-		Address string `json:"address"`
-		Voter   bool   `json:"voter"`
-	}
+	var in addPeerRequest
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -82,15 +85,18 @@ func (s *Server) stateDigest(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"self": s.b.Self(), "applied": applied, "digest": d})
+	writeJSON(w, http.StatusOK, digestView{Self: s.b.Self(), Applied: applied, Digest: d})
 	return nil
 }
 
+// transferLeaderRequest is the body of transferLeader.
+type transferLeaderRequest struct {
+	ID    string `json:"id"`
+	Force bool   `json:"force"` // hand over even to a voter found diverged
+}
+
 func (s *Server) transferLeader(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		ID    string `json:"id"`
-		Force bool   `json:"force"` // hand over even to a voter found diverged
-	}
+	var in transferLeaderRequest
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -121,7 +127,7 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"records": recs})
+	writeJSON(w, http.StatusOK, auditPage{Records: recs})
 	return nil
 }
 
@@ -140,10 +146,14 @@ func (s *Server) verifyAudit(w http.ResponseWriter, r *http.Request) error {
 
 // verifyWitnessed verifies the chain and checks it against the witnesses
 // in the body, as fetched from the parent's listWitnesses.
+
+// verifyWitnessedRequest is the body of verifyWitnessed.
+type verifyWitnessedRequest struct {
+	Witnesses []model.Witness `json:"witnesses"`
+}
+
 func (s *Server) verifyWitnessed(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Witnesses []model.Witness `json:"witnesses"`
-	}
+	var in verifyWitnessedRequest
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -162,7 +172,7 @@ func (s *Server) verifyWitnessed(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	// A failed verification is a result, not a server error.
-	writeJSON(w, http.StatusOK, map[string]any{"jurisdiction": s.b.Jurisdiction(), "chain": chain, "witnesses": wit, "ok": chain.OK && wit.OK})
+	writeJSON(w, http.StatusOK, witnessedView{Jurisdiction: s.b.Jurisdiction(), Chain: chain, Witnesses: wit, OK: chain.OK && wit.OK})
 	return nil
 }
 
@@ -190,7 +200,7 @@ func (s *Server) listWitnesses(w http.ResponseWriter, r *http.Request) error {
 	if ws == nil {
 		ws = []model.Witness{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"witnesses": ws})
+	writeJSON(w, http.StatusOK, witnessesPage{Witnesses: ws})
 	return nil
 }
 

@@ -35,7 +35,7 @@ func (s *Server) federationMembers(w http.ResponseWriter, r *http.Request) error
 	if ms == nil {
 		ms = []membership.Member{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"members": ms, "leaders": leaders})
+	writeJSON(w, http.StatusOK, membersView{Members: ms, Leaders: leaders})
 	return nil
 }
 
@@ -65,6 +65,6 @@ func (s *Server) federationLinks(w http.ResponseWriter, r *http.Request) error {
 			out[i].Transport = &st
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"links": out})
+	writeJSON(w, http.StatusOK, linksView{Links: out})
 	return nil
 }

@@ -22,11 +22,14 @@ func (s *Server) sealCensus(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// resealRequest is the body of reseal.
+type resealRequest struct {
+	Max   int    `json:"max"`
+	After string `json:"after"`
+}
+
 func (s *Server) reseal(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Max   int    `json:"max"`
-		After string `json:"after"`
-	}
+	var in resealRequest
 	if err := decode(r, &in); err != nil {
 		return err
 	}

@@ -124,7 +124,7 @@ func (s *Server) o311Create(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, []map[string]string{{"service_request_id": ev.ID, "service_notice": "已上报，受理时限 " + ev.AcceptBy.Format(time.RFC3339)}})
+	writeJSON(w, http.StatusCreated, []open311Created{{ServiceRequestID: ev.ID, ServiceNotice: "已上报，受理时限 " + ev.AcceptBy.Format(time.RFC3339)}})
 	return nil
 }
 

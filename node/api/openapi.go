@@ -2,7 +2,9 @@ package api
 
 import (
 	"net/http"
+	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -12,6 +14,7 @@ var pathParam = regexp.MustCompile(`\{(\w+)\}`)
 // registers — generated from the same table, so it cannot drift from them.
 func Document() map[string]any {
 	paths := map[string]any{}
+	sc := &schemas{defs: map[string]any{}}
 	for _, rt := range routes {
 		item, _ := paths[rt.path].(map[string]any)
 		if item == nil {
@@ -26,9 +29,21 @@ func Document() map[string]any {
 					"description": "An RFC 9457 problem naming the offending field",
 					"content":     map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}},
 				},
-				"200": map[string]any{"description": "OK"},
 			},
 		}
+		bd := bodies[rt.op]
+		status := bd.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		ok := map[string]any{"description": http.StatusText(status)}
+		switch {
+		case bd.media != "":
+			ok["content"] = map[string]any{bd.media: map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}
+		case bd.out != nil:
+			ok["content"] = map[string]any{"application/json": map[string]any{"schema": sc.of(reflect.TypeOf(bd.out))}}
+		}
+		op["responses"].(map[string]any)[strconv.Itoa(status)] = ok
 		var params []any
 		for _, m := range pathParam.FindAllStringSubmatch(rt.path, -1) {
 			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
@@ -57,14 +72,24 @@ func Document() map[string]any {
 		if params != nil {
 			op["parameters"] = params
 		}
-		if rt.method == "POST" || rt.method == "PATCH" {
-			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}}
+		switch {
+		case bd.in != nil:
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": sc.of(reflect.TypeOf(bd.in))}}}
+		case bd.form:
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/x-www-form-urlencoded": map[string]any{"schema": map[string]any{"type": "object"}}}}
+		case rt.op == "restore":
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/octet-stream": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
 		}
 		if rt.public {
 			op["security"] = []any{}
 		}
 		item[strings.ToLower(rt.method)] = op
 	}
+	sc.defs["Problem"] = map[string]any{"type": "object", "properties": map[string]any{
+		"type": map[string]any{"type": "string"}, "title": map[string]any{"type": "string"}, "status": map[string]any{"type": "integer"},
+		"detail": map[string]any{"type": "string"}, "instance": map[string]any{"type": "string"},
+		"field": map[string]any{"type": "string"}, "rule": map[string]any{"type": "string"}, "leader": map[string]any{"type": "string"},
+	}}
 	return map[string]any{
 		"openapi":  "3.1.0",
 		"info":     map[string]any{"title": "Fengqiao API", "version": "v1", "description": "网格化服务管理 — grid-based social governance"},
@@ -72,11 +97,7 @@ func Document() map[string]any {
 		"security": []any{map[string]any{"bearer": []any{}}},
 		"components": map[string]any{
 			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}},
-			"schemas": map[string]any{"Problem": map[string]any{"type": "object", "properties": map[string]any{
-				"type": map[string]any{"type": "string"}, "title": map[string]any{"type": "string"}, "status": map[string]any{"type": "integer"},
-				"detail": map[string]any{"type": "string"}, "instance": map[string]any{"type": "string"},
-				"field": map[string]any{"type": "string"}, "rule": map[string]any{"type": "string"}, "leader": map[string]any{"type": "string"},
-			}}},
+			"schemas":         sc.defs,
 		},
 	}
 }

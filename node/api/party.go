@@ -28,7 +28,7 @@ func (s *Server) listOrgs(w http.ResponseWriter, r *http.Request) error {
 	if orgs == nil {
 		orgs = []model.Org{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"orgs": orgs, "next": next})
+	writeJSON(w, http.StatusOK, orgsPage{Orgs: orgs, Next: next})
 	return nil
 }
 
@@ -86,7 +86,7 @@ func (s *Server) listMembers(w http.ResponseWriter, r *http.Request) error {
 	if ms == nil {
 		ms = []model.Member{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"members": ms, "next": next})
+	writeJSON(w, http.StatusOK, partyMembersPage{Members: ms, Next: next})
 	return nil
 }
 
@@ -153,6 +153,6 @@ func (s *Server) coverage(w http.ResponseWriter, r *http.Request) error {
 	if lapses == nil {
 		lapses = []model.Lapse{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"jurisdiction": under, "grids": total, "uncovered_grids": uncovered, "behind_schedule": lapses})
+	writeJSON(w, http.StatusOK, coverageView{Jurisdiction: under, Grids: total, UncoveredGrids: uncovered, BehindSchedule: lapses})
 	return nil
 }

@@ -88,7 +88,7 @@ func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) error {
 	for _, p := range ps {
 		out = append(out, viewPerson(tk, p))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"people": out, "next": next})
+	writeJSON(w, http.StatusOK, peoplePage{People: out, Next: next})
 	return nil
 }
 
@@ -140,7 +140,7 @@ func (s *Server) getPerson(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"person": p, "revealed": rev})
+	writeJSON(w, http.StatusOK, revealedView{Person: p, Revealed: rev})
 	return nil
 }
 
@@ -183,7 +183,7 @@ func (s *Server) listVisits(w http.ResponseWriter, r *http.Request) error {
 	if vs == nil {
 		vs = []model.Visit{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"visits": vs, "next": next})
+	writeJSON(w, http.StatusOK, visitsPage{Visits: vs, Next: next})
 	return nil
 }
 

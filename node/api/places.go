@@ -14,7 +14,7 @@ import (
 )
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	writeJSON(w, http.StatusOK, statusView{Status: "ok"})
 	return nil
 }
 
@@ -22,7 +22,7 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) error {
 	if err := s.b.Ready(); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	writeJSON(w, http.StatusOK, statusView{Status: "ready"})
 	return nil
 }
 
@@ -43,10 +43,7 @@ func (s *Server) getJurisdiction(w http.ResponseWriter, r *http.Request) error {
 	if kids == nil {
 		kids = []model.Jurisdiction{}
 	}
-	writeJSON(w, http.StatusOK, struct {
-		model.Jurisdiction
-		Children []model.Jurisdiction `json:"children"`
-	}{j, kids})
+	writeJSON(w, http.StatusOK, jurisdictionView{j, kids})
 	return nil
 }
 
@@ -85,11 +82,7 @@ func (s *Server) listGrids(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	fc := struct {
-		Type     string    `json:"type"`
-		Features []feature `json:"features"`
-		Next     string    `json:"next,omitempty"`
-	}{Type: "FeatureCollection", Features: []feature{}, Next: next}
+	fc := featureCollection{Type: "FeatureCollection", Features: []feature{}, Next: next}
 	for _, g := range gs {
 		fc.Features = append(fc.Features, gridFeature(g))
 	}
@@ -188,16 +181,20 @@ func (s *Server) listCategories(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"categories": cats})
+	writeJSON(w, http.StatusOK, categoriesView{Categories: cats})
 	return nil
 }
 
 // loadDivisions upserts divisions (parents before children) and aliases.
+
+// loadDivisionsRequest is the body of loadDivisions.
+type loadDivisionsRequest struct {
+	Divisions []divisions.Division `json:"divisions"`
+	Aliases   map[string]string    `json:"aliases,omitempty"`
+}
+
 func (s *Server) loadDivisions(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Divisions []divisions.Division `json:"divisions"`
-		Aliases   map[string]string    `json:"aliases,omitempty"`
-	}
+	var in loadDivisionsRequest
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -217,6 +214,6 @@ func (s *Server) loadDivisions(w http.ResponseWriter, r *http.Request) error {
 	if err := s.b.Store().Jurisdictions.Load(r.Context(), in.Divisions, in.Aliases); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]int{"loaded": len(in.Divisions)})
+	writeJSON(w, http.StatusOK, loadedView{Loaded: len(in.Divisions)})
 	return nil
 }

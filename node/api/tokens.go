@@ -64,20 +64,24 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
 	for _, t := range page {
 		out = append(out, viewToken(&t))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"tokens": out, "next": next})
+	writeJSON(w, http.StatusOK, tokensPage{Tokens: out, Next: next})
 	return nil
 }
 
 // createToken issues a token no wider than the caller's own scope; the
 // secret is in this answer only.
+
+// createTokenRequest is the body of createToken.
+type createTokenRequest struct {
+	Name  string `json:"name"`
+	Role  string `json:"role"`
+	Scope string `json:"scope"`
+	TTL   string `json:"ttl"` // optional: the token stops working this long after issue
+}
+
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	tk := tokenOf(r.Context())
-	var in struct {
-		Name  string `json:"name"`
-		Role  string `json:"role"`
-		Scope string `json:"scope"`
-		TTL   string `json:"ttl"` // optional: the token stops working this long after issue
-	}
+	var in createTokenRequest
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -105,12 +109,9 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := map[string]any{"token": viewToken(is.Token), "secret": is.Secret}
-	if is.TOTP != nil {
-		// Enrol it in an authenticator now: it is never shown again.
-		out["totp_secret"], out["totp_url"] = is.TOTP.Secret, is.TOTP.URL
-	}
-	writeJSON(w, http.StatusCreated, out)
+	// An administrator's TOTP: enrol it in an authenticator now, it is
+	// never shown again.
+	writeJSON(w, http.StatusCreated, issuedView(is))
 	return nil
 }
 
@@ -141,25 +142,25 @@ func (s *Server) splitRoles(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	issued := []map[string]any{}
-	for _, t := range out.Issued {
-		one := map[string]any{"token": viewToken(t.Token), "secret": t.Secret}
-		if t.TOTP != nil {
-			one["totp_secret"], one["totp_url"] = t.TOTP.Secret, t.TOTP.URL
-		}
-		issued = append(issued, one)
+	issued := []issuedTokenView{}
+	for i := range out.Issued {
+		issued = append(issued, issuedView(&out.Issued[i]))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"renamed": out.Renamed, "issued": issued})
+	writeJSON(w, http.StatusOK, splitView{Renamed: out.Renamed, Issued: issued})
 	return nil
 }
 
 // tidyTokens deletes the caller's subtree's tokens that no longer work:
 // revoked ones, and those that expired before expired_before (default now).
+
+// tidyTokensRequest is the body of tidyTokens.
+type tidyTokensRequest struct {
+	ExpiredBefore string `json:"expired_before"` // RFC 3339
+}
+
 func (s *Server) tidyTokens(w http.ResponseWriter, r *http.Request) error {
 	tk := tokenOf(r.Context())
-	var in struct {
-		ExpiredBefore string `json:"expired_before"` // RFC 3339
-	}
+	var in tidyTokensRequest
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -178,6 +179,6 @@ func (s *Server) tidyTokens(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]int{"removed": n})
+	writeJSON(w, http.StatusOK, removedView{Removed: n})
 	return nil
 }

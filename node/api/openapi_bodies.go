@@ -1,0 +1,80 @@
+package api
+
+import (
+	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
+)
+
+// body is what a route takes and answers, described by Go values of the
+// types its handler decodes and encodes, for the OpenAPI document.
+type body struct {
+	in     any    // the JSON request body; nil: none
+	out    any    // the JSON response body; nil: none (204)
+	status int    // the success status; 0: 200
+	media  string // the response's media type when not JSON
+	form   bool   // the request is form-encoded (Open311)
+}
+
+// bodies has an entry for every route: TestOpenAPIDescribesEveryRoute
+// fails for a route without one.
+var bodies = map[string]body{
+	"health":               {out: statusView{}},
+	"ready":                {out: statusView{}},
+	"openapi":              {out: map[string]any{}},
+	"getJurisdiction":      {out: jurisdictionView{}},
+	"loadDivisions":        {in: loadDivisionsRequest{}, out: loadedView{}},
+	"listGrids":            {out: featureCollection{}},
+	"createGrid":           {in: gridInput{}, out: feature{}, status: 201},
+	"locateGrid":           {out: feature{}},
+	"getGrid":              {out: feature{}},
+	"listCategories":       {out: categoriesView{}},
+	"reportEvent":          {in: model.Report{}, out: model.Event{}, status: 201},
+	"listEvents":           {out: model.Page{}},
+	"getEvent":             {out: eventView{}},
+	"actOnEvent":           {in: model.Action{}, out: eventView{}},
+	"getStats":             {out: stats{}},
+	"listPeople":           {out: peoplePage{}},
+	"addPerson":            {in: model.PersonInput{}, out: model.Person{}, status: 201},
+	"getPerson":            {out: personView{}},
+	"setSpecial":           {in: model.SpecialInput{}, out: model.Person{}},
+	"listVisits":           {out: visitsPage{}},
+	"recordVisit":          {in: model.VisitInput{}, out: model.Visit{}, status: 201},
+	"listOrgs":             {out: orgsPage{}},
+	"putOrg":               {in: model.Org{}, out: model.Org{}},
+	"listMembers":          {out: partyMembersPage{}},
+	"putMember":            {in: model.Member{}, out: model.Member{}},
+	"recordActivity":       {in: model.Activity{}, out: model.Activity{}, status: 201},
+	"partyCoverage":        {out: coverageView{}},
+	"listTokens":           {out: tokensPage{}},
+	"createToken":          {in: createTokenRequest{}, out: issuedTokenView{}, status: 201},
+	"revokeToken":          {status: 204},
+	"splitRoles":           {in: struct{}{}, out: splitView{}},
+	"tidyTokens":           {in: tidyTokensRequest{}, out: removedView{}},
+	"open311Services":      {out: []o311Service{}},
+	"open311Create":        {form: true, out: []open311Created{}, status: 201},
+	"open311List":          {out: []o311Request{}},
+	"open311Get":           {out: []o311Request{}},
+	"listPeers":            {out: peersView{}},
+	"addPeer":              {in: addPeerRequest{}, status: 204},
+	"removePeer":           {status: 204},
+	"stateDigest":          {out: digestView{}},
+	"transferLeader":       {in: transferLeaderRequest{}, status: 204},
+	"listCases":            {out: casesPage{}},
+	"openCase":             {in: openCaseRequest{}, out: caseView{}, status: 201},
+	"getCase":              {out: caseView{}},
+	"updateCase":           {in: updateCaseRequest{}, out: caseView{}},
+	"listCaseEntries":      {out: caseEntriesPage{}},
+	"addCaseEntry":         {in: addCaseEntryRequest{}, out: model.CaseEntry{}, status: 201},
+	"federationMembers":    {out: membersView{}},
+	"federationLinks":      {out: linksView{}},
+	"listChanges":          {out: model.ChangePage{}},
+	"listAudit":            {out: auditPage{}},
+	"verifyAudit":          {out: state.VerifyReport{}},
+	"verifyAuditWitnessed": {in: verifyWitnessedRequest{}, out: witnessedView{}},
+	"listWitnesses":        {out: witnessesPage{}},
+	"sealCensus":           {out: state.SealCensus{}},
+	"reseal":               {in: resealRequest{}, out: core.ResealResult{}},
+	"backup":               {media: "application/octet-stream"},
+	"restore":              {out: core.BackupCheck{}},
+}
