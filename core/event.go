@@ -37,7 +37,11 @@ func (ev *Events) ReportCommand(ctx context.Context, r model.Report) (*state.Com
 		return nil, err
 	}
 	if r.Grid == "" && r.Location != nil {
-		if code, ok := ev.s.engine.LocateGrid(r.Location.Lng, r.Location.Lat); ok {
+		code, ok, err := ev.s.Grids.index.locate(ev.s, r.Location.Lng, r.Location.Lat)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			r.Grid = code
 		} else if r.Jurisdiction == "" {
 			return nil, errs.Invalid("location", "out_of_area", "no grid contains (%g, %g)", r.Location.Lng, r.Location.Lat)

@@ -11,7 +11,10 @@ import (
 )
 
 // Grids is the typed API for grids and grid workers.
-type Grids struct{ s *Store }
+type Grids struct {
+	s     *Store
+	index gridIndex // point → grid, rebuilt when the grids change
+}
 
 // Create adds a grid after validating its fields and GeoJSON geometry.
 func (gs *Grids) Create(ctx context.Context, spec model.GridSpec) (*model.Grid, error) {
@@ -93,7 +96,10 @@ func (gs *Grids) Locate(lng, lat float64) (*model.Grid, error) {
 	if err := model.CheckLngLat(lng, lat); err != nil {
 		return nil, err
 	}
-	code, ok := gs.s.engine.LocateGrid(lng, lat)
+	code, ok, err := gs.index.locate(gs.s, lng, lat)
+	if err != nil {
+		return nil, err
+	}
 	if !ok {
 		return nil, errs.NotFound("location", "no grid contains (%g, %g)", lng, lat)
 	}

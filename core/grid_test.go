@@ -11,6 +11,7 @@ import (
 	"github.com/fengqiao/fengqiao/core/divisions"
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 func TestGridLifecycleAndLocate(t *testing.T) {
@@ -241,5 +242,33 @@ func TestListsRejectUnknownScope(t *testing.T) {
 	}
 	if _, _, err := e.People.List("511083001001001", "", 10); err != nil {
 		t.Fatalf("people under a grid: %v", err)
+	}
+}
+
+// The spatial index belongs to the Grids service and follows the engine:
+// a grid retired through another store over the same engine (a follower's
+// apply, say) leaves this store's index at its next lookup.
+func TestGridIndexFollowsTheEngine(t *testing.T) {
+	e := newEnv(t, false)
+	e.withCounty(t)
+	other := New(e.Engine(), state.NewLocal(e.Engine()), Options{Keyring: testKeyring(t)})
+	defer other.Close()
+	g, err := e.Grids.Get("511083001001001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := g.Geometry.Bound().Center()
+	if got, err := e.Grids.Locate(c[0], c[1]); err != nil || got.Code != g.Code {
+		t.Fatalf("before: %v %v", got, err)
+	}
+	if err := other.Grids.Retire(WithActor(t.Context(), "other"), g.Code, "merged"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := e.Grids.Locate(c[0], c[1]); !errors.Is(err, errs.ErrNotFound) {
+		t.Fatalf("a retired grid is still located: %v %v", got, err)
+	}
+	ev, err := e.Events.Report(e.ctx, model.Report{Category: "dispute", Description: "x", Location: &model.Point{Lng: c[0], Lat: c[1]}})
+	if err == nil && ev.Grid == g.Code {
+		t.Fatalf("a report was placed in the retired grid %s", ev.Grid)
 	}
 }

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/fengqiao/fengqiao/core/errs"
-	"github.com/fengqiao/fengqiao/core/geo"
 	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/core/seal"
+	"github.com/paulmach/orb"
 	"go.etcd.io/bbolt"
 )
 
@@ -40,7 +40,6 @@ type Engine struct {
 	mu     sync.RWMutex // writers: ApplyBatch and reads share; Restore excludes both
 	path   string
 	db     *bbolt.DB
-	grids  *geo.Index
 	noSync bool
 	// deferred: commits skip fsync (DeferSync took effect); Close syncs
 	// and marks the file clean.
@@ -51,6 +50,7 @@ type Engine struct {
 	applied   atomic.Uint64 // meta/applied as of the last commit or open
 	onApply   func(entries, rejected int, took time.Duration)
 	tokenGen  atomic.Uint64 // counts token changes (TokenGeneration)
+	gridGen   atomic.Uint64 // counts grid changes (GridGeneration)
 	notifyMu  sync.Mutex
 	notify    chan struct{} // closed when the change feed grows (ChangeNotify)
 	cps       checkpoints
@@ -151,29 +151,34 @@ func (e *Engine) open() error {
 // of tokens read at an older count is stale.
 func (e *Engine) TokenGeneration() uint64 { return e.tokenGen.Load() }
 
-// rebuildCaches reloads what is kept in memory (the grid index) from the
-// file, and counts a token change so cached tokens are forgotten.
+// GridGeneration counts the changes to grids (and state swaps): a spatial
+// index of grids built at an older count is stale. The services own the
+// index (core.Grids); the engine only says when to rebuild it.
+func (e *Engine) GridGeneration() uint64 { return e.gridGen.Load() }
+
+// rebuildCaches forgets what was read from the file before: cached tokens
+// and grid indexes go stale, and the checkpoints start over.
 func (e *Engine) rebuildCaches() error {
 	e.tokenGen.Add(1)
+	e.gridGen.Add(1)
 	e.cps.reset()
-	idx := geo.NewIndex()
-	err := e.db.View(func(tx *bbolt.Tx) error {
+	return nil
+}
+
+// ActiveGrids calls fn with the code and polygon of every active grid.
+func (e *Engine) ActiveGrids(fn func(code string, poly orb.Polygon)) error {
+	return e.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bGrid).ForEach(func(k, v []byte) error {
 			g, err := decodeGrid(v)
 			if err != nil {
 				return err
 			}
 			if g.Status == model.GridActive {
-				idx.Put(g.Code, g.Geometry)
+				fn(g.Code, g.Geometry)
 			}
 			return nil
 		})
 	})
-	if err != nil {
-		return fmt.Errorf("core: load grid index: %w", err)
-	}
-	e.grids = idx
-	return nil
 }
 
 // Close closes the file.
@@ -343,13 +348,6 @@ func decodeAll(entries []Entry) []decoded {
 	}
 	wg.Wait()
 	return out
-}
-
-// LocateGrid returns the active grid containing the point.
-func (e *Engine) LocateGrid(lng, lat float64) (string, bool) {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	return e.grids.Locate([2]float64{lng, lat})
 }
 
 var errStop = errors.New("stop")

@@ -70,8 +70,7 @@ func applyGridPut(t *txn, c *Command, p *GridPayload, create bool) (any, error) 
 	if err := t.put(bGridByJur, key(g.Jurisdiction, g.Code)); err != nil {
 		return nil, err
 	}
-	code, poly := g.Code, g.Geometry
-	t.effect(func(e *Engine) { e.grids.Put(code, poly) })
+	t.effect(func(e *Engine) { e.gridGen.Add(1) })
 	return &g, nil
 }
 
@@ -90,8 +89,7 @@ func applyGridRetire(t *txn, c *Command, p *RetirePayload) (any, error) {
 	}
 	g.Status = model.GridRetired
 	delete(t.grids, g.Code)
-	code := g.Code
-	t.effect(func(e *Engine) { e.grids.Remove(code) })
+	t.effect(func(e *Engine) { e.gridGen.Add(1) })
 	return g, t.putRecord(bGrid, []byte(g.Code), g)
 }
 

@@ -231,7 +231,7 @@ func OpenStateFileReadOnly(path string) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("core: open %s: %w", path, err)
 	}
-	return &Engine{path: path, db: db, grids: nil}, nil
+	return &Engine{path: path, db: db}, nil
 }
 
 // VerifyState rebuilds the state from the audit chain in a scratch
