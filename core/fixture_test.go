@@ -1,17 +1,16 @@
 package core
 
 import (
-	"archive/tar"
-	"compress/gzip"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/fengqiao/fengqiao/core/keyfile"
+	"github.com/fengqiao/fengqiao/internal/tarball"
 
 	"github.com/fengqiao/fengqiao/core/model"
 )
@@ -37,7 +36,9 @@ func TestFixtureV1OpensVerifiesAndReplays(t *testing.T) {
 		writeFixtureV1(t)
 	}
 	dir := t.TempDir()
-	untarGz(t, fixtureV1, dir)
+	if err := tarball.Unpack(fixtureV1, dir); err != nil {
+		t.Fatal(err)
+	}
 	var want fixtureExpect
 	raw, err := os.ReadFile(filepath.Join(dir, "expect.json"))
 	if err != nil {
@@ -97,7 +98,7 @@ func readFixture(t *testing.T, s *Store) fixtureExpect {
 			if err != nil || len(tl) != ev.Rev {
 				t.Fatalf("timeline of %s: %d entries, rev %d, %v", ev.ID, len(tl), ev.Rev, err)
 			}
-			x.Events[ev.ID] = string(ev.Status) + "/" + itoa(ev.Rev)
+			x.Events[ev.ID] = string(ev.Status) + "/" + strconv.Itoa(ev.Rev)
 		}
 		if after = p.Next; after == "" {
 			break
@@ -115,8 +116,6 @@ func readFixture(t *testing.T, s *Store) fixtureExpect {
 	}
 	return x
 }
-
-func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 // writeFixtureV1 writes the fixture from today's code, once: it refuses to
 // replace one that exists.
@@ -159,64 +158,7 @@ func writeFixtureV1(t *testing.T) {
 	if err := os.MkdirAll(filepath.Dir(fixtureV1), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	tarGz(t, fixtureV1, dir, "state.db", "keys.json", "expect.json")
-}
-
-// tarGz packs the named files of dir into a gzipped tar at path.
-func tarGz(t *testing.T, path, dir string, names ...string) {
-	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
+	if err := tarball.Pack(fixtureV1, dir, "state.db", "keys.json", "expect.json"); err != nil {
 		t.Fatal(err)
-	}
-	zw, _ := gzip.NewWriterLevel(f, gzip.BestCompression)
-	tw := tar.NewWriter(zw)
-	for _, n := range names {
-		raw, err := os.ReadFile(filepath.Join(dir, n))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := tw.WriteHeader(&tar.Header{Name: n, Mode: 0o600, Size: int64(len(raw))}); err != nil {
-			t.Fatal(err)
-		}
-		tw.Write(raw)
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	zw.Close()
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// untarGz unpacks a gzipped tar of plain files into dir.
-func untarGz(t *testing.T, path, dir string) {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(zr)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		raw, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, filepath.Base(h.Name)), raw, 0o600); err != nil {
-			t.Fatal(err)
-		}
 	}
 }

@@ -1,13 +1,9 @@
 package replica
 
 import (
-	"archive/tar"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -15,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fengqiao/fengqiao/core/keyfile"
+	"github.com/fengqiao/fengqiao/internal/tarball"
 
 	"github.com/hashicorp/raft"
 
@@ -45,7 +42,9 @@ func TestFixtureV1LogReplays(t *testing.T) {
 	// after it rebuild it); and without the snapshot too (the whole log).
 	for _, drop := range [][]string{nil, {"state.db"}, {"state.db", "snapshots"}} {
 		dir := filepath.Join(t.TempDir(), "solo")
-		untarDir(t, fixtureV1, dir)
+		if err := tarball.Unpack(fixtureV1, dir); err != nil {
+			t.Fatal(err)
+		}
 		raw, err := os.ReadFile(filepath.Join(dir, "expect.json"))
 		if err != nil {
 			t.Fatal(err)
@@ -180,74 +179,7 @@ func writeReplicaFixtureV1(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.MkdirAll(filepath.Dir(fixtureV1), 0o755)
-	tarDir(t, fixtureV1, dir)
-}
-
-// tarDir packs the regular files under dir into a gzipped tar at path.
-func tarDir(t *testing.T, path, dir string) {
-	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
+	if err := tarball.Pack(fixtureV1, dir); err != nil {
 		t.Fatal(err)
-	}
-	zw, _ := gzip.NewWriterLevel(f, gzip.BestCompression)
-	tw := tar.NewWriter(zw)
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
-			return err
-		}
-		raw, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		if err := tw.WriteHeader(&tar.Header{Name: filepath.ToSlash(rel), Mode: 0o600, Size: int64(len(raw))}); err != nil {
-			return err
-		}
-		_, err = tw.Write(raw)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tw.Close()
-	zw.Close()
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// untarDir unpacks a gzipped tar of plain files, keeping its folders.
-func untarDir(t *testing.T, path, dir string) {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(zr)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := filepath.Join(dir, filepath.FromSlash(h.Name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-			t.Fatal(err)
-		}
-		raw, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, raw, 0o600); err != nil {
-			t.Fatal(err)
-		}
 	}
 }
