@@ -79,7 +79,7 @@ func Unpack(path, dir string) error {
 		if err != nil {
 			return err
 		}
-		p := filepath.Join(dir, filepath.FromSlash(filepath.Clean("/" + h.Name)))
+		p := filepath.Join(dir, filepath.FromSlash(filepath.Clean("/"+h.Name)))
 		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 			return err
 		}
