@@ -29,6 +29,7 @@ type AuditRecord struct {
 	Command json.RawMessage `json:"cmd"`
 }
 
+// ChainHash is the hash (a MAC under the chain key, when keyed) linking an audit record to the one before.
 func ChainHash(h hash.Hash, prev []byte, seq, index uint64, cmd []byte) []byte {
 	if h == nil {
 		h = sha256.New()
@@ -51,6 +52,7 @@ const (
 	keyedMagic  = 0xA1
 )
 
+// EncodeAudit is the stored form of an audit record.
 func EncodeAudit(keyed bool, gen byte, seq, index uint64, prev, hash, cmd []byte) []byte {
 	off := 0
 	if keyed {
@@ -68,6 +70,7 @@ func EncodeAudit(keyed bool, gen byte, seq, index uint64, prev, hash, cmd []byte
 	return b
 }
 
+// DecodeAudit reads a stored audit record.
 func DecodeAudit(v []byte) (AuditRecord, error) {
 	var r AuditRecord
 	if len(v) > 0 && v[0] == keyedMagic {

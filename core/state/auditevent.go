@@ -34,16 +34,17 @@ type AuditEvent struct {
 	Detail string `json:"detail,omitempty"` // the rule that refused, a backup's size, a generation
 }
 
-// maxAuditField bounds each field of an audit event, in characters.
+// MaxAuditField bounds each field of an audit event, in characters.
 const MaxAuditField = 200
 
 var auditFieldNames = [...]string{"remote", "route", "token", "role", "detail"}
 
-// fields are the event's free-text fields, in auditFieldNames' order.
+// Fields are the event's free-text fields, in auditFieldNames' order.
 func (ev *AuditEvent) Fields() [5]*string {
 	return [5]*string{&ev.Remote, &ev.Route, &ev.Token, &ev.Role, &ev.Detail}
 }
 
+// Check applies the input rules of an audit event, naming the first bad field in a fixed order.
 func (ev *AuditEvent) Check() error {
 	if !slices.Contains(AuditKinds, ev.Kind) {
 		return errs.Invalid("kind", "enum", "kind must be one of %v", AuditKinds)
@@ -66,7 +67,7 @@ func applyAuditEvent(t *txn, c *Command, ev *AuditEvent) (any, error) {
 	return nil, nil
 }
 
-// cut keeps the first n characters of valid text.
+// Cut keeps the first n characters of valid text.
 func Cut(s string, n int) string {
 	if !utf8.ValidString(s) {
 		s = string([]rune(s)) // invalid bytes become U+FFFD

@@ -23,23 +23,27 @@ func NextHLC(wall time.Time, seen uint64) uint64 {
 // HLCTime is the physical part of an HLC reading.
 func HLCTime(h uint64) time.Time { return time.UnixMilli(int64(h >> 16)).UTC() }
 
+// CaseOpenPayload is the payload of case.open.
 type CaseOpenPayload struct {
 	Title        string   `json:"title"`
 	Description  string   `json:"description"`
 	Participants []string `json:"participants"`
 }
 
+// CaseEntryPayload is the payload of case.entry.
 type CaseEntryPayload struct {
 	Case string `json:"case"`
 	Text string `json:"text"`
 	HLC  uint64 `json:"hlc"`
 }
 
+// CaseStatusPayload is the payload of case.status.
 type CaseStatusPayload struct {
 	Case   string `json:"case"`
 	Status string `json:"status"`
 }
 
+// CaseLeadPayload is the payload of case.lead.
 type CaseLeadPayload struct {
 	Case string `json:"case"`
 	To   string `json:"to"`
@@ -58,6 +62,7 @@ type caseStateBody struct {
 	LeadEpoch uint64 `json:"lead_epoch"`
 }
 
+// Check applies the input rules of opening a case.
 func (p *CaseOpenPayload) Check() error {
 	if p.Title == "" || len(p.Title) > 200 {
 		return errs.Invalid("title", "required", "title is required (at most 200 bytes)")

@@ -20,6 +20,7 @@ var baseByCode = func() map[string]model.Category {
 	return m
 }()
 
+// CheckCategory applies the input rules of a local category.
 func CheckCategory(c model.Category) error {
 	if err := model.CheckID("code", c.Code); err != nil {
 		return err

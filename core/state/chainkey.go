@@ -9,12 +9,14 @@ import (
 	"go.etcd.io/bbolt"
 )
 
+// ChainDomain names the blind-index domain the audit chain key is derived in.
 const ChainDomain = "audit-chain"
 
-// errKeyedAlready refuses a rekey to the generation in use: another
+// ErrKeyedAlready refuses a rekey to the generation in use: another
 // proposer got there first.
 var ErrKeyedAlready = errs.Conflict("gen", "current", "the audit chain is keyed with this generation already")
 
+// RekeyPayload is the payload of audit.rekey.
 type RekeyPayload struct {
 	Gen byte `json:"gen"`
 }

@@ -30,7 +30,7 @@ func cursorOf(last []byte) string {
 	return base64.RawURLEncoding.EncodeToString(last)
 }
 
-// pageLimit bounds a page: limit ≤ 0 or above max gives def.
+// PageLimit bounds a page: limit ≤ 0 or above max gives def.
 func PageLimit(limit, def, max int) int {
 	if limit <= 0 || limit > max {
 		return def

@@ -20,7 +20,7 @@ func statusSlot(s model.Status) int {
 // enough that index pages dirtied by a batch are shared by many events.
 const ImportBatch = 10000
 
-// sweepBatch bounds the events one deadline sweep marks overdue.
+// SweepBatch bounds the events one deadline sweep marks overdue.
 const SweepBatch = 1000
 
 // eventNumber builds 500110001-20261124-000123 from a 9-digit area code,

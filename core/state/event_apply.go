@@ -143,9 +143,10 @@ func (t *txn) reportEvent(c *Command, r *model.Report) (*model.Event, error) {
 	return ev, nil
 }
 
-// isUnder reports whether code lies in the subtree of ancestor.
+// IsUnder reports whether code lies in the subtree of ancestor.
 func IsUnder(code, ancestor string) bool { return access.Under(code, ancestor) }
 
+// ActPayload is the payload of event.act.
 type ActPayload struct {
 	ID     string       `json:"id"`
 	Action model.Action `json:"action"`

@@ -34,6 +34,7 @@ func figuresFrom(scope, period, category string, c counterSet) model.Figures {
 	return f
 }
 
+// CheckPeriod accepts "" (all time) or a YYYYMM month.
 func CheckPeriod(period string) error {
 	if period == "" {
 		return nil

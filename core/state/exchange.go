@@ -11,11 +11,13 @@ import (
 	"go.etcd.io/bbolt"
 )
 
+// ReceivePayload is the payload of exchange.receive.
 type ReceivePayload struct {
 	Origin   string          `json:"origin"`
 	Messages []model.Message `json:"messages"`
 }
 
+// AckPayload is the payload of exchange.ack.
 type AckPayload struct {
 	Dest string `json:"dest"`
 	Seq  uint64 `json:"seq"`
@@ -129,7 +131,7 @@ func (t *txn) deliver(c *Command, l *model.Link, m *model.Message) error {
 	return fn(t, c, l, m)
 }
 
-// decodeBody strictly decodes a message body.
+// DecodeBody strictly decodes a message body.
 func DecodeBody(m *model.Message, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(m.Body))
 	dec.DisallowUnknownFields()

@@ -19,6 +19,7 @@ func decodeGrid(raw []byte) (*model.Grid, error) {
 	return &g, nil
 }
 
+// GridPayload is the payload of grid.create and grid.update.
 type GridPayload struct {
 	Grid model.Grid `json:"grid"`
 }
@@ -74,6 +75,7 @@ func applyGridPut(t *txn, c *Command, p *GridPayload, create bool) (any, error) 
 	return &g, nil
 }
 
+// RetirePayload is the payload of grid.retire.
 type RetirePayload struct {
 	Code   string `json:"code"`
 	Reason string `json:"reason"`
@@ -112,6 +114,7 @@ func applyWorkerPut(t *txn, c *Command, w *model.Worker) (any, error) {
 	return w, t.putRecord(bWorker, []byte(w.ID), w)
 }
 
+// AssignPayload is the payload of grid.assign.
 type AssignPayload struct {
 	Grid   string `json:"grid"`
 	Worker string `json:"worker"`

@@ -11,7 +11,7 @@ import (
 	"go.etcd.io/bbolt"
 )
 
-// handoverOffer is the wire body. Name, IDNumber and Details are plaintext
+// HandoverOffer is the wire body. Name, IDNumber and Details are plaintext
 // only in flight; apply refuses them.
 type HandoverOffer struct {
 	Handover model.Handover  `json:"handover"`
@@ -25,6 +25,7 @@ type handoverReply struct {
 	AcceptedAt time.Time `json:"accepted_at"`
 }
 
+// HandoverOpenPayload is the payload of handover.open.
 type HandoverOpenPayload struct {
 	Person   string    `json:"person"`
 	To       string    `json:"to"`
@@ -32,6 +33,7 @@ type HandoverOpenPayload struct {
 	Note     string    `json:"note,omitempty"`
 }
 
+// HandoverIDPayload names a handover (handover.accept).
 type HandoverIDPayload struct {
 	ID string `json:"id"`
 }
@@ -167,7 +169,7 @@ func applyHandoverSweep(t *txn, c *Command, _ *struct{}) (any, error) {
 	return len(due), nil
 }
 
-// subjectAAD is what a handover's sealed subject fields are bound to: a
+// SubjectAAD is what a handover's sealed subject fields are bound to: a
 // sender keeps the person's own values (special-population details under
 // "special"), a receiver seals what arrives under the handover's id.
 func SubjectAAD(direction, handover, person string) (prefix, details string) {

@@ -8,6 +8,7 @@ import (
 	"github.com/fengqiao/fengqiao/core/model"
 )
 
+// KeyedPrefix opens the id of a command derived from an idempotency key.
 const KeyedPrefix = "k-"
 
 // KeyedCommandID reports whether a command id was derived from an

@@ -18,6 +18,7 @@ import (
 
 var tierLen = map[divisions.Tier]int{divisions.Province: 6, divisions.City: 6, divisions.County: 6, divisions.Township: 9, divisions.Village: 12}
 
+// ValidDivision applies the input rules of the i-th division of a load.
 func ValidDivision(i int, d divisions.Division) error {
 	f := fmt.Sprintf("divisions[%d]", i)
 	n, ok := tierLen[d.Tier]
@@ -39,6 +40,7 @@ func ValidDivision(i int, d divisions.Division) error {
 	return nil
 }
 
+// LoadPayload is the payload of jurisdiction.load.
 type LoadPayload struct {
 	Divisions []divisions.Division `json:"divisions"`
 	Aliases   map[string]string    `json:"aliases,omitempty"`
@@ -108,6 +110,7 @@ func applyJurisdictionLoad(t *txn, c *Command, p *LoadPayload) (any, error) {
 // jurPlace is a jurisdiction's own code, for scope checks.
 func jurPlace(j *model.Jurisdiction) string { return j.Code }
 
+// BoundsPayload is the payload of jurisdiction.bounds.
 type BoundsPayload struct {
 	Code     string           `json:"code"`
 	Geometry orb.MultiPolygon `json:"geometry"`
@@ -145,7 +148,7 @@ var regions = sync.OnceValue(func() map[string]bool {
 	return m
 })
 
-// knownRegion accepts an ID number's region code when it is a shipped or
+// KnownRegion accepts an ID number's region code when it is a shipped or
 // retired county code, or lies under a known city. IDs keep the code of
 // their first registration, so counties renamed since (under the same city,
 // or a municipality's 01/02 districts and counties) still pass. It does not
@@ -175,7 +178,7 @@ func (t *txn) withinBounds(code string, p orb.Polygon) (bool, error) {
 	return geo.Within(p, g), nil
 }
 
-// scope turns a jurisdiction code (any tier; retired codes resolve) or a grid
+// Scope turns a jurisdiction code (any tier; retired codes resolve) or a grid
 // code into the key prefix everything under it shares. "" means everywhere.
 // An unknown code is a NotFound error on field.
 func (eng *Engine) Scope(field, code string) (string, error) {

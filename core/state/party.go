@@ -189,7 +189,7 @@ func applyActivity(t *txn, c *Command, a *model.Activity) (any, error) {
 	return a, t.putRecord(bActivity, []byte(a.ID), a)
 }
 
-// orgs is Orgs with limit 0 meaning all.
+// Orgs is Orgs with limit 0 meaning all.
 func (eng *Engine) Orgs(under, after string, limit int) ([]model.Org, string, error) {
 	pre, err := eng.Scope("under", under)
 	if err != nil {

@@ -127,6 +127,7 @@ func (t *txn) loadPerson(c *Command, id string) (*model.Person, error) {
 	return loadIn(t, c, bPerson, id, "id", "person", (*model.Person).Place)
 }
 
+// ReadPayload is the payload of audit.read: a read of sensitive details.
 type ReadPayload struct {
 	Person  string   `json:"person"`
 	Fields  []string `json:"fields"`

@@ -51,7 +51,7 @@ func sortedUnique(s []string) []string {
 	return slices.Compact(out)
 }
 
-// idsPayload is a batch of record ids for time-driven commands (deadline
+// IdsPayload is a batch of record ids for time-driven commands (deadline
 // sweeps, visit alerts).
 type IdsPayload struct {
 	IDs []string `json:"ids"`
@@ -89,7 +89,7 @@ func prefixValues[T any](tx *bbolt.Tx, bucket, pre []byte, limit int, keep func(
 	return out, err
 }
 
-// pageValues is prefixValues starting after the key after (nil: from the
+// PageValues is prefixValues starting after the key after (nil: from the
 // start), keeping only the values want accepts (nil: all), and returning also
 // the key to continue after (nil when done).
 func PageValues[T any](tx *bbolt.Tx, bucket, pre, after []byte, limit int, keep func(k []byte) bool, want func(*T) bool) ([]T, []byte, error) {

@@ -16,7 +16,7 @@ import (
 // MaxResealItems bounds one reseal command.
 const MaxResealItems = 500
 
-// sealedField is one sealed value inside a record and the aad it is bound to.
+// SealedField is one sealed value inside a record and the aad it is bound to.
 type SealedField struct {
 	Name string
 	Val  *string
@@ -83,7 +83,7 @@ func sealedKindNamed(name string) *sealedKind {
 	return nil
 }
 
-// eachSealedRecord calls fn with every record holding sealed values, in
+// EachSealedRecord calls fn with every record holding sealed values, in
 // kind order and then key order, starting after the position from (nil:
 // the start), with the decoded record and its non-empty sealed fields. fn returns errStop
 // to end the scan.
@@ -130,6 +130,7 @@ type resealPos struct {
 	key  []byte
 }
 
+// String is the position as a cursor ("" for none).
 func (p *resealPos) String() string {
 	if p == nil {
 		return ""
@@ -202,6 +203,7 @@ func (c SealCensus) OldTokens() int {
 	return n
 }
 
+// Census counts the sealed values and blind indexes by key generation.
 func Census(e *Engine, kr *seal.Keyring) (SealCensus, error) {
 	out := SealCensus{Current: kr.KeyID(), Generations: map[byte]int{}, CurrentIndex: kr.IndexGeneration(), Indexes: map[byte]int{}, Tokens: map[byte]int{}}
 	err := e.View(func(tx *bbolt.Tx) error {
@@ -266,11 +268,12 @@ type ResealItem struct {
 	New   string `json:"new"`
 }
 
+// ResealPayload is the payload of keys.reseal.
 type ResealPayload struct {
 	Items []ResealItem `json:"items"`
 }
 
-// resealScan bounds the records one pass reads, so a pass over values
+// ResealScan bounds the records one pass reads, so a pass over values
 // already resealed stays short (a variable for tests).
 var ResealScan = 20000
 

@@ -6,6 +6,7 @@ import (
 	"github.com/fengqiao/fengqiao/core/model"
 )
 
+// SplitPayload is the payload of token.split_roles.
 type SplitPayload struct {
 	Issue []model.Token `json:"issue,omitempty"` // the first administrators, hashes only
 }

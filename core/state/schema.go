@@ -189,12 +189,14 @@ const (
 	ixOverdue  = "o/" // o/<loc>/<id>               (overdue and open)
 )
 
+// U64 is v as 8 big-endian bytes, the form of sequences in keys and meta.
 func U64(v uint64) []byte {
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], v)
 	return b[:]
 }
 
+// GetU64 reads U64's form; anything else reads as 0.
 func GetU64(b []byte) uint64 {
 	if len(b) != 8 {
 		return 0
@@ -213,7 +215,7 @@ func timeKey(sec int64) string {
 	return string(b)
 }
 
-// prefixOf maps a division code to the prefix its descendants' codes share:
+// PrefixOf maps a division code to the prefix its descendants' codes share:
 // 500000 → 50, 510100 → 5101, 500110 → 500110, 9- and 12-digit codes whole.
 func PrefixOf(code string) string { return access.Prefix(code) }
 

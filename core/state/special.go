@@ -28,6 +28,7 @@ func visitDueKey(p *model.Person) []byte {
 	return []byte(timeKey(p.Special.NextDue.Unix()) + loc)
 }
 
+// SpecialPayload is the payload of person.special.
 type SpecialPayload struct {
 	ID      string         `json:"id"`
 	Special *model.Special `json:"special"` // nil removes the record
@@ -123,6 +124,7 @@ func applyVisit(t *txn, c *Command, v *model.Visit) (any, error) {
 	return v, t.putRecord(bPerson, []byte(p.ID), p)
 }
 
+// ContactPayload is the payload of person.contact.
 type ContactPayload struct {
 	ID      string `json:"id"`
 	Contact string `json:"contact"`

@@ -15,13 +15,13 @@ import (
 	"go.etcd.io/bbolt"
 )
 
-// hashSecret is the bare SHA-256 tokens were stored under before the pepper.
+// HashSecret is the bare SHA-256 tokens were stored under before the pepper.
 func HashSecret(secret string) string {
 	h := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(h[:])
 }
 
-// tokenDomain separates token hashes from the other blind indexes an index
+// TokenDomain separates token hashes from the other blind indexes an index
 // key makes.
 const TokenDomain = "token"
 
@@ -34,6 +34,7 @@ func validHash(h string) bool {
 	return len(h) == 64 && err == nil
 }
 
+// CheckToken applies the input rules of a token to issue.
 func CheckToken(tk *model.Token) error {
 	if err := model.CheckID("id", tk.ID); err != nil {
 		return err
@@ -93,6 +94,7 @@ func applyTokenCreate(t *txn, c *Command, tk *model.Token) (any, error) {
 // changes.
 func tokenScopeKey(tk *model.Token) []byte { return key(tk.Scope, tk.ID) }
 
+// RevokePayload is the payload of token.revoke.
 type RevokePayload struct {
 	ID string `json:"id"`
 }
@@ -122,6 +124,7 @@ func NewSecret() string {
 	return "fq_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
 }
 
+// RehashPayload is the payload of token.rehash.
 type RehashPayload struct {
 	ID   string `json:"id"`
 	From string `json:"from"`

@@ -10,6 +10,7 @@ import (
 	"go.etcd.io/bbolt"
 )
 
+// TidyPayload is the payload of token.tidy.
 type TidyPayload struct {
 	Under  string    `json:"under"`  // jurisdiction whose subtree is tidied
 	Before time.Time `json:"before"` // tokens that expired before this go

@@ -78,7 +78,7 @@ func buildIndex(db *bbolt.DB, index, records []byte, keyOf func(v []byte) ([]byt
 	return n, nil
 }
 
-// dropChunk bounds one migration transaction; a variable so a test can
+// DropChunk bounds one migration transaction; a variable so a test can
 // make several chunks out of a few events.
 var DropChunk = 10000
 

@@ -53,7 +53,7 @@ func witnessKey(origin string, seq uint64, head []byte) []byte {
 	return append(append(k, '/'), head...)
 }
 
-// lastAudit is the command type of the chain's last record ("" if empty).
+// LastAudit is the command type of the chain's last record ("" if empty).
 func (e *Engine) LastAudit() (string, error) {
 	var typ string
 	err := e.View(func(tx *bbolt.Tx) error {
