@@ -1,0 +1,78 @@
+package sdk
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/fengqiao/fengqiao/core/model"
+)
+
+// Plugin is what every plugin implements.
+type Plugin interface {
+	// Describe says who the plugin is and what it adds. The hooks it serves
+	// are found from the interfaces it implements, not declared here.
+	Describe(ctx context.Context) (Description, error)
+}
+
+// Description is a plugin's answer to Describe.
+type Description struct {
+	Name       string
+	Version    string
+	Categories []model.Category // event categories it adds
+	Fields     json.RawMessage  // JSON Schema of the extension fields it writes
+	Jobs       []Job
+	Routes     []Route
+}
+
+// Job is a time-driven job of a plugin, run on the group's leader.
+type Job struct {
+	Name string
+	Cron string // five fields, China time
+}
+
+// Route is an HTTP route a plugin serves under /api/v1/plugins/{name}/.
+type Route struct {
+	Method, Path, Summary string
+}
+
+// Problem is one reason a plugin refuses a report, naming the field.
+type Problem struct {
+	Field, Rule, Message string
+}
+
+// EventValidator checks a report before it is proposed.
+type EventValidator interface {
+	ValidateEvent(ctx context.Context, r model.Report, jurisdiction string) ([]Problem, error)
+}
+
+// Enrichment is what a plugin adds to a report: an urgency or category
+// that replaces the report's, and extension fields.
+type Enrichment struct {
+	Urgency  string
+	Category string
+	Ext      map[string]json.RawMessage
+}
+
+// EventEnricher adds to a report before it is proposed.
+type EventEnricher interface {
+	EnrichEvent(ctx context.Context, r model.Report, jurisdiction string) (Enrichment, error)
+}
+
+// Routing is where an event goes (分流).
+type Routing struct {
+	Handler    string
+	Department string
+	Deadline   time.Time // zero: the SLA's
+}
+
+// EventRouter says where an accepted event goes.
+type EventRouter interface {
+	RouteEvent(ctx context.Context, ev model.Event) (Routing, error)
+}
+
+// TransitionHandler hears of applied changes, in feed order, and may
+// answer with commands for the host to propose (JSON).
+type TransitionHandler interface {
+	OnTransition(ctx context.Context, changes []model.Change) ([]json.RawMessage, error)
+}

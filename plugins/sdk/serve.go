@@ -1,0 +1,243 @@
+package sdk
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/fengqiao/fengqiao/core/model"
+	pluginv1 "github.com/fengqiao/fengqiao/plugins/proto/fengqiao/plugin/v1"
+)
+
+// realStdout is the plugin's standard output, kept for go-plugin's
+// handshake line. Until Serve hands it over, os.Stdout is standard error:
+// a stray fmt.Println in a plugin's init cannot break the handshake
+// (go-plugin #164); it reaches the host's log instead.
+var realStdout = os.Stdout
+
+// realStderr is the plugin's standard error as the host reads it for log
+// lines: go-plugin's Serve replaces os.Stderr with a pipe of its own.
+var realStderr = os.Stderr
+
+func init() { os.Stdout = os.Stderr }
+
+// Serve runs the plugin until the host stops it, or until the process that
+// started it is gone. It does not return.
+func Serve(p Plugin) {
+	go exitWithParent(os.Getppid(), time.Second)
+	os.Stdout = realStdout
+	plugin.Serve(&plugin.ServeConfig{
+		HandshakeConfig:  Handshake,
+		VersionedPlugins: map[int]plugin.PluginSet{ProtocolVersion: {PluginKey: &GRPCPlugin{Impl: p}}},
+		GRPCServer:       plugin.DefaultGRPCServer,
+	})
+	os.Exit(0)
+}
+
+// exitWithParent ends the plugin once its parent has died (its parent
+// process id changes to the reaper's), so a node killed with -9 leaves no
+// plugin behind even where the host's parent-death signal does not reach.
+func exitWithParent(parent int, every time.Duration) {
+	for range time.Tick(every) {
+		if os.Getppid() != parent {
+			os.Exit(1)
+		}
+	}
+}
+
+// Logger writes structured lines to standard error in the form go-plugin's
+// host reads (hclog JSON), so they reach the node's log under the plugin's
+// name.
+func Logger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(realStderr, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) > 0 {
+				return a
+			}
+			switch a.Key {
+			case slog.TimeKey:
+				// go-plugin parses hclog's own layout, microseconds and all.
+				a.Key, a.Value = "@timestamp", slog.StringValue(a.Value.Time().Format("2006-01-02T15:04:05.000000Z07:00"))
+			case slog.LevelKey:
+				a.Key, a.Value = "@level", slog.StringValue(levelName(a.Value.Any()))
+			case slog.MessageKey:
+				a.Key = "@message"
+			}
+			return a
+		},
+	}))
+}
+
+func levelName(v any) string {
+	switch l, _ := v.(slog.Level); {
+	case l >= slog.LevelError:
+		return "error"
+	case l >= slog.LevelWarn:
+		return "warn"
+	case l >= slog.LevelInfo:
+		return "info"
+	}
+	return "debug"
+}
+
+// GRPCPlugin is the go-plugin side of the protocol: a plugin serves Impl,
+// and a host (Impl nil) gets a pluginv1.PluginServiceClient.
+type GRPCPlugin struct {
+	plugin.NetRPCUnsupportedPlugin
+	Impl Plugin
+}
+
+// GRPCServer registers the plugin's service.
+func (g *GRPCPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
+	pluginv1.RegisterPluginServiceServer(s, &server{impl: g.Impl})
+	return nil
+}
+
+// GRPCClient is the host's client of the plugin's service.
+func (g *GRPCPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
+	return pluginv1.NewPluginServiceClient(c), nil
+}
+
+// server adapts a Plugin to the wire protocol.
+type server struct {
+	pluginv1.UnimplementedPluginServiceServer
+	impl Plugin
+}
+
+// Hooks lists the hooks p serves: those whose interfaces it implements.
+func Hooks(p Plugin) []pluginv1.Hook {
+	var hs []pluginv1.Hook
+	if _, ok := p.(EventValidator); ok {
+		hs = append(hs, pluginv1.Hook_HOOK_VALIDATE_EVENT)
+	}
+	if _, ok := p.(EventEnricher); ok {
+		hs = append(hs, pluginv1.Hook_HOOK_ENRICH_EVENT)
+	}
+	if _, ok := p.(EventRouter); ok {
+		hs = append(hs, pluginv1.Hook_HOOK_ROUTE_EVENT)
+	}
+	if _, ok := p.(TransitionHandler); ok {
+		hs = append(hs, pluginv1.Hook_HOOK_ON_TRANSITION)
+	}
+	return hs
+}
+
+func (s *server) Describe(ctx context.Context, _ *pluginv1.DescribeRequest) (*pluginv1.DescribeResponse, error) {
+	d, err := s.impl.Describe(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &pluginv1.DescribeResponse{Name: d.Name, Version: d.Version, Hooks: Hooks(s.impl), Fields: d.Fields}
+	for _, c := range d.Categories {
+		raw, err := json.Marshal(c)
+		if err != nil {
+			return nil, err
+		}
+		out.Categories = append(out.Categories, raw)
+	}
+	for _, j := range d.Jobs {
+		out.Jobs = append(out.Jobs, &pluginv1.Job{Name: j.Name, Cron: j.Cron})
+	}
+	for _, r := range d.Routes {
+		out.Routes = append(out.Routes, &pluginv1.Route{Method: r.Method, Path: r.Path, Summary: r.Summary})
+	}
+	return out, nil
+}
+
+// decodeArg reads a JSON argument, answering InvalidArgument when it is not
+// the value the hook takes.
+func decodeArg(raw []byte, v any) error {
+	if err := json.Unmarshal(raw, v); err != nil {
+		return status.Errorf(codes.InvalidArgument, "decode: %v", err)
+	}
+	return nil
+}
+
+func (s *server) ValidateEvent(ctx context.Context, req *pluginv1.ValidateEventRequest) (*pluginv1.ValidateEventResponse, error) {
+	v, ok := s.impl.(EventValidator)
+	if !ok {
+		return nil, status.Error(codes.Unimplemented, "ValidateEvent is not served")
+	}
+	var r model.Report
+	if err := decodeArg(req.Report, &r); err != nil {
+		return nil, err
+	}
+	ps, err := v.ValidateEvent(ctx, r, req.Jurisdiction)
+	if err != nil {
+		return nil, err
+	}
+	out := &pluginv1.ValidateEventResponse{}
+	for _, p := range ps {
+		out.Problems = append(out.Problems, &pluginv1.Problem{Field: p.Field, Rule: p.Rule, Message: p.Message})
+	}
+	return out, nil
+}
+
+func (s *server) EnrichEvent(ctx context.Context, req *pluginv1.EnrichEventRequest) (*pluginv1.EnrichEventResponse, error) {
+	e, ok := s.impl.(EventEnricher)
+	if !ok {
+		return nil, status.Error(codes.Unimplemented, "EnrichEvent is not served")
+	}
+	var r model.Report
+	if err := decodeArg(req.Report, &r); err != nil {
+		return nil, err
+	}
+	en, err := e.EnrichEvent(ctx, r, req.Jurisdiction)
+	if err != nil {
+		return nil, err
+	}
+	out := &pluginv1.EnrichEventResponse{Urgency: en.Urgency, Category: en.Category, Ext: map[string][]byte{}}
+	for k, v := range en.Ext {
+		out.Ext[k] = v
+	}
+	return out, nil
+}
+
+func (s *server) RouteEvent(ctx context.Context, req *pluginv1.RouteEventRequest) (*pluginv1.RouteEventResponse, error) {
+	rt, ok := s.impl.(EventRouter)
+	if !ok {
+		return nil, status.Error(codes.Unimplemented, "RouteEvent is not served")
+	}
+	var ev model.Event
+	if err := decodeArg(req.Event, &ev); err != nil {
+		return nil, err
+	}
+	r, err := rt.RouteEvent(ctx, ev)
+	if err != nil {
+		return nil, err
+	}
+	out := &pluginv1.RouteEventResponse{Handler: r.Handler, Department: r.Department}
+	if !r.Deadline.IsZero() {
+		out.Deadline = r.Deadline.UTC().Format(time.RFC3339)
+	}
+	return out, nil
+}
+
+func (s *server) OnTransition(ctx context.Context, req *pluginv1.OnTransitionRequest) (*pluginv1.OnTransitionResponse, error) {
+	th, ok := s.impl.(TransitionHandler)
+	if !ok {
+		return nil, status.Error(codes.Unimplemented, "OnTransition is not served")
+	}
+	changes := make([]model.Change, len(req.Changes))
+	for i, raw := range req.Changes {
+		if err := decodeArg(raw, &changes[i]); err != nil {
+			return nil, err
+		}
+	}
+	cmds, err := th.OnTransition(ctx, changes)
+	if err != nil {
+		return nil, err
+	}
+	out := &pluginv1.OnTransitionResponse{}
+	for _, c := range cmds {
+		out.Commands = append(out.Commands, c)
+	}
+	return out, nil
+}
