@@ -26,7 +26,14 @@ var realStdout = os.Stdout
 // lines: go-plugin's Serve replaces os.Stderr with a pipe of its own.
 var realStderr = os.Stderr
 
-func init() { os.Stdout = os.Stderr }
+// init guards standard output only in a process a host started as a
+// plugin (go-plugin sets the handshake's cookie in its environment): a
+// host that imports this package keeps its own stdout.
+func init() {
+	if os.Getenv(Handshake.MagicCookieKey) == Handshake.MagicCookieValue {
+		os.Stdout = os.Stderr
+	}
+}
 
 // Serve runs the plugin until the host stops it, or until the process that
 // started it is gone. It does not return.

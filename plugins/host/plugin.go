@@ -1,0 +1,140 @@
+package host
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+
+	"github.com/fengqiao/fengqiao/core/errs"
+	pluginv1 "github.com/fengqiao/fengqiao/plugins/proto/fengqiao/plugin/v1"
+	"github.com/fengqiao/fengqiao/plugins/sdk"
+)
+
+// Defaults of a plugin's Config.
+const (
+	DefaultStartTimeout = 10 * time.Second
+	DefaultCallTimeout  = 2 * time.Second
+	// MaxResponse bounds one answer from a plugin.
+	MaxResponse = 4 << 20
+)
+
+// ErrChecksum is a plugin binary whose SHA-256 is not the one expected.
+var ErrChecksum = errors.New("plugin checksum mismatch")
+
+// Config describes one plugin process.
+type Config struct {
+	Name         string
+	Path         string // the binary, inside the node's plugin directory
+	SHA256       string // hex; the binary must hash to it
+	Logger       *slog.Logger
+	StartTimeout time.Duration // default DefaultStartTimeout
+	CallTimeout  time.Duration // default DefaultCallTimeout, per call
+}
+
+// Plugin is a started plugin.
+type Plugin struct {
+	cfg    Config
+	client *plugin.Client
+	svc    pluginv1.PluginServiceClient
+	Desc   *pluginv1.DescribeResponse
+}
+
+// Start starts the plugin, checks its checksum and protocol version, and
+// asks it to describe itself. Every error names the plugin.
+func Start(ctx context.Context, cfg Config) (*Plugin, error) {
+	if cfg.StartTimeout <= 0 {
+		cfg.StartTimeout = DefaultStartTimeout
+	}
+	if cfg.CallTimeout <= 0 {
+		cfg.CallTimeout = DefaultCallTimeout
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	sum, err := hex.DecodeString(cfg.SHA256)
+	if err != nil || len(sum) != sha256.Size {
+		return nil, errs.Invalid("sha256", "format", "plugin %s: the checksum must be 64 hex digits", cfg.Name)
+	}
+	// go-plugin checks the checksum too, as it starts the binary; reading
+	// it first gives a clear error and starts nothing.
+	if got, err := FileSHA256(cfg.Path); err != nil {
+		return nil, fmt.Errorf("plugin %s: %w", cfg.Name, err)
+	} else if got != cfg.SHA256 {
+		return nil, fmt.Errorf("plugin %s: %s hashes to %s, not %s: %w", cfg.Name, cfg.Path, got, cfg.SHA256, ErrChecksum)
+	}
+	cmd := exec.Command(cfg.Path)
+	ownGroup(cmd)
+	client := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  sdk.Handshake,
+		VersionedPlugins: map[int]plugin.PluginSet{sdk.ProtocolVersion: {sdk.PluginKey: &sdk.GRPCPlugin{}}},
+		Cmd:              cmd,
+		SecureConfig:     &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()},
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		StartTimeout:     cfg.StartTimeout,
+		GRPCDialOptions:  []grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxResponse))},
+		Logger:           hclog.New(&hclog.LoggerOptions{Name: cfg.Name, Output: &slogWriter{log: cfg.Logger, plugin: cfg.Name}, JSONFormat: true, Level: hclog.Info}),
+	})
+	p := &Plugin{cfg: cfg, client: client}
+	rpc, err := client.Client()
+	if err != nil {
+		client.Kill()
+		return nil, fmt.Errorf("plugin %s: start: %w", cfg.Name, err)
+	}
+	raw, err := rpc.Dispense(sdk.PluginKey)
+	if err != nil {
+		client.Kill()
+		return nil, fmt.Errorf("plugin %s: %w", cfg.Name, err)
+	}
+	p.svc = raw.(pluginv1.PluginServiceClient)
+	cctx, cancel := context.WithTimeout(ctx, cfg.CallTimeout)
+	defer cancel()
+	if p.Desc, err = p.svc.Describe(cctx, &pluginv1.DescribeRequest{}); err != nil {
+		client.Kill()
+		return nil, fmt.Errorf("plugin %s: describe: %w", cfg.Name, err)
+	}
+	return p, nil
+}
+
+// Service is the plugin's gRPC client; calls through call() get the
+// plugin's deadline.
+func (p *Plugin) call(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, p.cfg.CallTimeout)
+}
+
+// ValidateEvent asks the plugin to check a report (JSON of model.Report).
+func (p *Plugin) ValidateEvent(ctx context.Context, report []byte, jurisdiction string) (*pluginv1.ValidateEventResponse, error) {
+	ctx, cancel := p.call(ctx)
+	defer cancel()
+	out, err := p.svc.ValidateEvent(ctx, &pluginv1.ValidateEventRequest{Report: report, Jurisdiction: jurisdiction})
+	if err != nil {
+		return nil, fmt.Errorf("plugin %s: ValidateEvent: %w", p.cfg.Name, err)
+	}
+	return out, nil
+}
+
+// Exited reports whether the plugin's process has ended.
+func (p *Plugin) Exited() bool { return p.client.Exited() }
+
+// Kill stops the plugin's process.
+func (p *Plugin) Kill() { p.client.Kill() }
+
+// FileSHA256 is the hex SHA-256 of a file.
+func FileSHA256(path string) (string, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:]), nil
+}
