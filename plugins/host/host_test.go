@@ -24,7 +24,9 @@ import (
 )
 
 // build compiles a test plugin and returns its path and checksum.
-func build(t *testing.T, pkg string) (string, string) {
+func build(t *testing.T, pkg string) (string, string) { return buildTB(t, pkg) }
+
+func buildTB(t testing.TB, pkg string) (string, string) {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), filepath.Base(pkg))
 	if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
