@@ -42,3 +42,23 @@ func TestOnlyTheEngineAndTheLogStoreImportBbolt(t *testing.T) {
 		}
 	}
 }
+
+// The dependency direction of DESIGN.md: core imports none of federation,
+// plugins/host and node; federation imports neither node nor plugins/host.
+func TestDependencyDirection(t *testing.T) {
+	const mod = "github.com/fengqiao/fengqiao/"
+	rules := map[string][]string{
+		mod + "core/...":       {mod + "federation", mod + "plugins/host", mod + "node"},
+		mod + "federation/...": {mod + "node", mod + "plugins/host"},
+		mod + "plugins/sdk":    {mod + "core/state", mod + "federation", mod + "node"},
+	}
+	for pattern, banned := range rules {
+		for _, l := range goList(t, "-deps", "-f", "{{.ImportPath}}", pattern) {
+			for _, b := range banned {
+				if l == b || strings.HasPrefix(l, b+"/") {
+					t.Errorf("%s pulls in %s", pattern, l)
+				}
+			}
+		}
+	}
+}
