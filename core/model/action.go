@@ -10,50 +10,58 @@ import (
 var Satisfactions = []string{"satisfied", "basically_satisfied", "unsatisfied"}
 
 // Check validates an action's fields: the input rules, run before proposing.
+// The fields each action needs are the transition table's Needs.
 func (a *Action) Check() error {
 	if len(a.Note) > MaxText {
 		return errs.Invalid("note", "length", "note is longer than %d bytes", MaxText)
 	}
-	need := func(field, v string) error {
-		if v == "" {
-			return errs.Invalid(field, "required", "%s needs %s", a.Action, field)
-		}
-		if len(v) > MaxText {
-			return errs.Invalid(field, "length", "%s is too long", field)
-		}
-		return nil
-	}
-	switch a.Action {
-	case "accept", "sign", "resolve", "supervise", "escalate", "resume", "self_resolve", "comment":
-		if a.Action == "comment" {
-			return need("note", a.Note)
-		}
-		return nil
-	case "dispatch":
-		return need("handler", a.Handler)
-	case "reject", "return", "suspend":
-		return need("reason", a.Reason)
-	case "verify":
-		if a.Passed == nil {
-			return errs.Invalid("passed", "required", "verify needs passed: true or false")
-		}
-		return nil
-	case "rate":
-		if !slices.Contains(Satisfactions, a.Satisfaction) {
-			return errs.Invalid("satisfaction", "enum", "satisfaction must be one of %v", Satisfactions)
-		}
-		return nil
-	case "extend":
-		if a.Deadline == nil {
-			return errs.Invalid("deadline", "required", "extend needs a new deadline")
-		}
-		return need("reason", a.Reason)
-	case "merge":
-		return need("into", a.Into)
-	case "":
+	if a.Action == "" {
 		return errs.Invalid("action", "required", "action is required")
 	}
-	return errs.Invalid("action", "enum", "unknown action %q", a.Action)
+	tr, ok := TransitionOf(a.Action)
+	if !ok {
+		return errs.Invalid("action", "enum", "unknown action %q", a.Action)
+	}
+	for _, field := range tr.Needs {
+		switch field {
+		case "passed":
+			if a.Passed == nil {
+				return errs.Invalid("passed", "required", "verify needs passed: true or false")
+			}
+		case "deadline":
+			if a.Deadline == nil {
+				return errs.Invalid("deadline", "required", "extend needs a new deadline")
+			}
+		case "satisfaction":
+			if !slices.Contains(Satisfactions, a.Satisfaction) {
+				return errs.Invalid("satisfaction", "enum", "satisfaction must be one of %v", Satisfactions)
+			}
+		default:
+			v := a.text(field)
+			if v == "" {
+				return errs.Invalid(field, "required", "%s needs %s", a.Action, field)
+			}
+			if len(v) > MaxText {
+				return errs.Invalid(field, "length", "%s is too long", field)
+			}
+		}
+	}
+	return nil
+}
+
+// text is the text field of the action a transition's Needs names.
+func (a *Action) text(field string) string {
+	switch field {
+	case "handler":
+		return a.Handler
+	case "reason":
+		return a.Reason
+	case "into":
+		return a.Into
+	case "note":
+		return a.Note
+	}
+	panic("model: the transition table needs an unknown field " + field)
 }
 
 // Transition is one row of the event transition table of DESIGN.md: an
@@ -68,12 +76,6 @@ type Transition struct {
 	Needs  []string `json:"needs"`  // the fields it requires besides action
 	Note   string   `json:"detail"` // what decides between several outcomes, when there are
 }
-
-// open and active are the states of Status.Open and Status.Active.
-var (
-	open   = []Status{StatusReported, StatusAccepted, StatusDispatched, StatusInProgress, StatusResolved, StatusSuspended}
-	active = []Status{StatusReported, StatusAccepted, StatusDispatched, StatusInProgress, StatusResolved}
-)
 
 // Transitions is the event transition table, in the order of DESIGN.md.
 var Transitions = []Transition{

@@ -31,26 +31,20 @@ var Statuses = []Status{StatusReported, StatusAccepted, StatusRejected, StatusDi
 	StatusResolved, StatusClosed, StatusSuspended, StatusEscalated, StatusMerged}
 
 // ValidStatus reports whether s is one of Statuses.
-func ValidStatus(s Status) bool {
-	for _, x := range Statuses {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
+func ValidStatus(s Status) bool { return slices.Contains(Statuses, s) }
+
+// active and open are the states of Active and Open; the transition table
+// names them as the states several actions may be taken from.
+var (
+	active = []Status{StatusReported, StatusAccepted, StatusDispatched, StatusInProgress, StatusResolved}
+	open   = append(slices.Clone(active), StatusSuspended)
+)
 
 // Active states are open and running against the clock.
-func (s Status) Active() bool {
-	switch s {
-	case StatusReported, StatusAccepted, StatusDispatched, StatusInProgress, StatusResolved:
-		return true
-	}
-	return false
-}
+func (s Status) Active() bool { return slices.Contains(active, s) }
 
 // Open states are active or suspended.
-func (s Status) Open() bool { return s.Active() || s == StatusSuspended }
+func (s Status) Open() bool { return slices.Contains(open, s) }
 
 // Event sources.
 var Sources = []string{"grid_worker", "resident", "hotline_12345", "video", "superior", "plugin", "system"}
