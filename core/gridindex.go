@@ -2,6 +2,7 @@ package core
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/paulmach/orb"
 
@@ -12,24 +13,36 @@ import (
 // grid on the proposer side (apply never consults it). It is rebuilt from
 // the state when the engine's grid generation has moved: after any grid
 // change on any replica, and after a restore. Grids change rarely; points
-// are located on every report with a location.
+// are located on every report with a location, so a lookup reads the
+// current index without a lock and only a rebuild takes one.
 type gridIndex struct {
-	mu  sync.Mutex
+	cur     atomic.Pointer[builtIndex]
+	rebuild sync.Mutex
+}
+
+// builtIndex is an index and the grid generation it was built at.
+type builtIndex struct {
 	gen uint64
 	idx *geo.Index
 }
 
 // locate finds the active grid containing the point.
 func (gi *gridIndex) locate(s *Store, lng, lat float64) (string, bool, error) {
-	gi.mu.Lock()
-	defer gi.mu.Unlock()
-	if gen := s.engine.GridGeneration(); gi.idx == nil || gen != gi.gen {
-		idx := geo.NewIndex()
-		if err := s.engine.ActiveGrids(func(code string, poly orb.Polygon) { idx.Put(code, poly) }); err != nil {
-			return "", false, err
+	gen := s.engine.GridGeneration()
+	b := gi.cur.Load()
+	if b == nil || b.gen != gen {
+		gi.rebuild.Lock()
+		if b = gi.cur.Load(); b == nil || b.gen != gen {
+			idx := geo.NewIndex()
+			if err := s.engine.ActiveGrids(func(code string, poly orb.Polygon) { idx.Put(code, poly) }); err != nil {
+				gi.rebuild.Unlock()
+				return "", false, err
+			}
+			b = &builtIndex{gen: gen, idx: idx}
+			gi.cur.Store(b)
 		}
-		gi.idx, gi.gen = idx, gen
+		gi.rebuild.Unlock()
 	}
-	code, ok := gi.idx.Locate([2]float64{lng, lat})
+	code, ok := b.idx.Locate([2]float64{lng, lat})
 	return code, ok, nil
 }
