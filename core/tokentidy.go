@@ -23,14 +23,16 @@ func (ts *Tokens) Tidy(ctx context.Context, under string, before time.Time) (int
 // When no token is due to go it proposes nothing.
 func (ts *Tokens) TidyAll(ctx context.Context, before time.Time) (int, error) {
 	roots, err := ts.s.engine.TidyRoots(before)
+	if err != nil {
+		return 0, err
+	}
 	total := 0
 	for _, r := range roots {
-		if err != nil {
-			break
-		}
-		var n int
-		n, err = ts.Tidy(ctx, r, before)
+		n, err := ts.Tidy(ctx, r, before)
 		total += n
+		if err != nil {
+			return total, err
+		}
 	}
-	return total, err
+	return total, nil
 }

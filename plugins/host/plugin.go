@@ -106,8 +106,7 @@ func Start(ctx context.Context, cfg Config) (*Plugin, error) {
 	return p, nil
 }
 
-// Service is the plugin's gRPC client; calls through call() get the
-// plugin's deadline.
+// call bounds one call to the plugin by its deadline.
 func (p *Plugin) call(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, p.cfg.CallTimeout)
 }
