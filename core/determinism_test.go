@@ -93,6 +93,17 @@ func randomWorkload(t *testing.T, e *env, n int, seed int64) {
 			_, err = e.People.RecordVisit(e.ctx, pick(people), model.VisitInput{At: e.clock.Now(), Visitor: "v", Method: "phone", Found: true})
 		case r < 99 && len(people) > 0:
 			_, err = e.People.MarkContact(e.ctx, pick(people), pick([]string{model.ContactLost, model.ContactNormal, model.ContactOutOfControl}), "")
+		case r < 100 && rng.Intn(2) == 0:
+			// The plugin catalog: versions, nodes' reports, switches (many refused).
+			v := fmt.Sprintf("1.%d.0", rng.Intn(3))
+			switch rng.Intn(3) {
+			case 0:
+				_, err = e.Plugins.Register(e.ctx, testPluginVersion(v, sumA))
+			case 1:
+				err = e.Plugins.Report(e.ctx, model.PluginReport{Name: "qijiang-daily", Version: v, Node: pick([]string{"n1", "n2"}), Status: model.BinaryOK, SHA256: sumA})
+			default:
+				_, err = e.Plugins.Enable(e.ctx, "qijiang-daily", v, []string{"n1", "n2"})
+			}
 		default:
 			err = e.Events.SetCalendar(e.ctx, workcal.Calendar{Holidays: []string{e.clock.Now().AddDate(0, 0, rng.Intn(10)).Format(time.DateOnly)}})
 		}

@@ -80,6 +80,7 @@ type Store struct {
 	Cases         *Cases
 	Handovers     *Handovers
 	Changes       *Changes
+	Plugins       *Plugins
 }
 
 // keyring is the keyring in use; take it once per operation that needs
@@ -149,6 +150,7 @@ func New(e *state.Engine, p state.Proposer, opts Options) *Store {
 	s.Cases = &Cases{s: s}
 	s.Handovers = &Handovers{s: s}
 	s.Changes = &Changes{s: s}
+	s.Plugins = &Plugins{s: s}
 	s.Party = &Party{s: s}
 	s.People = &People{s: s}
 	s.Tokens = &Tokens{s: s}

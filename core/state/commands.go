@@ -57,6 +57,9 @@ var commands = []commandDef{
 	{45, "handover.accept", 1, typed(applyHandoverAccept)},
 	{46, "handover.sweep", 1, typed(applyHandoverSweep)},
 	{47, "changes.ack", 1, typed(applyChangeAck)},
+	{48, "plugin.register", 1, typed(applyPluginRegister)},
+	{49, "plugin.report", 1, typed(applyPluginReport)},
+	{50, "plugin.enable", 1, typed(applyPluginEnable)},
 }
 
 // receivers apply a message from another jurisdiction, by its kind, inside

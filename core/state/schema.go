@@ -57,6 +57,7 @@ var (
 	bHandover        = []byte("handover")
 	bChange          = []byte("change")
 	bChangeCursor    = []byte("change_cursor")
+	bPlugin          = []byte("plugin")
 )
 
 // bucketSpec describes one bucket.
@@ -110,6 +111,7 @@ var schema = []bucketSpec{
 	{bHandover, "handover id", "Handover"},
 	{bChange, "chunk: seq / ChangeChunk (8 bytes)", "the chunk's model.Change records, binary (changes.go); whole chunks go past ChangeRetention"},
 	{bChangeCursor, "consumer name", "the seq it acknowledged (8 bytes)"},
+	{bPlugin, "the plugin prefixes below", "the plugin catalog"},
 }
 
 var allBuckets = func() [][]byte {
@@ -137,6 +139,13 @@ var (
 const (
 	counterJur  = "j/"
 	counterGrid = "g/"
+)
+
+// Key prefixes of bPlugin.
+const (
+	pluginVersionPrefix = "v/"
+	pluginActivePrefix  = "a/"
+	pluginReportPrefix  = "r/"
 )
 
 // Keys of bConfig.
@@ -173,6 +182,9 @@ var keys = []keySpec{
 	{BucketEvIndex, ixOverdue, "o/<loc>/<id>: overdue open events"},
 	{bCounter, counterJur, "j/<place prefix>/<YYYYMM or empty>/<category or empty>: figures of a division"},
 	{bCounter, counterGrid, "g/<grid>/<YYYYMM or empty>/: figures of a grid"},
+	{bPlugin, pluginVersionPrefix, "v/<name>/<version>: model.PluginVersion, a registered version"},
+	{bPlugin, pluginActivePrefix, "a/<name>: model.PluginActive, the version that runs"},
+	{bPlugin, pluginReportPrefix, "r/<name>/<version>/<node>: model.PluginReport, what a node found"},
 }
 
 // Event index prefixes inside bEvIndex. One bucket instead of five: a
