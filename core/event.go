@@ -54,6 +54,9 @@ func (ev *Events) ReportCommand(ctx context.Context, r model.Report) (*state.Com
 		}
 		r.Jurisdiction = cur
 	}
+	if err := ev.s.beforeReport(ctx, &r); err != nil {
+		return nil, err
+	}
 	return ev.s.command(ctx, "event.report", r.Jurisdiction, &r)
 }
 

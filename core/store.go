@@ -66,7 +66,8 @@ type Store struct {
 	maxAdminTTL time.Duration
 	// secondFactor enrols administrators' tokens (Options.SecondFactor).
 	secondFactor bool
-	otp          otpSeen // TOTP steps accepted, per token
+	otp          otpSeen                  // TOTP steps accepted, per token
+	hooks        atomic.Pointer[hooksBox] // plugins' hooks (SetHooks)
 	ids          idcard.Checker
 
 	Jurisdictions *Jurisdictions

@@ -30,6 +30,34 @@ const (
 	FailClosed = "closed"
 )
 
+// Extension fields the plugin hooks write (Event.Ext). A plugin's own
+// fields are named PluginExtKey(plugin, field); callers may not use ':'.
+const (
+	// ExtRoute holds the routing (分流) a plugin chose: a Routing.
+	ExtRoute = "fengqiao:route"
+	// ExtSkipped lists the hooks that failed open on the report: Skipped values.
+	ExtSkipped = "fengqiao:skipped"
+)
+
+// PluginExtKey names a plugin's extension field.
+func PluginExtKey(plugin, field string) string { return plugin + ":" + field }
+
+// Routing is where a plugin routes an event (分流); dispatch takes it as
+// its default handler and deadline.
+type Routing struct {
+	Plugin     string     `json:"plugin"`
+	Handler    string     `json:"handler,omitempty"`
+	Department string     `json:"department,omitempty"`
+	Deadline   *time.Time `json:"deadline,omitempty"`
+}
+
+// Skipped is a hook that failed open: the report went on without it.
+type Skipped struct {
+	Plugin string `json:"plugin"`
+	Hook   string `json:"hook"`
+	Error  string `json:"error"`
+}
+
 // Bounds of a catalog entry.
 const (
 	MaxPluginConfig = 16 << 10
@@ -135,6 +163,9 @@ func (p *PluginVersion) Check() error {
 func CheckPluginName(name string) error {
 	if name == "" || len(name) > 40 || name[0] < 'a' || name[0] > 'z' {
 		return errs.Invalid("name", "format", "plugin name must be 1..40 characters starting with a-z")
+	}
+	if name == "fengqiao" {
+		return errs.Invalid("name", "reserved", "plugin name fengqiao is reserved")
 	}
 	for _, r := range name {
 		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {

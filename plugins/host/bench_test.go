@@ -43,12 +43,11 @@ func BenchmarkHookCall(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
-		raw, _ := json.Marshal(r)
-		if _, err := p.ValidateEvent(ctx, raw, "500110"); err != nil {
+		if _, err := p.ValidateEvent(ctx, &r, "500110"); err != nil {
 			b.Fatal(err)
 		}
 		t1 := time.Now()
-		raw, _ = json.Marshal(r)
+		raw, _ := json.Marshal(r)
 		var back model.Report
 		json.Unmarshal(raw, &back)
 		if _, err := direct.ValidateEvent(ctx, back, "500110"); err != nil {

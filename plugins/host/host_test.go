@@ -3,7 +3,6 @@ package host
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -50,9 +49,8 @@ func TestStartChecksumAndCalls(t *testing.T) {
 	if p.Desc.Name != "echo" || len(p.Desc.Hooks) != 2 {
 		t.Fatalf("describe: %+v", p.Desc)
 	}
-	report, _ := json.Marshal(model.Report{Category: "dispute", Description: "邻里纠纷"})
-	v, err := p.ValidateEvent(context.Background(), report, "500110")
-	if err != nil || len(v.Problems) != 1 {
+	v, err := p.ValidateEvent(context.Background(), &model.Report{Category: "dispute", Description: "邻里纠纷"}, "500110")
+	if err != nil || len(v) != 1 {
 		t.Fatalf("validate: %+v %v", v, err)
 	}
 	// A wrong checksum starts nothing and names the plugin.
@@ -75,7 +73,7 @@ func TestCallDeadline(t *testing.T) {
 	}
 	defer p.Kill()
 	t0 := time.Now()
-	_, err = p.ValidateEvent(context.Background(), []byte(`{}`), "")
+	_, err = p.ValidateEvent(context.Background(), &model.Report{}, "")
 	took := time.Since(t0)
 	if err == nil || !strings.Contains(err.Error(), "plugin slow") ||
 		status.Code(errors.Unwrap(err)) != codes.DeadlineExceeded && !errors.Is(err, context.DeadlineExceeded) {

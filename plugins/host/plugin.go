@@ -36,9 +36,17 @@ type Config struct {
 	Name         string
 	Path         string // the binary, inside the node's plugin directory
 	SHA256       string // hex; the binary must hash to it
+	Config       []byte // the catalog's config, one JSON object, sent with Describe
 	Logger       *slog.Logger
 	StartTimeout time.Duration // default DefaultStartTimeout
 	CallTimeout  time.Duration // default DefaultCallTimeout, per call
+	// Reattach, when set, talks to a plugin already running (under a
+	// debugger, FENGQIAO_PLUGIN_REATTACH) instead of starting Path; it
+	// skips the checksum, so it is for development only.
+	Reattach *plugin.ReattachConfig
+	// Observe, if set, is told of every hook call: its hook, how long it
+	// took and its error (metrics).
+	Observe func(hook string, took time.Duration, err error)
 }
 
 // Plugin is a started plugin.
@@ -46,7 +54,7 @@ type Plugin struct {
 	cfg    Config
 	client *plugin.Client
 	svc    pluginv1.PluginServiceClient
-	Desc   *pluginv1.DescribeResponse
+	Desc   *Description
 }
 
 // Start starts the plugin, checks its checksum and protocol version, and
@@ -61,30 +69,35 @@ func Start(ctx context.Context, cfg Config) (*Plugin, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	sum, err := hex.DecodeString(cfg.SHA256)
-	if err != nil || len(sum) != sha256.Size {
-		return nil, errs.Invalid("sha256", "format", "plugin %s: the checksum must be 64 hex digits", cfg.Name)
-	}
-	// go-plugin checks the checksum too, as it starts the binary; reading
-	// it first gives a clear error and starts nothing.
-	if got, err := FileSHA256(cfg.Path); err != nil {
-		return nil, fmt.Errorf("plugin %s: %w", cfg.Name, err)
-	} else if got != cfg.SHA256 {
-		return nil, fmt.Errorf("plugin %s: %s hashes to %s, not %s: %w", cfg.Name, cfg.Path, got, cfg.SHA256, ErrChecksum)
-	}
-	cmd := exec.Command(cfg.Path)
-	ownGroup(cmd)
-	client := plugin.NewClient(&plugin.ClientConfig{
+	cc := &plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
 		VersionedPlugins: map[int]plugin.PluginSet{sdk.ProtocolVersion: {sdk.PluginKey: &sdk.GRPCPlugin{}}},
-		Cmd:              cmd,
-		SecureConfig:     &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()},
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		AutoMTLS:         true,
 		StartTimeout:     cfg.StartTimeout,
 		GRPCDialOptions:  []grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxResponse))},
 		Logger:           hclog.New(&hclog.LoggerOptions{Name: cfg.Name, Output: &slogWriter{log: cfg.Logger, plugin: cfg.Name}, JSONFormat: true, Level: hclog.Info}),
-	})
+	}
+	if cfg.Reattach != nil {
+		cc.Reattach = cfg.Reattach
+	} else {
+		sum, err := hex.DecodeString(cfg.SHA256)
+		if err != nil || len(sum) != sha256.Size {
+			return nil, errs.Invalid("sha256", "format", "plugin %s: the checksum must be 64 hex digits", cfg.Name)
+		}
+		// go-plugin checks the checksum too, as it starts the binary;
+		// reading it first gives a clear error and starts nothing.
+		if got, err := FileSHA256(cfg.Path); err != nil {
+			return nil, fmt.Errorf("plugin %s: %w", cfg.Name, err)
+		} else if got != cfg.SHA256 {
+			return nil, fmt.Errorf("plugin %s: %s hashes to %s, not %s: %w", cfg.Name, cfg.Path, got, cfg.SHA256, ErrChecksum)
+		}
+		cmd := exec.Command(cfg.Path)
+		ownGroup(cmd)
+		cc.Cmd = cmd
+		cc.SecureConfig = &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()}
+		cc.AutoMTLS = true
+	}
+	client := plugin.NewClient(cc)
 	p := &Plugin{cfg: cfg, client: client}
 	rpc, err := client.Client()
 	if err != nil {
@@ -99,27 +112,29 @@ func Start(ctx context.Context, cfg Config) (*Plugin, error) {
 	p.svc = raw.(pluginv1.PluginServiceClient)
 	cctx, cancel := context.WithTimeout(ctx, cfg.CallTimeout)
 	defer cancel()
-	if p.Desc, err = p.svc.Describe(cctx, &pluginv1.DescribeRequest{}); err != nil {
+	d, err := p.svc.Describe(cctx, &pluginv1.DescribeRequest{Config: cfg.Config})
+	if err != nil {
 		client.Kill()
 		return nil, fmt.Errorf("plugin %s: describe: %w", cfg.Name, err)
+	}
+	if p.Desc, err = decodeDescription(cfg.Name, d); err != nil {
+		client.Kill()
+		return nil, err
 	}
 	return p, nil
 }
 
-// call bounds one call to the plugin by its deadline.
-func (p *Plugin) call(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, p.cfg.CallTimeout)
-}
-
-// ValidateEvent asks the plugin to check a report (JSON of model.Report).
-func (p *Plugin) ValidateEvent(ctx context.Context, report []byte, jurisdiction string) (*pluginv1.ValidateEventResponse, error) {
-	ctx, cancel := p.call(ctx)
-	defer cancel()
-	out, err := p.svc.ValidateEvent(ctx, &pluginv1.ValidateEventRequest{Report: report, Jurisdiction: jurisdiction})
+// Ping asks the plugin's process whether it still answers (go-plugin's
+// health service).
+func (p *Plugin) Ping() error {
+	c, err := p.client.Client()
 	if err != nil {
-		return nil, fmt.Errorf("plugin %s: ValidateEvent: %w", p.cfg.Name, err)
+		return fmt.Errorf("plugin %s: %w", p.cfg.Name, err)
 	}
-	return out, nil
+	if err := c.Ping(); err != nil {
+		return fmt.Errorf("plugin %s: ping: %w", p.cfg.Name, err)
+	}
+	return nil
 }
 
 // Exited reports whether the plugin's process has ended.

@@ -15,6 +15,12 @@ type Plugin interface {
 	Describe(ctx context.Context) (Description, error)
 }
 
+// Configurable is a plugin that takes configuration: the catalog's config
+// for it (one JSON object), given once as it starts, before Describe.
+type Configurable interface {
+	Configure(ctx context.Context, config json.RawMessage) error
+}
+
 // Description is a plugin's answer to Describe.
 type Description struct {
 	Name       string

@@ -136,7 +136,12 @@ func Hooks(p Plugin) []pluginv1.Hook {
 	return hs
 }
 
-func (s *server) Describe(ctx context.Context, _ *pluginv1.DescribeRequest) (*pluginv1.DescribeResponse, error) {
+func (s *server) Describe(ctx context.Context, req *pluginv1.DescribeRequest) (*pluginv1.DescribeResponse, error) {
+	if c, ok := s.impl.(Configurable); ok && len(req.Config) > 0 {
+		if err := c.Configure(ctx, req.Config); err != nil {
+			return nil, status.Errorf(codes.InvalidArgument, "configure: %v", err)
+		}
+	}
 	d, err := s.impl.Describe(ctx)
 	if err != nil {
 		return nil, err

@@ -87,7 +87,10 @@ func (Hook) EnumDescriptor() ([]byte, []int) {
 }
 
 type DescribeRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// config is the plugin's configuration from the catalog, one JSON object
+	// (empty when none). The host sends it as the plugin starts.
+	Config        []byte `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -120,6 +123,13 @@ func (x *DescribeRequest) ProtoReflect() protoreflect.Message {
 // Deprecated: Use DescribeRequest.ProtoReflect.Descriptor instead.
 func (*DescribeRequest) Descriptor() ([]byte, []int) {
 	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *DescribeRequest) GetConfig() []byte {
+	if x != nil {
+		return x.Config
+	}
+	return nil
 }
 
 type DescribeResponse struct {
@@ -804,8 +814,9 @@ var File_fengqiao_plugin_v1_plugin_proto protoreflect.FileDescriptor
 
 const file_fengqiao_plugin_v1_plugin_proto_rawDesc = "" +
 	"\n" +
-	"\x1ffengqiao/plugin/v1/plugin.proto\x12\x12fengqiao.plugin.v1\"\x11\n" +
-	"\x0fDescribeRequest\"\x88\x02\n" +
+	"\x1ffengqiao/plugin/v1/plugin.proto\x12\x12fengqiao.plugin.v1\")\n" +
+	"\x0fDescribeRequest\x12\x16\n" +
+	"\x06config\x18\x01 \x01(\fR\x06config\"\x88\x02\n" +
 	"\x10DescribeResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12.\n" +

@@ -1,0 +1,300 @@
+package host
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
+	"github.com/fengqiao/fengqiao/core/workcal"
+	pluginv1 "github.com/fengqiao/fengqiao/plugins/proto/fengqiao/plugin/v1"
+)
+
+// A plugin is outside input: every answer is checked here before the node
+// uses any of it, and a broken one is refused whole with a reason. These
+// functions take no clock and start nothing, so the fuzz tests drive them
+// directly.
+
+// ErrBadResponse marks an answer from a plugin that breaks the protocol.
+var ErrBadResponse = errors.New("plugin broke the protocol")
+
+// Bounds of what a plugin may describe and answer.
+const (
+	maxSchema   = 64 << 10
+	maxJobs     = 32
+	maxRoutes   = 64
+	maxProblems = 64
+	maxText     = 500
+)
+
+func bad(plugin, format string, args ...any) error {
+	return fmt.Errorf("plugin %s: %s: %w", plugin, fmt.Sprintf(format, args...), ErrBadResponse)
+}
+
+// hookNames maps the wire's hooks to the catalog's names.
+var hookNames = map[pluginv1.Hook]string{
+	pluginv1.Hook_HOOK_VALIDATE_EVENT: model.HookValidateEvent,
+	pluginv1.Hook_HOOK_ENRICH_EVENT:   model.HookEnrichEvent,
+	pluginv1.Hook_HOOK_ROUTE_EVENT:    model.HookRouteEvent,
+	pluginv1.Hook_HOOK_ON_TRANSITION:  model.HookOnTransition,
+}
+
+// Description is a plugin's checked answer to Describe.
+type Description struct {
+	Name       string           `json:"name"`
+	Version    string           `json:"version"`
+	Hooks      []string         `json:"hooks"`
+	Categories []model.Category `json:"categories,omitempty"`
+	// Fields is the JSON Schema of the extension fields the plugin writes;
+	// the console renders its forms from it.
+	Fields json.RawMessage `json:"fields,omitempty"`
+	Jobs   []Job           `json:"jobs,omitempty"`
+	Routes []Route         `json:"routes,omitempty"`
+
+	schema *jsonschema.Schema // Fields, compiled
+}
+
+// Job is a plugin's time-driven job.
+type Job struct {
+	Name     string        `json:"name"`
+	Cron     string        `json:"cron"`
+	schedule cron.Schedule // in China time
+}
+
+// Next is the job's next run after t; schedules are in China time.
+func (j Job) Next(t time.Time) time.Time { return j.schedule.Next(t.In(workcal.CST)) }
+
+// Route is an HTTP route a plugin serves under /api/v1/plugins/{name}/.
+type Route struct {
+	Method  string `json:"method"`
+	Path    string `json:"path"`
+	Summary string `json:"summary,omitempty"`
+}
+
+var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow)
+
+// decodeDescription checks a Describe answer. name is the plugin's name in
+// the catalog, or "" before it is registered.
+func decodeDescription(name string, d *pluginv1.DescribeResponse) (*Description, error) {
+	who := name
+	if who == "" {
+		who = d.GetName()
+	}
+	if err := model.CheckPluginName(d.GetName()); err != nil {
+		return nil, bad(who, "describe: %v", err)
+	}
+	if name != "" && d.GetName() != name {
+		return nil, bad(who, "describe: the binary calls itself %q", d.GetName())
+	}
+	if _, err := model.ParseVersion(d.GetVersion()); err != nil {
+		return nil, bad(who, "describe: %v", err)
+	}
+	out := &Description{Name: d.GetName(), Version: d.GetVersion(), Hooks: []string{}}
+	for _, h := range d.GetHooks() {
+		n, ok := hookNames[h]
+		if !ok {
+			return nil, bad(who, "describe: unknown hook %d", int32(h))
+		}
+		if slices.Contains(out.Hooks, n) {
+			return nil, bad(who, "describe: hook %s named twice", n)
+		}
+		out.Hooks = append(out.Hooks, n)
+	}
+	for i, raw := range d.GetCategories() {
+		var c model.Category
+		if err := strictJSON(raw, &c); err != nil {
+			return nil, bad(who, "describe: categories[%d]: %v", i, err)
+		}
+		if c.Source == "" {
+			c.Source = out.Name
+		}
+		if c.Source != out.Name {
+			return nil, bad(who, "describe: categories[%d]: a plugin adds categories under its own name, not %q", i, c.Source)
+		}
+		if err := state.CheckCategory(c); err != nil {
+			return nil, bad(who, "describe: categories[%d]: %v", i, err)
+		}
+		out.Categories = append(out.Categories, c)
+	}
+	if raw := d.GetFields(); len(raw) > 0 {
+		sch, err := compileFields(raw)
+		if err != nil {
+			return nil, bad(who, "describe: fields: %v", err)
+		}
+		out.Fields, out.schema = raw, sch
+	}
+	if len(d.GetJobs()) > maxJobs {
+		return nil, bad(who, "describe: at most %d jobs", maxJobs)
+	}
+	for _, j := range d.GetJobs() {
+		if err := model.CheckID("job", j.GetName()); err != nil {
+			return nil, bad(who, "describe: job %q: %v", j.GetName(), err)
+		}
+		if slices.ContainsFunc(out.Jobs, func(o Job) bool { return o.Name == j.GetName() }) {
+			return nil, bad(who, "describe: job %s named twice", j.GetName())
+		}
+		s, err := cronParser.Parse(j.GetCron())
+		if err != nil {
+			return nil, bad(who, "describe: job %s: cron %q: %v", j.GetName(), j.GetCron(), err)
+		}
+		out.Jobs = append(out.Jobs, Job{Name: j.GetName(), Cron: j.GetCron(), schedule: s})
+	}
+	if len(d.GetRoutes()) > maxRoutes {
+		return nil, bad(who, "describe: at most %d routes", maxRoutes)
+	}
+	for _, r := range d.GetRoutes() {
+		rt := Route{Method: r.GetMethod(), Path: r.GetPath(), Summary: r.GetSummary()}
+		if err := checkRoute(rt); err != nil {
+			return nil, bad(who, "describe: route %s %q: %v", rt.Method, rt.Path, err)
+		}
+		if slices.ContainsFunc(out.Routes, func(o Route) bool { return o.Method == rt.Method && o.Path == rt.Path }) {
+			return nil, bad(who, "describe: route %s %s named twice", rt.Method, rt.Path)
+		}
+		out.Routes = append(out.Routes, rt)
+	}
+	return out, nil
+}
+
+// compileFields compiles a plugin's schema of its fields. It must describe
+// an object, and may refer to nothing outside itself.
+func compileFields(raw []byte) (*jsonschema.Schema, error) {
+	if len(raw) > maxSchema {
+		return nil, fmt.Errorf("larger than %d bytes", maxSchema)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("not JSON: %v", err)
+	}
+	if m, ok := doc.(map[string]any); !ok || m["type"] != "object" {
+		return nil, errors.New(`the schema must be an object schema ("type": "object")`)
+	}
+	c := jsonschema.NewCompiler()
+	c.UseLoader(jsonschema.SchemeURLLoader{}) // no file or network references
+	c.DefaultDraft(jsonschema.Draft2020)
+	if err := c.AddResource("fields.json", doc); err != nil {
+		return nil, err
+	}
+	return c.Compile("fields.json")
+}
+
+func checkRoute(r Route) error {
+	switch r.Method {
+	case "GET", "POST", "PUT", "PATCH", "DELETE":
+	default:
+		return errors.New("method must be GET, POST, PUT, PATCH or DELETE")
+	}
+	if !strings.HasPrefix(r.Path, "/") || len(r.Path) > 200 || strings.Contains(r.Path, "..") || strings.Contains(r.Path, "//") {
+		return errors.New("path must start with / and hold no .. or //")
+	}
+	for _, c := range r.Path {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("/-_.{}", c)) {
+			return fmt.Errorf("path may hold letters, digits and / - _ . { } only")
+		}
+	}
+	if len(r.Summary) > maxText {
+		return fmt.Errorf("summary longer than %d bytes", maxText)
+	}
+	return nil
+}
+
+// strictJSON decodes one JSON value, refusing unknown fields and trailing data.
+func strictJSON(raw []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data")
+	}
+	return nil
+}
+
+// Problem is one reason a plugin refuses a report.
+type Problem struct {
+	Field   string `json:"field"`
+	Rule    string `json:"rule"`
+	Message string `json:"message"`
+}
+
+func decodeProblems(plugin string, r *pluginv1.ValidateEventResponse) ([]Problem, error) {
+	if len(r.GetProblems()) > maxProblems {
+		return nil, bad(plugin, "ValidateEvent: more than %d problems", maxProblems)
+	}
+	var out []Problem
+	for i, p := range r.GetProblems() {
+		if len(p.GetField()) > 100 || len(p.GetRule()) > 64 || len(p.GetMessage()) > maxText || p.GetMessage() == "" {
+			return nil, bad(plugin, "ValidateEvent: problems[%d]: field ≤100, rule ≤64 and a message of 1..%d bytes", i, maxText)
+		}
+		out = append(out, Problem{Field: p.GetField(), Rule: p.GetRule(), Message: p.GetMessage()})
+	}
+	return out, nil
+}
+
+// Enrichment is a checked EnrichEvent answer; Ext names are the plugin's
+// own (PluginExtKey adds the namespace).
+type Enrichment struct {
+	Urgency  string
+	Category string
+	Ext      map[string]json.RawMessage
+}
+
+func decodeEnrichment(plugin string, d *Description, r *pluginv1.EnrichEventResponse) (*Enrichment, error) {
+	if u := r.GetUrgency(); u != "" && !slices.Contains(model.Urgencies, u) {
+		return nil, bad(plugin, "EnrichEvent: urgency %q is not one of %v", u, model.Urgencies)
+	}
+	if c := r.GetCategory(); c != "" {
+		if err := model.CheckID("category", c); err != nil {
+			return nil, bad(plugin, "EnrichEvent: category: %v", err)
+		}
+	}
+	if len(r.GetExt()) > model.MaxExt {
+		return nil, bad(plugin, "EnrichEvent: more than %d extension fields", model.MaxExt)
+	}
+	out := &Enrichment{Urgency: r.GetUrgency(), Category: r.GetCategory(), Ext: map[string]json.RawMessage{}}
+	obj := map[string]any{}
+	for k, v := range r.GetExt() {
+		if err := model.CheckID("ext", model.PluginExtKey(plugin, k)); err != nil || strings.Contains(k, ":") {
+			return nil, bad(plugin, "EnrichEvent: extension field %q: a name of letters, digits and - _ . (with its namespace at most 64)", k)
+		}
+		if len(v) == 0 || len(v) > model.MaxExtValue || !json.Valid(v) {
+			return nil, bad(plugin, "EnrichEvent: extension field %s must be one JSON value of at most %d bytes", k, model.MaxExtValue)
+		}
+		val, err := jsonschema.UnmarshalJSON(bytes.NewReader(v))
+		if err != nil {
+			return nil, bad(plugin, "EnrichEvent: extension field %s: %v", k, err)
+		}
+		obj[k] = val
+		out.Ext[k] = json.RawMessage(v)
+	}
+	if d != nil && d.schema != nil {
+		if err := d.schema.Validate(obj); err != nil {
+			return nil, bad(plugin, "EnrichEvent: the fields break the plugin's own schema: %v", err)
+		}
+	}
+	return out, nil
+}
+
+func decodeRouting(plugin string, r *pluginv1.RouteEventResponse) (*model.Routing, error) {
+	if len(r.GetHandler()) > 200 || len(r.GetDepartment()) > 200 {
+		return nil, bad(plugin, "RouteEvent: handler and department are at most 200 bytes")
+	}
+	out := &model.Routing{Plugin: plugin, Handler: r.GetHandler(), Department: r.GetDepartment()}
+	if s := r.GetDeadline(); s != "" {
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			return nil, bad(plugin, "RouteEvent: deadline %q is not RFC 3339", s)
+		}
+		t = t.UTC()
+		out.Deadline = &t
+	}
+	return out, nil
+}
