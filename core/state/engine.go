@@ -51,6 +51,7 @@ type Engine struct {
 	onApply   func(entries, rejected int, took time.Duration)
 	tokenGen  atomic.Uint64 // counts token changes (TokenGeneration)
 	gridGen   atomic.Uint64 // counts grid changes (GridGeneration)
+	plugGen   atomic.Uint64 // counts catalog changes (PluginGeneration)
 	notifyMu  sync.Mutex
 	notify    chan struct{} // closed when the change feed grows (ChangeNotify)
 	cps       checkpoints
@@ -156,11 +157,16 @@ func (e *Engine) TokenGeneration() uint64 { return e.tokenGen.Load() }
 // index (core.Grids); the engine only says when to rebuild it.
 func (e *Engine) GridGeneration() uint64 { return e.gridGen.Load() }
 
+// PluginGeneration counts the changes to the plugin catalog (and state
+// swaps): a host that read the catalog at an older count reads it again.
+func (e *Engine) PluginGeneration() uint64 { return e.plugGen.Load() }
+
 // rebuildCaches forgets what was read from the file before: cached tokens
 // and grid indexes go stale, and the checkpoints start over.
 func (e *Engine) rebuildCaches() error {
 	e.tokenGen.Add(1)
 	e.gridGen.Add(1)
+	e.plugGen.Add(1)
 	e.cps.reset()
 	return nil
 }

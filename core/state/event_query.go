@@ -2,6 +2,7 @@ package state
 
 import (
 	"bytes"
+	"encoding/json"
 	"time"
 
 	"github.com/fengqiao/fengqiao/core/errs"
@@ -61,6 +62,20 @@ func (eng *Engine) Timeline(id string) ([]model.TimelineEntry, error) {
 	return tl, err
 }
 
+// reportEntry is timeline entry 1, read back from the event itself. Plugin
+// hooks that failed open on the report are named in its data.
+func reportEntry(e *model.Event) model.TimelineEntry {
+	te := model.TimelineEntry{Rev: 1, At: e.ReportedAt, Actor: e.ReportedBy, Action: "report", To: model.StatusReported}
+	var skipped []model.Skipped
+	if raw, ok := e.Ext[model.ExtSkipped]; ok && json.Unmarshal(raw, &skipped) == nil && len(skipped) > 0 {
+		te.Data = map[string]string{}
+		for _, s := range skipped {
+			te.Data["skipped:"+s.Plugin+":"+s.Hook] = s.Error
+		}
+	}
+	return te
+}
+
 // EventDetail returns an event and its timeline read in one transaction, so
 // the timeline always has the event's rev entries.
 func (eng *Engine) EventDetail(id string) (*model.Event, []model.TimelineEntry, error) {
@@ -72,7 +87,7 @@ func (eng *Engine) EventDetail(id string) (*model.Event, []model.TimelineEntry, 
 		}
 		pre := []byte(id + "/")
 		rest, err := prefixValues[model.TimelineEntry](tx, BucketEvent, pre, 0, func(k []byte) bool { return len(k) == len(pre)+4 })
-		tl = append([]model.TimelineEntry{{Rev: 1, At: e.ReportedAt, Actor: e.ReportedBy, Action: "report", To: model.StatusReported}}, rest...)
+		tl = append([]model.TimelineEntry{reportEntry(e)}, rest...)
 		return err
 	})
 	if err != nil {

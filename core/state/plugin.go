@@ -35,6 +35,7 @@ func applyPluginRegister(t *txn, c *Command, p *model.PluginVersion) (any, error
 		return nil, errs.Conflict("version", "exists", "plugin %s %s is registered already; a version never changes, register a new one", p.Name, p.Version)
 	}
 	p.RegisteredAt, p.RegisteredBy = c.At, c.Actor
+	t.effect(bumpPlugins)
 	return p, t.putRecord(bPlugin, key, p)
 }
 
@@ -48,6 +49,7 @@ func applyPluginReport(t *txn, c *Command, r *model.PluginReport) (any, error) {
 		return nil, errs.NotFound("version", "plugin %s %s is not registered", r.Name, r.Version)
 	}
 	r.At = c.At
+	t.effect(bumpPlugins)
 	return r, t.putRecord(bPlugin, pluginReportKey(r.Name, r.Version, r.Node), r)
 }
 
@@ -56,6 +58,7 @@ func applyPluginEnable(t *txn, c *Command, e *model.PluginEnable) (any, error) {
 		if t.b(bPlugin).Get(pluginActiveKey(e.Name)) == nil {
 			return nil, errs.NotFound("name", "plugin %s is not enabled", e.Name)
 		}
+		t.effect(bumpPlugins)
 		return nil, t.del(bPlugin, pluginActiveKey(e.Name))
 	}
 	var v model.PluginVersion
@@ -82,9 +85,12 @@ func applyPluginEnable(t *txn, c *Command, e *model.PluginEnable) (any, error) {
 			return nil, errs.Conflict("voters", "binary", "plugin %s %s: voter %s reports its binary %s (%s)", e.Name, e.Version, node, r.Status, r.Reason)
 		}
 	}
+	t.effect(bumpPlugins)
 	a := &model.PluginActive{Name: e.Name, Version: e.Version, SHA256: v.SHA256, Voters: slices.Sorted(slices.Values(e.Voters)), EnabledAt: c.At, EnabledBy: c.Actor}
 	return a, t.putRecord(bPlugin, pluginActiveKey(e.Name), a)
 }
+
+func bumpPlugins(e *Engine) { e.plugGen.Add(1) }
 
 // Plugins reads the catalog: every plugin with its versions (oldest
 // first), its active version and the nodes' reports.

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -96,7 +97,12 @@ func TestMain(m *testing.M) {
 		fmt.Println(p.client.ReattachConfig().Pid)
 		select {}
 	}
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		if regionBins.dir != "" {
+			os.RemoveAll(regionBins.dir)
+		}
+		os.Exit(code)
+	}))
 }
 
 // A node killed with -9 leaves no plugin running: the kernel's parent-death

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -66,6 +67,10 @@ func Start(ctx context.Context, cfg Config) (*Plugin, error) {
 	if cfg.CallTimeout <= 0 {
 		cfg.CallTimeout = DefaultCallTimeout
 	}
+	who := cfg.Name // in messages; a binary being registered has no name yet
+	if who == "" {
+		who = filepath.Base(cfg.Path)
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -75,21 +80,21 @@ func Start(ctx context.Context, cfg Config) (*Plugin, error) {
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		StartTimeout:     cfg.StartTimeout,
 		GRPCDialOptions:  []grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxResponse))},
-		Logger:           hclog.New(&hclog.LoggerOptions{Name: cfg.Name, Output: &slogWriter{log: cfg.Logger, plugin: cfg.Name}, JSONFormat: true, Level: hclog.Info}),
+		Logger:           hclog.New(&hclog.LoggerOptions{Name: who, Output: &slogWriter{log: cfg.Logger, plugin: who}, JSONFormat: true, Level: hclog.Info}),
 	}
 	if cfg.Reattach != nil {
 		cc.Reattach = cfg.Reattach
 	} else {
 		sum, err := hex.DecodeString(cfg.SHA256)
 		if err != nil || len(sum) != sha256.Size {
-			return nil, errs.Invalid("sha256", "format", "plugin %s: the checksum must be 64 hex digits", cfg.Name)
+			return nil, errs.Invalid("sha256", "format", "plugin %s: the checksum must be 64 hex digits", who)
 		}
 		// go-plugin checks the checksum too, as it starts the binary;
 		// reading it first gives a clear error and starts nothing.
 		if got, err := FileSHA256(cfg.Path); err != nil {
-			return nil, fmt.Errorf("plugin %s: %w", cfg.Name, err)
+			return nil, fmt.Errorf("plugin %s: %w", who, err)
 		} else if got != cfg.SHA256 {
-			return nil, fmt.Errorf("plugin %s: %s hashes to %s, not %s: %w", cfg.Name, cfg.Path, got, cfg.SHA256, ErrChecksum)
+			return nil, fmt.Errorf("plugin %s: %s hashes to %s, not %s: %w", who, cfg.Path, got, cfg.SHA256, ErrChecksum)
 		}
 		cmd := exec.Command(cfg.Path)
 		ownGroup(cmd)
@@ -102,12 +107,12 @@ func Start(ctx context.Context, cfg Config) (*Plugin, error) {
 	rpc, err := client.Client()
 	if err != nil {
 		client.Kill()
-		return nil, fmt.Errorf("plugin %s: start: %w", cfg.Name, err)
+		return nil, fmt.Errorf("plugin %s: start: %w", who, err)
 	}
 	raw, err := rpc.Dispense(sdk.PluginKey)
 	if err != nil {
 		client.Kill()
-		return nil, fmt.Errorf("plugin %s: %w", cfg.Name, err)
+		return nil, fmt.Errorf("plugin %s: %w", who, err)
 	}
 	p.svc = raw.(pluginv1.PluginServiceClient)
 	cctx, cancel := context.WithTimeout(ctx, cfg.CallTimeout)
@@ -115,7 +120,7 @@ func Start(ctx context.Context, cfg Config) (*Plugin, error) {
 	d, err := p.svc.Describe(cctx, &pluginv1.DescribeRequest{Config: cfg.Config})
 	if err != nil {
 		client.Kill()
-		return nil, fmt.Errorf("plugin %s: describe: %w", cfg.Name, err)
+		return nil, fmt.Errorf("plugin %s: describe: %w", who, err)
 	}
 	if p.Desc, err = decodeDescription(cfg.Name, d); err != nil {
 		client.Kill()

@@ -1,0 +1,49 @@
+package host
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+
+	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
+)
+
+// Registration is what an operator gives to register a plugin binary that
+// sits in the node's plugin directory.
+type Registration struct {
+	File          string            `json:"file"`
+	SHA256        string            `json:"sha256"` // what the build says the binary hashes to
+	Jurisdictions []string          `json:"jurisdictions"`
+	Config        json.RawMessage   `json:"config,omitempty"`
+	Policy        map[string]string `json:"policy,omitempty"`
+}
+
+// Register starts the binary once, with its checksum checked, asks it to
+// describe itself, and registers the name and version it gives with the
+// hooks it serves. The plugin runs nowhere until a version is enabled.
+func (m *Manager) Register(ctx context.Context, reg Registration) (*model.PluginVersion, error) {
+	probe := model.PluginVersion{Name: "probe", Version: "0.0.0", File: reg.File, SHA256: reg.SHA256,
+		Jurisdictions: reg.Jurisdictions, Config: reg.Config, Policy: reg.Policy}
+	if err := probe.Check(); err != nil {
+		return nil, err
+	}
+	d, err := Describe(ctx, Config{Name: "", Path: filepath.Join(m.o.Dir, reg.File), SHA256: reg.SHA256, Config: reg.Config,
+		Logger: m.log, StartTimeout: m.o.StartTimeout, CallTimeout: m.o.CallTimeout})
+	if err != nil {
+		return nil, errs.Invalid("file", "plugin", "%v", err)
+	}
+	v := probe
+	v.Name, v.Version, v.Hooks = d.Name, d.Version, d.Hooks
+	return m.o.Store.Plugins.Register(ctx, v)
+}
+
+// Describe starts a plugin binary, takes its checked description and stops it.
+func Describe(ctx context.Context, cfg Config) (*Description, error) {
+	p, err := Start(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer p.Kill()
+	return p.Desc, nil
+}
