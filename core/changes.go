@@ -84,3 +84,25 @@ func (cs *Changes) Cursor(consumer string) (uint64, error) {
 	}
 	return cs.s.engine.ChangeCursor(consumer)
 }
+
+// ForPlugin reads up to limit changes after seq after that a plugin
+// serving v's jurisdictions may see: those in its jurisdictions, and never
+// a special-population record's moves (a plugin holds no role that may
+// reveal them).
+func (cs *Changes) ForPlugin(after uint64, limit int, v *model.PluginVersion) (model.ChangePage, error) {
+	if limit < 1 || limit > MaxChangePage {
+		return model.ChangePage{}, errs.Invalid("limit", "range", "limit must be 1..%d", MaxChangePage)
+	}
+	return cs.s.engine.Changes(after, limit, func(ch model.Change) bool {
+		for _, j := range v.Jurisdictions {
+			if (Viewer{Scope: j}).sees(ch) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// Bounds is the oldest change the feed holds and the newest (0 when none):
+// a consumer whose cursor the retention passed resumes after oldest-1.
+func (cs *Changes) Bounds() (oldest, newest uint64, err error) { return cs.s.engine.ChangeBounds() }

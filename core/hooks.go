@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"strings"
 
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
@@ -38,8 +37,8 @@ func (s *Store) SetHooks(h Hooks) {
 // plugin cannot make it invalid.
 func (s *Store) beforeReport(ctx context.Context, r *model.Report) error {
 	for k := range r.Ext {
-		if strings.Contains(k, ":") {
-			return errs.Invalid("ext", "reserved", "extension field %q: names with ':' are written by plugins", k)
+		if !pluginExtAllowed(ctx, k) {
+			return errs.Invalid("ext", "reserved", "extension field %q: names with ':' are written by plugins, each in its own namespace", k)
 		}
 	}
 	b := s.hooks.Load()

@@ -259,3 +259,16 @@ func (e *Engine) ChangeCursor(consumer string) (uint64, error) {
 	})
 	return n, err
 }
+
+// ChangeBounds is the oldest change the feed holds and the newest (0 when
+// it holds none).
+func (e *Engine) ChangeBounds() (oldest, newest uint64, err error) {
+	err = e.View(func(tx *bbolt.Tx) error {
+		newest = GetU64(tx.Bucket(BucketMeta).Get([]byte(metaSeq + seqChange)))
+		if _, v := tx.Bucket(bChange).Cursor().First(); v != nil {
+			return eachChange(v, func(ch model.Change) bool { oldest = ch.Seq; return false })
+		}
+		return nil
+	})
+	return oldest, newest, err
+}

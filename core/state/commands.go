@@ -60,6 +60,8 @@ var commands = []commandDef{
 	{48, "plugin.register", 1, typed(applyPluginRegister)},
 	{49, "plugin.report", 1, typed(applyPluginReport)},
 	{50, "plugin.enable", 1, typed(applyPluginEnable)},
+	{51, "plugin.put", 1, typed(applyPluginPut)},
+	{52, "plugin.delete", 1, typed(applyPluginDelete)},
 }
 
 // receivers apply a message from another jurisdiction, by its kind, inside

@@ -58,6 +58,7 @@ var (
 	bChange          = []byte("change")
 	bChangeCursor    = []byte("change_cursor")
 	bPlugin          = []byte("plugin")
+	bPluginData      = []byte("plugin_data")
 )
 
 // bucketSpec describes one bucket.
@@ -112,6 +113,7 @@ var schema = []bucketSpec{
 	{bChange, "chunk: seq / ChangeChunk (8 bytes)", "the chunk's model.Change records, binary (changes.go); whole chunks go past ChangeRetention"},
 	{bChangeCursor, "consumer name", "the seq it acknowledged (8 bytes)"},
 	{bPlugin, "the plugin prefixes below", "the plugin catalog"},
+	{bPluginData, "<plugin>/<jurisdiction>/<collection>/<key>", "model.PluginRecord, a plugin's own state"},
 }
 
 var allBuckets = func() [][]byte {

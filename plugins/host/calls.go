@@ -75,25 +75,34 @@ func (p *Plugin) RouteEvent(ctx context.Context, ev *model.Event) (*model.Routin
 }
 
 // OnTransition hands the plugin changes in feed order; it answers with
-// commands for the host to check and propose.
-func (p *Plugin) OnTransition(ctx context.Context, changes []model.Change) ([]json.RawMessage, error) {
+// commands, each naming the change it answers.
+func (p *Plugin) OnTransition(ctx context.Context, changes []model.Change) ([]model.PluginCommand, error) {
 	req := &pluginv1.OnTransitionRequest{Changes: make([][]byte, len(changes))}
+	seqs := make(map[uint64]bool, len(changes))
 	for i := range changes {
 		raw, err := json.Marshal(&changes[i])
 		if err != nil {
 			return nil, err
 		}
 		req.Changes[i] = raw
+		seqs[changes[i].Seq] = true
 	}
-	return call(ctx, p, model.HookOnTransition, func(ctx context.Context) ([]json.RawMessage, error) {
+	return call(ctx, p, model.HookOnTransition, func(ctx context.Context) ([]model.PluginCommand, error) {
 		out, err := p.svc.OnTransition(ctx, req)
 		if err != nil {
 			return nil, err
 		}
-		cmds := make([]json.RawMessage, len(out.GetCommands()))
-		for i, c := range out.GetCommands() {
-			cmds[i] = c
+		return decodeCommands(p.cfg.Name, "OnTransition", out.GetCommands(), seqs)
+	})
+}
+
+// RunJob runs one of the plugin's jobs for the scheduled time at.
+func (p *Plugin) RunJob(ctx context.Context, name string, at time.Time) ([]model.PluginCommand, error) {
+	return call(ctx, p, "job:"+name, func(ctx context.Context) ([]model.PluginCommand, error) {
+		out, err := p.svc.RunJob(ctx, &pluginv1.RunJobRequest{Name: name, At: at.UTC().Format(time.RFC3339)})
+		if err != nil {
+			return nil, err
 		}
-		return cmds, nil
+		return decodeCommands(p.cfg.Name, "RunJob", out.GetCommands(), nil)
 	})
 }

@@ -33,6 +33,8 @@ const (
 	maxRoutes   = 64
 	maxProblems = 64
 	maxText     = 500
+	// MaxCommands bounds the commands of one answer.
+	MaxCommands = 1000
 )
 
 func bad(plugin, format string, args ...any) error {
@@ -295,6 +297,33 @@ func decodeRouting(plugin string, r *pluginv1.RouteEventResponse) (*model.Routin
 		}
 		t = t.UTC()
 		out.Deadline = &t
+	}
+	return out, nil
+}
+
+// decodeCommands checks the commands of an OnTransition or RunJob answer.
+// seqs are the changes delivered (nil for a job, whose commands name none).
+// Whether a command's jurisdiction is the plugin's is checked as it is
+// proposed (core.Plugins.Execute) and again in apply.
+func decodeCommands(plugin, hook string, raws [][]byte, seqs map[uint64]bool) ([]model.PluginCommand, error) {
+	if len(raws) > MaxCommands {
+		return nil, bad(plugin, "%s: %d commands, at most %d", hook, len(raws), MaxCommands)
+	}
+	out := make([]model.PluginCommand, len(raws))
+	for i, raw := range raws {
+		if err := strictJSON(raw, &out[i]); err != nil {
+			return nil, bad(plugin, "%s: commands[%d]: %v", hook, i, err)
+		}
+		c := &out[i]
+		if !slices.Contains([]string{model.OpPut, model.OpDelete, model.OpReport, model.OpAct}, c.Op) {
+			return nil, bad(plugin, "%s: commands[%d]: unknown op %q", hook, i, c.Op)
+		}
+		switch {
+		case seqs == nil && c.Seq != 0:
+			return nil, bad(plugin, "%s: commands[%d]: a job's command answers no change", hook, i)
+		case seqs != nil && !seqs[c.Seq]:
+			return nil, bad(plugin, "%s: commands[%d]: seq %d is not a change it was given", hook, i, c.Seq)
+		}
 	}
 	return out, nil
 }

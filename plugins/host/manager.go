@@ -36,6 +36,9 @@ type Options struct {
 	Supervise                 SuperviseOptions
 	// Observe, if set, is told of every hook call (metrics).
 	Observe func(plugin, hook string, took time.Duration, err error)
+	// OnDeliver, if set, is told of each batch of changes as it is handed
+	// to a plugin (the delivery-lag benchmark).
+	OnDeliver func(plugin string, changes []model.Change)
 	// Reattach names plugins to reach under a debugger (ParseReattach).
 	Reattach Reattach
 	// SyncEvery is how often the catalog generation and the directory are

@@ -170,7 +170,7 @@ func TestManagerRunsTheEnabledPlugin(t *testing.T) {
 	n := newNode(t)
 	sum := n.install(t, regionBin(t, ""), "region")
 	v := n.enable(t, "region", sum, nil)
-	if !v.Serves(model.HookValidateEvent) || !v.Serves(model.HookRouteEvent) || v.Serves(model.HookOnTransition) {
+	if !v.Serves(model.HookValidateEvent) || !v.Serves(model.HookRouteEvent) || !v.Serves(model.HookOnTransition) {
 		t.Fatalf("registered hooks: %v", v.Hooks)
 	}
 	n.waitState(t, "region", false, StateRunning)

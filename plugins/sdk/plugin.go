@@ -77,8 +77,18 @@ type EventRouter interface {
 	RouteEvent(ctx context.Context, ev model.Event) (Routing, error)
 }
 
-// TransitionHandler hears of applied changes, in feed order, and may
-// answer with commands for the host to propose (JSON).
+// TransitionHandler hears of applied changes in its jurisdictions, one
+// at a time in feed order, and may answer with commands for the host to
+// propose: open a task (a put), award points, open an event. A change can
+// be delivered again after a leader change; its commands are then applied
+// once, so a handler need not guard against it.
 type TransitionHandler interface {
-	OnTransition(ctx context.Context, changes []model.Change) ([]json.RawMessage, error)
+	OnTransition(ctx context.Context, ch model.Change) ([]model.PluginCommand, error)
+}
+
+// JobRunner runs the plugin's jobs (Description.Jobs) on the group's
+// leader. at is the scheduled time, not the clock: a run repeated for the
+// same time after a leader change has its commands applied once.
+type JobRunner interface {
+	RunJob(ctx context.Context, name string, at time.Time) ([]model.PluginCommand, error)
 }

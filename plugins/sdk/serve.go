@@ -237,19 +237,52 @@ func (s *server) OnTransition(ctx context.Context, req *pluginv1.OnTransitionReq
 	if !ok {
 		return nil, status.Error(codes.Unimplemented, "OnTransition is not served")
 	}
-	changes := make([]model.Change, len(req.Changes))
-	for i, raw := range req.Changes {
-		if err := decodeArg(raw, &changes[i]); err != nil {
+	out := &pluginv1.OnTransitionResponse{}
+	for _, raw := range req.Changes {
+		var ch model.Change
+		if err := decodeArg(raw, &ch); err != nil {
 			return nil, err
 		}
+		cmds, err := th.OnTransition(ctx, ch)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cmds {
+			c.Seq = ch.Seq
+			if out.Commands, err = appendJSON(out.Commands, c); err != nil {
+				return nil, err
+			}
+		}
 	}
-	cmds, err := th.OnTransition(ctx, changes)
+	return out, nil
+}
+
+func (s *server) RunJob(ctx context.Context, req *pluginv1.RunJobRequest) (*pluginv1.RunJobResponse, error) {
+	jr, ok := s.impl.(JobRunner)
+	if !ok {
+		return nil, status.Error(codes.Unimplemented, "RunJob is not served")
+	}
+	at, err := time.Parse(time.RFC3339, req.At)
+	if err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "at: %v", err)
+	}
+	cmds, err := jr.RunJob(ctx, req.Name, at)
 	if err != nil {
 		return nil, err
 	}
-	out := &pluginv1.OnTransitionResponse{}
+	out := &pluginv1.RunJobResponse{}
 	for _, c := range cmds {
-		out.Commands = append(out.Commands, c)
+		if out.Commands, err = appendJSON(out.Commands, c); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
+}
+
+func appendJSON(to [][]byte, v any) ([][]byte, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return to, status.Errorf(codes.Internal, "encode: %v", err)
+	}
+	return append(to, raw), nil
 }

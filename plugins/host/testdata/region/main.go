@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"strings"
 	"time"
@@ -68,7 +69,12 @@ func (region) EnrichEvent(_ context.Context, r model.Report, _ string) (sdk.Enri
 	if strings.Contains(r.Description, "火") {
 		risk = `"high"`
 	}
-	return sdk.Enrichment{Ext: map[string]json.RawMessage{"risk": json.RawMessage(risk), "version": json.RawMessage(`"` + version + `"`)}}, nil
+	v := version
+	if mode == "random" { // a plugin that is not deterministic: a replica must never call it to apply
+		risk = []string{`"low"`, `"high"`}[rand.IntN(2)]
+		v = time.Now().Format(time.RFC3339Nano)
+	}
+	return sdk.Enrichment{Ext: map[string]json.RawMessage{"risk": json.RawMessage(risk), "version": json.RawMessage(`"` + v + `"`)}}, nil
 }
 
 func (region) RouteEvent(_ context.Context, ev model.Event) (sdk.Routing, error) {
@@ -77,6 +83,19 @@ func (region) RouteEvent(_ context.Context, ev model.Event) (sdk.Routing, error)
 		return sdk.Routing{Handler: strings.Repeat("h", 300)}, nil
 	}
 	return sdk.Routing{Handler: "综治中心", Department: "综治办", Deadline: ev.ReportedAt}, nil
+}
+
+// OnTransition comments once on each event reported (not by a plugin) in
+// its jurisdictions: a change delivered twice must not comment twice.
+func (region) OnTransition(_ context.Context, ch model.Change) ([]model.PluginCommand, error) {
+	if ch.Kind != model.ChangeEvent || ch.Action != "report" {
+		return nil, nil
+	}
+	note := "region 已知悉"
+	if mode == "random" {
+		note = fmt.Sprintf("region 已知悉 %d %s", rand.Int64(), time.Now().Format(time.RFC3339Nano))
+	}
+	return []model.PluginCommand{{Op: model.OpAct, Event: ch.ID, Action: &model.Action{Action: "comment", Note: note}}}, nil
 }
 
 func main() {

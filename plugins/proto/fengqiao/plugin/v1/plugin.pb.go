@@ -767,7 +767,8 @@ func (x *OnTransitionRequest) GetChanges() [][]byte {
 
 type OnTransitionResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// commands are what the plugin asks the host to propose, JSON.
+	// commands are what the plugin asks the host to propose: each a
+	// model.PluginCommand, JSON, whose seq names the change it answers.
 	Commands      [][]byte `protobuf:"bytes,1,rep,name=commands,proto3" json:"commands,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -804,6 +805,105 @@ func (*OnTransitionResponse) Descriptor() ([]byte, []int) {
 }
 
 func (x *OnTransitionResponse) GetCommands() [][]byte {
+	if x != nil {
+		return x.Commands
+	}
+	return nil
+}
+
+type RunJobRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// at is the scheduled time being run, RFC 3339. A job run twice for one
+	// time (a leader change) has its commands applied once.
+	At            string `protobuf:"bytes,2,opt,name=at,proto3" json:"at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RunJobRequest) Reset() {
+	*x = RunJobRequest{}
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RunJobRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RunJobRequest) ProtoMessage() {}
+
+func (x *RunJobRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RunJobRequest.ProtoReflect.Descriptor instead.
+func (*RunJobRequest) Descriptor() ([]byte, []int) {
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *RunJobRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RunJobRequest) GetAt() string {
+	if x != nil {
+		return x.At
+	}
+	return ""
+}
+
+type RunJobResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// commands are model.PluginCommand values, JSON.
+	Commands      [][]byte `protobuf:"bytes,1,rep,name=commands,proto3" json:"commands,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RunJobResponse) Reset() {
+	*x = RunJobResponse{}
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RunJobResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RunJobResponse) ProtoMessage() {}
+
+func (x *RunJobResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RunJobResponse.ProtoReflect.Descriptor instead.
+func (*RunJobResponse) Descriptor() ([]byte, []int) {
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *RunJobResponse) GetCommands() [][]byte {
 	if x != nil {
 		return x.Commands
 	}
@@ -864,20 +964,26 @@ const file_fengqiao_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x13OnTransitionRequest\x12\x18\n" +
 	"\achanges\x18\x01 \x03(\fR\achanges\"2\n" +
 	"\x14OnTransitionResponse\x12\x1a\n" +
+	"\bcommands\x18\x01 \x03(\fR\bcommands\"3\n" +
+	"\rRunJobRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x0e\n" +
+	"\x02at\x18\x02 \x01(\tR\x02at\",\n" +
+	"\x0eRunJobResponse\x12\x1a\n" +
 	"\bcommands\x18\x01 \x03(\fR\bcommands*z\n" +
 	"\x04Hook\x12\x14\n" +
 	"\x10HOOK_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13HOOK_VALIDATE_EVENT\x10\x01\x12\x15\n" +
 	"\x11HOOK_ENRICH_EVENT\x10\x02\x12\x14\n" +
 	"\x10HOOK_ROUTE_EVENT\x10\x03\x12\x16\n" +
-	"\x12HOOK_ON_TRANSITION\x10\x042\xec\x03\n" +
+	"\x12HOOK_ON_TRANSITION\x10\x042\xbd\x04\n" +
 	"\rPluginService\x12U\n" +
 	"\bDescribe\x12#.fengqiao.plugin.v1.DescribeRequest\x1a$.fengqiao.plugin.v1.DescribeResponse\x12d\n" +
 	"\rValidateEvent\x12(.fengqiao.plugin.v1.ValidateEventRequest\x1a).fengqiao.plugin.v1.ValidateEventResponse\x12^\n" +
 	"\vEnrichEvent\x12&.fengqiao.plugin.v1.EnrichEventRequest\x1a'.fengqiao.plugin.v1.EnrichEventResponse\x12[\n" +
 	"\n" +
 	"RouteEvent\x12%.fengqiao.plugin.v1.RouteEventRequest\x1a&.fengqiao.plugin.v1.RouteEventResponse\x12a\n" +
-	"\fOnTransition\x12'.fengqiao.plugin.v1.OnTransitionRequest\x1a(.fengqiao.plugin.v1.OnTransitionResponseBHZFgithub.com/fengqiao/fengqiao/plugins/proto/fengqiao/plugin/v1;pluginv1b\x06proto3"
+	"\fOnTransition\x12'.fengqiao.plugin.v1.OnTransitionRequest\x1a(.fengqiao.plugin.v1.OnTransitionResponse\x12O\n" +
+	"\x06RunJob\x12!.fengqiao.plugin.v1.RunJobRequest\x1a\".fengqiao.plugin.v1.RunJobResponseBHZFgithub.com/fengqiao/fengqiao/plugins/proto/fengqiao/plugin/v1;pluginv1b\x06proto3"
 
 var (
 	file_fengqiao_plugin_v1_plugin_proto_rawDescOnce sync.Once
@@ -892,7 +998,7 @@ func file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP() []byte {
 }
 
 var file_fengqiao_plugin_v1_plugin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_fengqiao_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_fengqiao_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_fengqiao_plugin_v1_plugin_proto_goTypes = []any{
 	(Hook)(0),                     // 0: fengqiao.plugin.v1.Hook
 	(*DescribeRequest)(nil),       // 1: fengqiao.plugin.v1.DescribeRequest
@@ -908,26 +1014,30 @@ var file_fengqiao_plugin_v1_plugin_proto_goTypes = []any{
 	(*RouteEventResponse)(nil),    // 11: fengqiao.plugin.v1.RouteEventResponse
 	(*OnTransitionRequest)(nil),   // 12: fengqiao.plugin.v1.OnTransitionRequest
 	(*OnTransitionResponse)(nil),  // 13: fengqiao.plugin.v1.OnTransitionResponse
-	nil,                           // 14: fengqiao.plugin.v1.EnrichEventResponse.ExtEntry
+	(*RunJobRequest)(nil),         // 14: fengqiao.plugin.v1.RunJobRequest
+	(*RunJobResponse)(nil),        // 15: fengqiao.plugin.v1.RunJobResponse
+	nil,                           // 16: fengqiao.plugin.v1.EnrichEventResponse.ExtEntry
 }
 var file_fengqiao_plugin_v1_plugin_proto_depIdxs = []int32{
 	0,  // 0: fengqiao.plugin.v1.DescribeResponse.hooks:type_name -> fengqiao.plugin.v1.Hook
 	3,  // 1: fengqiao.plugin.v1.DescribeResponse.jobs:type_name -> fengqiao.plugin.v1.Job
 	4,  // 2: fengqiao.plugin.v1.DescribeResponse.routes:type_name -> fengqiao.plugin.v1.Route
 	7,  // 3: fengqiao.plugin.v1.ValidateEventResponse.problems:type_name -> fengqiao.plugin.v1.Problem
-	14, // 4: fengqiao.plugin.v1.EnrichEventResponse.ext:type_name -> fengqiao.plugin.v1.EnrichEventResponse.ExtEntry
+	16, // 4: fengqiao.plugin.v1.EnrichEventResponse.ext:type_name -> fengqiao.plugin.v1.EnrichEventResponse.ExtEntry
 	1,  // 5: fengqiao.plugin.v1.PluginService.Describe:input_type -> fengqiao.plugin.v1.DescribeRequest
 	5,  // 6: fengqiao.plugin.v1.PluginService.ValidateEvent:input_type -> fengqiao.plugin.v1.ValidateEventRequest
 	8,  // 7: fengqiao.plugin.v1.PluginService.EnrichEvent:input_type -> fengqiao.plugin.v1.EnrichEventRequest
 	10, // 8: fengqiao.plugin.v1.PluginService.RouteEvent:input_type -> fengqiao.plugin.v1.RouteEventRequest
 	12, // 9: fengqiao.plugin.v1.PluginService.OnTransition:input_type -> fengqiao.plugin.v1.OnTransitionRequest
-	2,  // 10: fengqiao.plugin.v1.PluginService.Describe:output_type -> fengqiao.plugin.v1.DescribeResponse
-	6,  // 11: fengqiao.plugin.v1.PluginService.ValidateEvent:output_type -> fengqiao.plugin.v1.ValidateEventResponse
-	9,  // 12: fengqiao.plugin.v1.PluginService.EnrichEvent:output_type -> fengqiao.plugin.v1.EnrichEventResponse
-	11, // 13: fengqiao.plugin.v1.PluginService.RouteEvent:output_type -> fengqiao.plugin.v1.RouteEventResponse
-	13, // 14: fengqiao.plugin.v1.PluginService.OnTransition:output_type -> fengqiao.plugin.v1.OnTransitionResponse
-	10, // [10:15] is the sub-list for method output_type
-	5,  // [5:10] is the sub-list for method input_type
+	14, // 10: fengqiao.plugin.v1.PluginService.RunJob:input_type -> fengqiao.plugin.v1.RunJobRequest
+	2,  // 11: fengqiao.plugin.v1.PluginService.Describe:output_type -> fengqiao.plugin.v1.DescribeResponse
+	6,  // 12: fengqiao.plugin.v1.PluginService.ValidateEvent:output_type -> fengqiao.plugin.v1.ValidateEventResponse
+	9,  // 13: fengqiao.plugin.v1.PluginService.EnrichEvent:output_type -> fengqiao.plugin.v1.EnrichEventResponse
+	11, // 14: fengqiao.plugin.v1.PluginService.RouteEvent:output_type -> fengqiao.plugin.v1.RouteEventResponse
+	13, // 15: fengqiao.plugin.v1.PluginService.OnTransition:output_type -> fengqiao.plugin.v1.OnTransitionResponse
+	15, // 16: fengqiao.plugin.v1.PluginService.RunJob:output_type -> fengqiao.plugin.v1.RunJobResponse
+	11, // [11:17] is the sub-list for method output_type
+	5,  // [5:11] is the sub-list for method input_type
 	5,  // [5:5] is the sub-list for extension type_name
 	5,  // [5:5] is the sub-list for extension extendee
 	0,  // [0:5] is the sub-list for field type_name
@@ -944,7 +1054,7 @@ func file_fengqiao_plugin_v1_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fengqiao_plugin_v1_plugin_proto_rawDesc), len(file_fengqiao_plugin_v1_plugin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   14,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

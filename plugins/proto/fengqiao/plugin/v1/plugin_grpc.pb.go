@@ -33,6 +33,7 @@ const (
 	PluginService_EnrichEvent_FullMethodName   = "/fengqiao.plugin.v1.PluginService/EnrichEvent"
 	PluginService_RouteEvent_FullMethodName    = "/fengqiao.plugin.v1.PluginService/RouteEvent"
 	PluginService_OnTransition_FullMethodName  = "/fengqiao.plugin.v1.PluginService/OnTransition"
+	PluginService_RunJob_FullMethodName        = "/fengqiao.plugin.v1.PluginService/RunJob"
 )
 
 // PluginServiceClient is the client API for PluginService service.
@@ -53,6 +54,8 @@ type PluginServiceClient interface {
 	RouteEvent(ctx context.Context, in *RouteEventRequest, opts ...grpc.CallOption) (*RouteEventResponse, error)
 	// OnTransition hears of applied changes, in feed order.
 	OnTransition(ctx context.Context, in *OnTransitionRequest, opts ...grpc.CallOption) (*OnTransitionResponse, error)
+	// RunJob runs one of the plugin's jobs for one scheduled time.
+	RunJob(ctx context.Context, in *RunJobRequest, opts ...grpc.CallOption) (*RunJobResponse, error)
 }
 
 type pluginServiceClient struct {
@@ -113,6 +116,16 @@ func (c *pluginServiceClient) OnTransition(ctx context.Context, in *OnTransition
 	return out, nil
 }
 
+func (c *pluginServiceClient) RunJob(ctx context.Context, in *RunJobRequest, opts ...grpc.CallOption) (*RunJobResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RunJobResponse)
+	err := c.cc.Invoke(ctx, PluginService_RunJob_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PluginServiceServer is the server API for PluginService service.
 // All implementations must embed UnimplementedPluginServiceServer
 // for forward compatibility.
@@ -131,6 +144,8 @@ type PluginServiceServer interface {
 	RouteEvent(context.Context, *RouteEventRequest) (*RouteEventResponse, error)
 	// OnTransition hears of applied changes, in feed order.
 	OnTransition(context.Context, *OnTransitionRequest) (*OnTransitionResponse, error)
+	// RunJob runs one of the plugin's jobs for one scheduled time.
+	RunJob(context.Context, *RunJobRequest) (*RunJobResponse, error)
 	mustEmbedUnimplementedPluginServiceServer()
 }
 
@@ -155,6 +170,9 @@ func (UnimplementedPluginServiceServer) RouteEvent(context.Context, *RouteEventR
 }
 func (UnimplementedPluginServiceServer) OnTransition(context.Context, *OnTransitionRequest) (*OnTransitionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method OnTransition not implemented")
+}
+func (UnimplementedPluginServiceServer) RunJob(context.Context, *RunJobRequest) (*RunJobResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RunJob not implemented")
 }
 func (UnimplementedPluginServiceServer) mustEmbedUnimplementedPluginServiceServer() {}
 func (UnimplementedPluginServiceServer) testEmbeddedByValue()                       {}
@@ -267,6 +285,24 @@ func _PluginService_OnTransition_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PluginService_RunJob_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RunJobRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginServiceServer).RunJob(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginService_RunJob_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginServiceServer).RunJob(ctx, req.(*RunJobRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // PluginService_ServiceDesc is the grpc.ServiceDesc for PluginService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -293,6 +329,10 @@ var PluginService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "OnTransition",
 			Handler:    _PluginService_OnTransition_Handler,
+		},
+		{
+			MethodName: "RunJob",
+			Handler:    _PluginService_RunJob_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1,0 +1,226 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
+)
+
+// What only the group's leader runs for the plugins: delivering the change
+// feed to their OnTransition hooks, and their cron jobs. Both propose what
+// the plugin answers through core.Plugins.Execute, keyed by the feed
+// position or the scheduled time, so a new leader that hands the same
+// change or the same run over again has its commands applied once.
+
+// Delivery tuning.
+const (
+	// TransitionBatch is the most changes one OnTransition call carries.
+	TransitionBatch = 256
+	// ackEvery is how often the replicated cursor moves while changes flow;
+	// a change after it is delivered again after a failover, harmlessly.
+	ackEvery = 500 * time.Millisecond
+)
+
+// RunLeader delivers changes and runs jobs for every running plugin until
+// ctx ends (the node lost leadership, or stops). replica.WhileLeader runs
+// it on the leader; an embedded program runs it directly.
+func (m *Manager) RunLeader(ctx context.Context) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	workers := map[string]context.CancelFunc{}
+	defer func() {
+		for _, stop := range workers {
+			stop()
+		}
+	}()
+	t := time.NewTicker(m.o.SyncEvery)
+	defer t.Stop()
+	for {
+		want := map[string]func(context.Context){}
+		for _, run := range m.runningNow() {
+			if run.sup == nil {
+				continue
+			}
+			id := run.version.Name + "@" + run.version.Version
+			if run.version.Serves(model.HookOnTransition) {
+				want[id+"/feed"] = func(ctx context.Context) { m.deliver(ctx, run) }
+			}
+			if d := run.sup.Status().Description; d != nil {
+				for _, j := range d.Jobs {
+					want[id+"/job/"+j.Name] = func(ctx context.Context) { m.runJob(ctx, run, j) }
+				}
+			}
+		}
+		for id, stop := range workers {
+			if _, ok := want[id]; !ok {
+				stop()
+				delete(workers, id)
+			}
+		}
+		for id, fn := range want {
+			if _, ok := workers[id]; ok {
+				continue
+			}
+			wctx, stop := context.WithCancel(ctx)
+			workers[id] = stop
+			wg.Go(func() { fn(wctx) })
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// consumer is a plugin's cursor in the change feed.
+func consumer(plugin string) string { return "plugin:" + plugin }
+
+// deliver hands the plugin the changes in its jurisdictions, in order, from
+// its replicated cursor on.
+func (m *Manager) deliver(ctx context.Context, run *running) {
+	name := run.version.Name
+	store := m.o.Store
+	actx := core.WithActor(ctx, "plugin:"+name)
+	pos, err := store.Changes.Cursor(consumer(name))
+	if err != nil {
+		m.log.Error("plugin cursor", "plugin", name, "err", err)
+		return
+	}
+	acked, lastAck := pos, time.Now()
+	ack := func(force bool) {
+		if pos == acked || !force && time.Since(lastAck) < ackEvery {
+			return
+		}
+		// The last move is made as the worker stops, after ctx ended.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(actx), 2*time.Second)
+		defer cancel()
+		if _, err := store.Changes.Ack(cctx, consumer(name), pos); err != nil {
+			if ctx.Err() == nil {
+				m.log.Warn("plugin cursor not moved", "plugin", name, "err", err)
+			}
+			return
+		}
+		acked, lastAck = pos, time.Now()
+	}
+	defer ack(true)
+	backoff := 50 * time.Millisecond
+	for ctx.Err() == nil {
+		page, err := store.Changes.ForPlugin(pos, TransitionBatch, &run.version)
+		if errors.Is(err, errs.ErrConflict) {
+			// The retention passed the cursor: what is gone is gone.
+			m.log.Error("plugin fell behind the change feed's retention", "plugin", name, "err", err)
+			run.note(fmt.Errorf("plugin %s: on_transition: %w", name, err))
+			oldest, _, err := store.Changes.Bounds()
+			if err != nil || oldest == 0 {
+				sleep(ctx, time.Second)
+				continue
+			}
+			pos = oldest - 1
+			ack(true)
+			continue
+		}
+		if err != nil {
+			m.log.Warn("plugin change feed", "plugin", name, "err", err)
+			sleep(ctx, time.Second)
+			continue
+		}
+		if len(page.Changes) > 0 {
+			if !m.handOver(ctx, run, page.Changes) {
+				if !sleep(ctx, backoff) {
+					return
+				}
+				backoff = min(backoff*2, 5*time.Second)
+				continue
+			}
+			backoff = 50 * time.Millisecond
+		}
+		pos = page.Next
+		ack(false)
+		if page.Next >= page.Last {
+			wctx, cancel := context.WithTimeout(ctx, ackEvery)
+			store.Changes.Wait(wctx, pos)
+			cancel()
+		}
+	}
+}
+
+// handOver calls the plugin with changes and proposes its answer. false:
+// try the same changes again (the hook fails closed and the plugin did
+// not answer).
+func (m *Manager) handOver(ctx context.Context, run *running, changes []model.Change) bool {
+	name := run.version.Name
+	if m.o.OnDeliver != nil {
+		m.o.OnDeliver(name, changes)
+	}
+	cmds, err := callOn(ctx, run, func(p *Plugin) ([]model.PluginCommand, error) { return p.OnTransition(ctx, changes) })
+	if err != nil {
+		if run.version.PolicyOf(model.HookOnTransition) == model.FailClosed {
+			m.log.Warn("plugin on_transition failed; the changes wait", "plugin", name, "err", err)
+			return false
+		}
+		m.log.Warn("plugin on_transition failed open; the changes are skipped", "plugin", name, "first", changes[0].Seq, "last", changes[len(changes)-1].Seq, "err", err)
+		return true
+	}
+	// Keyed by the change each command answers: c<seq>/<n>.
+	var group []model.PluginCommand
+	flush := func() {
+		if len(group) == 0 {
+			return
+		}
+		m.execute(ctx, run, "c"+strconv.FormatUint(group[0].Seq, 10), group)
+		group = nil
+	}
+	for _, c := range cmds {
+		if len(group) > 0 && group[0].Seq != c.Seq {
+			flush()
+		}
+		group = append(group, c)
+	}
+	flush()
+	return true
+}
+
+// execute proposes a plugin's commands and logs those refused.
+func (m *Manager) execute(ctx context.Context, run *running, key string, cmds []model.PluginCommand) {
+	res, err := m.o.Store.Plugins.Execute(ctx, run.version.Name, key, cmds)
+	if err != nil {
+		m.log.Warn("plugin commands not proposed", "plugin", run.version.Name, "key", key, "err", err)
+		return
+	}
+	for i, err := range res {
+		if err != nil {
+			m.log.Warn("plugin command refused", "plugin", run.version.Name, "key", key, "n", i, "err", err)
+			run.note(err)
+		}
+	}
+}
+
+// runJob runs a job at each time its schedule names, from now on.
+func (m *Manager) runJob(ctx context.Context, run *running, j Job) {
+	for next := j.Next(time.Now()); ; next = j.Next(next) {
+		if !sleep(ctx, time.Until(next)) {
+			return
+		}
+		cmds, err := callOn(ctx, run, func(p *Plugin) ([]model.PluginCommand, error) { return p.RunJob(ctx, j.Name, next) })
+		if err != nil {
+			m.log.Warn("plugin job failed", "plugin", run.version.Name, "job", j.Name, "at", next, "err", err)
+			continue
+		}
+		m.execute(ctx, run, "job/"+j.Name+"/"+strconv.FormatInt(next.Unix(), 10), cmds)
+	}
+}
+
+// note records a plugin's error on this node's status.
+func (r *running) note(err error) {
+	if r.sup != nil {
+		r.sup.note(err)
+	}
+}
