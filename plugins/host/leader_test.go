@@ -21,6 +21,9 @@ func comments(t *testing.T, s *core.Store, id, plugin string) int {
 	n := 0
 	for _, e := range tl {
 		if e.Action == "comment" && e.Actor == "plugin:"+plugin {
+			if !strings.Contains(e.Note, "dispute") { // read back through the host service
+				t.Fatalf("event %s: the plugin's note %q lacks the category it read", id, e.Note)
+			}
 			n++
 		}
 	}

@@ -45,6 +45,8 @@ type Config struct {
 	// debugger, FENGQIAO_PLUGIN_REATTACH) instead of starting Path; it
 	// skips the checksum, so it is for development only.
 	Reattach *plugin.ReattachConfig
+	// Host, if set, is served to the plugin over go-plugin's broker.
+	Host pluginv1.HostServiceServer
 	// Observe, if set, is told of every hook call: its hook, how long it
 	// took and its error (metrics).
 	Observe func(hook string, took time.Duration, err error)
@@ -114,10 +116,20 @@ func Start(ctx context.Context, cfg Config) (*Plugin, error) {
 		client.Kill()
 		return nil, fmt.Errorf("plugin %s: %w", who, err)
 	}
-	p.svc = raw.(pluginv1.PluginServiceClient)
+	conn := raw.(*sdk.Conn)
+	p.svc = conn.Plugin
+	var hostID uint32
+	if cfg.Host != nil {
+		hostID = conn.Broker.NextId()
+		go conn.Broker.AcceptAndServe(hostID, func(opts []grpc.ServerOption) *grpc.Server {
+			s := grpc.NewServer(append(opts, grpc.MaxRecvMsgSize(1<<20))...)
+			pluginv1.RegisterHostServiceServer(s, cfg.Host)
+			return s
+		})
+	}
 	cctx, cancel := context.WithTimeout(ctx, cfg.CallTimeout)
 	defer cancel()
-	d, err := p.svc.Describe(cctx, &pluginv1.DescribeRequest{Config: cfg.Config})
+	d, err := p.svc.Describe(cctx, &pluginv1.DescribeRequest{Config: cfg.Config, HostService: hostID})
 	if err != nil {
 		client.Kill()
 		return nil, fmt.Errorf("plugin %s: describe: %w", who, err)

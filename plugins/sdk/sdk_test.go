@@ -73,7 +73,7 @@ func TestServeOverGoPlugin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := raw.(pluginv1.PluginServiceClient)
+	c := raw.(*sdk.Conn).Plugin
 	ctx := context.Background()
 	d, err := c.Describe(ctx, &pluginv1.DescribeRequest{})
 	if err != nil {

@@ -95,27 +95,35 @@ func levelName(v any) string {
 }
 
 // GRPCPlugin is the go-plugin side of the protocol: a plugin serves Impl,
-// and a host (Impl nil) gets a pluginv1.PluginServiceClient.
+// and a host (Impl nil) gets a *Conn.
 type GRPCPlugin struct {
 	plugin.NetRPCUnsupportedPlugin
 	Impl Plugin
 }
 
+// Conn is the host's side of a plugin: its service, and the broker on
+// which the host serves HostService back to it.
+type Conn struct {
+	Plugin pluginv1.PluginServiceClient
+	Broker *plugin.GRPCBroker
+}
+
 // GRPCServer registers the plugin's service.
-func (g *GRPCPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
-	pluginv1.RegisterPluginServiceServer(s, &server{impl: g.Impl})
+func (g *GRPCPlugin) GRPCServer(broker *plugin.GRPCBroker, s *grpc.Server) error {
+	pluginv1.RegisterPluginServiceServer(s, &server{impl: g.Impl, broker: broker})
 	return nil
 }
 
 // GRPCClient is the host's client of the plugin's service.
-func (g *GRPCPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
-	return pluginv1.NewPluginServiceClient(c), nil
+func (g *GRPCPlugin) GRPCClient(_ context.Context, broker *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
+	return &Conn{Plugin: pluginv1.NewPluginServiceClient(c), Broker: broker}, nil
 }
 
 // server adapts a Plugin to the wire protocol.
 type server struct {
 	pluginv1.UnimplementedPluginServiceServer
-	impl Plugin
+	impl   Plugin
+	broker *plugin.GRPCBroker
 }
 
 // Hooks lists the hooks p serves: those whose interfaces it implements.
@@ -137,6 +145,13 @@ func Hooks(p Plugin) []pluginv1.Hook {
 }
 
 func (s *server) Describe(ctx context.Context, req *pluginv1.DescribeRequest) (*pluginv1.DescribeResponse, error) {
+	if u, ok := s.impl.(HostUser); ok && req.HostService != 0 {
+		conn, err := s.broker.Dial(req.HostService)
+		if err != nil {
+			return nil, status.Errorf(codes.Unavailable, "dial the host service: %v", err)
+		}
+		u.UseHost(hostClient{pluginv1.NewHostServiceClient(conn)})
+	}
 	if c, ok := s.impl.(Configurable); ok && len(req.Config) > 0 {
 		if err := c.Configure(ctx, req.Config); err != nil {
 			return nil, status.Errorf(codes.InvalidArgument, "configure: %v", err)

@@ -27,6 +27,11 @@ var (
 
 type region struct{}
 
+// host is the node's HostService, given as the plugin starts.
+var host sdk.Host
+
+func (region) UseHost(h sdk.Host) { host = h }
+
 func (region) Describe(context.Context) (sdk.Description, error) {
 	return sdk.Description{Name: "region", Version: version,
 		Fields: json.RawMessage(`{"type":"object","properties":{"risk":{"enum":["low","high"]},"version":{"type":"string"}},"additionalProperties":false}`)}, nil
@@ -91,9 +96,13 @@ func (region) OnTransition(_ context.Context, ch model.Change) ([]model.PluginCo
 	if ch.Kind != model.ChangeEvent || ch.Action != "report" {
 		return nil, nil
 	}
-	note := "region 已知悉"
+	ev, found, err := host.Event(context.Background(), ch.ID)
+	if err != nil || !found || ev.Reporter != "" {
+		return nil, fmt.Errorf("the host did not serve event %s: found %v, reporter %q: %v", ch.ID, found, ev.Reporter, err)
+	}
+	note := "region 已知悉 " + ev.Category
 	if mode == "random" {
-		note = fmt.Sprintf("region 已知悉 %d %s", rand.Int64(), time.Now().Format(time.RFC3339Nano))
+		note = fmt.Sprintf("region 已知悉 %s %d %s", ev.Category, rand.Int64(), time.Now().Format(time.RFC3339Nano))
 	}
 	return []model.PluginCommand{{Op: model.OpAct, Event: ch.ID, Action: &model.Action{Action: "comment", Note: note}}}, nil
 }

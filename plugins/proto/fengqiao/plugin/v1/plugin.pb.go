@@ -86,18 +86,543 @@ func (Hook) EnumDescriptor() ([]byte, []int) {
 	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{0}
 }
 
+type GetRecordRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Jurisdiction  string                 `protobuf:"bytes,1,opt,name=jurisdiction,proto3" json:"jurisdiction,omitempty"`
+	Collection    string                 `protobuf:"bytes,2,opt,name=collection,proto3" json:"collection,omitempty"`
+	Key           string                 `protobuf:"bytes,3,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRecordRequest) Reset() {
+	*x = GetRecordRequest{}
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRecordRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRecordRequest) ProtoMessage() {}
+
+func (x *GetRecordRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRecordRequest.ProtoReflect.Descriptor instead.
+func (*GetRecordRequest) Descriptor() ([]byte, []int) {
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *GetRecordRequest) GetJurisdiction() string {
+	if x != nil {
+		return x.Jurisdiction
+	}
+	return ""
+}
+
+func (x *GetRecordRequest) GetCollection() string {
+	if x != nil {
+		return x.Collection
+	}
+	return ""
+}
+
+func (x *GetRecordRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+type GetRecordResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Found bool                   `protobuf:"varint,1,opt,name=found,proto3" json:"found,omitempty"`
+	// value is JSON.
+	Value         []byte `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRecordResponse) Reset() {
+	*x = GetRecordResponse{}
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRecordResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRecordResponse) ProtoMessage() {}
+
+func (x *GetRecordResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRecordResponse.ProtoReflect.Descriptor instead.
+func (*GetRecordResponse) Descriptor() ([]byte, []int) {
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *GetRecordResponse) GetFound() bool {
+	if x != nil {
+		return x.Found
+	}
+	return false
+}
+
+func (x *GetRecordResponse) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+type ListRecordsRequest struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Jurisdiction string                 `protobuf:"bytes,1,opt,name=jurisdiction,proto3" json:"jurisdiction,omitempty"`
+	Collection   string                 `protobuf:"bytes,2,opt,name=collection,proto3" json:"collection,omitempty"`
+	// after is the key to list after ("" from the start).
+	After         string `protobuf:"bytes,3,opt,name=after,proto3" json:"after,omitempty"`
+	Limit         int32  `protobuf:"varint,4,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRecordsRequest) Reset() {
+	*x = ListRecordsRequest{}
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRecordsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRecordsRequest) ProtoMessage() {}
+
+func (x *ListRecordsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRecordsRequest.ProtoReflect.Descriptor instead.
+func (*ListRecordsRequest) Descriptor() ([]byte, []int) {
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ListRecordsRequest) GetJurisdiction() string {
+	if x != nil {
+		return x.Jurisdiction
+	}
+	return ""
+}
+
+func (x *ListRecordsRequest) GetCollection() string {
+	if x != nil {
+		return x.Collection
+	}
+	return ""
+}
+
+func (x *ListRecordsRequest) GetAfter() string {
+	if x != nil {
+		return x.After
+	}
+	return ""
+}
+
+func (x *ListRecordsRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+type Record struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Key   string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Value []byte                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	// updated_at is RFC 3339.
+	UpdatedAt     string `protobuf:"bytes,3,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Record) Reset() {
+	*x = Record{}
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Record) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Record) ProtoMessage() {}
+
+func (x *Record) ProtoReflect() protoreflect.Message {
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Record.ProtoReflect.Descriptor instead.
+func (*Record) Descriptor() ([]byte, []int) {
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Record) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *Record) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+func (x *Record) GetUpdatedAt() string {
+	if x != nil {
+		return x.UpdatedAt
+	}
+	return ""
+}
+
+type ListRecordsResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Records []*Record              `protobuf:"bytes,1,rep,name=records,proto3" json:"records,omitempty"`
+	// next is the key to list after for the next page ("" when done).
+	Next          string `protobuf:"bytes,2,opt,name=next,proto3" json:"next,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRecordsResponse) Reset() {
+	*x = ListRecordsResponse{}
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRecordsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRecordsResponse) ProtoMessage() {}
+
+func (x *ListRecordsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRecordsResponse.ProtoReflect.Descriptor instead.
+func (*ListRecordsResponse) Descriptor() ([]byte, []int) {
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ListRecordsResponse) GetRecords() []*Record {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
+func (x *ListRecordsResponse) GetNext() string {
+	if x != nil {
+		return x.Next
+	}
+	return ""
+}
+
+type GetEventRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetEventRequest) Reset() {
+	*x = GetEventRequest{}
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetEventRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetEventRequest) ProtoMessage() {}
+
+func (x *GetEventRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetEventRequest.ProtoReflect.Descriptor instead.
+func (*GetEventRequest) Descriptor() ([]byte, []int) {
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *GetEventRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type GetEventResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Found bool                   `protobuf:"varint,1,opt,name=found,proto3" json:"found,omitempty"`
+	// event is a model.Event, JSON, without the reporter's identity.
+	Event         []byte `protobuf:"bytes,2,opt,name=event,proto3" json:"event,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetEventResponse) Reset() {
+	*x = GetEventResponse{}
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetEventResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetEventResponse) ProtoMessage() {}
+
+func (x *GetEventResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetEventResponse.ProtoReflect.Descriptor instead.
+func (*GetEventResponse) Descriptor() ([]byte, []int) {
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *GetEventResponse) GetFound() bool {
+	if x != nil {
+		return x.Found
+	}
+	return false
+}
+
+func (x *GetEventResponse) GetEvent() []byte {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+type ListEventsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Jurisdiction  string                 `protobuf:"bytes,1,opt,name=jurisdiction,proto3" json:"jurisdiction,omitempty"`
+	Status        string                 `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
+	Category      string                 `protobuf:"bytes,3,opt,name=category,proto3" json:"category,omitempty"`
+	After         string                 `protobuf:"bytes,4,opt,name=after,proto3" json:"after,omitempty"`
+	Limit         int32                  `protobuf:"varint,5,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListEventsRequest) Reset() {
+	*x = ListEventsRequest{}
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListEventsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListEventsRequest) ProtoMessage() {}
+
+func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListEventsRequest.ProtoReflect.Descriptor instead.
+func (*ListEventsRequest) Descriptor() ([]byte, []int) {
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ListEventsRequest) GetJurisdiction() string {
+	if x != nil {
+		return x.Jurisdiction
+	}
+	return ""
+}
+
+func (x *ListEventsRequest) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *ListEventsRequest) GetCategory() string {
+	if x != nil {
+		return x.Category
+	}
+	return ""
+}
+
+func (x *ListEventsRequest) GetAfter() string {
+	if x != nil {
+		return x.After
+	}
+	return ""
+}
+
+func (x *ListEventsRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+type ListEventsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// events are model.Event values, JSON, without the reporter's identity.
+	Events        [][]byte `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	Next          string   `protobuf:"bytes,2,opt,name=next,proto3" json:"next,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListEventsResponse) Reset() {
+	*x = ListEventsResponse{}
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListEventsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListEventsResponse) ProtoMessage() {}
+
+func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListEventsResponse.ProtoReflect.Descriptor instead.
+func (*ListEventsResponse) Descriptor() ([]byte, []int) {
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ListEventsResponse) GetEvents() [][]byte {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
+func (x *ListEventsResponse) GetNext() string {
+	if x != nil {
+		return x.Next
+	}
+	return ""
+}
+
 type DescribeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// config is the plugin's configuration from the catalog, one JSON object
 	// (empty when none). The host sends it as the plugin starts.
-	Config        []byte `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
+	Config []byte `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
+	// host_service is the go-plugin broker id on which the host serves
+	// HostService to this plugin (0: none).
+	HostService   uint32 `protobuf:"varint,2,opt,name=host_service,json=hostService,proto3" json:"host_service,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DescribeRequest) Reset() {
 	*x = DescribeRequest{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[0]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -109,7 +634,7 @@ func (x *DescribeRequest) String() string {
 func (*DescribeRequest) ProtoMessage() {}
 
 func (x *DescribeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[0]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -122,7 +647,7 @@ func (x *DescribeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeRequest.ProtoReflect.Descriptor instead.
 func (*DescribeRequest) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{0}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *DescribeRequest) GetConfig() []byte {
@@ -130,6 +655,13 @@ func (x *DescribeRequest) GetConfig() []byte {
 		return x.Config
 	}
 	return nil
+}
+
+func (x *DescribeRequest) GetHostService() uint32 {
+	if x != nil {
+		return x.HostService
+	}
+	return 0
 }
 
 type DescribeResponse struct {
@@ -151,7 +683,7 @@ type DescribeResponse struct {
 
 func (x *DescribeResponse) Reset() {
 	*x = DescribeResponse{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[1]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -163,7 +695,7 @@ func (x *DescribeResponse) String() string {
 func (*DescribeResponse) ProtoMessage() {}
 
 func (x *DescribeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[1]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -176,7 +708,7 @@ func (x *DescribeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeResponse.ProtoReflect.Descriptor instead.
 func (*DescribeResponse) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{1}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DescribeResponse) GetName() string {
@@ -239,7 +771,7 @@ type Job struct {
 
 func (x *Job) Reset() {
 	*x = Job{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[2]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -251,7 +783,7 @@ func (x *Job) String() string {
 func (*Job) ProtoMessage() {}
 
 func (x *Job) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[2]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -264,7 +796,7 @@ func (x *Job) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Job.ProtoReflect.Descriptor instead.
 func (*Job) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{2}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Job) GetName() string {
@@ -292,7 +824,7 @@ type Route struct {
 
 func (x *Route) Reset() {
 	*x = Route{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[3]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -304,7 +836,7 @@ func (x *Route) String() string {
 func (*Route) ProtoMessage() {}
 
 func (x *Route) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[3]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -317,7 +849,7 @@ func (x *Route) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Route.ProtoReflect.Descriptor instead.
 func (*Route) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{3}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Route) GetMethod() string {
@@ -352,7 +884,7 @@ type ValidateEventRequest struct {
 
 func (x *ValidateEventRequest) Reset() {
 	*x = ValidateEventRequest{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[4]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -364,7 +896,7 @@ func (x *ValidateEventRequest) String() string {
 func (*ValidateEventRequest) ProtoMessage() {}
 
 func (x *ValidateEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[4]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -377,7 +909,7 @@ func (x *ValidateEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateEventRequest.ProtoReflect.Descriptor instead.
 func (*ValidateEventRequest) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{4}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ValidateEventRequest) GetReport() []byte {
@@ -404,7 +936,7 @@ type ValidateEventResponse struct {
 
 func (x *ValidateEventResponse) Reset() {
 	*x = ValidateEventResponse{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[5]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -416,7 +948,7 @@ func (x *ValidateEventResponse) String() string {
 func (*ValidateEventResponse) ProtoMessage() {}
 
 func (x *ValidateEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[5]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -429,7 +961,7 @@ func (x *ValidateEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateEventResponse.ProtoReflect.Descriptor instead.
 func (*ValidateEventResponse) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{5}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ValidateEventResponse) GetProblems() []*Problem {
@@ -451,7 +983,7 @@ type Problem struct {
 
 func (x *Problem) Reset() {
 	*x = Problem{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[6]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -463,7 +995,7 @@ func (x *Problem) String() string {
 func (*Problem) ProtoMessage() {}
 
 func (x *Problem) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[6]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -476,7 +1008,7 @@ func (x *Problem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Problem.ProtoReflect.Descriptor instead.
 func (*Problem) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{6}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Problem) GetField() string {
@@ -510,7 +1042,7 @@ type EnrichEventRequest struct {
 
 func (x *EnrichEventRequest) Reset() {
 	*x = EnrichEventRequest{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[7]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -522,7 +1054,7 @@ func (x *EnrichEventRequest) String() string {
 func (*EnrichEventRequest) ProtoMessage() {}
 
 func (x *EnrichEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[7]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -535,7 +1067,7 @@ func (x *EnrichEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnrichEventRequest.ProtoReflect.Descriptor instead.
 func (*EnrichEventRequest) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{7}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *EnrichEventRequest) GetReport() []byte {
@@ -565,7 +1097,7 @@ type EnrichEventResponse struct {
 
 func (x *EnrichEventResponse) Reset() {
 	*x = EnrichEventResponse{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[8]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -577,7 +1109,7 @@ func (x *EnrichEventResponse) String() string {
 func (*EnrichEventResponse) ProtoMessage() {}
 
 func (x *EnrichEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[8]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -590,7 +1122,7 @@ func (x *EnrichEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnrichEventResponse.ProtoReflect.Descriptor instead.
 func (*EnrichEventResponse) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{8}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *EnrichEventResponse) GetUrgency() string {
@@ -624,7 +1156,7 @@ type RouteEventRequest struct {
 
 func (x *RouteEventRequest) Reset() {
 	*x = RouteEventRequest{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[9]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -636,7 +1168,7 @@ func (x *RouteEventRequest) String() string {
 func (*RouteEventRequest) ProtoMessage() {}
 
 func (x *RouteEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[9]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -649,7 +1181,7 @@ func (x *RouteEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RouteEventRequest.ProtoReflect.Descriptor instead.
 func (*RouteEventRequest) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{9}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RouteEventRequest) GetEvent() []byte {
@@ -671,7 +1203,7 @@ type RouteEventResponse struct {
 
 func (x *RouteEventResponse) Reset() {
 	*x = RouteEventResponse{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[10]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -683,7 +1215,7 @@ func (x *RouteEventResponse) String() string {
 func (*RouteEventResponse) ProtoMessage() {}
 
 func (x *RouteEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[10]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -696,7 +1228,7 @@ func (x *RouteEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RouteEventResponse.ProtoReflect.Descriptor instead.
 func (*RouteEventResponse) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{10}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *RouteEventResponse) GetHandler() string {
@@ -730,7 +1262,7 @@ type OnTransitionRequest struct {
 
 func (x *OnTransitionRequest) Reset() {
 	*x = OnTransitionRequest{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[11]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -742,7 +1274,7 @@ func (x *OnTransitionRequest) String() string {
 func (*OnTransitionRequest) ProtoMessage() {}
 
 func (x *OnTransitionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[11]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -755,7 +1287,7 @@ func (x *OnTransitionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OnTransitionRequest.ProtoReflect.Descriptor instead.
 func (*OnTransitionRequest) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{11}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *OnTransitionRequest) GetChanges() [][]byte {
@@ -776,7 +1308,7 @@ type OnTransitionResponse struct {
 
 func (x *OnTransitionResponse) Reset() {
 	*x = OnTransitionResponse{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[12]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -788,7 +1320,7 @@ func (x *OnTransitionResponse) String() string {
 func (*OnTransitionResponse) ProtoMessage() {}
 
 func (x *OnTransitionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[12]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -801,7 +1333,7 @@ func (x *OnTransitionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OnTransitionResponse.ProtoReflect.Descriptor instead.
 func (*OnTransitionResponse) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{12}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *OnTransitionResponse) GetCommands() [][]byte {
@@ -823,7 +1355,7 @@ type RunJobRequest struct {
 
 func (x *RunJobRequest) Reset() {
 	*x = RunJobRequest{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[13]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -835,7 +1367,7 @@ func (x *RunJobRequest) String() string {
 func (*RunJobRequest) ProtoMessage() {}
 
 func (x *RunJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[13]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -848,7 +1380,7 @@ func (x *RunJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunJobRequest.ProtoReflect.Descriptor instead.
 func (*RunJobRequest) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{13}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RunJobRequest) GetName() string {
@@ -875,7 +1407,7 @@ type RunJobResponse struct {
 
 func (x *RunJobResponse) Reset() {
 	*x = RunJobResponse{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[14]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -887,7 +1419,7 @@ func (x *RunJobResponse) String() string {
 func (*RunJobResponse) ProtoMessage() {}
 
 func (x *RunJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[14]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -900,7 +1432,7 @@ func (x *RunJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunJobResponse.ProtoReflect.Descriptor instead.
 func (*RunJobResponse) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{14}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *RunJobResponse) GetCommands() [][]byte {
@@ -914,9 +1446,48 @@ var File_fengqiao_plugin_v1_plugin_proto protoreflect.FileDescriptor
 
 const file_fengqiao_plugin_v1_plugin_proto_rawDesc = "" +
 	"\n" +
-	"\x1ffengqiao/plugin/v1/plugin.proto\x12\x12fengqiao.plugin.v1\")\n" +
+	"\x1ffengqiao/plugin/v1/plugin.proto\x12\x12fengqiao.plugin.v1\"h\n" +
+	"\x10GetRecordRequest\x12\"\n" +
+	"\fjurisdiction\x18\x01 \x01(\tR\fjurisdiction\x12\x1e\n" +
+	"\n" +
+	"collection\x18\x02 \x01(\tR\n" +
+	"collection\x12\x10\n" +
+	"\x03key\x18\x03 \x01(\tR\x03key\"?\n" +
+	"\x11GetRecordResponse\x12\x14\n" +
+	"\x05found\x18\x01 \x01(\bR\x05found\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value\"\x84\x01\n" +
+	"\x12ListRecordsRequest\x12\"\n" +
+	"\fjurisdiction\x18\x01 \x01(\tR\fjurisdiction\x12\x1e\n" +
+	"\n" +
+	"collection\x18\x02 \x01(\tR\n" +
+	"collection\x12\x14\n" +
+	"\x05after\x18\x03 \x01(\tR\x05after\x12\x14\n" +
+	"\x05limit\x18\x04 \x01(\x05R\x05limit\"O\n" +
+	"\x06Record\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value\x12\x1d\n" +
+	"\n" +
+	"updated_at\x18\x03 \x01(\tR\tupdatedAt\"_\n" +
+	"\x13ListRecordsResponse\x124\n" +
+	"\arecords\x18\x01 \x03(\v2\x1a.fengqiao.plugin.v1.RecordR\arecords\x12\x12\n" +
+	"\x04next\x18\x02 \x01(\tR\x04next\"!\n" +
+	"\x0fGetEventRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\">\n" +
+	"\x10GetEventResponse\x12\x14\n" +
+	"\x05found\x18\x01 \x01(\bR\x05found\x12\x14\n" +
+	"\x05event\x18\x02 \x01(\fR\x05event\"\x97\x01\n" +
+	"\x11ListEventsRequest\x12\"\n" +
+	"\fjurisdiction\x18\x01 \x01(\tR\fjurisdiction\x12\x16\n" +
+	"\x06status\x18\x02 \x01(\tR\x06status\x12\x1a\n" +
+	"\bcategory\x18\x03 \x01(\tR\bcategory\x12\x14\n" +
+	"\x05after\x18\x04 \x01(\tR\x05after\x12\x14\n" +
+	"\x05limit\x18\x05 \x01(\x05R\x05limit\"@\n" +
+	"\x12ListEventsResponse\x12\x16\n" +
+	"\x06events\x18\x01 \x03(\fR\x06events\x12\x12\n" +
+	"\x04next\x18\x02 \x01(\tR\x04next\"L\n" +
 	"\x0fDescribeRequest\x12\x16\n" +
-	"\x06config\x18\x01 \x01(\fR\x06config\"\x88\x02\n" +
+	"\x06config\x18\x01 \x01(\fR\x06config\x12!\n" +
+	"\fhost_service\x18\x02 \x01(\rR\vhostService\"\x88\x02\n" +
 	"\x10DescribeResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12.\n" +
@@ -983,7 +1554,13 @@ const file_fengqiao_plugin_v1_plugin_proto_rawDesc = "" +
 	"\n" +
 	"RouteEvent\x12%.fengqiao.plugin.v1.RouteEventRequest\x1a&.fengqiao.plugin.v1.RouteEventResponse\x12a\n" +
 	"\fOnTransition\x12'.fengqiao.plugin.v1.OnTransitionRequest\x1a(.fengqiao.plugin.v1.OnTransitionResponse\x12O\n" +
-	"\x06RunJob\x12!.fengqiao.plugin.v1.RunJobRequest\x1a\".fengqiao.plugin.v1.RunJobResponseBHZFgithub.com/fengqiao/fengqiao/plugins/proto/fengqiao/plugin/v1;pluginv1b\x06proto3"
+	"\x06RunJob\x12!.fengqiao.plugin.v1.RunJobRequest\x1a\".fengqiao.plugin.v1.RunJobResponse2\xfb\x02\n" +
+	"\vHostService\x12X\n" +
+	"\tGetRecord\x12$.fengqiao.plugin.v1.GetRecordRequest\x1a%.fengqiao.plugin.v1.GetRecordResponse\x12^\n" +
+	"\vListRecords\x12&.fengqiao.plugin.v1.ListRecordsRequest\x1a'.fengqiao.plugin.v1.ListRecordsResponse\x12U\n" +
+	"\bGetEvent\x12#.fengqiao.plugin.v1.GetEventRequest\x1a$.fengqiao.plugin.v1.GetEventResponse\x12[\n" +
+	"\n" +
+	"ListEvents\x12%.fengqiao.plugin.v1.ListEventsRequest\x1a&.fengqiao.plugin.v1.ListEventsResponseBHZFgithub.com/fengqiao/fengqiao/plugins/proto/fengqiao/plugin/v1;pluginv1b\x06proto3"
 
 var (
 	file_fengqiao_plugin_v1_plugin_proto_rawDescOnce sync.Once
@@ -998,49 +1575,67 @@ func file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP() []byte {
 }
 
 var file_fengqiao_plugin_v1_plugin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_fengqiao_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_fengqiao_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_fengqiao_plugin_v1_plugin_proto_goTypes = []any{
 	(Hook)(0),                     // 0: fengqiao.plugin.v1.Hook
-	(*DescribeRequest)(nil),       // 1: fengqiao.plugin.v1.DescribeRequest
-	(*DescribeResponse)(nil),      // 2: fengqiao.plugin.v1.DescribeResponse
-	(*Job)(nil),                   // 3: fengqiao.plugin.v1.Job
-	(*Route)(nil),                 // 4: fengqiao.plugin.v1.Route
-	(*ValidateEventRequest)(nil),  // 5: fengqiao.plugin.v1.ValidateEventRequest
-	(*ValidateEventResponse)(nil), // 6: fengqiao.plugin.v1.ValidateEventResponse
-	(*Problem)(nil),               // 7: fengqiao.plugin.v1.Problem
-	(*EnrichEventRequest)(nil),    // 8: fengqiao.plugin.v1.EnrichEventRequest
-	(*EnrichEventResponse)(nil),   // 9: fengqiao.plugin.v1.EnrichEventResponse
-	(*RouteEventRequest)(nil),     // 10: fengqiao.plugin.v1.RouteEventRequest
-	(*RouteEventResponse)(nil),    // 11: fengqiao.plugin.v1.RouteEventResponse
-	(*OnTransitionRequest)(nil),   // 12: fengqiao.plugin.v1.OnTransitionRequest
-	(*OnTransitionResponse)(nil),  // 13: fengqiao.plugin.v1.OnTransitionResponse
-	(*RunJobRequest)(nil),         // 14: fengqiao.plugin.v1.RunJobRequest
-	(*RunJobResponse)(nil),        // 15: fengqiao.plugin.v1.RunJobResponse
-	nil,                           // 16: fengqiao.plugin.v1.EnrichEventResponse.ExtEntry
+	(*GetRecordRequest)(nil),      // 1: fengqiao.plugin.v1.GetRecordRequest
+	(*GetRecordResponse)(nil),     // 2: fengqiao.plugin.v1.GetRecordResponse
+	(*ListRecordsRequest)(nil),    // 3: fengqiao.plugin.v1.ListRecordsRequest
+	(*Record)(nil),                // 4: fengqiao.plugin.v1.Record
+	(*ListRecordsResponse)(nil),   // 5: fengqiao.plugin.v1.ListRecordsResponse
+	(*GetEventRequest)(nil),       // 6: fengqiao.plugin.v1.GetEventRequest
+	(*GetEventResponse)(nil),      // 7: fengqiao.plugin.v1.GetEventResponse
+	(*ListEventsRequest)(nil),     // 8: fengqiao.plugin.v1.ListEventsRequest
+	(*ListEventsResponse)(nil),    // 9: fengqiao.plugin.v1.ListEventsResponse
+	(*DescribeRequest)(nil),       // 10: fengqiao.plugin.v1.DescribeRequest
+	(*DescribeResponse)(nil),      // 11: fengqiao.plugin.v1.DescribeResponse
+	(*Job)(nil),                   // 12: fengqiao.plugin.v1.Job
+	(*Route)(nil),                 // 13: fengqiao.plugin.v1.Route
+	(*ValidateEventRequest)(nil),  // 14: fengqiao.plugin.v1.ValidateEventRequest
+	(*ValidateEventResponse)(nil), // 15: fengqiao.plugin.v1.ValidateEventResponse
+	(*Problem)(nil),               // 16: fengqiao.plugin.v1.Problem
+	(*EnrichEventRequest)(nil),    // 17: fengqiao.plugin.v1.EnrichEventRequest
+	(*EnrichEventResponse)(nil),   // 18: fengqiao.plugin.v1.EnrichEventResponse
+	(*RouteEventRequest)(nil),     // 19: fengqiao.plugin.v1.RouteEventRequest
+	(*RouteEventResponse)(nil),    // 20: fengqiao.plugin.v1.RouteEventResponse
+	(*OnTransitionRequest)(nil),   // 21: fengqiao.plugin.v1.OnTransitionRequest
+	(*OnTransitionResponse)(nil),  // 22: fengqiao.plugin.v1.OnTransitionResponse
+	(*RunJobRequest)(nil),         // 23: fengqiao.plugin.v1.RunJobRequest
+	(*RunJobResponse)(nil),        // 24: fengqiao.plugin.v1.RunJobResponse
+	nil,                           // 25: fengqiao.plugin.v1.EnrichEventResponse.ExtEntry
 }
 var file_fengqiao_plugin_v1_plugin_proto_depIdxs = []int32{
-	0,  // 0: fengqiao.plugin.v1.DescribeResponse.hooks:type_name -> fengqiao.plugin.v1.Hook
-	3,  // 1: fengqiao.plugin.v1.DescribeResponse.jobs:type_name -> fengqiao.plugin.v1.Job
-	4,  // 2: fengqiao.plugin.v1.DescribeResponse.routes:type_name -> fengqiao.plugin.v1.Route
-	7,  // 3: fengqiao.plugin.v1.ValidateEventResponse.problems:type_name -> fengqiao.plugin.v1.Problem
-	16, // 4: fengqiao.plugin.v1.EnrichEventResponse.ext:type_name -> fengqiao.plugin.v1.EnrichEventResponse.ExtEntry
-	1,  // 5: fengqiao.plugin.v1.PluginService.Describe:input_type -> fengqiao.plugin.v1.DescribeRequest
-	5,  // 6: fengqiao.plugin.v1.PluginService.ValidateEvent:input_type -> fengqiao.plugin.v1.ValidateEventRequest
-	8,  // 7: fengqiao.plugin.v1.PluginService.EnrichEvent:input_type -> fengqiao.plugin.v1.EnrichEventRequest
-	10, // 8: fengqiao.plugin.v1.PluginService.RouteEvent:input_type -> fengqiao.plugin.v1.RouteEventRequest
-	12, // 9: fengqiao.plugin.v1.PluginService.OnTransition:input_type -> fengqiao.plugin.v1.OnTransitionRequest
-	14, // 10: fengqiao.plugin.v1.PluginService.RunJob:input_type -> fengqiao.plugin.v1.RunJobRequest
-	2,  // 11: fengqiao.plugin.v1.PluginService.Describe:output_type -> fengqiao.plugin.v1.DescribeResponse
-	6,  // 12: fengqiao.plugin.v1.PluginService.ValidateEvent:output_type -> fengqiao.plugin.v1.ValidateEventResponse
-	9,  // 13: fengqiao.plugin.v1.PluginService.EnrichEvent:output_type -> fengqiao.plugin.v1.EnrichEventResponse
-	11, // 14: fengqiao.plugin.v1.PluginService.RouteEvent:output_type -> fengqiao.plugin.v1.RouteEventResponse
-	13, // 15: fengqiao.plugin.v1.PluginService.OnTransition:output_type -> fengqiao.plugin.v1.OnTransitionResponse
-	15, // 16: fengqiao.plugin.v1.PluginService.RunJob:output_type -> fengqiao.plugin.v1.RunJobResponse
-	11, // [11:17] is the sub-list for method output_type
-	5,  // [5:11] is the sub-list for method input_type
-	5,  // [5:5] is the sub-list for extension type_name
-	5,  // [5:5] is the sub-list for extension extendee
-	0,  // [0:5] is the sub-list for field type_name
+	4,  // 0: fengqiao.plugin.v1.ListRecordsResponse.records:type_name -> fengqiao.plugin.v1.Record
+	0,  // 1: fengqiao.plugin.v1.DescribeResponse.hooks:type_name -> fengqiao.plugin.v1.Hook
+	12, // 2: fengqiao.plugin.v1.DescribeResponse.jobs:type_name -> fengqiao.plugin.v1.Job
+	13, // 3: fengqiao.plugin.v1.DescribeResponse.routes:type_name -> fengqiao.plugin.v1.Route
+	16, // 4: fengqiao.plugin.v1.ValidateEventResponse.problems:type_name -> fengqiao.plugin.v1.Problem
+	25, // 5: fengqiao.plugin.v1.EnrichEventResponse.ext:type_name -> fengqiao.plugin.v1.EnrichEventResponse.ExtEntry
+	10, // 6: fengqiao.plugin.v1.PluginService.Describe:input_type -> fengqiao.plugin.v1.DescribeRequest
+	14, // 7: fengqiao.plugin.v1.PluginService.ValidateEvent:input_type -> fengqiao.plugin.v1.ValidateEventRequest
+	17, // 8: fengqiao.plugin.v1.PluginService.EnrichEvent:input_type -> fengqiao.plugin.v1.EnrichEventRequest
+	19, // 9: fengqiao.plugin.v1.PluginService.RouteEvent:input_type -> fengqiao.plugin.v1.RouteEventRequest
+	21, // 10: fengqiao.plugin.v1.PluginService.OnTransition:input_type -> fengqiao.plugin.v1.OnTransitionRequest
+	23, // 11: fengqiao.plugin.v1.PluginService.RunJob:input_type -> fengqiao.plugin.v1.RunJobRequest
+	1,  // 12: fengqiao.plugin.v1.HostService.GetRecord:input_type -> fengqiao.plugin.v1.GetRecordRequest
+	3,  // 13: fengqiao.plugin.v1.HostService.ListRecords:input_type -> fengqiao.plugin.v1.ListRecordsRequest
+	6,  // 14: fengqiao.plugin.v1.HostService.GetEvent:input_type -> fengqiao.plugin.v1.GetEventRequest
+	8,  // 15: fengqiao.plugin.v1.HostService.ListEvents:input_type -> fengqiao.plugin.v1.ListEventsRequest
+	11, // 16: fengqiao.plugin.v1.PluginService.Describe:output_type -> fengqiao.plugin.v1.DescribeResponse
+	15, // 17: fengqiao.plugin.v1.PluginService.ValidateEvent:output_type -> fengqiao.plugin.v1.ValidateEventResponse
+	18, // 18: fengqiao.plugin.v1.PluginService.EnrichEvent:output_type -> fengqiao.plugin.v1.EnrichEventResponse
+	20, // 19: fengqiao.plugin.v1.PluginService.RouteEvent:output_type -> fengqiao.plugin.v1.RouteEventResponse
+	22, // 20: fengqiao.plugin.v1.PluginService.OnTransition:output_type -> fengqiao.plugin.v1.OnTransitionResponse
+	24, // 21: fengqiao.plugin.v1.PluginService.RunJob:output_type -> fengqiao.plugin.v1.RunJobResponse
+	2,  // 22: fengqiao.plugin.v1.HostService.GetRecord:output_type -> fengqiao.plugin.v1.GetRecordResponse
+	5,  // 23: fengqiao.plugin.v1.HostService.ListRecords:output_type -> fengqiao.plugin.v1.ListRecordsResponse
+	7,  // 24: fengqiao.plugin.v1.HostService.GetEvent:output_type -> fengqiao.plugin.v1.GetEventResponse
+	9,  // 25: fengqiao.plugin.v1.HostService.ListEvents:output_type -> fengqiao.plugin.v1.ListEventsResponse
+	16, // [16:26] is the sub-list for method output_type
+	6,  // [6:16] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_fengqiao_plugin_v1_plugin_proto_init() }
@@ -1054,9 +1649,9 @@ func file_fengqiao_plugin_v1_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fengqiao_plugin_v1_plugin_proto_rawDesc), len(file_fengqiao_plugin_v1_plugin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   16,
+			NumMessages:   25,
 			NumExtensions: 0,
-			NumServices:   1,
+			NumServices:   2,
 		},
 		GoTypes:           file_fengqiao_plugin_v1_plugin_proto_goTypes,
 		DependencyIndexes: file_fengqiao_plugin_v1_plugin_proto_depIdxs,
