@@ -459,8 +459,14 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			}
 		}
 	}
-	if seen != len(routes) {
-		t.Fatalf("%d operations documented, %d routes", seen, len(routes))
+	want := 0
+	for _, rt := range routes {
+		if rt.path != pluginRoutes { // listed per running plugin
+			want++
+		}
+	}
+	if seen != want {
+		t.Fatalf("%d operations documented, %d routes", seen, want)
 	}
 }
 

@@ -93,6 +93,9 @@ type routeSpec struct {
 	// noAbove: no such object can lie at the county level itself (grids
 	// and people are in villages), so the county position is not asked.
 	noAbove bool
+	// inner, when set, is the permission the handler asks beyond the
+	// table's (a plugin's route declares its own).
+	inner *access.Perm
 }
 
 func matrixSpecs() map[string]routeSpec {
@@ -194,6 +197,26 @@ func matrixSpecs() map[string]routeSpec {
 		"reseal":               {perm: access.System, wide: true, kind: "none", build: post("/api/v1/keys/reseal", map[string]any{})},
 		"backup":               {perm: access.System, wide: true, kind: "none", build: q("/api/v1/backup")},
 		"restore":              {perm: access.System, wide: true, kind: "none", build: post("/api/v1/restore", "")},
+		"listPlugins":          {perm: access.System, wide: true, kind: "none", build: q("/api/v1/plugins")},
+		"registerPlugin":       {perm: access.System, wide: true, kind: "none", build: post("/api/v1/plugins", map[string]any{})},
+		"getPlugin":            {perm: access.System, wide: true, kind: "none", build: q("/api/v1/plugins/board")},
+		"enablePlugin":         {perm: access.System, wide: true, kind: "none", okStatus: []int{404}, build: post("/api/v1/plugins/ghost/enable", map[string]any{"version": "1.0.0"})},
+		"disablePlugin":        {perm: access.System, wide: true, kind: "none", okStatus: []int{404}, build: post("/api/v1/plugins/ghost/disable", nil)},
+		"pluginGet":            {perm: access.Read, kind: "object", build: pluginAt("GET", "/board", nil)},
+		"pluginPost":           {perm: access.Read, inner: &report, kind: "object", build: pluginAt("POST", "/points", map[string]any{"points": 1})},
+		"pluginPut":            {perm: access.Read, inner: &act, kind: "object", build: pluginAt("PUT", "/items/7", map[string]any{})},
+		"pluginPatch":          {perm: access.Read, inner: &act, kind: "object", build: pluginAt("PATCH", "/items/7", map[string]any{})},
+		"pluginDelete":         {perm: access.Read, inner: &act, kind: "object", build: pluginAt("DELETE", "/items/7", nil)},
+	}
+}
+
+var report, act = access.Report, access.Act
+
+// pluginAt is a request for the board plugin's route about the position's
+// jurisdiction.
+func pluginAt(method, path string, body any) func(*matrixObjects, position) (string, string, any) {
+	return func(o *matrixObjects, p position) (string, string, any) {
+		return method, "/api/v1/plugins/board" + path + "?jurisdiction=" + o.jur[p], body
 	}
 }
 
@@ -231,6 +254,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 
 	f := newFixture(t)
+	f.withPlugins(t)
 	o := matrixSetup(t, f)
 	scopes := map[string]string{"township": "511083001", "county": "511083"}
 	covers := func(scope string, p position) bool {
@@ -260,6 +284,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 					case role == access.DevRoot:
 						want = unauthorized // development mode only
 					case !slices.Contains(expectedRoles[sp.perm], role):
+						want = forbidden
+					case sp.inner != nil && !slices.Contains(expectedRoles[*sp.inner], role):
 						want = forbidden
 					case sp.wide && scope != "511083":
 						want = forbidden

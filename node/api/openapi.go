@@ -2,6 +2,8 @@ package api
 
 import (
 	"net/http"
+
+	"github.com/fengqiao/fengqiao/plugins/host"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -16,6 +18,9 @@ func Document() map[string]any {
 	paths := map[string]any{}
 	sc := &schemas{defs: map[string]any{}}
 	for _, rt := range routes {
+		if rt.path == pluginRoutes {
+			continue // each plugin's routes are listed by the server that runs it
+		}
 		item, _ := paths[rt.path].(map[string]any)
 		if item == nil {
 			item = map[string]any{}
@@ -103,6 +108,47 @@ func Document() map[string]any {
 }
 
 func (s *Server) openapi(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, Document())
+	doc := Document()
+	if s.Plugins != nil {
+		addPluginRoutes(doc, s.Plugins.Routes())
+	}
+	writeJSON(w, http.StatusOK, doc)
 	return nil
+}
+
+// addPluginRoutes merges the running plugins' routes into the document,
+// each under /api/v1/plugins/{name} with the permission it asks.
+func addPluginRoutes(doc map[string]any, byPlugin map[string][]host.Route) {
+	paths := doc["paths"].(map[string]any)
+	for name, rts := range byPlugin {
+		for _, rt := range rts {
+			path := "/api/v1/plugins/" + name + rt.Path
+			item, _ := paths[path].(map[string]any)
+			if item == nil {
+				item = map[string]any{}
+				paths[path] = item
+			}
+			params := []any{map[string]any{"name": "jurisdiction", "in": "query", "required": false,
+				"description": "the jurisdiction the request is about: in the token's scope and the plugin's (default the token's scope)",
+				"schema":      map[string]any{"type": "string"}}}
+			for _, m := range pathParam.FindAllStringSubmatch(rt.Path, -1) {
+				params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
+			}
+			op := map[string]any{
+				"operationId":  "plugin." + name + "." + strings.ToLower(rt.Method) + strings.NewReplacer("/", ".", "{", "", "}", "").Replace(rt.Path),
+				"summary":      rt.Summary,
+				"x-plugin":     name,
+				"x-permission": rt.Perm,
+				"parameters":   params,
+				"responses": map[string]any{
+					"200":     map[string]any{"description": "The plugin's answer", "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{}}}},
+					"default": map[string]any{"description": "An RFC 9457 problem naming the offending field", "content": map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}},
+				},
+			}
+			if rt.Method != "GET" && rt.Method != "DELETE" {
+				op["requestBody"] = map[string]any{"required": false, "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{}}}}
+			}
+			item[strings.ToLower(rt.Method)] = op
+		}
+	}
 }

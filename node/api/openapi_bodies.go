@@ -4,6 +4,7 @@ import (
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/core/state"
+	"github.com/fengqiao/fengqiao/plugins/host"
 )
 
 // body is what a route takes and answers, described by Go values of the
@@ -14,12 +15,23 @@ type body struct {
 	status int    // the success status; 0: 200
 	media  string // the response's media type when not JSON
 	form   bool   // the request is form-encoded (Open311)
+	noBody bool   // a POST that takes no body: the path says it all
 }
 
 // bodies has an entry for every route: TestOpenAPIDescribesEveryRoute
 // fails for a route without one.
 var bodies = map[string]body{
 	"health":               {out: statusView{}},
+	"listPlugins":          {out: pluginsView{}},
+	"registerPlugin":       {in: host.Registration{}, out: model.PluginVersion{}, status: 201},
+	"getPlugin":            {out: pluginView{}},
+	"enablePlugin":         {in: enableRequest{}, out: model.PluginActive{}},
+	"disablePlugin":        {status: 204, noBody: true},
+	"pluginGet":            {out: map[string]any{}},
+	"pluginPost":           {out: map[string]any{}},
+	"pluginPut":            {out: map[string]any{}},
+	"pluginPatch":          {out: map[string]any{}},
+	"pluginDelete":         {out: map[string]any{}},
 	"ready":                {out: statusView{}},
 	"openapi":              {out: map[string]any{}},
 	"getJurisdiction":      {out: jurisdictionView{}},

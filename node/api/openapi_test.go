@@ -34,11 +34,14 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 			t.Errorf("route %s %s (%s) has no bodies entry", rt.method, rt.path, rt.op)
 			continue
 		}
+		if rt.path == pluginRoutes {
+			continue // listed per plugin: TestOpenAPIListsPluginRoutes
+		}
 		op := doc.Paths.Find(rt.path).GetOperation(rt.method)
 		if op == nil {
 			t.Fatalf("%s %s is not in the document", rt.method, rt.path)
 		}
-		if (rt.method == "POST" || rt.method == "PATCH") && op.RequestBody == nil && rt.op != "restore" {
+		if (rt.method == "POST" || rt.method == "PATCH") && op.RequestBody == nil && rt.op != "restore" && !bd.noBody {
 			t.Errorf("%s has no request body", rt.op)
 		}
 		if bd.out != nil {

@@ -21,6 +21,7 @@ import (
 // takes an id fails this test until it has a case here.
 func TestOutOfScopeAnswersAsMissing(t *testing.T) {
 	f := newFixture(t)
+	f.withPlugins(t)
 	ctx := core.WithActor(context.Background(), "test")
 	st := f.b.s
 	// Township B's objects, made by the node itself.
@@ -58,6 +59,7 @@ func TestOutOfScopeAnswersAsMissing(t *testing.T) {
 		hidden, nix string // an object outside the scope, and an id nothing has
 		query       string
 		body        any
+		path        string // instead of the route's, for a plugin's own route
 	}{
 		{op: "getJurisdiction", token: opA, hidden: "511083002", nix: "511083099"},
 		{op: "getGrid", token: opA, hidden: gridB, nix: "511083001001099"},
@@ -74,10 +76,16 @@ func TestOutOfScopeAnswersAsMissing(t *testing.T) {
 		{op: "listCaseEntries", token: adminA, hidden: caseX.ID, nix: "511083-20261207-C999"},
 		{op: "addCaseEntry", token: adminA, hidden: caseX.ID, nix: "511083-20261207-C999", body: map[string]any{"text": "x"}},
 		{op: "listMembers", token: opA, query: "org", hidden: "org-b", nix: "org-nobody"},
+		{op: "pluginGet", token: opA, path: "/api/v1/plugins/board/board", query: "jurisdiction", hidden: "511083002", nix: "511083099"},
+		{op: "pluginPost", token: opA, path: "/api/v1/plugins/board/points", query: "jurisdiction", hidden: "511083002", nix: "511083099", body: map[string]any{}},
+		{op: "pluginPut", token: opA, path: "/api/v1/plugins/board/items/7", query: "jurisdiction", hidden: "511083002", nix: "511083099", body: map[string]any{}},
+		{op: "pluginPatch", token: opA, path: "/api/v1/plugins/board/items/7", query: "jurisdiction", hidden: "511083002", nix: "511083099", body: map[string]any{}},
+		{op: "pluginDelete", token: opA, path: "/api/v1/plugins/board/items/7", query: "jurisdiction", hidden: "511083002", nix: "511083099"},
 	}
 	// Routes that name something in their path but no scoped object: the
 	// group's own peers, open to node-wide tokens only.
-	notScoped := []string{"removePeer"}
+	// The plugin catalog is the group's too.
+	notScoped := []string{"removePeer", "getPlugin", "enablePlugin", "disablePlugin"}
 
 	byOp := map[string]route{}
 	for _, rt := range routes {
@@ -93,6 +101,9 @@ func TestOutOfScopeAnswersAsMissing(t *testing.T) {
 		}
 		answer := func(id string) (int, http.Header, string) {
 			path := param.ReplaceAllString(rt.path, id)
+			if c.path != "" {
+				path = c.path
+			}
 			if c.query != "" {
 				path += "?" + c.query + "=" + id
 			}

@@ -50,8 +50,15 @@ type Server struct {
 	// "locked_out" when an address is locked out, "while_locked" for each
 	// request refused during a lockout (metrics hook).
 	OnAuth func(outcome string)
-	lock   *lockout
+	// Plugins, if set, is the node's plugin manager: plugin registration
+	// and the plugins' own routes need it.
+	Plugins PluginHost
+	lock    *lockout
 }
+
+// pluginRoutes is where plugins' own routes live; the OpenAPI document
+// lists each running plugin's routes in its place.
+const pluginRoutes = "/api/v1/plugins/{name}/{path...}"
 
 type handlerFunc func(s *Server, w http.ResponseWriter, r *http.Request) error
 
@@ -132,6 +139,16 @@ func init() {
 		{"GET", "/api/v1/audit/witnesses", "listWitnesses", "The chain heads a child jurisdiction sent here (?origin=CODE&after=SEQ)", token, access.Audit, true, (*Server).listWitnesses},
 		{"GET", "/api/v1/keys", "sealCensus", "Sealed values by key generation, and the generation this node seals with (never key material)", token, access.System, true, (*Server).sealCensus},
 		{"POST", "/api/v1/keys/reseal", "reseal", "One pass resealing up to max old values under this node's current generation", token, access.System, true, (*Server).reseal},
+		{"GET", "/api/v1/plugins", "listPlugins", "The plugin catalog: versions, the one that runs, each node's binary, and this node's state of each plugin", token, access.System, true, (*Server).listPlugins},
+		{"POST", "/api/v1/plugins", "registerPlugin", "Register a binary in the plugin directory: started once with its checksum checked, it says its name, version and hooks", token, access.System, true, (*Server).registerPlugin},
+		{"GET", "/api/v1/plugins/{name}", "getPlugin", "One plugin's catalog entry and its state here", token, access.System, true, (*Server).getPlugin},
+		{"POST", "/api/v1/plugins/{name}/enable", "enablePlugin", "Run a registered version, once every voter reports its binary (an upgrade is this, with a newer version)", token, access.System, true, (*Server).enablePlugin},
+		{"POST", "/api/v1/plugins/{name}/disable", "disablePlugin", "Stop running a plugin", token, access.System, true, (*Server).disablePlugin},
+		{"GET", pluginRoutes, "pluginGet", "A plugin's own route (the document lists each)", token, access.Read, false, (*Server).pluginRoute},
+		{"POST", pluginRoutes, "pluginPost", "A plugin's own route (the document lists each)", token, access.Read, false, (*Server).pluginRoute},
+		{"PUT", pluginRoutes, "pluginPut", "A plugin's own route (the document lists each)", token, access.Read, false, (*Server).pluginRoute},
+		{"PATCH", pluginRoutes, "pluginPatch", "A plugin's own route (the document lists each)", token, access.Read, false, (*Server).pluginRoute},
+		{"DELETE", pluginRoutes, "pluginDelete", "A plugin's own route (the document lists each)", token, access.Read, false, (*Server).pluginRoute},
 		{"GET", "/api/v1/backup", "backup", "Stream a consistent backup of the state", token, access.System, true, (*Server).backup},
 		{"POST", "/api/v1/restore", "restore", "Replace the group's state with a backup (disaster recovery)", token, access.System, true, (*Server).restore},
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -74,12 +75,16 @@ type Job struct {
 // Next is the job's next run after t; schedules are in China time.
 func (j Job) Next(t time.Time) time.Time { return j.schedule.Next(t.In(workcal.CST)) }
 
-// Route is an HTTP route a plugin serves under /api/v1/plugins/{name}/.
+// Route is an HTTP route a plugin serves under /api/v1/plugins/{name}.
 type Route struct {
 	Method  string `json:"method"`
 	Path    string `json:"path"`
 	Summary string `json:"summary,omitempty"`
+	Perm    string `json:"perm"` // read, report or act
 }
+
+// RoutePerms are the permissions a plugin's route may ask of a caller.
+var RoutePerms = []string{"read", "report", "act"}
 
 var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow)
 
@@ -153,7 +158,10 @@ func decodeDescription(name string, d *pluginv1.DescribeResponse) (*Description,
 		return nil, bad(who, "describe: at most %d routes", maxRoutes)
 	}
 	for _, r := range d.GetRoutes() {
-		rt := Route{Method: r.GetMethod(), Path: r.GetPath(), Summary: r.GetSummary()}
+		rt := Route{Method: r.GetMethod(), Path: r.GetPath(), Summary: r.GetSummary(), Perm: r.GetPerm()}
+		if rt.Perm == "" {
+			rt.Perm = "read"
+		}
 		if err := checkRoute(rt); err != nil {
 			return nil, bad(who, "describe: route %s %q: %v", rt.Method, rt.Path, err)
 		}
@@ -204,6 +212,23 @@ func checkRoute(r Route) error {
 	if len(r.Summary) > maxText {
 		return fmt.Errorf("summary longer than %d bytes", maxText)
 	}
+	if !slices.Contains(RoutePerms, r.Perm) {
+		return fmt.Errorf("perm %q is not one of %v", r.Perm, RoutePerms)
+	}
+	if first, _, _ := strings.Cut(r.Path[1:], "/"); first == "enable" || first == "disable" || first == "" {
+		return errors.New("the paths /, /enable and /disable are the node's own")
+	}
+	return validPattern(r.Method + " " + r.Path)
+}
+
+// validPattern checks a route against net/http's pattern syntax.
+func validPattern(p string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("not a valid pattern: %v", r)
+		}
+	}()
+	http.NewServeMux().HandleFunc(p, func(http.ResponseWriter, *http.Request) {})
 	return nil
 }
 

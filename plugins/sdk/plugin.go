@@ -3,6 +3,7 @@ package sdk
 import (
 	"context"
 	"encoding/json"
+	"net/url"
 	"time"
 
 	"github.com/fengqiao/fengqiao/core/model"
@@ -37,9 +38,42 @@ type Job struct {
 	Cron string // five fields, China time
 }
 
-// Route is an HTTP route a plugin serves under /api/v1/plugins/{name}/.
+// Route is an HTTP route a plugin serves under /api/v1/plugins/{name}.
+// Path is a net/http pattern (/leaderboard/{community}); Perm is what the
+// caller's role must hold: "read" (the default), "report" or "act".
 type Route struct {
-	Method, Path, Summary string
+	Method, Path, Summary, Perm string
+}
+
+// HTTPRequest is a request to one of the plugin's routes, authenticated
+// and authorized by the node. Jurisdiction is the ?jurisdiction= it
+// checked lies in both the caller's scope and the plugin's jurisdictions:
+// answer about it only.
+type HTTPRequest struct {
+	Method       string
+	Route        string            // the pattern matched
+	Params       map[string]string // its wildcards
+	Query        url.Values
+	Body         []byte
+	Jurisdiction string
+	Caller       Caller
+}
+
+// Caller is who made a request.
+type Caller struct {
+	TokenID, Role, Scope string
+}
+
+// HTTPResponse is a plugin's answer: a status (default 200) and a body
+// the node writes as JSON.
+type HTTPResponse struct {
+	Status int
+	Body   any
+}
+
+// HTTPHandler serves the plugin's routes (Description.Routes).
+type HTTPHandler interface {
+	HandleHTTP(ctx context.Context, r HTTPRequest) (HTTPResponse, error)
 }
 
 // Problem is one reason a plugin refuses a report, naming the field.

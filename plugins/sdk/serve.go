@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/url"
 	"os"
 	"time"
 
@@ -173,7 +174,7 @@ func (s *server) Describe(ctx context.Context, req *pluginv1.DescribeRequest) (*
 		out.Jobs = append(out.Jobs, &pluginv1.Job{Name: j.Name, Cron: j.Cron})
 	}
 	for _, r := range d.Routes {
-		out.Routes = append(out.Routes, &pluginv1.Route{Method: r.Method, Path: r.Path, Summary: r.Summary})
+		out.Routes = append(out.Routes, &pluginv1.Route{Method: r.Method, Path: r.Path, Summary: r.Summary, Perm: r.Perm})
 	}
 	return out, nil
 }
@@ -300,4 +301,31 @@ func appendJSON(to [][]byte, v any) ([][]byte, error) {
 		return to, status.Errorf(codes.Internal, "encode: %v", err)
 	}
 	return append(to, raw), nil
+}
+
+func (s *server) HandleHTTP(ctx context.Context, req *pluginv1.HandleHTTPRequest) (*pluginv1.HandleHTTPResponse, error) {
+	h, ok := s.impl.(HTTPHandler)
+	if !ok {
+		return nil, status.Error(codes.Unimplemented, "HandleHTTP is not served")
+	}
+	q, err := url.ParseQuery(req.Query)
+	if err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "query: %v", err)
+	}
+	in := HTTPRequest{Method: req.Method, Route: req.Route, Params: req.Params, Query: q, Body: req.Body, Jurisdiction: req.Jurisdiction}
+	if c := req.Caller; c != nil {
+		in.Caller = Caller{TokenID: c.TokenId, Role: c.Role, Scope: c.Scope}
+	}
+	res, err := h.HandleHTTP(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	body, err := json.Marshal(res.Body)
+	if err != nil {
+		return nil, status.Errorf(codes.Internal, "encode: %v", err)
+	}
+	if res.Status == 0 {
+		res.Status = 200
+	}
+	return &pluginv1.HandleHTTPResponse{Status: int32(res.Status), Body: body}, nil
 }

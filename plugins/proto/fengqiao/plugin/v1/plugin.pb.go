@@ -814,10 +814,14 @@ func (x *Job) GetCron() string {
 }
 
 type Route struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Method        string                 `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"`
-	Path          string                 `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
-	Summary       string                 `protobuf:"bytes,3,opt,name=summary,proto3" json:"summary,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Method string                 `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"`
+	// path is a pattern under /api/v1/plugins/{name}, as net/http's: /a/{b}.
+	Path    string `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
+	Summary string `protobuf:"bytes,3,opt,name=summary,proto3" json:"summary,omitempty"`
+	// perm is the permission a caller's role must hold: read (the default),
+	// report or act.
+	Perm          string `protobuf:"bytes,4,opt,name=perm,proto3" json:"perm,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -873,6 +877,225 @@ func (x *Route) GetSummary() string {
 	return ""
 }
 
+func (x *Route) GetPerm() string {
+	if x != nil {
+		return x.Perm
+	}
+	return ""
+}
+
+type HandleHTTPRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Method string                 `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"`
+	// route is the path pattern the request matched, as the plugin declared it.
+	Route string `protobuf:"bytes,2,opt,name=route,proto3" json:"route,omitempty"`
+	// params are the pattern's wildcards, by name.
+	Params map[string]string `protobuf:"bytes,3,rep,name=params,proto3" json:"params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// query is the raw query string (jurisdiction included).
+	Query string `protobuf:"bytes,4,opt,name=query,proto3" json:"query,omitempty"`
+	// body is JSON, at most 1 MiB.
+	Body []byte `protobuf:"bytes,5,opt,name=body,proto3" json:"body,omitempty"`
+	// jurisdiction is the ?jurisdiction= the node checked: inside both the
+	// caller's scope and the plugin's jurisdictions. Answer about it only.
+	Jurisdiction  string  `protobuf:"bytes,6,opt,name=jurisdiction,proto3" json:"jurisdiction,omitempty"`
+	Caller        *Caller `protobuf:"bytes,7,opt,name=caller,proto3" json:"caller,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HandleHTTPRequest) Reset() {
+	*x = HandleHTTPRequest{}
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HandleHTTPRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HandleHTTPRequest) ProtoMessage() {}
+
+func (x *HandleHTTPRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HandleHTTPRequest.ProtoReflect.Descriptor instead.
+func (*HandleHTTPRequest) Descriptor() ([]byte, []int) {
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *HandleHTTPRequest) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *HandleHTTPRequest) GetRoute() string {
+	if x != nil {
+		return x.Route
+	}
+	return ""
+}
+
+func (x *HandleHTTPRequest) GetParams() map[string]string {
+	if x != nil {
+		return x.Params
+	}
+	return nil
+}
+
+func (x *HandleHTTPRequest) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
+}
+
+func (x *HandleHTTPRequest) GetBody() []byte {
+	if x != nil {
+		return x.Body
+	}
+	return nil
+}
+
+func (x *HandleHTTPRequest) GetJurisdiction() string {
+	if x != nil {
+		return x.Jurisdiction
+	}
+	return ""
+}
+
+func (x *HandleHTTPRequest) GetCaller() *Caller {
+	if x != nil {
+		return x.Caller
+	}
+	return nil
+}
+
+// Caller is who made an HTTP request, as the node authenticated it.
+type Caller struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TokenId       string                 `protobuf:"bytes,1,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
+	Role          string                 `protobuf:"bytes,2,opt,name=role,proto3" json:"role,omitempty"`
+	Scope         string                 `protobuf:"bytes,3,opt,name=scope,proto3" json:"scope,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Caller) Reset() {
+	*x = Caller{}
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Caller) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Caller) ProtoMessage() {}
+
+func (x *Caller) ProtoReflect() protoreflect.Message {
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Caller.ProtoReflect.Descriptor instead.
+func (*Caller) Descriptor() ([]byte, []int) {
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *Caller) GetTokenId() string {
+	if x != nil {
+		return x.TokenId
+	}
+	return ""
+}
+
+func (x *Caller) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *Caller) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+type HandleHTTPResponse struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Status int32                  `protobuf:"varint,1,opt,name=status,proto3" json:"status,omitempty"`
+	// body is JSON.
+	Body          []byte `protobuf:"bytes,2,opt,name=body,proto3" json:"body,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HandleHTTPResponse) Reset() {
+	*x = HandleHTTPResponse{}
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HandleHTTPResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HandleHTTPResponse) ProtoMessage() {}
+
+func (x *HandleHTTPResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HandleHTTPResponse.ProtoReflect.Descriptor instead.
+func (*HandleHTTPResponse) Descriptor() ([]byte, []int) {
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *HandleHTTPResponse) GetStatus() int32 {
+	if x != nil {
+		return x.Status
+	}
+	return 0
+}
+
+func (x *HandleHTTPResponse) GetBody() []byte {
+	if x != nil {
+		return x.Body
+	}
+	return nil
+}
+
 type ValidateEventRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// report is a model.Report, JSON.
@@ -884,7 +1107,7 @@ type ValidateEventRequest struct {
 
 func (x *ValidateEventRequest) Reset() {
 	*x = ValidateEventRequest{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[13]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -896,7 +1119,7 @@ func (x *ValidateEventRequest) String() string {
 func (*ValidateEventRequest) ProtoMessage() {}
 
 func (x *ValidateEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[13]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -909,7 +1132,7 @@ func (x *ValidateEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateEventRequest.ProtoReflect.Descriptor instead.
 func (*ValidateEventRequest) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{13}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ValidateEventRequest) GetReport() []byte {
@@ -936,7 +1159,7 @@ type ValidateEventResponse struct {
 
 func (x *ValidateEventResponse) Reset() {
 	*x = ValidateEventResponse{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[14]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -948,7 +1171,7 @@ func (x *ValidateEventResponse) String() string {
 func (*ValidateEventResponse) ProtoMessage() {}
 
 func (x *ValidateEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[14]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -961,7 +1184,7 @@ func (x *ValidateEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateEventResponse.ProtoReflect.Descriptor instead.
 func (*ValidateEventResponse) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{14}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ValidateEventResponse) GetProblems() []*Problem {
@@ -983,7 +1206,7 @@ type Problem struct {
 
 func (x *Problem) Reset() {
 	*x = Problem{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[15]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -995,7 +1218,7 @@ func (x *Problem) String() string {
 func (*Problem) ProtoMessage() {}
 
 func (x *Problem) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[15]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1008,7 +1231,7 @@ func (x *Problem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Problem.ProtoReflect.Descriptor instead.
 func (*Problem) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{15}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Problem) GetField() string {
@@ -1042,7 +1265,7 @@ type EnrichEventRequest struct {
 
 func (x *EnrichEventRequest) Reset() {
 	*x = EnrichEventRequest{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[16]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1054,7 +1277,7 @@ func (x *EnrichEventRequest) String() string {
 func (*EnrichEventRequest) ProtoMessage() {}
 
 func (x *EnrichEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[16]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1067,7 +1290,7 @@ func (x *EnrichEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnrichEventRequest.ProtoReflect.Descriptor instead.
 func (*EnrichEventRequest) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{16}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *EnrichEventRequest) GetReport() []byte {
@@ -1097,7 +1320,7 @@ type EnrichEventResponse struct {
 
 func (x *EnrichEventResponse) Reset() {
 	*x = EnrichEventResponse{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[17]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1109,7 +1332,7 @@ func (x *EnrichEventResponse) String() string {
 func (*EnrichEventResponse) ProtoMessage() {}
 
 func (x *EnrichEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[17]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1122,7 +1345,7 @@ func (x *EnrichEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnrichEventResponse.ProtoReflect.Descriptor instead.
 func (*EnrichEventResponse) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{17}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *EnrichEventResponse) GetUrgency() string {
@@ -1156,7 +1379,7 @@ type RouteEventRequest struct {
 
 func (x *RouteEventRequest) Reset() {
 	*x = RouteEventRequest{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[18]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1168,7 +1391,7 @@ func (x *RouteEventRequest) String() string {
 func (*RouteEventRequest) ProtoMessage() {}
 
 func (x *RouteEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[18]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1181,7 +1404,7 @@ func (x *RouteEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RouteEventRequest.ProtoReflect.Descriptor instead.
 func (*RouteEventRequest) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{18}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RouteEventRequest) GetEvent() []byte {
@@ -1203,7 +1426,7 @@ type RouteEventResponse struct {
 
 func (x *RouteEventResponse) Reset() {
 	*x = RouteEventResponse{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[19]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1215,7 +1438,7 @@ func (x *RouteEventResponse) String() string {
 func (*RouteEventResponse) ProtoMessage() {}
 
 func (x *RouteEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[19]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1228,7 +1451,7 @@ func (x *RouteEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RouteEventResponse.ProtoReflect.Descriptor instead.
 func (*RouteEventResponse) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{19}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RouteEventResponse) GetHandler() string {
@@ -1262,7 +1485,7 @@ type OnTransitionRequest struct {
 
 func (x *OnTransitionRequest) Reset() {
 	*x = OnTransitionRequest{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[20]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1274,7 +1497,7 @@ func (x *OnTransitionRequest) String() string {
 func (*OnTransitionRequest) ProtoMessage() {}
 
 func (x *OnTransitionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[20]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1287,7 +1510,7 @@ func (x *OnTransitionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OnTransitionRequest.ProtoReflect.Descriptor instead.
 func (*OnTransitionRequest) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{20}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *OnTransitionRequest) GetChanges() [][]byte {
@@ -1308,7 +1531,7 @@ type OnTransitionResponse struct {
 
 func (x *OnTransitionResponse) Reset() {
 	*x = OnTransitionResponse{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[21]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1320,7 +1543,7 @@ func (x *OnTransitionResponse) String() string {
 func (*OnTransitionResponse) ProtoMessage() {}
 
 func (x *OnTransitionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[21]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1333,7 +1556,7 @@ func (x *OnTransitionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OnTransitionResponse.ProtoReflect.Descriptor instead.
 func (*OnTransitionResponse) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{21}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *OnTransitionResponse) GetCommands() [][]byte {
@@ -1355,7 +1578,7 @@ type RunJobRequest struct {
 
 func (x *RunJobRequest) Reset() {
 	*x = RunJobRequest{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[22]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1367,7 +1590,7 @@ func (x *RunJobRequest) String() string {
 func (*RunJobRequest) ProtoMessage() {}
 
 func (x *RunJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[22]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1380,7 +1603,7 @@ func (x *RunJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunJobRequest.ProtoReflect.Descriptor instead.
 func (*RunJobRequest) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{22}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RunJobRequest) GetName() string {
@@ -1407,7 +1630,7 @@ type RunJobResponse struct {
 
 func (x *RunJobResponse) Reset() {
 	*x = RunJobResponse{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[23]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1419,7 +1642,7 @@ func (x *RunJobResponse) String() string {
 func (*RunJobResponse) ProtoMessage() {}
 
 func (x *RunJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[23]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1432,7 +1655,7 @@ func (x *RunJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunJobResponse.ProtoReflect.Descriptor instead.
 func (*RunJobResponse) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{23}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RunJobResponse) GetCommands() [][]byte {
@@ -1500,11 +1723,30 @@ const file_fengqiao_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x06routes\x18\a \x03(\v2\x19.fengqiao.plugin.v1.RouteR\x06routes\"-\n" +
 	"\x03Job\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
-	"\x04cron\x18\x02 \x01(\tR\x04cron\"M\n" +
+	"\x04cron\x18\x02 \x01(\tR\x04cron\"a\n" +
 	"\x05Route\x12\x16\n" +
 	"\x06method\x18\x01 \x01(\tR\x06method\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x18\n" +
-	"\asummary\x18\x03 \x01(\tR\asummary\"R\n" +
+	"\asummary\x18\x03 \x01(\tR\asummary\x12\x12\n" +
+	"\x04perm\x18\x04 \x01(\tR\x04perm\"\xc9\x02\n" +
+	"\x11HandleHTTPRequest\x12\x16\n" +
+	"\x06method\x18\x01 \x01(\tR\x06method\x12\x14\n" +
+	"\x05route\x18\x02 \x01(\tR\x05route\x12I\n" +
+	"\x06params\x18\x03 \x03(\v21.fengqiao.plugin.v1.HandleHTTPRequest.ParamsEntryR\x06params\x12\x14\n" +
+	"\x05query\x18\x04 \x01(\tR\x05query\x12\x12\n" +
+	"\x04body\x18\x05 \x01(\fR\x04body\x12\"\n" +
+	"\fjurisdiction\x18\x06 \x01(\tR\fjurisdiction\x122\n" +
+	"\x06caller\x18\a \x01(\v2\x1a.fengqiao.plugin.v1.CallerR\x06caller\x1a9\n" +
+	"\vParamsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"M\n" +
+	"\x06Caller\x12\x19\n" +
+	"\btoken_id\x18\x01 \x01(\tR\atokenId\x12\x12\n" +
+	"\x04role\x18\x02 \x01(\tR\x04role\x12\x14\n" +
+	"\x05scope\x18\x03 \x01(\tR\x05scope\"@\n" +
+	"\x12HandleHTTPResponse\x12\x16\n" +
+	"\x06status\x18\x01 \x01(\x05R\x06status\x12\x12\n" +
+	"\x04body\x18\x02 \x01(\fR\x04body\"R\n" +
 	"\x14ValidateEventRequest\x12\x16\n" +
 	"\x06report\x18\x01 \x01(\fR\x06report\x12\"\n" +
 	"\fjurisdiction\x18\x02 \x01(\tR\fjurisdiction\"P\n" +
@@ -1546,7 +1788,7 @@ const file_fengqiao_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x13HOOK_VALIDATE_EVENT\x10\x01\x12\x15\n" +
 	"\x11HOOK_ENRICH_EVENT\x10\x02\x12\x14\n" +
 	"\x10HOOK_ROUTE_EVENT\x10\x03\x12\x16\n" +
-	"\x12HOOK_ON_TRANSITION\x10\x042\xbd\x04\n" +
+	"\x12HOOK_ON_TRANSITION\x10\x042\x9a\x05\n" +
 	"\rPluginService\x12U\n" +
 	"\bDescribe\x12#.fengqiao.plugin.v1.DescribeRequest\x1a$.fengqiao.plugin.v1.DescribeResponse\x12d\n" +
 	"\rValidateEvent\x12(.fengqiao.plugin.v1.ValidateEventRequest\x1a).fengqiao.plugin.v1.ValidateEventResponse\x12^\n" +
@@ -1554,7 +1796,9 @@ const file_fengqiao_plugin_v1_plugin_proto_rawDesc = "" +
 	"\n" +
 	"RouteEvent\x12%.fengqiao.plugin.v1.RouteEventRequest\x1a&.fengqiao.plugin.v1.RouteEventResponse\x12a\n" +
 	"\fOnTransition\x12'.fengqiao.plugin.v1.OnTransitionRequest\x1a(.fengqiao.plugin.v1.OnTransitionResponse\x12O\n" +
-	"\x06RunJob\x12!.fengqiao.plugin.v1.RunJobRequest\x1a\".fengqiao.plugin.v1.RunJobResponse2\xfb\x02\n" +
+	"\x06RunJob\x12!.fengqiao.plugin.v1.RunJobRequest\x1a\".fengqiao.plugin.v1.RunJobResponse\x12[\n" +
+	"\n" +
+	"HandleHTTP\x12%.fengqiao.plugin.v1.HandleHTTPRequest\x1a&.fengqiao.plugin.v1.HandleHTTPResponse2\xfb\x02\n" +
 	"\vHostService\x12X\n" +
 	"\tGetRecord\x12$.fengqiao.plugin.v1.GetRecordRequest\x1a%.fengqiao.plugin.v1.GetRecordResponse\x12^\n" +
 	"\vListRecords\x12&.fengqiao.plugin.v1.ListRecordsRequest\x1a'.fengqiao.plugin.v1.ListRecordsResponse\x12U\n" +
@@ -1575,7 +1819,7 @@ func file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP() []byte {
 }
 
 var file_fengqiao_plugin_v1_plugin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_fengqiao_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_fengqiao_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_fengqiao_plugin_v1_plugin_proto_goTypes = []any{
 	(Hook)(0),                     // 0: fengqiao.plugin.v1.Hook
 	(*GetRecordRequest)(nil),      // 1: fengqiao.plugin.v1.GetRecordRequest
@@ -1591,51 +1835,59 @@ var file_fengqiao_plugin_v1_plugin_proto_goTypes = []any{
 	(*DescribeResponse)(nil),      // 11: fengqiao.plugin.v1.DescribeResponse
 	(*Job)(nil),                   // 12: fengqiao.plugin.v1.Job
 	(*Route)(nil),                 // 13: fengqiao.plugin.v1.Route
-	(*ValidateEventRequest)(nil),  // 14: fengqiao.plugin.v1.ValidateEventRequest
-	(*ValidateEventResponse)(nil), // 15: fengqiao.plugin.v1.ValidateEventResponse
-	(*Problem)(nil),               // 16: fengqiao.plugin.v1.Problem
-	(*EnrichEventRequest)(nil),    // 17: fengqiao.plugin.v1.EnrichEventRequest
-	(*EnrichEventResponse)(nil),   // 18: fengqiao.plugin.v1.EnrichEventResponse
-	(*RouteEventRequest)(nil),     // 19: fengqiao.plugin.v1.RouteEventRequest
-	(*RouteEventResponse)(nil),    // 20: fengqiao.plugin.v1.RouteEventResponse
-	(*OnTransitionRequest)(nil),   // 21: fengqiao.plugin.v1.OnTransitionRequest
-	(*OnTransitionResponse)(nil),  // 22: fengqiao.plugin.v1.OnTransitionResponse
-	(*RunJobRequest)(nil),         // 23: fengqiao.plugin.v1.RunJobRequest
-	(*RunJobResponse)(nil),        // 24: fengqiao.plugin.v1.RunJobResponse
-	nil,                           // 25: fengqiao.plugin.v1.EnrichEventResponse.ExtEntry
+	(*HandleHTTPRequest)(nil),     // 14: fengqiao.plugin.v1.HandleHTTPRequest
+	(*Caller)(nil),                // 15: fengqiao.plugin.v1.Caller
+	(*HandleHTTPResponse)(nil),    // 16: fengqiao.plugin.v1.HandleHTTPResponse
+	(*ValidateEventRequest)(nil),  // 17: fengqiao.plugin.v1.ValidateEventRequest
+	(*ValidateEventResponse)(nil), // 18: fengqiao.plugin.v1.ValidateEventResponse
+	(*Problem)(nil),               // 19: fengqiao.plugin.v1.Problem
+	(*EnrichEventRequest)(nil),    // 20: fengqiao.plugin.v1.EnrichEventRequest
+	(*EnrichEventResponse)(nil),   // 21: fengqiao.plugin.v1.EnrichEventResponse
+	(*RouteEventRequest)(nil),     // 22: fengqiao.plugin.v1.RouteEventRequest
+	(*RouteEventResponse)(nil),    // 23: fengqiao.plugin.v1.RouteEventResponse
+	(*OnTransitionRequest)(nil),   // 24: fengqiao.plugin.v1.OnTransitionRequest
+	(*OnTransitionResponse)(nil),  // 25: fengqiao.plugin.v1.OnTransitionResponse
+	(*RunJobRequest)(nil),         // 26: fengqiao.plugin.v1.RunJobRequest
+	(*RunJobResponse)(nil),        // 27: fengqiao.plugin.v1.RunJobResponse
+	nil,                           // 28: fengqiao.plugin.v1.HandleHTTPRequest.ParamsEntry
+	nil,                           // 29: fengqiao.plugin.v1.EnrichEventResponse.ExtEntry
 }
 var file_fengqiao_plugin_v1_plugin_proto_depIdxs = []int32{
 	4,  // 0: fengqiao.plugin.v1.ListRecordsResponse.records:type_name -> fengqiao.plugin.v1.Record
 	0,  // 1: fengqiao.plugin.v1.DescribeResponse.hooks:type_name -> fengqiao.plugin.v1.Hook
 	12, // 2: fengqiao.plugin.v1.DescribeResponse.jobs:type_name -> fengqiao.plugin.v1.Job
 	13, // 3: fengqiao.plugin.v1.DescribeResponse.routes:type_name -> fengqiao.plugin.v1.Route
-	16, // 4: fengqiao.plugin.v1.ValidateEventResponse.problems:type_name -> fengqiao.plugin.v1.Problem
-	25, // 5: fengqiao.plugin.v1.EnrichEventResponse.ext:type_name -> fengqiao.plugin.v1.EnrichEventResponse.ExtEntry
-	10, // 6: fengqiao.plugin.v1.PluginService.Describe:input_type -> fengqiao.plugin.v1.DescribeRequest
-	14, // 7: fengqiao.plugin.v1.PluginService.ValidateEvent:input_type -> fengqiao.plugin.v1.ValidateEventRequest
-	17, // 8: fengqiao.plugin.v1.PluginService.EnrichEvent:input_type -> fengqiao.plugin.v1.EnrichEventRequest
-	19, // 9: fengqiao.plugin.v1.PluginService.RouteEvent:input_type -> fengqiao.plugin.v1.RouteEventRequest
-	21, // 10: fengqiao.plugin.v1.PluginService.OnTransition:input_type -> fengqiao.plugin.v1.OnTransitionRequest
-	23, // 11: fengqiao.plugin.v1.PluginService.RunJob:input_type -> fengqiao.plugin.v1.RunJobRequest
-	1,  // 12: fengqiao.plugin.v1.HostService.GetRecord:input_type -> fengqiao.plugin.v1.GetRecordRequest
-	3,  // 13: fengqiao.plugin.v1.HostService.ListRecords:input_type -> fengqiao.plugin.v1.ListRecordsRequest
-	6,  // 14: fengqiao.plugin.v1.HostService.GetEvent:input_type -> fengqiao.plugin.v1.GetEventRequest
-	8,  // 15: fengqiao.plugin.v1.HostService.ListEvents:input_type -> fengqiao.plugin.v1.ListEventsRequest
-	11, // 16: fengqiao.plugin.v1.PluginService.Describe:output_type -> fengqiao.plugin.v1.DescribeResponse
-	15, // 17: fengqiao.plugin.v1.PluginService.ValidateEvent:output_type -> fengqiao.plugin.v1.ValidateEventResponse
-	18, // 18: fengqiao.plugin.v1.PluginService.EnrichEvent:output_type -> fengqiao.plugin.v1.EnrichEventResponse
-	20, // 19: fengqiao.plugin.v1.PluginService.RouteEvent:output_type -> fengqiao.plugin.v1.RouteEventResponse
-	22, // 20: fengqiao.plugin.v1.PluginService.OnTransition:output_type -> fengqiao.plugin.v1.OnTransitionResponse
-	24, // 21: fengqiao.plugin.v1.PluginService.RunJob:output_type -> fengqiao.plugin.v1.RunJobResponse
-	2,  // 22: fengqiao.plugin.v1.HostService.GetRecord:output_type -> fengqiao.plugin.v1.GetRecordResponse
-	5,  // 23: fengqiao.plugin.v1.HostService.ListRecords:output_type -> fengqiao.plugin.v1.ListRecordsResponse
-	7,  // 24: fengqiao.plugin.v1.HostService.GetEvent:output_type -> fengqiao.plugin.v1.GetEventResponse
-	9,  // 25: fengqiao.plugin.v1.HostService.ListEvents:output_type -> fengqiao.plugin.v1.ListEventsResponse
-	16, // [16:26] is the sub-list for method output_type
-	6,  // [6:16] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	28, // 4: fengqiao.plugin.v1.HandleHTTPRequest.params:type_name -> fengqiao.plugin.v1.HandleHTTPRequest.ParamsEntry
+	15, // 5: fengqiao.plugin.v1.HandleHTTPRequest.caller:type_name -> fengqiao.plugin.v1.Caller
+	19, // 6: fengqiao.plugin.v1.ValidateEventResponse.problems:type_name -> fengqiao.plugin.v1.Problem
+	29, // 7: fengqiao.plugin.v1.EnrichEventResponse.ext:type_name -> fengqiao.plugin.v1.EnrichEventResponse.ExtEntry
+	10, // 8: fengqiao.plugin.v1.PluginService.Describe:input_type -> fengqiao.plugin.v1.DescribeRequest
+	17, // 9: fengqiao.plugin.v1.PluginService.ValidateEvent:input_type -> fengqiao.plugin.v1.ValidateEventRequest
+	20, // 10: fengqiao.plugin.v1.PluginService.EnrichEvent:input_type -> fengqiao.plugin.v1.EnrichEventRequest
+	22, // 11: fengqiao.plugin.v1.PluginService.RouteEvent:input_type -> fengqiao.plugin.v1.RouteEventRequest
+	24, // 12: fengqiao.plugin.v1.PluginService.OnTransition:input_type -> fengqiao.plugin.v1.OnTransitionRequest
+	26, // 13: fengqiao.plugin.v1.PluginService.RunJob:input_type -> fengqiao.plugin.v1.RunJobRequest
+	14, // 14: fengqiao.plugin.v1.PluginService.HandleHTTP:input_type -> fengqiao.plugin.v1.HandleHTTPRequest
+	1,  // 15: fengqiao.plugin.v1.HostService.GetRecord:input_type -> fengqiao.plugin.v1.GetRecordRequest
+	3,  // 16: fengqiao.plugin.v1.HostService.ListRecords:input_type -> fengqiao.plugin.v1.ListRecordsRequest
+	6,  // 17: fengqiao.plugin.v1.HostService.GetEvent:input_type -> fengqiao.plugin.v1.GetEventRequest
+	8,  // 18: fengqiao.plugin.v1.HostService.ListEvents:input_type -> fengqiao.plugin.v1.ListEventsRequest
+	11, // 19: fengqiao.plugin.v1.PluginService.Describe:output_type -> fengqiao.plugin.v1.DescribeResponse
+	18, // 20: fengqiao.plugin.v1.PluginService.ValidateEvent:output_type -> fengqiao.plugin.v1.ValidateEventResponse
+	21, // 21: fengqiao.plugin.v1.PluginService.EnrichEvent:output_type -> fengqiao.plugin.v1.EnrichEventResponse
+	23, // 22: fengqiao.plugin.v1.PluginService.RouteEvent:output_type -> fengqiao.plugin.v1.RouteEventResponse
+	25, // 23: fengqiao.plugin.v1.PluginService.OnTransition:output_type -> fengqiao.plugin.v1.OnTransitionResponse
+	27, // 24: fengqiao.plugin.v1.PluginService.RunJob:output_type -> fengqiao.plugin.v1.RunJobResponse
+	16, // 25: fengqiao.plugin.v1.PluginService.HandleHTTP:output_type -> fengqiao.plugin.v1.HandleHTTPResponse
+	2,  // 26: fengqiao.plugin.v1.HostService.GetRecord:output_type -> fengqiao.plugin.v1.GetRecordResponse
+	5,  // 27: fengqiao.plugin.v1.HostService.ListRecords:output_type -> fengqiao.plugin.v1.ListRecordsResponse
+	7,  // 28: fengqiao.plugin.v1.HostService.GetEvent:output_type -> fengqiao.plugin.v1.GetEventResponse
+	9,  // 29: fengqiao.plugin.v1.HostService.ListEvents:output_type -> fengqiao.plugin.v1.ListEventsResponse
+	19, // [19:30] is the sub-list for method output_type
+	8,  // [8:19] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_fengqiao_plugin_v1_plugin_proto_init() }
@@ -1649,7 +1901,7 @@ func file_fengqiao_plugin_v1_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fengqiao_plugin_v1_plugin_proto_rawDesc), len(file_fengqiao_plugin_v1_plugin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   25,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -34,6 +34,7 @@ const (
 	PluginService_RouteEvent_FullMethodName    = "/fengqiao.plugin.v1.PluginService/RouteEvent"
 	PluginService_OnTransition_FullMethodName  = "/fengqiao.plugin.v1.PluginService/OnTransition"
 	PluginService_RunJob_FullMethodName        = "/fengqiao.plugin.v1.PluginService/RunJob"
+	PluginService_HandleHTTP_FullMethodName    = "/fengqiao.plugin.v1.PluginService/HandleHTTP"
 )
 
 // PluginServiceClient is the client API for PluginService service.
@@ -56,6 +57,9 @@ type PluginServiceClient interface {
 	OnTransition(ctx context.Context, in *OnTransitionRequest, opts ...grpc.CallOption) (*OnTransitionResponse, error)
 	// RunJob runs one of the plugin's jobs for one scheduled time.
 	RunJob(ctx context.Context, in *RunJobRequest, opts ...grpc.CallOption) (*RunJobResponse, error)
+	// HandleHTTP answers a request to one of the plugin's routes, after the
+	// node authenticated and authorized it.
+	HandleHTTP(ctx context.Context, in *HandleHTTPRequest, opts ...grpc.CallOption) (*HandleHTTPResponse, error)
 }
 
 type pluginServiceClient struct {
@@ -126,6 +130,16 @@ func (c *pluginServiceClient) RunJob(ctx context.Context, in *RunJobRequest, opt
 	return out, nil
 }
 
+func (c *pluginServiceClient) HandleHTTP(ctx context.Context, in *HandleHTTPRequest, opts ...grpc.CallOption) (*HandleHTTPResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(HandleHTTPResponse)
+	err := c.cc.Invoke(ctx, PluginService_HandleHTTP_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PluginServiceServer is the server API for PluginService service.
 // All implementations must embed UnimplementedPluginServiceServer
 // for forward compatibility.
@@ -146,6 +160,9 @@ type PluginServiceServer interface {
 	OnTransition(context.Context, *OnTransitionRequest) (*OnTransitionResponse, error)
 	// RunJob runs one of the plugin's jobs for one scheduled time.
 	RunJob(context.Context, *RunJobRequest) (*RunJobResponse, error)
+	// HandleHTTP answers a request to one of the plugin's routes, after the
+	// node authenticated and authorized it.
+	HandleHTTP(context.Context, *HandleHTTPRequest) (*HandleHTTPResponse, error)
 	mustEmbedUnimplementedPluginServiceServer()
 }
 
@@ -173,6 +190,9 @@ func (UnimplementedPluginServiceServer) OnTransition(context.Context, *OnTransit
 }
 func (UnimplementedPluginServiceServer) RunJob(context.Context, *RunJobRequest) (*RunJobResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RunJob not implemented")
+}
+func (UnimplementedPluginServiceServer) HandleHTTP(context.Context, *HandleHTTPRequest) (*HandleHTTPResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method HandleHTTP not implemented")
 }
 func (UnimplementedPluginServiceServer) mustEmbedUnimplementedPluginServiceServer() {}
 func (UnimplementedPluginServiceServer) testEmbeddedByValue()                       {}
@@ -303,6 +323,24 @@ func _PluginService_RunJob_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PluginService_HandleHTTP_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(HandleHTTPRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginServiceServer).HandleHTTP(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginService_HandleHTTP_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginServiceServer).HandleHTTP(ctx, req.(*HandleHTTPRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // PluginService_ServiceDesc is the grpc.ServiceDesc for PluginService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -333,6 +371,10 @@ var PluginService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RunJob",
 			Handler:    _PluginService_RunJob_Handler,
+		},
+		{
+			MethodName: "HandleHTTP",
+			Handler:    _PluginService_HandleHTTP_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
