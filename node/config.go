@@ -65,6 +65,9 @@ type Config struct {
 	PlainHTTP bool `json:"plain_http,omitempty"`
 	// Federation, when set, joins this group to the federation.
 	Federation *FederationSettings `json:"federation,omitempty"`
+	// PluginDir, when set, is the directory this node runs plugin binaries
+	// from (docs/plugins.md); every replica holds its own copy.
+	PluginDir string `json:"plugin_dir,omitempty"`
 }
 
 // FederationSettings join a group to the federation: gossip for membership,

@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/fengqiao/fengqiao/core/keyfile"
@@ -23,6 +24,7 @@ import (
 	"github.com/fengqiao/fengqiao/core/seal"
 	"github.com/fengqiao/fengqiao/federation/replica"
 	"github.com/fengqiao/fengqiao/node/api"
+	"github.com/fengqiao/fengqiao/plugins/host"
 )
 
 // DevCounty is the jurisdiction dev mode serves: 綦江区.
@@ -35,6 +37,9 @@ type DevOptions struct {
 	Token  string       // admin token secret; "" generates one
 	Logger *slog.Logger // default JSON to stderr at info
 	Out    io.Writer    // where the token and URL are printed; default stdout
+	// Plugins, when set, is a directory whose every executable is a plugin
+	// to register and enable for the dev county, checksums taken on start.
+	Plugins string
 }
 
 // RunDev runs one replica of 綦江区 with sample data until ctx ends.
@@ -108,12 +113,28 @@ func RunDev(ctx context.Context, o DevOptions) error {
 		return fmt.Errorf("node: admin token: %w", err)
 	}
 	go r.RunLeaderLoops(ctx, store, core.JobOptions{})
+	var plugins *host.Manager
+	var wg sync.WaitGroup
+	defer wg.Wait() // before r.Close: the plugin manager uses the replica
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if o.Plugins != "" {
+		if plugins, err = runPlugins(ctx, &wg, r, store, o.Plugins, log, m); err != nil {
+			return err
+		}
+		if err := devPlugins(sctx, store, plugins, o.Plugins, DevCounty, r.ID, o.Out); err != nil {
+			return err
+		}
+	}
 
 	fmt.Fprintf(o.Out, "%s 綦江区 http://%s\n", DevCounty, ln.Addr())
 	if o.Token == "" {
 		fmt.Fprintf(o.Out, "admin token (dev_root: every role, development only, %s): %s\n", DevCounty, secret)
 	}
 	a := api.New(&backend{county: DevCounty, r: r, s: store}, log)
+	if plugins != nil {
+		a.Plugins = plugins
+	}
 	a.Dev = true
 	a.Observe, a.OnAuth = m.observe, m.onAuth
 	return serveHTTP(ctx, ln, m.handler(a))

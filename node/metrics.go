@@ -33,6 +33,9 @@ type metrics struct {
 	auth *prometheus.CounterVec
 	// forwardRefused counts forwarded proposals the leader refused as replays.
 	forwardRefused prometheus.Counter
+	// pluginCalls and pluginLatency count plugin hook calls (plugins.go).
+	pluginCalls   *prometheus.CounterVec
+	pluginLatency *prometheus.HistogramVec
 }
 
 func newMetrics() *metrics {
@@ -56,9 +59,13 @@ func newMetrics() *metrics {
 	for _, o := range []string{"failed", "locked_out", "while_locked"} {
 		m.auth.WithLabelValues(o)
 	}
+	m.pluginCalls = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "fengqiao_plugin_calls_total",
+		Help: "Plugin hook calls by plugin, hook and outcome (ok, error)."}, []string{"plugin", "hook", "outcome"})
+	m.pluginLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "fengqiao_plugin_call_seconds",
+		Help: "Plugin hook call duration by plugin and hook.", Buckets: prometheus.ExponentialBuckets(0.00005, 2, 16)}, []string{"plugin", "hook"})
 	m.forwardRefused = prometheus.NewCounter(prometheus.CounterOpts{Name: "fengqiao_forward_refused_total",
 		Help: "Forwarded proposals this leader refused: a command seen before, or stamped outside the window."})
-	m.reg.MustRegister(m.applied, m.batch, m.rejected, m.requests, m.latency, m.commit, m.peersRefused, m.auth, m.forwardRefused,
+	m.reg.MustRegister(m.applied, m.batch, m.rejected, m.requests, m.latency, m.commit, m.peersRefused, m.auth, m.forwardRefused, m.pluginCalls, m.pluginLatency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -239,6 +239,13 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 	fmt.Fprintf(o.Out, "%s %s %s://%s\n", c.Jurisdiction, d.Name, scheme, ln.Addr())
 	a := api.New(b, log)
 	a.Observe = m.observe
+	if c.PluginDir != "" {
+		mgr, err := runPlugins(ctx, &wg, r, store, c.PluginDir, log, m)
+		if err != nil {
+			return err
+		}
+		a.Plugins = mgr
+	}
 	fw, err := newForwarder(a, r, peers, clientTLS, clientDial)
 	if err != nil {
 		return err

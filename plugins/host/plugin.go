@@ -138,6 +138,9 @@ func Start(ctx context.Context, cfg Config) (*Plugin, error) {
 		client.Kill()
 		return nil, err
 	}
+	if p.cfg.Name == "" { // a binary being registered or checked: now it has a name
+		p.cfg.Name = p.Desc.Name
+	}
 	return p, nil
 }
 

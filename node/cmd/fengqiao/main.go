@@ -29,7 +29,7 @@ func root() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: false,
 	}
-	cmd.AddCommand(serve(), keygen(), keysCmd(), operator(), backupCmd(), restoreCmd(), auditCmd(), tlsCmd(), importCmd(), tokenCmd(), demoCmd(), federationCmd())
+	cmd.AddCommand(serve(), keygen(), keysCmd(), operator(), backupCmd(), restoreCmd(), auditCmd(), tlsCmd(), importCmd(), tokenCmd(), demoCmd(), federationCmd(), pluginCmd())
 	return cmd
 }
 
@@ -40,6 +40,7 @@ func serve() *cobra.Command {
 		httpAddr string
 		data     string
 		level    string
+		plugins  string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve (--dev | --config FILE)",
@@ -81,11 +82,12 @@ and issues the system_admin, audit_admin and center_admin tokens (三员分立).
 				return err
 			}
 			return node.RunDev(ctx, node.DevOptions{
-				HTTP:   httpAddr,
-				Data:   data,
-				Token:  os.Getenv("FENGQIAO_TOKEN"),
-				Logger: log,
-				Out:    cmd.OutOrStdout(),
+				HTTP:    httpAddr,
+				Data:    data,
+				Token:   os.Getenv("FENGQIAO_TOKEN"),
+				Logger:  log,
+				Out:     cmd.OutOrStdout(),
+				Plugins: plugins,
 			})
 		},
 	}
@@ -94,6 +96,7 @@ and issues the system_admin, audit_admin and center_admin tokens (三员分立).
 	cmd.Flags().StringVar(&httpAddr, "http", "127.0.0.1:8080", "HTTP listen address")
 	cmd.Flags().StringVar(&data, "data", "", "data directory (default: a fresh temporary one, removed on exit)")
 	cmd.Flags().StringVar(&level, "log-level", "info", "debug, info, warn or error")
+	cmd.Flags().StringVar(&plugins, "plugins", "", "with --dev: register and enable every plugin binary in this directory (checksums taken on start)")
 	return cmd
 }
 

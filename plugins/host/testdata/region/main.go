@@ -97,8 +97,14 @@ func (region) OnTransition(_ context.Context, ch model.Change) ([]model.PluginCo
 		return nil, nil
 	}
 	ev, found, err := host.Event(context.Background(), ch.ID)
-	if err != nil || !found || ev.Reporter != "" {
-		return nil, fmt.Errorf("the host did not serve event %s: found %v, reporter %q: %v", ch.ID, found, ev.Reporter, err)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, nil // gone, or not ours
+	}
+	if ev.Reporter != "" {
+		return nil, fmt.Errorf("the host served event %s with its reporter", ch.ID)
 	}
 	note := "region 已知悉 " + ev.Category
 	if mode == "random" {
