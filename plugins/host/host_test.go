@@ -97,12 +97,16 @@ func TestMain(m *testing.M) {
 		fmt.Println(p.client.ReattachConfig().Pid)
 		select {}
 	}
-	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
-		if regionBins.dir != "" {
-			os.RemoveAll(regionBins.dir)
-		}
-		os.Exit(code)
-	}))
+	goleak.VerifyTestMain(m,
+		// go-plugin polls a reattached plugin's pid once a second until it
+		// is gone; the test stops the process, the poll ends a tick later.
+		goleak.IgnoreTopFunction("github.com/hashicorp/go-plugin/internal/cmdrunner.pidWait"),
+		goleak.Cleanup(func(code int) {
+			if regionBins.dir != "" {
+				os.RemoveAll(regionBins.dir)
+			}
+			os.Exit(code)
+		}))
 }
 
 // A node killed with -9 leaves no plugin running: the kernel's parent-death

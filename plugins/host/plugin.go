@@ -86,6 +86,8 @@ func Start(ctx context.Context, cfg Config) (*Plugin, error) {
 	}
 	if cfg.Reattach != nil {
 		cc.Reattach = cfg.Reattach
+		// go-plugin negotiates no version on reattach: name the set.
+		cc.Plugins = cc.VersionedPlugins[sdk.ProtocolVersion]
 	} else {
 		sum, err := hex.DecodeString(cfg.SHA256)
 		if err != nil || len(sum) != sha256.Size {
@@ -160,8 +162,16 @@ func (p *Plugin) Ping() error {
 // Exited reports whether the plugin's process has ended.
 func (p *Plugin) Exited() bool { return p.client.Exited() }
 
-// Kill stops the plugin's process.
-func (p *Plugin) Kill() { p.client.Kill() }
+// Kill stops the plugin's process. A reattached plugin belongs to whoever
+// started it: only the connection to it is closed.
+func (p *Plugin) Kill() {
+	if p.cfg.Reattach != nil {
+		if c, err := p.client.Client(); err == nil {
+			c.Close()
+		}
+	}
+	p.client.Kill()
+}
 
 // FileSHA256 is the hex SHA-256 of a file.
 func FileSHA256(path string) (string, error) {

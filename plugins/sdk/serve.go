@@ -3,9 +3,13 @@ package sdk
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-plugin"
@@ -36,9 +40,22 @@ func init() {
 	}
 }
 
+// DebugEnv, set to 1, runs a plugin for a debugger: it serves on its own,
+// prints the FENGQIAO_PLUGIN_REATTACH value a node needs to reach it, and
+// runs until interrupted (Terraform's debug mode).
+const DebugEnv = "FENGQIAO_PLUGIN_DEBUG"
+
 // Serve runs the plugin until the host stops it, or until the process that
 // started it is gone. It does not return.
 func Serve(p Plugin) {
+	if os.Getenv(DebugEnv) == "1" {
+		os.Stdout = realStdout
+		if err := serveDebug(p); err != nil {
+			fmt.Fprintln(os.Stderr, "fengqiao plugin debug:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	go exitWithParent(os.Getppid(), time.Second)
 	os.Stdout = realStdout
 	plugin.Serve(&plugin.ServeConfig{
@@ -47,6 +64,36 @@ func Serve(p Plugin) {
 		GRPCServer:       plugin.DefaultGRPCServer,
 	})
 	os.Exit(0)
+}
+
+// serveDebug serves p in go-plugin's test mode and prints how to reach it.
+func serveDebug(p Plugin) error {
+	d, err := p.Describe(context.Background())
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ch := make(chan *plugin.ReattachConfig, 1)
+	closed := make(chan struct{})
+	go plugin.Serve(&plugin.ServeConfig{
+		HandshakeConfig:  Handshake,
+		VersionedPlugins: map[int]plugin.PluginSet{ProtocolVersion: {PluginKey: &GRPCPlugin{Impl: p}}},
+		GRPCServer:       plugin.DefaultGRPCServer,
+		Test:             &plugin.ServeTestConfig{Context: ctx, ReattachConfigCh: ch, CloseCh: closed},
+	})
+	rc := <-ch
+	if rc == nil {
+		return errors.New("go-plugin gave no reattach config")
+	}
+	line, err := json.Marshal(map[string]any{d.Name: map[string]any{"Protocol": string(rc.Protocol), "ProtocolVersion": rc.ProtocolVersion,
+		"Pid": rc.Pid, "Test": true, "Addr": map[string]string{"Network": rc.Addr.Network(), "String": rc.Addr.String()}}})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stdout, "%s %s serving for a debugger; start the node with:\n%s='%s'\n", d.Name, d.Version, "FENGQIAO_PLUGIN_REATTACH", line)
+	<-closed
+	return nil
 }
 
 // exitWithParent ends the plugin once its parent has died (its parent
