@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"slices"
@@ -169,8 +171,13 @@ func (s *Server) pluginRoute(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return errs.Invalid("body", "read", "the body could not be read")
 	}
-	res, err := ph.ServeHTTP(r.Context(), name, host.HTTPRequest{Method: r.Method, Path: path, Query: r.URL.RawQuery, Body: body,
-		Jurisdiction: jur, TokenID: tk.ID, Role: tk.Role, Scope: tk.Scope})
+	req := host.HTTPRequest{Method: r.Method, Path: path, Query: r.URL.RawQuery, Body: body,
+		Jurisdiction: jur, TokenID: tk.ID, Role: tk.Role, Scope: tk.Scope}
+	if key := r.Header.Get("Idempotency-Key"); key != "" {
+		sum := sha256.Sum256([]byte(tk.ID + ":" + key)) // scoped to the token, as every key is
+		req.Key = hex.EncodeToString(sum[:16])
+	}
+	res, err := ph.ServeHTTP(r.Context(), name, req)
 	if err != nil {
 		return err
 	}

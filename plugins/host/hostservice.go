@@ -112,3 +112,26 @@ func (h *hostService) ListEvents(_ context.Context, req *pluginv1.ListEventsRequ
 	out.Next = page.Next
 	return out, nil
 }
+
+func (h *hostService) ListGrids(_ context.Context, req *pluginv1.ListGridsRequest) (*pluginv1.ListGridsResponse, error) {
+	out := &pluginv1.ListGridsResponse{}
+	if !h.serves(req.GetJurisdiction()) {
+		return out, nil
+	}
+	gs, next, err := h.store.Grids.List(req.GetJurisdiction(), req.GetAfter(), limitOf(req.GetLimit()))
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	for _, g := range gs {
+		if g.Status != model.GridActive {
+			continue
+		}
+		pg := &pluginv1.Grid{Code: g.Code, Name: g.Name, Jurisdiction: g.Jurisdiction}
+		for _, w := range g.Workers {
+			pg.Workers = append(pg.Workers, w.Worker)
+		}
+		out.Grids = append(out.Grids, pg)
+	}
+	out.Next = next
+	return out, nil
+}

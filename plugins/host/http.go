@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"regexp"
 
+	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
 	pluginv1 "github.com/fengqiao/fengqiao/plugins/proto/fengqiao/plugin/v1"
 )
 
@@ -26,6 +28,9 @@ type HTTPRequest struct {
 	Jurisdiction        string // checked by the caller
 	TokenID, Role       string
 	Scope               string
+	// Key makes the request's commands idempotent (the caller's
+	// Idempotency-Key, scoped to its token); "" gives them a fresh key.
+	Key string
 }
 
 // HTTPResponse is a plugin's answer.
@@ -113,7 +118,8 @@ func (m *Manager) ServeHTTP(ctx context.Context, name string, req HTTPRequest) (
 	m.mu.Lock()
 	run := m.running[name]
 	m.mu.Unlock()
-	return callOn(ctx, run, func(p *Plugin) (*HTTPResponse, error) {
+	var cmds []model.PluginCommand
+	res, err := callOn(ctx, run, func(p *Plugin) (*HTTPResponse, error) {
 		return call(ctx, p, "http", func(ctx context.Context) (*HTTPResponse, error) {
 			out, err := p.svc.HandleHTTP(ctx, &pluginv1.HandleHTTPRequest{Method: req.Method, Route: rt.Path, Params: params,
 				Query: req.Query, Body: req.Body, Jurisdiction: req.Jurisdiction,
@@ -124,9 +130,29 @@ func (m *Manager) ServeHTTP(ctx context.Context, name string, req HTTPRequest) (
 			if out.GetStatus() < 200 || out.GetStatus() > 599 || !json.Valid(out.GetBody()) {
 				return nil, bad(name, "HandleHTTP: status %d and a JSON body are required", out.GetStatus())
 			}
+			if cmds, err = decodeCommands(name, "HandleHTTP", out.GetCommands(), nil); err != nil {
+				return nil, err
+			}
 			return &HTTPResponse{Status: int(out.GetStatus()), Body: out.GetBody()}, nil
 		})
 	})
+	if err != nil || len(cmds) == 0 {
+		return res, err
+	}
+	key := req.Key
+	if key == "" {
+		key = core.NewID()
+	}
+	errsOf, err := m.o.Store.Plugins.Execute(ctx, name, "http/"+key, cmds)
+	if err != nil {
+		return nil, err
+	}
+	for _, err := range errsOf {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 // Routes lists the routes of the running plugins, by plugin (OpenAPI).

@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 
 	"github.com/fengqiao/fengqiao/core/errs"
@@ -35,7 +36,18 @@ func (m *Manager) Register(ctx context.Context, reg Registration) (*model.Plugin
 	}
 	v := probe
 	v.Name, v.Version, v.Hooks = d.Name, d.Version, d.Hooks
-	return m.o.Store.Plugins.Register(ctx, v)
+	out, err := m.o.Store.Plugins.Register(ctx, v)
+	if err != nil {
+		return nil, err
+	}
+	// The event categories it adds, under its name (a new version may
+	// rename one; what was added stays, as events may use it).
+	for _, c := range d.Categories {
+		if _, err := m.o.Store.Events.AddCategory(ctx, c); err != nil {
+			return out, fmt.Errorf("plugin %s: category %s: %w", d.Name, c.Code, err)
+		}
+	}
+	return out, nil
 }
 
 // Describe starts a plugin binary, takes its checked description and stops it.

@@ -23,6 +23,15 @@ type Host interface {
 	Event(ctx context.Context, id string) (ev *model.Event, found bool, err error)
 	// Events lists the events in one jurisdiction, newest first.
 	Events(ctx context.Context, q model.Query) (events []model.Event, next string, err error)
+	// Grids lists the active grids under one jurisdiction, by code.
+	Grids(ctx context.Context, jurisdiction, after string, limit int) (grids []Grid, next string, err error)
+}
+
+// Grid is a grid as a plugin sees it.
+type Grid struct {
+	Code, Name   string
+	Jurisdiction string   // its village or community
+	Workers      []string // its grid workers' ids
 }
 
 // Record is one of a plugin's records.
@@ -86,4 +95,16 @@ func (h hostClient) Events(ctx context.Context, q model.Query) ([]model.Event, s
 		}
 	}
 	return evs, out.Next, nil
+}
+
+func (h hostClient) Grids(ctx context.Context, jur, after string, limit int) ([]Grid, string, error) {
+	out, err := h.c.ListGrids(ctx, &pluginv1.ListGridsRequest{Jurisdiction: jur, After: after, Limit: int32(limit)})
+	if err != nil {
+		return nil, "", err
+	}
+	gs := make([]Grid, len(out.Grids))
+	for i, g := range out.Grids {
+		gs[i] = Grid{Code: g.Code, Name: g.Name, Jurisdiction: g.Jurisdiction, Workers: g.Workers}
+	}
+	return gs, out.Next, nil
 }

@@ -64,11 +64,14 @@ type Caller struct {
 	TokenID, Role, Scope string
 }
 
-// HTTPResponse is a plugin's answer: a status (default 200) and a body
-// the node writes as JSON.
+// HTTPResponse is a plugin's answer: a status (default 200), a body the
+// node writes as JSON, and the commands the request makes (a plugin writes
+// only through commands): the node proposes them first, and answers with
+// the error instead when one is refused.
 type HTTPResponse struct {
-	Status int
-	Body   any
+	Status   int
+	Body     any
+	Commands []model.PluginCommand
 }
 
 // HTTPHandler serves the plugin's routes (Description.Routes).

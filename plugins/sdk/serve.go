@@ -374,5 +374,11 @@ func (s *server) HandleHTTP(ctx context.Context, req *pluginv1.HandleHTTPRequest
 	if res.Status == 0 {
 		res.Status = 200
 	}
-	return &pluginv1.HandleHTTPResponse{Status: int32(res.Status), Body: body}, nil
+	out := &pluginv1.HandleHTTPResponse{Status: int32(res.Status), Body: body}
+	for _, c := range res.Commands {
+		if out.Commands, err = appendJSON(out.Commands, c); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

@@ -86,6 +86,188 @@ func (Hook) EnumDescriptor() ([]byte, []int) {
 	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{0}
 }
 
+type ListGridsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Jurisdiction  string                 `protobuf:"bytes,1,opt,name=jurisdiction,proto3" json:"jurisdiction,omitempty"`
+	After         string                 `protobuf:"bytes,2,opt,name=after,proto3" json:"after,omitempty"`
+	Limit         int32                  `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListGridsRequest) Reset() {
+	*x = ListGridsRequest{}
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListGridsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListGridsRequest) ProtoMessage() {}
+
+func (x *ListGridsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListGridsRequest.ProtoReflect.Descriptor instead.
+func (*ListGridsRequest) Descriptor() ([]byte, []int) {
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *ListGridsRequest) GetJurisdiction() string {
+	if x != nil {
+		return x.Jurisdiction
+	}
+	return ""
+}
+
+func (x *ListGridsRequest) GetAfter() string {
+	if x != nil {
+		return x.After
+	}
+	return ""
+}
+
+func (x *ListGridsRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+type Grid struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Code  string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	Name  string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// jurisdiction is the village or community the grid is in.
+	Jurisdiction string `protobuf:"bytes,3,opt,name=jurisdiction,proto3" json:"jurisdiction,omitempty"`
+	// workers are the ids of its grid workers.
+	Workers       []string `protobuf:"bytes,4,rep,name=workers,proto3" json:"workers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Grid) Reset() {
+	*x = Grid{}
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Grid) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Grid) ProtoMessage() {}
+
+func (x *Grid) ProtoReflect() protoreflect.Message {
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Grid.ProtoReflect.Descriptor instead.
+func (*Grid) Descriptor() ([]byte, []int) {
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Grid) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *Grid) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Grid) GetJurisdiction() string {
+	if x != nil {
+		return x.Jurisdiction
+	}
+	return ""
+}
+
+func (x *Grid) GetWorkers() []string {
+	if x != nil {
+		return x.Workers
+	}
+	return nil
+}
+
+type ListGridsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Grids         []*Grid                `protobuf:"bytes,1,rep,name=grids,proto3" json:"grids,omitempty"`
+	Next          string                 `protobuf:"bytes,2,opt,name=next,proto3" json:"next,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListGridsResponse) Reset() {
+	*x = ListGridsResponse{}
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListGridsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListGridsResponse) ProtoMessage() {}
+
+func (x *ListGridsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListGridsResponse.ProtoReflect.Descriptor instead.
+func (*ListGridsResponse) Descriptor() ([]byte, []int) {
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ListGridsResponse) GetGrids() []*Grid {
+	if x != nil {
+		return x.Grids
+	}
+	return nil
+}
+
+func (x *ListGridsResponse) GetNext() string {
+	if x != nil {
+		return x.Next
+	}
+	return ""
+}
+
 type GetRecordRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Jurisdiction  string                 `protobuf:"bytes,1,opt,name=jurisdiction,proto3" json:"jurisdiction,omitempty"`
@@ -97,7 +279,7 @@ type GetRecordRequest struct {
 
 func (x *GetRecordRequest) Reset() {
 	*x = GetRecordRequest{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[0]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -109,7 +291,7 @@ func (x *GetRecordRequest) String() string {
 func (*GetRecordRequest) ProtoMessage() {}
 
 func (x *GetRecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[0]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -122,7 +304,7 @@ func (x *GetRecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRecordRequest.ProtoReflect.Descriptor instead.
 func (*GetRecordRequest) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{0}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *GetRecordRequest) GetJurisdiction() string {
@@ -157,7 +339,7 @@ type GetRecordResponse struct {
 
 func (x *GetRecordResponse) Reset() {
 	*x = GetRecordResponse{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[1]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -169,7 +351,7 @@ func (x *GetRecordResponse) String() string {
 func (*GetRecordResponse) ProtoMessage() {}
 
 func (x *GetRecordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[1]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -182,7 +364,7 @@ func (x *GetRecordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRecordResponse.ProtoReflect.Descriptor instead.
 func (*GetRecordResponse) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{1}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *GetRecordResponse) GetFound() bool {
@@ -212,7 +394,7 @@ type ListRecordsRequest struct {
 
 func (x *ListRecordsRequest) Reset() {
 	*x = ListRecordsRequest{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[2]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -224,7 +406,7 @@ func (x *ListRecordsRequest) String() string {
 func (*ListRecordsRequest) ProtoMessage() {}
 
 func (x *ListRecordsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[2]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -237,7 +419,7 @@ func (x *ListRecordsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRecordsRequest.ProtoReflect.Descriptor instead.
 func (*ListRecordsRequest) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{2}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ListRecordsRequest) GetJurisdiction() string {
@@ -280,7 +462,7 @@ type Record struct {
 
 func (x *Record) Reset() {
 	*x = Record{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[3]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -292,7 +474,7 @@ func (x *Record) String() string {
 func (*Record) ProtoMessage() {}
 
 func (x *Record) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[3]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -305,7 +487,7 @@ func (x *Record) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Record.ProtoReflect.Descriptor instead.
 func (*Record) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{3}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Record) GetKey() string {
@@ -340,7 +522,7 @@ type ListRecordsResponse struct {
 
 func (x *ListRecordsResponse) Reset() {
 	*x = ListRecordsResponse{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[4]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -352,7 +534,7 @@ func (x *ListRecordsResponse) String() string {
 func (*ListRecordsResponse) ProtoMessage() {}
 
 func (x *ListRecordsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[4]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -365,7 +547,7 @@ func (x *ListRecordsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRecordsResponse.ProtoReflect.Descriptor instead.
 func (*ListRecordsResponse) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{4}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListRecordsResponse) GetRecords() []*Record {
@@ -391,7 +573,7 @@ type GetEventRequest struct {
 
 func (x *GetEventRequest) Reset() {
 	*x = GetEventRequest{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[5]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -403,7 +585,7 @@ func (x *GetEventRequest) String() string {
 func (*GetEventRequest) ProtoMessage() {}
 
 func (x *GetEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[5]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -416,7 +598,7 @@ func (x *GetEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEventRequest.ProtoReflect.Descriptor instead.
 func (*GetEventRequest) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{5}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetEventRequest) GetId() string {
@@ -437,7 +619,7 @@ type GetEventResponse struct {
 
 func (x *GetEventResponse) Reset() {
 	*x = GetEventResponse{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[6]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -449,7 +631,7 @@ func (x *GetEventResponse) String() string {
 func (*GetEventResponse) ProtoMessage() {}
 
 func (x *GetEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[6]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -462,7 +644,7 @@ func (x *GetEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEventResponse.ProtoReflect.Descriptor instead.
 func (*GetEventResponse) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{6}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetEventResponse) GetFound() bool {
@@ -492,7 +674,7 @@ type ListEventsRequest struct {
 
 func (x *ListEventsRequest) Reset() {
 	*x = ListEventsRequest{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[7]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -504,7 +686,7 @@ func (x *ListEventsRequest) String() string {
 func (*ListEventsRequest) ProtoMessage() {}
 
 func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[7]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -517,7 +699,7 @@ func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListEventsRequest) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{7}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListEventsRequest) GetJurisdiction() string {
@@ -566,7 +748,7 @@ type ListEventsResponse struct {
 
 func (x *ListEventsResponse) Reset() {
 	*x = ListEventsResponse{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[8]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -578,7 +760,7 @@ func (x *ListEventsResponse) String() string {
 func (*ListEventsResponse) ProtoMessage() {}
 
 func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[8]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -591,7 +773,7 @@ func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListEventsResponse) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{8}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListEventsResponse) GetEvents() [][]byte {
@@ -622,7 +804,7 @@ type DescribeRequest struct {
 
 func (x *DescribeRequest) Reset() {
 	*x = DescribeRequest{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[9]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -634,7 +816,7 @@ func (x *DescribeRequest) String() string {
 func (*DescribeRequest) ProtoMessage() {}
 
 func (x *DescribeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[9]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -647,7 +829,7 @@ func (x *DescribeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeRequest.ProtoReflect.Descriptor instead.
 func (*DescribeRequest) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{9}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DescribeRequest) GetConfig() []byte {
@@ -683,7 +865,7 @@ type DescribeResponse struct {
 
 func (x *DescribeResponse) Reset() {
 	*x = DescribeResponse{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[10]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -695,7 +877,7 @@ func (x *DescribeResponse) String() string {
 func (*DescribeResponse) ProtoMessage() {}
 
 func (x *DescribeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[10]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -708,7 +890,7 @@ func (x *DescribeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeResponse.ProtoReflect.Descriptor instead.
 func (*DescribeResponse) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{10}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *DescribeResponse) GetName() string {
@@ -771,7 +953,7 @@ type Job struct {
 
 func (x *Job) Reset() {
 	*x = Job{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[11]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -783,7 +965,7 @@ func (x *Job) String() string {
 func (*Job) ProtoMessage() {}
 
 func (x *Job) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[11]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -796,7 +978,7 @@ func (x *Job) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Job.ProtoReflect.Descriptor instead.
 func (*Job) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{11}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Job) GetName() string {
@@ -828,7 +1010,7 @@ type Route struct {
 
 func (x *Route) Reset() {
 	*x = Route{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[12]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -840,7 +1022,7 @@ func (x *Route) String() string {
 func (*Route) ProtoMessage() {}
 
 func (x *Route) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[12]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -853,7 +1035,7 @@ func (x *Route) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Route.ProtoReflect.Descriptor instead.
 func (*Route) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{12}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Route) GetMethod() string {
@@ -905,7 +1087,7 @@ type HandleHTTPRequest struct {
 
 func (x *HandleHTTPRequest) Reset() {
 	*x = HandleHTTPRequest{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[13]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -917,7 +1099,7 @@ func (x *HandleHTTPRequest) String() string {
 func (*HandleHTTPRequest) ProtoMessage() {}
 
 func (x *HandleHTTPRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[13]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -930,7 +1112,7 @@ func (x *HandleHTTPRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HandleHTTPRequest.ProtoReflect.Descriptor instead.
 func (*HandleHTTPRequest) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{13}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *HandleHTTPRequest) GetMethod() string {
@@ -994,7 +1176,7 @@ type Caller struct {
 
 func (x *Caller) Reset() {
 	*x = Caller{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[14]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1006,7 +1188,7 @@ func (x *Caller) String() string {
 func (*Caller) ProtoMessage() {}
 
 func (x *Caller) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[14]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1019,7 +1201,7 @@ func (x *Caller) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Caller.ProtoReflect.Descriptor instead.
 func (*Caller) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{14}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Caller) GetTokenId() string {
@@ -1047,14 +1229,17 @@ type HandleHTTPResponse struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Status int32                  `protobuf:"varint,1,opt,name=status,proto3" json:"status,omitempty"`
 	// body is JSON.
-	Body          []byte `protobuf:"bytes,2,opt,name=body,proto3" json:"body,omitempty"`
+	Body []byte `protobuf:"bytes,2,opt,name=body,proto3" json:"body,omitempty"`
+	// commands are model.PluginCommand values, JSON, for the node to
+	// propose before it answers (a request's writes).
+	Commands      [][]byte `protobuf:"bytes,3,rep,name=commands,proto3" json:"commands,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *HandleHTTPResponse) Reset() {
 	*x = HandleHTTPResponse{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[15]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1066,7 +1251,7 @@ func (x *HandleHTTPResponse) String() string {
 func (*HandleHTTPResponse) ProtoMessage() {}
 
 func (x *HandleHTTPResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[15]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1079,7 +1264,7 @@ func (x *HandleHTTPResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HandleHTTPResponse.ProtoReflect.Descriptor instead.
 func (*HandleHTTPResponse) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{15}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *HandleHTTPResponse) GetStatus() int32 {
@@ -1096,6 +1281,13 @@ func (x *HandleHTTPResponse) GetBody() []byte {
 	return nil
 }
 
+func (x *HandleHTTPResponse) GetCommands() [][]byte {
+	if x != nil {
+		return x.Commands
+	}
+	return nil
+}
+
 type ValidateEventRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// report is a model.Report, JSON.
@@ -1107,7 +1299,7 @@ type ValidateEventRequest struct {
 
 func (x *ValidateEventRequest) Reset() {
 	*x = ValidateEventRequest{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[16]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1119,7 +1311,7 @@ func (x *ValidateEventRequest) String() string {
 func (*ValidateEventRequest) ProtoMessage() {}
 
 func (x *ValidateEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[16]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1132,7 +1324,7 @@ func (x *ValidateEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateEventRequest.ProtoReflect.Descriptor instead.
 func (*ValidateEventRequest) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{16}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ValidateEventRequest) GetReport() []byte {
@@ -1159,7 +1351,7 @@ type ValidateEventResponse struct {
 
 func (x *ValidateEventResponse) Reset() {
 	*x = ValidateEventResponse{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[17]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1171,7 +1363,7 @@ func (x *ValidateEventResponse) String() string {
 func (*ValidateEventResponse) ProtoMessage() {}
 
 func (x *ValidateEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[17]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1184,7 +1376,7 @@ func (x *ValidateEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateEventResponse.ProtoReflect.Descriptor instead.
 func (*ValidateEventResponse) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{17}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ValidateEventResponse) GetProblems() []*Problem {
@@ -1206,7 +1398,7 @@ type Problem struct {
 
 func (x *Problem) Reset() {
 	*x = Problem{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[18]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1218,7 +1410,7 @@ func (x *Problem) String() string {
 func (*Problem) ProtoMessage() {}
 
 func (x *Problem) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[18]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1231,7 +1423,7 @@ func (x *Problem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Problem.ProtoReflect.Descriptor instead.
 func (*Problem) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{18}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Problem) GetField() string {
@@ -1265,7 +1457,7 @@ type EnrichEventRequest struct {
 
 func (x *EnrichEventRequest) Reset() {
 	*x = EnrichEventRequest{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[19]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1277,7 +1469,7 @@ func (x *EnrichEventRequest) String() string {
 func (*EnrichEventRequest) ProtoMessage() {}
 
 func (x *EnrichEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[19]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1290,7 +1482,7 @@ func (x *EnrichEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnrichEventRequest.ProtoReflect.Descriptor instead.
 func (*EnrichEventRequest) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{19}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *EnrichEventRequest) GetReport() []byte {
@@ -1320,7 +1512,7 @@ type EnrichEventResponse struct {
 
 func (x *EnrichEventResponse) Reset() {
 	*x = EnrichEventResponse{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[20]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1332,7 +1524,7 @@ func (x *EnrichEventResponse) String() string {
 func (*EnrichEventResponse) ProtoMessage() {}
 
 func (x *EnrichEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[20]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1345,7 +1537,7 @@ func (x *EnrichEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnrichEventResponse.ProtoReflect.Descriptor instead.
 func (*EnrichEventResponse) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{20}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *EnrichEventResponse) GetUrgency() string {
@@ -1379,7 +1571,7 @@ type RouteEventRequest struct {
 
 func (x *RouteEventRequest) Reset() {
 	*x = RouteEventRequest{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[21]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1391,7 +1583,7 @@ func (x *RouteEventRequest) String() string {
 func (*RouteEventRequest) ProtoMessage() {}
 
 func (x *RouteEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[21]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1404,7 +1596,7 @@ func (x *RouteEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RouteEventRequest.ProtoReflect.Descriptor instead.
 func (*RouteEventRequest) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{21}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *RouteEventRequest) GetEvent() []byte {
@@ -1426,7 +1618,7 @@ type RouteEventResponse struct {
 
 func (x *RouteEventResponse) Reset() {
 	*x = RouteEventResponse{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[22]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1438,7 +1630,7 @@ func (x *RouteEventResponse) String() string {
 func (*RouteEventResponse) ProtoMessage() {}
 
 func (x *RouteEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[22]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1451,7 +1643,7 @@ func (x *RouteEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RouteEventResponse.ProtoReflect.Descriptor instead.
 func (*RouteEventResponse) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{22}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RouteEventResponse) GetHandler() string {
@@ -1485,7 +1677,7 @@ type OnTransitionRequest struct {
 
 func (x *OnTransitionRequest) Reset() {
 	*x = OnTransitionRequest{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[23]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1497,7 +1689,7 @@ func (x *OnTransitionRequest) String() string {
 func (*OnTransitionRequest) ProtoMessage() {}
 
 func (x *OnTransitionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[23]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1510,7 +1702,7 @@ func (x *OnTransitionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OnTransitionRequest.ProtoReflect.Descriptor instead.
 func (*OnTransitionRequest) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{23}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *OnTransitionRequest) GetChanges() [][]byte {
@@ -1531,7 +1723,7 @@ type OnTransitionResponse struct {
 
 func (x *OnTransitionResponse) Reset() {
 	*x = OnTransitionResponse{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[24]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1543,7 +1735,7 @@ func (x *OnTransitionResponse) String() string {
 func (*OnTransitionResponse) ProtoMessage() {}
 
 func (x *OnTransitionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[24]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1556,7 +1748,7 @@ func (x *OnTransitionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OnTransitionResponse.ProtoReflect.Descriptor instead.
 func (*OnTransitionResponse) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{24}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *OnTransitionResponse) GetCommands() [][]byte {
@@ -1578,7 +1770,7 @@ type RunJobRequest struct {
 
 func (x *RunJobRequest) Reset() {
 	*x = RunJobRequest{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[25]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1590,7 +1782,7 @@ func (x *RunJobRequest) String() string {
 func (*RunJobRequest) ProtoMessage() {}
 
 func (x *RunJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[25]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1603,7 +1795,7 @@ func (x *RunJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunJobRequest.ProtoReflect.Descriptor instead.
 func (*RunJobRequest) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{25}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RunJobRequest) GetName() string {
@@ -1630,7 +1822,7 @@ type RunJobResponse struct {
 
 func (x *RunJobResponse) Reset() {
 	*x = RunJobResponse{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[26]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1642,7 +1834,7 @@ func (x *RunJobResponse) String() string {
 func (*RunJobResponse) ProtoMessage() {}
 
 func (x *RunJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[26]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1655,7 +1847,7 @@ func (x *RunJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunJobResponse.ProtoReflect.Descriptor instead.
 func (*RunJobResponse) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{26}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RunJobResponse) GetCommands() [][]byte {
@@ -1669,7 +1861,19 @@ var File_fengqiao_plugin_v1_plugin_proto protoreflect.FileDescriptor
 
 const file_fengqiao_plugin_v1_plugin_proto_rawDesc = "" +
 	"\n" +
-	"\x1ffengqiao/plugin/v1/plugin.proto\x12\x12fengqiao.plugin.v1\"h\n" +
+	"\x1ffengqiao/plugin/v1/plugin.proto\x12\x12fengqiao.plugin.v1\"b\n" +
+	"\x10ListGridsRequest\x12\"\n" +
+	"\fjurisdiction\x18\x01 \x01(\tR\fjurisdiction\x12\x14\n" +
+	"\x05after\x18\x02 \x01(\tR\x05after\x12\x14\n" +
+	"\x05limit\x18\x03 \x01(\x05R\x05limit\"l\n" +
+	"\x04Grid\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\"\n" +
+	"\fjurisdiction\x18\x03 \x01(\tR\fjurisdiction\x12\x18\n" +
+	"\aworkers\x18\x04 \x03(\tR\aworkers\"W\n" +
+	"\x11ListGridsResponse\x12.\n" +
+	"\x05grids\x18\x01 \x03(\v2\x18.fengqiao.plugin.v1.GridR\x05grids\x12\x12\n" +
+	"\x04next\x18\x02 \x01(\tR\x04next\"h\n" +
 	"\x10GetRecordRequest\x12\"\n" +
 	"\fjurisdiction\x18\x01 \x01(\tR\fjurisdiction\x12\x1e\n" +
 	"\n" +
@@ -1743,10 +1947,11 @@ const file_fengqiao_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x06Caller\x12\x19\n" +
 	"\btoken_id\x18\x01 \x01(\tR\atokenId\x12\x12\n" +
 	"\x04role\x18\x02 \x01(\tR\x04role\x12\x14\n" +
-	"\x05scope\x18\x03 \x01(\tR\x05scope\"@\n" +
+	"\x05scope\x18\x03 \x01(\tR\x05scope\"\\\n" +
 	"\x12HandleHTTPResponse\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\x05R\x06status\x12\x12\n" +
-	"\x04body\x18\x02 \x01(\fR\x04body\"R\n" +
+	"\x04body\x18\x02 \x01(\fR\x04body\x12\x1a\n" +
+	"\bcommands\x18\x03 \x03(\fR\bcommands\"R\n" +
 	"\x14ValidateEventRequest\x12\x16\n" +
 	"\x06report\x18\x01 \x01(\fR\x06report\x12\"\n" +
 	"\fjurisdiction\x18\x02 \x01(\tR\fjurisdiction\"P\n" +
@@ -1798,13 +2003,14 @@ const file_fengqiao_plugin_v1_plugin_proto_rawDesc = "" +
 	"\fOnTransition\x12'.fengqiao.plugin.v1.OnTransitionRequest\x1a(.fengqiao.plugin.v1.OnTransitionResponse\x12O\n" +
 	"\x06RunJob\x12!.fengqiao.plugin.v1.RunJobRequest\x1a\".fengqiao.plugin.v1.RunJobResponse\x12[\n" +
 	"\n" +
-	"HandleHTTP\x12%.fengqiao.plugin.v1.HandleHTTPRequest\x1a&.fengqiao.plugin.v1.HandleHTTPResponse2\xfb\x02\n" +
+	"HandleHTTP\x12%.fengqiao.plugin.v1.HandleHTTPRequest\x1a&.fengqiao.plugin.v1.HandleHTTPResponse2\xd5\x03\n" +
 	"\vHostService\x12X\n" +
 	"\tGetRecord\x12$.fengqiao.plugin.v1.GetRecordRequest\x1a%.fengqiao.plugin.v1.GetRecordResponse\x12^\n" +
 	"\vListRecords\x12&.fengqiao.plugin.v1.ListRecordsRequest\x1a'.fengqiao.plugin.v1.ListRecordsResponse\x12U\n" +
 	"\bGetEvent\x12#.fengqiao.plugin.v1.GetEventRequest\x1a$.fengqiao.plugin.v1.GetEventResponse\x12[\n" +
 	"\n" +
-	"ListEvents\x12%.fengqiao.plugin.v1.ListEventsRequest\x1a&.fengqiao.plugin.v1.ListEventsResponseBHZFgithub.com/fengqiao/fengqiao/plugins/proto/fengqiao/plugin/v1;pluginv1b\x06proto3"
+	"ListEvents\x12%.fengqiao.plugin.v1.ListEventsRequest\x1a&.fengqiao.plugin.v1.ListEventsResponse\x12X\n" +
+	"\tListGrids\x12$.fengqiao.plugin.v1.ListGridsRequest\x1a%.fengqiao.plugin.v1.ListGridsResponseBHZFgithub.com/fengqiao/fengqiao/plugins/proto/fengqiao/plugin/v1;pluginv1b\x06proto3"
 
 var (
 	file_fengqiao_plugin_v1_plugin_proto_rawDescOnce sync.Once
@@ -1819,75 +2025,81 @@ func file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP() []byte {
 }
 
 var file_fengqiao_plugin_v1_plugin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_fengqiao_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_fengqiao_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_fengqiao_plugin_v1_plugin_proto_goTypes = []any{
 	(Hook)(0),                     // 0: fengqiao.plugin.v1.Hook
-	(*GetRecordRequest)(nil),      // 1: fengqiao.plugin.v1.GetRecordRequest
-	(*GetRecordResponse)(nil),     // 2: fengqiao.plugin.v1.GetRecordResponse
-	(*ListRecordsRequest)(nil),    // 3: fengqiao.plugin.v1.ListRecordsRequest
-	(*Record)(nil),                // 4: fengqiao.plugin.v1.Record
-	(*ListRecordsResponse)(nil),   // 5: fengqiao.plugin.v1.ListRecordsResponse
-	(*GetEventRequest)(nil),       // 6: fengqiao.plugin.v1.GetEventRequest
-	(*GetEventResponse)(nil),      // 7: fengqiao.plugin.v1.GetEventResponse
-	(*ListEventsRequest)(nil),     // 8: fengqiao.plugin.v1.ListEventsRequest
-	(*ListEventsResponse)(nil),    // 9: fengqiao.plugin.v1.ListEventsResponse
-	(*DescribeRequest)(nil),       // 10: fengqiao.plugin.v1.DescribeRequest
-	(*DescribeResponse)(nil),      // 11: fengqiao.plugin.v1.DescribeResponse
-	(*Job)(nil),                   // 12: fengqiao.plugin.v1.Job
-	(*Route)(nil),                 // 13: fengqiao.plugin.v1.Route
-	(*HandleHTTPRequest)(nil),     // 14: fengqiao.plugin.v1.HandleHTTPRequest
-	(*Caller)(nil),                // 15: fengqiao.plugin.v1.Caller
-	(*HandleHTTPResponse)(nil),    // 16: fengqiao.plugin.v1.HandleHTTPResponse
-	(*ValidateEventRequest)(nil),  // 17: fengqiao.plugin.v1.ValidateEventRequest
-	(*ValidateEventResponse)(nil), // 18: fengqiao.plugin.v1.ValidateEventResponse
-	(*Problem)(nil),               // 19: fengqiao.plugin.v1.Problem
-	(*EnrichEventRequest)(nil),    // 20: fengqiao.plugin.v1.EnrichEventRequest
-	(*EnrichEventResponse)(nil),   // 21: fengqiao.plugin.v1.EnrichEventResponse
-	(*RouteEventRequest)(nil),     // 22: fengqiao.plugin.v1.RouteEventRequest
-	(*RouteEventResponse)(nil),    // 23: fengqiao.plugin.v1.RouteEventResponse
-	(*OnTransitionRequest)(nil),   // 24: fengqiao.plugin.v1.OnTransitionRequest
-	(*OnTransitionResponse)(nil),  // 25: fengqiao.plugin.v1.OnTransitionResponse
-	(*RunJobRequest)(nil),         // 26: fengqiao.plugin.v1.RunJobRequest
-	(*RunJobResponse)(nil),        // 27: fengqiao.plugin.v1.RunJobResponse
-	nil,                           // 28: fengqiao.plugin.v1.HandleHTTPRequest.ParamsEntry
-	nil,                           // 29: fengqiao.plugin.v1.EnrichEventResponse.ExtEntry
+	(*ListGridsRequest)(nil),      // 1: fengqiao.plugin.v1.ListGridsRequest
+	(*Grid)(nil),                  // 2: fengqiao.plugin.v1.Grid
+	(*ListGridsResponse)(nil),     // 3: fengqiao.plugin.v1.ListGridsResponse
+	(*GetRecordRequest)(nil),      // 4: fengqiao.plugin.v1.GetRecordRequest
+	(*GetRecordResponse)(nil),     // 5: fengqiao.plugin.v1.GetRecordResponse
+	(*ListRecordsRequest)(nil),    // 6: fengqiao.plugin.v1.ListRecordsRequest
+	(*Record)(nil),                // 7: fengqiao.plugin.v1.Record
+	(*ListRecordsResponse)(nil),   // 8: fengqiao.plugin.v1.ListRecordsResponse
+	(*GetEventRequest)(nil),       // 9: fengqiao.plugin.v1.GetEventRequest
+	(*GetEventResponse)(nil),      // 10: fengqiao.plugin.v1.GetEventResponse
+	(*ListEventsRequest)(nil),     // 11: fengqiao.plugin.v1.ListEventsRequest
+	(*ListEventsResponse)(nil),    // 12: fengqiao.plugin.v1.ListEventsResponse
+	(*DescribeRequest)(nil),       // 13: fengqiao.plugin.v1.DescribeRequest
+	(*DescribeResponse)(nil),      // 14: fengqiao.plugin.v1.DescribeResponse
+	(*Job)(nil),                   // 15: fengqiao.plugin.v1.Job
+	(*Route)(nil),                 // 16: fengqiao.plugin.v1.Route
+	(*HandleHTTPRequest)(nil),     // 17: fengqiao.plugin.v1.HandleHTTPRequest
+	(*Caller)(nil),                // 18: fengqiao.plugin.v1.Caller
+	(*HandleHTTPResponse)(nil),    // 19: fengqiao.plugin.v1.HandleHTTPResponse
+	(*ValidateEventRequest)(nil),  // 20: fengqiao.plugin.v1.ValidateEventRequest
+	(*ValidateEventResponse)(nil), // 21: fengqiao.plugin.v1.ValidateEventResponse
+	(*Problem)(nil),               // 22: fengqiao.plugin.v1.Problem
+	(*EnrichEventRequest)(nil),    // 23: fengqiao.plugin.v1.EnrichEventRequest
+	(*EnrichEventResponse)(nil),   // 24: fengqiao.plugin.v1.EnrichEventResponse
+	(*RouteEventRequest)(nil),     // 25: fengqiao.plugin.v1.RouteEventRequest
+	(*RouteEventResponse)(nil),    // 26: fengqiao.plugin.v1.RouteEventResponse
+	(*OnTransitionRequest)(nil),   // 27: fengqiao.plugin.v1.OnTransitionRequest
+	(*OnTransitionResponse)(nil),  // 28: fengqiao.plugin.v1.OnTransitionResponse
+	(*RunJobRequest)(nil),         // 29: fengqiao.plugin.v1.RunJobRequest
+	(*RunJobResponse)(nil),        // 30: fengqiao.plugin.v1.RunJobResponse
+	nil,                           // 31: fengqiao.plugin.v1.HandleHTTPRequest.ParamsEntry
+	nil,                           // 32: fengqiao.plugin.v1.EnrichEventResponse.ExtEntry
 }
 var file_fengqiao_plugin_v1_plugin_proto_depIdxs = []int32{
-	4,  // 0: fengqiao.plugin.v1.ListRecordsResponse.records:type_name -> fengqiao.plugin.v1.Record
-	0,  // 1: fengqiao.plugin.v1.DescribeResponse.hooks:type_name -> fengqiao.plugin.v1.Hook
-	12, // 2: fengqiao.plugin.v1.DescribeResponse.jobs:type_name -> fengqiao.plugin.v1.Job
-	13, // 3: fengqiao.plugin.v1.DescribeResponse.routes:type_name -> fengqiao.plugin.v1.Route
-	28, // 4: fengqiao.plugin.v1.HandleHTTPRequest.params:type_name -> fengqiao.plugin.v1.HandleHTTPRequest.ParamsEntry
-	15, // 5: fengqiao.plugin.v1.HandleHTTPRequest.caller:type_name -> fengqiao.plugin.v1.Caller
-	19, // 6: fengqiao.plugin.v1.ValidateEventResponse.problems:type_name -> fengqiao.plugin.v1.Problem
-	29, // 7: fengqiao.plugin.v1.EnrichEventResponse.ext:type_name -> fengqiao.plugin.v1.EnrichEventResponse.ExtEntry
-	10, // 8: fengqiao.plugin.v1.PluginService.Describe:input_type -> fengqiao.plugin.v1.DescribeRequest
-	17, // 9: fengqiao.plugin.v1.PluginService.ValidateEvent:input_type -> fengqiao.plugin.v1.ValidateEventRequest
-	20, // 10: fengqiao.plugin.v1.PluginService.EnrichEvent:input_type -> fengqiao.plugin.v1.EnrichEventRequest
-	22, // 11: fengqiao.plugin.v1.PluginService.RouteEvent:input_type -> fengqiao.plugin.v1.RouteEventRequest
-	24, // 12: fengqiao.plugin.v1.PluginService.OnTransition:input_type -> fengqiao.plugin.v1.OnTransitionRequest
-	26, // 13: fengqiao.plugin.v1.PluginService.RunJob:input_type -> fengqiao.plugin.v1.RunJobRequest
-	14, // 14: fengqiao.plugin.v1.PluginService.HandleHTTP:input_type -> fengqiao.plugin.v1.HandleHTTPRequest
-	1,  // 15: fengqiao.plugin.v1.HostService.GetRecord:input_type -> fengqiao.plugin.v1.GetRecordRequest
-	3,  // 16: fengqiao.plugin.v1.HostService.ListRecords:input_type -> fengqiao.plugin.v1.ListRecordsRequest
-	6,  // 17: fengqiao.plugin.v1.HostService.GetEvent:input_type -> fengqiao.plugin.v1.GetEventRequest
-	8,  // 18: fengqiao.plugin.v1.HostService.ListEvents:input_type -> fengqiao.plugin.v1.ListEventsRequest
-	11, // 19: fengqiao.plugin.v1.PluginService.Describe:output_type -> fengqiao.plugin.v1.DescribeResponse
-	18, // 20: fengqiao.plugin.v1.PluginService.ValidateEvent:output_type -> fengqiao.plugin.v1.ValidateEventResponse
-	21, // 21: fengqiao.plugin.v1.PluginService.EnrichEvent:output_type -> fengqiao.plugin.v1.EnrichEventResponse
-	23, // 22: fengqiao.plugin.v1.PluginService.RouteEvent:output_type -> fengqiao.plugin.v1.RouteEventResponse
-	25, // 23: fengqiao.plugin.v1.PluginService.OnTransition:output_type -> fengqiao.plugin.v1.OnTransitionResponse
-	27, // 24: fengqiao.plugin.v1.PluginService.RunJob:output_type -> fengqiao.plugin.v1.RunJobResponse
-	16, // 25: fengqiao.plugin.v1.PluginService.HandleHTTP:output_type -> fengqiao.plugin.v1.HandleHTTPResponse
-	2,  // 26: fengqiao.plugin.v1.HostService.GetRecord:output_type -> fengqiao.plugin.v1.GetRecordResponse
-	5,  // 27: fengqiao.plugin.v1.HostService.ListRecords:output_type -> fengqiao.plugin.v1.ListRecordsResponse
-	7,  // 28: fengqiao.plugin.v1.HostService.GetEvent:output_type -> fengqiao.plugin.v1.GetEventResponse
-	9,  // 29: fengqiao.plugin.v1.HostService.ListEvents:output_type -> fengqiao.plugin.v1.ListEventsResponse
-	19, // [19:30] is the sub-list for method output_type
-	8,  // [8:19] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	2,  // 0: fengqiao.plugin.v1.ListGridsResponse.grids:type_name -> fengqiao.plugin.v1.Grid
+	7,  // 1: fengqiao.plugin.v1.ListRecordsResponse.records:type_name -> fengqiao.plugin.v1.Record
+	0,  // 2: fengqiao.plugin.v1.DescribeResponse.hooks:type_name -> fengqiao.plugin.v1.Hook
+	15, // 3: fengqiao.plugin.v1.DescribeResponse.jobs:type_name -> fengqiao.plugin.v1.Job
+	16, // 4: fengqiao.plugin.v1.DescribeResponse.routes:type_name -> fengqiao.plugin.v1.Route
+	31, // 5: fengqiao.plugin.v1.HandleHTTPRequest.params:type_name -> fengqiao.plugin.v1.HandleHTTPRequest.ParamsEntry
+	18, // 6: fengqiao.plugin.v1.HandleHTTPRequest.caller:type_name -> fengqiao.plugin.v1.Caller
+	22, // 7: fengqiao.plugin.v1.ValidateEventResponse.problems:type_name -> fengqiao.plugin.v1.Problem
+	32, // 8: fengqiao.plugin.v1.EnrichEventResponse.ext:type_name -> fengqiao.plugin.v1.EnrichEventResponse.ExtEntry
+	13, // 9: fengqiao.plugin.v1.PluginService.Describe:input_type -> fengqiao.plugin.v1.DescribeRequest
+	20, // 10: fengqiao.plugin.v1.PluginService.ValidateEvent:input_type -> fengqiao.plugin.v1.ValidateEventRequest
+	23, // 11: fengqiao.plugin.v1.PluginService.EnrichEvent:input_type -> fengqiao.plugin.v1.EnrichEventRequest
+	25, // 12: fengqiao.plugin.v1.PluginService.RouteEvent:input_type -> fengqiao.plugin.v1.RouteEventRequest
+	27, // 13: fengqiao.plugin.v1.PluginService.OnTransition:input_type -> fengqiao.plugin.v1.OnTransitionRequest
+	29, // 14: fengqiao.plugin.v1.PluginService.RunJob:input_type -> fengqiao.plugin.v1.RunJobRequest
+	17, // 15: fengqiao.plugin.v1.PluginService.HandleHTTP:input_type -> fengqiao.plugin.v1.HandleHTTPRequest
+	4,  // 16: fengqiao.plugin.v1.HostService.GetRecord:input_type -> fengqiao.plugin.v1.GetRecordRequest
+	6,  // 17: fengqiao.plugin.v1.HostService.ListRecords:input_type -> fengqiao.plugin.v1.ListRecordsRequest
+	9,  // 18: fengqiao.plugin.v1.HostService.GetEvent:input_type -> fengqiao.plugin.v1.GetEventRequest
+	11, // 19: fengqiao.plugin.v1.HostService.ListEvents:input_type -> fengqiao.plugin.v1.ListEventsRequest
+	1,  // 20: fengqiao.plugin.v1.HostService.ListGrids:input_type -> fengqiao.plugin.v1.ListGridsRequest
+	14, // 21: fengqiao.plugin.v1.PluginService.Describe:output_type -> fengqiao.plugin.v1.DescribeResponse
+	21, // 22: fengqiao.plugin.v1.PluginService.ValidateEvent:output_type -> fengqiao.plugin.v1.ValidateEventResponse
+	24, // 23: fengqiao.plugin.v1.PluginService.EnrichEvent:output_type -> fengqiao.plugin.v1.EnrichEventResponse
+	26, // 24: fengqiao.plugin.v1.PluginService.RouteEvent:output_type -> fengqiao.plugin.v1.RouteEventResponse
+	28, // 25: fengqiao.plugin.v1.PluginService.OnTransition:output_type -> fengqiao.plugin.v1.OnTransitionResponse
+	30, // 26: fengqiao.plugin.v1.PluginService.RunJob:output_type -> fengqiao.plugin.v1.RunJobResponse
+	19, // 27: fengqiao.plugin.v1.PluginService.HandleHTTP:output_type -> fengqiao.plugin.v1.HandleHTTPResponse
+	5,  // 28: fengqiao.plugin.v1.HostService.GetRecord:output_type -> fengqiao.plugin.v1.GetRecordResponse
+	8,  // 29: fengqiao.plugin.v1.HostService.ListRecords:output_type -> fengqiao.plugin.v1.ListRecordsResponse
+	10, // 30: fengqiao.plugin.v1.HostService.GetEvent:output_type -> fengqiao.plugin.v1.GetEventResponse
+	12, // 31: fengqiao.plugin.v1.HostService.ListEvents:output_type -> fengqiao.plugin.v1.ListEventsResponse
+	3,  // 32: fengqiao.plugin.v1.HostService.ListGrids:output_type -> fengqiao.plugin.v1.ListGridsResponse
+	21, // [21:33] is the sub-list for method output_type
+	9,  // [9:21] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_fengqiao_plugin_v1_plugin_proto_init() }
@@ -1901,7 +2113,7 @@ func file_fengqiao_plugin_v1_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fengqiao_plugin_v1_plugin_proto_rawDesc), len(file_fengqiao_plugin_v1_plugin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   29,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -386,6 +386,7 @@ const (
 	HostService_ListRecords_FullMethodName = "/fengqiao.plugin.v1.HostService/ListRecords"
 	HostService_GetEvent_FullMethodName    = "/fengqiao.plugin.v1.HostService/GetEvent"
 	HostService_ListEvents_FullMethodName  = "/fengqiao.plugin.v1.HostService/ListEvents"
+	HostService_ListGrids_FullMethodName   = "/fengqiao.plugin.v1.HostService/ListGrids"
 )
 
 // HostServiceClient is the client API for HostService service.
@@ -404,6 +405,8 @@ type HostServiceClient interface {
 	GetEvent(ctx context.Context, in *GetEventRequest, opts ...grpc.CallOption) (*GetEventResponse, error)
 	// ListEvents lists events in one of the plugin's jurisdictions.
 	ListEvents(ctx context.Context, in *ListEventsRequest, opts ...grpc.CallOption) (*ListEventsResponse, error)
+	// ListGrids lists the active grids under one of its jurisdictions.
+	ListGrids(ctx context.Context, in *ListGridsRequest, opts ...grpc.CallOption) (*ListGridsResponse, error)
 }
 
 type hostServiceClient struct {
@@ -454,6 +457,16 @@ func (c *hostServiceClient) ListEvents(ctx context.Context, in *ListEventsReques
 	return out, nil
 }
 
+func (c *hostServiceClient) ListGrids(ctx context.Context, in *ListGridsRequest, opts ...grpc.CallOption) (*ListGridsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListGridsResponse)
+	err := c.cc.Invoke(ctx, HostService_ListGrids_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // HostServiceServer is the server API for HostService service.
 // All implementations must embed UnimplementedHostServiceServer
 // for forward compatibility.
@@ -470,6 +483,8 @@ type HostServiceServer interface {
 	GetEvent(context.Context, *GetEventRequest) (*GetEventResponse, error)
 	// ListEvents lists events in one of the plugin's jurisdictions.
 	ListEvents(context.Context, *ListEventsRequest) (*ListEventsResponse, error)
+	// ListGrids lists the active grids under one of its jurisdictions.
+	ListGrids(context.Context, *ListGridsRequest) (*ListGridsResponse, error)
 	mustEmbedUnimplementedHostServiceServer()
 }
 
@@ -491,6 +506,9 @@ func (UnimplementedHostServiceServer) GetEvent(context.Context, *GetEventRequest
 }
 func (UnimplementedHostServiceServer) ListEvents(context.Context, *ListEventsRequest) (*ListEventsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListEvents not implemented")
+}
+func (UnimplementedHostServiceServer) ListGrids(context.Context, *ListGridsRequest) (*ListGridsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListGrids not implemented")
 }
 func (UnimplementedHostServiceServer) mustEmbedUnimplementedHostServiceServer() {}
 func (UnimplementedHostServiceServer) testEmbeddedByValue()                     {}
@@ -585,6 +603,24 @@ func _HostService_ListEvents_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _HostService_ListGrids_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListGridsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServiceServer).ListGrids(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HostService_ListGrids_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServiceServer).ListGrids(ctx, req.(*ListGridsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // HostService_ServiceDesc is the grpc.ServiceDesc for HostService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -607,6 +643,10 @@ var HostService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListEvents",
 			Handler:    _HostService_ListEvents_Handler,
+		},
+		{
+			MethodName: "ListGrids",
+			Handler:    _HostService_ListGrids_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
