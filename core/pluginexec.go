@@ -26,9 +26,10 @@ func pluginOf(ctx context.Context) string {
 }
 
 // Execute proposes what plugin asked for, one command after another. key
-// makes them idempotent: command i is keyed key/i, so a redelivery (a new
-// leader handing the same changes over again) changes nothing twice. The
-// result holds one error per command (nil: applied, or applied before).
+// makes them idempotent: command i is keyed key/i (or by its own ID), so a
+// redelivery (a new leader handing the same changes over again) changes
+// nothing twice. The result holds one error per command (nil: applied, or
+// applied before).
 func (p *Plugins) Execute(ctx context.Context, plugin, key string, cmds []model.PluginCommand) ([]error, error) {
 	info, err := p.Get(plugin)
 	if err != nil {
@@ -46,7 +47,11 @@ func (p *Plugins) Execute(ctx context.Context, plugin, key string, cmds []model.
 	ctx = context.WithValue(WithActor(ctx, "plugin:"+plugin), pluginCtx{}, plugin)
 	out := make([]error, len(cmds))
 	for i, c := range cmds {
-		kctx, err := WithIdempotencyKey(ctx, fmt.Sprintf("plugin:%s/%s/%d", plugin, key, i))
+		k := fmt.Sprintf("plugin:%s/%s/%d", plugin, key, i)
+		if c.ID != "" {
+			k = "plugin:" + plugin + "/id/" + c.ID
+		}
+		kctx, err := WithIdempotencyKey(ctx, k)
 		if err == nil {
 			err = p.execute(kctx, ver, c)
 		}

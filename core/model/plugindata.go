@@ -71,7 +71,11 @@ type PluginCommand struct {
 	// Seq is the change an OnTransition command answers (the SDK fills it
 	// in): its idempotency key derives from it, so a change delivered twice
 	// has its commands applied once.
-	Seq          uint64          `json:"seq,omitempty"`
+	Seq uint64 `json:"seq,omitempty"`
+	// ID, when set, is the plugin's own idempotency key for the command
+	// (say missed-2026-12-07-<grid>): the same id twice is applied once,
+	// whenever and from wherever it comes.
+	ID           string          `json:"id,omitempty"`
 	Collection   string          `json:"collection,omitempty"`   // put, delete
 	Jurisdiction string          `json:"jurisdiction,omitempty"` // put, delete
 	Key          string          `json:"key,omitempty"`          // put, delete

@@ -343,6 +343,9 @@ func decodeCommands(plugin, hook string, raws [][]byte, seqs map[uint64]bool) ([
 		if !slices.Contains([]string{model.OpPut, model.OpDelete, model.OpReport, model.OpAct}, c.Op) {
 			return nil, bad(plugin, "%s: commands[%d]: unknown op %q", hook, i, c.Op)
 		}
+		if len(c.ID) > 100 || strings.IndexFunc(c.ID, func(r rune) bool { return r < 0x21 || r == 0x7f }) >= 0 {
+			return nil, bad(plugin, "%s: commands[%d]: an id is at most 100 printable characters", hook, i)
+		}
 		switch {
 		case seqs == nil && c.Seq != 0:
 			return nil, bad(plugin, "%s: commands[%d]: a job's command answers no change", hook, i)

@@ -218,6 +218,26 @@ func (m *Manager) runJob(ctx context.Context, run *running, j Job) {
 	}
 }
 
+// RunJobNow runs one of a running plugin's jobs for the scheduled time at,
+// as the leader's schedule would (an operator's catch-up, and tests).
+func (m *Manager) RunJobNow(ctx context.Context, plugin, job string, at time.Time) error {
+	m.mu.Lock()
+	run, ok := m.running[plugin]
+	m.mu.Unlock()
+	if !ok {
+		return errs.NotFound("name", "plugin %s is not running here", plugin)
+	}
+	cmds, err := callOn(ctx, run, func(p *Plugin) ([]model.PluginCommand, error) { return p.RunJob(ctx, job, at) })
+	if err != nil {
+		return err
+	}
+	res, err := m.o.Store.Plugins.Execute(ctx, plugin, "job/"+job+"/"+strconv.FormatInt(at.Unix(), 10), cmds)
+	if err != nil {
+		return err
+	}
+	return errors.Join(res...)
+}
+
 // note records a plugin's error on this node's status.
 func (r *running) note(err error) {
 	if r.sup != nil {

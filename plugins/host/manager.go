@@ -204,7 +204,7 @@ func (m *Manager) Sync(ctx context.Context) error {
 
 func (m *Manager) config(v model.PluginVersion) Config {
 	name := v.Name
-	cfg := Config{Name: name, Path: filepath.Join(m.o.Dir, v.File), SHA256: v.SHA256, Config: v.Config,
+	cfg := Config{Name: name, Path: filepath.Join(m.o.Dir, v.File), SHA256: v.SHA256, Config: v.Config, Jurisdictions: v.Jurisdictions,
 		Logger: m.log, StartTimeout: m.o.StartTimeout, CallTimeout: m.o.CallTimeout,
 		Host: &hostService{store: m.o.Store, version: v}}
 	if m.o.Observe != nil {

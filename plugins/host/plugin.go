@@ -34,13 +34,15 @@ var ErrChecksum = errors.New("plugin checksum mismatch")
 
 // Config describes one plugin process.
 type Config struct {
-	Name         string
-	Path         string // the binary, inside the node's plugin directory
-	SHA256       string // hex; the binary must hash to it
-	Config       []byte // the catalog's config, one JSON object, sent with Describe
-	Logger       *slog.Logger
-	StartTimeout time.Duration // default DefaultStartTimeout
-	CallTimeout  time.Duration // default DefaultCallTimeout, per call
+	Name   string
+	Path   string // the binary, inside the node's plugin directory
+	SHA256 string // hex; the binary must hash to it
+	Config []byte // the catalog's config, one JSON object, sent with Describe
+	// Jurisdictions are those the catalog says it serves, sent with Describe.
+	Jurisdictions []string
+	Logger        *slog.Logger
+	StartTimeout  time.Duration // default DefaultStartTimeout
+	CallTimeout   time.Duration // default DefaultCallTimeout, per call
 	// Reattach, when set, talks to a plugin already running (under a
 	// debugger, FENGQIAO_PLUGIN_REATTACH) instead of starting Path; it
 	// skips the checksum, so it is for development only.
@@ -131,7 +133,7 @@ func Start(ctx context.Context, cfg Config) (*Plugin, error) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, cfg.CallTimeout)
 	defer cancel()
-	d, err := p.svc.Describe(cctx, &pluginv1.DescribeRequest{Config: cfg.Config, HostService: hostID})
+	d, err := p.svc.Describe(cctx, &pluginv1.DescribeRequest{Config: cfg.Config, HostService: hostID, Jurisdictions: cfg.Jurisdictions})
 	if err != nil {
 		client.Kill()
 		return nil, fmt.Errorf("plugin %s: describe: %w", who, err)

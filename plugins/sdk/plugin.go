@@ -16,10 +16,29 @@ type Plugin interface {
 	Describe(ctx context.Context) (Description, error)
 }
 
-// Configurable is a plugin that takes configuration: the catalog's config
-// for it (one JSON object), given once as it starts, before Describe.
+// Configurable is a plugin that takes its setup from the catalog, given
+// once as it starts, before Describe.
 type Configurable interface {
-	Configure(ctx context.Context, config json.RawMessage) error
+	Configure(ctx context.Context, s Setup) error
+}
+
+// Setup is what the catalog says of a plugin: its configuration (one JSON
+// object, or nothing) and the jurisdictions it serves (none while it is
+// only being registered or checked).
+type Setup struct {
+	Config        json.RawMessage
+	Jurisdictions []string
+}
+
+// Covering is the jurisdiction of js that holds place (a jurisdiction or
+// grid code), or "": where a plugin keeps records about that place.
+func Covering(js []string, place string) string {
+	for _, j := range js {
+		if model.Under(place, j) {
+			return j
+		}
+	}
+	return ""
 }
 
 // Description is a plugin's answer to Describe.

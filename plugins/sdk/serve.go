@@ -200,8 +200,8 @@ func (s *server) Describe(ctx context.Context, req *pluginv1.DescribeRequest) (*
 		}
 		u.UseHost(hostClient{pluginv1.NewHostServiceClient(conn)})
 	}
-	if c, ok := s.impl.(Configurable); ok && len(req.Config) > 0 {
-		if err := c.Configure(ctx, req.Config); err != nil {
+	if c, ok := s.impl.(Configurable); ok {
+		if err := c.Configure(ctx, Setup{Config: req.Config, Jurisdictions: req.Jurisdictions}); err != nil {
 			return nil, status.Errorf(codes.InvalidArgument, "configure: %v", err)
 		}
 	}

@@ -797,7 +797,10 @@ type DescribeRequest struct {
 	Config []byte `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
 	// host_service is the go-plugin broker id on which the host serves
 	// HostService to this plugin (0: none).
-	HostService   uint32 `protobuf:"varint,2,opt,name=host_service,json=hostService,proto3" json:"host_service,omitempty"`
+	HostService uint32 `protobuf:"varint,2,opt,name=host_service,json=hostService,proto3" json:"host_service,omitempty"`
+	// jurisdictions are those the catalog says the plugin serves (none when
+	// the binary is only being registered or checked).
+	Jurisdictions []string `protobuf:"bytes,3,rep,name=jurisdictions,proto3" json:"jurisdictions,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -844,6 +847,13 @@ func (x *DescribeRequest) GetHostService() uint32 {
 		return x.HostService
 	}
 	return 0
+}
+
+func (x *DescribeRequest) GetJurisdictions() []string {
+	if x != nil {
+		return x.Jurisdictions
+	}
+	return nil
 }
 
 type DescribeResponse struct {
@@ -1911,10 +1921,11 @@ const file_fengqiao_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x05limit\x18\x05 \x01(\x05R\x05limit\"@\n" +
 	"\x12ListEventsResponse\x12\x16\n" +
 	"\x06events\x18\x01 \x03(\fR\x06events\x12\x12\n" +
-	"\x04next\x18\x02 \x01(\tR\x04next\"L\n" +
+	"\x04next\x18\x02 \x01(\tR\x04next\"r\n" +
 	"\x0fDescribeRequest\x12\x16\n" +
 	"\x06config\x18\x01 \x01(\fR\x06config\x12!\n" +
-	"\fhost_service\x18\x02 \x01(\rR\vhostService\"\x88\x02\n" +
+	"\fhost_service\x18\x02 \x01(\rR\vhostService\x12$\n" +
+	"\rjurisdictions\x18\x03 \x03(\tR\rjurisdictions\"\x88\x02\n" +
 	"\x10DescribeResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12.\n" +
