@@ -36,7 +36,7 @@ func (p *Plugin) ValidateEvent(ctx context.Context, r *model.Report, jurisdictio
 		return nil, err
 	}
 	return call(ctx, p, model.HookValidateEvent, func(ctx context.Context) ([]Problem, error) {
-		out, err := p.svc.ValidateEvent(ctx, &pluginv1.ValidateEventRequest{Report: raw, Jurisdiction: jurisdiction})
+		out, err := p.batch.validate.do(ctx, &pluginv1.ValidateEventRequest{Report: raw, Jurisdiction: jurisdiction})
 		if err != nil {
 			return nil, err
 		}
@@ -51,7 +51,7 @@ func (p *Plugin) EnrichEvent(ctx context.Context, r *model.Report, jurisdiction 
 		return nil, err
 	}
 	return call(ctx, p, model.HookEnrichEvent, func(ctx context.Context) (*Enrichment, error) {
-		out, err := p.svc.EnrichEvent(ctx, &pluginv1.EnrichEventRequest{Report: raw, Jurisdiction: jurisdiction})
+		out, err := p.batch.enrich.do(ctx, &pluginv1.EnrichEventRequest{Report: raw, Jurisdiction: jurisdiction})
 		if err != nil {
 			return nil, err
 		}
@@ -66,7 +66,7 @@ func (p *Plugin) RouteEvent(ctx context.Context, ev *model.Event) (*model.Routin
 		return nil, err
 	}
 	return call(ctx, p, model.HookRouteEvent, func(ctx context.Context) (*model.Routing, error) {
-		out, err := p.svc.RouteEvent(ctx, &pluginv1.RouteEventRequest{Event: raw})
+		out, err := p.batch.route.do(ctx, &pluginv1.RouteEventRequest{Event: raw})
 		if err != nil {
 			return nil, err
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
@@ -33,10 +34,8 @@ func (m *Manager) BeforeReport(ctx context.Context, r *model.Report) error {
 		return nil
 	}
 	jur := r.Jurisdiction
-	if jur == "" && r.Grid != "" {
-		if g, err := m.o.Store.Grids.Get(r.Grid); err == nil {
-			jur = g.Jurisdiction
-		}
+	if jur == "" && len(r.Grid) > 12 {
+		jur = r.Grid[:12] // a grid's code is its village's and a serial (model.CheckGrid)
 	}
 	var skipped []model.Skipped
 	failed := func(run *running, hook string, err error) error {
@@ -47,28 +46,63 @@ func (m *Manager) BeforeReport(ctx context.Context, r *model.Report) error {
 		skipped = append(skipped, model.Skipped{Plugin: run.version.Name, Hook: hook, Error: truncate(err.Error(), 300)})
 		return nil
 	}
-	for _, run := range serving {
-		if !run.version.Serves(model.HookValidateEvent) {
-			continue
-		}
-		problems, err := callOn(ctx, run, func(p *Plugin) ([]Problem, error) { return p.ValidateEvent(ctx, r, jur) })
-		if err != nil {
-			if err := failed(run, model.HookValidateEvent, err); err != nil {
-				return err
+	// With no enricher, nothing a router sees can change after validation,
+	// so the routers ask at the same time as the validators: a report pays
+	// one round trip to the plugins, not two.
+	enriches := slices.ContainsFunc(serving, func(run *running) bool { return run.version.Serves(model.HookEnrichEvent) })
+	var routed func() ([]model.Skipped, error)
+	if !enriches {
+		route := *r
+		route.Ext = maps.Clone(r.Ext) // the router writes its own copy
+		done := make(chan struct{})
+		var rskipped []model.Skipped
+		var rerr error
+		go func() {
+			defer close(done)
+			rskipped, rerr = m.route(ctx, serving, &route)
+		}()
+		routed = func() ([]model.Skipped, error) {
+			<-done
+			if raw, ok := route.Ext[model.ExtRoute]; ok && rerr == nil {
+				if r.Ext == nil {
+					r.Ext = map[string]json.RawMessage{}
+				}
+				r.Ext[model.ExtRoute] = raw
 			}
-			continue
+			return rskipped, rerr
 		}
-		if len(problems) > 0 {
-			p := problems[0]
-			field, rule := p.Field, p.Rule
-			if field == "" {
-				field = "report"
+	}
+	validated := func() error {
+		for _, run := range serving {
+			if !run.version.Serves(model.HookValidateEvent) {
+				continue
 			}
-			if rule == "" {
-				rule = "plugin"
+			problems, err := callOn(ctx, run, func(p *Plugin) ([]Problem, error) { return p.ValidateEvent(ctx, r, jur) })
+			if err != nil {
+				if err := failed(run, model.HookValidateEvent, err); err != nil {
+					return err
+				}
+				continue
 			}
-			return errs.Invalid(field, rule, "plugin %s: %s", run.version.Name, p.Message)
+			if len(problems) > 0 {
+				p := problems[0]
+				field, rule := p.Field, p.Rule
+				if field == "" {
+					field = "report"
+				}
+				if rule == "" {
+					rule = "plugin"
+				}
+				return errs.Invalid(field, rule, "plugin %s: %s", run.version.Name, p.Message)
+			}
 		}
+		return nil
+	}()
+	if validated != nil {
+		if routed != nil {
+			routed() // wait for it: the call must not outlive the report
+		}
+		return validated
 	}
 	for _, run := range serving {
 		if !run.version.Serves(model.HookEnrichEvent) {
@@ -84,6 +118,29 @@ func (m *Manager) BeforeReport(ctx context.Context, r *model.Report) error {
 			}
 		}
 	}
+	var rskipped []model.Skipped
+	var rerr error
+	if routed != nil {
+		rskipped, rerr = routed()
+	} else {
+		rskipped, rerr = m.route(ctx, serving, r)
+	}
+	if rerr != nil {
+		return rerr
+	}
+	skipped = append(skipped, rskipped...)
+	if len(skipped) > 0 {
+		if err := setExt(r, model.ExtSkipped, skipped); err != nil {
+			m.log.Warn("plugin failures not noted on the event", "err", err) // fail-open still goes on
+		}
+	}
+	return nil
+}
+
+// route asks the routers in name order until one routes the report; a
+// router that fails open is returned as skipped.
+func (m *Manager) route(ctx context.Context, serving []*running, r *model.Report) ([]model.Skipped, error) {
+	var skipped []model.Skipped
 	for _, run := range serving {
 		if !run.version.Serves(model.HookRouteEvent) {
 			continue
@@ -96,17 +153,14 @@ func (m *Manager) BeforeReport(ctx context.Context, r *model.Report) error {
 			err = setExt(r, model.ExtRoute, rt)
 		}
 		if err != nil {
-			if err := failed(run, model.HookRouteEvent, err); err != nil {
-				return err
+			if run.version.PolicyOf(model.HookRouteEvent) == model.FailClosed {
+				return nil, fmt.Errorf("%w (the %s hook of plugin %s fails closed)", err, model.HookRouteEvent, run.version.Name)
 			}
+			m.log.Warn("plugin hook failed open", "plugin", run.version.Name, "hook", model.HookRouteEvent, "err", err)
+			skipped = append(skipped, model.Skipped{Plugin: run.version.Name, Hook: model.HookRouteEvent, Error: truncate(err.Error(), 300)})
 		}
 	}
-	if len(skipped) > 0 {
-		if err := setExt(r, model.ExtSkipped, skipped); err != nil {
-			m.log.Warn("plugin failures not noted on the event", "err", err) // fail-open still goes on
-		}
-	}
-	return nil
+	return skipped, nil
 }
 
 // callOn calls the running plugin, or fails at once when it is down.

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fengqiao/fengqiao/core"
@@ -58,6 +59,9 @@ type Manager struct {
 	hashes  map[string]fileSum  // path → sum, while the file is unchanged
 	gen     uint64
 	synced  bool
+	// now is running as a slice by name, replaced whole on each change:
+	// the report hooks read it without the lock.
+	now atomic.Pointer[[]*running]
 }
 
 // running is an enabled plugin on this node: supervised, or degraded (no
@@ -199,6 +203,7 @@ func (m *Manager) Sync(ctx context.Context) error {
 	if len(errsSeen) == 0 {
 		m.gen, m.synced = gen, true
 	}
+	m.publish()
 	return errors.Join(errsSeen...)
 }
 
@@ -263,16 +268,22 @@ func (m *Manager) report(ctx context.Context, info model.PluginInfo, r model.Plu
 	return nil
 }
 
-// Running lists the supervisors of the running plugins, by name.
-func (m *Manager) runningNow() []*running {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+// publish replaces the snapshot runningNow reads; m.mu is held.
+func (m *Manager) publish() {
 	out := make([]*running, 0, len(m.running))
 	for _, r := range m.running {
 		out = append(out, r)
 	}
 	slices.SortFunc(out, func(a, b *running) int { return strings.Compare(a.version.Name, b.version.Name) })
-	return out
+	m.now.Store(&out)
+}
+
+// runningNow lists the enabled plugins on this node, by name.
+func (m *Manager) runningNow() []*running {
+	if p := m.now.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // Supervisor is the supervisor of a running plugin.
@@ -300,6 +311,7 @@ func (m *Manager) stopAll() {
 	all := m.running
 	m.running = map[string]*running{}
 	m.synced = false
+	m.publish()
 	m.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, r := range all {

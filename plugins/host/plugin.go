@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -56,10 +57,12 @@ type Config struct {
 
 // Plugin is a started plugin.
 type Plugin struct {
-	cfg    Config
-	client *plugin.Client
-	svc    pluginv1.PluginServiceClient
-	Desc   *Description
+	cfg     Config
+	client  *plugin.Client
+	svc     pluginv1.PluginServiceClient
+	Desc    *Description
+	batch   hookBatchers
+	noBatch atomic.Bool // the plugin serves no batch hooks
 }
 
 // Start starts the plugin, checks its checksum and protocol version, and
@@ -122,6 +125,7 @@ func Start(ctx context.Context, cfg Config) (*Plugin, error) {
 	}
 	conn := raw.(*sdk.Conn)
 	p.svc = conn.Plugin
+	p.initBatchers()
 	var hostID uint32
 	if cfg.Host != nil {
 		hostID = conn.Broker.NextId()

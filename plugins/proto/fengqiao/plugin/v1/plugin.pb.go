@@ -1677,6 +1677,270 @@ func (x *RouteEventResponse) GetDeadline() string {
 	return ""
 }
 
+type ValidateEventsRequest struct {
+	state         protoimpl.MessageState  `protogen:"open.v1"`
+	Requests      []*ValidateEventRequest `protobuf:"bytes,1,rep,name=requests,proto3" json:"requests,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ValidateEventsRequest) Reset() {
+	*x = ValidateEventsRequest{}
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ValidateEventsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ValidateEventsRequest) ProtoMessage() {}
+
+func (x *ValidateEventsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ValidateEventsRequest.ProtoReflect.Descriptor instead.
+func (*ValidateEventsRequest) Descriptor() ([]byte, []int) {
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ValidateEventsRequest) GetRequests() []*ValidateEventRequest {
+	if x != nil {
+		return x.Requests
+	}
+	return nil
+}
+
+type ValidateEventsResponse struct {
+	state         protoimpl.MessageState   `protogen:"open.v1"`
+	Responses     []*ValidateEventResponse `protobuf:"bytes,1,rep,name=responses,proto3" json:"responses,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ValidateEventsResponse) Reset() {
+	*x = ValidateEventsResponse{}
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ValidateEventsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ValidateEventsResponse) ProtoMessage() {}
+
+func (x *ValidateEventsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ValidateEventsResponse.ProtoReflect.Descriptor instead.
+func (*ValidateEventsResponse) Descriptor() ([]byte, []int) {
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ValidateEventsResponse) GetResponses() []*ValidateEventResponse {
+	if x != nil {
+		return x.Responses
+	}
+	return nil
+}
+
+type EnrichEventsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Requests      []*EnrichEventRequest  `protobuf:"bytes,1,rep,name=requests,proto3" json:"requests,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EnrichEventsRequest) Reset() {
+	*x = EnrichEventsRequest{}
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnrichEventsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnrichEventsRequest) ProtoMessage() {}
+
+func (x *EnrichEventsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnrichEventsRequest.ProtoReflect.Descriptor instead.
+func (*EnrichEventsRequest) Descriptor() ([]byte, []int) {
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *EnrichEventsRequest) GetRequests() []*EnrichEventRequest {
+	if x != nil {
+		return x.Requests
+	}
+	return nil
+}
+
+type EnrichEventsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Responses     []*EnrichEventResponse `protobuf:"bytes,1,rep,name=responses,proto3" json:"responses,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EnrichEventsResponse) Reset() {
+	*x = EnrichEventsResponse{}
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnrichEventsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnrichEventsResponse) ProtoMessage() {}
+
+func (x *EnrichEventsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnrichEventsResponse.ProtoReflect.Descriptor instead.
+func (*EnrichEventsResponse) Descriptor() ([]byte, []int) {
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *EnrichEventsResponse) GetResponses() []*EnrichEventResponse {
+	if x != nil {
+		return x.Responses
+	}
+	return nil
+}
+
+type RouteEventsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Requests      []*RouteEventRequest   `protobuf:"bytes,1,rep,name=requests,proto3" json:"requests,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RouteEventsRequest) Reset() {
+	*x = RouteEventsRequest{}
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RouteEventsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RouteEventsRequest) ProtoMessage() {}
+
+func (x *RouteEventsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RouteEventsRequest.ProtoReflect.Descriptor instead.
+func (*RouteEventsRequest) Descriptor() ([]byte, []int) {
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *RouteEventsRequest) GetRequests() []*RouteEventRequest {
+	if x != nil {
+		return x.Requests
+	}
+	return nil
+}
+
+type RouteEventsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Responses     []*RouteEventResponse  `protobuf:"bytes,1,rep,name=responses,proto3" json:"responses,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RouteEventsResponse) Reset() {
+	*x = RouteEventsResponse{}
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RouteEventsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RouteEventsResponse) ProtoMessage() {}
+
+func (x *RouteEventsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RouteEventsResponse.ProtoReflect.Descriptor instead.
+func (*RouteEventsResponse) Descriptor() ([]byte, []int) {
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *RouteEventsResponse) GetResponses() []*RouteEventResponse {
+	if x != nil {
+		return x.Responses
+	}
+	return nil
+}
+
 type OnTransitionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// changes are model.Change values, JSON, in feed order.
@@ -1687,7 +1951,7 @@ type OnTransitionRequest struct {
 
 func (x *OnTransitionRequest) Reset() {
 	*x = OnTransitionRequest{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[26]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1699,7 +1963,7 @@ func (x *OnTransitionRequest) String() string {
 func (*OnTransitionRequest) ProtoMessage() {}
 
 func (x *OnTransitionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[26]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1712,7 +1976,7 @@ func (x *OnTransitionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OnTransitionRequest.ProtoReflect.Descriptor instead.
 func (*OnTransitionRequest) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{26}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *OnTransitionRequest) GetChanges() [][]byte {
@@ -1733,7 +1997,7 @@ type OnTransitionResponse struct {
 
 func (x *OnTransitionResponse) Reset() {
 	*x = OnTransitionResponse{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[27]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1745,7 +2009,7 @@ func (x *OnTransitionResponse) String() string {
 func (*OnTransitionResponse) ProtoMessage() {}
 
 func (x *OnTransitionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[27]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1758,7 +2022,7 @@ func (x *OnTransitionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OnTransitionResponse.ProtoReflect.Descriptor instead.
 func (*OnTransitionResponse) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{27}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *OnTransitionResponse) GetCommands() [][]byte {
@@ -1780,7 +2044,7 @@ type RunJobRequest struct {
 
 func (x *RunJobRequest) Reset() {
 	*x = RunJobRequest{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[28]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1792,7 +2056,7 @@ func (x *RunJobRequest) String() string {
 func (*RunJobRequest) ProtoMessage() {}
 
 func (x *RunJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[28]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1805,7 +2069,7 @@ func (x *RunJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunJobRequest.ProtoReflect.Descriptor instead.
 func (*RunJobRequest) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{28}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *RunJobRequest) GetName() string {
@@ -1832,7 +2096,7 @@ type RunJobResponse struct {
 
 func (x *RunJobResponse) Reset() {
 	*x = RunJobResponse{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[29]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1844,7 +2108,7 @@ func (x *RunJobResponse) String() string {
 func (*RunJobResponse) ProtoMessage() {}
 
 func (x *RunJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[29]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1857,7 +2121,7 @@ func (x *RunJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunJobResponse.ProtoReflect.Descriptor instead.
 func (*RunJobResponse) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{29}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *RunJobResponse) GetCommands() [][]byte {
@@ -1989,7 +2253,19 @@ const file_fengqiao_plugin_v1_plugin_proto_rawDesc = "" +
 	"\n" +
 	"department\x18\x02 \x01(\tR\n" +
 	"department\x12\x1a\n" +
-	"\bdeadline\x18\x03 \x01(\tR\bdeadline\"/\n" +
+	"\bdeadline\x18\x03 \x01(\tR\bdeadline\"]\n" +
+	"\x15ValidateEventsRequest\x12D\n" +
+	"\brequests\x18\x01 \x03(\v2(.fengqiao.plugin.v1.ValidateEventRequestR\brequests\"a\n" +
+	"\x16ValidateEventsResponse\x12G\n" +
+	"\tresponses\x18\x01 \x03(\v2).fengqiao.plugin.v1.ValidateEventResponseR\tresponses\"Y\n" +
+	"\x13EnrichEventsRequest\x12B\n" +
+	"\brequests\x18\x01 \x03(\v2&.fengqiao.plugin.v1.EnrichEventRequestR\brequests\"]\n" +
+	"\x14EnrichEventsResponse\x12E\n" +
+	"\tresponses\x18\x01 \x03(\v2'.fengqiao.plugin.v1.EnrichEventResponseR\tresponses\"W\n" +
+	"\x12RouteEventsRequest\x12A\n" +
+	"\brequests\x18\x01 \x03(\v2%.fengqiao.plugin.v1.RouteEventRequestR\brequests\"[\n" +
+	"\x13RouteEventsResponse\x12D\n" +
+	"\tresponses\x18\x01 \x03(\v2&.fengqiao.plugin.v1.RouteEventResponseR\tresponses\"/\n" +
 	"\x13OnTransitionRequest\x12\x18\n" +
 	"\achanges\x18\x01 \x03(\fR\achanges\"2\n" +
 	"\x14OnTransitionResponse\x12\x1a\n" +
@@ -2004,13 +2280,16 @@ const file_fengqiao_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x13HOOK_VALIDATE_EVENT\x10\x01\x12\x15\n" +
 	"\x11HOOK_ENRICH_EVENT\x10\x02\x12\x14\n" +
 	"\x10HOOK_ROUTE_EVENT\x10\x03\x12\x16\n" +
-	"\x12HOOK_ON_TRANSITION\x10\x042\x9a\x05\n" +
+	"\x12HOOK_ON_TRANSITION\x10\x042\xc6\a\n" +
 	"\rPluginService\x12U\n" +
 	"\bDescribe\x12#.fengqiao.plugin.v1.DescribeRequest\x1a$.fengqiao.plugin.v1.DescribeResponse\x12d\n" +
 	"\rValidateEvent\x12(.fengqiao.plugin.v1.ValidateEventRequest\x1a).fengqiao.plugin.v1.ValidateEventResponse\x12^\n" +
 	"\vEnrichEvent\x12&.fengqiao.plugin.v1.EnrichEventRequest\x1a'.fengqiao.plugin.v1.EnrichEventResponse\x12[\n" +
 	"\n" +
-	"RouteEvent\x12%.fengqiao.plugin.v1.RouteEventRequest\x1a&.fengqiao.plugin.v1.RouteEventResponse\x12a\n" +
+	"RouteEvent\x12%.fengqiao.plugin.v1.RouteEventRequest\x1a&.fengqiao.plugin.v1.RouteEventResponse\x12g\n" +
+	"\x0eValidateEvents\x12).fengqiao.plugin.v1.ValidateEventsRequest\x1a*.fengqiao.plugin.v1.ValidateEventsResponse\x12a\n" +
+	"\fEnrichEvents\x12'.fengqiao.plugin.v1.EnrichEventsRequest\x1a(.fengqiao.plugin.v1.EnrichEventsResponse\x12^\n" +
+	"\vRouteEvents\x12&.fengqiao.plugin.v1.RouteEventsRequest\x1a'.fengqiao.plugin.v1.RouteEventsResponse\x12a\n" +
 	"\fOnTransition\x12'.fengqiao.plugin.v1.OnTransitionRequest\x1a(.fengqiao.plugin.v1.OnTransitionResponse\x12O\n" +
 	"\x06RunJob\x12!.fengqiao.plugin.v1.RunJobRequest\x1a\".fengqiao.plugin.v1.RunJobResponse\x12[\n" +
 	"\n" +
@@ -2036,41 +2315,47 @@ func file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP() []byte {
 }
 
 var file_fengqiao_plugin_v1_plugin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_fengqiao_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_fengqiao_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
 var file_fengqiao_plugin_v1_plugin_proto_goTypes = []any{
-	(Hook)(0),                     // 0: fengqiao.plugin.v1.Hook
-	(*ListGridsRequest)(nil),      // 1: fengqiao.plugin.v1.ListGridsRequest
-	(*Grid)(nil),                  // 2: fengqiao.plugin.v1.Grid
-	(*ListGridsResponse)(nil),     // 3: fengqiao.plugin.v1.ListGridsResponse
-	(*GetRecordRequest)(nil),      // 4: fengqiao.plugin.v1.GetRecordRequest
-	(*GetRecordResponse)(nil),     // 5: fengqiao.plugin.v1.GetRecordResponse
-	(*ListRecordsRequest)(nil),    // 6: fengqiao.plugin.v1.ListRecordsRequest
-	(*Record)(nil),                // 7: fengqiao.plugin.v1.Record
-	(*ListRecordsResponse)(nil),   // 8: fengqiao.plugin.v1.ListRecordsResponse
-	(*GetEventRequest)(nil),       // 9: fengqiao.plugin.v1.GetEventRequest
-	(*GetEventResponse)(nil),      // 10: fengqiao.plugin.v1.GetEventResponse
-	(*ListEventsRequest)(nil),     // 11: fengqiao.plugin.v1.ListEventsRequest
-	(*ListEventsResponse)(nil),    // 12: fengqiao.plugin.v1.ListEventsResponse
-	(*DescribeRequest)(nil),       // 13: fengqiao.plugin.v1.DescribeRequest
-	(*DescribeResponse)(nil),      // 14: fengqiao.plugin.v1.DescribeResponse
-	(*Job)(nil),                   // 15: fengqiao.plugin.v1.Job
-	(*Route)(nil),                 // 16: fengqiao.plugin.v1.Route
-	(*HandleHTTPRequest)(nil),     // 17: fengqiao.plugin.v1.HandleHTTPRequest
-	(*Caller)(nil),                // 18: fengqiao.plugin.v1.Caller
-	(*HandleHTTPResponse)(nil),    // 19: fengqiao.plugin.v1.HandleHTTPResponse
-	(*ValidateEventRequest)(nil),  // 20: fengqiao.plugin.v1.ValidateEventRequest
-	(*ValidateEventResponse)(nil), // 21: fengqiao.plugin.v1.ValidateEventResponse
-	(*Problem)(nil),               // 22: fengqiao.plugin.v1.Problem
-	(*EnrichEventRequest)(nil),    // 23: fengqiao.plugin.v1.EnrichEventRequest
-	(*EnrichEventResponse)(nil),   // 24: fengqiao.plugin.v1.EnrichEventResponse
-	(*RouteEventRequest)(nil),     // 25: fengqiao.plugin.v1.RouteEventRequest
-	(*RouteEventResponse)(nil),    // 26: fengqiao.plugin.v1.RouteEventResponse
-	(*OnTransitionRequest)(nil),   // 27: fengqiao.plugin.v1.OnTransitionRequest
-	(*OnTransitionResponse)(nil),  // 28: fengqiao.plugin.v1.OnTransitionResponse
-	(*RunJobRequest)(nil),         // 29: fengqiao.plugin.v1.RunJobRequest
-	(*RunJobResponse)(nil),        // 30: fengqiao.plugin.v1.RunJobResponse
-	nil,                           // 31: fengqiao.plugin.v1.HandleHTTPRequest.ParamsEntry
-	nil,                           // 32: fengqiao.plugin.v1.EnrichEventResponse.ExtEntry
+	(Hook)(0),                      // 0: fengqiao.plugin.v1.Hook
+	(*ListGridsRequest)(nil),       // 1: fengqiao.plugin.v1.ListGridsRequest
+	(*Grid)(nil),                   // 2: fengqiao.plugin.v1.Grid
+	(*ListGridsResponse)(nil),      // 3: fengqiao.plugin.v1.ListGridsResponse
+	(*GetRecordRequest)(nil),       // 4: fengqiao.plugin.v1.GetRecordRequest
+	(*GetRecordResponse)(nil),      // 5: fengqiao.plugin.v1.GetRecordResponse
+	(*ListRecordsRequest)(nil),     // 6: fengqiao.plugin.v1.ListRecordsRequest
+	(*Record)(nil),                 // 7: fengqiao.plugin.v1.Record
+	(*ListRecordsResponse)(nil),    // 8: fengqiao.plugin.v1.ListRecordsResponse
+	(*GetEventRequest)(nil),        // 9: fengqiao.plugin.v1.GetEventRequest
+	(*GetEventResponse)(nil),       // 10: fengqiao.plugin.v1.GetEventResponse
+	(*ListEventsRequest)(nil),      // 11: fengqiao.plugin.v1.ListEventsRequest
+	(*ListEventsResponse)(nil),     // 12: fengqiao.plugin.v1.ListEventsResponse
+	(*DescribeRequest)(nil),        // 13: fengqiao.plugin.v1.DescribeRequest
+	(*DescribeResponse)(nil),       // 14: fengqiao.plugin.v1.DescribeResponse
+	(*Job)(nil),                    // 15: fengqiao.plugin.v1.Job
+	(*Route)(nil),                  // 16: fengqiao.plugin.v1.Route
+	(*HandleHTTPRequest)(nil),      // 17: fengqiao.plugin.v1.HandleHTTPRequest
+	(*Caller)(nil),                 // 18: fengqiao.plugin.v1.Caller
+	(*HandleHTTPResponse)(nil),     // 19: fengqiao.plugin.v1.HandleHTTPResponse
+	(*ValidateEventRequest)(nil),   // 20: fengqiao.plugin.v1.ValidateEventRequest
+	(*ValidateEventResponse)(nil),  // 21: fengqiao.plugin.v1.ValidateEventResponse
+	(*Problem)(nil),                // 22: fengqiao.plugin.v1.Problem
+	(*EnrichEventRequest)(nil),     // 23: fengqiao.plugin.v1.EnrichEventRequest
+	(*EnrichEventResponse)(nil),    // 24: fengqiao.plugin.v1.EnrichEventResponse
+	(*RouteEventRequest)(nil),      // 25: fengqiao.plugin.v1.RouteEventRequest
+	(*RouteEventResponse)(nil),     // 26: fengqiao.plugin.v1.RouteEventResponse
+	(*ValidateEventsRequest)(nil),  // 27: fengqiao.plugin.v1.ValidateEventsRequest
+	(*ValidateEventsResponse)(nil), // 28: fengqiao.plugin.v1.ValidateEventsResponse
+	(*EnrichEventsRequest)(nil),    // 29: fengqiao.plugin.v1.EnrichEventsRequest
+	(*EnrichEventsResponse)(nil),   // 30: fengqiao.plugin.v1.EnrichEventsResponse
+	(*RouteEventsRequest)(nil),     // 31: fengqiao.plugin.v1.RouteEventsRequest
+	(*RouteEventsResponse)(nil),    // 32: fengqiao.plugin.v1.RouteEventsResponse
+	(*OnTransitionRequest)(nil),    // 33: fengqiao.plugin.v1.OnTransitionRequest
+	(*OnTransitionResponse)(nil),   // 34: fengqiao.plugin.v1.OnTransitionResponse
+	(*RunJobRequest)(nil),          // 35: fengqiao.plugin.v1.RunJobRequest
+	(*RunJobResponse)(nil),         // 36: fengqiao.plugin.v1.RunJobResponse
+	nil,                            // 37: fengqiao.plugin.v1.HandleHTTPRequest.ParamsEntry
+	nil,                            // 38: fengqiao.plugin.v1.EnrichEventResponse.ExtEntry
 }
 var file_fengqiao_plugin_v1_plugin_proto_depIdxs = []int32{
 	2,  // 0: fengqiao.plugin.v1.ListGridsResponse.grids:type_name -> fengqiao.plugin.v1.Grid
@@ -2078,39 +2363,51 @@ var file_fengqiao_plugin_v1_plugin_proto_depIdxs = []int32{
 	0,  // 2: fengqiao.plugin.v1.DescribeResponse.hooks:type_name -> fengqiao.plugin.v1.Hook
 	15, // 3: fengqiao.plugin.v1.DescribeResponse.jobs:type_name -> fengqiao.plugin.v1.Job
 	16, // 4: fengqiao.plugin.v1.DescribeResponse.routes:type_name -> fengqiao.plugin.v1.Route
-	31, // 5: fengqiao.plugin.v1.HandleHTTPRequest.params:type_name -> fengqiao.plugin.v1.HandleHTTPRequest.ParamsEntry
+	37, // 5: fengqiao.plugin.v1.HandleHTTPRequest.params:type_name -> fengqiao.plugin.v1.HandleHTTPRequest.ParamsEntry
 	18, // 6: fengqiao.plugin.v1.HandleHTTPRequest.caller:type_name -> fengqiao.plugin.v1.Caller
 	22, // 7: fengqiao.plugin.v1.ValidateEventResponse.problems:type_name -> fengqiao.plugin.v1.Problem
-	32, // 8: fengqiao.plugin.v1.EnrichEventResponse.ext:type_name -> fengqiao.plugin.v1.EnrichEventResponse.ExtEntry
-	13, // 9: fengqiao.plugin.v1.PluginService.Describe:input_type -> fengqiao.plugin.v1.DescribeRequest
-	20, // 10: fengqiao.plugin.v1.PluginService.ValidateEvent:input_type -> fengqiao.plugin.v1.ValidateEventRequest
-	23, // 11: fengqiao.plugin.v1.PluginService.EnrichEvent:input_type -> fengqiao.plugin.v1.EnrichEventRequest
-	25, // 12: fengqiao.plugin.v1.PluginService.RouteEvent:input_type -> fengqiao.plugin.v1.RouteEventRequest
-	27, // 13: fengqiao.plugin.v1.PluginService.OnTransition:input_type -> fengqiao.plugin.v1.OnTransitionRequest
-	29, // 14: fengqiao.plugin.v1.PluginService.RunJob:input_type -> fengqiao.plugin.v1.RunJobRequest
-	17, // 15: fengqiao.plugin.v1.PluginService.HandleHTTP:input_type -> fengqiao.plugin.v1.HandleHTTPRequest
-	4,  // 16: fengqiao.plugin.v1.HostService.GetRecord:input_type -> fengqiao.plugin.v1.GetRecordRequest
-	6,  // 17: fengqiao.plugin.v1.HostService.ListRecords:input_type -> fengqiao.plugin.v1.ListRecordsRequest
-	9,  // 18: fengqiao.plugin.v1.HostService.GetEvent:input_type -> fengqiao.plugin.v1.GetEventRequest
-	11, // 19: fengqiao.plugin.v1.HostService.ListEvents:input_type -> fengqiao.plugin.v1.ListEventsRequest
-	1,  // 20: fengqiao.plugin.v1.HostService.ListGrids:input_type -> fengqiao.plugin.v1.ListGridsRequest
-	14, // 21: fengqiao.plugin.v1.PluginService.Describe:output_type -> fengqiao.plugin.v1.DescribeResponse
-	21, // 22: fengqiao.plugin.v1.PluginService.ValidateEvent:output_type -> fengqiao.plugin.v1.ValidateEventResponse
-	24, // 23: fengqiao.plugin.v1.PluginService.EnrichEvent:output_type -> fengqiao.plugin.v1.EnrichEventResponse
-	26, // 24: fengqiao.plugin.v1.PluginService.RouteEvent:output_type -> fengqiao.plugin.v1.RouteEventResponse
-	28, // 25: fengqiao.plugin.v1.PluginService.OnTransition:output_type -> fengqiao.plugin.v1.OnTransitionResponse
-	30, // 26: fengqiao.plugin.v1.PluginService.RunJob:output_type -> fengqiao.plugin.v1.RunJobResponse
-	19, // 27: fengqiao.plugin.v1.PluginService.HandleHTTP:output_type -> fengqiao.plugin.v1.HandleHTTPResponse
-	5,  // 28: fengqiao.plugin.v1.HostService.GetRecord:output_type -> fengqiao.plugin.v1.GetRecordResponse
-	8,  // 29: fengqiao.plugin.v1.HostService.ListRecords:output_type -> fengqiao.plugin.v1.ListRecordsResponse
-	10, // 30: fengqiao.plugin.v1.HostService.GetEvent:output_type -> fengqiao.plugin.v1.GetEventResponse
-	12, // 31: fengqiao.plugin.v1.HostService.ListEvents:output_type -> fengqiao.plugin.v1.ListEventsResponse
-	3,  // 32: fengqiao.plugin.v1.HostService.ListGrids:output_type -> fengqiao.plugin.v1.ListGridsResponse
-	21, // [21:33] is the sub-list for method output_type
-	9,  // [9:21] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	38, // 8: fengqiao.plugin.v1.EnrichEventResponse.ext:type_name -> fengqiao.plugin.v1.EnrichEventResponse.ExtEntry
+	20, // 9: fengqiao.plugin.v1.ValidateEventsRequest.requests:type_name -> fengqiao.plugin.v1.ValidateEventRequest
+	21, // 10: fengqiao.plugin.v1.ValidateEventsResponse.responses:type_name -> fengqiao.plugin.v1.ValidateEventResponse
+	23, // 11: fengqiao.plugin.v1.EnrichEventsRequest.requests:type_name -> fengqiao.plugin.v1.EnrichEventRequest
+	24, // 12: fengqiao.plugin.v1.EnrichEventsResponse.responses:type_name -> fengqiao.plugin.v1.EnrichEventResponse
+	25, // 13: fengqiao.plugin.v1.RouteEventsRequest.requests:type_name -> fengqiao.plugin.v1.RouteEventRequest
+	26, // 14: fengqiao.plugin.v1.RouteEventsResponse.responses:type_name -> fengqiao.plugin.v1.RouteEventResponse
+	13, // 15: fengqiao.plugin.v1.PluginService.Describe:input_type -> fengqiao.plugin.v1.DescribeRequest
+	20, // 16: fengqiao.plugin.v1.PluginService.ValidateEvent:input_type -> fengqiao.plugin.v1.ValidateEventRequest
+	23, // 17: fengqiao.plugin.v1.PluginService.EnrichEvent:input_type -> fengqiao.plugin.v1.EnrichEventRequest
+	25, // 18: fengqiao.plugin.v1.PluginService.RouteEvent:input_type -> fengqiao.plugin.v1.RouteEventRequest
+	27, // 19: fengqiao.plugin.v1.PluginService.ValidateEvents:input_type -> fengqiao.plugin.v1.ValidateEventsRequest
+	29, // 20: fengqiao.plugin.v1.PluginService.EnrichEvents:input_type -> fengqiao.plugin.v1.EnrichEventsRequest
+	31, // 21: fengqiao.plugin.v1.PluginService.RouteEvents:input_type -> fengqiao.plugin.v1.RouteEventsRequest
+	33, // 22: fengqiao.plugin.v1.PluginService.OnTransition:input_type -> fengqiao.plugin.v1.OnTransitionRequest
+	35, // 23: fengqiao.plugin.v1.PluginService.RunJob:input_type -> fengqiao.plugin.v1.RunJobRequest
+	17, // 24: fengqiao.plugin.v1.PluginService.HandleHTTP:input_type -> fengqiao.plugin.v1.HandleHTTPRequest
+	4,  // 25: fengqiao.plugin.v1.HostService.GetRecord:input_type -> fengqiao.plugin.v1.GetRecordRequest
+	6,  // 26: fengqiao.plugin.v1.HostService.ListRecords:input_type -> fengqiao.plugin.v1.ListRecordsRequest
+	9,  // 27: fengqiao.plugin.v1.HostService.GetEvent:input_type -> fengqiao.plugin.v1.GetEventRequest
+	11, // 28: fengqiao.plugin.v1.HostService.ListEvents:input_type -> fengqiao.plugin.v1.ListEventsRequest
+	1,  // 29: fengqiao.plugin.v1.HostService.ListGrids:input_type -> fengqiao.plugin.v1.ListGridsRequest
+	14, // 30: fengqiao.plugin.v1.PluginService.Describe:output_type -> fengqiao.plugin.v1.DescribeResponse
+	21, // 31: fengqiao.plugin.v1.PluginService.ValidateEvent:output_type -> fengqiao.plugin.v1.ValidateEventResponse
+	24, // 32: fengqiao.plugin.v1.PluginService.EnrichEvent:output_type -> fengqiao.plugin.v1.EnrichEventResponse
+	26, // 33: fengqiao.plugin.v1.PluginService.RouteEvent:output_type -> fengqiao.plugin.v1.RouteEventResponse
+	28, // 34: fengqiao.plugin.v1.PluginService.ValidateEvents:output_type -> fengqiao.plugin.v1.ValidateEventsResponse
+	30, // 35: fengqiao.plugin.v1.PluginService.EnrichEvents:output_type -> fengqiao.plugin.v1.EnrichEventsResponse
+	32, // 36: fengqiao.plugin.v1.PluginService.RouteEvents:output_type -> fengqiao.plugin.v1.RouteEventsResponse
+	34, // 37: fengqiao.plugin.v1.PluginService.OnTransition:output_type -> fengqiao.plugin.v1.OnTransitionResponse
+	36, // 38: fengqiao.plugin.v1.PluginService.RunJob:output_type -> fengqiao.plugin.v1.RunJobResponse
+	19, // 39: fengqiao.plugin.v1.PluginService.HandleHTTP:output_type -> fengqiao.plugin.v1.HandleHTTPResponse
+	5,  // 40: fengqiao.plugin.v1.HostService.GetRecord:output_type -> fengqiao.plugin.v1.GetRecordResponse
+	8,  // 41: fengqiao.plugin.v1.HostService.ListRecords:output_type -> fengqiao.plugin.v1.ListRecordsResponse
+	10, // 42: fengqiao.plugin.v1.HostService.GetEvent:output_type -> fengqiao.plugin.v1.GetEventResponse
+	12, // 43: fengqiao.plugin.v1.HostService.ListEvents:output_type -> fengqiao.plugin.v1.ListEventsResponse
+	3,  // 44: fengqiao.plugin.v1.HostService.ListGrids:output_type -> fengqiao.plugin.v1.ListGridsResponse
+	30, // [30:45] is the sub-list for method output_type
+	15, // [15:30] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_fengqiao_plugin_v1_plugin_proto_init() }
@@ -2124,7 +2421,7 @@ func file_fengqiao_plugin_v1_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fengqiao_plugin_v1_plugin_proto_rawDesc), len(file_fengqiao_plugin_v1_plugin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   32,
+			NumMessages:   38,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

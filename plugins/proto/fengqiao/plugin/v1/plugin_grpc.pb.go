@@ -28,13 +28,16 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	PluginService_Describe_FullMethodName      = "/fengqiao.plugin.v1.PluginService/Describe"
-	PluginService_ValidateEvent_FullMethodName = "/fengqiao.plugin.v1.PluginService/ValidateEvent"
-	PluginService_EnrichEvent_FullMethodName   = "/fengqiao.plugin.v1.PluginService/EnrichEvent"
-	PluginService_RouteEvent_FullMethodName    = "/fengqiao.plugin.v1.PluginService/RouteEvent"
-	PluginService_OnTransition_FullMethodName  = "/fengqiao.plugin.v1.PluginService/OnTransition"
-	PluginService_RunJob_FullMethodName        = "/fengqiao.plugin.v1.PluginService/RunJob"
-	PluginService_HandleHTTP_FullMethodName    = "/fengqiao.plugin.v1.PluginService/HandleHTTP"
+	PluginService_Describe_FullMethodName       = "/fengqiao.plugin.v1.PluginService/Describe"
+	PluginService_ValidateEvent_FullMethodName  = "/fengqiao.plugin.v1.PluginService/ValidateEvent"
+	PluginService_EnrichEvent_FullMethodName    = "/fengqiao.plugin.v1.PluginService/EnrichEvent"
+	PluginService_RouteEvent_FullMethodName     = "/fengqiao.plugin.v1.PluginService/RouteEvent"
+	PluginService_ValidateEvents_FullMethodName = "/fengqiao.plugin.v1.PluginService/ValidateEvents"
+	PluginService_EnrichEvents_FullMethodName   = "/fengqiao.plugin.v1.PluginService/EnrichEvents"
+	PluginService_RouteEvents_FullMethodName    = "/fengqiao.plugin.v1.PluginService/RouteEvents"
+	PluginService_OnTransition_FullMethodName   = "/fengqiao.plugin.v1.PluginService/OnTransition"
+	PluginService_RunJob_FullMethodName         = "/fengqiao.plugin.v1.PluginService/RunJob"
+	PluginService_HandleHTTP_FullMethodName     = "/fengqiao.plugin.v1.PluginService/HandleHTTP"
 )
 
 // PluginServiceClient is the client API for PluginService service.
@@ -53,6 +56,13 @@ type PluginServiceClient interface {
 	EnrichEvent(ctx context.Context, in *EnrichEventRequest, opts ...grpc.CallOption) (*EnrichEventResponse, error)
 	// RouteEvent says where an accepted event goes (分流).
 	RouteEvent(ctx context.Context, in *RouteEventRequest, opts ...grpc.CallOption) (*RouteEventResponse, error)
+	// ValidateEvents, EnrichEvents and RouteEvents are the report hooks for
+	// many reports in one call: the host packs the reports of concurrent
+	// callers into one, as a group commit does. Answers are in request order.
+	// A plugin that answers Unimplemented is called one report at a time.
+	ValidateEvents(ctx context.Context, in *ValidateEventsRequest, opts ...grpc.CallOption) (*ValidateEventsResponse, error)
+	EnrichEvents(ctx context.Context, in *EnrichEventsRequest, opts ...grpc.CallOption) (*EnrichEventsResponse, error)
+	RouteEvents(ctx context.Context, in *RouteEventsRequest, opts ...grpc.CallOption) (*RouteEventsResponse, error)
 	// OnTransition hears of applied changes, in feed order.
 	OnTransition(ctx context.Context, in *OnTransitionRequest, opts ...grpc.CallOption) (*OnTransitionResponse, error)
 	// RunJob runs one of the plugin's jobs for one scheduled time.
@@ -110,6 +120,36 @@ func (c *pluginServiceClient) RouteEvent(ctx context.Context, in *RouteEventRequ
 	return out, nil
 }
 
+func (c *pluginServiceClient) ValidateEvents(ctx context.Context, in *ValidateEventsRequest, opts ...grpc.CallOption) (*ValidateEventsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ValidateEventsResponse)
+	err := c.cc.Invoke(ctx, PluginService_ValidateEvents_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginServiceClient) EnrichEvents(ctx context.Context, in *EnrichEventsRequest, opts ...grpc.CallOption) (*EnrichEventsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EnrichEventsResponse)
+	err := c.cc.Invoke(ctx, PluginService_EnrichEvents_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginServiceClient) RouteEvents(ctx context.Context, in *RouteEventsRequest, opts ...grpc.CallOption) (*RouteEventsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RouteEventsResponse)
+	err := c.cc.Invoke(ctx, PluginService_RouteEvents_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *pluginServiceClient) OnTransition(ctx context.Context, in *OnTransitionRequest, opts ...grpc.CallOption) (*OnTransitionResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(OnTransitionResponse)
@@ -156,6 +196,13 @@ type PluginServiceServer interface {
 	EnrichEvent(context.Context, *EnrichEventRequest) (*EnrichEventResponse, error)
 	// RouteEvent says where an accepted event goes (分流).
 	RouteEvent(context.Context, *RouteEventRequest) (*RouteEventResponse, error)
+	// ValidateEvents, EnrichEvents and RouteEvents are the report hooks for
+	// many reports in one call: the host packs the reports of concurrent
+	// callers into one, as a group commit does. Answers are in request order.
+	// A plugin that answers Unimplemented is called one report at a time.
+	ValidateEvents(context.Context, *ValidateEventsRequest) (*ValidateEventsResponse, error)
+	EnrichEvents(context.Context, *EnrichEventsRequest) (*EnrichEventsResponse, error)
+	RouteEvents(context.Context, *RouteEventsRequest) (*RouteEventsResponse, error)
 	// OnTransition hears of applied changes, in feed order.
 	OnTransition(context.Context, *OnTransitionRequest) (*OnTransitionResponse, error)
 	// RunJob runs one of the plugin's jobs for one scheduled time.
@@ -184,6 +231,15 @@ func (UnimplementedPluginServiceServer) EnrichEvent(context.Context, *EnrichEven
 }
 func (UnimplementedPluginServiceServer) RouteEvent(context.Context, *RouteEventRequest) (*RouteEventResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RouteEvent not implemented")
+}
+func (UnimplementedPluginServiceServer) ValidateEvents(context.Context, *ValidateEventsRequest) (*ValidateEventsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ValidateEvents not implemented")
+}
+func (UnimplementedPluginServiceServer) EnrichEvents(context.Context, *EnrichEventsRequest) (*EnrichEventsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method EnrichEvents not implemented")
+}
+func (UnimplementedPluginServiceServer) RouteEvents(context.Context, *RouteEventsRequest) (*RouteEventsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RouteEvents not implemented")
 }
 func (UnimplementedPluginServiceServer) OnTransition(context.Context, *OnTransitionRequest) (*OnTransitionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method OnTransition not implemented")
@@ -287,6 +343,60 @@ func _PluginService_RouteEvent_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PluginService_ValidateEvents_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ValidateEventsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginServiceServer).ValidateEvents(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginService_ValidateEvents_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginServiceServer).ValidateEvents(ctx, req.(*ValidateEventsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginService_EnrichEvents_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EnrichEventsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginServiceServer).EnrichEvents(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginService_EnrichEvents_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginServiceServer).EnrichEvents(ctx, req.(*EnrichEventsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PluginService_RouteEvents_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RouteEventsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginServiceServer).RouteEvents(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginService_RouteEvents_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginServiceServer).RouteEvents(ctx, req.(*RouteEventsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _PluginService_OnTransition_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(OnTransitionRequest)
 	if err := dec(in); err != nil {
@@ -363,6 +473,18 @@ var PluginService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RouteEvent",
 			Handler:    _PluginService_RouteEvent_Handler,
+		},
+		{
+			MethodName: "ValidateEvents",
+			Handler:    _PluginService_ValidateEvents_Handler,
+		},
+		{
+			MethodName: "EnrichEvents",
+			Handler:    _PluginService_EnrichEvents_Handler,
+		},
+		{
+			MethodName: "RouteEvents",
+			Handler:    _PluginService_RouteEvents_Handler,
 		},
 		{
 			MethodName: "OnTransition",
