@@ -3,6 +3,7 @@ package core
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/fengqiao/fengqiao/core/errs"
@@ -49,6 +50,15 @@ func TestPluginCommandsStayInTheirLane(t *testing.T) {
 	farReport := model.PluginCommand{Op: model.OpReport, Report: &model.Report{Category: "dispute", Description: "d", Jurisdiction: "511083002"}}
 	badAct := model.PluginCommand{Op: model.OpAct, Event: "x", Action: &model.Action{Action: "close"}}
 	cmds := []model.PluginCommand{put, outside, report, foreignExt, farReport, badAct, {Op: "drop"}}
+	// What a plugin may not do is refused, naming it, and changes nothing.
+	before := mustDigest(t, e.Engine())
+	refused, err := e.Plugins.Execute(e.ctx, name, "seq-0", cmds[1:2])
+	if err != nil || !errors.Is(refused[0], errs.ErrForbidden) || !strings.Contains(refused[0].Error(), "plugin "+name) {
+		t.Fatalf("a record outside its jurisdictions: %v %v", refused, err)
+	}
+	if refused, _ = e.Plugins.Execute(e.ctx, name, "seq-0b", cmds[3:]); mustDigest(t, e.Engine()) != before {
+		t.Fatalf("refused commands changed the state: %v", refused)
+	}
 	res, err := e.Plugins.Execute(e.ctx, name, "seq-1", cmds)
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +78,7 @@ func TestPluginCommandsStayInTheirLane(t *testing.T) {
 		t.Fatalf("events after the plugin's report: %+v", page.Events)
 	}
 	// Redelivered: the same key changes nothing.
-	before := mustDigest(t, e.Engine())
+	before = mustDigest(t, e.Engine())
 	if res, _ = e.Plugins.Execute(e.ctx, name, "seq-1", cmds[:3]); res[0] != nil || res[2] != nil {
 		t.Fatalf("a redelivery: %v", res)
 	}

@@ -67,6 +67,32 @@ func TestDecodeDescription(t *testing.T) {
 	}
 }
 
+func TestDecodeCommands(t *testing.T) {
+	ok := [][]byte{[]byte(`{"op":"act","seq":7,"event":"e","action":{"action":"comment","note":"n"}}`)}
+	if cs, err := decodeCommands("p", "OnTransition", ok, map[uint64]bool{7: true}); err != nil || cs[0].Action.Note != "n" {
+		t.Fatalf("a good command: %+v %v", cs, err)
+	}
+	for want, raw := range map[string]string{
+		"unknown op":        `{"op":"drop","seq":7}`,
+		"not a change":      `{"op":"put","seq":8}`,
+		"unknown field":     `{"op":"put","seq":7,"table":"x"}`,
+		"printable":         `{"op":"put","seq":7,"id":"a b"}`,
+		"trailing data":     `{"op":"put","seq":7} {}`,
+		"answers no change": `{"op":"put","seq":7}`, // as a job's
+	} {
+		seqs := map[uint64]bool{7: true}
+		if want == "answers no change" {
+			seqs = nil
+		}
+		if _, err := decodeCommands("p", "OnTransition", [][]byte{[]byte(raw)}, seqs); !errors.Is(err, ErrBadResponse) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v", want, err)
+		}
+	}
+	if _, err := decodeCommands("p", "RunJob", make([][]byte, MaxCommands+1), nil); !errors.Is(err, ErrBadResponse) {
+		t.Errorf("too many commands: %v", err)
+	}
+}
+
 func TestDecodeAnswers(t *testing.T) {
 	d, _ := decodeDescription("points", goodDescribe())
 	en, err := decodeEnrichment("points", d, &pluginv1.EnrichEventResponse{Urgency: "urgent", Ext: map[string][]byte{"points": []byte(`5`)}})
@@ -111,7 +137,8 @@ func FuzzDecodeResponses(f *testing.F) {
 	for _, m := range []proto.Message{goodDescribe(),
 		&pluginv1.EnrichEventResponse{Urgency: "urgent", Ext: map[string][]byte{"points": []byte(`5`)}},
 		&pluginv1.RouteEventResponse{Handler: "h", Deadline: "2026-12-08T10:00:00Z"},
-		&pluginv1.ValidateEventResponse{Problems: []*pluginv1.Problem{{Field: "f", Rule: "r", Message: "m"}}}} {
+		&pluginv1.ValidateEventResponse{Problems: []*pluginv1.Problem{{Field: "f", Rule: "r", Message: "m"}}},
+		&pluginv1.OnTransitionResponse{Commands: [][]byte{[]byte(`{"op":"put","seq":1,"collection":"c","jurisdiction":"511083","key":"k","value":1}`)}}} {
 		raw, _ := proto.Marshal(m)
 		f.Add(raw)
 	}
@@ -141,6 +168,16 @@ func FuzzDecodeResponses(f *testing.F) {
 		if proto.Unmarshal(raw, &r) == nil {
 			if got, err := decodeRouting("points", &r); err == nil && (len(got.Handler) > 200 || len(got.Department) > 200) {
 				t.Fatalf("accepted an oversize routing")
+			}
+		}
+		var o pluginv1.OnTransitionResponse
+		if proto.Unmarshal(raw, &o) == nil {
+			if got, err := decodeCommands("points", "OnTransition", o.GetCommands(), map[uint64]bool{1: true}); err == nil {
+				for _, c := range got {
+					if c.Seq != 1 || len(c.ID) > 100 {
+						t.Fatalf("accepted a command out of bounds: %+v", c)
+					}
+				}
 			}
 		}
 		var v pluginv1.ValidateEventResponse
