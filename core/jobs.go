@@ -15,7 +15,35 @@ import (
 type Job struct {
 	Name  string
 	Every time.Duration
-	Run   func(ctx context.Context, now time.Time) error
+	// Next, when set, schedules the job instead of Every: it is the first
+	// run after a time (a plugin's cron expression), and Run is given the
+	// scheduled time, not the clock, so a run repeated for the same time
+	// by a new leader proposes the same commands.
+	Next func(after time.Time) time.Time
+	Run  func(ctx context.Context, now time.Time) error
+}
+
+// jobSource adds jobs to the list, read afresh as the runner goes.
+type jobSource struct{ jobs func() []Job }
+
+// AddJobs adds a source of jobs to Jobs — a plugin host adds its plugins'
+// — and returns what removes it. The source is asked again on every pass,
+// so its jobs come and go with what it runs.
+func (s *Store) AddJobs(jobs func() []Job) (remove func()) {
+	src := &jobSource{jobs}
+	s.jobsMu.Lock()
+	s.jobSources = append(s.jobSources, src)
+	s.jobsMu.Unlock()
+	return func() {
+		s.jobsMu.Lock()
+		defer s.jobsMu.Unlock()
+		for i, o := range s.jobSources {
+			if o == src {
+				s.jobSources = append(s.jobSources[:i:i], s.jobSources[i+1:]...)
+				return
+			}
+		}
+	}
 }
 
 // Intervals of the time-driven jobs.
@@ -35,8 +63,20 @@ const (
 // Jobs is the list of time-driven work. Embedded mode (RunJobs) and a
 // replicated group's leader (federation/replica) run this same list with
 // this same code; only what starts and stops the runner differs (Consul's
-// leaderRoutineManager plays the same part). Plugin jobs will join it.
+// leaderRoutineManager plays the same part). Plugins' jobs join it through
+// AddJobs.
 func (s *Store) Jobs() []Job {
+	jobs := s.builtinJobs()
+	s.jobsMu.Lock()
+	srcs := s.jobSources
+	s.jobsMu.Unlock()
+	for _, src := range srcs {
+		jobs = append(jobs, src.jobs()...)
+	}
+	return jobs
+}
+
+func (s *Store) builtinJobs() []Job {
 	return []Job{
 		{Name: "deadlines", Every: DeadlineEvery, Run: func(ctx context.Context, now time.Time) error {
 			for {
@@ -91,8 +131,10 @@ type JobOptions struct {
 }
 
 // RunJobs runs jobs until ctx ends: each as soon as it starts, then once its
-// interval has passed, one after another. A failed job is logged and tried
-// again at its next interval.
+// interval has passed, one after another; a scheduled job (Next) at each
+// time its schedule names from the start on. A failed job is logged and
+// tried again at its next interval. A nil list is s.Jobs(), asked again on
+// every pass.
 func (s *Store) RunJobs(ctx context.Context, jobs []Job, o JobOptions) {
 	if o.Clock == nil {
 		o.Clock = s.clock
@@ -103,23 +145,43 @@ func (s *Store) RunJobs(ctx context.Context, jobs []Job, o JobOptions) {
 	if o.Scale <= 0 {
 		o.Scale = 1
 	}
-	last := make([]time.Time, len(jobs))
+	list := func() []Job { return jobs }
+	if jobs == nil {
+		list = s.Jobs
+	}
+	last := map[string]time.Time{}
+	started := o.Clock()
 	tk := time.NewTicker(o.Tick)
 	defer tk.Stop()
 	for {
-		for i, j := range jobs {
+		for _, j := range list() {
 			if ctx.Err() != nil {
 				return
+			}
+			if j.Next != nil {
+				from, ok := last[j.Name]
+				if !ok {
+					from = started
+				}
+				at := j.Next(from)
+				if now := o.Clock(); at.After(now) {
+					continue
+				}
+				last[j.Name] = at
+				if err := j.Run(ctx, at); err != nil && ctx.Err() == nil {
+					s.log.Warn("job failed; it runs again at its next time", "job", j.Name, "at", at, "err", err)
+				}
+				continue
 			}
 			every := j.Every
 			if d, ok := o.Every[j.Name]; ok && d > 0 {
 				every = d
 			}
 			every = time.Duration(float64(every) * o.Scale)
-			if !last[i].IsZero() && time.Since(last[i]) < every {
+			if t, ok := last[j.Name]; ok && time.Since(t) < every {
 				continue
 			}
-			last[i] = time.Now()
+			last[j.Name] = time.Now()
 			if err := j.Run(ctx, o.Clock()); err != nil && ctx.Err() == nil {
 				s.log.Warn("job failed; it runs again at its next interval", "job", j.Name, "err", err)
 			}

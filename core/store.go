@@ -18,6 +18,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -68,6 +69,8 @@ type Store struct {
 	secondFactor bool
 	otp          otpSeen                  // TOTP steps accepted, per token
 	hooks        atomic.Pointer[hooksBox] // plugins' hooks (SetHooks)
+	jobsMu       sync.Mutex
+	jobSources   []*jobSource // added jobs (AddJobs)
 	ids          idcard.Checker
 
 	Jurisdictions *Jurisdictions

@@ -7,7 +7,8 @@ import (
 )
 
 // RunLeaderLoops runs the store's time-driven jobs (core.Store.Jobs: overdue
-// marks, visit alerts, handover deadlines, rollups, witnesses, token tidy)
+// marks, visit alerts, handover deadlines, rollups, witnesses, token tidy,
+// and the plugins' jobs)
 // while this replica leads, and stops them when leadership is lost. It
 // returns when ctx ends. The jobs are idempotent, so the next leader resumes
 // with nothing missed or done twice. Embedded mode runs the same list with
@@ -15,7 +16,7 @@ import (
 func (r *Replica) RunLeaderLoops(ctx context.Context, s *core.Store, o core.JobOptions) {
 	r.WhileLeader(ctx, func(lctx context.Context) {
 		r.log.Info("leader jobs started")
-		s.RunJobs(lctx, s.Jobs(), o)
+		s.RunJobs(lctx, nil, o) // the store's list, asked again on each pass
 		r.log.Info("leader jobs stopped")
 	})
 }

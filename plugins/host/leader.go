@@ -14,10 +14,11 @@ import (
 )
 
 // What only the group's leader runs for the plugins: delivering the change
-// feed to their OnTransition hooks, and their cron jobs. Both propose what
-// the plugin answers through core.Plugins.Execute, keyed by the feed
-// position or the scheduled time, so a new leader that hands the same
-// change or the same run over again has its commands applied once.
+// feed to their OnTransition hooks (RunLeader), and their cron jobs, which
+// join the store's job list (Jobs). Both propose what the plugin answers
+// through core.Plugins.Execute, keyed by the feed position or the
+// scheduled time, so a new leader that hands the same change or the same
+// run over again has its commands applied once.
 
 // Delivery tuning.
 const (
@@ -28,9 +29,9 @@ const (
 	ackEvery = 500 * time.Millisecond
 )
 
-// RunLeader delivers changes and runs jobs for every running plugin until
-// ctx ends (the node lost leadership, or stops). replica.WhileLeader runs
-// it on the leader; an embedded program runs it directly.
+// RunLeader delivers the change feed to every running plugin that hears
+// it until ctx ends (the node lost leadership, or stops). replica.WhileLeader
+// runs it on the leader; an embedded program runs it directly.
 func (m *Manager) RunLeader(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -51,11 +52,6 @@ func (m *Manager) RunLeader(ctx context.Context) {
 			id := run.version.Name + "@" + run.version.Version
 			if run.version.Serves(model.HookOnTransition) {
 				want[id+"/feed"] = func(ctx context.Context) { m.deliver(ctx, run) }
-			}
-			if d := run.sup.Status().Description; d != nil {
-				for _, j := range d.Jobs {
-					want[id+"/job/"+j.Name] = func(ctx context.Context) { m.runJob(ctx, run, j) }
-				}
 			}
 		}
 		for id, stop := range workers {
@@ -203,19 +199,26 @@ func (m *Manager) execute(ctx context.Context, run *running, key string, cmds []
 	}
 }
 
-// runJob runs a job at each time its schedule names, from now on.
-func (m *Manager) runJob(ctx context.Context, run *running, j Job) {
-	for next := j.Next(time.Now()); ; next = j.Next(next) {
-		if !sleep(ctx, time.Until(next)) {
-			return
-		}
-		cmds, err := callOn(ctx, run, func(p *Plugin) ([]model.PluginCommand, error) { return p.RunJob(ctx, j.Name, next) })
-		if err != nil {
-			m.log.Warn("plugin job failed", "plugin", run.version.Name, "job", j.Name, "at", next, "err", err)
+// Jobs are the running plugins' jobs for the store's job list
+// (core.Store.AddJobs): each on its cron schedule, named
+// plugin:<name>:<job>, run for its scheduled time.
+func (m *Manager) Jobs() []core.Job {
+	var out []core.Job
+	for _, run := range m.runningNow() {
+		if run.sup == nil {
 			continue
 		}
-		m.execute(ctx, run, "job/"+j.Name+"/"+strconv.FormatInt(next.Unix(), 10), cmds)
+		d := run.sup.Status().Description
+		if d == nil {
+			continue
+		}
+		for _, j := range d.Jobs {
+			name := run.version.Name
+			out = append(out, core.Job{Name: "plugin:" + name + ":" + j.Name, Next: j.Next,
+				Run: func(ctx context.Context, at time.Time) error { return m.RunJobNow(ctx, name, j.Name, at) }})
+		}
 	}
+	return out
 }
 
 // RunJobNow runs one of a running plugin's jobs for the scheduled time at,

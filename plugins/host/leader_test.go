@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -95,5 +96,63 @@ func TestOnTransitionDeliversOnce(t *testing.T) {
 	wg.Wait()
 	if !strings.Contains(n.logs.String(), "plugin started") {
 		t.Fatal("the manager logged nothing")
+	}
+}
+
+// A plugin's cron job runs from the store's job list, for each scheduled
+// minute, with the scheduled time: run again for the same minute, it
+// changes nothing.
+func TestPluginJobsJoinTheJobList(t *testing.T) {
+	n := newNode(t)
+	n.enable(t, "region", n.install(t, regionBin(t, ""), "region"), nil)
+	n.waitState(t, "region", false, StateRunning)
+	remove := n.store.AddJobs(n.m.Jobs)
+	defer remove()
+	var jobs []string
+	for _, j := range n.store.Jobs() {
+		jobs = append(jobs, j.Name)
+	}
+	if !slices.Contains(jobs, "plugin:region:tick") {
+		t.Fatalf("the job list: %v", jobs)
+	}
+	start := time.Date(2026, 12, 7, 10, 0, 30, 0, time.UTC)
+	var mu sync.Mutex
+	now := start
+	asked := make(chan struct{})
+	var once sync.Once
+	clock := func() time.Time {
+		once.Do(func() { close(asked) })
+		mu.Lock()
+		defer mu.Unlock()
+		return now
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { n.store.RunJobs(ctx, nil, core.JobOptions{Clock: clock, Tick: 5 * time.Millisecond}); close(done) }()
+	<-asked // the runner starts at 10:00:30
+	mu.Lock()
+	now = start.Add(2 * time.Minute) // 10:01 and 10:02 are due
+	mu.Unlock()
+	for _, minute := range []string{"2026-12-07T10:01", "2026-12-07T10:02"} {
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			if _, err := n.store.Plugins.Record("region", "511083", "ticks", minute); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the job did not run for %s", minute)
+			}
+		}
+	}
+	cancel()
+	<-done
+	if _, err := n.store.Plugins.Record("region", "511083", "ticks", "2026-12-07T10:03"); err == nil {
+		t.Fatal("the job ran for a minute not yet due")
+	}
+	before, _ := n.store.Engine().Digest()
+	if err := n.m.RunJobNow(context.Background(), "region", "tick", time.Date(2026, 12, 7, 10, 1, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := n.store.Engine().Digest(); after != before {
+		t.Fatal("a job run again for the same minute changed the state")
 	}
 }

@@ -107,10 +107,12 @@ func NewManager(o Options) *Manager {
 }
 
 // Run keeps the node's plugins in step with the catalog until ctx ends,
-// then stops them all. It installs the manager as the store's hooks.
+// then stops them all. It installs the manager as the store's hooks and
+// adds the plugins' jobs to its job list.
 func (m *Manager) Run(ctx context.Context) {
 	m.o.Store.SetHooks(m)
 	defer m.o.Store.SetHooks(nil)
+	defer m.o.Store.AddJobs(m.Jobs)() // the leader's job list runs them
 	defer m.stopAll()
 	t := time.NewTicker(m.o.SyncEvery)
 	defer t.Stop()

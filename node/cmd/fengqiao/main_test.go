@@ -134,9 +134,16 @@ func listening(t *testing.T, pid int) []int {
 	return ports
 }
 
-func startDev(t *testing.T, bin, token string) (*exec.Cmd, string) {
+// startDev runs serve --dev and returns the process and its URL. Lines it
+// prints before the URL (serve --dev --plugins names each plugin's
+// checksum there) go to before, when given.
+func startDev(t *testing.T, bin, token string, extra ...string) (*exec.Cmd, string) {
+	return startDevSaying(t, bin, token, nil, extra...)
+}
+
+func startDevSaying(t *testing.T, bin, token string, before *[]string, extra ...string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--dev", "--http", "127.0.0.1:0", "--data", t.TempDir(), "--log-level", "warn")
+	cmd := exec.Command(bin, append([]string{"serve", "--dev", "--http", "127.0.0.1:0", "--data", t.TempDir(), "--log-level", "warn"}, extra...)...)
 	cmd.Env = append(os.Environ(), "FENGQIAO_TOKEN="+token)
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
@@ -152,8 +159,13 @@ func startDev(t *testing.T, bin, token string) (*exec.Cmd, string) {
 	lines := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
-		if sc.Scan() {
+		for sc.Scan() {
+			if line := sc.Text(); strings.HasPrefix(line, "plugin ") && before != nil {
+				*before = append(*before, line)
+				continue
+			}
 			lines <- sc.Text()
+			break
 		}
 		for sc.Scan() {
 		}

@@ -27,13 +27,26 @@ var (
 
 type region struct{}
 
+// jurs are the jurisdictions the catalog says it serves.
+var jurs []string
+
+func (region) Configure(_ context.Context, s sdk.Setup) error { jurs = s.Jurisdictions; return nil }
+
+// RunJob "tick" notes each scheduled minute it ran for, in its own state.
+func (region) RunJob(_ context.Context, name string, at time.Time) ([]model.PluginCommand, error) {
+	if name != "tick" || len(jurs) == 0 {
+		return nil, nil
+	}
+	return []model.PluginCommand{{Op: model.OpPut, Collection: "ticks", Jurisdiction: jurs[0], Key: at.UTC().Format("2006-01-02T15:04"), Value: []byte(`true`)}}, nil
+}
+
 // host is the node's HostService, given as the plugin starts.
 var host sdk.Host
 
 func (region) UseHost(h sdk.Host) { host = h }
 
 func (region) Describe(context.Context) (sdk.Description, error) {
-	return sdk.Description{Name: "region", Version: version,
+	return sdk.Description{Name: "region", Version: version, Jobs: []sdk.Job{{Name: "tick", Cron: "* * * * *"}},
 		Fields: json.RawMessage(`{"type":"object","properties":{"risk":{"enum":["low","high"]},"version":{"type":"string"}},"additionalProperties":false}`)}, nil
 }
 
