@@ -158,6 +158,9 @@ func (m *Manager) handOver(ctx context.Context, run *running, changes []model.Ch
 	}
 	cmds, err := callOn(ctx, run, func(p *Plugin) ([]model.PluginCommand, error) { return p.OnTransition(ctx, changes) })
 	if err != nil {
+		if ctx.Err() != nil {
+			return false // this node stops leading: the next leader hands them over
+		}
 		if run.version.PolicyOf(model.HookOnTransition) == model.FailClosed {
 			m.log.Warn("plugin on_transition failed; the changes wait", "plugin", name, "err", err)
 			return false
@@ -165,13 +168,16 @@ func (m *Manager) handOver(ctx context.Context, run *running, changes []model.Ch
 		m.log.Warn("plugin on_transition failed open; the changes are skipped", "plugin", name, "first", changes[0].Seq, "last", changes[len(changes)-1].Seq, "err", err)
 		return true
 	}
-	// Keyed by the change each command answers: c<seq>/<n>.
+	// Keyed by the change each command answers: c<seq>/<n>. A command
+	// the group could not take now (leadership lost, an unknown outcome)
+	// holds the changes back: they are handed over again, and what was
+	// applied is not applied twice.
 	var group []model.PluginCommand
+	again := false
 	flush := func() {
-		if len(group) == 0 {
-			return
+		if len(group) > 0 && !again {
+			again = !m.execute(ctx, run, "c"+strconv.FormatUint(group[0].Seq, 10), group)
 		}
-		m.execute(ctx, run, "c"+strconv.FormatUint(group[0].Seq, 10), group)
 		group = nil
 	}
 	for _, c := range cmds {
@@ -181,22 +187,37 @@ func (m *Manager) handOver(ctx context.Context, run *running, changes []model.Ch
 		group = append(group, c)
 	}
 	flush()
-	return true
+	return !again
 }
 
-// execute proposes a plugin's commands and logs those refused.
-func (m *Manager) execute(ctx context.Context, run *running, key string, cmds []model.PluginCommand) {
+// execute proposes a plugin's commands and logs those refused. false: some
+// could not be proposed now and are to be tried again; a command apply
+// refuses is the plugin's to fix, and is not.
+func (m *Manager) execute(ctx context.Context, run *running, key string, cmds []model.PluginCommand) bool {
 	res, err := m.o.Store.Plugins.Execute(ctx, run.version.Name, key, cmds)
 	if err != nil {
 		m.log.Warn("plugin commands not proposed", "plugin", run.version.Name, "key", key, "err", err)
-		return
+		return !transient(ctx, err)
 	}
 	for i, err := range res {
-		if err != nil {
-			m.log.Warn("plugin command refused", "plugin", run.version.Name, "key", key, "n", i, "err", err)
-			run.note(err)
+		if err == nil {
+			continue
 		}
+		if transient(ctx, err) {
+			m.log.Warn("plugin command not proposed; its changes are handed over again", "plugin", run.version.Name, "key", key, "n", i, "err", err)
+			return false
+		}
+		m.log.Warn("plugin command refused", "plugin", run.version.Name, "key", key, "n", i, "err", err)
+		run.note(err)
 	}
+	return true
+}
+
+// transient reports whether err says the group could not take a command
+// now, rather than refused it.
+func transient(ctx context.Context, err error) bool {
+	return ctx.Err() != nil || errors.Is(err, errs.ErrUnavailable) || errors.Is(err, errs.ErrOutcomeUnknown) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errs.ErrClosed)
 }
 
 // Jobs are the running plugins' jobs for the store's job list

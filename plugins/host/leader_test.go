@@ -128,7 +128,10 @@ func TestPluginJobsJoinTheJobList(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { n.store.RunJobs(ctx, nil, core.JobOptions{Clock: clock, Tick: 5 * time.Millisecond}); close(done) }()
+	go func() {
+		n.store.RunJobs(ctx, nil, core.JobOptions{Clock: clock, Tick: 5 * time.Millisecond})
+		close(done)
+	}()
 	<-asked // the runner starts at 10:00:30
 	mu.Lock()
 	now = start.Add(2 * time.Minute) // 10:01 and 10:02 are due
