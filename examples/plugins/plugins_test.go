@@ -243,6 +243,9 @@ func TestQijiangDailyRoutine(t *testing.T) {
 		t.Fatalf("the risk's event: %+v", page.Events)
 	}
 	risk := page.Events[0].ID
+	if d := r.m.Statuses()["qijiang"].Description; d == nil || len(d.Forms) != 1 || d.Forms[0].Title != "綦江闭环" || len(d.Categories) != 1 {
+		t.Fatalf("what the console is told to render: %+v", d)
+	}
 	r.waitNote(risk, "qijiang", "研判：风险等级较大")
 	r.act(risk, model.Action{Action: "accept"}, model.Action{Action: "dispatch", Handler: "消防大队"})
 	r.waitNote(risk, "qijiang", "交办：已派遣 消防大队")

@@ -61,9 +61,21 @@ type Description struct {
 	Fields json.RawMessage `json:"fields,omitempty"`
 	Jobs   []Job           `json:"jobs,omitempty"`
 	Routes []Route         `json:"routes,omitempty"`
+	Forms  []Form          `json:"forms,omitempty"`
 
 	schema *jsonschema.Schema // Fields, compiled
 }
+
+// Form is a group of a plugin's fields the console renders together.
+type Form struct {
+	Name   string   `json:"name"`
+	Title  string   `json:"title"`
+	Place  string   `json:"place"` // report or event
+	Fields []string `json:"fields"`
+}
+
+// maxForms bounds the forms a plugin describes.
+const maxForms = 16
 
 // Job is a plugin's time-driven job.
 type Job struct {
@@ -131,12 +143,42 @@ func decodeDescription(name string, d *pluginv1.DescribeResponse) (*Description,
 		}
 		out.Categories = append(out.Categories, c)
 	}
+	var props map[string]any
 	if raw := d.GetFields(); len(raw) > 0 {
 		sch, err := compileFields(raw)
 		if err != nil {
 			return nil, bad(who, "describe: fields: %v", err)
 		}
 		out.Fields, out.schema = raw, sch
+		var doc struct {
+			Properties map[string]any `json:"properties"`
+		}
+		json.Unmarshal(raw, &doc)
+		props = doc.Properties
+	}
+	if len(d.GetForms()) > maxForms {
+		return nil, bad(who, "describe: at most %d forms", maxForms)
+	}
+	for _, f := range d.GetForms() {
+		fm := Form{Name: f.GetName(), Title: f.GetTitle(), Place: f.GetPlace(), Fields: f.GetFields()}
+		switch {
+		case model.CheckID("form", fm.Name) != nil:
+			return nil, bad(who, "describe: form %q: a name like an id", fm.Name)
+		case fm.Title == "" || len(fm.Title) > 100:
+			return nil, bad(who, "describe: form %s: a title of 1..100 bytes", fm.Name)
+		case fm.Place != "report" && fm.Place != "event":
+			return nil, bad(who, "describe: form %s: place must be report or event", fm.Name)
+		case len(fm.Fields) == 0 || len(fm.Fields) > 64:
+			return nil, bad(who, "describe: form %s: 1..64 fields", fm.Name)
+		case slices.ContainsFunc(out.Forms, func(o Form) bool { return o.Name == fm.Name }):
+			return nil, bad(who, "describe: form %s named twice", fm.Name)
+		}
+		for _, field := range fm.Fields {
+			if _, ok := props[field]; !ok {
+				return nil, bad(who, "describe: form %s: field %q is not a property of its fields schema", fm.Name, field)
+			}
+		}
+		out.Forms = append(out.Forms, fm)
 	}
 	if len(d.GetJobs()) > maxJobs {
 		return nil, bad(who, "describe: at most %d jobs", maxJobs)

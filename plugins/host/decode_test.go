@@ -20,6 +20,7 @@ func goodDescribe() *pluginv1.DescribeResponse {
 		Fields:     []byte(`{"type":"object","properties":{"points":{"type":"integer","minimum":0}},"additionalProperties":false}`),
 		Jobs:       []*pluginv1.Job{{Name: "weekly", Cron: "0 9 * * 1"}},
 		Routes:     []*pluginv1.Route{{Method: "GET", Path: "/leaderboard/{community}", Summary: "积分排行"}},
+		Forms:      []*pluginv1.Form{{Name: "points", Title: "积分", Place: "event", Fields: []string{"points"}}},
 	}
 }
 
@@ -28,7 +29,7 @@ func TestDecodeDescription(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Categories[0].Source != "points" || d.schema == nil || len(d.Jobs) != 1 || d.Hooks[1] != model.HookOnTransition {
+	if d.Categories[0].Source != "points" || d.schema == nil || len(d.Jobs) != 1 || d.Hooks[1] != model.HookOnTransition || d.Forms[0].Fields[0] != "points" {
 		t.Fatalf("decoded: %+v", d)
 	}
 	bad := map[string]func(r *pluginv1.DescribeResponse){

@@ -49,6 +49,15 @@ type Description struct {
 	Fields     json.RawMessage  // JSON Schema of the extension fields it writes
 	Jobs       []Job
 	Routes     []Route
+	Forms      []Form // what the console renders for the fields
+}
+
+// Form is a group of the plugin's fields (properties of Fields) the console
+// renders together: Place "report" as an event is reported, "event" on an
+// event's page. Title is zh-CN.
+type Form struct {
+	Name, Title, Place string
+	Fields             []string
 }
 
 // Job is a time-driven job of a plugin, run on the group's leader.

@@ -226,6 +226,9 @@ func (s *server) Describe(ctx context.Context, req *pluginv1.DescribeRequest) (*
 	for _, r := range d.Routes {
 		out.Routes = append(out.Routes, &pluginv1.Route{Method: r.Method, Path: r.Path, Summary: r.Summary, Perm: r.Perm})
 	}
+	for _, f := range d.Forms {
+		out.Forms = append(out.Forms, &pluginv1.Form{Name: f.Name, Title: f.Title, Place: f.Place, Fields: f.Fields})
+	}
 	return out, nil
 }
 

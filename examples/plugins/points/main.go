@@ -66,6 +66,7 @@ func (p *points) Configure(_ context.Context, s sdk.Setup) error {
 func (p *points) Describe(context.Context) (sdk.Description, error) {
 	return sdk.Description{Name: "points", Version: "1.0.0",
 		Fields: json.RawMessage(`{"type":"object","properties":{"resident":{"type":"string","pattern":"^r[0-9a-f]{16}$","title":"居民编号"}},"additionalProperties":false}`),
+		Forms:  []sdk.Form{{Name: "points", Title: "积分", Place: "event", Fields: []string{"resident"}}},
 		Routes: []sdk.Route{
 			{Method: "GET", Path: "/leaderboard", Summary: "社区积分排行"},
 			{Method: "GET", Path: "/residents/{resident}", Summary: "居民积分明细"},

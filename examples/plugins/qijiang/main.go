@@ -92,6 +92,7 @@ func (q *qijiang) Describe(context.Context) (sdk.Description, error) {
 	return sdk.Description{Name: name, Version: "1.0.0",
 		Categories: []model.Category{{Code: missed, Number: "QJ01", Name: "日排查未报"}},
 		Fields:     json.RawMessage(`{"type":"object","properties":{"step":{"type":"string","title":"闭环环节","enum":["排查","研判","交办","督办","反馈"]},"date":{"type":"string","title":"排查日期"}},"additionalProperties":false}`),
+		Forms:      []sdk.Form{{Name: "loop", Title: "綦江闭环", Place: "event", Fields: []string{"step", "date"}}},
 		Jobs:       []sdk.Job{{Name: "cutoff", Cron: "0 18 * * *"}, {Name: "daily", Cron: "30 20 * * *"}, {Name: "weekly", Cron: "0 9 * * 1"}},
 		Routes: []sdk.Route{
 			{Method: "POST", Path: "/checklists/{grid}", Summary: "网格员提交当日排查（日排查）", Perm: "report"},

@@ -868,7 +868,9 @@ type DescribeResponse struct {
 	// jobs are the plugin's time-driven jobs.
 	Jobs []*Job `protobuf:"bytes,6,rep,name=jobs,proto3" json:"jobs,omitempty"`
 	// routes are the HTTP routes it serves under /api/v1/plugins/{name}/.
-	Routes        []*Route `protobuf:"bytes,7,rep,name=routes,proto3" json:"routes,omitempty"`
+	Routes []*Route `protobuf:"bytes,7,rep,name=routes,proto3" json:"routes,omitempty"`
+	// forms are what the console renders for its fields.
+	Forms         []*Form `protobuf:"bytes,8,rep,name=forms,proto3" json:"forms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -952,6 +954,86 @@ func (x *DescribeResponse) GetRoutes() []*Route {
 	return nil
 }
 
+func (x *DescribeResponse) GetForms() []*Form {
+	if x != nil {
+		return x.Forms
+	}
+	return nil
+}
+
+// Form is a group of the plugin's fields the console renders together.
+type Form struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// title is what the console shows (zh-CN).
+	Title string `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	// place is where: "report" (as an event is reported) or "event" (on an
+	// event's page).
+	Place string `protobuf:"bytes,3,opt,name=place,proto3" json:"place,omitempty"`
+	// fields name properties of the fields schema, in the order shown.
+	Fields        []string `protobuf:"bytes,4,rep,name=fields,proto3" json:"fields,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Form) Reset() {
+	*x = Form{}
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Form) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Form) ProtoMessage() {}
+
+func (x *Form) ProtoReflect() protoreflect.Message {
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Form.ProtoReflect.Descriptor instead.
+func (*Form) Descriptor() ([]byte, []int) {
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *Form) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Form) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *Form) GetPlace() string {
+	if x != nil {
+		return x.Place
+	}
+	return ""
+}
+
+func (x *Form) GetFields() []string {
+	if x != nil {
+		return x.Fields
+	}
+	return nil
+}
+
 type Job struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -963,7 +1045,7 @@ type Job struct {
 
 func (x *Job) Reset() {
 	*x = Job{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[14]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -975,7 +1057,7 @@ func (x *Job) String() string {
 func (*Job) ProtoMessage() {}
 
 func (x *Job) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[14]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -988,7 +1070,7 @@ func (x *Job) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Job.ProtoReflect.Descriptor instead.
 func (*Job) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{14}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Job) GetName() string {
@@ -1020,7 +1102,7 @@ type Route struct {
 
 func (x *Route) Reset() {
 	*x = Route{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[15]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1032,7 +1114,7 @@ func (x *Route) String() string {
 func (*Route) ProtoMessage() {}
 
 func (x *Route) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[15]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1045,7 +1127,7 @@ func (x *Route) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Route.ProtoReflect.Descriptor instead.
 func (*Route) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{15}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Route) GetMethod() string {
@@ -1097,7 +1179,7 @@ type HandleHTTPRequest struct {
 
 func (x *HandleHTTPRequest) Reset() {
 	*x = HandleHTTPRequest{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[16]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1109,7 +1191,7 @@ func (x *HandleHTTPRequest) String() string {
 func (*HandleHTTPRequest) ProtoMessage() {}
 
 func (x *HandleHTTPRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[16]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1122,7 +1204,7 @@ func (x *HandleHTTPRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HandleHTTPRequest.ProtoReflect.Descriptor instead.
 func (*HandleHTTPRequest) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{16}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *HandleHTTPRequest) GetMethod() string {
@@ -1186,7 +1268,7 @@ type Caller struct {
 
 func (x *Caller) Reset() {
 	*x = Caller{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[17]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1198,7 +1280,7 @@ func (x *Caller) String() string {
 func (*Caller) ProtoMessage() {}
 
 func (x *Caller) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[17]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1211,7 +1293,7 @@ func (x *Caller) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Caller.ProtoReflect.Descriptor instead.
 func (*Caller) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{17}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Caller) GetTokenId() string {
@@ -1249,7 +1331,7 @@ type HandleHTTPResponse struct {
 
 func (x *HandleHTTPResponse) Reset() {
 	*x = HandleHTTPResponse{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[18]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1261,7 +1343,7 @@ func (x *HandleHTTPResponse) String() string {
 func (*HandleHTTPResponse) ProtoMessage() {}
 
 func (x *HandleHTTPResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[18]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1274,7 +1356,7 @@ func (x *HandleHTTPResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HandleHTTPResponse.ProtoReflect.Descriptor instead.
 func (*HandleHTTPResponse) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{18}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *HandleHTTPResponse) GetStatus() int32 {
@@ -1309,7 +1391,7 @@ type ValidateEventRequest struct {
 
 func (x *ValidateEventRequest) Reset() {
 	*x = ValidateEventRequest{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[19]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1321,7 +1403,7 @@ func (x *ValidateEventRequest) String() string {
 func (*ValidateEventRequest) ProtoMessage() {}
 
 func (x *ValidateEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[19]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1334,7 +1416,7 @@ func (x *ValidateEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateEventRequest.ProtoReflect.Descriptor instead.
 func (*ValidateEventRequest) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{19}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ValidateEventRequest) GetReport() []byte {
@@ -1361,7 +1443,7 @@ type ValidateEventResponse struct {
 
 func (x *ValidateEventResponse) Reset() {
 	*x = ValidateEventResponse{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[20]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1373,7 +1455,7 @@ func (x *ValidateEventResponse) String() string {
 func (*ValidateEventResponse) ProtoMessage() {}
 
 func (x *ValidateEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[20]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1386,7 +1468,7 @@ func (x *ValidateEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateEventResponse.ProtoReflect.Descriptor instead.
 func (*ValidateEventResponse) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{20}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ValidateEventResponse) GetProblems() []*Problem {
@@ -1408,7 +1490,7 @@ type Problem struct {
 
 func (x *Problem) Reset() {
 	*x = Problem{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[21]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1420,7 +1502,7 @@ func (x *Problem) String() string {
 func (*Problem) ProtoMessage() {}
 
 func (x *Problem) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[21]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1433,7 +1515,7 @@ func (x *Problem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Problem.ProtoReflect.Descriptor instead.
 func (*Problem) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{21}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Problem) GetField() string {
@@ -1467,7 +1549,7 @@ type EnrichEventRequest struct {
 
 func (x *EnrichEventRequest) Reset() {
 	*x = EnrichEventRequest{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[22]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1479,7 +1561,7 @@ func (x *EnrichEventRequest) String() string {
 func (*EnrichEventRequest) ProtoMessage() {}
 
 func (x *EnrichEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[22]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1492,7 +1574,7 @@ func (x *EnrichEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnrichEventRequest.ProtoReflect.Descriptor instead.
 func (*EnrichEventRequest) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{22}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *EnrichEventRequest) GetReport() []byte {
@@ -1522,7 +1604,7 @@ type EnrichEventResponse struct {
 
 func (x *EnrichEventResponse) Reset() {
 	*x = EnrichEventResponse{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[23]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1534,7 +1616,7 @@ func (x *EnrichEventResponse) String() string {
 func (*EnrichEventResponse) ProtoMessage() {}
 
 func (x *EnrichEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[23]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1547,7 +1629,7 @@ func (x *EnrichEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnrichEventResponse.ProtoReflect.Descriptor instead.
 func (*EnrichEventResponse) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{23}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *EnrichEventResponse) GetUrgency() string {
@@ -1581,7 +1663,7 @@ type RouteEventRequest struct {
 
 func (x *RouteEventRequest) Reset() {
 	*x = RouteEventRequest{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[24]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1593,7 +1675,7 @@ func (x *RouteEventRequest) String() string {
 func (*RouteEventRequest) ProtoMessage() {}
 
 func (x *RouteEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[24]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1606,7 +1688,7 @@ func (x *RouteEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RouteEventRequest.ProtoReflect.Descriptor instead.
 func (*RouteEventRequest) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{24}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RouteEventRequest) GetEvent() []byte {
@@ -1628,7 +1710,7 @@ type RouteEventResponse struct {
 
 func (x *RouteEventResponse) Reset() {
 	*x = RouteEventResponse{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[25]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1640,7 +1722,7 @@ func (x *RouteEventResponse) String() string {
 func (*RouteEventResponse) ProtoMessage() {}
 
 func (x *RouteEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[25]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1653,7 +1735,7 @@ func (x *RouteEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RouteEventResponse.ProtoReflect.Descriptor instead.
 func (*RouteEventResponse) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{25}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RouteEventResponse) GetHandler() string {
@@ -1686,7 +1768,7 @@ type ValidateEventsRequest struct {
 
 func (x *ValidateEventsRequest) Reset() {
 	*x = ValidateEventsRequest{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[26]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1698,7 +1780,7 @@ func (x *ValidateEventsRequest) String() string {
 func (*ValidateEventsRequest) ProtoMessage() {}
 
 func (x *ValidateEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[26]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1711,7 +1793,7 @@ func (x *ValidateEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateEventsRequest.ProtoReflect.Descriptor instead.
 func (*ValidateEventsRequest) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{26}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ValidateEventsRequest) GetRequests() []*ValidateEventRequest {
@@ -1730,7 +1812,7 @@ type ValidateEventsResponse struct {
 
 func (x *ValidateEventsResponse) Reset() {
 	*x = ValidateEventsResponse{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[27]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1742,7 +1824,7 @@ func (x *ValidateEventsResponse) String() string {
 func (*ValidateEventsResponse) ProtoMessage() {}
 
 func (x *ValidateEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[27]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1755,7 +1837,7 @@ func (x *ValidateEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateEventsResponse.ProtoReflect.Descriptor instead.
 func (*ValidateEventsResponse) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{27}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ValidateEventsResponse) GetResponses() []*ValidateEventResponse {
@@ -1774,7 +1856,7 @@ type EnrichEventsRequest struct {
 
 func (x *EnrichEventsRequest) Reset() {
 	*x = EnrichEventsRequest{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[28]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1786,7 +1868,7 @@ func (x *EnrichEventsRequest) String() string {
 func (*EnrichEventsRequest) ProtoMessage() {}
 
 func (x *EnrichEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[28]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1799,7 +1881,7 @@ func (x *EnrichEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnrichEventsRequest.ProtoReflect.Descriptor instead.
 func (*EnrichEventsRequest) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{28}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *EnrichEventsRequest) GetRequests() []*EnrichEventRequest {
@@ -1818,7 +1900,7 @@ type EnrichEventsResponse struct {
 
 func (x *EnrichEventsResponse) Reset() {
 	*x = EnrichEventsResponse{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[29]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1830,7 +1912,7 @@ func (x *EnrichEventsResponse) String() string {
 func (*EnrichEventsResponse) ProtoMessage() {}
 
 func (x *EnrichEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[29]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1843,7 +1925,7 @@ func (x *EnrichEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnrichEventsResponse.ProtoReflect.Descriptor instead.
 func (*EnrichEventsResponse) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{29}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *EnrichEventsResponse) GetResponses() []*EnrichEventResponse {
@@ -1862,7 +1944,7 @@ type RouteEventsRequest struct {
 
 func (x *RouteEventsRequest) Reset() {
 	*x = RouteEventsRequest{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[30]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1874,7 +1956,7 @@ func (x *RouteEventsRequest) String() string {
 func (*RouteEventsRequest) ProtoMessage() {}
 
 func (x *RouteEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[30]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1887,7 +1969,7 @@ func (x *RouteEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RouteEventsRequest.ProtoReflect.Descriptor instead.
 func (*RouteEventsRequest) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{30}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *RouteEventsRequest) GetRequests() []*RouteEventRequest {
@@ -1906,7 +1988,7 @@ type RouteEventsResponse struct {
 
 func (x *RouteEventsResponse) Reset() {
 	*x = RouteEventsResponse{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[31]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1918,7 +2000,7 @@ func (x *RouteEventsResponse) String() string {
 func (*RouteEventsResponse) ProtoMessage() {}
 
 func (x *RouteEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[31]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1931,7 +2013,7 @@ func (x *RouteEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RouteEventsResponse.ProtoReflect.Descriptor instead.
 func (*RouteEventsResponse) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{31}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RouteEventsResponse) GetResponses() []*RouteEventResponse {
@@ -1951,7 +2033,7 @@ type OnTransitionRequest struct {
 
 func (x *OnTransitionRequest) Reset() {
 	*x = OnTransitionRequest{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[32]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1963,7 +2045,7 @@ func (x *OnTransitionRequest) String() string {
 func (*OnTransitionRequest) ProtoMessage() {}
 
 func (x *OnTransitionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[32]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1976,7 +2058,7 @@ func (x *OnTransitionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OnTransitionRequest.ProtoReflect.Descriptor instead.
 func (*OnTransitionRequest) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{32}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *OnTransitionRequest) GetChanges() [][]byte {
@@ -1997,7 +2079,7 @@ type OnTransitionResponse struct {
 
 func (x *OnTransitionResponse) Reset() {
 	*x = OnTransitionResponse{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[33]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2009,7 +2091,7 @@ func (x *OnTransitionResponse) String() string {
 func (*OnTransitionResponse) ProtoMessage() {}
 
 func (x *OnTransitionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[33]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2022,7 +2104,7 @@ func (x *OnTransitionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OnTransitionResponse.ProtoReflect.Descriptor instead.
 func (*OnTransitionResponse) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{33}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *OnTransitionResponse) GetCommands() [][]byte {
@@ -2044,7 +2126,7 @@ type RunJobRequest struct {
 
 func (x *RunJobRequest) Reset() {
 	*x = RunJobRequest{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[34]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2056,7 +2138,7 @@ func (x *RunJobRequest) String() string {
 func (*RunJobRequest) ProtoMessage() {}
 
 func (x *RunJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[34]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2069,7 +2151,7 @@ func (x *RunJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunJobRequest.ProtoReflect.Descriptor instead.
 func (*RunJobRequest) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{34}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *RunJobRequest) GetName() string {
@@ -2096,7 +2178,7 @@ type RunJobResponse struct {
 
 func (x *RunJobResponse) Reset() {
 	*x = RunJobResponse{}
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[35]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2108,7 +2190,7 @@ func (x *RunJobResponse) String() string {
 func (*RunJobResponse) ProtoMessage() {}
 
 func (x *RunJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[35]
+	mi := &file_fengqiao_plugin_v1_plugin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2121,7 +2203,7 @@ func (x *RunJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunJobResponse.ProtoReflect.Descriptor instead.
 func (*RunJobResponse) Descriptor() ([]byte, []int) {
-	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{35}
+	return file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *RunJobResponse) GetCommands() [][]byte {
@@ -2189,7 +2271,7 @@ const file_fengqiao_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x0fDescribeRequest\x12\x16\n" +
 	"\x06config\x18\x01 \x01(\fR\x06config\x12!\n" +
 	"\fhost_service\x18\x02 \x01(\rR\vhostService\x12$\n" +
-	"\rjurisdictions\x18\x03 \x03(\tR\rjurisdictions\"\x88\x02\n" +
+	"\rjurisdictions\x18\x03 \x03(\tR\rjurisdictions\"\xb8\x02\n" +
 	"\x10DescribeResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12.\n" +
@@ -2199,7 +2281,13 @@ const file_fengqiao_plugin_v1_plugin_proto_rawDesc = "" +
 	"categories\x12\x16\n" +
 	"\x06fields\x18\x05 \x01(\fR\x06fields\x12+\n" +
 	"\x04jobs\x18\x06 \x03(\v2\x17.fengqiao.plugin.v1.JobR\x04jobs\x121\n" +
-	"\x06routes\x18\a \x03(\v2\x19.fengqiao.plugin.v1.RouteR\x06routes\"-\n" +
+	"\x06routes\x18\a \x03(\v2\x19.fengqiao.plugin.v1.RouteR\x06routes\x12.\n" +
+	"\x05forms\x18\b \x03(\v2\x18.fengqiao.plugin.v1.FormR\x05forms\"^\n" +
+	"\x04Form\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\x12\x14\n" +
+	"\x05place\x18\x03 \x01(\tR\x05place\x12\x16\n" +
+	"\x06fields\x18\x04 \x03(\tR\x06fields\"-\n" +
 	"\x03Job\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04cron\x18\x02 \x01(\tR\x04cron\"a\n" +
@@ -2315,7 +2403,7 @@ func file_fengqiao_plugin_v1_plugin_proto_rawDescGZIP() []byte {
 }
 
 var file_fengqiao_plugin_v1_plugin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_fengqiao_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
+var file_fengqiao_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_fengqiao_plugin_v1_plugin_proto_goTypes = []any{
 	(Hook)(0),                      // 0: fengqiao.plugin.v1.Hook
 	(*ListGridsRequest)(nil),       // 1: fengqiao.plugin.v1.ListGridsRequest
@@ -2332,82 +2420,84 @@ var file_fengqiao_plugin_v1_plugin_proto_goTypes = []any{
 	(*ListEventsResponse)(nil),     // 12: fengqiao.plugin.v1.ListEventsResponse
 	(*DescribeRequest)(nil),        // 13: fengqiao.plugin.v1.DescribeRequest
 	(*DescribeResponse)(nil),       // 14: fengqiao.plugin.v1.DescribeResponse
-	(*Job)(nil),                    // 15: fengqiao.plugin.v1.Job
-	(*Route)(nil),                  // 16: fengqiao.plugin.v1.Route
-	(*HandleHTTPRequest)(nil),      // 17: fengqiao.plugin.v1.HandleHTTPRequest
-	(*Caller)(nil),                 // 18: fengqiao.plugin.v1.Caller
-	(*HandleHTTPResponse)(nil),     // 19: fengqiao.plugin.v1.HandleHTTPResponse
-	(*ValidateEventRequest)(nil),   // 20: fengqiao.plugin.v1.ValidateEventRequest
-	(*ValidateEventResponse)(nil),  // 21: fengqiao.plugin.v1.ValidateEventResponse
-	(*Problem)(nil),                // 22: fengqiao.plugin.v1.Problem
-	(*EnrichEventRequest)(nil),     // 23: fengqiao.plugin.v1.EnrichEventRequest
-	(*EnrichEventResponse)(nil),    // 24: fengqiao.plugin.v1.EnrichEventResponse
-	(*RouteEventRequest)(nil),      // 25: fengqiao.plugin.v1.RouteEventRequest
-	(*RouteEventResponse)(nil),     // 26: fengqiao.plugin.v1.RouteEventResponse
-	(*ValidateEventsRequest)(nil),  // 27: fengqiao.plugin.v1.ValidateEventsRequest
-	(*ValidateEventsResponse)(nil), // 28: fengqiao.plugin.v1.ValidateEventsResponse
-	(*EnrichEventsRequest)(nil),    // 29: fengqiao.plugin.v1.EnrichEventsRequest
-	(*EnrichEventsResponse)(nil),   // 30: fengqiao.plugin.v1.EnrichEventsResponse
-	(*RouteEventsRequest)(nil),     // 31: fengqiao.plugin.v1.RouteEventsRequest
-	(*RouteEventsResponse)(nil),    // 32: fengqiao.plugin.v1.RouteEventsResponse
-	(*OnTransitionRequest)(nil),    // 33: fengqiao.plugin.v1.OnTransitionRequest
-	(*OnTransitionResponse)(nil),   // 34: fengqiao.plugin.v1.OnTransitionResponse
-	(*RunJobRequest)(nil),          // 35: fengqiao.plugin.v1.RunJobRequest
-	(*RunJobResponse)(nil),         // 36: fengqiao.plugin.v1.RunJobResponse
-	nil,                            // 37: fengqiao.plugin.v1.HandleHTTPRequest.ParamsEntry
-	nil,                            // 38: fengqiao.plugin.v1.EnrichEventResponse.ExtEntry
+	(*Form)(nil),                   // 15: fengqiao.plugin.v1.Form
+	(*Job)(nil),                    // 16: fengqiao.plugin.v1.Job
+	(*Route)(nil),                  // 17: fengqiao.plugin.v1.Route
+	(*HandleHTTPRequest)(nil),      // 18: fengqiao.plugin.v1.HandleHTTPRequest
+	(*Caller)(nil),                 // 19: fengqiao.plugin.v1.Caller
+	(*HandleHTTPResponse)(nil),     // 20: fengqiao.plugin.v1.HandleHTTPResponse
+	(*ValidateEventRequest)(nil),   // 21: fengqiao.plugin.v1.ValidateEventRequest
+	(*ValidateEventResponse)(nil),  // 22: fengqiao.plugin.v1.ValidateEventResponse
+	(*Problem)(nil),                // 23: fengqiao.plugin.v1.Problem
+	(*EnrichEventRequest)(nil),     // 24: fengqiao.plugin.v1.EnrichEventRequest
+	(*EnrichEventResponse)(nil),    // 25: fengqiao.plugin.v1.EnrichEventResponse
+	(*RouteEventRequest)(nil),      // 26: fengqiao.plugin.v1.RouteEventRequest
+	(*RouteEventResponse)(nil),     // 27: fengqiao.plugin.v1.RouteEventResponse
+	(*ValidateEventsRequest)(nil),  // 28: fengqiao.plugin.v1.ValidateEventsRequest
+	(*ValidateEventsResponse)(nil), // 29: fengqiao.plugin.v1.ValidateEventsResponse
+	(*EnrichEventsRequest)(nil),    // 30: fengqiao.plugin.v1.EnrichEventsRequest
+	(*EnrichEventsResponse)(nil),   // 31: fengqiao.plugin.v1.EnrichEventsResponse
+	(*RouteEventsRequest)(nil),     // 32: fengqiao.plugin.v1.RouteEventsRequest
+	(*RouteEventsResponse)(nil),    // 33: fengqiao.plugin.v1.RouteEventsResponse
+	(*OnTransitionRequest)(nil),    // 34: fengqiao.plugin.v1.OnTransitionRequest
+	(*OnTransitionResponse)(nil),   // 35: fengqiao.plugin.v1.OnTransitionResponse
+	(*RunJobRequest)(nil),          // 36: fengqiao.plugin.v1.RunJobRequest
+	(*RunJobResponse)(nil),         // 37: fengqiao.plugin.v1.RunJobResponse
+	nil,                            // 38: fengqiao.plugin.v1.HandleHTTPRequest.ParamsEntry
+	nil,                            // 39: fengqiao.plugin.v1.EnrichEventResponse.ExtEntry
 }
 var file_fengqiao_plugin_v1_plugin_proto_depIdxs = []int32{
 	2,  // 0: fengqiao.plugin.v1.ListGridsResponse.grids:type_name -> fengqiao.plugin.v1.Grid
 	7,  // 1: fengqiao.plugin.v1.ListRecordsResponse.records:type_name -> fengqiao.plugin.v1.Record
 	0,  // 2: fengqiao.plugin.v1.DescribeResponse.hooks:type_name -> fengqiao.plugin.v1.Hook
-	15, // 3: fengqiao.plugin.v1.DescribeResponse.jobs:type_name -> fengqiao.plugin.v1.Job
-	16, // 4: fengqiao.plugin.v1.DescribeResponse.routes:type_name -> fengqiao.plugin.v1.Route
-	37, // 5: fengqiao.plugin.v1.HandleHTTPRequest.params:type_name -> fengqiao.plugin.v1.HandleHTTPRequest.ParamsEntry
-	18, // 6: fengqiao.plugin.v1.HandleHTTPRequest.caller:type_name -> fengqiao.plugin.v1.Caller
-	22, // 7: fengqiao.plugin.v1.ValidateEventResponse.problems:type_name -> fengqiao.plugin.v1.Problem
-	38, // 8: fengqiao.plugin.v1.EnrichEventResponse.ext:type_name -> fengqiao.plugin.v1.EnrichEventResponse.ExtEntry
-	20, // 9: fengqiao.plugin.v1.ValidateEventsRequest.requests:type_name -> fengqiao.plugin.v1.ValidateEventRequest
-	21, // 10: fengqiao.plugin.v1.ValidateEventsResponse.responses:type_name -> fengqiao.plugin.v1.ValidateEventResponse
-	23, // 11: fengqiao.plugin.v1.EnrichEventsRequest.requests:type_name -> fengqiao.plugin.v1.EnrichEventRequest
-	24, // 12: fengqiao.plugin.v1.EnrichEventsResponse.responses:type_name -> fengqiao.plugin.v1.EnrichEventResponse
-	25, // 13: fengqiao.plugin.v1.RouteEventsRequest.requests:type_name -> fengqiao.plugin.v1.RouteEventRequest
-	26, // 14: fengqiao.plugin.v1.RouteEventsResponse.responses:type_name -> fengqiao.plugin.v1.RouteEventResponse
-	13, // 15: fengqiao.plugin.v1.PluginService.Describe:input_type -> fengqiao.plugin.v1.DescribeRequest
-	20, // 16: fengqiao.plugin.v1.PluginService.ValidateEvent:input_type -> fengqiao.plugin.v1.ValidateEventRequest
-	23, // 17: fengqiao.plugin.v1.PluginService.EnrichEvent:input_type -> fengqiao.plugin.v1.EnrichEventRequest
-	25, // 18: fengqiao.plugin.v1.PluginService.RouteEvent:input_type -> fengqiao.plugin.v1.RouteEventRequest
-	27, // 19: fengqiao.plugin.v1.PluginService.ValidateEvents:input_type -> fengqiao.plugin.v1.ValidateEventsRequest
-	29, // 20: fengqiao.plugin.v1.PluginService.EnrichEvents:input_type -> fengqiao.plugin.v1.EnrichEventsRequest
-	31, // 21: fengqiao.plugin.v1.PluginService.RouteEvents:input_type -> fengqiao.plugin.v1.RouteEventsRequest
-	33, // 22: fengqiao.plugin.v1.PluginService.OnTransition:input_type -> fengqiao.plugin.v1.OnTransitionRequest
-	35, // 23: fengqiao.plugin.v1.PluginService.RunJob:input_type -> fengqiao.plugin.v1.RunJobRequest
-	17, // 24: fengqiao.plugin.v1.PluginService.HandleHTTP:input_type -> fengqiao.plugin.v1.HandleHTTPRequest
-	4,  // 25: fengqiao.plugin.v1.HostService.GetRecord:input_type -> fengqiao.plugin.v1.GetRecordRequest
-	6,  // 26: fengqiao.plugin.v1.HostService.ListRecords:input_type -> fengqiao.plugin.v1.ListRecordsRequest
-	9,  // 27: fengqiao.plugin.v1.HostService.GetEvent:input_type -> fengqiao.plugin.v1.GetEventRequest
-	11, // 28: fengqiao.plugin.v1.HostService.ListEvents:input_type -> fengqiao.plugin.v1.ListEventsRequest
-	1,  // 29: fengqiao.plugin.v1.HostService.ListGrids:input_type -> fengqiao.plugin.v1.ListGridsRequest
-	14, // 30: fengqiao.plugin.v1.PluginService.Describe:output_type -> fengqiao.plugin.v1.DescribeResponse
-	21, // 31: fengqiao.plugin.v1.PluginService.ValidateEvent:output_type -> fengqiao.plugin.v1.ValidateEventResponse
-	24, // 32: fengqiao.plugin.v1.PluginService.EnrichEvent:output_type -> fengqiao.plugin.v1.EnrichEventResponse
-	26, // 33: fengqiao.plugin.v1.PluginService.RouteEvent:output_type -> fengqiao.plugin.v1.RouteEventResponse
-	28, // 34: fengqiao.plugin.v1.PluginService.ValidateEvents:output_type -> fengqiao.plugin.v1.ValidateEventsResponse
-	30, // 35: fengqiao.plugin.v1.PluginService.EnrichEvents:output_type -> fengqiao.plugin.v1.EnrichEventsResponse
-	32, // 36: fengqiao.plugin.v1.PluginService.RouteEvents:output_type -> fengqiao.plugin.v1.RouteEventsResponse
-	34, // 37: fengqiao.plugin.v1.PluginService.OnTransition:output_type -> fengqiao.plugin.v1.OnTransitionResponse
-	36, // 38: fengqiao.plugin.v1.PluginService.RunJob:output_type -> fengqiao.plugin.v1.RunJobResponse
-	19, // 39: fengqiao.plugin.v1.PluginService.HandleHTTP:output_type -> fengqiao.plugin.v1.HandleHTTPResponse
-	5,  // 40: fengqiao.plugin.v1.HostService.GetRecord:output_type -> fengqiao.plugin.v1.GetRecordResponse
-	8,  // 41: fengqiao.plugin.v1.HostService.ListRecords:output_type -> fengqiao.plugin.v1.ListRecordsResponse
-	10, // 42: fengqiao.plugin.v1.HostService.GetEvent:output_type -> fengqiao.plugin.v1.GetEventResponse
-	12, // 43: fengqiao.plugin.v1.HostService.ListEvents:output_type -> fengqiao.plugin.v1.ListEventsResponse
-	3,  // 44: fengqiao.plugin.v1.HostService.ListGrids:output_type -> fengqiao.plugin.v1.ListGridsResponse
-	30, // [30:45] is the sub-list for method output_type
-	15, // [15:30] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	16, // 3: fengqiao.plugin.v1.DescribeResponse.jobs:type_name -> fengqiao.plugin.v1.Job
+	17, // 4: fengqiao.plugin.v1.DescribeResponse.routes:type_name -> fengqiao.plugin.v1.Route
+	15, // 5: fengqiao.plugin.v1.DescribeResponse.forms:type_name -> fengqiao.plugin.v1.Form
+	38, // 6: fengqiao.plugin.v1.HandleHTTPRequest.params:type_name -> fengqiao.plugin.v1.HandleHTTPRequest.ParamsEntry
+	19, // 7: fengqiao.plugin.v1.HandleHTTPRequest.caller:type_name -> fengqiao.plugin.v1.Caller
+	23, // 8: fengqiao.plugin.v1.ValidateEventResponse.problems:type_name -> fengqiao.plugin.v1.Problem
+	39, // 9: fengqiao.plugin.v1.EnrichEventResponse.ext:type_name -> fengqiao.plugin.v1.EnrichEventResponse.ExtEntry
+	21, // 10: fengqiao.plugin.v1.ValidateEventsRequest.requests:type_name -> fengqiao.plugin.v1.ValidateEventRequest
+	22, // 11: fengqiao.plugin.v1.ValidateEventsResponse.responses:type_name -> fengqiao.plugin.v1.ValidateEventResponse
+	24, // 12: fengqiao.plugin.v1.EnrichEventsRequest.requests:type_name -> fengqiao.plugin.v1.EnrichEventRequest
+	25, // 13: fengqiao.plugin.v1.EnrichEventsResponse.responses:type_name -> fengqiao.plugin.v1.EnrichEventResponse
+	26, // 14: fengqiao.plugin.v1.RouteEventsRequest.requests:type_name -> fengqiao.plugin.v1.RouteEventRequest
+	27, // 15: fengqiao.plugin.v1.RouteEventsResponse.responses:type_name -> fengqiao.plugin.v1.RouteEventResponse
+	13, // 16: fengqiao.plugin.v1.PluginService.Describe:input_type -> fengqiao.plugin.v1.DescribeRequest
+	21, // 17: fengqiao.plugin.v1.PluginService.ValidateEvent:input_type -> fengqiao.plugin.v1.ValidateEventRequest
+	24, // 18: fengqiao.plugin.v1.PluginService.EnrichEvent:input_type -> fengqiao.plugin.v1.EnrichEventRequest
+	26, // 19: fengqiao.plugin.v1.PluginService.RouteEvent:input_type -> fengqiao.plugin.v1.RouteEventRequest
+	28, // 20: fengqiao.plugin.v1.PluginService.ValidateEvents:input_type -> fengqiao.plugin.v1.ValidateEventsRequest
+	30, // 21: fengqiao.plugin.v1.PluginService.EnrichEvents:input_type -> fengqiao.plugin.v1.EnrichEventsRequest
+	32, // 22: fengqiao.plugin.v1.PluginService.RouteEvents:input_type -> fengqiao.plugin.v1.RouteEventsRequest
+	34, // 23: fengqiao.plugin.v1.PluginService.OnTransition:input_type -> fengqiao.plugin.v1.OnTransitionRequest
+	36, // 24: fengqiao.plugin.v1.PluginService.RunJob:input_type -> fengqiao.plugin.v1.RunJobRequest
+	18, // 25: fengqiao.plugin.v1.PluginService.HandleHTTP:input_type -> fengqiao.plugin.v1.HandleHTTPRequest
+	4,  // 26: fengqiao.plugin.v1.HostService.GetRecord:input_type -> fengqiao.plugin.v1.GetRecordRequest
+	6,  // 27: fengqiao.plugin.v1.HostService.ListRecords:input_type -> fengqiao.plugin.v1.ListRecordsRequest
+	9,  // 28: fengqiao.plugin.v1.HostService.GetEvent:input_type -> fengqiao.plugin.v1.GetEventRequest
+	11, // 29: fengqiao.plugin.v1.HostService.ListEvents:input_type -> fengqiao.plugin.v1.ListEventsRequest
+	1,  // 30: fengqiao.plugin.v1.HostService.ListGrids:input_type -> fengqiao.plugin.v1.ListGridsRequest
+	14, // 31: fengqiao.plugin.v1.PluginService.Describe:output_type -> fengqiao.plugin.v1.DescribeResponse
+	22, // 32: fengqiao.plugin.v1.PluginService.ValidateEvent:output_type -> fengqiao.plugin.v1.ValidateEventResponse
+	25, // 33: fengqiao.plugin.v1.PluginService.EnrichEvent:output_type -> fengqiao.plugin.v1.EnrichEventResponse
+	27, // 34: fengqiao.plugin.v1.PluginService.RouteEvent:output_type -> fengqiao.plugin.v1.RouteEventResponse
+	29, // 35: fengqiao.plugin.v1.PluginService.ValidateEvents:output_type -> fengqiao.plugin.v1.ValidateEventsResponse
+	31, // 36: fengqiao.plugin.v1.PluginService.EnrichEvents:output_type -> fengqiao.plugin.v1.EnrichEventsResponse
+	33, // 37: fengqiao.plugin.v1.PluginService.RouteEvents:output_type -> fengqiao.plugin.v1.RouteEventsResponse
+	35, // 38: fengqiao.plugin.v1.PluginService.OnTransition:output_type -> fengqiao.plugin.v1.OnTransitionResponse
+	37, // 39: fengqiao.plugin.v1.PluginService.RunJob:output_type -> fengqiao.plugin.v1.RunJobResponse
+	20, // 40: fengqiao.plugin.v1.PluginService.HandleHTTP:output_type -> fengqiao.plugin.v1.HandleHTTPResponse
+	5,  // 41: fengqiao.plugin.v1.HostService.GetRecord:output_type -> fengqiao.plugin.v1.GetRecordResponse
+	8,  // 42: fengqiao.plugin.v1.HostService.ListRecords:output_type -> fengqiao.plugin.v1.ListRecordsResponse
+	10, // 43: fengqiao.plugin.v1.HostService.GetEvent:output_type -> fengqiao.plugin.v1.GetEventResponse
+	12, // 44: fengqiao.plugin.v1.HostService.ListEvents:output_type -> fengqiao.plugin.v1.ListEventsResponse
+	3,  // 45: fengqiao.plugin.v1.HostService.ListGrids:output_type -> fengqiao.plugin.v1.ListGridsResponse
+	31, // [31:46] is the sub-list for method output_type
+	16, // [16:31] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_fengqiao_plugin_v1_plugin_proto_init() }
@@ -2421,7 +2511,7 @@ func file_fengqiao_plugin_v1_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fengqiao_plugin_v1_plugin_proto_rawDesc), len(file_fengqiao_plugin_v1_plugin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   38,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   2,
 		},
