@@ -74,14 +74,9 @@ func devPlugins(ctx context.Context, store *core.Store, mgr *host.Manager, dir, 
 		} else if err != nil {
 			return fmt.Errorf("node: plugin %s: %w", e.Name(), err)
 		}
-		// Enabled once this node reported the binary (its manager's next pass).
-		for deadline := time.Now().Add(10 * time.Second); ; {
-			_, err = store.Plugins.Enable(ctx, v.Name, v.Version, []string{node})
-			if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err = mgr.EnableWhenReported(wctx, v.Name, v.Version, []string{node})
+		cancel()
 		if err != nil {
 			return fmt.Errorf("node: enable plugin %s: %w", v.Name, err)
 		}

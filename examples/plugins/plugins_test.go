@@ -67,13 +67,8 @@ func start(t *testing.T, configs map[string]string) *region {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-			if _, err = s.Plugins.Enable(ctx, v.Name, v.Version, []string{"local"}); err == nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal(err)
-			}
+		if _, err := m.EnableWhenReported(ctx, v.Name, v.Version, []string{"local"}); err != nil {
+			t.Fatal(err)
 		}
 		for deadline := time.Now().Add(10 * time.Second); m.Statuses()[v.Name].State != host.StateRunning; time.Sleep(20 * time.Millisecond) {
 			if time.Now().After(deadline) {

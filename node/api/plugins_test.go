@@ -71,13 +71,8 @@ func (f *fixture) withPlugins(t *testing.T) *host.Manager {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if _, err = f.b.s.Plugins.Enable(ctx, v.Name, v.Version, []string{"only"}); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
+	if _, err := m.EnableWhenReported(ctx, v.Name, v.Version, []string{"only"}); err != nil {
+		t.Fatal(err)
 	}
 	for deadline := time.Now().Add(10 * time.Second); m.Statuses()["board"].State != host.StateRunning; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {

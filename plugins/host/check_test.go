@@ -22,7 +22,7 @@ func TestCheck(t *testing.T) {
 		"garbage":     "plugin broke the protocol",
 		"crash_call":  "exited",
 		"crash_start": "start",
-		"hang":        "deadline exceeded",
+		"hang":        "deadline",
 	} {
 		rep, err := Check(ctx, regionBin(t, mode), nil, slog.New(slog.DiscardHandler))
 		if err != nil {

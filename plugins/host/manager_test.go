@@ -128,8 +128,7 @@ func (n *node) enable(t *testing.T, file, sum string, policy map[string]string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	n.sync(t)
-	if _, err := n.store.Plugins.Enable(n.ctx, v.Name, v.Version, []string{"local"}); err != nil {
+	if _, err := n.m.EnableWhenReported(n.ctx, v.Name, v.Version, []string{"local"}); err != nil {
 		t.Fatal(err)
 	}
 	n.sync(t)

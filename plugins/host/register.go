@@ -3,8 +3,10 @@ package host
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"time"
 
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
@@ -58,4 +60,26 @@ func Describe(ctx context.Context, cfg Config) (*Description, error) {
 	}
 	defer p.Kill()
 	return p.Desc, nil
+}
+
+// EnableWhenReported enables a registered version once every voter has
+// reported its binary: this node reports first (a Sync), and the others'
+// reports are waited for until ctx ends. A voter that reported another
+// binary, or none, is an error at once.
+func (m *Manager) EnableWhenReported(ctx context.Context, name, version string, voters []string) (*model.PluginActive, error) {
+	if err := m.Sync(ctx); err != nil {
+		return nil, err
+	}
+	for {
+		a, err := m.o.Store.Plugins.Enable(ctx, name, version, voters)
+		var fe *errs.FieldError
+		if err == nil || !errors.As(err, &fe) || fe.Rule != "unchecked" {
+			return a, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w (waiting for every voter's report: %v)", err, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }

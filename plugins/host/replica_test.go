@@ -95,14 +95,10 @@ func TestNondeterministicPluginOnThreeReplicas(t *testing.T) {
 	}
 	// Every voter reports its binary on its own; then one command enables it.
 	voters := []string{"r0", "r1", "r2"}
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		_, err = leader().store.Plugins.Enable(ctx, v.Name, v.Version, voters)
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("enable: %v", err)
-		}
+	ectx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if _, err := leader().m.EnableWhenReported(ectx, v.Name, v.Version, voters); err != nil {
+		t.Fatalf("enable: %v", err)
 	}
 	for _, mb := range members {
 		for deadline := time.Now().Add(15 * time.Second); mb.m.Statuses()["region"].State != StateRunning; time.Sleep(20 * time.Millisecond) {
