@@ -50,8 +50,9 @@ func (m *Manager) BeforeReport(ctx context.Context, r *model.Report) error {
 	// so the routers ask at the same time as the validators: a report pays
 	// one round trip to the plugins, not two.
 	enriches := slices.ContainsFunc(serving, func(run *running) bool { return run.version.Serves(model.HookEnrichEvent) })
+	routes := slices.ContainsFunc(serving, func(run *running) bool { return run.version.Serves(model.HookRouteEvent) })
 	var routed func() ([]model.Skipped, error)
-	if !enriches {
+	if routes && !enriches {
 		route := *r
 		route.Ext = maps.Clone(r.Ext) // the router writes its own copy
 		done := make(chan struct{})
