@@ -182,3 +182,28 @@ func startDevSaying(t *testing.T, bin, token string, before *[]string, extra ...
 	}
 	return nil, ""
 }
+
+// serve --dev --data DIR starts again on its own state, with the same
+// FENGQIAO_TOKEN, and the token still opens the API (issue 24).
+func TestServeDevRestartsOnItsData(t *testing.T) {
+	bin := binary(t)
+	const token = "fq_dev_restart_token_0123456789abc"
+	data := t.TempDir()
+	for round := range 2 {
+		cmd, url := startDev(t, bin, token, "--data", data)
+		req, _ := http.NewRequest("GET", url+"/api/v1/jurisdictions/500110", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("round %d: the token answers %d", round, resp.StatusCode)
+		}
+		cmd.Process.Signal(syscall.SIGTERM)
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("round %d: serve --dev stopped with %v", round, err)
+		}
+	}
+}
