@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -504,6 +505,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"location":{"lng":"x"}}`))
 	f.Add([]byte(`[]`))
 	f.Add([]byte(`{"deadline":"soon","at":{"x":1}}`))
+	f.Add([]byte(`{"location":{"lng":1,"lng":2},"category":"a","category":"b"}`))
+	f.Add([]byte(`{"location":{"alt":1},"attachments":[{"x":1}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, target := range []any{&model.Report{}, &model.Action{}, &gridInput{}, &model.VisitInput{}} {
 			req := httptest.NewRequest("POST", "/", bytes.NewReader(body))
@@ -513,6 +516,21 @@ func FuzzDecode(f *testing.F) {
 			}
 			if status, _ := statusOf(err); status != 400 && status != 413 {
 				t.Fatalf("decode error maps to %d: %v", status, err)
+			}
+		}
+	})
+}
+
+// FuzzCheckQuery: a query the check lets through is one net/url parses
+// whole, so no parameter is dropped without a word.
+func FuzzCheckQuery(f *testing.F) {
+	for _, q := range []string{"limit=5&cursor=abc", "limit=%zz", "cursor=%%%", "a=1;b=2", "%zz=1", "q=%E7%BD%91%E6%A0%BC&&x="} {
+		f.Add(q)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		if checkQuery(q) == nil {
+			if _, err := url.ParseQuery(q); err != nil {
+				t.Fatalf("%q passed the check but does not parse: %v", q, err)
 			}
 		}
 	})

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -148,6 +149,9 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 	}
 	query := model.Query{Jurisdiction: q.Get("jurisdiction"), Grid: q.Get("grid"), Status: model.Status(q.Get("status")),
 		Category: q.Get("category"), After: cursor, Limit: limit}
+	if err := s.knownCategory(query.Category); err != nil {
+		return err
+	}
 	if v := q.Get("overdue"); v != "" {
 		if query.Overdue, err = strconv.ParseBool(v); err != nil {
 			return errs.Invalid("overdue", "bool", "overdue must be true or false")
@@ -200,6 +204,9 @@ func (s *Server) getStats(w http.ResponseWriter, r *http.Request) error {
 	// Another group's own figures arrive as rollups: a city answers for a
 	// county (all time, all categories) without asking it. ?source=local
 	// gives what this node itself holds (escalated events) instead.
+	if err := s.knownCategory(q.Get("category")); err != nil {
+		return err
+	}
 	src := q.Get("source")
 	switch src {
 	case "", "local", "rollup":
@@ -234,4 +241,20 @@ type stats struct {
 	Source string    `json:"source"`         // local or rollup
 	AsOf   time.Time `json:"as_of,omitzero"` // rollup: when the sender computed them
 	Via    string    `json:"via,omitempty"`  // rollup: the child that forwarded it
+}
+
+// knownCategory refuses a category filter that names no category, as an
+// unknown status is refused: an empty answer would read as "none here".
+func (s *Server) knownCategory(code string) error {
+	if code == "" {
+		return nil
+	}
+	cats, err := s.b.Store().Events.Categories()
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(cats, func(c model.Category) bool { return c.Code == code }) {
+		return errs.Invalid("category", "enum", "unknown category %q (GET /api/v1/categories lists them)", code)
+	}
+	return nil
 }

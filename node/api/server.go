@@ -203,6 +203,9 @@ func (s *Server) wrap(rt route) http.HandlerFunc {
 		sw := &statusWriter{ResponseWriter: w, status: 200}
 		var tk *model.Token
 		err := func() error {
+			if err := checkQuery(r.URL.RawQuery); err != nil {
+				return err
+			}
 			if !rt.public {
 				var err error
 				if tk, err = s.authenticate(sw, r); err != nil {
