@@ -59,6 +59,12 @@ func (p *Party) Members(org, after string, limit int) (members []model.Member, n
 	return p.s.engine.Members(org, after, limit)
 }
 
+// Activities lists an org's activities (三会一课, 主题党日) by date, a page
+// at a time, as Members does.
+func (p *Party) Activities(org, after string, limit int) (activities []model.Activity, next string, err error) {
+	return p.s.engine.Activities(org, after, limit)
+}
+
 // Coverage lists the active grids under a jurisdiction that no branch or
 // group is built on.
 func (p *Party) Coverage(under string) (uncovered []string, total int, err error) {
@@ -81,6 +87,12 @@ func (p *Party) Compliance(under string, asOf time.Time) ([]model.Lapse, error) 
 				continue
 			}
 			last := o.Last[k]
+			if last.After(asOf) { // planned, not held: the last one held counts
+				var err error
+				if last, err = p.s.engine.LastHeld(o.ID, k, asOf); err != nil {
+					return nil, err
+				}
+			}
 			if last.IsZero() {
 				out = append(out, model.Lapse{Org: o.ID, Name: o.Name, Kind: k})
 				continue

@@ -2,6 +2,7 @@ package core
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -79,5 +80,55 @@ func TestPartyTreeCoverageAndCompliance(t *testing.T) {
 	}
 	if !kinds["b1/theme_day"] {
 		t.Fatal("a theme day two months ago should be overdue")
+	}
+}
+
+// An activity recorded with a date still to come is planned, not held: it
+// does not make the org compliant, and the one held before it counts.
+// Activities list by date, a page at a time.
+func TestPlannedActivityIsNotHeld(t *testing.T) {
+	e := newEnv(t, false)
+	e.withCounty(t)
+	for _, o := range []model.Org{
+		{ID: "c1", Name: "古湖街道党工委", Kind: model.OrgCommittee, Jurisdiction: "511083001"},
+		{ID: "b1", Name: "大东街社区党支部", Kind: model.OrgBranch, Parent: "c1", Jurisdiction: "511083001001"},
+	} {
+		if _, err := e.Party.PutOrg(e.ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lapsed := func(asOf time.Time) bool {
+		t.Helper()
+		ls, err := e.Party.Compliance("511083001001", asOf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slices.ContainsFunc(ls, func(l model.Lapse) bool { return l.Org == "b1" && l.Kind == "theme_day" })
+	}
+	asOf := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	record := func(id, date string) {
+		t.Helper()
+		if _, err := e.Party.RecordActivity(e.ctx, model.Activity{ID: id, Org: "b1", Kind: "theme_day", Date: date, Topic: "主题党日", Attendees: []string{}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	record("planned", "2027-01-15")
+	if !lapsed(asOf) {
+		t.Fatal("a theme day planned for next month counts as held")
+	}
+	record("held", "2026-11-20")
+	if lapsed(asOf) {
+		t.Fatal("the theme day held last month does not count")
+	}
+	if !lapsed(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Fatal("more than a month after the last one held, the org is not shown behind")
+	}
+	record("older", "2026-10-01")
+	page, next, err := e.Party.Activities("b1", "", 2)
+	if err != nil || len(page) != 2 || page[0].ID != "older" || page[1].ID != "held" || next == "" {
+		t.Fatalf("the first page: %+v %q %v", page, next, err)
+	}
+	if page, next, err = e.Party.Activities("b1", next, 2); err != nil || len(page) != 1 || page[0].ID != "planned" || next != "" {
+		t.Fatalf("the second page: %+v %q %v", page, next, err)
 	}
 }

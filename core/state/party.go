@@ -243,3 +243,39 @@ func (eng *Engine) Coverage(under string) (uncovered []string, total int, err er
 	})
 	return uncovered, total, err
 }
+
+// Activities lists an org's activities by date, then id, a page at a time.
+func (eng *Engine) Activities(org, after string, limit int) ([]model.Activity, string, error) {
+	return refsPage[model.Activity](eng, bActOrg, bActivity, []byte(org+"/"), after, PageLimit(limit, 100, 500))
+}
+
+// LastHeld is the date of the org's latest activity of kind held on or
+// before asOf (zero: none). An activity recorded with a later date is
+// planned, not held.
+func (eng *Engine) LastHeld(org, kind string, asOf time.Time) (time.Time, error) {
+	var last time.Time
+	day := asOf.Format(time.DateOnly)
+	pre := []byte(org + "/")
+	err := eng.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bActOrg).Cursor()
+		// Keys are <org>/<date>/<id>: start after the last one of asOf's day.
+		k, _ := c.Seek([]byte(org + "/" + day + "/\xff"))
+		if k == nil {
+			k, _ = c.Last()
+		} else {
+			k, _ = c.Prev()
+		}
+		for ; k != nil && bytes.HasPrefix(k, pre); k, _ = c.Prev() {
+			var a model.Activity
+			if err := decodeRecord(tx.Bucket(bActivity).Get(k[bytes.LastIndexByte(k, '/')+1:]), &a); err != nil {
+				return err
+			}
+			if a.Kind == kind && a.Date <= day {
+				last, _ = time.Parse(time.DateOnly, a.Date)
+				return nil
+			}
+		}
+		return nil
+	})
+	return last, err
+}

@@ -95,6 +95,11 @@ type partyMembersPage struct {
 	Next    string         `json:"next"`
 }
 
+type partyActivitiesPage struct {
+	Activities []model.Activity `json:"activities"`
+	Next       string           `json:"next"`
+}
+
 type coverageView struct {
 	Jurisdiction   string        `json:"jurisdiction"`
 	Grids          int           `json:"grids"`

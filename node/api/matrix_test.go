@@ -155,6 +155,9 @@ func matrixSpecs() map[string]routeSpec {
 		"listMembers": {perm: access.Read, kind: "object", build: func(o *matrixObjects, p position) (string, string, any) {
 			return "GET", "/api/v1/party/members?org=" + o.org[p], nil
 		}},
+		"listActivities": {perm: access.Read, kind: "object", build: func(o *matrixObjects, p position) (string, string, any) {
+			return "GET", "/api/v1/party/activities?org=" + o.org[p], nil
+		}},
 		"putMember": {perm: access.ManagePlaces, kind: "object", build: func(o *matrixObjects, p position) (string, string, any) {
 			return "POST", "/api/v1/party/members", map[string]any{"id": "m-" + p.String(), "name": "党员", "org": o.org[p], "status": "full"}
 		}},

@@ -55,6 +55,7 @@ var bodies = map[string]body{
 	"listOrgs":             {out: orgsPage{}},
 	"putOrg":               {in: model.Org{}, out: model.Org{}},
 	"listMembers":          {out: partyMembersPage{}},
+	"listActivities":       {out: partyActivitiesPage{}},
 	"putMember":            {in: model.Member{}, out: model.Member{}},
 	"recordActivity":       {in: model.Activity{}, out: model.Activity{}, status: 201},
 	"partyCoverage":        {out: coverageView{}},

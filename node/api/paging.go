@@ -8,7 +8,7 @@ import (
 // next, the opaque cursor of the following page ("" on the last). The
 // handlers read their bounds from here and so does the OpenAPI document.
 var paged = map[string]int{ // operation → largest limit
-	"listGrids": 1000, "listEvents": 500, "listPeople": 500, "listOrgs": 500, "listMembers": 500, "listCases": 500,
+	"listGrids": 1000, "listEvents": 500, "listPeople": 500, "listOrgs": 500, "listMembers": 500, "listActivities": 500, "listCases": 500,
 	"listTokens": 500, "listVisits": 500, "listCaseEntries": 500,
 }
 

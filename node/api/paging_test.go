@@ -73,7 +73,7 @@ func TestListingsPageOverHTTP(t *testing.T) {
 	}
 	before := f.digest()
 
-	query := map[string]string{"listMembers": "org=b0-1&"}
+	query := map[string]string{"listMembers": "org=b0-1&", "listActivities": "org=b0-1&"}
 	path := map[string]string{"listVisits": "/api/v1/people/" + person.ID + "/visits", "listCaseEntries": "/api/v1/cases/" + cs.ID + "/entries"}
 	byID := map[string]bool{"listCases": true}
 	served := 0

@@ -90,6 +90,32 @@ func (s *Server) listMembers(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+func (s *Server) listActivities(w http.ResponseWriter, r *http.Request) error {
+	org := r.URL.Query().Get("org")
+	if org == "" {
+		return errs.Invalid("org", "required", "name the org whose activities to list")
+	}
+	limit, cursor, err := pageParams(r, "listActivities")
+	if err != nil {
+		return err
+	}
+	if err := s.consistent(r); err != nil {
+		return err
+	}
+	if err := s.orgInScope(r, org, "org"); err != nil {
+		return err
+	}
+	as, next, err := s.b.Store().Party.Activities(org, cursor, limit)
+	if err != nil {
+		return err
+	}
+	if as == nil {
+		as = []model.Activity{}
+	}
+	writeJSON(w, http.StatusOK, partyActivitiesPage{Activities: as, Next: next})
+	return nil
+}
+
 func (s *Server) putMember(w http.ResponseWriter, r *http.Request) error {
 	var m model.Member
 	if err := decode(r, &m); err != nil {

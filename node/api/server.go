@@ -107,6 +107,7 @@ func init() {
 		{"GET", "/api/v1/party/orgs", "listOrgs", "Party organisations under a jurisdiction", token, access.Read, false, (*Server).listOrgs},
 		{"POST", "/api/v1/party/orgs", "putOrg", "Create or update a party organisation", token, access.ManagePlaces, false, (*Server).putOrg},
 		{"GET", "/api/v1/party/members", "listMembers", "An org's members (?org=)", token, access.Read, false, (*Server).listMembers},
+		{"GET", "/api/v1/party/activities", "listActivities", "An org's activities by date (?org=): 三会一课, 主题党日, with attendance", token, access.Read, false, (*Server).listActivities},
 		{"POST", "/api/v1/party/members", "putMember", "Create or update a member", token, access.ManagePlaces, false, (*Server).putMember},
 		{"POST", "/api/v1/party/activities", "recordActivity", "Record a meeting (三会一课, 主题党日) with attendance", token, access.Report, false, (*Server).recordActivity},
 		{"GET", "/api/v1/party/coverage", "partyCoverage", "Grids with no branch or group; orgs behind schedule", token, access.Read, false, (*Server).coverage},
