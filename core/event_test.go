@@ -228,8 +228,17 @@ func TestMergeSuperviseEscalateSelfResolve(t *testing.T) {
 	if s.Supervised != 2 || s.Priority != 2 {
 		t.Fatalf("supervise: %+v", s)
 	}
-	if x, err := e.Events.Act(e.ctx, a.ID, model.Action{Action: "escalate"}); err != nil || x.Status != model.StatusEscalated {
-		t.Fatalf("escalate: %v", err)
+	// With no tier above, escalating is refused and changes nothing.
+	before := mustDigest(t, e.Engine())
+	if _, err := e.Events.Act(e.ctx, a.ID, model.Action{Action: "escalate"}); !errors.Is(err, errs.ErrConflict) || errs.Field(err) != "action" || !strings.Contains(err.Error(), "no tier above") {
+		t.Fatalf("escalate with no parent: %v", err)
+	}
+	if mustDigest(t, e.Engine()) != before {
+		t.Fatal("a refused escalation changed the state")
+	}
+	e.withParent(t)
+	if x, err := e.Events.Act(e.ctx, a.ID, model.Action{Action: "escalate"}); err != nil || x.Status != model.StatusEscalated || x.EscalatedTo != "511000" {
+		t.Fatalf("escalate: %+v %v", x, err)
 	}
 	if x, err := e.Events.Act(e.ctx, c.ID, model.Action{Action: "self_resolve"}); err != nil || x.Status != model.StatusClosed {
 		t.Fatalf("self_resolve: %v", err)

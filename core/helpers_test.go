@@ -11,6 +11,7 @@ import (
 
 	"github.com/fengqiao/fengqiao/core/idcard"
 	"github.com/fengqiao/fengqiao/core/keyfile"
+	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/core/seal"
 	"github.com/fengqiao/fengqiao/core/state"
 )
@@ -122,4 +123,13 @@ func mustKeyring(t *testing.T, path string) *seal.Keyring {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// withParent links the county to the city above, so events can be
+// escalated (LevelEscalation refuses it with no tier above).
+func (e *env) withParent(t testing.TB) {
+	t.Helper()
+	if err := e.Federation.Configure(e.ctx, model.FederationConfig{Self: "511083", Links: []model.Link{{Peer: "511000", Relation: model.RelParent}}}); err != nil {
+		t.Fatal(err)
+	}
 }

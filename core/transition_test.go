@@ -16,6 +16,7 @@ import (
 func TestApplyFollowsTheTransitionTable(t *testing.T) {
 	e := newEnv(t, false)
 	e.withCounty(t)
+	e.withParent(t)
 	yes := true
 	fields := func(action, into string) model.Action {
 		d := e.clock.Now().AddDate(0, 2, 0)

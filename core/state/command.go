@@ -47,8 +47,11 @@ const (
 	// LevelRecords (record.go): binary records in format 2, with numbered
 	// fields and an extension map.
 	LevelRecords = 2
+	// LevelEscalation: escalating needs a tier above; before it, an event
+	// escalated where no parent is linked was left escalated to no one.
+	LevelEscalation = 3
 	// RuleLevel is the level this binary proposes under.
-	RuleLevel = LevelRecords
+	RuleLevel = LevelEscalation
 )
 
 // MaxCommandSize bounds an encoded command (a bulk import splits into several).

@@ -266,6 +266,13 @@ func applyEventAct(t *txn, c *Command, p *ActPayload) (any, error) {
 			bumps = append(bumps, func(cs *counterSet) { cs[mSupervised]++ })
 		}
 	case "escalate":
+		if c.Level >= LevelEscalation {
+			if pl, err := t.parentLink(); err != nil {
+				return nil, err
+			} else if pl == nil {
+				return nil, errs.Conflict("action", "no_parent", "there is no tier above this jurisdiction to escalate to: link a parent first (federation)")
+			}
+		}
 		ev.Status = model.StatusEscalated
 		if err := t.escalate(c, ev, note); err != nil {
 			return nil, err
