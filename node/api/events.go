@@ -187,6 +187,9 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) getStats(w http.ResponseWriter, r *http.Request) error {
 	tk := tokenOf(r.Context())
 	q := r.URL.Query()
+	if grid := q.Get("grid"); grid != "" {
+		return s.gridStats(w, r, tk, grid)
+	}
 	code := q.Get("jurisdiction")
 	if code == "" {
 		code = tk.Scope
@@ -227,6 +230,40 @@ func (s *Server) getStats(w http.ResponseWriter, r *http.Request) error {
 		return errs.NotFound("jurisdiction", "no rollup from %s (all-time, all categories only)", cur)
 	}
 	f, err := s.b.Store().Events.Figures(cur, q.Get("period"), q.Get("category"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, stats{Figures: f, Source: "local"})
+	return nil
+}
+
+// gridStats answers /stats?grid=: one grid's own counters, all time or
+// for one month. A grid's figures are not kept by category, and a grid
+// outside the token's scope reads as missing.
+func (s *Server) gridStats(w http.ResponseWriter, r *http.Request, tk *model.Token, grid string) error {
+	q := r.URL.Query()
+	if q.Get("category") != "" {
+		return errs.Invalid("category", "grid", "a grid's figures are not kept by category; ask its jurisdiction")
+	}
+	if j := q.Get("jurisdiction"); j != "" && !model.Under(grid, j) {
+		return errs.Invalid("grid", "scope", "grid %s is not under jurisdiction %s", grid, j)
+	}
+	if err := inScope(tk, grid, "grid", "grid", grid); err != nil {
+		return err
+	}
+	period := q.Get("period")
+	if period != "" {
+		if _, err := time.Parse("200601", period); err != nil {
+			return errs.Invalid("period", "format", "period must be YYYYMM")
+		}
+	}
+	if err := s.consistent(r); err != nil {
+		return err
+	}
+	if _, err := s.b.Store().Grids.Get(grid); err != nil {
+		return errs.NotFound("grid", "grid %s not found", grid)
+	}
+	f, err := s.b.Store().Events.GridFigures(grid, period)
 	if err != nil {
 		return err
 	}
