@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
+
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/core/state"
@@ -35,6 +38,13 @@ func (ev *Events) Report(ctx context.Context, r model.Report) (*model.Event, err
 func (ev *Events) ReportCommand(ctx context.Context, r model.Report) (*state.Command, error) {
 	if err := r.Check(); err != nil {
 		return nil, err
+	}
+	if r.Grid != "" && r.Location != nil {
+		// Both given: they must agree, or the event would sit in one grid
+		// and on the map in another.
+		if g, err := ev.s.Grids.Get(r.Grid); err == nil && !planar.PolygonContains(g.Geometry, orb.Point{r.Location.Lng, r.Location.Lat}) {
+			return nil, errs.Invalid("grid", "location", "grid %s does not contain the location (%g, %g): give the grid or the location that is right, or only one of them", r.Grid, r.Location.Lng, r.Location.Lat)
+		}
 	}
 	if r.Grid == "" && r.Location != nil {
 		code, ok, err := ev.s.Grids.index.locate(ev.s, r.Location.Lng, r.Location.Lat)

@@ -462,3 +462,23 @@ func TestReportExtensionFields(t *testing.T) {
 		t.Fatal("refused extension fields changed the state")
 	}
 }
+
+// A report naming a grid and a location that lies outside it is refused,
+// naming both, and changes nothing; when they agree it is taken.
+func TestReportGridAndLocationMustAgree(t *testing.T) {
+	e := newEnv(t, false)
+	e.withCounty(t)
+	inside := gridCentre(t, e, "511083001001001")
+	elsewhere := gridCentre(t, e, "511083002001001")
+	before := mustDigest(t, e.Engine())
+	_, err := e.Events.Report(e.ctx, model.Report{Category: "dispute", Description: "x", Grid: "511083001001001", Location: &elsewhere})
+	if !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != "grid" || !strings.Contains(err.Error(), "location") {
+		t.Fatalf("a location outside the grid: %v", err)
+	}
+	if mustDigest(t, e.Engine()) != before {
+		t.Fatal("a refused report changed the state")
+	}
+	if ev, err := e.Events.Report(e.ctx, model.Report{Category: "dispute", Description: "x", Grid: "511083001001001", Location: &inside}); err != nil || ev.Grid != "511083001001001" {
+		t.Fatalf("a location inside the grid: %+v %v", ev, err)
+	}
+}
