@@ -67,6 +67,39 @@ func (pp *People) Visits(id, after string, limit int) (visits []model.Visit, nex
 	return pp.s.engine.Visits(id, after, limit)
 }
 
+// RevealVisits lists a person's visits with their notes opened, a page at
+// a time, as Visits does. The read is an audit record, with its purpose,
+// before anything is opened.
+func (pp *People) RevealVisits(ctx context.Context, id string, why model.Purpose, after string, limit int) ([]model.RevealedVisit, string, error) {
+	if err := why.Check(); err != nil {
+		return nil, "", err
+	}
+	p, err := pp.Get(id)
+	if err != nil {
+		return nil, "", err
+	}
+	vs, next, err := pp.Visits(id, after, limit)
+	if err != nil {
+		return nil, "", err
+	}
+	if _, err := pp.s.apply(ctx, "audit.read", p.Jurisdiction, state.ReadPayload{Person: id, Fields: []string{"visit.note"}, Purpose: why.Text, Basis: why.Basis}); err != nil {
+		return nil, "", err
+	}
+	kr := pp.s.keyring()
+	out := make([]model.RevealedVisit, len(vs))
+	for i, v := range vs {
+		out[i] = model.RevealedVisit{Person: v.Person, Seq: v.Seq, At: v.At, Visitor: v.Visitor, Method: v.Method, Found: v.Found}
+		if v.NoteSealed != "" {
+			note, err := kr.Open(v.NoteSealed, "person/"+id+"/visit")
+			if err != nil {
+				return nil, "", err
+			}
+			out[i].Note = string(note)
+		}
+	}
+	return out, next, nil
+}
+
 // DueVisits lists special-population subjects under a jurisdiction whose next
 // visit is due before the given time (pass now for the overdue ones).
 func (pp *People) DueVisits(under string, before time.Time, limit int) ([]*model.Person, error) {

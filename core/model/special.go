@@ -179,6 +179,18 @@ type Visit struct {
 	NoteSealed string    `json:"note_sealed,omitempty"`
 }
 
+// RevealedVisit is a visit with its note in the clear, for the roles that
+// may reveal (audited).
+type RevealedVisit struct {
+	Person  string    `json:"person"`
+	Seq     int       `json:"seq"`
+	At      time.Time `json:"at"`
+	Visitor string    `json:"visitor"`
+	Method  string    `json:"method"`
+	Found   bool      `json:"found"`
+	Note    string    `json:"note,omitempty"`
+}
+
 // SpecialInput sets a special-population record.
 type SpecialInput struct {
 	Category string         `json:"category"`

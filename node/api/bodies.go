@@ -122,6 +122,12 @@ type visitsPage struct {
 	Next   string        `json:"next"`
 }
 
+// revealedVisitsPage is visitsPage with the notes opened (?reveal=true).
+type revealedVisitsPage struct {
+	Visits []model.RevealedVisit `json:"visits"`
+	Next   string                `json:"next"`
+}
+
 type tokensPage struct {
 	Tokens []tokenView `json:"tokens"`
 	Next   string      `json:"next"`

@@ -173,8 +173,30 @@ func (s *Server) listVisits(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := seesSpecial(tokenOf(r.Context()), p); err != nil {
+	tk := tokenOf(r.Context())
+	if err := seesSpecial(tk, p); err != nil {
 		return err
+	}
+	q := r.URL.Query()
+	switch q.Get("reveal") {
+	case "", "false":
+	case "true":
+		// The notes in the clear: roles that may reveal, with a purpose,
+		// audited before anything is opened.
+		if !access.Allows(tk.Role, access.Reveal) {
+			return &errs.FieldError{Kind: errs.ErrForbidden, Field: "reveal", Rule: "permission", Msg: "role " + tk.Role + " may not read sensitive details"}
+		}
+		rv, next, err := s.b.Store().People.RevealVisits(r.Context(), p.ID, model.Purpose{Basis: q.Get("basis"), Text: q.Get("purpose")}, cursor, limit)
+		if err != nil {
+			return err
+		}
+		if rv == nil {
+			rv = []model.RevealedVisit{}
+		}
+		writeJSON(w, http.StatusOK, revealedVisitsPage{Visits: rv, Next: next})
+		return nil
+	default:
+		return errs.Invalid("reveal", "bool", "reveal must be true or false")
 	}
 	vs, next, err := s.b.Store().People.Visits(p.ID, cursor, limit)
 	if err != nil {

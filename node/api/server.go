@@ -102,7 +102,7 @@ func init() {
 		{"POST", "/api/v1/people", "addPerson", "Register a resident (name and ID number are sealed)", token, access.Report, false, (*Server).addPerson},
 		{"GET", "/api/v1/people/{id}", "getPerson", "One person, masked; ?reveal=true&purpose= decrypts for permitted roles (audited)", token, access.Read, false, (*Server).getPerson},
 		{"POST", "/api/v1/people/{id}/special", "setSpecial", "Set a special-population record (details sealed)", token, access.Reveal, false, (*Server).setSpecial},
-		{"GET", "/api/v1/people/{id}/visits", "listVisits", "A person's visits (走访)", token, access.Read, false, (*Server).listVisits},
+		{"GET", "/api/v1/people/{id}/visits", "listVisits", "A person's visits (走访); ?reveal=true&purpose= opens the notes for permitted roles (audited)", token, access.Read, false, (*Server).listVisits},
 		{"POST", "/api/v1/people/{id}/visits", "recordVisit", "Record a visit (the note is sealed)", token, access.Report, false, (*Server).recordVisit},
 		{"GET", "/api/v1/party/orgs", "listOrgs", "Party organisations under a jurisdiction", token, access.Read, false, (*Server).listOrgs},
 		{"POST", "/api/v1/party/orgs", "putOrg", "Create or update a party organisation", token, access.ManagePlaces, false, (*Server).putOrg},

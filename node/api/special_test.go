@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -79,3 +80,47 @@ func TestSpecialPopulationMinimumNecessary(t *testing.T) {
 		t.Fatalf("a visit by the grid's worker: %d %v", resp.StatusCode, m)
 	}
 }
+
+// Visit notes are sealed when recorded and opened only for the roles that
+// may reveal, with a purpose, as an audit record (issue 24): not the grid
+// worker who wrote them, and not without a purpose.
+func TestRevealVisitNotes(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	grid := "511083001001001"
+	p, err := f.b.s.People.Add(ctx, model.PersonInput{Name: "刘晓梅", IDNumber: validID(12), Kind: "registered", Jurisdiction: "511083001001", Grid: grid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.b.s.People.SetSpecial(ctx, p.ID, model.SpecialInput{Category: model.SpecialReleased, Level: 1,
+		Since: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), Details: model.SpecialDetails{ReleaseDate: "2025-06-01"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.b.s.People.RecordVisit(ctx, p.ID, model.VisitInput{At: time.Date(2026, 11, 1, 2, 0, 0, 0, time.UTC), Visitor: "网格员", Method: "home", Found: true, Note: "家属在场，情绪稳定"}); err != nil {
+		t.Fatal(err)
+	}
+	base := "/api/v1/people/" + p.ID + "/visits"
+	resp, m := f.do("GET", base, f.town, nil, nil)
+	if resp.StatusCode != 200 || strings.Contains(fmtJSON(m), "家属在场") {
+		t.Fatalf("the plain list: %d %v", resp.StatusCode, m)
+	}
+	ownWorker := f.issue(access.GridWorker, grid)
+	resp, m = f.do("GET", base+"?reveal=true&basis=visit&purpose=x", ownWorker, nil, nil)
+	expectProblem(t, "a grid worker reveals", resp, m, 403, "reveal")
+	before := f.digest()
+	resp, m = f.do("GET", base+"?reveal=true", f.town, nil, nil)
+	expectProblem(t, "a reveal without a legal basis and purpose", resp, m, 400, "basis")
+	if f.digest() != before {
+		t.Fatal("a refused reveal changed the state")
+	}
+	chain, _ := f.b.s.Engine().Digest() // the audit chain included
+	var page revealedVisitsPage
+	if resp, _ := f.do("GET", base+"?reveal=true&basis=visit&purpose=%E5%9B%9E%E8%AE%BF%E6%A0%B8%E5%AE%9E%E6%83%85%E5%86%B5", f.town, nil, &page); resp.StatusCode != 200 || len(page.Visits) != 1 || page.Visits[0].Note != "家属在场，情绪稳定" {
+		t.Fatalf("the revealed list: %d %+v", resp.StatusCode, page)
+	}
+	if after, _ := f.b.s.Engine().Digest(); after == chain {
+		t.Fatal("the reveal left no audit record")
+	}
+}
+
+func fmtJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
