@@ -17,10 +17,11 @@ const (
 	AuditKeyRotation = "key_rotation" // this node began sealing with another key generation
 	AuditConflict    = "conflict"     // an attempt the caller should not repeat, such as registering a person registered elsewhere
 	AuditReplayed    = "replayed"     // the leader refused a forwarded command seen before, or stamped outside its window
+	AuditLookup      = "lookup"       // a person was looked up by ID number, found or not (the detail says which, never the number)
 )
 
 // AuditKinds lists the kinds of audit event.
-var AuditKinds = []string{AuditAuthFailed, AuditLockedOut, AuditDenied, AuditBackup, AuditRestore, AuditKeyRotation, AuditConflict, AuditReplayed}
+var AuditKinds = []string{AuditAuthFailed, AuditLockedOut, AuditDenied, AuditBackup, AuditRestore, AuditKeyRotation, AuditConflict, AuditReplayed, AuditLookup}
 
 // AuditEvent is one event for the audit chain. Its fields are short and
 // carry no secret and no personal data: a route pattern, never a path with

@@ -61,6 +61,7 @@ func (p position) String() string {
 // matrixObjects are what the requests name, by position.
 type matrixObjects struct {
 	jur, village, grid, point, event, person, org, token map[position]string
+	idNumber                                             map[position]string
 	caseID                                               string
 }
 
@@ -144,7 +145,10 @@ func matrixSpecs() map[string]routeSpec {
 		"addPerson": {perm: access.Report, kind: "object", noAbove: true, build: func(o *matrixObjects, p position) (string, string, any) {
 			return "POST", "/api/v1/people", map[string]any{"name": "矩阵", "id_number": validID(900 + int(p)), "kind": "registered", "jurisdiction": o.village[p]}
 		}},
-		"getPerson":   {perm: access.Read, kind: "object", noAbove: true, build: obj("GET", "/api/v1/people/{id}", person, nil)},
+		"getPerson": {perm: access.Read, kind: "object", noAbove: true, build: obj("GET", "/api/v1/people/{id}", person, nil)},
+		"lookupPerson": {perm: access.Reveal, kind: "object", noAbove: true, build: func(o *matrixObjects, p position) (string, string, any) {
+			return "POST", "/api/v1/people/lookup", map[string]any{"id_number": o.idNumber[p], "basis": "visit", "purpose": "矩阵"}
+		}},
 		"setSpecial":  {perm: access.Reveal, kind: "object", noAbove: true, build: obj("POST", "/api/v1/people/{id}/special", person, special)},
 		"listVisits":  {perm: access.Read, kind: "object", noAbove: true, special: true, build: obj("GET", "/api/v1/people/{id}/visits", person, nil)},
 		"recordVisit": {perm: access.Report, kind: "object", noAbove: true, special: true, build: obj("POST", "/api/v1/people/{id}/visits", person, visit)},
@@ -443,7 +447,9 @@ func matrixSetup(t *testing.T, f *fixture) *matrixObjects {
 	// A special-population person in A and B; the county holds no person
 	// (people live in villages), so "above" names one that does not exist.
 	o.person[above] = "p-above"
+	o.idNumber = map[position]string{above: validID(890), elsewhere: validID(891)}
 	for i, p := range []position{own, sibling} {
+		o.idNumber[p] = validID(800 + i)
 		pp, err := st.People.Add(ctx, model.PersonInput{Name: "矩阵", IDNumber: validID(800 + i), Kind: "registered", Jurisdiction: o.village[p], Grid: o.grid[p]})
 		if err != nil {
 			t.Fatal(err)

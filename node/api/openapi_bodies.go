@@ -49,6 +49,7 @@ var bodies = map[string]body{
 	"listPeople":           {out: peoplePage{}},
 	"addPerson":            {in: model.PersonInput{}, out: model.Person{}, status: 201},
 	"getPerson":            {out: personView{}},
+	"lookupPerson":         {in: lookupRequest{}, out: personView{}},
 	"setSpecial":           {in: model.SpecialInput{}, out: model.Person{}},
 	"listVisits":           {out: visitsPage{}},
 	"recordVisit":          {in: model.VisitInput{}, out: model.Visit{}, status: 201},

@@ -56,6 +56,49 @@ func (s *Server) scopedPerson(r *http.Request) (*model.Person, error) {
 	return p, inScope(tokenOf(r.Context()), p.Place(), "id", "person", id)
 }
 
+// lookupRequest finds a person by ID number: in a body, never a URL, so the
+// number stays out of access logs and proxies.
+type lookupRequest struct {
+	IDNumber string `json:"id_number"`
+	Basis    string `json:"basis"`
+	Purpose  string `json:"purpose"`
+}
+
+// lookupPerson finds a person by ID number through the blind index, for
+// the roles that may reveal, with a legal basis and purpose. Every lookup,
+// found or not, is an audit record first; a person outside the caller's
+// scope answers exactly as no person.
+func (s *Server) lookupPerson(w http.ResponseWriter, r *http.Request) error {
+	tk := tokenOf(r.Context())
+	var in lookupRequest
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if err := (model.Purpose{Basis: in.Basis, Text: in.Purpose}).Check(); err != nil {
+		return err
+	}
+	if len(in.IDNumber) != 18 {
+		return errs.Invalid("id_number", "format", "an ID number is 18 characters")
+	}
+	p, err := s.b.Store().People.FindByIDNumber(in.IDNumber)
+	found := err == nil && tk.Covers(p.Place())
+	detail := "basis " + in.Basis + ": not found"
+	if found {
+		detail = "basis " + in.Basis + ": person " + p.ID
+	}
+	if aerr := s.record(r, state.AuditEvent{Kind: state.AuditLookup, Token: tk.ID, Role: tk.Role, Detail: detail}); aerr != nil {
+		return aerr
+	}
+	if err != nil && !errors.Is(err, errs.ErrNotFound) {
+		return err
+	}
+	if !found {
+		return errs.NotFound("id_number", "no person with that ID number")
+	}
+	writeJSON(w, http.StatusOK, viewPerson(tk, p))
+	return nil
+}
+
 func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	under, err := s.underParam(r)

@@ -100,6 +100,7 @@ func init() {
 		{"GET", "/api/v1/stats", "getStats", "Figures (三率) for a jurisdiction", token, access.Read, false, (*Server).getStats},
 		{"GET", "/api/v1/people", "listPeople", "Residents under a jurisdiction, masked (?visits_due_before= for due visits)", token, access.Read, false, (*Server).listPeople},
 		{"POST", "/api/v1/people", "addPerson", "Register a resident (name and ID number are sealed)", token, access.Report, false, (*Server).addPerson},
+		{"POST", "/api/v1/people/lookup", "lookupPerson", "Find a person by ID number (in the body, never the URL) through the blind index: roles that may reveal, with a legal basis and purpose, audited found or not", token, access.Reveal, false, (*Server).lookupPerson},
 		{"GET", "/api/v1/people/{id}", "getPerson", "One person, masked; ?reveal=true&purpose= decrypts for permitted roles (audited)", token, access.Read, false, (*Server).getPerson},
 		{"POST", "/api/v1/people/{id}/special", "setSpecial", "Set a special-population record (details sealed)", token, access.Reveal, false, (*Server).setSpecial},
 		{"GET", "/api/v1/people/{id}/visits", "listVisits", "A person's visits (走访); ?reveal=true&purpose= opens the notes for permitted roles (audited)", token, access.Read, false, (*Server).listVisits},

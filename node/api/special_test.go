@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -124,3 +125,63 @@ func TestRevealVisitNotes(t *testing.T) {
 }
 
 func fmtJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+// A person is found by ID number only by the roles that may reveal, with a
+// basis and purpose; every lookup is audited, found or not; one outside the
+// caller's scope answers exactly as no person; the number never reaches a
+// URL or the log (issue 24).
+func TestLookupPersonByIDNumber(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	own, err := f.b.s.People.Add(ctx, model.PersonInput{Name: "张三", IDNumber: validID(31), Kind: "registered", Jurisdiction: "511083001001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.b.s.People.Add(ctx, model.PersonInput{Name: "李四", IDNumber: validID(32), Kind: "registered", Jurisdiction: "511083002001"}); err != nil {
+		t.Fatal(err)
+	}
+	ask := func(token, idn, basis string) (int, map[string]any, string) {
+		resp := f.raw("POST", "/api/v1/people/lookup", token, map[string]any{"id_number": idn, "basis": basis, "purpose": "核实身份"})
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var m map[string]any
+		json.Unmarshal(raw, &m)
+		return resp.StatusCode, m, string(raw)
+	}
+	if st, m, _ := ask(f.town, validID(31), "visit"); st != 200 || m["id"] != own.ID || strings.Contains(fmtJSON(m), "张三") {
+		t.Fatalf("a person in scope: %d %v", st, m)
+	}
+	st1, _, hidden := ask(f.town, validID(32), "visit")
+	st2, _, missing := ask(f.town, validID(33), "visit")
+	if st1 != 404 || st2 != 404 || hidden != missing {
+		t.Fatalf("out of scope %d %s, missing %d %s", st1, hidden, st2, missing)
+	}
+	if st, m, _ := ask(f.issue(access.GridWorker, "511083001001001"), validID(31), "visit"); st != 403 || m["field"] != "role" {
+		t.Fatalf("a grid worker: %d %v", st, m)
+	}
+	if st, m, _ := ask(f.town, validID(31), ""); st != 400 || m["field"] != "basis" {
+		t.Fatalf("no basis: %d %v", st, m)
+	}
+	// The audit chain, read whole: three lookups, four with the refused
+	// grid worker's denial aside, and no ID number anywhere in it.
+	var chain strings.Builder
+	for after := uint64(0); ; {
+		recs, err := f.b.s.Engine().AuditPage(after, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) == 0 {
+			break
+		}
+		chain.WriteString(fmtJSON(recs))
+		after = recs[len(recs)-1].Seq
+	}
+	if n := strings.Count(chain.String(), `"kind":"lookup"`); n != 3 {
+		t.Fatalf("%d lookups audited, want 3", n)
+	}
+	for _, idn := range []string{validID(31), validID(32), validID(33)} {
+		if strings.Contains(f.logs.String(), idn) || strings.Contains(chain.String(), idn) {
+			t.Fatal("an ID number reached the log or the audit")
+		}
+	}
+}
