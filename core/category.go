@@ -38,3 +38,10 @@ func (ev *Events) AddCategory(ctx context.Context, c model.Category) (*model.Cat
 func (ev *Events) Categories() ([]model.Category, error) {
 	return ev.s.engine.Categories()
 }
+
+// SLA reads the deadline table in force.
+func (ev *Events) SLA() (model.SLAConfig, error) { return ev.s.engine.SLAConfig() }
+
+// Calendar reads the working-day calendar in force (holidays and 调休
+// working days).
+func (ev *Events) Calendar() (workcal.Calendar, error) { return ev.s.engine.Calendar() }

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"maps"
 	"slices"
 
 	"github.com/fengqiao/fengqiao/core/errs"
@@ -55,6 +56,19 @@ type SLA struct {
 type SLAConfig struct {
 	Default     map[string]SLA            `json:"default"`
 	PerCategory map[string]map[string]SLA `json:"per_category,omitempty"`
+}
+
+// Clone is a deep copy: decoding a stored table over DefaultSLA's maps
+// would otherwise change the defaults of every store in the process.
+func (c SLAConfig) Clone() SLAConfig {
+	out := SLAConfig{Default: maps.Clone(c.Default)}
+	if c.PerCategory != nil {
+		out.PerCategory = make(map[string]map[string]SLA, len(c.PerCategory))
+		for k, v := range c.PerCategory {
+			out.PerCategory[k] = maps.Clone(v)
+		}
+	}
+	return out
 }
 
 // WorkDay is one working day in working minutes (SLAs count them).

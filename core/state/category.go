@@ -36,7 +36,7 @@ func CheckCategory(c model.Category) error {
 
 func (t *txn) slaConfig() (*model.SLAConfig, error) {
 	if t.sla == nil {
-		s := model.DefaultSLA
+		s := model.DefaultSLA.Clone() // a stored table is decoded over the defaults
 		if _, err := t.getRecord(bConfig, configSLA, &s); err != nil {
 			return nil, err
 		}
@@ -117,4 +117,28 @@ func (eng *Engine) Categories() ([]model.Category, error) {
 	})
 	sort.Slice(added, func(i, j int) bool { return strings.Compare(added[i].Code, added[j].Code) < 0 })
 	return append(out, added...), err
+}
+
+// SLAConfig reads the deadline table in force (the default when none was set).
+func (eng *Engine) SLAConfig() (model.SLAConfig, error) {
+	s := model.DefaultSLA.Clone() // as apply reads it: the stored table over the defaults
+	err := eng.View(func(tx *bbolt.Tx) error {
+		if raw := tx.Bucket(bConfig).Get(configSLA); raw != nil {
+			return decodeRecord(raw, &s)
+		}
+		return nil
+	})
+	return s, err
+}
+
+// Calendar reads the working-day calendar in force (empty when none was set).
+func (eng *Engine) Calendar() (workcal.Calendar, error) {
+	var c workcal.Calendar
+	err := eng.View(func(tx *bbolt.Tx) error {
+		if raw := tx.Bucket(bConfig).Get(configCalendar); raw != nil {
+			return decodeRecord(raw, &c)
+		}
+		return nil
+	})
+	return c, err
 }
