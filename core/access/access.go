@@ -72,6 +72,9 @@ const (
 	Tokens
 	// Audit covers reading and verifying the audit trail.
 	Audit
+	// Configure covers the group's working rules: the deadline table (SLA),
+	// the working-day calendar and local event categories.
+	Configure
 	// SplitRoles is the one-time upgrade of a group made before the roles
 	// were split: the old all-powerful center_admin hands the
 	// administration to a security_admin and a system_admin (and auditor
@@ -79,7 +82,7 @@ const (
 	SplitRoles
 )
 
-var permNames = [...]string{"read", "report", "act", "manage_places", "reveal", "cluster_read", "system", "tokens", "audit", "split_roles"}
+var permNames = [...]string{"read", "report", "act", "manage_places", "reveal", "cluster_read", "system", "tokens", "audit", "configure", "split_roles"}
 
 // String names the permission as the docs and errors do.
 func (p Perm) String() string {
@@ -90,13 +93,13 @@ func (p Perm) String() string {
 }
 
 // Perms lists every permission.
-var Perms = []Perm{Read, Report, Act, ManagePlaces, Reveal, ClusterRead, System, Tokens, Audit, SplitRoles}
+var Perms = []Perm{Read, Report, Act, ManagePlaces, Reveal, ClusterRead, System, Tokens, Audit, Configure, SplitRoles}
 
 var rolePerms = map[string][]Perm{
 	GridWorker:        {Read, Report, Act},
 	CommunityOperator: {Read, Report, Act, Reveal},
 	TownshipOperator:  {Read, Report, Act, ManagePlaces, Reveal},
-	CenterAdmin:       {Read, Report, Act, ManagePlaces, Reveal, ClusterRead, SplitRoles},
+	CenterAdmin:       {Read, Report, Act, ManagePlaces, Reveal, ClusterRead, Configure, SplitRoles},
 	DepartmentHandler: {Read, Act},
 	SystemAdmin:       {System, ClusterRead},
 	SecurityAdmin:     {Tokens},

@@ -38,6 +38,7 @@ var expectedRoles = map[access.Perm][]string{
 	access.System:       {access.SystemAdmin},
 	access.Tokens:       {access.SecurityAdmin},
 	access.Audit:        {access.AuditAdmin},
+	access.Configure:    {access.CenterAdmin},
 	access.SplitRoles:   {access.CenterAdmin},
 }
 
@@ -134,6 +135,15 @@ func matrixSpecs() map[string]routeSpec {
 		}},
 		"getGrid":        {perm: access.Read, kind: "object", noAbove: true, build: obj("GET", "/api/v1/grids/{code}", func(o *matrixObjects, p position) string { return o.grid[p] }, nil)},
 		"listCategories": {perm: access.Read, kind: "none", build: q("/api/v1/categories")},
+		"addCategory":    {perm: access.Configure, wide: true, kind: "none", build: post("/api/v1/categories", map[string]any{"code": "", "name": "x"})},
+		"getSLA":         {perm: access.Read, kind: "none", build: q("/api/v1/config/sla")},
+		"setSLA": {perm: access.Configure, wide: true, kind: "none", build: func(*matrixObjects, position) (string, string, any) {
+			return "PUT", "/api/v1/config/sla", map[string]any{"default": map[string]any{}}
+		}},
+		"getCalendar": {perm: access.Read, kind: "none", build: q("/api/v1/config/calendar")},
+		"setCalendar": {perm: access.Configure, wide: true, kind: "none", build: func(*matrixObjects, position) (string, string, any) {
+			return "PUT", "/api/v1/config/calendar", map[string]any{"holidays": []string{"not a date"}}
+		}},
 		"reportEvent": {perm: access.Report, kind: "object", build: func(o *matrixObjects, p position) (string, string, any) {
 			return "POST", "/api/v1/events", map[string]any{"category": "dispute", "description": "矩阵", "jurisdiction": o.jur[p]}
 		}},

@@ -4,6 +4,7 @@ import (
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/core/state"
+	"github.com/fengqiao/fengqiao/core/workcal"
 	"github.com/fengqiao/fengqiao/plugins/host"
 )
 
@@ -41,6 +42,11 @@ var bodies = map[string]body{
 	"locateGrid":           {out: feature{}},
 	"getGrid":              {out: feature{}},
 	"listCategories":       {out: categoriesView{}},
+	"addCategory":          {in: categoryInput{}, out: model.Category{}, status: 201},
+	"getSLA":               {out: model.SLAConfig{}},
+	"setSLA":               {in: model.SLAConfig{}, out: model.SLAConfig{}},
+	"getCalendar":          {out: workcal.Calendar{}},
+	"setCalendar":          {in: workcal.Calendar{}, out: workcal.Calendar{}},
 	"reportEvent":          {in: model.Report{}, out: model.Event{}, status: 201},
 	"listEvents":           {out: model.Page{}},
 	"getEvent":             {out: eventView{}},
