@@ -176,8 +176,8 @@ func (s *Server) getPerson(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return errs.Invalid("reveal", "bool", "reveal must be true or false")
 	}
-	if !access.Allows(tk.Role, access.Reveal) {
-		return &errs.FieldError{Kind: errs.ErrForbidden, Field: "reveal", Rule: "permission", Msg: "role " + tk.Role + " may not read sensitive details"}
+	if err := mayReveal(tk); err != nil {
+		return err
 	}
 	rev, err := s.b.Store().People.Reveal(r.Context(), p.ID, model.Purpose{Basis: q.Get("basis"), Text: q.Get("purpose")})
 	if err != nil {
@@ -226,8 +226,8 @@ func (s *Server) listVisits(w http.ResponseWriter, r *http.Request) error {
 	case "true":
 		// The notes in the clear: roles that may reveal, with a purpose,
 		// audited before anything is opened.
-		if !access.Allows(tk.Role, access.Reveal) {
-			return &errs.FieldError{Kind: errs.ErrForbidden, Field: "reveal", Rule: "permission", Msg: "role " + tk.Role + " may not read sensitive details"}
+		if err := mayReveal(tk); err != nil {
+			return err
 		}
 		rv, next, err := s.b.Store().People.RevealVisits(r.Context(), p.ID, model.Purpose{Basis: q.Get("basis"), Text: q.Get("purpose")}, cursor, limit)
 		if err != nil {
@@ -270,5 +270,14 @@ func (s *Server) recordVisit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, v)
+	return nil
+}
+
+// mayReveal refuses ?reveal=true to a role that may not read sensitive
+// details in the clear.
+func mayReveal(tk *model.Token) error {
+	if !access.Allows(tk.Role, access.Reveal) {
+		return &errs.FieldError{Kind: errs.ErrForbidden, Field: "reveal", Rule: "permission", Msg: "role " + tk.Role + " may not read sensitive details"}
+	}
 	return nil
 }
