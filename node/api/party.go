@@ -65,37 +65,24 @@ func (s *Server) orgInScope(r *http.Request, id, field string) error {
 }
 
 func (s *Server) listMembers(w http.ResponseWriter, r *http.Request) error {
-	org := r.URL.Query().Get("org")
-	if org == "" {
-		return errs.Invalid("org", "required", "name the org whose members to list")
-	}
-	limit, cursor, err := pageParams(r, "listMembers")
-	if err != nil {
-		return err
-	}
-	if err := s.consistent(r); err != nil {
-		return err
-	}
-	if err := s.orgInScope(r, org, "org"); err != nil {
-		return err
-	}
-	ms, next, err := s.b.Store().Party.Members(org, cursor, limit)
-	if err != nil {
-		return err
-	}
-	if ms == nil {
-		ms = []model.Member{}
-	}
-	writeJSON(w, http.StatusOK, partyMembersPage{Members: ms, Next: next})
-	return nil
+	return orgListing(s, w, r, "listMembers", "members", s.b.Store().Party.Members,
+		func(ms []model.Member, next string) any { return partyMembersPage{Members: ms, Next: next} })
 }
 
 func (s *Server) listActivities(w http.ResponseWriter, r *http.Request) error {
+	return orgListing(s, w, r, "listActivities", "activities", s.b.Store().Party.Activities,
+		func(as []model.Activity, next string) any { return partyActivitiesPage{Activities: as, Next: next} })
+}
+
+// orgListing answers a page of what an org holds (?org=, ?cursor=,
+// ?limit=): an org outside the token's scope reads as missing.
+func orgListing[T any](s *Server, w http.ResponseWriter, r *http.Request, op, what string,
+	list func(org, after string, limit int) ([]T, string, error), page func([]T, string) any) error {
 	org := r.URL.Query().Get("org")
 	if org == "" {
-		return errs.Invalid("org", "required", "name the org whose activities to list")
+		return errs.Invalid("org", "required", "name the org whose %s to list", what)
 	}
-	limit, cursor, err := pageParams(r, "listActivities")
+	limit, cursor, err := pageParams(r, op)
 	if err != nil {
 		return err
 	}
@@ -105,14 +92,14 @@ func (s *Server) listActivities(w http.ResponseWriter, r *http.Request) error {
 	if err := s.orgInScope(r, org, "org"); err != nil {
 		return err
 	}
-	as, next, err := s.b.Store().Party.Activities(org, cursor, limit)
+	items, next, err := list(org, cursor, limit)
 	if err != nil {
 		return err
 	}
-	if as == nil {
-		as = []model.Activity{}
+	if items == nil {
+		items = []T{}
 	}
-	writeJSON(w, http.StatusOK, partyActivitiesPage{Activities: as, Next: next})
+	writeJSON(w, http.StatusOK, page(items, next))
 	return nil
 }
 
