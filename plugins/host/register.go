@@ -67,18 +67,18 @@ func Describe(ctx context.Context, cfg Config) (*Description, error) {
 // reports are waited for until ctx ends. A voter that reported another
 // binary, or none, is an error at once.
 func (m *Manager) EnableWhenReported(ctx context.Context, name, version string, voters []string) (*model.PluginActive, error) {
-	if err := m.Sync(ctx); err != nil {
-		return nil, err
-	}
 	for {
+		// This node's report first; a report the group could not take now
+		// (a leader being elected) is made again on the next pass.
+		serr := m.Sync(ctx)
 		a, err := m.o.Store.Plugins.Enable(ctx, name, version, voters)
 		var fe *errs.FieldError
-		if err == nil || !errors.As(err, &fe) || fe.Rule != "unchecked" {
+		if err == nil || !errors.Is(err, errs.ErrUnavailable) && !errors.Is(err, errs.ErrOutcomeUnknown) && (!errors.As(err, &fe) || fe.Rule != "unchecked") {
 			return a, err
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("%w (waiting for every voter's report: %v)", err, ctx.Err())
+			return nil, fmt.Errorf("%w (waiting for every voter's report: %v; this node's: %v)", err, ctx.Err(), serr)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
