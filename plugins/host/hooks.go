@@ -38,14 +38,7 @@ func (m *Manager) BeforeReport(ctx context.Context, r *model.Report) error {
 		jur = r.Grid[:12] // a grid's code is its village's and a serial (model.CheckGrid)
 	}
 	var skipped []model.Skipped
-	failed := func(run *running, hook string, err error) error {
-		if run.version.PolicyOf(hook) == model.FailClosed {
-			return fmt.Errorf("%w (the %s hook of plugin %s fails closed)", err, hook, run.version.Name)
-		}
-		m.log.Warn("plugin hook failed open", "plugin", run.version.Name, "hook", hook, "err", err)
-		skipped = append(skipped, model.Skipped{Plugin: run.version.Name, Hook: hook, Error: truncate(err.Error(), 300)})
-		return nil
-	}
+	failed := func(run *running, hook string, err error) error { return m.failed(run, hook, err, &skipped) }
 	// With no enricher, nothing a router sees can change after validation,
 	// so the routers ask at the same time as the validators: a report pays
 	// one round trip to the plugins, not two.
@@ -154,14 +147,24 @@ func (m *Manager) route(ctx context.Context, serving []*running, r *model.Report
 			err = setExt(r, model.ExtRoute, rt)
 		}
 		if err != nil {
-			if run.version.PolicyOf(model.HookRouteEvent) == model.FailClosed {
-				return nil, fmt.Errorf("%w (the %s hook of plugin %s fails closed)", err, model.HookRouteEvent, run.version.Name)
+			if err := m.failed(run, model.HookRouteEvent, err, &skipped); err != nil {
+				return nil, err
 			}
-			m.log.Warn("plugin hook failed open", "plugin", run.version.Name, "hook", model.HookRouteEvent, "err", err)
-			skipped = append(skipped, model.Skipped{Plugin: run.version.Name, Hook: model.HookRouteEvent, Error: truncate(err.Error(), 300)})
 		}
 	}
 	return skipped, nil
+}
+
+// failed applies a hook's failure policy to err: fail-closed answers the
+// error naming the plugin; fail-open logs it, notes the hook in skipped
+// and answers nil.
+func (m *Manager) failed(run *running, hook string, err error, skipped *[]model.Skipped) error {
+	if run.version.PolicyOf(hook) == model.FailClosed {
+		return fmt.Errorf("%w (the %s hook of plugin %s fails closed)", err, hook, run.version.Name)
+	}
+	m.log.Warn("plugin hook failed open", "plugin", run.version.Name, "hook", hook, "err", err)
+	*skipped = append(*skipped, model.Skipped{Plugin: run.version.Name, Hook: hook, Error: truncate(err.Error(), 300)})
+	return nil
 }
 
 // callOn calls the running plugin, or fails at once when it is down.
