@@ -31,18 +31,9 @@ func pluginOf(ctx context.Context) string {
 // nothing twice. The result holds one error per command (nil: applied, or
 // applied before).
 func (p *Plugins) Execute(ctx context.Context, plugin, key string, cmds []model.PluginCommand) ([]error, error) {
-	info, err := p.Get(plugin)
+	ver, err := p.Running(plugin)
 	if err != nil {
 		return nil, err
-	}
-	if info.Active == nil {
-		return nil, errs.Forbidden("plugin", "disabled", "plugin %s is not enabled", plugin)
-	}
-	var ver *model.PluginVersion
-	for i := range info.Versions {
-		if info.Versions[i].Version == info.Active.Version {
-			ver = &info.Versions[i]
-		}
 	}
 	ctx = context.WithValue(WithActor(ctx, "plugin:"+plugin), pluginCtx{}, plugin)
 	out := make([]error, len(cmds))

@@ -95,3 +95,16 @@ func (p *Plugins) Version(name, version string) (*model.PluginVersion, error) {
 	}
 	return nil, errs.NotFound("version", "plugin %s %s not found", name, version)
 }
+
+// Running is the version of a plugin that runs: NotFound for a plugin never
+// registered, Forbidden for one not enabled.
+func (p *Plugins) Running(name string) (*model.PluginVersion, error) {
+	info, err := p.Get(name)
+	if err != nil {
+		return nil, err
+	}
+	if info.Active == nil {
+		return nil, errs.Forbidden("plugin", "disabled", "plugin %s is not enabled", name)
+	}
+	return p.Version(name, info.Active.Version)
+}

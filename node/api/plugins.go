@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"io"
 	"net/http"
-	"slices"
 
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/errs"
@@ -19,6 +18,7 @@ type PluginHost interface {
 	Register(ctx context.Context, reg host.Registration) (*model.PluginVersion, error)
 	Statuses() map[string]host.Status
 	Routes() map[string][]host.Route
+	Match(name, method, path string) (host.Route, map[string]string, error)
 	ServeHTTP(ctx context.Context, name string, req host.HTTPRequest) (*host.HTTPResponse, error)
 }
 
@@ -139,17 +139,9 @@ func (s *Server) pluginRoute(w http.ResponseWriter, r *http.Request) error {
 	}
 	tk := tokenOf(r.Context())
 	name := r.PathValue("name")
-	var route *host.Route
 	path := "/" + r.PathValue("path")
-	for _, rt := range ph.Routes()[name] {
-		if rt.Method == r.Method {
-			if _, ok := matchRoute(rt, path); ok {
-				route = &rt
-				break
-			}
-		}
-	}
-	if route == nil {
+	route, _, err := ph.Match(name, r.Method, path)
+	if err != nil {
 		return errs.NotFound("path", "no such endpoint %s", r.URL.Path)
 	}
 	perm := map[string]access.Perm{"read": access.Read, "report": access.Report, "act": access.Act}[route.Perm]
@@ -160,11 +152,11 @@ func (s *Server) pluginRoute(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	info, err := s.b.Store().Plugins.Get(name)
+	v, err := s.b.Store().Plugins.Running(name)
 	if err != nil {
 		return errs.NotFound("path", "no such endpoint %s", r.URL.Path)
 	}
-	if !servedBy(info, jur) {
+	if !v.Covers(jur) {
 		return errs.NotFound("jurisdiction", "jurisdiction %s not found", jur)
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, host.MaxHTTPBody+1))
@@ -185,18 +177,4 @@ func (s *Server) pluginRoute(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(res.Status)
 	w.Write(res.Body)
 	return nil
-}
-
-// servedBy reports whether the plugin's running version serves jur.
-func servedBy(info *model.PluginInfo, jur string) bool {
-	if info.Active == nil {
-		return false
-	}
-	i := slices.IndexFunc(info.Versions, func(v model.PluginVersion) bool { return v.Version == info.Active.Version })
-	return i >= 0 && info.Versions[i].Covers(jur)
-}
-
-// matchRoute matches a path against a plugin route's pattern.
-func matchRoute(rt host.Route, path string) (map[string]string, bool) {
-	return host.MatchPattern(rt.Path, path)
 }

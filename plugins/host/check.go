@@ -144,7 +144,7 @@ func Check(ctx context.Context, path string, config []byte, log *slog.Logger) (*
 	for _, rt := range p.Desc.Routes {
 		path := pathParam(rt.Path)
 		timed("http", fmt.Sprintf("answers %s %s with a status and JSON", rt.Method, path), func() error {
-			params, _ := MatchPattern(rt.Path, path)
+			params, _ := matchPattern(rt.Path, path)
 			body := []byte(nil)
 			if rt.Method != "GET" && rt.Method != "DELETE" {
 				body = []byte(`{}`)

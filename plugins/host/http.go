@@ -43,33 +43,39 @@ type HTTPResponse struct {
 // NotFound, as for a missing path, when the plugin or the route is not
 // there.
 func (m *Manager) Match(name, method, path string) (Route, map[string]string, error) {
+	_, rt, params, err := m.match(name, method, path)
+	return rt, params, err
+}
+
+// match is Match, with the running plugin the route belongs to.
+func (m *Manager) match(name, method, path string) (*running, Route, map[string]string, error) {
 	m.mu.Lock()
 	run, ok := m.running[name]
 	m.mu.Unlock()
 	if !ok || run.sup == nil {
-		return Route{}, nil, errs.NotFound("name", "plugin %s is not running here", name)
+		return nil, Route{}, nil, errs.NotFound("name", "plugin %s is not running here", name)
 	}
 	d := run.sup.Status().Description
 	if d == nil {
-		return Route{}, nil, errs.NotFound("name", "plugin %s is not running here", name)
+		return nil, Route{}, nil, errs.NotFound("name", "plugin %s is not running here", name)
 	}
 	for _, rt := range d.Routes {
 		if rt.Method != method {
 			continue
 		}
-		if params, ok := MatchPattern(rt.Path, path); ok {
-			return rt, params, nil
+		if params, ok := matchPattern(rt.Path, path); ok {
+			return run, rt, params, nil
 		}
 	}
-	return Route{}, nil, errs.NotFound("path", "plugin %s has no route %s %s", name, method, path)
+	return nil, Route{}, nil, errs.NotFound("path", "plugin %s has no route %s %s", name, method, path)
 }
 
 var wildcard = regexp.MustCompile(`^\{([A-Za-z_][A-Za-z0-9_]*)(\.\.\.)?\}$`)
 
-// MatchPattern matches a path against a net/http-style pattern and reads
+// matchPattern matches a path against a net/http-style pattern and reads
 // its wildcards. A path the mux would redirect (unclean, a missing
 // trailing slash) does not match.
-func MatchPattern(pattern, path string) (map[string]string, bool) {
+func matchPattern(pattern, path string) (map[string]string, bool) {
 	var got map[string]string
 	mux := http.NewServeMux()
 	mux.HandleFunc(pattern, func(_ http.ResponseWriter, r *http.Request) {
@@ -108,16 +114,13 @@ func (nopWriter) WriteHeader(int)             {}
 
 // ServeHTTP hands a checked request to the plugin and checks its answer.
 func (m *Manager) ServeHTTP(ctx context.Context, name string, req HTTPRequest) (*HTTPResponse, error) {
-	rt, params, err := m.Match(name, req.Method, req.Path)
+	run, rt, params, err := m.match(name, req.Method, req.Path)
 	if err != nil {
 		return nil, err
 	}
 	if len(req.Body) > MaxHTTPBody {
 		return nil, errs.Invalid("body", "length", "a plugin's request body is at most %d bytes", MaxHTTPBody)
 	}
-	m.mu.Lock()
-	run := m.running[name]
-	m.mu.Unlock()
 	var cmds []model.PluginCommand
 	res, err := callOn(ctx, run, func(p *Plugin) (*HTTPResponse, error) {
 		return call(ctx, p, "http", func(ctx context.Context) (*HTTPResponse, error) {
