@@ -68,13 +68,41 @@ func fieldOf(body []byte, t reflect.Type) string {
 	if t.Kind() != reflect.Struct || json.Unmarshal(body, &obj) != nil {
 		return ""
 	}
+	for _, f := range jsonFields(t) {
+		raw, ok := obj[f.name]
+		if !ok {
+			continue
+		}
+		if err := json.Unmarshal(raw, reflect.New(f.typ).Interface()); err != nil {
+			if sub := fieldOf(raw, f.typ); sub != "" {
+				return f.name + "." + sub
+			}
+			return f.name
+		}
+	}
+	return ""
+}
+
+// jsonField is one field of a struct as JSON names it.
+type jsonField struct {
+	name string
+	typ  reflect.Type
+}
+
+// jsonFields lists the fields t's JSON form has, in order, with those of
+// embedded structs in place (they sit in the same object).
+func jsonFields(t reflect.Type) []jsonField {
+	var out []jsonField
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
-		if sf.Anonymous { // promoted fields sit in the same object
-			if f := fieldOf(body, sf.Type); f != "" {
-				return f
+		if et := sf.Type; sf.Anonymous {
+			for et.Kind() == reflect.Pointer {
+				et = et.Elem()
 			}
-			continue
+			if et.Kind() == reflect.Struct {
+				out = append(out, jsonFields(et)...)
+				continue
+			}
 		}
 		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
 		if name == "-" || !sf.IsExported() {
@@ -83,18 +111,9 @@ func fieldOf(body []byte, t reflect.Type) string {
 		if name == "" {
 			name = sf.Name
 		}
-		raw, ok := obj[name]
-		if !ok {
-			continue
-		}
-		if err := json.Unmarshal(raw, reflect.New(sf.Type).Interface()); err != nil {
-			if sub := fieldOf(raw, sf.Type); sub != "" {
-				return name + "." + sub
-			}
-			return name
-		}
+		out = append(out, jsonField{name, sf.Type})
 	}
-	return ""
+	return out
 }
 
 func jsonError(err error) error {
@@ -209,25 +228,9 @@ func unknownField(body []byte, t reflect.Type) string {
 		return ""
 	}
 	fields := map[string]reflect.Type{}
-	var collect func(t reflect.Type)
-	collect = func(t reflect.Type) {
-		for i := 0; i < t.NumField(); i++ {
-			sf := t.Field(i)
-			if sf.Anonymous && sf.Type.Kind() == reflect.Struct {
-				collect(sf.Type)
-				continue
-			}
-			name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
-			if name == "-" || !sf.IsExported() {
-				continue
-			}
-			if name == "" {
-				name = sf.Name
-			}
-			fields[name] = sf.Type
-		}
+	for _, f := range jsonFields(t) {
+		fields[f.name] = f.typ
 	}
-	collect(t)
 	for _, k := range slices.Sorted(maps.Keys(obj)) {
 		ft, ok := fields[k]
 		if !ok {
