@@ -59,14 +59,6 @@ func (pp *People) Add(ctx context.Context, in model.PersonInput) (*model.Person,
 	return applyAs[*model.Person](ctx, pp.s, "person.add", in.Jurisdiction, p)
 }
 
-// PutHouse creates or updates a house.
-func (pp *People) PutHouse(ctx context.Context, h model.House) (*model.House, error) {
-	if err := model.CheckID("id", h.ID); err != nil {
-		return nil, err
-	}
-	return applyAs[*model.House](ctx, pp.s, "house.put", h.Jurisdiction, h)
-}
-
 // Get returns a person with masked name and ID number only.
 func (pp *People) Get(id string) (*model.Person, error) {
 	return pp.s.engine.Person(id)

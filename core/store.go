@@ -78,6 +78,7 @@ type Store struct {
 	Events        *Events
 	Party         *Party
 	People        *People
+	Houses        *Houses
 	Tokens        *Tokens
 	Audit         *Audit
 	Federation    *Federation
@@ -157,6 +158,7 @@ func New(e *state.Engine, p state.Proposer, opts Options) *Store {
 	s.Plugins = &Plugins{s: s}
 	s.Party = &Party{s: s}
 	s.People = &People{s: s}
+	s.Houses = &Houses{s: s}
 	s.Tokens = &Tokens{s: s}
 	s.Audit = &Audit{s: s}
 	return s

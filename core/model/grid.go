@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/geo"
@@ -159,6 +160,20 @@ func CheckID(field, id string) error {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' || r == ':') {
 			return errs.Invalid(field, "format", "id may hold letters, digits and - _ . : only")
 		}
+	}
+	return nil
+}
+
+// MaxReason bounds a reason given for retiring a record, in characters.
+const MaxReason = 500
+
+// CheckReason requires a reason in words, as for retiring a grid or a house.
+func CheckReason(reason string) error {
+	if strings.TrimSpace(reason) == "" {
+		return errs.Invalid("reason", "required", "say why")
+	}
+	if !utf8.ValidString(reason) || utf8.RuneCountInString(reason) > MaxReason {
+		return errs.Invalid("reason", "length", "reason must be valid text of at most %d characters", MaxReason)
 	}
 	return nil
 }

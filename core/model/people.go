@@ -11,14 +11,6 @@ import (
 // Resident kinds.
 var ResidentKinds = []string{"registered", "floating", "foreign", "left_behind"}
 
-// House is a dwelling in a village or community.
-type House struct {
-	ID           string `json:"id"`
-	Address      string `json:"address"`
-	Jurisdiction string `json:"jurisdiction"`
-	Grid         string `json:"grid,omitempty"`
-}
-
 // Person is a resident as stored: the name and ID number only sealed, with
 // masked forms for display and a blind index for exact lookup.
 type Person struct {

@@ -50,8 +50,12 @@ const (
 	// LevelEscalation: escalating needs a tier above; before it, an event
 	// escalated where no parent is linked was left escalated to no one.
 	LevelEscalation = 3
+	// LevelDaily: the rules of the daily-work release — a house keeps its
+	// village, is not moved off its residents' grid and takes no residents
+	// once retired; a resident's house lies where the resident lives.
+	LevelDaily = 4
 	// RuleLevel is the level this binary proposes under.
-	RuleLevel = LevelEscalation
+	RuleLevel = LevelDaily
 )
 
 // MaxCommandSize bounds an encoded command (a bulk import splits into several).

@@ -62,6 +62,8 @@ var commands = []commandDef{
 	{50, "plugin.enable", 1, typed(applyPluginEnable)},
 	{51, "plugin.put", 1, typed(applyPluginPut)},
 	{52, "plugin.delete", 1, typed(applyPluginDelete)},
+	{53, "house.add", 1, typed(applyHouseAdd)},
+	{54, "house.retire", 1, typed(applyHouseRetire)},
 }
 
 // receivers apply a message from another jurisdiction, by its kind, inside

@@ -33,25 +33,6 @@ func (t *txn) checkPlace(c *Command, jur, grid string) error {
 	return nil
 }
 
-func applyHouse(t *txn, c *Command, h *model.House) (any, error) {
-	if err := model.CheckID("id", h.ID); err != nil {
-		return nil, err
-	}
-	if h.Address == "" || len(h.Address) > 500 {
-		return nil, errs.Invalid("address", "required", "address must be 1..500 bytes")
-	}
-	if err := t.checkPlace(c, h.Jurisdiction, h.Grid); err != nil {
-		return nil, err
-	}
-	var old model.House
-	if exists, err := t.getRecord(bHouse, []byte(h.ID), &old); err != nil {
-		return nil, err
-	} else if exists && hidden(c, housePlace(&old)) {
-		return nil, unavailable("id", h.ID)
-	}
-	return h, t.putRecord(bHouse, []byte(h.ID), h)
-}
-
 func personLocKey(p *model.Person) []byte {
 	loc := p.Jurisdiction
 	if p.Grid != "" {
@@ -76,10 +57,8 @@ func applyPersonAdd(t *txn, c *Command, p *model.Person) (any, error) {
 	if err := t.checkPlace(c, p.Jurisdiction, p.Grid); err != nil {
 		return nil, err
 	}
-	if p.House != "" {
-		if _, err := loadIn(t, c, bHouse, p.House, "house", "house", housePlace); err != nil {
-			return nil, err
-		}
+	if err := t.checkHome(c, p); err != nil {
+		return nil, err
 	}
 	var prior model.Person
 	if exists, err := t.getRecord(bPerson, []byte(p.ID), &prior); err != nil {
@@ -119,8 +98,6 @@ func (t *txn) registeredElsewhere(c *Command, id string) error {
 	}
 	return ErrRegisteredElsewhere
 }
-
-func housePlace(h *model.House) string { return model.PlaceOf(h.Jurisdiction, h.Grid) }
 
 // loadPerson loads a person the command may see.
 func (t *txn) loadPerson(c *Command, id string) (*model.Person, error) {

@@ -36,6 +36,7 @@ var (
 	bActivity        = []byte("party_activity")
 	bActOrg          = []byte("ix_activity_org")
 	bHouse           = []byte("house")
+	bHouseLoc        = []byte("ix_house_loc")
 	bPerson          = []byte("person")
 	BucketPersonBI   = []byte("ix_person_blind")
 	bPersonLoc       = []byte("ix_person_loc")
@@ -91,6 +92,7 @@ var schema = []bucketSpec{
 	{bActivity, "activity id", "Activity"},
 	{bActOrg, "<org>/<date>/<activity>", "empty (index)"},
 	{bHouse, "house id", "House"},
+	{bHouseLoc, "<place>/<house>", "empty (index)"},
 	{bPerson, "person id", "Person (sealed fields)"},
 	{BucketPersonBI, "blind index of the ID number", "person id"},
 	{bPersonLoc, "<place>/<person>", "empty (index)"},

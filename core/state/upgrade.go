@@ -38,6 +38,11 @@ var addedIndexes = []struct {
 		err := decodeRecord(v, &o)
 		return orgPlaceKey(&o), err
 	}},
+	{bHouseLoc, bHouse, func(v []byte) ([]byte, error) {
+		var h model.House
+		err := decodeRecord(v, &h)
+		return houseLocKey(&h), err
+	}},
 	{BucketTokenScope, BucketToken, func(v []byte) ([]byte, error) {
 		var tk model.Token
 		err := decodeRecord(v, &tk)

@@ -62,6 +62,7 @@ func (p position) String() string {
 // matrixObjects are what the requests name, by position.
 type matrixObjects struct {
 	jur, village, grid, point, event, person, org, token map[position]string
+	house                                                map[position]string
 	idNumber                                             map[position]string
 	caseID                                               string
 }
@@ -119,6 +120,7 @@ func matrixSpecs() map[string]routeSpec {
 	}
 	ev := func(o *matrixObjects, p position) string { return o.event[p] }
 	person := func(o *matrixObjects, p position) string { return o.person[p] }
+	house := func(o *matrixObjects, p position) string { return o.house[p] }
 	caseOf := func(o *matrixObjects, _ position) string { return o.caseID }
 	visit := map[string]any{"at": "2026-11-01T02:00:00Z", "visitor": "网格员", "method": "home", "found": true}
 	special := map[string]any{"category": "released", "level": 1, "since": "2025-01-01T00:00:00Z", "details": map[string]any{"release_date": "2025-06-01"}}
@@ -162,6 +164,13 @@ func matrixSpecs() map[string]routeSpec {
 		"setSpecial":  {perm: access.Reveal, kind: "object", noAbove: true, build: obj("POST", "/api/v1/people/{id}/special", person, special)},
 		"listVisits":  {perm: access.Read, kind: "object", noAbove: true, special: true, build: obj("GET", "/api/v1/people/{id}/visits", person, nil)},
 		"recordVisit": {perm: access.Report, kind: "object", noAbove: true, special: true, build: obj("POST", "/api/v1/people/{id}/visits", person, visit)},
+		"listHouses":  {perm: access.Read, kind: "object", build: listUnder("/api/v1/houses")},
+		"addHouse": {perm: access.Report, kind: "object", noAbove: true, build: func(o *matrixObjects, p position) (string, string, any) {
+			return "POST", "/api/v1/houses", map[string]any{"address": "矩阵路 2 号", "jurisdiction": o.village[p]}
+		}},
+		"getHouse":    {perm: access.Read, kind: "object", noAbove: true, build: obj("GET", "/api/v1/houses/{id}", house, nil)},
+		"updateHouse": {perm: access.Report, kind: "object", noAbove: true, build: obj("PATCH", "/api/v1/houses/{id}", house, map[string]any{"rented": true})},
+		"retireHouse": {perm: access.ManagePlaces, kind: "object", noAbove: true, build: obj("POST", "/api/v1/houses/{id}/retire", house, map[string]any{"reason": "拆除"})},
 		"listOrgs":    {perm: access.Read, kind: "object", build: listUnder("/api/v1/party/orgs")},
 		"putOrg": {perm: access.ManagePlaces, kind: "object", build: func(o *matrixObjects, p position) (string, string, any) {
 			return "POST", "/api/v1/party/orgs", map[string]any{"id": o.org[p], "name": "党组织", "kind": "committee", "jurisdiction": o.jur[p]}
@@ -432,6 +441,7 @@ func matrixSetup(t *testing.T, f *fixture) *matrixObjects {
 		point:   map[position]string{elsewhere: "lng=116.4&lat=39.9"},
 		event:   map[position]string{elsewhere: "500110-20261207-000001"},
 		person:  map[position]string{elsewhere: "p-elsewhere"},
+		house:   map[position]string{above: "h-above", elsewhere: "h-elsewhere"},
 		org:     map[position]string{own: "org-a", sibling: "org-b", above: "org-county", elsewhere: "org-elsewhere"},
 		token:   map[position]string{elsewhere: "tok-elsewhere0"},
 	}
@@ -469,6 +479,11 @@ func matrixSetup(t *testing.T, f *fixture) *matrixObjects {
 			t.Fatal(err)
 		}
 		o.person[p] = pp.ID
+		h, err := st.Houses.Add(ctx, model.House{Address: "矩阵路 1 号", Jurisdiction: o.village[p], Grid: o.grid[p]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.house[p] = h.ID
 	}
 	// locate: a point inside A's and inside B's first grid.
 	for _, p := range []position{own, sibling} {

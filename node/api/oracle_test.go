@@ -34,6 +34,10 @@ func TestOutOfScopeAnswersAsMissing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	hB, err := st.Houses.Add(ctx, model.House{Address: "B 村 1 号", Jurisdiction: "511083002001", Grid: gridB})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := st.Party.PutOrg(ctx, model.Org{ID: "org-b", Name: "B党委", Kind: model.OrgCommittee, Jurisdiction: "511083002"}); err != nil {
 		t.Fatal(err)
 	}
@@ -69,6 +73,9 @@ func TestOutOfScopeAnswersAsMissing(t *testing.T) {
 		{op: "setSpecial", token: opA, hidden: pB.ID, nix: "p-nobody", body: special},
 		{op: "listVisits", token: opA, hidden: pB.ID, nix: "p-nobody"},
 		{op: "recordVisit", token: opA, hidden: pB.ID, nix: "p-nobody", body: visit},
+		{op: "getHouse", token: opA, hidden: hB.ID, nix: "h-nobody"},
+		{op: "updateHouse", token: opA, hidden: hB.ID, nix: "h-nobody", body: map[string]any{"rented": true}},
+		{op: "retireHouse", token: opA, hidden: hB.ID, nix: "h-nobody", body: map[string]any{"reason": "拆除"}},
 		{op: "revokeToken", token: secA, hidden: tkB.ID, nix: "tok-nobody0000"},
 		{op: "open311Get", token: opA, hidden: evB.ID + ".json", nix: "511083-20261207-999999.json"},
 		{op: "getCase", token: adminA, hidden: caseX.ID, nix: "511083-20261207-C999"},
