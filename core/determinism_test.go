@@ -80,6 +80,28 @@ func randomWorkload(t *testing.T, e *env, n int, seed int64) {
 			org := pick(orgs)
 			_, err = e.Party.RecordActivity(e.ctx, model.Activity{ID: fmt.Sprint("a", i), Org: org, Kind: pick([]string{"theme_day", "group_meeting", "party_lecture"}),
 				Date: e.clock.Now().Format(time.DateOnly), Topic: "学习", Attendees: members[org]})
+		case r < 95 && rng.Intn(3) == 0:
+			// Houses and moves (many refused: occupied, retired, elsewhere).
+			village := pick([]string{"511083001001", "511083002001"})
+			hid := fmt.Sprint("h", rng.Intn(10))
+			switch rng.Intn(4) {
+			case 0:
+				_, err = e.Houses.Add(e.ctx, model.House{ID: hid, Address: "路", Jurisdiction: village, Grid: pick(append(grids, ""))})
+			case 1:
+				g := pick(grids)
+				_, err = e.Houses.Update(e.ctx, hid, model.HousePatch{Grid: &g})
+			case 2:
+				_, err = e.Houses.Retire(e.ctx, hid, "拆除")
+			default:
+				if len(people) > 0 {
+					g, h := pick(grids), hid
+					if rng.Intn(2) == 0 {
+						_, err = e.People.Update(e.ctx, pick(people), model.PersonPatch{Grid: &g, House: &h})
+					} else {
+						_, err = e.People.Transfer(e.ctx, pick(people), model.Transfer{Jurisdiction: village, Grid: g, House: h, Reason: "搬家"})
+					}
+				}
+			}
 		case r < 95:
 			var p *model.Person
 			p, err = e.People.Add(e.ctx, model.PersonInput{ID: fmt.Sprint("p", i), Name: "居民", IDNumber: idNumber(rng.Intn(3000)), Kind: pick(model.ResidentKinds), Jurisdiction: "511083001001"})

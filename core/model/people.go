@@ -97,3 +97,22 @@ type Revealed struct {
 	IDNumber string          `json:"id_number"`
 	Details  *SpecialDetails `json:"details,omitempty"`
 }
+
+// PersonPatch changes some of a resident's own fields; nil leaves one as it
+// is. The name is sealed again; where the person lives changes within the
+// village here, and to another village by a Transfer.
+type PersonPatch struct {
+	Name  *string `json:"name,omitempty"`
+	Kind  *string `json:"kind,omitempty"`
+	Grid  *string `json:"grid,omitempty"`
+	House *string `json:"house,omitempty"`
+}
+
+// Transfer moves a resident to another village or community of the same
+// group (迁移); across groups the handover flow (转移交接) is used.
+type Transfer struct {
+	Jurisdiction string `json:"jurisdiction"`
+	Grid         string `json:"grid,omitempty"`
+	House        string `json:"house,omitempty"`
+	Reason       string `json:"reason"`
+}

@@ -64,6 +64,7 @@ var commands = []commandDef{
 	{52, "plugin.delete", 1, typed(applyPluginDelete)},
 	{53, "house.add", 1, typed(applyHouseAdd)},
 	{54, "house.retire", 1, typed(applyHouseRetire)},
+	{55, "person.update", 1, typed(applyPersonUpdate)},
 }
 
 // receivers apply a message from another jurisdiction, by its kind, inside

@@ -161,6 +161,10 @@ func matrixSpecs() map[string]routeSpec {
 		"lookupPerson": {perm: access.Reveal, kind: "object", noAbove: true, build: func(o *matrixObjects, p position) (string, string, any) {
 			return "POST", "/api/v1/people/lookup", map[string]any{"id_number": o.idNumber[p], "basis": "visit", "purpose": "矩阵"}
 		}},
+		"updatePerson": {perm: access.Report, kind: "object", noAbove: true, build: obj("PATCH", "/api/v1/people/{id}", person, map[string]any{"kind": "floating"})},
+		"transferPerson": {perm: access.ManagePlaces, kind: "object", noAbove: true, build: func(o *matrixObjects, p position) (string, string, any) {
+			return "POST", "/api/v1/people/" + o.person[p] + "/transfer", map[string]any{"jurisdiction": o.village[p], "reason": "搬家"}
+		}},
 		"setSpecial":  {perm: access.Reveal, kind: "object", noAbove: true, build: obj("POST", "/api/v1/people/{id}/special", person, special)},
 		"listVisits":  {perm: access.Read, kind: "object", noAbove: true, special: true, build: obj("GET", "/api/v1/people/{id}/visits", person, nil)},
 		"recordVisit": {perm: access.Report, kind: "object", noAbove: true, special: true, build: obj("POST", "/api/v1/people/{id}/visits", person, visit)},

@@ -57,6 +57,8 @@ var bodies = map[string]body{
 	"getPerson":            {out: personView{}},
 	"lookupPerson":         {in: lookupRequest{}, out: personView{}},
 	"setSpecial":           {in: model.SpecialInput{}, out: model.Person{}},
+	"updatePerson":         {in: model.PersonPatch{}, out: personView{}},
+	"transferPerson":       {in: model.Transfer{}, out: personView{}},
 	"listHouses":           {out: housesPage{}},
 	"addHouse":             {in: model.House{}, out: model.House{}, status: 201},
 	"getHouse":             {out: houseView{}},

@@ -70,6 +70,8 @@ func TestOutOfScopeAnswersAsMissing(t *testing.T) {
 		{op: "getEvent", token: opA, hidden: evB.ID, nix: "511083-20261207-999999"},
 		{op: "actOnEvent", token: opA, hidden: evB.ID, nix: "511083-20261207-999999", body: map[string]any{"action": "accept"}},
 		{op: "getPerson", token: opA, hidden: pB.ID, nix: "p-nobody"},
+		{op: "updatePerson", token: opA, hidden: pB.ID, nix: "p-nobody", body: map[string]any{"kind": "floating"}},
+		{op: "transferPerson", token: opA, hidden: pB.ID, nix: "p-nobody", body: map[string]any{"jurisdiction": "511083001001", "reason": "搬家"}},
 		{op: "setSpecial", token: opA, hidden: pB.ID, nix: "p-nobody", body: special},
 		{op: "listVisits", token: opA, hidden: pB.ID, nix: "p-nobody"},
 		{op: "recordVisit", token: opA, hidden: pB.ID, nix: "p-nobody", body: visit},

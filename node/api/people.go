@@ -281,3 +281,43 @@ func mayReveal(tk *model.Token) error {
 	}
 	return nil
 }
+
+func (s *Server) updatePerson(w http.ResponseWriter, r *http.Request) error {
+	var in model.PersonPatch
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	p, err := s.scopedPerson(r)
+	if err != nil {
+		return err
+	}
+	if p, err = s.b.Store().People.Update(r.Context(), p.ID, in); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewPerson(tokenOf(r.Context()), p))
+	return nil
+}
+
+// transferPerson moves a resident to another village of this group: the
+// caller's scope covers both.
+func (s *Server) transferPerson(w http.ResponseWriter, r *http.Request) error {
+	var in model.Transfer
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	p, err := s.scopedPerson(r)
+	if err != nil {
+		return err
+	}
+	if in.Jurisdiction == "" {
+		return errs.Invalid("jurisdiction", "required", "name the village/community the person moves to")
+	}
+	if in.Jurisdiction, err = s.resolveIn(tokenOf(r.Context()), in.Jurisdiction, "jurisdiction"); err != nil {
+		return err
+	}
+	if p, err = s.b.Store().People.Transfer(r.Context(), p.ID, in); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewPerson(tokenOf(r.Context()), p))
+	return nil
+}

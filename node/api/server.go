@@ -107,6 +107,8 @@ func init() {
 		{"POST", "/api/v1/people", "addPerson", "Register a resident (name and ID number are sealed)", token, access.Report, false, (*Server).addPerson},
 		{"POST", "/api/v1/people/lookup", "lookupPerson", "Find a person by ID number (in the body, never the URL) through the blind index: roles that may reveal, with a legal basis and purpose, audited found or not", token, access.Reveal, false, (*Server).lookupPerson},
 		{"GET", "/api/v1/people/{id}", "getPerson", "One person, masked; ?reveal=true&purpose= decrypts for permitted roles (audited)", token, access.Read, false, (*Server).getPerson},
+		{"PATCH", "/api/v1/people/{id}", "updatePerson", "Change a person's name (sealed again), kind, grid within the village or house", token, access.Report, false, (*Server).updatePerson},
+		{"POST", "/api/v1/people/{id}/transfer", "transferPerson", "Move a person to another village of this group (迁移), with a reason; across groups use a handover", token, access.ManagePlaces, false, (*Server).transferPerson},
 		{"POST", "/api/v1/people/{id}/special", "setSpecial", "Set a special-population record (details sealed)", token, access.Reveal, false, (*Server).setSpecial},
 		{"GET", "/api/v1/people/{id}/visits", "listVisits", "A person's visits (走访); ?reveal=true&purpose= opens the notes for permitted roles (audited)", token, access.Read, false, (*Server).listVisits},
 		{"POST", "/api/v1/people/{id}/visits", "recordVisit", "Record a visit (the note is sealed)", token, access.Report, false, (*Server).recordVisit},
