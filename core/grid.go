@@ -49,6 +49,9 @@ func (gs *Grids) put(ctx context.Context, typ string, g *model.Grid) (*model.Gri
 
 // Retire takes a grid out of use; its events and history stay.
 func (gs *Grids) Retire(ctx context.Context, code, reason string) error {
+	if err := model.CheckReason(reason); err != nil {
+		return err
+	}
 	_, err := gs.s.apply(ctx, "grid.retire", "", state.RetirePayload{Code: code, Reason: reason})
 	return err
 }

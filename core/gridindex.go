@@ -7,6 +7,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/fengqiao/fengqiao/core/geo"
+	"github.com/fengqiao/fengqiao/core/model"
 )
 
 // gridIndex is the Grids service's R-tree of active grids, for point →
@@ -26,7 +27,17 @@ type builtIndex struct {
 	idx *geo.Index
 }
 
-// locate finds the active grid containing the point.
+// gridRank puts a dedicated grid (a school, a hospital) before the basic
+// grid around it: a point inside both belongs to the dedicated one.
+func gridRank(typ model.GridType) int {
+	if typ == model.GridDedicated {
+		return 0
+	}
+	return 1
+}
+
+// locate finds the active grid containing the point: the most specific
+// where grids overlap.
 func (gi *gridIndex) locate(s *Store, lng, lat float64) (string, bool, error) {
 	gen := s.engine.GridGeneration()
 	b := gi.cur.Load()
@@ -34,7 +45,7 @@ func (gi *gridIndex) locate(s *Store, lng, lat float64) (string, bool, error) {
 		gi.rebuild.Lock()
 		if b = gi.cur.Load(); b == nil || b.gen != gen {
 			idx := geo.NewIndex()
-			if err := s.engine.ActiveGrids(func(code string, poly orb.Polygon) { idx.Put(code, poly) }); err != nil {
+			if err := s.engine.ActiveGrids(func(code string, poly orb.Polygon, typ model.GridType) { idx.PutRanked(code, poly, gridRank(typ)) }); err != nil {
 				gi.rebuild.Unlock()
 				return "", false, err
 			}

@@ -160,8 +160,11 @@ func Contains(g orb.Geometry, pt orb.Point) bool {
 	return false
 }
 
+// orient is the sign of the turn a→b→c. The explicit conversions round
+// each product, so no platform fuses them into one multiply-add: apply
+// calls this, and every replica must get the same answer.
 func orient(a, b, c orb.Point) float64 {
-	return (b[0]-a[0])*(c[1]-a[1]) - (b[1]-a[1])*(c[0]-a[0])
+	return float64((b[0]-a[0])*(c[1]-a[1])) - float64((b[1]-a[1])*(c[0]-a[0]))
 }
 
 func onSegment(a, b, p orb.Point) bool {

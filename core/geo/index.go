@@ -12,6 +12,8 @@ import (
 type entry struct {
 	key  string
 	poly orb.Polygon
+	rank int     // lower wins where polygons overlap
+	area float64 // then the smaller
 }
 
 // Index finds which polygon contains a point: an R-tree on bounding boxes,
@@ -31,11 +33,16 @@ func bounds(p orb.Polygon) (min, max [2]float64) {
 }
 
 // Put adds or replaces the polygon stored under key.
-func (x *Index) Put(key string, p orb.Polygon) {
+func (x *Index) Put(key string, p orb.Polygon) { x.PutRanked(key, p, 0) }
+
+// PutRanked adds or replaces the polygon stored under key with a rank:
+// where polygons overlap, Locate answers the lowest rank, then the
+// smallest area (the most specific), then the smallest key.
+func (x *Index) PutRanked(key string, p orb.Polygon, rank int) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.removeLocked(key)
-	e := &entry{key: key, poly: p}
+	e := &entry{key: key, poly: p, rank: rank, area: planar.Area(p)}
 	mn, mx := bounds(p)
 	x.tree.Insert(mn, mx, e)
 	x.byK[key] = e
@@ -63,19 +70,34 @@ func (x *Index) Len() int {
 	return len(x.byK)
 }
 
-// Locate returns the key of the polygon containing pt. When polygons overlap
-// the smallest key wins, so the answer never depends on insertion order.
+// Locate returns the key of the polygon containing pt. Where polygons
+// overlap the lowest rank wins, then the smallest area, then the smallest
+// key, so the answer never depends on insertion order.
 func (x *Index) Locate(pt orb.Point) (string, bool) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	best, found := "", false
+	var best *entry
 	x.tree.Search([2]float64(pt), [2]float64(pt), func(_, _ [2]float64, e *entry) bool {
-		if (!found || e.key < best) && planar.PolygonContains(e.poly, pt) {
-			best, found = e.key, true
+		if (best == nil || e.before(best)) && planar.PolygonContains(e.poly, pt) {
+			best = e
 		}
 		return true
 	})
-	return best, found
+	if best == nil {
+		return "", false
+	}
+	return best.key, true
+}
+
+// before orders entries for Locate.
+func (e *entry) before(o *entry) bool {
+	if e.rank != o.rank {
+		return e.rank < o.rank
+	}
+	if e.area != o.area {
+		return e.area < o.area
+	}
+	return e.key < o.key
 }
 
 // Keys lists every indexed key, sorted.

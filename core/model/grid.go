@@ -43,6 +43,9 @@ const (
 	RolePartTime   = "part_time"   // 兼职网格员
 )
 
+// WorkerRoles lists the roles a worker may hold on a grid.
+var WorkerRoles = []string{RoleGridLeader, RoleFullTime, RolePartTime}
+
 // Assignment puts a worker on a grid in a role.
 type Assignment struct {
 	Worker string `json:"worker"`

@@ -171,8 +171,8 @@ func (e *Engine) rebuildCaches() error {
 	return nil
 }
 
-// ActiveGrids calls fn with the code and polygon of every active grid.
-func (e *Engine) ActiveGrids(fn func(code string, poly orb.Polygon)) error {
+// ActiveGrids calls fn with the code, polygon and type of every active grid.
+func (e *Engine) ActiveGrids(fn func(code string, poly orb.Polygon, typ model.GridType)) error {
 	return e.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bGrid).ForEach(func(k, v []byte) error {
 			g, err := decodeGrid(v)
@@ -180,7 +180,7 @@ func (e *Engine) ActiveGrids(fn func(code string, poly orb.Polygon)) error {
 				return err
 			}
 			if g.Status == model.GridActive {
-				fn(g.Code, g.Geometry)
+				fn(g.Code, g.Geometry, g.Type)
 			}
 			return nil
 		})

@@ -1,12 +1,14 @@
 package state
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/geo"
 	"github.com/fengqiao/fengqiao/core/model"
 	"go.etcd.io/bbolt"
 )
@@ -63,6 +65,11 @@ func applyGridPut(t *txn, c *Command, p *GridPayload, create bool) (any, error) 
 	case !create && old.Jurisdiction != g.Jurisdiction:
 		return nil, errs.Invalid("jurisdiction", "immutable", "a grid cannot move to another village")
 	}
+	if c.Level >= LevelDaily {
+		if err := t.checkOverlap(&g); err != nil {
+			return nil, err
+		}
+	}
 	g.Status, g.Workers = model.GridActive, old.Workers
 	delete(t.grids, g.Code)
 	if err := t.putRecord(bGrid, []byte(g.Code), g); err != nil {
@@ -73,6 +80,34 @@ func applyGridPut(t *txn, c *Command, p *GridPayload, create bool) (any, error) 
 	}
 	t.effect(func(e *Engine) { e.gridGen.Add(1) })
 	return &g, nil
+}
+
+// checkOverlap refuses a basic grid whose interior meets another active
+// basic grid of its village: basic grids tile a village (全覆盖、不交叉).
+// A dedicated grid (a school, a hospital) may lie over basic ones. Grids
+// of other villages are kept apart by the villages' bounds.
+func (t *txn) checkOverlap(g *model.Grid) error {
+	if g.Type != model.GridBasic {
+		return nil
+	}
+	pre := key(g.Jurisdiction, "")
+	c := t.b(bGridByJur).Cursor()
+	for k, _ := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, _ = c.Next() {
+		code := string(k[len(pre):])
+		if code == g.Code {
+			continue
+		}
+		var other model.Grid
+		if ok, err := t.getRecord(bGrid, []byte(code), &other); err != nil {
+			return err
+		} else if !ok || other.Status != model.GridActive || other.Type != model.GridBasic {
+			continue
+		}
+		if geo.Overlap(g.Geometry, other.Geometry) {
+			return errs.Conflict("geometry", "overlap", "grid %s overlaps basic grid %s; basic grids of a village may share edges but not area", g.Code, other.Code)
+		}
+	}
+	return nil
 }
 
 // RetirePayload is the payload of grid.retire.

@@ -121,6 +121,7 @@ func matrixSpecs() map[string]routeSpec {
 	ev := func(o *matrixObjects, p position) string { return o.event[p] }
 	person := func(o *matrixObjects, p position) string { return o.person[p] }
 	house := func(o *matrixObjects, p position) string { return o.house[p] }
+	grid := func(o *matrixObjects, p position) string { return o.grid[p] }
 	caseOf := func(o *matrixObjects, _ position) string { return o.caseID }
 	visit := map[string]any{"at": "2026-11-01T02:00:00Z", "visitor": "网格员", "method": "home", "found": true}
 	special := map[string]any{"category": "released", "level": 1, "since": "2025-01-01T00:00:00Z", "details": map[string]any{"release_date": "2025-06-01"}}
@@ -134,6 +135,17 @@ func matrixSpecs() map[string]routeSpec {
 		}},
 		"locateGrid": {perm: access.Read, kind: "object", noAbove: true, build: func(o *matrixObjects, p position) (string, string, any) {
 			return "GET", "/api/v1/grids/locate?" + o.point[p], nil
+		}},
+		"updateGrid": {perm: access.ManagePlaces, kind: "object", noAbove: true, build: obj("PUT", "/api/v1/grids/{code}", grid, map[string]any{"type": "Feature", "geometry": map[string]any{"type": "Polygon"}, "properties": map[string]any{"name": "改"}})},
+		"retireGrid": {perm: access.ManagePlaces, kind: "object", noAbove: true, build: obj("POST", "/api/v1/grids/{code}/retire", grid, map[string]any{"reason": ""})},
+		"assignWorker": {perm: access.ManagePlaces, kind: "object", noAbove: true, build: func(o *matrixObjects, p position) (string, string, any) {
+			return "PUT", "/api/v1/grids/" + o.grid[p] + "/workers/w-own", map[string]any{"role": "part_time"}
+		}},
+		"removeWorker": {perm: access.ManagePlaces, kind: "object", noAbove: true, build: func(o *matrixObjects, p position) (string, string, any) {
+			return "DELETE", "/api/v1/grids/" + o.grid[p] + "/workers/w-own", nil
+		}},
+		"putWorker": {perm: access.ManagePlaces, kind: "object", noAbove: true, build: func(o *matrixObjects, p position) (string, string, any) {
+			return "POST", "/api/v1/workers", map[string]any{"id": "w-" + p.String(), "name": "网格员", "jurisdiction": o.village[p]}
 		}},
 		"getGrid":        {perm: access.Read, kind: "object", noAbove: true, build: obj("GET", "/api/v1/grids/{code}", func(o *matrixObjects, p position) string { return o.grid[p] }, nil)},
 		"listCategories": {perm: access.Read, kind: "none", build: q("/api/v1/categories")},
@@ -488,6 +500,9 @@ func matrixSetup(t *testing.T, f *fixture) *matrixObjects {
 			t.Fatal(err)
 		}
 		o.house[p] = h.ID
+	}
+	if err := st.Grids.PutWorker(ctx, model.Worker{ID: "w-own", Name: "网格员", Jurisdiction: o.village[own]}); err != nil {
+		t.Fatal(err)
 	}
 	// locate: a point inside A's and inside B's first grid.
 	for _, p := range []position{own, sibling} {

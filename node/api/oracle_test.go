@@ -67,6 +67,10 @@ func TestOutOfScopeAnswersAsMissing(t *testing.T) {
 	}{
 		{op: "getJurisdiction", token: opA, hidden: "511083002", nix: "511083099"},
 		{op: "getGrid", token: opA, hidden: gridB, nix: "511083001001099"},
+		{op: "updateGrid", token: opA, hidden: gridB, nix: "511083001001099", body: map[string]any{"type": "Feature", "geometry": map[string]any{"type": "Polygon"}, "properties": map[string]any{"name": "改"}}},
+		{op: "retireGrid", token: opA, hidden: gridB, nix: "511083001001099", body: map[string]any{"reason": "重划"}},
+		{op: "assignWorker", token: opA, hidden: gridB, nix: "511083001001099", body: map[string]any{"role": "part_time"}},
+		{op: "removeWorker", token: opA, hidden: gridB, nix: "511083001001099"},
 		{op: "getEvent", token: opA, hidden: evB.ID, nix: "511083-20261207-999999"},
 		{op: "actOnEvent", token: opA, hidden: evB.ID, nix: "511083-20261207-999999", body: map[string]any{"action": "accept"}},
 		{op: "getPerson", token: opA, hidden: pB.ID, nix: "p-nobody"},

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/paulmach/orb"
@@ -136,12 +137,8 @@ func (s *Server) getGrid(w http.ResponseWriter, r *http.Request) error {
 	if err := s.consistent(r); err != nil {
 		return err
 	}
-	code := r.PathValue("code")
-	g, err := s.b.Store().Grids.Get(code)
+	g, err := s.scopedGrid(r)
 	if err != nil {
-		return err
-	}
-	if err := inScope(tokenOf(r.Context()), g.Place(), "code", "grid", code); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, gridFeature(g))
@@ -215,5 +212,123 @@ func (s *Server) loadDivisions(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, loadedView{Loaded: len(in.Divisions)})
+	return nil
+}
+
+func (s *Server) updateGrid(w http.ResponseWriter, r *http.Request) error {
+	var in gridInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if in.Type != "Feature" {
+		return errs.Invalid("type", "geojson", "a grid is a GeoJSON Feature")
+	}
+	g, err := s.scopedGrid(r)
+	if err != nil {
+		return err
+	}
+	p := in.Properties
+	if p.Code != "" && p.Code != g.Code {
+		return errs.Invalid("properties.code", "immutable", "the code in the body is not the one in the path")
+	}
+	if p.Jurisdiction != "" && p.Jurisdiction != g.Jurisdiction {
+		return errs.Invalid("properties.jurisdiction", "immutable", "a grid cannot move to another village")
+	}
+	if g, err = s.b.Store().Grids.Update(r.Context(), model.GridSpec{Code: g.Code, Name: p.Name, Jurisdiction: g.Jurisdiction,
+		Type: p.Type, Dedicated: p.Dedicated, Duties: p.Duties, Geometry: in.Geometry}); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, gridFeature(g))
+	return nil
+}
+
+func (s *Server) retireGrid(w http.ResponseWriter, r *http.Request) error {
+	var in retireRequest
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	g, err := s.scopedGrid(r)
+	if err != nil {
+		return err
+	}
+	if err := s.b.Store().Grids.Retire(r.Context(), g.Code, in.Reason); err != nil {
+		return err
+	}
+	return s.writeGrid(w, g.Code)
+}
+
+// assignRequest puts a worker on a grid in a role.
+type assignRequest struct {
+	Role string `json:"role"`
+}
+
+func (s *Server) assignWorker(w http.ResponseWriter, r *http.Request) error {
+	var in assignRequest
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if in.Role == "" {
+		in.Role = "none"
+	}
+	return s.assign(w, r, in.Role)
+}
+
+func (s *Server) removeWorker(w http.ResponseWriter, r *http.Request) error {
+	return s.assign(w, r, "")
+}
+
+// assign sets (or, with role "", removes) the path's worker on the path's grid.
+func (s *Server) assign(w http.ResponseWriter, r *http.Request, role string) error {
+	g, err := s.scopedGrid(r)
+	if err != nil {
+		return err
+	}
+	if role != "" && !slices.Contains(model.WorkerRoles, role) {
+		return errs.Invalid("role", "enum", "role must be one of %v (DELETE takes a worker off)", model.WorkerRoles)
+	}
+	if g, err = s.b.Store().Grids.Assign(r.Context(), g.Code, r.PathValue("worker"), role); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, gridFeature(g))
+	return nil
+}
+
+func (s *Server) putWorker(w http.ResponseWriter, r *http.Request) error {
+	var in model.Worker
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if in.Jurisdiction == "" {
+		return errs.Invalid("jurisdiction", "required", "name the jurisdiction the worker belongs to")
+	}
+	cur, err := s.resolveIn(tokenOf(r.Context()), in.Jurisdiction, "jurisdiction")
+	if err != nil {
+		return err
+	}
+	in.Jurisdiction = cur
+	if err := s.b.Store().Grids.PutWorker(r.Context(), in); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, in)
+	return nil
+}
+
+// scopedGrid loads the grid the path names; one outside the caller's scope
+// answers as no grid.
+func (s *Server) scopedGrid(r *http.Request) (*model.Grid, error) {
+	code := r.PathValue("code")
+	g, err := s.b.Store().Grids.Get(code)
+	if err != nil {
+		return nil, err
+	}
+	return g, inScope(tokenOf(r.Context()), g.Place(), "code", "grid", code)
+}
+
+func (s *Server) writeGrid(w http.ResponseWriter, code string) error {
+	g, err := s.b.Store().Grids.Get(code)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, gridFeature(g))
 	return nil
 }
