@@ -28,6 +28,24 @@ func WithIdempotencyKey(ctx context.Context, key string) (context.Context, error
 	return context.WithValue(ctx, keyCtx{}, key), nil
 }
 
+type digestCtx struct{}
+
+// WithRequestDigest names the request a keyed write comes from (a hash of
+// what the caller sent). Apply refuses the key given again with another
+// digest (errs.ErrKeyReused) rather than answer with the first result.
+func WithRequestDigest(ctx context.Context, digest string) context.Context {
+	return context.WithValue(ctx, digestCtx{}, digest)
+}
+
+// requestDigest is the digest of a keyed write's request, "" for none.
+func requestDigest(ctx context.Context) string {
+	if k, _ := ctx.Value(keyCtx{}).(string); k == "" {
+		return ""
+	}
+	d, _ := ctx.Value(digestCtx{}).(string)
+	return d
+}
+
 // withoutKey drops the key: operations that propose many commands (imports,
 // loading a county) must not give them all one id.
 func withoutKey(ctx context.Context) context.Context {

@@ -226,7 +226,7 @@ func (s *Store) command(ctx context.Context, typ, jur string, payload any) (*sta
 	if !ok {
 		return nil, fmt.Errorf("core: no handler for %s", typ)
 	}
-	return &state.Command{Type: typ, Version: version, ID: commandID(ctx), At: s.clock().UTC(), Actor: actorOf(ctx), Jurisdiction: jur, Scope: scopeOf(ctx), Level: state.RuleLevel, Payload: raw}, nil
+	return &state.Command{Type: typ, Version: version, ID: commandID(ctx), At: s.clock().UTC(), Actor: actorOf(ctx), Jurisdiction: jur, Scope: scopeOf(ctx), Level: state.RuleLevel, Digest: requestDigest(ctx), Payload: raw}, nil
 }
 
 // applyAll proposes commands together (one transaction under Local) and

@@ -20,6 +20,10 @@ var (
 	// ErrIllegalTransition marks an event action not allowed in the event's state.
 	// It also matches ErrConflict.
 	ErrIllegalTransition = &kindErr{msg: "illegal transition", parent: ErrConflict}
+	// ErrKeyReused marks an idempotency key given again with a different
+	// request: neither a retry nor a new request. It also matches
+	// ErrConflict.
+	ErrKeyReused = &kindErr{msg: "idempotency key reused", parent: ErrConflict}
 	// ErrForbidden marks an action the caller may not take.
 	ErrForbidden = errors.New("forbidden")
 	// ErrTampered marks audit or sealed data that fails verification.

@@ -32,6 +32,10 @@ type Command struct {
 	// by it, never by the binary applying: an old log entry then applies
 	// exactly as it did when it was first applied, on every replica.
 	Level int `json:"level,omitempty"`
+	// Digest, on a keyed command (an idempotent retry), is the request the
+	// key was given with, hashed: the same key with another request is
+	// refused instead of answered with the first one's result.
+	Digest string `json:"digest,omitempty"`
 	// Payload is a JSON object, or for hot commands (a report) a binary
 	// record; see decodePayload. Only the binary envelope carries the latter.
 	Payload json.RawMessage `json:"payload"`
@@ -68,6 +72,7 @@ const (
 	commandFormat1 = 1
 	commandFormat2 = 2 // format 1 and the actor's scope
 	commandFormat3 = 3 // format 1, the scope (maybe empty) and the rule level
+	commandFormat4 = 4 // format 3 and the request digest
 )
 
 // Encode returns the canonical wire form of c: a binary envelope (magic,
@@ -78,10 +83,12 @@ func (c *Command) Encode() ([]byte, error) {
 	if !payloadForm(c.Payload) {
 		return nil, errs.Invalid("command.payload", "json", "encode command %s: payload must be a JSON object or a binary record", c.Type)
 	}
-	b := make([]byte, 0, 56+len(c.Type)+len(c.ID)+len(c.Actor)+len(c.Jurisdiction)+len(c.Scope)+len(c.Payload))
+	b := make([]byte, 0, 57+len(c.Type)+len(c.ID)+len(c.Actor)+len(c.Jurisdiction)+len(c.Scope)+len(c.Digest)+len(c.Payload))
 	// A command of level 0 keeps format 1 or 2, byte for byte.
 	format := byte(commandFormat1)
 	switch {
+	case c.Digest != "":
+		format = commandFormat4
 	case c.Level > 0:
 		format = commandFormat3
 	case c.Scope != "":
@@ -97,8 +104,11 @@ func (c *Command) Encode() ([]byte, error) {
 	if format >= commandFormat2 {
 		b = appendStr(b, c.Scope)
 	}
-	if format == commandFormat3 {
+	if format >= commandFormat3 {
 		b = binary.AppendUvarint(b, uint64(c.Level))
+	}
+	if format == commandFormat4 {
+		b = appendStr(b, c.Digest)
 	}
 	return append(b, c.Payload...), nil
 }
@@ -140,7 +150,7 @@ func DecodeCommand(data []byte) (*Command, error) {
 func (c *Command) decodeBinary(data []byte) error {
 	r := wireReader{b: data[1:]}
 	f := r.byte()
-	if f < commandFormat1 || f > commandFormat3 {
+	if f < commandFormat1 || f > commandFormat4 {
 		return errs.Invalid("command", "format", "binary command format %d not supported", f)
 	}
 	c.Type = r.str()
@@ -154,12 +164,17 @@ func (c *Command) decodeBinary(data []byte) error {
 		if c.Scope = r.str(); c.Scope == "" {
 			r.bad = true // format 2 exists to carry a scope
 		}
-	case commandFormat3:
+	case commandFormat3, commandFormat4:
 		c.Scope = r.str()
 		if lv := r.uvarint(); lv < 1 || lv > math.MaxInt32 {
 			r.bad = true // format 3 exists to carry a level
 		} else {
 			c.Level = int(lv)
+		}
+		if f == commandFormat4 {
+			if c.Digest = r.str(); c.Digest == "" {
+				r.bad = true // format 4 exists to carry a digest
+			}
 		}
 	}
 	if r.bad || v > math.MaxInt32 {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -178,6 +179,7 @@ func TestCommandLevelInEnvelope(t *testing.T) {
 		{Type: "event.act", Version: 1, ID: "a", At: at, Actor: "x", Scope: "511083", Payload: []byte(`{"id":"e"}`)},
 		{Type: "event.act", Version: 1, ID: "a", At: at, Actor: "x", Level: LevelFeed, Payload: []byte(`{"id":"e"}`)},
 		{Type: "event.act", Version: 1, ID: "a", At: at, Actor: "x", Scope: "511083", Level: LevelFeed, Payload: []byte(`{"id":"e"}`)},
+		{Type: "event.act", Version: 1, ID: "k-a", At: at, Actor: "x", Scope: "511083", Level: LevelDaily, Digest: "d1", Payload: []byte(`{"id":"e"}`)},
 	} {
 		raw, err := c.Encode()
 		if err != nil {
@@ -185,6 +187,8 @@ func TestCommandLevelInEnvelope(t *testing.T) {
 		}
 		want := byte(commandFormat1)
 		switch {
+		case c.Digest != "":
+			want = commandFormat4
 		case c.Level > 0:
 			want = commandFormat3
 		case c.Scope != "":
@@ -194,12 +198,19 @@ func TestCommandLevelInEnvelope(t *testing.T) {
 			t.Fatalf("%+v: format %d, want %d", c, raw[1], want)
 		}
 		got, err := DecodeCommand(raw)
-		if err != nil || got.Level != c.Level || got.Scope != c.Scope {
+		if err != nil || got.Level != c.Level || got.Scope != c.Scope || got.Digest != c.Digest {
 			t.Fatalf("%+v: decoded %+v, %v", c, got, err)
 		}
 	}
-	c := Command{Type: "event.act", Version: 1, ID: "a", At: at, Actor: "x", Level: RuleLevel + 1, Payload: []byte(`{"id":"e"}`)}
+	// Format 4 exists to carry a digest: one without is malformed.
+	c := Command{Type: "event.act", Version: 1, ID: "a", At: at, Actor: "x", Level: LevelDaily, Digest: "d", Payload: []byte(`{"id":"e"}`)}
 	raw, _ := c.Encode()
+	noDigest := slices.Concat(raw[:len(raw)-len(c.Payload)-2], []byte{0}, c.Payload)
+	if _, err := DecodeCommand(noDigest); !errors.Is(err, errs.ErrInvalid) {
+		t.Fatalf("format 4 with an empty digest: %v", err)
+	}
+	c = Command{Type: "event.act", Version: 1, ID: "a", At: at, Actor: "x", Level: RuleLevel + 1, Payload: []byte(`{"id":"e"}`)}
+	raw, _ = c.Encode()
 	if _, err := DecodeCommand(raw); !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != "command.level" {
 		t.Fatalf("a level from a newer binary: %v", err)
 	}

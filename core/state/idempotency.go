@@ -56,3 +56,19 @@ func refOf(v any) string {
 	}
 	return ""
 }
+
+// requestRecord is what bRequest keeps of a keyed command: the reference to
+// what it made and, after a NUL, the digest of the request it came with
+// (commands with no digest keep the reference alone, as before).
+func requestRecord(ref, digest string) []byte {
+	if digest == "" {
+		return []byte(ref)
+	}
+	return []byte(ref + "\x00" + digest)
+}
+
+// splitRequest reads a requestRecord.
+func splitRequest(rec []byte) (ref, digest string) {
+	r, d, _ := strings.Cut(string(rec), "\x00")
+	return r, d
+}

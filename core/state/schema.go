@@ -101,7 +101,7 @@ var schema = []bucketSpec{
 	{BucketToken, "token id", "Token (hash only, never the secret)"},
 	{BucketTokenHash, "peppered hash of the secret", "token id"},
 	{BucketTokenScope, "<scope>/<token id>", "empty (index)"},
-	{bRequest, "command id of a keyed command", "a reference to what it made (idempotent retries)"},
+	{bRequest, "command id of a keyed command", "a reference to what it made, and after a NUL the request's digest (idempotent retries)"},
 	{bWitness, "<origin>/<seq (8)>/<head (32)>", "Witness"},
 	{bLink, "peer code", "Link"},
 	{bOutbox, "<dest>/<seq (8)>", "Message, until acknowledged"},

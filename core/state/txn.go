@@ -100,8 +100,13 @@ func (t *txn) applyEntry(en Entry, d decoded) (any, error) {
 	t.index, t.cmd = en.Index, c
 	keyed := strings.HasPrefix(c.ID, KeyedPrefix)
 	if keyed {
-		if ref := t.b(bRequest).Get([]byte(c.ID)); ref != nil {
-			return nil, &DuplicateError{ID: c.ID, Ref: string(ref)}
+		if rec := t.b(bRequest).Get([]byte(c.ID)); rec != nil {
+			ref, digest := splitRequest(rec)
+			if digest != "" && c.Digest != "" && digest != c.Digest {
+				return nil, &errs.FieldError{Kind: errs.ErrKeyReused, Field: "Idempotency-Key", Rule: "reused",
+					Msg: "this idempotency key was used for a different request; use a new key for a new request"}
+			}
+			return nil, &DuplicateError{ID: c.ID, Ref: ref}
 		}
 	}
 	v, err := handlers[c.Type].apply(t, c, d.val)
@@ -109,7 +114,7 @@ func (t *txn) applyEntry(en Entry, d decoded) (any, error) {
 		return nil, fmt.Errorf("%s: %w", c.Type, err)
 	}
 	if keyed {
-		if err := t.b(bRequest).Put([]byte(c.ID), []byte(refOf(v))); err != nil {
+		if err := t.b(bRequest).Put([]byte(c.ID), requestRecord(refOf(v), c.Digest)); err != nil {
 			return nil, err
 		}
 	}

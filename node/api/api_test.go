@@ -672,3 +672,38 @@ func TestIdempotencyKey(t *testing.T) {
 		t.Fatalf("long key: %d", resp.StatusCode)
 	}
 }
+
+// An Idempotency-Key given again with another body is refused, naming the
+// key, and changes nothing; with the same body it is the first answer.
+func TestIdempotencyKeyReusedWithAnotherBody(t *testing.T) {
+	f := newFixture(t)
+	post := func(key, body string) (*http.Response, map[string]any) {
+		req, _ := http.NewRequest("POST", f.srv.URL+"/api/v1/events", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+f.town)
+		req.Header.Set("Idempotency-Key", key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		json.NewDecoder(resp.Body).Decode(&m)
+		return resp, m
+	}
+	first := `{"category":"dispute","description":"楼道堆物","grid":"511083001001001"}`
+	if resp, m := post("order-8", first); resp.StatusCode != 201 {
+		t.Fatalf("first: %d %v", resp.StatusCode, m)
+	}
+	before := f.digest()
+	resp, m := post("order-8", `{"category":"dispute","description":"另一件事","grid":"511083001001001"}`)
+	expectProblem(t, "key reused", resp, m, 422, "Idempotency-Key")
+	if d, _ := m["detail"].(string); !strings.Contains(d, `"order-8"`) {
+		t.Errorf("the problem does not name the key: %q", d)
+	}
+	if f.digest() != before {
+		t.Fatal("refused, yet the state changed")
+	}
+	if resp, _ := post("order-8", first); resp.StatusCode != 200 || resp.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("the same body again: %d", resp.StatusCode)
+	}
+}

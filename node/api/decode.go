@@ -23,11 +23,7 @@ const MaxBody = 1 << 20
 func decode(r *http.Request, v any) error {
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBody))
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return fmt.Errorf("%w: more than %d bytes", errTooLarge, MaxBody)
-		}
-		return errs.Invalid("body", "read", "cannot read the body: %v", err)
+		return bodyError(err)
 	}
 	// The body is JSON whatever Content-Type says (curl -d sends a form
 	// type by default); a body that is not JSON fails below, naming itself.
@@ -263,4 +259,14 @@ func unknownField(body []byte, t reflect.Type) string {
 		}
 	}
 	return ""
+}
+
+// bodyError is the problem with a body that could not be read: too large,
+// or cut off.
+func bodyError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return fmt.Errorf("%w: more than %d bytes", errTooLarge, mbe.Limit)
+	}
+	return errs.Invalid("body", "read", "cannot read the body: %v", err)
 }

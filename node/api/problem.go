@@ -54,6 +54,8 @@ func statusOf(err error) (int, string) {
 		return http.StatusRequestEntityTooLarge, "too-large"
 	case errors.Is(err, errMethod):
 		return http.StatusMethodNotAllowed, "method-not-allowed"
+	case errors.Is(err, errs.ErrKeyReused):
+		return http.StatusUnprocessableEntity, "idempotency-key-reused"
 	case errors.Is(err, errs.ErrIllegalTransition):
 		return http.StatusConflict, "illegal-transition"
 	case errors.Is(err, errs.ErrConflict):

@@ -5,6 +5,8 @@
 package api
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -241,11 +243,20 @@ func (s *Server) wrap(rt route) http.HandlerFunc {
 					if ctx, err = core.WithIdempotencyKey(ctx, tk.ID+":"+key); err != nil {
 						return err
 					}
+					digest, err := requestDigest(r)
+					if err != nil {
+						return err
+					}
+					ctx = core.WithRequestDigest(ctx, digest)
 				}
 				r = r.WithContext(ctx)
 			}
 			return rt.h(s, sw, r)
 		}()
+		if errors.Is(err, errs.ErrKeyReused) {
+			err = &errs.FieldError{Kind: errs.ErrKeyReused, Field: "Idempotency-Key", Rule: "reused",
+				Msg: fmt.Sprintf("Idempotency-Key %q was used for a different request; a new request needs a new key", r.Header.Get("Idempotency-Key"))}
+		}
 		if err != nil {
 			writeProblem(sw, r, err)
 		}
