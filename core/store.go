@@ -71,6 +71,7 @@ type Store struct {
 	hooks        atomic.Pointer[hooksBox] // plugins' hooks (SetHooks)
 	jobsMu       sync.Mutex
 	jobSources   []*jobSource // added jobs (AddJobs)
+	search       searcher     // the full-text index of events
 	ids          idcard.Checker
 
 	Jurisdictions *Jurisdictions
@@ -159,6 +160,7 @@ func New(e *state.Engine, p state.Proposer, opts Options) *Store {
 	s.Party = &Party{s: s}
 	s.People = &People{s: s}
 	s.Houses = &Houses{s: s}
+	s.search.s = s
 	s.Tokens = &Tokens{s: s}
 	s.Audit = &Audit{s: s}
 	return s

@@ -1,0 +1,213 @@
+package core
+
+import (
+	"cmp"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/fengqiao/fengqiao/core/errs"
+	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/search"
+	"github.com/fengqiao/fengqiao/core/state"
+)
+
+// searcher keeps the full-text index of events current. It is built from
+// the events on first use and then follows the change feed; a feed cursor
+// the retention has passed, or a restore that moved the feed back, starts
+// it over. Queries catch it up first, so a search sees every event the
+// replica has applied.
+type searcher struct {
+	s   *Store
+	mu  sync.Mutex // one catch-up at a time
+	idx *search.Index
+	seq uint64 // the change feed is indexed up to here
+}
+
+// SearchQuery asks for events whose description or notes hold Text.
+type SearchQuery struct {
+	Text string
+	// Under limits the events to a jurisdiction or grid code's subtree (the
+	// caller's scope); "" is all.
+	Under    string
+	From, To time.Time // reported in [From, To); zero for open
+	Status   model.Status
+	Category string
+	After    string // the previous page's Next
+	Limit    int       // 1..500, else 50
+}
+
+// Search limits.
+const (
+	MinSearchRunes = 2   // shorter queries match too much to be useful
+	MaxSearchRunes = 100 // in characters
+	searchMaxScan  = 200_000
+)
+
+// Search finds events whose description or timeline notes hold the query
+// text, newest first, within q.Under. Chinese is matched by character
+// bigrams and then confirmed as a phrase against the event.
+func (ev *Events) Search(q SearchQuery) (model.Page, error) {
+	n := utf8.RuneCountInString(strings.TrimSpace(q.Text))
+	if n < MinSearchRunes || n > MaxSearchRunes || !utf8.ValidString(q.Text) || len(search.Tokens(q.Text)) == 0 {
+		return model.Page{}, errs.Invalid("q", "length", "a search holds %d..%d characters, with letters or digits", MinSearchRunes, MaxSearchRunes)
+	}
+	if q.Limit <= 0 || q.Limit > 500 {
+		q.Limit = 50
+	}
+	sr := &ev.s.search
+	idx, err := sr.current()
+	if err != nil {
+		return model.Page{}, err
+	}
+	sq := search.Query{Text: q.Text, After: q.After, Limit: q.Limit, MaxScan: searchMaxScan}
+	if q.Under != "" {
+		under := q.Under
+		sq.Under = func(place string) bool { return state.IsUnder(place, under) }
+	}
+	if !q.From.IsZero() {
+		sq.From = q.From.Unix()
+	}
+	if !q.To.IsZero() {
+		sq.To = q.To.Unix()
+	}
+	// One token is the phrase itself; a longer query is confirmed against
+	// the event, and so are the status and category filters.
+	toks := search.Tokens(q.Text)
+	phrase := len(toks) > 1 || search.Normalize(q.Text) != toks[0]
+	var confirm func(id string) bool
+	if phrase || q.Status != "" || q.Category != "" {
+		confirm = func(id string) bool {
+			e, tl, err := ev.s.engine.EventDetail(id)
+			if err != nil || (q.Status != "" && e.Status != q.Status) || (q.Category != "" && e.Category != q.Category) {
+				return false
+			}
+			if !phrase || search.Contains(e.Description, q.Text) {
+				return true
+			}
+			for _, te := range tl {
+				if te.Note != "" && search.Contains(te.Note, q.Text) {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	res := idx.Search(sq, confirm)
+	page := model.Page{Events: make([]*model.Event, 0, len(res.IDs)), Next: res.Next}
+	for _, id := range res.IDs {
+		e, err := ev.s.engine.Event(id)
+		if err != nil {
+			return model.Page{}, err
+		}
+		page.Events = append(page.Events, e)
+	}
+	return page, nil
+}
+
+// current catches the index up with the change feed and returns it.
+func (sr *searcher) current() (*search.Index, error) {
+	sr.mu.Lock()
+	defer sr.mu.Unlock()
+	if sr.idx == nil {
+		if err := sr.rebuild(); err != nil {
+			return nil, err
+		}
+	}
+	for {
+		page, err := sr.s.engine.Changes(sr.seq, 1000, func(ch model.Change) bool { return ch.Kind == model.ChangeEvent })
+		if err != nil && errs.Field(err) == "after" && (errors.Is(err, errs.ErrConflict) || errors.Is(err, errs.ErrInvalid)) {
+			// Compacted past us, or the state was restored from an older
+			// backup: start over.
+			if err := sr.rebuild(); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		seen := map[string]bool{}
+		for _, ch := range page.Changes {
+			if !seen[ch.ID] {
+				seen[ch.ID] = true
+				if err := sr.indexEvent(ch.ID); err != nil {
+					return nil, err
+				}
+			}
+		}
+		sr.seq = page.Next
+		if page.Next >= page.Last {
+			return sr.idx, nil
+		}
+	}
+}
+
+// indexEvent adds an event, or the notes added to it since it was indexed.
+func (sr *searcher) indexEvent(id string) error {
+	e, tl, err := sr.s.engine.EventDetail(id)
+	if errors.Is(err, errs.ErrNotFound) {
+		return nil // merged away or never kept
+	}
+	if err != nil {
+		return err
+	}
+	d, known := sr.idx.Doc(id)
+	var b strings.Builder
+	if !known {
+		b.WriteString(e.Description)
+	}
+	for _, te := range tl {
+		if te.Rev > d.Rev && te.Note != "" {
+			b.WriteString("\n")
+			b.WriteString(te.Note)
+		}
+	}
+	sr.idx.Put(search.Doc{ID: e.ID, Place: e.Place(), At: e.ReportedAt.Unix(), Rev: e.Rev}, b.String())
+	return nil
+}
+
+// rebuild indexes every event from the state, oldest report first, then
+// follows the feed from where it stood before the scan (changes made during
+// the scan are indexed again, harmlessly).
+func (sr *searcher) rebuild() error {
+	_, last, err := sr.s.engine.ChangeBounds()
+	if err != nil {
+		return err
+	}
+	type pending struct {
+		doc  search.Doc
+		text string
+	}
+	var all []pending
+	after := ""
+	for {
+		next, err := sr.s.engine.EventTexts(after, 10_000, func(e *model.Event, notes []model.TimelineEntry) {
+			var b strings.Builder
+			b.WriteString(e.Description)
+			for _, te := range notes {
+				b.WriteString("\n")
+				b.WriteString(te.Note)
+			}
+			all = append(all, pending{search.Doc{ID: e.ID, Place: e.Place(), At: e.ReportedAt.Unix(), Rev: e.Rev}, b.String()})
+		})
+		if err != nil {
+			return err
+		}
+		if next == "" {
+			break
+		}
+		after = next
+	}
+	// Numbered by report time, so lists read backwards run newest first.
+	slices.SortStableFunc(all, func(a, b pending) int { return cmp.Compare(a.doc.At, b.doc.At) })
+	idx := search.New()
+	for _, p := range all {
+		idx.Put(p.doc, p.text)
+	}
+	sr.idx, sr.seq = idx, last
+	return nil
+}
