@@ -160,6 +160,9 @@ func (ev *Events) Act(ctx context.Context, id string, a model.Action) (*model.Ev
 	if err := a.Check(); err != nil {
 		return nil, err
 	}
+	if a.Action == "dispatch" && !model.HandlerIdentity(a.Handler) {
+		a.Handler = model.DeptHandler(a.Handler) // a bare name is a department's
+	}
 	return applyAs[*model.Event](ctx, ev.s, "event.act", "", state.ActPayload{ID: id, Action: a})
 }
 

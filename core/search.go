@@ -27,7 +27,8 @@ type searcher struct {
 	seq uint64 // the change feed is indexed up to here
 }
 
-// SearchQuery asks for events whose description or notes hold Text.
+// SearchQuery asks for events by report time, newest first (Oldest: oldest
+// first), optionally only those whose description or notes hold Text.
 type SearchQuery struct {
 	Text string
 	// Under limits the events to a jurisdiction or grid code's subtree (the
@@ -36,6 +37,10 @@ type SearchQuery struct {
 	From, To time.Time // reported in [From, To); zero for open
 	Status   model.Status
 	Category string
+	// Handlers keeps events dispatched to one of these handler identities
+	// (a caller's queue); nil keeps all.
+	Handlers []string
+	Oldest   bool
 	After    string // the previous page's Next
 	Limit    int       // 1..500, else 50
 }
@@ -47,13 +52,18 @@ const (
 	searchMaxScan  = 200_000
 )
 
-// Search finds events whose description or timeline notes hold the query
-// text, newest first, within q.Under. Chinese is matched by character
-// bigrams and then confirmed as a phrase against the event.
+// Search lists events by report time within q.Under, and with q.Text only
+// those whose description or timeline notes hold it: Chinese is matched by
+// character bigrams and then confirmed as a phrase against the event.
 func (ev *Events) Search(q SearchQuery) (model.Page, error) {
-	n := utf8.RuneCountInString(strings.TrimSpace(q.Text))
-	if n < MinSearchRunes || n > MaxSearchRunes || !utf8.ValidString(q.Text) || len(search.Tokens(q.Text)) == 0 {
-		return model.Page{}, errs.Invalid("q", "length", "a search holds %d..%d characters, with letters or digits", MinSearchRunes, MaxSearchRunes)
+	if q.Text != "" {
+		n := utf8.RuneCountInString(strings.TrimSpace(q.Text))
+		if n < MinSearchRunes || n > MaxSearchRunes || !utf8.ValidString(q.Text) || len(search.Tokens(q.Text)) == 0 {
+			return model.Page{}, errs.Invalid("q", "length", "a search holds %d..%d characters, with letters or digits", MinSearchRunes, MaxSearchRunes)
+		}
+	}
+	if q.Status != "" && !model.ValidStatus(q.Status) {
+		return model.Page{}, errs.Invalid("status", "enum", "unknown status %q", q.Status)
 	}
 	if q.Limit <= 0 || q.Limit > 500 {
 		q.Limit = 50
@@ -63,7 +73,8 @@ func (ev *Events) Search(q SearchQuery) (model.Page, error) {
 	if err != nil {
 		return model.Page{}, err
 	}
-	sq := search.Query{Text: q.Text, After: q.After, Limit: q.Limit, MaxScan: searchMaxScan}
+	sq := search.Query{Text: q.Text, After: q.After, Limit: q.Limit, MaxScan: searchMaxScan,
+		Status: string(q.Status), Category: q.Category, Handlers: q.Handlers, Oldest: q.Oldest}
 	if q.Under != "" {
 		under := q.Under
 		sq.Under = func(place string) bool { return state.IsUnder(place, under) }
@@ -75,17 +86,15 @@ func (ev *Events) Search(q SearchQuery) (model.Page, error) {
 		sq.To = q.To.Unix()
 	}
 	// One token is the phrase itself; a longer query is confirmed against
-	// the event, and so are the status and category filters.
-	toks := search.Tokens(q.Text)
-	phrase := len(toks) > 1 || search.Normalize(q.Text) != toks[0]
+	// the event.
 	var confirm func(id string) bool
-	if phrase || q.Status != "" || q.Category != "" {
+	if toks := search.Tokens(q.Text); len(toks) > 1 || (len(toks) == 1 && search.Normalize(q.Text) != toks[0]) {
 		confirm = func(id string) bool {
 			e, tl, err := ev.s.engine.EventDetail(id)
-			if err != nil || (q.Status != "" && e.Status != q.Status) || (q.Category != "" && e.Category != q.Category) {
+			if err != nil {
 				return false
 			}
-			if !phrase || search.Contains(e.Description, q.Text) {
+			if search.Contains(e.Description, q.Text) {
 				return true
 			}
 			for _, te := range tl {
@@ -166,7 +175,7 @@ func (sr *searcher) indexEvent(id string) error {
 			b.WriteString(te.Note)
 		}
 	}
-	sr.idx.Put(search.Doc{ID: e.ID, Place: e.Place(), At: e.ReportedAt.Unix(), Rev: e.Rev}, b.String())
+	sr.idx.Put(docOf(e), b.String())
 	return nil
 }
 
@@ -192,7 +201,7 @@ func (sr *searcher) rebuild() error {
 				b.WriteString("\n")
 				b.WriteString(te.Note)
 			}
-			all = append(all, pending{search.Doc{ID: e.ID, Place: e.Place(), At: e.ReportedAt.Unix(), Rev: e.Rev}, b.String()})
+			all = append(all, pending{docOf(e), b.String()})
 		})
 		if err != nil {
 			return err
@@ -210,4 +219,9 @@ func (sr *searcher) rebuild() error {
 	}
 	sr.idx, sr.seq = idx, last
 	return nil
+}
+
+// docOf is what the index keeps of an event besides its text.
+func docOf(e *model.Event) search.Doc {
+	return search.Doc{ID: e.ID, Place: e.Place(), At: e.ReportedAt.Unix(), Rev: e.Rev, Status: string(e.Status), Category: e.Category, Handler: e.Handler}
 }

@@ -76,7 +76,7 @@ func TestSearchEvents(t *testing.T) {
 	if err != nil || len(p2.Events) != 1 || p2.Events[0].ID == p.Events[0].ID {
 		t.Fatalf("page 2: %v %v", p2, err)
 	}
-	for _, bad := range []string{"", "楼", " 楼 ", "，，", string(make([]rune, 101))} {
+	for _, bad := range []string{"楼", " 楼 ", "，，", string(make([]rune, 101))} {
 		if _, err := e.Events.Search(SearchQuery{Text: bad}); !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != "q" {
 			t.Fatalf("query %q: %v", bad, err)
 		}

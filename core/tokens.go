@@ -41,6 +41,11 @@ type TokenSpec struct {
 	// TOTPSecret may give an administrator's TOTP secret (base32; a
 	// bootstrap token's, which its operator holds); "" makes a fresh one.
 	TOTPSecret string
+	// Person is who holds the token (a display name) and StaffNo their
+	// staff number, both optional: the audit names them.
+	Person, StaffNo string
+	// Department is a department_handler's department (only theirs).
+	Department string
 }
 
 // Issued is a new token with its secret and, for an administrator where a
@@ -130,7 +135,11 @@ func (ts *Tokens) prepare(spec TokenSpec) (*Issued, error) {
 	if err != nil {
 		return nil, err
 	}
-	tk := model.Token{ID: "tok-" + NewID()[:12], Name: spec.Name, Role: spec.Role, Scope: cur, Hash: ts.pepper(secret)}
+	if err := model.CheckHolder(spec.Role, spec.Person, spec.StaffNo, spec.Department); err != nil {
+		return nil, err
+	}
+	tk := model.Token{ID: "tok-" + NewID()[:12], Name: spec.Name, Role: spec.Role, Scope: cur, Hash: ts.pepper(secret),
+		Person: spec.Person, StaffNo: spec.StaffNo, Department: spec.Department}
 	if ttl > 0 {
 		exp := ts.s.clock().UTC().Add(ttl).Truncate(time.Second)
 		tk.ExpiresAt = &exp

@@ -6,7 +6,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
@@ -15,13 +14,13 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/core/state"
+
+	"github.com/fengqiao/fengqiao/bench/internal/procstat"
 )
 
 func main() {
@@ -32,42 +31,6 @@ func main() {
 	if err := run(*n, *queries, *keep); err != nil {
 		log.Fatal(err)
 	}
-}
-
-// rss reads the kernel's accounting: VmRSS (all resident pages), VmHWM (its
-// peak), and the split of VmRSS into anonymous memory (heap, stacks) and
-// file-backed pages (bbolt's read-only mmap of the state file, which the
-// kernel reclaims under pressure).
-func rss() (cur, peak string) {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return "?", "?"
-	}
-	defer f.Close()
-	var anon, file string
-	defer func() { cur = fmt.Sprintf("%s (anon %s, file-backed %s)", cur, anon, file) }()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			cur = strings.TrimSpace(v)
-		}
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			peak = strings.TrimSpace(v)
-		}
-		if v, ok := strings.CutPrefix(line, "RssAnon:"); ok {
-			anon = strings.TrimSpace(v)
-		}
-		if v, ok := strings.CutPrefix(line, "RssFile:"); ok {
-			file = strings.TrimSpace(v)
-		}
-	}
-	return
-}
-
-func pct(lat []time.Duration) (time.Duration, time.Duration) {
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	return lat[len(lat)/2], lat[len(lat)*99/100]
 }
 
 func run(n, queries int, dir string) error {
@@ -116,7 +79,7 @@ func run(n, queries int, dir string) error {
 	}
 	el := time.Since(t0)
 	runtime.GC()
-	cur, peak := rss()
+	cur, peak := procstat.RSS()
 	fmt.Printf("import: %d events in %v = %.0f events/s (durable, %d per transaction); RSS %s, peak %s\n",
 		done, el.Round(time.Millisecond), float64(done)/el.Seconds(), state.ImportBatch, cur, peak)
 
@@ -141,7 +104,7 @@ func run(n, queries int, dir string) error {
 	if store, err = core.Open(dir, core.Options{}); err != nil {
 		return err
 	}
-	cur, peak = rss()
+	cur, peak = procstat.RSS()
 	fmt.Printf("reopened: RSS %s\n", cur)
 
 	statuses := []model.Status{model.StatusReported, model.StatusAccepted}
@@ -157,7 +120,7 @@ func run(n, queries int, dir string) error {
 		lat = append(lat, time.Since(t))
 		rows += len(p.Events)
 	}
-	p50, p99 := pct(lat)
+	p50, p99 := procstat.Percentiles(lat)
 	fmt.Printf("events by grid+status (limit 50) over %d events: p50 %v, p99 %v, %.1f rows/query\n", done, p50, p99, float64(rows)/float64(queries))
 
 	towns, _ := store.Jurisdictions.Children("500110")
@@ -177,10 +140,10 @@ func run(n, queries int, dir string) error {
 			return fmt.Errorf("figures say %d reported, want %d", f.Reported, done)
 		}
 	}
-	p50, p99 = pct(lat)
+	p50, p99 = procstat.Percentiles(lat)
 	fmt.Printf("jurisdiction figures: p50 %v, p99 %v\n", p50, p99)
 	runtime.GC()
-	cur, _ = rss()
+	cur, _ = procstat.RSS()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	st, _ := os.Stat(store.Engine().Path())

@@ -153,6 +153,22 @@ func Prefix(code string) string { return model.ScopePrefix(code) }
 // subtree of scope (model.Under).
 func Under(code, scope string) bool { return model.Under(code, scope) }
 
+// ActionsOn lists the actions tk may take on ev now: EventActions for its
+// role, and for a department_handler none on an event not dispatched to
+// its department or to itself.
+func ActionsOn(tk *model.Token, ev *model.Event) []string {
+	if !MayHandle(tk, ev) {
+		return []string{}
+	}
+	return EventActions(tk.Role, ev.Status)
+}
+
+// MayHandle reports whether tk may act on ev at all: a department_handler
+// only on what is dispatched to it. Apply checks the same (state).
+func MayHandle(tk *model.Token, ev *model.Event) bool {
+	return tk.Role != DepartmentHandler || tk.Handles(ev.Handler)
+}
+
 // EventActions lists the actions a token of role may take on an event in
 // state s, in the order of the transition table: those the table allows
 // from s that the role may take. The console offers these and no others;

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/fengqiao/fengqiao/core/errs"
@@ -199,4 +200,27 @@ func CheckExt(m map[string]json.RawMessage) error {
 		}
 	}
 	return nil
+}
+
+// Handler identities: who an event is dispatched to — a department, a
+// person by their token, or a child jurisdiction by its division code
+// (交办 down the federation).
+const (
+	handlerDept  = "dept:"
+	handlerToken = "token:"
+)
+
+// DeptHandler is the handler identity of a department (城管, 住建, …).
+func DeptHandler(dept string) string { return handlerDept + dept }
+
+// TokenHandler is the handler identity of the person holding a token.
+func TokenHandler(id string) string { return handlerToken + id }
+
+// HandlerIdentity reports whether handler is already an identity: a
+// department's, a token's, or a division code.
+func HandlerIdentity(handler string) bool {
+	if strings.HasPrefix(handler, handlerDept) || strings.HasPrefix(handler, handlerToken) {
+		return true
+	}
+	return handler != "" && strings.Trim(handler, "0123456789") == ""
 }

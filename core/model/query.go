@@ -1,5 +1,7 @@
 package model
 
+import "time"
+
 // Query filters an event listing. Jurisdiction (any tier) and Grid narrow
 // the place; Status, Category and Overdue narrow further. After is the cursor
 // from the previous page.
@@ -9,6 +11,7 @@ type Query struct {
 	Status       Status
 	Category     string
 	Overdue      bool
+	From, To     time.Time // reported in [From, To); zero for open
 	After        string
 	Limit        int // default 50, at most 500
 }

@@ -1,7 +1,11 @@
 package model
 
 import (
+	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/fengqiao/fengqiao/core/errs"
 )
 
 // Token is an API credential as stored: a keyed hash of its secret, never
@@ -22,6 +26,28 @@ type Token struct {
 	Revoked    bool      `json:"revoked,omitempty"`
 	// ExpiresAt, if set, is when the token stops working; nil never expires.
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	// Person is the display name of whoever holds the token, and StaffNo
+	// their staff number: the audit names them (set at issue).
+	Person  string `json:"person,omitempty"`
+	StaffNo string `json:"staff_no,omitempty"`
+	// Department is a department_handler's department: events dispatched
+	// to it (DeptHandler) are the token's to sign, return and resolve.
+	Department string `json:"department,omitempty"`
+}
+
+// Handles reports whether handler (an event's) names the token: the token
+// itself, or its department.
+func (tk *Token) Handles(handler string) bool {
+	return handler != "" && (handler == TokenHandler(tk.ID) || (tk.Department != "" && handler == DeptHandler(tk.Department)))
+}
+
+// Handlers lists the handler identities the token answers for.
+func (tk *Token) Handlers() []string {
+	out := []string{TokenHandler(tk.ID)}
+	if tk.Department != "" {
+		out = append(out, DeptHandler(tk.Department))
+	}
+	return out
 }
 
 // MaxTokenTTL bounds the lifetime a token can be issued with.
@@ -35,3 +61,32 @@ func (tk *Token) Expired(now time.Time) bool {
 // Covers reports whether code (a jurisdiction or grid code) lies in the
 // token's scope.
 func (tk *Token) Covers(code string) bool { return Under(code, tk.Scope) }
+
+// Bounds of a token's holder fields, in characters.
+const (
+	MaxPerson     = 50
+	MaxStaffNo    = 32
+	MaxDepartment = 64
+)
+
+// CheckHolder checks who a token is issued to: a display name and staff
+// number of bounded length (the staff number letters, digits and -), and a
+// department only for a department_handler.
+func CheckHolder(role, person, staffNo, department string) error {
+	if !utf8.ValidString(person) || utf8.RuneCountInString(person) > MaxPerson {
+		return errs.Invalid("person", "length", "person is at most %d characters", MaxPerson)
+	}
+	if len(staffNo) > MaxStaffNo || strings.Trim(staffNo, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-") != "" {
+		return errs.Invalid("staff_no", "format", "a staff number is up to %d letters, digits and -", MaxStaffNo)
+	}
+	if department == "" {
+		return nil
+	}
+	if role != "department_handler" {
+		return errs.Invalid("department", "role", "only a department_handler's token names a department")
+	}
+	if !utf8.ValidString(department) || strings.TrimSpace(department) == "" || utf8.RuneCountInString(department) > MaxDepartment {
+		return errs.Invalid("department", "length", "a department is named in 1..%d characters", MaxDepartment)
+	}
+	return nil
+}

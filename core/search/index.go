@@ -7,13 +7,16 @@ import (
 )
 
 // Doc is one indexed event: its id, where it lies (for scope filtering),
-// when it was reported (Unix seconds) and the timeline revision its notes
-// are indexed up to.
+// when it was reported (Unix seconds), the timeline revision its notes are
+// indexed up to, and what lists filter on.
 type Doc struct {
-	ID    string
-	Place string
-	At    int64
-	Rev   int
+	ID       string
+	Place    string
+	At       int64
+	Rev      int
+	Status   string
+	Category string
+	Handler  string
 }
 
 // Index maps tokens to the documents holding them. Each posting list holds
@@ -61,7 +64,8 @@ func (x *Index) Put(d Doc, text string) {
 		x.docs = append(x.docs, d)
 		x.byID[d.ID] = n
 	} else {
-		x.docs[n].Place, x.docs[n].Rev = d.Place, max(x.docs[n].Rev, d.Rev)
+		d.Rev = max(x.docs[n].Rev, d.Rev)
+		x.docs[n] = d
 	}
 	for _, t := range toks {
 		l := x.post[t]
@@ -75,13 +79,19 @@ func (x *Index) Put(d Doc, text string) {
 	}
 }
 
-// Query asks for documents holding every token of Text, within Scope (a
-// place prefix test, see Under), reported in [From, To) when those are set
-// (Unix seconds, 0 for open), newest first, after the document After.
+// Query asks for documents holding every token of Text ("" for every
+// document), within Under (a place test), reported in [From, To) when those
+// are set (Unix seconds, 0 for open), with the given Status, Category and
+// one of Handlers when those are set, newest first (Oldest: oldest first),
+// after the document After.
 type Query struct {
 	Text     string
 	Under    func(place string) bool
 	From, To int64
+	Status   string
+	Category string
+	Handlers []string
+	Oldest   bool
 	After    string
 	Limit    int
 	// MaxScan bounds the candidates looked at; a page that reaches it ends
@@ -89,8 +99,8 @@ type Query struct {
 	MaxScan int
 }
 
-// Result is a page of matching document ids, newest first, and the id to
-// continue after ("" when the candidates are exhausted).
+// Result is a page of matching document ids and the id to continue after
+// ("" when the candidates are exhausted).
 type Result struct {
 	IDs     []string
 	Next    string
@@ -98,56 +108,93 @@ type Result struct {
 }
 
 // Search runs q. confirm, when not nil, is asked about each candidate that
-// holds every token (to check the exact phrase); it runs under the
+// passes every other test (to check the exact phrase); it runs under the
 // index's read lock and must not call back into it.
 func (x *Index) Search(q Query, confirm func(id string) bool) Result {
-	toks := Tokens(q.Text)
 	var res Result
-	if len(toks) == 0 || q.Limit <= 0 {
+	if q.Limit <= 0 {
 		return res
 	}
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	lists := make([][]uint32, len(toks))
-	for i, t := range toks {
-		if lists[i] = x.post[t]; len(lists[i]) == 0 {
+	// The candidates: the shortest posting list of the text's tokens, the
+	// others probed; with no text, every document.
+	var driver []uint32
+	var others [][]uint32
+	size := len(x.docs)
+	if q.Text != "" {
+		toks := Tokens(q.Text)
+		if len(toks) == 0 {
 			return res
 		}
+		lists := make([][]uint32, len(toks))
+		for i, t := range toks {
+			if lists[i] = x.post[t]; len(lists[i]) == 0 {
+				return res
+			}
+		}
+		slices.SortFunc(lists, func(a, b []uint32) int { return len(a) - len(b) })
+		driver, others, size = lists[0], lists[1:], len(lists[0])
 	}
-	// Drive from the shortest list; probe the others.
-	slices.SortFunc(lists, func(a, b []uint32) int { return len(a) - len(b) })
-	driver, others := lists[0], lists[1:]
-	end := len(driver)
+	at := func(i int) uint32 {
+		if driver == nil {
+			return uint32(i)
+		}
+		return driver[i]
+	}
+	// Positions run from start by step until stop.
+	start, stop, step := size-1, -1, -1
+	if q.Oldest {
+		start, stop, step = 0, size, 1
+	}
 	if q.After != "" {
 		n, ok := x.byID[q.After]
 		if !ok {
 			return res
 		}
-		end, _ = slices.BinarySearch(driver, n)
+		pos := int(n)
+		found := true
+		if driver != nil {
+			pos, found = slices.BinarySearch(driver, n)
+		}
+		switch {
+		case q.Oldest && found:
+			start = pos + 1
+		case q.Oldest:
+			start = pos
+		default:
+			start = pos - 1
+		}
 	}
-	for i := end - 1; i >= 0; i-- {
+	last := -1
+	for i := start; i != stop; i += step {
 		if q.MaxScan > 0 && res.Scanned == q.MaxScan {
-			res.Next = x.docs[driver[i+1]].ID // the last one looked at
+			res.Next = x.docs[at(last)].ID // the last one looked at
 			return res
 		}
 		res.Scanned++
-		n := driver[i]
+		last = i
+		n := at(i)
 		d := &x.docs[n]
-		if (q.Under != nil && !q.Under(d.Place)) || (q.From != 0 && d.At < q.From) || (q.To != 0 && d.At >= q.To) {
-			continue
-		}
-		if !holdsAll(others, n) || (confirm != nil && !confirm(d.ID)) {
+		if !d.matches(&q) || !holdsAll(others, n) || (confirm != nil && !confirm(d.ID)) {
 			continue
 		}
 		res.IDs = append(res.IDs, d.ID)
 		if len(res.IDs) == q.Limit {
-			if i > 0 {
+			if i+step != stop {
 				res.Next = d.ID
 			}
 			return res
 		}
 	}
 	return res
+}
+
+// matches applies the query's tests that need only the document.
+func (d *Doc) matches(q *Query) bool {
+	return (q.Under == nil || q.Under(d.Place)) && (q.From == 0 || d.At >= q.From) && (q.To == 0 || d.At < q.To) &&
+		(q.Status == "" || d.Status == q.Status) && (q.Category == "" || d.Category == q.Category) &&
+		(q.Handlers == nil || slices.Contains(q.Handlers, d.Handler))
 }
 
 func holdsAll(lists [][]uint32, n uint32) bool {

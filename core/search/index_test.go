@@ -35,7 +35,7 @@ func TestSearch(t *testing.T) {
 	put("e2", "511083002", 200, "邻里纠纷，楼道噪音")
 	put("e3", "511083001", 300, "道路积水")
 	put("e4", "511083001", 400, "楼道灯坏了")
-	x.Put(Doc{ID: "e3", Place: "511083001", Rev: 2}, "楼道也有积水") // a note on e3
+	x.Put(Doc{ID: "e3", Place: "511083001", At: 300, Rev: 2}, "楼道也有积水") // a note on e3
 	text["e3"] += "\n楼道也有积水"
 	confirm := func(q string) func(string) bool {
 		return func(id string) bool { return Contains(text[id], q) }
@@ -94,5 +94,34 @@ func TestPutOutOfOrderKeepsListsSorted(t *testing.T) {
 	}
 	if r := x.Search(Query{Text: "纠纷 调解", Limit: 10}, nil); strings.Join(r.IDs, ",") != "e50,e5" {
 		t.Fatalf("纠纷 and 调解: %v", r.IDs)
+	}
+}
+
+func TestListWithoutText(t *testing.T) {
+	x := New()
+	for i, st := range []string{"reported", "dispatched", "dispatched", "closed", "dispatched"} {
+		h := ""
+		if st == "dispatched" {
+			h = fmt.Sprint("dept:", []string{"城管", "住建"}[i%2])
+		}
+		x.Put(Doc{ID: fmt.Sprint("e", i), At: int64(i), Status: st, Handler: h, Category: "dispute"}, "")
+	}
+	got := func(q Query) string { q.Limit = 10; return strings.Join(x.Search(q, nil).IDs, ",") }
+	if s := got(Query{}); s != "e4,e3,e2,e1,e0" {
+		t.Fatalf("newest first: %s", s)
+	}
+	if s := got(Query{Oldest: true}); s != "e0,e1,e2,e3,e4" {
+		t.Fatalf("oldest first: %s", s)
+	}
+	if s := got(Query{Handlers: []string{"dept:城管", "token:t1"}}); s != "e4,e2" {
+		t.Fatalf("a department's queue: %s", s)
+	}
+	if s := got(Query{Status: "dispatched", Oldest: true, After: "e1"}); s != "e2,e4" {
+		t.Fatalf("oldest after e1: %s", s)
+	}
+	// A document updated (status moved on) answers by its new fields.
+	x.Put(Doc{ID: "e2", At: 2, Status: "resolved", Handler: "dept:住建"}, "")
+	if s := got(Query{Status: "dispatched"}); s != "e4,e1" {
+		t.Fatalf("after an update: %s", s)
 	}
 }

@@ -163,6 +163,16 @@ func applyEventAct(t *txn, c *Command, p *ActPayload) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.Level >= LevelDaily {
+		if err := t.mayHandle(c, ev); err != nil {
+			return nil, err
+		}
+		if a.Action == "dispatch" {
+			if err := t.checkHandler(ev, a.Handler); err != nil {
+				return nil, err
+			}
+		}
+	}
 	from := ev.Status
 	old := *ev
 	data := map[string]string{}
@@ -204,6 +214,9 @@ func applyEventAct(t *txn, c *Command, p *ActPayload) (any, error) {
 	case "sign":
 		ev.Status = model.StatusInProgress
 	case "return":
+		if c.Level >= LevelDaily {
+			data["handler"] = ev.Handler // who gave it back
+		}
 		ev.Status, ev.Handler = model.StatusAccepted, ""
 		data["reason"] = a.Reason
 	case "resolve":

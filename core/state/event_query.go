@@ -187,7 +187,8 @@ func (eng *Engine) Events(q model.Query) (model.Page, error) {
 			if err := decodeRecord(evb.Get(id), &e); err != nil {
 				return err
 			}
-			if (q.Status != "" && e.Status != q.Status) || (q.Category != "" && e.Category != q.Category) {
+			if (q.Status != "" && e.Status != q.Status) || (q.Category != "" && e.Category != q.Category) ||
+				(!q.From.IsZero() && e.ReportedAt.Before(q.From)) || (!q.To.IsZero() && !e.ReportedAt.Before(q.To)) {
 				continue
 			}
 			page.Events = append(page.Events, &e)

@@ -5,11 +5,14 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/workcal"
 )
 
 // consistent gates a read: linearizable unless the caller asked for
@@ -95,6 +98,39 @@ type eventView struct {
 	// Actions are those this token may take now (core/access): the console
 	// offers these and no others.
 	Actions []string `json:"actions"`
+	// Returned, on an event last given back (退回) and not dispatched
+	// again, says who gave it back and why.
+	Returned *returnedView `json:"returned,omitempty"`
+}
+
+// returnedView is who returned an event, when and why.
+type returnedView struct {
+	By      string    `json:"by"`
+	Person  string    `json:"person,omitempty"` // the token holder's name, when known
+	Handler string    `json:"handler,omitempty"`
+	At      time.Time `json:"at"`
+	Reason  string    `json:"reason"`
+}
+
+// returnedBy reads the last return from a timeline, unless a dispatch came
+// after it.
+func (s *Server) returnedBy(tl []model.TimelineEntry) *returnedView {
+	for i := len(tl) - 1; i >= 0; i-- {
+		switch tl[i].Action {
+		case "dispatch":
+			return nil
+		case "return":
+			te := tl[i]
+			v := &returnedView{By: te.Actor, Handler: te.Data["handler"], At: te.At, Reason: te.Data["reason"]}
+			if id, ok := strings.CutPrefix(te.Actor, "token:"); ok {
+				if tk, err := s.b.Store().Tokens.Get(id); err == nil {
+					v.Person = tk.Person
+				}
+			}
+			return v
+		}
+	}
+	return nil
 }
 
 func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) error {
@@ -109,7 +145,7 @@ func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) error {
 	if err := inScope(tokenOf(r.Context()), ev.Place(), "id", "event", id); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, eventView{Event: ev, Timeline: tl, Actions: access.EventActions(tokenOf(r.Context()).Role, ev.Status)})
+	writeJSON(w, http.StatusOK, eventView{Event: ev, Timeline: tl, Actions: access.ActionsOn(tokenOf(r.Context()), ev), Returned: s.returnedBy(tl)})
 	return nil
 }
 
@@ -136,7 +172,7 @@ func (s *Server) actOnEvent(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, eventView{Event: ev, Actions: access.EventActions(tk.Role, ev.Status)})
+	writeJSON(w, http.StatusOK, eventView{Event: ev, Actions: access.ActionsOn(tk, ev)})
 	return nil
 }
 
@@ -157,6 +193,27 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 			return errs.Invalid("overdue", "bool", "overdue must be true or false")
 		}
 	}
+	if query.From, err = instantParam(q, "from", false); err != nil {
+		return err
+	}
+	if query.To, err = instantParam(q, "to", true); err != nil {
+		return err
+	}
+	if !query.From.IsZero() && !query.To.IsZero() && !query.From.Before(query.To) {
+		return errs.Invalid("to", "range", "to must be after from")
+	}
+	mine := false
+	if v := q.Get("mine"); v != "" {
+		if mine, err = strconv.ParseBool(v); err != nil {
+			return errs.Invalid("mine", "bool", "mine must be true or false")
+		}
+	}
+	order := q.Get("sort")
+	switch order {
+	case "", "place", "newest", "oldest":
+	default:
+		return errs.Invalid("sort", "enum", "sort must be place, newest or oldest")
+	}
 	if query.Jurisdiction == "" && query.Grid == "" {
 		query.Jurisdiction = tk.Scope
 	}
@@ -170,10 +227,28 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	text := q.Get("q")
+	byTime := text != "" || mine || order == "newest" || order == "oldest"
+	if byTime && order == "place" {
+		return errs.Invalid("sort", "combination", "q and mine list by report time: sort newest or oldest")
+	}
+	if byTime && query.Overdue {
+		return errs.Invalid("overdue", "combination", "overdue lists by place; it does not combine with q, mine or a sort by time")
+	}
 	if err := s.consistent(r); err != nil {
 		return err
 	}
-	page, err := s.b.Store().Events.List(query)
+	var page model.Page
+	if byTime {
+		sq := core.SearchQuery{Text: text, Under: model.PlaceOf(query.Jurisdiction, query.Grid), From: query.From, To: query.To,
+			Status: query.Status, Category: query.Category, Oldest: order == "oldest", After: cursor, Limit: limit}
+		if mine {
+			sq.Handlers = tk.Handlers()
+		}
+		page, err = s.b.Store().Events.Search(sq)
+	} else {
+		page, err = s.b.Store().Events.List(query)
+	}
 	if err != nil {
 		return err
 	}
@@ -182,6 +257,27 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, page)
 	return nil
+}
+
+// instantParam reads an RFC 3339 time, or a date (YYYY-MM-DD) in China
+// Standard Time: its start, or for an end bound (to) the start of the day
+// after, so that from=2026-11-01&to=2026-11-30 is all of November.
+func instantParam(q url.Values, name string, end bool) (time.Time, error) {
+	v := q.Get(name)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	d, err := time.ParseInLocation(time.DateOnly, v, workcal.CST)
+	if err != nil {
+		return time.Time{}, errs.Invalid(name, "time", "%s must be a date (YYYY-MM-DD, China time) or an RFC 3339 time", name)
+	}
+	if end {
+		d = d.AddDate(0, 0, 1)
+	}
+	return d, nil
 }
 
 func (s *Server) getStats(w http.ResponseWriter, r *http.Request) error {

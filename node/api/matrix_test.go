@@ -99,6 +99,9 @@ type routeSpec struct {
 	// inner, when set, is the permission the handler asks beyond the
 	// table's (a plugin's route declares its own).
 	inner *access.Perm
+	// dispatched: a department_handler acts only on events dispatched to
+	// it, and the matrix's events are dispatched to no one (403).
+	dispatched bool
 }
 
 func matrixSpecs() map[string]routeSpec {
@@ -163,7 +166,7 @@ func matrixSpecs() map[string]routeSpec {
 		}},
 		"listEvents": {perm: access.Read, kind: "object", build: listUnder("/api/v1/events")},
 		"getEvent":   {perm: access.Read, kind: "object", build: obj("GET", "/api/v1/events/{id}", ev, nil)},
-		"actOnEvent": {perm: access.Act, kind: "object", build: obj("POST", "/api/v1/events/{id}/actions", ev, map[string]any{"action": "comment", "note": "矩阵"})},
+		"actOnEvent": {perm: access.Act, kind: "object", dispatched: true, build: obj("POST", "/api/v1/events/{id}/actions", ev, map[string]any{"action": "comment", "note": "矩阵"})},
 		"getStats":   {perm: access.Read, kind: "object", build: listUnder("/api/v1/stats")},
 		"listPeople": {perm: access.Read, kind: "object", build: listUnder("/api/v1/people")},
 		"addPerson": {perm: access.Report, kind: "object", noAbove: true, build: func(o *matrixObjects, p position) (string, string, any) {
@@ -336,6 +339,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 					case sp.kind == "object" && !covers(scope, p):
 						want = notFound
 					case sp.special && !slices.Contains(expectedRoles[access.Reveal], role):
+						want = forbidden
+					case sp.dispatched && role == access.DepartmentHandler:
 						want = forbidden
 					}
 					method, path, body := sp.build(o, p)

@@ -15,16 +15,19 @@ import (
 
 // tokenView never carries the hash: it is no use to a caller.
 type tokenView struct {
-	ID        string     `json:"id"`
-	Name      string     `json:"name"`
-	Role      string     `json:"role"`
-	Scope     string     `json:"scope"`
-	Revoked   bool       `json:"revoked"`
-	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Role       string     `json:"role"`
+	Scope      string     `json:"scope"`
+	Revoked    bool       `json:"revoked"`
+	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
+	Person     string     `json:"person,omitempty"`
+	StaffNo    string     `json:"staff_no,omitempty"`
+	Department string     `json:"department,omitempty"`
 }
 
 func viewToken(t *model.Token) tokenView {
-	return tokenView{t.ID, t.Name, t.Role, t.Scope, t.Revoked, t.ExpiresAt}
+	return tokenView{t.ID, t.Name, t.Role, t.Scope, t.Revoked, t.ExpiresAt, t.Person, t.StaffNo, t.Department}
 }
 
 // parseTTL reads a lifetime as a Go duration ("720h", "90m") or in whole
@@ -77,6 +80,11 @@ type createTokenRequest struct {
 	Role  string `json:"role"`
 	Scope string `json:"scope"`
 	TTL   string `json:"ttl"` // optional: the token stops working this long after issue
+	// Who holds it, as the audit names them, and a department_handler's
+	// department.
+	Person     string `json:"person,omitempty"`
+	StaffNo    string `json:"staff_no,omitempty"`
+	Department string `json:"department,omitempty"`
 }
 
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
@@ -96,7 +104,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	in.Scope = scope
-	spec := core.TokenSpec{Name: in.Name, Role: in.Role, Scope: in.Scope}
+	spec := core.TokenSpec{Name: in.Name, Role: in.Role, Scope: in.Scope, Person: in.Person, StaffNo: in.StaffNo, Department: in.Department}
 	if in.TTL != "" {
 		if spec.TTL, err = parseTTL(in.TTL); err != nil {
 			return err

@@ -1,0 +1,87 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/access"
+)
+
+// deptToken issues a county-wide department_handler token of dept, held by
+// a named person, and returns its secret.
+func (f *fixture) deptToken(dept string) string {
+	f.t.Helper()
+	is, err := f.b.s.Tokens.CreateWith(core.WithActor(context.Background(), "test"), core.TokenSpec{Name: dept, Role: access.DepartmentHandler,
+		Scope: "511083", Person: dept + "王科长", StaffNo: "GA-0042", Department: dept})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return is.Secret
+}
+
+// Handlers are identities: a dispatch names a department or a token; a
+// department_handler acts only on what is dispatched to it and finds it in
+// its queue (?mine=true); a returned event says who gave it back and why.
+func TestHandlersAreIdentities(t *testing.T) {
+	f := newFixture(t)
+	chengguan, zhujian := f.deptToken("城管局"), f.deptToken("住建局")
+	var ev eventView
+	if resp, m := f.do("POST", "/api/v1/events", f.town, map[string]any{"category": "urban_management", "description": "占道经营", "grid": "511083001001001"}, &ev); resp.StatusCode != 201 {
+		t.Fatalf("report: %d %v", resp.StatusCode, m)
+	}
+	act := func(token string, a map[string]any) (*http.Response, map[string]any) {
+		return f.do("POST", "/api/v1/events/"+ev.ID+"/actions", token, a, nil)
+	}
+	if resp, m := act(f.town, map[string]any{"action": "accept"}); resp.StatusCode != 200 {
+		t.Fatalf("accept: %d %v", resp.StatusCode, m)
+	}
+	// A bare name is a department; a token handler must be one that exists.
+	before := f.digest()
+	resp, m := act(f.town, map[string]any{"action": "dispatch", "handler": "token:tok-nobody000"})
+	expectProblem(t, "dispatch to no token", resp, m, 404, "handler")
+	if f.digest() != before {
+		t.Fatal("a refused dispatch changed the state")
+	}
+	if resp, m := act(f.town, map[string]any{"action": "dispatch", "handler": "城管局"}); resp.StatusCode != 200 || m["handler"] != "dept:城管局" {
+		t.Fatalf("dispatch: %d %v", resp.StatusCode, m)
+	}
+	// The other department may read it but not act on it.
+	before = f.digest()
+	resp, m = act(zhujian, map[string]any{"action": "sign"})
+	expectProblem(t, "another department signs", resp, m, 403, "handler")
+	if f.digest() != before {
+		t.Fatal("a refused sign changed the state")
+	}
+	// The department's queue holds it; the other's does not.
+	queue := func(token string) int {
+		var p struct {
+			Events []map[string]any `json:"events"`
+		}
+		if resp, m := f.do("GET", "/api/v1/events?mine=true", token, nil, &p); resp.StatusCode != 200 {
+			t.Fatalf("queue: %d %v", resp.StatusCode, m)
+		}
+		return len(p.Events)
+	}
+	if queue(chengguan) != 1 || queue(zhujian) != 0 {
+		t.Fatalf("queues: 城管局 %d, 住建局 %d", queue(chengguan), queue(zhujian))
+	}
+	// 城管局 gives it back: the event names who and why.
+	if resp, m := act(chengguan, map[string]any{"action": "return", "reason": "不属于本部门职责"}); resp.StatusCode != 200 {
+		t.Fatalf("return: %d %v", resp.StatusCode, m)
+	}
+	var got eventView
+	f.do("GET", "/api/v1/events/"+ev.ID, f.town, nil, &got)
+	if r := got.Returned; r == nil || r.Person != "城管局王科长" || r.Reason != "不属于本部门职责" || r.Handler != "dept:城管局" {
+		t.Fatalf("returned: %+v", got.Returned)
+	}
+	if queue(chengguan) != 0 {
+		t.Fatal("a returned event stays in the department's queue")
+	}
+	// A bad department name at issue is refused by name.
+	if _, err := f.b.s.Tokens.CreateWith(core.WithActor(context.Background(), "test"), core.TokenSpec{Name: "x", Role: access.GridWorker,
+		Scope: "511083", Department: "城管局"}); err == nil {
+		t.Fatal("a grid worker's token took a department")
+	}
+}
