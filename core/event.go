@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
@@ -37,6 +38,9 @@ func (ev *Events) Report(ctx context.Context, r model.Report) (*model.Event, err
 // proposing it (bulk import batches these).
 func (ev *Events) ReportCommand(ctx context.Context, r model.Report) (*state.Command, error) {
 	if err := r.Check(); err != nil {
+		return nil, err
+	}
+	if err := ev.sealContact(&r); err != nil {
 		return nil, err
 	}
 	if r.Grid != "" && r.Location != nil {
@@ -175,4 +179,55 @@ func (ev *Events) Sweep(ctx context.Context, now time.Time) (int, error) {
 		return 0, err
 	}
 	return applyAs[int](ctx, ev.s, "event.sweep", "", state.IdsPayload{IDs: ids})
+}
+
+// phoneAD binds a sealed reporter phone to its field.
+const phoneAD = "event/reporter_phone"
+
+// sealContact seals the reporter's phone and keeps its mask, so the number
+// in the clear never enters a command; a caller may not bring its own
+// sealed value.
+func (ev *Events) sealContact(r *model.Report) error {
+	if r.PhoneSealed != "" || r.PhoneMasked != "" {
+		return errs.Invalid("reporter_phone", "sealed", "give the number in the clear; the store seals it")
+	}
+	if utf8.RuneCountInString(r.ContactTime) > model.MaxContactTime || !utf8.ValidString(r.ContactTime) {
+		return errs.Invalid("reporter_contact_time", "length", "a contact time is at most %d characters", model.MaxContactTime)
+	}
+	if r.Phone == "" {
+		return nil
+	}
+	d, err := model.NormalizePhone(r.Phone)
+	if err != nil {
+		return err
+	}
+	if r.PhoneSealed, err = ev.s.keyring().Seal([]byte(d), phoneAD); err != nil {
+		return err
+	}
+	r.PhoneMasked, r.Phone = model.MaskPhone(d), ""
+	return nil
+}
+
+// Contact opens an event's reporter phone for the 回访 call. The read is an
+// audit record (with the legal basis and purpose) before the number is
+// returned; callers check the role first.
+func (ev *Events) Contact(ctx context.Context, id string, why model.Purpose) (*model.Contact, error) {
+	if err := why.Check(); err != nil {
+		return nil, err
+	}
+	e, err := ev.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	if e.PhoneSealed == "" {
+		return nil, errs.NotFound("reporter_phone", "event %s has no reporter phone", id)
+	}
+	if _, err := ev.s.apply(ctx, "audit.read", e.Jurisdiction, state.ReadPayload{Event: id, Fields: []string{"reporter_phone"}, Purpose: why.Text, Basis: why.Basis}); err != nil {
+		return nil, err
+	}
+	phone, err := ev.s.keyring().Open(e.PhoneSealed, phoneAD)
+	if err != nil {
+		return nil, err
+	}
+	return &model.Contact{Event: id, Phone: string(phone), ContactTime: e.ContactTime}, nil
 }

@@ -58,16 +58,22 @@ type Point struct {
 
 // Event is one 事件 as it stands now; its history is in the timeline.
 type Event struct {
-	ID           string    `json:"id"` // human-readable number, e.g. 500110001-20261124-000123
-	Status       Status    `json:"status"`
-	Prior        Status    `json:"prior,omitempty"` // state to resume to from suspended
-	Source       string    `json:"source"`
-	Category     string    `json:"category"`
-	Urgency      string    `json:"urgency"`
-	Location     *Point    `json:"location,omitempty"`
-	Grid         string    `json:"grid,omitempty"`
-	Jurisdiction string    `json:"jurisdiction"` // the deepest known division
-	Reporter     string    `json:"reporter,omitempty"`
+	ID           string `json:"id"` // human-readable number, e.g. 500110001-20261124-000123
+	Status       Status `json:"status"`
+	Prior        Status `json:"prior,omitempty"` // state to resume to from suspended
+	Source       string `json:"source"`
+	Category     string `json:"category"`
+	Urgency      string `json:"urgency"`
+	Location     *Point `json:"location,omitempty"`
+	Grid         string `json:"grid,omitempty"`
+	Jurisdiction string `json:"jurisdiction"` // the deepest known division
+	Reporter     string `json:"reporter,omitempty"`
+	// The reporter's phone, masked (138****5678) and sealed (opened for the
+	// 回访 call by roles that may reveal, audited), and when they prefer to
+	// be called.
+	PhoneMasked  string    `json:"reporter_phone,omitempty"`
+	PhoneSealed  string    `json:"-"`
+	ContactTime  string    `json:"reporter_contact_time,omitempty"`
 	Description  string    `json:"description"`
 	Attachments  []string  `json:"attachments,omitempty"`
 	ReportedAt   time.Time `json:"reported_at"`
@@ -118,6 +124,15 @@ type Report struct {
 	Jurisdiction string   `json:"jurisdiction,omitempty"`
 	Reporter     string   `json:"reporter,omitempty"`
 	Attachments  []string `json:"attachments,omitempty"`
+	// Phone is the reporter's number for the 回访 call, in the clear as a
+	// caller gives it: the service seals it and clears it before the
+	// report is proposed, so it is never in a command.
+	Phone string `json:"reporter_phone,omitempty"`
+	// ContactTime is when the reporter prefers to be called, in words.
+	ContactTime string `json:"reporter_contact_time,omitempty"`
+	// PhoneSealed and PhoneMasked are what the service made of Phone.
+	PhoneSealed string `json:"-"`
+	PhoneMasked string `json:"-"`
 	// Ext are extension fields for the event (see Event.Ext): at most
 	// MaxExt, named like ids, each a JSON value of at most MaxExtValue bytes.
 	Ext map[string]json.RawMessage `json:"ext,omitempty"`
@@ -223,4 +238,33 @@ func HandlerIdentity(handler string) bool {
 		return true
 	}
 	return handler != "" && strings.Trim(handler, "0123456789") == ""
+}
+
+// MaxContactTime bounds a reporter's preferred contact time, in characters.
+const MaxContactTime = 50
+
+// NormalizePhone checks a phone number (a mobile or landline, with an
+// optional +86 and spaces or dashes) and returns its digits.
+func NormalizePhone(phone string) (string, error) {
+	d := strings.TrimPrefix(strings.NewReplacer(" ", "", "-", "").Replace(phone), "+86")
+	if len(d) < 7 || len(d) > 15 || strings.Trim(d, "0123456789") != "" {
+		return "", errs.Invalid("reporter_phone", "format", "a phone number is 7..15 digits (an optional +86, spaces and dashes aside)")
+	}
+	return d, nil
+}
+
+// MaskPhone keeps a mobile number's first three and last four digits
+// (138****5678), and a shorter number's last two.
+func MaskPhone(digits string) string {
+	if len(digits) >= 11 {
+		return digits[:3] + strings.Repeat("*", len(digits)-7) + digits[len(digits)-4:]
+	}
+	return strings.Repeat("*", len(digits)-2) + digits[len(digits)-2:]
+}
+
+// Contact is an event reporter's phone in the clear, for the 回访 call.
+type Contact struct {
+	Event       string `json:"event"`
+	Phone       string `json:"reporter_phone"`
+	ContactTime string `json:"reporter_contact_time,omitempty"`
 }

@@ -165,6 +165,9 @@ const (
 	evPeriod
 	evRev
 	evExt
+	evPhoneMasked
+	evPhoneSealed
+	evContactTime
 )
 
 func appendEvent2(b []byte, e *model.Event) []byte {
@@ -201,6 +204,9 @@ func appendEvent2(b []byte, e *model.Event) []byte {
 	w.str(evPeriod, e.Period)
 	w.int(evRev, e.Rev)
 	w.ext(evExt, e.Ext)
+	w.str(evPhoneMasked, e.PhoneMasked)
+	w.str(evPhoneSealed, e.PhoneSealed)
+	w.str(evContactTime, e.ContactTime)
 	return w.b
 }
 
@@ -269,6 +275,12 @@ func readEvent2(r *wireReader, e *model.Event) {
 			e.Rev = v.int()
 		case evExt:
 			e.Ext = v.ext()
+		case evPhoneMasked:
+			e.PhoneMasked = v.rest()
+		case evPhoneSealed:
+			e.PhoneSealed = v.rest()
+		case evContactTime:
+			e.ContactTime = v.rest()
 		default:
 			return false
 		}
@@ -288,6 +300,9 @@ const (
 	rpReporter
 	rpAttachments
 	rpExt
+	rpPhoneMasked
+	rpPhoneSealed
+	rpContactTime
 )
 
 func appendReport2(b []byte, p *model.Report) []byte {
@@ -303,6 +318,9 @@ func appendReport2(b []byte, p *model.Report) []byte {
 	w.str(rpReporter, p.Reporter)
 	w.strs(rpAttachments, p.Attachments)
 	w.ext(rpExt, p.Ext)
+	w.str(rpPhoneMasked, p.PhoneMasked)
+	w.str(rpPhoneSealed, p.PhoneSealed)
+	w.str(rpContactTime, p.ContactTime)
 	return w.b
 }
 
@@ -329,6 +347,12 @@ func readReport2(r *wireReader, p *model.Report) {
 			p.Attachments = v.strs()
 		case rpExt:
 			p.Ext = v.ext()
+		case rpPhoneMasked:
+			p.PhoneMasked = v.rest()
+		case rpPhoneSealed:
+			p.PhoneSealed = v.rest()
+		case rpContactTime:
+			p.ContactTime = v.rest()
 		default:
 			return false
 		}

@@ -100,11 +100,14 @@ func fill(t *testing.T, v reflect.Value, seed *int) {
 
 // Every field of a type with a binary record survives format 2; a field
 // added to the type without a number in record2.go fails here. Format 1
-// keeps every field it had (it never carried Ext).
+// keeps every field it had (it never carried Ext or the reporter's contact).
 func TestRecordFormat2RoundTripsEveryField(t *testing.T) {
 	for _, v := range []any{&model.Event{}, &model.Report{}, &model.Jurisdiction{}} {
 		seed := 0
 		fill(t, reflect.ValueOf(v).Elem(), &seed)
+		if r, ok := v.(*model.Report); ok {
+			r.Phone = "" // never encoded: the service seals it and clears it before proposing
+		}
 		raw, err := encodeRecordAt(v, LevelRecords)
 		if err != nil || raw[0] != recordMagic || raw[1] != recordFormat2 {
 			t.Fatalf("%T: %x %v", v, raw[:2], err)
@@ -126,8 +129,10 @@ func TestRecordFormat2RoundTripsEveryField(t *testing.T) {
 		}
 		want1 := reflect.New(reflect.TypeOf(v).Elem())
 		want1.Elem().Set(reflect.ValueOf(v).Elem())
-		if f := want1.Elem().FieldByName("Ext"); f.IsValid() {
-			f.Set(reflect.Zero(f.Type()))
+		for _, name := range []string{"Ext", "PhoneMasked", "PhoneSealed", "ContactTime"} { // added after format 1
+			if f := want1.Elem().FieldByName(name); f.IsValid() {
+				f.Set(reflect.Zero(f.Type()))
+			}
 		}
 		if !reflect.DeepEqual(got1, want1.Interface()) {
 			t.Fatalf("%T lost a field in format 1", v)

@@ -391,3 +391,23 @@ func (s *Server) knownCategory(code string) error {
 	}
 	return nil
 }
+
+// eventContact opens an event reporter's phone for the 回访 call: roles
+// that may reveal, with a legal basis and purpose, audited before the
+// number is read.
+func (s *Server) eventContact(w http.ResponseWriter, r *http.Request) error {
+	if err := s.consistent(r); err != nil {
+		return err
+	}
+	ev, err := s.scopedEvent(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	c, err := s.b.Store().Events.Contact(r.Context(), ev.ID, model.Purpose{Basis: q.Get("basis"), Text: q.Get("purpose")})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}

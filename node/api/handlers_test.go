@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/fengqiao/fengqiao/core"
@@ -83,5 +84,31 @@ func TestHandlersAreIdentities(t *testing.T) {
 	if _, err := f.b.s.Tokens.CreateWith(core.WithActor(context.Background(), "test"), core.TokenSpec{Name: "x", Role: access.GridWorker,
 		Scope: "511083", Department: "城管局"}); err == nil {
 		t.Fatal("a grid worker's token took a department")
+	}
+}
+
+// The reporter's phone answers masked, and opens for the 回访 call only
+// to roles that may reveal, with a purpose.
+func TestReporterContactOverHTTP(t *testing.T) {
+	f := newFixture(t)
+	var ev map[string]any
+	if resp, m := f.do("POST", "/api/v1/events", f.town, map[string]any{"category": "dispute", "description": "噪音", "grid": "511083001001001",
+		"reporter_phone": "13912345678", "reporter_contact_time": "晚上"}, &ev); resp.StatusCode != 201 {
+		t.Fatalf("report: %d %v", resp.StatusCode, m)
+	}
+	if ev["reporter_phone"] != "139****5678" || ev["reporter_contact_time"] != "晚上" {
+		t.Fatalf("answer: %v", ev)
+	}
+	id := ev["id"].(string)
+	resp, m := f.do("GET", "/api/v1/events/"+id+"/contact?basis=visit&purpose=%E5%9B%9E%E8%AE%BF", f.town, nil, nil)
+	if resp.StatusCode != 200 || m["reporter_phone"] != "13912345678" {
+		t.Fatalf("contact: %d %v", resp.StatusCode, m)
+	}
+	resp, m = f.do("GET", "/api/v1/events/"+id+"/contact?basis=visit", f.town, nil, nil)
+	expectProblem(t, "no purpose", resp, m, 400, "purpose")
+	resp, m = f.do("POST", "/api/v1/events", f.town, map[string]any{"category": "dispute", "description": "x", "grid": "511083001001001", "reporter_phone": "abc"}, nil)
+	expectProblem(t, "bad phone", resp, m, 400, "reporter_phone")
+	if strings.Contains(f.logs.String(), "13912345678") {
+		t.Fatal("the reporter's phone is in the log")
 	}
 }

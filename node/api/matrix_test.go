@@ -166,6 +166,7 @@ func matrixSpecs() map[string]routeSpec {
 		}},
 		"listEvents": {perm: access.Read, kind: "object", build: listUnder("/api/v1/events")},
 		"getEvent":   {perm: access.Read, kind: "object", build: obj("GET", "/api/v1/events/{id}", ev, nil)},
+		"eventContact": {perm: access.Reveal, kind: "object", build: obj("GET", "/api/v1/events/{id}/contact?basis=visit&purpose=%E5%9B%9E%E8%AE%BF", ev, nil)},
 		"actOnEvent": {perm: access.Act, kind: "object", dispatched: true, build: obj("POST", "/api/v1/events/{id}/actions", ev, map[string]any{"action": "comment", "note": "矩阵"})},
 		"getStats":   {perm: access.Read, kind: "object", build: listUnder("/api/v1/stats")},
 		"listPeople": {perm: access.Read, kind: "object", build: listUnder("/api/v1/people")},
@@ -471,6 +472,7 @@ func matrixSetup(t *testing.T, f *fixture) *matrixObjects {
 		if p != above {
 			rep = model.Report{Category: "dispute", Description: "矩阵 " + p.String(), Grid: o.grid[p]}
 		}
+		rep.Phone = "13812345678" // for the 回访 contact route
 		ev, err := st.Events.Report(ctx, rep)
 		if err != nil {
 			t.Fatalf("event %s: %v", p, err)

@@ -55,6 +55,7 @@ var bodies = map[string]body{
 	"reportEvent":          {in: model.Report{}, out: model.Event{}, status: 201},
 	"listEvents":           {out: model.Page{}},
 	"getEvent":             {out: eventView{}},
+	"eventContact":         {out: model.Contact{}},
 	"actOnEvent":           {in: model.Action{}, out: eventView{}},
 	"getStats":             {out: stats{}},
 	"listPeople":           {out: peoplePage{}},

@@ -26,7 +26,7 @@ func TestOutOfScopeAnswersAsMissing(t *testing.T) {
 	st := f.b.s
 	// Township B's objects, made by the node itself.
 	gridB := "511083002001001"
-	evB, err := st.Events.Report(ctx, model.Report{Category: "dispute", Description: "B", Grid: gridB})
+	evB, err := st.Events.Report(ctx, model.Report{Category: "dispute", Description: "B", Grid: gridB, Phone: "13812345678"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,6 +72,7 @@ func TestOutOfScopeAnswersAsMissing(t *testing.T) {
 		{op: "assignWorker", token: opA, hidden: gridB, nix: "511083001001099", body: map[string]any{"role": "part_time"}},
 		{op: "removeWorker", token: opA, hidden: gridB, nix: "511083001001099"},
 		{op: "getEvent", token: opA, hidden: evB.ID, nix: "511083-20261207-999999"},
+		{op: "eventContact", token: opA, hidden: evB.ID, nix: "511083-20261207-999999"},
 		{op: "actOnEvent", token: opA, hidden: evB.ID, nix: "511083-20261207-999999", body: map[string]any{"action": "accept"}},
 		{op: "getPerson", token: opA, hidden: pB.ID, nix: "p-nobody"},
 		{op: "updatePerson", token: opA, hidden: pB.ID, nix: "p-nobody", body: map[string]any{"kind": "floating"}},

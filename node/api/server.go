@@ -108,6 +108,7 @@ func init() {
 		{"POST", "/api/v1/events", "reportEvent", "Report an event", token, access.Report, false, (*Server).reportEvent},
 		{"GET", "/api/v1/events", "listEvents", "List events with filters and a cursor", token, access.Read, false, (*Server).listEvents},
 		{"GET", "/api/v1/events/{id}", "getEvent", "One event with its timeline", token, access.Read, false, (*Server).getEvent},
+		{"GET", "/api/v1/events/{id}/contact", "eventContact", "The reporter's phone in the clear for the 回访 call (?basis=&purpose=; roles that may reveal, audited)", token, access.Reveal, false, (*Server).eventContact},
 		{"POST", "/api/v1/events/{id}/actions", "actOnEvent", "Take an action on an event", token, access.Act, false, (*Server).actOnEvent},
 		{"GET", "/api/v1/stats", "getStats", "Figures (三率) for a jurisdiction", token, access.Read, false, (*Server).getStats},
 		{"GET", "/api/v1/people", "listPeople", "Residents under a jurisdiction, masked (?visits_due_before= for due visits)", token, access.Read, false, (*Server).listPeople},
