@@ -120,7 +120,7 @@ func writeCreated[T any](w http.ResponseWriter, v T, err error, get func(ref str
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	json.NewEncoder(w).Encode(inCST(v))
 }
 
 func atoiDefault(s string, def int) (int, error) {
