@@ -85,6 +85,16 @@ func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	} else if status != http.StatusInternalServerError {
 		p.Detail = err.Error()
 	}
+	w.Header().Add("Vary", "Accept-Language")
+	if wantsChinese(r) {
+		if t, ok := zhTitles[status]; ok {
+			p.Title = t
+		}
+		if p.Detail != "" {
+			p.Detail = zhDetail(err, status)
+		}
+		w.Header().Set("Content-Language", "zh-CN")
+	}
 	var nl *errNotLeader
 	if errors.As(err, &nl) {
 		p.Leader = nl.leader
