@@ -123,3 +123,25 @@ func (pp *People) Reveal(ctx context.Context, id string, why model.Purpose) (*mo
 func (pp *People) List(under, after string, limit int) (people []*model.Person, next string, err error) {
 	return pp.s.engine.People(under, after, limit)
 }
+
+// RevealExport opens names and ID numbers for an export of everyone under
+// a place: one audit record (with the legal basis and purpose) for the
+// whole export is written first, and the answer opens each person's
+// fields. Callers check the role first.
+func (pp *People) RevealExport(ctx context.Context, under string, why model.Purpose) (func(p *model.Person) (name, idNumber string, err error), error) {
+	if err := why.Check(); err != nil {
+		return nil, err
+	}
+	if _, err := pp.s.apply(ctx, "audit.read", under, state.ReadPayload{Under: under, Fields: []string{"name", "id_number"}, Purpose: why.Text, Basis: why.Basis}); err != nil {
+		return nil, err
+	}
+	kr := pp.s.keyring()
+	return func(p *model.Person) (string, string, error) {
+		name, err := kr.Open(p.NameSealed, "person/"+p.ID+"/name")
+		if err != nil {
+			return "", "", err
+		}
+		idn, err := kr.Open(p.IDSealed, "person/"+p.ID+"/id_number")
+		return string(name), string(idn), err
+	}, nil
+}

@@ -106,9 +106,9 @@ func (t *txn) loadPerson(c *Command, id string) (*model.Person, error) {
 
 // ReadPayload is the payload of audit.read: a read of sensitive details.
 type ReadPayload struct {
-	Person string `json:"person,omitempty"`
-	Event  string `json:"event,omitempty"` // a reporter's contact, instead of a person
-
+	Person  string   `json:"person,omitempty"`
+	Event   string   `json:"event,omitempty"` // a reporter's contact, instead of a person
+	Under   string   `json:"under,omitempty"` // everyone under a place (an export), instead of a person
 	Fields  []string `json:"fields"`
 	Purpose string   `json:"purpose"`
 	Basis   string   `json:"basis,omitempty"` // version 2: one of RevealBases
@@ -117,12 +117,19 @@ type ReadPayload struct {
 // applyAuditRead changes nothing but the audit chain: a read of sensitive
 // details becomes an audit record like any write.
 func applyAuditRead(t *txn, c *Command, rp *ReadPayload) (any, error) {
-	if rp.Event != "" && c.Level >= LevelDaily {
+	switch {
+	case rp.Event != "" && c.Level >= LevelDaily:
 		if _, err := t.scopedEvent(c, "event", rp.Event); err != nil {
 			return nil, err
 		}
-	} else if _, err := t.loadPerson(c, rp.Person); err != nil {
-		return nil, err
+	case rp.Under != "" && c.Level >= LevelDaily:
+		if err := placeIn(c, "jurisdiction", rp.Under); err != nil {
+			return nil, err
+		}
+	default:
+		if _, err := t.loadPerson(c, rp.Person); err != nil {
+			return nil, err
+		}
 	}
 	if len(rp.Fields) == 0 {
 		return nil, errs.Invalid("fields", "required", "say which fields were read")

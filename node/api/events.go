@@ -177,78 +177,18 @@ func (s *Server) actOnEvent(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
-	tk := tokenOf(r.Context())
-	q := r.URL.Query()
 	limit, cursor, err := pageParams(r, "listEvents")
 	if err != nil {
 		return err
 	}
-	query := model.Query{Jurisdiction: q.Get("jurisdiction"), Grid: q.Get("grid"), Status: model.Status(q.Get("status")),
-		Category: q.Get("category"), After: cursor, Limit: limit}
-	if err := s.knownCategory(query.Category); err != nil {
+	eq, err := s.eventQuery(r)
+	if err != nil {
 		return err
-	}
-	if v := q.Get("overdue"); v != "" {
-		if query.Overdue, err = strconv.ParseBool(v); err != nil {
-			return errs.Invalid("overdue", "bool", "overdue must be true or false")
-		}
-	}
-	if query.From, err = instantParam(q, "from", false); err != nil {
-		return err
-	}
-	if query.To, err = instantParam(q, "to", true); err != nil {
-		return err
-	}
-	if !query.From.IsZero() && !query.To.IsZero() && !query.From.Before(query.To) {
-		return errs.Invalid("to", "range", "to must be after from")
-	}
-	mine := false
-	if v := q.Get("mine"); v != "" {
-		if mine, err = strconv.ParseBool(v); err != nil {
-			return errs.Invalid("mine", "bool", "mine must be true or false")
-		}
-	}
-	order := q.Get("sort")
-	switch order {
-	case "", "place", "newest", "oldest":
-	default:
-		return errs.Invalid("sort", "enum", "sort must be place, newest or oldest")
-	}
-	if query.Jurisdiction == "" && query.Grid == "" {
-		query.Jurisdiction = tk.Scope
-	}
-	if query.Jurisdiction != "" {
-		if query.Jurisdiction, err = s.resolveIn(tk, query.Jurisdiction, "jurisdiction"); err != nil {
-			return err
-		}
-	}
-	if query.Grid != "" {
-		if err := inScope(tk, query.Grid, "grid", "grid", query.Grid); err != nil {
-			return err
-		}
-	}
-	text := q.Get("q")
-	byTime := text != "" || mine || order == "newest" || order == "oldest"
-	if byTime && order == "place" {
-		return errs.Invalid("sort", "combination", "q and mine list by report time: sort newest or oldest")
-	}
-	if byTime && query.Overdue {
-		return errs.Invalid("overdue", "combination", "overdue lists by place; it does not combine with q, mine or a sort by time")
 	}
 	if err := s.consistent(r); err != nil {
 		return err
 	}
-	var page model.Page
-	if byTime {
-		sq := core.SearchQuery{Text: text, Under: model.PlaceOf(query.Jurisdiction, query.Grid), From: query.From, To: query.To,
-			Status: query.Status, Category: query.Category, Oldest: order == "oldest", After: cursor, Limit: limit}
-		if mine {
-			sq.Handlers = tk.Handlers()
-		}
-		page, err = s.b.Store().Events.Search(sq)
-	} else {
-		page, err = s.b.Store().Events.List(query)
-	}
+	page, err := s.eventPage(r, eq, cursor, limit)
 	if err != nil {
 		return err
 	}
@@ -257,6 +197,89 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, page)
 	return nil
+}
+
+// eventQuery is what a listing of events asks, read from its query string
+// (everything but the page).
+type eventQuery struct {
+	model.Query
+	text   string
+	mine   bool
+	order  string
+	byTime bool // served by the search index, by report time
+}
+
+// eventQuery reads and checks a listing's filters against the token's
+// scope.
+func (s *Server) eventQuery(r *http.Request) (eventQuery, error) {
+	tk := tokenOf(r.Context())
+	q := r.URL.Query()
+	eq := eventQuery{Query: model.Query{Jurisdiction: q.Get("jurisdiction"), Grid: q.Get("grid"), Status: model.Status(q.Get("status")),
+		Category: q.Get("category")}, text: q.Get("q"), order: q.Get("sort")}
+	var err error
+	if err := s.knownCategory(eq.Category); err != nil {
+		return eq, err
+	}
+	if v := q.Get("overdue"); v != "" {
+		if eq.Overdue, err = strconv.ParseBool(v); err != nil {
+			return eq, errs.Invalid("overdue", "bool", "overdue must be true or false")
+		}
+	}
+	if eq.From, err = instantParam(q, "from", false); err != nil {
+		return eq, err
+	}
+	if eq.To, err = instantParam(q, "to", true); err != nil {
+		return eq, err
+	}
+	if !eq.From.IsZero() && !eq.To.IsZero() && !eq.From.Before(eq.To) {
+		return eq, errs.Invalid("to", "range", "to must be after from")
+	}
+	if v := q.Get("mine"); v != "" {
+		if eq.mine, err = strconv.ParseBool(v); err != nil {
+			return eq, errs.Invalid("mine", "bool", "mine must be true or false")
+		}
+	}
+	switch eq.order {
+	case "", "place", "newest", "oldest":
+	default:
+		return eq, errs.Invalid("sort", "enum", "sort must be place, newest or oldest")
+	}
+	if eq.Jurisdiction == "" && eq.Grid == "" {
+		eq.Jurisdiction = tk.Scope
+	}
+	if eq.Jurisdiction != "" {
+		if eq.Jurisdiction, err = s.resolveIn(tk, eq.Jurisdiction, "jurisdiction"); err != nil {
+			return eq, err
+		}
+	}
+	if eq.Grid != "" {
+		if err := inScope(tk, eq.Grid, "grid", "grid", eq.Grid); err != nil {
+			return eq, err
+		}
+	}
+	eq.byTime = eq.text != "" || eq.mine || eq.order == "newest" || eq.order == "oldest"
+	if eq.byTime && eq.order == "place" {
+		return eq, errs.Invalid("sort", "combination", "q and mine list by report time: sort newest or oldest")
+	}
+	if eq.byTime && eq.Overdue {
+		return eq, errs.Invalid("overdue", "combination", "overdue lists by place; it does not combine with q, mine or a sort by time")
+	}
+	return eq, nil
+}
+
+// eventPage reads one page of a listing.
+func (s *Server) eventPage(r *http.Request, eq eventQuery, cursor string, limit int) (model.Page, error) {
+	if !eq.byTime {
+		q := eq.Query
+		q.After, q.Limit = cursor, limit
+		return s.b.Store().Events.List(q)
+	}
+	sq := core.SearchQuery{Text: eq.text, Under: model.PlaceOf(eq.Jurisdiction, eq.Grid), From: eq.From, To: eq.To,
+		Status: eq.Status, Category: eq.Category, Oldest: eq.order == "oldest", After: cursor, Limit: limit}
+	if eq.mine {
+		sq.Handlers = tokenOf(r.Context()).Handlers()
+	}
+	return s.b.Store().Events.Search(sq)
 }
 
 // instantParam reads an RFC 3339 time, or a date (YYYY-MM-DD) in China

@@ -164,6 +164,8 @@ func matrixSpecs() map[string]routeSpec {
 		"reportEvent": {perm: access.Report, kind: "object", build: func(o *matrixObjects, p position) (string, string, any) {
 			return "POST", "/api/v1/events", map[string]any{"category": "dispute", "description": "矩阵", "jurisdiction": o.jur[p]}
 		}},
+		"exportEvents": {perm: access.Read, kind: "object", build: listUnder("/api/v1/events/export")},
+		"exportPeople": {perm: access.Read, kind: "object", build: listUnder("/api/v1/people/export")},
 		"listEvents": {perm: access.Read, kind: "object", build: listUnder("/api/v1/events")},
 		"getEvent":   {perm: access.Read, kind: "object", build: obj("GET", "/api/v1/events/{id}", ev, nil)},
 		"eventContact": {perm: access.Reveal, kind: "object", build: obj("GET", "/api/v1/events/{id}/contact?basis=visit&purpose=%E5%9B%9E%E8%AE%BF", ev, nil)},

@@ -5,6 +5,7 @@ import (
 	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/core/state"
 	"github.com/fengqiao/fengqiao/core/workcal"
+	"github.com/fengqiao/fengqiao/node/export"
 	"github.com/fengqiao/fengqiao/plugins/host"
 )
 
@@ -54,6 +55,8 @@ var bodies = map[string]body{
 	"setCalendar":          {in: workcal.Calendar{}, out: workcal.Calendar{}},
 	"reportEvent":          {in: model.Report{}, out: model.Event{}, status: 201},
 	"listEvents":           {out: model.Page{}},
+	"exportEvents":         {media: export.ContentType(export.XLSX)},
+	"exportPeople":         {media: export.ContentType(export.XLSX)},
 	"getEvent":             {out: eventView{}},
 	"eventContact":         {out: model.Contact{}},
 	"actOnEvent":           {in: model.Action{}, out: eventView{}},
