@@ -42,7 +42,7 @@ type SearchQuery struct {
 	Handlers []string
 	Oldest   bool
 	After    string // the previous page's Next
-	Limit    int       // 1..500, else 50
+	Limit    int    // 1..500, else 50
 }
 
 // Search limits.

@@ -24,7 +24,6 @@ func inCST(v any) any {
 	return cstValue(rv).Interface()
 }
 
-
 func cstValue(v reflect.Value) reflect.Value {
 	switch v.Kind() {
 	case reflect.Struct:

@@ -166,12 +166,12 @@ func matrixSpecs() map[string]routeSpec {
 		}},
 		"exportEvents": {perm: access.Read, kind: "object", build: listUnder("/api/v1/events/export")},
 		"exportPeople": {perm: access.Read, kind: "object", build: listUnder("/api/v1/people/export")},
-		"listEvents": {perm: access.Read, kind: "object", build: listUnder("/api/v1/events")},
-		"getEvent":   {perm: access.Read, kind: "object", build: obj("GET", "/api/v1/events/{id}", ev, nil)},
+		"listEvents":   {perm: access.Read, kind: "object", build: listUnder("/api/v1/events")},
+		"getEvent":     {perm: access.Read, kind: "object", build: obj("GET", "/api/v1/events/{id}", ev, nil)},
 		"eventContact": {perm: access.Reveal, kind: "object", build: obj("GET", "/api/v1/events/{id}/contact?basis=visit&purpose=%E5%9B%9E%E8%AE%BF", ev, nil)},
-		"actOnEvent": {perm: access.Act, kind: "object", dispatched: true, build: obj("POST", "/api/v1/events/{id}/actions", ev, map[string]any{"action": "comment", "note": "矩阵"})},
-		"getStats":   {perm: access.Read, kind: "object", build: listUnder("/api/v1/stats")},
-		"listPeople": {perm: access.Read, kind: "object", build: listUnder("/api/v1/people")},
+		"actOnEvent":   {perm: access.Act, kind: "object", dispatched: true, build: obj("POST", "/api/v1/events/{id}/actions", ev, map[string]any{"action": "comment", "note": "矩阵"})},
+		"getStats":     {perm: access.Read, kind: "object", build: listUnder("/api/v1/stats")},
+		"listPeople":   {perm: access.Read, kind: "object", build: listUnder("/api/v1/people")},
 		"addPerson": {perm: access.Report, kind: "object", noAbove: true, build: func(o *matrixObjects, p position) (string, string, any) {
 			return "POST", "/api/v1/people", map[string]any{"name": "矩阵", "id_number": validID(900 + int(p)), "kind": "registered", "jurisdiction": o.village[p]}
 		}},
