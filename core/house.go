@@ -12,13 +12,41 @@ type Houses struct{ s *Store }
 
 // Add registers a house; an empty ID is generated.
 func (hs *Houses) Add(ctx context.Context, h model.House) (*model.House, error) {
+	c, err := hs.addCommand(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	res, err := hs.s.applyCommands(ctx, []*state.Command{c})
+	if err != nil {
+		return nil, err
+	}
+	if res[0].Err != nil {
+		return nil, res[0].Err
+	}
+	return res[0].Value.(*model.House), nil
+}
+
+func (hs *Houses) addCommand(ctx context.Context, h model.House) (*state.Command, error) {
 	if h.ID == "" {
 		h.ID = "h-" + NewID()[:16]
 	}
 	if err := model.CheckHouse(&h); err != nil {
 		return nil, err
 	}
-	return applyAs[*model.House](ctx, hs.s, "house.add", h.Jurisdiction, h)
+	return hs.s.command(ctx, "house.add", h.Jurisdiction, h)
+}
+
+// Import registers the houses next yields, as People.Import does residents.
+func (hs *Houses) Import(ctx context.Context, next func() (row int, h model.House, err error, ok bool), progress func(done int)) (ImportResult, error) {
+	ctx = withoutKey(ctx) // each row is its own command
+	return hs.s.importRows(ctx, func() (int, *state.Command, error, bool) {
+		row, h, err, ok := next()
+		if !ok || err != nil {
+			return row, nil, err, ok
+		}
+		c, err := hs.addCommand(ctx, h)
+		return row, c, err, true
+	}, progress)
 }
 
 // Update changes some of a house's fields. Its village does not change, and

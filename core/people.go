@@ -18,6 +18,23 @@ type People struct{ s *Store }
 
 // Add registers a resident.
 func (pp *People) Add(ctx context.Context, in model.PersonInput) (*model.Person, error) {
+	c, err := pp.addCommand(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	res, err := pp.s.applyCommands(ctx, []*state.Command{c})
+	if err != nil {
+		return nil, err
+	}
+	if res[0].Err != nil {
+		return nil, res[0].Err
+	}
+	return res[0].Value.(*model.Person), nil
+}
+
+// addCommand checks in, seals its name and ID number and returns the
+// person.add command, not yet proposed (an import batches these).
+func (pp *People) addCommand(ctx context.Context, in model.PersonInput) (*state.Command, error) {
 	if in.ID == "" {
 		in.ID = "p-" + NewID()[:16]
 	}
@@ -56,7 +73,24 @@ func (pp *People) Add(ctx context.Context, in model.PersonInput) (*model.Person,
 	p := model.Person{ID: in.ID, NameMasked: model.MaskName(in.Name), NameSealed: nameSealed, IDMasked: idcard.Mask(idn),
 		IDSealed: idSealed, IDBlind: kr.BlindIndex("id_number", idn), Kind: in.Kind,
 		Jurisdiction: in.Jurisdiction, Grid: in.Grid, House: in.House}
-	return applyAs[*model.Person](ctx, pp.s, "person.add", in.Jurisdiction, p)
+	return pp.s.command(ctx, "person.add", in.Jurisdiction, p)
+}
+
+// Import registers the residents next yields, each with the row number the
+// caller counts it by, in batches of one transaction each. A refused row is
+// reported with its number and reason, and nothing of it is kept; the
+// others are. progress, if set, hears how many rows are done after each
+// batch.
+func (pp *People) Import(ctx context.Context, next func() (row int, in model.PersonInput, err error, ok bool), progress func(done int)) (ImportResult, error) {
+	ctx = withoutKey(ctx) // each row is its own command
+	return pp.s.importRows(ctx, func() (int, *state.Command, error, bool) {
+		row, in, err, ok := next()
+		if !ok || err != nil {
+			return row, nil, err, ok
+		}
+		c, err := pp.addCommand(ctx, in)
+		return row, c, err, true
+	}, progress)
 }
 
 // Get returns a person with masked name and ID number only.

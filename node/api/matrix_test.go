@@ -183,10 +183,12 @@ func matrixSpecs() map[string]routeSpec {
 		"transferPerson": {perm: access.ManagePlaces, kind: "object", noAbove: true, build: func(o *matrixObjects, p position) (string, string, any) {
 			return "POST", "/api/v1/people/" + o.person[p] + "/transfer", map[string]any{"jurisdiction": o.village[p], "reason": "搬家"}
 		}},
-		"setSpecial":  {perm: access.Reveal, kind: "object", noAbove: true, build: obj("POST", "/api/v1/people/{id}/special", person, special)},
-		"listVisits":  {perm: access.Read, kind: "object", noAbove: true, special: true, build: obj("GET", "/api/v1/people/{id}/visits", person, nil)},
-		"recordVisit": {perm: access.Report, kind: "object", noAbove: true, special: true, build: obj("POST", "/api/v1/people/{id}/visits", person, visit)},
-		"listHouses":  {perm: access.Read, kind: "object", build: listUnder("/api/v1/houses")},
+		"setSpecial":   {perm: access.Reveal, kind: "object", noAbove: true, build: obj("POST", "/api/v1/people/{id}/special", person, special)},
+		"listVisits":   {perm: access.Read, kind: "object", noAbove: true, special: true, build: obj("GET", "/api/v1/people/{id}/visits", person, nil)},
+		"recordVisit":  {perm: access.Report, kind: "object", noAbove: true, special: true, build: obj("POST", "/api/v1/people/{id}/visits", person, visit)},
+		"importPeople": {perm: access.Report, kind: "none", build: post("/api/v1/people/import?format=csv", "姓名\n")},
+		"importHouses": {perm: access.Report, kind: "none", build: post("/api/v1/houses/import?format=csv", "地址\n")},
+		"listHouses":   {perm: access.Read, kind: "object", build: listUnder("/api/v1/houses")},
 		"addHouse": {perm: access.Report, kind: "object", noAbove: true, build: func(o *matrixObjects, p position) (string, string, any) {
 			return "POST", "/api/v1/houses", map[string]any{"address": "矩阵路 2 号", "jurisdiction": o.village[p]}
 		}},

@@ -84,6 +84,12 @@ func Document() map[string]any {
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/x-www-form-urlencoded": map[string]any{"schema": map[string]any{"type": "object"}}}}
 		case rt.op == "restore":
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/octet-stream": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
+		case len(bd.upload) > 0:
+			content := map[string]any{}
+			for _, m := range bd.upload {
+				content[m] = map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}
+			}
+			op["requestBody"] = map[string]any{"required": true, "content": content}
 		}
 		if rt.public {
 			op["security"] = []any{}

@@ -12,12 +12,13 @@ import (
 // body is what a route takes and answers, described by Go values of the
 // types its handler decodes and encodes, for the OpenAPI document.
 type body struct {
-	in     any    // the JSON request body; nil: none
-	out    any    // the JSON response body; nil: none (204)
-	status int    // the success status; 0: 200
-	media  string // the response's media type when not JSON
-	form   bool   // the request is form-encoded (Open311)
-	noBody bool   // a POST that takes no body: the path says it all
+	in     any      // the JSON request body; nil: none
+	out    any      // the JSON response body; nil: none (204)
+	status int      // the success status; 0: 200
+	media  string   // the response's media type when not JSON
+	form   bool     // the request is form-encoded (Open311)
+	noBody bool     // a POST that takes no body: the path says it all
+	upload []string // the request is a file of one of these media types
 }
 
 // bodies has an entry for every route: TestOpenAPIDescribesEveryRoute
@@ -55,6 +56,8 @@ var bodies = map[string]body{
 	"setCalendar":          {in: workcal.Calendar{}, out: workcal.Calendar{}},
 	"reportEvent":          {in: model.Report{}, out: model.Event{}, status: 201},
 	"listEvents":           {out: model.Page{}},
+	"importPeople":         {upload: []string{export.ContentType(export.XLSX), "text/csv"}, media: "application/x-ndjson"},
+	"importHouses":         {upload: []string{export.ContentType(export.XLSX), "text/csv"}, media: "application/x-ndjson"},
 	"exportEvents":         {media: export.ContentType(export.XLSX)},
 	"exportPeople":         {media: export.ContentType(export.XLSX)},
 	"getEvent":             {out: eventView{}},

@@ -115,6 +115,7 @@ func init() {
 		{"GET", "/api/v1/people", "listPeople", "Residents under a jurisdiction, masked (?visits_due_before= for due visits)", token, access.Read, false, (*Server).listPeople},
 		{"POST", "/api/v1/people", "addPerson", "Register a resident (name and ID number are sealed)", token, access.Report, false, (*Server).addPerson},
 		{"GET", "/api/v1/people/export", "exportPeople", "Residents under a place as XLSX or CSV, masked; ?reveal=true&basis=&purpose= opens names and ID numbers for roles that may reveal (one audit record)", token, access.Read, false, (*Server).exportPeople},
+		{"POST", "/api/v1/people/import", "importPeople", "Register residents from an XLSX or CSV 实有人口 table (GB/T 31000 headers); answers NDJSON progress, then what was kept and each refused row by number", token, access.Report, false, (*Server).importPeople},
 		{"POST", "/api/v1/people/lookup", "lookupPerson", "Find a person by ID number (in the body, never the URL) through the blind index: roles that may reveal, with a legal basis and purpose, audited found or not", token, access.Reveal, false, (*Server).lookupPerson},
 		{"GET", "/api/v1/people/{id}", "getPerson", "One person, masked; ?reveal=true&purpose= decrypts for permitted roles (audited)", token, access.Read, false, (*Server).getPerson},
 		{"PATCH", "/api/v1/people/{id}", "updatePerson", "Change a person's name (sealed again), kind, grid within the village or house", token, access.Report, false, (*Server).updatePerson},
@@ -124,6 +125,7 @@ func init() {
 		{"POST", "/api/v1/people/{id}/visits", "recordVisit", "Record a visit (the note is sealed)", token, access.Report, false, (*Server).recordVisit},
 		{"GET", "/api/v1/houses", "listHouses", "Houses (实有房屋) under a jurisdiction or grid", token, access.Read, false, (*Server).listHouses},
 		{"POST", "/api/v1/houses", "addHouse", "Register a house", token, access.Report, false, (*Server).addHouse},
+		{"POST", "/api/v1/houses/import", "importHouses", "Register houses from an XLSX or CSV 实有房屋 table; answers NDJSON progress, then what was kept and each refused row by number", token, access.Report, false, (*Server).importHouses},
 		{"GET", "/api/v1/houses/{id}", "getHouse", "One house with its residents, masked", token, access.Read, false, (*Server).getHouse},
 		{"PATCH", "/api/v1/houses/{id}", "updateHouse", "Change a house's address, use, rented flag or grid (the grid only while nobody lives there)", token, access.Report, false, (*Server).updateHouse},
 		{"POST", "/api/v1/houses/{id}/retire", "retireHouse", "Take a house out of use once nobody lives there", token, access.ManagePlaces, false, (*Server).retireHouse},
@@ -217,6 +219,10 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.status = code
 	w.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection (to flush a
+// streamed answer).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // wrap authenticates, runs the handler, turns errors into problems, and logs
 // the method, route pattern, status and duration — never query values,

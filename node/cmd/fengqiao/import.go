@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -152,9 +153,78 @@ func importCmd() *cobra.Command {
 			}
 			return report(cmd, "residents", ok, bad)
 		}}
-	for _, cmd := range []*cobra.Command{divs, grids, residents} {
+	people := tableImport(&c, "people", "/api/v1/people/import", "Register residents from an XLSX or CSV 实有人口 table (headers 姓名, 公民身份号码, 人口类别, 所属辖区, and optionally 网格, 房屋编号, 人员编号); names and ID numbers are sealed")
+	houses := tableImport(&c, "houses", "/api/v1/houses/import", "Register houses from an XLSX or CSV 实有房屋 table (headers 地址, 所属辖区, and optionally 房屋编号, 网格, 房屋用途, 是否出租)")
+	for _, cmd := range []*cobra.Command{divs, grids, residents, people, houses} {
 		addClientFlags(cmd, &c)
 		imp.AddCommand(cmd)
 	}
 	return imp
+}
+
+// tableImport uploads an XLSX or CSV table to path, showing the node's
+// progress as it goes, and reports each refused row by number.
+func tableImport(c *apiClient, what, path, short string) *cobra.Command {
+	return &cobra.Command{Use: what + " FILE.xlsx|FILE.csv", Short: short, Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format := strings.TrimPrefix(strings.ToLower(filepath.Ext(args[0])), ".")
+			if format != "xlsx" && format != "csv" {
+				return fmt.Errorf("%s: the file must end in .xlsx or .csv", args[0])
+			}
+			f, err := os.Open(args[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			start := time.Now()
+			var last struct {
+				Done     int  `json:"done"`
+				Imported *int `json:"imported"`
+				Refused  []struct {
+					Row    int    `json:"row"`
+					Field  string `json:"field"`
+					Rule   string `json:"rule"`
+					Detail string `json:"detail"`
+				} `json:"refused"`
+				Error *struct{ Detail, Field string } `json:"error"`
+			}
+			sink := &lines{fn: func(line []byte) {
+				if json.Unmarshal(line, &last) == nil && last.Imported == nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "\r%s: %d rows (%.0f/s)", what, last.Done, float64(last.Done)/time.Since(start).Seconds())
+				}
+			}}
+			if err := c.call("POST", path+"?format="+format, f, sink); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.ErrOrStderr())
+			if last.Imported == nil {
+				return fmt.Errorf("the node's answer ended before its result")
+			}
+			bad := make([]rowError, 0, len(last.Refused))
+			for _, r := range last.Refused {
+				bad = append(bad, rowError{r.Row, fmt.Errorf("%s (field %s, rule %s)", r.Detail, r.Field, r.Rule)})
+			}
+			if last.Error != nil {
+				defer fmt.Fprintf(cmd.ErrOrStderr(), "the import stopped: %s (field %s)\n", last.Error.Detail, last.Error.Field)
+			}
+			return report(cmd, what, *last.Imported, bad)
+		}}
+}
+
+// lines calls fn with each line written to it.
+type lines struct {
+	buf []byte
+	fn  func([]byte)
+}
+
+func (l *lines) Write(p []byte) (int, error) {
+	l.buf = append(l.buf, p...)
+	for {
+		i := bytes.IndexByte(l.buf, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		l.fn(l.buf[:i])
+		l.buf = l.buf[i+1:]
+	}
 }

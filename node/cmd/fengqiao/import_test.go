@@ -53,4 +53,23 @@ func TestImportCommands(t *testing.T) {
 	if out, err := cli(t, token, "import", "residents", "--addr", addr, divs); err == nil || !strings.Contains(out, "header") {
 		t.Fatalf("wrong header: %v %s", err, out)
 	}
+	// A GB/T 31000 table, with Chinese headers and labels, through the
+	// node's table import: progress, then each refused row by number.
+	houses := write("houses.csv", "房屋编号,地址,所属辖区,网格,房屋用途\nh-9,测试路 9 号,500110001901,500110001901001,住宅\n")
+	if out, err := cli(t, token, "import", "houses", "--addr", addr, houses); err != nil || !strings.Contains(out, "imported 1 houses") {
+		t.Fatalf("houses: %v\n%s", err, out)
+	}
+	people := write("people.csv", "姓名,公民身份号码,人口类别,所属辖区,网格,房屋编号\n"+
+		"示例丁,"+synthID(4)+",流动人口,500110001901,500110001901001,h-9\n"+
+		"示例戊,"+bad+",户籍人口,500110001901,,\n")
+	out4, err := cli(t, token, "import", "people", "--addr", addr, people)
+	if err == nil || !strings.Contains(out4, "imported 1 people; 1 refused") || !strings.Contains(out4, "row 3") || !strings.Contains(out4, "id_number") {
+		t.Fatalf("people: %v\n%s", err, out4)
+	}
+	if strings.Contains(out4, bad) {
+		t.Fatal("the error report echoes the ID number")
+	}
+	if out, err := cli(t, token, "import", "people", "--addr", addr, divs); err == nil || !strings.Contains(out, "header") {
+		t.Fatalf("people with the wrong header: %v %s", err, out)
+	}
 }
