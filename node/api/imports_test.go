@@ -77,9 +77,9 @@ func TestImportPeopleAndHousesFromXLSX(t *testing.T) {
 		bad = bad[:17] + "0"
 	}
 	people = append(people,
-		[]any{bad, "坏号", "registered", "511083001001", "", ""}, // row 7: check digit
-		[]any{validID(500), "重复", "户籍人口", "511083001001", "", ""},               // row 8: registered already (row 2)
-		[]any{validID(600), "外星", "火星人", "511083001001", "", ""},                // row 9: kind
+		[]any{bad, "坏号", "registered", "511083001001", "", ""},    // row 7: check digit
+		[]any{validID(500), "重复", "户籍人口", "511083001001", "", ""}, // row 8: registered already (row 2)
+		[]any{validID(600), "外星", "火星人", "511083001001", "", ""},  // row 9: kind
 	)
 	resp = f.raw("POST", "/api/v1/people/import", f.town, xlsxOf(t, people))
 	body = readAll(resp)
