@@ -80,9 +80,13 @@ const (
 	// administration to a security_admin and a system_admin (and auditor
 	// tokens become audit_admin). Once done it is refused.
 	SplitRoles
+	// IssueStaff covers issuing, listing and revoking the tokens of one's
+	// own staff: roles no higher than one's own, within one's scope (a
+	// township operator for its grid workers).
+	IssueStaff
 )
 
-var permNames = [...]string{"read", "report", "act", "manage_places", "reveal", "cluster_read", "system", "tokens", "audit", "configure", "split_roles"}
+var permNames = [...]string{"read", "report", "act", "manage_places", "reveal", "cluster_read", "system", "tokens", "audit", "configure", "split_roles", "issue_staff"}
 
 // String names the permission as the docs and errors do.
 func (p Perm) String() string {
@@ -93,12 +97,12 @@ func (p Perm) String() string {
 }
 
 // Perms lists every permission.
-var Perms = []Perm{Read, Report, Act, ManagePlaces, Reveal, ClusterRead, System, Tokens, Audit, Configure, SplitRoles}
+var Perms = []Perm{Read, Report, Act, ManagePlaces, Reveal, ClusterRead, System, Tokens, Audit, Configure, SplitRoles, IssueStaff}
 
 var rolePerms = map[string][]Perm{
 	GridWorker:        {Read, Report, Act},
 	CommunityOperator: {Read, Report, Act, Reveal},
-	TownshipOperator:  {Read, Report, Act, ManagePlaces, Reveal},
+	TownshipOperator:  {Read, Report, Act, ManagePlaces, Reveal, IssueStaff},
 	CenterAdmin:       {Read, Report, Act, ManagePlaces, Reveal, ClusterRead, Configure, SplitRoles},
 	DepartmentHandler: {Read, Act},
 	SystemAdmin:       {System, ClusterRead},
@@ -113,6 +117,20 @@ var roleActions = map[string][]string{
 	GridWorker:        {"comment", "self_resolve", "resolve"},
 	DepartmentHandler: {"sign", "return", "resolve", "comment"},
 }
+
+// staffRank orders the roles a staff token may carry, lowest first.
+var staffRank = map[string]int{GridWorker: 1, CommunityOperator: 2, TownshipOperator: 3}
+
+// MayIssue reports whether a token of role issuer may issue (or revoke) a
+// staff token of role: issuer holds IssueStaff, and role is a staff role
+// no higher than the issuer's own.
+func MayIssue(issuer, role string) bool {
+	r, ok := staffRank[role]
+	return ok && Allows(issuer, IssueStaff) && r <= staffRank[issuer]
+}
+
+// StaffRoles lists the roles a staff token may carry.
+var StaffRoles = []string{GridWorker, CommunityOperator, TownshipOperator}
 
 // Allows reports whether role holds p.
 func Allows(role string, p Perm) bool { return slices.Contains(rolePerms[role], p) }

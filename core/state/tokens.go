@@ -69,6 +69,11 @@ func applyTokenCreate(t *txn, c *Command, tk *model.Token) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.Level >= LevelDaily && c.Type == "token.create" { // not the tokens 三员分立 issues
+		if err := t.mayIssue(c, tk.Role); err != nil {
+			return nil, err
+		}
+	}
 	if err := t.requireAbsent(BucketToken, []byte(tk.ID), "id", "token"); err != nil {
 		return nil, err
 	}
@@ -103,6 +108,11 @@ func applyTokenRevoke(t *txn, c *Command, p *RevokePayload) (any, error) {
 	tk, err := loadIn(t, c, BucketToken, p.ID, "id", "token", func(tk *model.Token) string { return tk.Scope })
 	if err != nil {
 		return nil, err
+	}
+	if c.Level >= LevelDaily {
+		if err := t.mayIssue(c, tk.Role); err != nil {
+			return nil, err
+		}
 	}
 	if tk.Revoked {
 		return nil, errs.Conflict("id", "revoked", "token %s is already revoked", p.ID)
@@ -182,4 +192,16 @@ func (eng *Engine) TokenByHash(hashes []string) (*model.Token, string, error) {
 		return &errs.FieldError{Kind: errs.ErrForbidden, Field: "authorization", Rule: "token", Msg: "unknown or revoked token"}
 	})
 	return tk, found, err
+}
+
+// mayIssue refuses a token of role issued or revoked by a token that holds
+// only IssueStaff when role is above its own (a township operator and its
+// grid workers). Security administrators, the node and embedding programs
+// are not limited here.
+func (t *txn) mayIssue(c *Command, role string) error {
+	issuer, err := t.actorToken(c)
+	if err != nil || issuer == nil || access.Allows(issuer.Role, access.Tokens) || access.MayIssue(issuer.Role, role) {
+		return err
+	}
+	return errs.Forbidden("role", "higher", "a %s issues and revokes only staff tokens (%v) no higher than its own role", issuer.Role, access.StaffRoles)
 }

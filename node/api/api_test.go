@@ -205,6 +205,8 @@ func (f *fixture) tokenFor(rt route) string {
 		return f.sec
 	case access.Audit:
 		return f.audit
+	case access.IssueStaff:
+		return f.town
 	}
 	return f.admin
 }

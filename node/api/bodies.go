@@ -62,7 +62,15 @@ type digestView struct {
 }
 
 type auditPage struct {
-	Records []state.AuditRecord `json:"records"`
+	Records []auditRecordView `json:"records"`
+}
+
+// auditRecordView is an audit record with the person behind its token, as
+// named when the token was issued.
+type auditRecordView struct {
+	state.AuditRecord
+	Person  string `json:"person,omitempty"`
+	StaffNo string `json:"staff_no,omitempty"`
 }
 
 type witnessedView struct {

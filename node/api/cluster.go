@@ -2,10 +2,12 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
@@ -127,7 +129,28 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, auditPage{Records: recs})
+	out := auditPage{Records: make([]auditRecordView, len(recs))}
+	holders := map[string]*model.Token{}
+	for i, rec := range recs {
+		out.Records[i].AuditRecord = rec
+		var cmd struct {
+			Actor string `json:"actor"`
+		}
+		json.Unmarshal(rec.Command, &cmd)
+		id, ok := strings.CutPrefix(cmd.Actor, "token:")
+		if !ok {
+			continue
+		}
+		tk, seen := holders[id]
+		if !seen {
+			tk, _ = s.b.Store().Tokens.Get(id) // a tidied token names no one
+			holders[id] = tk
+		}
+		if tk != nil {
+			out.Records[i].Person, out.Records[i].StaffNo = tk.Person, tk.StaffNo
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

@@ -36,8 +36,9 @@ func limitParam(q url.Values, max int) (int, error) {
 	return n, nil
 }
 
-// placeOf says where a report would land, before it is proposed, so the
-// scope check runs first and a rejected report changes nothing.
+// placeOf says where a report would land — its grid, else its
+// jurisdiction — before it is proposed, so the scope check runs first and a
+// rejected report changes nothing.
 func (s *Server) placeOf(rep *model.Report) (string, error) {
 	st := s.b.Store()
 	switch {
@@ -46,11 +47,11 @@ func (s *Server) placeOf(rep *model.Report) (string, error) {
 		if err != nil {
 			return "", errs.NotFound("grid", "grid %s not found", rep.Grid)
 		}
-		return g.Jurisdiction, nil
+		return g.Place(), nil // the grid itself: a token scoped to it reports there
 	case rep.Location != nil:
 		g, err := st.Grids.Locate(rep.Location.Lng, rep.Location.Lat)
 		if err == nil {
-			return g.Jurisdiction, nil
+			return g.Place(), nil
 		}
 		if rep.Jurisdiction == "" {
 			return "", err

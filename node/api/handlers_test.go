@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -111,4 +112,72 @@ func TestReporterContactOverHTTP(t *testing.T) {
 	if strings.Contains(f.logs.String(), "13912345678") {
 		t.Fatal("the reporter's phone is in the log")
 	}
+}
+
+// A township operator issues and revokes its own grid workers' tokens,
+// never a role above its own; the audit names who acted.
+func TestStaffTokens(t *testing.T) {
+	f := newFixture(t)
+	var is map[string]any
+	resp, m := f.do("POST", "/api/v1/tokens/staff", f.town, map[string]any{"name": "网格员李", "role": "grid_worker", "scope": "511083001001001",
+		"person": "李网格", "staff_no": "WG-0007"}, &is)
+	if resp.StatusCode != 201 {
+		t.Fatalf("issue: %d %v", resp.StatusCode, m)
+	}
+	secret := is["secret"].(string)
+	id := is["token"].(map[string]any)["id"].(string)
+	before := f.digest()
+	resp, m = f.do("POST", "/api/v1/tokens/staff", f.town, map[string]any{"name": "x", "role": "center_admin", "scope": "511083001"}, nil)
+	expectProblem(t, "a role above its own", resp, m, 400, "role")
+	resp, m = f.do("POST", "/api/v1/tokens/staff", f.town, map[string]any{"name": "x", "role": "grid_worker", "scope": "511083002"}, nil)
+	expectProblem(t, "another township", resp, m, 404, "scope")
+	resp, m = f.do("DELETE", "/api/v1/tokens/staff/"+tokenID(t, f, f.admin), f.town, nil, nil)
+	expectProblem(t, "an administrator's token", resp, m, 404, "id")
+	if f.digest() != before {
+		t.Fatal("a refusal changed the state")
+	}
+	// The grid worker acts; the audit names them.
+	if resp, m := f.do("POST", "/api/v1/events", secret, map[string]any{"category": "dispute", "description": "员工", "grid": "511083001001001"}, nil); resp.StatusCode != 201 {
+		t.Fatalf("the grid worker reports: %d %v", resp.StatusCode, m)
+	}
+	var page auditPage
+	rep, _ := f.b.s.Engine().VerifyAudit()
+	f.do("GET", fmt.Sprintf("/api/v1/audit?after=%d", rep.Records-5), f.audit, nil, &page)
+	named := false
+	for _, r := range page.Records {
+		if r.Person == "李网格" && r.StaffNo == "WG-0007" {
+			named = true
+		}
+	}
+	if !named {
+		t.Fatal("the audit does not name the grid worker")
+	}
+	var list tokensPage
+	f.do("GET", "/api/v1/tokens/staff", f.town, nil, &list)
+	found := false
+	for _, tv := range list.Tokens {
+		if tv.Role != "grid_worker" && tv.Role != "community_operator" && tv.Role != "township_operator" {
+			t.Fatalf("a staff listing shows a %s token", tv.Role)
+		}
+		found = found || (tv.ID == id && tv.Person == "李网格")
+	}
+	if !found {
+		t.Fatalf("staff tokens: %+v", list.Tokens)
+	}
+	if resp, _ := f.do("DELETE", "/api/v1/tokens/staff/"+id, f.town, nil, nil); resp.StatusCode != 204 {
+		t.Fatalf("revoke: %d", resp.StatusCode)
+	}
+	if resp, _ := f.do("GET", "/api/v1/events", secret, nil, nil); resp.StatusCode != 401 {
+		t.Fatalf("a revoked staff token still works: %d", resp.StatusCode)
+	}
+}
+
+// tokenID finds the id of the token whose secret is given.
+func tokenID(t *testing.T, f *fixture, secret string) string {
+	t.Helper()
+	tk, err := f.b.s.Tokens.Authenticate(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tk.ID
 }

@@ -40,6 +40,7 @@ var expectedRoles = map[access.Perm][]string{
 	access.Audit:        {access.AuditAdmin},
 	access.Configure:    {access.CenterAdmin},
 	access.SplitRoles:   {access.CenterAdmin},
+	access.IssueStaff:   {access.TownshipOperator},
 }
 
 // Where the object a request names lies, from a township token's view.
@@ -217,14 +218,19 @@ func matrixSpecs() map[string]routeSpec {
 			return "POST", "/api/v1/tokens", map[string]any{"name": "矩阵", "role": "grid_worker", "scope": o.jur[p]}
 		}},
 		"revokeToken":     {perm: access.Tokens, kind: "object", build: obj("DELETE", "/api/v1/tokens/{id}", func(o *matrixObjects, p position) string { return o.token[p] }, nil)},
-		"splitRoles":      {perm: access.SplitRoles, wide: true, kind: "none", build: post("/api/v1/tokens/split-roles", map[string]any{})},
-		"tidyTokens":      {perm: access.Tokens, kind: "none", build: post("/api/v1/tokens/tidy", map[string]any{})},
-		"open311Services": {perm: access.Read, kind: "none", build: q("/open311/v2/services.json")},
-		"open311Create":   {perm: access.Report, kind: "none", build: func(*matrixObjects, position) (string, string, any) { return "POST", "/open311/v2/requests.json", "" }},
-		"open311List":     {perm: access.Read, kind: "none", build: q("/open311/v2/requests.json")},
-		"open311Get":      {perm: access.Read, kind: "object", build: obj("GET", "/open311/v2/requests/{file}", func(o *matrixObjects, p position) string { return o.event[p] + ".json" }, nil)},
-		"listPeers":       {perm: access.ClusterRead, wide: true, kind: "none", build: q("/api/v1/cluster/peers")},
-		"addPeer":         {perm: access.System, wide: true, kind: "none", build: post("/api/v1/cluster/peers", map[string]any{"id": "n9", "address": "nowhere"})},
+		"listStaffTokens": {perm: access.IssueStaff, kind: "none", build: q("/api/v1/tokens/staff")},
+		"createStaffToken": {perm: access.IssueStaff, kind: "object", build: func(o *matrixObjects, p position) (string, string, any) {
+			return "POST", "/api/v1/tokens/staff", map[string]any{"name": "网格员", "role": "grid_worker", "scope": o.jur[p]}
+		}},
+		"revokeStaffToken": {perm: access.IssueStaff, kind: "object", build: obj("DELETE", "/api/v1/tokens/staff/{id}", func(o *matrixObjects, p position) string { return o.token[p] }, nil)},
+		"splitRoles":       {perm: access.SplitRoles, wide: true, kind: "none", build: post("/api/v1/tokens/split-roles", map[string]any{})},
+		"tidyTokens":       {perm: access.Tokens, kind: "none", build: post("/api/v1/tokens/tidy", map[string]any{})},
+		"open311Services":  {perm: access.Read, kind: "none", build: q("/open311/v2/services.json")},
+		"open311Create":    {perm: access.Report, kind: "none", build: func(*matrixObjects, position) (string, string, any) { return "POST", "/open311/v2/requests.json", "" }},
+		"open311List":      {perm: access.Read, kind: "none", build: q("/open311/v2/requests.json")},
+		"open311Get":       {perm: access.Read, kind: "object", build: obj("GET", "/open311/v2/requests/{file}", func(o *matrixObjects, p position) string { return o.event[p] + ".json" }, nil)},
+		"listPeers":        {perm: access.ClusterRead, wide: true, kind: "none", build: q("/api/v1/cluster/peers")},
+		"addPeer":          {perm: access.System, wide: true, kind: "none", build: post("/api/v1/cluster/peers", map[string]any{"id": "n9", "address": "nowhere"})},
 		"removePeer": {perm: access.System, wide: true, kind: "none", okStatus: []int{404}, build: func(*matrixObjects, position) (string, string, any) {
 			return "DELETE", "/api/v1/cluster/peers/ghost", nil
 		}},

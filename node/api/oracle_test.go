@@ -83,6 +83,7 @@ func TestOutOfScopeAnswersAsMissing(t *testing.T) {
 		{op: "getHouse", token: opA, hidden: hB.ID, nix: "h-nobody"},
 		{op: "updateHouse", token: opA, hidden: hB.ID, nix: "h-nobody", body: map[string]any{"rented": true}},
 		{op: "retireHouse", token: opA, hidden: hB.ID, nix: "h-nobody", body: map[string]any{"reason": "拆除"}},
+		{op: "revokeStaffToken", token: opA, hidden: tkB.ID, nix: "tok-nobody0000"},
 		{op: "revokeToken", token: secA, hidden: tkB.ID, nix: "tok-nobody0000"},
 		{op: "open311Get", token: opA, hidden: evB.ID + ".json", nix: "511083-20261207-999999.json"},
 		{op: "getCase", token: adminA, hidden: caseX.ID, nix: "511083-20261207-C999"},

@@ -51,8 +51,20 @@ func parseTTL(s string) (time.Duration, error) {
 }
 
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
+	return s.listTokensOf(w, r, "listTokens", func(*model.Token) bool { return true })
+}
+
+// listStaffTokens lists the tokens of the caller's staff in its scope.
+func (s *Server) listStaffTokens(w http.ResponseWriter, r *http.Request) error {
 	tk := tokenOf(r.Context())
-	limit, cursor, err := pageParams(r, "listTokens")
+	return s.listTokensOf(w, r, "listStaffTokens", func(t *model.Token) bool { return access.MayIssue(tk.Role, t.Role) })
+}
+
+// listTokensOf pages through the tokens under the caller's scope, keeping
+// those keep says yes to.
+func (s *Server) listTokensOf(w http.ResponseWriter, r *http.Request, op string, keep func(*model.Token) bool) error {
+	tk := tokenOf(r.Context())
+	limit, cursor, err := pageParams(r, op)
 	if err != nil {
 		return err
 	}
@@ -65,7 +77,9 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := []tokenView{}
 	for _, t := range page {
-		out = append(out, viewToken(&t))
+		if keep(&t) {
+			out = append(out, viewToken(&t))
+		}
 	}
 	writeJSON(w, http.StatusOK, tokensPage{Tokens: out, Next: next})
 	return nil
@@ -88,6 +102,24 @@ type createTokenRequest struct {
 }
 
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
+	return s.issue(w, r, access.Assignable)
+}
+
+// createStaffToken issues a token for the caller's own staff: a role no
+// higher than the caller's, within its scope.
+func (s *Server) createStaffToken(w http.ResponseWriter, r *http.Request) error {
+	tk := tokenOf(r.Context())
+	var roles []string
+	for _, role := range access.StaffRoles {
+		if access.MayIssue(tk.Role, role) {
+			roles = append(roles, role)
+		}
+	}
+	return s.issue(w, r, roles)
+}
+
+// issue issues the token the body describes, of one of roles.
+func (s *Server) issue(w http.ResponseWriter, r *http.Request, roles []string) error {
 	tk := tokenOf(r.Context())
 	var in createTokenRequest
 	if err := decode(r, &in); err != nil {
@@ -96,8 +128,8 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	if in.Scope == "" {
 		return errs.Invalid("scope", "required", "scope is required")
 	}
-	if !slices.Contains(access.Assignable, in.Role) {
-		return errs.Invalid("role", "enum", "role must be one of %v", access.Assignable)
+	if !slices.Contains(roles, in.Role) {
+		return errs.Invalid("role", "enum", "role must be one of %v", roles)
 	}
 	scope, err := s.resolveIn(tk, in.Scope, "scope")
 	if err != nil {
@@ -124,6 +156,19 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
+	return s.revoke(w, r, func(*model.Token) bool { return true })
+}
+
+// revokeStaffToken revokes one of the caller's staff's tokens; any other
+// token answers as no token.
+func (s *Server) revokeStaffToken(w http.ResponseWriter, r *http.Request) error {
+	tk := tokenOf(r.Context())
+	return s.revoke(w, r, func(target *model.Token) bool { return access.MayIssue(tk.Role, target.Role) })
+}
+
+// revoke revokes the path's token when it lies in the caller's scope and
+// mine says the caller manages it.
+func (s *Server) revoke(w http.ResponseWriter, r *http.Request, mine func(*model.Token) bool) error {
 	tk := tokenOf(r.Context())
 	id := r.PathValue("id")
 	target, err := s.b.Store().Tokens.Get(id)
@@ -132,6 +177,9 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := inScope(tk, target.Scope, "id", "token", id); err != nil {
 		return err
+	}
+	if !mine(target) {
+		return errs.NotFound("id", "token %s not found", id)
 	}
 	if err := s.b.Store().Tokens.Revoke(r.Context(), id); err != nil {
 		return err
