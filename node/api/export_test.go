@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -77,4 +78,34 @@ func TestExportEventsAndPeople(t *testing.T) {
 	}
 	resp, m = f.do("GET", "/api/v1/events/export?format=pdf", f.town, nil, nil)
 	expectProblem(t, "unknown format", resp, m, 400, "format")
+}
+
+func TestBulletinOverHTTP(t *testing.T) {
+	f := newFixture(t)
+	for _, g := range []string{"511083001001001", "511083002001001", "511083002001001"} {
+		if resp, m := f.do("POST", "/api/v1/events", f.admin, map[string]any{"category": "dispute", "description": "通报", "grid": g}, nil); resp.StatusCode != 201 {
+			t.Fatalf("report: %d %v", resp.StatusCode, m)
+		}
+	}
+	period := time.Now().In(time.FixedZone("CST", 8*3600)).Format("200601")
+	var b model.Bulletin
+	if resp, m := f.do("GET", "/api/v1/bulletin?period="+period, f.admin, nil, &b); resp.StatusCode != 200 {
+		t.Fatalf("bulletin: %d %v", resp.StatusCode, m)
+	}
+	if len(b.Rows) != 2 || b.Total.Reported != 3 || b.By != "township" {
+		t.Fatalf("bulletin: %+v", b)
+	}
+	// A township's token sees its own township only.
+	f.do("GET", "/api/v1/bulletin?period="+period, f.town, nil, &b)
+	if len(b.Rows) != 1 || b.Rows[0].Unit != "511083001" {
+		t.Fatalf("township bulletin: %+v", b.Rows)
+	}
+	resp, body := f.fetch("/api/v1/bulletin/export?format=csv&by=grid&period="+period, f.admin)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "合计") || !strings.Contains(string(body), "按期办结率") {
+		t.Fatalf("export: %d %s", resp.StatusCode, body)
+	}
+	r, m := f.do("GET", "/api/v1/bulletin?period=2026-12", f.admin, nil, nil)
+	expectProblem(t, "bad period", r, m, 400, "period")
+	r, m = f.do("GET", "/api/v1/bulletin?period="+period+"&jurisdiction=511083002", f.town, nil, nil)
+	expectProblem(t, "another township", r, m, 404, "jurisdiction")
 }

@@ -165,6 +165,12 @@ func matrixSpecs() map[string]routeSpec {
 		"reportEvent": {perm: access.Report, kind: "object", build: func(o *matrixObjects, p position) (string, string, any) {
 			return "POST", "/api/v1/events", map[string]any{"category": "dispute", "description": "矩阵", "jurisdiction": o.jur[p]}
 		}},
+		"bulletin": {perm: access.Read, kind: "object", build: func(o *matrixObjects, p position) (string, string, any) {
+			return "GET", "/api/v1/bulletin?period=202612&jurisdiction=" + o.jur[p], nil
+		}},
+		"exportBulletin": {perm: access.Read, kind: "object", build: func(o *matrixObjects, p position) (string, string, any) {
+			return "GET", "/api/v1/bulletin/export?period=202612&jurisdiction=" + o.jur[p], nil
+		}},
 		"exportEvents": {perm: access.Read, kind: "object", build: listUnder("/api/v1/events/export")},
 		"exportPeople": {perm: access.Read, kind: "object", build: listUnder("/api/v1/people/export")},
 		"listEvents":   {perm: access.Read, kind: "object", build: listUnder("/api/v1/events")},

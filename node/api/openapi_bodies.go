@@ -58,6 +58,8 @@ var bodies = map[string]body{
 	"listEvents":           {out: model.Page{}},
 	"importPeople":         {upload: []string{export.ContentType(export.XLSX), "text/csv"}, media: "application/x-ndjson"},
 	"importHouses":         {upload: []string{export.ContentType(export.XLSX), "text/csv"}, media: "application/x-ndjson"},
+	"bulletin":             {out: model.Bulletin{}},
+	"exportBulletin":       {media: export.ContentType(export.XLSX)},
 	"exportEvents":         {media: export.ContentType(export.XLSX)},
 	"exportPeople":         {media: export.ContentType(export.XLSX)},
 	"getEvent":             {out: eventView{}},

@@ -197,7 +197,7 @@ func (q *qijiang) OnTransition(ctx context.Context, ch model.Change) ([]model.Pl
 		}
 		note = "研判：风险等级" + level + "，按类别" + ev.Category + "交办处置"
 	case "dispatch":
-		note = "交办：已派遣 " + ev.Handler
+		note = "交办：已派遣 " + strings.TrimPrefix(ev.Handler, "dept:") // a department's identity, named
 	case "supervise":
 		note = "督办：已督办 " + fmt.Sprint(ev.Supervised) + " 次"
 	case "resolve", "self_resolve":
