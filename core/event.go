@@ -43,6 +43,11 @@ func (ev *Events) ReportCommand(ctx context.Context, r model.Report) (*state.Com
 	if err := ev.sealContact(&r); err != nil {
 		return nil, err
 	}
+	for i, ref := range r.Attachments { // a link, a javascript: URL or a name is no attachment
+		if _, err := model.ParseAttachmentRef(fmt.Sprintf("attachments[%d]", i), ref); err != nil {
+			return nil, err
+		}
+	}
 	if r.Grid != "" && r.Location != nil {
 		// Both given: they must agree, or the event would sit in one grid
 		// and on the map in another.

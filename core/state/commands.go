@@ -65,6 +65,8 @@ var commands = []commandDef{
 	{53, "house.add", 1, typed(applyHouseAdd)},
 	{54, "house.retire", 1, typed(applyHouseRetire)},
 	{55, "person.update", 1, typed(applyPersonUpdate)},
+	{56, "attachment.chunk", 1, typed(applyAttachmentChunk)},
+	{57, "attachment.commit", 1, typed(applyAttachmentCommit)},
 }
 
 // receivers apply a message from another jurisdiction, by its kind, inside

@@ -88,6 +88,9 @@ func (t *txn) reportEvent(c *Command, r *model.Report) (*model.Event, error) {
 	} else if !ok {
 		return nil, errs.Invalid("category", "enum", "unknown category %q", r.Category)
 	}
+	if err := t.checkAttachments(c, r.Attachments); err != nil {
+		return nil, err
+	}
 	jur := r.Jurisdiction
 	if r.Grid != "" {
 		g, err := t.gridRef(r.Grid)

@@ -60,6 +60,8 @@ var (
 	bChangeCursor    = []byte("change_cursor")
 	bPlugin          = []byte("plugin")
 	bPluginData      = []byte("plugin_data")
+	bAttachment      = []byte("attachment")
+	bBlob            = []byte("blob")
 )
 
 // bucketSpec describes one bucket.
@@ -116,6 +118,8 @@ var schema = []bucketSpec{
 	{bChangeCursor, "consumer name", "the seq it acknowledged (8 bytes)"},
 	{bPlugin, "the plugin prefixes below", "the plugin catalog"},
 	{bPluginData, "<plugin>/<jurisdiction>/<collection>/<key>", "model.PluginRecord, a plugin's own state"},
+	{bAttachment, "SHA-256 of the file (hex)", "model.Attachment, once its chunks are checked"},
+	{bBlob, "<sha-256>/<chunk (4)>", "a chunk of an attachment's content, at most 1 MiB"},
 }
 
 var allBuckets = func() [][]byte {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -180,4 +181,43 @@ func tokenID(t *testing.T, f *fixture, secret string) string {
 		t.Fatal(err)
 	}
 	return tk.ID
+}
+
+// An attachment is uploaded, named by a report, and served only through an
+// event the caller may read, as a download no browser runs.
+func TestAttachmentsOverHTTP(t *testing.T) {
+	f := newFixture(t)
+	png := append([]byte("\x89PNG\r\n\x1a\n"), strings.Repeat("像素", 1000)...)
+	var a attachmentView
+	if resp, m := f.do("POST", "/api/v1/attachments", f.town, png, &a); resp.StatusCode != 201 || a.Media != "image/png" || a.Ref != "att:"+a.ID {
+		t.Fatalf("upload: %d %v %+v", resp.StatusCode, m, a)
+	}
+	resp, m := f.do("POST", "/api/v1/attachments", f.town, []byte("<svg onload=alert(1)>"), nil)
+	expectProblem(t, "an SVG", resp, m, 400, "body")
+	big := append([]byte{0xFF, 0xD8, 0xFF}, make([]byte, 10<<20)...)
+	if resp := f.raw("POST", "/api/v1/attachments", f.town, big); resp.StatusCode != 413 {
+		t.Fatalf("over 10 MiB: %d", resp.StatusCode)
+	}
+	var ev map[string]any
+	if resp, m := f.do("POST", "/api/v1/events", f.town, map[string]any{"category": "dispute", "description": "附件", "grid": "511083001001001", "attachments": []string{a.Ref}}, &ev); resp.StatusCode != 201 {
+		t.Fatalf("report: %d %v", resp.StatusCode, m)
+	}
+	resp, m = f.do("POST", "/api/v1/events", f.town, map[string]any{"category": "dispute", "description": "x", "grid": "511083001001001", "attachments": []string{"javascript:alert(1)"}}, nil)
+	expectProblem(t, "a javascript: reference", resp, m, 400, "attachments[0]")
+	path := "/api/v1/events/" + ev["id"].(string) + "/attachments/" + a.ID
+	resp, body := f.fetch(path, f.town)
+	if resp.StatusCode != 200 || !bytes.Equal(body, png) || resp.Header.Get("Content-Type") != "image/png" ||
+		resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("Content-Disposition") != "attachment" {
+		t.Fatalf("download: %d %v", resp.StatusCode, resp.Header)
+	}
+	// Another township's token, and an event that does not name it, 404.
+	other := f.issue("township_operator", "511083002")
+	if resp, _ := f.fetch(path, other); resp.StatusCode != 404 {
+		t.Fatalf("another township: %d", resp.StatusCode)
+	}
+	var ev2 map[string]any
+	f.do("POST", "/api/v1/events", f.town, map[string]any{"category": "dispute", "description": "无附件", "grid": "511083001001001"}, &ev2)
+	if resp, _ := f.fetch("/api/v1/events/"+ev2["id"].(string)+"/attachments/"+a.ID, f.town); resp.StatusCode != 404 {
+		t.Fatalf("an event that does not name it: %d", resp.StatusCode)
+	}
 }

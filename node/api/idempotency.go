@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"io"
 	"net/http"
+
+	"github.com/fengqiao/fengqiao/node/tables"
 )
 
 // requestDigest hashes what a keyed request asks: its method, path, query
@@ -17,7 +19,9 @@ func requestDigest(r *http.Request) (string, error) {
 	if r.PostForm != nil {
 		io.WriteString(h, r.PostForm.Encode())
 	} else if r.Body != nil {
-		body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBody))
+		// The largest body any route takes (a table to import); the route's
+		// handler holds the body to its own limit as it reads it again.
+		body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, tables.MaxFile))
 		if err != nil {
 			return "", bodyError(err)
 		}

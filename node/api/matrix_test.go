@@ -64,6 +64,7 @@ func (p position) String() string {
 type matrixObjects struct {
 	jur, village, grid, point, event, person, org, token map[position]string
 	house                                                map[position]string
+	att                                                  string // an attachment every matrix event names
 	idNumber                                             map[position]string
 	caseID                                               string
 }
@@ -171,10 +172,14 @@ func matrixSpecs() map[string]routeSpec {
 		"exportBulletin": {perm: access.Read, kind: "object", build: func(o *matrixObjects, p position) (string, string, any) {
 			return "GET", "/api/v1/bulletin/export?period=202612&jurisdiction=" + o.jur[p], nil
 		}},
-		"exportEvents": {perm: access.Read, kind: "object", build: listUnder("/api/v1/events/export")},
-		"exportPeople": {perm: access.Read, kind: "object", build: listUnder("/api/v1/people/export")},
-		"listEvents":   {perm: access.Read, kind: "object", build: listUnder("/api/v1/events")},
-		"getEvent":     {perm: access.Read, kind: "object", build: obj("GET", "/api/v1/events/{id}", ev, nil)},
+		"exportEvents":     {perm: access.Read, kind: "object", build: listUnder("/api/v1/events/export")},
+		"exportPeople":     {perm: access.Read, kind: "object", build: listUnder("/api/v1/people/export")},
+		"listEvents":       {perm: access.Read, kind: "object", build: listUnder("/api/v1/events")},
+		"getEvent":         {perm: access.Read, kind: "object", build: obj("GET", "/api/v1/events/{id}", ev, nil)},
+		"uploadAttachment": {perm: access.Report, kind: "none", build: post("/api/v1/attachments", []byte("GIF89a matrix"))},
+		"getAttachment": {perm: access.Read, kind: "object", build: func(o *matrixObjects, p position) (string, string, any) {
+			return "GET", "/api/v1/events/" + o.event[p] + "/attachments/" + o.att, nil
+		}},
 		"eventContact": {perm: access.Reveal, kind: "object", build: obj("GET", "/api/v1/events/{id}/contact?basis=visit&purpose=%E5%9B%9E%E8%AE%BF", ev, nil)},
 		"actOnEvent":   {perm: access.Act, kind: "object", dispatched: true, build: obj("POST", "/api/v1/events/{id}/actions", ev, map[string]any{"action": "comment", "note": "矩阵"})},
 		"getStats":     {perm: access.Read, kind: "object", build: listUnder("/api/v1/stats")},
@@ -483,12 +488,18 @@ func matrixSetup(t *testing.T, f *fixture) *matrixObjects {
 		org:     map[position]string{own: "org-a", sibling: "org-b", above: "org-county", elsewhere: "org-elsewhere"},
 		token:   map[position]string{elsewhere: "tok-elsewhere0"},
 	}
+	att, err := st.Events.Upload(ctx, []byte("\x89PNG\r\n\x1a\nmatrix"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.att = att.ID
 	for _, p := range []position{own, sibling, above} {
 		rep := model.Report{Category: "dispute", Description: "矩阵 " + p.String(), Jurisdiction: o.jur[p]}
 		if p != above {
 			rep = model.Report{Category: "dispute", Description: "矩阵 " + p.String(), Grid: o.grid[p]}
 		}
 		rep.Phone = "13812345678" // for the 回访 contact route
+		rep.Attachments = []string{att.Ref()}
 		ev, err := st.Events.Report(ctx, rep)
 		if err != nil {
 			t.Fatalf("event %s: %v", p, err)

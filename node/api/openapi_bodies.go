@@ -63,6 +63,8 @@ var bodies = map[string]body{
 	"exportEvents":         {media: export.ContentType(export.XLSX)},
 	"exportPeople":         {media: export.ContentType(export.XLSX)},
 	"getEvent":             {out: eventView{}},
+	"uploadAttachment":     {upload: model.AttachmentMedia, out: attachmentView{}, status: 201},
+	"getAttachment":        {media: "application/octet-stream"},
 	"eventContact":         {out: model.Contact{}},
 	"actOnEvent":           {in: model.Action{}, out: eventView{}},
 	"getStats":             {out: stats{}},

@@ -26,7 +26,11 @@ func TestOutOfScopeAnswersAsMissing(t *testing.T) {
 	st := f.b.s
 	// Township B's objects, made by the node itself.
 	gridB := "511083002001001"
-	evB, err := st.Events.Report(ctx, model.Report{Category: "dispute", Description: "B", Grid: gridB, Phone: "13812345678"})
+	attB, err := st.Events.Upload(ctx, []byte("%PDF-1.7 oracle"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	evB, err := st.Events.Report(ctx, model.Report{Category: "dispute", Description: "B", Grid: gridB, Phone: "13812345678", Attachments: []string{attB.Ref()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,6 +76,7 @@ func TestOutOfScopeAnswersAsMissing(t *testing.T) {
 		{op: "assignWorker", token: opA, hidden: gridB, nix: "511083001001099", body: map[string]any{"role": "part_time"}},
 		{op: "removeWorker", token: opA, hidden: gridB, nix: "511083001001099"},
 		{op: "getEvent", token: opA, hidden: evB.ID, nix: "511083-20261207-999999"},
+		{op: "getAttachment", token: opA, hidden: evB.ID, nix: "511083-20261207-999999"},
 		{op: "eventContact", token: opA, hidden: evB.ID, nix: "511083-20261207-999999"},
 		{op: "actOnEvent", token: opA, hidden: evB.ID, nix: "511083-20261207-999999", body: map[string]any{"action": "accept"}},
 		{op: "getPerson", token: opA, hidden: pB.ID, nix: "p-nobody"},
