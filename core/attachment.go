@@ -58,4 +58,6 @@ func (ev *Events) Upload(ctx context.Context, data []byte) (*model.Attachment, e
 func (ev *Events) Attachment(id string) (*model.Attachment, error) { return ev.s.engine.Attachment(id) }
 
 // WriteAttachment writes an attachment's content to w.
-func (ev *Events) WriteAttachment(id string, w io.Writer) error { return ev.s.engine.WriteAttachment(id, w) }
+func (ev *Events) WriteAttachment(id string, w io.Writer) error {
+	return ev.s.engine.WriteAttachment(id, w)
+}
