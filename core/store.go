@@ -80,6 +80,7 @@ type Store struct {
 	Party         *Party
 	People        *People
 	Houses        *Houses
+	Webhooks      *Webhooks
 	Tokens        *Tokens
 	Audit         *Audit
 	Federation    *Federation
@@ -160,6 +161,7 @@ func New(e *state.Engine, p state.Proposer, opts Options) *Store {
 	s.Party = &Party{s: s}
 	s.People = &People{s: s}
 	s.Houses = &Houses{s: s}
+	s.Webhooks = &Webhooks{s: s}
 	s.search.s = s
 	s.Tokens = &Tokens{s: s}
 	s.Audit = &Audit{s: s}

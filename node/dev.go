@@ -118,6 +118,7 @@ func RunDev(ctx context.Context, o DevOptions) error {
 	defer wg.Wait() // before r.Close: the plugin manager uses the replica
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	runWebhooks(ctx, &wg, r, store, log)
 	if o.Plugins != "" {
 		if plugins, err = runPlugins(ctx, &wg, r, store, o.Plugins, log, m); err != nil {
 			return err

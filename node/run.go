@@ -178,6 +178,7 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 			certs.Watch(ctx)
 		}()
 	}
+	runWebhooks(ctx, &wg, r, store, log)
 	wg.Add(2)
 	go func() {
 		defer wg.Done()

@@ -67,6 +67,9 @@ var commands = []commandDef{
 	{55, "person.update", 1, typed(applyPersonUpdate)},
 	{56, "attachment.chunk", 1, typed(applyAttachmentChunk)},
 	{57, "attachment.commit", 1, typed(applyAttachmentCommit)},
+	{58, "webhook.put", 1, typed(applyWebhookPut)},
+	{59, "webhook.delete", 1, typed(applyWebhookDelete)},
+	{60, "webhook.delivered", 1, typed(applyWebhookDelivered)},
 }
 
 // receivers apply a message from another jurisdiction, by its kind, inside

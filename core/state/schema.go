@@ -62,6 +62,8 @@ var (
 	bPluginData      = []byte("plugin_data")
 	bAttachment      = []byte("attachment")
 	bBlob            = []byte("blob")
+	bWebhook         = []byte("webhook")
+	bWebhookLog      = []byte("webhook_log")
 )
 
 // bucketSpec describes one bucket.
@@ -120,6 +122,8 @@ var schema = []bucketSpec{
 	{bPluginData, "<plugin>/<jurisdiction>/<collection>/<key>", "model.PluginRecord, a plugin's own state"},
 	{bAttachment, "SHA-256 of the file (hex)", "model.Attachment, once its chunks are checked"},
 	{bBlob, "<sha-256>/<chunk (4)>", "a chunk of an attachment's content, at most 1 MiB"},
+	{bWebhook, "webhook id", "model.Webhook (its secret sealed)"},
+	{bWebhookLog, "<webhook>/<change seq (8)>", "model.Delivery, the newest WebhookLogKeep per webhook"},
 }
 
 var allBuckets = func() [][]byte {

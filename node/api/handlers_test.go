@@ -221,3 +221,36 @@ func TestAttachmentsOverHTTP(t *testing.T) {
 		t.Fatalf("an event that does not name it: %d", resp.StatusCode)
 	}
 }
+
+// Webhooks over the API: the secret once, the robot's key masked, scope.
+func TestWebhooksOverHTTP(t *testing.T) {
+	f := newFixture(t)
+	var is issuedWebhookView
+	resp, m := f.do("POST", "/api/v1/webhooks", f.admin, map[string]any{"name": "镇工作群", "url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=SECRETKEY",
+		"events": []string{"overdue", "supervised"}, "format": "wecom", "under": "511083001"}, &is)
+	if resp.StatusCode != 201 || is.Secret != "" || strings.Contains(is.Webhook.URL, "SECRETKEY") {
+		t.Fatalf("wecom: %d %v %+v", resp.StatusCode, m, is)
+	}
+	var own issuedWebhookView
+	f.do("POST", "/api/v1/webhooks", f.admin, map[string]any{"name": "中心系统", "url": "https://example.com/hooks", "events": []string{"assigned"}}, &own)
+	if own.Secret == "" || !own.Webhook.Signed {
+		t.Fatalf("json: %+v", own)
+	}
+	resp, m = f.do("POST", "/api/v1/webhooks", f.admin, map[string]any{"name": "x", "url": "ftp://example.com", "events": []string{"overdue"}}, nil)
+	expectProblem(t, "an ftp URL", resp, m, 400, "url")
+	var list webhooksView
+	f.do("GET", "/api/v1/webhooks", f.admin, nil, &list)
+	if len(list.Webhooks) != 2 || strings.Contains(fmt.Sprint(list), "SECRETKEY") || strings.Contains(fmt.Sprint(list), own.Secret) {
+		t.Fatalf("list: %+v", list)
+	}
+	var page deliveriesPage
+	if resp, _ := f.do("GET", "/api/v1/webhooks/"+is.Webhook.ID+"/deliveries", f.admin, nil, &page); resp.StatusCode != 200 || page.Deliveries == nil {
+		t.Fatalf("deliveries: %d %+v", resp.StatusCode, page)
+	}
+	if resp, _ := f.do("DELETE", "/api/v1/webhooks/"+is.Webhook.ID, f.admin, nil, nil); resp.StatusCode != 204 {
+		t.Fatalf("delete: %d", resp.StatusCode)
+	}
+	if resp, _ := f.do("DELETE", "/api/v1/webhooks/"+is.Webhook.ID, f.admin, nil, nil); resp.StatusCode != 404 {
+		t.Fatalf("delete again: %d", resp.StatusCode)
+	}
+}

@@ -65,6 +65,8 @@ type matrixObjects struct {
 	jur, village, grid, point, event, person, org, token map[position]string
 	house                                                map[position]string
 	att                                                  string // an attachment every matrix event names
+	hook                                                 map[position]string
+	newHook                                              func(p position) string // a fresh webhook for each delete
 	idNumber                                             map[position]string
 	caseID                                               string
 }
@@ -155,7 +157,13 @@ func matrixSpecs() map[string]routeSpec {
 		"getGrid":        {perm: access.Read, kind: "object", noAbove: true, build: obj("GET", "/api/v1/grids/{code}", func(o *matrixObjects, p position) string { return o.grid[p] }, nil)},
 		"listCategories": {perm: access.Read, kind: "none", build: q("/api/v1/categories")},
 		"addCategory":    {perm: access.Configure, wide: true, kind: "none", build: post("/api/v1/categories", map[string]any{"code": "", "name": "x"})},
-		"getSLA":         {perm: access.Read, kind: "none", build: q("/api/v1/config/sla")},
+		"listWebhooks":   {perm: access.Configure, kind: "none", build: q("/api/v1/webhooks")},
+		"putWebhook": {perm: access.Configure, kind: "object", build: func(o *matrixObjects, p position) (string, string, any) {
+			return "POST", "/api/v1/webhooks", map[string]any{"name": "矩阵", "url": "https://example.com/hook", "events": []string{"overdue"}, "under": o.jur[p]}
+		}},
+		"deleteWebhook":     {perm: access.Configure, kind: "object", build: obj("DELETE", "/api/v1/webhooks/{id}", func(o *matrixObjects, p position) string { return o.newHook(p) }, nil)},
+		"webhookDeliveries": {perm: access.Configure, kind: "object", build: obj("GET", "/api/v1/webhooks/{id}/deliveries", func(o *matrixObjects, p position) string { return o.hook[p] }, nil)},
+		"getSLA":            {perm: access.Read, kind: "none", build: q("/api/v1/config/sla")},
 		"setSLA": {perm: access.Configure, wide: true, kind: "none", build: func(*matrixObjects, position) (string, string, any) {
 			return "PUT", "/api/v1/config/sla", map[string]any{"default": map[string]any{}}
 		}},
@@ -485,6 +493,7 @@ func matrixSetup(t *testing.T, f *fixture) *matrixObjects {
 		event:   map[position]string{elsewhere: "500110-20261207-000001"},
 		person:  map[position]string{elsewhere: "p-elsewhere"},
 		house:   map[position]string{above: "h-above", elsewhere: "h-elsewhere"},
+		hook:    map[position]string{elsewhere: "wh-elsewhere"},
 		org:     map[position]string{own: "org-a", sibling: "org-b", above: "org-county", elsewhere: "org-elsewhere"},
 		token:   map[position]string{elsewhere: "tok-elsewhere0"},
 	}
@@ -513,6 +522,21 @@ func matrixSetup(t *testing.T, f *fixture) *matrixObjects {
 			t.Fatal(err)
 		}
 		o.token[p] = tk.ID
+		h, _, err := st.Webhooks.Put(ctx, core.WebhookSpec{Name: "矩阵", URL: "https://example.com/hook", Events: []string{"overdue"}, Format: "json", Under: o.jur[p]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.hook[p] = h.ID
+	}
+	o.newHook = func(p position) string {
+		if p == elsewhere {
+			return "wh-elsewhere"
+		}
+		h, _, err := st.Webhooks.Put(ctx, core.WebhookSpec{Name: "矩阵删", URL: "https://example.com/hook", Events: []string{"overdue"}, Format: "json", Under: o.jur[p]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h.ID
 	}
 	// A special-population person in A and B; the county holds no person
 	// (people live in villages), so "above" names one that does not exist.

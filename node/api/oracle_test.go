@@ -45,6 +45,10 @@ func TestOutOfScopeAnswersAsMissing(t *testing.T) {
 	if _, err := st.Party.PutOrg(ctx, model.Org{ID: "org-b", Name: "B党委", Kind: model.OrgCommittee, Jurisdiction: "511083002"}); err != nil {
 		t.Fatal(err)
 	}
+	hookB, _, err := st.Webhooks.Put(ctx, core.WebhookSpec{Name: "B", URL: "https://example.com/b", Events: []string{"overdue"}, Format: "json", Under: "511083002"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	tkB, _, err := st.Tokens.Create(ctx, "b", access.GridWorker, "511083002", "")
 	if err != nil {
 		t.Fatal(err)
@@ -88,6 +92,8 @@ func TestOutOfScopeAnswersAsMissing(t *testing.T) {
 		{op: "getHouse", token: opA, hidden: hB.ID, nix: "h-nobody"},
 		{op: "updateHouse", token: opA, hidden: hB.ID, nix: "h-nobody", body: map[string]any{"rented": true}},
 		{op: "retireHouse", token: opA, hidden: hB.ID, nix: "h-nobody", body: map[string]any{"reason": "拆除"}},
+		{op: "deleteWebhook", token: adminA, hidden: hookB.ID, nix: "wh-nobody"},
+		{op: "webhookDeliveries", token: adminA, hidden: hookB.ID, nix: "wh-nobody"},
 		{op: "revokeStaffToken", token: opA, hidden: tkB.ID, nix: "tok-nobody0000"},
 		{op: "revokeToken", token: secA, hidden: tkB.ID, nix: "tok-nobody0000"},
 		{op: "open311Get", token: opA, hidden: evB.ID + ".json", nix: "511083-20261207-999999.json"},

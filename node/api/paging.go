@@ -9,7 +9,7 @@ import (
 // handlers read their bounds from here and so does the OpenAPI document.
 var paged = map[string]int{ // operation → largest limit
 	"listGrids": 1000, "listEvents": 500, "listPeople": 500, "listOrgs": 500, "listMembers": 500, "listActivities": 500, "listCases": 500,
-	"listTokens": 500, "listVisits": 500, "listCaseEntries": 500, "listHouses": 500, "listStaffTokens": 500,
+	"listTokens": 500, "listVisits": 500, "listCaseEntries": 500, "listHouses": 500, "listStaffTokens": 500, "webhookDeliveries": 1000,
 }
 
 // pageParams reads ?limit= (default 50) and ?cursor= for the listing op.

@@ -71,10 +71,15 @@ func TestListingsPageOverHTTP(t *testing.T) {
 		}
 		entries = append(entries, e.ID)
 	}
+	hook, _, err := f.b.s.Webhooks.Put(ctx, core.WebhookSpec{Name: "分页", URL: "https://example.com/hook", Events: []string{"overdue"}, Format: "json", Under: "511083"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	before := f.digest()
 
 	query := map[string]string{"listMembers": "org=b0-1&", "listActivities": "org=b0-1&"}
-	path := map[string]string{"listVisits": "/api/v1/people/" + person.ID + "/visits", "listCaseEntries": "/api/v1/cases/" + cs.ID + "/entries"}
+	path := map[string]string{"listVisits": "/api/v1/people/" + person.ID + "/visits", "listCaseEntries": "/api/v1/cases/" + cs.ID + "/entries",
+		"webhookDeliveries": "/api/v1/webhooks/" + hook.ID + "/deliveries"}
 	byID := map[string]bool{"listCases": true}
 	served := 0
 	for _, rt := range routes {
