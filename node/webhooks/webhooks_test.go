@@ -112,7 +112,7 @@ func TestSignedDeliveriesRetriedLoggedAndResumed(t *testing.T) {
 	stop := e.run(t)
 	dispatch := []model.Action{{Action: "accept"}, {Action: "dispatch", Handler: "城管局"}}
 	ev := e.flow(t, "511083001001001", dispatch...)
-	e.flow(t, "511083002001001", dispatch...)                            // township B: not this webhook's
+	e.flow(t, "511083002001001", dispatch...)                                   // township B: not this webhook's
 	e.st.Events.Act(e.ctx, ev.ID, model.Action{Action: "supervise", Note: "快"}) // not subscribed
 	eventually(t, "the assignment", func() bool { return rc.count() == 1 })
 	r, b := rc.got[0], rc.body[0]
