@@ -64,6 +64,11 @@ func TestApplyFollowsTheTransitionTable(t *testing.T) {
 				if mustDigest(t, e.Engine()) != before {
 					t.Fatalf("%s from %s: refused but changed the state", tr.Action, from)
 				}
+			case from == model.StatusEscalated && tr.Action != "comment":
+				// Held by the tier above: refused, naming it.
+				if !errors.Is(err, errs.ErrConflict) || errs.Field(err) != "holder" {
+					t.Fatalf("%s from escalated: %v, want a conflict naming the holder", tr.Action, err)
+				}
 			case err != nil:
 				t.Fatalf("%s from %s: the table allows it, apply said %v", tr.Action, from, err)
 			case len(tr.To) > 0 && !slices.Contains(tr.To, ev.Status):

@@ -178,7 +178,12 @@ func ActionsOn(tk *model.Token, ev *model.Event) []string {
 	if !MayHandle(tk, ev) {
 		return []string{}
 	}
-	return EventActions(tk.Role, ev.Status)
+	acts := EventActions(tk.Role, ev.Status)
+	if ev.EscalatedTo != "" {
+		// Held by the tier it was escalated to: a comment, at most.
+		acts = slices.DeleteFunc(acts, func(a string) bool { return a != "comment" })
+	}
+	return acts
 }
 
 // MayHandle reports whether tk may act on ev at all: a department_handler

@@ -186,6 +186,11 @@ func applyEventAct(t *txn, c *Command, p *ActPayload) (any, error) {
 	if tr, _ := model.TransitionOf(a.Action); !tr.Allows(from) {
 		return nil, errs.Illegal(a.Action, string(from))
 	}
+	if c.Level >= LevelDaily && ev.EscalatedTo != "" && a.Action != "comment" {
+		// One state per event across tiers: the tier it was escalated to
+		// holds it, and this copy follows its outcomes.
+		return nil, errs.Conflict("holder", "held_elsewhere", "event %s is held by %s, the tier it was escalated to: act there (a comment may be added here)", ev.ID, ev.EscalatedTo)
+	}
 	var bumps []func(*counterSet)
 
 	switch a.Action {
@@ -362,6 +367,9 @@ func (t *txn) settle(c *Command, ev, old *model.Event, action, note string, data
 			b(cs)
 		}
 	})
+	if ev.Origin != "" && c.Level >= LevelDaily && t.escalatedIn(ev) {
+		return t.sendWholeOutcome(c, ev, from, action, note, data)
+	}
 	if ev.Origin != "" && from != ev.Status && (ev.Status == model.StatusClosed || ev.Status == model.StatusRejected) {
 		return t.send(c, ev.Origin, model.KindOutcome, outcomeBody{ID: ev.ID, Status: ev.Status, Note: note})
 	}

@@ -1,8 +1,10 @@
 package state
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
+	"time"
 
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
@@ -18,6 +20,15 @@ type outcomeBody struct {
 	ID     string       `json:"id"`
 	Status model.Status `json:"status"`
 	Note   string       `json:"note,omitempty"`
+	// From LevelDaily the outcome returns whole: what ended it, who
+	// handled it, why it was declined, where it was merged, how the
+	// reporter rated it. A receiver older than that refuses these fields:
+	// upgrade the lower tiers first.
+	Action       string `json:"action,omitempty"`
+	Handler      string `json:"handler,omitempty"`
+	Reason       string `json:"reason,omitempty"`
+	Into         string `json:"into,omitempty"`
+	Satisfaction string `json:"satisfaction,omitempty"`
 }
 
 type supervisionBody struct {
@@ -134,6 +145,10 @@ func receiveOutcome(t *txn, c *Command, l *model.Link, m *model.Message) error {
 	}
 	old := *ev
 	data := map[string]string{"from": m.Origin, "status": string(b.Status)}
+	if b.Action != "" {
+		wholeOutcome(ev, &b, data, c.At)
+		return t.settle(c, ev, &old, "outcome", b.Note, data, nil)
+	}
 	switch {
 	case ev.Status == model.StatusEscalated && ev.EscalatedTo == m.Origin:
 		if b.Status == model.StatusClosed {
@@ -149,6 +164,88 @@ func receiveOutcome(t *txn, c *Command, l *model.Link, m *model.Message) error {
 		}
 	}
 	return t.settle(c, ev, &old, "outcome", b.Note, data, nil)
+}
+
+// wholeOutcome applies an outcome that returned whole (LevelDaily) to the
+// origin's copy of an event held above: the state the holder reached, and
+// its handler, reasons, merge target and rating in the timeline.
+func wholeOutcome(ev *model.Event, b *outcomeBody, data map[string]string, at time.Time) {
+	for k, v := range map[string]string{"action": b.Action, "handler": b.Handler, "reason": b.Reason, "into": b.Into, "satisfaction": b.Satisfaction} {
+		if v != "" {
+			data[k] = v
+		}
+	}
+	if ev.EscalatedTo == "" {
+		return // not held above: the timeline records it, nothing changes
+	}
+	switch b.Status {
+	case model.StatusClosed:
+		if ev.Status != model.StatusClosed {
+			ev.Status, ev.ClosedAt = model.StatusClosed, at
+		}
+		if b.Satisfaction != "" {
+			ev.Satisfaction = b.Satisfaction
+		}
+	case model.StatusRejected:
+		ev.Status, ev.EscalatedTo = model.StatusAccepted, "" // declined above: handled here again
+	case model.StatusMerged:
+		ev.Status, ev.MergedInto = model.StatusMerged, b.Into
+	default:
+		ev.Status = model.StatusEscalated // reopened above
+	}
+}
+
+// escalatedIn reports whether ev came up from a child (上报): its outcome
+// then returns whole to the origin, which holds nothing until it does.
+func (t *txn) escalatedIn(ev *model.Event) bool {
+	l, err := t.link("origin", ev.Origin)
+	return err == nil && l.Relation == model.RelChild
+}
+
+// sendWholeOutcome tells the origin of an escalated event each step that
+// ends or reopens it here, whole: closed (with the resolve note and the
+// handler), declined (with the reason), merged (with the target), and the
+// 回访 rating.
+func (t *txn) sendWholeOutcome(c *Command, ev *model.Event, from model.Status, action, note string, data map[string]string) error {
+	ended := from != ev.Status && (ev.Status == model.StatusClosed || ev.Status == model.StatusRejected || ev.Status == model.StatusMerged)
+	if !ended && action != "rate" {
+		return nil
+	}
+	b := outcomeBody{ID: ev.ID, Status: ev.Status, Note: note, Action: action, Handler: ev.Handler, Reason: data["reason"],
+		Into: ev.MergedInto, Satisfaction: data["satisfaction"]}
+	if action == "verify" {
+		if n, err := t.lastNote(ev.ID, "resolve"); err != nil {
+			return err
+		} else if n != "" {
+			b.Note = n // the handler's account, not the checker's
+		}
+	}
+	return t.send(c, ev.Origin, model.KindOutcome, b)
+}
+
+// lastNote is the note of an event's latest timeline entry of action.
+func (t *txn) lastNote(id, action string) (string, error) {
+	pre := []byte(id + "/")
+	cur := t.b(BucketEvent).Cursor()
+	k, v := cur.Seek(append(append([]byte(nil), pre...), 0xff))
+	if k == nil {
+		k, v = cur.Last()
+	} else {
+		k, v = cur.Prev()
+	}
+	for ; k != nil && bytes.HasPrefix(k, pre); k, v = cur.Prev() {
+		if len(k) != len(pre)+4 {
+			continue
+		}
+		var te model.TimelineEntry
+		if err := decodeRecord(v, &te); err != nil {
+			return "", err
+		}
+		if te.Action == action {
+			return te.Note, nil
+		}
+	}
+	return "", nil
 }
 
 func receiveSupervision(t *txn, c *Command, l *model.Link, m *model.Message) error {

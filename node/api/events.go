@@ -102,6 +102,9 @@ type eventView struct {
 	// Returned, on an event last given back (退回) and not dispatched
 	// again, says who gave it back and why.
 	Returned *returnedView `json:"returned,omitempty"`
+	// Holder names the tier an escalated event is held by; this copy
+	// follows its outcomes and takes comments only.
+	Holder string `json:"holder,omitempty"`
 }
 
 // returnedView is who returned an event, when and why.
@@ -146,7 +149,7 @@ func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) error {
 	if err := inScope(tokenOf(r.Context()), ev.Place(), "id", "event", id); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, eventView{Event: ev, Timeline: tl, Actions: access.ActionsOn(tokenOf(r.Context()), ev), Returned: s.returnedBy(tl)})
+	writeJSON(w, http.StatusOK, eventView{Event: ev, Timeline: tl, Actions: access.ActionsOn(tokenOf(r.Context()), ev), Returned: s.returnedBy(tl), Holder: ev.EscalatedTo})
 	return nil
 }
 
@@ -173,7 +176,7 @@ func (s *Server) actOnEvent(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, eventView{Event: ev, Actions: access.ActionsOn(tk, ev)})
+	writeJSON(w, http.StatusOK, eventView{Event: ev, Actions: access.ActionsOn(tk, ev), Holder: ev.EscalatedTo})
 	return nil
 }
 
