@@ -66,6 +66,14 @@ func (f *Federation) Outgoing(msgs []model.Message) ([]model.Message, error) {
 	out := make([]model.Message, len(msgs))
 	for i, m := range msgs {
 		out[i] = m
+		if m.Kind == model.KindToken {
+			body, err := f.tokenOut(m)
+			if err != nil {
+				return nil, err
+			}
+			out[i].Body = body
+			continue
+		}
 		if m.Kind != model.KindHandoverOffer {
 			continue
 		}
@@ -121,6 +129,14 @@ func (f *Federation) Incoming(msgs []model.Message) ([]model.Message, error) {
 	out := make([]model.Message, len(msgs))
 	for i, m := range msgs {
 		out[i] = m
+		if m.Kind == model.KindToken {
+			body, err := f.tokenIn(&m)
+			if err != nil {
+				return out[:i], &model.MessageError{Origin: m.Origin, Seq: m.Seq, Kind: m.Kind, Err: err}
+			}
+			out[i].Body = body
+			continue
+		}
 		if m.Kind != model.KindHandoverOffer {
 			continue
 		}

@@ -147,6 +147,12 @@ func (ts *Tokens) prepare(spec TokenSpec) (*Issued, error) {
 	if err := state.CheckToken(&tk); err != nil {
 		return nil, err
 	}
+	if !access.Admin(spec.Role) && spec.Role != access.DevRoot {
+		// For the tiers below, should the group have any (state/tokenreplica.go).
+		if tk.ReplicaSecret, err = ts.s.keyring().Seal([]byte(secret), state.TokenSecretAD(tk.ID)); err != nil {
+			return nil, err
+		}
+	}
 	var enrolled *Enrollment
 	if ts.s.secondFactor && access.Admin(spec.Role) {
 		if enrolled, err = ts.enroll(&tk, spec.TOTPSecret); err != nil {

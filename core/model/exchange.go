@@ -24,6 +24,7 @@ const (
 	KindHandoverOffer = "handover.offer" // 衔接: a special-population subject moves here
 	KindHandoverReply = "handover.reply" // the receiver accepted
 	KindWitness       = "audit.witness"  // a child's audit chain head, for its parent to keep
+	KindToken         = "token"          // a token issued above, or its revocation, for the subtree
 )
 
 // Message is one unit of exchange between jurisdictions. (Origin, Seq) is
@@ -108,11 +109,11 @@ const (
 // what a link allows, by relation, when its policy names no kinds.
 var (
 	AllKinds = []string{KindEscalation, KindDispatch, KindSupervision, KindOutcome, KindRollup,
-		KindCaseOpen, KindCaseEntry, KindCaseStatus, KindCaseLead, KindHandoverOffer, KindHandoverReply, KindWitness}
+		KindCaseOpen, KindCaseEntry, KindCaseStatus, KindCaseLead, KindHandoverOffer, KindHandoverReply, KindWitness, KindToken}
 	AllShares    = []string{ShareReporter, SharePersonIdentity, SharePersonDetails}
 	DefaultKinds = map[string][]string{
-		RelParent: {KindEscalation, KindDispatch, KindSupervision, KindOutcome, KindRollup, KindHandoverOffer, KindHandoverReply, KindWitness},
-		RelChild:  {KindEscalation, KindDispatch, KindSupervision, KindOutcome, KindRollup, KindHandoverOffer, KindHandoverReply, KindWitness},
+		RelParent: {KindEscalation, KindDispatch, KindSupervision, KindOutcome, KindRollup, KindHandoverOffer, KindHandoverReply, KindWitness, KindToken},
+		RelChild:  {KindEscalation, KindDispatch, KindSupervision, KindOutcome, KindRollup, KindHandoverOffer, KindHandoverReply, KindWitness, KindToken},
 		RelPeer:   {KindCaseOpen, KindCaseEntry, KindCaseStatus, KindCaseLead, KindHandoverOffer, KindHandoverReply},
 	}
 )

@@ -33,6 +33,13 @@ type Token struct {
 	// Department is a department_handler's department: events dispatched
 	// to it (DeptHandler) are the token's to sign, return and resolve.
 	Department string `json:"department,omitempty"`
+	// Origin is the jurisdiction that issued a token replicated here from
+	// the tier above ("" for this group's own).
+	Origin string `json:"origin,omitempty"`
+	// ReplicaSecret is the secret, sealed, carried by the command that
+	// issues a token so the tiers below can hash it under their own keys;
+	// it is never stored in the token.
+	ReplicaSecret string `json:"replica_secret,omitempty"`
 }
 
 // Handles reports whether handler (an event's) names the token: the token

@@ -113,7 +113,7 @@ func commandJSON(raw []byte) (json.RawMessage, error) {
 // redactedFields are what readers of the audit never see of token
 // commands: hashes of secrets and sealed TOTP secrets. The chain covers the
 // stored bytes all the same.
-var redactedFields = map[string]bool{"hash": true, "totp_sealed": true, "from": true, "to": true}
+var redactedFields = map[string]bool{"hash": true, "totp_sealed": true, "from": true, "to": true, "replica_secret": true}
 
 // redact blanks the redacted fields of a token command's payload, at any
 // depth; other commands' payloads are returned as they are.

@@ -87,4 +87,5 @@ var receivers = map[string]func(t *txn, c *Command, l *model.Link, m *model.Mess
 	model.KindCaseEntry:     receiveCaseEntry,
 	model.KindCaseStatus:    receiveCaseState,
 	model.KindCaseLead:      receiveCaseState,
+	model.KindToken:         receiveToken,
 }

@@ -83,7 +83,14 @@ func applyTokenCreate(t *txn, c *Command, tk *model.Token) (any, error) {
 	if tk.Expired(c.At) {
 		return nil, errs.Invalid("expires_at", "future", "a token must expire after it is issued")
 	}
+	sealed := tk.ReplicaSecret
+	tk.ReplicaSecret = ""
 	tk.CreatedAt, tk.CreatedBy, tk.Revoked = c.At, c.Actor, false
+	if c.Level >= LevelDaily && sealed != "" {
+		if err := t.sendTokenDown(c, tk, sealed, false); err != nil {
+			return nil, err
+		}
+	}
 	t.effect(func(e *Engine) { e.tokenGen.Add(1) })
 	if err := t.b(BucketTokenHash).Put([]byte(tk.Hash), []byte(tk.ID)); err != nil {
 		return nil, err
@@ -119,6 +126,11 @@ func applyTokenRevoke(t *txn, c *Command, p *RevokePayload) (any, error) {
 	}
 	tk.Revoked = true
 	t.effect(func(e *Engine) { e.tokenGen.Add(1) })
+	if c.Level >= LevelDaily && tk.Origin == "" {
+		if err := t.sendTokenDown(c, tk, "", true); err != nil {
+			return nil, err
+		}
+	}
 	if err := t.del(BucketTokenHash, []byte(tk.Hash)); err != nil {
 		return nil, err
 	}
