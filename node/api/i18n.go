@@ -66,7 +66,7 @@ var zhRules = map[string]string{
 	"hierarchy": "{f} 与上级关系不符", "holder": "持有人信息无效", "hole_outside": "{f} 的内环位于外环之外",
 	"host_port": "{f} 应为“主机:端口”", "identity": "{f} 应为部门（dept:名称）、令牌（token:编号）或下级辖区代码",
 	"reference": "{f} 应为上传附件时返回的引用（att:…），不接受链接或文件名", "digest": "附件内容与其摘要不符",
-	"held_elsewhere": "该事件已上报上级，由上级辖区办理，本级只能添加备注", "higher": "只能签发或吊销不高于本人角色的工作人员令牌", "illegal_transition": "当前状态不允许该操作", "immutable": "{f} 不可更改", "in_use": "{f} 正在使用中",
+	"replicated": "该角色的令牌不向下级同步", "held_elsewhere": "该事件已上报上级，由上级辖区办理，本级只能添加备注", "higher": "只能签发或吊销不高于本人角色的工作人员令牌", "illegal_transition": "当前状态不允许该操作", "immutable": "{f} 不可更改", "in_use": "{f} 正在使用中",
 	"invalid": "{f} 无效", "issuer": "证书签发者不正确", "json": "请求体不是有效的 JSON",
 	"key": "{f} 密钥无效", "kind": "{f} 类型不正确", "later": "{f} 必须晚于开始时间",
 	"length": "{f} 长度超出限制", "location": "{f} 与位置不符", "locked_out": "认证失败次数过多，已暂时锁定",
