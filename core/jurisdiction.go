@@ -44,6 +44,32 @@ func (j *Jurisdictions) Load(ctx context.Context, ds []divisions.Division, alias
 	return nil
 }
 
+// LoadSubtree loads a division and everything under it — a city's or a
+// province's whole tree, every district and township, whether or not they
+// run nodes of their own — with the retired codes that resolve into it.
+func (j *Jurisdictions) LoadSubtree(ctx context.Context, code string) error {
+	sub, err := divisions.Subtree(code)
+	if err != nil {
+		return errs.NotFound("jurisdiction", "%v", err)
+	}
+	return j.Load(withoutKey(ctx), sub, aliasesOf(sub))
+}
+
+// aliasesOf is the alias table's part whose current codes are in ds.
+func aliasesOf(ds []divisions.Division) map[string]string {
+	in := make(map[string]bool, len(ds))
+	for _, d := range ds {
+		in[d.Code] = true
+	}
+	out := map[string]string{}
+	for old, cur := range divisions.Aliases {
+		if in[cur] {
+			out[old] = cur
+		}
+	}
+	return out
+}
+
 // LoadAll loads every shipped division (the whole country to townships, and
 // the villages shipped) with the alias table.
 func (j *Jurisdictions) LoadAll(ctx context.Context) error {
@@ -119,15 +145,7 @@ func (j *Jurisdictions) LoadCounty(ctx context.Context, county string, side int)
 	if err != nil {
 		return nil, errs.NotFound("county", "%v", err)
 	}
-	aliases := map[string]string{}
-	for _, d := range sub {
-		for old, cur := range divisions.Aliases {
-			if cur == d.Code {
-				aliases[old] = cur
-			}
-		}
-	}
-	if err := j.Load(ctx, sub, aliases); err != nil {
+	if err := j.Load(ctx, sub, aliasesOf(sub)); err != nil {
 		return nil, err
 	}
 	bs, err := divisions.Boundaries()

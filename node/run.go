@@ -361,10 +361,7 @@ func loadJurisdiction(ctx context.Context, s *core.Store, code string, side int)
 	case divisions.Township:
 		_, err = s.Jurisdictions.LoadCounty(ctx, d.Parent, side)
 	default:
-		var sub []divisions.Division
-		if sub, err = divisions.Subtree(code); err == nil {
-			err = s.Jurisdictions.Load(ctx, sub, nil)
-		}
+		err = s.Jurisdictions.LoadSubtree(ctx, code)
 	}
 	return err
 }

@@ -24,10 +24,11 @@ type tokenView struct {
 	Person     string     `json:"person,omitempty"`
 	StaffNo    string     `json:"staff_no,omitempty"`
 	Department string     `json:"department,omitempty"`
+	Origin     string     `json:"origin,omitempty"` // the tier above that issued it
 }
 
 func viewToken(t *model.Token) tokenView {
-	return tokenView{t.ID, t.Name, t.Role, t.Scope, t.Revoked, t.ExpiresAt, t.Person, t.StaffNo, t.Department}
+	return tokenView{t.ID, t.Name, t.Role, t.Scope, t.Revoked, t.ExpiresAt, t.Person, t.StaffNo, t.Department, t.Origin}
 }
 
 // parseTTL reads a lifetime as a Go duration ("720h", "90m") or in whole
