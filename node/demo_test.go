@@ -113,6 +113,27 @@ func TestDemoFederation(t *testing.T) {
 		}
 		return get(0, "/api/v1/stats?jurisdiction=500110", &v) && v.Source == "rollup" && v.Reported > 0
 	})
+	wait("the city's own figures as the sum of its groups' rollups", func() bool {
+		var v struct {
+			Source   string
+			Reported int64
+			Parts    []struct {
+				Code    string
+				Figures struct{ Reported int64 }
+			}
+		}
+		if !get(0, "/api/v1/stats", &v) || v.Source != "rollups" || len(v.Parts) < 3 {
+			return false
+		}
+		var sum int64
+		for _, p := range v.Parts {
+			if !strings.HasPrefix(p.Code, "50") {
+				t.Fatalf("重庆市 sums %s", p.Code)
+			}
+			sum += p.Figures.Reported
+		}
+		return sum == v.Reported && sum > 0
+	})
 	wait("links quiet with nothing refused", func() bool {
 		var v struct {
 			Links []struct {

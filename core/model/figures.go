@@ -32,3 +32,35 @@ type Rollup struct {
 	Via     string    `json:"via,omitempty"` // the child that forwarded it, when not the jurisdiction itself
 	Figures Figures   `json:"figures"`
 }
+
+// SumFigures adds up the figures of separate groups (a city's counties and
+// townships, each counting its own events) under scope, the rates worked
+// out again from the summed counts.
+func SumFigures(scope string, parts []Figures) Figures {
+	f := Figures{Scope: scope, ByStatus: map[Status]int64{}}
+	for _, p := range parts {
+		f.Reported += p.Reported
+		f.Accepted += p.Accepted
+		f.AcceptedInTime += p.AcceptedInTime
+		f.Rejected += p.Rejected
+		f.Rated += p.Rated
+		f.Satisfied += p.Satisfied
+		f.Overdue += p.Overdue
+		f.Supervised += p.Supervised
+		f.Merged += p.Merged
+		f.SelfResolved += p.SelfResolved
+		for s, n := range p.ByStatus {
+			f.ByStatus[s] += n
+		}
+	}
+	rate := func(a, b int64) float64 {
+		if b <= 0 {
+			return 0
+		}
+		return float64(a) / float64(b)
+	}
+	f.ResponseRate = rate(f.AcceptedInTime, f.Reported)
+	f.ResolutionRate = rate(f.ByStatus[StatusClosed], f.Reported-f.Rejected-f.Merged)
+	f.SatisfactionRate = rate(f.Satisfied, f.Rated)
+	return f
+}

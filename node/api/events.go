@@ -10,6 +10,7 @@ import (
 
 	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/access"
+	"github.com/fengqiao/fengqiao/core/divisions"
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/core/workcal"
@@ -349,6 +350,17 @@ func (s *Server) getStats(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 	}
+	if src != "local" && q.Get("period") == "" && q.Get("category") == "" {
+		// A city or province: the sum of the groups below it, each counting
+		// its own events (this node's own counters hold escalated copies,
+		// which the groups below count already).
+		if sum, ok, err := s.sumOfRollups(cur); err != nil {
+			return err
+		} else if ok {
+			writeJSON(w, http.StatusOK, sum)
+			return nil
+		}
+	}
 	if src == "rollup" {
 		return errs.NotFound("jurisdiction", "no rollup from %s (all-time, all categories only)", cur)
 	}
@@ -398,9 +410,11 @@ func (s *Server) gridStats(w http.ResponseWriter, r *http.Request, tk *model.Tok
 // the latest rollup another group sent up.
 type stats struct {
 	model.Figures
-	Source string    `json:"source"`         // local or rollup
-	AsOf   time.Time `json:"as_of,omitzero"` // rollup: when the sender computed them
+	Source string    `json:"source"`         // local, rollup, or rollups (a sum)
+	AsOf   time.Time `json:"as_of,omitzero"` // rollup: when the sender computed them; rollups: the oldest
 	Via    string    `json:"via,omitempty"`  // rollup: the child that forwarded it
+	// Parts, for a sum of rollups, are the groups' own figures it adds up.
+	Parts []model.Rollup `json:"parts,omitempty"`
 }
 
 // knownCategory refuses a category filter that names no category, as an
@@ -437,4 +451,38 @@ func (s *Server) eventContact(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, c)
 	return nil
+}
+
+// sumOfRollups adds up the rollups of the groups under code, when it is
+// this node's own jurisdiction, a city or province, and some have rolled
+// up.
+func (s *Server) sumOfRollups(code string) (stats, bool, error) {
+	if code != s.b.Jurisdiction() {
+		return stats{}, false, nil
+	}
+	// Only a city or province: a county's own counters are its figures.
+	if j, err := s.b.Store().Jurisdictions.Get(code); err != nil || (j.Tier != divisions.City && j.Tier != divisions.Province) {
+		return stats{}, false, nil
+	}
+	all, err := s.b.Store().Federation.Rollups()
+	if err != nil {
+		return stats{}, false, err
+	}
+	var parts []model.Rollup
+	var figs []model.Figures
+	var oldest time.Time
+	for _, r := range all {
+		if r.Code == code || !model.Under(r.Code, code) {
+			continue
+		}
+		parts = append(parts, r)
+		figs = append(figs, r.Figures)
+		if oldest.IsZero() || r.AsOf.Before(oldest) {
+			oldest = r.AsOf
+		}
+	}
+	if len(parts) == 0 {
+		return stats{}, false, nil
+	}
+	return stats{Figures: model.SumFigures(code, figs), Source: "rollups", AsOf: oldest, Parts: parts}, true, nil
 }
