@@ -205,6 +205,9 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 	errc := make(chan error, 2*len(nodes))
 	for _, n := range nodes {
 		if err := startDemoNode(ctx, &wg, errc, o, n, nodes, caDir, pool, log); err != nil {
+			if ctx.Err() != nil {
+				return nil // stopped while starting: not a failure
+			}
 			return fmt.Errorf("node: demo %s %s: %w", n.code, n.name, err)
 		}
 		fmt.Fprintf(o.Out, "%s %s http://%s\n", n.code, n.name, n.api)

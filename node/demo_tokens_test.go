@@ -63,9 +63,12 @@ func startDemo(tb testing.TB) demoClient {
 		}
 	})
 	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		// Every node started (its line printed after its seeding) and led.
 		var v struct{ Leaders map[string]string }
-		if code, _ := c.do(0, "GET", "/api/v1/federation/members", token, nil, &v); code == 200 && len(v.Leaders) == 15 {
-			return c
+		if strings.Count(out.String(), "http://") == 15 {
+			if code, _ := c.do(0, "GET", "/api/v1/federation/members", token, nil, &v); code == 200 && len(v.Leaders) == 15 {
+				return c
+			}
 		}
 		if time.Now().After(deadline) {
 			tb.Fatalf("the demo did not come up:\n%s", out.String())

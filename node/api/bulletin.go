@@ -69,3 +69,59 @@ func (s *Server) exportBulletin(w http.ResponseWriter, r *http.Request) error {
 
 // percent shows a rate as a percentage with one decimal.
 func percent(r float64) string { return strconv.FormatFloat(r*100, 'f', 1, 64) + "%" }
+
+// figuresHeader is the figures sheet's header.
+var figuresHeader = []string{"辖区编码", "辖区", "上报数", "受理数", "按时受理数", "不予受理数", "结案数", "合并数", "评价数", "满意数",
+	"超期数", "督办数", "小事一格解决数", "响应率", "解决率", "满意率"}
+
+// exportFigures writes the figures (三率) of a jurisdiction and of each of
+// its children, from this node's counters, for a month or all time.
+func (s *Server) exportFigures(w http.ResponseWriter, r *http.Request) error {
+	format, err := exportFormat(r)
+	if err != nil {
+		return err
+	}
+	under, err := s.underParam(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	if err := s.knownCategory(q.Get("category")); err != nil {
+		return err
+	}
+	if err := s.consistent(r); err != nil {
+		return err
+	}
+	st := s.b.Store()
+	units := []model.Jurisdiction{}
+	if j, err := st.Jurisdictions.Get(under); err == nil {
+		units = append(units, j)
+	}
+	kids, err := st.Jurisdictions.Children(under)
+	if err != nil {
+		return err
+	}
+	units = append(units, kids...)
+	figs := make([]model.Figures, len(units))
+	for i, u := range units { // every row before the first byte, so a refusal is a problem
+		if figs[i], err = st.Events.Figures(u.Code, q.Get("period"), q.Get("category")); err != nil {
+			return err
+		}
+	}
+	name := "三率"
+	if p := q.Get("period"); p != "" {
+		name += "_" + p
+	}
+	tw, err := startExport(w, format, name, "三率", figuresHeader)
+	if err != nil {
+		return err
+	}
+	for i, u := range units {
+		f := figs[i]
+		if err := tw.Row(u.Code, u.Name, f.Reported, f.Accepted, f.AcceptedInTime, f.Rejected, f.ByStatus[model.StatusClosed], f.Merged,
+			f.Rated, f.Satisfied, f.Overdue, f.Supervised, f.SelfResolved, percent(f.ResponseRate), percent(f.ResolutionRate), percent(f.SatisfactionRate)); err != nil {
+			return err
+		}
+	}
+	return tw.Close()
+}

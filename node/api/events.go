@@ -311,6 +311,9 @@ func instantParam(q url.Values, name string, end bool) (time.Time, error) {
 func (s *Server) getStats(w http.ResponseWriter, r *http.Request) error {
 	tk := tokenOf(r.Context())
 	q := r.URL.Query()
+	if q.Get("from") != "" || q.Get("to") != "" {
+		return s.rangeStats(w, r, tk)
+	}
 	if grid := q.Get("grid"); grid != "" {
 		return s.gridStats(w, r, tk, grid)
 	}
@@ -485,4 +488,55 @@ func (s *Server) sumOfRollups(code string) (stats, bool, error) {
 		return stats{}, false, nil
 	}
 	return stats{Figures: model.SumFigures(code, figs), Source: "rollups", AsOf: oldest, Parts: parts}, true, nil
+}
+
+// rangeStats answers figures for the events reported in [from, to) under a
+// jurisdiction or grid, counted from the events themselves (the counters
+// keep whole months only).
+func (s *Server) rangeStats(w http.ResponseWriter, r *http.Request, tk *model.Token) error {
+	q := r.URL.Query()
+	if q.Get("period") != "" || q.Get("source") != "" {
+		return errs.Invalid("period", "combination", "from and to give the range; period and source do not combine with them")
+	}
+	from, err := instantParam(q, "from", false)
+	if err != nil {
+		return err
+	}
+	to, err := instantParam(q, "to", true)
+	if err != nil {
+		return err
+	}
+	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
+		return errs.Invalid("to", "range", "to must be after from")
+	}
+	if err := s.knownCategory(q.Get("category")); err != nil {
+		return err
+	}
+	under := q.Get("grid")
+	if under != "" {
+		g, err := s.b.Store().Grids.Get(under)
+		if err != nil {
+			return err
+		}
+		if err := inScope(tk, g.Place(), "grid", "grid", under); err != nil {
+			return err
+		}
+	} else {
+		code := q.Get("jurisdiction")
+		if code == "" {
+			code = tk.Scope
+		}
+		if under, err = s.resolveIn(tk, code, "jurisdiction"); err != nil {
+			return err
+		}
+	}
+	if err := s.consistent(r); err != nil {
+		return err
+	}
+	f, err := s.b.Store().Events.FiguresBetween(under, q.Get("category"), from, to)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, stats{Figures: f, Source: "events"})
+	return nil
 }

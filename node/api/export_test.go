@@ -104,6 +104,10 @@ func TestBulletinOverHTTP(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(body), "合计") || !strings.Contains(string(body), "按期办结率") {
 		t.Fatalf("export: %d %s", resp.StatusCode, body)
 	}
+	resp, body = f.fetch("/api/v1/stats/export?format=csv&period="+period, f.admin)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "响应率") || !strings.Contains(string(body), "511083001") {
+		t.Fatalf("figures export: %d %s", resp.StatusCode, body)
+	}
 	r, m := f.do("GET", "/api/v1/bulletin?period=2026-12", f.admin, nil, nil)
 	expectProblem(t, "bad period", r, m, 400, "period")
 	r, m = f.do("GET", "/api/v1/bulletin?period="+period+"&jurisdiction=511083002", f.town, nil, nil)

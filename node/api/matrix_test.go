@@ -174,6 +174,7 @@ func matrixSpecs() map[string]routeSpec {
 		"reportEvent": {perm: access.Report, kind: "object", build: func(o *matrixObjects, p position) (string, string, any) {
 			return "POST", "/api/v1/events", map[string]any{"category": "dispute", "description": "矩阵", "jurisdiction": o.jur[p]}
 		}},
+		"exportFigures": {perm: access.Read, kind: "object", build: listUnder("/api/v1/stats/export")},
 		"bulletin": {perm: access.Read, kind: "object", build: func(o *matrixObjects, p position) (string, string, any) {
 			return "GET", "/api/v1/bulletin?period=202612&jurisdiction=" + o.jur[p], nil
 		}},

@@ -62,6 +62,7 @@ var bodies = map[string]body{
 	"listEvents":           {out: model.Page{}},
 	"importPeople":         {upload: []string{export.ContentType(export.XLSX), "text/csv"}, media: "application/x-ndjson"},
 	"importHouses":         {upload: []string{export.ContentType(export.XLSX), "text/csv"}, media: "application/x-ndjson"},
+	"exportFigures":        {media: export.ContentType(export.XLSX)},
 	"bulletin":             {out: model.Bulletin{}},
 	"exportBulletin":       {media: export.ContentType(export.XLSX)},
 	"exportEvents":         {media: export.ContentType(export.XLSX)},

@@ -65,3 +65,30 @@ func TestEventSearchOverHTTP(t *testing.T) {
 		expectProblem(t, c.query, resp, m, 400, c.field)
 	}
 }
+
+// Figures for a date range count the events reported in it.
+func TestStatsForADateRange(t *testing.T) {
+	f := newFixture(t)
+	for _, g := range []string{"511083001001001", "511083001001001", "511083002001001"} {
+		if resp, m := f.do("POST", "/api/v1/events", f.admin, map[string]any{"category": "dispute", "description": "区间", "grid": g}, nil); resp.StatusCode != 201 {
+			t.Fatalf("report: %d %v", resp.StatusCode, m)
+		}
+	}
+	today := time.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly)
+	var st stats
+	if resp, m := f.do("GET", "/api/v1/stats?from="+today+"&to="+today, f.admin, nil, &st); resp.StatusCode != 200 || st.Reported != 3 || st.Source != "events" {
+		t.Fatalf("today: %d %v %+v", resp.StatusCode, m, st)
+	}
+	f.do("GET", "/api/v1/stats?from="+today+"&jurisdiction=511083001", f.admin, nil, &st)
+	if st.Reported != 2 {
+		t.Fatalf("township A today: %+v", st)
+	}
+	f.do("GET", "/api/v1/stats?to=2020-01-01", f.admin, nil, &st)
+	if st.Reported != 0 {
+		t.Fatalf("before 2020: %+v", st)
+	}
+	resp, m := f.do("GET", "/api/v1/stats?from="+today+"&period=202612", f.admin, nil, nil)
+	expectProblem(t, "from with period", resp, m, 400, "period")
+	resp, m = f.do("GET", "/api/v1/stats?from=someday", f.admin, nil, nil)
+	expectProblem(t, "a bad from", resp, m, 400, "from")
+}

@@ -118,6 +118,7 @@ func init() {
 		{"GET", "/api/v1/events/{id}/contact", "eventContact", "The reporter's phone in the clear for the 回访 call (?basis=&purpose=; roles that may reveal, audited)", token, access.Reveal, false, (*Server).eventContact},
 		{"POST", "/api/v1/events/{id}/actions", "actOnEvent", "Take an action on an event", token, access.Act, false, (*Server).actOnEvent},
 		{"GET", "/api/v1/stats", "getStats", "Figures (三率) for a jurisdiction", token, access.Read, false, (*Server).getStats},
+		{"GET", "/api/v1/stats/export", "exportFigures", "Figures (三率) of a jurisdiction and each of its children as XLSX or CSV (?period=&category=&format=)", token, access.Read, false, (*Server).exportFigures},
 		{"GET", "/api/v1/bulletin", "bulletin", "The monthly 通报: a jurisdiction's townships, grids or departments ranked by 按期办结率, 结案率, 返工率, 延期率 and 满意率, with the counts behind each (?period=YYYYMM&by=&rank_by=)", token, access.Read, false, (*Server).bulletin},
 		{"GET", "/api/v1/bulletin/export", "exportBulletin", "The 通报 as XLSX or CSV, with a total row", token, access.Read, false, (*Server).exportBulletin},
 		{"GET", "/api/v1/people", "listPeople", "Residents under a jurisdiction, masked (?visits_due_before= for due visits)", token, access.Read, false, (*Server).listPeople},
