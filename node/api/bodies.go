@@ -169,6 +169,6 @@ type removedView struct {
 
 // open311Created is Open311's answer to a new request.
 type open311Created struct {
-	ServiceRequestID string `json:"service_request_id"`
-	ServiceNotice    string `json:"service_notice"`
+	ServiceRequestID string `json:"service_request_id" xml:"service_request_id"`
+	ServiceNotice    string `json:"service_notice" xml:"service_notice"`
 }

@@ -1,14 +1,18 @@
 package api
 
 import (
+	"encoding/xml"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core"
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/workcal"
 )
 
 // Open311 GeoReport v2 (https://wiki.open311.org/GeoReport_v2): services are
@@ -16,28 +20,29 @@ import (
 // as the spec says; the token may come as api_key instead of a bearer header.
 
 type o311Service struct {
-	ServiceCode string `json:"service_code"`
-	ServiceName string `json:"service_name"`
-	Description string `json:"description"`
-	Metadata    bool   `json:"metadata"`
-	Type        string `json:"type"`
-	Keywords    string `json:"keywords"`
-	Group       string `json:"group"`
+	ServiceCode string `json:"service_code" xml:"service_code"`
+	ServiceName string `json:"service_name" xml:"service_name"`
+	Description string `json:"description" xml:"description"`
+	Metadata    bool   `json:"metadata" xml:"metadata"`
+	Type        string `json:"type" xml:"type"`
+	Keywords    string `json:"keywords" xml:"keywords"`
+	Group       string `json:"group" xml:"group"`
 }
 
 type o311Request struct {
-	ServiceRequestID  string  `json:"service_request_id"`
-	Status            string  `json:"status"` // open or closed
-	StatusNotes       string  `json:"status_notes,omitempty"`
-	ServiceName       string  `json:"service_name"`
-	ServiceCode       string  `json:"service_code"`
-	Description       string  `json:"description"`
-	AgencyResponsible string  `json:"agency_responsible,omitempty"`
-	RequestedDatetime string  `json:"requested_datetime"`
-	UpdatedDatetime   string  `json:"updated_datetime,omitempty"`
-	ExpectedDatetime  string  `json:"expected_datetime"`
-	Lat               float64 `json:"lat,omitempty"`
-	Long              float64 `json:"long,omitempty"`
+	ServiceRequestID  string  `json:"service_request_id" xml:"service_request_id"`
+	Status            string  `json:"status" xml:"status"` // open or closed
+	StatusNotes       string  `json:"status_notes,omitempty" xml:"status_notes,omitempty"`
+	ServiceName       string  `json:"service_name" xml:"service_name"`
+	ServiceCode       string  `json:"service_code" xml:"service_code"`
+	Description       string  `json:"description" xml:"description"`
+	AgencyResponsible string  `json:"agency_responsible,omitempty" xml:"agency_responsible,omitempty"`
+	RequestedDatetime string  `json:"requested_datetime" xml:"requested_datetime"`
+	UpdatedDatetime   string  `json:"updated_datetime,omitempty" xml:"updated_datetime,omitempty"`
+	ExpectedDatetime  string  `json:"expected_datetime" xml:"expected_datetime"`
+	AddressID         string  `json:"address_id,omitempty" xml:"address_id,omitempty"`
+	Lat               float64 `json:"lat,omitempty" xml:"lat,omitempty"`
+	Long              float64 `json:"long,omitempty" xml:"long,omitempty"`
 }
 
 func (s *Server) o311Services(w http.ResponseWriter, r *http.Request) error {
@@ -48,25 +53,122 @@ func (s *Server) o311Services(w http.ResponseWriter, r *http.Request) error {
 	out := make([]o311Service, 0, len(cats))
 	for _, c := range cats {
 		out = append(out, o311Service{ServiceCode: c.Code, ServiceName: c.Name, Description: c.Name + " (" + c.Number + ")",
-			Type: "realtime", Keywords: c.Code, Group: c.Source})
+			Metadata: true, Type: "realtime", Keywords: c.Code, Group: c.Source})
+	}
+	if o311XML(r) {
+		writeO311(w, r, http.StatusOK, o311ServicesXML{Services: out})
+		return nil
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
-func o311View(ev *model.Event, names map[string]string) o311Request {
+// o311Attribute is one attribute of a service definition.
+type o311Attribute struct {
+	Variable    bool   `json:"variable" xml:"variable"`
+	Code        string `json:"code" xml:"code"`
+	Datatype    string `json:"datatype" xml:"datatype"`
+	Required    bool   `json:"required" xml:"required"`
+	Description string `json:"description" xml:"description"`
+	Order       int    `json:"order" xml:"order"`
+}
+
+// o311Definition is a service definition (services/{code}.json).
+type o311Definition struct {
+	XMLName     xml.Name        `json:"-" xml:"service_definition"`
+	ServiceCode string          `json:"service_code" xml:"service_code"`
+	Attributes  []o311Attribute `json:"attributes" xml:"attributes>attribute"`
+}
+
+// o311Service answers a service definition. A category's own fields are
+// the report's; the attributes a region's plugins declare join them as the
+// console's forms do (issue 25).
+func (s *Server) o311Service(w http.ResponseWriter, r *http.Request) error {
+	code := strings.TrimSuffix(strings.TrimSuffix(r.PathValue("file"), ".json"), ".xml")
+	if _, ok := s.categoryNames()[code]; !ok {
+		return errs.NotFound("service_code", "service %s not found", code)
+	}
+	writeO311(w, r, http.StatusOK, o311Definition{ServiceCode: code, Attributes: []o311Attribute{}})
+	return nil
+}
+
+// o311Discovery is the spec's service discovery: where the endpoint is,
+// what it speaks. It names no data, so it needs no key.
+type o311Discovery struct {
+	XMLName    xml.Name       `json:"-" xml:"discovery"`
+	Changeset  string         `json:"changeset" xml:"changeset"`
+	Contact    string         `json:"contact" xml:"contact"`
+	KeyService string         `json:"key_service" xml:"key_service"`
+	Endpoints  []o311Endpoint `json:"endpoints" xml:"endpoints>endpoint"`
+}
+
+type o311Endpoint struct {
+	Specification string   `json:"specification" xml:"specification"`
+	URL           string   `json:"url" xml:"url"`
+	Changeset     string   `json:"changeset" xml:"changeset"`
+	Type          string   `json:"type" xml:"type"`
+	Formats       []string `json:"formats" xml:"formats>format"`
+}
+
+// o311Changeset is when this endpoint's interface last changed.
+const o311Changeset = "2026-12-07T00:00:00+08:00"
+
+func (s *Server) o311Discovery(w http.ResponseWriter, r *http.Request) error {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	base := scheme + "://" + r.Host + "/open311/v2"
+	writeO311(w, r, http.StatusOK, o311Discovery{Changeset: o311Changeset,
+		Contact:    "the 综治中心 that runs this node (jurisdiction " + s.b.Jurisdiction() + ")",
+		KeyService: "API keys are tokens issued by the centre's security administrator (POST /api/v1/tokens)",
+		Endpoints: []o311Endpoint{{Specification: "http://wiki.open311.org/GeoReport_v2", URL: base, Changeset: o311Changeset,
+			Type: "production", Formats: []string{"application/json", "text/xml"}}}})
+	return nil
+}
+
+// o311View is an event as a service request: the reason it stands as it
+// does in status_notes, and when it last changed.
+func o311View(ev *model.Event, tl []model.TimelineEntry, names map[string]string) o311Request {
 	status := "open"
 	switch ev.Status {
 	case model.StatusClosed, model.StatusRejected, model.StatusMerged:
 		status = "closed"
 	}
-	v := o311Request{ServiceRequestID: ev.ID, Status: status, StatusNotes: string(ev.Status), ServiceName: names[ev.Category],
-		ServiceCode: ev.Category, Description: ev.Description, AgencyResponsible: ev.Handler,
-		RequestedDatetime: ev.ReportedAt.Format(time.RFC3339), ExpectedDatetime: ev.Deadline.Format(time.RFC3339)}
+	v := o311Request{ServiceRequestID: ev.ID, Status: status, StatusNotes: statusNotes(ev, tl), ServiceName: names[ev.Category],
+		ServiceCode: ev.Category, Description: ev.Description, AgencyResponsible: strings.TrimPrefix(ev.Handler, "dept:"),
+		RequestedDatetime: cst(ev.ReportedAt), ExpectedDatetime: cst(ev.Deadline), AddressID: model.PlaceOf(ev.Jurisdiction, ev.Grid)}
+	if len(tl) > 0 {
+		v.UpdatedDatetime = cst(tl[len(tl)-1].At)
+	}
 	if ev.Location != nil {
 		v.Lat, v.Long = ev.Location.Lat, ev.Location.Lng
 	}
 	return v
+}
+
+func cst(t time.Time) string { return t.In(workcal.CST).Format(time.RFC3339) }
+
+// statusNotes says why a request stands as it does: 不予受理 and its
+// reason, merged into another, or the state and its latest note.
+func statusNotes(ev *model.Event, tl []model.TimelineEntry) string {
+	label := model.Label(model.StatusLabels, ev.Status)
+	switch ev.Status {
+	case model.StatusMerged:
+		return label + "：并入 " + ev.MergedInto
+	case model.StatusRejected:
+		for i := len(tl) - 1; i >= 0; i-- {
+			if tl[i].Action == "reject" {
+				return label + "：" + tl[i].Data["reason"]
+			}
+		}
+	}
+	for i := len(tl) - 1; i >= 0; i-- {
+		if tl[i].Note != "" {
+			return label + "：" + tl[i].Note
+		}
+	}
+	return label
 }
 
 func (s *Server) categoryNames() map[string]string {
@@ -98,6 +200,12 @@ func (s *Server) o311Create(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return errs.Invalid("body", "form", "send application/x-www-form-urlencoded (Open311 GeoReport v2)")
 	}
+	if r.PostForm.Get("service_code") == "" {
+		return errs.Invalid("service_code", "required", "service_code is required")
+	}
+	if _, ok := s.categoryNames()[r.PostForm.Get("service_code")]; !ok {
+		return errs.NotFound("service_code", "service %q not found", r.PostForm.Get("service_code"))
+	}
 	rep := model.Report{Category: r.PostForm.Get("service_code"), Description: r.PostForm.Get("description"), Source: "resident",
 		Reporter: strings.TrimSpace(r.PostForm.Get("first_name") + " " + r.PostForm.Get("last_name"))}
 	lat, hasLat, err := formFloat(r, "lat")
@@ -124,41 +232,135 @@ func (s *Server) o311Create(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, []open311Created{{ServiceRequestID: ev.ID, ServiceNotice: "已上报，受理时限 " + ev.AcceptBy.Format(time.RFC3339)}})
+	created := []open311Created{{ServiceRequestID: ev.ID, ServiceNotice: "已上报，受理时限 " + cst(ev.AcceptBy)}}
+	if o311XML(r) {
+		writeO311(w, r, http.StatusCreated, o311CreatedXML{Requests: created})
+		return nil
+	}
+	writeJSON(w, http.StatusCreated, created)
 	return nil
 }
 
+// o311List answers the spec's query: service_request_id (a list), or
+// service_code and status (lists), start_date and end_date (the last 90
+// days when neither is given), the first 1,000 newest first.
 func (s *Server) o311List(w http.ResponseWriter, r *http.Request) error {
 	tk := tokenOf(r.Context())
 	q := r.URL.Query()
-	query := model.Query{Jurisdiction: tk.Scope, Category: q.Get("service_code"), Limit: 500}
 	if err := s.consistent(r); err != nil {
 		return err
 	}
 	names := s.categoryNames()
 	out := []o311Request{}
+	add := func(ev *model.Event) error {
+		_, tl, err := s.b.Store().Events.Detail(ev.ID)
+		if err != nil {
+			return err
+		}
+		out = append(out, o311View(ev, tl, names))
+		return nil
+	}
 	if ids := q.Get("service_request_id"); ids != "" {
 		for _, id := range strings.Split(ids, ",") {
 			if ev, err := s.b.Store().Events.Get(strings.TrimSpace(id)); err == nil && tk.Covers(ev.Place()) {
-				out = append(out, o311View(ev, names))
+				if err := add(ev); err != nil {
+					return err
+				}
 			}
 		}
-		writeJSON(w, http.StatusOK, out)
-		return nil
+		return s.writeO311Requests(w, r, out)
 	}
-	status := q.Get("status")
-	if status != "" && status != "open" && status != "closed" {
-		return errs.Invalid("status", "enum", "status must be open or closed")
+	codes := list(q.Get("service_code"))
+	for _, c := range codes {
+		if _, ok := names[c]; !ok {
+			return errs.NotFound("service_code", "service %s not found", c)
+		}
 	}
-	page, err := s.b.Store().Events.List(query)
+	statuses := list(q.Get("status"))
+	for _, st := range statuses {
+		if st != "open" && st != "closed" {
+			return errs.Invalid("status", "enum", "status is open, closed or both (open,closed)")
+		}
+	}
+	from, err := o311Date(q.Get("start_date"), "start_date")
 	if err != nil {
 		return err
 	}
-	for _, ev := range page.Events {
-		v := o311View(ev, names)
-		if status == "" || v.Status == status {
-			out = append(out, v)
+	to, err := o311Date(q.Get("end_date"), "end_date")
+	if err != nil {
+		return err
+	}
+	if from.IsZero() && to.IsZero() {
+		from = time.Now().AddDate(0, 0, -90) // the spec's default
+	}
+	sq := core.SearchQuery{Under: tk.Scope, From: from, To: to, Limit: 500}
+	for len(out) < o311MaxResults {
+		page, err := s.b.Store().Events.Search(sq)
+		if err != nil {
+			return err
 		}
+		for _, ev := range page.Events {
+			if len(out) == o311MaxResults {
+				break
+			}
+			if len(codes) > 0 && !slices.Contains(codes, ev.Category) {
+				continue
+			}
+			if len(statuses) > 0 && !slices.Contains(statuses, o311Status(ev)) {
+				continue
+			}
+			if err := add(ev); err != nil {
+				return err
+			}
+		}
+		if page.Next == "" {
+			break
+		}
+		sq.After = page.Next
+	}
+	return s.writeO311Requests(w, r, out)
+}
+
+// o311MaxResults is the most requests one query answers (the spec's 1,000).
+const o311MaxResults = 1000
+
+func o311Status(ev *model.Event) string {
+	switch ev.Status {
+	case model.StatusClosed, model.StatusRejected, model.StatusMerged:
+		return "closed"
+	}
+	return "open"
+}
+
+// list splits a comma-separated parameter, dropping empty items.
+func list(v string) []string {
+	var out []string
+	for _, x := range strings.Split(v, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// o311Date reads the spec's W3C datetime (RFC 3339), or a date.
+func o311Date(v, field string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	if t, err := time.ParseInLocation(time.DateOnly, v, workcal.CST); err == nil {
+		return t, nil
+	}
+	return time.Time{}, errs.Invalid(field, "time", "%s is a W3C datetime such as 2026-12-01T00:00:00+08:00", field)
+}
+
+func (s *Server) writeO311Requests(w http.ResponseWriter, r *http.Request, out []o311Request) error {
+	if o311XML(r) {
+		writeO311(w, r, http.StatusOK, o311RequestsXML{Requests: out})
+		return nil
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -168,8 +370,8 @@ func (s *Server) o311Get(w http.ResponseWriter, r *http.Request) error {
 	if err := s.consistent(r); err != nil {
 		return err
 	}
-	id := strings.TrimSuffix(r.PathValue("file"), ".json")
-	ev, err := s.b.Store().Events.Get(id)
+	id := strings.TrimSuffix(strings.TrimSuffix(r.PathValue("file"), ".json"), ".xml")
+	ev, tl, err := s.b.Store().Events.Detail(id)
 	if errors.Is(err, errs.ErrNotFound) || err == nil && !tokenOf(r.Context()).Covers(ev.Place()) {
 		// Missing and out of scope read alike.
 		return errs.NotFound("service_request_id", "request %s not found", id)
@@ -177,6 +379,5 @@ func (s *Server) o311Get(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, []o311Request{o311View(ev, s.categoryNames())})
-	return nil
+	return s.writeO311Requests(w, r, []o311Request{o311View(ev, tl, s.categoryNames())})
 }

@@ -48,13 +48,13 @@ func TestOpen311(t *testing.T) {
 		t.Fatalf("list with api_key: %d %+v", resp.StatusCode, list)
 	}
 	before := f.digest()
-	if code, body := post(url.Values{"api_key": {f.town}, "service_code": {"sanitation"}, "description": {"x"}, "lat": {"north"}, "long": {"1"}}); code != 400 || !strings.Contains(string(body), `"field":"lat"`) {
+	if code, body := post(url.Values{"api_key": {f.town}, "service_code": {"sanitation"}, "description": {"x"}, "lat": {"north"}, "long": {"1"}}); code != 400 || !strings.Contains(string(body), `[{"code":400,"description":"lat: `) {
 		t.Fatalf("bad lat: %d %s", code, body)
 	}
-	if code, _ := post(url.Values{"service_code": {"sanitation"}, "description": {"x"}}); code != 401 {
+	if code, _ := post(url.Values{"service_code": {"sanitation"}, "description": {"x"}}); code != 403 {
 		t.Fatalf("no api_key: %d", code)
 	}
-	if code, body := post(url.Values{"api_key": {f.town}, "service_code": {"aliens"}, "description": {"x"}, "lat": {fmt.Sprint(lat)}, "long": {fmt.Sprint(lng)}}); code != 400 || !strings.Contains(string(body), `"field":"category"`) {
+	if code, body := post(url.Values{"api_key": {f.town}, "service_code": {"aliens"}, "description": {"x"}, "lat": {fmt.Sprint(lat)}, "long": {fmt.Sprint(lng)}}); code != 404 || !strings.Contains(string(body), `"description":"service_code: `) {
 		t.Fatalf("unknown service: %d %s", code, body)
 	}
 	if f.digest() != before {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/state"
@@ -78,6 +79,22 @@ func statusOf(err error) (int, string) {
 // not echoed: their text may hold details meant for the log, not the caller.
 func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	status, kind := statusOf(err)
+	if strings.HasPrefix(r.URL.Path, "/open311/") {
+		// Open311 clients read the spec's errors, not problem+json.
+		detail, field := http.StatusText(status), ""
+		var fe *errs.FieldError
+		if errors.As(err, &fe) {
+			detail, field = fe.Msg, fe.Field
+		} else if status != http.StatusInternalServerError {
+			detail = err.Error()
+		}
+		if status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="fengqiao"`)
+			status = http.StatusForbidden // the spec's answer to a bad api_key
+		}
+		writeO311Problem(w, r, status, detail, field)
+		return
+	}
 	p := Problem{Type: "https://fengqiao.dev/problems/" + kind, Title: http.StatusText(status), Status: status, Instance: r.URL.Path}
 	var fe *errs.FieldError
 	if errors.As(err, &fe) {

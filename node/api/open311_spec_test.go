@@ -1,0 +1,98 @@
+package api
+
+import (
+	"encoding/xml"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The GeoReport v2 spec's shapes: discovery, XML for every endpoint, service
+// definitions, list filters with the 90-day default, status notes, and the
+// spec's error format.
+func TestOpen311Spec(t *testing.T) {
+	f := newFixture(t)
+	get := func(path, token string) (int, string, []byte) {
+		t.Helper()
+		resp := f.raw("GET", path, token, nil)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Content-Type"), b
+	}
+	// Discovery needs no key, in both formats.
+	var d struct {
+		Endpoints []struct {
+			Specification string   `xml:"specification"`
+			Formats       []string `xml:"formats>format"`
+		} `xml:"endpoints>endpoint"`
+	}
+	code, ctype, body := get("/open311/v2/discovery.xml", "")
+	if code != 200 || !strings.HasPrefix(ctype, "text/xml") || xml.Unmarshal(body, &d) != nil || len(d.Endpoints) != 1 ||
+		d.Endpoints[0].Specification != "http://wiki.open311.org/GeoReport_v2" || len(d.Endpoints[0].Formats) != 2 {
+		t.Fatalf("discovery.xml: %d %s %s", code, ctype, body)
+	}
+	if code, _, body := get("/open311/v2/discovery.json", ""); code != 200 || !strings.Contains(string(body), `"key_service"`) {
+		t.Fatalf("discovery.json: %d %s", code, body)
+	}
+	// Services as XML, and a service definition.
+	var svc struct {
+		Services []struct {
+			Code string `xml:"service_code"`
+		} `xml:"service"`
+	}
+	if code, _, body := get("/open311/v2/services.xml", f.town); code != 200 || xml.Unmarshal(body, &svc) != nil || len(svc.Services) < 10 {
+		t.Fatalf("services.xml: %d %s", code, body)
+	}
+	if code, _, body := get("/open311/v2/services/dispute.json", f.town); code != 200 || !strings.Contains(string(body), `"service_code":"dispute"`) {
+		t.Fatalf("definition: %d %s", code, body)
+	}
+	if code, _, body := get("/open311/v2/services/aliens.xml", f.town); code != 404 || !strings.Contains(string(body), "<errors><error><code>404</code>") {
+		t.Fatalf("an unknown service: %d %s", code, body)
+	}
+	// Requests: one open, one rejected with its reason in status_notes.
+	ids := []string{}
+	for _, c := range []string{"dispute", "sanitation"} {
+		var ev map[string]any
+		f.do("POST", "/api/v1/events", f.town, map[string]any{"category": c, "description": "开放", "grid": "511083001001001"}, &ev)
+		ids = append(ids, ev["id"].(string))
+	}
+	f.do("POST", "/api/v1/events/"+ids[1]+"/actions", f.town, map[string]any{"action": "reject", "reason": "重复上报"}, nil)
+	var reqs struct {
+		Requests []struct {
+			ID      string `xml:"service_request_id"`
+			Status  string `xml:"status"`
+			Notes   string `xml:"status_notes"`
+			Updated string `xml:"updated_datetime"`
+		} `xml:"request"`
+	}
+	code, _, body = get("/open311/v2/requests.xml?service_code=dispute,sanitation&status=open,closed", f.town)
+	if code != 200 || xml.Unmarshal(body, &reqs) != nil || len(reqs.Requests) != 2 || reqs.Requests[0].ID != ids[1] {
+		t.Fatalf("requests.xml (newest first): %d %s", code, body)
+	}
+	if r := reqs.Requests[0]; r.Status != "closed" || r.Notes != "不予受理：重复上报" || !strings.HasSuffix(r.Updated, "+08:00") {
+		t.Fatalf("the rejected request: %+v", r)
+	}
+	code, _, body = get("/open311/v2/requests.json?status=closed", f.town)
+	if code != 200 || strings.Count(string(body), "service_request_id") != 1 {
+		t.Fatalf("closed only: %d %s", code, body)
+	}
+	// Outside the 90 days and before start_date: nothing.
+	old := time.Now().AddDate(0, 0, -200).Format(time.RFC3339)
+	code, _, body = get("/open311/v2/requests.json?end_date="+old, f.town)
+	if code != 200 || strings.TrimSpace(string(body)) != "[]" {
+		t.Fatalf("before the window: %d %s", code, body)
+	}
+	// The spec's errors: a bad filter, a bad key.
+	code, _, body = get("/open311/v2/requests.json?status=lost", f.town)
+	if code != 400 || !strings.Contains(string(body), `[{"code":400,"description":"status: `) {
+		t.Fatalf("a bad status: %d %s", code, body)
+	}
+	resp := f.raw("GET", "/open311/v2/requests.xml?api_key=nonsense", "", nil)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(b), "<errors><error><code>403</code>") {
+		t.Fatalf("a bad key: %d %s", resp.StatusCode, b)
+	}
+}
