@@ -37,7 +37,7 @@ func (ev *Events) Report(ctx context.Context, r model.Report) (*model.Event, err
 // ReportCommand validates r and returns the command that reports it, without
 // proposing it (bulk import batches these).
 func (ev *Events) ReportCommand(ctx context.Context, r model.Report) (*state.Command, error) {
-	if err := r.Check(); err != nil {
+	if err := r.CheckInput(); err != nil {
 		return nil, err
 	}
 	if err := ev.sealContact(&r); err != nil {

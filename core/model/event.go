@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fengqiao/fengqiao/core/errs"
 )
@@ -152,6 +153,26 @@ type Action struct {
 
 // MaxText bounds a description or note, in bytes.
 const MaxText = 4000
+
+// MaxDescription bounds a description, in characters (Open311's 4,000;
+// MaxText, in bytes, is what commands of rule levels before 2 were held to,
+// and Check keeps it for them).
+const MaxDescription = 4000
+
+// CheckInput applies the input rules a report is proposed under: Check's,
+// with the description bounded in characters, not bytes.
+func (r *Report) CheckInput() error {
+	if n := utf8.RuneCountInString(r.Description); n > MaxDescription || !utf8.ValidString(r.Description) {
+		return errs.Invalid("description", "length", "description is longer than %d characters", MaxDescription)
+	}
+	d := r.Description
+	if d != "" {
+		r.Description = "x" // the byte bound is Check's, for old commands only
+	}
+	err := r.Check()
+	r.Description = d
+	return err
+}
 
 // Check applies the input rules to a report and fills its defaults.
 func (r *Report) Check() error {

@@ -1,6 +1,12 @@
 package model
 
-import "testing"
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/fengqiao/fengqiao/core/errs"
+)
 
 // Every code a list names has its label.
 func TestEveryCodeHasALabel(t *testing.T) {
@@ -21,5 +27,25 @@ func TestEveryCodeHasALabel(t *testing.T) {
 	}
 	if Label(UrgencyLabels, "unknown") != "unknown" {
 		t.Error("an unknown code does not show as itself")
+	}
+}
+
+// A description is bounded in characters for new reports: 4,000 Chinese
+// characters pass, one more does not, and an empty one is still refused.
+func TestDescriptionBoundInCharacters(t *testing.T) {
+	r := Report{Category: "dispute", Jurisdiction: "511083", Description: strings.Repeat("纠", MaxDescription)}
+	if err := r.CheckInput(); err != nil {
+		t.Fatalf("4,000 characters: %v", err)
+	}
+	if r.Check() == nil {
+		t.Fatal("old commands' byte bound no longer holds")
+	}
+	r.Description += "纠"
+	if err := r.CheckInput(); !errors.Is(err, errs.ErrInvalid) || errs.Field(err) != "description" {
+		t.Fatalf("4,001 characters: %v", err)
+	}
+	r.Description = ""
+	if err := r.CheckInput(); errs.Field(err) != "description" {
+		t.Fatalf("empty: %v", err)
 	}
 }

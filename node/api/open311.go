@@ -1,9 +1,11 @@
 package api
 
 import (
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,6 +43,7 @@ type o311Request struct {
 	UpdatedDatetime   string  `json:"updated_datetime,omitempty" xml:"updated_datetime,omitempty"`
 	ExpectedDatetime  string  `json:"expected_datetime" xml:"expected_datetime"`
 	AddressID         string  `json:"address_id,omitempty" xml:"address_id,omitempty"`
+	MediaURL          string  `json:"media_url,omitempty" xml:"media_url,omitempty"`
 	Lat               float64 `json:"lat,omitempty" xml:"lat,omitempty"`
 	Long              float64 `json:"long,omitempty" xml:"long,omitempty"`
 }
@@ -141,6 +144,9 @@ func o311View(ev *model.Event, tl []model.TimelineEntry, names map[string]string
 	if len(tl) > 0 {
 		v.UpdatedDatetime = cst(tl[len(tl)-1].At)
 	}
+	if raw, ok := ev.Ext[o311MediaExt]; ok {
+		json.Unmarshal(raw, &v.MediaURL)
+	}
 	if ev.Location != nil {
 		v.Lat, v.Long = ev.Location.Lat, ev.Location.Lng
 	}
@@ -198,6 +204,9 @@ func (s *Server) o311Create(w http.ResponseWriter, r *http.Request) error {
 	tk := tokenOf(r.Context())
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
 	if err := r.ParseForm(); err != nil {
+		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+			return errTooLarge
+		}
 		return errs.Invalid("body", "form", "send application/x-www-form-urlencoded (Open311 GeoReport v2)")
 	}
 	if r.PostForm.Get("service_code") == "" {
@@ -207,7 +216,15 @@ func (s *Server) o311Create(w http.ResponseWriter, r *http.Request) error {
 		return errs.NotFound("service_code", "service %q not found", r.PostForm.Get("service_code"))
 	}
 	rep := model.Report{Category: r.PostForm.Get("service_code"), Description: r.PostForm.Get("description"), Source: "resident",
-		Reporter: strings.TrimSpace(r.PostForm.Get("first_name") + " " + r.PostForm.Get("last_name"))}
+		Reporter: strings.TrimSpace(r.PostForm.Get("first_name") + " " + r.PostForm.Get("last_name")), Phone: r.PostForm.Get("phone")}
+	if m := r.PostForm.Get("media_url"); m != "" {
+		u, err := url.Parse(m)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(m) > 2000 {
+			return errs.Invalid("media_url", "format", "media_url must be an http or https URL")
+		}
+		raw, _ := json.Marshal(m)
+		rep.Ext = map[string]json.RawMessage{o311MediaExt: raw} // kept as a link, never fetched
+	}
 	lat, hasLat, err := formFloat(r, "lat")
 	if err != nil {
 		return err
@@ -216,10 +233,20 @@ func (s *Server) o311Create(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if hasLat && hasLng {
+	switch {
+	case hasLat && hasLng:
 		rep.Location = &model.Point{Lng: lng, Lat: lat}
-	} else if a := r.PostForm.Get("address_string"); a != "" {
-		rep.Jurisdiction = a
+	case r.PostForm.Get("address_id") != "":
+		// A grid or a village/community code.
+		if id := r.PostForm.Get("address_id"); len(id) > 12 {
+			rep.Grid = id
+		} else {
+			rep.Jurisdiction = id
+		}
+	case r.PostForm.Get("address_string") != "":
+		if rep.Grid, rep.Jurisdiction, err = s.placeNamed(tk, r.PostForm.Get("address_string")); err != nil {
+			return err
+		}
 	}
 	place, err := s.placeOf(&rep)
 	if err != nil {
@@ -380,4 +407,62 @@ func (s *Server) o311Get(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return s.writeO311Requests(w, r, []o311Request{o311View(ev, tl, s.categoryNames())})
+}
+
+// o311MediaExt is the extension field a request's media_url is kept in.
+const o311MediaExt = "open311.media_url"
+
+// placeNamed resolves an Open311 address_string against the names of the
+// grids and divisions in the token's scope: the most specific one named
+// (a grid before a village before a township), or a code.
+func (s *Server) placeNamed(tk *model.Token, addr string) (grid, jur string, err error) {
+	addr = strings.TrimSpace(addr)
+	if model.ValidCode(addr) {
+		return "", addr, nil
+	}
+	st := s.b.Store()
+	best, bestLen := "", 0
+	for after := ""; ; {
+		gs, next, err := st.Grids.List(tk.Scope, after, 1000)
+		if err != nil {
+			return "", "", err
+		}
+		for _, g := range gs {
+			if g.Status == model.GridActive && g.Name != "" && strings.Contains(addr, g.Name) && len(g.Name) > bestLen {
+				best, bestLen = g.Code, len(g.Name)
+			}
+		}
+		if next == "" {
+			break
+		}
+		after = next
+	}
+	if best != "" {
+		return best, "", nil
+	}
+	var walk func(code string) error
+	walk = func(code string) error {
+		kids, err := st.Jurisdictions.Children(code)
+		if err != nil {
+			return err
+		}
+		for _, k := range kids {
+			if strings.Contains(addr, k.Name) && (best == "" || len(k.Code) > len(best)) {
+				best = k.Code
+			}
+			if len(k.Code) < 12 {
+				if err := walk(k.Code); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	if err := walk(tk.Scope); err != nil {
+		return "", "", err
+	}
+	if best == "" {
+		return "", "", errs.NotFound("address_string", "no grid, village or township in %q", addr)
+	}
+	return "", best, nil
 }

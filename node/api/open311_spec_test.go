@@ -1,9 +1,11 @@
 package api
 
 import (
+	"encoding/json"
 	"encoding/xml"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -94,5 +96,76 @@ func TestOpen311Spec(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(b), "<errors><error><code>403</code>") {
 		t.Fatalf("a bad key: %d %s", resp.StatusCode, b)
+	}
+}
+
+// Creating a request the spec's ways: address_id, address_string by name,
+// phone (sealed), media_url (a link, checked), 4,000 characters.
+func TestOpen311Create(t *testing.T) {
+	f := newFixture(t)
+	village, err := f.b.s.Jurisdictions.Get("511083001001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(form url.Values) (int, []byte) {
+		t.Helper()
+		form.Set("api_key", f.town)
+		resp, err := http.PostForm(f.srv.URL+"/open311/v2/requests.json", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	created := func(body []byte) string {
+		var c []map[string]string
+		json.Unmarshal(body, &c)
+		if len(c) != 1 {
+			t.Fatalf("created: %s", body)
+		}
+		return c[0]["service_request_id"]
+	}
+	code, body := post(url.Values{"service_code": {"dispute"}, "description": {"按编码"}, "address_id": {"511083001001001"}, "phone": {"13912345678"},
+		"media_url": {"https://example.com/p.jpg"}, "first_name": {"张"}, "last_name": {"三"}})
+	if code != 201 {
+		t.Fatalf("address_id: %d %s", code, body)
+	}
+	ev, _ := f.b.s.Events.Get(created(body))
+	if ev.Grid != "511083001001001" || ev.PhoneMasked != "139****5678" || ev.Reporter != "张 三" {
+		t.Fatalf("stored: %+v", ev)
+	}
+	var one []o311Request
+	f.do("GET", "/open311/v2/requests/"+ev.ID+".json", f.town, nil, &one)
+	if len(one) != 1 || one[0].MediaURL != "https://example.com/p.jpg" || one[0].AddressID != "511083001001001" {
+		t.Fatalf("answer: %+v", one)
+	}
+	code, body = post(url.Values{"service_code": {"dispute"}, "description": {"按名称"}, "address_string": {"四川省隆昌市" + village.Name + "东头"}})
+	if code != 201 {
+		t.Fatalf("address_string: %d %s", code, body)
+	}
+	if ev, _ = f.b.s.Events.Get(created(body)); ev.Jurisdiction != "511083001001" {
+		t.Fatalf("address_string resolved to %s", ev.Jurisdiction)
+	}
+	if code, body = post(url.Values{"service_code": {"dispute"}, "description": {strings.Repeat("纠", 4000)}, "address_id": {"511083001001"}}); code != 201 {
+		t.Fatalf("4,000 characters: %d %s", code, body)
+	}
+	before := f.digest()
+	for _, c := range []struct {
+		form  url.Values
+		field string
+	}{
+		{url.Values{"service_code": {"dispute"}, "description": {strings.Repeat("纠", 4001)}, "address_id": {"511083001001"}}, "description"},
+		{url.Values{"service_code": {"dispute"}, "description": {"x"}, "address_id": {"511083001001"}, "media_url": {"javascript:alert(1)"}}, "media_url"},
+		{url.Values{"service_code": {"dispute"}, "description": {"x"}, "address_string": {"火星"}}, "address_string"},
+		{url.Values{"service_code": {"dispute"}, "description": {"x"}, "address_id": {"511083001001"}, "phone": {"call me"}}, "reporter_phone"},
+	} {
+		code, body := post(c.form)
+		if code < 400 || !strings.Contains(string(body), `"description":"`+c.field+`: `) {
+			t.Errorf("%s: %d %s", c.field, code, body)
+		}
+	}
+	if f.digest() != before {
+		t.Fatal("a refused request changed the state")
 	}
 }
