@@ -45,3 +45,14 @@ func (ev *Events) SLA() (model.SLAConfig, error) { return ev.s.engine.SLAConfig(
 // Calendar reads the working-day calendar in force (holidays and 调休
 // working days).
 func (ev *Events) Calendar() (workcal.Calendar, error) { return ev.s.engine.Calendar() }
+
+// Open311Config is what anyone may read through Open311 without a key.
+func (ev *Events) Open311Config() (model.Open311Config, error) { return ev.s.engine.Open311Config() }
+
+// SetOpen311Config replaces it (an audited command).
+func (ev *Events) SetOpen311Config(ctx context.Context, o model.Open311Config) (*model.Open311Config, error) {
+	if o.PublicServices == nil {
+		o.PublicServices = []string{}
+	}
+	return applyAs[*model.Open311Config](ctx, ev.s, "config.open311", "", o)
+}

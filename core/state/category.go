@@ -142,3 +142,23 @@ func (eng *Engine) Calendar() (workcal.Calendar, error) {
 	})
 	return c, err
 }
+
+func applyConfigOpen311(t *txn, c *Command, o *model.Open311Config) (any, error) {
+	if err := o.Check(func(code string) bool { _, ok, _ := t.category(code); return ok }); err != nil {
+		return nil, err
+	}
+	return o, t.putRecord(bConfig, configOpen311, o)
+}
+
+// Open311Config is what anyone may read through Open311 without a key.
+func (eng *Engine) Open311Config() (model.Open311Config, error) {
+	var o model.Open311Config
+	err := eng.View(func(tx *bbolt.Tx) error {
+		raw := tx.Bucket(bConfig).Get(configOpen311)
+		if raw == nil {
+			return nil
+		}
+		return decodeRecord(raw, &o)
+	})
+	return o, err
+}

@@ -70,6 +70,7 @@ var commands = []commandDef{
 	{58, "webhook.put", 1, typed(applyWebhookPut)},
 	{59, "webhook.delete", 1, typed(applyWebhookDelete)},
 	{60, "webhook.delivered", 1, typed(applyWebhookDelivered)},
+	{61, "config.open311", 1, typed(applyConfigOpen311)},
 }
 
 // receivers apply a message from another jurisdiction, by its kind, inside

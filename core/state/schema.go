@@ -165,6 +165,7 @@ var (
 	configCalendar    = []byte("calendar")
 	configSLA         = []byte("sla")
 	configVisitPolicy = []byte("visit_policy")
+	configOpen311     = []byte("open311")
 )
 
 // keySpec describes a named key, or a key prefix (ending in '/').
@@ -188,6 +189,7 @@ var keys = []keySpec{
 	{bConfig, string(configCalendar), "workcal.Calendar"},
 	{bConfig, string(configSLA), "model.SLAConfig"},
 	{bConfig, string(configVisitPolicy), "model.VisitPolicy"},
+	{bConfig, string(configOpen311), "model.Open311Config: the services anyone may read without a key"},
 	{BucketEvIndex, IxStatus, "s/<status>/<loc>/<id>: events by status, then place"},
 	{BucketEvIndex, ixCategory, "c/<category>/<loc>/<id>: events by category, then place"},
 	{BucketEvIndex, ixDeadline, "d/<deadline (8)>/<id>: active events not yet overdue, by deadline"},

@@ -77,3 +77,29 @@ func (s *Server) addCategory(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusCreated, c)
 	return nil
 }
+
+func (s *Server) getOpen311Config(w http.ResponseWriter, r *http.Request) error {
+	if err := s.consistent(r); err != nil {
+		return err
+	}
+	c, err := s.b.Store().Events.Open311Config()
+	if err != nil {
+		return err
+	}
+	if c.PublicServices == nil {
+		c.PublicServices = []string{}
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+func (s *Server) setOpen311Config(w http.ResponseWriter, r *http.Request) error {
+	var c model.Open311Config
+	if err := decode(r, &c); err != nil {
+		return err
+	}
+	if _, err := s.b.Store().Events.SetOpen311Config(r.Context(), c); err != nil {
+		return err
+	}
+	return s.getOpen311Config(w, r)
+}

@@ -163,7 +163,11 @@ func matrixSpecs() map[string]routeSpec {
 		}},
 		"deleteWebhook":     {perm: access.Configure, kind: "object", build: obj("DELETE", "/api/v1/webhooks/{id}", func(o *matrixObjects, p position) string { return o.newHook(p) }, nil)},
 		"webhookDeliveries": {perm: access.Configure, kind: "object", build: obj("GET", "/api/v1/webhooks/{id}/deliveries", func(o *matrixObjects, p position) string { return o.hook[p] }, nil)},
-		"getSLA":            {perm: access.Read, kind: "none", build: q("/api/v1/config/sla")},
+		"getOpen311Config":  {perm: access.Read, kind: "none", build: q("/api/v1/config/open311")},
+		"setOpen311Config": {perm: access.Configure, wide: true, kind: "none", build: func(*matrixObjects, position) (string, string, any) {
+			return "PUT", "/api/v1/config/open311", map[string]any{"public_services": []string{"no-such-service"}}
+		}},
+		"getSLA": {perm: access.Read, kind: "none", build: q("/api/v1/config/sla")},
 		"setSLA": {perm: access.Configure, wide: true, kind: "none", build: func(*matrixObjects, position) (string, string, any) {
 			return "PUT", "/api/v1/config/sla", map[string]any{"default": map[string]any{}}
 		}},
@@ -408,6 +412,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 			want := http.StatusUnauthorized
 			if strings.HasPrefix(path, "/open311/") {
 				want = http.StatusForbidden // the spec's answer to a bad api_key
+				if what == "missing" && anonOps[rt.op] {
+					want = http.StatusOK // keyless: what config/open311 makes public
+					if rt.op == "open311Get" || rt.op == "open311Service" {
+						want = http.StatusNotFound // nothing is public by default
+					}
+				}
 			}
 			if status != want {
 				t.Errorf("%s %s with a %s token: %d, want %d\n%s", rt.method, rt.path, what, status, want, resp)

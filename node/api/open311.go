@@ -53,8 +53,15 @@ func (s *Server) o311Services(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	shown, err := s.o311Shown(r)
+	if err != nil {
+		return err
+	}
 	out := make([]o311Service, 0, len(cats))
 	for _, c := range cats {
+		if !shown(c.Code) {
+			continue
+		}
 		out = append(out, o311Service{ServiceCode: c.Code, ServiceName: c.Name, Description: c.Name + " (" + c.Number + ")",
 			Metadata: true, Type: "realtime", Keywords: c.Code, Group: c.Source})
 	}
@@ -88,7 +95,11 @@ type o311Definition struct {
 // console's forms do (issue 25).
 func (s *Server) o311Service(w http.ResponseWriter, r *http.Request) error {
 	code := strings.TrimSuffix(strings.TrimSuffix(r.PathValue("file"), ".json"), ".xml")
-	if _, ok := s.categoryNames()[code]; !ok {
+	shown, err := s.o311Shown(r)
+	if err != nil {
+		return err
+	}
+	if _, ok := s.categoryNames()[code]; !ok || !shown(code) {
 		return errs.NotFound("service_code", "service %s not found", code)
 	}
 	writeO311(w, r, http.StatusOK, o311Definition{ServiceCode: code, Attributes: []o311Attribute{}})
@@ -272,11 +283,19 @@ func (s *Server) o311Create(w http.ResponseWriter, r *http.Request) error {
 // service_code and status (lists), start_date and end_date (the last 90
 // days when neither is given), the first 1,000 newest first.
 func (s *Server) o311List(w http.ResponseWriter, r *http.Request) error {
-	tk := tokenOf(r.Context())
 	q := r.URL.Query()
 	if err := s.consistent(r); err != nil {
 		return err
 	}
+	shown, err := s.o311Shown(r)
+	if err != nil {
+		return err
+	}
+	scope := s.b.Jurisdiction()
+	if tk := tokenOf(r.Context()); tk != nil {
+		scope = tk.Scope
+	}
+	covers := func(ev *model.Event) bool { return model.Under(ev.Place(), scope) && shown(ev.Category) }
 	names := s.categoryNames()
 	out := []o311Request{}
 	add := func(ev *model.Event) error {
@@ -289,7 +308,7 @@ func (s *Server) o311List(w http.ResponseWriter, r *http.Request) error {
 	}
 	if ids := q.Get("service_request_id"); ids != "" {
 		for _, id := range strings.Split(ids, ",") {
-			if ev, err := s.b.Store().Events.Get(strings.TrimSpace(id)); err == nil && tk.Covers(ev.Place()) {
+			if ev, err := s.b.Store().Events.Get(strings.TrimSpace(id)); err == nil && covers(ev) {
 				if err := add(ev); err != nil {
 					return err
 				}
@@ -320,7 +339,7 @@ func (s *Server) o311List(w http.ResponseWriter, r *http.Request) error {
 	if from.IsZero() && to.IsZero() {
 		from = time.Now().AddDate(0, 0, -90) // the spec's default
 	}
-	sq := core.SearchQuery{Under: tk.Scope, From: from, To: to, Limit: 500}
+	sq := core.SearchQuery{Under: scope, From: from, To: to, Limit: 500}
 	for len(out) < o311MaxResults {
 		page, err := s.b.Store().Events.Search(sq)
 		if err != nil {
@@ -330,7 +349,7 @@ func (s *Server) o311List(w http.ResponseWriter, r *http.Request) error {
 			if len(out) == o311MaxResults {
 				break
 			}
-			if len(codes) > 0 && !slices.Contains(codes, ev.Category) {
+			if (len(codes) > 0 && !slices.Contains(codes, ev.Category)) || !shown(ev.Category) {
 				continue
 			}
 			if len(statuses) > 0 && !slices.Contains(statuses, o311Status(ev)) {
@@ -398,8 +417,12 @@ func (s *Server) o311Get(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := strings.TrimSuffix(strings.TrimSuffix(r.PathValue("file"), ".json"), ".xml")
+	shown, serr := s.o311Shown(r)
+	if serr != nil {
+		return serr
+	}
 	ev, tl, err := s.b.Store().Events.Detail(id)
-	if errors.Is(err, errs.ErrNotFound) || err == nil && !tokenOf(r.Context()).Covers(ev.Place()) {
+	if errors.Is(err, errs.ErrNotFound) || err == nil && (!shown(ev.Category) || (tokenOf(r.Context()) != nil && !tokenOf(r.Context()).Covers(ev.Place()))) {
 		// Missing and out of scope read alike.
 		return errs.NotFound("service_request_id", "request %s not found", id)
 	}
@@ -465,4 +488,17 @@ func (s *Server) placeNamed(tk *model.Token, addr string) (grid, jur string, err
 		return "", "", errs.NotFound("address_string", "no grid, village or township in %q", addr)
 	}
 	return "", best, nil
+}
+
+// o311Shown says which services a request may see: every one with a key,
+// and without one only those config/open311 makes public.
+func (s *Server) o311Shown(r *http.Request) (func(code string) bool, error) {
+	if tokenOf(r.Context()) != nil {
+		return func(string) bool { return true }, nil
+	}
+	cfg, err := s.b.Store().Events.Open311Config()
+	if err != nil {
+		return nil, err
+	}
+	return cfg.Public, nil
 }

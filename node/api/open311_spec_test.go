@@ -169,3 +169,49 @@ func TestOpen311Create(t *testing.T) {
 		t.Fatal("a refused request changed the state")
 	}
 }
+
+// Without a key, Open311 shows only what config/open311 makes public:
+// nothing by default.
+func TestOpen311KeylessReads(t *testing.T) {
+	f := newFixture(t)
+	ids := map[string]string{}
+	for _, c := range []string{"dispute", "sanitation"} {
+		var ev map[string]any
+		f.do("POST", "/api/v1/events", f.town, map[string]any{"category": c, "description": "公开", "grid": "511083001001001", "reporter": "李四"}, &ev)
+		ids[c] = ev["id"].(string)
+	}
+	anon := func(path string) (int, string) {
+		resp, err := http.Get(f.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := anon("/open311/v2/requests.json"); code != 200 || strings.TrimSpace(body) != "[]" {
+		t.Fatalf("keyless by default: %d %s", code, body)
+	}
+	if code, body := anon("/open311/v2/services.json"); code != 200 || strings.TrimSpace(body) != "[]" {
+		t.Fatalf("keyless services by default: %d %s", code, body)
+	}
+	resp, m := f.do("PUT", "/api/v1/config/open311", f.admin, map[string]any{"public_services": []string{"aliens"}}, nil)
+	expectProblem(t, "an unknown service", resp, m, 400, "public_services")
+	if resp, m := f.do("PUT", "/api/v1/config/open311", f.admin, map[string]any{"public_services": []string{"sanitation"}}, nil); resp.StatusCode != 200 {
+		t.Fatalf("config: %d %v", resp.StatusCode, m)
+	}
+	code, body := anon("/open311/v2/requests.json")
+	if code != 200 || !strings.Contains(body, ids["sanitation"]) || strings.Contains(body, ids["dispute"]) || strings.Contains(body, "李四") {
+		t.Fatalf("keyless after config: %d %s", code, body)
+	}
+	if code, _ := anon("/open311/v2/requests/" + ids["dispute"] + ".json"); code != 404 {
+		t.Fatalf("a private request without a key: %d", code)
+	}
+	if code, body := anon("/open311/v2/services.xml"); code != 200 || strings.Count(body, "<service>") != 1 {
+		t.Fatalf("keyless services after config: %d %s", code, body)
+	}
+	// A key still sees everything in its scope.
+	if code, body := anon("/open311/v2/requests.json?api_key=" + f.town); code != 200 || !strings.Contains(body, ids["dispute"]) {
+		t.Fatalf("with a key: %d %s", code, body)
+	}
+}

@@ -54,6 +54,8 @@ var bodies = map[string]body{
 	"putWebhook":           {in: webhookRequest{}, out: issuedWebhookView{}, status: 201},
 	"deleteWebhook":        {status: 204},
 	"webhookDeliveries":    {out: deliveriesPage{}},
+	"getOpen311Config":     {out: model.Open311Config{}},
+	"setOpen311Config":     {in: model.Open311Config{}, out: model.Open311Config{}},
 	"getSLA":               {out: model.SLAConfig{}},
 	"setSLA":               {in: model.SLAConfig{}, out: model.SLAConfig{}},
 	"getCalendar":          {out: workcal.Calendar{}},

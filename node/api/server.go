@@ -74,6 +74,19 @@ type route struct {
 	h                         handlerFunc
 }
 
+// anonOps are the routes a request without any credential may call: the
+// handler shows it only what the jurisdiction made public (Open311's
+// keyless reads, limited by config/open311). A bad credential is refused
+// as on any route.
+var anonOps = map[string]bool{"open311Services": true, "open311ServicesXML": true, "open311Service": true,
+	"open311List": true, "open311ListXML": true, "open311Get": true}
+
+// hasCredential reports whether the request presents any credential.
+func hasCredential(r *http.Request) bool {
+	_, ok := credential(r)
+	return ok || r.Header.Get("Authorization") != ""
+}
+
 // For the route table's public column.
 const (
 	public = true
@@ -107,6 +120,8 @@ func init() {
 		{"GET", "/api/v1/webhooks/{id}/deliveries", "webhookDeliveries", "A webhook's delivery log, oldest first (the newest 1,000 are kept)", token, access.Configure, false, (*Server).webhookDeliveries},
 		{"GET", "/api/v1/config/sla", "getSLA", "The deadline table in force: working minutes to accept and to resolve, by urgency and category", token, access.Read, false, (*Server).getSLA},
 		{"PUT", "/api/v1/config/sla", "setSLA", "Replace the deadline table (center_admin); new reports use it", token, access.Configure, true, (*Server).setSLA},
+		{"GET", "/api/v1/config/open311", "getOpen311Config", "The Open311 services anyone may read without a key (none by default)", token, access.Read, false, (*Server).getOpen311Config},
+		{"PUT", "/api/v1/config/open311", "setOpen311Config", "Name the Open311 services anyone may read without a key (center_admin)", token, access.Configure, true, (*Server).setOpen311Config},
 		{"GET", "/api/v1/config/calendar", "getCalendar", "The working-day calendar: holidays and 调休 working days (YYYY-MM-DD, China time)", token, access.Read, false, (*Server).getCalendar},
 		{"PUT", "/api/v1/config/calendar", "setCalendar", "Replace the working-day calendar (center_admin)", token, access.Configure, true, (*Server).setCalendar},
 		{"POST", "/api/v1/events", "reportEvent", "Report an event", token, access.Report, false, (*Server).reportEvent},
@@ -254,7 +269,7 @@ func (s *Server) wrap(rt route) http.HandlerFunc {
 			if err := checkQuery(r.URL.RawQuery); err != nil {
 				return err
 			}
-			if !rt.public {
+			if !rt.public && !(anonOps[rt.op] && !hasCredential(r)) {
 				var err error
 				if tk, err = s.authenticate(sw, r); err != nil {
 					return err
