@@ -138,7 +138,7 @@ func TestBadReportsAreTypedAndChangeNothing(t *testing.T) {
 		{model.Report{Category: "dispute", Description: "x", Jurisdiction: "999999"}, "code", errs.ErrNotFound},
 		{model.Report{Category: "dispute", Description: "x", Jurisdiction: "510000"}, "jurisdiction", errs.ErrInvalid},
 		{model.Report{Category: "dispute", Description: "x", Grid: "511083001001001", Urgency: "whenever"}, "urgency", errs.ErrInvalid},
-		{model.Report{Category: "dispute", Description: strings.Repeat("长", 2000), Grid: "511083001001001"}, "description", errs.ErrInvalid},
+		{model.Report{Category: "dispute", Description: strings.Repeat("长", model.MaxDescription+1), Grid: "511083001001001"}, "description", errs.ErrInvalid},
 	}
 	for i, c := range cases {
 		_, err := e.Events.Report(e.ctx, c.r)
