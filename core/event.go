@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"fmt"
+	"net/mail"
 	"time"
 	"unicode/utf8"
 
@@ -186,8 +187,11 @@ func (ev *Events) Sweep(ctx context.Context, now time.Time) (int, error) {
 	return applyAs[int](ctx, ev.s, "event.sweep", "", state.IdsPayload{IDs: ids})
 }
 
-// phoneAD binds a sealed reporter phone to its field.
-const phoneAD = "event/reporter_phone"
+// phoneAD and emailAD bind a reporter's sealed phone and email to their fields.
+const (
+	phoneAD = "event/reporter_phone"
+	emailAD = "event/reporter_email"
+)
 
 // sealContact seals the reporter's phone and keeps its mask, so the number
 // in the clear never enters a command; a caller may not bring its own
@@ -195,6 +199,19 @@ const phoneAD = "event/reporter_phone"
 func (ev *Events) sealContact(r *model.Report) error {
 	if r.PhoneSealed != "" || r.PhoneMasked != "" {
 		return errs.Invalid("reporter_phone", "sealed", "give the number in the clear; the store seals it")
+	}
+	if r.EmailSealed != "" || r.EmailMasked != "" {
+		return errs.Invalid("reporter_email", "sealed", "give the address in the clear; the store seals it")
+	}
+	if r.Email != "" {
+		a, err := mail.ParseAddress(r.Email)
+		if err != nil || a.Address != r.Email || len(r.Email) > model.MaxEmail {
+			return errs.Invalid("reporter_email", "format", "reporter_email must be one address such as name@example.com")
+		}
+		if r.EmailSealed, err = ev.s.keyring().Seal([]byte(r.Email), emailAD); err != nil {
+			return err
+		}
+		r.EmailMasked, r.Email = model.MaskEmail(r.Email), ""
 	}
 	if utf8.RuneCountInString(r.ContactTime) > model.MaxContactTime || !utf8.ValidString(r.ContactTime) {
 		return errs.Invalid("reporter_contact_time", "length", "a contact time is at most %d characters", model.MaxContactTime)
@@ -224,15 +241,33 @@ func (ev *Events) Contact(ctx context.Context, id string, why model.Purpose) (*m
 	if err != nil {
 		return nil, err
 	}
-	if e.PhoneSealed == "" {
-		return nil, errs.NotFound("reporter_phone", "event %s has no reporter phone", id)
+	var fields []string
+	if e.PhoneSealed != "" {
+		fields = append(fields, "reporter_phone")
 	}
-	if _, err := ev.s.apply(ctx, "audit.read", e.Jurisdiction, state.ReadPayload{Event: id, Fields: []string{"reporter_phone"}, Purpose: why.Text, Basis: why.Basis}); err != nil {
+	if e.EmailSealed != "" {
+		fields = append(fields, "reporter_email")
+	}
+	if len(fields) == 0 {
+		return nil, errs.NotFound("reporter_phone", "event %s has no reporter phone or email", id)
+	}
+	if _, err := ev.s.apply(ctx, "audit.read", e.Jurisdiction, state.ReadPayload{Event: id, Fields: fields, Purpose: why.Text, Basis: why.Basis}); err != nil {
 		return nil, err
 	}
-	phone, err := ev.s.keyring().Open(e.PhoneSealed, phoneAD)
-	if err != nil {
-		return nil, err
+	c := &model.Contact{Event: id, ContactTime: e.ContactTime}
+	kr := ev.s.keyring()
+	for _, f := range []struct {
+		sealed, ad string
+		out        *string
+	}{{e.PhoneSealed, phoneAD, &c.Phone}, {e.EmailSealed, emailAD, &c.Email}} {
+		if f.sealed == "" {
+			continue
+		}
+		b, err := kr.Open(f.sealed, f.ad)
+		if err != nil {
+			return nil, err
+		}
+		*f.out = string(b)
 	}
-	return &model.Contact{Event: id, Phone: string(phone), ContactTime: e.ContactTime}, nil
+	return c, nil
 }

@@ -74,6 +74,8 @@ type Event struct {
 	// be called.
 	PhoneMasked  string    `json:"reporter_phone,omitempty"`
 	PhoneSealed  string    `json:"-"`
+	EmailMasked  string    `json:"reporter_email,omitempty"`
+	EmailSealed  string    `json:"-"`
 	ContactTime  string    `json:"reporter_contact_time,omitempty"`
 	Description  string    `json:"description"`
 	Attachments  []string  `json:"attachments,omitempty"`
@@ -134,6 +136,11 @@ type Report struct {
 	// PhoneSealed and PhoneMasked are what the service made of Phone.
 	PhoneSealed string `json:"-"`
 	PhoneMasked string `json:"-"`
+	// Email is the reporter's address, in the clear as given; sealed and
+	// masked like Phone.
+	Email       string `json:"reporter_email,omitempty"`
+	EmailSealed string `json:"-"`
+	EmailMasked string `json:"-"`
 	// Ext are extension fields for the event (see Event.Ext): at most
 	// MaxExt, named like ids, each a JSON value of at most MaxExtValue bytes.
 	Ext map[string]json.RawMessage `json:"ext,omitempty"`
@@ -283,9 +290,24 @@ func MaskPhone(digits string) string {
 	return strings.Repeat("*", len(digits)-2) + digits[len(digits)-2:]
 }
 
-// Contact is an event reporter's phone in the clear, for the 回访 call.
+// Contact is an event reporter's phone and email in the clear, for the
+// 回访 call.
 type Contact struct {
 	Event       string `json:"event"`
-	Phone       string `json:"reporter_phone"`
+	Phone       string `json:"reporter_phone,omitempty"`
+	Email       string `json:"reporter_email,omitempty"`
 	ContactTime string `json:"reporter_contact_time,omitempty"`
+}
+
+// MaxEmail bounds an email address, in bytes (RFC 5321).
+const MaxEmail = 254
+
+// MaskEmail keeps an address's first character and its domain:
+// zhang@example.com → z****@example.com.
+func MaskEmail(addr string) string {
+	at := strings.LastIndexByte(addr, '@')
+	if at <= 0 {
+		return "***"
+	}
+	return addr[:1] + strings.Repeat("*", max(3, at-1)) + addr[at:]
 }

@@ -168,6 +168,8 @@ const (
 	evPhoneMasked
 	evPhoneSealed
 	evContactTime
+	evEmailMasked
+	evEmailSealed
 )
 
 func appendEvent2(b []byte, e *model.Event) []byte {
@@ -207,6 +209,8 @@ func appendEvent2(b []byte, e *model.Event) []byte {
 	w.str(evPhoneMasked, e.PhoneMasked)
 	w.str(evPhoneSealed, e.PhoneSealed)
 	w.str(evContactTime, e.ContactTime)
+	w.str(evEmailMasked, e.EmailMasked)
+	w.str(evEmailSealed, e.EmailSealed)
 	return w.b
 }
 
@@ -281,6 +285,10 @@ func readEvent2(r *wireReader, e *model.Event) {
 			e.PhoneSealed = v.rest()
 		case evContactTime:
 			e.ContactTime = v.rest()
+		case evEmailMasked:
+			e.EmailMasked = v.rest()
+		case evEmailSealed:
+			e.EmailSealed = v.rest()
 		default:
 			return false
 		}
@@ -303,6 +311,8 @@ const (
 	rpPhoneMasked
 	rpPhoneSealed
 	rpContactTime
+	rpEmailMasked
+	rpEmailSealed
 )
 
 func appendReport2(b []byte, p *model.Report) []byte {
@@ -321,6 +331,8 @@ func appendReport2(b []byte, p *model.Report) []byte {
 	w.str(rpPhoneMasked, p.PhoneMasked)
 	w.str(rpPhoneSealed, p.PhoneSealed)
 	w.str(rpContactTime, p.ContactTime)
+	w.str(rpEmailMasked, p.EmailMasked)
+	w.str(rpEmailSealed, p.EmailSealed)
 	return w.b
 }
 
@@ -353,6 +365,10 @@ func readReport2(r *wireReader, p *model.Report) {
 			p.PhoneSealed = v.rest()
 		case rpContactTime:
 			p.ContactTime = v.rest()
+		case rpEmailMasked:
+			p.EmailMasked = v.rest()
+		case rpEmailSealed:
+			p.EmailSealed = v.rest()
 		default:
 			return false
 		}

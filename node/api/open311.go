@@ -227,7 +227,7 @@ func (s *Server) o311Create(w http.ResponseWriter, r *http.Request) error {
 		return errs.NotFound("service_code", "service %q not found", r.PostForm.Get("service_code"))
 	}
 	rep := model.Report{Category: r.PostForm.Get("service_code"), Description: r.PostForm.Get("description"), Source: "resident",
-		Reporter: strings.TrimSpace(r.PostForm.Get("first_name") + " " + r.PostForm.Get("last_name")), Phone: r.PostForm.Get("phone")}
+		Reporter: strings.TrimSpace(r.PostForm.Get("first_name") + " " + r.PostForm.Get("last_name")), Phone: r.PostForm.Get("phone"), Email: r.PostForm.Get("email")}
 	if m := r.PostForm.Get("media_url"); m != "" {
 		u, err := url.Parse(m)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(m) > 2000 {

@@ -127,12 +127,12 @@ func TestOpen311Create(t *testing.T) {
 		return c[0]["service_request_id"]
 	}
 	code, body := post(url.Values{"service_code": {"dispute"}, "description": {"按编码"}, "address_id": {"511083001001001"}, "phone": {"13912345678"},
-		"media_url": {"https://example.com/p.jpg"}, "first_name": {"张"}, "last_name": {"三"}})
+		"media_url": {"https://example.com/p.jpg"}, "first_name": {"张"}, "last_name": {"三"}, "email": {"zhang@example.com"}})
 	if code != 201 {
 		t.Fatalf("address_id: %d %s", code, body)
 	}
 	ev, _ := f.b.s.Events.Get(created(body))
-	if ev.Grid != "511083001001001" || ev.PhoneMasked != "139****5678" || ev.Reporter != "张 三" {
+	if ev.Grid != "511083001001001" || ev.PhoneMasked != "139****5678" || ev.Reporter != "张 三" || ev.EmailMasked != "z****@example.com" {
 		t.Fatalf("stored: %+v", ev)
 	}
 	var one []o311Request
