@@ -22,17 +22,7 @@ type Events struct{ s *Store }
 // proposer side, so apply never consults the spatial index.
 func (ev *Events) Report(ctx context.Context, r model.Report) (*model.Event, error) {
 	c, err := ev.ReportCommand(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	res, err := ev.s.applyCommands(ctx, []*state.Command{c})
-	if err != nil {
-		return nil, err
-	}
-	if res[0].Err != nil {
-		return nil, res[0].Err
-	}
-	return res[0].Value.(*model.Event), nil
+	return prepared[*model.Event](ctx, ev.s, c, err)
 }
 
 // ReportCommand validates r and returns the command that reports it, without

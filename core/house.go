@@ -13,17 +13,7 @@ type Houses struct{ s *Store }
 // Add registers a house; an empty ID is generated.
 func (hs *Houses) Add(ctx context.Context, h model.House) (*model.House, error) {
 	c, err := hs.addCommand(ctx, h)
-	if err != nil {
-		return nil, err
-	}
-	res, err := hs.s.applyCommands(ctx, []*state.Command{c})
-	if err != nil {
-		return nil, err
-	}
-	if res[0].Err != nil {
-		return nil, res[0].Err
-	}
-	return res[0].Value.(*model.House), nil
+	return prepared[*model.House](ctx, hs.s, c, err)
 }
 
 func (hs *Houses) addCommand(ctx context.Context, h model.House) (*state.Command, error) {

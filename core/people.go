@@ -19,17 +19,7 @@ type People struct{ s *Store }
 // Add registers a resident.
 func (pp *People) Add(ctx context.Context, in model.PersonInput) (*model.Person, error) {
 	c, err := pp.addCommand(ctx, in)
-	if err != nil {
-		return nil, err
-	}
-	res, err := pp.s.applyCommands(ctx, []*state.Command{c})
-	if err != nil {
-		return nil, err
-	}
-	if res[0].Err != nil {
-		return nil, res[0].Err
-	}
-	return res[0].Value.(*model.Person), nil
+	return prepared[*model.Person](ctx, pp.s, c, err)
 }
 
 // addCommand checks in, seals its name and ID number and returns the

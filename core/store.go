@@ -267,11 +267,30 @@ func (s *Store) apply(ctx context.Context, typ, jur string, payload any) (any, e
 	if err != nil {
 		return nil, err
 	}
+	return s.applyOne(ctx, c)
+}
+
+// applyOne proposes one prepared command (one an import would batch) and
+// returns its value or rejection.
+func (s *Store) applyOne(ctx context.Context, c *state.Command) (any, error) {
 	res, err := s.applyCommands(ctx, []*state.Command{c})
 	if err != nil {
 		return nil, err
 	}
 	return res[0].Value, res[0].Err
+}
+
+// prepared proposes a command prepare made and returns its value as T.
+func prepared[T any](ctx context.Context, s *Store, c *state.Command, err error) (T, error) {
+	var zero T
+	if err != nil {
+		return zero, err
+	}
+	v, err := s.applyOne(ctx, c)
+	if err != nil || v == nil {
+		return zero, err
+	}
+	return v.(T), nil
 }
 
 func (s *Store) applyCommands(ctx context.Context, cmds []*state.Command) ([]state.Result, error) {
