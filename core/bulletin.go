@@ -37,21 +37,10 @@ func (ev *Events) Bulletin(jurisdiction, period, by, rankBy string) (*model.Bull
 	from, _ := time.ParseInLocation("200601", period, workcal.CST)
 	b := &model.Bulletin{Jurisdiction: jurisdiction, Period: period, By: by, RankBy: rankBy, Total: model.BulletinRow{Unit: jurisdiction}}
 	rows := map[string]*model.BulletinRow{}
-	q := SearchQuery{Under: jurisdiction, From: from, To: from.AddDate(0, 1, 0), Oldest: true, Limit: 500}
-	for {
-		page, err := ev.Search(q)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range page.Events {
+	err := ev.eachReported(SearchQuery{Under: jurisdiction, From: from, To: from.AddDate(0, 1, 0)},
+		func(e *model.Event) bool { return unitOf(e, by) != "" }, // a department's: only what was dispatched
+		func(e *model.Event, tl []model.TimelineEntry) {
 			unit := unitOf(e, by)
-			if unit == "" {
-				continue // never dispatched to a department
-			}
-			_, tl, err := ev.s.engine.EventDetail(e.ID)
-			if err != nil {
-				return nil, err
-			}
 			r := rows[unit]
 			if r == nil {
 				r = &model.BulletinRow{Unit: unit}
@@ -59,11 +48,9 @@ func (ev *Events) Bulletin(jurisdiction, period, by, rankBy string) (*model.Bull
 			}
 			tally(r, e, tl)
 			tally(&b.Total, e, tl)
-		}
-		if page.Next == "" {
-			break
-		}
-		q.After = page.Next
+		})
+	if err != nil {
+		return nil, err
 	}
 	b.Rows = make([]model.BulletinRow, 0, len(rows))
 	for _, r := range rows {
@@ -139,19 +126,17 @@ func tally(r *model.BulletinRow, e *model.Event, tl []model.TimelineEntry) {
 	}
 	var reworked, extended bool
 	for _, te := range tl {
-		switch {
-		case te.Action == "extend":
+		switch te.Action {
+		case "extend":
 			extended = true
-		case (te.Action == "verify" || te.Action == "rate") && te.To == model.StatusInProgress:
-			reworked = true
-		case te.Action == "rate":
+		case "verify":
+			reworked = reworked || te.To == model.StatusInProgress // sent back by 核查
+		case "rate":
 			r.Rated++
 			if te.Data["satisfaction"] != "unsatisfied" {
 				r.Satisfied++
 			}
-		}
-		if te.Action == "rate" && te.To == model.StatusInProgress {
-			r.Rated++ // an unsatisfied rating counts as rated too
+			reworked = reworked || te.To == model.StatusInProgress // reopened by 回访
 		}
 	}
 	if reworked {
@@ -162,19 +147,38 @@ func tally(r *model.BulletinRow, e *model.Event, tl []model.TimelineEntry) {
 	}
 }
 
-func ratio(a, b int64) float64 {
-	if b == 0 {
-		return 0
-	}
-	return float64(a) / float64(b)
+func rates(r *model.BulletinRow) {
+	r.OnTimeRate = model.Ratio(r.ClosedInTime, r.Closed)
+	r.ClosureRate = model.Ratio(r.Closed, r.Counted)
+	r.ReworkRate = model.Ratio(r.Reworked, r.Counted)
+	r.ExtensionRate = model.Ratio(r.Extended, r.Counted)
+	r.SatisfactionRate = model.Ratio(r.Satisfied, r.Rated)
 }
 
-func rates(r *model.BulletinRow) {
-	r.OnTimeRate = ratio(r.ClosedInTime, r.Closed)
-	r.ClosureRate = ratio(r.Closed, r.Counted)
-	r.ReworkRate = ratio(r.Reworked, r.Counted)
-	r.ExtensionRate = ratio(r.Extended, r.Counted)
-	r.SatisfactionRate = ratio(r.Satisfied, r.Rated)
+// eachReported calls fn with each event q finds (oldest first) that keep
+// says yes to, with its timeline: the walk the 通报 and range figures make.
+func (ev *Events) eachReported(q SearchQuery, keep func(*model.Event) bool, fn func(*model.Event, []model.TimelineEntry)) error {
+	q.Oldest, q.Limit = true, 500
+	for {
+		page, err := ev.Search(q)
+		if err != nil {
+			return err
+		}
+		for _, e := range page.Events {
+			if keep != nil && !keep(e) {
+				continue
+			}
+			e, tl, err := ev.s.engine.EventDetail(e.ID)
+			if err != nil {
+				return err
+			}
+			fn(e, tl)
+		}
+		if page.Next == "" {
+			return nil
+		}
+		q.After = page.Next
+	}
 }
 
 // compareRate orders two rows by one rate, better first: higher for

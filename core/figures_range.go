@@ -12,24 +12,11 @@ import (
 // each event, so it is for reports (seconds for a county's month), not for
 // dashboards, which read the counters.
 func (ev *Events) FiguresBetween(under, category string, from, to time.Time) (model.Figures, error) {
-	f := model.Figures{Scope: under, Category: category, ByStatus: map[model.Status]int64{}}
-	q := SearchQuery{Under: under, Category: category, From: from, To: to, Oldest: true, Limit: 500}
-	for {
-		page, err := ev.Search(q)
-		if err != nil {
-			return model.Figures{}, err
-		}
-		for _, e := range page.Events {
-			_, tl, err := ev.s.engine.EventDetail(e.ID)
-			if err != nil {
-				return model.Figures{}, err
-			}
-			countEvent(&f, e, tl)
-		}
-		if page.Next == "" {
-			break
-		}
-		q.After = page.Next
+	f := model.Figures{ByStatus: map[model.Status]int64{}}
+	err := ev.eachReported(SearchQuery{Under: under, Category: category, From: from, To: to}, nil,
+		func(e *model.Event, tl []model.TimelineEntry) { countEvent(&f, e, tl) })
+	if err != nil {
+		return model.Figures{}, err
 	}
 	sum := model.SumFigures(under, []model.Figures{f}) // the rates, as the counters' are worked out
 	sum.Category = category

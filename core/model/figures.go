@@ -53,14 +53,16 @@ func SumFigures(scope string, parts []Figures) Figures {
 			f.ByStatus[s] += n
 		}
 	}
-	rate := func(a, b int64) float64 {
-		if b <= 0 {
-			return 0
-		}
-		return float64(a) / float64(b)
-	}
-	f.ResponseRate = rate(f.AcceptedInTime, f.Reported)
-	f.ResolutionRate = rate(f.ByStatus[StatusClosed], f.Reported-f.Rejected-f.Merged)
-	f.SatisfactionRate = rate(f.Satisfied, f.Rated)
+	f.ResponseRate = Ratio(f.AcceptedInTime, f.Reported)
+	f.ResolutionRate = Ratio(f.ByStatus[StatusClosed], f.Reported-f.Rejected-f.Merged)
+	f.SatisfactionRate = Ratio(f.Satisfied, f.Rated)
 	return f
+}
+
+// Ratio is a/b, or 0 when b is not positive: a rate over no events.
+func Ratio(a, b int64) float64 {
+	if b <= 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
 }

@@ -14,13 +14,6 @@ import (
 // returns a short page and a cursor instead of scanning without end.
 const maxScan = 20000
 
-func ratio(a, b int64) float64 {
-	if b <= 0 {
-		return 0
-	}
-	return float64(a) / float64(b)
-}
-
 func figuresFrom(scope, period, category string, c counterSet) model.Figures {
 	f := model.Figures{Scope: scope, Period: period, Category: category, ByStatus: map[model.Status]int64{},
 		Reported: c[mReported], Accepted: c[mAccepted], AcceptedInTime: c[mAcceptedInTime], Rejected: c[mRejected],
@@ -29,9 +22,9 @@ func figuresFrom(scope, period, category string, c counterSet) model.Figures {
 	for i, s := range model.Statuses {
 		f.ByStatus[s] = c[mStateBase+i]
 	}
-	f.ResponseRate = ratio(f.AcceptedInTime, f.Reported)
-	f.ResolutionRate = ratio(f.ByStatus[model.StatusClosed], f.Reported-f.Rejected-f.Merged)
-	f.SatisfactionRate = ratio(f.Satisfied, f.Rated)
+	f.ResponseRate = model.Ratio(f.AcceptedInTime, f.Reported)
+	f.ResolutionRate = model.Ratio(f.ByStatus[model.StatusClosed], f.Reported-f.Rejected-f.Merged)
+	f.SatisfactionRate = model.Ratio(f.Satisfied, f.Rated)
 	return f
 }
 
