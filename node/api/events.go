@@ -291,7 +291,11 @@ func (s *Server) eventPage(r *http.Request, eq eventQuery, cursor string, limit 
 // Standard Time: its start, or for an end bound (to) the start of the day
 // after, so that from=2026-11-01&to=2026-11-30 is all of November.
 func instantParam(q url.Values, name string, end bool) (time.Time, error) {
-	v := q.Get(name)
+	return parseInstant(q.Get(name), name, end)
+}
+
+// parseInstant reads v as instantParam does ("" is the zero time).
+func parseInstant(v, name string, end bool) (time.Time, error) {
 	if v == "" {
 		return time.Time{}, nil
 	}

@@ -328,11 +328,11 @@ func (s *Server) o311List(w http.ResponseWriter, r *http.Request) error {
 			return errs.Invalid("status", "enum", "status is open, closed or both (open,closed)")
 		}
 	}
-	from, err := o311Date(q.Get("start_date"), "start_date")
+	from, err := parseInstant(q.Get("start_date"), "start_date", false) // W3C datetimes, or dates
 	if err != nil {
 		return err
 	}
-	to, err := o311Date(q.Get("end_date"), "end_date")
+	to, err := parseInstant(q.Get("end_date"), "end_date", false)
 	if err != nil {
 		return err
 	}
@@ -387,20 +387,6 @@ func list(v string) []string {
 		}
 	}
 	return out
-}
-
-// o311Date reads the spec's W3C datetime (RFC 3339), or a date.
-func o311Date(v, field string) (time.Time, error) {
-	if v == "" {
-		return time.Time{}, nil
-	}
-	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t, nil
-	}
-	if t, err := time.ParseInLocation(time.DateOnly, v, workcal.CST); err == nil {
-		return t, nil
-	}
-	return time.Time{}, errs.Invalid(field, "time", "%s is a W3C datetime such as 2026-12-01T00:00:00+08:00", field)
 }
 
 func (s *Server) writeO311Requests(w http.ResponseWriter, r *http.Request, out []o311Request) error {
