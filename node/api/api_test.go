@@ -683,14 +683,7 @@ func TestIdempotencyKeyReusedWithAnotherBody(t *testing.T) {
 		req, _ := http.NewRequest("POST", f.srv.URL+"/api/v1/events", strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+f.town)
 		req.Header.Set("Idempotency-Key", key)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var m map[string]any
-		json.NewDecoder(resp.Body).Decode(&m)
-		return resp, m
+		return decodeResponse(t, req)
 	}
 	first := `{"category":"dispute","description":"楼道堆物","grid":"511083001001001"}`
 	if resp, m := post("order-8", first); resp.StatusCode != 201 {

@@ -3,6 +3,7 @@ package webhooks
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/fengqiao/fengqiao/core"
+	"github.com/fengqiao/fengqiao/core/errs"
 	"github.com/fengqiao/fengqiao/core/model"
 )
 
@@ -206,8 +208,8 @@ func TestBadWebhooksAreRefused(t *testing.T) {
 		{core.WebhookSpec{Name: "x", URL: "https://example.com", Events: []string{"overdue"}, Format: "sms", Under: "511083"}, "format"},
 		{core.WebhookSpec{Name: "x", URL: "https://example.com", Events: []string{"overdue"}, Format: "json", Under: "999999"}, "under"},
 	} {
-		if _, _, err := e.st.Webhooks.Put(e.ctx, c.spec); err == nil || !strings.Contains(err.Error(), c.field) {
-			t.Errorf("%+v: %v", c.spec, err)
+		if _, _, err := e.st.Webhooks.Put(e.ctx, c.spec); errs.Field(err) != c.field || !(errors.Is(err, errs.ErrInvalid) || errors.Is(err, errs.ErrNotFound)) {
+			t.Errorf("%+v: %v, want a refusal naming %s", c.spec, err, c.field)
 		}
 	}
 	if hooks, _ := e.st.Webhooks.List(""); len(hooks) != 0 {
