@@ -84,9 +84,13 @@ const (
 	// own staff: roles no higher than one's own, within one's scope (a
 	// township operator for its grid workers).
 	IssueStaff
+	// Self covers reading one's own session: the token's role and scope and
+	// what the role may do. Every role holds it, so the console can ask
+	// what to show before it shows anything.
+	Self
 )
 
-var permNames = [...]string{"read", "report", "act", "manage_places", "reveal", "cluster_read", "system", "tokens", "audit", "configure", "split_roles", "issue_staff"}
+var permNames = [...]string{"read", "report", "act", "manage_places", "reveal", "cluster_read", "system", "tokens", "audit", "configure", "split_roles", "issue_staff", "self"}
 
 // String names the permission as the docs and errors do.
 func (p Perm) String() string {
@@ -97,17 +101,17 @@ func (p Perm) String() string {
 }
 
 // Perms lists every permission.
-var Perms = []Perm{Read, Report, Act, ManagePlaces, Reveal, ClusterRead, System, Tokens, Audit, Configure, SplitRoles, IssueStaff}
+var Perms = []Perm{Read, Report, Act, ManagePlaces, Reveal, ClusterRead, System, Tokens, Audit, Configure, SplitRoles, IssueStaff, Self}
 
 var rolePerms = map[string][]Perm{
-	GridWorker:        {Read, Report, Act},
-	CommunityOperator: {Read, Report, Act, Reveal},
-	TownshipOperator:  {Read, Report, Act, ManagePlaces, Reveal, IssueStaff},
-	CenterAdmin:       {Read, Report, Act, ManagePlaces, Reveal, ClusterRead, Configure, SplitRoles},
-	DepartmentHandler: {Read, Act},
-	SystemAdmin:       {System, ClusterRead},
-	SecurityAdmin:     {Tokens},
-	AuditAdmin:        {Audit, Read},
+	GridWorker:        {Read, Report, Act, Self},
+	CommunityOperator: {Read, Report, Act, Reveal, Self},
+	TownshipOperator:  {Read, Report, Act, ManagePlaces, Reveal, IssueStaff, Self},
+	CenterAdmin:       {Read, Report, Act, ManagePlaces, Reveal, ClusterRead, Configure, SplitRoles, Self},
+	DepartmentHandler: {Read, Act, Self},
+	SystemAdmin:       {System, ClusterRead, Self},
+	SecurityAdmin:     {Tokens, Self},
+	AuditAdmin:        {Audit, Read, Self},
 	DevRoot:           Perms,
 }
 
@@ -131,6 +135,17 @@ func MayIssue(issuer, role string) bool {
 
 // StaffRoles lists the roles a staff token may carry.
 var StaffRoles = []string{GridWorker, CommunityOperator, TownshipOperator}
+
+// PermsOf lists the permissions role holds, in the order of Perms.
+func PermsOf(role string) []Perm {
+	out := []Perm{}
+	for _, p := range Perms {
+		if Allows(role, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
 
 // Allows reports whether role holds p.
 func Allows(role string, p Perm) bool { return slices.Contains(rolePerms[role], p) }

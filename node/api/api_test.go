@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -141,7 +142,7 @@ func (f *fixture) do(method, path, token string, body any, out any) (*http.Respo
 	f.t.Helper()
 	resp := f.raw(method, path, token, body)
 	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	raw := readBody(resp)
 	var m map[string]any
 	json.Unmarshal(raw, &m)
 	// A token issued through the API: its TOTP enrollment is in the answer.
@@ -156,6 +157,17 @@ func (f *fixture) do(method, path, token string, body any, out any) (*http.Respo
 		}
 	}
 	return resp, m
+}
+
+// readBody reads an answer whole, or a never-ending event stream's first
+// event.
+func readBody(resp *http.Response) []byte {
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		raw, _ := bufio.NewReader(resp.Body).ReadBytes('}')
+		return raw
+	}
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	return raw
 }
 
 // issue makes a token of role scoped to scope, enrolled in TOTP when it is

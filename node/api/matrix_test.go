@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"slices"
@@ -41,6 +40,7 @@ var expectedRoles = map[access.Perm][]string{
 	access.Configure:    {access.CenterAdmin},
 	access.SplitRoles:   {access.CenterAdmin},
 	access.IssueStaff:   {access.TownshipOperator},
+	access.Self:         access.Assignable,
 }
 
 // Where the object a request names lies, from a township token's view.
@@ -273,6 +273,8 @@ func matrixSpecs() map[string]routeSpec {
 		"federationMembers":    {perm: access.ClusterRead, wide: true, kind: "none", okStatus: []int{404}, build: q("/api/v1/federation/members")},
 		"federationLinks":      {perm: access.ClusterRead, wide: true, kind: "none", build: q("/api/v1/federation/links")},
 		"listChanges":          {perm: access.Read, kind: "none", build: q("/api/v1/changes?limit=1000")},
+		"streamChanges":        {perm: access.Read, kind: "none", build: q("/api/v1/changes/stream?after=0")},
+		"session":              {perm: access.Self, kind: "none", build: q("/api/v1/session")},
 		"listAudit":            {perm: access.Audit, wide: true, kind: "none", build: q("/api/v1/audit?limit=5")},
 		"verifyAudit":          {perm: access.Audit, wide: true, kind: "none", build: q("/api/v1/audit/verify")},
 		"verifyAuditWitnessed": {perm: access.Audit, wide: true, kind: "none", build: post("/api/v1/audit/verify", map[string]any{"witnesses": []any{}})},
@@ -451,8 +453,7 @@ func (f *fixture) matrixDo(method, path, tok string, body any) (int, string) {
 		resp = f.raw(method, path, tok, body)
 	}
 	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	return resp.StatusCode, string(raw)
+	return resp.StatusCode, string(readBody(resp))
 }
 
 // matrixToken is a token of role scoped to scope, made once per fixture.

@@ -128,6 +128,8 @@ var bodies = map[string]body{
 	"federationMembers":    {out: membersView{}},
 	"federationLinks":      {out: linksView{}},
 	"listChanges":          {out: model.ChangePage{}},
+	"streamChanges":        {media: "text/event-stream"},
+	"session":              {out: sessionView{}},
 	"listAudit":            {out: auditPage{}},
 	"verifyAudit":          {out: state.VerifyReport{}},
 	"verifyAuditWitnessed": {in: verifyWitnessedRequest{}, out: witnessedView{}},

@@ -55,6 +55,9 @@ type Server struct {
 	// Plugins, if set, is the node's plugin manager: plugin registration
 	// and the plugins' own routes need it.
 	Plugins PluginHost
+	// Console, if set, serves every path outside /api/, /open311/ and the
+	// health checks: the embedded web console (node/console).
+	Console http.Handler
 	lock    *lockout
 }
 
@@ -101,6 +104,7 @@ func init() {
 		{"GET", "/healthz", "health", "Liveness: the process is up", public, 0, false, (*Server).health},
 		{"GET", "/readyz", "ready", "Readiness: the node can serve", public, 0, false, (*Server).ready},
 		{"GET", "/api/v1/openapi.json", "openapi", "This document", public, 0, false, (*Server).openapi},
+		{"GET", "/api/v1/session", "session", "Who the caller is and what core/access lets it do: role, scope, permissions, event actions (the console asks this first)", token, access.Self, false, (*Server).session},
 		{"GET", "/api/v1/jurisdictions/{code}", "getJurisdiction", "One jurisdiction with its children", token, access.Read, false, (*Server).getJurisdiction},
 		{"POST", "/api/v1/jurisdictions", "loadDivisions", "Upsert divisions (parents first) and code aliases", token, access.System, true, (*Server).loadDivisions},
 		{"GET", "/api/v1/grids", "listGrids", "Grids under a jurisdiction, as GeoJSON Features", token, access.Read, false, (*Server).listGrids},
@@ -191,6 +195,7 @@ func init() {
 		{"POST", "/api/v1/cases/{id}/entries", "addCaseEntry", "Add a timeline entry (works while cut off; merges on heal)", token, access.Report, false, (*Server).addCaseEntry},
 		{"GET", "/api/v1/federation/members", "federationMembers", "This node's view of the federation pool and each jurisdiction's leader", token, access.ClusterRead, true, (*Server).federationMembers},
 		{"GET", "/api/v1/federation/links", "federationLinks", "Exchange links: sequences, depth, oldest waiting message, refusals, transport record", token, access.ClusterRead, true, (*Server).federationLinks},
+		{"GET", "/api/v1/changes/stream", "streamChanges", "The change feed as server-sent events from a sequence number (?after= or Last-Event-ID; now by default), as the token may see it: the console's live updates", token, access.Read, false, (*Server).streamChanges},
 		{"GET", "/api/v1/changes", "listChanges", "The change feed after a sequence number (after, limit), as the token may see it", token, access.Read, false, (*Server).listChanges},
 		{"GET", "/api/v1/audit", "listAudit", "Audit records after a sequence number", token, access.Audit, true, (*Server).listAudit},
 		{"GET", "/api/v1/audit/verify", "verifyAudit", "Verify the audit hash chain", token, access.Audit, true, (*Server).verifyAudit},
@@ -235,6 +240,10 @@ func New(b Backend, log *slog.Logger) *Server {
 		}
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if s.Console != nil && !strings.HasPrefix(r.URL.Path, "/api/") && !strings.HasPrefix(r.URL.Path, "/open311/") {
+			s.Console.ServeHTTP(w, r)
+			return
+		}
 		writeProblem(w, r, errs.NotFound("path", "no such endpoint %s", r.URL.Path))
 	})
 	return s
