@@ -30,6 +30,7 @@ import (
 	"github.com/fengqiao/fengqiao/federation/replica"
 	"github.com/fengqiao/fengqiao/federation/tlsutil"
 	"github.com/fengqiao/fengqiao/node/api"
+	"github.com/fengqiao/fengqiao/node/console"
 )
 
 // DemoOptions configure `fengqiao demo`.
@@ -290,6 +291,7 @@ func startDemoNode(ctx context.Context, wg *sync.WaitGroup, errc chan<- error, o
 		m := &demoMember{rep: r, store: s, rcv: fed.rcv}
 		a := api.New(&backend{county: n.code, r: r, s: s, pool: fed.pool, ship: fed.ship}, nlog)
 		a.Dev = true // the demo's token is the development root
+		a.Console = console.Handler()
 		m.api = a
 		n.members = append(n.members, m)
 		servers = append(servers, raft.Server{ID: raft.ServerID(id), Address: r.Addr})

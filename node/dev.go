@@ -24,6 +24,7 @@ import (
 	"github.com/fengqiao/fengqiao/core/seal"
 	"github.com/fengqiao/fengqiao/federation/replica"
 	"github.com/fengqiao/fengqiao/node/api"
+	"github.com/fengqiao/fengqiao/node/console"
 	"github.com/fengqiao/fengqiao/plugins/host"
 )
 
@@ -137,6 +138,7 @@ func RunDev(ctx context.Context, o DevOptions) error {
 		a.Plugins = plugins
 	}
 	a.Dev = true
+	a.Console = console.Handler()
 	a.Observe, a.OnAuth = m.observe, m.onAuth
 	return serveHTTP(ctx, ln, m.handler(a))
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/fengqiao/fengqiao/federation/replica"
 	"github.com/fengqiao/fengqiao/federation/tlsutil"
 	"github.com/fengqiao/fengqiao/node/api"
+	"github.com/fengqiao/fengqiao/node/console"
 )
 
 // RunOptions are what a config file does not hold.
@@ -239,6 +240,7 @@ func Run(ctx context.Context, c *Config, o RunOptions) error {
 	}
 	fmt.Fprintf(o.Out, "%s %s %s://%s\n", c.Jurisdiction, d.Name, scheme, ln.Addr())
 	a := api.New(b, log)
+	a.Console = console.Handler()
 	a.Observe = m.observe
 	if c.PluginDir != "" {
 		mgr, err := runPlugins(ctx, &wg, r, store, c.PluginDir, log, m)

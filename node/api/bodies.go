@@ -5,6 +5,7 @@ import (
 	"github.com/fengqiao/fengqiao/core/model"
 	"github.com/fengqiao/fengqiao/core/state"
 	"github.com/fengqiao/fengqiao/federation/membership"
+	"github.com/paulmach/orb"
 )
 
 // The bodies the API answers with, named so the OpenAPI document can
@@ -17,6 +18,9 @@ type statusView struct {
 type jurisdictionView struct {
 	model.Jurisdiction
 	Children []model.Jurisdiction `json:"children"`
+	// Bounds, with ?bounds=true, are the outlines of the jurisdiction and
+	// its children by code (GeoJSON MultiPolygon coordinates).
+	Bounds map[string]orb.MultiPolygon `json:"bounds,omitempty"`
 }
 
 type featureCollection struct {

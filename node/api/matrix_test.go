@@ -275,6 +275,7 @@ func matrixSpecs() map[string]routeSpec {
 		"listChanges":          {perm: access.Read, kind: "none", build: q("/api/v1/changes?limit=1000")},
 		"streamChanges":        {perm: access.Read, kind: "none", build: q("/api/v1/changes/stream?after=0")},
 		"session":              {perm: access.Self, kind: "none", build: q("/api/v1/session")},
+		"listForms":            {perm: access.Read, kind: "none", build: q("/api/v1/forms")},
 		"listAudit":            {perm: access.Audit, wide: true, kind: "none", build: q("/api/v1/audit?limit=5")},
 		"verifyAudit":          {perm: access.Audit, wide: true, kind: "none", build: q("/api/v1/audit/verify")},
 		"verifyAuditWitnessed": {perm: access.Audit, wide: true, kind: "none", build: post("/api/v1/audit/verify", map[string]any{"witnesses": []any{}})},

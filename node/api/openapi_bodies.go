@@ -130,6 +130,7 @@ var bodies = map[string]body{
 	"listChanges":          {out: model.ChangePage{}},
 	"streamChanges":        {media: "text/event-stream"},
 	"session":              {out: sessionView{}},
+	"listForms":            {out: formsView{}},
 	"listAudit":            {out: auditPage{}},
 	"verifyAudit":          {out: state.VerifyReport{}},
 	"verifyAuditWitnessed": {in: verifyWitnessedRequest{}, out: witnessedView{}},

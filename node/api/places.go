@@ -44,7 +44,21 @@ func (s *Server) getJurisdiction(w http.ResponseWriter, r *http.Request) error {
 	if kids == nil {
 		kids = []model.Jurisdiction{}
 	}
-	writeJSON(w, http.StatusOK, jurisdictionView{j, kids})
+	v := jurisdictionView{Jurisdiction: j, Children: kids}
+	if r.URL.Query().Get("bounds") == "true" {
+		// The outlines the console's map draws: this jurisdiction's and each
+		// child's, where known (no tile server behind them).
+		v.Bounds = map[string]orb.MultiPolygon{}
+		for _, c := range append([]model.Jurisdiction{j}, kids...) {
+			if !c.HasBounds {
+				continue
+			}
+			if g, ok, err := st.Jurisdictions.Bounds(c.Code); err == nil && ok {
+				v.Bounds[c.Code] = g
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, v)
 	return nil
 }
 

@@ -203,6 +203,7 @@ func init() {
 		{"GET", "/api/v1/audit/witnesses", "listWitnesses", "The chain heads a child jurisdiction sent here (?origin=CODE&after=SEQ)", token, access.Audit, true, (*Server).listWitnesses},
 		{"GET", "/api/v1/keys", "sealCensus", "Sealed values by key generation, and the generation this node seals with (never key material)", token, access.System, true, (*Server).sealCensus},
 		{"POST", "/api/v1/keys/reseal", "reseal", "One pass resealing up to max old values under this node's current generation", token, access.System, true, (*Server).reseal},
+		{"GET", "/api/v1/forms", "listForms", "The forms running plugins declare for reports and events, each with its fields' JSON Schema (the console and Open311's service attributes render them)", token, access.Read, false, (*Server).listForms},
 		{"GET", "/api/v1/plugins", "listPlugins", "The plugin catalog: versions, the one that runs, each node's binary, and this node's state of each plugin", token, access.System, true, (*Server).listPlugins},
 		{"POST", "/api/v1/plugins", "registerPlugin", "Register a binary in the plugin directory: started once with its checksum checked, it says its name, version and hooks", token, access.System, true, (*Server).registerPlugin},
 		{"GET", "/api/v1/plugins/{name}", "getPlugin", "One plugin's catalog entry and its state here", token, access.System, true, (*Server).getPlugin},

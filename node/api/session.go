@@ -18,8 +18,10 @@ type sessionView struct {
 	NodeName string `json:"node_name,omitempty"`
 	// Perms are the permissions the role holds (access.Perm names).
 	Perms []string `json:"perms"`
-	// Actions are the event actions the role may take in some state.
-	Actions []string `json:"actions"`
+	// Actions are the event actions the role may take in some state, as
+	// rows of the transition table: what each needs, so a form can check
+	// itself before it is sent.
+	Actions []model.Transition `json:"actions"`
 	// SeesSpecial says whether special-population details show (for a
 	// grid worker, only on its own grid).
 	SeesSpecial bool `json:"sees_special"`
@@ -28,7 +30,7 @@ type sessionView struct {
 // session answers who the caller is and what it may do.
 func (s *Server) session(w http.ResponseWriter, r *http.Request) error {
 	tk := tokenOf(r.Context())
-	v := sessionView{Token: viewToken(tk), Node: s.b.Jurisdiction(), Perms: []string{}, Actions: []string{},
+	v := sessionView{Token: viewToken(tk), Node: s.b.Jurisdiction(), Perms: []string{}, Actions: []model.Transition{},
 		SeesSpecial: access.Allows(tk.Role, access.Reveal)}
 	for _, p := range access.PermsOf(tk.Role) {
 		v.Perms = append(v.Perms, p.String())
@@ -36,7 +38,7 @@ func (s *Server) session(w http.ResponseWriter, r *http.Request) error {
 	if access.Allows(tk.Role, access.Act) {
 		for _, t := range model.Transitions {
 			if access.AllowsAction(tk.Role, t.Action) {
-				v.Actions = append(v.Actions, t.Action)
+				v.Actions = append(v.Actions, t)
 			}
 		}
 	}
