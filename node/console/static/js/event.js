@@ -64,8 +64,13 @@ async function attachments(ev) {
   return box;
 }
 
+const urgencyName = { normal: '一般', urgent: '紧急', critical: '特急' };
+let categoryName = null;
+
 export async function eventPage(main, r) {
   const id = r.arg;
+  if (!categoryName) categoryName = Object.fromEntries(((await api('/api/v1/categories')).categories || []).map(c => [c.code, c.name]));
+  const actionName = { report: '上报', ...Object.fromEntries(auth.me.actions.map(a => [a.action, a.name])) };
   const body = h('div', { id: 'event' });
   main.append(body);
   const forms = await pluginForms('event');
@@ -82,7 +87,7 @@ export async function eventPage(main, r) {
           ev.holder ? h('p', { class: 'overdue', id: 'holder' }, `${t('由上级办理')}: ${ev.holder}`) : '',
           h('p', {}, ev.description),
           h('table', {}, [
-            [t('类别'), ev.category], [t('紧急程度'), ev.urgency], [t('网格'), ev.grid || ''], [t('上报人'), [ev.reporter, ev.reporter_phone].filter(Boolean).join(' ')],
+            [t('类别'), categoryName[ev.category] || ev.category], [t('紧急程度'), urgencyName[ev.urgency] || ev.urgency], [t('网格'), ev.grid || ''], [t('上报人'), [ev.reporter, ev.reporter_phone].filter(Boolean).join(' ')],
             [t('上报时间'), when(ev.reported_at)], [t('受理时限'), when(ev.accept_by)], [t('办结时限'), when(ev.deadline)],
             [t('剩余时限'), l.text], [t('处置部门'), ev.handler || ''], [t('督办'), ev.supervised || ''],
             [t('位置'), ev.location ? `${ev.location.lng.toFixed(5)}, ${ev.location.lat.toFixed(5)}` : ''],
@@ -94,7 +99,7 @@ export async function eventPage(main, r) {
           h('h3', {}, t('可办操作')),
           trs.length ? trs.map(tr => actionForm(ev, tr, reload)) : h('p', { class: 'muted', id: 'no-actions' }, t('无可办操作')))),
       h('div', { class: 'card' }, h('h3', {}, t('时间线')),
-        h('ol', { class: 'timeline', id: 'timeline' }, (ev.timeline || []).map(e => h('li', {}, h('b', {}, when(e.at)), h('span', { class: 'badge' }, e.action),
+        h('ol', { class: 'timeline', id: 'timeline' }, (ev.timeline || []).map(e => h('li', {}, h('b', {}, when(e.at)), h('span', { class: 'badge', dataset: { action: e.action } }, actionName[e.action] || e.action),
           ' ', e.from ? statusName(e.from) + ' → ' : '', e.to ? statusName(e.to) : '', ' ', h('span', { class: 'muted' }, e.actor), e.note ? ' — ' + e.note : '')))));
   };
   await reload();

@@ -21,7 +21,7 @@ export async function figuresPage(main) {
   main.append(kpis,
     h('div', { class: 'row' },
       h('div', { class: 'card grow' }, h('h3', {}, t('月度趋势'), ' ', exportButton('/api/v1/stats/export' + qs({ jurisdiction: scope, format: 'xlsx' }), 'figures.xlsx')), trend),
-      h('div', { class: 'card grow' }, h('h3', {}, t('月度通报'), ' ', exportButton('/api/v1/bulletin/export' + qs({ jurisdiction: scope, format: 'xlsx' }), 'bulletin.xlsx')), bulletin)));
+      h('div', { class: 'card grow' }, h('h3', {}, t('月度通报'), ' ', exportButton('/api/v1/bulletin/export' + qs({ jurisdiction: scope, period: months(1)[0], format: 'xlsx' }), 'bulletin.xlsx')), bulletin)));
   const charts = [echarts.init(trend), echarts.init(bulletin)];
   const drawKpis = async () => {
     const s = await api('/api/v1/stats' + qs({ jurisdiction: scope, source: 'local' }));
@@ -40,9 +40,9 @@ export async function figuresPage(main) {
   };
   const drawBulletin = async () => {
     try {
-      const b = await api('/api/v1/bulletin' + qs({ jurisdiction: scope }));
+      const b = await api('/api/v1/bulletin' + qs({ jurisdiction: scope, period: months(1)[0] }));
       const rows = (b.rows || []).slice(0, 20);
-      charts[1].setOption({ tooltip: {}, grid: { left: 140 }, xAxis: { type: 'value', max: 100 }, yAxis: { type: 'category', data: rows.map(r => r.name || r.unit).reverse() },
+      charts[1].setOption({ tooltip: {}, grid: { left: 140 }, xAxis: { type: 'value', max: 100 }, yAxis: { type: 'category', axisLabel: { interval: 0 }, data: rows.map(r => r.name || r.unit).reverse() },
         series: [{ name: '按期办结率', type: 'bar', data: rows.map(r => pct(r.on_time_rate)).reverse() }] });
     } catch (e) { bulletin.textContent = e.message; }
   };
