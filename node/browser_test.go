@@ -21,7 +21,7 @@ import (
 // the system's temporary directory), named by test and step.
 
 // browser starts one headless chromium for the test.
-func browser(t *testing.T) context.Context {
+func browser(t testing.TB) context.Context {
 	t.Helper()
 	path := ""
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
@@ -46,7 +46,7 @@ func browser(t *testing.T) context.Context {
 }
 
 // tab opens another tab of the same browser (its own sessionStorage).
-func tab(t *testing.T, parent context.Context) context.Context {
+func tab(t testing.TB, parent context.Context) context.Context {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(parent, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
@@ -56,7 +56,7 @@ func tab(t *testing.T, parent context.Context) context.Context {
 	return ctx
 }
 
-func artifacts(t *testing.T) string {
+func artifacts(t testing.TB) string {
 	dir := os.Getenv("FENGQIAO_ARTIFACTS")
 	if dir == "" {
 		dir = filepath.Join(os.TempDir(), "fengqiao-browser")
@@ -70,7 +70,7 @@ func artifacts(t *testing.T) string {
 
 // shot saves a screenshot of the tab as <test>-<name>.png, and with
 // FENGQIAO_UPDATE_SCREENSHOTS=1 also as docs/console/<name>.png.
-func shot(t *testing.T, ctx context.Context, name string) {
+func shot(t testing.TB, ctx context.Context, name string) {
 	t.Helper()
 	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
@@ -88,7 +88,7 @@ func shot(t *testing.T, ctx context.Context, name string) {
 
 // until waits for a JavaScript predicate to hold in the tab, and says
 // what it waited for (with a screenshot) when it does not.
-func until(t *testing.T, ctx context.Context, what, expr string) {
+func until(t testing.TB, ctx context.Context, what, expr string) {
 	t.Helper()
 	wctx, cancel := context.WithTimeout(ctx, 40*time.Second)
 	defer cancel()
@@ -99,8 +99,20 @@ func until(t *testing.T, ctx context.Context, what, expr string) {
 	}
 }
 
+// pollValue waits for an expression to be truthy and answers its value.
+func pollValue[T any](t testing.TB, ctx context.Context, expr string) T {
+	t.Helper()
+	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(wctx, chromedp.Poll[T](expr))
+	if err != nil {
+		t.Fatalf("waiting for %s: %v", expr, err)
+	}
+	return v
+}
+
 // js runs a statement in the tab and decodes its value.
-func js[T any](t *testing.T, ctx context.Context, expr string) T {
+func js[T any](t testing.TB, ctx context.Context, expr string) T {
 	t.Helper()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
 	if err != nil {
@@ -110,13 +122,13 @@ func js[T any](t *testing.T, ctx context.Context, expr string) T {
 }
 
 // fill sets a form control's value as typing would, and tells the page.
-func fill(t *testing.T, ctx context.Context, sel, value string) {
+func fill(t testing.TB, ctx context.Context, sel, value string) {
 	t.Helper()
 	js[bool](t, ctx, fmt.Sprintf(`(() => { const el = document.querySelector(%q); el.value = %q;
 		el.dispatchEvent(new Event('input', {bubbles: true})); el.dispatchEvent(new Event('change', {bubbles: true})); return true; })()`, sel, value))
 }
 
-func click(t *testing.T, ctx context.Context, sel string) {
+func click(t testing.TB, ctx context.Context, sel string) {
 	t.Helper()
 	until(t, ctx, sel, fmt.Sprintf("document.querySelector(%q) !== null", sel))
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
@@ -125,7 +137,7 @@ func click(t *testing.T, ctx context.Context, sel string) {
 }
 
 // signIn opens the console of demo node i and signs in with token.
-func signIn(t *testing.T, ctx context.Context, c demoClient, i int, token string) {
+func signIn(t testing.TB, ctx context.Context, c demoClient, i int, token string) {
 	t.Helper()
 	if err := chromedp.Do(ctx, chromedp.Navigate(c.url(i)+"/")); err != nil {
 		t.Fatal(err)
@@ -136,13 +148,13 @@ func signIn(t *testing.T, ctx context.Context, c demoClient, i int, token string
 	until(t, ctx, "the navigation after sign-in", "document.querySelectorAll('#nav a').length > 0")
 }
 
-func navigate(t *testing.T, ctx context.Context, hash string) {
+func navigate(t testing.TB, ctx context.Context, hash string) {
 	t.Helper()
 	js[bool](t, ctx, fmt.Sprintf("(location.hash = %q, true)", hash))
 }
 
 // issueToken makes a token at demo node i through the API.
-func issueToken(t *testing.T, c demoClient, i int, role, scope string) string {
+func issueToken(t testing.TB, c demoClient, i int, role, scope string) string {
 	t.Helper()
 	var is struct {
 		Secret string `json:"secret"`
