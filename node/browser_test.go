@@ -192,6 +192,17 @@ func TestConsoleInBrowser(t *testing.T) {
 		click(t, ctx, "#report-form button[type=submit]")
 		until(t, ctx, "the report's number", "!!document.querySelector('#map').dataset.reported")
 		eventID = js[string](t, ctx, "document.querySelector('#map').dataset.reported")
+		// The other pages draw, and the English switch turns the console over.
+		navigate(t, ctx, "#/party")
+		until(t, ctx, "party coverage", "document.querySelector('#coverage') !== null")
+		shot(t, ctx, "party")
+		navigate(t, ctx, "#/plugins")
+		until(t, ctx, "the plugin catalog and backup", "document.querySelector('#plugins') !== null && document.querySelector('#backup') !== null")
+		shot(t, ctx, "plugins")
+		click(t, ctx, "#lang")
+		until(t, ctx, "the console in English", "document.querySelector('#nav a').textContent === 'Queue'")
+		click(t, ctx, "#lang")
+		until(t, ctx, "the console in Chinese again", "document.querySelector('#nav a').textContent === '工作台'")
 	})
 	t.Run("LifecycleLive", func(t *testing.T) {
 		if eventID == "" {

@@ -6,6 +6,7 @@ import { h, clear, field, showErrors, toast, when } from './dom.js';
 import { t } from './i18n.js';
 import { may } from './app.js';
 
+const kinds = { registered: '户籍人口', floating: '流动人口', foreign: '境外人员', left_behind: '留守人员' };
 const bases = { visit: '走访', case_handling: '案事件办理', handover: '人员转移交接', statistics_review: '统计核查', other: '其他' };
 
 export async function peoplePage(main, r) {
@@ -25,13 +26,13 @@ export async function peoplePage(main, r) {
         const next = p.special && p.special.next_due ? new Date(p.special.next_due) : null;
         const late = next && next < now;
         return h('tr', { class: 'person-row', dataset: { id: p.id }, onclick: () => show(p.id) },
-          h('td', {}, p.name_masked), h('td', {}, p.id_masked), h('td', {}, p.kind + (p.special ? ' · ' + t('特殊人群') : '')), h('td', {}, p.grid || ''),
+          h('td', {}, p.name_masked), h('td', {}, p.id_masked), h('td', {}, (kinds[p.kind] || p.kind) + (p.special ? ' · ' + t('特殊人群') : '')), h('td', {}, p.grid || ''),
           h('td', { class: late ? 'overdue' : '' }, next ? (late ? t('走访超期') + ' ' : '') + when(p.special.next_due) : ''));
       })));
   };
   const show = async id => {
     const p = await api('/api/v1/people/' + encodeURIComponent(id));
-    clear(detail, h('div', { class: 'card' }, h('h3', {}, p.name_masked), h('p', {}, p.id_masked, ' · ', p.kind, ' · ', p.jurisdiction),
+    clear(detail, h('div', { class: 'card' }, h('h3', {}, p.name_masked), h('p', {}, p.id_masked, ' · ', kinds[p.kind] || p.kind, ' · ', p.jurisdiction),
       p.special ? h('p', {}, t('特殊人群'), ': ', p.special.category || '', p.special.level ? ' · L' + p.special.level : '', ' · ', t('待走访'), ' ', when(p.special.next_due)) : '',
       may('reveal') ? revealForm(p) : h('p', { class: 'muted' }, t('无权访问'))));
   };
