@@ -181,6 +181,7 @@ func (ev *Events) Sweep(ctx context.Context, now time.Time) (int, error) {
 const (
 	phoneAD = "event/reporter_phone"
 	emailAD = "event/reporter_email"
+	nameAD  = "event/reporter"
 )
 
 // sealContact seals the reporter's phone and keeps its mask, so the number
@@ -192,6 +193,21 @@ func (ev *Events) sealContact(r *model.Report) error {
 	}
 	if r.EmailSealed != "" || r.EmailMasked != "" {
 		return errs.Invalid("reporter_email", "sealed", "give the address in the clear; the store seals it")
+	}
+	if r.ReporterSealed != "" {
+		return errs.Invalid("reporter", "sealed", "give the name in the clear; the store seals it")
+	}
+	if r.Reporter != "" {
+		// A resident's name is personal information (PIPL): sealed like the
+		// phone, shown masked, opened with it for the 回访 call.
+		if len(r.Reporter) > 200 || !utf8.ValidString(r.Reporter) {
+			return errs.Invalid("reporter", "length", "reporter is a name of at most 200 bytes of UTF-8")
+		}
+		var err error
+		if r.ReporterSealed, err = ev.s.keyring().Seal([]byte(r.Reporter), nameAD); err != nil {
+			return err
+		}
+		r.Reporter = model.MaskName(r.Reporter)
 	}
 	if r.Email != "" {
 		a, err := mail.ParseAddress(r.Email)
@@ -232,6 +248,9 @@ func (ev *Events) Contact(ctx context.Context, id string, why model.Purpose) (*m
 		return nil, err
 	}
 	var fields []string
+	if e.ReporterSealed != "" {
+		fields = append(fields, "reporter")
+	}
 	if e.PhoneSealed != "" {
 		fields = append(fields, "reporter_phone")
 	}
@@ -249,7 +268,7 @@ func (ev *Events) Contact(ctx context.Context, id string, why model.Purpose) (*m
 	for _, f := range []struct {
 		sealed, ad string
 		out        *string
-	}{{e.PhoneSealed, phoneAD, &c.Phone}, {e.EmailSealed, emailAD, &c.Email}} {
+	}{{e.ReporterSealed, nameAD, &c.Reporter}, {e.PhoneSealed, phoneAD, &c.Phone}, {e.EmailSealed, emailAD, &c.Email}} {
 		if f.sealed == "" {
 			continue
 		}

@@ -59,16 +59,17 @@ type Point struct {
 
 // Event is one 事件 as it stands now; its history is in the timeline.
 type Event struct {
-	ID           string `json:"id"` // human-readable number, e.g. 500110001-20261124-000123
-	Status       Status `json:"status"`
-	Prior        Status `json:"prior,omitempty"` // state to resume to from suspended
-	Source       string `json:"source"`
-	Category     string `json:"category"`
-	Urgency      string `json:"urgency"`
-	Location     *Point `json:"location,omitempty"`
-	Grid         string `json:"grid,omitempty"`
-	Jurisdiction string `json:"jurisdiction"` // the deepest known division
-	Reporter     string `json:"reporter,omitempty"`
+	ID             string `json:"id"` // human-readable number, e.g. 500110001-20261124-000123
+	Status         Status `json:"status"`
+	Prior          Status `json:"prior,omitempty"` // state to resume to from suspended
+	Source         string `json:"source"`
+	Category       string `json:"category"`
+	Urgency        string `json:"urgency"`
+	Location       *Point `json:"location,omitempty"`
+	Grid           string `json:"grid,omitempty"`
+	Jurisdiction   string `json:"jurisdiction"`       // the deepest known division
+	Reporter       string `json:"reporter,omitempty"` // masked; the name as given is ReporterSealed
+	ReporterSealed string `json:"-"`
 	// The reporter's phone, masked (138****5678) and sealed (opened for the
 	// 回访 call by roles that may reveal, audited), and when they prefer to
 	// be called.
@@ -118,15 +119,19 @@ type TimelineEntry struct {
 // Report is the input to report an event. Category and Description are
 // required, and so is a Location, a Grid or a Jurisdiction.
 type Report struct {
-	Category     string   `json:"category"`
-	Urgency      string   `json:"urgency,omitempty"` // default normal
-	Source       string   `json:"source,omitempty"`  // default grid_worker
-	Description  string   `json:"description"`
-	Location     *Point   `json:"location,omitempty"`
-	Grid         string   `json:"grid,omitempty"`
-	Jurisdiction string   `json:"jurisdiction,omitempty"`
-	Reporter     string   `json:"reporter,omitempty"`
-	Attachments  []string `json:"attachments,omitempty"`
+	Category     string `json:"category"`
+	Urgency      string `json:"urgency,omitempty"` // default normal
+	Source       string `json:"source,omitempty"`  // default grid_worker
+	Description  string `json:"description"`
+	Location     *Point `json:"location,omitempty"`
+	Grid         string `json:"grid,omitempty"`
+	Jurisdiction string `json:"jurisdiction,omitempty"`
+	// Reporter is the reporter's name as a caller gives it: the service
+	// seals it into ReporterSealed and keeps only its mask here, as with
+	// Phone.
+	Reporter       string   `json:"reporter,omitempty"`
+	ReporterSealed string   `json:"-"`
+	Attachments    []string `json:"attachments,omitempty"`
 	// Phone is the reporter's number for the 回访 call, in the clear as a
 	// caller gives it: the service seals it and clears it before the
 	// report is proposed, so it is never in a command.
@@ -294,6 +299,7 @@ func MaskPhone(digits string) string {
 // 回访 call.
 type Contact struct {
 	Event       string `json:"event"`
+	Reporter    string `json:"reporter,omitempty"`
 	Phone       string `json:"reporter_phone,omitempty"`
 	Email       string `json:"reporter_email,omitempty"`
 	ContactTime string `json:"reporter_contact_time,omitempty"`

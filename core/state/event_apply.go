@@ -131,7 +131,7 @@ func (t *txn) reportEvent(c *Command, r *model.Report) (*model.Event, error) {
 	ev := &model.Event{
 		ID: fmt.Sprintf("%s-%06d", prefix, n), Status: model.StatusReported, Source: r.Source, Category: r.Category,
 		Urgency: r.Urgency, Location: r.Location, Grid: r.Grid, Jurisdiction: jur, Reporter: r.Reporter,
-		PhoneMasked: r.PhoneMasked, PhoneSealed: r.PhoneSealed, ContactTime: r.ContactTime, EmailMasked: r.EmailMasked, EmailSealed: r.EmailSealed,
+		PhoneMasked: r.PhoneMasked, PhoneSealed: r.PhoneSealed, ContactTime: r.ContactTime, EmailMasked: r.EmailMasked, EmailSealed: r.EmailSealed, ReporterSealed: r.ReporterSealed,
 		Description: r.Description, Attachments: r.Attachments, ReportedAt: c.At, AcceptBy: acceptBy,
 		Deadline: deadline, Period: c.At.In(workcal.CST).Format("200601"), ReportedBy: c.Actor, Rev: 1, Ext: r.Ext,
 	}

@@ -170,6 +170,7 @@ const (
 	evContactTime
 	evEmailMasked
 	evEmailSealed
+	evReporterSealed
 )
 
 func appendEvent2(b []byte, e *model.Event) []byte {
@@ -211,6 +212,7 @@ func appendEvent2(b []byte, e *model.Event) []byte {
 	w.str(evContactTime, e.ContactTime)
 	w.str(evEmailMasked, e.EmailMasked)
 	w.str(evEmailSealed, e.EmailSealed)
+	w.str(evReporterSealed, e.ReporterSealed)
 	return w.b
 }
 
@@ -289,6 +291,8 @@ func readEvent2(r *wireReader, e *model.Event) {
 			e.EmailMasked = v.rest()
 		case evEmailSealed:
 			e.EmailSealed = v.rest()
+		case evReporterSealed:
+			e.ReporterSealed = v.rest()
 		default:
 			return false
 		}
@@ -313,6 +317,7 @@ const (
 	rpContactTime
 	rpEmailMasked
 	rpEmailSealed
+	rpReporterSealed
 )
 
 func appendReport2(b []byte, p *model.Report) []byte {
@@ -333,6 +338,7 @@ func appendReport2(b []byte, p *model.Report) []byte {
 	w.str(rpContactTime, p.ContactTime)
 	w.str(rpEmailMasked, p.EmailMasked)
 	w.str(rpEmailSealed, p.EmailSealed)
+	w.str(rpReporterSealed, p.ReporterSealed)
 	return w.b
 }
 
@@ -369,6 +375,8 @@ func readReport2(r *wireReader, p *model.Report) {
 			p.EmailMasked = v.rest()
 		case rpEmailSealed:
 			p.EmailSealed = v.rest()
+		case rpReporterSealed:
+			p.ReporterSealed = v.rest()
 		default:
 			return false
 		}

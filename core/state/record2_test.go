@@ -129,7 +129,7 @@ func TestRecordFormat2RoundTripsEveryField(t *testing.T) {
 		}
 		want1 := reflect.New(reflect.TypeOf(v).Elem())
 		want1.Elem().Set(reflect.ValueOf(v).Elem())
-		for _, name := range []string{"Ext", "PhoneMasked", "PhoneSealed", "ContactTime", "EmailMasked", "EmailSealed"} { // added after format 1
+		for _, name := range []string{"Ext", "PhoneMasked", "PhoneSealed", "ContactTime", "EmailMasked", "EmailSealed", "ReporterSealed"} { // added after format 1
 			if f := want1.Elem().FieldByName(name); f.IsValid() {
 				f.Set(reflect.Zero(f.Type()))
 			}

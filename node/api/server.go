@@ -134,7 +134,7 @@ func init() {
 		{"GET", "/api/v1/events/{id}", "getEvent", "One event with its timeline", token, access.Read, false, (*Server).getEvent},
 		{"POST", "/api/v1/attachments", "uploadAttachment", "Upload a photo (JPEG, PNG, WebP, GIF) or PDF of at most 10 MiB; answers the ref a report names it by", token, access.Report, false, (*Server).uploadAttachment},
 		{"GET", "/api/v1/events/{id}/attachments/{att}", "getAttachment", "An attachment of an event the caller may read, as a download", token, access.Read, false, (*Server).getAttachment},
-		{"GET", "/api/v1/events/{id}/contact", "eventContact", "The reporter's phone in the clear for the 回访 call (?basis=&purpose=; roles that may reveal, audited)", token, access.Reveal, false, (*Server).eventContact},
+		{"GET", "/api/v1/events/{id}/contact", "eventContact", "The reporter's name, phone and email in the clear for the 回访 call (?basis=&purpose=; roles that may reveal, audited)", token, access.Reveal, false, (*Server).eventContact},
 		{"POST", "/api/v1/events/{id}/actions", "actOnEvent", "Take an action on an event", token, access.Act, false, (*Server).actOnEvent},
 		{"GET", "/api/v1/stats", "getStats", "Figures (三率) for a jurisdiction", token, access.Read, false, (*Server).getStats},
 		{"GET", "/api/v1/stats/export", "exportFigures", "Figures (三率) of a jurisdiction and each of its children as XLSX or CSV (?period=&category=&format=)", token, access.Read, false, (*Server).exportFigures},
