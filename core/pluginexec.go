@@ -131,10 +131,25 @@ func (p *Plugins) Records(plugin, jur, collection, after string, limit int) ([]m
 	return p.s.engine.PluginRecords(plugin, jur, collection, after, limit)
 }
 
+type formFieldsKey struct{}
+
+// WithFormFields lets the caller under ctx write the plugin extension
+// fields named (plugin:field): those a running plugin's report form asks a
+// reporter to fill (Open311 attributes, the console's report form). The
+// caller that names them has checked each value against the plugin's
+// declared schema; every other plugin field stays the plugin's own.
+func WithFormFields(ctx context.Context, keys []string) context.Context {
+	return context.WithValue(ctx, formFieldsKey{}, slices.Clone(keys))
+}
+
 // pluginExtAllowed says whether the caller under ctx may write extension
-// field k: callers write names without ':', a plugin its own namespace.
+// field k: callers write names without ':' and the form fields they were
+// given, a plugin its own namespace.
 func pluginExtAllowed(ctx context.Context, k string) bool {
 	if !strings.Contains(k, ":") {
+		return true
+	}
+	if keys, _ := ctx.Value(formFieldsKey{}).([]string); slices.Contains(keys, k) {
 		return true
 	}
 	p := pluginOf(ctx)

@@ -74,6 +74,11 @@ func (s *Server) reportEvent(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &rep); err != nil {
 		return err
 	}
+	// Plugin fields a report form declares may be filled by the reporter.
+	ctx, err := s.withReportFields(r.Context(), rep.Ext, func(k string) string { return "ext." + k })
+	if err != nil {
+		return err
+	}
 	place, err := s.placeOf(&rep)
 	if err != nil {
 		return err
@@ -81,7 +86,7 @@ func (s *Server) reportEvent(w http.ResponseWriter, r *http.Request) error {
 	if err := inScope(tk, place, "location", "area", place); err != nil {
 		return err
 	}
-	ev, err := s.b.Store().Events.Report(r.Context(), rep)
+	ev, err := s.b.Store().Events.Report(ctx, rep)
 	return writeCreated(w, ev, err, s.b.Store().Events.Get, func(ev *model.Event) string { return "/api/v1/events/" + ev.ID })
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -75,12 +76,20 @@ func (s *Server) o311Services(w http.ResponseWriter, r *http.Request) error {
 
 // o311Attribute is one attribute of a service definition.
 type o311Attribute struct {
-	Variable    bool   `json:"variable" xml:"variable"`
-	Code        string `json:"code" xml:"code"`
-	Datatype    string `json:"datatype" xml:"datatype"`
-	Required    bool   `json:"required" xml:"required"`
-	Description string `json:"description" xml:"description"`
-	Order       int    `json:"order" xml:"order"`
+	Variable            bool        `json:"variable" xml:"variable"`
+	Code                string      `json:"code" xml:"code"`
+	Datatype            string      `json:"datatype" xml:"datatype"`
+	Required            bool        `json:"required" xml:"required"`
+	DatatypeDescription *string     `json:"datatype_description" xml:"datatype_description"`
+	Order               int         `json:"order" xml:"order"`
+	Description         string      `json:"description" xml:"description"`
+	Values              []o311Value `json:"values,omitempty" xml:"values>value,omitempty"`
+}
+
+// o311Value is one choice of a list attribute.
+type o311Value struct {
+	Key  string `json:"key" xml:"key"`
+	Name string `json:"name" xml:"name"`
 }
 
 // o311Definition is a service definition (services/{code}.json).
@@ -102,7 +111,7 @@ func (s *Server) o311Service(w http.ResponseWriter, r *http.Request) error {
 	if _, ok := s.categoryNames()[code]; !ok || !shown(code) {
 		return errs.NotFound("service_code", "service %s not found", code)
 	}
-	writeO311(w, r, http.StatusOK, o311Definition{ServiceCode: code, Attributes: []o311Attribute{}})
+	writeO311(w, r, http.StatusOK, o311Definition{ServiceCode: code, Attributes: o311Attributes(s.reportFields())})
 	return nil
 }
 
@@ -259,6 +268,20 @@ func (s *Server) o311Create(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	attrs, err := o311AttributeValues(r.PostForm, s.reportFields())
+	if err != nil {
+		return err
+	}
+	if len(attrs) > 0 {
+		if rep.Ext == nil {
+			rep.Ext = map[string]json.RawMessage{}
+		}
+		maps.Copy(rep.Ext, attrs)
+	}
+	ctx, err := s.withReportFields(r.Context(), rep.Ext, func(k string) string { return "attribute[" + k + "]" })
+	if err != nil {
+		return err
+	}
 	place, err := s.placeOf(&rep)
 	if err != nil {
 		return err
@@ -266,7 +289,7 @@ func (s *Server) o311Create(w http.ResponseWriter, r *http.Request) error {
 	if err := inScope(tk, place, "lat", "area", place); err != nil {
 		return err
 	}
-	ev, err := s.b.Store().Events.Report(r.Context(), rep)
+	ev, err := s.b.Store().Events.Report(ctx, rep)
 	if err != nil {
 		return err
 	}

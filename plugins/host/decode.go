@@ -228,13 +228,36 @@ func compileFields(raw []byte) (*jsonschema.Schema, error) {
 	if m, ok := doc.(map[string]any); !ok || m["type"] != "object" {
 		return nil, errors.New(`the schema must be an object schema ("type": "object")`)
 	}
+	return compileDoc("fields.json", doc)
+}
+
+// compileDoc compiles a schema document with nothing loaded from files or
+// the network.
+func compileDoc(name string, doc any) (*jsonschema.Schema, error) {
 	c := jsonschema.NewCompiler()
 	c.UseLoader(jsonschema.SchemeURLLoader{}) // no file or network references
 	c.DefaultDraft(jsonschema.Draft2020)
-	if err := c.AddResource("fields.json", doc); err != nil {
+	if err := c.AddResource(name, doc); err != nil {
 		return nil, err
 	}
-	return c.Compile("fields.json")
+	return c.Compile(name)
+}
+
+// CheckFieldValue checks one value a reporter gives against the schema a
+// plugin declared for that field (one property of its Fields).
+func CheckFieldValue(schema json.RawMessage, value any) error {
+	if len(schema) > maxSchema {
+		return fmt.Errorf("the field's schema is larger than %d bytes", maxSchema)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema))
+	if err != nil {
+		return fmt.Errorf("the field's schema is not JSON: %v", err)
+	}
+	sch, err := compileDoc("field.json", doc)
+	if err != nil {
+		return err
+	}
+	return sch.Validate(value)
 }
 
 func checkRoute(r Route) error {
