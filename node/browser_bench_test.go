@@ -80,4 +80,3 @@ func BenchmarkConsoleBudgets(b *testing.B) {
 		b.Logf("queue: %d events loaded, %d rows in the DOM; map: %d grids", loaded, max(rows, maxRows), grids)
 	}
 }
-
