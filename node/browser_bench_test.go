@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	bt "github.com/fengqiao/fengqiao/node/internal/browsertest"
+
 	"github.com/chromedp/chromedp"
 )
 
@@ -27,44 +29,44 @@ func BenchmarkConsoleBudgets(b *testing.B) {
 		}
 	}
 	b.Logf("1,000 reports in %v", time.Since(start).Round(time.Millisecond))
-	ctx := browser(b)
+	ctx := bt.Browser(b)
 	for b.Loop() {
 		// First render: a cold load of the console to its sign-in form.
 		if err := chromedp.Do(ctx, chromedp.Navigate(c.url(qijiang)+"/?cold="+fmt.Sprint(time.Now().UnixNano()))); err != nil {
 			b.Fatal(err)
 		}
-		first := pollValue[float64](b, ctx, "document.querySelector('#token') && performance.now()")
-		fcp := pollValue[float64](b, ctx, "(performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime || 0")
+		first := bt.PollValue[float64](b, ctx, "document.querySelector('#token') && performance.now()")
+		fcp := bt.PollValue[float64](b, ctx, "(performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime || 0")
 		// Signed in, the queue of everything: load to the first rows.
-		js[bool](b, ctx, fmt.Sprintf("(sessionStorage.setItem('fq.token', %q), true)", c.token))
+		bt.JS[bool](b, ctx, fmt.Sprintf("(sessionStorage.setItem('fq.token', %q), true)", c.token))
 		if err := chromedp.Do(ctx, chromedp.Navigate(c.url(qijiang)+"/?q="+fmt.Sprint(time.Now().UnixNano())+"#/queue")); err != nil {
 			b.Fatal(err)
 		}
-		queue := pollValue[float64](b, ctx, "document.querySelectorAll('.vrow').length > 0 && +document.querySelector('#count').textContent.replace(/\\D/g, '') >= 1000 && performance.now()")
-		rows := js[int](b, ctx, "document.querySelectorAll('.vrow').length")
-		loaded := js[int](b, ctx, "+document.querySelector('#count').textContent.replace(/\\D/g, '')")
+		queue := bt.PollValue[float64](b, ctx, "document.querySelectorAll('.vrow').length > 0 && +document.querySelector('#count').textContent.replace(/\\D/g, '') >= 1000 && performance.now()")
+		rows := bt.JS[int](b, ctx, "document.querySelectorAll('.vrow').length")
+		loaded := bt.JS[int](b, ctx, "+document.querySelector('#count').textContent.replace(/\\D/g, '')")
 		// Scroll the whole list, 10 rows a frame, timing each frame.
-		frames := js[[]float64](b, ctx, `new Promise(done => { const l = document.querySelector('#queue'); const out = []; let last = performance.now();
+		frames := bt.JS[[]float64](b, ctx, `new Promise(done => { const l = document.querySelector('#queue'); const out = []; let last = performance.now();
 			const step = () => { const now = performance.now(); out.push(now - last); last = now;
 				if (l.scrollTop + l.clientHeight >= l.scrollHeight - 1 || out.length > 400) return done(out.slice(1));
 				l.scrollTop += 360; requestAnimationFrame(step); };
 			requestAnimationFrame(step); })`)
-		maxRows := js[int](b, ctx, "document.querySelectorAll('.vrow').length")
+		maxRows := bt.JS[int](b, ctx, "document.querySelectorAll('.vrow').length")
 		sort.Float64s(frames)
 		// The map of every 綦江 grid, as the page times it.
-		js[bool](b, ctx, "(location.hash = '#/map', true)")
-		mapMs := pollValue[float64](b, ctx, "document.querySelector('#map') && +document.querySelector('#map').dataset.drawnMs")
-		grids := js[int](b, ctx, "+document.querySelector('#map').dataset.grids")
+		bt.JS[bool](b, ctx, "(location.hash = '#/map', true)")
+		mapMs := bt.PollValue[float64](b, ctx, "document.querySelector('#map') && +document.querySelector('#map').dataset.drawnMs")
+		grids := bt.JS[int](b, ctx, "+document.querySelector('#map').dataset.grids")
 		// Baselines from the same run: a tiny static file from the same
 		// node (the floor under any first render), an idle frame (the floor
 		// under a scrolling one), and fetching and parsing the grids alone
 		// (the floor under drawing them).
-		tiny := js[float64](b, ctx, "(async () => { const t0 = performance.now(); await (await fetch('/m/icon.svg?' + Math.random())).text(); return performance.now() - t0; })()")
-		idle := js[[]float64](b, ctx, `new Promise(done => { const out = []; let last = performance.now();
+		tiny := bt.JS[float64](b, ctx, "(async () => { const t0 = performance.now(); await (await fetch('/m/icon.svg?' + Math.random())).text(); return performance.now() - t0; })()")
+		idle := bt.JS[[]float64](b, ctx, `new Promise(done => { const out = []; let last = performance.now();
 			const step = () => { const now = performance.now(); out.push(now - last); last = now; out.length > 60 ? done(out.slice(1)) : requestAnimationFrame(step); };
 			requestAnimationFrame(step); })`)
 		sort.Float64s(idle)
-		fetchGrids := js[float64](b, ctx, fmt.Sprintf(`(async () => { const t0 = performance.now(); let next = '';
+		fetchGrids := bt.JS[float64](b, ctx, fmt.Sprintf(`(async () => { const t0 = performance.now(); let next = '';
 			do { const r = await fetch('/api/v1/grids?jurisdiction=500110&limit=1000' + (next ? '&cursor=' + next : ''), {headers: {Authorization: 'Bearer %s'}}); const fc = await r.json(); next = fc.next || ''; } while (next);
 			return performance.now() - t0; })()`, c.token))
 		b.ReportMetric(tiny, "baseline-static-ms")

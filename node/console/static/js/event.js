@@ -6,6 +6,7 @@ import { api, auth, onChanges } from './api.js';
 import { h, clear, field, showErrors, toast, when } from './dom.js';
 import { t, statusName } from './i18n.js';
 import { left } from './queue.js';
+import { pluginForms } from './forms.js';
 
 const inputFor = {
   note: () => h('textarea', { rows: 2, cols: 40 }),
@@ -73,7 +74,7 @@ export async function eventPage(main, r) {
   const actionName = { report: '上报', ...Object.fromEntries(auth.me.actions.map(a => [a.action, a.name])) };
   const body = h('div', { id: 'event' });
   main.append(body);
-  const forms = await pluginForms('event');
+  const forms = [...await pluginForms('report'), ...await pluginForms('event')];
   const reload = async () => {
     let ev;
     try { ev = await api('/api/v1/events/' + encodeURIComponent(id)); }
@@ -107,12 +108,6 @@ export async function eventPage(main, r) {
   return off;
 }
 
-// pluginForms reads the forms running plugins declare for a place, each
-// with its fields' schema (GET /api/v1/forms).
-export async function pluginForms(place) {
-  try { return ((await api('/api/v1/forms')).forms || []).filter(f => f.place === place); } catch (e) { return []; }
-}
-
 // renderExt shows an event's plugin fields as their plugin's form titles
 // and schema describe them; fields no form names are shown as they are.
 function renderExt(ev, forms) {
@@ -121,7 +116,12 @@ function renderExt(ev, forms) {
   const out = h('div', { class: 'card', id: 'ext' });
   const shown = new Set();
   for (const f of forms) {
-    const rows = f.fields.filter(k => k in ext).map(k => { shown.add(k); const s = (f.schema || {})[k] || {}; return h('tr', {}, h('th', {}, s.title || k), h('td', {}, fmtValue(ext[k], s))); });
+    // Plugin fields are stored as plugin:field.
+    const rows = f.fields.filter(k => (f.plugin + ':' + k) in ext).map(k => {
+      const key = f.plugin + ':' + k; shown.add(key);
+      const s = (f.schema || {})[k] || {};
+      return h('tr', { dataset: { ext: key } }, h('th', {}, s.title || k), h('td', {}, fmtValue(ext[key], s)));
+    });
     if (rows.length) out.append(h('h4', {}, f.title), h('table', {}, rows));
   }
   const rest = Object.keys(ext).filter(k => !shown.has(k));

@@ -6,6 +6,7 @@ import { api, auth, qs, onChanges } from './api.js';
 import { h, toast, field, showErrors } from './dom.js';
 import { t, statusName } from './i18n.js';
 import { go } from './app.js';
+import { pluginForms, formInputs } from './forms.js';
 
 const colour = { reported: '#ed6c02', accepted: '#1565c0', dispatched: '#6a1b9a', in_progress: '#6a1b9a', resolved: '#00897b', closed: '#2e7d32', escalated: '#ad1457' };
 
@@ -20,6 +21,7 @@ export async function mapPage(main) {
   main.append(bar, box);
   const renderer = L.canvas({ padding: 0.2 });
   const map = L.map(box, { preferCanvas: true, renderer, zoomSnap: 0.25, attributionControl: false });
+  box.leaflet = map; // for the browser tests and the devtools console
   const scope = auth.me.token.scope.length <= 12 ? auth.me.token.scope : auth.me.token.scope.slice(0, 12);
   const grids = L.layerGroup().addTo(map), outlines = L.layerGroup().addTo(map), pins = L.layerGroup().addTo(map);
   let heat = null, bounds = null;
@@ -80,14 +82,16 @@ export async function mapPage(main) {
     const cats = (await api('/api/v1/categories')).categories || [];
     const cat = h('select', { id: 'report-category' }, cats.map(c => h('option', { value: c.code }, c.name)));
     const desc = h('textarea', { id: 'report-description', rows: 3, cols: 30 });
+    const extra = (await pluginForms('report')).map(formInputs);
     const form = h('form', { id: 'report-form' }, field(t('类别'), cat, 'category'), field(t('描述'), desc, 'description'),
-      h('button', { class: 'primary', type: 'submit' }, t('提交')));
+      extra.map(x => x.box), h('button', { class: 'primary', type: 'submit' }, t('提交')));
     const pop = L.popup().setLatLng(e.latlng).setContent(form).openOn(map);
     form.addEventListener('submit', async ev => {
       ev.preventDefault();
       try {
+        const ext = Object.assign({}, ...extra.map(x => x.values()));
         const made = await api('/api/v1/events', { method: 'POST', body: { category: cat.value, description: desc.value.trim(),
-          location: { lng: e.latlng.lng, lat: e.latlng.lat }, source: 'grid_worker' } });
+          location: { lng: e.latlng.lng, lat: e.latlng.lat }, source: 'grid_worker', ...(Object.keys(ext).length ? { ext } : {}) } });
         map.closePopup(pop);
         toast(`${t('上报事件')}: ${made.id}`);
         box.dataset.reported = made.id;

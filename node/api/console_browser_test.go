@@ -1,0 +1,52 @@
+package api
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/fengqiao/fengqiao/node/console"
+	bt "github.com/fengqiao/fengqiao/node/internal/browsertest"
+)
+
+// A region's plugin fields in the console, drawn from the plugin's
+// declared schema alone: the report form on the map shows the board
+// plugin's 受理信息 (a list with its Chinese names, a number), the report
+// carries them, and the event page shows them under the form's title.
+func TestConsolePluginForms(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts chromium")
+	}
+	f := newFixture(t)
+	f.withPlugins(t)
+	f.api.Console = console.Handler()
+	ctx := bt.Tab(t, bt.Browser(t))
+	if err := chromedp.Do(ctx, chromedp.Navigate(f.srv.URL+"/#/map")); err != nil {
+		t.Fatal(err)
+	}
+	bt.Until(t, ctx, "the sign-in form", "document.querySelector('#token') !== null")
+	bt.Fill(t, ctx, "#token", f.town)
+	bt.Click(t, ctx, "#signin button[type=submit]")
+	bt.Until(t, ctx, "the grids", "document.querySelector('#map') && +document.querySelector('#map').dataset.grids > 0")
+	bt.Click(t, ctx, "#report-mode")
+	bt.ClickMapOnGrid(t, ctx)
+	bt.Until(t, ctx, "the plugin's form in the report", `document.querySelector('#report-form fieldset[data-plugin="board"] legend')?.textContent === '受理信息'`)
+	names := bt.JS[[]string](t, ctx, `[...document.querySelectorAll('#report-form [name="ext.board:hazard"] option')].map(o => o.textContent)`)
+	if fmt.Sprint(names) != "[火灾 水患]" {
+		t.Errorf("the hazard choices read %v", names)
+	}
+	bt.Fill(t, ctx, "#report-description", "仓库旁堆放杂物")
+	bt.Fill(t, ctx, `#report-form [name="ext.board:hazard"]`, `"flood"`)
+	bt.Fill(t, ctx, `#report-form [name="ext.board:people"]`, "4")
+	bt.Click(t, ctx, "#report-form button[type=submit]")
+	bt.Until(t, ctx, "the report made", "!!document.querySelector('#map').dataset.reported")
+	id := bt.JS[string](t, ctx, "document.querySelector('#map').dataset.reported")
+	ev, err := f.b.s.Events.Get(id)
+	if err != nil || string(ev.Ext["board:hazard"]) != `"flood"` || string(ev.Ext["board:people"]) != "4" {
+		t.Fatalf("stored %v %v", ev.Ext, err)
+	}
+	bt.JS[bool](t, ctx, fmt.Sprintf("(location.hash = '#/event/%s', true)", id))
+	bt.Until(t, ctx, "the plugin's fields on the event", `document.querySelector('#ext tr[data-ext="board:hazard"] td')?.textContent === '水患'`)
+	bt.Shot(t, ctx, "plugin-fields")
+}
