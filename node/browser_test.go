@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/fengqiao/core/idcard"
+
 	bt "github.com/fengqiao/fengqiao/node/internal/browsertest"
 
 	"github.com/chromedp/cdproto/network"
@@ -252,6 +254,39 @@ func TestConsoleInBrowser(t *testing.T) {
 		if len(page.Events) != 1 || page.Events[0].Grid != grid {
 			t.Fatalf("the offline report made %d events (want one, on grid %s): %+v", len(page.Events), grid, page.Events)
 		}
+	})
+
+	t.Run("HandoverAccepted", func(t *testing.T) {
+		// 武侯区 hands a 社区矫正 subject over to 綦江区, over their peer link.
+		const wuhou = 4
+		var j struct {
+			Children []struct{ Code string } `json:"children"`
+		}
+		c.do(wuhou, "GET", "/api/v1/jurisdictions/510107", c.token, nil, &j)
+		c.do(wuhou, "GET", "/api/v1/jurisdictions/"+j.Children[0].Code, c.token, nil, &j)
+		const first = "51010719900101001"
+		var p struct{ ID string }
+		if code, err := c.do(wuhou, "POST", "/api/v1/people", c.token, map[string]any{"name": "吴某某", "id_number": first + string(idcard.CheckDigit(first)),
+			"kind": "registered", "jurisdiction": j.Children[0].Code}, &p); code != 201 {
+			t.Fatalf("person: %d %v", code, err)
+		}
+		if code, err := c.do(wuhou, "POST", "/api/v1/people/"+p.ID+"/special", c.token, map[string]any{"category": "community_correction", "level": 2,
+			"since": "2026-03-01T00:00:00Z", "details": map[string]any{"correction_type": "probation", "term_start": "2026-03-01", "term_end": "2027-08-31", "offense": "盗窃罪"}}, nil); code != 200 {
+			t.Fatalf("special: %d %v", code, err)
+		}
+		var h struct{ ID string }
+		if code, err := c.do(wuhou, "POST", "/api/v1/handovers", c.token, map[string]any{"person": p.ID, "to": "500110",
+			"deadline": time.Now().Add(24 * time.Hour).Format(time.RFC3339), "note": "迁居綦江区"}, &h); code != 201 {
+			t.Fatalf("handover: %d %v", code, err)
+		}
+		ctx := bt.Tab(t, bctx)
+		signIn(t, ctx, c, qijiang, c.token)
+		navigate(t, ctx, "#/federation")
+		row := fmt.Sprintf(".handover-row[data-id=%q]", h.ID)
+		bt.Until(t, ctx, "the handover waiting at 綦江", fmt.Sprintf("document.querySelector('%s[data-status=pending] .accept-handover') !== null", row))
+		bt.Shot(t, ctx, "handover")
+		bt.Click(t, ctx, row+" .accept-handover")
+		bt.Until(t, ctx, "the handover accepted", fmt.Sprintf("document.querySelector('%s')?.dataset.status === 'accepted'", row))
 	})
 
 	t.Run("CrossRegionCase", func(t *testing.T) {

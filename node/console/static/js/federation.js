@@ -6,6 +6,7 @@ import { t } from './i18n.js';
 import { may, go } from './app.js';
 
 export async function federationPage(main, r) {
+  let offHandovers = null;
   if (may('cluster_read')) {
     try {
       const m = await api('/api/v1/federation/members');
@@ -19,6 +20,27 @@ export async function federationPage(main, r) {
           (l.links || []).map(x => h('tr', {}, h('td', {}, x.peer), h('td', {}, x.relation), h('td', {}, `${x.sent}/${x.acked}`), h('td', {}, String(x.depth)),
             h('td', { class: x.depth ? 'overdue' : '' }, x.oldest ? Math.round((Date.now() - new Date(x.oldest)) / 1000) + ' s' : '0'), h('td', {}, String(x.refused)))))));
     } catch (e) { main.append(h('p', { class: 'muted' }, e.message)); }
+  }
+  if (may('reveal')) {
+    // 衔接: special-population subjects handed over between jurisdictions;
+    // an incoming one waits here to be accepted before its deadline.
+    const box = h('div', { class: 'card', id: 'handovers' });
+    main.append(box);
+    const loadHandovers = async () => {
+      try {
+        const hs = (await api('/api/v1/handovers')).handovers || [];
+        clear(box, h('h3', {}, '人员衔接'), hs.length ? h('table', {}, h('tr', {}, h('th', {}, '方向'), h('th', {}, '对象'), h('th', {}, '转出 → 接收'), h('th', {}, t('办结时限')), h('th', {}, t('状态')), h('th', {})),
+          hs.map(x => h('tr', { class: 'handover-row', dataset: { id: x.id, status: x.status } },
+            h('td', {}, x.direction === 'in' ? '转入' : '转出'), h('td', {}, `${x.subject.name_masked} ${x.subject.id_masked}`), h('td', {}, `${x.from} → ${x.to}`),
+            h('td', { class: x.status === 'pending' && new Date(x.deadline) < Date.now() ? 'overdue' : '' }, when(x.deadline)),
+            h('td', {}, x.status === 'pending' ? '待接收' : '已接收'),
+            h('td', {}, x.direction === 'in' && x.status === 'pending' ? h('button', { type: 'button', class: 'primary accept-handover', onclick: async () => {
+              try { await api(`/api/v1/handovers/${encodeURIComponent(x.id)}/accept`, { method: 'POST' }); toast('已接收'); loadHandovers(); } catch (e) { toast(e.message, true); }
+            } }, '接收') : '')))) : h('p', { class: 'muted' }, t('无')));
+      } catch (e) { clear(box, h('p', { class: 'muted' }, e.message)); }
+    };
+    await loadHandovers();
+    offHandovers = onChanges(chs => { if (chs.some(c => c.kind === 'handover')) loadHandovers(); });
   }
   const cases = h('div', { class: 'card', id: 'cases' });
   const one = h('div', { id: 'case' });
@@ -44,7 +66,7 @@ export async function federationPage(main, r) {
   await load();
   if (r.params.get('case')) await show(r.params.get('case'));
   const off = onChanges(chs => { if (chs.some(c => c.kind === 'case')) { load(); if (r.params.get('case')) show(r.params.get('case')); } });
-  return off;
+  return () => { off(); if (offHandovers) offHandovers(); };
 }
 
 function openForm() {
