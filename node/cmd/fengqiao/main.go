@@ -29,7 +29,7 @@ func root() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: false,
 	}
-	cmd.AddCommand(serve(), keygen(), keysCmd(), operator(), backupCmd(), restoreCmd(), auditCmd(), tlsCmd(), importCmd(), tokenCmd(), demoCmd(), federationCmd(), pluginCmd())
+	cmd.AddCommand(serve(), keygen(), keysCmd(), operator(), backupCmd(), restoreCmd(), auditCmd(), tlsCmd(), importCmd(), tokenCmd(), demoCmd(), federationCmd(), pluginCmd(), doctorCmd())
 	return cmd
 }
 
