@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -152,6 +153,41 @@ func (n *demoNode) waitLeader(ctx context.Context) (*demoMember, error) {
 	}
 }
 
+// printReady ends the demo's start with one block: where to look, the
+// token, and what to try.
+func printReady(o DemoOptions, nodes []*demoNode) {
+	url := func(code string) string {
+		for _, n := range nodes {
+			if n.code == code {
+				return "http://" + n.api
+			}
+		}
+		return ""
+	}
+	token := o.Token
+	if os.Getenv("FENGQIAO_TOKEN") == o.Token {
+		token = "the one in FENGQIAO_TOKEN"
+	}
+	qj, rc, lc := url("500110"), url("500153"), url("511083")
+	line := strings.Repeat("─", 72)
+	fmt.Fprintf(o.Out, `%s
+枫桥 demo ready: %d jurisdictions, each its own Raft group (%d replica(s) each)
+  console  %s/          綦江区: grids, residents, events, party
+  phone    %s/m/        网格员端 (installable; reports offline and syncs)
+  token    %s
+           dev_root: every role on every node, development only
+  try
+    - sign in, open 一张图: 綦江's grids; tick 上报事件 and click a grid to report
+    - 工作台 updates live; take an event 受理 → 派遣 → 签收 → 处置反馈 → 核查 → 回访评价
+    - 联动 at 荣昌 %s/#/federation: open a case with 511083,
+      then see it and its entries at 隆昌 %s/#/federation
+    - curl -H "Authorization: Bearer $TOKEN" %s/api/v1/events?limit=5
+    - Open311: %s/open311/v2/discovery.json
+  Ctrl-C stops the demo.
+%s
+`, line, len(nodes), o.Replicas, qj, qj, token, rc, lc, qj, qj, line)
+}
+
 // RunDemo runs the whole federation in this process until ctx ends.
 func RunDemo(ctx context.Context, o DemoOptions) error {
 	if o.BasePort == 0 {
@@ -213,6 +249,7 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 		}
 		fmt.Fprintf(o.Out, "%s %s http://%s\n", n.code, n.name, n.api)
 	}
+	printReady(o, nodes)
 	if o.Traffic > 0 {
 		wg.Add(1)
 		go func() {

@@ -67,9 +67,19 @@ func TestDemoFederation(t *testing.T) {
 		t.Fatalf("timed out waiting for %s\noutput:\n%s", what, out.String())
 	}
 	// Node order is demoLayout's: 0 重庆市, 2 荣昌区, 4 武侯区, 6 隆昌市, 1 綦江区.
-	wait("every node's CODE NAME URL line", func() bool { return strings.Count(out.String(), "http://") == 15 })
+	wait("every node's CODE NAME URL line and the ready block", func() bool { return strings.Contains(out.String(), "demo ready") })
 	if !strings.Contains(out.String(), "500153 荣昌区 "+url(2)) {
 		t.Fatalf("output lines: %s", out.String())
+	}
+	// One ready block, last: the console, the phone view, the token, what to try.
+	ready := out.String()[strings.Index(out.String(), "枫桥 demo ready"):]
+	for _, want := range []string{"15 jurisdictions", url(1) + "/ ", url(1) + "/m/", "fq_", "一张图", url(2) + "/#/federation", "discovery.json"} {
+		if !strings.Contains(ready, want) {
+			t.Errorf("the ready block lacks %q:\n%s", want, ready)
+		}
+	}
+	if strings.Count(out.String(), "demo ready") != 1 {
+		t.Errorf("the ready block is printed %d times", strings.Count(out.String(), "demo ready"))
 	}
 	wait("fifteen leaders in the pool view", func() bool {
 		var v struct{ Leaders map[string]string }

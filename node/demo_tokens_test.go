@@ -45,7 +45,7 @@ func (c demoClient) do(i int, method, path, token string, body, out any) (int, e
 }
 
 // startDemo runs the demo federation until the test ends and waits for its
-// fifteen leaders.
+// ready block and its fifteen leaders.
 func startDemo(tb testing.TB) demoClient {
 	const token = "fq_demo_bench_token_0123456789abcdef"
 	out := &lockedBuffer{}
@@ -65,7 +65,7 @@ func startDemo(tb testing.TB) demoClient {
 	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 		// Every node started (its line printed after its seeding) and led.
 		var v struct{ Leaders map[string]string }
-		if strings.Count(out.String(), "http://") == 15 {
+		if strings.Contains(out.String(), "demo ready") {
 			if code, _ := c.do(0, "GET", "/api/v1/federation/members", token, nil, &v); code == 200 && len(v.Leaders) == 15 {
 				return c
 			}

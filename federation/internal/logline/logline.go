@@ -30,6 +30,9 @@ func (w *Writer) Write(p []byte) (int, error) {
 	if w.Closing != nil && w.Closing.Load() && strings.Contains(line, closedConn) {
 		lvl = slog.LevelDebug
 	}
+	if lvl == slog.LevelWarn && routine(line) {
+		lvl = slog.LevelInfo
+	}
 	w.Logger.Log(context.Background(), lvl, w.Source, "line", line)
 	return len(p), nil
 }
@@ -37,6 +40,15 @@ func (w *Writer) Write(p []byte) (int, error) {
 // closedConn is how net reports I/O on a socket closed underneath it
 // (net.ErrClosed's text, as the libraries print it).
 const closedConn = "use of closed network connection"
+
+// routine reports whether a line the library tags WARN is the normal
+// course of things, so it stays below warn: a group's first election
+// (raft names no last leader; after losing one it names it, and that
+// stays a warning).
+func routine(line string) bool {
+	return strings.Contains(line, "heartbeat timeout reached, starting election") &&
+		strings.HasSuffix(line, "last-leader-addr= last-leader-id=")
+}
 
 func level(line string) slog.Level {
 	switch {

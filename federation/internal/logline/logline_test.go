@@ -17,6 +17,9 @@ func TestLevels(t *testing.T) {
 		"[INFO] memberlist: marking node dead":   "INFO",
 		"[DEBUG] memberlist: stream connection":  "DEBUG",
 		"no tag at all":                          "WARN",
+		// A group's first election is routine; losing a leader is not.
+		"2026-12-07T23:21:07.072Z [WARN]  raft: heartbeat timeout reached, starting election: last-leader-addr= last-leader-id=":                 "INFO",
+		"2026-12-07T23:21:07.072Z [WARN]  raft: heartbeat timeout reached, starting election: last-leader-addr=127.0.0.1:7001 last-leader-id=n1": "WARN",
 	}
 	for line, want := range cases {
 		var buf bytes.Buffer
