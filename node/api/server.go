@@ -55,9 +55,10 @@ type Server struct {
 	// Plugins, if set, is the node's plugin manager: plugin registration
 	// and the plugins' own routes need it.
 	Plugins PluginHost
-	// Console, if set, serves every path outside /api/, /open311/ and the
-	// health checks: the embedded web console (node/console).
-	Console http.Handler
+	// Console, if set, serves the paths it says are its own (outside /api/
+	// and /open311/): the embedded web console (node/console). Every other
+	// path answers problem+json as before.
+	Console ConsoleHandler
 	lock    *lockout
 }
 
@@ -244,13 +245,20 @@ func New(b Backend, log *slog.Logger) *Server {
 		}
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if s.Console != nil && !strings.HasPrefix(r.URL.Path, "/api/") && !strings.HasPrefix(r.URL.Path, "/open311/") {
+		if s.Console != nil && !strings.HasPrefix(r.URL.Path, "/api/") && !strings.HasPrefix(r.URL.Path, "/open311/") && s.Console.Serves(r.URL.Path) {
 			s.Console.ServeHTTP(w, r)
 			return
 		}
 		writeProblem(w, r, errs.NotFound("path", "no such endpoint %s", r.URL.Path))
 	})
 	return s
+}
+
+// ConsoleHandler serves the web console's own paths.
+type ConsoleHandler interface {
+	http.Handler
+	// Serves reports whether a path is the console's.
+	Serves(path string) bool
 }
 
 // ServeHTTP implements http.Handler.

@@ -35,61 +35,68 @@ func Static() fs.FS {
 const policy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; " +
 	"connect-src 'self'; worker-src 'self'; manifest-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
-// Handler serves the console. A path with no file behind it and no
-// extension is a page of the single-page console and gets its index.html
-// (the phone view's under /m/); any other missing file is a 404.
-func Handler() http.Handler {
+// Console serves the console's files.
+type Console struct {
+	root fs.FS
+	fsrv http.Handler
+}
+
+// Handler serves the console: its files, with / and /m/ answering their
+// index.html. Pages are routed in the URL's fragment (#/queue), so no other
+// path is a page; Serves says which paths are the console's, and the node
+// answers every other one itself.
+func Handler() *Console {
 	root := Static()
-	fsrv := http.FileServerFS(root)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		h := w.Header()
-		h.Set("Content-Security-Policy", policy)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
-		p := strings.TrimPrefix(path.Clean(r.URL.Path), "/")
-		if p == "" {
-			p = "."
-		}
-		if st, err := fs.Stat(root, p); err != nil || st.IsDir() && !exists(root, path.Join(p, "index.html")) {
-			if path.Ext(p) != "" {
-				http.NotFound(w, r)
-				return
-			}
-			page := "index.html"
-			if p == "m" || strings.HasPrefix(p, "m/") {
-				page = "m/index.html"
-			}
-			serveFile(w, r, root, page)
-			return
-		}
-		switch {
-		case strings.HasPrefix(p, "vendor/"):
-			// Versioned by their directory's README: safe to keep a day.
-			h.Set("Cache-Control", "public, max-age=86400")
-		default:
-			// Our own files change with the binary: revalidate each time
-			// (the embed FS has no modification times, so no 304s).
-			h.Set("Cache-Control", "no-cache")
-		}
-		if strings.HasSuffix(p, "sw.js") {
-			h.Set("Service-Worker-Allowed", "/m/")
-		}
-		fsrv.ServeHTTP(w, r)
-	})
+	return &Console{root: root, fsrv: http.FileServerFS(root)}
+}
+
+// Serves reports whether path is one of the console's: a file, or a
+// directory with an index.html (/, /m/, and /m without its slash).
+func (c *Console) Serves(urlPath string) bool {
+	p := strings.TrimPrefix(path.Clean(urlPath), "/")
+	if p == "" {
+		p = "."
+	}
+	st, err := fs.Stat(c.root, p)
+	if err != nil {
+		return false
+	}
+	return !st.IsDir() || exists(c.root, path.Join(p, "index.html"))
+}
+
+// ServeHTTP implements http.Handler.
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if !c.Serves(r.URL.Path) {
+		http.NotFound(w, r)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Security-Policy", policy)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	p := strings.TrimPrefix(path.Clean(r.URL.Path), "/")
+	switch {
+	case strings.HasPrefix(p, "vendor/"):
+		// Versioned by their directory's README: safe to keep a day.
+		h.Set("Cache-Control", "public, max-age=86400")
+	default:
+		// Our own files change with the binary: revalidate each time
+		// (the embed FS has no modification times, so no 304s).
+		h.Set("Cache-Control", "no-cache")
+	}
+	if p == "m/sw.js" {
+		h.Set("Service-Worker-Allowed", "/m/")
+	}
+	c.fsrv.ServeHTTP(w, r)
 }
 
 func exists(root fs.FS, name string) bool {
 	_, err := fs.Stat(root, name)
 	return err == nil
-}
-
-func serveFile(w http.ResponseWriter, r *http.Request, root fs.FS, name string) {
-	w.Header().Set("Cache-Control", "no-cache")
-	http.ServeFileFS(w, r, root, name)
 }

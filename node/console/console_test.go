@@ -17,12 +17,12 @@ func get(t *testing.T, h http.Handler, path string) *http.Response {
 	return rec.Result()
 }
 
-// Pages of the single-page console fall back to its index; files that do
-// not exist are 404; every answer carries the content security policy.
+// The console's files and its two indexes are served with the content
+// security policy; nothing else is the console's (the node answers it).
 func TestHandlerServesPagesAndFiles(t *testing.T) {
 	h := Handler()
 	for path, want := range map[string]string{
-		"/": "综治中心工作台", "/queue": "综治中心工作台", "/m/": "网格员", "/m/queue": "网格员",
+		"/": "综治中心工作台", "/m/": "网格员",
 		"/js/app.js": "hashchange", "/vendor/leaflet/leaflet.js": "Leaflet",
 	} {
 		resp := get(t, h, path)
@@ -34,10 +34,13 @@ func TestHandlerServesPagesAndFiles(t *testing.T) {
 			t.Errorf("%s: headers %v", path, resp.Header)
 		}
 	}
-	for _, path := range []string{"/js/nothing.js", "/vendor/x.css"} {
-		if resp := get(t, h, path); resp.StatusCode != 404 {
-			t.Errorf("%s: %d, want 404", path, resp.StatusCode)
+	for _, path := range []string{"/js/nothing.js", "/vendor/x.css", "/metrics", "/queue", "/m/queue", "/vendor/"} {
+		if resp := get(t, h, path); resp.StatusCode != 404 || h.Serves(path) {
+			t.Errorf("%s: %d, want 404 and not the console's", path, resp.StatusCode)
 		}
+	}
+	if !h.Serves("/m") || !h.Serves("/js/app.js") {
+		t.Error("/m and /js/app.js are the console's")
 	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("POST", "/", nil))
