@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -101,6 +102,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		signIn(t, figures, c, qijiang, c.token)
 		navigate(t, figures, "#/figures")
 		bt.Until(t, figures, "the figures", "document.querySelector('[data-kpi=closed] b') !== null")
+		bt.Until(t, figures, "the charts by month, 通报 and grid", "['#trend', '#bulletin-chart', '#grid-chart'].every(s => document.querySelector(s + ' canvas'))")
 		closedBefore := bt.JS[int](t, figures, "+document.querySelector('[data-kpi=closed] b').textContent")
 		bt.JS[bool](t, figures, "(window.__noReload = true, true)")
 
@@ -209,6 +211,13 @@ func TestConsoleInBrowser(t *testing.T) {
 		bt.Click(t, ctx, "#signin button[type=submit]")
 		bt.Until(t, ctx, "the report form", "document.querySelector('#report #description') !== null")
 		bt.Shot(t, ctx, "phone")
+		// Installable: the manifest, and a service worker for /m/ that keeps the shell.
+		if scope := bt.JS[string](t, ctx, "navigator.serviceWorker.ready.then(r => r.scope)"); !strings.HasSuffix(scope, "/m/") {
+			t.Errorf("service worker scope %q", scope)
+		}
+		if name := bt.JS[string](t, ctx, "fetch(document.querySelector('link[rel=manifest]').href).then(r => r.json()).then(m => m.display + ' ' + m.start_url)"); name != "standalone /m/" {
+			t.Errorf("manifest: %q", name)
+		}
 		offline := func(off bool) {
 			t.Helper()
 			err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
@@ -278,6 +287,12 @@ func TestConsoleInBrowser(t *testing.T) {
 		if code, err := c.do(wuhou, "POST", "/api/v1/handovers", c.token, map[string]any{"person": p.ID, "to": "500110",
 			"deadline": time.Now().Add(24 * time.Hour).Format(time.RFC3339), "note": "迁居綦江区"}, &h); code != 201 {
 			t.Fatalf("handover: %d %v", code, err)
+		}
+		// The subject's sealed identity crossed the link; no answer carries it.
+		var raw json.RawMessage
+		c.do(wuhou, "GET", "/api/v1/handovers", c.token, nil, &raw)
+		if !strings.Contains(string(raw), h.ID) || strings.Contains(string(raw), "_sealed") {
+			t.Errorf("the handover listing: %s", raw)
 		}
 		ctx := bt.Tab(t, bctx)
 		signIn(t, ctx, c, qijiang, c.token)

@@ -8,40 +8,16 @@ import (
 	"github.com/fengqiao/fengqiao/core/model"
 )
 
-// handoverView is a handover without the sealed values its subject may
-// carry (ciphertext under this node's keys: no use to a caller).
-type handoverView struct {
-	ID         string      `json:"id"`
-	Direction  string      `json:"direction"`
-	Person     string      `json:"person,omitempty"`
-	From       string      `json:"from"`
-	To         string      `json:"to"`
-	Status     string      `json:"status"`
-	Note       string      `json:"note,omitempty"`
-	OpenedAt   time.Time   `json:"opened_at"`
-	Deadline   time.Time   `json:"deadline"`
-	AcceptedAt time.Time   `json:"accepted_at,omitzero"`
-	AlertEvent string      `json:"alert_event,omitempty"`
-	Subject    subjectView `json:"subject"`
-}
-
-type subjectView struct {
-	NameMasked string `json:"name_masked"`
-	IDMasked   string `json:"id_masked"`
-	Kind       string `json:"kind,omitempty"`
-	Category   string `json:"category,omitempty"`
-	Level      int    `json:"level,omitempty"`
-}
-
-func viewHandover(h model.Handover) handoverView {
-	s := h.Subject
-	return handoverView{ID: h.ID, Direction: h.Direction, Person: h.Person, From: h.From, To: h.To, Status: h.Status, Note: h.Note,
-		OpenedAt: h.OpenedAt, Deadline: h.Deadline, AcceptedAt: h.AcceptedAt, AlertEvent: h.AlertEvent,
-		Subject: subjectView{s.NameMasked, s.IDMasked, s.Kind, s.Category, s.Level}}
+// viewHandover answers a handover without the sealed values its subject
+// may carry (ciphertext under this node's keys: no use to a caller); the
+// fields are omitted when empty.
+func viewHandover(h model.Handover) model.Handover {
+	h.Subject.NameSealed, h.Subject.IDSealed, h.Subject.DetailsSealed = "", "", ""
+	return h
 }
 
 type handoversView struct {
-	Handovers []handoverView `json:"handovers"`
+	Handovers []model.Handover `json:"handovers"`
 }
 
 // openHandoverRequest is the body of openHandover.
@@ -68,7 +44,7 @@ func (s *Server) listHandovers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := handoversView{Handovers: []handoverView{}}
+	out := handoversView{Handovers: []model.Handover{}}
 	for _, h := range all {
 		if status == "" || h.Status == status {
 			out.Handovers = append(out.Handovers, viewHandover(h))

@@ -82,19 +82,26 @@ export async function download(path, name, onProgress) {
 // (imports report progress this way).
 export async function ndjson(path, file, contentType, onLine) {
   const resp = await api(path, { method: 'POST', body: file, raw: true, headers: { 'Content-Type': contentType } });
-  const reader = resp.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buf = '', last = null;
+  let last = null;
+  await pieces(resp.body, '\n', line => { if (line.trim()) { last = JSON.parse(line); onLine(last); } });
+  return last;
+}
+
+// pieces reads a streamed body as text and hands on each piece ending in
+// sep (NDJSON lines, server-sent event blocks) as it completes.
+async function pieces(body, sep, fn) {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = '';
   for (;;) {
     const { done, value } = await reader.read();
-    if (done) break;
+    if (done) return;
     buf += value;
     let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i); buf = buf.slice(i + 1);
-      if (line.trim()) { last = JSON.parse(line); onLine(last); }
+    while ((i = buf.indexOf(sep)) >= 0) {
+      const piece = buf.slice(0, i); buf = buf.slice(i + sep.length);
+      fn(piece);
     }
   }
-  return last;
 }
 
 // Live updates: one stream of the change feed (server-sent events read
@@ -111,27 +118,18 @@ export function startStream() {
       try {
         const resp = await fetch('/api/v1/changes/stream' + (lastSeq ? '?after=' + lastSeq : ''), { headers: headers(), signal });
         if (!resp.ok) throw new Error('stream ' + resp.status);
-        const reader = resp.body.pipeThrough(new TextDecoderStream()).getReader();
-        let buf = '';
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          buf += value;
-          let i;
-          while ((i = buf.indexOf('\n\n')) >= 0) {
-            const block = buf.slice(0, i); buf = buf.slice(i + 2);
-            const ev = {};
-            for (const line of block.split('\n')) {
-              const c = line.indexOf(': ');
-              if (c > 0) ev[line.slice(0, c)] = line.slice(c + 2);
-            }
-            if (ev.id) lastSeq = ev.id;
-            if (ev.event === 'changes') {
-              const page = JSON.parse(ev.data);
-              for (const fn of listeners) fn(page.changes);
-            }
+        await pieces(resp.body, '\n\n', block => {
+          const ev = {};
+          for (const line of block.split('\n')) {
+            const c = line.indexOf(': ');
+            if (c > 0) ev[line.slice(0, c)] = line.slice(c + 2);
           }
-        }
+          if (ev.id) lastSeq = ev.id;
+          if (ev.event === 'changes') {
+            const page = JSON.parse(ev.data);
+            for (const fn of listeners) fn(page.changes);
+          }
+        });
       } catch (e) {
         if (signal.aborted) return;
       }

@@ -18,11 +18,13 @@ export async function figuresPage(main) {
   const scope = auth.me.token.scope.length <= 12 ? auth.me.token.scope : '';
   const kpis = h('div', { class: 'card', id: 'kpis' });
   const trend = h('div', { class: 'chart', id: 'trend' }), bulletin = h('div', { class: 'chart', id: 'bulletin-chart' });
+  const byGrid = h('div', { class: 'chart', id: 'grid-chart' });
   main.append(kpis,
     h('div', { class: 'row' },
       h('div', { class: 'card grow' }, h('h3', {}, t('月度趋势'), ' ', exportButton('/api/v1/stats/export' + qs({ jurisdiction: scope, format: 'xlsx' }), 'figures.xlsx')), trend),
-      h('div', { class: 'card grow' }, h('h3', {}, t('月度通报'), ' ', exportButton('/api/v1/bulletin/export' + qs({ jurisdiction: scope, period: months(1)[0], format: 'xlsx' }), 'bulletin.xlsx')), bulletin)));
-  const charts = [echarts.init(trend), echarts.init(bulletin)];
+      h('div', { class: 'card grow' }, h('h3', {}, t('月度通报'), ' ', exportButton('/api/v1/bulletin/export' + qs({ jurisdiction: scope, period: months(1)[0], format: 'xlsx' }), 'bulletin.xlsx')), bulletin)),
+    h('div', { class: 'card' }, h('h3', {}, t('按网格'), ' ', exportButton('/api/v1/bulletin/export' + qs({ jurisdiction: scope, period: months(1)[0], by: 'grid', format: 'xlsx' }), 'grids.xlsx')), byGrid));
+  const charts = [echarts.init(trend), echarts.init(bulletin), echarts.init(byGrid)];
   const drawKpis = async () => {
     const s = await api('/api/v1/stats' + qs({ jurisdiction: scope, source: 'local' }));
     kpis.replaceChildren(h('h3', {}, t('三率')),
@@ -46,7 +48,17 @@ export async function figuresPage(main) {
         series: [{ name: '按期办结率', type: 'bar', data: rows.map(r => pct(r.on_time_rate)).reverse() }] });
     } catch (e) { bulletin.textContent = e.message; }
   };
-  await Promise.all([drawKpis(), drawTrend(), drawBulletin()]);
+  // By grid: this month's busiest grids, reported and closed.
+  const drawGrids = async () => {
+    try {
+      const b = await api('/api/v1/bulletin' + qs({ jurisdiction: scope, period: months(1)[0], by: 'grid' }));
+      const rows = (b.rows || []).slice().sort((x, y) => y.reported - x.reported).slice(0, 30);
+      charts[2].setOption({ tooltip: { trigger: 'axis' }, legend: {}, grid: { bottom: 90 },
+        xAxis: { type: 'category', axisLabel: { interval: 0, rotate: 45 }, data: rows.map(r => r.name || r.unit) }, yAxis: { type: 'value' },
+        series: [{ name: '上报', type: 'bar', data: rows.map(r => r.reported) }, { name: '已结案', type: 'bar', data: rows.map(r => r.closed) }] });
+    } catch (e) { byGrid.textContent = e.message; }
+  };
+  await Promise.all([drawKpis(), drawTrend(), drawBulletin(), drawGrids()]);
   let pending = null;
   const off = onChanges(chs => { if (chs.some(c => c.kind === 'event') && !pending) pending = setTimeout(() => { pending = null; drawKpis(); }, 300); });
   const resize = () => charts.forEach(c => c.resize());
