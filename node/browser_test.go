@@ -203,6 +203,10 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 		grid := fc.Features[0].ID
 		ctx := bt.Tab(t, bctx)
+		// A phone's screen.
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch)); err != nil {
+			t.Fatal(err)
+		}
 		if err := chromedp.Do(ctx, chromedp.Navigate(c.url(qijiang)+"/m/")); err != nil {
 			t.Fatal(err)
 		}

@@ -92,7 +92,7 @@ func Until(t testing.TB, ctx context.Context, what, expr string) {
 	defer cancel()
 	if _, err := chromedp.Run(wctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
 		Shot(t, ctx, "failed")
-		body, _ := chromedp.Run(ctx, chromedp.Evaluate[string]("document.body.innerText.slice(0, 2000)"))
+		body, _ := chromedp.Run(ctx, chromedp.Evaluate[string]("'last error: ' + (document.body.dataset.lastError || 'none') + '\\n' + document.body.innerText.slice(0, 2000)"))
 		t.Fatalf("waiting for %s (%s): %v\npage:\n%s", what, expr, err, body)
 	}
 }
@@ -126,10 +126,15 @@ func Fill(t testing.TB, ctx context.Context, sel, value string) {
 		el.dispatchEvent(new Event('input', {bubbles: true})); el.dispatchEvent(new Event('change', {bubbles: true})); return true; })()`, sel, value))
 }
 
-// Click waits for an element and clicks it.
+// Click waits for an element to be there and to stand still (a Leaflet
+// popup pans the map into view as it opens), then clicks where it is.
 func Click(t testing.TB, ctx context.Context, sel string) {
 	t.Helper()
 	Until(t, ctx, sel, fmt.Sprintf("document.querySelector(%q) !== null", sel))
+	JS[bool](t, ctx, fmt.Sprintf(`new Promise(done => { let last = '', same = 0;
+		const step = () => { const el = document.querySelector(%q); const r = el ? JSON.stringify(el.getBoundingClientRect()) : '';
+			same = r === last ? same + 1 : 0; last = r; same >= 5 ? done(true) : requestAnimationFrame(step); };
+		requestAnimationFrame(step); })`, sel))
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
 		t.Fatalf("click %s: %v", sel, err)
 	}

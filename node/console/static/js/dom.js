@@ -20,6 +20,8 @@ export function h(tag, attrs, ...kids) {
 export function clear(el, ...kids) { el.replaceChildren(); for (const k of kids.flat()) if (k) el.append(k); return el; }
 
 export function toast(msg, bad) {
+  // The last error stays on the page (for whoever looks after the toast is gone).
+  if (bad) document.body.dataset.lastError = msg;
   const box = document.getElementById('toast');
   const d = h('div', { class: bad ? 'bad' : '' }, msg);
   box.append(d);

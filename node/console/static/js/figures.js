@@ -44,6 +44,8 @@ export async function figuresPage(main) {
     try {
       const b = await api('/api/v1/bulletin' + qs({ jurisdiction: scope, period: months(1)[0] }));
       const rows = (b.rows || []).slice(0, 20);
+      bulletin.style.height = Math.max(300, rows.length * 24 + 60) + 'px'; // a row per unit, legible
+      charts[1].resize();
       charts[1].setOption({ tooltip: {}, grid: { left: 140 }, xAxis: { type: 'value', max: 100 }, yAxis: { type: 'category', axisLabel: { interval: 0 }, data: rows.map(r => r.name || r.unit).reverse() },
         series: [{ name: '按期办结率', type: 'bar', data: rows.map(r => pct(r.on_time_rate)).reverse() }] });
     } catch (e) { bulletin.textContent = e.message; }
