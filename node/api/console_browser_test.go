@@ -50,3 +50,32 @@ func TestConsolePluginForms(t *testing.T) {
 	bt.Until(t, ctx, "the plugin's fields on the event", `document.querySelector('#ext tr[data-ext="board:hazard"] td')?.textContent === '水患'`)
 	bt.Shot(t, ctx, "plugin-fields")
 }
+
+// An administrator signs in with the code from an authenticator; a missing
+// code is named beside its field, and when the code runs out the console
+// asks for a new one and carries on.
+func TestConsoleSignInWithTOTP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts chromium")
+	}
+	f := newFixture(t)
+	f.api.Console = console.Handler()
+	ctx := bt.Tab(t, bt.Browser(t))
+	if err := chromedp.Do(ctx, chromedp.Navigate(f.srv.URL+"/")); err != nil {
+		t.Fatal(err)
+	}
+	bt.Until(t, ctx, "the sign-in form", "document.querySelector('#token') !== null")
+	bt.Fill(t, ctx, "#token", f.admin)
+	bt.Click(t, ctx, "#signin button[type=submit]")
+	bt.Until(t, ctx, "the code asked for beside its field", `document.querySelector('.field[data-field="otp"]').classList.contains('bad')`)
+	bt.Fill(t, ctx, "#token", f.admin)
+	bt.Fill(t, ctx, "#otp", f.otpFor(f.admin))
+	bt.Click(t, ctx, "#signin button[type=submit]")
+	bt.Until(t, ctx, "the console", "document.querySelectorAll('#nav a').length > 0")
+	// The code runs out (here: a wrong one takes its place); the next page asks again.
+	bt.JS[bool](t, ctx, `import('/js/api.js').then(m => { m.auth.otp = '000000'; location.hash = '#/party'; return true; })`)
+	bt.Until(t, ctx, "a fresh code asked for", "document.querySelector('#otp-dialog') !== null")
+	bt.Fill(t, ctx, "#otp-again", f.otpFor(f.admin))
+	bt.Click(t, ctx, `#otp-dialog button[value="ok"]`)
+	bt.Until(t, ctx, "the page after the new code", "document.querySelector('#coverage') !== null")
+}

@@ -13,6 +13,9 @@ export const auth = {
   token: sessionStorage.getItem('fq.token') || '',
   otp: '',
   me: null,
+  // askOTP, set by the page, asks an administrator for a fresh code when
+  // the one given at sign-in has run out (codes last about a minute).
+  askOTP: null,
 };
 
 export function setToken(tok, otp) {
@@ -36,9 +39,17 @@ export async function api(path, opts = {}) {
     else { init.body = JSON.stringify(opts.body); init.headers['Content-Type'] = 'application/json'; }
   }
   const resp = await fetch(path, init);
-  if (opts.raw) { if (!resp.ok) throw await problemOf(resp); return resp; }
+  if (!resp.ok) {
+    const err = await problemOf(resp);
+    // An administrator's code ran out: ask for a new one and try once more.
+    if (err.status === 401 && err.field === 'otp' && auth.otp && auth.askOTP && !opts.retried) {
+      const code = await auth.askOTP(err.message);
+      if (code) { auth.otp = code; return api(path, { ...opts, retried: true }); }
+    }
+    throw err;
+  }
+  if (opts.raw) return resp;
   if (resp.status === 204) return null;
-  if (!resp.ok) throw await problemOf(resp);
   return resp.json();
 }
 

@@ -78,6 +78,20 @@ function shell() {
   document.getElementById('lang').textContent = getLang() === 'en' ? '中文' : 'EN';
 }
 
+// askOTP shows a small dialog for a fresh one-time code; concurrent
+// requests share one prompt.
+let asking = null;
+auth.askOTP = why => asking || (asking = new Promise(resolve => {
+  const input = h('input', { id: 'otp-again', inputmode: 'numeric', autocomplete: 'one-time-code', size: 8 });
+  const dlg = h('dialog', { id: 'otp-dialog' }, h('form', { method: 'dialog' },
+    h('p', {}, t('动态口令（管理员）')), h('p', { class: 'muted' }, why), input, ' ', h('button', { class: 'primary', value: 'ok' }, t('确定')),
+    ' ', h('button', { value: 'cancel', formnovalidate: true }, t('取消'))));
+  dlg.addEventListener('close', () => { const code = dlg.returnValue === 'ok' ? input.value.trim() : ''; dlg.remove(); asking = null; resolve(code); });
+  document.body.append(dlg);
+  dlg.showModal();
+  input.focus();
+}));
+
 document.getElementById('signout').addEventListener('click', () => { stopStream(); clearToken(); location.hash = '#/'; render(); });
 document.getElementById('lang').addEventListener('click', () => { setLang(getLang() === 'en' ? 'zh-CN' : 'en'); render(); });
 window.addEventListener('hashchange', render);
