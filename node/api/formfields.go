@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -126,7 +127,7 @@ func o311Attributes(fields []formField) []o311Attribute {
 func o311Values(enum []any, names []string) []o311Value {
 	out := make([]o311Value, len(enum))
 	for i, e := range enum {
-		key := strings.Trim(string(must(json.Marshal(e))), `"`)
+		key := fmt.Sprint(e) // a JSON string, number or boolean, as a form sends it
 		out[i] = o311Value{Key: key, Name: key}
 		if i < len(names) {
 			out[i].Name = names[i]
@@ -134,8 +135,6 @@ func o311Values(enum []any, names []string) []o311Value {
 	}
 	return out
 }
-
-func must(b []byte, _ error) []byte { return b }
 
 // o311AttributeValues reads attribute[code] (and attribute[code][] for a
 // multivaluelist) from an Open311 form into extension fields, typed as the
