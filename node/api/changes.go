@@ -72,6 +72,12 @@ func (s *Server) streamChanges(w http.ResponseWriter, r *http.Request) error {
 	tk := tokenOf(r.Context())
 	viewer := core.Viewer{Role: tk.Role, Scope: tk.Scope}
 	feed := s.b.Store().Changes
+	// A position the retention has passed is refused before the stream
+	// starts (409 naming the oldest change held), as the listing does:
+	// the client reloads what it shows and streams from now.
+	if _, err := feed.Since(after, 1, viewer); err != nil {
+		return err
+	}
 	rc := http.NewResponseController(w)
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")

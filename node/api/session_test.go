@@ -12,6 +12,7 @@ import (
 
 	"github.com/fengqiao/fengqiao/core/access"
 	"github.com/fengqiao/fengqiao/core/model"
+	"github.com/fengqiao/fengqiao/core/state"
 )
 
 // The session says what core/access says, per role: the console offers
@@ -157,5 +158,17 @@ func TestChangeStreamRefusesBadPosition(t *testing.T) {
 	resp, m := f.do("GET", "/api/v1/changes/stream?after=yesterday", f.town, nil, nil)
 	if resp.StatusCode != 400 || m["field"] != "after" {
 		t.Fatalf("%d %v", resp.StatusCode, m)
+	}
+	// A position the feed's retention has passed: 409 before any stream.
+	defer func(n, c uint64) { state.ChangeRetention, state.ChangeChunk = n, c }(state.ChangeRetention, state.ChangeChunk)
+	state.ChangeRetention, state.ChangeChunk = 10, 1
+	var ev model.Event
+	f.do("POST", "/api/v1/events", f.admin, map[string]any{"category": "dispute", "description": "旧", "grid": "511083001001001"}, &ev)
+	for range 24 {
+		f.do("POST", "/api/v1/events/"+ev.ID+"/actions", f.admin, map[string]any{"action": "comment", "note": "n"}, nil)
+	}
+	resp, m = f.do("GET", "/api/v1/changes/stream?after=1", f.town, nil, nil)
+	if resp.StatusCode != 409 || m["field"] != "after" || resp.Header.Get("Content-Type") == "text/event-stream" {
+		t.Fatalf("behind the retention: %d %v", resp.StatusCode, m)
 	}
 }

@@ -128,6 +128,14 @@ export function startStream() {
     while (!signal.aborted) {
       try {
         const resp = await fetch('/api/v1/changes/stream' + (lastSeq ? '?after=' + lastSeq : ''), { headers: headers(), signal });
+        if (resp.status === 409) {
+          // Away so long the feed no longer holds our position: start from
+          // now and have every page reload what it shows.
+          lastSeq = '';
+          const all = ['event', 'person', 'case', 'handover', 'org', 'grid'].map(kind => ({ kind, id: '*' }));
+          for (const fn of listeners) fn(all);
+          continue;
+        }
         if (!resp.ok) throw new Error('stream ' + resp.status);
         await pieces(resp.body, '\n\n', block => {
           const ev = {};

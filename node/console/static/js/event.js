@@ -104,7 +104,7 @@ export async function eventPage(main, r) {
           ' ', e.from ? statusName(e.from) + ' → ' : '', e.to ? statusName(e.to) : '', ' ', h('span', { class: 'muted' }, e.actor), e.note ? ' — ' + e.note : '')))));
   };
   await reload();
-  const off = onChanges(chs => { if (chs.some(c => c.kind === 'event' && c.id === id)) reload(); });
+  const off = onChanges(chs => { if (chs.some(c => c.kind === 'event' && (c.id === id || c.id === '*'))) reload(); });
   return off;
 }
 
