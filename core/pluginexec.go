@@ -78,14 +78,19 @@ func (p *Plugins) execute(ctx context.Context, v *model.PluginVersion, c model.P
 		if err := r.Check(); err != nil {
 			return err
 		}
-		if covering(v, r.Jurisdiction) == "" {
+		scope := covering(v, r.Jurisdiction)
+		if scope == "" {
 			return errs.Forbidden("jurisdiction", "scope", "plugin %s does not serve jurisdiction %s", v.Name, r.Jurisdiction)
 		}
 		typ := "plugin.put"
 		if c.Op == model.OpDelete {
 			typ, r.Value = "plugin.delete", nil
 		}
-		_, err := p.s.apply(ctx, typ, r.Jurisdiction, &r)
+		// The plugin's own records are scoped by the jurisdictions it
+		// serves, as its reports are: a grid worker filing a checklist
+		// through a plugin route may not write the county's record
+		// itself, but the plugin keeps it there.
+		_, err := p.s.apply(WithScope(ctx, scope), typ, r.Jurisdiction, &r)
 		return err
 	case model.OpReport:
 		if c.Report == nil {

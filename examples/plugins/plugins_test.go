@@ -230,6 +230,10 @@ func TestQijiangDailyRoutine(t *testing.T) {
 	if st != 201 {
 		t.Fatalf("the checklist: %d %v", st, body)
 	}
+	// The phone asks which items to show: the configured ones.
+	if st, body := r.http("qijiang", "GET", "/items", g.Jurisdiction, nil); st != 200 || fmt.Sprint(body["items"]) != "[矛盾纠纷 安全隐患 重点人员 出租房屋 消防通道]" {
+		t.Fatalf("the items: %d %v", st, body)
+	}
 	if st, body := r.http("qijiang", "POST", "/checklists/"+g.Code, g.Jurisdiction, map[string]any{"items": []map[string]any{{"item": "天气"}}}); st != 400 || body["field"] != "items" {
 		t.Fatalf("an unknown item: %d %v", st, body)
 	}

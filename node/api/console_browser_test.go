@@ -2,7 +2,9 @@ package api
 
 import (
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -78,4 +80,38 @@ func TestConsoleSignInWithTOTP(t *testing.T) {
 	bt.Fill(t, ctx, "#otp-again", f.otpFor(f.admin))
 	bt.Click(t, ctx, `#otp-dialog button[value="ok"]`)
 	bt.Until(t, ctx, "the page after the new code", "document.querySelector('#coverage') !== null")
+}
+
+// The grid worker's 日排查 on the phone, where the 綦江 plugin runs: the
+// items the plugin is configured with, one marked with what was found,
+// filed as the plugin's record for the grid and the day.
+func TestPhoneDailyChecklist(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts chromium")
+	}
+	f := newFixture(t)
+	f.withPlugin(t, "qijiang", buildPlugin(t, "qijiang", "../../examples/plugins/qijiang"))
+	f.api.Console = console.Handler()
+	const grid = "511083001001001"
+	ctx := bt.Tab(t, bt.Browser(t))
+	if err := chromedp.Do(ctx, chromedp.Navigate(f.srv.URL+"/m/#check")); err != nil {
+		t.Fatal(err)
+	}
+	bt.Until(t, ctx, "the phone's sign-in", "document.querySelector('#token') !== null")
+	bt.Fill(t, ctx, "#token", f.issue("grid_worker", grid))
+	bt.Click(t, ctx, "#signin button[type=submit]")
+	bt.Until(t, ctx, "the checklist", "document.querySelectorAll('#checklist .item').length === 5")
+	if got := bt.JS[string](t, ctx, "[...document.querySelectorAll('#checklist .item span')].map(s => s.textContent).join(',')"); got != "矛盾纠纷,安全隐患,重点人员,出租房屋,消防通道" {
+		t.Errorf("items %q", got)
+	}
+	bt.JS[bool](t, ctx, `(() => { const it = document.querySelectorAll('#checklist .item')[1]; it.querySelector('input[type=checkbox]').checked = false;
+		it.querySelector('input:not([type])').value = '电动车楼道充电'; return true; })()`)
+	bt.Click(t, ctx, "#checklist button[type=submit]")
+	bt.Until(t, ctx, "the checklist filed", "document.querySelector('#toast').textContent.includes('日排查已提交')")
+	bt.Shot(t, ctx, "phone-checklist")
+	date := time.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly)
+	recs, err := f.b.s.Plugins.Records("qijiang", "511083", "checklists", "", 10)
+	if err != nil || len(recs) != 1 || recs[0].Key != date+"."+grid || !strings.Contains(string(recs[0].Value), "电动车楼道充电") {
+		t.Fatalf("the plugin's record: %+v %v", recs, err)
+	}
 }

@@ -17,29 +17,42 @@ import (
 	"github.com/fengqiao/fengqiao/plugins/host"
 )
 
-// boardBin builds the board test plugin once.
-var boardBin = struct {
-	once sync.Once
-	dir  string
-	err  error
-}{}
+// pluginBins builds each test plugin once: the board plugin in testdata
+// and the example plugins.
+var pluginBins = struct {
+	sync.Mutex
+	dir   string
+	built map[string]error
+}{built: map[string]error{}}
 
-func buildBoard(t *testing.T) string {
+// buildPlugin builds the main package pkg (relative to this directory) as
+// name, once per test binary, and answers the binary's path.
+func buildPlugin(t *testing.T, name, pkg string) string {
 	t.Helper()
-	boardBin.once.Do(func() {
-		if boardBin.dir, boardBin.err = os.MkdirTemp("", "fengqiao-board-"); boardBin.err != nil {
-			return
-		}
-		out, err := exec.Command("go", "build", "-o", filepath.Join(boardBin.dir, "board"), "./testdata/board").CombinedOutput()
+	pluginBins.Lock()
+	defer pluginBins.Unlock()
+	if pluginBins.dir == "" {
+		dir, err := os.MkdirTemp("", "fengqiao-plugins-")
 		if err != nil {
-			boardBin.err = &buildError{err, string(out)}
+			t.Fatal(err)
 		}
-	})
-	if boardBin.err != nil {
-		t.Fatal(boardBin.err)
+		pluginBins.dir = dir
 	}
-	return filepath.Join(boardBin.dir, "board")
+	bin := filepath.Join(pluginBins.dir, name)
+	err, done := pluginBins.built[name]
+	if !done {
+		if out, berr := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); berr != nil {
+			err = &buildError{berr, string(out)}
+		}
+		pluginBins.built[name] = err
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
 }
+
+func buildBoard(t *testing.T) string { return buildPlugin(t, "board", "./testdata/board") }
 
 type buildError struct {
 	err error
@@ -51,13 +64,19 @@ func (e *buildError) Error() string { return e.err.Error() + "\n" + e.out }
 // withPlugins runs a plugin manager on the fixture's store with the board
 // plugin registered and enabled for the county.
 func (f *fixture) withPlugins(t *testing.T) *host.Manager {
+	return f.withPlugin(t, "board", buildBoard(t))
+}
+
+// withPlugin runs a plugin manager on the fixture's store with the binary
+// bin registered as file name and enabled for the county.
+func (f *fixture) withPlugin(t *testing.T, name, bin string) *host.Manager {
 	t.Helper()
 	dir := t.TempDir()
-	raw, err := os.ReadFile(buildBoard(t))
+	raw, err := os.ReadFile(bin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "board"), raw, 0o755); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, name), raw, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	m := host.NewManager(host.Options{Store: f.b.s, Dir: dir, Node: "only"})
@@ -66,17 +85,17 @@ func (f *fixture) withPlugins(t *testing.T) *host.Manager {
 	go func() { defer close(done); m.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 	f.api.Plugins = m
-	sum, _ := host.FileSHA256(filepath.Join(dir, "board"))
-	v, err := m.Register(ctx, host.Registration{File: "board", SHA256: sum, Jurisdictions: []string{"511083"}})
+	sum, _ := host.FileSHA256(filepath.Join(dir, name))
+	v, err := m.Register(ctx, host.Registration{File: name, SHA256: sum, Jurisdictions: []string{"511083"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := m.EnableWhenReported(ctx, v.Name, v.Version, []string{"only"}); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(10 * time.Second); m.Statuses()["board"].State != host.StateRunning; time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); m.Statuses()[v.Name].State != host.StateRunning; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("board does not run: %+v", m.Statuses())
+			t.Fatalf("%s does not run: %+v", v.Name, m.Statuses())
 		}
 	}
 	return m
@@ -84,8 +103,8 @@ func (f *fixture) withPlugins(t *testing.T) *host.Manager {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if boardBin.dir != "" {
-		os.RemoveAll(boardBin.dir)
+	if pluginBins.dir != "" {
+		os.RemoveAll(pluginBins.dir)
 	}
 	os.Exit(code)
 }

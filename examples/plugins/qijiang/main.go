@@ -89,12 +89,13 @@ func (q *qijiang) Configure(_ context.Context, s sdk.Setup) error {
 }
 
 func (q *qijiang) Describe(context.Context) (sdk.Description, error) {
-	return sdk.Description{Name: name, Version: "1.0.0",
+	return sdk.Description{Name: name, Version: "1.1.0",
 		Categories: []model.Category{{Code: missed, Number: "QJ01", Name: "日排查未报"}},
 		Fields:     json.RawMessage(`{"type":"object","properties":{"step":{"type":"string","title":"闭环环节","enum":["排查","研判","交办","督办","反馈"]},"date":{"type":"string","title":"排查日期"}},"additionalProperties":false}`),
 		Forms:      []sdk.Form{{Name: "loop", Title: "綦江闭环", Place: "event", Fields: []string{"step", "date"}}},
 		Jobs:       []sdk.Job{{Name: "cutoff", Cron: "0 18 * * *"}, {Name: "daily", Cron: "30 20 * * *"}, {Name: "weekly", Cron: "0 9 * * 1"}},
 		Routes: []sdk.Route{
+			{Method: "GET", Path: "/items", Summary: "日排查的检查项（本辖区配置）"},
 			{Method: "POST", Path: "/checklists/{grid}", Summary: "网格员提交当日排查（日排查）", Perm: "report"},
 			{Method: "GET", Path: "/daily/{date}", Summary: "乡镇日报告"},
 			{Method: "GET", Path: "/weekly/{week}", Summary: "每周研判"},
@@ -109,6 +110,9 @@ func ext(step, date string) map[string]json.RawMessage {
 
 func (q *qijiang) HandleHTTP(ctx context.Context, r sdk.HTTPRequest) (sdk.HTTPResponse, error) {
 	switch r.Route {
+	case "/items":
+		// What a grid worker's phone shows as the day's checklist.
+		return sdk.HTTPResponse{Body: map[string]any{"items": q.cfg.Items}}, nil
 	case "/checklists/{grid}":
 		return q.file(ctx, r)
 	case "/daily/{date}", "/weekly/{week}":

@@ -158,11 +158,13 @@ async function visitsTab() {
 }
 
 // 日排查: the 綦江 plugin's checklist, offered where the plugin runs (its
-// route is in the API document).
-const items = ['矛盾纠纷', '安全隐患', '重点人员', '出租房屋', '消防通道'];
+// routes are in the API document), with the items it is configured with.
 async function checkTab() {
   const doc = await fetch('/api/v1/openapi.json').then(r => r.json());
-  if (!doc.paths['/api/v1/plugins/qijiang/checklists/{grid}'] || !myGrid()) { main.append(h('p', { class: 'muted' }, '本辖区未启用日排查')); return; }
+  if (!doc.paths['/api/v1/plugins/qijiang/checklists/{grid}'] || !doc.paths['/api/v1/plugins/qijiang/items'] || !myGrid()) {
+    main.append(h('p', { class: 'muted' }, '本辖区未启用日排查')); return;
+  }
+  const { items } = await api('/api/v1/plugins/qijiang/items');
   const boxes = items.map(it => ({ it, ok: h('input', { type: 'checkbox', checked: true }), note: h('input', { placeholder: '情况' }) }));
   const form = h('form', { id: 'checklist' }, boxes.map(b => h('label', { class: 'item' }, b.ok, h('span', {}, b.it), b.note)), h('button', { class: 'primary', type: 'submit' }, '提交日排查'));
   form.addEventListener('submit', async e => {
