@@ -287,11 +287,19 @@ func TestConsoleInBrowser(t *testing.T) {
 			"since": "2026-03-01T00:00:00Z", "details": map[string]any{"correction_type": "probation", "term_start": "2026-03-01", "term_end": "2027-08-31", "offense": "盗窃罪"}}, nil); code != 200 {
 			t.Fatalf("special: %d %v", code, err)
 		}
-		var h struct{ ID string }
-		if code, err := c.do(wuhou, "POST", "/api/v1/handovers", c.token, map[string]any{"person": p.ID, "to": "500110",
-			"deadline": time.Now().Add(24 * time.Hour).Format(time.RFC3339), "note": "迁居綦江区"}, &h); code != 201 {
-			t.Fatalf("handover: %d %v", code, err)
-		}
+		// Handed over in 武侯's console, from the person's page.
+		out := bt.Tab(t, bctx)
+		signIn(t, out, c, wuhou, c.token)
+		navigate(t, out, "#/people?id="+p.ID)
+		bt.Until(t, out, "the handover form", "document.querySelector('#handover-form') !== null")
+		bt.Fill(t, out, "#handover-to", "500110")
+		bt.Click(t, out, "#handover-form button[type=submit]")
+		bt.Until(t, out, "the deadline asked for", `document.querySelector('#handover-form .field[data-field="deadline"]').classList.contains('bad')`)
+		bt.Fill(t, out, "#handover-deadline", time.Now().Add(48*time.Hour).Format(time.DateOnly))
+		bt.Fill(t, out, "#handover-note", "迁居綦江区")
+		bt.Click(t, out, "#handover-form button[type=submit]")
+		bt.Until(t, out, "the handover opened", "!!document.querySelector('#handover-form').dataset.handover")
+		h := struct{ ID string }{bt.JS[string](t, out, "document.querySelector('#handover-form').dataset.handover")}
 		// The subject's sealed identity crossed the link; no answer carries it.
 		var raw json.RawMessage
 		c.do(wuhou, "GET", "/api/v1/handovers", c.token, nil, &raw)

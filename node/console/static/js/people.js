@@ -34,10 +34,36 @@ export async function peoplePage(main, r) {
     const p = await api('/api/v1/people/' + encodeURIComponent(id));
     clear(detail, h('div', { class: 'card' }, h('h3', {}, p.name_masked), h('p', {}, p.id_masked, ' · ', kinds[p.kind] || p.kind, ' · ', p.jurisdiction),
       p.special ? h('p', {}, t('特殊人群'), ': ', p.special.category || '', p.special.level ? ' · L' + p.special.level : '', ' · ', t('待走访'), ' ', when(p.special.next_due)) : '',
-      may('reveal') ? revealForm(p) : h('p', { class: 'muted' }, t('无权访问'))));
+      may('reveal') ? revealForm(p) : h('p', { class: 'muted' }, t('无权访问')),
+      may('reveal') && p.special ? handoverForm(p) : ''));
   };
   due.addEventListener('change', load);
   await load();
+  if (r.params.get('id')) await show(r.params.get('id'));
+}
+
+// handoverForm hands a special-population subject over to a peer
+// jurisdiction (人员衔接); the receiver accepts it on its 联动 page.
+function handoverForm(p) {
+  const to = h('input', { id: 'handover-to', size: 12, placeholder: '500110' });
+  const deadline = h('input', { id: 'handover-deadline', type: 'date' });
+  const note = h('input', { id: 'handover-note', size: 30 });
+  const form = h('form', { id: 'handover-form' }, h('b', {}, '人员衔接'), field('接收辖区', to, 'to'), field('接收时限', deadline, 'deadline'),
+    field('说明', note, 'note'), h('button', { type: 'submit', class: 'primary' }, '转出'));
+  form.addEventListener('submit', async e => {
+    e.preventDefault();
+    if (!to.value.trim()) { showErrors(form, { field: 'to', message: '请填写接收辖区代码' }); return; }
+    if (!deadline.value) { showErrors(form, { field: 'deadline', message: '请填写接收时限' }); return; }
+    try {
+      // The deadline is the end of the chosen day, China time.
+      const h1 = await api('/api/v1/handovers', { method: 'POST', body: { person: p.id, to: to.value.trim(),
+        deadline: new Date(deadline.value + 'T23:59:59+08:00').toISOString(), note: note.value.trim() } });
+      showErrors(form, null);
+      form.dataset.handover = h1.id;
+      toast('已转出，待对方接收');
+    } catch (err) { showErrors(form, err); }
+  });
+  return form;
 }
 
 // revealForm asks the basis and purpose first; only then is the person
