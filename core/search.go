@@ -40,9 +40,12 @@ type SearchQuery struct {
 	// Handlers keeps events dispatched to one of these handler identities
 	// (a caller's queue); nil keeps all.
 	Handlers []string
-	Oldest   bool
-	After    string // the previous page's Next
-	Limit    int    // 1..500, else 50
+	// Urgency keeps one urgency; Supervised only events supervised (督办).
+	Urgency    string
+	Supervised bool
+	Oldest     bool
+	After      string // the previous page's Next
+	Limit      int    // 1..500, else 50
 }
 
 // Search limits.
@@ -74,7 +77,7 @@ func (ev *Events) Search(q SearchQuery) (model.Page, error) {
 		return model.Page{}, err
 	}
 	sq := search.Query{Text: q.Text, After: q.After, Limit: q.Limit, MaxScan: searchMaxScan,
-		Status: string(q.Status), Category: q.Category, Handlers: q.Handlers, Oldest: q.Oldest}
+		Status: string(q.Status), Category: q.Category, Handlers: q.Handlers, Urgency: q.Urgency, Supervised: q.Supervised, Oldest: q.Oldest}
 	if q.Under != "" {
 		under := q.Under
 		sq.Under = func(place string) bool { return state.IsUnder(place, under) }
@@ -223,5 +226,6 @@ func (sr *searcher) rebuild() error {
 
 // docOf is what the index keeps of an event besides its text.
 func docOf(e *model.Event) search.Doc {
-	return search.Doc{ID: e.ID, Place: e.Place(), At: e.ReportedAt.Unix(), Rev: e.Rev, Status: string(e.Status), Category: e.Category, Handler: e.Handler}
+	return search.Doc{ID: e.ID, Place: e.Place(), At: e.ReportedAt.Unix(), Rev: e.Rev, Status: string(e.Status), Category: e.Category, Handler: e.Handler,
+		Urgency: e.Urgency, Supervised: e.Supervised > 0}
 }

@@ -87,6 +87,12 @@ func TestConsoleInBrowser(t *testing.T) {
 		bt.Until(t, ctx, "the console in English", "document.querySelector('#nav a').textContent === 'Queue'")
 		bt.Click(t, ctx, "#lang")
 		bt.Until(t, ctx, "the console in Chinese again", "document.querySelector('#nav a').textContent === '工作台'")
+		// Every filter of the queue is the server's, overdue included.
+		navigate(t, ctx, "#/queue?overdue=true&urgency=urgent&supervised=true&category=dispute")
+		bt.Until(t, ctx, "the filtered queue", "document.querySelector('#count') && document.querySelector('#count').textContent !== ''")
+		if e := bt.JS[string](t, ctx, "document.body.dataset.lastError || ''"); e != "" {
+			t.Errorf("the filtered queue failed: %s", e)
+		}
 	})
 	t.Run("LifecycleLive", func(t *testing.T) {
 		if eventID == "" {

@@ -11,6 +11,8 @@ type Query struct {
 	Status       Status
 	Category     string
 	Overdue      bool
+	Urgency      string    // one urgency; "" for all
+	Supervised   bool      // only events supervised (督办) at least once
 	From, To     time.Time // reported in [From, To); zero for open
 	After        string
 	Limit        int // default 50, at most 500

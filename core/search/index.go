@@ -17,6 +17,9 @@ type Doc struct {
 	Status   string
 	Category string
 	Handler  string
+	Urgency  string
+	// Supervised says the event was supervised (督办) at least once.
+	Supervised bool
 }
 
 // Index maps tokens to the documents holding them. Each posting list holds
@@ -91,9 +94,12 @@ type Query struct {
 	Status   string
 	Category string
 	Handlers []string
-	Oldest   bool
-	After    string
-	Limit    int
+	Urgency  string
+	// Supervised keeps only events supervised (督办) at least once.
+	Supervised bool
+	Oldest     bool
+	After      string
+	Limit      int
 	// MaxScan bounds the candidates looked at; a page that reaches it ends
 	// early with a cursor, so one query never runs long.
 	MaxScan int
@@ -194,7 +200,8 @@ func (x *Index) Search(q Query, confirm func(id string) bool) Result {
 func (d *Doc) matches(q *Query) bool {
 	return (q.Under == nil || q.Under(d.Place)) && (q.From == 0 || d.At >= q.From) && (q.To == 0 || d.At < q.To) &&
 		(q.Status == "" || d.Status == q.Status) && (q.Category == "" || d.Category == q.Category) &&
-		(q.Handlers == nil || slices.Contains(q.Handlers, d.Handler))
+		(q.Handlers == nil || slices.Contains(q.Handlers, d.Handler)) &&
+		(q.Urgency == "" || d.Urgency == q.Urgency) && (!q.Supervised || d.Supervised)
 }
 
 func holdsAll(lists [][]uint32, n uint32) bool {

@@ -181,6 +181,7 @@ func (eng *Engine) Events(q model.Query) (model.Page, error) {
 				return err
 			}
 			if (q.Status != "" && e.Status != q.Status) || (q.Category != "" && e.Category != q.Category) ||
+				(q.Urgency != "" && e.Urgency != q.Urgency) || (q.Supervised && e.Supervised == 0) ||
 				(!q.From.IsZero() && e.ReportedAt.Before(q.From)) || (!q.To.IsZero() && !e.ReportedAt.Before(q.To)) {
 				continue
 			}

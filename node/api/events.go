@@ -235,6 +235,14 @@ func (s *Server) eventQuery(r *http.Request) (eventQuery, error) {
 			return eq, errs.Invalid("overdue", "bool", "overdue must be true or false")
 		}
 	}
+	if v := q.Get("supervised"); v != "" {
+		if eq.Supervised, err = strconv.ParseBool(v); err != nil {
+			return eq, errs.Invalid("supervised", "bool", "supervised must be true or false")
+		}
+	}
+	if eq.Urgency = q.Get("urgency"); eq.Urgency != "" && !slices.Contains(model.Urgencies, eq.Urgency) {
+		return eq, errs.Invalid("urgency", "enum", "urgency must be one of %v", model.Urgencies)
+	}
 	if eq.From, err = instantParam(q, "from", false); err != nil {
 		return eq, err
 	}
@@ -285,7 +293,7 @@ func (s *Server) eventPage(r *http.Request, eq eventQuery, cursor string, limit 
 		return s.b.Store().Events.List(q)
 	}
 	sq := core.SearchQuery{Text: eq.text, Under: model.PlaceOf(eq.Jurisdiction, eq.Grid), From: eq.From, To: eq.To,
-		Status: eq.Status, Category: eq.Category, Oldest: eq.order == "oldest", After: cursor, Limit: limit}
+		Status: eq.Status, Category: eq.Category, Urgency: eq.Urgency, Supervised: eq.Supervised, Oldest: eq.order == "oldest", After: cursor, Limit: limit}
 	if eq.mine {
 		sq.Handlers = tokenOf(r.Context()).Handlers()
 	}

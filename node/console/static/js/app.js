@@ -1,7 +1,7 @@
 // The console shell: sign-in, navigation from the session's permissions,
 // and a hash router (#/page?filters) so a view is a URL to keep or share.
 import { api, auth, clearToken, startStream, stopStream } from './api.js';
-import { h, clear } from './dom.js';
+import { h, clear, toast } from './dom.js';
 import { t, getLang, setLang } from './i18n.js';
 import { signinPage } from './signin.js';
 import { queuePage } from './queue.js';
@@ -58,7 +58,13 @@ async function render() {
   clear(main);
   if (!p) { main.append(h('p', {}, t('无权访问'))); return; }
   document.title = '枫桥 · ' + t(p.name);
-  cleanup = await p.render(main, r) || null;
+  try {
+    cleanup = await p.render(main, r) || null;
+  } catch (err) {
+    // A page that cannot load says why, in place and in the toast.
+    main.append(h('p', { class: 'card overdue', id: 'page-error' }, err.message));
+    toast(err.message, true);
+  }
 }
 
 function shell() {

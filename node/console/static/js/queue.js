@@ -58,12 +58,9 @@ export async function queuePage(main, r) {
 
   const query = () => {
     const o = {};
-    if (p.get('mine')) o.mine = 'true';
-    for (const k of ['status', 'category', 'grid', 'q']) if (p.get(k)) o[k] = p.get(k);
-    if (p.get('overdue')) o.overdue = 'true';
-    if (p.get('from')) o.from = p.get('from');
-    if (p.get('to')) o.to = p.get('to');
-    if (!o.q) o.sort = 'newest';
+    for (const k of ['mine', 'status', 'category', 'grid', 'urgency', 'supervised', 'overdue', 'from', 'to', 'q']) if (p.get(k)) o[k] = p.get(k);
+    // Newest first, except overdue, which the server lists by place.
+    if (!o.q && !o.overdue) o.sort = 'newest';
     return o;
   };
   let events = [];
@@ -104,9 +101,6 @@ export async function queuePage(main, r) {
       all = all.concat(page.events || []);
       next = page.next || '';
     } while (next && all.length < MAXLOAD);
-    // The API has no urgency or 督办 filter: these narrow what was loaded.
-    if (p.get('urgency')) all = all.filter(e => e.urgency === p.get('urgency'));
-    if (p.get('supervised')) all = all.filter(e => e.supervised > 0);
     events = all;
     count.textContent = `${t('共')} ${events.length}`;
     for (const id of [...selected]) if (!events.some(e => e.id === id)) selected.delete(id);
