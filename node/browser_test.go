@@ -85,6 +85,8 @@ func TestConsoleInBrowser(t *testing.T) {
 		bt.Shot(t, ctx, "plugins")
 		bt.Click(t, ctx, "#lang")
 		bt.Until(t, ctx, "the console in English", "document.querySelector('#nav a').textContent === 'Queue'")
+		navigate(t, ctx, "#/event/"+eventID)
+		bt.Until(t, ctx, "an action in English", `document.querySelector('form[data-action="accept"] b')?.textContent === 'Accept'`)
 		bt.Click(t, ctx, "#lang")
 		bt.Until(t, ctx, "the console in Chinese again", "document.querySelector('#nav a').textContent === '工作台'")
 		// Every filter of the queue is the server's, overdue included.

@@ -11,29 +11,29 @@ import { pluginForms } from './forms.js';
 const inputFor = {
   note: () => h('textarea', { rows: 2, cols: 40 }),
   reason: () => h('textarea', { rows: 2, cols: 40 }),
-  handler: () => h('input', { size: 28, placeholder: 'dept:城管 / token:… / 行政区划代码' }),
+  handler: () => h('input', { size: 28, placeholder: t('dept:城管 / token:… / 行政区划代码') }),
   deadline: () => h('input', { type: 'datetime-local' }),
-  passed: () => h('select', {}, h('option', { value: 'true' }, '核查通过'), h('option', { value: 'false' }, '核查未通过')),
-  satisfaction: () => h('select', {}, h('option', { value: 'satisfied' }, '满意'), h('option', { value: 'basically_satisfied' }, '基本满意'), h('option', { value: 'unsatisfied' }, '不满意')),
+  passed: () => h('select', {}, h('option', { value: 'true' }, t('核查通过')), h('option', { value: 'false' }, t('核查未通过'))),
+  satisfaction: () => h('select', {}, h('option', { value: 'satisfied' }, t('满意')), h('option', { value: 'basically_satisfied' }, t('基本满意')), h('option', { value: 'unsatisfied' }, t('不满意'))),
   into: () => h('input', { size: 28 }),
 };
-const fieldName = { note: '备注', reason: '原因', handler: '处置部门', deadline: '时限', passed: '核查结果', satisfaction: '评价', into: '并入事件' };
+const fieldName = { note: t('备注'), reason: t('原因'), handler: t('处置部门'), deadline: t('时限'), passed: t('核查结果'), satisfaction: t('评价'), into: t('并入事件') };
 
 function actionForm(ev, tr, reload) {
   const needs = tr.needs || [];
   // Every action may carry a note; the ones that need one ask for it.
   const names = needs.includes('note') ? needs : [...needs, 'note'];
   const inputs = Object.fromEntries(names.map(n => [n, inputFor[n] ? inputFor[n]() : h('input', {})]));
-  const form = h('form', { class: 'card', dataset: { action: tr.action } }, h('b', {}, tr.name), tr.detail ? h('span', { class: 'muted' }, ' ' + tr.detail) : '',
+  const form = h('form', { class: 'card', dataset: { action: tr.action } }, h('b', {}, t(tr.name)), tr.detail ? h('span', { class: 'muted' }, ' ' + tr.detail) : '',
     names.map(n => field(fieldName[n] || n, inputs[n], n)),
-    h('button', { type: 'submit', class: 'primary' }, tr.name));
+    h('button', { type: 'submit', class: 'primary' }, t(tr.name)));
   form.addEventListener('submit', async e => {
     e.preventDefault();
     const body = { action: tr.action };
     for (const n of names) {
       let v = inputs[n].value.trim();
       if (!v) {
-        if (needs.includes(n)) { showErrors(form, { field: n, message: (fieldName[n] || n) + ' 必填' }); return; }
+        if (needs.includes(n)) { showErrors(form, { field: n, message: (fieldName[n] || n) + t(' 必填') }); return; }
         continue;
       }
       if (n === 'passed') v = v === 'true';
@@ -43,7 +43,7 @@ function actionForm(ev, tr, reload) {
     try {
       await api(`/api/v1/events/${encodeURIComponent(ev.id)}/actions`, { method: 'POST', body });
       showErrors(form, null);
-      toast(tr.name + ' ✓');
+      toast(t(tr.name) + ' ✓');
       reload();
     } catch (err) { showErrors(form, err); }
   });
@@ -65,13 +65,13 @@ async function attachments(ev) {
   return box;
 }
 
-const urgencyName = { normal: '一般', urgent: '紧急', critical: '特急' };
+const urgencyName = { normal: t('一般'), urgent: t('紧急'), critical: t('特急') };
 let categoryName = null;
 
 export async function eventPage(main, r) {
   const id = r.arg;
   if (!categoryName) categoryName = Object.fromEntries(((await api('/api/v1/categories')).categories || []).map(c => [c.code, c.name]));
-  const actionName = { report: '上报', ...Object.fromEntries(auth.me.actions.map(a => [a.action, a.name])) };
+  const actionName = { report: t('上报'), ...Object.fromEntries(auth.me.actions.map(a => [a.action, a.name])) };
   const body = h('div', { id: 'event' });
   main.append(body);
   const forms = [...await pluginForms('report'), ...await pluginForms('event')];
@@ -93,14 +93,14 @@ export async function eventPage(main, r) {
             [t('剩余时限'), l.text], [t('处置部门'), ev.handler || ''], [t('督办'), ev.supervised || ''],
             [t('位置'), ev.location ? `${ev.location.lng.toFixed(5)}, ${ev.location.lat.toFixed(5)}` : ''],
           ].filter(([, v]) => v !== '' && v !== undefined).map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', { class: k === t('剩余时限') && l.late ? 'overdue' : '' }, String(v))))),
-          ev.returned ? h('p', { class: 'muted' }, `退回: ${ev.returned.by} — ${ev.returned.reason}`) : '',
+          ev.returned ? h('p', { class: 'muted' }, `${t('退回')}: ${ev.returned.by} — ${ev.returned.reason}`) : '',
           renderExt(ev, forms),
           h('h3', {}, t('附件')), await attachments(ev)),
         h('div', { class: 'grow' },
           h('h3', {}, t('可办操作')),
           trs.length ? trs.map(tr => actionForm(ev, tr, reload)) : h('p', { class: 'muted', id: 'no-actions' }, t('无可办操作')))),
       h('div', { class: 'card' }, h('h3', {}, t('时间线')),
-        h('ol', { class: 'timeline', id: 'timeline' }, (ev.timeline || []).map(e => h('li', {}, h('b', {}, when(e.at)), h('span', { class: 'badge', dataset: { action: e.action } }, actionName[e.action] || e.action),
+        h('ol', { class: 'timeline', id: 'timeline' }, (ev.timeline || []).map(e => h('li', {}, h('b', {}, when(e.at)), h('span', { class: 'badge', dataset: { action: e.action } }, t(actionName[e.action] || e.action)),
           ' ', e.from ? statusName(e.from) + ' → ' : '', e.to ? statusName(e.to) : '', ' ', h('span', { class: 'muted' }, e.actor), e.note ? ' — ' + e.note : '')))));
   };
   await reload();
@@ -131,6 +131,6 @@ function renderExt(ev, forms) {
 
 function fmtValue(v, s) {
   if (s.enum && s['x-names']) { const i = s.enum.indexOf(v); if (i >= 0) return s['x-names'][i]; }
-  if (typeof v === 'boolean') return v ? '是' : '否';
+  if (typeof v === 'boolean') return v ? t('是') : t('否');
   return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }

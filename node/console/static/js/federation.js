@@ -11,7 +11,7 @@ export async function federationPage(main, r) {
     try {
       const m = await api('/api/v1/federation/members');
       main.append(h('div', { class: 'card', id: 'members' }, h('h3', {}, t('成员与领导者')),
-        h('table', {}, h('tr', {}, h('th', {}, '辖区'), h('th', {}, 'leader')),
+        h('table', {}, h('tr', {}, h('th', {}, t('辖区')), h('th', {}, 'leader')),
           Object.entries(m.leaders || {}).sort().map(([code, name]) => h('tr', {}, h('td', {}, code), h('td', {}, name)))),
         h('p', { class: 'muted' }, `${(m.members || []).length} members`)));
       const l = await api('/api/v1/federation/links');
@@ -29,14 +29,14 @@ export async function federationPage(main, r) {
     const loadHandovers = async () => {
       try {
         const hs = (await api('/api/v1/handovers')).handovers || [];
-        clear(box, h('h3', {}, '人员衔接'), hs.length ? h('table', {}, h('tr', {}, h('th', {}, '方向'), h('th', {}, '对象'), h('th', {}, '转出 → 接收'), h('th', {}, t('办结时限')), h('th', {}, t('状态')), h('th', {})),
+        clear(box, h('h3', {}, t('人员衔接')), hs.length ? h('table', {}, h('tr', {}, h('th', {}, t('方向')), h('th', {}, t('对象')), h('th', {}, t('转出 → 接收')), h('th', {}, t('办结时限')), h('th', {}, t('状态')), h('th', {})),
           hs.map(x => h('tr', { class: 'handover-row', dataset: { id: x.id, status: x.status } },
-            h('td', {}, x.direction === 'in' ? '转入' : '转出'), h('td', {}, `${x.subject.name_masked} ${x.subject.id_masked}`), h('td', {}, `${x.from} → ${x.to}`),
+            h('td', {}, x.direction === 'in' ? t('转入') : t('转出')), h('td', {}, `${x.subject.name_masked} ${x.subject.id_masked}`), h('td', {}, `${x.from} → ${x.to}`),
             h('td', { class: x.status === 'pending' && new Date(x.deadline) < Date.now() ? 'overdue' : '' }, when(x.deadline)),
-            h('td', {}, x.status === 'pending' ? '待接收' : '已接收'),
+            h('td', {}, x.status === 'pending' ? t('待接收') : t('已接收')),
             h('td', {}, x.direction === 'in' && x.status === 'pending' ? h('button', { type: 'button', class: 'primary accept-handover', onclick: async () => {
               try { await api(`/api/v1/handovers/${encodeURIComponent(x.id)}/accept`, { method: 'POST' }); toast('已接收'); loadHandovers(); } catch (e) { toast(e.message, true); }
-            } }, '接收') : '')))) : h('p', { class: 'muted' }, t('无')));
+            } }, t('接收')) : '')))) : h('p', { class: 'muted' }, t('无')));
       } catch (e) { clear(box, h('p', { class: 'muted' }, e.message)); }
     };
     await loadHandovers();
@@ -71,7 +71,7 @@ export async function federationPage(main, r) {
 
 function openForm() {
   const title = h('input', { size: 30, id: 'case-title' }), desc = h('textarea', { rows: 2, cols: 40 }), parts = h('input', { size: 30, id: 'case-participants', placeholder: '511083, …' });
-  const form = h('form', { class: 'card', id: 'case-form' }, h('b', {}, t('跨区域案件')), field('标题', title, 'title'), field(t('描述'), desc, 'description'), field(t('协办'), parts, 'participants'),
+  const form = h('form', { class: 'card', id: 'case-form' }, h('b', {}, t('跨区域案件')), field(t('标题'), title, 'title'), field(t('描述'), desc, 'description'), field(t('协办'), parts, 'participants'),
     h('button', { class: 'primary', type: 'submit' }, t('提交')));
   form.addEventListener('submit', async e => {
     e.preventDefault();

@@ -28,17 +28,17 @@ export async function figuresPage(main) {
   const drawKpis = async () => {
     const s = await api('/api/v1/stats' + qs({ jurisdiction: scope, source: 'local' }));
     kpis.replaceChildren(h('h3', {}, t('三率')),
-      ...[['上报', s.reported, 'reported'], ['响应率', pct(s.response_rate) + '%', 'response'], ['解决率', pct(s.resolution_rate) + '%', 'resolution'],
-        ['满意率', pct(s.satisfaction_rate) + '%', 'satisfaction'], ['已结案', (s.by_status || {}).closed || 0, 'closed'], [t('超期'), s.overdue, 'overdue']]
+      ...[[t('上报'), s.reported, 'reported'], [t('响应率'), pct(s.response_rate) + '%', 'response'], [t('解决率'), pct(s.resolution_rate) + '%', 'resolution'],
+        [t('满意率'), pct(s.satisfaction_rate) + '%', 'satisfaction'], [t('已结案'), (s.by_status || {}).closed || 0, 'closed'], [t('超期'), s.overdue, 'overdue']]
         .map(([k, v, id]) => h('span', { class: 'kpi', dataset: { kpi: id } }, h('b', {}, String(v)), k)));
   };
   const drawTrend = async () => {
     const ms = months(6);
     const rows = await Promise.all(ms.map(p => api('/api/v1/stats' + qs({ jurisdiction: scope, period: p })).catch(() => ({}))));
     charts[0].setOption({ tooltip: { trigger: 'axis' }, legend: {}, xAxis: { type: 'category', data: ms }, yAxis: [{ type: 'value' }, { type: 'value', max: 100 }],
-      series: [{ name: '上报', type: 'bar', data: rows.map(r => r.reported || 0) },
-        { name: '解决率', type: 'line', yAxisIndex: 1, data: rows.map(r => pct(r.resolution_rate)) },
-        { name: '满意率', type: 'line', yAxisIndex: 1, data: rows.map(r => pct(r.satisfaction_rate)) }] });
+      series: [{ name: t('上报'), type: 'bar', data: rows.map(r => r.reported || 0) },
+        { name: t('解决率'), type: 'line', yAxisIndex: 1, data: rows.map(r => pct(r.resolution_rate)) },
+        { name: t('满意率'), type: 'line', yAxisIndex: 1, data: rows.map(r => pct(r.satisfaction_rate)) }] });
   };
   const drawBulletin = async () => {
     try {
@@ -47,7 +47,7 @@ export async function figuresPage(main) {
       bulletin.style.height = Math.max(300, rows.length * 24 + 60) + 'px'; // a row per unit, legible
       charts[1].resize();
       charts[1].setOption({ tooltip: {}, grid: { left: 140 }, xAxis: { type: 'value', max: 100 }, yAxis: { type: 'category', axisLabel: { interval: 0 }, data: rows.map(r => r.name || r.unit).reverse() },
-        series: [{ name: '按期办结率', type: 'bar', data: rows.map(r => pct(r.on_time_rate)).reverse() }] });
+        series: [{ name: t('按期办结率'), type: 'bar', data: rows.map(r => pct(r.on_time_rate)).reverse() }] });
     } catch (e) { bulletin.textContent = e.message; }
   };
   // By grid: this month's busiest grids, reported and closed.
@@ -57,7 +57,7 @@ export async function figuresPage(main) {
       const rows = (b.rows || []).slice().sort((x, y) => y.reported - x.reported).slice(0, 30);
       charts[2].setOption({ tooltip: { trigger: 'axis' }, legend: {}, grid: { bottom: 90 },
         xAxis: { type: 'category', axisLabel: { interval: 0, rotate: 45 }, data: rows.map(r => r.name || r.unit) }, yAxis: { type: 'value' },
-        series: [{ name: '上报', type: 'bar', data: rows.map(r => r.reported) }, { name: '已结案', type: 'bar', data: rows.map(r => r.closed) }] });
+        series: [{ name: t('上报'), type: 'bar', data: rows.map(r => r.reported) }, { name: t('已结案'), type: 'bar', data: rows.map(r => r.closed) }] });
     } catch (e) { byGrid.textContent = e.message; }
   };
   await Promise.all([drawKpis(), drawTrend(), drawBulletin(), drawGrids()]);

@@ -108,7 +108,7 @@ async function gridPopup(map, f, at) {
   const p = f.properties;
   const body = h('div', { class: 'grid-popup' }, h('b', {}, p.name), ' ', h('span', { class: 'muted' }, p.code));
   const pop = L.popup({ maxWidth: 360 }).setLatLng(at).setContent(body).openOn(map);
-  body.append(h('div', {}, t('网格员') + ': ' + ((p.workers || []).map(w => `${w.worker}(${{ grid_leader: '网格长', full_time: '专职', part_time: '兼职' }[w.role] || w.role})`).join('、') || t('无'))));
+  body.append(h('div', {}, t('网格员') + ': ' + ((p.workers || []).map(w => `${w.worker}(${{ grid_leader: t('网格长'), full_time: t('专职'), part_time: t('兼职') }[w.role] || w.role})`).join('、') || t('无'))));
   try {
     const orgs = await api('/api/v1/party/orgs' + qs({ jurisdiction: p.jurisdiction, limit: 500 }));
     const mine = (orgs.orgs || []).filter(o => (o.grids || []).includes(p.code));

@@ -6,8 +6,8 @@ import { h, clear, field, showErrors, toast, when } from './dom.js';
 import { t } from './i18n.js';
 import { may } from './app.js';
 
-const kinds = { registered: '户籍人口', floating: '流动人口', foreign: '境外人员', left_behind: '留守人员' };
-const bases = { visit: '走访', case_handling: '案事件办理', handover: '人员转移交接', statistics_review: '统计核查', other: '其他' };
+const kinds = { registered: t('户籍人口'), floating: t('流动人口'), foreign: t('境外人员'), left_behind: t('留守人员') };
+const bases = { visit: t('走访'), case_handling: t('案事件办理'), handover: t('人员转移交接'), statistics_review: t('统计核查'), other: t('其他') };
 
 export async function peoplePage(main, r) {
   const due = h('input', { type: 'checkbox', id: 'due-only', checked: r.params.get('due') === 'true' });
@@ -48,12 +48,12 @@ function handoverForm(p) {
   const to = h('input', { id: 'handover-to', size: 12, placeholder: '500110' });
   const deadline = h('input', { id: 'handover-deadline', type: 'date' });
   const note = h('input', { id: 'handover-note', size: 30 });
-  const form = h('form', { id: 'handover-form' }, h('b', {}, '人员衔接'), field('接收辖区', to, 'to'), field('接收时限', deadline, 'deadline'),
-    field('说明', note, 'note'), h('button', { type: 'submit', class: 'primary' }, '转出'));
+  const form = h('form', { id: 'handover-form' }, h('b', {}, t('人员衔接')), field(t('接收辖区'), to, 'to'), field(t('接收时限'), deadline, 'deadline'),
+    field(t('说明'), note, 'note'), h('button', { type: 'submit', class: 'primary' }, t('转出')));
   form.addEventListener('submit', async e => {
     e.preventDefault();
-    if (!to.value.trim()) { showErrors(form, { field: 'to', message: '请填写接收辖区代码' }); return; }
-    if (!deadline.value) { showErrors(form, { field: 'deadline', message: '请填写接收时限' }); return; }
+    if (!to.value.trim()) { showErrors(form, { field: 'to', message: t('请填写接收辖区代码') }); return; }
+    if (!deadline.value) { showErrors(form, { field: 'deadline', message: t('请填写接收时限') }); return; }
     try {
       // The deadline is the end of the chosen day, China time.
       const h1 = await api('/api/v1/handovers', { method: 'POST', body: { person: p.id, to: to.value.trim(),
@@ -76,7 +76,7 @@ function revealForm(p) {
     h('button', { type: 'submit', class: 'primary' }, t('查看详情')), out);
   form.addEventListener('submit', async e => {
     e.preventDefault();
-    if (!purpose.value.trim()) { showErrors(form, { field: 'purpose', message: t('用途') + ' 必填' }); return; }
+    if (!purpose.value.trim()) { showErrors(form, { field: 'purpose', message: t('用途') + t(' 必填') }); return; }
     try {
       const v = await api('/api/v1/people/' + encodeURIComponent(p.id) + qs({ reveal: 'true', basis: basis.value, purpose: purpose.value.trim() }));
       showErrors(form, null);

@@ -27,7 +27,7 @@ export async function queuePage(main, r) {
     status: h('select', {}, h('option', { value: '' }, t('全部')), statuses.map(s => h('option', { value: s }, statusName(s)))),
     category: h('select', {}, h('option', { value: '' }, t('全部')), cats.map(c => h('option', { value: c.code }, c.name))),
     grid: h('input', { size: 16, placeholder: t('网格') }),
-    urgency: h('select', {}, h('option', { value: '' }, t('全部')), ['normal', 'urgent', 'critical'].map(u => h('option', { value: u }, { normal: '一般', urgent: '紧急', critical: '特急' }[u]))),
+    urgency: h('select', {}, h('option', { value: '' }, t('全部')), ['normal', 'urgent', 'critical'].map(u => h('option', { value: u }, { normal: t('一般'), urgent: t('紧急'), critical: t('特急') }[u]))),
     overdue: h('input', { type: 'checkbox' }),
     supervised: h('input', { type: 'checkbox' }),
     from: h('input', { type: 'date' }),
@@ -86,7 +86,7 @@ export async function queuePage(main, r) {
       rows.append(h('div', { class: 'vrow' + (l.late ? ' overdue-row' : ''), style: `top:${32 + i * ROW}px`, dataset: { id: ev.id, status: ev.status },
         onclick: () => go('event/' + ev.id) },
         box, h('span', {}, ev.id), h('span', {}, h('span', { class: 'badge st-' + ev.status }, statusName(ev.status))),
-        h('span', {}, catName[ev.category] || ev.category), h('span', { title: ev.description }, (ev.supervised ? '【督办】' : '') + ev.description),
+        h('span', {}, catName[ev.category] || ev.category), h('span', { title: ev.description }, (ev.supervised ? t('【督办】') : '') + ev.description),
         h('span', { class: l.late ? 'overdue' : '' }, l.text), h('span', {}, when(ev.reported_at))));
     }
     bulkCount();
@@ -110,7 +110,7 @@ export async function queuePage(main, r) {
   // Bulk actions the role may take (from the session).
   const mayDo = a => auth.me.actions.some(x => x.action === a);
   const bulkActs = ['accept', 'dispatch', 'comment'].filter(mayDo);
-  const act = h('select', { id: 'bulk-action' }, bulkActs.map(a => h('option', { value: a }, auth.me.actions.find(x => x.action === a).name)));
+  const act = h('select', { id: 'bulk-action' }, bulkActs.map(a => h('option', { value: a }, t(auth.me.actions.find(x => x.action === a).name))));
   const handler = h('input', { id: 'bulk-handler', size: 14, placeholder: t('处置部门') });
   const reason = h('input', { id: 'bulk-reason', size: 24, placeholder: t('原因') });
   const sel = h('span', { class: 'muted' });
