@@ -25,12 +25,7 @@ import (
 // signIn opens the console of demo node i and signs in with token.
 func signIn(t testing.TB, ctx context.Context, c demoClient, i int, token string) {
 	t.Helper()
-	if err := chromedp.Do(ctx, chromedp.Navigate(c.url(i)+"/")); err != nil {
-		t.Fatal(err)
-	}
-	bt.Until(t, ctx, "the sign-in form", "document.querySelector('#token') !== null")
-	bt.Fill(t, ctx, "#token", token)
-	bt.Click(t, ctx, "#signin button[type=submit]")
+	bt.SignIn(t, ctx, c.url(i)+"/", token)
 	bt.Until(t, ctx, "the navigation after sign-in", "document.querySelectorAll('#nav a').length > 0")
 }
 

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
-
 	"github.com/fengqiao/fengqiao/node/console"
 	bt "github.com/fengqiao/fengqiao/node/internal/browsertest"
 )
@@ -24,12 +22,7 @@ func TestConsolePluginForms(t *testing.T) {
 	f.withPlugins(t)
 	f.api.Console = console.Handler()
 	ctx := bt.Tab(t, bt.Browser(t))
-	if err := chromedp.Do(ctx, chromedp.Navigate(f.srv.URL+"/#/map")); err != nil {
-		t.Fatal(err)
-	}
-	bt.Until(t, ctx, "the sign-in form", "document.querySelector('#token') !== null")
-	bt.Fill(t, ctx, "#token", f.town)
-	bt.Click(t, ctx, "#signin button[type=submit]")
+	bt.SignIn(t, ctx, f.srv.URL+"/#/map", f.town)
 	bt.Until(t, ctx, "the grids", "document.querySelector('#map') && +document.querySelector('#map').dataset.grids > 0")
 	bt.Click(t, ctx, "#report-mode")
 	bt.ClickMapOnGrid(t, ctx)
@@ -63,12 +56,7 @@ func TestConsoleSignInWithTOTP(t *testing.T) {
 	f := newFixture(t)
 	f.api.Console = console.Handler()
 	ctx := bt.Tab(t, bt.Browser(t))
-	if err := chromedp.Do(ctx, chromedp.Navigate(f.srv.URL+"/")); err != nil {
-		t.Fatal(err)
-	}
-	bt.Until(t, ctx, "the sign-in form", "document.querySelector('#token') !== null")
-	bt.Fill(t, ctx, "#token", f.admin)
-	bt.Click(t, ctx, "#signin button[type=submit]")
+	bt.SignIn(t, ctx, f.srv.URL+"/", f.admin)
 	bt.Until(t, ctx, "the code asked for beside its field", `document.querySelector('.field[data-field="otp"]').classList.contains('bad')`)
 	bt.Fill(t, ctx, "#token", f.admin)
 	bt.Fill(t, ctx, "#otp", f.otpFor(f.admin))
@@ -94,12 +82,7 @@ func TestPhoneDailyChecklist(t *testing.T) {
 	f.api.Console = console.Handler()
 	const grid = "511083001001001"
 	ctx := bt.Tab(t, bt.Browser(t))
-	if err := chromedp.Do(ctx, chromedp.Navigate(f.srv.URL+"/m/#check")); err != nil {
-		t.Fatal(err)
-	}
-	bt.Until(t, ctx, "the phone's sign-in", "document.querySelector('#token') !== null")
-	bt.Fill(t, ctx, "#token", f.issue("grid_worker", grid))
-	bt.Click(t, ctx, "#signin button[type=submit]")
+	bt.SignIn(t, ctx, f.srv.URL+"/m/#check", f.issue("grid_worker", grid))
 	bt.Until(t, ctx, "the checklist", "document.querySelectorAll('#checklist .item').length === 5")
 	if got := bt.JS[string](t, ctx, "[...document.querySelectorAll('#checklist .item span')].map(s => s.textContent).join(',')"); got != "矛盾纠纷,安全隐患,重点人员,出租房屋,消防通道" {
 		t.Errorf("items %q", got)

@@ -162,3 +162,15 @@ func ClickMapOnGrid(t testing.TB, ctx context.Context) {
 		box.querySelector('.leaflet-pane').dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: r.left + p.x, clientY: r.top + p.y}));
 		return true; })()`)
 }
+
+// SignIn opens page (the console or the phone view) and submits its
+// sign-in form with token; the caller waits for what should follow.
+func SignIn(t testing.TB, ctx context.Context, page, token string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Navigate(page)); err != nil {
+		t.Fatal(err)
+	}
+	Until(t, ctx, "the sign-in form", "document.querySelector('#token') !== null")
+	Fill(t, ctx, "#token", token)
+	Click(t, ctx, "#signin button[type=submit]")
+}
