@@ -28,15 +28,7 @@ func (hs *Houses) addCommand(ctx context.Context, h model.House) (*state.Command
 
 // Import registers the houses next yields, as People.Import does residents.
 func (hs *Houses) Import(ctx context.Context, next func() (row int, h model.House, err error, ok bool), progress func(done int)) (ImportResult, error) {
-	ctx = withoutKey(ctx) // each row is its own command
-	return hs.s.importRows(ctx, func() (int, *state.Command, error, bool) {
-		row, h, err, ok := next()
-		if !ok || err != nil {
-			return row, nil, err, ok
-		}
-		c, err := hs.addCommand(ctx, h)
-		return row, c, err, true
-	}, progress)
+	return importRows(ctx, hs.s, next, hs.addCommand, progress)
 }
 
 // Update changes some of a house's fields. Its village does not change, and

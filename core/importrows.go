@@ -38,11 +38,15 @@ func rowError(row int, err error) RowError {
 	return re
 }
 
-// importRows proposes the commands next makes, importBatch to a
-// transaction, preparing the next batch (sealing is the costly part) while
-// the previous one applies. A row next refuses, or apply rejects, is
-// reported and the rest go on; an error of the log itself stops the import.
-func (s *Store) importRows(ctx context.Context, next func() (row int, c *state.Command, err error, ok bool), progress func(done int)) (ImportResult, error) {
+// importRows proposes a command per row next yields, made by add,
+// importBatch to a transaction, preparing the next batch (sealing is the
+// costly part) while the previous one applies. A row next or add refuses,
+// or apply rejects, is reported and the rest go on; an error of the log
+// itself stops the import. Each row is its own command, so the caller's
+// idempotency key is dropped.
+func importRows[T any](ctx context.Context, s *Store, next func() (row int, in T, err error, ok bool),
+	add func(context.Context, T) (*state.Command, error), progress func(done int)) (ImportResult, error) {
+	ctx = withoutKey(ctx)
 	res := ImportResult{Refused: []RowError{}}
 	type flight struct {
 		rows []int
@@ -74,10 +78,14 @@ func (s *Store) importRows(ctx context.Context, next func() (row int, c *state.C
 		f := &flight{done: make(chan struct{})}
 		cmds := make([]*state.Command, 0, importBatch)
 		for len(cmds) < importBatch {
-			row, c, err, ok := next()
+			row, in, err, ok := next()
 			if !ok {
 				more = false
 				break
+			}
+			var c *state.Command
+			if err == nil {
+				c, err = add(ctx, in)
 			}
 			if err != nil {
 				res.Refused = append(res.Refused, rowError(row, err))

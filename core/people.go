@@ -72,15 +72,7 @@ func (pp *People) addCommand(ctx context.Context, in model.PersonInput) (*state.
 // others are. progress, if set, hears how many rows are done after each
 // batch.
 func (pp *People) Import(ctx context.Context, next func() (row int, in model.PersonInput, err error, ok bool), progress func(done int)) (ImportResult, error) {
-	ctx = withoutKey(ctx) // each row is its own command
-	return pp.s.importRows(ctx, func() (int, *state.Command, error, bool) {
-		row, in, err, ok := next()
-		if !ok || err != nil {
-			return row, nil, err, ok
-		}
-		c, err := pp.addCommand(ctx, in)
-		return row, c, err, true
-	}, progress)
+	return importRows(ctx, pp.s, next, pp.addCommand, progress)
 }
 
 // Get returns a person with masked name and ID number only.
