@@ -22,16 +22,12 @@ type sessionView struct {
 	// rows of the transition table: what each needs, so a form can check
 	// itself before it is sent.
 	Actions []model.Transition `json:"actions"`
-	// SeesSpecial says whether special-population details show (for a
-	// grid worker, only on its own grid).
-	SeesSpecial bool `json:"sees_special"`
 }
 
 // session answers who the caller is and what it may do.
 func (s *Server) session(w http.ResponseWriter, r *http.Request) error {
 	tk := tokenOf(r.Context())
-	v := sessionView{Token: viewToken(tk), Node: s.b.Jurisdiction(), Perms: []string{}, Actions: []model.Transition{},
-		SeesSpecial: access.Allows(tk.Role, access.Reveal)}
+	v := sessionView{Token: viewToken(tk), Node: s.b.Jurisdiction(), Perms: []string{}, Actions: []model.Transition{}}
 	for _, p := range access.PermsOf(tk.Role) {
 		v.Perms = append(v.Perms, p.String())
 	}
