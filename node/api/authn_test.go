@@ -58,14 +58,7 @@ func TestAdministratorsNeedASecondFactor(t *testing.T) {
 		if code != "" {
 			req.Header.Set(OTPHeader, code)
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var m map[string]any
-		json.NewDecoder(resp.Body).Decode(&m)
-		return resp, m
+		return decodeResponse(t, req)
 	}
 	key := f.otp[f.sec]
 	at := func(d time.Duration) string {

@@ -74,10 +74,14 @@ func (s *Server) reportEvent(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &rep); err != nil {
 		return err
 	}
-	// Plugin fields a report form declares may be filled by the reporter.
-	ctx, err := s.withReportFields(r.Context(), rep.Ext, func(k string) string { return "ext." + k })
-	if err != nil {
-		return err
+	// Plugin fields a report form declares may be filled by the reporter;
+	// the forms are read only for a report that names a plugin field.
+	ctx := r.Context()
+	if namesPluginField(rep.Ext) {
+		var err error
+		if ctx, err = withReportFields(ctx, rep.Ext, s.reportFields(), func(k string) string { return "ext." + k }); err != nil {
+			return err
+		}
 	}
 	place, err := s.placeOf(&rep)
 	if err != nil {

@@ -51,13 +51,9 @@ func (s *Server) exportEvents(w http.ResponseWriter, r *http.Request) error {
 	if err := s.consistent(r); err != nil {
 		return err
 	}
-	cats, err := s.b.Store().Events.Categories()
+	catName, err := s.categoryNames()
 	if err != nil {
 		return err
-	}
-	catName := make(map[string]string, len(cats))
-	for _, c := range cats {
-		catName[c.Code] = c.Name
 	}
 	// The first page before anything is written, so a refusal is a problem.
 	page, err := s.eventPage(r, eq, "", 500)

@@ -69,13 +69,22 @@ func (s *Server) reportFields() []formField {
 	return out
 }
 
+// namesPluginField reports whether ext holds a plugin's field (plugin:name).
+func namesPluginField(ext map[string]json.RawMessage) bool {
+	for k := range ext {
+		if strings.Contains(k, ":") {
+			return true
+		}
+	}
+	return false
+}
+
 // withReportFields checks the plugin fields a report carries against the
-// report forms that declare them, and answers the context that lets the
-// report write them. A plugin field no report form declares is left for
-// core to refuse (it is the plugin's own).
-func (s *Server) withReportFields(ctx context.Context, ext map[string]json.RawMessage, field func(key string) string) (context.Context, error) {
+// report forms that declare them (fields, from reportFields), and answers
+// the context that lets the report write them. A plugin field no report
+// form declares is left for core to refuse (it is the plugin's own).
+func withReportFields(ctx context.Context, ext map[string]json.RawMessage, fields []formField, field func(key string) string) (context.Context, error) {
 	var keys []string
-	fields := s.reportFields()
 	for _, k := range slices.Sorted(maps.Keys(ext)) {
 		if !strings.Contains(k, ":") {
 			continue

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"sort"
+
+	"github.com/fengqiao/fengqiao/plugins/host"
 )
 
 // formView is one form a running plugin declares, with the schema of each
@@ -39,7 +41,7 @@ func (s *Server) pluginForms() []formView {
 	}
 	for _, st := range s.Plugins.Statuses() {
 		d := st.Description
-		if d == nil || st.State != "running" || len(d.Fields) == 0 {
+		if d == nil || st.State != host.StateRunning || len(d.Fields) == 0 {
 			continue
 		}
 		var sch struct {

@@ -108,7 +108,11 @@ func (s *Server) o311Service(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, ok := s.categoryNames()[code]; !ok || !shown(code) {
+	names, err := s.categoryNames()
+	if err != nil {
+		return err
+	}
+	if _, ok := names[code]; !ok || !shown(code) {
 		return errs.NotFound("service_code", "service %s not found", code)
 	}
 	writeO311(w, r, http.StatusOK, o311Definition{ServiceCode: code, Attributes: o311Attributes(s.reportFields())})
@@ -197,13 +201,16 @@ func statusNotes(ev *model.Event, tl []model.TimelineEntry) string {
 	return label
 }
 
-func (s *Server) categoryNames() map[string]string {
-	cats, _ := s.b.Store().Events.Categories()
+func (s *Server) categoryNames() (map[string]string, error) {
+	cats, err := s.b.Store().Events.Categories()
+	if err != nil {
+		return nil, err
+	}
 	m := make(map[string]string, len(cats))
 	for _, c := range cats {
 		m[c.Code] = c.Name
 	}
-	return m
+	return m, nil
 }
 
 func formFloat(r *http.Request, name string) (float64, bool, error) {
@@ -232,7 +239,11 @@ func (s *Server) o311Create(w http.ResponseWriter, r *http.Request) error {
 	if r.PostForm.Get("service_code") == "" {
 		return errs.Invalid("service_code", "required", "service_code is required")
 	}
-	if _, ok := s.categoryNames()[r.PostForm.Get("service_code")]; !ok {
+	names, err := s.categoryNames()
+	if err != nil {
+		return err
+	}
+	if _, ok := names[r.PostForm.Get("service_code")]; !ok {
 		return errs.NotFound("service_code", "service %q not found", r.PostForm.Get("service_code"))
 	}
 	rep := model.Report{Category: r.PostForm.Get("service_code"), Description: r.PostForm.Get("description"), Source: "resident",
@@ -268,7 +279,8 @@ func (s *Server) o311Create(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	attrs, err := o311AttributeValues(r.PostForm, s.reportFields())
+	fields := s.reportFields()
+	attrs, err := o311AttributeValues(r.PostForm, fields)
 	if err != nil {
 		return err
 	}
@@ -278,7 +290,7 @@ func (s *Server) o311Create(w http.ResponseWriter, r *http.Request) error {
 		}
 		maps.Copy(rep.Ext, attrs)
 	}
-	ctx, err := s.withReportFields(r.Context(), rep.Ext, func(k string) string { return "attribute[" + k + "]" })
+	ctx, err := withReportFields(r.Context(), rep.Ext, fields, func(k string) string { return "attribute[" + k + "]" })
 	if err != nil {
 		return err
 	}
@@ -319,7 +331,10 @@ func (s *Server) o311List(w http.ResponseWriter, r *http.Request) error {
 		scope = tk.Scope
 	}
 	covers := func(ev *model.Event) bool { return model.Under(ev.Place(), scope) && shown(ev.Category) }
-	names := s.categoryNames()
+	names, err := s.categoryNames()
+	if err != nil {
+		return err
+	}
 	out := []o311Request{}
 	add := func(ev *model.Event) error {
 		_, tl, err := s.b.Store().Events.Detail(ev.ID)
@@ -438,7 +453,11 @@ func (s *Server) o311Get(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.writeO311Requests(w, r, []o311Request{o311View(ev, tl, s.categoryNames())})
+	names, err := s.categoryNames()
+	if err != nil {
+		return err
+	}
+	return s.writeO311Requests(w, r, []o311Request{o311View(ev, tl, names)})
 }
 
 // o311MediaExt is the extension field a request's media_url is kept in.

@@ -3,11 +3,12 @@ package api
 import (
 	"net/http"
 
-	"github.com/fengqiao/fengqiao/plugins/host"
 	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/fengqiao/fengqiao/plugins/host"
 )
 
 var pathParam = regexp.MustCompile(`\{(\w+)\}`)
